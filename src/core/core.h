@@ -1,0 +1,160 @@
+/*
+ * core.h — the few building blocks every module shares: the result enum,
+ * error details, capped growable buffers, string slices, per-request arenas,
+ * logging, UTF-8 checks and time helpers.
+ *
+ * Invariants: a struct buf is always NUL-terminated when ptr != NULL; sizes
+ * a user can drive go through a capped buffer and come back as JM_TOO_LARGE;
+ * small internal allocations abort on OOM (xmalloc & co).
+ */
+#ifndef JM_CORE_H
+#define JM_CORE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define JM_WUR __attribute__((warn_unused_result))
+#define JM_FMT(a, b) __attribute__((format(printf, a, b)))
+
+/* One result code for the whole program. http/ maps them to statuses. */
+enum jm_rc {
+	JM_OK = 0,
+	JM_NOMEM,        /* allocation failed */
+	JM_TOO_LARGE,    /* an input exceeded its configured cap */
+	JM_INVALID,      /* malformed or semantically wrong input */
+	JM_NOT_FOUND,    /* no such object */
+	JM_CONFLICT,     /* unique key already taken (slug, email) */
+	JM_UNAUTHORIZED, /* missing or bad credentials */
+	JM_FORBIDDEN,    /* authenticated but not allowed, or CSRF */
+	JM_RATE_LIMITED, /* too many attempts */
+	JM_IO,           /* file or socket error */
+	JM_DB,           /* database error */
+	JM_SMTP_TEMP,    /* 4xx from a mail server: retry later */
+	JM_SMTP_PERM,    /* 5xx from a mail server: give up */
+	JM_DONE,         /* iteration finished (db_step: no more rows) */
+};
+
+/* Human-readable name of a code ("invalid", "not_found", ...). */
+const char *jm_rc_name(enum jm_rc rc);
+
+/* Optional error detail: which input field was wrong and why. */
+struct jm_err {
+	char field[64];
+	char msg[256];
+};
+
+/* Fills err (if not NULL); field may be NULL. */
+void jm_err_set(struct jm_err *err, const char *field, const char *fmt, ...) JM_FMT(3, 4);
+
+/* ---- allocation that aborts on OOM (for internal, bounded sizes) ---- */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
+/* ---- string slice ---- */
+struct str {
+	const char *p;
+	size_t len;
+};
+#define STR_LIT(s) ((struct str){(s), sizeof(s) - 1})
+static inline struct str str_from(const char *s, size_t len) { return (struct str){s, len}; }
+bool str_eq(struct str a, const char *lit);
+bool str_eq_nocase(struct str a, const char *lit);
+
+/* ---- growable buffer with a hard cap ----
+ * cap == 0 means "no cap beyond SIZE_MAX/2". Appending past the cap leaves
+ * the buffer unchanged and returns JM_TOO_LARGE. */
+struct buf {
+	char *ptr;
+	size_t len;
+	size_t size;
+	size_t cap;
+};
+#define BUF_INIT {NULL, 0, 0, 0}
+void buf_init(struct buf *b, size_t cap);
+enum jm_rc buf_append(struct buf *b, const void *p, size_t len) JM_WUR;
+enum jm_rc buf_appends(struct buf *b, const char *s) JM_WUR;
+enum jm_rc buf_appendc(struct buf *b, char c) JM_WUR;
+enum jm_rc buf_appendf(struct buf *b, const char *fmt, ...) JM_FMT(2, 3) JM_WUR;
+enum jm_rc buf_vappendf(struct buf *b, const char *fmt, va_list ap) JM_WUR;
+/* Returns a pointer to a NUL-terminated string (never NULL, "" if empty). */
+const char *buf_cstr(struct buf *b);
+void buf_reset(struct buf *b);
+void buf_free(struct buf *b);
+/* Hands the heap string to the caller (free() it); the buffer becomes empty. */
+char *buf_take(struct buf *b, size_t *len);
+
+/* ---- arena: bump allocator released as a whole ----
+ * One per request (http/ ties it to the request's lifetime) or per job.
+ * Deferred callbacks run in reverse registration order at arena_free. */
+struct arena;
+struct arena *arena_new(size_t block_size);
+void arena_free(struct arena *a);
+void *arena_alloc(struct arena *a, size_t n);  /* 16-aligned, aborts on OOM */
+void *arena_calloc(struct arena *a, size_t n); /* zeroed */
+char *arena_strdup(struct arena *a, const char *s);
+char *arena_strndup(struct arena *a, const char *s, size_t n);
+char *arena_sprintf(struct arena *a, const char *fmt, ...) JM_FMT(2, 3);
+void arena_defer(struct arena *a, void (*fn)(void *), void *p);
+
+/* ---- logging: key=value lines on stderr ---- */
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+extern enum log_level log_min_level;
+void log_write(enum log_level lvl, const char *module, const char *fmt, ...) JM_FMT(3, 4);
+#define log_at(lvl, module, ...)                                                                   \
+	do {                                                                                       \
+		if ((lvl) >= log_min_level)                                                        \
+			log_write((lvl), (module), __VA_ARGS__);                                   \
+	} while (0)
+
+/* ---- UTF-8 ---- */
+/* True when p[0..len) is well-formed UTF-8 (no overlongs, no surrogates). */
+bool utf8_valid(const char *p, size_t len);
+/* Number of code points in valid UTF-8. */
+size_t utf8_count(const char *p, size_t len);
+/* Largest prefix length <= max_bytes that ends on a character boundary. */
+size_t utf8_truncate(const char *p, size_t len, size_t max_bytes);
+/* True if the string has control characters other than \t \n \r. */
+bool utf8_has_controls(const char *p, size_t len);
+
+/* ---- time ---- */
+int64_t jm_now(void);     /* unix seconds */
+int64_t jm_now_ms(void);  /* monotonic milliseconds */
+/* "2026-11-29T09:00:00Z" into out (>= 21 bytes). */
+void jm_time_iso(int64_t t, char out[32]);
+/* RFC 7231 "Sun, 29 Nov 2026 09:00:00 GMT" into out (>= 30 bytes). */
+void jm_time_http(int64_t t, char out[40]);
+/* "2026-11-29" (UTC) into out. */
+void jm_time_day(int64_t t, char out[16]);
+/* Parses "YYYY-MM-DDTHH:MM[:SS][Z|±HH:MM]" or "YYYY-MM-DD HH:MM"; a time
+ * without zone is taken in tz_offset_min (e.g. +540 for JST). */
+enum jm_rc jm_time_parse(const char *s, int tz_offset_min, int64_t *out) JM_WUR;
+
+/* ---- random + hashing (libsodium lives in core/crypto.c) ---- */
+enum jm_rc jm_crypto_init(void) JM_WUR;
+/* n random bytes encoded base64url (no padding) into out (size >= n*4/3+3). */
+void jm_random_token(char *out, size_t n);
+/* Keyed BLAKE2b of data, hex encoded into out (65 bytes). key may be NULL. */
+void jm_hash_hex(const void *key, size_t keylen, const void *data, size_t len, char out[65]);
+/* Constant-time compare of two NUL-terminated strings. */
+bool jm_secure_eq(const char *a, const char *b);
+/* argon2id. hash_out >= 128 bytes. Slow: call off the event loop. */
+enum jm_rc jm_password_hash(const char *pw, char hash_out[128]) JM_WUR;
+bool jm_password_verify(const char *hash, const char *pw);
+
+/* Banned functions (STYLE.md 8). Standard headers come first so their
+ * declarations are seen before the poison; include third-party headers
+ * before core.h. scripts/check-style greps for them too. */
+#ifndef JM_ALLOW_BANNED
+#pragma GCC poison strcpy strcat sprintf strncpy strtok atoi gets
+#endif
+
+#endif

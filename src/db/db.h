@@ -1,0 +1,70 @@
+/*
+ * db.h — the database interface domain code uses. Backends implement
+ * struct db_ops (db/sqlite.c today, db/pg.c next); nothing outside db/ sees
+ * sqlite3.h or libpq-fe.h.
+ *
+ * SQL written against this interface uses `?` placeholders, `RETURNING id`
+ * for generated keys and integer unix timestamps, which both backends share.
+ *
+ * Threading: one struct db per thread; a connection is never shared.
+ */
+#ifndef JM_DB_H
+#define JM_DB_H
+
+#include "core/core.h"
+
+struct db;
+struct db_stmt;
+
+/* url: "sqlite:PATH" (or a bare path). Opens (creating if needed) with WAL,
+ * foreign keys on and a busy timeout. */
+enum jm_rc db_open(const char *url, struct db **out, struct jm_err *err) JM_WUR;
+void db_close(struct db *db);
+
+/* Applies migrations/NNNN_*.sql files not applied yet, each in its own
+ * transaction, recording them in schema_migrations. */
+enum jm_rc db_migrate(struct db *db, const char *migrations_dir, struct jm_err *err) JM_WUR;
+
+/* Runs one or more statements without parameters. */
+enum jm_rc db_exec(struct db *db, const char *sql) JM_WUR;
+
+/* Prepares sql. The statement is cached per connection by the address of
+ * sql, so pass string literals; db_finalize returns it to the cache. */
+enum jm_rc db_prepare(struct db *db, const char *sql, struct db_stmt **out) JM_WUR;
+/* Prepare + bind in one call. types: one char per parameter:
+ *   'i' int64_t, 't' const char * (NULL binds NULL), 'n' NULL (no arg). */
+enum jm_rc db_preparef(struct db *db, struct db_stmt **out, const char *sql, const char *types, ...) JM_WUR;
+/* Prepare + bind + step to completion + finalize (INSERT/UPDATE/DELETE). */
+enum jm_rc db_execf(struct db *db, const char *sql, const char *types, ...) JM_WUR;
+
+/* idx is 1-based as in SQL. len == SIZE_MAX means strlen(s). */
+void db_bind_text(struct db_stmt *st, int idx, const char *s, size_t len);
+void db_bind_int(struct db_stmt *st, int idx, int64_t v);
+void db_bind_null(struct db_stmt *st, int idx);
+
+/* JM_OK: a row is available; JM_DONE: finished; JM_CONFLICT: a UNIQUE or
+ * PRIMARY KEY constraint failed; JM_INVALID: another constraint failed;
+ * JM_DB: anything else (logged). */
+enum jm_rc db_step(struct db_stmt *st) JM_WUR;
+
+/* Column accessors (0-based). Text is NULL for SQL NULL and stays valid
+ * until the next step or finalize. */
+const char *db_col_text(struct db_stmt *st, int col, size_t *len);
+int64_t db_col_int(struct db_stmt *st, int col);
+bool db_col_null(struct db_stmt *st, int col);
+/* Copy of a text column into the arena ("" for NULL). */
+char *db_col_dup(struct db_stmt *st, int col, struct arena *a);
+
+void db_finalize(struct db_stmt *st);
+
+/* Write transactions are short: BEGIN IMMEDIATE ... COMMIT. */
+enum jm_rc db_begin(struct db *db) JM_WUR;
+enum jm_rc db_commit(struct db *db) JM_WUR;
+void db_rollback(struct db *db);
+int64_t db_changes(struct db *db);
+const char *db_errmsg(struct db *db);
+
+/* Online copy of the whole database to path (sqlite backup API). */
+enum jm_rc db_backup(struct db *db, const char *path, struct jm_err *err) JM_WUR;
+
+#endif

@@ -1,0 +1,165 @@
+/*
+ * http.h — what handlers see of HTTP. Only http/ includes h2o.h.
+ *
+ * A handler gets a struct req, reads its input through the accessors below
+ * and answers exactly once with one of the http_send* / http_redirect calls
+ * (or hands slow work to http_defer and answers from the done callback).
+ * Everything a handler allocates from req->arena is freed with the request.
+ *
+ * Threading: handlers run on the event-loop thread that accepted the
+ * connection; req->db is that thread's own connection.
+ */
+#ifndef JM_HTTP_H
+#define JM_HTTP_H
+
+#include "core/core.h"
+
+struct app;
+struct db;
+struct router;
+
+#define HTTP_MAX_PARAMS 4
+
+struct route_params {
+	int n;
+	struct str name[HTTP_MAX_PARAMS];
+	struct str val[HTTP_MAX_PARAMS]; /* percent-decoded, valid UTF-8, NUL-terminated */
+};
+
+struct req {
+	struct app *app;
+	struct db *db;         /* this loop thread's connection */
+	struct arena *arena;   /* freed when the request is done */
+	struct str method;
+	struct str path;       /* normalised (no "..", no query), not decoded */
+	struct str query;      /* raw query string without '?', may be empty */
+	struct str body;       /* request entity, may be empty */
+	struct route_params params;
+	unsigned route_flags;  /* flags given to router_add for the matched route */
+	const char *lang;      /* "ja" or "en", chosen by the app middleware */
+	void *user;            /* the signed-in user (auth/), or NULL */
+	void *priv;            /* h2o_req_t; for http/ only */
+};
+
+/* ---- router (router.c) ----
+ * Patterns are literal segments and {name} segments matching one non-empty
+ * segment; a final {name*} matches the rest of the path. Literal routes win
+ * over parameter routes. */
+typedef void (*http_handler_fn)(struct req *req);
+struct router *router_new(void);
+void router_free(struct router *r);
+/* method "GET", "POST", ... ; "GET" routes also answer HEAD. */
+void router_add(struct router *r, const char *method, const char *pattern, http_handler_fn fn,
+		unsigned flags);
+/* Returns the handler or NULL. On NULL, *method_mismatch tells whether the
+ * path exists under another method (405) or not at all (404). A parameter
+ * that is not valid UTF-8 after decoding gives NULL with *bad_param set. */
+http_handler_fn router_match(const struct router *r, struct str method, struct str path,
+			     struct arena *a, struct route_params *out, unsigned *flags,
+			     bool *method_mismatch, bool *bad_param);
+const char *req_param(const struct req *req, const char *name); /* NULL if absent */
+
+/* ---- forms and query strings (form.c, multipart via mail/) ---- */
+struct form {
+	size_t n;
+	const char **keys; /* NUL-terminated, decoded, valid UTF-8 */
+	const char **vals;
+	size_t *lens;
+};
+/* Decodes application/x-www-form-urlencoded ('+' is space, %XX escapes).
+ * JM_INVALID (with err) on a bad escape or invalid UTF-8; JM_TOO_LARGE when
+ * there are more than max_fields fields. */
+enum jm_rc form_parse_urlencoded(struct arena *a, const char *s, size_t len, size_t max_fields,
+				 struct form *out, struct jm_err *err) JM_WUR;
+/* Decodes the request body according to its Content-Type (urlencoded or
+ * multipart/form-data). */
+enum jm_rc http_req_form(struct req *req, struct form *out, struct jm_err *err) JM_WUR;
+/* Parses the query string. */
+enum jm_rc http_req_query(struct req *req, struct form *out, struct jm_err *err) JM_WUR;
+const char *form_get(const struct form *f, const char *key); /* first value or NULL */
+/* All values of key (checkbox groups, tags[]); returns how many were stored. */
+size_t form_get_all(const struct form *f, const char *key, const char **out, size_t max);
+/* Percent-decodes s into the arena; NULL if malformed or not UTF-8. */
+char *http_url_decode(struct arena *a, const char *s, size_t len, bool plus_is_space);
+/* Percent-encodes a path segment or query component into out. */
+enum jm_rc http_url_encode(struct buf *out, const char *s, size_t len) JM_WUR;
+
+/* ---- request accessors (server.c) ---- */
+/* Header value copied into the arena (NUL-terminated), or NULL. */
+const char *http_req_header(struct req *req, const char *name);
+const char *http_req_cookie(struct req *req, const char *name);
+/* Client address as text ("127.0.0.1"). */
+const char *http_req_ip(struct req *req);
+bool http_req_is_https(struct req *req);
+
+/* ---- responses ---- */
+/* Adds a response header (name and value are copied). */
+void http_header(struct req *req, const char *name, const char *value);
+enum { COOKIE_HTTPONLY = 1, COOKIE_SECURE = 2 };
+/* Set-Cookie with Path=/ and SameSite=Lax; max_age < 0 = session cookie,
+ * 0 = delete. */
+void http_set_cookie(struct req *req, const char *name, const char *value, int max_age, unsigned flags);
+/* Sends body (copied) with status and content type. */
+void http_send(struct req *req, int status, const char *ctype, const char *body, size_t len);
+void http_send_buf(struct req *req, int status, const char *ctype, struct buf *b);
+void http_redirect(struct req *req, int status, const char *location);
+
+/* An immutable, reference-counted body (the page cache holds them). */
+struct http_blob {
+	_Atomic int refs;
+	int status;
+	const char *ctype;  /* static string */
+	char etag[48];      /* "\"...\"" */
+	int64_t mtime;      /* Last-Modified */
+	size_t len;
+	char data[];
+};
+struct http_blob *http_blob_new(int status, const char *ctype, const char *data, size_t len, int64_t mtime);
+void http_blob_ref(struct http_blob *b);
+void http_blob_unref(struct http_blob *b);
+/* Sends a blob without copying it; answers 304 when If-None-Match or
+ * If-Modified-Since match. cache_control may be NULL. */
+void http_send_blob(struct req *req, struct http_blob *b, const char *cache_control);
+
+/* Status for a result code (one table): INVALID→422, NOT_FOUND→404, ... */
+int http_status_for(enum jm_rc rc);
+/* JSON error {"error":{"code","message","field"?}} */
+void http_send_json_error(struct req *req, int status, const char *code, const char *msg,
+			  const char *field);
+/* Plain short error (text/plain) for non-HTML clients and internal errors. */
+void http_send_text(struct req *req, int status, const char *text);
+
+/* ---- slow work off the loop ----
+ * work runs on a worker thread with its own db connection; then done runs
+ * back on the request's loop thread. If the client went away meanwhile, done
+ * is not called. free_data (may be NULL) is always called last, on the loop
+ * thread. data must not point into req->arena. */
+typedef void (*http_work_fn)(struct db *db, void *data);
+typedef void (*http_done_fn)(struct req *req, void *data);
+void http_defer(struct req *req, http_work_fn work, http_done_fn done, void *data,
+		void (*free_data)(void *));
+
+/* ---- server ---- */
+struct http_server_opts {
+	const char *listen;       /* "127.0.0.1:8080" */
+	int threads;              /* event loops; 0 = number of cores */
+	int workers;              /* worker threads for http_defer */
+	size_t max_body;          /* request-body limit (413 beyond) */
+	const char *static_dir;   /* served at /static/ by h2o's file handler */
+	const char *access_log;   /* path or NULL */
+	const char *tls_cert;     /* both set = HTTPS (HTTP/2 via ALPN) */
+	const char *tls_key;
+	const char *db_url;       /* each thread opens its own connection */
+	/* Called for every request before routing (may answer and return false). */
+	bool (*before)(struct req *req);
+	/* Called on a loop thread about every second (flush counters, …). */
+	void (*tick)(struct app *app, struct db *db);
+};
+/* Runs until SIGINT/SIGTERM; then stops accepting, lets in-flight requests
+ * finish (up to a few seconds) and returns. */
+enum jm_rc http_serve(struct app *app, struct router *r, const struct http_server_opts *o,
+		      struct jm_err *err) JM_WUR;
+/* True once a stop signal arrived (for other threads' loops). */
+bool http_stopping(void);
+
+#endif

@@ -1,0 +1,103 @@
+/* Unit tests for src/core: buffers, arena, UTF-8 helpers, time parsing. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "core/core.h"
+
+static void test_buf_cap(void **state)
+{
+	(void)state;
+	struct buf b;
+	buf_init(&b, 8);
+	assert_int_equal(buf_appends(&b, "12345678"), JM_OK);
+	assert_int_equal(buf_appendc(&b, '9'), JM_TOO_LARGE);
+	assert_string_equal(buf_cstr(&b), "12345678");
+	buf_reset(&b);
+	assert_int_equal(buf_appendf(&b, "%d-%s", 42, "x"), JM_OK);
+	assert_string_equal(buf_cstr(&b), "42-x");
+	buf_free(&b);
+}
+
+static int deferred;
+static void bump(void *p) { deferred += *(int *)p; }
+
+static void test_arena(void **state)
+{
+	(void)state;
+	struct arena *a = arena_new(256);
+	char *s = arena_sprintf(a, "%s/%d", "a", 7);
+	assert_string_equal(s, "a/7");
+	void *big = arena_alloc(a, 10000);
+	memset(big, 1, 10000);
+	static int one = 1;
+	deferred = 0;
+	arena_defer(a, bump, &one);
+	arena_free(a);
+	assert_int_equal(deferred, 1);
+}
+
+static void test_utf8(void **state)
+{
+	(void)state;
+	assert_true(utf8_valid("日本語abc", strlen("日本語abc")));
+	assert_false(utf8_valid("\xC0\xAF", 2));         /* overlong '/' */
+	assert_false(utf8_valid("\xED\xA0\x80", 3));     /* surrogate */
+	assert_false(utf8_valid("\xF4\x90\x80\x80", 4)); /* > U+10FFFF */
+	assert_false(utf8_valid("\xE6\x97", 2));         /* truncated */
+	assert_int_equal(utf8_count("日本", 6), 2);
+	assert_int_equal(utf8_truncate("日本", 6, 4), 3);
+	assert_true(utf8_has_controls("a\x01", 2));
+	assert_false(utf8_has_controls("a\tb\r\n", 5));
+}
+
+static void test_time(void **state)
+{
+	(void)state;
+	int64_t t;
+	assert_int_equal(jm_time_parse("2026-11-29T09:00:00Z", 0, &t), JM_OK);
+	char out[32];
+	jm_time_iso(t, out);
+	assert_string_equal(out, "2026-11-29T09:00:00Z");
+	assert_int_equal(jm_time_parse("2026-11-29T18:00", 540, &t), JM_OK); /* JST */
+	jm_time_iso(t, out);
+	assert_string_equal(out, "2026-11-29T09:00:00Z");
+	assert_int_equal(jm_time_parse("2026-11-29T18:00:00+09:00", 0, &t), JM_OK);
+	jm_time_iso(t, out);
+	assert_string_equal(out, "2026-11-29T09:00:00Z");
+	assert_int_equal(jm_time_parse("2026-02-30T00:00Z", 0, &t), JM_INVALID);
+	assert_int_equal(jm_time_parse("2025-02-29", 0, &t), JM_INVALID);
+	assert_int_equal(jm_time_parse("2024-02-29", 0, &t), JM_OK);
+	assert_int_equal(jm_time_parse("yesterday", 0, &t), JM_INVALID);
+	assert_int_equal(jm_time_parse("2026-11-29T09:00Zjunk", 0, &t), JM_INVALID);
+}
+
+static void test_crypto(void **state)
+{
+	(void)state;
+	assert_int_equal(jm_crypto_init(), JM_OK);
+	char a[64], b[64];
+	jm_random_token(a, 32);
+	jm_random_token(b, 32);
+	assert_int_equal(strlen(a), 43);
+	assert_false(jm_secure_eq(a, b));
+	char h1[65], h2[65];
+	jm_hash_hex("k", 1, "data", 4, h1);
+	jm_hash_hex("k", 1, "data", 4, h2);
+	assert_string_equal(h1, h2);
+	jm_hash_hex("j", 1, "data", 4, h2);
+	assert_string_not_equal(h1, h2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_buf_cap),   cmocka_unit_test(test_arena),
+		cmocka_unit_test(test_utf8),      cmocka_unit_test(test_time),
+		cmocka_unit_test(test_crypto),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
