@@ -1,0 +1,262 @@
+/*
+ * app.c — wires the modules together: loads the secret, catalog and
+ * templates, migrates the database, registers routes, and runs the
+ * middleware every request passes (language, session, CSRF, API token).
+ */
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "admin/admin.h"
+#include "api/api.h"
+#include "app.h"
+#include "auth/auth.h"
+#include "db/db.h"
+#include "http/http.h"
+#include "site/site.h"
+#include "view/view.h"
+#include "web/web.h"
+
+static enum jm_rc ensure_dir(const char *dir, struct jm_err *err)
+{
+	if (mkdir(dir, 0700) == 0 || errno == EEXIST)
+		return JM_OK;
+	jm_err_set(err, "data", "cannot create %s: %s", dir, strerror(errno));
+	return JM_IO;
+}
+
+/* DATA/secret: 32 random bytes, mode 0600, created on first start. */
+static enum jm_rc load_secret(struct app *app, struct jm_err *err)
+{
+	char path[1100];
+	snprintf(path, sizeof(path), "%s/secret", app->cfg.data_dir);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t n = read(fd, app->secret, sizeof(app->secret));
+		close(fd);
+		if (n == (ssize_t)sizeof(app->secret))
+			return JM_OK;
+		jm_err_set(err, "secret", "%s is damaged (expected 32 bytes)", path);
+		return JM_IO;
+	}
+	char tok[64];
+	jm_random_token(tok, 32);
+	jm_hash_hex(NULL, 0, tok, strlen(tok), tok); /* 64 hex chars, first 32 used */
+	memcpy(app->secret, tok, sizeof(app->secret));
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, app->secret, sizeof(app->secret)) != (ssize_t)sizeof(app->secret) ||
+	    fsync(fd) != 0) {
+		jm_err_set(err, "secret", "cannot write %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return JM_IO;
+	}
+	close(fd);
+	return JM_OK;
+}
+
+static enum jm_rc load_views(struct app *app, struct jm_err *err)
+{
+	char po[1100], tpl[1100], theme[1100];
+	snprintf(po, sizeof(po), "%s/po", app->cfg.share_dir);
+	snprintf(tpl, sizeof(tpl), "%s/templates", app->cfg.share_dir);
+	snprintf(theme, sizeof(theme), "%s/theme", app->cfg.data_dir);
+	enum jm_rc rc = i18n_load(po, &app->i18n, err);
+	if (rc)
+		return rc;
+	return view_load(tpl, theme, app->i18n, &app->view, err);
+}
+
+/* Opens the DB once to apply migrations; serving threads open their own. */
+enum jm_rc app_migrate(struct app *app, struct jm_err *err)
+{
+	struct db *db = NULL;
+	enum jm_rc rc = db_open(app->cfg.db_url, &db, err);
+	if (rc)
+		return rc;
+	char dir[1100];
+	snprintf(dir, sizeof(dir), "%s/migrations", app->cfg.share_dir);
+	rc = db_migrate(db, dir, err);
+	db_close(db);
+	return rc;
+}
+
+enum jm_rc app_init(struct app *app, struct jm_err *err)
+{
+	enum jm_rc rc = jm_crypto_init();
+	if (rc) {
+		jm_err_set(err, NULL, "libsodium failed to initialise");
+		return rc;
+	}
+	if ((rc = ensure_dir(app->cfg.data_dir, err)) || (rc = load_secret(app, err)) ||
+	    (rc = app_migrate(app, err)))
+		return rc;
+	atomic_init(&app->content_gen, 1);
+	app->stats = site_stats_new();
+	app->cache = web_cache_new();
+	app->login_limiter = auth_limiter_new();
+	return JM_OK;
+}
+
+void app_free(struct app *app)
+{
+	view_free(app->view);
+	i18n_free(app->i18n);
+	router_free(app->router);
+	site_stats_free(app->stats);
+	web_cache_free(app->cache);
+	auth_limiter_free(app->login_limiter);
+}
+
+/* ---- middleware ---- */
+
+static bool is_admin_path(struct req *req)
+{
+	return req->path.len >= 6 && memcmp(req->path.p, "/admin", 6) == 0;
+}
+
+static void pick_lang(struct req *req)
+{
+	struct auth_user *u = req->user;
+	if (u && u->lang && *u->lang) {
+		req->lang = u->lang;
+		return;
+	}
+	const char *al = http_req_header(req, "accept-language");
+	req->lang = i18n_pick_lang(al, al ? strlen(al) : 0, "ja");
+}
+
+static bool secure_cookies(struct req *req)
+{
+	if (http_req_is_https(req))
+		return true;
+	const char *base = req->app->cfg.base_url;
+	if (!*base)
+		base = site_setting_get(req->db, req->arena, "base_url");
+	return strncmp(base, "https://", 8) == 0;
+}
+
+/* Login and setup pages have no session yet: their CSRF token is bound to
+ * a random pre-session cookie instead. */
+static const char *csrf_binding(struct req *req)
+{
+	const char *s = http_req_cookie(req, AUTH_SESSION_COOKIE);
+	if (req->user && s)
+		return s;
+	const char *pre = http_req_cookie(req, AUTH_PRESESSION_COOKIE);
+	if (pre && strlen(pre) >= 20 && strlen(pre) <= 64)
+		return pre;
+	char *tok = arena_alloc(req->arena, 64);
+	jm_random_token(tok, 24);
+	http_set_cookie(req, AUTH_PRESESSION_COOKIE, tok, -1,
+			COOKIE_HTTPONLY | (secure_cookies(req) ? COOKIE_SECURE : 0));
+	return NULL; /* a fresh cookie cannot validate a POST */
+}
+
+static bool check_api(struct req *req)
+{
+	const char *h = http_req_header(req, "authorization");
+	struct auth_user *u = arena_calloc(req->arena, sizeof(*u));
+	if (!h || strncasecmp(h, "Bearer ", 7) != 0 ||
+	    auth_token_lookup(req->db, req->arena, req->app->secret, h + 7, u) != JM_OK) {
+		http_header(req, "www-authenticate", "Bearer");
+		http_send_json_error(req, 401, "unauthorized", "missing or invalid API token", NULL);
+		return false;
+	}
+	req->user = u;
+	req->lang = "en";
+	return true;
+}
+
+static bool check_session(struct req *req)
+{
+	struct auth_user *u = arena_calloc(req->arena, sizeof(*u));
+	const char *tok = http_req_cookie(req, AUTH_SESSION_COOKIE);
+	if (tok && auth_session_lookup(req->db, req->arena, req->app->secret, tok, u) == JM_OK)
+		req->user = u;
+	pick_lang(req);
+	if (!req->user && (req->route_flags & ROUTE_ADMIN)) {
+		http_redirect(req, 303, "/admin/login");
+		return false;
+	}
+	if (req->user && (req->route_flags & ROUTE_OWNER) && strcmp(((struct auth_user *)req->user)->role, "owner") != 0) {
+		http_send_text(req, 403, "owner only");
+		return false;
+	}
+	return true;
+}
+
+static bool check_csrf(struct req *req)
+{
+	const char *binding = csrf_binding(req);
+	char *tok = arena_alloc(req->arena, 65);
+	auth_csrf_token(req->app->secret, binding ? binding : "", tok);
+	req->csrf = tok;
+	if (!str_eq(req->method, "POST"))
+		return true;
+	struct form f;
+	struct jm_err err = {0};
+	if (http_req_form(req, &f, &err) != JM_OK) {
+		http_send_text(req, 400, err.msg[0] ? err.msg : "bad form");
+		return false;
+	}
+	if (!binding || !auth_csrf_check(req->app->secret, binding, form_get(&f, "_csrf"))) {
+		http_send_text(req, 403, "CSRF token missing or invalid; reload the page and try again");
+		return false;
+	}
+	return true;
+}
+
+static bool before(struct req *req)
+{
+	http_header(req, "x-content-type-options", "nosniff");
+	if (req->route_flags & ROUTE_API)
+		return check_api(req);
+	if (!is_admin_path(req))
+		return true;
+	http_header(req, "x-frame-options", "DENY");
+	http_header(req, "referrer-policy", "same-origin");
+	if (!check_session(req))
+		return false;
+	if (req->route_flags & ROUTE_CSRF)
+		return check_csrf(req);
+	return true;
+}
+
+void app_routes(struct app *app)
+{
+	app->router = router_new();
+	web_routes(app, app->router);
+	admin_routes(app, app->router);
+	api_routes(app, app->router);
+}
+
+static void tick(struct app *app, struct db *db)
+{
+	web_tick(app, db);
+}
+
+enum jm_rc app_serve(struct app *app, struct jm_err *err)
+{
+	enum jm_rc rc = load_views(app, err);
+	if (rc)
+		return rc;
+	app_routes(app);
+	char static_dir[1100];
+	snprintf(static_dir, sizeof(static_dir), "%s/static/", app->cfg.share_dir);
+	struct http_server_opts o = {
+		.listen = app->cfg.listen,
+		.threads = (int)app->cfg.threads,
+		.workers = 2,
+		.max_body = (size_t)app->cfg.max_body,
+		.static_dir = static_dir,
+		.access_log = app->cfg.access_log[0] ? app->cfg.access_log : NULL,
+		.tls_cert = app->cfg.tls_cert[0] ? app->cfg.tls_cert : NULL,
+		.tls_key = app->cfg.tls_key[0] ? app->cfg.tls_key : NULL,
+		.db_url = app->cfg.db_url,
+		.before = before,
+		.error_page = web_error_page,
+		.tick = tick,
+	};
+	return http_serve(app, app->router, &o, err);
+}

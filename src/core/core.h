@@ -10,6 +10,7 @@
 #ifndef JM_CORE_H
 #define JM_CORE_H
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>

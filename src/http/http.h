@@ -38,6 +38,8 @@ struct req {
 	unsigned route_flags;  /* flags given to router_add for the matched route */
 	const char *lang;      /* "ja" or "en", chosen by the app middleware */
 	void *user;            /* the signed-in user (auth/), or NULL */
+	const char *csrf;      /* CSRF token for forms on this page (set by the app) */
+	struct form *form;     /* body form, parsed once by http_req_form */
 	void *priv;            /* h2o_req_t; for http/ only */
 };
 
@@ -60,28 +62,52 @@ http_handler_fn router_match(const struct router *r, struct str method, struct s
 const char *req_param(const struct req *req, const char *name); /* NULL if absent */
 
 /* ---- forms and query strings (form.c, multipart via mail/) ---- */
+/* A file sent through a multipart/form-data file input. */
+struct form_file {
+	const char *field;    /* form field name */
+	const char *filename; /* as the client sent it ("" for an empty input);
+				 untrusted: never use it as a path */
+	const char *ctype;    /* lowercase media type, "application/octet-stream"
+				 when the part had none */
+	const char *data;     /* the bytes, NUL-terminated for convenience */
+	size_t len;
+};
 struct form {
 	size_t n;
 	const char **keys; /* NUL-terminated, decoded, valid UTF-8 */
-	const char **vals;
+	const char **vals; /* same, and never holding a NUL byte */
 	size_t *lens;
+	size_t nfiles;                 /* multipart bodies only; else 0 */
+	const struct form_file *files; /* arena-owned, body order */
 };
 /* Decodes application/x-www-form-urlencoded ('+' is space, %XX escapes).
  * JM_INVALID (with err) on a bad escape or invalid UTF-8; JM_TOO_LARGE when
  * there are more than max_fields fields. */
 enum jm_rc form_parse_urlencoded(struct arena *a, const char *s, size_t len, size_t max_fields,
 				 struct form *out, struct jm_err *err) JM_WUR;
+/* Decodes a body by its Content-Type: application/x-www-form-urlencoded
+ * (also when content_type is NULL or empty) or multipart/form-data (parsed
+ * by GMime in mail/; file parts go to out->files, the rest to the fields).
+ * max_fields caps fields and files together. Returns JM_INVALID (with err)
+ * for another media type or a malformed body, JM_TOO_LARGE past max_fields.
+ * Everything lives in the arena. */
+enum jm_rc form_parse_body(struct arena *a, const char *content_type, const char *body,
+			   size_t len, size_t max_fields, struct form *out,
+			   struct jm_err *err) JM_WUR;
 /* Decodes the request body according to its Content-Type (urlencoded or
- * multipart/form-data). */
+ * multipart/form-data). Parsed once; later calls return the same form. */
 enum jm_rc http_req_form(struct req *req, struct form *out, struct jm_err *err) JM_WUR;
 /* Parses the query string. */
 enum jm_rc http_req_query(struct req *req, struct form *out, struct jm_err *err) JM_WUR;
 const char *form_get(const struct form *f, const char *key); /* first value or NULL */
 /* All values of key (checkbox groups, tags[]); returns how many were stored. */
 size_t form_get_all(const struct form *f, const char *key, const char **out, size_t max);
-/* Percent-decodes s into the arena; NULL if malformed or not UTF-8. */
+/* Percent-decodes s into the arena; NULL if malformed, not UTF-8 or
+ * holding a NUL byte (%00). */
 char *http_url_decode(struct arena *a, const char *s, size_t len, bool plus_is_space);
-/* Percent-encodes a path segment or query component into out. */
+/* Percent-encodes a path segment or query component into out: every byte
+ * but RFC 3986 unreserved ones (ALPHA DIGIT - . _ ~) becomes %XX. Returns
+ * JM_TOO_LARGE when out's cap is reached. */
 enum jm_rc http_url_encode(struct buf *out, const char *s, size_t len) JM_WUR;
 
 /* ---- request accessors (server.c) ---- */
@@ -152,6 +178,8 @@ struct http_server_opts {
 	const char *db_url;       /* each thread opens its own connection */
 	/* Called for every request before routing (may answer and return false). */
 	bool (*before)(struct req *req);
+	/* Renders an error page for 400/404/405 the router decides (may be NULL). */
+	void (*error_page)(struct req *req, int status);
 	/* Called on a loop thread about every second (flush counters, …). */
 	void (*tick)(struct app *app, struct db *db);
 };

@@ -1,0 +1,58 @@
+/*
+ * app.h — the long-lived state of one jinmyaku process (STYLE.md 3: context
+ * first, no hidden globals). Created by main.c, passed to every handler as
+ * req->app and to domain code as needed.
+ */
+#ifndef JM_APP_H
+#define JM_APP_H
+
+#include <stdatomic.h>
+
+#include "config.h"
+#include "core/core.h"
+
+struct i18n;
+struct view;
+struct router;
+struct site_stats;
+struct web_cache;
+struct auth_limiter;
+
+/* Route flags given to router_add, read by the app middleware. */
+enum {
+	ROUTE_ADMIN = 1, /* needs a signed-in user (else redirect to /admin/login) */
+	ROUTE_CSRF = 2,  /* state-changing: POST must carry a valid _csrf field */
+	ROUTE_API = 4,   /* needs Authorization: Bearer TOKEN (else 401 JSON) */
+	ROUTE_OWNER = 8, /* admin route for the owner role only */
+};
+
+
+struct app {
+	struct app_config cfg;
+	struct i18n *i18n;
+	struct view *view;
+	struct router *router;
+	unsigned char secret[32];     /* DATA/secret, 0600: keys CSRF and hashes */
+	atomic_uint_fast64_t content_gen; /* bumped when content or settings change */
+	struct web_cache *cache;      /* rendered public pages (web/) */
+	struct site_stats *stats;     /* page-view counters (site/) */
+	struct auth_limiter *login_limiter;
+};
+
+/* Invalidates every cached public page. Call after any change to articles,
+ * tags or settings. */
+static inline void app_content_changed(struct app *app)
+{
+	atomic_fetch_add(&app->content_gen, 1);
+}
+
+/* Starts the app: reads DATA/secret (creating it), loads catalog and
+ * templates, opens the DB and migrates. */
+enum jm_rc app_init(struct app *app, struct jm_err *err) JM_WUR;
+void app_free(struct app *app);
+/* Registers every route (public, admin, API). */
+void app_routes(struct app *app);
+/* Runs the HTTP server until a stop signal. */
+enum jm_rc app_serve(struct app *app, struct jm_err *err) JM_WUR;
+
+#endif

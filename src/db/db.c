@@ -1,0 +1,227 @@
+/*
+ * db.c — backend-neutral front of db.h: URL dispatch, the varargs binding
+ * helpers, transactions and the migration runner. Backends are in sqlite.c
+ * (and later pg.c) behind struct db_ops.
+ */
+#include <dirent.h>
+
+#include "db/db_int.h"
+
+enum jm_rc db_open(const char *url, struct db **out, struct jm_err *err)
+{
+	if (strncmp(url, "sqlite:", 7) == 0)
+		return db_sqlite_open(url + 7, out, err);
+	if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0) {
+		jm_err_set(err, "db", "PostgreSQL support is not built in yet");
+		return JM_INVALID;
+	}
+	if (strstr(url, "://")) {
+		jm_err_set(err, "db", "unknown database URL scheme: %s", url);
+		return JM_INVALID;
+	}
+	return db_sqlite_open(url, out, err);
+}
+
+void db_close(struct db *db)
+{
+	if (db)
+		db->ops->close(db);
+}
+
+enum jm_rc db_exec(struct db *db, const char *sql) { return db->ops->exec(db, sql); }
+enum jm_rc db_prepare(struct db *db, const char *sql, struct db_stmt **out)
+{
+	return db->ops->prepare(db, sql, out);
+}
+void db_bind_text(struct db_stmt *st, int idx, const char *s, size_t len)
+{
+	if (!s) {
+		st->db->ops->bind_null(st, idx);
+		return;
+	}
+	st->db->ops->bind_text(st, idx, s, len == SIZE_MAX ? strlen(s) : len);
+}
+void db_bind_int(struct db_stmt *st, int idx, int64_t v) { st->db->ops->bind_int(st, idx, v); }
+void db_bind_null(struct db_stmt *st, int idx) { st->db->ops->bind_null(st, idx); }
+enum jm_rc db_step(struct db_stmt *st) { return st->db->ops->step(st); }
+const char *db_col_text(struct db_stmt *st, int col, size_t *len)
+{
+	return st->db->ops->col_text(st, col, len);
+}
+int64_t db_col_int(struct db_stmt *st, int col) { return st->db->ops->col_int(st, col); }
+bool db_col_null(struct db_stmt *st, int col) { return st->db->ops->col_null(st, col); }
+void db_finalize(struct db_stmt *st)
+{
+	if (st)
+		st->db->ops->finalize(st);
+}
+int64_t db_changes(struct db *db) { return db->ops->changes(db); }
+const char *db_errmsg(struct db *db) { return db->ops->errmsg(db); }
+enum jm_rc db_backup(struct db *db, const char *path, struct jm_err *err)
+{
+	return db->ops->backup(db, path, err);
+}
+
+char *db_col_dup(struct db_stmt *st, int col, struct arena *a)
+{
+	size_t len = 0;
+	const char *s = db_col_text(st, col, &len);
+	return arena_strndup(a, s ? s : "", s ? len : 0);
+}
+
+static void bind_va(struct db_stmt *st, const char *types, va_list ap)
+{
+	for (int i = 0; types[i]; i++) {
+		switch (types[i]) {
+		case 'i':
+			db_bind_int(st, i + 1, va_arg(ap, int64_t));
+			break;
+		case 't':
+			db_bind_text(st, i + 1, va_arg(ap, const char *), SIZE_MAX);
+			break;
+		default:
+			db_bind_null(st, i + 1);
+			break;
+		}
+	}
+}
+
+enum jm_rc db_preparef(struct db *db, struct db_stmt **out, const char *sql, const char *types, ...)
+{
+	enum jm_rc rc = db_prepare(db, sql, out);
+	if (rc)
+		return rc;
+	va_list ap;
+	va_start(ap, types);
+	bind_va(*out, types, ap);
+	va_end(ap);
+	return JM_OK;
+}
+
+enum jm_rc db_execf(struct db *db, const char *sql, const char *types, ...)
+{
+	struct db_stmt *st = NULL;
+	enum jm_rc rc = db_prepare(db, sql, &st);
+	if (rc)
+		return rc;
+	va_list ap;
+	va_start(ap, types);
+	bind_va(st, types, ap);
+	va_end(ap);
+	while ((rc = db_step(st)) == JM_OK)
+		;
+	db_finalize(st);
+	return rc == JM_DONE ? JM_OK : rc;
+}
+
+enum jm_rc db_begin(struct db *db) { return db_exec(db, db->ops->begin_sql); }
+enum jm_rc db_commit(struct db *db) { return db_exec(db, "COMMIT"); }
+void db_rollback(struct db *db)
+{
+	if (db_exec(db, "ROLLBACK") != JM_OK)
+		log_at(LOG_WARN, "db", "rollback failed: %s", db_errmsg(db));
+}
+
+/* ---- migrations ---- */
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted list of *.sql names in dir; caller frees each and the array. */
+static enum jm_rc list_sql(const char *dir, char ***names, size_t *n, struct jm_err *err)
+{
+	DIR *d = opendir(dir);
+	if (!d) {
+		jm_err_set(err, "migrations", "cannot open %s", dir);
+		return JM_IO;
+	}
+	size_t cap = 16;
+	*names = xmalloc(cap * sizeof(char *));
+	*n = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		size_t l = strlen(e->d_name);
+		if (l < 5 || strcmp(e->d_name + l - 4, ".sql") != 0)
+			continue;
+		if (*n == cap)
+			*names = xrealloc(*names, (cap *= 2) * sizeof(char *));
+		(*names)[(*n)++] = xstrdup(e->d_name);
+	}
+	closedir(d);
+	qsort(*names, *n, sizeof(char *), cmp_names);
+	return JM_OK;
+}
+
+static char *read_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	struct buf b = BUF_INIT;
+	char chunk[4096];
+	size_t r;
+	while ((r = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (buf_append(&b, chunk, r) != JM_OK)
+			break;
+	fclose(f);
+	return buf_take(&b, NULL);
+}
+
+static bool migration_applied(struct db *db, const char *name)
+{
+	struct db_stmt *st = NULL;
+	if (db_preparef(db, &st, "SELECT 1 FROM schema_migrations WHERE name = ?", "t", name))
+		return false;
+	bool found = db_step(st) == JM_OK;
+	db_finalize(st);
+	return found;
+}
+
+static enum jm_rc apply_one(struct db *db, const char *dir, const char *name, struct jm_err *err)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	char *sql = read_file(path);
+	if (!sql) {
+		jm_err_set(err, "migrations", "cannot read %s", path);
+		return JM_IO;
+	}
+	enum jm_rc rc = db_begin(db);
+	if (!rc)
+		rc = db_exec(db, sql);
+	if (!rc)
+		rc = db_execf(db, "INSERT INTO schema_migrations(name, applied_at) VALUES (?, ?)", "ti",
+			      name, jm_now());
+	if (!rc)
+		rc = db_commit(db);
+	if (rc) {
+		jm_err_set(err, "migrations", "%s: %s", path, db_errmsg(db));
+		db_rollback(db);
+	} else {
+		log_at(LOG_INFO, "db", "migration=%s applied", name);
+	}
+	free(sql);
+	return rc;
+}
+
+enum jm_rc db_migrate(struct db *db, const char *dir, struct jm_err *err)
+{
+	enum jm_rc rc = db_exec(db, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+				    "name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)");
+	if (rc) {
+		jm_err_set(err, "db", "%s", db_errmsg(db));
+		return rc;
+	}
+	char **names = NULL;
+	size_t n = 0;
+	rc = list_sql(dir, &names, &n, err);
+	for (size_t i = 0; i < n; i++) {
+		if (!rc && !migration_applied(db, names[i]))
+			rc = apply_one(db, dir, names[i], err);
+		free(names[i]);
+	}
+	free(names);
+	return rc;
+}

@@ -1,0 +1,41 @@
+/*
+ * db_int.h — the backend interface behind db.h. db.c dispatches every call
+ * through struct db_ops; sqlite.c implements it now and pg.c will next.
+ */
+#ifndef JM_DB_INT_H
+#define JM_DB_INT_H
+
+#include "db/db.h"
+
+struct db_ops {
+	const char *name;
+	void (*close)(struct db *db);
+	enum jm_rc (*exec)(struct db *db, const char *sql);
+	enum jm_rc (*prepare)(struct db *db, const char *sql, struct db_stmt **out);
+	void (*bind_text)(struct db_stmt *st, int idx, const char *s, size_t len);
+	void (*bind_int)(struct db_stmt *st, int idx, int64_t v);
+	void (*bind_null)(struct db_stmt *st, int idx);
+	enum jm_rc (*step)(struct db_stmt *st);
+	const char *(*col_text)(struct db_stmt *st, int col, size_t *len);
+	int64_t (*col_int)(struct db_stmt *st, int col);
+	bool (*col_null)(struct db_stmt *st, int col);
+	void (*finalize)(struct db_stmt *st);
+	int64_t (*changes)(struct db *db);
+	const char *(*errmsg)(struct db *db);
+	enum jm_rc (*backup)(struct db *db, const char *path, struct jm_err *err);
+	const char *begin_sql; /* "BEGIN IMMEDIATE" for sqlite, "BEGIN" for pg */
+};
+
+/* Every backend's connection starts with this header. */
+struct db {
+	const struct db_ops *ops;
+};
+
+/* Every backend's statement starts with this header. */
+struct db_stmt {
+	struct db *db;
+};
+
+enum jm_rc db_sqlite_open(const char *path, struct db **out, struct jm_err *err);
+
+#endif

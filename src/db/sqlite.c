@@ -1,0 +1,216 @@
+/*
+ * sqlite.c — the SQLite backend of db.h. WAL journal, synchronous=FULL
+ * (fsync at commit: nothing accepted is lost), foreign keys on, a busy
+ * timeout so short write transactions from several threads queue instead
+ * of failing. Prepared statements are cached per connection by the address
+ * of their SQL text (callers pass string literals).
+ */
+#include <sqlite3.h>
+
+#include "db/db_int.h"
+
+#define STMT_CACHE 128
+
+struct sq_stmt {
+	struct db_stmt base;
+	sqlite3_stmt *st;
+	const char *sql; /* cache key */
+	bool in_use;
+};
+
+struct sq_db {
+	struct db base;
+	sqlite3 *h;
+	struct sq_stmt cache[STMT_CACHE];
+};
+
+static const struct db_ops sqlite_ops;
+
+static struct sq_db *SQ(struct db *db) { return (struct sq_db *)db; }
+static struct sq_stmt *SS(struct db_stmt *st) { return (struct sq_stmt *)st; }
+
+enum jm_rc db_sqlite_open(const char *path, struct db **out, struct jm_err *err)
+{
+	struct sq_db *d = xcalloc(1, sizeof(*d));
+	d->base.ops = &sqlite_ops;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+	if (sqlite3_open_v2(path, &d->h, flags, NULL) != SQLITE_OK) {
+		jm_err_set(err, "db", "cannot open %s: %s", path, d->h ? sqlite3_errmsg(d->h) : "?");
+		sqlite3_close(d->h);
+		free(d);
+		return JM_DB;
+	}
+	sqlite3_busy_timeout(d->h, 5000);
+	sqlite3_extended_result_codes(d->h, 1);
+	const char *pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+			      "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;";
+	if (sqlite3_exec(d->h, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
+		jm_err_set(err, "db", "%s: %s", path, sqlite3_errmsg(d->h));
+		sqlite3_close(d->h);
+		free(d);
+		return JM_DB;
+	}
+	*out = &d->base;
+	return JM_OK;
+}
+
+static void sq_close(struct db *db)
+{
+	struct sq_db *d = SQ(db);
+	for (int i = 0; i < STMT_CACHE; i++)
+		sqlite3_finalize(d->cache[i].st);
+	sqlite3_close(d->h);
+	free(d);
+}
+
+static enum jm_rc sq_exec(struct db *db, const char *sql)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(SQ(db)->h, sql, NULL, NULL, &msg);
+	if (rc != SQLITE_OK)
+		log_at(LOG_DEBUG, "db", "exec failed: %s", msg ? msg : "?");
+	sqlite3_free(msg);
+	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		return JM_CONFLICT;
+	return rc == SQLITE_OK ? JM_OK : JM_DB;
+}
+
+static size_t slot_of(const char *sql)
+{
+	uintptr_t h = (uintptr_t)sql;
+	return (size_t)((h >> 4) ^ (h >> 12)) % STMT_CACHE;
+}
+
+static enum jm_rc sq_prepare(struct db *db, const char *sql, struct db_stmt **out)
+{
+	struct sq_db *d = SQ(db);
+	struct sq_stmt *s = &d->cache[slot_of(sql)];
+	if (s->st && s->sql == sql && !s->in_use) {
+		s->in_use = true;
+		*out = &s->base;
+		return JM_OK;
+	}
+	bool cacheable = !s->in_use;
+	if (!cacheable)
+		s = xcalloc(1, sizeof(*s));
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v3(d->h, sql, -1, cacheable ? SQLITE_PREPARE_PERSISTENT : 0, &st, NULL) !=
+	    SQLITE_OK) {
+		log_at(LOG_ERROR, "db", "prepare failed: %s sql=\"%.80s\"", sqlite3_errmsg(d->h), sql);
+		if (!cacheable)
+			free(s);
+		return JM_DB;
+	}
+	if (cacheable)
+		sqlite3_finalize(s->st);
+	s->base.db = db;
+	s->st = st;
+	s->sql = cacheable ? sql : NULL;
+	s->in_use = true;
+	*out = &s->base;
+	return JM_OK;
+}
+
+static bool is_cached(struct sq_stmt *s)
+{
+	struct sq_db *d = SQ(s->base.db);
+	return s >= d->cache && s < d->cache + STMT_CACHE;
+}
+
+static void sq_finalize(struct db_stmt *st)
+{
+	struct sq_stmt *s = SS(st);
+	if (is_cached(s)) {
+		sqlite3_reset(s->st);
+		sqlite3_clear_bindings(s->st);
+		s->in_use = false;
+		return;
+	}
+	sqlite3_finalize(s->st);
+	free(s);
+}
+
+static void sq_bind_text(struct db_stmt *st, int idx, const char *s, size_t len)
+{
+	sqlite3_bind_text(SS(st)->st, idx, s, (int)len, SQLITE_TRANSIENT);
+}
+static void sq_bind_int(struct db_stmt *st, int idx, int64_t v) { sqlite3_bind_int64(SS(st)->st, idx, v); }
+static void sq_bind_null(struct db_stmt *st, int idx) { sqlite3_bind_null(SS(st)->st, idx); }
+
+static enum jm_rc sq_step(struct db_stmt *st)
+{
+	int rc = sqlite3_step(SS(st)->st);
+	if (rc == SQLITE_ROW)
+		return JM_OK;
+	if (rc == SQLITE_DONE)
+		return JM_DONE;
+	sqlite3 *h = SQ(st->db)->h;
+	if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+		return JM_CONFLICT;
+	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		return JM_INVALID;
+	log_at(LOG_ERROR, "db", "step failed: %s", sqlite3_errmsg(h));
+	return JM_DB;
+}
+
+static const char *sq_col_text(struct db_stmt *st, int col, size_t *len)
+{
+	const char *s = (const char *)sqlite3_column_text(SS(st)->st, col);
+	if (len)
+		*len = s ? (size_t)sqlite3_column_bytes(SS(st)->st, col) : 0;
+	return s;
+}
+static int64_t sq_col_int(struct db_stmt *st, int col) { return sqlite3_column_int64(SS(st)->st, col); }
+static bool sq_col_null(struct db_stmt *st, int col)
+{
+	return sqlite3_column_type(SS(st)->st, col) == SQLITE_NULL;
+}
+static int64_t sq_changes(struct db *db) { return sqlite3_changes64(SQ(db)->h); }
+static const char *sq_errmsg(struct db *db) { return sqlite3_errmsg(SQ(db)->h); }
+
+static enum jm_rc sq_backup(struct db *db, const char *path, struct jm_err *err)
+{
+	sqlite3 *dst = NULL;
+	enum jm_rc rc = JM_OK;
+	if (sqlite3_open(path, &dst) != SQLITE_OK) {
+		jm_err_set(err, "file", "cannot open %s", path);
+		rc = JM_IO;
+		goto out;
+	}
+	sqlite3_backup *b = sqlite3_backup_init(dst, "main", SQ(db)->h, "main");
+	if (!b) {
+		jm_err_set(err, "file", "%s", sqlite3_errmsg(dst));
+		rc = JM_IO;
+		goto out;
+	}
+	int r;
+	while ((r = sqlite3_backup_step(b, 256)) == SQLITE_OK || r == SQLITE_BUSY || r == SQLITE_LOCKED)
+		sqlite3_sleep(10);
+	sqlite3_backup_finish(b);
+	if (r != SQLITE_DONE) {
+		jm_err_set(err, "file", "backup failed: %s", sqlite3_errstr(r));
+		rc = JM_IO;
+	}
+out:
+	sqlite3_close(dst);
+	return rc;
+}
+
+static const struct db_ops sqlite_ops = {
+	.name = "sqlite",
+	.close = sq_close,
+	.exec = sq_exec,
+	.prepare = sq_prepare,
+	.bind_text = sq_bind_text,
+	.bind_int = sq_bind_int,
+	.bind_null = sq_bind_null,
+	.step = sq_step,
+	.col_text = sq_col_text,
+	.col_int = sq_col_int,
+	.col_null = sq_col_null,
+	.finalize = sq_finalize,
+	.changes = sq_changes,
+	.errmsg = sq_errmsg,
+	.backup = sq_backup,
+	.begin_sql = "BEGIN IMMEDIATE",
+};

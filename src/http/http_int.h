@@ -1,0 +1,31 @@
+/*
+ * http_int.h — internals shared by the files of http/ (server.c, defer.c,
+ * json.c). Nothing outside http/ includes this.
+ */
+#ifndef JM_HTTP_INT_H
+#define JM_HTTP_INT_H
+
+#include "db/db.h"
+#include "http/http.h"
+
+#define HTTP_MAX_FORM_FIELDS 256
+
+/* ---- worker pool for http_defer (defer.c) ---- */
+struct http_pool;
+struct http_job;
+struct http_pool *http_pool_new(const char *db_url, int nthreads);
+void http_pool_free(struct http_pool *p);
+/* Runs on the loop thread when a job's result arrives. */
+void http_pool_finish(struct http_job *job);
+
+/* server.c helpers used by defer.c */
+struct http_pool *http_req_pool(struct req *req);
+void *http_req_receiver(struct req *req);
+void http_post_done(void *receiver, struct http_job *job);
+/* Allocates size bytes freed with the request; fn runs at that moment. */
+void *http_req_on_dispose(struct req *req, size_t size, void (*fn)(void *));
+
+/* {"error":{"code":..,"message":..,"field":..}} into b (json.c). */
+void http_json_error_body(struct buf *b, const char *code, const char *msg, const char *field);
+
+#endif

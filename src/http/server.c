@@ -1,0 +1,609 @@
+/*
+ * server.c — the libh2o wrapper: one event loop per core on SO_REUSEPORT
+ * listeners, h2o's file handler for /static/, its gzip filter and access
+ * logger, our router for everything else, optional TLS with HTTP/2 (ALPN),
+ * and graceful stop on SIGINT/SIGTERM (stop accepting, finish in-flight
+ * requests, run the tick hook once more to flush counters).
+ *
+ * Invariants: only this module includes h2o.h; a struct req lives in the
+ * h2o request pool and its arena is released with that pool.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <h2o.h>
+#include <h2o/multithread.h>
+
+#include "http/http_int.h"
+
+#define MAX_LOOPS 64
+
+struct loop_thread {
+	h2o_context_t ctx; /* first: req->conn->ctx casts back to us */
+	struct server *srv;
+	int index;
+	int listen_fd;
+	h2o_socket_t *listener;
+	h2o_accept_ctx_t accept_ctx;
+	struct db *db;
+	h2o_multithread_queue_t *queue;
+	h2o_multithread_receiver_t done_receiver;
+	long inflight;
+	pthread_t tid;
+};
+
+struct jm_handler {
+	h2o_handler_t super;
+	struct server *srv;
+};
+
+struct server {
+	struct app *app;
+	struct router *router;
+	struct http_server_opts opts;
+	h2o_globalconf_t config;
+	SSL_CTX *ssl_ctx;
+	int nloops;
+	struct loop_thread loops[MAX_LOOPS];
+	struct sockaddr_in addr;
+	struct http_pool *pool;
+};
+
+static atomic_bool g_stopping;
+
+bool http_stopping(void)
+{
+	return atomic_load(&g_stopping);
+}
+
+static struct loop_thread *thread_of(h2o_req_t *hr)
+{
+	return (struct loop_thread *)hr->conn->ctx;
+}
+
+h2o_req_t *http_h2o(struct req *req)
+{
+	return req->priv;
+}
+
+/* ---- per-request state ---- */
+
+struct req_holder {
+	struct req req;
+	struct loop_thread *lt;
+};
+
+static void req_dispose(void *p)
+{
+	struct req_holder *h = p;
+	arena_free(h->req.arena);
+	h->lt->inflight--;
+}
+
+static struct req *req_new(struct server *srv, h2o_req_t *hr)
+{
+	struct req_holder *h = h2o_mem_alloc_shared(&hr->pool, sizeof(*h), req_dispose);
+	memset(h, 0, sizeof(*h));
+	h->lt = thread_of(hr);
+	h->lt->inflight++;
+	struct req *req = &h->req;
+	req->app = srv->app;
+	req->db = h->lt->db;
+	req->arena = arena_new(8192);
+	req->priv = hr;
+	req->method = str_from(hr->method.base, hr->method.len);
+	req->path = str_from(hr->path_normalized.base, hr->path_normalized.len);
+	if (hr->query_at != SIZE_MAX)
+		req->query = str_from(hr->path.base + hr->query_at + 1, hr->path.len - hr->query_at - 1);
+	if (hr->entity.base)
+		req->body = str_from(hr->entity.base, hr->entity.len);
+	req->lang = "ja";
+	return req;
+}
+
+struct http_pool *http_req_pool(struct req *req)
+{
+	return thread_of(req->priv)->srv->pool;
+}
+
+static void send_error_page(struct server *srv, struct req *req, int status)
+{
+	if (srv->opts.error_page)
+		srv->opts.error_page(req, status);
+	else
+		http_send_text(req, status, status == 404 ? "Not Found" : "Error");
+}
+
+static int on_req(h2o_handler_t *self, h2o_req_t *hr)
+{
+	struct server *srv = ((struct jm_handler *)self)->srv;
+	struct req *req = req_new(srv, hr);
+	bool mismatch = false, bad = false;
+	http_handler_fn fn = router_match(srv->router, req->method, req->path, req->arena,
+					  &req->params, &req->route_flags, &mismatch, &bad);
+	if (srv->opts.before && !srv->opts.before(req))
+		return 0;
+	if (!fn) {
+		send_error_page(srv, req, bad ? 400 : mismatch ? 405 : 404);
+		return 0;
+	}
+	fn(req);
+	return 0;
+}
+
+/* ---- request accessors ---- */
+
+const char *http_req_header(struct req *req, const char *name)
+{
+	h2o_req_t *hr = req->priv;
+	ssize_t i = h2o_find_header_by_str(&hr->headers, name, strlen(name), -1);
+	if (i < 0)
+		return NULL;
+	h2o_iovec_t v = hr->headers.entries[i].value;
+	return arena_strndup(req->arena, v.base, v.len);
+}
+
+const char *http_req_cookie(struct req *req, const char *name)
+{
+	const char *h = http_req_header(req, "cookie");
+	size_t nl = strlen(name);
+	while (h && *h) {
+		while (*h == ' ' || *h == ';')
+			h++;
+		const char *end = strchr(h, ';');
+		size_t len = end ? (size_t)(end - h) : strlen(h);
+		if (len > nl && h[nl] == '=' && strncmp(h, name, nl) == 0)
+			return arena_strndup(req->arena, h + nl + 1, len - nl - 1);
+		h = end;
+	}
+	return NULL;
+}
+
+const char *http_req_ip(struct req *req)
+{
+	h2o_req_t *hr = req->priv;
+	struct sockaddr_storage ss;
+	socklen_t sl = hr->conn->callbacks->get_peername(hr->conn, (struct sockaddr *)&ss);
+	char *out = arena_alloc(req->arena, INET6_ADDRSTRLEN);
+	out[0] = '\0';
+	if (sl && ss.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, out, INET6_ADDRSTRLEN);
+	else if (sl && ss.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, out, INET6_ADDRSTRLEN);
+	return out;
+}
+
+bool http_req_is_https(struct req *req)
+{
+	h2o_req_t *hr = req->priv;
+	return hr->scheme == &H2O_URL_SCHEME_HTTPS;
+}
+
+enum jm_rc http_req_form(struct req *req, struct form *out, struct jm_err *err)
+{
+	if (req->form) {
+		*out = *req->form;
+		return JM_OK;
+	}
+	const char *ct = http_req_header(req, "content-type");
+	enum jm_rc rc = form_parse_body(req->arena, ct, req->body.p, req->body.len,
+					HTTP_MAX_FORM_FIELDS, out, err);
+	if (rc == JM_OK) {
+		req->form = arena_alloc(req->arena, sizeof(*req->form));
+		*req->form = *out;
+	}
+	return rc;
+}
+
+enum jm_rc http_req_query(struct req *req, struct form *out, struct jm_err *err)
+{
+	return form_parse_urlencoded(req->arena, req->query.p, req->query.len, HTTP_MAX_FORM_FIELDS,
+				     out, err);
+}
+
+/* ---- responses ---- */
+
+void http_header(struct req *req, const char *name, const char *value)
+{
+	h2o_req_t *hr = req->priv;
+	size_t nl = strlen(name), vl = strlen(value);
+	char *n = h2o_mem_alloc_pool(&hr->pool, nl + 1);
+	memcpy(n, name, nl + 1);
+	char *v = h2o_mem_alloc_pool(&hr->pool, vl + 1);
+	memcpy(v, value, vl + 1);
+	h2o_add_header_by_str(&hr->pool, &hr->res.headers, n, nl, 1, NULL, v, vl);
+}
+
+void http_set_cookie(struct req *req, const char *name, const char *value, int max_age, unsigned flags)
+{
+	char age[48] = "";
+	if (max_age >= 0)
+		snprintf(age, sizeof(age), "; Max-Age=%d", max_age);
+	char *c = arena_sprintf(req->arena, "%s=%s; Path=/; SameSite=Lax%s%s%s", name, value, age,
+				(flags & COOKIE_HTTPONLY) ? "; HttpOnly" : "",
+				(flags & COOKIE_SECURE) ? "; Secure" : "");
+	http_header(req, "set-cookie", c);
+}
+
+static void start(h2o_req_t *hr, int status, const char *ctype)
+{
+	hr->res.status = status;
+	hr->res.reason = status == 200 ? "OK" : "";
+	if (ctype)
+		h2o_add_header(&hr->pool, &hr->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, ctype,
+			       strlen(ctype));
+}
+
+void http_send(struct req *req, int status, const char *ctype, const char *body, size_t len)
+{
+	h2o_req_t *hr = req->priv;
+	start(hr, status, ctype);
+	h2o_send_inline(hr, body, len);
+}
+
+void http_send_buf(struct req *req, int status, const char *ctype, struct buf *b)
+{
+	http_send(req, status, ctype, buf_cstr(b), b->len);
+}
+
+void http_send_text(struct req *req, int status, const char *text)
+{
+	http_send(req, status, "text/plain; charset=utf-8", text, strlen(text));
+}
+
+void http_redirect(struct req *req, int status, const char *location)
+{
+	h2o_req_t *hr = req->priv;
+	http_header(req, "location", location);
+	start(hr, status, "text/plain; charset=utf-8");
+	h2o_send_inline(hr, "", 0);
+}
+
+void http_send_json_error(struct req *req, int status, const char *code, const char *msg,
+			  const char *field)
+{
+	struct buf b = BUF_INIT;
+	http_json_error_body(&b, code, msg, field);
+	http_send_buf(req, status, "application/json; charset=utf-8", &b);
+	buf_free(&b);
+}
+
+int http_status_for(enum jm_rc rc)
+{
+	switch (rc) {
+	case JM_OK: return 200;
+	case JM_INVALID: return 422;
+	case JM_NOT_FOUND: return 404;
+	case JM_CONFLICT: return 409;
+	case JM_TOO_LARGE: return 413;
+	case JM_UNAUTHORIZED: return 401;
+	case JM_FORBIDDEN: return 403;
+	case JM_RATE_LIMITED: return 429;
+	default: return 500;
+	}
+}
+
+/* ---- blobs: cached, immutable, reference-counted bodies ---- */
+
+struct http_blob *http_blob_new(int status, const char *ctype, const char *data, size_t len, int64_t mtime)
+{
+	struct http_blob *b = xmalloc(sizeof(*b) + len + 1);
+	atomic_init(&b->refs, 1);
+	b->status = status;
+	b->ctype = ctype;
+	b->mtime = mtime;
+	b->len = len;
+	memcpy(b->data, data, len);
+	b->data[len] = '\0';
+	char h[65];
+	jm_hash_hex(NULL, 0, data, len, h);
+	snprintf(b->etag, sizeof(b->etag), "\"%.32s\"", h);
+	return b;
+}
+
+void http_blob_ref(struct http_blob *b) { atomic_fetch_add(&b->refs, 1); }
+
+void http_blob_unref(struct http_blob *b)
+{
+	if (b && atomic_fetch_sub(&b->refs, 1) == 1)
+		free(b);
+}
+
+static void blob_release(void *p) { http_blob_unref(*(struct http_blob **)p); }
+
+static bool not_modified(h2o_req_t *hr, const struct http_blob *b)
+{
+	ssize_t i = h2o_find_header(&hr->headers, H2O_TOKEN_IF_NONE_MATCH, -1);
+	if (i >= 0) {
+		h2o_iovec_t v = hr->headers.entries[i].value;
+		return h2o_contains_token(v.base, v.len, b->etag, strlen(b->etag), ',');
+	}
+	i = h2o_find_header(&hr->headers, H2O_TOKEN_IF_MODIFIED_SINCE, -1);
+	if (i >= 0 && b->mtime > 0) {
+		char lm[40];
+		jm_time_http(b->mtime, lm);
+		h2o_iovec_t v = hr->headers.entries[i].value;
+		return v.len == strlen(lm) && memcmp(v.base, lm, v.len) == 0;
+	}
+	return false;
+}
+
+/* A blob is sent in one piece, so its generator never gets called back. */
+static h2o_generator_t blob_generator = {NULL, NULL};
+
+void http_send_blob(struct req *req, struct http_blob *b, const char *cache_control)
+{
+	h2o_req_t *hr = req->priv;
+	h2o_add_header(&hr->pool, &hr->res.headers, H2O_TOKEN_ETAG, NULL, b->etag, strlen(b->etag));
+	if (b->mtime > 0) {
+		char *lm = h2o_mem_alloc_pool(&hr->pool, 40);
+		jm_time_http(b->mtime, lm);
+		h2o_add_header(&hr->pool, &hr->res.headers, H2O_TOKEN_LAST_MODIFIED, NULL, lm, strlen(lm));
+	}
+	if (cache_control)
+		h2o_add_header(&hr->pool, &hr->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, cache_control,
+			       strlen(cache_control));
+	if (b->status == 200 && not_modified(hr, b)) {
+		hr->res.status = 304;
+		hr->res.reason = "Not Modified";
+		h2o_send_inline(hr, "", 0);
+		return;
+	}
+	start(hr, b->status, b->ctype);
+	hr->res.content_length = b->len;
+	struct http_blob **slot = h2o_mem_alloc_shared(&hr->pool, sizeof(*slot), blob_release);
+	http_blob_ref(b);
+	*slot = b;
+	h2o_start_response(hr, &blob_generator);
+	h2o_iovec_t body = h2o_iovec_init(b->data, b->len);
+	h2o_send(hr, &body, 1, H2O_SEND_STATE_FINAL);
+}
+
+/* ---- deferred work results arrive here ---- */
+
+static void on_done_messages(h2o_multithread_receiver_t *recv, h2o_linklist_t *messages)
+{
+	(void)recv;
+	while (!h2o_linklist_is_empty(messages)) {
+		h2o_multithread_message_t *m =
+			H2O_STRUCT_FROM_MEMBER(h2o_multithread_message_t, link, messages->next);
+		h2o_linklist_unlink(&m->link);
+		http_pool_finish((struct http_job *)m);
+	}
+}
+
+void http_post_done(void *receiver, struct http_job *job)
+{
+	h2o_multithread_send_message(receiver, (h2o_multithread_message_t *)job);
+}
+
+void *http_req_receiver(struct req *req)
+{
+	return &thread_of(req->priv)->done_receiver;
+}
+
+void *http_req_on_dispose(struct req *req, size_t size, void (*fn)(void *))
+{
+	h2o_req_t *hr = req->priv;
+	return h2o_mem_alloc_shared(&hr->pool, size, fn);
+}
+
+/* ---- listeners and loops ---- */
+
+static void on_accept(h2o_socket_t *listener, const char *err)
+{
+	if (err)
+		return;
+	struct loop_thread *lt = listener->data;
+	h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
+	if (sock)
+		h2o_accept(&lt->accept_ctx, sock);
+}
+
+static int open_listener(const struct sockaddr_in *addr)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	int on = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on));
+	if (bind(fd, (const struct sockaddr *)addr, sizeof(*addr)) != 0 || listen(fd, SOMAXCONN) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void loop_shutdown(struct loop_thread *lt)
+{
+	h2o_socket_read_stop(lt->listener);
+	h2o_socket_close(lt->listener);
+	lt->listener = NULL;
+	h2o_context_request_shutdown(&lt->ctx);
+	int64_t deadline = jm_now_ms() + 5000;
+	while (lt->inflight > 0 && jm_now_ms() < deadline)
+		h2o_evloop_run(lt->ctx.loop, 50);
+}
+
+static void *loop_main(void *arg)
+{
+	struct loop_thread *lt = arg;
+	struct server *srv = lt->srv;
+	h2o_evloop_t *loop = lt->ctx.loop;
+	lt->listener = h2o_evloop_socket_create(loop, lt->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
+	lt->listener->data = lt;
+	h2o_socket_read_start(lt->listener, on_accept);
+	int64_t next_tick = jm_now_ms() + 1000;
+	while (!http_stopping()) {
+		h2o_evloop_run(loop, 200);
+		if (lt->index == 0 && srv->opts.tick && jm_now_ms() >= next_tick) {
+			srv->opts.tick(srv->app, lt->db);
+			next_tick = jm_now_ms() + 1000;
+		}
+	}
+	loop_shutdown(lt);
+	return NULL;
+}
+
+static enum jm_rc parse_listen(const char *s, struct sockaddr_in *addr, struct jm_err *err)
+{
+	const char *colon = strrchr(s, ':');
+	char host[64];
+	if (!colon || (size_t)(colon - s) >= sizeof(host)) {
+		jm_err_set(err, "listen", "expected HOST:PORT, got \"%s\"", s);
+		return JM_INVALID;
+	}
+	memcpy(host, s, (size_t)(colon - s));
+	host[colon - s] = '\0';
+	char *end;
+	long port = strtol(colon + 1, &end, 10);
+	memset(addr, 0, sizeof(*addr));
+	addr->sin_family = AF_INET;
+	addr->sin_port = htons((uint16_t)port);
+	if (*end || port < 0 || port > 65535 || inet_pton(AF_INET, host, &addr->sin_addr) != 1) {
+		jm_err_set(err, "listen", "invalid address \"%s\"", s);
+		return JM_INVALID;
+	}
+	return JM_OK;
+}
+
+static enum jm_rc setup_tls(struct server *srv, struct jm_err *err)
+{
+	const struct http_server_opts *o = &srv->opts;
+	if (!o->tls_cert && !o->tls_key)
+		return JM_OK;
+	if (!o->tls_cert || !o->tls_key) {
+		jm_err_set(err, "tls", "--tls-cert and --tls-key go together");
+		return JM_INVALID;
+	}
+	srv->ssl_ctx = SSL_CTX_new(TLS_server_method());
+	SSL_CTX_set_min_proto_version(srv->ssl_ctx, TLS1_2_VERSION);
+	if (SSL_CTX_use_certificate_chain_file(srv->ssl_ctx, o->tls_cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(srv->ssl_ctx, o->tls_key, SSL_FILETYPE_PEM) != 1) {
+		jm_err_set(err, "tls", "cannot load certificate %s or key %s", o->tls_cert, o->tls_key);
+		return JM_INVALID;
+	}
+	h2o_ssl_register_alpn_protocols(srv->ssl_ctx, h2o_http2_alpn_protocols);
+	return JM_OK;
+}
+
+static void setup_paths(struct server *srv)
+{
+	const struct http_server_opts *o = &srv->opts;
+	h2o_config_init(&srv->config);
+	srv->config.max_request_entity_size = o->max_body;
+	h2o_hostconf_t *host = h2o_config_register_host(&srv->config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+	h2o_access_log_filehandle_t *alog = NULL;
+	if (o->access_log)
+		alog = h2o_access_log_open_handle(o->access_log, NULL, H2O_LOGCONF_ESCAPE_APACHE);
+	if (o->static_dir) {
+		h2o_pathconf_t *pc = h2o_config_register_path(host, "/static", 0);
+		h2o_file_register(pc, o->static_dir, NULL, NULL, 0);
+		if (alog)
+			h2o_access_log_register(pc, alog);
+	}
+	h2o_pathconf_t *pc = h2o_config_register_path(host, "/", 0);
+	struct jm_handler *h = (struct jm_handler *)h2o_create_handler(pc, sizeof(*h));
+	h->super.on_req = on_req;
+	h->srv = srv;
+	h2o_compress_args_t ca = {.min_size = 256, .gzip = {.quality = 1}, .brotli = {.quality = -1}};
+	h2o_compress_register(pc, &ca);
+	if (alog)
+		h2o_access_log_register(pc, alog);
+}
+
+static enum jm_rc init_loop(struct server *srv, int i, struct jm_err *err)
+{
+	struct loop_thread *lt = &srv->loops[i];
+	lt->srv = srv;
+	lt->index = i;
+	lt->listen_fd = open_listener(&srv->addr);
+	if (lt->listen_fd < 0) {
+		jm_err_set(err, "listen", "cannot listen on %s: %s", srv->opts.listen, strerror(errno));
+		return JM_IO;
+	}
+	enum jm_rc rc = db_open(srv->opts.db_url, &lt->db, err);
+	if (rc)
+		return rc;
+	h2o_context_init(&lt->ctx, h2o_evloop_create(), &srv->config);
+	lt->accept_ctx.ctx = &lt->ctx;
+	lt->accept_ctx.hosts = srv->config.hosts;
+	lt->accept_ctx.ssl_ctx = srv->ssl_ctx;
+	lt->queue = h2o_multithread_create_queue(lt->ctx.loop);
+	h2o_multithread_register_receiver(lt->queue, &lt->done_receiver, on_done_messages);
+	return JM_OK;
+}
+
+static void wait_for_signal(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	int sig = 0;
+	sigwait(&set, &sig);
+	log_at(LOG_INFO, "http", "signal=%d stopping", sig);
+	atomic_store(&g_stopping, true);
+}
+
+static void block_signals(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* The server lives for the whole process; keeping it reachable from here
+ * means h2o's contexts are not reported as leaks at exit. */
+static struct server *g_server;
+
+enum jm_rc http_serve(struct app *app, struct router *r, const struct http_server_opts *o,
+		      struct jm_err *err)
+{
+	struct server *srv = xcalloc(1, sizeof(*srv));
+	g_server = srv;
+	srv->app = app;
+	srv->router = r;
+	srv->opts = *o;
+	srv->nloops = o->threads > 0 ? o->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (srv->nloops < 1 || srv->nloops > MAX_LOOPS)
+		srv->nloops = srv->nloops < 1 ? 1 : MAX_LOOPS;
+	enum jm_rc rc = parse_listen(o->listen, &srv->addr, err);
+	if (!rc)
+		rc = setup_tls(srv, err);
+	if (rc)
+		return rc;
+	block_signals();
+	setup_paths(srv);
+	for (int i = 0; i < srv->nloops && !rc; i++)
+		rc = init_loop(srv, i, err);
+	if (rc)
+		return rc;
+	srv->pool = http_pool_new(o->db_url, o->workers > 0 ? o->workers : 2);
+	for (int i = 0; i < srv->nloops; i++)
+		pthread_create(&srv->loops[i].tid, NULL, loop_main, &srv->loops[i]);
+	log_at(LOG_INFO, "http", "listening=%s%s loops=%d", srv->ssl_ctx ? "https://" : "http://",
+	       o->listen, srv->nloops);
+	wait_for_signal();
+	for (int i = 0; i < srv->nloops; i++)
+		pthread_join(srv->loops[i].tid, NULL);
+	http_pool_free(srv->pool);
+	if (o->tick)
+		o->tick(app, srv->loops[0].db);
+	for (int i = 0; i < srv->nloops; i++) {
+		db_close(srv->loops[i].db);
+		srv->loops[i].db = NULL;
+	}
+	return JM_OK;
+}

@@ -1,0 +1,143 @@
+/*
+ * site.h — the publishing domain: settings, articles and tags, Markdown,
+ * and cookieless page-view statistics. No HTTP here: handlers in web/,
+ * admin/ and api/ call these functions.
+ *
+ * Memory: functions taking a struct arena allocate their results there.
+ * Threading: every function uses the caller's db connection; site_stats is
+ * thread-safe.
+ */
+#ifndef JM_SITE_H
+#define JM_SITE_H
+
+#include "core/core.h"
+
+struct db;
+
+/* ---- settings (settings.c) ----
+ * One table describes every site setting; the admin settings page is
+ * generated from it and saving validates against it. */
+enum setting_type { SET_STR, SET_TEXT, SET_URL, SET_BOOL, SET_INT, SET_LANG };
+struct setting_def {
+	const char *key;       /* also the form field name */
+	enum setting_type type;
+	const char *def;       /* default value as text */
+	size_t max_len;        /* bytes; for SET_INT the maximum value */
+	const char *label_key; /* i18n key for the label, e.g. "settings.site_title" */
+	const char *group;     /* "site", "profile", "sns", "advanced" */
+};
+const struct setting_def *site_setting_defs(size_t *n);
+
+/* A snapshot of all settings (values in the arena). */
+struct site_settings {
+	const char *title, *description, *base_url, *lang, *owner_name, *profile_md, *topics;
+	const char *sns_x, *sns_youtube, *sns_instagram, *sns_note, *sns_facebook, *sns_github;
+	bool allow_raw_html;
+	int per_page;
+	int tz_offset_min; /* for scheduled times typed without zone; +540 JST */
+};
+enum jm_rc site_settings_load(struct db *db, struct arena *a, struct site_settings *out) JM_WUR;
+/* Raw value by key ("" if unset and no default). */
+const char *site_setting_get(struct db *db, struct arena *a, const char *key);
+/* Validates and stores the given key/value pairs in one transaction. Unknown
+ * keys, over-long values, invalid URLs or UTF-8 → JM_INVALID naming the key;
+ * nothing is stored then. */
+enum jm_rc site_settings_save(struct db *db, const char *const *keys, const char *const *vals,
+			      size_t n, struct jm_err *err) JM_WUR;
+
+/* ---- articles and tags (article.c) ---- */
+#define ARTICLE_TITLE_MAX 300     /* bytes */
+#define ARTICLE_BODY_MAX (1 << 20)
+#define ARTICLE_SLUG_MAX 120
+#define ARTICLE_TAGS_MAX 20
+#define TAG_NAME_MAX 60
+
+struct article {
+	int64_t id;
+	const char *slug, *title, *body_md, *excerpt;
+	const char *status;     /* "draft" or "published" */
+	int64_t published_at;   /* 0 if never; may be in the future (scheduled) */
+	int64_t created_at, updated_at;
+	const char **tags;
+	size_t ntags;
+};
+
+/* Input for create/update. For update only fields with has_* set change. */
+struct article_input {
+	const char *title, *slug, *body_md, *excerpt, *status;
+	int64_t published_at;
+	const char **tags;
+	size_t ntags;
+	bool has_title, has_slug, has_body, has_excerpt, has_status, has_published_at, has_tags;
+};
+
+/* Validation: title required (1..ARTICLE_TITLE_MAX, no control chars),
+ * slug [a-z0-9-]{1,120} (derived from the title when absent), status
+ * draft|published, tags ≤ 20 each ≤ 60 bytes. Errors name the field:
+ * JM_INVALID (422), JM_CONFLICT on a duplicate slug (409). Publishing
+ * without published_at sets it to now. */
+enum jm_rc site_article_create(struct db *db, const struct article_input *in, int64_t author_id,
+			       int64_t *id_out, struct jm_err *err) JM_WUR;
+enum jm_rc site_article_update(struct db *db, int64_t id, const struct article_input *in,
+			       struct jm_err *err) JM_WUR;
+enum jm_rc site_article_delete(struct db *db, int64_t id) JM_WUR;
+enum jm_rc site_article_get(struct db *db, struct arena *a, int64_t id, struct article *out) JM_WUR;
+/* Only articles visible to readers (published, published_at <= now). */
+enum jm_rc site_article_get_public(struct db *db, struct arena *a, const char *slug,
+				   struct article *out) JM_WUR;
+
+struct article_query {
+	bool public_only;   /* published and published_at <= now */
+	const char *status; /* filter (admin/API), NULL = any */
+	const char *tag;    /* filter by tag name, NULL = any */
+	int page;           /* 1-based */
+	int per_page;       /* 1..100 */
+};
+/* Newest first (published_at, then created_at). total = all matching rows. */
+enum jm_rc site_article_list(struct db *db, struct arena *a, const struct article_query *q,
+			     struct article **items, size_t *n, int64_t *total) JM_WUR;
+/* Earliest published_at in the future, or 0: when the public cache must be
+ * refreshed for a scheduled article. */
+int64_t site_next_scheduled(struct db *db);
+/* Tag names with article counts (public articles only). */
+struct tag_count {
+	const char *name;
+	int64_t count;
+};
+enum jm_rc site_tag_list(struct db *db, struct arena *a, struct tag_count **items, size_t *n) JM_WUR;
+
+/* ---- Markdown (markdown.c, cmark) ----
+ * Raw HTML is dropped (cmark safe mode) unless allow_raw is set. */
+enum jm_rc site_markdown(const char *md, size_t len, bool allow_raw, struct buf *out) JM_WUR;
+/* Plain-text excerpt of at most max_chars characters from Markdown. */
+char *site_excerpt(struct arena *a, const char *md, size_t len, size_t max_chars);
+
+/* ---- page-view statistics (stats.c) ----
+ * Counted in memory per (day, path) and (day, referrer host), flushed to
+ * the database in batches; no cookies, no addresses, no identifiers. */
+struct site_stats;
+struct site_stats *site_stats_new(void);
+void site_stats_free(struct site_stats *s);
+/* Thread-safe, allocation-free on the hot path for known keys. referer may
+ * be NULL; own_host is the site's host so internal navigation is not
+ * counted as a referrer. */
+void site_stats_hit(struct site_stats *s, const char *path, const char *referer, const char *own_host);
+/* Writes pending counts in one transaction and clears them. */
+enum jm_rc site_stats_flush(struct site_stats *s, struct db *db) JM_WUR;
+
+struct day_count {
+	const char *day; /* "2026-11-29" */
+	int64_t views;
+};
+struct key_count {
+	const char *key; /* path or host */
+	int64_t views;
+};
+/* Last `days` days including today, oldest first, zero-filled. */
+enum jm_rc site_stats_daily(struct db *db, struct arena *a, int days, struct day_count **out) JM_WUR;
+enum jm_rc site_stats_top_paths(struct db *db, struct arena *a, int days, int limit,
+				struct key_count **out, size_t *n) JM_WUR;
+enum jm_rc site_stats_top_referrers(struct db *db, struct arena *a, int days, int limit,
+				    struct key_count **out, size_t *n) JM_WUR;
+
+#endif

@@ -1,0 +1,26 @@
+/*
+ * web.h — the public site's HTTP handlers: home, articles, tags, /about,
+ * Atom feed, sitemap, robots.txt, friendly error pages, and the in-memory
+ * cache of rendered public pages (a page view costs no template work and no
+ * SQL; the cache is invalidated by app->content_gen).
+ */
+#ifndef JM_WEB_H
+#define JM_WEB_H
+
+#include "core/core.h"
+
+struct app;
+struct db;
+struct req;
+struct router;
+
+void web_routes(struct app *app, struct router *r);
+/* Friendly HTML error page (404 etc.) in the site's layout. */
+void web_error_page(struct req *req, int status);
+/* About once a second on one loop thread: flush page-view counters every
+ * ~10 s, refresh the cache when a scheduled article's time has come. */
+void web_tick(struct app *app, struct db *db);
+struct web_cache *web_cache_new(void);
+void web_cache_free(struct web_cache *c);
+
+#endif
