@@ -85,7 +85,7 @@ enum jm_rc buf_append(struct buf *b, const void *p, size_t len) JM_WUR;
 enum jm_rc buf_appends(struct buf *b, const char *s) JM_WUR;
 enum jm_rc buf_appendc(struct buf *b, char c) JM_WUR;
 enum jm_rc buf_appendf(struct buf *b, const char *fmt, ...) JM_FMT(2, 3) JM_WUR;
-enum jm_rc buf_vappendf(struct buf *b, const char *fmt, va_list ap) JM_WUR;
+enum jm_rc buf_vappendf(struct buf *b, const char *fmt, va_list ap) JM_FMT(2, 0) JM_WUR;
 /* Returns a pointer to a NUL-terminated string (never NULL, "" if empty). */
 const char *buf_cstr(struct buf *b);
 void buf_reset(struct buf *b);

@@ -1,0 +1,211 @@
+/*
+ * multipart.c — multipart/form-data request bodies (RFC 7578, whose syntax
+ * is the multipart media type of RFC 2046 section 5.1), parsed with GMime 3.
+ *
+ * The request body has no MIME headers of its own, so we prepend the
+ * request's Content-Type as a header and let GMime's parser build the
+ * multipart. GMime is lenient by design; we make it strict by listening to
+ * its parser warnings and refusing bodies it had to guess about (missing
+ * boundary, no parts, truncated body, conflicting parameters).
+ *
+ * Invariants: every GMime object is released before returning; everything
+ * handed back lives in the caller's arena. Header values given to us must
+ * not contain CR or LF, since they are spliced into a header block.
+ */
+#include <gmime/gmime.h>
+#include <pthread.h>
+#include <strings.h>
+
+#include "mail/mail.h"
+
+static pthread_once_t gmime_once = PTHREAD_ONCE_INIT;
+
+static void gmime_init_once(void)
+{
+	g_mime_init();
+}
+
+void mail_shutdown(void)
+{
+	g_mime_shutdown();
+}
+
+/* Records whether the parser met anything it had to guess about. */
+static void on_parser_warning(gint64 offset, GMimeParserWarning code, const gchar *item,
+			      gpointer data)
+{
+	bool *malformed = data;
+	switch (code) {
+	case GMIME_WARN_MALFORMED_MULTIPART:
+	case GMIME_WARN_TRUNCATED_MESSAGE:
+	case GMIME_WARN_MALFORMED_MESSAGE:
+	case GMIME_WARN_PART_WITHOUT_CONTENT:
+	case GMIME_CRIT_INVALID_HEADER_NAME:
+	case GMIME_CRIT_CONFLICTING_HEADER:
+	case GMIME_CRIT_CONFLICTING_PARAMETER:
+	case GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY:
+	case GMIME_CRIT_NESTING_OVERFLOW:
+	case GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT:
+		*malformed = true;
+		break;
+	default:
+		/* Duplicated headers, raw UTF-8 in parameters and the like are
+		 * what browsers send; they are harmless here. */
+		break;
+	}
+}
+
+/* True when ct is multipart/form-data with a non-empty boundary. */
+static bool content_type_ok(const char *ct)
+{
+	if (strpbrk(ct, "\r\n"))
+		return false;
+	GMimeContentType *t = g_mime_content_type_parse(NULL, ct);
+	if (!t)
+		return false;
+	const char *b = g_mime_content_type_get_parameter(t, "boundary");
+	bool ok = g_mime_content_type_is_type(t, "multipart", "form-data") && b && *b;
+	g_object_unref(t);
+	return ok;
+}
+
+/* Parses "Content-Type: ct" + blank line + body into a GMime object, or NULL
+ * (malformed) when the parser complained. */
+static GMimeObject *parse_body(const char *ct, const char *body, size_t len)
+{
+	static const char hdr[] = "Content-Type: ";
+	GByteArray *bytes = g_byte_array_sized_new((guint)(sizeof(hdr) + strlen(ct) + 4 + len));
+	g_byte_array_append(bytes, (const guint8 *)hdr, sizeof(hdr) - 1);
+	g_byte_array_append(bytes, (const guint8 *)ct, (guint)strlen(ct));
+	g_byte_array_append(bytes, (const guint8 *)"\r\n\r\n", 4);
+	if (len)
+		g_byte_array_append(bytes, (const guint8 *)body, (guint)len);
+	GMimeStream *stream = g_mime_stream_mem_new_with_byte_array(bytes); /* owns bytes */
+	GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+	GMimeParserOptions *opts = g_mime_parser_options_new();
+	bool malformed = false;
+	g_mime_parser_options_set_warning_callback(opts, on_parser_warning, &malformed);
+	GMimeObject *obj = g_mime_parser_construct_part(parser, opts);
+	g_mime_parser_options_free(opts);
+	g_object_unref(parser);
+	g_object_unref(stream);
+	if (obj && (malformed || !GMIME_IS_MULTIPART(obj))) {
+		g_object_unref(obj);
+		obj = NULL;
+	}
+	return obj;
+}
+
+/* Copies the decoded content of part into the arena (NUL-terminated). */
+static void part_content(struct arena *a, GMimePart *part, struct mail_part *out)
+{
+	GMimeDataWrapper *w = g_mime_part_get_content(part);
+	out->data = "";
+	out->len = 0;
+	if (!w)
+		return;
+	GMimeStream *mem = g_mime_stream_mem_new();
+	g_mime_data_wrapper_write_to_stream(w, mem);
+	GByteArray *bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+	char *d = arena_alloc(a, bytes->len + 1);
+	if (bytes->len)
+		memcpy(d, bytes->data, bytes->len);
+	d[bytes->len] = '\0';
+	out->data = d;
+	out->len = bytes->len;
+	g_object_unref(mem);
+}
+
+/* The part's media type, or the RFC 7578 default when it has none. */
+static const char *part_ctype(struct arena *a, GMimeObject *obj, bool is_file)
+{
+	if (!g_mime_object_get_header(obj, "Content-Type"))
+		return is_file ? "application/octet-stream" : "text/plain";
+	char *mt = g_mime_content_type_get_mime_type(g_mime_object_get_content_type(obj));
+	char *s = arena_strdup(a, mt);
+	g_free(mt);
+	for (char *p = s; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	return s;
+}
+
+/* Fills out from one child of the multipart. */
+static enum jm_rc part_convert(struct arena *a, GMimeObject *obj, struct mail_part *out,
+			       struct jm_err *err)
+{
+	if (!GMIME_IS_PART(obj)) {
+		jm_err_set(err, NULL, "nested multipart is not supported");
+		return JM_INVALID;
+	}
+	GMimeContentDisposition *cd = g_mime_object_get_content_disposition(obj);
+	const char *disp = cd ? g_mime_content_disposition_get_disposition(cd) : NULL;
+	const char *name = cd ? g_mime_content_disposition_get_parameter(cd, "name") : NULL;
+	if (!disp || strcasecmp(disp, "form-data") != 0 || !name || !*name ||
+	    !utf8_valid(name, strlen(name))) {
+		jm_err_set(err, NULL, "part without a form-data name");
+		return JM_INVALID;
+	}
+	const char *fn = g_mime_content_disposition_get_parameter(cd, "filename");
+	out->name = arena_strdup(a, name);
+	out->filename = fn ? arena_strdup(a, fn) : NULL;
+	out->ctype = part_ctype(a, obj, fn != NULL);
+	part_content(a, GMIME_PART(obj), out);
+	if (!fn && (!utf8_valid(out->data, out->len) || memchr(out->data, '\0', out->len))) {
+		jm_err_set(err, out->name, "invalid UTF-8");
+		return JM_INVALID;
+	}
+	return JM_OK;
+}
+
+static enum jm_rc convert_parts(struct arena *a, GMimeMultipart *mp, size_t max_parts,
+				struct mail_part **parts, size_t *nparts, struct jm_err *err)
+{
+	int count = g_mime_multipart_get_count(mp);
+	if (count <= 0) {
+		jm_err_set(err, NULL, "multipart body without parts");
+		return JM_INVALID;
+	}
+	if ((size_t)count > max_parts) {
+		jm_err_set(err, NULL, "too many fields (at most %zu)", max_parts);
+		return JM_TOO_LARGE;
+	}
+	struct mail_part *p = arena_calloc(a, (size_t)count * sizeof(*p));
+	for (int i = 0; i < count; i++) {
+		enum jm_rc rc = part_convert(a, g_mime_multipart_get_part(mp, i), &p[i], err);
+		if (rc)
+			return rc;
+	}
+	*parts = p;
+	*nparts = (size_t)count;
+	return JM_OK;
+}
+
+enum jm_rc mail_multipart_parse(struct arena *a, const char *content_type, const char *body,
+				size_t len, size_t max_parts, struct mail_part **parts,
+				size_t *nparts, struct jm_err *err)
+{
+	*parts = NULL;
+	*nparts = 0;
+	pthread_once(&gmime_once, gmime_init_once);
+	if (!content_type || !content_type_ok(content_type)) {
+		jm_err_set(err, NULL, "multipart/form-data without a boundary");
+		return JM_INVALID;
+	}
+	if (len > G_MAXUINT - strlen(content_type) - 32) {
+		jm_err_set(err, NULL, "request body too large");
+		return JM_TOO_LARGE;
+	}
+	GMimeObject *obj = parse_body(content_type, body, len);
+	if (!obj) {
+		jm_err_set(err, NULL, "malformed multipart body");
+		return JM_INVALID;
+	}
+	enum jm_rc rc = convert_parts(a, GMIME_MULTIPART(obj), max_parts, parts, nparts, err);
+	g_object_unref(obj);
+	if (rc) {
+		*parts = NULL;
+		*nparts = 0;
+	}
+	return rc;
+}
