@@ -10,18 +10,30 @@
  * Syntax (names are "site/article.html" style paths relative to the dir):
  *   {{ expr }}                 output, HTML-escaped (also safe in XML text/attrs)
  *   {{ expr | filter | ... }}  filters: raw (no escaping), url (percent-encode
- *                              a component), json (JSON string literal, safe
- *                              inside <script>), upper, lower, default("x")
+ *                              a component), json (JSON literal, safe inside
+ *                              <script>; lists/maps become arrays/objects,
+ *                              missing is null), upper, lower (ASCII),
+ *                              default("x") (when missing/null/""), length
+ *                              (list/map size or string characters)
+ *        expr here: path, "string" or integer
  *   {% if expr %} … {% elif expr %} … {% else %} … {% endif %}
- *        expr: path, `not path`, `path == "lit"`, `path != "lit"`
- *        truthiness: missing/null/false/0/""/empty list are false
+ *        expr: path, `not x`, `x == "lit"`, `x != y`, `a and b`, `a or b`
+ *        (== compares rendered text, so 3 == "3"; no parentheses)
+ *        truthiness: missing/null/false/0/""/empty list or map are false
  *   {% for x in path %} … {% else %} … {% endfor %}   loop.index (1-based),
- *                              loop.first, loop.last available inside
- *   {% include "partial.html" %}   same context
- *   {% extends "layout.html" %} + {% block name %} … {% endblock %}
+ *                              loop.index0, loop.first, loop.last,
+ *                              loop.length (innermost loop) available inside
+ *   {% include "partial.html" %}   same context, loop variables included
+ *   {% extends "layout.html" %} + {% block name %} … {% endblock [name] %}
+ *        extends must be the first tag; a child holds only blocks, each
+ *        naming a block of an ancestor; a parent may itself extend
  *   {% t "key" %}              UI string for the render's language, escaped
  *   {# comment #}
- *   paths: a.b.c looks up maps; `lang` and `t` are reserved.
+ *   paths: a.b.c looks up maps, list.0 indexes lists; `lang` is the render's
+ *   language ("ja"/"en"); `t.some.key` is the UI string as a value (e.g.
+ *   {{ t.nav.home | upper }}); `loop` is reserved inside for.
+ *   A '-' inside a tag's edge ({%- -%} {{- -}} {#- -#}) trims whitespace on
+ *   that side. Missing paths render as "".
  *
  * Threading: a loaded struct view is immutable and may be shared by all
  * threads; values are built per request in an arena.
@@ -35,7 +47,8 @@
 struct view_val;
 struct view_val *view_map(struct arena *a);
 struct view_val *view_list(struct arena *a);
-/* Setters copy nothing: strings must live as long as the arena. NULL s = null. */
+/* Setters copy the key but not the value: strings must live as long as the
+ * arena. NULL s = null. Setting a key again replaces its value. */
 void view_set_str(struct view_val *map, const char *key, const char *s);
 void view_set_strn(struct view_val *map, const char *key, const char *s, size_t len);
 /* A string that is already safe HTML (e.g. rendered Markdown): never escaped. */
@@ -57,6 +70,9 @@ void i18n_free(struct i18n *c);
 /* Text of key in lang ("ja", "en"; anything else falls back to "ja").
  * Returns the key itself if unknown (never NULL). */
 const char *i18n_get(const struct i18n *c, const char *lang, const char *key);
+/* JM_OK when every key has a non-empty text in both languages; otherwise
+ * JM_INVALID with err naming the first incomplete key and the file lacking it. */
+enum jm_rc i18n_check(const struct i18n *c, struct jm_err *err) JM_WUR;
 /* Picks "ja" or "en" from an Accept-Language header value (may be NULL). */
 const char *i18n_pick_lang(const char *accept_language, size_t len, const char *fallback);
 
