@@ -39,10 +39,7 @@ static enum jm_rc load_secret(struct app *app, struct jm_err *err)
 		jm_err_set(err, "secret", "%s is damaged (expected 32 bytes)", path);
 		return JM_IO;
 	}
-	char tok[64];
-	jm_random_token(tok, 32);
-	jm_hash_hex(NULL, 0, tok, strlen(tok), tok); /* 64 hex chars, first 32 used */
-	memcpy(app->secret, tok, sizeof(app->secret));
+	jm_random_bytes(app->secret, sizeof(app->secret));
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0 || write(fd, app->secret, sizeof(app->secret)) != (ssize_t)sizeof(app->secret) ||
 	    fsync(fd) != 0) {
@@ -137,9 +134,11 @@ static bool secure_cookies(struct req *req)
 }
 
 /* Login and setup pages have no session yet: their CSRF token is bound to
- * a random pre-session cookie instead. */
-static const char *csrf_binding(struct req *req)
+ * a random pre-session cookie instead. *fresh tells that the cookie was
+ * only just issued, so a POST carrying it cannot be genuine. */
+static const char *csrf_binding(struct req *req, bool *fresh)
 {
+	*fresh = false;
 	const char *s = http_req_cookie(req, AUTH_SESSION_COOKIE);
 	if (req->user && s)
 		return s;
@@ -150,7 +149,8 @@ static const char *csrf_binding(struct req *req)
 	jm_random_token(tok, 24);
 	http_set_cookie(req, AUTH_PRESESSION_COOKIE, tok, -1,
 			COOKIE_HTTPONLY | (secure_cookies(req) ? COOKIE_SECURE : 0));
-	return NULL; /* a fresh cookie cannot validate a POST */
+	*fresh = true;
+	return tok;
 }
 
 static bool check_api(struct req *req)
@@ -160,6 +160,7 @@ static bool check_api(struct req *req)
 	if (!h || strncasecmp(h, "Bearer ", 7) != 0 ||
 	    auth_token_lookup(req->db, req->arena, req->app->secret, h + 7, u) != JM_OK) {
 		http_header(req, "www-authenticate", "Bearer");
+		http_header(req, "cache-control", "no-store");
 		http_send_json_error(req, 401, "unauthorized", "missing or invalid API token", NULL);
 		return false;
 	}
@@ -188,9 +189,10 @@ static bool check_session(struct req *req)
 
 static bool check_csrf(struct req *req)
 {
-	const char *binding = csrf_binding(req);
+	bool fresh;
+	const char *binding = csrf_binding(req, &fresh);
 	char *tok = arena_alloc(req->arena, 65);
-	auth_csrf_token(req->app->secret, binding ? binding : "", tok);
+	auth_csrf_token(req->app->secret, binding, tok);
 	req->csrf = tok;
 	if (!str_eq(req->method, "POST"))
 		return true;
@@ -200,7 +202,7 @@ static bool check_csrf(struct req *req)
 		http_send_text(req, 400, err.msg[0] ? err.msg : "bad form");
 		return false;
 	}
-	if (!binding || !auth_csrf_check(req->app->secret, binding, form_get(&f, "_csrf"))) {
+	if (fresh || !auth_csrf_check(req->app->secret, binding, form_get(&f, "_csrf"))) {
 		http_send_text(req, 403, "CSRF token missing or invalid; reload the page and try again");
 		return false;
 	}
@@ -231,6 +233,19 @@ void app_routes(struct app *app)
 	api_routes(app, app->router);
 }
 
+/* API clients get JSON errors; everyone else the site's friendly page. */
+static void error_page(struct req *req, int status)
+{
+	if (req->path.len >= 5 && memcmp(req->path.p, "/api/", 5) == 0) {
+		const char *code = status == 404 ? "not_found" : status == 405 ? "method_not_allowed" : "bad_request";
+		const char *msg = status == 404 ? "no such endpoint" : status == 405 ? "method not allowed for this endpoint" : "bad request";
+		http_header(req, "cache-control", "no-store");
+		http_send_json_error(req, status, code, msg, NULL);
+		return;
+	}
+	web_error_page(req, status);
+}
+
 static void tick(struct app *app, struct db *db)
 {
 	web_tick(app, db);
@@ -255,7 +270,7 @@ enum jm_rc app_serve(struct app *app, struct jm_err *err)
 		.tls_key = app->cfg.tls_key[0] ? app->cfg.tls_key : NULL,
 		.db_url = app->cfg.db_url,
 		.before = before,
-		.error_page = web_error_page,
+		.error_page = error_page,
 		.tick = tick,
 	};
 	return http_serve(app, app->router, &o, err);

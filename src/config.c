@@ -144,8 +144,8 @@ static void find_share(struct app_config *c, const char *argv0)
 		if (!slash)
 			break;
 		*slash = '\0';
-		if (has_templates(exe)) {
-			snprintf(c->share_dir, sizeof(c->share_dir), "%s", exe);
+		if (strlen(exe) < sizeof(c->share_dir) && has_templates(exe)) {
+			memcpy(c->share_dir, exe, strlen(exe) + 1);
 			return;
 		}
 	}

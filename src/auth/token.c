@@ -20,15 +20,14 @@ enum jm_rc auth_token_create(struct db *db, const unsigned char secret[32], cons
 		jm_err_set(err, "name", "token name must be 1 to 100 characters");
 		return JM_INVALID;
 	}
-	char raw[64];
-	jm_random_token(raw, 32);
-	snprintf(token_out, 64, "jm_%s", raw);
+	memcpy(token_out, "jm_", 3);
+	jm_random_token(token_out + 3, 32); /* 43 chars + NUL fits in 61 */
 	char h[65], prefix[16];
 	hash_token(secret, token_out, h);
 	snprintf(prefix, sizeof(prefix), "%.10s", token_out);
 	enum jm_rc rc = db_execf(db,
 				 "INSERT INTO api_tokens(name, token_hash, prefix, user_id, created_at) "
-				 "VALUES (?, ?, ?, ?, ?)",
+				 "VALUES (?, ?, ?, NULLIF(?, 0), ?)",
 				 "tttii", name, h, prefix, user_id, jm_now());
 	if (rc)
 		jm_err_set(err, NULL, "cannot store token: %s", jm_rc_name(rc));

@@ -141,6 +141,7 @@ enum jm_rc jm_time_parse(const char *s, int tz_offset_min, int64_t *out) JM_WUR;
 
 /* ---- random + hashing (libsodium lives in core/crypto.c) ---- */
 enum jm_rc jm_crypto_init(void) JM_WUR;
+void jm_random_bytes(void *out, size_t n);
 /* n random bytes encoded base64url (no padding) into out (size >= n*4/3+3). */
 void jm_random_token(char *out, size_t n);
 /* Keyed BLAKE2b of data, hex encoded into out (65 bytes). key may be NULL. */

@@ -13,6 +13,11 @@ enum jm_rc jm_crypto_init(void)
 	return sodium_init() < 0 ? JM_IO : JM_OK;
 }
 
+void jm_random_bytes(void *out, size_t n)
+{
+	randombytes_buf(out, n);
+}
+
 void jm_random_token(char *out, size_t n)
 {
 	unsigned char raw[64];

@@ -1,0 +1,88 @@
+/*
+ * admin_int.h — internals shared by the files of src/admin: the page
+ * renderer, small request helpers and the route handlers each file
+ * implements. Nothing outside src/admin includes this header.
+ *
+ * Every admin page is rendered through admin_render, which adds the signed-in
+ * user, the CSRF token, the UI language and the active navigation entry to
+ * the template context and answers text/html with Cache-Control: no-store.
+ */
+#ifndef JM_ADMIN_INT_H
+#define JM_ADMIN_INT_H
+
+#include "admin/admin.h"
+#include "core/core.h"
+#include "http/http.h"
+#include "view/view.h"
+
+struct auth_user;
+struct site_settings;
+
+/* A fresh template context for req, allocated in req->arena. nav names the
+ * active navigation entry ("dashboard", "articles", "settings", "tokens")
+ * or NULL. */
+struct view_val *admin_ctx(struct req *req, const char *nav);
+/* Renders templates/<tpl> with ctx and sends it with status. */
+void admin_render(struct req *req, int status, const char *tpl, struct view_val *ctx);
+/* A small error page (status, i18n message key) in the admin layout. */
+void admin_error(struct req *req, int status, const char *msg_key);
+/* UI text of key in the request's language. */
+const char *admin_t(const struct req *req, const char *key);
+
+/* Replaces a domain error message (English, technical) with the UI text
+ * of key prefix + err->field when the catalog has one, else with
+ * fallback_key. Keeps err->field. */
+void admin_err_localize(const struct req *req, struct jm_err *err, const char *prefix,
+                        const char *fallback_key);
+
+/* Parses the request body form; on failure answers 400 (bad UTF-8 or
+ * encoding) or 413 and returns false. */
+bool admin_form(struct req *req, struct form *out);
+/* The {id} route parameter as a positive integer; answers 404 and returns
+ * false when it is not one. */
+bool admin_param_id(struct req *req, int64_t *out);
+/* The signed-in user (NULL on login/setup pages). */
+const struct auth_user *admin_user(const struct req *req);
+/* True when next is a safe local admin path to redirect to. */
+bool admin_safe_next(const char *next);
+/* Formats t in the site's zone as "YYYY-MM-DD HH:MM" (sep ' ') or
+ * "YYYY-MM-DDTHH:MM" (sep 'T', for datetime-local inputs). "" for 0. */
+const char *admin_time_fmt(struct arena *a, int64_t t, int tz_offset_min, char sep);
+/* Loads the site settings into out; on failure answers 500 and returns
+ * false. */
+bool admin_settings(struct req *req, struct site_settings *out);
+/* Creates a session for user_id, sets the cookie and redirects 303 to
+ * location (login and setup). */
+void admin_session_start(struct req *req, int64_t user_id, const char *location);
+/* Answers 500 after logging what failed. */
+void admin_fail(struct req *req, const char *what, enum jm_rc rc);
+
+/* ---- chart.c ---- */
+struct day_count;
+/* Appends an inline SVG bar chart of n days to out. unit is the word after
+ * the count in each bar's <title> ("views"); aria is the chart's label. */
+enum jm_rc admin_chart_svg(struct buf *out, const struct day_count *days, size_t n,
+                           const char *unit, const char *aria) JM_WUR;
+
+/* ---- handlers ---- */
+void admin_setup_get(struct req *req);
+void admin_setup_post(struct req *req);
+void admin_login_get(struct req *req);
+void admin_login_post(struct req *req);
+void admin_logout_post(struct req *req);
+void admin_lang_post(struct req *req);
+void admin_dashboard_get(struct req *req);
+void admin_articles_list(struct req *req);
+void admin_article_new(struct req *req);
+void admin_article_create(struct req *req);
+void admin_article_edit(struct req *req);
+void admin_article_save(struct req *req);
+void admin_article_delete(struct req *req);
+void admin_preview_post(struct req *req);
+void admin_settings_get(struct req *req);
+void admin_settings_post(struct req *req);
+void admin_tokens_get(struct req *req);
+void admin_tokens_post(struct req *req);
+void admin_token_revoke(struct req *req);
+
+#endif

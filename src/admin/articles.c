@@ -1,0 +1,507 @@
+/*
+ * articles.c — the article list, the editor (create, save, publish,
+ * schedule, unpublish, delete) and the server-rendered Markdown preview.
+ *
+ * The editor posts one form whose submit button says what to do:
+ * action=draft|publish|schedule|unpublish, or preview=1 to re-render the
+ * editor with the preview below it (the no-JS path; admin.js posts the same
+ * form to /admin/preview instead). Tags are typed comma-separated, with ","
+ * or the Japanese "、". A scheduled time is typed in the site's zone
+ * (tz_offset_min) through a datetime-local input.
+ *
+ * Invariants: validation errors re-render the form with what was typed,
+ * the message next to the field and status 422 (409 for a taken slug);
+ * nothing is stored then. Every successful change bumps the public cache
+ * generation (app_content_changed).
+ */
+#include "admin/admin_int.h"
+
+#include "app.h"
+#include "auth/auth.h"
+#include "site/site.h"
+
+#define LIST_PER_PAGE   20
+#define TAGS_MAX_PARSED 64
+
+/* Display state: draft, published (live) or scheduled (future date). */
+static const char *article_state(const char *status, int64_t published_at, int64_t now)
+{
+	if (!status || strcmp(status, "published") != 0)
+		return "draft";
+	return published_at > now ? "scheduled" : "published";
+}
+
+/* ---- list ---- */
+
+static struct view_val *list_row(struct req *req, const struct article *a, int tz, int64_t now)
+{
+	struct view_val *m = view_map(req->arena);
+	view_set_int(m, "id", a->id);
+	view_set_str(m, "title", a->title);
+	view_set_str(m, "slug", a->slug);
+	view_set_str(m, "state", article_state(a->status, a->published_at, now));
+	view_set_str(m, "published_at", admin_time_fmt(req->arena, a->published_at, tz, ' '));
+	view_set_str(m, "updated_at", admin_time_fmt(req->arena, a->updated_at, tz, ' '));
+	return m;
+}
+
+/* Reads ?status= and ?page= (bad values fall back to all / 1). */
+static void list_query(struct req *req, struct article_query *q, const char **flash)
+{
+	struct form f;
+	struct jm_err err = {0};
+	q->page = 1;
+	q->per_page = LIST_PER_PAGE;
+	if (http_req_query(req, &f, &err) != JM_OK)
+		return;
+	const char *st = form_get(&f, "status");
+	if (st && (strcmp(st, "draft") == 0 || strcmp(st, "published") == 0))
+		q->status = st;
+	const char *pg = form_get(&f, "page");
+	long v = 0;
+	for (const char *p = pg; p && *p >= '0' && *p <= '9' && v < 1000000; p++)
+		v = v * 10 + (*p - '0');
+	if (v > 0)
+		q->page = (int)v;
+	if (form_get(&f, "deleted"))
+		*flash = "deleted";
+}
+
+void admin_articles_list(struct req *req)
+{
+	struct article_query q = {0};
+	struct site_settings s;
+	struct article *items = NULL;
+	size_t n = 0;
+	int64_t total = 0, now = jm_now();
+	const char *flash = NULL;
+	list_query(req, &q, &flash);
+	if (!admin_settings(req, &s))
+		return;
+	enum jm_rc rc = site_article_list(req->db, req->arena, &q, &items, &n, &total);
+	if (rc) {
+		admin_fail(req, "site_article_list", rc);
+		return;
+	}
+	struct view_val *ctx = admin_ctx(req, "articles");
+	struct view_val *list = view_list(req->arena);
+	for (size_t i = 0; i < n; i++)
+		view_push(list, list_row(req, &items[i], s.tz_offset_min, now));
+	int64_t pages = (total + LIST_PER_PAGE - 1) / LIST_PER_PAGE;
+	view_set(ctx, "articles", list);
+	view_set_str(ctx, "status", q.status ? q.status : "");
+	view_set_int(ctx, "total", total);
+	view_set_int(ctx, "page", q.page);
+	view_set_int(ctx, "pages", pages ? pages : 1);
+	if (q.page > 1)
+		view_set_int(ctx, "prev_page", q.page - 1);
+	if (q.page < pages)
+		view_set_int(ctx, "next_page", q.page + 1);
+	view_set_str(ctx, "flash", flash);
+	admin_render(req, 200, "admin/articles.html", ctx);
+}
+
+/* ---- editor ---- */
+
+/* Tags joined for the text input. */
+static const char *tags_join(struct arena *a, const char *const *tags, size_t n)
+{
+	struct buf b;
+	buf_init(&b, 0);
+	for (size_t i = 0; i < n; i++)
+		if (buf_appendf(&b, "%s%s", i ? ", " : "", tags[i]) != JM_OK)
+			break;
+	char *s = arena_strdup(a, buf_cstr(&b));
+	buf_free(&b);
+	return s;
+}
+
+static struct view_val *editor_ctx(struct req *req, int64_t id, const char *state)
+{
+	struct view_val *ctx = admin_ctx(req, "articles");
+	view_set_int(ctx, "id", id);
+	view_set_str(ctx, "action_url",
+	             id ? arena_sprintf(req->arena, "/admin/articles/%lld", (long long)id)
+	                : "/admin/articles");
+	view_set_str(ctx, "state", state);
+	view_set_bool(ctx, "is_new", id == 0);
+	view_set_bool(ctx, "is_live", strcmp(state, "draft") != 0);
+	return ctx;
+}
+
+/* The form values of an article as stored. */
+static struct view_val *values_from_article(struct req *req, const struct article *a, int tz)
+{
+	struct view_val *v = view_map(req->arena);
+	view_set_str(v, "title", a->title);
+	view_set_str(v, "slug", a->slug);
+	view_set_str(v, "body", a->body_md);
+	view_set_str(v, "excerpt", a->excerpt);
+	view_set_str(v, "tags", tags_join(req->arena, a->tags, a->ntags));
+	view_set_str(v, "published_at", admin_time_fmt(req->arena, a->published_at, tz, 'T'));
+	return v;
+}
+
+/* The form values as typed. */
+static struct view_val *values_from_form(struct req *req, const struct form *f)
+{
+	static const char *const keys[] = {"title",   "slug", "body",
+	                                   "excerpt", "tags", "published_at"};
+	struct view_val *v = view_map(req->arena);
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		view_set_str(v, keys[i], form_get(f, keys[i]) ? form_get(f, keys[i]) : "");
+	return v;
+}
+
+/* Renders body as Markdown into ctx.preview with the site's raw-HTML rule. */
+static enum jm_rc add_preview(struct req *req, struct view_val *ctx, const char *body,
+                              bool allow_raw)
+{
+	struct buf html;
+	buf_init(&html, 4u << 20);
+	enum jm_rc rc = site_markdown(body ? body : "", body ? strlen(body) : 0, allow_raw, &html);
+	if (rc == JM_OK)
+		view_set_html(ctx, "preview", arena_strndup(req->arena, buf_cstr(&html), html.len),
+		              html.len);
+	view_set_bool(ctx, "has_preview", true);
+	buf_free(&html);
+	return rc;
+}
+
+void admin_article_new(struct req *req)
+{
+	struct view_val *ctx = editor_ctx(req, 0, "draft");
+	view_set(ctx, "v", view_map(req->arena));
+	admin_render(req, 200, "admin/editor.html", ctx);
+}
+
+/* Reads ?saved=ACTION for the flash message after a redirect. */
+static const char *saved_flash(struct req *req)
+{
+	struct form f;
+	struct jm_err err = {0};
+	if (http_req_query(req, &f, &err) != JM_OK)
+		return NULL;
+	const char *s = form_get(&f, "saved");
+	static const char *const ok[] = {"draft",     "publish", "schedule",
+	                                 "unpublish", "created", "save"};
+	for (size_t i = 0; s && i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (strcmp(s, ok[i]) == 0)
+			return ok[i];
+	return NULL;
+}
+
+void admin_article_edit(struct req *req)
+{
+	struct article a;
+	struct site_settings s;
+	int64_t id;
+	if (!admin_param_id(req, &id) || !admin_settings(req, &s))
+		return;
+	enum jm_rc rc = site_article_get(req->db, req->arena, id, &a);
+	if (rc == JM_NOT_FOUND) {
+		admin_error(req, 404, "admin.err.not_found");
+		return;
+	}
+	if (rc) {
+		admin_fail(req, "site_article_get", rc);
+		return;
+	}
+	struct view_val *ctx =
+	        editor_ctx(req, id, article_state(a.status, a.published_at, jm_now()));
+	view_set(ctx, "v", values_from_article(req, &a, s.tz_offset_min));
+	view_set_str(ctx, "public_path", arena_sprintf(req->arena, "/articles/%s", a.slug));
+	view_set_str(ctx, "flash", saved_flash(req));
+	/* The preview pane shows the stored text at once, JS or not. */
+	if (a.body_md && *a.body_md && (rc = add_preview(req, ctx, a.body_md, s.allow_raw_html))) {
+		admin_fail(req, "site_markdown", rc);
+		return;
+	}
+	admin_render(req, 200, "admin/editor.html", ctx);
+}
+
+/* ---- saving ---- */
+
+/* Trims ASCII white space and the ideographic space U+3000 at both ends. */
+static struct str trim(const char *p, size_t len)
+{
+	for (;;) {
+		if (len && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+			p++, len--;
+		else if (len >= 3 && memcmp(p, "\xe3\x80\x80", 3) == 0)
+			p += 3, len -= 3;
+		else
+			break;
+	}
+	for (;;) {
+		char c = len ? p[len - 1] : 0;
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+			len--;
+		else if (len >= 3 && memcmp(p + len - 3, "\xe3\x80\x80", 3) == 0)
+			len -= 3;
+		else
+			break;
+	}
+	return str_from(p, len);
+}
+
+/* Length of the next tag in s: up to "," or "、" or the end. */
+static size_t tag_span(const char *s, size_t *delim)
+{
+	size_t i = 0;
+	for (; s[i]; i++) {
+		if (s[i] == ',') {
+			*delim = 1;
+			return i;
+		}
+		if (s[i] == '\xe3' && s[i + 1] == '\x80' && s[i + 2] == '\x81') {
+			*delim = 3;
+			return i;
+		}
+	}
+	*delim = 0;
+	return i;
+}
+
+/* Splits "a, b、c" into trimmed non-empty tags. */
+static bool split_tags(struct arena *a, const char *s, struct article_input *in)
+{
+	const char **tags = arena_alloc(a, TAGS_MAX_PARSED * sizeof(char *));
+	size_t n = 0, delim = 0;
+	while (s && *s) {
+		size_t len = tag_span(s, &delim);
+		struct str t = trim(s, len);
+		if (t.len) {
+			if (n == TAGS_MAX_PARSED)
+				return false;
+			tags[n++] = arena_strndup(a, t.p, t.len);
+		}
+		s += len + delim;
+	}
+	in->tags = tags;
+	in->ntags = n;
+	in->has_tags = true;
+	return true;
+}
+
+/* Sets status and published_at from the pressed button. cur is the stored
+ * article (NULL for a new one). */
+static bool apply_action(struct req *req, const struct form *f, const struct article *cur, int tz,
+                         struct article_input *in, struct jm_err *err)
+{
+	const char *act = form_get(f, "action");
+	int64_t now = jm_now();
+	if (!act || strcmp(act, "save") == 0) {
+		/* A plain save (Enter in a field) keeps the status. */
+		if (!cur)
+			in->status = "draft", in->has_status = true;
+		return true;
+	}
+	if (strcmp(act, "draft") == 0 || strcmp(act, "unpublish") == 0) {
+		in->status = "draft";
+		in->has_status = true;
+		return true;
+	}
+	in->status = "published";
+	in->has_status = in->has_published_at = true;
+	if (strcmp(act, "publish") == 0) {
+		bool live = cur && strcmp(cur->status, "published") == 0 && cur->published_at &&
+		            cur->published_at <= now;
+		in->published_at = live ? cur->published_at : now;
+		return true;
+	}
+	const char *when = form_get(f, "published_at");
+	if (strcmp(act, "schedule") != 0) {
+		jm_err_set(err, "action", "%s", admin_t(req, "admin.err.bad_request"));
+		return false;
+	}
+	if (!when || jm_time_parse(when, tz, &in->published_at) != JM_OK) {
+		jm_err_set(err, "published_at", "%s", admin_t(req, "admin.editor.err_when"));
+		return false;
+	}
+	if (in->published_at <= now) {
+		jm_err_set(err, "published_at", "%s", admin_t(req, "admin.editor.err_past"));
+		return false;
+	}
+	return true;
+}
+
+static bool input_from_form(struct req *req, const struct form *f, const struct article *cur,
+                            int tz, struct article_input *in, struct jm_err *err)
+{
+	in->title = form_get(f, "title");
+	in->has_title = in->title != NULL;
+	in->slug = form_get(f, "slug");
+	in->has_slug = in->slug && *in->slug;
+	if (!in->has_slug)
+		in->slug = NULL;
+	in->body_md = form_get(f, "body");
+	in->has_body = in->body_md != NULL;
+	in->excerpt = form_get(f, "excerpt");
+	in->has_excerpt = in->excerpt != NULL;
+	if (!split_tags(req->arena, form_get(f, "tags"), in)) {
+		jm_err_set(err, "tags", "%s", admin_t(req, "admin.editor.err_tags"));
+		return false;
+	}
+	return apply_action(req, f, cur, tz, in, err);
+}
+
+/* Re-renders the editor with what was typed, an error and/or a preview. */
+static void editor_again(struct req *req, int status, int64_t id, const struct article *cur,
+                         const struct form *f, const struct jm_err *err)
+{
+	const char *state = cur ? article_state(cur->status, cur->published_at, jm_now()) : "draft";
+	struct view_val *ctx = editor_ctx(req, id, state);
+	view_set(ctx, "v", values_from_form(req, f));
+	if (cur)
+		view_set_str(ctx, "public_path",
+		             arena_sprintf(req->arena, "/articles/%s", cur->slug));
+	if (err && err->msg[0]) {
+		struct view_val *errors = view_map(req->arena);
+		const char *field = err->field[0] ? err->field : "form";
+		if (strcmp(field, "body_md") == 0)
+			field = "body";
+		view_set_str(errors, arena_strdup(req->arena, field),
+		             arena_strdup(req->arena, err->msg));
+		view_set(ctx, "errors", errors);
+		view_set_str(ctx, "error", arena_strdup(req->arena, err->msg));
+	}
+	if (status == 200) {
+		struct site_settings s;
+		if (!admin_settings(req, &s))
+			return;
+		enum jm_rc rc = add_preview(req, ctx, form_get(f, "body"), s.allow_raw_html);
+		if (rc) {
+			admin_fail(req, "site_markdown", rc);
+			return;
+		}
+	}
+	admin_render(req, status, "admin/editor.html", ctx);
+}
+
+/* Stores the article (id 0 = create) and answers. */
+static void store(struct req *req, int64_t id, const struct article *cur, const struct form *f,
+                  const struct article_input *in)
+{
+	struct jm_err err = {0};
+	const struct auth_user *u = admin_user(req);
+	int64_t new_id = id;
+	enum jm_rc rc = id ? site_article_update(req->db, id, in, &err)
+	                   : site_article_create(req->db, in, u ? u->id : 0, &new_id, &err);
+	if (rc == JM_INVALID || rc == JM_CONFLICT || rc == JM_TOO_LARGE) {
+		if (rc == JM_CONFLICT)
+			jm_err_set(&err, "slug", "%s", admin_t(req, "admin.editor.err_slug_taken"));
+		else
+			admin_err_localize(req, &err, "admin.invalid.", "admin.err.invalid");
+		editor_again(req,
+		             rc == JM_CONFLICT    ? 409
+		             : rc == JM_TOO_LARGE ? 413
+		                                  : 422,
+		             id, cur, f, &err);
+		return;
+	}
+	if (rc == JM_NOT_FOUND) {
+		admin_error(req, 404, "admin.err.not_found");
+		return;
+	}
+	if (rc) {
+		admin_fail(req, "site_article_save", rc);
+		return;
+	}
+	app_content_changed(req->app);
+	const char *act = form_get(f, "action");
+	const char *flash = !act ? "save" : act;
+	http_redirect(req, 303,
+	              arena_sprintf(req->arena, "/admin/articles/%lld?saved=%s", (long long)new_id,
+	                            flash));
+}
+
+/* POST /admin/articles and /admin/articles/{id}. */
+static void save(struct req *req, int64_t id)
+{
+	struct form f;
+	struct site_settings s;
+	struct article cur, *curp = NULL;
+	struct article_input in = {0};
+	struct jm_err err = {0};
+	if (!admin_form(req, &f) || !admin_settings(req, &s))
+		return;
+	if (id) {
+		enum jm_rc rc = site_article_get(req->db, req->arena, id, &cur);
+		if (rc == JM_NOT_FOUND) {
+			admin_error(req, 404, "admin.err.not_found");
+			return;
+		}
+		if (rc) {
+			admin_fail(req, "site_article_get", rc);
+			return;
+		}
+		curp = &cur;
+	}
+	if (form_get(&f, "preview")) {
+		editor_again(req, 200, id, curp, &f, NULL);
+		return;
+	}
+	if (!input_from_form(req, &f, curp, s.tz_offset_min, &in, &err)) {
+		editor_again(req, 422, id, curp, &f, &err);
+		return;
+	}
+	store(req, id, curp, &f, &in);
+}
+
+void admin_article_create(struct req *req)
+{
+	save(req, 0);
+}
+
+void admin_article_save(struct req *req)
+{
+	int64_t id;
+	if (admin_param_id(req, &id))
+		save(req, id);
+}
+
+void admin_article_delete(struct req *req)
+{
+	int64_t id;
+	if (!admin_param_id(req, &id))
+		return;
+	enum jm_rc rc = site_article_delete(req->db, id);
+	if (rc == JM_NOT_FOUND) {
+		admin_error(req, 404, "admin.err.not_found");
+		return;
+	}
+	if (rc) {
+		admin_fail(req, "site_article_delete", rc);
+		return;
+	}
+	app_content_changed(req->app);
+	http_redirect(req, 303, "/admin/articles?deleted=1");
+}
+
+/* POST /admin/preview: the body field rendered as an HTML fragment. */
+void admin_preview_post(struct req *req)
+{
+	struct form f;
+	struct site_settings s;
+	if (!admin_form(req, &f) || !admin_settings(req, &s))
+		return;
+	const char *body = form_get(&f, "body");
+	struct buf html;
+	buf_init(&html, 4u << 20);
+	enum jm_rc rc =
+	        site_markdown(body ? body : "", body ? strlen(body) : 0, s.allow_raw_html, &html);
+	if (rc == JM_TOO_LARGE) {
+		buf_free(&html);
+		http_send_text(req, 413, "too large");
+		return;
+	}
+	if (rc) {
+		buf_free(&html);
+		admin_fail(req, "site_markdown", rc);
+		return;
+	}
+	http_header(req, "cache-control", "no-store");
+	http_send_buf(req, 200, "text/html; charset=utf-8", &html);
+	buf_free(&html);
+}

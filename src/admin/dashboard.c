@@ -1,0 +1,96 @@
+/*
+ * dashboard.c — GET /admin/: page views per day for the last 30 days (an
+ * inline SVG chart from chart.c), the ten most read paths and referrer hosts
+ * over those days, and how many articles are published and in draft.
+ *
+ * All numbers come from the cookieless daily counters of site/stats.c; the
+ * page says so. The queries are indexed and bounded (30 days), so they run
+ * on the loop thread.
+ */
+#include "admin/admin_int.h"
+
+#include "site/site.h"
+
+#define DASH_DAYS 30
+#define DASH_TOP  10
+
+static struct view_val *key_counts(struct arena *a, const struct key_count *kc, size_t n)
+{
+	struct view_val *list = view_list(a);
+	for (size_t i = 0; i < n; i++) {
+		struct view_val *m = view_map(a);
+		view_set_str(m, "key", kc[i].key);
+		view_set_int(m, "views", kc[i].views);
+		view_push(list, m);
+	}
+	return list;
+}
+
+/* Number of articles with status (NULL = all). */
+static enum jm_rc count_articles(struct req *req, const char *status, int64_t *total)
+{
+	struct article_query q = {.status = status, .page = 1, .per_page = 1};
+	struct article *items;
+	size_t n;
+	return site_article_list(req->db, req->arena, &q, &items, &n, total);
+}
+
+static enum jm_rc add_chart(struct req *req, struct view_val *ctx)
+{
+	struct day_count *days = NULL;
+	struct buf svg;
+	int64_t sum = 0;
+	enum jm_rc rc = site_stats_daily(req->db, req->arena, DASH_DAYS, &days);
+	if (rc)
+		return rc;
+	buf_init(&svg, 1 << 20);
+	rc = admin_chart_svg(&svg, days, DASH_DAYS, admin_t(req, "admin.dash.views_unit"),
+	                     admin_t(req, "admin.dash.chart_title"));
+	if (rc) {
+		buf_free(&svg);
+		return rc;
+	}
+	for (int i = 0; i < DASH_DAYS; i++)
+		sum += days[i].views;
+	view_set_html(ctx, "chart", arena_strndup(req->arena, svg.ptr, svg.len), svg.len);
+	view_set_int(ctx, "views_total", sum);
+	view_set_int(ctx, "views_today", days[DASH_DAYS - 1].views);
+	buf_free(&svg);
+	return JM_OK;
+}
+
+static enum jm_rc add_tops(struct req *req, struct view_val *ctx)
+{
+	struct key_count *kc = NULL;
+	size_t n = 0;
+	enum jm_rc rc = site_stats_top_paths(req->db, req->arena, DASH_DAYS, DASH_TOP, &kc, &n);
+	if (rc)
+		return rc;
+	view_set(ctx, "top_paths", key_counts(req->arena, kc, n));
+	rc = site_stats_top_referrers(req->db, req->arena, DASH_DAYS, DASH_TOP, &kc, &n);
+	if (rc)
+		return rc;
+	view_set(ctx, "top_referrers", key_counts(req->arena, kc, n));
+	return JM_OK;
+}
+
+void admin_dashboard_get(struct req *req)
+{
+	struct view_val *ctx = admin_ctx(req, "dashboard");
+	int64_t published = 0, drafts = 0;
+	enum jm_rc rc = add_chart(req, ctx);
+	if (!rc)
+		rc = add_tops(req, ctx);
+	if (!rc)
+		rc = count_articles(req, "published", &published);
+	if (!rc)
+		rc = count_articles(req, "draft", &drafts);
+	if (rc) {
+		admin_fail(req, "dashboard", rc);
+		return;
+	}
+	view_set_int(ctx, "published", published);
+	view_set_int(ctx, "drafts", drafts);
+	view_set_int(ctx, "days", DASH_DAYS);
+	admin_render(req, 200, "admin/dashboard.html", ctx);
+}

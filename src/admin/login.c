@@ -1,0 +1,268 @@
+/*
+ * login.c — first-run setup, sign-in, sign-out and the UI language switch.
+ *
+ * Password hashing and checking (argon2id) are slow, so they run through
+ * http_defer on a worker thread with the worker's own database connection;
+ * the session is created back on the loop thread. Data handed to a worker
+ * is a malloc'ed copy (never the request arena) and is wiped before it is
+ * freed because it holds a password.
+ *
+ * Invariants: an unknown e-mail and a wrong password get the same answer
+ * (401, same message, no cookie); failed sign-ins feed the per-address
+ * limiter, which answers 429 once an address has failed too often; setup
+ * only exists while there are no users at all (404 afterwards).
+ */
+#include "admin/admin_int.h"
+
+#include "app.h"
+#include "auth/auth.h"
+
+/* A sign-in or setup job for the worker pool. */
+struct login_job {
+	char *email, *name, *password, *next, *ip;
+	enum jm_rc rc;
+	int64_t user_id;
+	struct jm_err err;
+};
+
+static void job_free(void *p)
+{
+	struct login_job *j = p;
+	if (!j)
+		return;
+	if (j->password) {
+		volatile char *s = j->password;
+		while (*s)
+			*s++ = 0;
+	}
+	free(j->email);
+	free(j->name);
+	free(j->password);
+	free(j->next);
+	free(j->ip);
+	free(j);
+}
+
+static struct login_job *job_new(const char *email, const char *name, const char *password)
+{
+	struct login_job *j = xcalloc(1, sizeof(*j));
+	j->email = xstrdup(email ? email : "");
+	j->name = xstrdup(name ? name : "");
+	j->password = xstrdup(password ? password : "");
+	return j;
+}
+
+/* ---- setup ---- */
+
+static void setup_render(struct req *req, int status, const struct form *f,
+                         const struct jm_err *err)
+{
+	struct view_val *ctx = admin_ctx(req, NULL);
+	view_set_str(ctx, "email", f ? form_get(f, "email") : "");
+	view_set_str(ctx, "name", f ? form_get(f, "name") : "");
+	if (err && err->msg[0]) {
+		struct view_val *errors = view_map(req->arena);
+		view_set_str(errors, err->field[0] ? err->field : "form",
+		             arena_strdup(req->arena, err->msg));
+		view_set(ctx, "errors", errors);
+		view_set_str(ctx, "error", arena_strdup(req->arena, err->msg));
+	}
+	admin_render(req, status, "admin/setup.html", ctx);
+}
+
+void admin_setup_get(struct req *req)
+{
+	if (auth_user_count(req->db) != 0) {
+		admin_error(req, 404, "admin.err.not_found");
+		return;
+	}
+	setup_render(req, 200, NULL, NULL);
+}
+
+static void setup_work(struct db *db, void *data)
+{
+	struct login_job *j = data;
+	/* Checked again here: two first-run forms may race. */
+	if (auth_user_count(db) != 0) {
+		j->rc = JM_NOT_FOUND;
+		return;
+	}
+	j->rc = auth_user_add(db, j->email, j->name, "owner", j->password, &j->user_id, &j->err);
+}
+
+static void setup_done(struct req *req, void *data)
+{
+	struct login_job *j = data;
+	struct form f;
+	struct jm_err ferr = {0};
+	if (j->rc == JM_OK) {
+		log_at(LOG_INFO, "admin", "event=setup user=%lld", (long long)j->user_id);
+		admin_session_start(req, j->user_id, "/admin/");
+		return;
+	}
+	if (j->rc == JM_NOT_FOUND) {
+		admin_error(req, 404, "admin.err.not_found");
+		return;
+	}
+	if (http_req_form(req, &f, &ferr) != JM_OK) {
+		admin_fail(req, "setup form", JM_INVALID);
+		return;
+	}
+	if (j->rc == JM_CONFLICT)
+		jm_err_set(&j->err, "email", "%s", admin_t(req, "admin.err.email_taken"));
+	else if (j->rc == JM_INVALID)
+		admin_err_localize(req, &j->err, "admin.invalid.", "admin.err.invalid");
+	else
+		jm_err_set(&j->err, "form", "%s", admin_t(req, "admin.err.internal"));
+	setup_render(req,
+	             j->rc == JM_CONFLICT  ? 409
+	             : j->rc == JM_INVALID ? 422
+	                                   : 500,
+	             &f, &j->err);
+}
+
+void admin_setup_post(struct req *req)
+{
+	struct form f;
+	struct jm_err err = {0};
+	if (auth_user_count(req->db) != 0) {
+		admin_error(req, 404, "admin.err.not_found");
+		return;
+	}
+	if (!admin_form(req, &f))
+		return;
+	const char *pw = form_get(&f, "password");
+	const char *pw2 = form_get(&f, "password_confirm");
+	const char *email = form_get(&f, "email");
+	if (!email || !*email) {
+		jm_err_set(&err, "email", "%s", admin_t(req, "admin.err.email_required"));
+	} else if (!pw || strlen(pw) < AUTH_PASSWORD_MIN || strlen(pw) > AUTH_PASSWORD_MAX) {
+		jm_err_set(&err, "password", "%s", admin_t(req, "admin.err.password_length"));
+	} else if (!pw2 || strcmp(pw, pw2) != 0) {
+		jm_err_set(&err, "password_confirm", "%s",
+		           admin_t(req, "admin.err.password_mismatch"));
+	}
+	if (err.msg[0]) {
+		setup_render(req, 422, &f, &err);
+		return;
+	}
+	struct login_job *j = job_new(email, form_get(&f, "name"), pw);
+	http_defer(req, setup_work, setup_done, j, job_free);
+}
+
+/* ---- login ---- */
+
+static void login_render(struct req *req, int status, const char *email, const char *next,
+                         const char *error_key)
+{
+	struct view_val *ctx = admin_ctx(req, NULL);
+	view_set_str(ctx, "email", email ? email : "");
+	view_set_str(ctx, "next", next && admin_safe_next(next) ? next : "");
+	if (error_key)
+		view_set_str(ctx, "error", admin_t(req, error_key));
+	admin_render(req, status, "admin/login.html", ctx);
+}
+
+void admin_login_get(struct req *req)
+{
+	struct form q;
+	struct jm_err qerr = {0};
+	const char *next = NULL;
+	if (admin_user(req)) {
+		http_redirect(req, 303, "/admin/");
+		return;
+	}
+	if (auth_user_count(req->db) == 0) {
+		http_redirect(req, 303, "/admin/setup");
+		return;
+	}
+	if (http_req_query(req, &q, &qerr) == JM_OK)
+		next = form_get(&q, "next");
+	login_render(req, 200, NULL, next, NULL);
+}
+
+static void login_work(struct db *db, void *data)
+{
+	struct login_job *j = data;
+	struct arena *a = arena_new(4096);
+	struct auth_user u;
+	j->rc = auth_login_check(db, a, j->email, j->password, &u);
+	if (j->rc == JM_OK)
+		j->user_id = u.id;
+	arena_free(a);
+}
+
+static void login_done(struct req *req, void *data)
+{
+	struct login_job *j = data;
+	if (j->rc == JM_OK) {
+		log_at(LOG_INFO, "admin", "event=login user=%lld", (long long)j->user_id);
+		admin_session_start(req, j->user_id, j->next[0] ? j->next : "/admin/");
+		return;
+	}
+	if (j->rc != JM_UNAUTHORIZED && j->rc != JM_NOT_FOUND) {
+		admin_fail(req, "auth_login_check", j->rc);
+		return;
+	}
+	auth_limiter_fail(req->app->login_limiter, j->ip, jm_now());
+	log_at(LOG_INFO, "admin", "event=login_failed ip=%s", j->ip);
+	login_render(req, 401, j->email, j->next, "admin.login.failed");
+}
+
+void admin_login_post(struct req *req)
+{
+	struct form f;
+	const char *ip = http_req_ip(req);
+	if (!ip)
+		ip = "";
+	if (auth_limiter_blocked(req->app->login_limiter, ip, jm_now())) {
+		http_header(req, "retry-after", "60");
+		admin_error(req, 429, "admin.login.too_many");
+		return;
+	}
+	if (!admin_form(req, &f))
+		return;
+	const char *email = form_get(&f, "email");
+	const char *pw = form_get(&f, "password");
+	const char *next = form_get(&f, "next");
+	if (!email || !*email || !pw || !*pw) {
+		login_render(req, 401, email, next, "admin.login.failed");
+		return;
+	}
+	struct login_job *j = job_new(email, NULL, pw);
+	j->next = xstrdup(next && admin_safe_next(next) ? next : "");
+	j->ip = xstrdup(ip);
+	http_defer(req, login_work, login_done, j, job_free);
+}
+
+void admin_logout_post(struct req *req)
+{
+	const char *tok = http_req_cookie(req, AUTH_SESSION_COOKIE);
+	if (tok && *tok)
+		auth_session_delete(req->db, req->app->secret, tok);
+	http_set_cookie(req, AUTH_SESSION_COOKIE, "", 0, COOKIE_HTTPONLY);
+	http_header(req, "cache-control", "no-store");
+	http_redirect(req, 303, "/admin/login");
+}
+
+/* ---- language ---- */
+
+void admin_lang_post(struct req *req)
+{
+	struct form f;
+	const struct auth_user *u = admin_user(req);
+	if (!admin_form(req, &f))
+		return;
+	const char *lang = form_get(&f, "lang");
+	const char *next = form_get(&f, "next");
+	if (!lang || (strcmp(lang, "ja") != 0 && strcmp(lang, "en") != 0)) {
+		admin_error(req, 400, "admin.err.bad_request");
+		return;
+	}
+	enum jm_rc rc = auth_user_set_lang(req->db, u->id, lang);
+	if (rc != JM_OK) {
+		admin_fail(req, "auth_user_set_lang", rc);
+		return;
+	}
+	http_redirect(req, 303, next && admin_safe_next(next) ? next : "/admin/");
+}

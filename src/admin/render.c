@@ -1,0 +1,226 @@
+/*
+ * render.c — the admin UI's route table and the helpers every admin page
+ * shares: the page renderer (layout context, no-store caching), error pages,
+ * form parsing with the right 400/413 answers, safe redirect targets, time
+ * formatting in the site's zone and starting a session after login/setup.
+ *
+ * Invariants: every page goes through admin_render, so every page gets the
+ * CSRF token and the no-store header; nothing here writes to the database
+ * except admin_session_start.
+ */
+#include "admin/admin_int.h"
+
+#include "app.h"
+#include "auth/auth.h"
+#include "site/site.h"
+
+#define ADMIN_PAGE_CAP    (8u << 20) /* editor + preview of a 1 MiB article */
+#define ADMIN_FORM_FIELDS 256
+
+void admin_routes(struct app *app, struct router *r)
+{
+	(void)app;
+	const unsigned adm = ROUTE_ADMIN | ROUTE_CSRF;
+	const unsigned own = ROUTE_ADMIN | ROUTE_OWNER | ROUTE_CSRF;
+	router_add(r, "GET", "/admin/setup", admin_setup_get, ROUTE_CSRF);
+	router_add(r, "POST", "/admin/setup", admin_setup_post, ROUTE_CSRF);
+	router_add(r, "GET", "/admin/login", admin_login_get, ROUTE_CSRF);
+	router_add(r, "POST", "/admin/login", admin_login_post, ROUTE_CSRF);
+	router_add(r, "POST", "/admin/logout", admin_logout_post, adm);
+	router_add(r, "POST", "/admin/lang", admin_lang_post, adm);
+	router_add(r, "GET", "/admin", admin_dashboard_get, adm);
+	router_add(r, "GET", "/admin/", admin_dashboard_get, adm);
+	router_add(r, "GET", "/admin/articles", admin_articles_list, adm);
+	router_add(r, "GET", "/admin/articles/new", admin_article_new, adm);
+	router_add(r, "POST", "/admin/articles", admin_article_create, adm);
+	router_add(r, "GET", "/admin/articles/{id}", admin_article_edit, adm);
+	router_add(r, "POST", "/admin/articles/{id}", admin_article_save, adm);
+	router_add(r, "POST", "/admin/articles/{id}/delete", admin_article_delete, adm);
+	router_add(r, "POST", "/admin/preview", admin_preview_post, adm);
+	router_add(r, "GET", "/admin/settings", admin_settings_get, own);
+	router_add(r, "POST", "/admin/settings", admin_settings_post, own);
+	router_add(r, "GET", "/admin/tokens", admin_tokens_get, own);
+	router_add(r, "POST", "/admin/tokens", admin_tokens_post, own);
+	router_add(r, "POST", "/admin/tokens/{id}/revoke", admin_token_revoke, own);
+}
+
+const struct auth_user *admin_user(const struct req *req)
+{
+	return req->user;
+}
+
+const char *admin_t(const struct req *req, const char *key)
+{
+	return i18n_get(req->app->i18n, req->lang, key);
+}
+
+struct view_val *admin_ctx(struct req *req, const char *nav)
+{
+	struct view_val *ctx = view_map(req->arena);
+	view_set_str(ctx, "nav", nav ? nav : "");
+	view_set_strn(ctx, "path", req->path.p, req->path.len);
+	view_set_str(ctx, "ui_lang", req->lang ? req->lang : "ja");
+	return ctx;
+}
+
+/* Adds what the layout needs: the user, the CSRF token, the language. */
+static void layout_ctx(struct req *req, struct view_val *ctx)
+{
+	const struct auth_user *u = admin_user(req);
+	view_set_str(ctx, "csrf", req->csrf ? req->csrf : "");
+	if (!u)
+		return;
+	struct view_val *um = view_map(req->arena);
+	view_set_int(um, "id", u->id);
+	view_set_str(um, "email", u->email);
+	view_set_str(um, "name", u->name && u->name[0] ? u->name : u->email);
+	view_set_str(um, "role", u->role);
+	view_set_bool(um, "is_owner", u->role && strcmp(u->role, "owner") == 0);
+	view_set(ctx, "user", um);
+}
+
+void admin_render(struct req *req, int status, const char *tpl, struct view_val *ctx)
+{
+	struct buf out;
+	buf_init(&out, ADMIN_PAGE_CAP);
+	layout_ctx(req, ctx);
+	enum jm_rc rc = view_render(req->app->view, tpl, ctx, req->lang, &out);
+	if (rc != JM_OK) {
+		buf_free(&out);
+		admin_fail(req, tpl, rc);
+		return;
+	}
+	http_header(req, "cache-control", "no-store");
+	http_send_buf(req, status, "text/html; charset=utf-8", &out);
+	buf_free(&out);
+}
+
+void admin_fail(struct req *req, const char *what, enum jm_rc rc)
+{
+	log_at(LOG_ERROR, "admin", "path=%.*s what=%s rc=%s", (int)req->path.len, req->path.p, what,
+	       jm_rc_name(rc));
+	http_header(req, "cache-control", "no-store");
+	http_send_text(req, 500, "internal error");
+}
+
+void admin_error(struct req *req, int status, const char *msg_key)
+{
+	struct view_val *ctx = admin_ctx(req, NULL);
+	view_set_int(ctx, "status", status);
+	view_set_str(ctx, "message", admin_t(req, msg_key));
+	admin_render(req, status, "admin/error.html", ctx);
+}
+
+void admin_err_localize(const struct req *req, struct jm_err *err, const char *prefix,
+                        const char *fallback_key)
+{
+	char key[128];
+	const char *text = NULL;
+	if (err->field[0]) {
+		int n = snprintf(key, sizeof(key), "%s%s", prefix, err->field);
+		if (n > 0 && (size_t)n < sizeof(key)) {
+			text = admin_t(req, key);
+			if (strcmp(text, key) == 0)
+				text = NULL; /* not in the catalog */
+		}
+	}
+	if (!text)
+		text = admin_t(req, fallback_key);
+	snprintf(err->msg, sizeof(err->msg), "%s", text);
+}
+
+bool admin_form(struct req *req, struct form *out)
+{
+	struct jm_err err = {0};
+	enum jm_rc rc = http_req_form(req, out, &err);
+	if (rc == JM_OK)
+		return true;
+	if (rc == JM_TOO_LARGE)
+		admin_error(req, 413, "admin.err.too_large");
+	else
+		admin_error(req, 400, "admin.err.bad_request");
+	return false;
+}
+
+bool admin_param_id(struct req *req, int64_t *out)
+{
+	const char *s = req_param(req, "id");
+	int64_t v = 0;
+	if (!s || !*s || strlen(s) > 15)
+		goto bad;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			goto bad;
+		v = v * 10 + (*p - '0');
+	}
+	if (v <= 0)
+		goto bad;
+	*out = v;
+	return true;
+bad:
+	admin_error(req, 404, "admin.err.not_found");
+	return false;
+}
+
+bool admin_safe_next(const char *next)
+{
+	if (!next || strncmp(next, "/admin", 6) != 0)
+		return false;
+	if (next[6] != '\0' && next[6] != '/' && next[6] != '?')
+		return false;
+	if (strstr(next, "//") || strchr(next, '\\'))
+		return false;
+	for (const unsigned char *p = (const unsigned char *)next; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return false;
+	return strlen(next) < 1024;
+}
+
+const char *admin_time_fmt(struct arena *a, int64_t t, int tz_offset_min, char sep)
+{
+	if (t <= 0)
+		return "";
+	time_t local = (time_t)(t + (int64_t)tz_offset_min * 60);
+	struct tm tm;
+	if (!gmtime_r(&local, &tm))
+		return "";
+	return arena_sprintf(a, "%04d-%02d-%02d%c%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+	                     tm.tm_mday, sep, tm.tm_hour, tm.tm_min);
+}
+
+bool admin_settings(struct req *req, struct site_settings *out)
+{
+	enum jm_rc rc = site_settings_load(req->db, req->arena, out);
+	if (rc == JM_OK)
+		return true;
+	admin_fail(req, "site_settings_load", rc);
+	return false;
+}
+
+/* Session cookies get Secure when served over TLS or when the site's base
+ * URL is https. */
+static unsigned cookie_flags(struct req *req)
+{
+	if (http_req_is_https(req))
+		return COOKIE_HTTPONLY | COOKIE_SECURE;
+	const char *base = req->app->cfg.base_url;
+	if (!base[0])
+		base = site_setting_get(req->db, req->arena, "base_url");
+	unsigned flags = COOKIE_HTTPONLY;
+	if (base && strncmp(base, "https:", 6) == 0)
+		flags |= COOKIE_SECURE;
+	return flags;
+}
+
+void admin_session_start(struct req *req, int64_t user_id, const char *location)
+{
+	char token[64];
+	enum jm_rc rc = auth_session_create(req->db, req->app->secret, user_id, token);
+	if (rc != JM_OK) {
+		admin_fail(req, "auth_session_create", rc);
+		return;
+	}
+	http_set_cookie(req, AUTH_SESSION_COOKIE, token, AUTH_SESSION_TTL, cookie_flags(req));
+	http_header(req, "cache-control", "no-store");
+	http_redirect(req, 303, location);
+}

@@ -1,0 +1,230 @@
+/*
+ * api.c — the JSON API under /api/v1/: route registration and the helpers
+ * every API handler shares (JSON responses and errors, request-body
+ * parsing, ids, pagination, site settings).
+ *
+ * Every API route is registered with ROUTE_API, so the app middleware has
+ * already checked the bearer token (401 JSON otherwise) and set req->user
+ * before a handler here runs.
+ *
+ * Invariants: every response, error or not, is application/json; charset=
+ * utf-8 with Cache-Control: no-store, and every body is built by jansson
+ * (json_dumps) — never by string concatenation. Bodies are RFC 8259 JSON in
+ * UTF-8 (jansson rejects anything else), a single object, nested at most
+ * API_JSON_MAX_DEPTH deep.
+ */
+#include <jansson.h>
+#include <strings.h>
+
+#include "api/api.h"
+#include "api/api_int.h"
+#include "app.h"
+#include "http/http.h"
+#include "site/site.h"
+
+#define JSON_CTYPE "application/json; charset=utf-8"
+
+void api_send_json(struct req *req, int status, json_t *root)
+{
+	char *s = root ? json_dumps(root, JSON_COMPACT) : NULL;
+	json_decref(root);
+	if (!s) {
+		log_at(LOG_ERROR, "api", "msg=\"cannot serialise response\"");
+		api_send_error(req, 500, "internal", "internal error", NULL);
+		return;
+	}
+	http_header(req, "cache-control", "no-store");
+	http_send(req, status, JSON_CTYPE, s, strlen(s));
+	free(s);
+}
+
+void api_send_error(struct req *req, int status, const char *code, const char *msg,
+                    const char *field)
+{
+	http_header(req, "cache-control", "no-store");
+	http_send_json_error(req, status, code, msg, field);
+}
+
+void api_send_rc(struct req *req, enum jm_rc rc, const struct jm_err *err)
+{
+	const char *msg = err && err->msg[0] ? err->msg : NULL;
+	const char *field = err && err->field[0] ? err->field : NULL;
+	switch (rc) {
+	case JM_INVALID:
+		api_send_error(req, 422, "invalid", msg ? msg : "invalid input", field);
+		return;
+	case JM_CONFLICT:
+		api_send_error(req, 409, "conflict", msg ? msg : "slug already taken",
+		               field ? field : "slug");
+		return;
+	case JM_NOT_FOUND:
+		api_send_error(req, 404, "not_found", msg ? msg : "not found", field);
+		return;
+	case JM_TOO_LARGE:
+		api_send_error(req, 413, "too_large", msg ? msg : "input too large", field);
+		return;
+	default: break;
+	}
+	int status = http_status_for(rc);
+	if (status >= 400 && status < 500) {
+		api_send_error(req, status, jm_rc_name(rc), msg ? msg : jm_rc_name(rc), field);
+		return;
+	}
+	log_at(LOG_ERROR, "api", "rc=%s msg=\"%s\"", jm_rc_name(rc), msg ? msg : "");
+	api_send_error(req, 500, "internal", "internal error", NULL);
+}
+
+/* True for "application/json" with optional parameters (charset=utf-8). */
+static bool is_json_ctype(const char *ct)
+{
+	static const char mt[] = "application/json";
+	if (!ct)
+		return false;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	if (strncasecmp(ct, mt, sizeof(mt) - 1) != 0)
+		return false;
+	char c = ct[sizeof(mt) - 1];
+	return c == '\0' || c == ';' || c == ' ' || c == '\t';
+}
+
+/* True when containers nest deeper than API_JSON_MAX_DEPTH; the recursion
+ * stops at that depth, so it is bounded whatever the input. */
+static bool too_deep(json_t *j, int depth)
+{
+	if (!json_is_object(j) && !json_is_array(j))
+		return false;
+	if (depth > API_JSON_MAX_DEPTH)
+		return true;
+	if (json_is_array(j)) {
+		for (size_t i = 0; i < json_array_size(j); i++)
+			if (too_deep(json_array_get(j, i), depth + 1))
+				return true;
+		return false;
+	}
+	for (void *it = json_object_iter(j); it; it = json_object_iter_next(j, it))
+		if (too_deep(json_object_iter_value(it), depth + 1))
+			return true;
+	return false;
+}
+
+static void decref_cb(void *p)
+{
+	json_decref(p);
+}
+
+json_t *api_body_object(struct req *req)
+{
+	if (!is_json_ctype(http_req_header(req, "content-type"))) {
+		api_send_error(req, 415, "unsupported_media_type",
+		               "Content-Type must be application/json", NULL);
+		return NULL;
+	}
+	json_error_t jerr;
+	json_t *root = json_loadb(req->body.p ? req->body.p : "", req->body.len,
+	                          JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		char *msg = arena_sprintf(req->arena, "%s at line %d column %d", jerr.text,
+		                          jerr.line, jerr.column);
+		api_send_error(req, 400, "invalid_json", msg, NULL);
+		return NULL;
+	}
+	arena_defer(req->arena, decref_cb, root);
+	if (!json_is_object(root)) {
+		api_send_error(req, 400, "invalid_json", "the body must be a JSON object", NULL);
+		return NULL;
+	}
+	if (too_deep(root, 1)) {
+		char *msg = arena_sprintf(req->arena, "JSON nested deeper than %d levels",
+		                          API_JSON_MAX_DEPTH);
+		api_send_error(req, 400, "invalid_json", msg, NULL);
+		return NULL;
+	}
+	return root;
+}
+
+/* Parses 1..max written as plain decimal digits (no sign, no spaces). */
+static bool parse_bounded(const char *s, int64_t max, int64_t *out)
+{
+	int64_t v = 0;
+	if (!s || !*s)
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return false;
+		int d = *s - '0';
+		if (v > (max - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	if (v < 1)
+		return false;
+	*out = v;
+	return true;
+}
+
+bool api_parse_id(const char *s, int64_t *out)
+{
+	return parse_bounded(s, INT64_MAX, out);
+}
+
+/* Reads one paging parameter; answers 400 naming it when it is bad. */
+static bool page_param(struct req *req, const struct form *q, const char *name, int64_t max,
+                       int *out)
+{
+	const char *s = form_get(q, name);
+	int64_t v;
+	if (!s)
+		return true;
+	if (!parse_bounded(s, max, &v)) {
+		char *msg = arena_sprintf(req->arena, "%s must be an integer from 1 to %lld", name,
+		                          (long long)max);
+		api_send_error(req, 400, "invalid_parameter", msg, name);
+		return false;
+	}
+	*out = (int)v;
+	return true;
+}
+
+bool api_parse_pagination(struct req *req, const struct form *q, int *page, int *per_page)
+{
+	*page = 1;
+	*per_page = API_PER_PAGE_DEFAULT;
+	return page_param(req, q, "page", API_PAGE_MAX, page) &&
+	       page_param(req, q, "per_page", API_PER_PAGE_MAX, per_page);
+}
+
+bool api_load_settings(struct req *req, struct site_settings *out)
+{
+	enum jm_rc rc = site_settings_load(req->db, req->arena, out);
+	if (rc != JM_OK) {
+		api_send_rc(req, rc == JM_NOT_FOUND ? JM_DB : rc, NULL);
+		return false;
+	}
+	return true;
+}
+
+const char *api_base_url(struct req *req, const struct site_settings *st)
+{
+	const char *b = req->app->cfg.base_url[0] ? req->app->cfg.base_url : st->base_url;
+	if (!b)
+		return "";
+	size_t len = strlen(b);
+	while (len > 0 && b[len - 1] == '/')
+		len--;
+	return arena_strndup(req->arena, b, len);
+}
+
+/* GET /api/v1 — what this server speaks; handy to check a token. */
+static void api_version(struct req *req)
+{
+	api_send_json(req, 200, json_pack("{s:s, s:s}", "version", JM_VERSION, "api", "v1"));
+}
+
+void api_routes(struct app *app, struct router *r)
+{
+	(void)app;
+	router_add(r, "GET", "/api/v1", api_version, ROUTE_API);
+	router_add(r, "GET", "/api/v1/", api_version, ROUTE_API);
+	api_articles_routes(r);
+}
