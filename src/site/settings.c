@@ -1,0 +1,248 @@
+/*
+ * settings.c — the site settings table (STYLE.md 13: configuration is one
+ * table) and its storage in the `settings` key/value table.
+ *
+ * Invariants: only keys from the table are ever stored; every stored value
+ * passed its type's validator (URLs are http(s) without spaces or quotes,
+ * booleans are stored as "1"/"0", integers within their bounds). A save
+ * either stores every given pair or none.
+ */
+#include <stddef.h>
+
+#include "core/core.h"
+#include "db/db.h"
+#include "site/site.h"
+
+static const struct setting_def defs[] = {
+        {"title", SET_STR, "jinmyaku", 120, "setting.title", "site"},
+        {"description", SET_STR, "", 300, "setting.description", "site"},
+        {"base_url", SET_URL, "", 300, "setting.base_url", "site"},
+        {"lang", SET_LANG, "ja", 2, "setting.lang", "site"},
+        {"owner_name", SET_STR, "", 120, "setting.owner_name", "profile"},
+        {"profile_md", SET_TEXT, "", 20000, "setting.profile_md", "profile"},
+        {"topics", SET_STR, "", 300, "setting.topics", "profile"},
+        {"sns_x", SET_URL, "", 300, "setting.sns_x", "sns"},
+        {"sns_youtube", SET_URL, "", 300, "setting.sns_youtube", "sns"},
+        {"sns_instagram", SET_URL, "", 300, "setting.sns_instagram", "sns"},
+        {"sns_note", SET_URL, "", 300, "setting.sns_note", "sns"},
+        {"sns_facebook", SET_URL, "", 300, "setting.sns_facebook", "sns"},
+        {"sns_github", SET_URL, "", 300, "setting.sns_github", "sns"},
+        {"allow_raw_html", SET_BOOL, "0", 1, "setting.allow_raw_html", "advanced"},
+        {"per_page", SET_INT, "10", 100, "setting.per_page", "advanced"},
+        {"tz_offset_min", SET_INT, "540", 840, "setting.tz_offset_min", "advanced"},
+};
+#define NDEFS (sizeof(defs) / sizeof(defs[0]))
+
+/* Where each string setting lands in struct site_settings. */
+static const struct {
+	const char *key;
+	size_t off;
+} str_fields[] = {
+        {"title", offsetof(struct site_settings, title)},
+        {"description", offsetof(struct site_settings, description)},
+        {"base_url", offsetof(struct site_settings, base_url)},
+        {"lang", offsetof(struct site_settings, lang)},
+        {"owner_name", offsetof(struct site_settings, owner_name)},
+        {"profile_md", offsetof(struct site_settings, profile_md)},
+        {"topics", offsetof(struct site_settings, topics)},
+        {"sns_x", offsetof(struct site_settings, sns_x)},
+        {"sns_youtube", offsetof(struct site_settings, sns_youtube)},
+        {"sns_instagram", offsetof(struct site_settings, sns_instagram)},
+        {"sns_note", offsetof(struct site_settings, sns_note)},
+        {"sns_facebook", offsetof(struct site_settings, sns_facebook)},
+        {"sns_github", offsetof(struct site_settings, sns_github)},
+};
+
+const struct setting_def *site_setting_defs(size_t *n)
+{
+	*n = NDEFS;
+	return defs;
+}
+
+static const struct setting_def *find_def(const char *key)
+{
+	for (size_t i = 0; i < NDEFS; i++)
+		if (strcmp(defs[i].key, key) == 0)
+			return &defs[i];
+	return NULL;
+}
+
+/* Lower bound of an integer setting (the table holds only the maximum). */
+static long int_min(const struct setting_def *d)
+{
+	if (strcmp(d->key, "tz_offset_min") == 0)
+		return -720;
+	if (strcmp(d->key, "per_page") == 0)
+		return 1;
+	return 0;
+}
+
+static bool parse_long(const char *s, long *out)
+{
+	char *end = NULL;
+	if (!*s)
+		return false;
+	long v = strtol(s, &end, 10);
+	if (*end || v < -100000000L || v > 100000000L)
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = {"1", "true", "on", "yes"};
+	static const char *const no[] = {"0", "false", "off", "no", ""};
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		if (strcmp(s, yes[i]) == 0)
+			return (*out = true);
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		if (strcmp(s, no[i]) == 0)
+			return !(*out = false);
+	return false;
+}
+
+/* An absolute http(s) URL with a host and no space, quote or angle bracket. */
+static bool valid_url(const char *s)
+{
+	const char *rest;
+	if (strncmp(s, "https://", 8) == 0)
+		rest = s + 8;
+	else if (strncmp(s, "http://", 7) == 0)
+		rest = s + 7;
+	else
+		return false;
+	if (!*rest || *rest == '/' || *rest == ':' || *rest == '?' || *rest == '#')
+		return false;
+	for (const char *p = s; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c <= 0x20 || c == 0x7F || c == '"' || c == '\'' || c == '<' || c == '>' ||
+		    c == '\\' || c == '`')
+			return false;
+	}
+	return true;
+}
+
+/* Checks val against d; on success *norm is the text to store. */
+static enum jm_rc validate_one(const struct setting_def *d, const char *val, const char **norm,
+                               struct jm_err *err)
+{
+	size_t len = strlen(val);
+	*norm = val;
+	if (!utf8_valid(val, len)) {
+		jm_err_set(err, d->key, "not valid UTF-8");
+		return JM_INVALID;
+	}
+	bool ok = true;
+	long iv = 0;
+	bool bv = false;
+	switch (d->type) {
+	case SET_STR:
+		ok = len <= d->max_len && !utf8_has_controls(val, len) && !strpbrk(val, "\r\n");
+		break;
+	case SET_TEXT: ok = len <= d->max_len && !utf8_has_controls(val, len); break;
+	case SET_URL: ok = len <= d->max_len && (len == 0 || valid_url(val)); break;
+	case SET_LANG: ok = strcmp(val, "ja") == 0 || strcmp(val, "en") == 0; break;
+	case SET_BOOL:
+		ok = parse_bool(val, &bv);
+		*norm = bv ? "1" : "0";
+		break;
+	case SET_INT:
+		ok = parse_long(val, &iv) && iv >= int_min(d) && iv <= (long)d->max_len;
+		break;
+	}
+	if (!ok) {
+		jm_err_set(err, d->key, "invalid value for %s", d->key);
+		return JM_INVALID;
+	}
+	return JM_OK;
+}
+
+enum jm_rc site_settings_save(struct db *db, const char *const *keys, const char *const *vals,
+                              size_t n, struct jm_err *err)
+{
+	if (n > NDEFS * 4) {
+		jm_err_set(err, NULL, "too many settings");
+		return JM_INVALID;
+	}
+	const char **norm = xcalloc(n ? n : 1, sizeof(*norm));
+	enum jm_rc rc = JM_OK;
+	for (size_t i = 0; i < n; i++) {
+		const struct setting_def *d = find_def(keys[i]);
+		if (!d) {
+			jm_err_set(err, keys[i], "unknown setting");
+			rc = JM_INVALID;
+			goto out;
+		}
+		rc = validate_one(d, vals[i] ? vals[i] : "", &norm[i], err);
+		if (rc)
+			goto out;
+	}
+	rc = db_begin(db);
+	if (rc)
+		goto out;
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = db_execf(db,
+		              "INSERT INTO settings(key, value) VALUES (?, ?) "
+		              "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+		              "tt", keys[i], norm[i]);
+	if (!rc)
+		rc = db_commit(db);
+	if (rc) {
+		db_rollback(db);
+		jm_err_set(err, NULL, "could not save settings");
+	}
+out:
+	free(norm);
+	return rc;
+}
+
+const char *site_setting_get(struct db *db, struct arena *a, const char *key)
+{
+	const struct setting_def *d = find_def(key);
+	const char *val = d ? d->def : "";
+	struct db_stmt *st = NULL;
+	if (db_preparef(db, &st, "SELECT value FROM settings WHERE key = ?", "t", key) != JM_OK)
+		return val;
+	if (db_step(st) == JM_OK)
+		val = db_col_dup(st, 0, a);
+	db_finalize(st);
+	return val;
+}
+
+/* Stores one value (already in the arena) into the snapshot. */
+static void apply_value(struct site_settings *out, const char *key, const char *val)
+{
+	for (size_t i = 0; i < sizeof(str_fields) / sizeof(str_fields[0]); i++) {
+		if (strcmp(str_fields[i].key, key) == 0) {
+			*(const char **)((char *)out + str_fields[i].off) = val;
+			return;
+		}
+	}
+	long v = 0;
+	bool b = false;
+	if (strcmp(key, "allow_raw_html") == 0 && parse_bool(val, &b))
+		out->allow_raw_html = b;
+	else if (strcmp(key, "per_page") == 0 && parse_long(val, &v) && v >= 1 && v <= 100)
+		out->per_page = (int)v;
+	else if (strcmp(key, "tz_offset_min") == 0 && parse_long(val, &v) && v >= -720 && v <= 840)
+		out->tz_offset_min = (int)v;
+}
+
+enum jm_rc site_settings_load(struct db *db, struct arena *a, struct site_settings *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < NDEFS; i++)
+		apply_value(out, defs[i].key, defs[i].def);
+	struct db_stmt *st = NULL;
+	enum jm_rc rc = db_prepare(db, "SELECT key, value FROM settings", &st);
+	if (rc)
+		return rc;
+	while ((rc = db_step(st)) == JM_OK) {
+		const char *key = db_col_text(st, 0, NULL);
+		if (key && find_def(key))
+			apply_value(out, key, db_col_dup(st, 1, a));
+	}
+	db_finalize(st);
+	return rc == JM_DONE ? JM_OK : rc;
+}

@@ -1,0 +1,324 @@
+/*
+ * web.c — the public site's shared machinery: routes, the page context
+ * every template gets (site, page), rendering into cached responses,
+ * page-view counting, friendly error pages and the once-a-second tick.
+ *
+ * Public pages are rendered in the site's language (settings lang), not
+ * the visitor's, so one cached response fits every visitor. Absolute URLs
+ * (canonical, OGP, feed, sitemap) start from JINMYAKU_BASE_URL, else the
+ * base_url setting, else http://127.0.0.1:8080.
+ */
+#include <strings.h>
+
+#include "web/web_int.h"
+
+#define HTML_CTYPE     "text/html; charset=utf-8"
+#define FLUSH_EVERY_MS 10000
+#define PAGE_MAX       100000
+
+void web_routes(struct app *app, struct router *r)
+{
+	(void)app;
+	router_add(r, "GET", "/", web_home, 0);
+	router_add(r, "GET", "/articles/{slug}", web_article, 0);
+	router_add(r, "GET", "/tags/{tag}", web_tag, 0);
+	router_add(r, "GET", "/about", web_about, 0);
+	router_add(r, "GET", "/feed.xml", web_feed, 0);
+	router_add(r, "GET", "/sitemap.xml", web_sitemap, 0);
+	router_add(r, "GET", "/robots.txt", web_robots, 0);
+	router_add(r, "GET", "/healthz", web_healthz, 0);
+}
+
+/* ---- context ---- */
+
+static const char *base_url(struct req *req, const struct site_settings *s)
+{
+	const char *b = req->app->cfg.base_url;
+	if (!*b)
+		b = s->base_url && *s->base_url ? s->base_url : "http://127.0.0.1:8080";
+	size_t n = strlen(b);
+	while (n && b[n - 1] == '/')
+		n--;
+	return arena_strndup(req->arena, b, n);
+}
+
+static void add_sns(struct web_page *pg, struct view_val *site)
+{
+	const struct {
+		const char *name, *url;
+	} sns[] = {
+	        {"X", pg->s.sns_x},
+	        {"YouTube", pg->s.sns_youtube},
+	        {"Instagram", pg->s.sns_instagram},
+	        {"note", pg->s.sns_note},
+	        {"Facebook", pg->s.sns_facebook},
+	        {"GitHub", pg->s.sns_github},
+	};
+	struct view_val *list = view_list(pg->req->arena);
+	bool any = false;
+	for (size_t i = 0; i < sizeof(sns) / sizeof(sns[0]); i++) {
+		if (!sns[i].url || !*sns[i].url)
+			continue;
+		struct view_val *m = view_map(pg->req->arena);
+		view_set_str(m, "name", sns[i].name);
+		view_set_str(m, "url", sns[i].url);
+		view_push(list, m);
+		any = true;
+	}
+	view_set(site, "sns", list);
+	view_set_bool(site, "has_sns", any);
+}
+
+enum jm_rc web_page_init(struct web_page *pg, struct req *req, const char *path)
+{
+	memset(pg, 0, sizeof(*pg));
+	pg->req = req;
+	pg->gen = atomic_load_explicit(&req->app->content_gen, memory_order_acquire);
+	enum jm_rc rc = site_settings_load(req->db, req->arena, &pg->s);
+	if (rc)
+		return rc;
+	struct arena *a = req->arena;
+	pg->lang = strcmp(pg->s.lang, "en") == 0 ? "en" : "ja";
+	pg->base = base_url(req, &pg->s);
+	web_cache_set_host(req->app->cache, pg->base);
+	pg->ctx = view_map(a);
+	struct view_val *site = view_map(a);
+	view_set_str(site, "title", pg->s.title);
+	view_set_str(site, "description", pg->s.description);
+	view_set_str(site, "lang", pg->lang);
+	view_set_str(site, "owner_name", pg->s.owner_name);
+	view_set_str(site, "author", *pg->s.owner_name ? pg->s.owner_name : pg->s.title);
+	view_set_str(site, "topics", pg->s.topics);
+	view_set_str(site, "base_url", pg->base);
+	view_set_str(site, "feed_url", arena_sprintf(a, "%s/feed.xml", pg->base));
+	char day[16];
+	jm_time_day(jm_now(), day);
+	view_set_str(site, "year", arena_strndup(a, day, 4));
+	add_sns(pg, site);
+	view_set(pg->ctx, "site", site);
+	pg->url = path ? arena_sprintf(a, "%s%s", pg->base, path) : NULL;
+	web_page_meta(pg, pg->s.title, pg->s.description, "website");
+	return JM_OK;
+}
+
+void web_page_meta(struct web_page *pg, const char *title, const char *desc, const char *type)
+{
+	pg->title = title;
+	pg->desc = desc && *desc ? desc : pg->s.description;
+	pg->type = type;
+}
+
+static void set_page_ctx(struct web_page *pg)
+{
+	struct view_val *page = view_map(pg->req->arena);
+	view_set_str(page, "url", pg->url);
+	view_set_str(page, "title", pg->title);
+	view_set_str(page, "description", pg->desc);
+	view_set_str(page, "type", pg->type);
+	view_set_bool(page, "is_site_title", pg->title == pg->s.title);
+	view_set(pg->ctx, "page", page);
+}
+
+/* Local date of t in the site's zone, written the site's way. */
+static const char *display_date(struct web_page *pg, int64_t t)
+{
+	char d[16];
+	jm_time_day(t + (int64_t)pg->s.tz_offset_min * 60, d);
+	if (strcmp(pg->lang, "en") == 0)
+		return arena_strdup(pg->req->arena, d);
+	int y = (int)strtol(d, NULL, 10), m = (int)strtol(d + 5, NULL, 10);
+	int dd = (int)strtol(d + 8, NULL, 10);
+	return arena_sprintf(pg->req->arena, "%d年%d月%d日", y, m, dd);
+}
+
+static const char *iso(struct arena *a, int64_t t)
+{
+	char s[32];
+	jm_time_iso(t, s);
+	return arena_strdup(a, s);
+}
+
+struct view_val *web_article_val(struct web_page *pg, const struct article *art)
+{
+	struct arena *a = pg->req->arena;
+	struct view_val *m = view_map(a);
+	view_set_str(m, "title", art->title);
+	view_set_str(m, "slug", art->slug);
+	view_set_str(m, "path", arena_sprintf(a, "/articles/%s", art->slug));
+	view_set_str(m, "url", arena_sprintf(a, "%s/articles/%s", pg->base, art->slug));
+	const char *ex = art->excerpt;
+	if (!ex || !*ex)
+		ex = site_excerpt(a, art->body_md, strlen(art->body_md), 120);
+	view_set_str(m, "excerpt", ex);
+	view_set_str(m, "date", display_date(pg, art->published_at));
+	view_set_str(m, "published_iso", iso(a, art->published_at));
+	int64_t upd = art->updated_at > art->published_at ? art->updated_at : art->published_at;
+	view_set_str(m, "updated_iso", iso(a, upd));
+	char day[16];
+	jm_time_day(upd, day);
+	view_set_str(m, "updated_day", arena_strdup(a, day));
+	struct view_val *tags = view_list(a);
+	for (size_t i = 0; i < art->ntags; i++)
+		view_push(tags, view_str(a, art->tags[i]));
+	view_set(m, "tags", tags);
+	view_set_bool(m, "has_tags", art->ntags > 0);
+	return m;
+}
+
+/* ---- rendering and sending ---- */
+
+void web_page_send(struct web_page *pg, const char *tpl, const char *ctype, const char *key,
+                   const char *stat_path)
+{
+	struct req *req = pg->req;
+	struct buf out;
+	buf_init(&out, WEB_RENDER_CAP);
+	set_page_ctx(pg);
+	enum jm_rc rc = view_render(req->app->view, tpl, pg->ctx, pg->lang, &out);
+	if (rc) {
+		log_at(LOG_ERROR, "web", "render %s failed rc=%s", tpl, jm_rc_name(rc));
+		buf_free(&out);
+		web_error_page(req, 500);
+		return;
+	}
+	struct http_blob *b = http_blob_new(200, ctype, out.ptr ? out.ptr : "", out.len, jm_now());
+	buf_free(&out);
+	if (key)
+		web_cache_put(req->app->cache, key, b, pg->gen);
+	if (stat_path)
+		web_count_view(req, stat_path);
+	http_send_blob(req, b, WEB_CACHE_CONTROL);
+	http_blob_unref(b);
+}
+
+bool web_serve_cached(struct req *req, const char *key, const char *stat_path)
+{
+	struct http_blob *b = web_cache_get(req->app, key);
+	if (!b)
+		return false;
+	if (stat_path)
+		web_count_view(req, stat_path);
+	http_send_blob(req, b, WEB_CACHE_CONTROL);
+	http_blob_unref(b);
+	return true;
+}
+
+/* ---- request helpers ---- */
+
+bool web_query_page(const struct req *req, int *page)
+{
+	*page = 1;
+	const char *q = req->query.p, *end = q + req->query.len;
+	while (q && q < end) {
+		const char *amp = memchr(q, '&', (size_t)(end - q));
+		const char *pe = amp ? amp : end;
+		if (pe - q >= 4 && memcmp(q, "page", 4) == 0 && (pe - q == 4 || q[4] == '=')) {
+			const char *d = q + 5;
+			long v = 0;
+			if (d >= pe || pe - d > 6)
+				return false;
+			for (; d < pe; d++) {
+				if (*d < '0' || *d > '9')
+					return false;
+				v = v * 10 + (*d - '0');
+			}
+			if (v < 1 || v > PAGE_MAX)
+				return false;
+			*page = (int)v;
+		}
+		q = amp ? amp + 1 : end;
+	}
+	return true;
+}
+
+bool web_cache_key(const struct req *req, int page, char key[WEB_KEY_MAX])
+{
+	if (req->path.len > WEB_KEY_MAX - 16)
+		return false;
+	if (page > 1)
+		snprintf(key, WEB_KEY_MAX, "%.*s?page=%d", (int)req->path.len, req->path.p, page);
+	else
+		snprintf(key, WEB_KEY_MAX, "%.*s", (int)req->path.len, req->path.p);
+	return true;
+}
+
+static bool looks_like_bot(const char *ua)
+{
+	return !ua || !*ua || strcasestr(ua, "bot") || strcasestr(ua, "spider") ||
+	       strcasestr(ua, "crawl");
+}
+
+void web_count_view(struct req *req, const char *stat_path)
+{
+	if (!str_eq(req->method, "GET") || !req->app->stats)
+		return;
+	if (looks_like_bot(http_req_header(req, "user-agent")))
+		return;
+	const char *ref = http_req_header(req, "referer");
+	if (ref) {
+		/* Internal navigation: from the request's own host or the site's. */
+		const char *host = http_req_header(req, "host");
+		const char *p = strstr(ref, "://");
+		if (host && p && strncasecmp(p + 3, host, strlen(host)) == 0 &&
+		    strchr("/?#", p[3 + strlen(host)]))
+			ref = NULL;
+	}
+	site_stats_hit(req->app->stats, stat_path, ref, web_cache_host(req->app->cache));
+}
+
+/* ---- error pages ---- */
+
+static const char *error_title_key(int status)
+{
+	switch (status) {
+	case 404: return "site.not_found_title";
+	case 400: return "site.bad_request_title";
+	case 405: return "site.method_title";
+	default: return "site.error_title";
+	}
+}
+
+void web_error_page(struct req *req, int status)
+{
+	struct web_page pg;
+	if (!req->app->view || web_page_init(&pg, req, NULL) != JM_OK) {
+		http_send_text(req, status, status == 404 ? "Not Found" : "Error");
+		return;
+	}
+	const char *title = i18n_get(req->app->i18n, pg.lang, error_title_key(status));
+	web_page_meta(&pg, title, NULL, "website");
+	char code[16];
+	snprintf(code, sizeof(code), "%d", status);
+	view_set_str(pg.ctx, "code", arena_strdup(req->arena, code));
+	view_set_bool(pg.ctx, "is_404", status == 404);
+	set_page_ctx(&pg);
+	struct buf out;
+	buf_init(&out, WEB_RENDER_CAP);
+	if (view_render(req->app->view, "site/error.html", pg.ctx, pg.lang, &out) != JM_OK) {
+		buf_free(&out);
+		http_send_text(req, status, status == 404 ? "Not Found" : "Error");
+		return;
+	}
+	http_header(req, "cache-control", "no-store");
+	http_send_buf(req, status, HTML_CTYPE, &out);
+	buf_free(&out);
+}
+
+/* ---- tick ---- */
+
+void web_tick(struct app *app, struct db *db)
+{
+	struct web_tick_state *t = web_cache_tick_state(app->cache);
+	int64_t now_ms = jm_now_ms();
+	if (now_ms - t->last_flush_ms >= FLUSH_EVERY_MS) {
+		t->last_flush_ms = now_ms;
+		if (site_stats_flush(app->stats, db) != JM_OK)
+			log_at(LOG_WARN, "web", "page-view flush failed; will retry");
+	}
+	/* A scheduled article became public: every cached list is stale. */
+	if (t->next_scheduled && t->next_scheduled <= jm_now()) {
+		app_content_changed(app);
+		log_at(LOG_INFO, "web", "scheduled article published; cache refreshed");
+	}
+	t->next_scheduled = site_next_scheduled(db);
+}

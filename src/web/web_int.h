@@ -1,0 +1,88 @@
+/*
+ * web_int.h — internals shared by the public site's handlers: the page
+ * cache (cache.c), the common page context and rendering helpers (web.c).
+ */
+#ifndef JM_WEB_INT_H
+#define JM_WEB_INT_H
+
+#include "app.h"
+#include "core/core.h"
+#include "http/http.h"
+#include "site/site.h"
+#include "view/view.h"
+#include "web/web.h"
+
+#define WEB_KEY_MAX       1024       /* longest cacheable path + query */
+#define WEB_RENDER_CAP    (8u << 20) /* a rendered page, bytes */
+#define WEB_CACHE_CONTROL "public, no-cache"
+
+/* ---- page cache (cache.c) ----
+ * Key: the request path plus a normalised "?page=N"; value: a rendered
+ * response stamped with the content generation it was rendered at. A hit
+ * is one hash, one read lock and one reference count: no SQL, no template.
+ * Thread-safe. */
+/* The current response for key with a reference for the caller
+ * (http_blob_unref it), or NULL on a miss. */
+struct http_blob *web_cache_get(struct app *app, const char *key);
+/* Stores b for key (takes no reference from the caller; adds its own) if
+ * it was rendered at generation gen and the cache has room. */
+void web_cache_put(struct web_cache *c, const char *key, struct http_blob *b, uint64_t gen);
+/* The host[:port] of the site's base URL ("" before the first render);
+ * the string stays valid until web_cache_free. */
+const char *web_cache_host(struct web_cache *c);
+void web_cache_set_host(struct web_cache *c, const char *base);
+/* Scheduler state kept with the cache (used by web_tick on one thread). */
+struct web_tick_state {
+	int64_t next_scheduled; /* earliest future published_at seen, or 0 */
+	int64_t last_flush_ms;
+	int64_t last_sched_ms;
+};
+struct web_tick_state *web_cache_tick_state(struct web_cache *c);
+
+/* ---- a public page being rendered (web.c) ---- */
+struct web_page {
+	struct req *req;
+	struct site_settings s;
+	const char *base;     /* absolute base URL without trailing slash */
+	struct view_val *ctx; /* the template context */
+	uint64_t gen;         /* content generation at the start of the render */
+	/* page.* in the context, set when the page is sent */
+	const char *url, *title, *desc, *type;
+	const char *lang; /* render language: the site's */
+};
+/* Loads settings and fills the context shared by all pages (site, sns);
+ * path (may be NULL) gives page.url, the canonical URL. JM_DB on a
+ * database error. */
+enum jm_rc web_page_init(struct web_page *pg, struct req *req, const char *path) JM_WUR;
+/* Sets page.title, page.description and page.type (og:type). */
+void web_page_meta(struct web_page *pg, const char *title, const char *desc, const char *type);
+/* Renders tpl with pg's context and answers 200 with ctype, caching the
+ * response under key (if not NULL) and counting a view of stat_path (if
+ * not NULL). Sends an error page itself on failure. */
+void web_page_send(struct web_page *pg, const char *tpl, const char *ctype, const char *key,
+                   const char *stat_path);
+/* Answers from the cache if key has a current response (counting a view
+ * of stat_path if not NULL); false on a miss. */
+bool web_serve_cached(struct req *req, const char *key, const char *stat_path);
+
+/* Adds an article's display fields (title, url, dates, tags, excerpt). */
+struct view_val *web_article_val(struct web_page *pg, const struct article *a);
+/* Parses ?page=N (absent = 1). False for a malformed or absurd value. */
+bool web_query_page(const struct req *req, int *page);
+/* Builds the cache key path[?page=N]; false if the path is too long. */
+bool web_cache_key(const struct req *req, int page, char key[WEB_KEY_MAX]);
+/* Counts a page view under stat_path unless the request is HEAD or the
+ * client looks like a crawler. */
+void web_count_view(struct req *req, const char *stat_path);
+
+/* Handlers (pages.c, feeds.c). */
+void web_home(struct req *req);
+void web_article(struct req *req);
+void web_tag(struct req *req);
+void web_about(struct req *req);
+void web_feed(struct req *req);
+void web_sitemap(struct req *req);
+void web_robots(struct req *req);
+void web_healthz(struct req *req);
+
+#endif
