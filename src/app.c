@@ -123,14 +123,14 @@ static void pick_lang(struct req *req)
 	req->lang = i18n_pick_lang(al, al ? strlen(al) : 0, "ja");
 }
 
-static bool secure_cookies(struct req *req)
+unsigned app_cookie_flags(struct req *req)
 {
 	if (http_req_is_https(req))
-		return true;
+		return COOKIE_HTTPONLY | COOKIE_SECURE;
 	const char *base = req->app->cfg.base_url;
 	if (!*base)
 		base = site_setting_get(req->db, req->arena, "base_url");
-	return strncmp(base, "https://", 8) == 0;
+	return COOKIE_HTTPONLY | (strncmp(base, "https://", 8) == 0 ? COOKIE_SECURE : 0);
 }
 
 /* Login and setup pages have no session yet: their CSRF token is bound to
@@ -147,8 +147,7 @@ static const char *csrf_binding(struct req *req, bool *fresh)
 		return pre;
 	char *tok = arena_alloc(req->arena, 64);
 	jm_random_token(tok, 24);
-	http_set_cookie(req, AUTH_PRESESSION_COOKIE, tok, -1,
-			COOKIE_HTTPONLY | (secure_cookies(req) ? COOKIE_SECURE : 0));
+	http_set_cookie(req, AUTH_PRESESSION_COOKIE, tok, -1, app_cookie_flags(req));
 	*fresh = true;
 	return tok;
 }

@@ -46,6 +46,11 @@ static inline void app_content_changed(struct app *app)
 	atomic_fetch_add(&app->content_gen, 1);
 }
 
+struct req;
+/* Cookie flags for this site: HttpOnly always, Secure when the request came
+ * over TLS or the site's base URL is https. */
+unsigned app_cookie_flags(struct req *req);
+
 /* Starts the app: reads DATA/secret (creating it), loads catalog and
  * templates, opens the DB and migrates. */
 enum jm_rc app_init(struct app *app, struct jm_err *err) JM_WUR;

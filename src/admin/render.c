@@ -197,21 +197,6 @@ bool admin_settings(struct req *req, struct site_settings *out)
 	return false;
 }
 
-/* Session cookies get Secure when served over TLS or when the site's base
- * URL is https. */
-static unsigned cookie_flags(struct req *req)
-{
-	if (http_req_is_https(req))
-		return COOKIE_HTTPONLY | COOKIE_SECURE;
-	const char *base = req->app->cfg.base_url;
-	if (!base[0])
-		base = site_setting_get(req->db, req->arena, "base_url");
-	unsigned flags = COOKIE_HTTPONLY;
-	if (base && strncmp(base, "https:", 6) == 0)
-		flags |= COOKIE_SECURE;
-	return flags;
-}
-
 void admin_session_start(struct req *req, int64_t user_id, const char *location)
 {
 	char token[64];
@@ -220,7 +205,7 @@ void admin_session_start(struct req *req, int64_t user_id, const char *location)
 		admin_fail(req, "auth_session_create", rc);
 		return;
 	}
-	http_set_cookie(req, AUTH_SESSION_COOKIE, token, AUTH_SESSION_TTL, cookie_flags(req));
+	http_set_cookie(req, AUTH_SESSION_COOKIE, token, AUTH_SESSION_TTL, app_cookie_flags(req));
 	http_header(req, "cache-control", "no-store");
 	http_redirect(req, 303, location);
 }

@@ -206,13 +206,7 @@ bool api_load_settings(struct req *req, struct site_settings *out)
 
 const char *api_base_url(struct req *req, const struct site_settings *st)
 {
-	const char *b = req->app->cfg.base_url[0] ? req->app->cfg.base_url : st->base_url;
-	if (!b)
-		return "";
-	size_t len = strlen(b);
-	while (len > 0 && b[len - 1] == '/')
-		len--;
-	return arena_strndup(req->arena, b, len);
+	return site_base_url(req->arena, st, req->app->cfg.base_url, req->app->cfg.listen);
 }
 
 /* GET /api/v1 — what this server speaks; handy to check a token. */

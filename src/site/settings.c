@@ -246,3 +246,15 @@ enum jm_rc site_settings_load(struct db *db, struct arena *a, struct site_settin
 	db_finalize(st);
 	return rc == JM_DONE ? JM_OK : rc;
 }
+
+const char *site_base_url(struct arena *a, const struct site_settings *s, const char *override,
+			  const char *listen)
+{
+	const char *b = override && *override ? override : s->base_url;
+	if (!b || !*b)
+		return arena_sprintf(a, "http://%s", listen);
+	size_t n = strlen(b);
+	while (n && b[n - 1] == '/')
+		n--;
+	return arena_strndup(a, b, n);
+}

@@ -37,6 +37,11 @@ struct site_settings {
 	int tz_offset_min; /* for scheduled times typed without zone; +540 JST */
 };
 enum jm_rc site_settings_load(struct db *db, struct arena *a, struct site_settings *out) JM_WUR;
+/* The site's public URL without a trailing slash: override (the
+ * --base-url flag) if set, else the base_url setting, else "http://" +
+ * listen (the address the server answers on). */
+const char *site_base_url(struct arena *a, const struct site_settings *s, const char *override,
+			  const char *listen);
 /* Raw value by key ("" if unset and no default). */
 const char *site_setting_get(struct db *db, struct arena *a, const char *key);
 /* Validates and stores the given key/value pairs in one transaction. Unknown

@@ -6,7 +6,7 @@
  * Public pages are rendered in the site's language (settings lang), not
  * the visitor's, so one cached response fits every visitor. Absolute URLs
  * (canonical, OGP, feed, sitemap) start from JINMYAKU_BASE_URL, else the
- * base_url setting, else http://127.0.0.1:8080.
+ * base_url setting, else http://LISTEN.
  */
 #include <strings.h>
 
@@ -33,13 +33,7 @@ void web_routes(struct app *app, struct router *r)
 
 static const char *base_url(struct req *req, const struct site_settings *s)
 {
-	const char *b = req->app->cfg.base_url;
-	if (!*b)
-		b = s->base_url && *s->base_url ? s->base_url : "http://127.0.0.1:8080";
-	size_t n = strlen(b);
-	while (n && b[n - 1] == '/')
-		n--;
-	return arena_strndup(req->arena, b, n);
+	return site_base_url(req->arena, s, req->app->cfg.base_url, req->app->cfg.listen);
 }
 
 static void add_sns(struct web_page *pg, struct view_val *site)
