@@ -114,6 +114,8 @@ enum jm_rc http_url_encode(struct buf *out, const char *s, size_t len) JM_WUR;
 /* Header value copied into the arena (NUL-terminated), or NULL. */
 const char *http_req_header(struct req *req, const char *name);
 const char *http_req_cookie(struct req *req, const char *name);
+/* The Host the client asked for (HTTP/1 Host or HTTP/2 :authority). */
+const char *http_req_host(struct req *req);
 /* Client address as text ("127.0.0.1"). */
 const char *http_req_ip(struct req *req);
 bool http_req_is_https(struct req *req);
@@ -136,7 +138,8 @@ struct http_blob {
 	int status;
 	const char *ctype;  /* static string */
 	char etag[48];      /* "\"...\"" */
-	int64_t mtime;      /* Last-Modified */
+	int64_t mtime;      /* Last-Modified (0 = none) */
+	char last_modified[40]; /* mtime as an HTTP-date, computed once */
 	size_t len;
 	char data[];
 };
@@ -180,7 +183,9 @@ struct http_server_opts {
 	bool (*before)(struct req *req);
 	/* Renders an error page for 400/404/405 the router decides (may be NULL). */
 	void (*error_page)(struct req *req, int status);
-	/* Called on a loop thread about every second (flush counters, …). */
+	/* Called about every second on the scheduler thread, which has its own
+	 * db connection (flush counters, publish scheduled articles); once more
+	 * after the loops stopped. Never on an event loop. */
 	void (*tick)(struct app *app, struct db *db);
 };
 /* Runs until SIGINT/SIGTERM; then stops accepting, lets in-flight requests

@@ -54,6 +54,8 @@ struct server {
 	struct loop_thread loops[MAX_LOOPS];
 	struct sockaddr_in addr;
 	struct http_pool *pool;
+	pthread_t sched_tid;
+	struct db *sched_db;
 };
 
 static atomic_bool g_stopping;
@@ -164,6 +166,12 @@ const char *http_req_cookie(struct req *req, const char *name)
 		h = end;
 	}
 	return NULL;
+}
+
+const char *http_req_host(struct req *req)
+{
+	h2o_req_t *hr = req->priv;
+	return arena_strndup(req->arena, hr->authority.base, hr->authority.len);
 }
 
 const char *http_req_ip(struct req *req)
@@ -302,6 +310,9 @@ struct http_blob *http_blob_new(int status, const char *ctype, const char *data,
 	b->len = len;
 	memcpy(b->data, data, len);
 	b->data[len] = '\0';
+	b->last_modified[0] = '\0';
+	if (mtime > 0)
+		jm_time_http(mtime, b->last_modified);
 	char h[65];
 	jm_hash_hex(NULL, 0, data, len, h);
 	snprintf(b->etag, sizeof(b->etag), "\"%.32s\"", h);
@@ -327,10 +338,9 @@ static bool not_modified(h2o_req_t *hr, const struct http_blob *b)
 	}
 	i = h2o_find_header(&hr->headers, H2O_TOKEN_IF_MODIFIED_SINCE, -1);
 	if (i >= 0 && b->mtime > 0) {
-		char lm[40];
-		jm_time_http(b->mtime, lm);
 		h2o_iovec_t v = hr->headers.entries[i].value;
-		return v.len == strlen(lm) && memcmp(v.base, lm, v.len) == 0;
+		size_t n = strlen(b->last_modified);
+		return v.len == n && memcmp(v.base, b->last_modified, n) == 0;
 	}
 	return false;
 }
@@ -342,11 +352,9 @@ void http_send_blob(struct req *req, struct http_blob *b, const char *cache_cont
 {
 	h2o_req_t *hr = req->priv;
 	h2o_add_header(&hr->pool, &hr->res.headers, H2O_TOKEN_ETAG, NULL, b->etag, strlen(b->etag));
-	if (b->mtime > 0) {
-		char *lm = h2o_mem_alloc_pool(&hr->pool, 40);
-		jm_time_http(b->mtime, lm);
-		h2o_add_header(&hr->pool, &hr->res.headers, H2O_TOKEN_LAST_MODIFIED, NULL, lm, strlen(lm));
-	}
+	if (b->mtime > 0)
+		h2o_add_header(&hr->pool, &hr->res.headers, H2O_TOKEN_LAST_MODIFIED, NULL,
+			       b->last_modified, strlen(b->last_modified));
 	if (cache_control)
 		h2o_add_header(&hr->pool, &hr->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, cache_control,
 			       strlen(cache_control));
@@ -436,20 +444,34 @@ static void loop_shutdown(struct loop_thread *lt)
 static void *loop_main(void *arg)
 {
 	struct loop_thread *lt = arg;
-	struct server *srv = lt->srv;
 	h2o_evloop_t *loop = lt->ctx.loop;
 	lt->listener = h2o_evloop_socket_create(loop, lt->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
 	lt->listener->data = lt;
 	h2o_socket_read_start(lt->listener, on_accept);
-	int64_t next_tick = jm_now_ms() + 1000;
-	while (!http_stopping()) {
+	while (!http_stopping())
 		h2o_evloop_run(loop, 200);
-		if (lt->index == 0 && srv->opts.tick && jm_now_ms() >= next_tick) {
-			srv->opts.tick(srv->app, lt->db);
-			next_tick = jm_now_ms() + 1000;
-		}
-	}
 	loop_shutdown(lt);
+	return NULL;
+}
+
+/* The scheduler: calls the tick hook about once a second on a thread of its
+ * own, so flushing counters (a write with fsync) never stalls a loop. */
+static void *scheduler_main(void *arg)
+{
+	struct server *srv = arg;
+	struct db *db = NULL;
+	struct jm_err err = {0};
+	if (db_open(srv->opts.db_url, &db, &err) != JM_OK) {
+		log_at(LOG_ERROR, "http", "scheduler cannot open db: %s", err.msg);
+		return NULL;
+	}
+	while (!http_stopping()) {
+		struct timespec ts = {0, 100 * 1000 * 1000};
+		for (int i = 0; i < 10 && !http_stopping(); i++)
+			nanosleep(&ts, NULL);
+		srv->opts.tick(srv->app, db);
+	}
+	srv->sched_db = db; /* the final tick after the loops stop uses it */
 	return NULL;
 }
 
@@ -593,14 +615,20 @@ enum jm_rc http_serve(struct app *app, struct router *r, const struct http_serve
 	srv->pool = http_pool_new(o->db_url, o->workers > 0 ? o->workers : 2);
 	for (int i = 0; i < srv->nloops; i++)
 		pthread_create(&srv->loops[i].tid, NULL, loop_main, &srv->loops[i]);
+	if (o->tick)
+		pthread_create(&srv->sched_tid, NULL, scheduler_main, srv);
 	log_at(LOG_INFO, "http", "listening=%s%s loops=%d", srv->ssl_ctx ? "https://" : "http://",
 	       o->listen, srv->nloops);
 	wait_for_signal();
 	for (int i = 0; i < srv->nloops; i++)
 		pthread_join(srv->loops[i].tid, NULL);
 	http_pool_free(srv->pool);
-	if (o->tick)
-		o->tick(app, srv->loops[0].db);
+	if (o->tick) {
+		pthread_join(srv->sched_tid, NULL);
+		if (srv->sched_db)
+			o->tick(app, srv->sched_db); /* flush what the last requests counted */
+		db_close(srv->sched_db);
+	}
 	for (int i = 0; i < srv->nloops; i++) {
 		db_close(srv->loops[i].db);
 		srv->loops[i].db = NULL;

@@ -251,7 +251,7 @@ void web_count_view(struct req *req, const char *stat_path)
 	const char *ref = http_req_header(req, "referer");
 	if (ref) {
 		/* Internal navigation: from the request's own host or the site's. */
-		const char *host = http_req_header(req, "host");
+		const char *host = http_req_host(req);
 		const char *p = strstr(ref, "://");
 		if (host && p && strncasecmp(p + 3, host, strlen(host)) == 0 &&
 		    strchr("/?#", p[3 + strlen(host)]))
@@ -304,12 +304,13 @@ void web_tick(struct app *app, struct db *db)
 {
 	struct web_tick_state *t = web_cache_tick_state(app->cache);
 	int64_t now_ms = jm_now_ms();
-	if (now_ms - t->last_flush_ms >= FLUSH_EVERY_MS) {
+	if (http_stopping() || now_ms - t->last_flush_ms >= FLUSH_EVERY_MS) {
 		t->last_flush_ms = now_ms;
 		if (site_stats_flush(app->stats, db) != JM_OK)
 			log_at(LOG_WARN, "web", "page-view flush failed; will retry");
 	}
-	/* A scheduled article became public: every cached list is stale. */
+	/* A scheduled article became public: every cached list is stale. (The
+	 * flush above is forced on the last tick, after the server stopped.) */
 	if (t->next_scheduled && t->next_scheduled <= jm_now()) {
 		app_content_changed(app);
 		log_at(LOG_INFO, "web", "scheduled article published; cache refreshed");
