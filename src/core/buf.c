@@ -113,3 +113,25 @@ char *buf_take(struct buf *b, size_t *len)
 	b->len = b->size = 0;
 	return p;
 }
+
+enum jm_rc jm_read_file(const char *path, struct buf *b, struct jm_err *err)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		jm_err_set(err, NULL, "%s: %s", path, strerror(errno));
+		return JM_IO;
+	}
+	char chunk[8192];
+	size_t n;
+	enum jm_rc rc = JM_OK;
+	while (!rc && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		rc = buf_append(b, chunk, n);
+	if (!rc && ferror(f))
+		rc = JM_IO;
+	fclose(f);
+	if (rc == JM_IO)
+		jm_err_set(err, NULL, "%s: read error", path);
+	else if (rc == JM_TOO_LARGE)
+		jm_err_set(err, NULL, "%s: file too large", path);
+	return rc;
+}

@@ -93,6 +93,11 @@ void buf_free(struct buf *b);
 /* Hands the heap string to the caller (free() it); the buffer becomes empty. */
 char *buf_take(struct buf *b, size_t *len);
 
+/* ---- files ---- */
+/* Reads the whole file at path into b (appending; b's cap applies: a larger
+ * file gives JM_TOO_LARGE). JM_IO with err naming the path on failure. */
+enum jm_rc jm_read_file(const char *path, struct buf *b, struct jm_err *err) JM_WUR;
+
 /* ---- arena: bump allocator released as a whole ----
  * One per request (http/ ties it to the request's lifetime) or per job.
  * Deferred callbacks run in reverse registration order at arena_free. */

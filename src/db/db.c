@@ -154,21 +154,6 @@ static enum jm_rc list_sql(const char *dir, char ***names, size_t *n, struct jm_
 	return JM_OK;
 }
 
-static char *read_file(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	struct buf b = BUF_INIT;
-	char chunk[4096];
-	size_t r;
-	while ((r = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if (buf_append(&b, chunk, r) != JM_OK)
-			break;
-	fclose(f);
-	return buf_take(&b, NULL);
-}
-
 static bool migration_applied(struct db *db, const char *name)
 {
 	struct db_stmt *st = NULL;
@@ -183,14 +168,15 @@ static enum jm_rc apply_one(struct db *db, const char *dir, const char *name, st
 {
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	char *sql = read_file(path);
-	if (!sql) {
-		jm_err_set(err, "migrations", "cannot read %s", path);
-		return JM_IO;
+	struct buf sql = BUF_INIT;
+	enum jm_rc rc = jm_read_file(path, &sql, err);
+	if (rc) {
+		buf_free(&sql);
+		return rc;
 	}
-	enum jm_rc rc = db_begin(db);
+	rc = db_begin(db);
 	if (!rc)
-		rc = db_exec(db, sql);
+		rc = db_exec(db, buf_cstr(&sql));
 	if (!rc)
 		rc = db_execf(db, "INSERT INTO schema_migrations(name, applied_at) VALUES (?, ?)", "ti",
 			      name, jm_now());
@@ -202,7 +188,7 @@ static enum jm_rc apply_one(struct db *db, const char *dir, const char *name, st
 	} else {
 		log_at(LOG_INFO, "db", "migration=%s applied", name);
 	}
-	free(sql);
+	buf_free(&sql);
 	return rc;
 }
 

@@ -236,46 +236,13 @@ static const struct route_ent *match_node(const struct node *n, const char *p, c
 	return NULL;
 }
 
-static int hex_val(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/* Percent-decodes one captured parameter; NULL when malformed, not UTF-8 or
- * holding a NUL byte (it would silently truncate the C string). */
-static char *param_decode(struct arena *a, struct str s)
-{
-	char *out = arena_alloc(a, s.len + 1);
-	size_t o = 0;
-	for (size_t i = 0; i < s.len; i++) {
-		unsigned char c = (unsigned char)s.p[i];
-		if (c == '%') {
-			int hi = s.len - i > 2 ? hex_val((unsigned char)s.p[i + 1]) : -1;
-			int lo = hi >= 0 ? hex_val((unsigned char)s.p[i + 2]) : -1;
-			if (lo < 0)
-				return NULL;
-			c = (unsigned char)(hi << 4 | lo);
-			i += 2;
-		}
-		if (c == 0)
-			return NULL;
-		out[o++] = (char)c;
-	}
-	out[o] = '\0';
-	return utf8_valid(out, o) ? out : NULL;
-}
-
 /* Fills out from the captures; false when a value does not decode. */
 static bool fill_params(struct arena *a, const struct route_ent *e, const struct match *m,
 			struct route_params *out)
 {
 	for (int i = 0; i < m->ncaps; i++) {
-		char *v = param_decode(a, m->caps[i]);
+		/* '+' stays '+' in a path; NUL, bad escapes and bad UTF-8 fail. */
+		char *v = http_url_decode(a, m->caps[i].p, m->caps[i].len, false);
 		if (!v)
 			return false;
 		out->name[i] = str_from(e->names[i], strlen(e->names[i]));

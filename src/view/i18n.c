@@ -260,27 +260,6 @@ enum jm_rc i18n_check(const struct i18n *c, struct jm_err *err)
 	return JM_OK;
 }
 
-static enum jm_rc read_po(const char *path, struct buf *b, struct jm_err *err)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		jm_err_set(err, NULL, "%s: %s", path, strerror(errno));
-		return JM_IO;
-	}
-	char chunk[8192];
-	size_t n;
-	enum jm_rc rc = JM_OK;
-	while (!rc && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		rc = buf_append(b, chunk, n);
-	if (!rc && ferror(f))
-		rc = JM_IO;
-	fclose(f);
-	if (rc)
-		jm_err_set(err, NULL, "%s: %s", path,
-		           rc == JM_IO ? "read error" : "file too large");
-	return rc;
-}
-
 enum jm_rc i18n_load(const char *dir, struct i18n **out, struct jm_err *err)
 {
 	char pj[1024], pe[1024];
@@ -291,9 +270,9 @@ enum jm_rc i18n_load(const char *dir, struct i18n **out, struct jm_err *err)
 	snprintf(pe, sizeof(pe), "%s/en.po", dir);
 	buf_init(&bj, MAX_PO_BYTES);
 	buf_init(&be, MAX_PO_BYTES);
-	rc = read_po(pj, &bj, err);
+	rc = jm_read_file(pj, &bj, err);
 	if (!rc)
-		rc = read_po(pe, &be, err);
+		rc = jm_read_file(pe, &be, err);
 	if (!rc)
 		rc = i18n_from_po(buf_cstr(&bj), bj.len, pj, buf_cstr(&be), be.len, pe, out, err);
 	buf_free(&bj);

@@ -233,32 +233,11 @@ static bool is_template_name(const char *n)
 	return false;
 }
 
-static enum jm_rc read_file(const char *path, struct buf *b, struct jm_err *err)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		jm_err_set(err, NULL, "%s: %s", path, strerror(errno));
-		return JM_IO;
-	}
-	char chunk[8192];
-	size_t n;
-	enum jm_rc rc = JM_OK;
-	buf_init(b, MAX_TEMPLATE_BYTES);
-	while (!rc && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		rc = buf_append(b, chunk, n);
-	if (!rc && ferror(f))
-		rc = JM_IO;
-	fclose(f);
-	if (rc)
-		jm_err_set(err, NULL, "%s: %s", path,
-		           rc == JM_TOO_LARGE ? "template too large" : "read error");
-	return rc;
-}
-
 static enum jm_rc add_file(struct view *v, const char *path, const char *name, struct jm_err *err)
 {
 	struct buf b;
-	enum jm_rc rc = read_file(path, &b, err);
+	buf_init(&b, MAX_TEMPLATE_BYTES);
+	enum jm_rc rc = jm_read_file(path, &b, err);
 	if (!rc)
 		view_add_source(v, name, path, b.ptr ? b.ptr : "", b.len);
 	buf_free(&b);

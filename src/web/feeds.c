@@ -15,17 +15,13 @@
 /* One feed entry: the article's fields plus its HTML as plain text. */
 static enum jm_rc feed_entry(struct web_page *pg, const struct article *art, struct view_val **out)
 {
-	struct buf html;
-	buf_init(&html, WEB_RENDER_CAP);
-	enum jm_rc rc =
-	        site_markdown(art->body_md, strlen(art->body_md), pg->s.allow_raw_html, &html);
-	if (rc) {
-		buf_free(&html);
+	char *html;
+	size_t len;
+	enum jm_rc rc = web_article_html(pg, art, &html, &len);
+	if (rc)
 		return rc;
-	}
 	struct view_val *m = web_article_val(pg, art);
-	view_set_str(m, "content", arena_strndup(pg->req->arena, buf_cstr(&html), html.len));
-	buf_free(&html);
+	view_set_strn(m, "content", html, len); /* escaped again inside the XML */
 	*out = m;
 	return JM_OK;
 }

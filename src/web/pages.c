@@ -95,18 +95,13 @@ static bool slug_ok(const char *s)
 /* Fills ctx.article with the rendered body and its metadata. */
 static enum jm_rc add_article(struct web_page *pg, const struct article *art)
 {
-	struct buf html;
-	buf_init(&html, WEB_RENDER_CAP);
-	enum jm_rc rc =
-	        site_markdown(art->body_md, strlen(art->body_md), pg->s.allow_raw_html, &html);
-	if (rc) {
-		buf_free(&html);
+	char *html;
+	size_t len;
+	enum jm_rc rc = web_article_html(pg, art, &html, &len);
+	if (rc)
 		return rc;
-	}
 	struct view_val *m = web_article_val(pg, art);
-	char *h = arena_strndup(pg->req->arena, html.ptr ? html.ptr : "", html.len);
-	view_set_html(m, "html", h, html.len);
-	buf_free(&html);
+	view_set_html(m, "html", html, len);
 	view_set(pg->ctx, "article", m);
 	const char *ex = art->excerpt;
 	if (!ex || !*ex)

@@ -132,6 +132,19 @@ static const char *iso(struct arena *a, int64_t t)
 	return arena_strdup(a, s);
 }
 
+enum jm_rc web_article_html(struct web_page *pg, const struct article *art, char **html, size_t *len)
+{
+	struct buf b;
+	buf_init(&b, WEB_RENDER_CAP);
+	enum jm_rc rc = site_markdown(art->body_md, strlen(art->body_md), pg->s.allow_raw_html, &b);
+	if (!rc) {
+		*html = arena_strndup(pg->req->arena, buf_cstr(&b), b.len);
+		*len = b.len;
+	}
+	buf_free(&b);
+	return rc;
+}
+
 struct view_val *web_article_val(struct web_page *pg, const struct article *art)
 {
 	struct arena *a = pg->req->arena;

@@ -67,6 +67,9 @@ bool web_serve_cached(struct req *req, const char *key, const char *stat_path);
 
 /* Adds an article's display fields (title, url, dates, tags, excerpt). */
 struct view_val *web_article_val(struct web_page *pg, const struct article *a);
+/* The article's Markdown rendered to HTML in the request arena (honouring
+ * the allow_raw_html setting). */
+enum jm_rc web_article_html(struct web_page *pg, const struct article *a, char **html, size_t *len);
 /* Parses ?page=N (absent = 1). False for a malformed or absurd value. */
 bool web_query_page(const struct req *req, int *page);
 /* Builds the cache key path[?page=N]; false if the path is too long. */
