@@ -1,0 +1,641 @@
+"""Helpers for the black-box tests: run the real jinmyaku binary on a free
+loopback port with a temporary data directory, talk HTTP to it with the
+standard library only, and check its stderr for sanitizer reports.
+
+Nothing here talks to anything but 127.0.0.1 (proxies are disabled).
+"""
+import http.client
+import http.cookiejar
+import json as jsonlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+from html.parser import HTMLParser
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+START_DEADLINE = 60.0   # seconds to wait for /healthz after start
+STOP_DEADLINE = 30.0    # seconds to wait for exit after SIGTERM
+HTTP_TIMEOUT = 60.0     # socket timeout per request (a hang fails, never blocks)
+
+
+def jinmyaku_bin():
+    b = os.environ.get("JINMYAKU_BIN") or os.path.join(ROOT, "build-asan", "jinmyaku")
+    return os.path.abspath(b)
+
+
+def sanitizer_env():
+    """The environment every jinmyaku process runs with: sanitizer options
+    that turn any report into a failure, and none of the caller's JINMYAKU_*
+    or proxy settings."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("JINMYAKU_") and "proxy" not in k.lower()}
+    env["ASAN_OPTIONS"] = "detect_leaks=1:abort_on_error=0:halt_on_error=1"
+    env["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1"
+    supp = os.path.join(ROOT, "tests", "lsan.supp")
+    if os.path.exists(supp):
+        env["LSAN_OPTIONS"] = "suppressions=" + supp
+    env["LC_ALL"] = "C.UTF-8"
+    return env
+
+
+def sanitizer_reports(text):
+    """Lines of text that start a sanitizer report."""
+    return [line for line in text.splitlines() if any(m in line for m in SANITIZER_MARKS)]
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_cli(args, data_dir=None, input=None, check_sanitizers=True, timeout=120):
+    """Runs `jinmyaku ARGS [--data DIR]`; returns the CompletedProcess (text).
+    Fails the calling test when the process printed a sanitizer report."""
+    cmd = [jinmyaku_bin()] + list(args)
+    if data_dir is not None:
+        cmd += ["--data", data_dir]
+    p = subprocess.run(cmd, input=input, capture_output=True, text=True,
+                       env=sanitizer_env(), timeout=timeout, cwd=ROOT)
+    if check_sanitizers:
+        reports = sanitizer_reports(p.stderr)
+        assert not reports, "sanitizer report from %s:\n%s" % (cmd, p.stderr)
+    return p
+
+
+class Server:
+    """One `jinmyaku serve` process. start() waits until /healthz answers
+    200; stop() sends SIGTERM and returns the exit code."""
+
+    live = set()  # servers running now, checked after every test
+
+    def __init__(self, data_dir, extra_args=()):
+        self.data_dir = str(data_dir)
+        self.extra_args = list(extra_args)
+        self.port = None
+        self.proc = None
+        self.stderr_path = os.path.join(self.data_dir, "..",
+                                        os.path.basename(self.data_dir) + ".stderr")
+        self.stdout_path = self.stderr_path[:-len(".stderr")] + ".stdout"
+        self.stderr_seen = 0
+
+    @property
+    def base(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    def url(self, path):
+        return self.base + path
+
+    def start(self):
+        os.makedirs(self.data_dir, exist_ok=True)
+        for attempt in range(3):
+            self.port = free_port()
+            cmd = [jinmyaku_bin(), "serve", "--data", self.data_dir,
+                   "--listen", "127.0.0.1:%d" % self.port] + self.extra_args
+            self._err = open(self.stderr_path, "ab")
+            self._out = open(self.stdout_path, "ab")
+            self.proc = subprocess.Popen(cmd, stdout=self._out, stderr=self._err,
+                                         stdin=subprocess.DEVNULL, env=sanitizer_env(), cwd=ROOT)
+            if self._wait_healthy():
+                Server.live.add(self)
+                return self
+            # Lost the port to another process: try another one.
+            if self.proc.poll() is not None and "ddress already in use" in self.stderr():
+                self._close_files()
+                continue
+            break
+        self.kill()
+        raise AssertionError("jinmyaku did not become healthy on port %d (exit %s)\nstdout:\n%s\nstderr:\n%s"
+                             % (self.port, self.proc.returncode, self.stdout(), self.stderr()[-6000:]))
+
+    def _wait_healthy(self):
+        deadline = time.monotonic() + START_DEADLINE
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                return False
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+                c.request("GET", "/healthz")
+                r = c.getresponse()
+                r.read()
+                c.close()
+                if r.status == 200:
+                    return True
+            except OSError:
+                pass
+            time.sleep(0.05)
+        return False
+
+    def stderr(self):
+        try:
+            with open(self.stderr_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
+    def stdout(self):
+        try:
+            with open(self.stdout_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
+    def new_sanitizer_reports(self):
+        """Reports printed since the last call (for the per-test check)."""
+        text = self.stderr()
+        new = text[self.stderr_seen:]
+        self.stderr_seen = len(text)
+        return sanitizer_reports(new), new
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self):
+        """SIGTERM, wait; returns the exit code (SIGKILL and -9 after the
+        deadline)."""
+        Server.live.discard(self)
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(STOP_DEADLINE)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._close_files()
+        return self.proc.returncode
+
+    def kill(self):
+        Server.live.discard(self)
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self._close_files()
+
+    def _close_files(self):
+        for f in (getattr(self, "_err", None), getattr(self, "_out", None)):
+            if f and not f.closed:
+                f.close()
+
+    def stop_and_check(self):
+        """Stops the server; raises AssertionError unless it exited 0 with a
+        stderr free of sanitizer reports."""
+        rc = self.stop()
+        err = self.stderr()
+        reports = sanitizer_reports(err)
+        assert not reports, "sanitizer report in jinmyaku's stderr:\n" + err[-20000:]
+        assert rc == 0, "jinmyaku exited %s after SIGTERM; stderr:\n%s" % (rc, err[-6000:])
+
+    # ---- CLI against this server's data dir ----
+    def cli(self, *args, input=None, check_sanitizers=True):
+        return run_cli(args, data_dir=self.data_dir, input=input,
+                       check_sanitizers=check_sanitizers)
+
+    def add_user(self, email, password, role="owner", name=None):
+        args = ["user", "add", "--email", email, "--role", role]
+        if name:
+            args += ["--name", name]
+        p = self.cli(*args, input=password + "\n")
+        assert p.returncode == 0, "user add failed: %s" % p.stderr
+        return p
+
+    def create_token(self, name="tests"):
+        p = self.cli("token", "create", "--name", name)
+        assert p.returncode == 0, "token create failed: %s" % p.stderr
+        tok = p.stdout.strip().splitlines()[-1].strip()
+        assert tok, "token create printed nothing"
+        return tok
+
+    # ---- HTTP ----
+    def client(self, **kw):
+        return Client(self.base, **kw)
+
+    def raw(self, method, path, headers=None, body=None):
+        """Sends path exactly as given (no normalisation) with http.client."""
+        return raw_request(self.port, method, path, headers=headers, body=body)
+
+
+class Response:
+    def __init__(self, status, headers, body, url, history=()):
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.url = url
+        self.history = list(history)
+
+    @property
+    def text(self):
+        return self.body.decode("utf-8")
+
+    def json(self):
+        return jsonlib.loads(self.body.decode("utf-8"))
+
+    def header(self, name, default=None):
+        return self.headers.get(name, default)
+
+    def header_all(self, name):
+        return self.headers.get_all(name) or []
+
+    def __repr__(self):
+        return "<Response %s %s>" % (self.status, self.url)
+
+
+def raw_request(port, method, path, headers=None, body=None):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=HTTP_TIMEOUT)
+    try:
+        c.putrequest(method, path, skip_accept_encoding=True)
+        h = dict(headers or {})
+        if body is not None:
+            h.setdefault("Content-Length", str(len(body)))
+        for k, v in h.items():
+            c.putheader(k, v)
+        c.endheaders(body)
+        r = c.getresponse()
+        data = r.read()
+        return Response(r.status, r.headers, data, path)
+    finally:
+        c.close()
+
+
+class _PassThrough(urllib.request.HTTPErrorProcessor):
+    """Hands every status back to the caller (no exceptions, no automatic
+    redirects: Client follows them itself so it can stop when asked)."""
+
+    def http_response(self, request, response):
+        return response
+
+    https_response = http_response
+
+
+class Client:
+    """A browser-like HTTP client: keeps cookies (http.cookiejar), follows
+    redirects unless told not to, never raises on an HTTP status."""
+
+    def __init__(self, base, headers=None):
+        self.base = base
+        self.jar = http.cookiejar.CookieJar()
+        self.headers = dict(headers or {})
+        self.opener = urllib.request.build_opener(
+            urllib.request.ProxyHandler({}),
+            urllib.request.HTTPCookieProcessor(self.jar),
+            _PassThrough())
+
+    def cookie(self, name):
+        for c in self.jar:
+            if c.name == name:
+                return c.value
+        return None
+
+    def cookies(self):
+        return {c.name: c.value for c in self.jar}
+
+    def request(self, method, path, body=None, headers=None, form=None, json=None,
+                follow=True, max_redirects=10):
+        h = dict(self.headers)
+        h.update(headers or {})
+        if form is not None:
+            body = urllib.parse.urlencode(form, encoding="utf-8").encode("ascii")
+            h.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        elif json is not None:
+            body = jsonlib.dumps(json, ensure_ascii=False).encode("utf-8")
+            h.setdefault("Content-Type", "application/json")
+        url = path if path.startswith("http") else self.base + path
+        history = []
+        for _ in range(max_redirects + 1):
+            req = urllib.request.Request(url, data=body, headers=h, method=method)
+            with self.opener.open(req, timeout=HTTP_TIMEOUT) as r:
+                resp = Response(r.status, r.headers, r.read(), url, history)
+            loc = resp.header("Location")
+            if not follow or resp.status not in (301, 302, 303, 307, 308) or not loc:
+                return resp
+            history.append(resp)
+            url = urllib.parse.urljoin(url, loc)
+            assert url.startswith(self.base), "redirect leaves the test server: " + url
+            if resp.status in (301, 302, 303):
+                method, body = ("GET" if method != "HEAD" else "HEAD"), None
+                h.pop("Content-Type", None)
+        raise AssertionError("too many redirects from " + path)
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def head(self, path, **kw):
+        return self.request("HEAD", path, **kw)
+
+    def post(self, path, **kw):
+        return self.request("POST", path, **kw)
+
+    # ---- forms ----
+    def get_form(self, page, **match):
+        """GETs page and returns (response, Form) for the first form matching
+        (see find_form)."""
+        r = self.get(page)
+        assert r.status == 200, "GET %s -> %s" % (page, r.status)
+        f = find_form(r.text, **match)
+        assert f is not None, "no form matching %r on %s:\n%s" % (match, page, r.text[:3000])
+        f.page = r.url
+        return r, f
+
+    def submit(self, form, updates=None, drop=(), follow=True, headers=None):
+        """POSTs form (from get_form) with its current values, updated."""
+        fields = form.pairs(updates or {}, drop=drop)
+        action = urllib.parse.urljoin(form.page, form.action or form.page)
+        return self.request(form.method.upper(), action, form=fields, follow=follow,
+                            headers=headers)
+
+
+class Api:
+    """JSON API client with a bearer token."""
+
+    def __init__(self, base, token):
+        self.base = base
+        self.token = token
+        self.client = Client(base)
+
+    def _h(self, headers, token):
+        h = {"Accept": "application/json"}
+        tok = self.token if token is ... else token
+        if tok is not None:
+            h["Authorization"] = "Bearer " + tok
+        h.update(headers or {})
+        return h
+
+    def get(self, path, headers=None, token=...):
+        return self.client.request("GET", path, headers=self._h(headers, token), follow=False)
+
+    def post(self, path, obj=None, headers=None, token=..., body=None):
+        return self._send("POST", path, obj, headers, token, body)
+
+    def patch(self, path, obj=None, headers=None, token=..., body=None):
+        return self._send("PATCH", path, obj, headers, token, body)
+
+    def put(self, path, obj=None, headers=None, token=..., body=None):
+        return self._send("PUT", path, obj, headers, token, body)
+
+    def delete(self, path, headers=None, token=...):
+        return self.client.request("DELETE", path, headers=self._h(headers, token), follow=False)
+
+    def _send(self, method, path, obj, headers, token, body):
+        h = self._h(headers, token)
+        if body is None:
+            body = jsonlib.dumps(obj, ensure_ascii=False).encode("utf-8")
+        h.setdefault("Content-Type", "application/json")
+        return self.client.request(method, path, body=body, headers=h, follow=False)
+
+    # convenience
+    def create_article(self, **fields):
+        r = self.post("/api/v1/articles", fields)
+        assert r.status == 201, "create article: %s %s" % (r.status, r.body[:500])
+        return r.json()
+
+    def publish(self, **fields):
+        fields.setdefault("status", "published")
+        fields.setdefault("body", "本文です。")
+        return self.create_article(**fields)
+
+
+# ---- HTML forms ----
+
+class Form:
+    def __init__(self, attrs):
+        self.attrs = attrs
+        self.action = attrs.get("action") or ""
+        self.method = attrs.get("method") or "get"
+        self.fields = []      # [name, value, type] in document order
+        self.buttons = []     # (name, value) of named submit buttons
+        self.page = None
+
+    def get(self, name, default=None):
+        for n, v, _ in self.fields:
+            if n == name:
+                return v
+        return default
+
+    def names(self):
+        return [n for n, _, _ in self.fields]
+
+    def has(self, name):
+        return name in self.names()
+
+    def pairs(self, updates, drop=()):
+        """Field pairs to submit: current values, names in updates replaced
+        (a list value gives repeated fields), new names appended, names in
+        drop removed."""
+        out, done = [], set()
+        for n, v, _ in self.fields:
+            if n in drop:
+                continue
+            if n in updates:
+                if n in done:
+                    continue
+                done.add(n)
+                val = updates[n]
+                for x in (val if isinstance(val, (list, tuple)) else [val]):
+                    if x is not None:
+                        out.append((n, x))
+            else:
+                out.append((n, v))
+        for n, val in updates.items():
+            if n not in done and n not in self.names() and n not in drop:
+                for x in (val if isinstance(val, (list, tuple)) else [val]):
+                    if x is not None:
+                        out.append((n, x))
+        return out
+
+
+class _FormParser(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.forms = []
+        self.cur = None
+        self.textarea = None
+        self.select = None
+        self.option = None
+
+    def handle_starttag(self, tag, attrs):
+        a = {k: (v if v is not None else "") for k, v in attrs}
+        if tag == "form":
+            self.cur = Form(a)
+            self.forms.append(self.cur)
+            return
+        f = self.cur
+        if f is None:
+            return
+        if tag == "input":
+            t = a.get("type", "text").lower()
+            n = a.get("name")
+            if not n or t in ("file", "image", "reset"):
+                return
+            if t in ("submit", "button"):
+                f.buttons.append((n, a.get("value", "")))
+                return
+            if t in ("checkbox", "radio") and "checked" not in a:
+                return
+            f.fields.append([n, a.get("value", "on" if t in ("checkbox", "radio") else ""), t])
+        elif tag == "button":
+            if a.get("name") and a.get("type", "submit").lower() == "submit":
+                f.buttons.append((a["name"], a.get("value", "")))
+        elif tag == "textarea" and a.get("name"):
+            self.textarea = [a["name"], "", "textarea"]
+            f.fields.append(self.textarea)
+        elif tag == "select" and a.get("name"):
+            self.select = {"name": a["name"], "first": None, "chosen": None}
+        elif tag == "option" and self.select is not None:
+            self.option = {"value": a.get("value"), "text": "", "selected": "selected" in a}
+
+    def handle_data(self, data):
+        if self.textarea is not None:
+            self.textarea[1] += data
+        if self.option is not None:
+            self.option["text"] += data
+
+    def _close_option(self):
+        o, s = self.option, self.select
+        if o is None or s is None:
+            return
+        v = o["value"] if o["value"] is not None else o["text"].strip()
+        if s["first"] is None:
+            s["first"] = v
+        if o["selected"]:
+            s["chosen"] = v
+        self.option = None
+
+    def handle_endtag(self, tag):
+        if tag == "textarea" and self.textarea is not None:
+            # HTML drops one newline right after <textarea>.
+            if self.textarea[1].startswith("\n"):
+                self.textarea[1] = self.textarea[1][1:]
+            self.textarea = None
+        elif tag == "option":
+            self._close_option()
+        elif tag == "select" and self.select is not None:
+            self._close_option()
+            s = self.select
+            v = s["chosen"] if s["chosen"] is not None else s["first"]
+            if v is not None and self.cur is not None:
+                self.cur.fields.append([s["name"], v, "select"])
+            self.select = None
+        elif tag == "form":
+            self.cur = None
+
+
+def parse_forms(html):
+    p = _FormParser()
+    p.feed(html)
+    p.close()
+    return p.forms
+
+
+def find_form(html, action=None, field=None, method=None):
+    """First form whose action contains `action`, which has a field named
+    `field`, and whose method is `method` (each given criterion must hold)."""
+    for f in parse_forms(html):
+        if action is not None and action not in f.action:
+            continue
+        if field is not None and not (f.has(field) or field in [b[0] for b in f.buttons]):
+            continue
+        if method is not None and f.method.lower() != method.lower():
+            continue
+        return f
+    return None
+
+
+def csrf_of(html):
+    m = re.search(r'<input[^>]*name="_csrf"[^>]*>', html)
+    if not m:
+        return None
+    v = re.search(r'value="([^"]*)"', m.group(0))
+    return v.group(1) if v else None
+
+
+def wait_until(fn, deadline_s=30.0, interval=0.2, what="condition"):
+    """Polls fn() until it returns a truthy value; returns it. Fails after
+    deadline_s (a deadline for the poll loop, not a timing assertion)."""
+    end = time.monotonic() + deadline_s
+    last = None
+    while True:
+        last = fn()
+        if last:
+            return last
+        if time.monotonic() > end:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(interval)
+
+
+_counter = [0]
+
+
+def uniq(prefix="t"):
+    """A fresh slug-safe identifier."""
+    _counter[0] += 1
+    return "%s-%d-%d" % (prefix, os.getpid() % 100000, _counter[0])
+
+
+# ---- reading pages ----
+
+class _PageParser(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.meta = {}        # property or name -> content (first wins)
+        self.links = {}       # rel -> [href]
+        self.ld_json = []     # contents of <script type="application/ld+json">
+        self.anchors = []     # (href, text)
+        self.ids = set()
+        self.title = ""
+        self.html_lang = None
+        self.scripts = []     # (attrs, text) of every <script>
+        self._in = None
+        self._text = ""
+        self._a = None
+
+    def handle_starttag(self, tag, attrs):
+        a = {k: (v if v is not None else "") for k, v in attrs}
+        if "id" in a:
+            self.ids.add(a["id"])
+        if tag == "html":
+            self.html_lang = a.get("lang")
+        elif tag == "meta":
+            key = a.get("property") or a.get("name")
+            if key and key not in self.meta:
+                self.meta[key] = a.get("content", "")
+        elif tag == "link":
+            for rel in a.get("rel", "").split():
+                self.links.setdefault(rel, []).append(a.get("href", ""))
+        elif tag in ("script", "title"):
+            self._in = (tag, a)
+            self._text = ""
+        elif tag == "a":
+            self._a = [a.get("href", ""), ""]
+
+    def handle_data(self, data):
+        if self._in:
+            self._text += data
+        if self._a is not None:
+            self._a[1] += data
+
+    def handle_endtag(self, tag):
+        if self._in and tag == self._in[0]:
+            if tag == "title":
+                self.title = self._text
+            else:
+                self.scripts.append((self._in[1], self._text))
+                if self._in[1].get("type") == "application/ld+json":
+                    self.ld_json.append(self._text)
+            self._in = None
+        elif tag == "a" and self._a is not None:
+            self.anchors.append(tuple(self._a))
+            self._a = None
+
+
+def parse_page(html):
+    p = _PageParser()
+    p.feed(html)
+    p.close()
+    return p
