@@ -250,6 +250,19 @@ static void tick(struct app *app, struct db *db)
 	web_tick(app, db);
 }
 
+/* Printed once the listeners are bound, so the URL shown really answers. */
+static void print_banner(struct app *app, struct db *db)
+{
+	bool https = app->cfg.tls_cert[0] != '\0';
+	printf("jinmyaku %s serving http%s://%s/ (data: %s)\n", JM_VERSION, https ? "s" : "",
+	       app->cfg.listen, app->cfg.data_dir);
+	if (auth_user_count(db) == 0)
+		printf("No account yet. Create the owner at http%s://%s/admin/setup\n"
+		       "  or run: build/jinmyaku user add --email you@example.com --role owner --data %s\n",
+		       https ? "s" : "", app->cfg.listen, app->cfg.data_dir);
+	fflush(stdout);
+}
+
 enum jm_rc app_serve(struct app *app, struct jm_err *err)
 {
 	enum jm_rc rc = load_views(app, err);
@@ -271,6 +284,7 @@ enum jm_rc app_serve(struct app *app, struct jm_err *err)
 		.before = before,
 		.error_page = error_page,
 		.tick = tick,
+		.ready = print_banner,
 	};
 	return http_serve(app, app->router, &o, err);
 }

@@ -106,6 +106,10 @@ static int cmd_user_add(struct app *app, struct cmd_args *a)
 		fprintf(stderr, "jinmyaku: user add: no password on stdin\n");
 		return 1;
 	}
+	char email[256];
+	snprintf(email, sizeof(email), "%s", a->email);
+	if (auth_user_validate(email, a->role ? a->role : "owner", pw, &err) != JM_OK)
+		return fail("user add", &err); /* before the database is touched */
 	struct db *db = NULL;
 	enum jm_rc rc = open_db(app, &db, &err);
 	int64_t id = 0;
@@ -152,29 +156,11 @@ static int cmd_backup(struct app *app, struct cmd_args *a)
 	return 0;
 }
 
-static void print_banner(struct app *app)
-{
-	struct db *db = NULL;
-	struct jm_err err = {0};
-	int64_t users = 0;
-	if (db_open(app->cfg.db_url, &db, &err) == JM_OK)
-		users = auth_user_count(db);
-	db_close(db);
-	printf("jinmyaku %s serving http%s://%s/ (data: %s)\n", JM_VERSION, app->cfg.tls_cert[0] ? "s" : "",
-	       app->cfg.listen, app->cfg.data_dir);
-	if (users == 0)
-		printf("No account yet. Create the owner at http%s://%s/admin/setup\n"
-		       "  or run: build/jinmyaku user add --email you@example.com --role owner --data %s\n",
-		       app->cfg.tls_cert[0] ? "s" : "", app->cfg.listen, app->cfg.data_dir);
-	fflush(stdout);
-}
-
 static int cmd_serve(struct app *app)
 {
 	struct jm_err err = {0};
 	if (app_init(app, &err) != JM_OK)
 		return fail("serve", &err);
-	print_banner(app);
 	if (app_serve(app, &err) != JM_OK)
 		return fail("serve", &err);
 	return 0;
@@ -215,6 +201,8 @@ static int run(struct app *app, int argc, char **argv)
 		return fail(cmd, &err);
 	if (!strcmp(cmd, "serve"))
 		return cmd_serve(app);
+	/* One-shot commands print their result, warnings and errors only. */
+	log_min_level = LOG_WARN;
 	if (!strcmp(cmd, "user") && !strcmp(sub, "add"))
 		return cmd_user_add(app, &a);
 	if (!strcmp(cmd, "token") && !strcmp(sub, "create"))

@@ -27,6 +27,10 @@ struct auth_user {
  * JM_CONFLICT if the email exists. */
 enum jm_rc auth_user_add(struct db *db, const char *email, const char *name, const char *role,
 			 const char *password, int64_t *id_out, struct jm_err *err) JM_WUR;
+/* The checks of auth_user_add that need no database (email normalised in
+ * place). */
+enum jm_rc auth_user_validate(char *email, const char *role, const char *password,
+			      struct jm_err *err) JM_WUR;
 int64_t auth_user_count(struct db *db);
 /* Checks credentials. Slow (argon2id): call through http_defer. Unknown
  * email and wrong password both give JM_UNAUTHORIZED (and take the same
@@ -71,8 +75,9 @@ enum jm_rc auth_token_revoke(struct db *db, int64_t id) JM_WUR;
 struct auth_limiter;
 struct auth_limiter *auth_limiter_new(void);
 void auth_limiter_free(struct auth_limiter *l);
-/* True when ip already failed more than AUTH_MAX_FAILS_PER_MIN times in
- * the last minute. */
+/* True when ip already failed AUTH_MAX_FAILS_PER_MIN times in the last
+ * minute: no more than that many failures are possible per minute, the
+ * next attempt is refused. */
 bool auth_limiter_blocked(struct auth_limiter *l, const char *ip, int64_t now);
 void auth_limiter_fail(struct auth_limiter *l, const char *ip, int64_t now);
 

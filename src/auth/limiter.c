@@ -60,7 +60,7 @@ bool auth_limiter_blocked(struct auth_limiter *l, const char *ip, int64_t now)
 		if (s->stamps[i] && now - s->stamps[i] < WINDOW)
 			recent++;
 	pthread_mutex_unlock(&l->mu);
-	return recent > AUTH_MAX_FAILS_PER_MIN;
+	return recent >= AUTH_MAX_FAILS_PER_MIN;
 }
 
 void auth_limiter_fail(struct auth_limiter *l, const char *ip, int64_t now)

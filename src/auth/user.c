@@ -34,7 +34,7 @@ bool auth_email_normalize(char *email)
 	return true;
 }
 
-static enum jm_rc validate(char *email, const char *role, const char *password, struct jm_err *err)
+enum jm_rc auth_user_validate(char *email, const char *role, const char *password, struct jm_err *err)
 {
 	if (!auth_email_normalize(email)) {
 		jm_err_set(err, "email", "invalid email address");
@@ -91,7 +91,7 @@ enum jm_rc auth_user_add(struct db *db, const char *email_in, const char *name, 
 	snprintf(email, sizeof(email), "%s", email_in ? email_in : "");
 	if (!name)
 		name = "";
-	enum jm_rc rc = validate(email, role ? role : "", password ? password : "", err);
+	enum jm_rc rc = auth_user_validate(email, role ? role : "", password ? password : "", err);
 	if (rc)
 		return rc;
 	if (strlen(name) > 200 || !utf8_valid(name, strlen(name)) || utf8_has_controls(name, strlen(name))) {

@@ -181,6 +181,8 @@ struct http_server_opts {
 	const char *db_url;       /* each thread opens its own connection */
 	/* Called for every request before routing (may answer and return false). */
 	bool (*before)(struct req *req);
+	/* Called once every listener is bound, before serving (may be NULL). */
+	void (*ready)(struct app *app, struct db *db);
 	/* Renders an error page for 400/404/405 the router decides (may be NULL). */
 	void (*error_page)(struct req *req, int status);
 	/* Called about every second on the scheduler thread, which has its own

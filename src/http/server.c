@@ -415,6 +415,22 @@ static void on_accept(h2o_socket_t *listener, const char *err)
 		h2o_accept(&lt->accept_ctx, sock);
 }
 
+/* SO_REUSEPORT would let a second server share a port that is already in
+ * use; a plain bind first tells that the port is really free. */
+static bool port_free(const struct sockaddr_in *addr)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	int on = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	bool ok = bind(fd, (const struct sockaddr *)addr, sizeof(*addr)) == 0;
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return ok;
+}
+
 static int open_listener(const struct sockaddr_in *addr)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -606,12 +622,20 @@ enum jm_rc http_serve(struct app *app, struct router *r, const struct http_serve
 		rc = setup_tls(srv, err);
 	if (rc)
 		return rc;
+	if (!port_free(&srv->addr)) {
+		jm_err_set(err, "listen", "cannot listen on %s: %s", o->listen, strerror(errno));
+		return JM_IO;
+	}
 	block_signals();
 	setup_paths(srv);
 	for (int i = 0; i < srv->nloops && !rc; i++)
 		rc = init_loop(srv, i, err);
 	if (rc)
 		return rc;
+	/* Listeners are bound (connections wait in the backlog) and no loop
+	 * runs yet, so loop 0's connection is free to use here. */
+	if (o->ready)
+		o->ready(app, srv->loops[0].db);
 	srv->pool = http_pool_new(o->db_url, o->workers > 0 ? o->workers : 2);
 	for (int i = 0; i < srv->nloops; i++)
 		pthread_create(&srv->loops[i].tid, NULL, loop_main, &srv->loops[i]);
@@ -619,6 +643,7 @@ enum jm_rc http_serve(struct app *app, struct router *r, const struct http_serve
 		pthread_create(&srv->sched_tid, NULL, scheduler_main, srv);
 	log_at(LOG_INFO, "http", "listening=%s%s loops=%d", srv->ssl_ctx ? "https://" : "http://",
 	       o->listen, srv->nloops);
+
 	wait_for_signal();
 	for (int i = 0; i < srv->nloops; i++)
 		pthread_join(srv->loops[i].tid, NULL);
