@@ -160,7 +160,8 @@ static bool check_api(struct req *req)
 	    auth_token_lookup(req->db, req->arena, req->app->secret, h + 7, u) != JM_OK) {
 		http_header(req, "www-authenticate", "Bearer");
 		http_header(req, "cache-control", "no-store");
-		http_send_json_error(req, 401, "unauthorized", "missing or invalid API token", NULL);
+		http_send_json_error(req, 401, "unauthorized", "missing or invalid API token",
+		                     NULL);
 		return false;
 	}
 	req->user = u;
@@ -179,7 +180,8 @@ static bool check_session(struct req *req)
 		http_redirect(req, 303, "/admin/login");
 		return false;
 	}
-	if (req->user && (req->route_flags & ROUTE_OWNER) && strcmp(((struct auth_user *)req->user)->role, "owner") != 0) {
+	if (req->user && (req->route_flags & ROUTE_OWNER) &&
+	    strcmp(((struct auth_user *)req->user)->role, "owner") != 0) {
 		http_send_text(req, 403, "owner only");
 		return false;
 	}
@@ -202,7 +204,8 @@ static bool check_csrf(struct req *req)
 		return false;
 	}
 	if (fresh || !auth_csrf_check(req->app->secret, binding, form_get(&f, "_csrf"))) {
-		http_send_text(req, 403, "CSRF token missing or invalid; reload the page and try again");
+		http_send_text(req, 403,
+		               "CSRF token missing or invalid; reload the page and try again");
 		return false;
 	}
 	return true;
@@ -236,8 +239,12 @@ void app_routes(struct app *app)
 static void error_page(struct req *req, int status)
 {
 	if (req->path.len >= 5 && memcmp(req->path.p, "/api/", 5) == 0) {
-		const char *code = status == 404 ? "not_found" : status == 405 ? "method_not_allowed" : "bad_request";
-		const char *msg = status == 404 ? "no such endpoint" : status == 405 ? "method not allowed for this endpoint" : "bad request";
+		const char *code = status == 404   ? "not_found"
+		                   : status == 405 ? "method_not_allowed"
+		                                   : "bad_request";
+		const char *msg = status == 404   ? "no such endpoint"
+		                  : status == 405 ? "method not allowed for this endpoint"
+		                                  : "bad request";
 		http_header(req, "cache-control", "no-store");
 		http_send_json_error(req, status, code, msg, NULL);
 		return;
@@ -258,7 +265,8 @@ static void print_banner(struct app *app, struct db *db)
 	       app->cfg.listen, app->cfg.data_dir);
 	if (auth_user_count(db) == 0)
 		printf("No account yet. Create the owner at http%s://%s/admin/setup\n"
-		       "  or run: build/jinmyaku user add --email you@example.com --role owner --data %s\n",
+		       "  or run: build/jinmyaku user add --email you@example.com --role owner "
+		       "--data %s\n",
 		       https ? "s" : "", app->cfg.listen, app->cfg.data_dir);
 	fflush(stdout);
 }
@@ -272,19 +280,19 @@ enum jm_rc app_serve(struct app *app, struct jm_err *err)
 	char static_dir[1100];
 	snprintf(static_dir, sizeof(static_dir), "%s/static/", app->cfg.share_dir);
 	struct http_server_opts o = {
-		.listen = app->cfg.listen,
-		.threads = (int)app->cfg.threads,
-		.workers = 2,
-		.max_body = (size_t)app->cfg.max_body,
-		.static_dir = static_dir,
-		.access_log = app->cfg.access_log[0] ? app->cfg.access_log : NULL,
-		.tls_cert = app->cfg.tls_cert[0] ? app->cfg.tls_cert : NULL,
-		.tls_key = app->cfg.tls_key[0] ? app->cfg.tls_key : NULL,
-		.db_url = app->cfg.db_url,
-		.before = before,
-		.error_page = error_page,
-		.tick = tick,
-		.ready = print_banner,
+	        .listen = app->cfg.listen,
+	        .threads = (int)app->cfg.threads,
+	        .workers = 2,
+	        .max_body = (size_t)app->cfg.max_body,
+	        .static_dir = static_dir,
+	        .access_log = app->cfg.access_log[0] ? app->cfg.access_log : NULL,
+	        .tls_cert = app->cfg.tls_cert[0] ? app->cfg.tls_cert : NULL,
+	        .tls_key = app->cfg.tls_key[0] ? app->cfg.tls_key : NULL,
+	        .db_url = app->cfg.db_url,
+	        .before = before,
+	        .error_page = error_page,
+	        .tick = tick,
+	        .ready = print_banner,
 	};
 	return http_serve(app, app->router, &o, err);
 }

@@ -26,16 +26,15 @@ enum {
 	ROUTE_OWNER = 8, /* admin route for the owner role only */
 };
 
-
 struct app {
 	struct app_config cfg;
 	struct i18n *i18n;
 	struct view *view;
 	struct router *router;
-	unsigned char secret[32];     /* DATA/secret, 0600: keys CSRF and hashes */
+	unsigned char secret[32];         /* DATA/secret, 0600: keys CSRF and hashes */
 	atomic_uint_fast64_t content_gen; /* bumped when content or settings change */
-	struct web_cache *cache;      /* rendered public pages (web/) */
-	struct site_stats *stats;     /* page-view counters (site/) */
+	struct web_cache *cache;          /* rendered public pages (web/) */
+	struct site_stats *stats;         /* page-view counters (site/) */
 	struct auth_limiter *login_limiter;
 };
 

@@ -15,7 +15,7 @@ struct opt_def {
 	const char *env;
 	enum opt_type type;
 	const char *def;
-	int64_t min, max;  /* OPT_INT bounds; OPT_STR max length */
+	int64_t min, max; /* OPT_INT bounds; OPT_STR max length */
 	size_t offset, size;
 	const char *help;
 };
@@ -23,25 +23,25 @@ struct opt_def {
 #define F(field) offsetof(struct app_config, field), sizeof(((struct app_config *)0)->field)
 
 static const struct opt_def opts[] = {
-	{"data", "JINMYAKU_DATA", OPT_STR, "./data", 1, 1000, F(data_dir),
-	 "data directory (database, secret, theme/)"},
-	{"db", "JINMYAKU_DB", OPT_STR, "", 0, 1090, F(db_url),
-	 "database URL: sqlite:PATH (default sqlite:DATA/jinmyaku.db) or postgres://..."},
-	{"listen", "JINMYAKU_LISTEN", OPT_LISTEN, "127.0.0.1:8080", 0, 120, F(listen),
-	 "address and port to serve on"},
-	{"base-url", "JINMYAKU_BASE_URL", OPT_URL, "", 0, 500, F(base_url),
-	 "public URL of the site; overrides the admin setting"},
-	{"threads", "JINMYAKU_THREADS", OPT_INT, "0", 0, 64, F(threads),
-	 "event-loop threads (0 = one per core)"},
-	{"max-body", "JINMYAKU_MAX_BODY", OPT_INT, "2097152", 1024, 67108864, F(max_body),
-	 "largest accepted request body in bytes (413 beyond)"},
-	{"tls-cert", "JINMYAKU_TLS_CERT", OPT_STR, "", 0, 1000, F(tls_cert),
-	 "PEM certificate chain: serve HTTPS and HTTP/2 directly"},
-	{"tls-key", "JINMYAKU_TLS_KEY", OPT_STR, "", 0, 1000, F(tls_key), "PEM private key"},
-	{"access-log", "JINMYAKU_ACCESS_LOG", OPT_STR, "", 0, 1000, F(access_log),
-	 "access log file (default: none)"},
-	{"share", "JINMYAKU_SHARE", OPT_STR, "", 0, 1000, F(share_dir),
-	 "directory with templates/ static/ po/ migrations/ (default: next to the binary)"},
+        {"data", "JINMYAKU_DATA", OPT_STR, "./data", 1, 1000, F(data_dir),
+         "data directory (database, secret, theme/)"},
+        {"db", "JINMYAKU_DB", OPT_STR, "", 0, 1090, F(db_url),
+         "database URL: sqlite:PATH (default sqlite:DATA/jinmyaku.db) or postgres://..."},
+        {"listen", "JINMYAKU_LISTEN", OPT_LISTEN, "127.0.0.1:8080", 0, 120, F(listen),
+         "address and port to serve on"},
+        {"base-url", "JINMYAKU_BASE_URL", OPT_URL, "", 0, 500, F(base_url),
+         "public URL of the site; overrides the admin setting"},
+        {"threads", "JINMYAKU_THREADS", OPT_INT, "0", 0, 64, F(threads),
+         "event-loop threads (0 = one per core)"},
+        {"max-body", "JINMYAKU_MAX_BODY", OPT_INT, "2097152", 1024, 67108864, F(max_body),
+         "largest accepted request body in bytes (413 beyond)"},
+        {"tls-cert", "JINMYAKU_TLS_CERT", OPT_STR, "", 0, 1000, F(tls_cert),
+         "PEM certificate chain: serve HTTPS and HTTP/2 directly"},
+        {"tls-key", "JINMYAKU_TLS_KEY", OPT_STR, "", 0, 1000, F(tls_key), "PEM private key"},
+        {"access-log", "JINMYAKU_ACCESS_LOG", OPT_STR, "", 0, 1000, F(access_log),
+         "access log file (default: none)"},
+        {"share", "JINMYAKU_SHARE", OPT_STR, "", 0, 1000, F(share_dir),
+         "directory with templates/ static/ po/ migrations/ (default: next to the binary)"},
 };
 
 static enum jm_rc check_listen(const char *v)
@@ -54,8 +54,8 @@ static enum jm_rc check_listen(const char *v)
 	return (*end || colon[1] == '\0' || port < 0 || port > 65535) ? JM_INVALID : JM_OK;
 }
 
-static enum jm_rc apply(struct app_config *c, const struct opt_def *o, const char *v, const char *src,
-			struct jm_err *err)
+static enum jm_rc apply(struct app_config *c, const struct opt_def *o, const char *v,
+                        const char *src, struct jm_err *err)
 {
 	char *field = (char *)c + o->offset;
 	if (o->type == OPT_INT) {
@@ -63,8 +63,9 @@ static enum jm_rc apply(struct app_config *c, const struct opt_def *o, const cha
 		errno = 0;
 		long long n = strtoll(v, &end, 10);
 		if (errno || end == v || *end || n < o->min || n > o->max) {
-			jm_err_set(err, src, "%s: expected an integer from %lld to %lld, got \"%s\"", src,
-				   (long long)o->min, (long long)o->max, v);
+			jm_err_set(err, src,
+			           "%s: expected an integer from %lld to %lld, got \"%s\"", src,
+			           (long long)o->min, (long long)o->max, v);
 			return JM_INVALID;
 		}
 		*(int64_t *)field = n;
@@ -75,7 +76,8 @@ static enum jm_rc apply(struct app_config *c, const struct opt_def *o, const cha
 		return JM_INVALID;
 	}
 	if ((o->type == OPT_LISTEN && check_listen(v) != JM_OK) ||
-	    (o->type == OPT_URL && *v && strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)) {
+	    (o->type == OPT_URL && *v && strncmp(v, "http://", 7) != 0 &&
+	     strncmp(v, "https://", 8) != 0)) {
 		jm_err_set(err, src, "%s: invalid value \"%s\"", src, v);
 		return JM_INVALID;
 	}
@@ -102,7 +104,8 @@ enum jm_rc config_defaults(struct app_config *c, struct jm_err *err)
 	return JM_OK;
 }
 
-enum jm_rc config_set_flag(struct app_config *c, const char *flag, const char *value, struct jm_err *err)
+enum jm_rc config_set_flag(struct app_config *c, const char *flag, const char *value,
+                           struct jm_err *err)
 {
 	if (strncmp(flag, "--", 2) == 0)
 		flag += 2;
@@ -163,7 +166,8 @@ enum jm_rc config_finish(struct app_config *c, const char *argv0, struct jm_err 
 	}
 	find_share(c, argv0);
 	if (!has_templates(c->share_dir)) {
-		jm_err_set(err, "share", "cannot find templates/ in %s (use --share)", c->share_dir);
+		jm_err_set(err, "share", "cannot find templates/ in %s (use --share)",
+		           c->share_dir);
 		return JM_INVALID;
 	}
 	return JM_OK;
@@ -176,6 +180,6 @@ void config_print_help(FILE *out)
 		char left[64];
 		snprintf(left, sizeof(left), "--%s VALUE", o->flag);
 		fprintf(out, "  %-22s %s\n  %-22s (env %s%s%s%s)\n", left, o->help, "", o->env,
-			*o->def ? ", default " : "", o->def, "");
+		        *o->def ? ", default " : "", o->def, "");
 	}
 }

@@ -16,7 +16,7 @@ struct app_config {
 	char db_url[1100];
 	char share_dir[1024]; /* holds templates/ static/ po/ migrations/ */
 	char listen[128];
-	char base_url[512];   /* overrides the base_url setting when set */
+	char base_url[512]; /* overrides the base_url setting when set */
 	char tls_cert[1024];
 	char tls_key[1024];
 	char access_log[1024];
@@ -29,7 +29,7 @@ enum jm_rc config_defaults(struct app_config *c, struct jm_err *err) JM_WUR;
 /* Applies one "--name" flag with its value. JM_NOT_FOUND for an unknown
  * flag; JM_INVALID for a bad value (err names the flag). */
 enum jm_rc config_set_flag(struct app_config *c, const char *flag, const char *value,
-			   struct jm_err *err) JM_WUR;
+                           struct jm_err *err) JM_WUR;
 /* Fills what depends on other values (db_url from data_dir, share_dir
  * from the executable's location) after all flags are read. */
 enum jm_rc config_finish(struct app_config *c, const char *argv0, struct jm_err *err) JM_WUR;

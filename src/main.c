@@ -15,15 +15,15 @@
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: jinmyaku COMMAND [options]\n\n"
-		     "commands:\n"
-		     "  serve [--listen HOST:PORT]          run the site, admin and API\n"
-		     "  user add --email E [--name N] [--role owner|editor]\n"
-		     "                                      create a user (password on stdin)\n"
-		     "  token create --name NAME            print a new API token\n"
-		     "  backup FILE                         copy the database to FILE\n"
-		     "  check                               load templates and catalog, then exit\n"
-		     "  version                             print the version\n\n"
-		     "options (every command):\n");
+	             "commands:\n"
+	             "  serve [--listen HOST:PORT]          run the site, admin and API\n"
+	             "  user add --email E [--name N] [--role owner|editor]\n"
+	             "                                      create a user (password on stdin)\n"
+	             "  token create --name NAME            print a new API token\n"
+	             "  backup FILE                         copy the database to FILE\n"
+	             "  check                               load templates and catalog, then exit\n"
+	             "  version                             print the version\n\n"
+	             "options (every command):\n");
 	config_print_help(out);
 }
 
@@ -60,9 +60,10 @@ static int parse_args(int argc, char **argv, int first, struct app_config *cfg, 
 			continue;
 		}
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-		const char **local = !strcmp(f, "--email") ? &a->email
-				     : !strcmp(f, "--name") ? &a->name
-				     : !strcmp(f, "--role") ? &a->role : NULL;
+		const char **local = !strcmp(f, "--email")  ? &a->email
+		                     : !strcmp(f, "--name") ? &a->name
+		                     : !strcmp(f, "--role") ? &a->role
+		                                            : NULL;
 		if (local) {
 			if (!v)
 				return die_usage("missing value after flag");
@@ -114,8 +115,8 @@ static int cmd_user_add(struct app *app, struct cmd_args *a)
 	enum jm_rc rc = open_db(app, &db, &err);
 	int64_t id = 0;
 	if (!rc)
-		rc = auth_user_add(db, a->email, a->name ? a->name : "", a->role ? a->role : "owner", pw,
-				   &id, &err);
+		rc = auth_user_add(db, a->email, a->name ? a->name : "",
+		                   a->role ? a->role : "owner", pw, &id, &err);
 	db_close(db);
 	if (rc)
 		return fail("user add", &err);
@@ -212,7 +213,8 @@ static int run(struct app *app, int argc, char **argv)
 	if (!strcmp(cmd, "check"))
 		return cmd_check(app);
 	char msg[160];
-	snprintf(msg, sizeof(msg), "unknown command: %s%s%s", cmd, first == 3 ? " " : "", first == 3 ? sub : "");
+	snprintf(msg, sizeof(msg), "unknown command: %s%s%s", cmd, first == 3 ? " " : "",
+	         first == 3 ? sub : "");
 	return die_usage(msg);
 }
 

@@ -10,11 +10,11 @@
 
 struct db;
 
-#define AUTH_SESSION_COOKIE "jm_session"
+#define AUTH_SESSION_COOKIE    "jm_session"
 #define AUTH_PRESESSION_COOKIE "jm_pre"
-#define AUTH_SESSION_TTL (14 * 86400)
-#define AUTH_PASSWORD_MIN 8
-#define AUTH_PASSWORD_MAX 256
+#define AUTH_SESSION_TTL       (14 * 86400)
+#define AUTH_PASSWORD_MIN      8
+#define AUTH_PASSWORD_MAX      256
 
 struct auth_user {
 	int64_t id;
@@ -26,26 +26,26 @@ struct auth_user {
  * the user and its person row. Slow (argon2id): not on an event loop.
  * JM_CONFLICT if the email exists. */
 enum jm_rc auth_user_add(struct db *db, const char *email, const char *name, const char *role,
-			 const char *password, int64_t *id_out, struct jm_err *err) JM_WUR;
+                         const char *password, int64_t *id_out, struct jm_err *err) JM_WUR;
 /* The checks of auth_user_add that need no database (email normalised in
  * place). */
 enum jm_rc auth_user_validate(char *email, const char *role, const char *password,
-			      struct jm_err *err) JM_WUR;
+                              struct jm_err *err) JM_WUR;
 int64_t auth_user_count(struct db *db);
 /* Checks credentials. Slow (argon2id): call through http_defer. Unknown
  * email and wrong password both give JM_UNAUTHORIZED (and take the same
  * time: a dummy hash is verified for unknown users). */
-enum jm_rc auth_login_check(struct db *db, struct arena *a, const char *email,
-			    const char *password, struct auth_user *out) JM_WUR;
+enum jm_rc auth_login_check(struct db *db, struct arena *a, const char *email, const char *password,
+                            struct auth_user *out) JM_WUR;
 enum jm_rc auth_user_set_lang(struct db *db, int64_t user_id, const char *lang) JM_WUR;
 
 /* ---- sessions (session.c) ---- */
 /* New session for user; token_out gets the cookie value (44 bytes). */
 enum jm_rc auth_session_create(struct db *db, const unsigned char secret[32], int64_t user_id,
-			       char token_out[64]) JM_WUR;
+                               char token_out[64]) JM_WUR;
 /* JM_NOT_FOUND when unknown or expired. */
 enum jm_rc auth_session_lookup(struct db *db, struct arena *a, const unsigned char secret[32],
-			       const char *token, struct auth_user *out) JM_WUR;
+                               const char *token, struct auth_user *out) JM_WUR;
 void auth_session_delete(struct db *db, const unsigned char secret[32], const char *token);
 
 /* ---- CSRF (session.c) ----
@@ -57,16 +57,17 @@ bool auth_csrf_check(const unsigned char secret[32], const char *binding, const 
 /* ---- API tokens (token.c) ---- */
 /* Creates a token named name; token_out gets "jm_" + 43 chars, shown once. */
 enum jm_rc auth_token_create(struct db *db, const unsigned char secret[32], const char *name,
-			     int64_t user_id, char token_out[64], struct jm_err *err) JM_WUR;
+                             int64_t user_id, char token_out[64], struct jm_err *err) JM_WUR;
 /* Resolves a bearer token to its user (owner if the token has none). */
 enum jm_rc auth_token_lookup(struct db *db, struct arena *a, const unsigned char secret[32],
-			     const char *token, struct auth_user *out) JM_WUR;
+                             const char *token, struct auth_user *out) JM_WUR;
 struct api_token {
 	int64_t id;
 	const char *name, *prefix;
 	int64_t created_at, last_used_at;
 };
-enum jm_rc auth_token_list(struct db *db, struct arena *a, struct api_token **out, size_t *n) JM_WUR;
+enum jm_rc auth_token_list(struct db *db, struct arena *a, struct api_token **out,
+                           size_t *n) JM_WUR;
 enum jm_rc auth_token_revoke(struct db *db, int64_t id) JM_WUR;
 
 /* ---- failed-login limiter (limiter.c) ----

@@ -5,6 +5,7 @@
 #include "auth/auth.h"
 
 struct db;
-enum jm_rc auth_user_by_id(struct db *db, struct arena *a, int64_t id, struct auth_user *out) JM_WUR;
+enum jm_rc auth_user_by_id(struct db *db, struct arena *a, int64_t id,
+                           struct auth_user *out) JM_WUR;
 
 #endif

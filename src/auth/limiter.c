@@ -7,7 +7,7 @@
 
 #include "auth/auth.h"
 
-#define SLOTS 4096
+#define SLOTS  4096
 #define WINDOW 60
 
 struct slot {

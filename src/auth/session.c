@@ -7,7 +7,8 @@
 #include "auth/auth_int.h"
 #include "db/db.h"
 
-static void token_hash(const unsigned char secret[32], const char *purpose, const char *token, char out[65])
+static void token_hash(const unsigned char secret[32], const char *purpose, const char *token,
+                       char out[65])
 {
 	char msg[256];
 	snprintf(msg, sizeof(msg), "%s:%s", purpose, token);
@@ -15,7 +16,7 @@ static void token_hash(const unsigned char secret[32], const char *purpose, cons
 }
 
 enum jm_rc auth_session_create(struct db *db, const unsigned char secret[32], int64_t user_id,
-			       char token_out[64])
+                               char token_out[64])
 {
 	jm_random_token(token_out, 32);
 	char h[65];
@@ -24,21 +25,23 @@ enum jm_rc auth_session_create(struct db *db, const unsigned char secret[32], in
 	/* Expired sessions are swept whenever someone signs in. */
 	if (db_execf(db, "DELETE FROM sessions WHERE expires_at < ?", "i", now) != JM_OK)
 		log_at(LOG_WARN, "auth", "session sweep failed");
-	return db_execf(db, "INSERT INTO sessions(token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
-			"tiii", h, user_id, now, now + AUTH_SESSION_TTL);
+	return db_execf(db,
+	                "INSERT INTO sessions(token_hash, user_id, created_at, expires_at) VALUES "
+	                "(?, ?, ?, ?)",
+	                "tiii", h, user_id, now, now + AUTH_SESSION_TTL);
 }
 
 enum jm_rc auth_session_lookup(struct db *db, struct arena *a, const unsigned char secret[32],
-			       const char *token, struct auth_user *out)
+                               const char *token, struct auth_user *out)
 {
 	if (!token || strlen(token) < 20 || strlen(token) > 100)
 		return JM_NOT_FOUND;
 	char h[65];
 	token_hash(secret, "session", token, h);
 	struct db_stmt *st = NULL;
-	enum jm_rc rc = db_preparef(db, &st,
-				    "SELECT user_id FROM sessions WHERE token_hash = ? AND expires_at > ?", "ti",
-				    h, jm_now());
+	enum jm_rc rc = db_preparef(
+	        db, &st, "SELECT user_id FROM sessions WHERE token_hash = ? AND expires_at > ?",
+	        "ti", h, jm_now());
 	if (rc)
 		return rc;
 	rc = db_step(st);

@@ -13,7 +13,7 @@ static void hash_token(const unsigned char secret[32], const char *token, char o
 }
 
 enum jm_rc auth_token_create(struct db *db, const unsigned char secret[32], const char *name,
-			     int64_t user_id, char token_out[64], struct jm_err *err)
+                             int64_t user_id, char token_out[64], struct jm_err *err)
 {
 	size_t nl = name ? strlen(name) : 0;
 	if (nl == 0 || nl > 100 || !utf8_valid(name, nl) || utf8_has_controls(name, nl)) {
@@ -25,17 +25,18 @@ enum jm_rc auth_token_create(struct db *db, const unsigned char secret[32], cons
 	char h[65], prefix[16];
 	hash_token(secret, token_out, h);
 	snprintf(prefix, sizeof(prefix), "%.10s", token_out);
-	enum jm_rc rc = db_execf(db,
-				 "INSERT INTO api_tokens(name, token_hash, prefix, user_id, created_at) "
-				 "VALUES (?, ?, ?, NULLIF(?, 0), ?)",
-				 "tttii", name, h, prefix, user_id, jm_now());
+	enum jm_rc rc =
+	        db_execf(db,
+	                 "INSERT INTO api_tokens(name, token_hash, prefix, user_id, created_at) "
+	                 "VALUES (?, ?, ?, NULLIF(?, 0), ?)",
+	                 "tttii", name, h, prefix, user_id, jm_now());
 	if (rc)
 		jm_err_set(err, NULL, "cannot store token: %s", jm_rc_name(rc));
 	return rc;
 }
 
 enum jm_rc auth_token_lookup(struct db *db, struct arena *a, const unsigned char secret[32],
-			     const char *token, struct auth_user *out)
+                             const char *token, struct auth_user *out)
 {
 	if (!token || strncmp(token, "jm_", 3) != 0 || strlen(token) > 100)
 		return JM_UNAUTHORIZED;
@@ -43,9 +44,10 @@ enum jm_rc auth_token_lookup(struct db *db, struct arena *a, const unsigned char
 	hash_token(secret, token, h);
 	struct db_stmt *st = NULL;
 	enum jm_rc rc = db_preparef(db, &st,
-				    "SELECT t.id, coalesce(t.user_id, (SELECT min(id) FROM users WHERE role = 'owner')) "
-				    "FROM api_tokens t WHERE t.token_hash = ?",
-				    "t", h);
+	                            "SELECT t.id, coalesce(t.user_id, (SELECT min(id) FROM users "
+	                            "WHERE role = 'owner')) "
+	                            "FROM api_tokens t WHERE t.token_hash = ?",
+	                            "t", h);
 	if (rc)
 		return rc;
 	rc = db_step(st);
@@ -60,9 +62,10 @@ enum jm_rc auth_token_lookup(struct db *db, struct arena *a, const unsigned char
 	if (auth_user_by_id(db, a, uid, out) != JM_OK)
 		return JM_UNAUTHORIZED;
 	/* Coarse last-use stamp: at most one write per token per minute. */
-	if (db_execf(db, "UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND "
-			 "coalesce(last_used_at, 0) < ? - 60",
-		     "iii", jm_now(), tid, jm_now()) != JM_OK)
+	if (db_execf(db,
+	             "UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND "
+	             "coalesce(last_used_at, 0) < ? - 60",
+	             "iii", jm_now(), tid, jm_now()) != JM_OK)
 		log_at(LOG_WARN, "auth", "token last_used update failed");
 	return JM_OK;
 }
@@ -70,10 +73,11 @@ enum jm_rc auth_token_lookup(struct db *db, struct arena *a, const unsigned char
 enum jm_rc auth_token_list(struct db *db, struct arena *a, struct api_token **out, size_t *n)
 {
 	struct db_stmt *st = NULL;
-	enum jm_rc rc = db_prepare(db,
-				   "SELECT id, name, prefix, created_at, coalesce(last_used_at, 0) FROM api_tokens "
-				   "ORDER BY id DESC LIMIT 200",
-				   &st);
+	enum jm_rc rc = db_prepare(
+	        db,
+	        "SELECT id, name, prefix, created_at, coalesce(last_used_at, 0) FROM api_tokens "
+	        "ORDER BY id DESC LIMIT 200",
+	        &st);
 	if (rc)
 		return rc;
 	size_t cap = 8;

@@ -27,14 +27,16 @@ bool auth_email_normalize(char *email)
 		return false;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)email[i];
-		if (c <= ' ' || c == 0x7F || c == '<' || c == '>' || c == '"' || c == ',' || c == ';')
+		if (c <= ' ' || c == 0x7F || c == '<' || c == '>' || c == '"' || c == ',' ||
+		    c == ';')
 			return false;
 		email[i] = (char)tolower(c);
 	}
 	return true;
 }
 
-enum jm_rc auth_user_validate(char *email, const char *role, const char *password, struct jm_err *err)
+enum jm_rc auth_user_validate(char *email, const char *role, const char *password,
+                              struct jm_err *err)
 {
 	if (!auth_email_normalize(email)) {
 		jm_err_set(err, "email", "invalid email address");
@@ -46,24 +48,25 @@ enum jm_rc auth_user_validate(char *email, const char *role, const char *passwor
 	}
 	size_t pl = strlen(password);
 	if (pl < AUTH_PASSWORD_MIN || pl > AUTH_PASSWORD_MAX || !utf8_valid(password, pl)) {
-		jm_err_set(err, "password", "password must be %d to %d characters", AUTH_PASSWORD_MIN,
-			   AUTH_PASSWORD_MAX);
+		jm_err_set(err, "password", "password must be %d to %d characters",
+		           AUTH_PASSWORD_MIN, AUTH_PASSWORD_MAX);
 		return JM_INVALID;
 	}
 	return JM_OK;
 }
 
 static enum jm_rc insert_user(struct db *db, const char *email, const char *name, const char *role,
-			      const char *hash, int64_t *id_out)
+                              const char *hash, int64_t *id_out)
 {
 	int64_t now = jm_now();
 	struct db_stmt *st = NULL;
-	enum jm_rc rc = db_preparef(db, &st,
-				    "INSERT INTO people(email, name, stage, source, created_at, updated_at) "
-				    "VALUES (?, ?, 'network', 'staff', ?, ?) "
-				    "ON CONFLICT(email) DO UPDATE SET updated_at = excluded.updated_at "
-				    "RETURNING id",
-				    "ttii", email, name, now, now);
+	enum jm_rc rc = db_preparef(
+	        db, &st,
+	        "INSERT INTO people(email, name, stage, source, created_at, updated_at) "
+	        "VALUES (?, ?, 'network', 'staff', ?, ?) "
+	        "ON CONFLICT(email) DO UPDATE SET updated_at = excluded.updated_at "
+	        "RETURNING id",
+	        "ttii", email, name, now, now);
 	if (rc)
 		return rc;
 	rc = db_step(st);
@@ -71,10 +74,11 @@ static enum jm_rc insert_user(struct db *db, const char *email, const char *name
 	db_finalize(st);
 	if (rc != JM_OK)
 		return rc;
-	rc = db_preparef(db, &st,
-			 "INSERT INTO users(person_id, email, name, role, password_hash, created_at) "
-			 "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-			 "itttti", person, email, name, role, hash, now);
+	rc = db_preparef(
+	        db, &st,
+	        "INSERT INTO users(person_id, email, name, role, password_hash, created_at) "
+	        "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+	        "itttti", person, email, name, role, hash, now);
 	if (rc)
 		return rc;
 	rc = db_step(st);
@@ -85,7 +89,7 @@ static enum jm_rc insert_user(struct db *db, const char *email, const char *name
 }
 
 enum jm_rc auth_user_add(struct db *db, const char *email_in, const char *name, const char *role,
-			 const char *password, int64_t *id_out, struct jm_err *err)
+                         const char *password, int64_t *id_out, struct jm_err *err)
 {
 	char email[256];
 	snprintf(email, sizeof(email), "%s", email_in ? email_in : "");
@@ -94,7 +98,8 @@ enum jm_rc auth_user_add(struct db *db, const char *email_in, const char *name, 
 	enum jm_rc rc = auth_user_validate(email, role ? role : "", password ? password : "", err);
 	if (rc)
 		return rc;
-	if (strlen(name) > 200 || !utf8_valid(name, strlen(name)) || utf8_has_controls(name, strlen(name))) {
+	if (strlen(name) > 200 || !utf8_valid(name, strlen(name)) ||
+	    utf8_has_controls(name, strlen(name))) {
 		jm_err_set(err, "name", "invalid name");
 		return JM_INVALID;
 	}
@@ -149,7 +154,7 @@ static void fill_user(struct db_stmt *st, struct arena *a, struct auth_user *out
 }
 
 enum jm_rc auth_login_check(struct db *db, struct arena *a, const char *email_in,
-			    const char *password, struct auth_user *out)
+                            const char *password, struct auth_user *out)
 {
 	char email[256];
 	snprintf(email, sizeof(email), "%s", email_in ? email_in : "");
@@ -157,9 +162,10 @@ enum jm_rc auth_login_check(struct db *db, struct arena *a, const char *email_in
 		password = "";
 	bool shape_ok = auth_email_normalize(email);
 	struct db_stmt *st = NULL;
-	enum jm_rc rc = db_preparef(db, &st,
-				    "SELECT id, email, name, role, lang, password_hash FROM users WHERE email = ?",
-				    "t", email);
+	enum jm_rc rc = db_preparef(
+	        db, &st,
+	        "SELECT id, email, name, role, lang, password_hash FROM users WHERE email = ?", "t",
+	        email);
 	if (rc)
 		return rc;
 	bool found = shape_ok && db_step(st) == JM_OK;
@@ -188,8 +194,8 @@ enum jm_rc auth_user_set_lang(struct db *db, int64_t user_id, const char *lang)
 enum jm_rc auth_user_by_id(struct db *db, struct arena *a, int64_t id, struct auth_user *out)
 {
 	struct db_stmt *st = NULL;
-	enum jm_rc rc = db_preparef(db, &st, "SELECT id, email, name, role, lang FROM users WHERE id = ?",
-				    "i", id);
+	enum jm_rc rc = db_preparef(
+	        db, &st, "SELECT id, email, name, role, lang FROM users WHERE id = ?", "i", id);
 	if (rc)
 		return rc;
 	rc = db_step(st);

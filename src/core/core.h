@@ -20,7 +20,7 @@
 #include <string.h>
 #include <time.h>
 
-#define JM_WUR __attribute__((warn_unused_result))
+#define JM_WUR       __attribute__((warn_unused_result))
 #define JM_FMT(a, b) __attribute__((format(printf, a, b)))
 
 /* One result code for the whole program. http/ maps them to statuses. */
@@ -66,7 +66,10 @@ struct str {
 	size_t len;
 };
 #define STR_LIT(s) ((struct str){(s), sizeof(s) - 1})
-static inline struct str str_from(const char *s, size_t len) { return (struct str){s, len}; }
+static inline struct str str_from(const char *s, size_t len)
+{
+	return (struct str){s, len};
+}
 bool str_eq(struct str a, const char *lit);
 bool str_eq_nocase(struct str a, const char *lit);
 
@@ -79,7 +82,10 @@ struct buf {
 	size_t size;
 	size_t cap;
 };
-#define BUF_INIT {NULL, 0, 0, 0}
+#define BUF_INIT                                                                                   \
+	{                                                                                          \
+		NULL, 0, 0, 0                                                                      \
+	}
 void buf_init(struct buf *b, size_t cap);
 enum jm_rc buf_append(struct buf *b, const void *p, size_t len) JM_WUR;
 enum jm_rc buf_appends(struct buf *b, const char *s) JM_WUR;
@@ -132,8 +138,8 @@ size_t utf8_truncate(const char *p, size_t len, size_t max_bytes);
 bool utf8_has_controls(const char *p, size_t len);
 
 /* ---- time ---- */
-int64_t jm_now(void);     /* unix seconds */
-int64_t jm_now_ms(void);  /* monotonic milliseconds */
+int64_t jm_now(void);    /* unix seconds */
+int64_t jm_now_ms(void); /* monotonic milliseconds */
 /* "2026-11-29T09:00:00Z" into out (>= 21 bytes). */
 void jm_time_iso(int64_t t, char out[32]);
 /* RFC 7231 "Sun, 29 Nov 2026 09:00:00 GMT" into out (>= 30 bytes). */

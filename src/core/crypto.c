@@ -24,8 +24,9 @@ void jm_random_token(char *out, size_t n)
 	if (n > sizeof(raw))
 		n = sizeof(raw);
 	randombytes_buf(raw, n);
-	sodium_bin2base64(out, sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_URLSAFE_NO_PADDING),
-			  raw, n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_bin2base64(out,
+	                  sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+	                  raw, n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
 void jm_hash_hex(const void *key, size_t keylen, const void *data, size_t len, char out[65])
@@ -48,7 +49,7 @@ bool jm_secure_eq(const char *a, const char *b)
 enum jm_rc jm_password_hash(const char *pw, char hash_out[128])
 {
 	if (crypto_pwhash_str(hash_out, pw, strlen(pw), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-			      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+	                      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
 		return JM_NOMEM;
 	return JM_OK;
 }

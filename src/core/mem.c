@@ -56,20 +56,20 @@ char *xstrndup(const char *s, size_t n)
 const char *jm_rc_name(enum jm_rc rc)
 {
 	static const char *const names[] = {
-		[JM_OK] = "ok",
-		[JM_NOMEM] = "no_memory",
-		[JM_TOO_LARGE] = "too_large",
-		[JM_INVALID] = "invalid",
-		[JM_NOT_FOUND] = "not_found",
-		[JM_CONFLICT] = "conflict",
-		[JM_UNAUTHORIZED] = "unauthorized",
-		[JM_FORBIDDEN] = "forbidden",
-		[JM_RATE_LIMITED] = "rate_limited",
-		[JM_IO] = "io_error",
-		[JM_DB] = "db_error",
-		[JM_SMTP_TEMP] = "smtp_temporary",
-		[JM_SMTP_PERM] = "smtp_permanent",
-		[JM_DONE] = "done",
+	        [JM_OK] = "ok",
+	        [JM_NOMEM] = "no_memory",
+	        [JM_TOO_LARGE] = "too_large",
+	        [JM_INVALID] = "invalid",
+	        [JM_NOT_FOUND] = "not_found",
+	        [JM_CONFLICT] = "conflict",
+	        [JM_UNAUTHORIZED] = "unauthorized",
+	        [JM_FORBIDDEN] = "forbidden",
+	        [JM_RATE_LIMITED] = "rate_limited",
+	        [JM_IO] = "io_error",
+	        [JM_DB] = "db_error",
+	        [JM_SMTP_TEMP] = "smtp_temporary",
+	        [JM_SMTP_PERM] = "smtp_permanent",
+	        [JM_DONE] = "done",
 	};
 	if ((size_t)rc < sizeof(names) / sizeof(names[0]) && names[rc])
 		return names[rc];

@@ -28,7 +28,10 @@ void db_close(struct db *db)
 		db->ops->close(db);
 }
 
-enum jm_rc db_exec(struct db *db, const char *sql) { return db->ops->exec(db, sql); }
+enum jm_rc db_exec(struct db *db, const char *sql)
+{
+	return db->ops->exec(db, sql);
+}
 enum jm_rc db_prepare(struct db *db, const char *sql, struct db_stmt **out)
 {
 	return db->ops->prepare(db, sql, out);
@@ -41,22 +44,43 @@ void db_bind_text(struct db_stmt *st, int idx, const char *s, size_t len)
 	}
 	st->db->ops->bind_text(st, idx, s, len == SIZE_MAX ? strlen(s) : len);
 }
-void db_bind_int(struct db_stmt *st, int idx, int64_t v) { st->db->ops->bind_int(st, idx, v); }
-void db_bind_null(struct db_stmt *st, int idx) { st->db->ops->bind_null(st, idx); }
-enum jm_rc db_step(struct db_stmt *st) { return st->db->ops->step(st); }
+void db_bind_int(struct db_stmt *st, int idx, int64_t v)
+{
+	st->db->ops->bind_int(st, idx, v);
+}
+void db_bind_null(struct db_stmt *st, int idx)
+{
+	st->db->ops->bind_null(st, idx);
+}
+enum jm_rc db_step(struct db_stmt *st)
+{
+	return st->db->ops->step(st);
+}
 const char *db_col_text(struct db_stmt *st, int col, size_t *len)
 {
 	return st->db->ops->col_text(st, col, len);
 }
-int64_t db_col_int(struct db_stmt *st, int col) { return st->db->ops->col_int(st, col); }
-bool db_col_null(struct db_stmt *st, int col) { return st->db->ops->col_null(st, col); }
+int64_t db_col_int(struct db_stmt *st, int col)
+{
+	return st->db->ops->col_int(st, col);
+}
+bool db_col_null(struct db_stmt *st, int col)
+{
+	return st->db->ops->col_null(st, col);
+}
 void db_finalize(struct db_stmt *st)
 {
 	if (st)
 		st->db->ops->finalize(st);
 }
-int64_t db_changes(struct db *db) { return db->ops->changes(db); }
-const char *db_errmsg(struct db *db) { return db->ops->errmsg(db); }
+int64_t db_changes(struct db *db)
+{
+	return db->ops->changes(db);
+}
+const char *db_errmsg(struct db *db)
+{
+	return db->ops->errmsg(db);
+}
 enum jm_rc db_backup(struct db *db, const char *path, struct jm_err *err)
 {
 	return db->ops->backup(db, path, err);
@@ -73,15 +97,9 @@ static void bind_va(struct db_stmt *st, const char *types, va_list ap)
 {
 	for (int i = 0; types[i]; i++) {
 		switch (types[i]) {
-		case 'i':
-			db_bind_int(st, i + 1, va_arg(ap, int64_t));
-			break;
-		case 't':
-			db_bind_text(st, i + 1, va_arg(ap, const char *), SIZE_MAX);
-			break;
-		default:
-			db_bind_null(st, i + 1);
-			break;
+		case 'i': db_bind_int(st, i + 1, va_arg(ap, int64_t)); break;
+		case 't': db_bind_text(st, i + 1, va_arg(ap, const char *), SIZE_MAX); break;
+		default: db_bind_null(st, i + 1); break;
 		}
 	}
 }
@@ -114,8 +132,14 @@ enum jm_rc db_execf(struct db *db, const char *sql, const char *types, ...)
 	return rc == JM_DONE ? JM_OK : rc;
 }
 
-enum jm_rc db_begin(struct db *db) { return db_exec(db, db->ops->begin_sql); }
-enum jm_rc db_commit(struct db *db) { return db_exec(db, "COMMIT"); }
+enum jm_rc db_begin(struct db *db)
+{
+	return db_exec(db, db->ops->begin_sql);
+}
+enum jm_rc db_commit(struct db *db)
+{
+	return db_exec(db, "COMMIT");
+}
 void db_rollback(struct db *db)
 {
 	if (db_exec(db, "ROLLBACK") != JM_OK)
@@ -178,8 +202,8 @@ static enum jm_rc apply_one(struct db *db, const char *dir, const char *name, st
 	if (!rc)
 		rc = db_exec(db, buf_cstr(&sql));
 	if (!rc)
-		rc = db_execf(db, "INSERT INTO schema_migrations(name, applied_at) VALUES (?, ?)", "ti",
-			      name, jm_now());
+		rc = db_execf(db, "INSERT INTO schema_migrations(name, applied_at) VALUES (?, ?)",
+		              "ti", name, jm_now());
 	if (!rc)
 		rc = db_commit(db);
 	if (rc) {
@@ -195,7 +219,7 @@ static enum jm_rc apply_one(struct db *db, const char *dir, const char *name, st
 enum jm_rc db_migrate(struct db *db, const char *dir, struct jm_err *err)
 {
 	enum jm_rc rc = db_exec(db, "CREATE TABLE IF NOT EXISTS schema_migrations ("
-				    "name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)");
+	                            "name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)");
 	if (rc) {
 		jm_err_set(err, "db", "%s", db_errmsg(db));
 		return rc;

@@ -33,7 +33,8 @@ enum jm_rc db_exec(struct db *db, const char *sql) JM_WUR;
 enum jm_rc db_prepare(struct db *db, const char *sql, struct db_stmt **out) JM_WUR;
 /* Prepare + bind in one call. types: one char per parameter:
  *   'i' int64_t, 't' const char * (NULL binds NULL), 'n' NULL (no arg). */
-enum jm_rc db_preparef(struct db *db, struct db_stmt **out, const char *sql, const char *types, ...) JM_WUR;
+enum jm_rc db_preparef(struct db *db, struct db_stmt **out, const char *sql, const char *types,
+                       ...) JM_WUR;
 /* Prepare + bind + step to completion + finalize (INSERT/UPDATE/DELETE). */
 enum jm_rc db_execf(struct db *db, const char *sql, const char *types, ...) JM_WUR;
 

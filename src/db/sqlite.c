@@ -26,8 +26,14 @@ struct sq_db {
 
 static const struct db_ops sqlite_ops;
 
-static struct sq_db *SQ(struct db *db) { return (struct sq_db *)db; }
-static struct sq_stmt *SS(struct db_stmt *st) { return (struct sq_stmt *)st; }
+static struct sq_db *SQ(struct db *db)
+{
+	return (struct sq_db *)db;
+}
+static struct sq_stmt *SS(struct db_stmt *st)
+{
+	return (struct sq_stmt *)st;
+}
 
 enum jm_rc db_sqlite_open(const char *path, struct db **out, struct jm_err *err)
 {
@@ -35,7 +41,8 @@ enum jm_rc db_sqlite_open(const char *path, struct db **out, struct jm_err *err)
 	d->base.ops = &sqlite_ops;
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
 	if (sqlite3_open_v2(path, &d->h, flags, NULL) != SQLITE_OK) {
-		jm_err_set(err, "db", "cannot open %s: %s", path, d->h ? sqlite3_errmsg(d->h) : "?");
+		jm_err_set(err, "db", "cannot open %s: %s", path,
+		           d->h ? sqlite3_errmsg(d->h) : "?");
 		sqlite3_close(d->h);
 		free(d);
 		return JM_DB;
@@ -43,7 +50,7 @@ enum jm_rc db_sqlite_open(const char *path, struct db **out, struct jm_err *err)
 	sqlite3_busy_timeout(d->h, 5000);
 	sqlite3_extended_result_codes(d->h, 1);
 	const char *pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-			      "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;";
+	                      "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;";
 	if (sqlite3_exec(d->h, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
 		jm_err_set(err, "db", "%s: %s", path, sqlite3_errmsg(d->h));
 		sqlite3_close(d->h);
@@ -94,9 +101,10 @@ static enum jm_rc sq_prepare(struct db *db, const char *sql, struct db_stmt **ou
 	if (!cacheable)
 		s = xcalloc(1, sizeof(*s));
 	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v3(d->h, sql, -1, cacheable ? SQLITE_PREPARE_PERSISTENT : 0, &st, NULL) !=
-	    SQLITE_OK) {
-		log_at(LOG_ERROR, "db", "prepare failed: %s sql=\"%.80s\"", sqlite3_errmsg(d->h), sql);
+	if (sqlite3_prepare_v3(d->h, sql, -1, cacheable ? SQLITE_PREPARE_PERSISTENT : 0, &st,
+	                       NULL) != SQLITE_OK) {
+		log_at(LOG_ERROR, "db", "prepare failed: %s sql=\"%.80s\"", sqlite3_errmsg(d->h),
+		       sql);
 		if (!cacheable)
 			free(s);
 		return JM_DB;
@@ -134,8 +142,14 @@ static void sq_bind_text(struct db_stmt *st, int idx, const char *s, size_t len)
 {
 	sqlite3_bind_text(SS(st)->st, idx, s, (int)len, SQLITE_TRANSIENT);
 }
-static void sq_bind_int(struct db_stmt *st, int idx, int64_t v) { sqlite3_bind_int64(SS(st)->st, idx, v); }
-static void sq_bind_null(struct db_stmt *st, int idx) { sqlite3_bind_null(SS(st)->st, idx); }
+static void sq_bind_int(struct db_stmt *st, int idx, int64_t v)
+{
+	sqlite3_bind_int64(SS(st)->st, idx, v);
+}
+static void sq_bind_null(struct db_stmt *st, int idx)
+{
+	sqlite3_bind_null(SS(st)->st, idx);
+}
 
 static enum jm_rc sq_step(struct db_stmt *st)
 {
@@ -160,13 +174,22 @@ static const char *sq_col_text(struct db_stmt *st, int col, size_t *len)
 		*len = s ? (size_t)sqlite3_column_bytes(SS(st)->st, col) : 0;
 	return s;
 }
-static int64_t sq_col_int(struct db_stmt *st, int col) { return sqlite3_column_int64(SS(st)->st, col); }
+static int64_t sq_col_int(struct db_stmt *st, int col)
+{
+	return sqlite3_column_int64(SS(st)->st, col);
+}
 static bool sq_col_null(struct db_stmt *st, int col)
 {
 	return sqlite3_column_type(SS(st)->st, col) == SQLITE_NULL;
 }
-static int64_t sq_changes(struct db *db) { return sqlite3_changes64(SQ(db)->h); }
-static const char *sq_errmsg(struct db *db) { return sqlite3_errmsg(SQ(db)->h); }
+static int64_t sq_changes(struct db *db)
+{
+	return sqlite3_changes64(SQ(db)->h);
+}
+static const char *sq_errmsg(struct db *db)
+{
+	return sqlite3_errmsg(SQ(db)->h);
+}
 
 static enum jm_rc sq_backup(struct db *db, const char *path, struct jm_err *err)
 {
@@ -184,7 +207,8 @@ static enum jm_rc sq_backup(struct db *db, const char *path, struct jm_err *err)
 		goto out;
 	}
 	int r;
-	while ((r = sqlite3_backup_step(b, 256)) == SQLITE_OK || r == SQLITE_BUSY || r == SQLITE_LOCKED)
+	while ((r = sqlite3_backup_step(b, 256)) == SQLITE_OK || r == SQLITE_BUSY ||
+	       r == SQLITE_LOCKED)
 		sqlite3_sleep(10);
 	sqlite3_backup_finish(b);
 	if (r != SQLITE_DONE) {
@@ -197,20 +221,20 @@ out:
 }
 
 static const struct db_ops sqlite_ops = {
-	.name = "sqlite",
-	.close = sq_close,
-	.exec = sq_exec,
-	.prepare = sq_prepare,
-	.bind_text = sq_bind_text,
-	.bind_int = sq_bind_int,
-	.bind_null = sq_bind_null,
-	.step = sq_step,
-	.col_text = sq_col_text,
-	.col_int = sq_col_int,
-	.col_null = sq_col_null,
-	.finalize = sq_finalize,
-	.changes = sq_changes,
-	.errmsg = sq_errmsg,
-	.backup = sq_backup,
-	.begin_sql = "BEGIN IMMEDIATE",
+        .name = "sqlite",
+        .close = sq_close,
+        .exec = sq_exec,
+        .prepare = sq_prepare,
+        .bind_text = sq_bind_text,
+        .bind_int = sq_bind_int,
+        .bind_null = sq_bind_null,
+        .step = sq_step,
+        .col_text = sq_col_text,
+        .col_int = sq_col_int,
+        .col_null = sq_col_null,
+        .finalize = sq_finalize,
+        .changes = sq_changes,
+        .errmsg = sq_errmsg,
+        .backup = sq_backup,
+        .begin_sql = "BEGIN IMMEDIATE",
 };

@@ -15,8 +15,8 @@
 struct http_job {
 	h2o_multithread_message_t msg; /* first: the queue hands it back */
 	struct http_job *next;
-	struct req *req;               /* NULL once the request is gone */
-	struct http_job **guard;       /* lives in the request pool */
+	struct req *req;         /* NULL once the request is gone */
+	struct http_job **guard; /* lives in the request pool */
 	void *receiver;
 	http_work_fn work;
 	http_done_fn done;
@@ -104,7 +104,7 @@ static void guard_dispose(void *g)
 }
 
 void http_defer(struct req *req, http_work_fn work, http_done_fn done, void *data,
-		void (*free_data)(void *))
+                void (*free_data)(void *))
 {
 	struct http_pool *p = http_req_pool(req);
 	struct http_job *j = xcalloc(1, sizeof(*j));

@@ -66,8 +66,8 @@ enum jm_rc http_url_encode(struct buf *out, const char *s, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 		bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-				  (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-				  c == '~';
+		                  (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+		                  c == '~';
 		enum jm_rc rc;
 		if (unreserved) {
 			rc = buf_appendc(out, (char)c);
@@ -99,7 +99,7 @@ static size_t count_pairs(const char *s, size_t len)
 
 /* Decodes one key or value; field names the key in errors (NULL: unknown). */
 static enum jm_rc decode_part(struct arena *a, const char *s, size_t len, const char *field,
-			      const char **out, size_t *olen, struct jm_err *err)
+                              const char **out, size_t *olen, struct jm_err *err)
 {
 	char *d = arena_alloc(a, len + 1);
 	if (!pct_decode(s, len, true, d, olen)) {
@@ -120,7 +120,7 @@ static enum jm_rc decode_part(struct arena *a, const char *s, size_t len, const 
 
 /* Decodes one "key[=value]" piece into field i of out. */
 static enum jm_rc decode_pair(struct arena *a, const char *p, size_t len, struct form *out,
-			      size_t i, struct jm_err *err)
+                              size_t i, struct jm_err *err)
 {
 	const char *eq = memchr(p, '=', len);
 	size_t klen = eq ? (size_t)(eq - p) : len;
@@ -147,7 +147,7 @@ static void form_alloc(struct arena *a, struct form *out, size_t n)
 }
 
 enum jm_rc form_parse_urlencoded(struct arena *a, const char *s, size_t len, size_t max_fields,
-				 struct form *out, struct jm_err *err)
+                                 struct form *out, struct jm_err *err)
 {
 	memset(out, 0, sizeof(*out));
 	size_t n = count_pairs(s, len);
@@ -175,7 +175,7 @@ enum jm_rc form_parse_urlencoded(struct arena *a, const char *s, size_t len, siz
 
 /* Splits parsed multipart parts into the form's fields and files. */
 static void form_from_parts(struct arena *a, const struct mail_part *parts, size_t n,
-			    struct form *out)
+                            struct form *out)
 {
 	size_t nfiles = 0;
 	for (size_t i = 0; i < n; i++)
@@ -185,8 +185,8 @@ static void form_from_parts(struct arena *a, const struct mail_part *parts, size
 	for (size_t i = 0; i < n; i++) {
 		const struct mail_part *p = &parts[i];
 		if (p->filename) {
-			files[out->nfiles++] = (struct form_file){
-				p->name, p->filename, p->ctype, p->data, p->len};
+			files[out->nfiles++] =
+			        (struct form_file){p->name, p->filename, p->ctype, p->data, p->len};
 		} else {
 			out->keys[out->n] = p->name;
 			out->vals[out->n] = p->data;
@@ -205,8 +205,8 @@ static bool media_type_is(const char *ct, const char *type)
 	return n == strlen(type) && strncasecmp(ct, type, n) == 0;
 }
 
-enum jm_rc form_parse_body(struct arena *a, const char *content_type, const char *body,
-			   size_t len, size_t max_fields, struct form *out, struct jm_err *err)
+enum jm_rc form_parse_body(struct arena *a, const char *content_type, const char *body, size_t len,
+                           size_t max_fields, struct form *out, struct jm_err *err)
 {
 	memset(out, 0, sizeof(*out));
 	if (!content_type || content_type[strspn(content_type, " \t")] == '\0' ||
@@ -218,8 +218,8 @@ enum jm_rc form_parse_body(struct arena *a, const char *content_type, const char
 	}
 	struct mail_part *parts = NULL;
 	size_t n = 0;
-	enum jm_rc rc = mail_multipart_parse(a, content_type, body, len, max_fields, &parts, &n,
-					     err);
+	enum jm_rc rc =
+	        mail_multipart_parse(a, content_type, body, len, max_fields, &parts, &n, err);
 	if (rc)
 		return rc;
 	form_from_parts(a, parts, n, out);

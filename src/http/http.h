@@ -28,19 +28,19 @@ struct route_params {
 
 struct req {
 	struct app *app;
-	struct db *db;         /* this loop thread's connection */
-	struct arena *arena;   /* freed when the request is done */
+	struct db *db;       /* this loop thread's connection */
+	struct arena *arena; /* freed when the request is done */
 	struct str method;
-	struct str path;       /* normalised (no "..", no query), not decoded */
-	struct str query;      /* raw query string without '?', may be empty */
-	struct str body;       /* request entity, may be empty */
+	struct str path;  /* normalised (no "..", no query), not decoded */
+	struct str query; /* raw query string without '?', may be empty */
+	struct str body;  /* request entity, may be empty */
 	struct route_params params;
-	unsigned route_flags;  /* flags given to router_add for the matched route */
-	const char *lang;      /* "ja" or "en", chosen by the app middleware */
-	void *user;            /* the signed-in user (auth/), or NULL */
-	const char *csrf;      /* CSRF token for forms on this page (set by the app) */
-	struct form *form;     /* body form, parsed once by http_req_form */
-	void *priv;            /* h2o_req_t; for http/ only */
+	unsigned route_flags; /* flags given to router_add for the matched route */
+	const char *lang;     /* "ja" or "en", chosen by the app middleware */
+	void *user;           /* the signed-in user (auth/), or NULL */
+	const char *csrf;     /* CSRF token for forms on this page (set by the app) */
+	struct form *form;    /* body form, parsed once by http_req_form */
+	void *priv;           /* h2o_req_t; for http/ only */
 };
 
 /* ---- router (router.c) ----
@@ -52,13 +52,13 @@ struct router *router_new(void);
 void router_free(struct router *r);
 /* method "GET", "POST", ... ; "GET" routes also answer HEAD. */
 void router_add(struct router *r, const char *method, const char *pattern, http_handler_fn fn,
-		unsigned flags);
+                unsigned flags);
 /* Returns the handler or NULL. On NULL, *method_mismatch tells whether the
  * path exists under another method (405) or not at all (404). A parameter
  * that is not valid UTF-8 after decoding gives NULL with *bad_param set. */
 http_handler_fn router_match(const struct router *r, struct str method, struct str path,
-			     struct arena *a, struct route_params *out, unsigned *flags,
-			     bool *method_mismatch, bool *bad_param);
+                             struct arena *a, struct route_params *out, unsigned *flags,
+                             bool *method_mismatch, bool *bad_param);
 const char *req_param(const struct req *req, const char *name); /* NULL if absent */
 
 /* ---- forms and query strings (form.c, multipart via mail/) ---- */
@@ -66,9 +66,9 @@ const char *req_param(const struct req *req, const char *name); /* NULL if absen
 struct form_file {
 	const char *field;    /* form field name */
 	const char *filename; /* as the client sent it ("" for an empty input);
-				 untrusted: never use it as a path */
+	                         untrusted: never use it as a path */
 	const char *ctype;    /* lowercase media type, "application/octet-stream"
-				 when the part had none */
+	                         when the part had none */
 	const char *data;     /* the bytes, NUL-terminated for convenience */
 	size_t len;
 };
@@ -84,16 +84,15 @@ struct form {
  * JM_INVALID (with err) on a bad escape or invalid UTF-8; JM_TOO_LARGE when
  * there are more than max_fields fields. */
 enum jm_rc form_parse_urlencoded(struct arena *a, const char *s, size_t len, size_t max_fields,
-				 struct form *out, struct jm_err *err) JM_WUR;
+                                 struct form *out, struct jm_err *err) JM_WUR;
 /* Decodes a body by its Content-Type: application/x-www-form-urlencoded
  * (also when content_type is NULL or empty) or multipart/form-data (parsed
  * by GMime in mail/; file parts go to out->files, the rest to the fields).
  * max_fields caps fields and files together. Returns JM_INVALID (with err)
  * for another media type or a malformed body, JM_TOO_LARGE past max_fields.
  * Everything lives in the arena. */
-enum jm_rc form_parse_body(struct arena *a, const char *content_type, const char *body,
-			   size_t len, size_t max_fields, struct form *out,
-			   struct jm_err *err) JM_WUR;
+enum jm_rc form_parse_body(struct arena *a, const char *content_type, const char *body, size_t len,
+                           size_t max_fields, struct form *out, struct jm_err *err) JM_WUR;
 /* Decodes the request body according to its Content-Type (urlencoded or
  * multipart/form-data). Parsed once; later calls return the same form. */
 enum jm_rc http_req_form(struct req *req, struct form *out, struct jm_err *err) JM_WUR;
@@ -126,7 +125,8 @@ void http_header(struct req *req, const char *name, const char *value);
 enum { COOKIE_HTTPONLY = 1, COOKIE_SECURE = 2 };
 /* Set-Cookie with Path=/ and SameSite=Lax; max_age < 0 = session cookie,
  * 0 = delete. */
-void http_set_cookie(struct req *req, const char *name, const char *value, int max_age, unsigned flags);
+void http_set_cookie(struct req *req, const char *name, const char *value, int max_age,
+                     unsigned flags);
 /* Sends body (copied) with status and content type. */
 void http_send(struct req *req, int status, const char *ctype, const char *body, size_t len);
 void http_send_buf(struct req *req, int status, const char *ctype, struct buf *b);
@@ -136,14 +136,15 @@ void http_redirect(struct req *req, int status, const char *location);
 struct http_blob {
 	_Atomic int refs;
 	int status;
-	const char *ctype;  /* static string */
-	char etag[48];      /* "\"...\"" */
-	int64_t mtime;      /* Last-Modified (0 = none) */
+	const char *ctype;      /* static string */
+	char etag[48];          /* "\"...\"" */
+	int64_t mtime;          /* Last-Modified (0 = none) */
 	char last_modified[40]; /* mtime as an HTTP-date, computed once */
 	size_t len;
 	char data[];
 };
-struct http_blob *http_blob_new(int status, const char *ctype, const char *data, size_t len, int64_t mtime);
+struct http_blob *http_blob_new(int status, const char *ctype, const char *data, size_t len,
+                                int64_t mtime);
 void http_blob_ref(struct http_blob *b);
 void http_blob_unref(struct http_blob *b);
 /* Sends a blob without copying it; answers 304 when If-None-Match or
@@ -154,7 +155,7 @@ void http_send_blob(struct req *req, struct http_blob *b, const char *cache_cont
 int http_status_for(enum jm_rc rc);
 /* JSON error {"error":{"code","message","field"?}} */
 void http_send_json_error(struct req *req, int status, const char *code, const char *msg,
-			  const char *field);
+                          const char *field);
 /* Plain short error (text/plain) for non-HTML clients and internal errors. */
 void http_send_text(struct req *req, int status, const char *text);
 
@@ -166,19 +167,19 @@ void http_send_text(struct req *req, int status, const char *text);
 typedef void (*http_work_fn)(struct db *db, void *data);
 typedef void (*http_done_fn)(struct req *req, void *data);
 void http_defer(struct req *req, http_work_fn work, http_done_fn done, void *data,
-		void (*free_data)(void *));
+                void (*free_data)(void *));
 
 /* ---- server ---- */
 struct http_server_opts {
-	const char *listen;       /* "127.0.0.1:8080" */
-	int threads;              /* event loops; 0 = number of cores */
-	int workers;              /* worker threads for http_defer */
-	size_t max_body;          /* request-body limit (413 beyond) */
-	const char *static_dir;   /* served at /static/ by h2o's file handler */
-	const char *access_log;   /* path or NULL */
-	const char *tls_cert;     /* both set = HTTPS (HTTP/2 via ALPN) */
+	const char *listen;     /* "127.0.0.1:8080" */
+	int threads;            /* event loops; 0 = number of cores */
+	int workers;            /* worker threads for http_defer */
+	size_t max_body;        /* request-body limit (413 beyond) */
+	const char *static_dir; /* served at /static/ by h2o's file handler */
+	const char *access_log; /* path or NULL */
+	const char *tls_cert;   /* both set = HTTPS (HTTP/2 via ALPN) */
 	const char *tls_key;
-	const char *db_url;       /* each thread opens its own connection */
+	const char *db_url; /* each thread opens its own connection */
 	/* Called for every request before routing (may answer and return false). */
 	bool (*before)(struct req *req);
 	/* Called once every listener is bound, before serving (may be NULL). */
@@ -193,7 +194,7 @@ struct http_server_opts {
 /* Runs until SIGINT/SIGTERM; then stops accepting, lets in-flight requests
  * finish (up to a few seconds) and returns. */
 enum jm_rc http_serve(struct app *app, struct router *r, const struct http_server_opts *o,
-		      struct jm_err *err) JM_WUR;
+                      struct jm_err *err) JM_WUR;
 /* True once a stop signal arrived (for other threads' loops). */
 bool http_stopping(void);
 

@@ -149,7 +149,7 @@ static struct node *param_child(struct node **slot)
 
 /* Adds one pattern segment below n; records parameter names in e. */
 static struct node *add_segment(struct node *n, const char *pattern, const char *s, size_t len,
-				bool last, struct route_ent *e)
+                                bool last, struct route_ent *e)
 {
 	if (len < 2 || s[0] != '{' || s[len - 1] != '}') {
 		if (memchr(s, '{', len) || memchr(s, '}', len))
@@ -169,11 +169,11 @@ static struct node *add_segment(struct node *n, const char *pattern, const char 
 }
 
 void router_add(struct router *r, const char *method, const char *pattern, http_handler_fn fn,
-		unsigned flags)
+                unsigned flags)
 {
 	if (!pattern || pattern[0] != '/' || !method || !fn)
 		router_die(pattern ? pattern : "(null)",
-			   "needs a method, a handler and a pattern starting with '/'");
+		           "needs a method, a handler and a pattern starting with '/'");
 	struct route_ent *e = xcalloc(1, sizeof(*e));
 	e->method = xstrdup(method);
 	e->fn = fn;
@@ -210,7 +210,7 @@ static const struct route_ent *leaf_entry(const struct node *n, struct match *m)
 
 /* Matches the segments from p (NULL: none left) up to end, below n. */
 static const struct route_ent *match_node(const struct node *n, const char *p, const char *end,
-					  struct match *m)
+                                          struct match *m)
 {
 	if (!p)
 		return leaf_entry(n, m);
@@ -238,7 +238,7 @@ static const struct route_ent *match_node(const struct node *n, const char *p, c
 
 /* Fills out from the captures; false when a value does not decode. */
 static bool fill_params(struct arena *a, const struct route_ent *e, const struct match *m,
-			struct route_params *out)
+                        struct route_params *out)
 {
 	for (int i = 0; i < m->ncaps; i++) {
 		/* '+' stays '+' in a path; NUL, bad escapes and bad UTF-8 fail. */
@@ -253,8 +253,8 @@ static bool fill_params(struct arena *a, const struct route_ent *e, const struct
 }
 
 http_handler_fn router_match(const struct router *r, struct str method, struct str path,
-			     struct arena *a, struct route_params *out, unsigned *flags,
-			     bool *method_mismatch, bool *bad_param)
+                             struct arena *a, struct route_params *out, unsigned *flags,
+                             bool *method_mismatch, bool *bad_param)
 {
 	struct match m = {.method = method, .head = str_eq(method, "HEAD")};
 	out->n = 0;

@@ -103,7 +103,8 @@ static struct req *req_new(struct server *srv, h2o_req_t *hr)
 	req->method = str_from(hr->method.base, hr->method.len);
 	req->path = str_from(hr->path_normalized.base, hr->path_normalized.len);
 	if (hr->query_at != SIZE_MAX)
-		req->query = str_from(hr->path.base + hr->query_at + 1, hr->path.len - hr->query_at - 1);
+		req->query =
+		        str_from(hr->path.base + hr->query_at + 1, hr->path.len - hr->query_at - 1);
 	if (hr->entity.base)
 		req->body = str_from(hr->entity.base, hr->entity.len);
 	req->lang = "ja";
@@ -129,7 +130,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *hr)
 	struct req *req = req_new(srv, hr);
 	bool mismatch = false, bad = false;
 	http_handler_fn fn = router_match(srv->router, req->method, req->path, req->arena,
-					  &req->params, &req->route_flags, &mismatch, &bad);
+	                                  &req->params, &req->route_flags, &mismatch, &bad);
 	if (srv->opts.before && !srv->opts.before(req))
 		return 0;
 	if (!fn) {
@@ -184,7 +185,8 @@ const char *http_req_ip(struct req *req)
 	if (sl && ss.ss_family == AF_INET)
 		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, out, INET6_ADDRSTRLEN);
 	else if (sl && ss.ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, out, INET6_ADDRSTRLEN);
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, out,
+		          INET6_ADDRSTRLEN);
 	return out;
 }
 
@@ -202,7 +204,7 @@ enum jm_rc http_req_form(struct req *req, struct form *out, struct jm_err *err)
 	}
 	const char *ct = http_req_header(req, "content-type");
 	enum jm_rc rc = form_parse_body(req->arena, ct, req->body.p, req->body.len,
-					HTTP_MAX_FORM_FIELDS, out, err);
+	                                HTTP_MAX_FORM_FIELDS, out, err);
 	if (rc == JM_OK) {
 		req->form = arena_alloc(req->arena, sizeof(*req->form));
 		*req->form = *out;
@@ -213,7 +215,7 @@ enum jm_rc http_req_form(struct req *req, struct form *out, struct jm_err *err)
 enum jm_rc http_req_query(struct req *req, struct form *out, struct jm_err *err)
 {
 	return form_parse_urlencoded(req->arena, req->query.p, req->query.len, HTTP_MAX_FORM_FIELDS,
-				     out, err);
+	                             out, err);
 }
 
 /* ---- responses ---- */
@@ -229,14 +231,15 @@ void http_header(struct req *req, const char *name, const char *value)
 	h2o_add_header_by_str(&hr->pool, &hr->res.headers, n, nl, 1, NULL, v, vl);
 }
 
-void http_set_cookie(struct req *req, const char *name, const char *value, int max_age, unsigned flags)
+void http_set_cookie(struct req *req, const char *name, const char *value, int max_age,
+                     unsigned flags)
 {
 	char age[48] = "";
 	if (max_age >= 0)
 		snprintf(age, sizeof(age), "; Max-Age=%d", max_age);
 	char *c = arena_sprintf(req->arena, "%s=%s; Path=/; SameSite=Lax%s%s%s", name, value, age,
-				(flags & COOKIE_HTTPONLY) ? "; HttpOnly" : "",
-				(flags & COOKIE_SECURE) ? "; Secure" : "");
+	                        (flags & COOKIE_HTTPONLY) ? "; HttpOnly" : "",
+	                        (flags & COOKIE_SECURE) ? "; Secure" : "");
 	http_header(req, "set-cookie", c);
 }
 
@@ -246,7 +249,7 @@ static void start(h2o_req_t *hr, int status, const char *ctype)
 	hr->res.reason = status == 200 ? "OK" : "";
 	if (ctype)
 		h2o_add_header(&hr->pool, &hr->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, ctype,
-			       strlen(ctype));
+		               strlen(ctype));
 }
 
 void http_send(struct req *req, int status, const char *ctype, const char *body, size_t len)
@@ -275,7 +278,7 @@ void http_redirect(struct req *req, int status, const char *location)
 }
 
 void http_send_json_error(struct req *req, int status, const char *code, const char *msg,
-			  const char *field)
+                          const char *field)
 {
 	struct buf b = BUF_INIT;
 	http_json_error_body(&b, code, msg, field);
@@ -300,7 +303,8 @@ int http_status_for(enum jm_rc rc)
 
 /* ---- blobs: cached, immutable, reference-counted bodies ---- */
 
-struct http_blob *http_blob_new(int status, const char *ctype, const char *data, size_t len, int64_t mtime)
+struct http_blob *http_blob_new(int status, const char *ctype, const char *data, size_t len,
+                                int64_t mtime)
 {
 	struct http_blob *b = xmalloc(sizeof(*b) + len + 1);
 	atomic_init(&b->refs, 1);
@@ -319,7 +323,10 @@ struct http_blob *http_blob_new(int status, const char *ctype, const char *data,
 	return b;
 }
 
-void http_blob_ref(struct http_blob *b) { atomic_fetch_add(&b->refs, 1); }
+void http_blob_ref(struct http_blob *b)
+{
+	atomic_fetch_add(&b->refs, 1);
+}
 
 void http_blob_unref(struct http_blob *b)
 {
@@ -327,7 +334,10 @@ void http_blob_unref(struct http_blob *b)
 		free(b);
 }
 
-static void blob_release(void *p) { http_blob_unref(*(struct http_blob **)p); }
+static void blob_release(void *p)
+{
+	http_blob_unref(*(struct http_blob **)p);
+}
 
 static bool not_modified(h2o_req_t *hr, const struct http_blob *b)
 {
@@ -354,10 +364,10 @@ void http_send_blob(struct req *req, struct http_blob *b, const char *cache_cont
 	h2o_add_header(&hr->pool, &hr->res.headers, H2O_TOKEN_ETAG, NULL, b->etag, strlen(b->etag));
 	if (b->mtime > 0)
 		h2o_add_header(&hr->pool, &hr->res.headers, H2O_TOKEN_LAST_MODIFIED, NULL,
-			       b->last_modified, strlen(b->last_modified));
+		               b->last_modified, strlen(b->last_modified));
 	if (cache_control)
-		h2o_add_header(&hr->pool, &hr->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, cache_control,
-			       strlen(cache_control));
+		h2o_add_header(&hr->pool, &hr->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
+		               cache_control, strlen(cache_control));
 	if (b->status == 200 && not_modified(hr, b)) {
 		hr->res.status = 304;
 		hr->res.reason = "Not Modified";
@@ -381,7 +391,7 @@ static void on_done_messages(h2o_multithread_receiver_t *recv, h2o_linklist_t *m
 	(void)recv;
 	while (!h2o_linklist_is_empty(messages)) {
 		h2o_multithread_message_t *m =
-			H2O_STRUCT_FROM_MEMBER(h2o_multithread_message_t, link, messages->next);
+		        H2O_STRUCT_FROM_MEMBER(h2o_multithread_message_t, link, messages->next);
 		h2o_linklist_unlink(&m->link);
 		http_pool_finish((struct http_job *)m);
 	}
@@ -439,7 +449,8 @@ static int open_listener(const struct sockaddr_in *addr)
 	int on = 1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
 	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on));
-	if (bind(fd, (const struct sockaddr *)addr, sizeof(*addr)) != 0 || listen(fd, SOMAXCONN) != 0) {
+	if (bind(fd, (const struct sockaddr *)addr, sizeof(*addr)) != 0 ||
+	    listen(fd, SOMAXCONN) != 0) {
 		close(fd);
 		return -1;
 	}
@@ -526,7 +537,8 @@ static enum jm_rc setup_tls(struct server *srv, struct jm_err *err)
 	SSL_CTX_set_min_proto_version(srv->ssl_ctx, TLS1_2_VERSION);
 	if (SSL_CTX_use_certificate_chain_file(srv->ssl_ctx, o->tls_cert) != 1 ||
 	    SSL_CTX_use_PrivateKey_file(srv->ssl_ctx, o->tls_key, SSL_FILETYPE_PEM) != 1) {
-		jm_err_set(err, "tls", "cannot load certificate %s or key %s", o->tls_cert, o->tls_key);
+		jm_err_set(err, "tls", "cannot load certificate %s or key %s", o->tls_cert,
+		           o->tls_key);
 		return JM_INVALID;
 	}
 	h2o_ssl_register_alpn_protocols(srv->ssl_ctx, h2o_http2_alpn_protocols);
@@ -538,7 +550,8 @@ static void setup_paths(struct server *srv)
 	const struct http_server_opts *o = &srv->opts;
 	h2o_config_init(&srv->config);
 	srv->config.max_request_entity_size = o->max_body;
-	h2o_hostconf_t *host = h2o_config_register_host(&srv->config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+	h2o_hostconf_t *host = h2o_config_register_host(
+	        &srv->config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
 	h2o_access_log_filehandle_t *alog = NULL;
 	if (o->access_log)
 		alog = h2o_access_log_open_handle(o->access_log, NULL, H2O_LOGCONF_ESCAPE_APACHE);
@@ -552,7 +565,8 @@ static void setup_paths(struct server *srv)
 	struct jm_handler *h = (struct jm_handler *)h2o_create_handler(pc, sizeof(*h));
 	h->super.on_req = on_req;
 	h->srv = srv;
-	h2o_compress_args_t ca = {.min_size = 256, .gzip = {.quality = 1}, .brotli = {.quality = -1}};
+	h2o_compress_args_t ca = {
+	        .min_size = 256, .gzip = {.quality = 1}, .brotli = {.quality = -1}};
 	h2o_compress_register(pc, &ca);
 	if (alog)
 		h2o_access_log_register(pc, alog);
@@ -565,7 +579,8 @@ static enum jm_rc init_loop(struct server *srv, int i, struct jm_err *err)
 	lt->index = i;
 	lt->listen_fd = open_listener(&srv->addr);
 	if (lt->listen_fd < 0) {
-		jm_err_set(err, "listen", "cannot listen on %s: %s", srv->opts.listen, strerror(errno));
+		jm_err_set(err, "listen", "cannot listen on %s: %s", srv->opts.listen,
+		           strerror(errno));
 		return JM_IO;
 	}
 	enum jm_rc rc = db_open(srv->opts.db_url, &lt->db, err);
@@ -607,7 +622,7 @@ static void block_signals(void)
 static struct server *g_server;
 
 enum jm_rc http_serve(struct app *app, struct router *r, const struct http_server_opts *o,
-		      struct jm_err *err)
+                      struct jm_err *err)
 {
 	struct server *srv = xcalloc(1, sizeof(*srv));
 	g_server = srv;

@@ -16,10 +16,10 @@
 struct mail_part {
 	const char *name;     /* form field name: valid UTF-8, no NUL */
 	const char *filename; /* NULL for a plain field; "" for an empty file input;
-				 untrusted: never use it as a path */
+	                         untrusted: never use it as a path */
 	const char *ctype;    /* lowercase "type/subtype" of the part; "text/plain"
-				 when absent for a field, "application/octet-stream"
-				 for a file */
+	                         when absent for a field, "application/octet-stream"
+	                         for a file */
 	const char *data;     /* decoded content (binary for files) */
 	size_t len;           /* byte length of data, without the NUL */
 };
@@ -38,8 +38,8 @@ struct mail_part {
  * the arena once the call returns. Thread-safe (GMime is initialised once,
  * on first use). */
 enum jm_rc mail_multipart_parse(struct arena *a, const char *content_type, const char *body,
-				size_t len, size_t max_parts, struct mail_part **parts,
-				size_t *nparts, struct jm_err *err) JM_WUR;
+                                size_t len, size_t max_parts, struct mail_part **parts,
+                                size_t *nparts, struct jm_err *err) JM_WUR;
 
 /* Releases GMime's global state. Call at most once, at process exit, and
  * only when nothing else uses mail/ (tests, to keep leak checkers quiet). */

@@ -32,7 +32,7 @@ void mail_shutdown(void)
 
 /* Records whether the parser met anything it had to guess about. */
 static void on_parser_warning(gint64 offset, GMimeParserWarning code, const gchar *item,
-			      gpointer data)
+                              gpointer data)
 {
 	bool *malformed = data;
 	switch (code) {
@@ -45,9 +45,7 @@ static void on_parser_warning(gint64 offset, GMimeParserWarning code, const gcha
 	case GMIME_CRIT_CONFLICTING_PARAMETER:
 	case GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY:
 	case GMIME_CRIT_NESTING_OVERFLOW:
-	case GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT:
-		*malformed = true;
-		break;
+	case GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT: *malformed = true; break;
 	default:
 		/* Duplicated headers, raw UTF-8 in parameters and the like are
 		 * what browsers send; they are harmless here. */
@@ -132,7 +130,7 @@ static const char *part_ctype(struct arena *a, GMimeObject *obj, bool is_file)
 
 /* Fills out from one child of the multipart. */
 static enum jm_rc part_convert(struct arena *a, GMimeObject *obj, struct mail_part *out,
-			       struct jm_err *err)
+                               struct jm_err *err)
 {
 	if (!GMIME_IS_PART(obj)) {
 		jm_err_set(err, NULL, "nested multipart is not supported");
@@ -159,7 +157,7 @@ static enum jm_rc part_convert(struct arena *a, GMimeObject *obj, struct mail_pa
 }
 
 static enum jm_rc convert_parts(struct arena *a, GMimeMultipart *mp, size_t max_parts,
-				struct mail_part **parts, size_t *nparts, struct jm_err *err)
+                                struct mail_part **parts, size_t *nparts, struct jm_err *err)
 {
 	int count = g_mime_multipart_get_count(mp);
 	if (count <= 0) {
@@ -182,8 +180,8 @@ static enum jm_rc convert_parts(struct arena *a, GMimeMultipart *mp, size_t max_
 }
 
 enum jm_rc mail_multipart_parse(struct arena *a, const char *content_type, const char *body,
-				size_t len, size_t max_parts, struct mail_part **parts,
-				size_t *nparts, struct jm_err *err)
+                                size_t len, size_t max_parts, struct mail_part **parts,
+                                size_t *nparts, struct jm_err *err)
 {
 	*parts = NULL;
 	*nparts = 0;

@@ -248,7 +248,7 @@ enum jm_rc site_settings_load(struct db *db, struct arena *a, struct site_settin
 }
 
 const char *site_base_url(struct arena *a, const struct site_settings *s, const char *override,
-			  const char *listen)
+                          const char *listen)
 {
 	const char *b = override && *override ? override : s->base_url;
 	if (!b || !*b)

@@ -19,7 +19,7 @@ struct db;
  * generated from it and saving validates against it. */
 enum setting_type { SET_STR, SET_TEXT, SET_URL, SET_BOOL, SET_INT, SET_LANG };
 struct setting_def {
-	const char *key;       /* also the form field name */
+	const char *key; /* also the form field name */
 	enum setting_type type;
 	const char *def;       /* default value as text */
 	size_t max_len;        /* bytes; for SET_INT the maximum value */
@@ -41,27 +41,27 @@ enum jm_rc site_settings_load(struct db *db, struct arena *a, struct site_settin
  * --base-url flag) if set, else the base_url setting, else "http://" +
  * listen (the address the server answers on). */
 const char *site_base_url(struct arena *a, const struct site_settings *s, const char *override,
-			  const char *listen);
+                          const char *listen);
 /* Raw value by key ("" if unset and no default). */
 const char *site_setting_get(struct db *db, struct arena *a, const char *key);
 /* Validates and stores the given key/value pairs in one transaction. Unknown
  * keys, over-long values, invalid URLs or UTF-8 → JM_INVALID naming the key;
  * nothing is stored then. */
 enum jm_rc site_settings_save(struct db *db, const char *const *keys, const char *const *vals,
-			      size_t n, struct jm_err *err) JM_WUR;
+                              size_t n, struct jm_err *err) JM_WUR;
 
 /* ---- articles and tags (article.c) ---- */
-#define ARTICLE_TITLE_MAX 300     /* bytes */
-#define ARTICLE_BODY_MAX (1 << 20)
-#define ARTICLE_SLUG_MAX 120
-#define ARTICLE_TAGS_MAX 20
-#define TAG_NAME_MAX 60
+#define ARTICLE_TITLE_MAX 300 /* bytes */
+#define ARTICLE_BODY_MAX  (1 << 20)
+#define ARTICLE_SLUG_MAX  120
+#define ARTICLE_TAGS_MAX  20
+#define TAG_NAME_MAX      60
 
 struct article {
 	int64_t id;
 	const char *slug, *title, *body_md, *excerpt;
-	const char *status;     /* "draft" or "published" */
-	int64_t published_at;   /* 0 if never; may be in the future (scheduled) */
+	const char *status;   /* "draft" or "published" */
+	int64_t published_at; /* 0 if never; may be in the future (scheduled) */
 	int64_t created_at, updated_at;
 	const char **tags;
 	size_t ntags;
@@ -82,14 +82,14 @@ struct article_input {
  * JM_INVALID (422), JM_CONFLICT on a duplicate slug (409). Publishing
  * without published_at sets it to now. */
 enum jm_rc site_article_create(struct db *db, const struct article_input *in, int64_t author_id,
-			       int64_t *id_out, struct jm_err *err) JM_WUR;
+                               int64_t *id_out, struct jm_err *err) JM_WUR;
 enum jm_rc site_article_update(struct db *db, int64_t id, const struct article_input *in,
-			       struct jm_err *err) JM_WUR;
+                               struct jm_err *err) JM_WUR;
 enum jm_rc site_article_delete(struct db *db, int64_t id) JM_WUR;
 enum jm_rc site_article_get(struct db *db, struct arena *a, int64_t id, struct article *out) JM_WUR;
 /* Only articles visible to readers (published, published_at <= now). */
 enum jm_rc site_article_get_public(struct db *db, struct arena *a, const char *slug,
-				   struct article *out) JM_WUR;
+                                   struct article *out) JM_WUR;
 
 struct article_query {
 	bool public_only;   /* published and published_at <= now */
@@ -100,7 +100,7 @@ struct article_query {
 };
 /* Newest first (published_at, then created_at). total = all matching rows. */
 enum jm_rc site_article_list(struct db *db, struct arena *a, const struct article_query *q,
-			     struct article **items, size_t *n, int64_t *total) JM_WUR;
+                             struct article **items, size_t *n, int64_t *total) JM_WUR;
 /* Earliest published_at in the future, or 0: when the public cache must be
  * refreshed for a scheduled article. */
 int64_t site_next_scheduled(struct db *db);
@@ -109,7 +109,8 @@ struct tag_count {
 	const char *name;
 	int64_t count;
 };
-enum jm_rc site_tag_list(struct db *db, struct arena *a, struct tag_count **items, size_t *n) JM_WUR;
+enum jm_rc site_tag_list(struct db *db, struct arena *a, struct tag_count **items,
+                         size_t *n) JM_WUR;
 
 /* ---- Markdown (markdown.c, cmark) ----
  * Raw HTML is dropped (cmark safe mode) unless allow_raw is set. */
@@ -126,7 +127,8 @@ void site_stats_free(struct site_stats *s);
 /* Thread-safe, allocation-free on the hot path for known keys. referer may
  * be NULL; own_host is the site's host so internal navigation is not
  * counted as a referrer. */
-void site_stats_hit(struct site_stats *s, const char *path, const char *referer, const char *own_host);
+void site_stats_hit(struct site_stats *s, const char *path, const char *referer,
+                    const char *own_host);
 /* Writes pending counts in one transaction and clears them. */
 enum jm_rc site_stats_flush(struct site_stats *s, struct db *db) JM_WUR;
 
@@ -139,10 +141,11 @@ struct key_count {
 	int64_t views;
 };
 /* Last `days` days including today, oldest first, zero-filled. */
-enum jm_rc site_stats_daily(struct db *db, struct arena *a, int days, struct day_count **out) JM_WUR;
+enum jm_rc site_stats_daily(struct db *db, struct arena *a, int days,
+                            struct day_count **out) JM_WUR;
 enum jm_rc site_stats_top_paths(struct db *db, struct arena *a, int days, int limit,
-				struct key_count **out, size_t *n) JM_WUR;
+                                struct key_count **out, size_t *n) JM_WUR;
 enum jm_rc site_stats_top_referrers(struct db *db, struct arena *a, int days, int limit,
-				    struct key_count **out, size_t *n) JM_WUR;
+                                    struct key_count **out, size_t *n) JM_WUR;
 
 #endif

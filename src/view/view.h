@@ -82,13 +82,13 @@ struct view;
  * override_dir (may be NULL or missing) replacing same-named ones. The
  * catalog is used to check {% t %} keys; view keeps a pointer to it. */
 enum jm_rc view_load(const char *dir, const char *override_dir, const struct i18n *cat,
-		     struct view **out, struct jm_err *err) JM_WUR;
+                     struct view **out, struct jm_err *err) JM_WUR;
 void view_free(struct view *v);
 bool view_has(const struct view *v, const char *name);
 /* Renders template name with ctx into out (appends). Errors: JM_NOT_FOUND
  * for an unknown template, JM_TOO_LARGE if out's cap is hit. */
 enum jm_rc view_render(const struct view *v, const char *name, struct view_val *ctx,
-		       const char *lang, struct buf *out) JM_WUR;
+                       const char *lang, struct buf *out) JM_WUR;
 
 /* HTML-escape s into out (& < > " '). */
 enum jm_rc view_escape(struct buf *out, const char *s, size_t len) JM_WUR;

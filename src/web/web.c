@@ -132,7 +132,8 @@ static const char *iso(struct arena *a, int64_t t)
 	return arena_strdup(a, s);
 }
 
-enum jm_rc web_article_html(struct web_page *pg, const struct article *art, char **html, size_t *len)
+enum jm_rc web_article_html(struct web_page *pg, const struct article *art, char **html,
+                            size_t *len)
 {
 	struct buf b;
 	buf_init(&b, WEB_RENDER_CAP);

@@ -18,8 +18,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void check_form(const struct form *f)
 {
 	for (size_t i = 0; i < f->n; i++) {
-		if (!utf8_valid(f->keys[i], strlen(f->keys[i])) || strlen(f->vals[i]) != f->lens[i] ||
-		    !utf8_valid(f->vals[i], f->lens[i]))
+		if (!utf8_valid(f->keys[i], strlen(f->keys[i])) ||
+		    strlen(f->vals[i]) != f->lens[i] || !utf8_valid(f->vals[i], f->lens[i]))
 			abort();
 	}
 	for (size_t i = 0; i < f->nfiles; i++)

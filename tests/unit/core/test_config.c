@@ -63,9 +63,9 @@ static void test_finish(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults_and_env),
-		cmocka_unit_test(test_flags),
-		cmocka_unit_test(test_finish),
+	        cmocka_unit_test(test_defaults_and_env),
+	        cmocka_unit_test(test_flags),
+	        cmocka_unit_test(test_finish),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

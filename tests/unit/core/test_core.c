@@ -23,7 +23,10 @@ static void test_buf_cap(void **state)
 }
 
 static int deferred;
-static void bump(void *p) { deferred += *(int *)p; }
+static void bump(void *p)
+{
+	deferred += *(int *)p;
+}
 
 static void test_arena(void **state)
 {
@@ -95,9 +98,9 @@ static void test_crypto(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_buf_cap),   cmocka_unit_test(test_arena),
-		cmocka_unit_test(test_utf8),      cmocka_unit_test(test_time),
-		cmocka_unit_test(test_crypto),
+	        cmocka_unit_test(test_buf_cap), cmocka_unit_test(test_arena),
+	        cmocka_unit_test(test_utf8),    cmocka_unit_test(test_time),
+	        cmocka_unit_test(test_crypto),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

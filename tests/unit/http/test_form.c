@@ -23,7 +23,7 @@ static int teardown(void **state)
 }
 
 static enum jm_rc parse(struct arena *a, const char *s, size_t max, struct form *f,
-			struct jm_err *err)
+                        struct jm_err *err)
 {
 	return form_parse_urlencoded(a, s, strlen(s), max, f, err);
 }
@@ -68,8 +68,9 @@ static void test_edge_pairs(void **state)
 static void test_japanese(void **state)
 {
 	struct form f;
-	const char *s = "name=%E5%B1%B1%E7%94%B0+%E5%A4%AA%E9%83%8E&%E8%A9%95%E4%BE%A1=%E8%89%AF%E3%81%84"
-			"&raw=東京";
+	const char *s =
+	        "name=%E5%B1%B1%E7%94%B0+%E5%A4%AA%E9%83%8E&%E8%A9%95%E4%BE%A1=%E8%89%AF%E3%81%84"
+	        "&raw=東京";
 	assert_int_equal(parse(*state, s, 10, &f, NULL), JM_OK);
 	assert_string_equal(form_get(&f, "name"), "山田 太郎");
 	assert_int_equal(f.lens[0], strlen("山田 太郎"));
@@ -151,8 +152,7 @@ static void test_url_encode(void **state)
 	buf_init(&b, 0);
 	const char *in = "日本 a+b/c?d=e&f~g-h_i.j%";
 	assert_int_equal(http_url_encode(&b, in, strlen(in)), JM_OK);
-	assert_string_equal(buf_cstr(&b),
-			    "%E6%97%A5%E6%9C%AC%20a%2Bb%2Fc%3Fd%3De%26f~g-h_i.j%25");
+	assert_string_equal(buf_cstr(&b), "%E6%97%A5%E6%9C%AC%20a%2Bb%2Fc%3Fd%3De%26f~g-h_i.j%25");
 	assert_string_equal(http_url_decode(*state, b.ptr, b.len, false), in);
 	/* Round trip through the form decoder too. */
 	buf_reset(&b);
@@ -171,28 +171,28 @@ static void test_url_encode(void **state)
 #define CT "multipart/form-data; boundary=XyZ"
 
 static const char two_fields_and_file[] =
-	"--XyZ\r\n"
-	"Content-Disposition: form-data; name=\"title\"\r\n"
-	"\r\n"
-	"Hello world\r\n"
-	"--XyZ\r\n"
-	"Content-Disposition: form-data; name=\"tags\"\r\n"
-	"\r\n"
-	"a\r\nb\r\n"
-	"--XyZ\r\n"
-	"Content-Disposition: form-data; name=\"cv\"; filename=\"cv.pdf\"\r\n"
-	"Content-Type: Application/PDF\r\n"
-	"\r\n"
-	"%PDF\x00\x01\xff\r\n"
-	"--XyZ--\r\n";
+        "--XyZ\r\n"
+        "Content-Disposition: form-data; name=\"title\"\r\n"
+        "\r\n"
+        "Hello world\r\n"
+        "--XyZ\r\n"
+        "Content-Disposition: form-data; name=\"tags\"\r\n"
+        "\r\n"
+        "a\r\nb\r\n"
+        "--XyZ\r\n"
+        "Content-Disposition: form-data; name=\"cv\"; filename=\"cv.pdf\"\r\n"
+        "Content-Type: Application/PDF\r\n"
+        "\r\n"
+        "%PDF\x00\x01\xff\r\n"
+        "--XyZ--\r\n";
 
 static void test_multipart(void **state)
 {
 	struct form f;
 	struct jm_err err = {{0}, {0}};
 	assert_int_equal(form_parse_body(*state, CT, two_fields_and_file,
-					 sizeof(two_fields_and_file) - 1, 10, &f, &err),
-			 JM_OK);
+	                                 sizeof(two_fields_and_file) - 1, 10, &f, &err),
+	                 JM_OK);
 	assert_int_equal(f.n, 2);
 	assert_string_equal(form_get(&f, "title"), "Hello world");
 	assert_int_equal(f.lens[0], 11);
@@ -209,21 +209,21 @@ static void test_multipart(void **state)
 static void test_multipart_japanese(void **state)
 {
 	static const char body[] =
-		"preamble is ignored\r\n"
-		"--b1\r\n"
-		"Content-Disposition: form-data; name=\"お名前\"\r\n"
-		"Content-Type: text/plain; charset=UTF-8\r\n"
-		"\r\n"
-		"山田太郎\r\n"
-		"--b1\r\n"
-		"Content-Disposition: form-data; name=\"photo\"; filename=\"写真.jpg\"\r\n"
-		"\r\n"
-		"\r\n"
-		"--b1--\r\n";
+	        "preamble is ignored\r\n"
+	        "--b1\r\n"
+	        "Content-Disposition: form-data; name=\"お名前\"\r\n"
+	        "Content-Type: text/plain; charset=UTF-8\r\n"
+	        "\r\n"
+	        "山田太郎\r\n"
+	        "--b1\r\n"
+	        "Content-Disposition: form-data; name=\"photo\"; filename=\"写真.jpg\"\r\n"
+	        "\r\n"
+	        "\r\n"
+	        "--b1--\r\n";
 	struct form f;
 	assert_int_equal(form_parse_body(*state, "Multipart/Form-Data; boundary=\"b1\"", body,
-					 sizeof(body) - 1, 10, &f, NULL),
-			 JM_OK);
+	                                 sizeof(body) - 1, 10, &f, NULL),
+	                 JM_OK);
 	assert_int_equal(f.n, 1);
 	assert_string_equal(form_get(&f, "お名前"), "山田太郎");
 	assert_int_equal(f.lens[0], strlen("山田太郎"));
@@ -234,7 +234,7 @@ static void test_multipart_japanese(void **state)
 }
 
 static void expect_multipart_rc(struct arena *a, const char *ct, const char *body, size_t max,
-				enum jm_rc want)
+                                enum jm_rc want)
 {
 	struct form f;
 	struct jm_err err = {{0}, {0}};
@@ -247,57 +247,56 @@ static void expect_multipart_rc(struct arena *a, const char *ct, const char *bod
 static void test_multipart_malformed(void **state)
 {
 	static const char ok[] =
-		"--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--XyZ--\r\n";
+	        "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--XyZ--\r\n";
 	/* Missing or empty boundary, wrong subtype, header injection. */
 	expect_multipart_rc(*state, "multipart/form-data", ok, 10, JM_INVALID);
 	expect_multipart_rc(*state, "multipart/form-data; boundary=", ok, 10, JM_INVALID);
 	expect_multipart_rc(*state, "multipart/mixed; boundary=XyZ", ok, 10, JM_INVALID);
 	expect_multipart_rc(*state, "multipart/form-data; boundary=XyZ\r\nX: y", ok, 10,
-			    JM_INVALID);
+	                    JM_INVALID);
 	expect_multipart_rc(*state, "text/plain", ok, 10, JM_INVALID);
 	/* No delimiter at all, a truncated body, a part without a name. */
 	expect_multipart_rc(*state, CT, "just some text", 10, JM_INVALID);
 	expect_multipart_rc(*state, CT, "", 10, JM_INVALID);
 	expect_multipart_rc(*state, CT,
-			    "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1234", 10,
-			    JM_INVALID);
+	                    "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1234", 10,
+	                    JM_INVALID);
 	expect_multipart_rc(*state, CT, "--XyZ\r\nContent-Type: text/plain\r\n\r\n1\r\n--XyZ--\r\n",
-			    10, JM_INVALID);
+	                    10, JM_INVALID);
 	expect_multipart_rc(*state, CT,
-			    "--XyZ\r\nContent-Disposition: attachment; name=\"a\"\r\n\r\n1\r\n"
-			    "--XyZ--\r\n",
-			    10, JM_INVALID);
+	                    "--XyZ\r\nContent-Disposition: attachment; name=\"a\"\r\n\r\n1\r\n"
+	                    "--XyZ--\r\n",
+	                    10, JM_INVALID);
 	/* A text field that is not UTF-8; the same bytes in a file are fine. */
 	expect_multipart_rc(*state, CT,
-			    "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n\xff\r\n"
-			    "--XyZ--\r\n",
-			    10, JM_INVALID);
+	                    "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n\xff\r\n"
+	                    "--XyZ--\r\n",
+	                    10, JM_INVALID);
 	/* Too many parts. */
 	expect_multipart_rc(*state, CT,
-			    "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n"
-			    "--XyZ\r\nContent-Disposition: form-data; name=\"b\"\r\n\r\n2\r\n"
-			    "--XyZ\r\nContent-Disposition: form-data; name=\"c\"\r\n\r\n3\r\n"
-			    "--XyZ--\r\n",
-			    2, JM_TOO_LARGE);
+	                    "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n"
+	                    "--XyZ\r\nContent-Disposition: form-data; name=\"b\"\r\n\r\n2\r\n"
+	                    "--XyZ\r\nContent-Disposition: form-data; name=\"c\"\r\n\r\n3\r\n"
+	                    "--XyZ--\r\n",
+	                    2, JM_TOO_LARGE);
 }
 
 static void test_multipart_nested(void **state)
 {
-	static const char body[] =
-		"--XyZ\r\n"
-		"Content-Disposition: form-data; name=\"files\"\r\n"
-		"Content-Type: multipart/mixed; boundary=inner\r\n"
-		"\r\n"
-		"--inner\r\n"
-		"Content-Disposition: file; filename=\"a.txt\"\r\n"
-		"\r\n"
-		"aaa\r\n"
-		"--inner--\r\n"
-		"--XyZ--\r\n";
+	static const char body[] = "--XyZ\r\n"
+	                           "Content-Disposition: form-data; name=\"files\"\r\n"
+	                           "Content-Type: multipart/mixed; boundary=inner\r\n"
+	                           "\r\n"
+	                           "--inner\r\n"
+	                           "Content-Disposition: file; filename=\"a.txt\"\r\n"
+	                           "\r\n"
+	                           "aaa\r\n"
+	                           "--inner--\r\n"
+	                           "--XyZ--\r\n";
 	struct form f;
 	struct jm_err err = {{0}, {0}};
 	assert_int_equal(form_parse_body(*state, CT, body, sizeof(body) - 1, 10, &f, &err),
-			 JM_INVALID);
+	                 JM_INVALID);
 	assert_string_equal(err.msg, "nested multipart is not supported");
 }
 
@@ -309,17 +308,17 @@ static void test_body_dispatch(void **state)
 	assert_int_equal(form_parse_body(*state, "", "a=2", 3, 5, &f, NULL), JM_OK);
 	assert_string_equal(form_get(&f, "a"), "2");
 	assert_int_equal(form_parse_body(*state, "Application/X-WWW-Form-Urlencoded; charset=UTF-8",
-					 "a=3", 3, 5, &f, NULL),
-			 JM_OK);
+	                                 "a=3", 3, 5, &f, NULL),
+	                 JM_OK);
 	assert_string_equal(form_get(&f, "a"), "3");
 	struct jm_err err = {{0}, {0}};
 	assert_int_equal(form_parse_body(*state, "application/json", "{}", 2, 5, &f, &err),
-			 JM_INVALID);
+	                 JM_INVALID);
 	assert_string_equal(err.msg, "unsupported content type");
 	/* A prefix of the media type is not the media type. */
-	assert_int_equal(
-		form_parse_body(*state, "application/x-www-form-urlencodedX", "a=1", 3, 5, &f, NULL),
-		JM_INVALID);
+	assert_int_equal(form_parse_body(*state, "application/x-www-form-urlencodedX", "a=1", 3, 5,
+	                                 &f, NULL),
+	                 JM_INVALID);
 }
 
 static int group_teardown(void **state)
@@ -332,19 +331,19 @@ static int group_teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_basic, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_edge_pairs, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_japanese, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_max_fields, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_get_all, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_url_decode, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_url_encode, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_multipart, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_multipart_japanese, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_multipart_malformed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_multipart_nested, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_body_dispatch, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_basic, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_edge_pairs, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_japanese, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_max_fields, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_get_all, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_url_decode, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_url_encode, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_multipart, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_multipart_japanese, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_multipart_malformed, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_multipart_nested, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_body_dispatch, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, group_teardown);
 }

@@ -9,18 +9,54 @@
 
 #include "http/http.h"
 
-static void h_home(struct req *req) { (void)req; }
-static void h_article(struct req *req) { (void)req; }
-static void h_article_new(struct req *req) { (void)req; }
-static void h_article_edit(struct req *req) { (void)req; }
-static void h_article_post(struct req *req) { (void)req; }
-static void h_tag(struct req *req) { (void)req; }
-static void h_static(struct req *req) { (void)req; }
-static void h_admin(struct req *req) { (void)req; }
-static void h_admin_slash(struct req *req) { (void)req; }
-static void h_head(struct req *req) { (void)req; }
-static void h_user_post(struct req *req) { (void)req; }
-static void h_user_any(struct req *req) { (void)req; }
+static void h_home(struct req *req)
+{
+	(void)req;
+}
+static void h_article(struct req *req)
+{
+	(void)req;
+}
+static void h_article_new(struct req *req)
+{
+	(void)req;
+}
+static void h_article_edit(struct req *req)
+{
+	(void)req;
+}
+static void h_article_post(struct req *req)
+{
+	(void)req;
+}
+static void h_tag(struct req *req)
+{
+	(void)req;
+}
+static void h_static(struct req *req)
+{
+	(void)req;
+}
+static void h_admin(struct req *req)
+{
+	(void)req;
+}
+static void h_admin_slash(struct req *req)
+{
+	(void)req;
+}
+static void h_head(struct req *req)
+{
+	(void)req;
+}
+static void h_user_post(struct req *req)
+{
+	(void)req;
+}
+static void h_user_any(struct req *req)
+{
+	(void)req;
+}
 
 struct fixture {
 	struct router *r;
@@ -69,7 +105,7 @@ static struct result match(struct fixture *f, const char *method, const char *pa
 {
 	struct result res = {.flags = 999, .mismatch = true, .bad = true};
 	res.fn = router_match(f->r, str_from(method, strlen(method)), str_from(path, strlen(path)),
-			      f->a, &res.p, &res.flags, &res.mismatch, &res.bad);
+	                      f->a, &res.p, &res.flags, &res.mismatch, &res.bad);
 	return res;
 }
 
@@ -188,8 +224,8 @@ static void test_decoded_params(void **state)
 static void test_bad_params(void **state)
 {
 	static const char *const bad[] = {
-		"/tags/%ff", "/tags/%E6%97", "/tags/%zz", "/tags/%4", "/tags/a%", "/tags/%00",
-		"/static/ok/%C0%AF",
+	        "/tags/%ff", "/tags/%E6%97", "/tags/%zz",         "/tags/%4",
+	        "/tags/a%",  "/tags/%00",    "/static/ok/%C0%AF",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct result m = match(*state, "GET", bad[i]);
@@ -233,7 +269,7 @@ static void test_many_routes_and_params(void **state)
 	bool mm, bad;
 	struct str get = STR_LIT("GET");
 	assert_ptr_equal(router_match(r, get, STR_LIT("/r57/one/x/two"), a, &p, &flags, &mm, &bad),
-			 h_home);
+	                 h_home);
 	assert_int_equal(flags, 57);
 	assert_int_equal(p.n, 2);
 	struct req req = {.params = p};
@@ -241,7 +277,7 @@ static void test_many_routes_and_params(void **state)
 	assert_string_equal(req_param(&req, "b"), "two");
 	assert_null(req_param(&req, "c"));
 	assert_ptr_equal(router_match(r, get, STR_LIT("/r57/1/2/3"), a, &p, &flags, &mm, &bad),
-			 h_tag);
+	                 h_tag);
 	assert_int_equal(p.n, 4);
 	assert_true(str_eq(p.name[3], "d"));
 	assert_string_equal(p.val[3].p, "3");
@@ -253,16 +289,16 @@ static void test_many_routes_and_params(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_root_and_literal, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_literal_beats_param, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_backtrack_on_method, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rest_param, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_404_vs_405, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_head, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_decoded_params, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_params, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_trailing_slash, setup, teardown),
-		cmocka_unit_test(test_many_routes_and_params),
+	        cmocka_unit_test_setup_teardown(test_root_and_literal, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_literal_beats_param, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_backtrack_on_method, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_rest_param, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_404_vs_405, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_head, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_decoded_params, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_bad_params, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_trailing_slash, setup, teardown),
+	        cmocka_unit_test(test_many_routes_and_params),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
