@@ -4,12 +4,17 @@
  * hash maps, each behind its own mutex, and written to the pageviews and
  * referrers tables in one transaction by site_stats_flush.
  *
+ * The counters are sharded: each thread counts into its own shard (picked
+ * once per thread), so two event loops never wait on each other's mutex;
+ * the flush collects every shard.
+ *
  * Invariants: no address, cookie or identifier is ever kept; each map holds
  * at most MAP_MAX keys (hits for new keys beyond that are dropped, so a
  * crawler inventing paths cannot grow memory); a failed flush puts its
  * counts back. The hot path for a known key allocates nothing.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <strings.h>
 
 #include "core/core.h"
@@ -26,16 +31,25 @@ struct slot {
 	int64_t count;
 };
 
+#define SHARDS 8 /* more than the event loops of a usual machine */
+
 struct counter_map {
 	pthread_mutex_t mu;
 	struct slot *slots;
 	size_t used;
 };
 
-struct site_stats {
-	struct counter_map paths;
+struct shard {
+	_Alignas(64) struct counter_map paths; /* own cache lines per shard */
 	struct counter_map refs;
 };
+
+struct site_stats {
+	struct shard shards[SHARDS];
+	atomic_uint next_shard;
+};
+
+static _Thread_local int my_shard = -1;
 
 static void map_init(struct counter_map *m)
 {
@@ -52,9 +66,14 @@ static void map_clear(struct slot *slots)
 
 struct site_stats *site_stats_new(void)
 {
-	struct site_stats *s = xcalloc(1, sizeof(*s));
-	map_init(&s->paths);
-	map_init(&s->refs);
+	struct site_stats *s = aligned_alloc(64, sizeof(*s));
+	if (!s)
+		abort();
+	memset(s, 0, sizeof(*s));
+	for (int i = 0; i < SHARDS; i++) {
+		map_init(&s->shards[i].paths);
+		map_init(&s->shards[i].refs);
+	}
 	return s;
 }
 
@@ -62,12 +81,14 @@ void site_stats_free(struct site_stats *s)
 {
 	if (!s)
 		return;
-	map_clear(s->paths.slots);
-	map_clear(s->refs.slots);
-	free(s->paths.slots);
-	free(s->refs.slots);
-	pthread_mutex_destroy(&s->paths.mu);
-	pthread_mutex_destroy(&s->refs.mu);
+	for (int i = 0; i < SHARDS; i++) {
+		struct counter_map *maps[2] = {&s->shards[i].paths, &s->shards[i].refs};
+		for (int j = 0; j < 2; j++) {
+			map_clear(maps[j]->slots);
+			free(maps[j]->slots);
+			pthread_mutex_destroy(&maps[j]->mu);
+		}
+	}
 	free(s);
 }
 
@@ -156,13 +177,16 @@ void site_stats_hit(struct site_stats *s, const char *path, const char *referer,
 	size_t plen = strlen(path);
 	if (!s || plen == 0 || plen > KEY_MAX - 11)
 		return;
+	if (my_shard < 0)
+		my_shard = (int)(atomic_fetch_add(&s->next_shard, 1) % SHARDS);
+	struct shard *sh = &s->shards[my_shard];
 	int n = snprintf(key, sizeof(key), "%s %s", day, path);
-	map_add(&s->paths, key, (size_t)n, 1);
+	map_add(&sh->paths, key, (size_t)n, 1);
 	char host[256];
 	if (!referer || !referer_host(referer, host, sizeof(host)) || same_host(host, own_host))
 		return;
 	n = snprintf(key, sizeof(key), "%s %s", day, host);
-	map_add(&s->refs, key, (size_t)n, 1);
+	map_add(&sh->refs, key, (size_t)n, 1);
 }
 
 /* Takes all slots out of m (swapping in an empty table). */
@@ -219,12 +243,11 @@ static enum jm_rc write_slots(struct db *db, struct slot *slots, bool refs)
 	return rc;
 }
 
-enum jm_rc site_stats_flush(struct site_stats *s, struct db *db)
+/* Writes one shard's pending counts in one transaction. */
+static enum jm_rc flush_shard(struct shard *sh, struct db *db)
 {
-	if (!s)
-		return JM_OK;
-	struct slot *paths = map_take(&s->paths);
-	struct slot *refs = map_take(&s->refs);
+	struct slot *paths = map_take(&sh->paths);
+	struct slot *refs = map_take(&sh->refs);
 	if (!paths && !refs)
 		return JM_OK;
 	enum jm_rc rc = db_begin(db);
@@ -238,9 +261,9 @@ enum jm_rc site_stats_flush(struct site_stats *s, struct db *db)
 		db_rollback(db);
 		log_at(LOG_WARN, "site", "stats flush failed rc=%s", jm_rc_name(rc));
 		if (paths)
-			map_restore(&s->paths, paths);
+			map_restore(&sh->paths, paths);
 		if (refs)
-			map_restore(&s->refs, refs);
+			map_restore(&sh->refs, refs);
 	}
 	if (paths) {
 		map_clear(paths);
@@ -249,6 +272,19 @@ enum jm_rc site_stats_flush(struct site_stats *s, struct db *db)
 	if (refs) {
 		map_clear(refs);
 		free(refs);
+	}
+	return rc;
+}
+
+enum jm_rc site_stats_flush(struct site_stats *s, struct db *db)
+{
+	if (!s)
+		return JM_OK;
+	enum jm_rc rc = JM_OK;
+	for (int i = 0; i < SHARDS; i++) {
+		enum jm_rc r = flush_shard(&s->shards[i], db);
+		if (r && !rc)
+			rc = r;
 	}
 	return rc;
 }
