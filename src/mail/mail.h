@@ -41,6 +41,69 @@ enum jm_rc mail_multipart_parse(struct arena *a, const char *content_type, const
                                 size_t len, size_t max_parts, struct mail_part **parts,
                                 size_t *nparts, struct jm_err *err) JM_WUR;
 
+/* ---- outgoing messages (build.c, GMime) ----
+ * RFC 5322/2045/2047/8058. Every header value is checked: CR or LF in a
+ * name, subject or address gives JM_INVALID (STYLE.md 12). */
+enum mail_charset { MAIL_UTF8, MAIL_ISO2022JP };
+
+struct mail_msg {
+	const char *from_name, *from_addr; /* From */
+	const char *reply_to;              /* may be NULL */
+	const char *to_name, *to_addr;     /* To (to_name may be NULL) */
+	const char *subject;               /* UTF-8; RFC 2047 encoded as needed */
+	const char *text;                  /* text/plain part, UTF-8 */
+	const char *html;                  /* text/html part, UTF-8; NULL = text only */
+	const char *list_id;               /* List-Id value "Name <slug.host>", or NULL */
+	const char *unsubscribe_url;       /* https URL: List-Unsubscribe + -Post, or NULL */
+	const char *message_id_domain;     /* right side of Message-ID */
+	const char *in_reply_to, *references; /* threading for replies, or NULL */
+	enum mail_charset charset;         /* ISO-2022-JP: 7bit, wrapped lines */
+	int64_t date;                      /* Date header (unix seconds) */
+};
+/* Appends the whole message (CRLF line ends) to out. */
+enum jm_rc mail_build(const struct mail_msg *m, struct buf *out, struct jm_err *err) JM_WUR;
+/* True when addr is a plausible mailbox (local@domain, no CR/LF, ≤ 254). */
+bool mail_addr_valid(const char *addr);
+/* Japanese feature-phone carrier domains (docomo.ne.jp, ezweb.ne.jp, …). */
+bool mail_is_carrier_domain(const char *domain);
+
+/* ---- DKIM (dkim.c, libopendkim; keys made with OpenSSL) ----
+ * rsa-sha256, relaxed/relaxed; signs From, To, Subject, Date, Message-ID,
+ * List-Id, List-Unsubscribe and List-Unsubscribe-Post. */
+struct mail_dkim;
+/* Writes a new 2048-bit RSA key to key_path (0600) and fills dns_txt with
+ * the TXT record value ("v=DKIM1; k=rsa; p=…") for S._domainkey.D. */
+enum jm_rc mail_dkim_keygen(const char *key_path, struct buf *dns_txt, struct jm_err *err) JM_WUR;
+enum jm_rc mail_dkim_load(const char *key_path, const char *domain, const char *selector,
+                          struct mail_dkim **out, struct jm_err *err) JM_WUR;
+/* Prepends a DKIM-Signature header to the message in msg. Thread-safe. */
+enum jm_rc mail_dkim_sign(struct mail_dkim *d, struct buf *msg, struct jm_err *err) JM_WUR;
+void mail_dkim_free(struct mail_dkim *d);
+
+/* ---- SMTP (smtp.c, libcurl) ----
+ * smtp:// (STARTTLS when the server offers it and the URL asks with
+ * "?starttls=1"), smtps://; user and password from the URL or arguments.
+ * One struct mail_smtp per sending thread: it keeps up to `conns`
+ * connections open and sends a batch over them in parallel (curl multi). */
+struct mail_smtp;
+struct mail_smtp *mail_smtp_new(const char *url, const char *user, const char *password, int conns);
+void mail_smtp_free(struct mail_smtp *s);
+
+struct mail_send {
+	const char *from;  /* envelope sender (Return-Path) */
+	const char *rcpt;
+	const char *data;  /* whole message */
+	size_t len;
+	/* OUT: JM_OK, JM_SMTP_TEMP (4xx, connection refused or dropped: retry),
+	 * JM_SMTP_PERM (5xx: give up) */
+	enum jm_rc rc;
+	int code;          /* last SMTP reply code, 0 if none */
+	char reply[200];   /* reply text or the transport error */
+};
+/* Sends every item; sets each item's rc. Returns JM_OK unless nothing could
+ * be attempted at all. */
+enum jm_rc mail_smtp_send(struct mail_smtp *s, struct mail_send *items, size_t n) JM_WUR;
+
 /* Releases GMime's global state. Call at most once, at process exit, and
  * only when nothing else uses mail/ (tests, to keep leak checkers quiet). */
 void mail_shutdown(void);

@@ -1,0 +1,240 @@
+/*
+ * newsletter.h — the mail magazine domain: lists and their sign-up fields,
+ * subscriptions with recorded consent (特定電子メール法), signed confirm and
+ * unsubscribe tokens, CSV import/export, broadcasts with audiences and merge
+ * fields, and the one delivery queue with its worker.
+ *
+ * No HTTP here (handlers live in web/, admin/, api/); MIME, DKIM and SMTP
+ * are mail/'s. Every subscriber is a row of people: subscribing creates or
+ * links the person by normalised email.
+ *
+ * Memory: results are allocated in the caller's arena. Threading: functions
+ * use the caller's db connection; the worker runs on threads of its own.
+ */
+#ifndef JM_NEWSLETTER_H
+#define JM_NEWSLETTER_H
+
+#include "core/core.h"
+
+struct db;
+
+/* ---- lists and fields (list.c) ---- */
+struct nl_field {
+	int64_t id;
+	const char *key, *label, *type; /* type: "text", "select", "checkbox" */
+	const char **options;           /* select options */
+	size_t noptions;
+	bool required;
+};
+
+struct nl_list {
+	int64_t id;
+	const char *slug, *name, *description, *charset, *consent_text;
+	const char *welcome_subject, *welcome_md;
+	bool public_, double_optin;
+	int64_t created_at;
+	int64_t active, pending, unsubscribed, bounced; /* counts (list_get/list_all) */
+	struct nl_field *fields;
+	size_t nfields;
+};
+
+/* Input for create/update; for update only has_* fields change. */
+struct nl_list_input {
+	const char *slug, *name, *description, *charset, *consent_text, *welcome_subject, *welcome_md;
+	bool public_, double_optin;
+	bool has_slug, has_name, has_description, has_charset, has_consent_text, has_welcome,
+		has_public, has_double_optin;
+};
+
+/* Validation: name 1..100 bytes, slug [a-z0-9-]{1,60}, charset utf-8 |
+ * iso-2022-jp. JM_INVALID naming the field, JM_CONFLICT on a taken slug. */
+enum jm_rc nl_list_create(struct db *db, const struct nl_list_input *in, int64_t *id,
+			  struct jm_err *err) JM_WUR;
+enum jm_rc nl_list_update(struct db *db, int64_t id, const struct nl_list_input *in,
+			  struct jm_err *err) JM_WUR;
+enum jm_rc nl_list_delete(struct db *db, int64_t id) JM_WUR;
+enum jm_rc nl_list_get(struct db *db, struct arena *a, int64_t id, struct nl_list *out) JM_WUR;
+enum jm_rc nl_list_by_slug(struct db *db, struct arena *a, const char *slug, struct nl_list *out) JM_WUR;
+enum jm_rc nl_list_all(struct db *db, struct arena *a, struct nl_list **out, size_t *n) JM_WUR;
+/* Replaces the list's fields (key [a-z0-9_]{1,40}, label 1..100 bytes). */
+enum jm_rc nl_list_set_fields(struct db *db, int64_t list_id, const struct nl_field *f, size_t n,
+			      struct jm_err *err) JM_WUR;
+
+/* ---- sign-up, confirm, unsubscribe (subscribe.c) ---- */
+#define NL_CONFIRM_TTL (7 * 86400)
+
+/* A sign-up as a form sent it. Field values are keyed by nl_field.key. */
+struct nl_signup {
+	const char *email, *name;
+	const char *list_slug;
+	const char **field_keys, **field_vals;
+	size_t nfields;
+	const char *source; /* page URL or "form:/subscribe", "embed", "admin", "api" */
+	const char *ip;
+	int64_t now;
+};
+
+enum nl_signup_result {
+	NL_SIGNUP_CONFIRM_SENT, /* new or pending: a confirmation mail is queued */
+	NL_SIGNUP_ACTIVE,       /* single opt-in list: subscribed at once */
+	NL_SIGNUP_NEUTRAL,      /* already active, or rate limited: same answer, no mail */
+};
+
+/* Validates (email shape, name ≤ 100 chars, required fields, select
+ * options, lengths ≤ 1000) → JM_INVALID naming the field; unknown list →
+ * JM_NOT_FOUND. Creates or links the person, records consent (when, source,
+ * IP, list wording), queues the confirmation (or welcome) delivery. Mails
+ * are limited per address and per IP (NL_SIGNUP_NEUTRAL beyond); the
+ * confirmation mail never contains what the form received. */
+enum jm_rc nl_signup(struct db *db, const unsigned char secret[32], const struct nl_signup *in,
+		     enum nl_signup_result *result, struct jm_err *err) JM_WUR;
+
+/* Signed tokens (keyed BLAKE2b with the app secret). Confirm tokens expire
+ * after NL_CONFIRM_TTL; unsubscribe tokens do not. out >= 128 bytes. */
+void nl_token_confirm(const unsigned char secret[32], int64_t subscription_id, int64_t now, char *out);
+void nl_token_unsubscribe(const unsigned char secret[32], int64_t subscription_id, char *out);
+/* JM_OK with the subscription id; JM_INVALID tampered; JM_NOT_FOUND expired. */
+enum jm_rc nl_token_check(const unsigned char secret[32], const char *kind, const char *token,
+			  int64_t now, int64_t *subscription_id) JM_WUR;
+
+/* Confirms (idempotent); queues the welcome mail once if the list has one. */
+enum jm_rc nl_confirm(struct db *db, int64_t subscription_id, int64_t now, struct nl_list *list_out,
+		      struct arena *a) JM_WUR;
+/* Unsubscribes at once (idempotent); cancels that person's queued mails of
+ * the list. */
+enum jm_rc nl_unsubscribe(struct db *db, int64_t subscription_id, int64_t now, const char *how) JM_WUR;
+
+/* ---- subscribers (subscriber.c) ---- */
+struct nl_subscriber {
+	int64_t person_id, subscription_id;
+	const char *email, *name, *status, *list_slug;
+	int64_t created_at, confirmed_at;
+	const char *consent_source, *consent_ip, *consent_text;
+	int64_t consent_at;
+	const char **tags;
+	size_t ntags;
+};
+struct nl_subscriber_query {
+	int64_t list_id;      /* 0 = any list */
+	const char *status;   /* NULL = any */
+	const char *q;        /* email/name search (prefix on email, FTS on name), NULL = all */
+	const char *tag;      /* NULL = any */
+	const char *field_key, *field_val; /* custom-field filter, NULL = none */
+	int page, per_page;
+};
+enum jm_rc nl_subscriber_list(struct db *db, struct arena *a, const struct nl_subscriber_query *q,
+			      struct nl_subscriber **out, size_t *n, int64_t *total) JM_WUR;
+/* Adds a subscriber by hand (consent source "admin", active at once). */
+enum jm_rc nl_subscriber_add(struct db *db, int64_t list_id, const char *email, const char *name,
+			     int64_t *person_id, struct jm_err *err) JM_WUR;
+enum nl_bulk_op { NL_BULK_TAG, NL_BULK_UNTAG, NL_BULK_UNSUBSCRIBE, NL_BULK_ERASE };
+/* Applies op to the given people (arg = tag for TAG/UNTAG). ERASE removes
+ * every personal datum of those people (the person row and all it owns). */
+enum jm_rc nl_bulk(struct db *db, enum nl_bulk_op op, const int64_t *person_ids, size_t n,
+		   int64_t list_id, const char *arg) JM_WUR;
+/* History of a person (person_events), newest first. */
+struct nl_event {
+	const char *kind, *detail;
+	int64_t at;
+};
+enum jm_rc nl_person_events(struct db *db, struct arena *a, int64_t person_id, struct nl_event **out,
+			    size_t *n) JM_WUR;
+
+/* ---- CSV import/export (csv.c, libcsv + iconv) ---- */
+enum nl_encoding { NL_ENC_AUTO, NL_ENC_UTF8, NL_ENC_SJIS };
+struct nl_import_opts {
+	int64_t list_id;
+	enum nl_encoding encoding;
+	int col_email, col_name;  /* 0-based columns; col_name -1 = none */
+	const char **field_keys;  /* custom field per column, NULL entries = skip */
+	size_t ncols_mapped;
+	const char *tag;          /* tag every imported person (may be NULL) */
+	bool has_header;
+	bool send_optin;          /* false: "already consented" (active now) */
+	const char *source;       /* consent source, e.g. "import:file.csv" */
+};
+struct nl_import_report {
+	int64_t rows, imported, merged, skipped;
+	/* First bad rows with their line numbers ("line 12: invalid email"). */
+	char errors[20][160];
+	int nerrors;
+	enum nl_encoding detected;
+};
+/* progress(done_bytes, total_bytes, user) is called every few thousand rows. */
+typedef void (*nl_progress_fn)(int64_t done, int64_t total, void *user);
+/* Imports a whole file in one transaction per batch; a file that cannot be
+ * read as the encoding, is empty or has a broken quote gives JM_INVALID and
+ * imports nothing. */
+enum jm_rc nl_import_csv(struct db *db, const unsigned char secret[32], const char *data, size_t len,
+			 const struct nl_import_opts *o, nl_progress_fn progress, void *user,
+			 struct nl_import_report *rep, struct jm_err *err) JM_WUR;
+/* Writes email,name,status,subscribed_at,consent_*,fields… (UTF-8, optional BOM). */
+enum jm_rc nl_export_csv(struct db *db, int64_t list_id, bool bom,
+			 enum jm_rc (*write)(const char *p, size_t len, void *user), void *user) JM_WUR;
+
+/* ---- broadcasts (broadcast.c) ---- */
+struct nl_broadcast {
+	int64_t id, list_id;
+	const char *subject, *body_md, *audience, *status, *slug;
+	bool public_;
+	int64_t scheduled_at, started_at, finished_at, created_at;
+	int64_t total, sent, failed, queued; /* counts from deliveries */
+	double rate;                         /* messages per second over the last minute */
+};
+struct nl_broadcast_input {
+	int64_t list_id;
+	const char *subject, *body_md, *audience, *slug;
+	bool public_;
+	int64_t scheduled_at;
+	bool has_list, has_subject, has_body, has_audience, has_slug, has_public, has_scheduled_at;
+};
+enum jm_rc nl_broadcast_create(struct db *db, const struct nl_broadcast_input *in, int64_t *id,
+			       struct jm_err *err) JM_WUR;
+enum jm_rc nl_broadcast_update(struct db *db, int64_t id, const struct nl_broadcast_input *in,
+			       struct jm_err *err) JM_WUR;
+enum jm_rc nl_broadcast_get(struct db *db, struct arena *a, int64_t id, struct nl_broadcast *out) JM_WUR;
+enum jm_rc nl_broadcast_list(struct db *db, struct arena *a, int page, int per_page,
+			     struct nl_broadcast **out, size_t *n, int64_t *total) JM_WUR;
+/* Public back numbers: sent and marked public, newest first. */
+enum jm_rc nl_backnumbers(struct db *db, struct arena *a, int page, int per_page,
+			  struct nl_broadcast **out, size_t *n, int64_t *total) JM_WUR;
+enum jm_rc nl_backnumber_get(struct db *db, struct arena *a, const char *slug, struct nl_broadcast *out) JM_WUR;
+
+/* Sending: send now (or at scheduled_at); the audience is expanded into
+ * deliveries by the worker with one INSERT … SELECT, never in memory.
+ * Refused (JM_INVALID, field "settings") while the sender's name, postal
+ * address or contact setting is empty. */
+enum jm_rc nl_broadcast_send(struct db *db, int64_t id, int64_t now, struct jm_err *err) JM_WUR;
+enum jm_rc nl_broadcast_pause(struct db *db, int64_t id) JM_WUR;
+enum jm_rc nl_broadcast_resume(struct db *db, int64_t id) JM_WUR;
+enum jm_rc nl_broadcast_cancel(struct db *db, int64_t id) JM_WUR;
+/* Queues one test message of the broadcast to addr (merge fields get their
+ * fallbacks). */
+enum jm_rc nl_broadcast_test(struct db *db, int64_t id, const char *addr, struct jm_err *err) JM_WUR;
+
+/* Merge fields: {{name|読者}}, {{email}}, {{company|}} (custom fields by key).
+ * lookup returns NULL for an unknown/empty value; the fallback is used then. */
+typedef const char *(*nl_lookup_fn)(const char *key, void *user);
+enum jm_rc nl_merge(const char *tpl, size_t len, nl_lookup_fn lookup, void *user, bool html_escape,
+		    struct buf *out) JM_WUR;
+
+/* ---- the delivery worker (queue.c, worker.c) ---- */
+struct nl_worker;
+struct nl_worker_opts {
+	const char *db_url;
+	const unsigned char *secret; /* 32 bytes */
+	const char *base_url;        /* for confirm/unsubscribe links; "" = setting */
+	const char *smtp_url;        /* JINMYAKU_SMTP_URL overrides the setting */
+	const char *data_dir;        /* DKIM key lives in DATA/dkim/ */
+	int threads;                 /* sending threads (default 2) */
+};
+/* Starts the worker threads: resets rows left 'sending' by a killed worker
+ * to 'queued', expands started broadcasts, sends due deliveries within the
+ * throttles, retries 4xx with backoff, fails 5xx (5.1.1 also bounces the
+ * subscription). */
+enum jm_rc nl_worker_start(const struct nl_worker_opts *o, struct nl_worker **out,
+			   struct jm_err *err) JM_WUR;
+/* Stops after in-flight messages finish. NULL is a no-op. */
+void nl_worker_stop(struct nl_worker *w);
+
+#endif
