@@ -48,6 +48,8 @@ fuzz: deps $(FUZZ_BUILD)/build.ninja
 
 bench: deps all
 	bench/site/run
+	bench/import/run
+	bench/send/run
 
 style:
 	scripts/check-style
