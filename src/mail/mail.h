@@ -47,36 +47,60 @@ enum jm_rc mail_multipart_parse(struct arena *a, const char *content_type, const
 enum mail_charset { MAIL_UTF8, MAIL_ISO2022JP };
 
 struct mail_msg {
-	const char *from_name, *from_addr; /* From */
-	const char *reply_to;              /* may be NULL */
-	const char *to_name, *to_addr;     /* To (to_name may be NULL) */
-	const char *subject;               /* UTF-8; RFC 2047 encoded as needed */
-	const char *text;                  /* text/plain part, UTF-8 */
-	const char *html;                  /* text/html part, UTF-8; NULL = text only */
-	const char *list_id;               /* List-Id value "Name <slug.host>", or NULL */
-	const char *unsubscribe_url;       /* https URL: List-Unsubscribe + -Post, or NULL */
-	const char *message_id_domain;     /* right side of Message-ID */
+	const char *from_name, *from_addr;    /* From */
+	const char *reply_to;                 /* may be NULL */
+	const char *to_name, *to_addr;        /* To (to_name may be NULL) */
+	const char *subject;                  /* UTF-8; RFC 2047 encoded as needed */
+	const char *text;                     /* text/plain part, UTF-8 */
+	const char *html;                     /* text/html part, UTF-8; NULL = text only */
+	const char *list_id;                  /* List-Id value "Name <slug.host>", or NULL */
+	const char *unsubscribe_url;          /* https URL: List-Unsubscribe + -Post, or NULL */
+	const char *message_id_domain;        /* right side of Message-ID */
 	const char *in_reply_to, *references; /* threading for replies, or NULL */
-	enum mail_charset charset;         /* ISO-2022-JP: 7bit, wrapped lines */
-	int64_t date;                      /* Date header (unix seconds) */
+	enum mail_charset charset;            /* ISO-2022-JP: 7bit, wrapped lines */
+	int64_t date;                         /* Date header (unix seconds) */
 };
-/* Appends the whole message (CRLF line ends) to out. */
+/* Appends the whole message (CRLF line ends) to out: multipart/alternative
+ * when html is set, else a single text/plain part. UTF-8 bodies are
+ * quoted-printable or base64 (GMime's choice); ISO-2022-JP bodies are 7bit
+ * with lines of at most 76 bytes (URLs are not broken), Subject/names/List-Id
+ * as "B" encoded words, and characters JIS lacks become their JIS twin
+ * (～→〜, —→―, half-width kana→full-width) or "?". Message-ID is
+ * <22 random chars@message_id_domain>; Date is in UTC.
+ * Returns JM_OK; JM_INVALID (err->field names the struct member) for a
+ * missing or bad address, a CR/LF/control character in any header input,
+ * a non-http(s) unsubscribe_url or non-UTF-8 text; JM_TOO_LARGE when out's
+ * cap is reached. On error out is unchanged. Thread-safe. */
 enum jm_rc mail_build(const struct mail_msg *m, struct buf *out, struct jm_err *err) JM_WUR;
-/* True when addr is a plausible mailbox (local@domain, no CR/LF, ≤ 254). */
+/* True when addr is a plausible mailbox: ASCII local@domain, ≤ 254 bytes,
+ * local part ≤ 64 of atext and dots (in any place: Japanese carriers'
+ * "a..b.@docomo.ne.jp" is accepted), domain of ≥ 2 LDH labels. */
 bool mail_addr_valid(const char *addr);
-/* Japanese feature-phone carrier domains (docomo.ne.jp, ezweb.ne.jp, …). */
+/* Japanese feature-phone carrier domains (docomo.ne.jp, ezweb.ne.jp, au.com,
+ * softbank.ne.jp, i.softbank.jp) and their subdomains, any case; a whole
+ * address is accepted too (the part after '@' is checked). */
 bool mail_is_carrier_domain(const char *domain);
 
 /* ---- DKIM (dkim.c, libopendkim; keys made with OpenSSL) ----
  * rsa-sha256, relaxed/relaxed; signs From, To, Subject, Date, Message-ID,
- * List-Id, List-Unsubscribe and List-Unsubscribe-Post. */
+ * List-Id, List-Unsubscribe and List-Unsubscribe-Post, and also Cc,
+ * Reply-To, In-Reply-To, References, MIME-Version, Content-Type and
+ * Content-Transfer-Encoding when present. */
 struct mail_dkim;
-/* Writes a new 2048-bit RSA key to key_path (0600) and fills dns_txt with
- * the TXT record value ("v=DKIM1; k=rsa; p=…") for S._domainkey.D. */
+/* Writes a new 2048-bit RSA key to key_path (PKCS#8 PEM, 0600) and appends
+ * to dns_txt the TXT record value ("v=DKIM1; k=rsa; p=…") for
+ * S._domainkey.D. JM_CONFLICT when key_path exists (never overwritten),
+ * JM_IO when it cannot be written. */
 enum jm_rc mail_dkim_keygen(const char *key_path, struct buf *dns_txt, struct jm_err *err) JM_WUR;
+/* Reads and checks the key (RSA PEM, PKCS#1 or #8, ≥ 1024 bits). *out is
+ * immutable and may be shared by every thread. JM_INVALID for a bad
+ * domain/selector/key (err->field says which), JM_IO for an unreadable
+ * file. */
 enum jm_rc mail_dkim_load(const char *key_path, const char *domain, const char *selector,
                           struct mail_dkim **out, struct jm_err *err) JM_WUR;
-/* Prepends a DKIM-Signature header to the message in msg. Thread-safe. */
+/* Prepends a DKIM-Signature header (CRLF, folded) to the message in msg.
+ * JM_INVALID when msg is not a header block + blank line + body,
+ * JM_TOO_LARGE past msg's cap (msg unchanged on error). Thread-safe. */
 enum jm_rc mail_dkim_sign(struct mail_dkim *d, struct buf *msg, struct jm_err *err) JM_WUR;
 void mail_dkim_free(struct mail_dkim *d);
 
@@ -86,19 +110,25 @@ void mail_dkim_free(struct mail_dkim *d);
  * One struct mail_smtp per sending thread: it keeps up to `conns`
  * connections open and sends a batch over them in parallel (curl multi). */
 struct mail_smtp;
+/* url: smtp://host[:port][/ehlo-name] or smtps://…, optionally ending in
+ * "?starttls=1" (STARTTLS when offered) or "?starttls=required". conns is
+ * 1..64. NULL for a bad URL or conns. Connect timeout 10 s; a transfer
+ * stalled 60 s is abandoned (temporary failure). */
 struct mail_smtp *mail_smtp_new(const char *url, const char *user, const char *password, int conns);
 void mail_smtp_free(struct mail_smtp *s);
 
 struct mail_send {
-	const char *from;  /* envelope sender (Return-Path) */
+	const char *from; /* envelope sender (Return-Path); "" sends MAIL FROM:<> */
 	const char *rcpt;
-	const char *data;  /* whole message */
+	const char *data; /* whole message */
 	size_t len;
-	/* OUT: JM_OK, JM_SMTP_TEMP (4xx, connection refused or dropped: retry),
-	 * JM_SMTP_PERM (5xx: give up) */
+	/* OUT: JM_OK, JM_SMTP_TEMP (4xx to MAIL/RCPT/DATA, 421, connection
+	 * refused, timed out or dropped, auth or TLS failure: retry),
+	 * JM_SMTP_PERM (5xx to MAIL/RCPT/DATA: give up; also an invalid
+	 * from/rcpt or empty data, which never reach the wire, code 0) */
 	enum jm_rc rc;
-	int code;          /* last SMTP reply code, 0 if none */
-	char reply[200];   /* reply text or the transport error */
+	int code;        /* last SMTP reply code, 0 if none */
+	char reply[200]; /* reply text or the transport error */
 };
 /* Sends every item; sets each item's rc. Returns JM_OK unless nothing could
  * be attempted at all. */

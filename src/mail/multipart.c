@@ -16,13 +16,18 @@
 #include <pthread.h>
 #include <strings.h>
 
-#include "mail/mail.h"
+#include "mail/mail_int.h"
 
 static pthread_once_t gmime_once = PTHREAD_ONCE_INIT;
 
 static void gmime_init_once(void)
 {
 	g_mime_init();
+}
+
+void mail_gmime_init(void)
+{
+	pthread_once(&gmime_once, gmime_init_once);
 }
 
 void mail_shutdown(void)
@@ -185,7 +190,7 @@ enum jm_rc mail_multipart_parse(struct arena *a, const char *content_type, const
 {
 	*parts = NULL;
 	*nparts = 0;
-	pthread_once(&gmime_once, gmime_init_once);
+	mail_gmime_init();
 	if (!content_type || !content_type_ok(content_type)) {
 		jm_err_set(err, NULL, "multipart/form-data without a boundary");
 		return JM_INVALID;
