@@ -13,6 +13,7 @@
 #include "auth/auth.h"
 #include "db/db.h"
 #include "http/http.h"
+#include "newsletter/newsletter.h"
 #include "site/site.h"
 #include "view/view.h"
 #include "web/web.h"
@@ -257,9 +258,29 @@ static void tick(struct app *app, struct db *db)
 	web_tick(app, db);
 }
 
-/* Printed once the listeners are bound, so the URL shown really answers. */
+enum jm_rc app_worker_start(struct app *app, struct jm_err *err)
+{
+	struct nl_worker_opts o = {
+	        .db_url = app->cfg.db_url,
+	        .secret = app->secret,
+	        .base_url = app->cfg.base_url,
+	        .smtp_url = app->cfg.smtp_url,
+	        .data_dir = app->cfg.data_dir,
+	        .threads = app->cfg.worker_threads > 0 ? (int)app->cfg.worker_threads : 2,
+	        .listen = app->cfg.listen,
+	};
+	return nl_worker_start(&o, &app->worker, err);
+}
+
+/* Printed once the listeners are bound, so the URL shown really answers.
+ * The delivery worker starts here too: only a process that really serves
+ * may take over the queue (a second `serve` refused for a busy port must
+ * not requeue the running worker's messages). */
 static void print_banner(struct app *app, struct db *db)
 {
+	struct jm_err err = {0};
+	if (app->cfg.worker_threads > 0 && app_worker_start(app, &err) != JM_OK)
+		log_at(LOG_ERROR, "worker", "not started: %s", err.msg);
 	bool https = app->cfg.tls_cert[0] != '\0';
 	printf("jinmyaku %s serving http%s://%s/ (data: %s)\n", JM_VERSION, https ? "s" : "",
 	       app->cfg.listen, app->cfg.data_dir);
@@ -294,5 +315,8 @@ enum jm_rc app_serve(struct app *app, struct jm_err *err)
 	        .tick = tick,
 	        .ready = print_banner,
 	};
-	return http_serve(app, app->router, &o, err);
+	rc = http_serve(app, app->router, &o, err);
+	nl_worker_stop(app->worker);
+	app->worker = NULL;
+	return rc;
 }

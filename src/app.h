@@ -17,6 +17,7 @@ struct router;
 struct site_stats;
 struct web_cache;
 struct auth_limiter;
+struct nl_worker;
 
 /* Route flags given to router_add, read by the app middleware. */
 enum {
@@ -36,6 +37,7 @@ struct app {
 	struct web_cache *cache;          /* rendered public pages (web/) */
 	struct site_stats *stats;         /* page-view counters (site/) */
 	struct auth_limiter *login_limiter;
+	struct nl_worker *worker; /* the delivery worker (newsletter/), NULL when not running */
 };
 
 /* Invalidates every cached public page. Call after any change to articles,
@@ -56,7 +58,12 @@ enum jm_rc app_init(struct app *app, struct jm_err *err) JM_WUR;
 void app_free(struct app *app);
 /* Registers every route (public, admin, API). */
 void app_routes(struct app *app);
-/* Runs the HTTP server until a stop signal. */
+/* Runs the HTTP server, and the delivery worker once the listeners are
+ * bound, until a stop signal. */
 enum jm_rc app_serve(struct app *app, struct jm_err *err) JM_WUR;
+/* Starts the delivery worker into app->worker (`serve` and `worker`):
+ * JINMYAKU_SMTP_URL overrides the smtp_url setting. Stop with
+ * nl_worker_stop(app->worker). */
+enum jm_rc app_worker_start(struct app *app, struct jm_err *err) JM_WUR;
 
 #endif

@@ -40,6 +40,10 @@ static const struct opt_def opts[] = {
         {"tls-key", "JINMYAKU_TLS_KEY", OPT_STR, "", 0, 1000, F(tls_key), "PEM private key"},
         {"access-log", "JINMYAKU_ACCESS_LOG", OPT_STR, "", 0, 1000, F(access_log),
          "access log file (default: none)"},
+        {"smtp-url", "JINMYAKU_SMTP_URL", OPT_STR, "", 0, 1000, F(smtp_url),
+         "SMTP relay: smtp://user:pass@host:587/?starttls=1 or smtps://...; overrides the setting"},
+        {"worker-threads", "JINMYAKU_WORKER_THREADS", OPT_INT, "2", 0, 32, F(worker_threads),
+         "delivery worker threads (serve: 0 = no worker; run `jinmyaku worker` instead)"},
         {"share", "JINMYAKU_SHARE", OPT_STR, "", 0, 1000, F(share_dir),
          "directory with templates/ static/ po/ migrations/ (default: next to the binary)"},
 };

@@ -20,6 +20,8 @@ struct app_config {
 	char tls_cert[1024];
 	char tls_key[1024];
 	char access_log[1024];
+	char smtp_url[1024];    /* overrides the smtp_url setting when set */
+	int64_t worker_threads; /* sending threads; 0 = `serve` runs no worker */
 	int64_t threads;
 	int64_t max_body;
 };

@@ -3,27 +3,41 @@
  * config.c (--data, --db, ...); a bad command or flag prints usage on
  * stderr and exits 2; a failure prints one line on stderr and exits 1.
  */
+#include <pthread.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "app.h"
 #include "auth/auth.h"
 #include "db/db.h"
+#include "mail/mail.h"
+#include "newsletter/newsletter.h"
+#include "site/site.h"
 #include "view/view.h"
 
 #define EXIT_USAGE 2
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: jinmyaku COMMAND [options]\n\n"
-	             "commands:\n"
-	             "  serve [--listen HOST:PORT]          run the site, admin and API\n"
-	             "  user add --email E [--name N] [--role owner|editor]\n"
-	             "                                      create a user (password on stdin)\n"
-	             "  token create --name NAME            print a new API token\n"
-	             "  backup FILE                         copy the database to FILE\n"
-	             "  check                               load templates and catalog, then exit\n"
-	             "  version                             print the version\n\n"
-	             "options (every command):\n");
+	fprintf(out,
+	        "usage: jinmyaku COMMAND [options]\n\n"
+	        "commands:\n"
+	        "  serve [--listen HOST:PORT]          run the site, admin and API\n"
+	        "  worker                              run only the mail delivery worker\n"
+	        "  user add --email E [--name N] [--role owner|editor]\n"
+	        "                                      create a user (password on stdin)\n"
+	        "  token create --name NAME            print a new API token\n"
+	        "  dkim keygen --domain D --selector S make a DKIM key, print its DNS record\n"
+	        "  import subscribers --list SLUG [--encoding auto|utf8|sjis] [--optin] FILE.csv\n"
+	        "                                      import subscribers (--optin: mail a\n"
+	        "                                      confirmation instead of consented)\n"
+	        "  export subscribers --list SLUG [--bom]\n"
+	        "                                      write the list as CSV to stdout\n"
+	        "  backup FILE                         copy the database to FILE\n"
+	        "  check                               load templates and catalog, then exit\n"
+	        "  version                             print the version\n\n"
+	        "options (every command):\n");
 	config_print_help(out);
 }
 
@@ -44,9 +58,20 @@ static int fail(const char *what, const struct jm_err *err)
  * the configuration table. */
 struct cmd_args {
 	const char *email, *name, *role, *token_name;
+	const char *domain, *selector, *list, *encoding;
+	bool optin, bom;
 	const char *pos[4];
 	int npos;
 };
+
+/* Flags without a value. */
+static bool bool_flag(const char *f, struct cmd_args *a)
+{
+	bool *b = !strcmp(f, "--optin") ? &a->optin : !strcmp(f, "--bom") ? &a->bom : NULL;
+	if (b)
+		*b = true;
+	return b != NULL;
+}
 
 static int parse_args(int argc, char **argv, int first, struct app_config *cfg, struct cmd_args *a)
 {
@@ -59,11 +84,17 @@ static int parse_args(int argc, char **argv, int first, struct app_config *cfg, 
 			a->pos[a->npos++] = f;
 			continue;
 		}
+		if (bool_flag(f, a))
+			continue;
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-		const char **local = !strcmp(f, "--email")  ? &a->email
-		                     : !strcmp(f, "--name") ? &a->name
-		                     : !strcmp(f, "--role") ? &a->role
-		                                            : NULL;
+		const char **local = !strcmp(f, "--email")      ? &a->email
+		                     : !strcmp(f, "--name")     ? &a->name
+		                     : !strcmp(f, "--role")     ? &a->role
+		                     : !strcmp(f, "--domain")   ? &a->domain
+		                     : !strcmp(f, "--selector") ? &a->selector
+		                     : !strcmp(f, "--list")     ? &a->list
+		                     : !strcmp(f, "--encoding") ? &a->encoding
+		                                                : NULL;
 		if (local) {
 			if (!v)
 				return die_usage("missing value after flag");
@@ -167,6 +198,245 @@ static int cmd_serve(struct app *app)
 	return 0;
 }
 
+/* ---- mail magazine commands ---- */
+
+static int cmd_worker(struct app *app, struct cmd_args *a)
+{
+	if (a->npos)
+		return die_usage("worker: takes no arguments");
+	struct jm_err err = {0};
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (app_init(app, &err) != JM_OK || app_worker_start(app, &err) != JM_OK)
+		return fail("worker", &err);
+	printf("jinmyaku %s delivery worker running (data: %s)\n", JM_VERSION, app->cfg.data_dir);
+	fflush(stdout);
+	int sig = 0;
+	sigwait(&set, &sig);
+	nl_worker_stop(app->worker);
+	app->worker = NULL;
+	return 0;
+}
+
+/* A DNS name of letters, digits, '-' and (if dots) '.', not starting or
+ * ending with a separator. */
+static bool dns_name_ok(const char *s, bool dots, size_t max)
+{
+	size_t n = strlen(s);
+	if (!n || n > max || s[0] == '.' || s[0] == '-' || s[n - 1] == '.' || s[n - 1] == '-')
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '-' || (dots && *s == '.')))
+			return false;
+	return true;
+}
+
+static enum jm_rc dkim_key_path(struct app *app, const char *selector, char *path, size_t size,
+                                struct jm_err *err)
+{
+	char dir[1100];
+	snprintf(dir, sizeof(dir), "%s/dkim", app->cfg.data_dir);
+	snprintf(path, size, "%s/%s.private", dir, selector);
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		jm_err_set(err, NULL, "cannot create %s: %s", dir, strerror(errno));
+		return JM_IO;
+	}
+	if (access(path, F_OK) == 0) {
+		jm_err_set(err, NULL,
+		           "%s exists: a published key must not change, pick a new selector", path);
+		return JM_CONFLICT;
+	}
+	return JM_OK;
+}
+
+static int cmd_dkim_keygen(struct app *app, struct cmd_args *a)
+{
+	if (!a->domain || !a->selector || a->npos)
+		return die_usage("dkim keygen: --domain D and --selector S are required");
+	if (!dns_name_ok(a->domain, true, 253) || !strchr(a->domain, '.') ||
+	    !dns_name_ok(a->selector, false, 63)) {
+		fprintf(stderr, "jinmyaku: dkim keygen: --domain must be a domain name and "
+		                "--selector letters, digits and '-'\n");
+		return 1;
+	}
+	struct jm_err err = {0};
+	struct db *db = NULL;
+	struct buf txt = BUF_INIT;
+	char path[1300];
+	enum jm_rc rc = open_db(app, &db, &err);
+	if (!rc)
+		rc = dkim_key_path(app, a->selector, path, sizeof(path), &err);
+	if (!rc)
+		rc = mail_dkim_keygen(path, &txt, &err);
+	if (!rc) {
+		const char *const keys[] = {"dkim_domain", "dkim_selector"};
+		const char *const vals[] = {a->domain, a->selector};
+		rc = site_settings_save(db, keys, vals, 2, &err);
+	}
+	db_close(db);
+	if (!rc)
+		printf("DKIM key written to %s\nPublish this DNS TXT record:\n"
+		       "  name:  %s._domainkey.%s\n  value: %s\n",
+		       path, a->selector, a->domain, buf_cstr(&txt));
+	buf_free(&txt);
+	return rc ? fail("dkim keygen", &err) : 0;
+}
+
+static bool parse_encoding(const char *s, enum nl_encoding *out)
+{
+	*out = !s || !strcmp(s, "auto") ? NL_ENC_AUTO
+	       : !strcmp(s, "utf8")     ? NL_ENC_UTF8
+	       : !strcmp(s, "sjis")     ? NL_ENC_SJIS
+	                                : (enum nl_encoding) - 1;
+	return (int)*out >= 0;
+}
+
+static bool header_is(const char *h, const char *const *names)
+{
+	for (; *names; names++)
+		if (!strcasecmp(h, *names))
+			return true;
+	return false;
+}
+
+/* Maps a header row to columns: email, name and the list's custom fields
+ * (by key or label). Without a recognisable email header the file has no
+ * header: column 1 is the email, column 2 the name. */
+static void map_columns(struct arena *ar, const struct nl_list *l, const struct nl_csv_preview *pv,
+                        struct nl_import_opts *o)
+{
+	static const char *const email_names[] = {"email",  "e-mail",  "mail", "メールアドレス",
+	                                          "メール", "Eメール", NULL};
+	static const char *const name_names[] = {"name", "名前", "氏名", "お名前", NULL};
+	o->col_email = 0;
+	o->col_name = pv->ncols > 1 ? 1 : -1;
+	int email = -1, name = -1;
+	const char **keys = arena_calloc(ar, (pv->ncols + 1) * sizeof(*keys));
+	for (size_t c = 0; pv->nrows && c < pv->ncols; c++) {
+		const char *h = pv->rows[0][c] ? pv->rows[0][c] : "";
+		if (email < 0 && header_is(h, email_names))
+			email = (int)c;
+		else if (name < 0 && header_is(h, name_names))
+			name = (int)c;
+		for (size_t f = 0; f < l->nfields; f++)
+			if (!strcmp(h, l->fields[f].key) || !strcmp(h, l->fields[f].label))
+				keys[c] = l->fields[f].key;
+	}
+	if (email < 0)
+		return;
+	o->has_header = true;
+	o->col_email = email;
+	o->col_name = name;
+	o->field_keys = keys;
+	o->ncols_mapped = pv->ncols;
+}
+
+static void import_progress(int64_t done, int64_t total, void *user)
+{
+	(void)user;
+	fprintf(stderr, "\rimporting: %3lld%% (%lld of %lld bytes)",
+	        (long long)(total ? done * 100 / total : 100), (long long)done, (long long)total);
+	fflush(stderr);
+}
+
+static enum jm_rc import_file(struct app *app, struct db *db, struct arena *ar, struct cmd_args *a,
+                              enum nl_encoding enc, struct buf *data, struct nl_import_report *rep,
+                              struct jm_err *err)
+{
+	struct nl_list l;
+	struct nl_csv_preview pv;
+	enum jm_rc rc = nl_list_by_slug(db, ar, a->list, &l);
+	if (rc == JM_NOT_FOUND)
+		jm_err_set(err, "list", "no list with the slug %s", a->list);
+	if (!rc)
+		rc = nl_csv_preview(ar, data->ptr, data->len, enc, 1, &pv, err);
+	if (rc)
+		return rc;
+	const char *base = strrchr(a->pos[0], '/');
+	struct nl_import_opts o = {
+	        .list_id = l.id,
+	        .encoding = enc,
+	        .send_optin = a->optin,
+	        .source = arena_sprintf(ar, "import:%s", base ? base + 1 : a->pos[0]),
+	};
+	map_columns(ar, &l, &pv, &o);
+	rc = nl_import_csv(db, app->secret, data->ptr, data->len, &o, import_progress, NULL, rep,
+	                   err);
+	fprintf(stderr, "\n");
+	return rc;
+}
+
+static int cmd_import(struct app *app, struct cmd_args *a)
+{
+	enum nl_encoding enc;
+	if (!a->list || a->npos != 1)
+		return die_usage("import subscribers: --list SLUG and one FILE.csv are required");
+	if (!parse_encoding(a->encoding, &enc))
+		return die_usage("import subscribers: --encoding must be auto, utf8 or sjis");
+	struct jm_err err = {0};
+	struct buf data = BUF_INIT;
+	buf_init(&data, (size_t)1 << 31);
+	struct db *db = NULL;
+	struct arena *ar = arena_new(16384);
+	struct nl_import_report rep = {0};
+	enum jm_rc rc = jm_read_file(a->pos[0], &data, &err);
+	if (!rc && !data.len) {
+		jm_err_set(&err, "file", "%s is empty", a->pos[0]);
+		rc = JM_INVALID;
+	}
+	if (!rc)
+		rc = open_db(app, &db, &err);
+	if (!rc)
+		rc = import_file(app, db, ar, a, enc, &data, &rep, &err);
+	db_close(db);
+	arena_free(ar);
+	buf_free(&data);
+	if (rc)
+		return fail("import subscribers", &err);
+	for (int i = 0; i < rep.nerrors; i++)
+		fprintf(stderr, "%s\n", rep.errors[i]);
+	printf("rows %lld: imported %lld, merged %lld, skipped %lld (encoding %s)\n",
+	       (long long)rep.rows, (long long)rep.imported, (long long)rep.merged,
+	       (long long)rep.skipped, rep.detected == NL_ENC_SJIS ? "shift_jis" : "utf-8");
+	return 0;
+}
+
+static enum jm_rc write_stdout(const char *p, size_t len, void *user)
+{
+	(void)user;
+	return fwrite(p, 1, len, stdout) == len ? JM_OK : JM_IO;
+}
+
+static int cmd_export(struct app *app, struct cmd_args *a)
+{
+	if (!a->list || a->npos)
+		return die_usage("export subscribers: --list SLUG is required");
+	struct jm_err err = {0};
+	struct db *db = NULL;
+	struct arena *ar = arena_new(4096);
+	struct nl_list l;
+	enum jm_rc rc = open_db(app, &db, &err);
+	if (!rc) {
+		rc = nl_list_by_slug(db, ar, a->list, &l);
+		if (rc == JM_NOT_FOUND)
+			jm_err_set(&err, "list", "no list with the slug %s", a->list);
+	}
+	if (!rc)
+		rc = nl_export_csv(db, l.id, a->bom, write_stdout, NULL);
+	if (!rc && fflush(stdout) != 0)
+		rc = JM_IO;
+	db_close(db);
+	arena_free(ar);
+	if (rc && !err.msg[0])
+		jm_err_set(&err, NULL, "export failed (%s)", jm_rc_name(rc));
+	return rc ? fail("export subscribers", &err) : 0;
+}
+
 static int cmd_check(struct app *app)
 {
 	struct jm_err err = {0};
@@ -191,7 +461,8 @@ static int run(struct app *app, int argc, char **argv)
 	const char *cmd = argv[1];
 	int first = 2;
 	const char *sub = argc > 2 ? argv[2] : "";
-	if (!strcmp(cmd, "user") || !strcmp(cmd, "token"))
+	if (!strcmp(cmd, "user") || !strcmp(cmd, "token") || !strcmp(cmd, "dkim") ||
+	    !strcmp(cmd, "import") || !strcmp(cmd, "export"))
 		first = 3;
 	struct cmd_args a = {0};
 	int rc = parse_args(argc, argv, first, &app->cfg, &a);
@@ -202,6 +473,8 @@ static int run(struct app *app, int argc, char **argv)
 		return fail(cmd, &err);
 	if (!strcmp(cmd, "serve"))
 		return cmd_serve(app);
+	if (!strcmp(cmd, "worker"))
+		return cmd_worker(app, &a);
 	/* One-shot commands print their result, warnings and errors only. */
 	log_min_level = LOG_WARN;
 	if (!strcmp(cmd, "user") && !strcmp(sub, "add"))
@@ -210,6 +483,12 @@ static int run(struct app *app, int argc, char **argv)
 		return cmd_token_create(app, &a);
 	if (!strcmp(cmd, "backup"))
 		return cmd_backup(app, &a);
+	if (!strcmp(cmd, "dkim") && !strcmp(sub, "keygen"))
+		return cmd_dkim_keygen(app, &a);
+	if (!strcmp(cmd, "import") && !strcmp(sub, "subscribers"))
+		return cmd_import(app, &a);
+	if (!strcmp(cmd, "export") && !strcmp(sub, "subscribers"))
+		return cmd_export(app, &a);
 	if (!strcmp(cmd, "check"))
 		return cmd_check(app);
 	char msg[160];

@@ -85,4 +85,19 @@ void admin_tokens_get(struct req *req);
 void admin_tokens_post(struct req *req);
 void admin_token_revoke(struct req *req);
 
+/* ---- the mail magazine (newsletter_*.c) ---- */
+/* Registers every /admin/lists, /admin/subscribers, /admin/imports and
+ * /admin/broadcasts route. */
+void admin_nl_routes(struct router *r);
+void admin_nl_subscriber_routes(struct router *r);
+void admin_nl_import_routes(struct router *r);
+void admin_nl_broadcast_routes(struct router *r);
+/* A non-negative decimal of at most 15 digits. */
+bool admin_nl_int(const char *s, int64_t *out);
+/* Every list as {id, name, slug, selected} for a <select>; *first_id (may
+ * be NULL) gets the first list's id, 0 when there is none. */
+struct view_val *admin_nl_list_options(struct req *req, int64_t selected, int64_t *first_id);
+/* The ?done= flash word after a redirect ([a-z_]+), or NULL. */
+const char *admin_nl_flash(struct req *req);
+
 #endif

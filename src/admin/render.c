@@ -42,6 +42,7 @@ void admin_routes(struct app *app, struct router *r)
 	router_add(r, "GET", "/admin/tokens", admin_tokens_get, own);
 	router_add(r, "POST", "/admin/tokens", admin_tokens_post, own);
 	router_add(r, "POST", "/admin/tokens/{id}/revoke", admin_token_revoke, own);
+	admin_nl_routes(r);
 }
 
 const struct auth_user *admin_user(const struct req *req)

@@ -1,19 +1,20 @@
 /*
  * settings.c — GET/POST /admin/settings: a form generated from the site's
  * settings table (site_setting_defs), grouped into site, profile (/about),
- * SNS and advanced sections, saved in one validated transaction by
+ * SNS, mail and advanced sections, saved in one validated transaction by
  * site_settings_save.
  *
  * Field names are the setting keys. A check box that is not ticked sends
  * nothing, so booleans are stored as "off" when their key is absent; other
- * settings missing from the form are left unchanged.
+ * settings missing from the form are left unchanged, and so is a secret
+ * (smtp_password) sent empty: its input never shows the stored value.
  */
 #include "admin/admin_int.h"
 
 #include "app.h"
 #include "site/site.h"
 
-static const char *const group_order[] = {"site", "profile", "sns", "advanced"};
+static const char *const group_order[] = {"site", "profile", "sns", "mail", "advanced"};
 #define NGROUPS (sizeof(group_order) / sizeof(group_order[0]))
 
 static const char *type_name(enum setting_type t)
@@ -27,6 +28,13 @@ static const char *type_name(enum setting_type t)
 	case SET_STR: break;
 	}
 	return "str";
+}
+
+/* Secrets (smtp_password) are never sent to the browser: the input stays
+ * empty, and an empty value on save keeps the stored one. */
+static bool is_secret(const struct setting_def *d)
+{
+	return strstr(d->key, "password") != NULL;
 }
 
 static bool truthy(const char *v)
@@ -56,7 +64,9 @@ static struct view_val *field(struct req *req, const struct setting_def *d, cons
 {
 	struct view_val *m = view_map(req->arena);
 	view_set_str(m, "key", d->key);
-	view_set_str(m, "type", type_name(d->type));
+	view_set_str(m, "type", is_secret(d) ? "password" : type_name(d->type));
+	if (is_secret(d))
+		value = "";
 	view_set_str(m, "label", admin_t(req, d->label_key));
 	view_set_str(m, "value", value ? value : "");
 	view_set_bool(m, "checked", truthy(value));
@@ -139,7 +149,7 @@ void admin_settings_post(struct req *req)
 		const char *v = form_get(&f, defs[i].key);
 		if (defs[i].type == SET_BOOL)
 			v = bool_text(&defs[i], v != NULL);
-		else if (!v)
+		else if (!v || (is_secret(&defs[i]) && !*v))
 			continue;
 		keys[k] = defs[i].key;
 		vals[k++] = v;

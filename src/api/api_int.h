@@ -54,5 +54,33 @@ const char *api_base_url(struct req *req, const struct site_settings *st);
 
 /* Registers the /api/v1/articles routes (articles.c). */
 void api_articles_routes(struct router *r);
+/* Registers /api/v1/lists, /subscribers (newsletter.c) and /broadcasts
+ * (broadcasts.c). */
+void api_newsletter_routes(struct router *r);
+void api_broadcasts_routes(struct router *r);
+
+/* ---- typed input and output (input.c) ----
+ * The api_get_* readers leave *has false when key is absent, set *out and
+ * *has when it has the right JSON type, and answer 422 naming key (and
+ * return false) otherwise. Strings are owned by the body. */
+void api_type_error(struct req *req, const char *field, const char *want);
+void api_missing(struct req *req, const char *field); /* 422 missing_field */
+bool api_get_str(struct req *req, json_t *o, const char *key, bool nullable, const char **out,
+                 bool *has); /* nullable: null reads as "" */
+bool api_get_bool(struct req *req, json_t *o, const char *key, bool *out, bool *has);
+bool api_get_id(struct req *req, json_t *o, const char *key, int64_t *out, bool *has);
+/* A JSON string (NULL as ""); a time as ISO 8601 UTC (0 as null). */
+json_t *api_jstr(const char *s);
+json_t *api_jtime(int64_t t);
+/* The {id} route parameter; answers 404 "no such <what>" when it is bad. */
+bool api_path_id(struct req *req, const char *what, int64_t *id);
+/* api_send_rc with a default message naming what, 409 naming "status",
+ * and the domain's field "list" spelled "list_id". */
+void api_send_nl_rc(struct req *req, enum jm_rc rc, struct jm_err *err, const char *what);
+/* Parses the query string; answers 400 when it is malformed. */
+bool api_query(struct req *req, struct form *q);
+/* {"items","page","per_page","total","total_pages"}; takes items. */
+json_t *api_page_json(json_t *items, int page, int per_page, int64_t total);
+void api_send_no_content(struct req *req); /* 204 */
 
 #endif

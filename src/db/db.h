@@ -28,8 +28,10 @@ enum jm_rc db_migrate(struct db *db, const char *migrations_dir, struct jm_err *
 /* Runs one or more statements without parameters. */
 enum jm_rc db_exec(struct db *db, const char *sql) JM_WUR;
 
-/* Prepares sql. The statement is cached per connection by the address of
- * sql, so pass string literals; db_finalize returns it to the cache. */
+/* Prepares sql. The statement is cached per connection (keyed by the
+ * address of sql, checked against its text, so string literals hit the
+ * cache every time and built strings stay correct); db_finalize returns it
+ * to the cache. */
 enum jm_rc db_prepare(struct db *db, const char *sql, struct db_stmt **out) JM_WUR;
 /* Prepare + bind in one call. types: one char per parameter:
  *   'i' int64_t, 't' const char * (NULL binds NULL), 'n' NULL (no arg). */

@@ -3,7 +3,7 @@
  * (fsync at commit: nothing accepted is lost), foreign keys on, a busy
  * timeout so short write transactions from several threads queue instead
  * of failing. Prepared statements are cached per connection by the address
- * of their SQL text (callers pass string literals).
+ * of their SQL text, verified against the text itself.
  */
 #include <sqlite3.h>
 
@@ -92,7 +92,9 @@ static enum jm_rc sq_prepare(struct db *db, const char *sql, struct db_stmt **ou
 {
 	struct sq_db *d = SQ(db);
 	struct sq_stmt *s = &d->cache[slot_of(sql)];
-	if (s->st && s->sql == sql && !s->in_use) {
+	/* The address is the fast key; the text check keeps a reused address
+	 * (a freed and reallocated SQL string) from finding a stale statement. */
+	if (s->st && s->sql == sql && !s->in_use && strcmp(sqlite3_sql(s->st), sql) == 0) {
 		s->in_use = true;
 		*out = &s->base;
 		return JM_OK;

@@ -40,25 +40,27 @@ struct nl_list {
 
 /* Input for create/update; for update only has_* fields change. */
 struct nl_list_input {
-	const char *slug, *name, *description, *charset, *consent_text, *welcome_subject, *welcome_md;
+	const char *slug, *name, *description, *charset, *consent_text, *welcome_subject,
+	        *welcome_md;
 	bool public_, double_optin;
 	bool has_slug, has_name, has_description, has_charset, has_consent_text, has_welcome,
-		has_public, has_double_optin;
+	        has_public, has_double_optin;
 };
 
 /* Validation: name 1..100 bytes, slug [a-z0-9-]{1,60}, charset utf-8 |
  * iso-2022-jp. JM_INVALID naming the field, JM_CONFLICT on a taken slug. */
 enum jm_rc nl_list_create(struct db *db, const struct nl_list_input *in, int64_t *id,
-			  struct jm_err *err) JM_WUR;
+                          struct jm_err *err) JM_WUR;
 enum jm_rc nl_list_update(struct db *db, int64_t id, const struct nl_list_input *in,
-			  struct jm_err *err) JM_WUR;
+                          struct jm_err *err) JM_WUR;
 enum jm_rc nl_list_delete(struct db *db, int64_t id) JM_WUR;
 enum jm_rc nl_list_get(struct db *db, struct arena *a, int64_t id, struct nl_list *out) JM_WUR;
-enum jm_rc nl_list_by_slug(struct db *db, struct arena *a, const char *slug, struct nl_list *out) JM_WUR;
+enum jm_rc nl_list_by_slug(struct db *db, struct arena *a, const char *slug,
+                           struct nl_list *out) JM_WUR;
 enum jm_rc nl_list_all(struct db *db, struct arena *a, struct nl_list **out, size_t *n) JM_WUR;
 /* Replaces the list's fields (key [a-z0-9_]{1,40}, label 1..100 bytes). */
 enum jm_rc nl_list_set_fields(struct db *db, int64_t list_id, const struct nl_field *f, size_t n,
-			      struct jm_err *err) JM_WUR;
+                              struct jm_err *err) JM_WUR;
 
 /* ---- sign-up, confirm, unsubscribe (subscribe.c) ---- */
 #define NL_CONFIRM_TTL (7 * 86400)
@@ -87,22 +89,24 @@ enum nl_signup_result {
  * are limited per address and per IP (NL_SIGNUP_NEUTRAL beyond); the
  * confirmation mail never contains what the form received. */
 enum jm_rc nl_signup(struct db *db, const unsigned char secret[32], const struct nl_signup *in,
-		     enum nl_signup_result *result, struct jm_err *err) JM_WUR;
+                     enum nl_signup_result *result, struct jm_err *err) JM_WUR;
 
 /* Signed tokens (keyed BLAKE2b with the app secret). Confirm tokens expire
  * after NL_CONFIRM_TTL; unsubscribe tokens do not. out >= 128 bytes. */
-void nl_token_confirm(const unsigned char secret[32], int64_t subscription_id, int64_t now, char *out);
+void nl_token_confirm(const unsigned char secret[32], int64_t subscription_id, int64_t now,
+                      char *out);
 void nl_token_unsubscribe(const unsigned char secret[32], int64_t subscription_id, char *out);
 /* JM_OK with the subscription id; JM_INVALID tampered; JM_NOT_FOUND expired. */
 enum jm_rc nl_token_check(const unsigned char secret[32], const char *kind, const char *token,
-			  int64_t now, int64_t *subscription_id) JM_WUR;
+                          int64_t now, int64_t *subscription_id) JM_WUR;
 
 /* Confirms (idempotent); queues the welcome mail once if the list has one. */
 enum jm_rc nl_confirm(struct db *db, int64_t subscription_id, int64_t now, struct nl_list *list_out,
-		      struct arena *a) JM_WUR;
+                      struct arena *a) JM_WUR;
 /* Unsubscribes at once (idempotent); cancels that person's queued mails of
  * the list. */
-enum jm_rc nl_unsubscribe(struct db *db, int64_t subscription_id, int64_t now, const char *how) JM_WUR;
+enum jm_rc nl_unsubscribe(struct db *db, int64_t subscription_id, int64_t now,
+                          const char *how) JM_WUR;
 
 /* ---- subscribers (subscriber.c) ---- */
 struct nl_subscriber {
@@ -114,44 +118,72 @@ struct nl_subscriber {
 	const char **tags;
 	size_t ntags;
 };
+/* Lists (public ones only if public_only) by id with their fields but
+ * without the counts, charset or welcome texts: cheap enough for every
+ * public page render (prefs.c). At most 200. */
+enum jm_rc nl_list_all_brief(struct db *db, struct arena *a, bool public_only, struct nl_list **out,
+                             size_t *n) JM_WUR;
+/* The lists the person behind subscription_id is on, any status, one
+ * nl_subscriber per subscription (subscription_id, list_slug, status,
+ * email), ordered by list id; for the unsubscribe page's preferences
+ * (prefs.c). JM_NOT_FOUND when the subscription is gone. */
+enum jm_rc nl_subscription_prefs(struct db *db, struct arena *a, int64_t subscription_id,
+                                 struct nl_subscriber **out, size_t *n) JM_WUR;
+
 struct nl_subscriber_query {
-	int64_t list_id;      /* 0 = any list */
-	const char *status;   /* NULL = any */
-	const char *q;        /* email/name search (prefix on email, FTS on name), NULL = all */
-	const char *tag;      /* NULL = any */
+	int64_t list_id;    /* 0 = any list */
+	const char *status; /* NULL = any */
+	const char *q;      /* email/name search (prefix on email, FTS on name), NULL = all */
+	const char *tag;    /* NULL = any */
 	const char *field_key, *field_val; /* custom-field filter, NULL = none */
 	int page, per_page;
 };
 enum jm_rc nl_subscriber_list(struct db *db, struct arena *a, const struct nl_subscriber_query *q,
-			      struct nl_subscriber **out, size_t *n, int64_t *total) JM_WUR;
+                              struct nl_subscriber **out, size_t *n, int64_t *total) JM_WUR;
 /* Adds a subscriber by hand (consent source "admin", active at once). */
 enum jm_rc nl_subscriber_add(struct db *db, int64_t list_id, const char *email, const char *name,
-			     int64_t *person_id, struct jm_err *err) JM_WUR;
+                             int64_t *person_id, struct jm_err *err) JM_WUR;
 enum nl_bulk_op { NL_BULK_TAG, NL_BULK_UNTAG, NL_BULK_UNSUBSCRIBE, NL_BULK_ERASE };
 /* Applies op to the given people (arg = tag for TAG/UNTAG). ERASE removes
  * every personal datum of those people (the person row and all it owns). */
 enum jm_rc nl_bulk(struct db *db, enum nl_bulk_op op, const int64_t *person_ids, size_t n,
-		   int64_t list_id, const char *arg) JM_WUR;
+                   int64_t list_id, const char *arg) JM_WUR;
+/* One person as the admin's subscriber page shows them (person.c): every
+ * subscription with its status and consent record, custom-field values and
+ * tags. JM_NOT_FOUND for an unknown id. */
+struct nl_person {
+	int64_t id;
+	const char *email, *name;
+	int64_t created_at;
+	struct nl_subscriber *subs; /* one per list, any status, by list id */
+	size_t nsubs;
+	const char **field_keys, **field_vals;
+	size_t nfields;
+	const char **tags;
+	size_t ntags;
+};
+enum jm_rc nl_person_get(struct db *db, struct arena *a, int64_t person_id,
+                         struct nl_person *out) JM_WUR;
 /* History of a person (person_events), newest first. */
 struct nl_event {
 	const char *kind, *detail;
 	int64_t at;
 };
-enum jm_rc nl_person_events(struct db *db, struct arena *a, int64_t person_id, struct nl_event **out,
-			    size_t *n) JM_WUR;
+enum jm_rc nl_person_events(struct db *db, struct arena *a, int64_t person_id,
+                            struct nl_event **out, size_t *n) JM_WUR;
 
 /* ---- CSV import/export (csv.c, libcsv + iconv) ---- */
 enum nl_encoding { NL_ENC_AUTO, NL_ENC_UTF8, NL_ENC_SJIS };
 struct nl_import_opts {
 	int64_t list_id;
 	enum nl_encoding encoding;
-	int col_email, col_name;  /* 0-based columns; col_name -1 = none */
-	const char **field_keys;  /* custom field per column, NULL entries = skip */
+	int col_email, col_name; /* 0-based columns; col_name -1 = none */
+	const char **field_keys; /* custom field per column, NULL entries = skip */
 	size_t ncols_mapped;
-	const char *tag;          /* tag every imported person (may be NULL) */
+	const char *tag; /* tag every imported person (may be NULL) */
 	bool has_header;
-	bool send_optin;          /* false: "already consented" (active now) */
-	const char *source;       /* consent source, e.g. "import:file.csv" */
+	bool send_optin;    /* false: "already consented" (active now) */
+	const char *source; /* consent source, e.g. "import:file.csv" */
 };
 struct nl_import_report {
 	int64_t rows, imported, merged, skipped;
@@ -165,12 +197,25 @@ typedef void (*nl_progress_fn)(int64_t done, int64_t total, void *user);
 /* Imports a whole file in one transaction per batch; a file that cannot be
  * read as the encoding, is empty or has a broken quote gives JM_INVALID and
  * imports nothing. */
-enum jm_rc nl_import_csv(struct db *db, const unsigned char secret[32], const char *data, size_t len,
-			 const struct nl_import_opts *o, nl_progress_fn progress, void *user,
-			 struct nl_import_report *rep, struct jm_err *err) JM_WUR;
+enum jm_rc nl_import_csv(struct db *db, const unsigned char secret[32], const char *data,
+                         size_t len, const struct nl_import_opts *o, nl_progress_fn progress,
+                         void *user, struct nl_import_report *rep, struct jm_err *err) JM_WUR;
+/* The first max_rows rows of a CSV file, decoded as nl_import_csv would
+ * (for the admin's column-mapping step). Cells live in the arena; a short
+ * row has NULL past its end; ncols is the widest row. JM_INVALID (err) when
+ * those rows cannot be read as the encoding or hold a broken quote, or the
+ * file is empty. (csv_preview.c) */
+struct nl_csv_preview {
+	const char ***rows; /* rows[r][c] */
+	size_t nrows, ncols;
+	enum nl_encoding detected;
+};
+enum jm_rc nl_csv_preview(struct arena *a, const char *data, size_t len, enum nl_encoding enc,
+                          size_t max_rows, struct nl_csv_preview *out, struct jm_err *err) JM_WUR;
 /* Writes email,name,status,subscribed_at,consent_*,fields… (UTF-8, optional BOM). */
 enum jm_rc nl_export_csv(struct db *db, int64_t list_id, bool bom,
-			 enum jm_rc (*write)(const char *p, size_t len, void *user), void *user) JM_WUR;
+                         enum jm_rc (*write)(const char *p, size_t len, void *user),
+                         void *user) JM_WUR;
 
 /* ---- broadcasts (broadcast.c) ---- */
 struct nl_broadcast {
@@ -189,16 +234,18 @@ struct nl_broadcast_input {
 	bool has_list, has_subject, has_body, has_audience, has_slug, has_public, has_scheduled_at;
 };
 enum jm_rc nl_broadcast_create(struct db *db, const struct nl_broadcast_input *in, int64_t *id,
-			       struct jm_err *err) JM_WUR;
+                               struct jm_err *err) JM_WUR;
 enum jm_rc nl_broadcast_update(struct db *db, int64_t id, const struct nl_broadcast_input *in,
-			       struct jm_err *err) JM_WUR;
-enum jm_rc nl_broadcast_get(struct db *db, struct arena *a, int64_t id, struct nl_broadcast *out) JM_WUR;
+                               struct jm_err *err) JM_WUR;
+enum jm_rc nl_broadcast_get(struct db *db, struct arena *a, int64_t id,
+                            struct nl_broadcast *out) JM_WUR;
 enum jm_rc nl_broadcast_list(struct db *db, struct arena *a, int page, int per_page,
-			     struct nl_broadcast **out, size_t *n, int64_t *total) JM_WUR;
+                             struct nl_broadcast **out, size_t *n, int64_t *total) JM_WUR;
 /* Public back numbers: sent and marked public, newest first. */
 enum jm_rc nl_backnumbers(struct db *db, struct arena *a, int page, int per_page,
-			  struct nl_broadcast **out, size_t *n, int64_t *total) JM_WUR;
-enum jm_rc nl_backnumber_get(struct db *db, struct arena *a, const char *slug, struct nl_broadcast *out) JM_WUR;
+                          struct nl_broadcast **out, size_t *n, int64_t *total) JM_WUR;
+enum jm_rc nl_backnumber_get(struct db *db, struct arena *a, const char *slug,
+                             struct nl_broadcast *out) JM_WUR;
 
 /* Sending: send now (or at scheduled_at); the audience is expanded into
  * deliveries by the worker with one INSERT … SELECT, never in memory.
@@ -210,13 +257,14 @@ enum jm_rc nl_broadcast_resume(struct db *db, int64_t id) JM_WUR;
 enum jm_rc nl_broadcast_cancel(struct db *db, int64_t id) JM_WUR;
 /* Queues one test message of the broadcast to addr (merge fields get their
  * fallbacks). */
-enum jm_rc nl_broadcast_test(struct db *db, int64_t id, const char *addr, struct jm_err *err) JM_WUR;
+enum jm_rc nl_broadcast_test(struct db *db, int64_t id, const char *addr,
+                             struct jm_err *err) JM_WUR;
 
 /* Merge fields: {{name|読者}}, {{email}}, {{company|}} (custom fields by key).
  * lookup returns NULL for an unknown/empty value; the fallback is used then. */
 typedef const char *(*nl_lookup_fn)(const char *key, void *user);
 enum jm_rc nl_merge(const char *tpl, size_t len, nl_lookup_fn lookup, void *user, bool html_escape,
-		    struct buf *out) JM_WUR;
+                    struct buf *out) JM_WUR;
 
 /* ---- the delivery worker (queue.c, worker.c) ---- */
 struct nl_worker;
@@ -227,13 +275,15 @@ struct nl_worker_opts {
 	const char *smtp_url;        /* JINMYAKU_SMTP_URL overrides the setting */
 	const char *data_dir;        /* DKIM key lives in DATA/dkim/ */
 	int threads;                 /* sending threads (default 2) */
+	const char *listen;          /* base URL fallback "http://" + listen when neither
+	                                base_url nor the setting is set (may be NULL) */
 };
 /* Starts the worker threads: resets rows left 'sending' by a killed worker
  * to 'queued', expands started broadcasts, sends due deliveries within the
  * throttles, retries 4xx with backoff, fails 5xx (5.1.1 also bounces the
  * subscription). */
 enum jm_rc nl_worker_start(const struct nl_worker_opts *o, struct nl_worker **out,
-			   struct jm_err *err) JM_WUR;
+                           struct jm_err *err) JM_WUR;
 /* Stops after in-flight messages finish. NULL is a no-op. */
 void nl_worker_stop(struct nl_worker *w);
 

@@ -30,6 +30,27 @@ static const struct setting_def defs[] = {
         {"allow_raw_html", SET_BOOL, "0", 1, "setting.allow_raw_html", "advanced"},
         {"per_page", SET_INT, "10", 100, "setting.per_page", "advanced"},
         {"tz_offset_min", SET_INT, "540", 840, "setting.tz_offset_min", "advanced"},
+        /* Mail magazine sending (newsletter/worker.c reads these). */
+        {"mail_from_name", SET_STR, "", 120, "setting.mail_from_name", "mail"},
+        {"mail_from_addr", SET_STR, "", 254, "setting.mail_from_addr", "mail"},
+        {"mail_reply_to", SET_STR, "", 254, "setting.mail_reply_to", "mail"},
+        {"sender_postal_address", SET_STR, "", 300, "setting.sender_postal_address", "mail"},
+        {"sender_contact", SET_STR, "", 300, "setting.sender_contact", "mail"},
+        {"return_path", SET_STR, "", 254, "setting.return_path", "mail"},
+        {"smtp_url", SET_STR, "", 300, "setting.smtp_url", "mail"},
+        {"smtp_user", SET_STR, "", 200, "setting.smtp_user", "mail"},
+        {"smtp_password", SET_STR, "", 200, "setting.smtp_password", "mail"}, /* never shown */
+        {"smtp_connections", SET_INT, "4", 64, "setting.smtp_connections", "mail"},
+        {"rate_per_sec", SET_INT, "20", 10000, "setting.rate_per_sec", "mail"},
+        {"cap_per_hour", SET_INT, "0", 100000000, "setting.cap_per_hour", "mail"},
+        {"cap_per_day", SET_INT, "0", 100000000, "setting.cap_per_day", "mail"},
+        {"domain_rates", SET_STR,
+         "docomo.ne.jp=1,ezweb.ne.jp=1,au.com=1,softbank.ne.jp=1,i.softbank.jp=1", 1000,
+         "setting.domain_rates", "mail"},
+        {"send_window", SET_STR, "", 11, "setting.send_window", "mail"},
+        {"iso2022jp_carriers", SET_BOOL, "0", 1, "setting.iso2022jp_carriers", "mail"},
+        {"dkim_domain", SET_STR, "", 253, "setting.dkim_domain", "mail"},
+        {"dkim_selector", SET_STR, "", 63, "setting.dkim_selector", "mail"},
 };
 #define NDEFS (sizeof(defs) / sizeof(defs[0]))
 
@@ -73,6 +94,8 @@ static long int_min(const struct setting_def *d)
 	if (strcmp(d->key, "tz_offset_min") == 0)
 		return -720;
 	if (strcmp(d->key, "per_page") == 0)
+		return 1;
+	if (strcmp(d->key, "smtp_connections") == 0)
 		return 1;
 	return 0;
 }
@@ -123,6 +146,37 @@ static bool valid_url(const char *s)
 	return true;
 }
 
+/* Shapes the mail settings need beyond their type: an address has one '@'
+ * and no space; send_window is "HH:MM-HH:MM"; domain_rates is
+ * "domain=n,…" with n from 1 to 1000. */
+static bool mail_shape_ok(const char *key, const char *v)
+{
+	if (!*v)
+		return true;
+	if (!strcmp(key, "mail_from_addr") || !strcmp(key, "mail_reply_to") ||
+	    !strcmp(key, "return_path")) {
+		const char *at = strchr(v, '@');
+		return at && at != v && at[1] && !strchr(at + 1, '@') && !strpbrk(v, " <>\"\t");
+	}
+	if (!strcmp(key, "send_window")) {
+		int h1, m1, h2, m2, n = 0;
+		return sscanf(v, "%2d:%2d-%2d:%2d%n", &h1, &m1, &h2, &m2, &n) == 4 &&
+		       n == (int)strlen(v) && n == 11 && h1 <= 24 && h2 <= 24 && m1 < 60 && m2 < 60;
+	}
+	if (!strcmp(key, "domain_rates")) {
+		for (const char *p = v; *p;) {
+			const char *eq = strchr(p, '=');
+			char *end = NULL;
+			long r = eq ? strtol(eq + 1, &end, 10) : 0;
+			if (!eq || eq == p || end == eq + 1 || r < 1 || r > 1000 ||
+			    (*end && *end != ','))
+				return false;
+			p = *end ? end + 1 : end;
+		}
+	}
+	return true;
+}
+
 /* Checks val against d; on success *norm is the text to store. */
 static enum jm_rc validate_one(const struct setting_def *d, const char *val, const char **norm,
                                struct jm_err *err)
@@ -151,6 +205,8 @@ static enum jm_rc validate_one(const struct setting_def *d, const char *val, con
 		ok = parse_long(val, &iv) && iv >= int_min(d) && iv <= (long)d->max_len;
 		break;
 	}
+	if (ok && !strcmp(d->group, "mail"))
+		ok = mail_shape_ok(d->key, val);
 	if (!ok) {
 		jm_err_set(err, d->key, "invalid value for %s", d->key);
 		return JM_INVALID;

@@ -27,6 +27,7 @@ void web_routes(struct app *app, struct router *r)
 	router_add(r, "GET", "/sitemap.xml", web_sitemap, 0);
 	router_add(r, "GET", "/robots.txt", web_robots, 0);
 	router_add(r, "GET", "/healthz", web_healthz, 0);
+	web_newsletter_routes(r);
 }
 
 /* ---- context ---- */
@@ -92,6 +93,7 @@ enum jm_rc web_page_init(struct web_page *pg, struct req *req, const char *path)
 	view_set(pg->ctx, "site", site);
 	pg->url = path ? arena_sprintf(a, "%s%s", pg->base, path) : NULL;
 	web_page_meta(pg, pg->s.title, pg->s.description, "website");
+	web_signup_ctx(pg);
 	return JM_OK;
 }
 

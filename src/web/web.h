@@ -10,6 +10,7 @@
 #include "core/core.h"
 
 struct app;
+struct arena;
 struct db;
 struct req;
 struct router;
@@ -20,6 +21,10 @@ void web_error_page(struct req *req, int status);
 /* About once a second on one loop thread: flush page-view counters every
  * ~10 s, refresh the cache when a scheduled article's time has come. */
 void web_tick(struct app *app, struct db *db);
+/* The HTML to paste into another site for the sign-up form of list_slug
+ * (a <script> that writes the form with a fresh signed time); base is the
+ * site's base URL. Arena-owned; "" if too long. */
+const char *web_signup_snippet(struct arena *a, const char *base, const char *list_slug);
 struct web_cache *web_cache_new(void);
 void web_cache_free(struct web_cache *c);
 

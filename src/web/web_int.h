@@ -78,6 +78,14 @@ bool web_cache_key(const struct req *req, int page, char key[WEB_KEY_MAX]);
  * client looks like a crawler. */
 void web_count_view(struct req *req, const char *stat_path);
 
+/* Mail magazine pages (newsletter.c, backnumbers.c). */
+void web_newsletter_routes(struct router *r);
+void web_backnumber_routes(struct router *r);
+void web_signup_embed(struct req *req);
+/* Sets ctx.signup for the layout's sign-up slot (the first public list, its
+ * fields and a signed render time); leaves it unset when there is none. */
+void web_signup_ctx(struct web_page *pg);
+
 /* Handlers (pages.c, feeds.c). */
 void web_home(struct req *req);
 void web_article(struct req *req);

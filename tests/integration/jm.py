@@ -639,3 +639,84 @@ def parse_page(html):
     p.feed(html)
     p.close()
     return p
+
+
+# ---- extra environment for a process (mail delivery tests) ----
+
+EXTRA_ENV = {}  # merged into sanitizer_env() while set (EnvServer.start)
+_plain_sanitizer_env = sanitizer_env
+
+
+def sanitizer_env():  # noqa: F811 — wraps the definition above
+    env = _plain_sanitizer_env()
+    env.update(EXTRA_ENV)
+    return env
+
+
+class EnvServer(Server):
+    """A Server whose process gets extra environment variables (e.g.
+    JINMYAKU_SMTP_URL pointing at a capture server)."""
+
+    def __init__(self, data_dir, extra_args=(), env=None):
+        super().__init__(data_dir, extra_args)
+        self.env = dict(env or {})
+
+    def start(self):
+        saved = dict(EXTRA_ENV)
+        EXTRA_ENV.update(self.env)
+        try:
+            return super().start()
+        finally:
+            EXTRA_ENV.clear()
+            EXTRA_ENV.update(saved)
+
+
+# ---- mail magazine rows straight into the database (delivery tests) ----
+
+def nl_db(data_dir):
+    import sqlite3
+    c = sqlite3.connect(os.path.join(str(data_dir), "jinmyaku.db"), timeout=30,
+                        isolation_level=None)
+    c.execute("PRAGMA busy_timeout = 30000")
+    return c
+
+
+def nl_settings(db, **kv):
+    for k, v in kv.items():
+        db.execute("INSERT INTO settings(key, value) VALUES (?, ?) "
+                   "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (k, str(v)))
+
+
+def nl_list(db, slug, name, charset="utf-8", fields=()):
+    now = int(time.time())
+    cur = db.execute("INSERT INTO lists(slug, name, charset, created_at, updated_at) "
+                     "VALUES (?, ?, ?, ?, ?)", (slug, name, charset, now, now))
+    lid = cur.lastrowid
+    for i, key in enumerate(fields):
+        db.execute("INSERT INTO list_fields(list_id, key, label, type, position) "
+                   "VALUES (?, ?, ?, 'text', ?)", (lid, key, key, i))
+    return lid
+
+
+def nl_subscribers(db, list_id, rows, status="active"):
+    """rows: [(email, name, {field: value}, [tags])]; one transaction.
+    Returns {email: subscription_id}."""
+    now = int(time.time())
+    out = {}
+    db.execute("BEGIN")
+    for email, name, fields, tags in rows:
+        pid = db.execute("INSERT INTO people(email, name, created_at, updated_at) "
+                         "VALUES (?, ?, ?, ?) ON CONFLICT(email) DO UPDATE SET name = name "
+                         "RETURNING id", (email, name, now, now)).fetchone()[0]
+        for k, v in (fields or {}).items():
+            db.execute("INSERT OR REPLACE INTO person_fields(person_id, key, value) "
+                       "VALUES (?, ?, ?)", (pid, k, v))
+        for t in tags or ():
+            db.execute("INSERT OR IGNORE INTO person_tags(person_id, tag) VALUES (?, ?)",
+                       (pid, t))
+        out[email] = db.execute(
+            "INSERT INTO subscriptions(person_id, list_id, status, created_at, updated_at, "
+            "consent_at, consent_source) VALUES (?, ?, ?, ?, ?, ?, 'test') RETURNING id",
+            (pid, list_id, status, now, now, now)).fetchone()[0]
+    db.execute("COMMIT")
+    return out

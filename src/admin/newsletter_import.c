@@ -1,0 +1,541 @@
+/*
+ * newsletter_import.c — CSV import of readers in the admin, in two steps:
+ * upload (multipart/form-data; the file is kept as DATA/imports/<id>.csv,
+ * 0600, under a random id), then the column mapping (the first rows shown
+ * parsed, a select per column: email / name / custom field / skip), the
+ * mode (already consented / send opt-in mail) and a tag. Starting runs
+ * nl_import_csv on the worker pool (http_defer): the loop never waits.
+ *
+ * Progress and the report live in DATA/imports/<id>.json (replaced
+ * atomically by rename), written by the import thread and read by the
+ * status endpoint GET /admin/imports/{id}/status that admin.js polls to
+ * draw the progress bar; the page of a finished import shows the report
+ * (imported, merged, skipped, bad rows with line numbers). Without
+ * JavaScript the start request simply answers when the import is done.
+ *
+ * Invariants: an id is [A-Za-z0-9_-]{22} (never a path from the client);
+ * an import starts at most once (the status file is created with O_EXCL);
+ * the uploaded file is removed once imported.
+ */
+#include <jansson.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "admin/admin_int.h"
+
+#include "app.h"
+#include "newsletter/newsletter.h"
+
+#define IMP_ID_LEN       22
+#define IMP_PREVIEW_ROWS 5
+#define IMP_MAX_COLS     64
+#define IMP_FILE_CAP     (256u << 20)
+
+/* ---- files ---- */
+
+static bool id_ok(const char *id)
+{
+	if (!id || strlen(id) != IMP_ID_LEN)
+		return false;
+	for (const char *p = id; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
+			return false;
+	return true;
+}
+
+static char *imp_path(struct arena *a, const char *data_dir, const char *id, const char *ext)
+{
+	return arena_sprintf(a, "%s/imports/%s%s", data_dir, id, ext);
+}
+
+/* Writes the whole of p to a new file (O_EXCL, 0600). */
+static enum jm_rc write_new(const char *path, const char *p, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return errno == EEXIST ? JM_CONFLICT : JM_IO;
+	enum jm_rc rc = JM_OK;
+	while (len && rc == JM_OK) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			rc = JM_IO;
+		else
+			p += w, len -= (size_t)w;
+	}
+	if (close(fd) != 0)
+		rc = JM_IO;
+	if (rc)
+		unlink(path);
+	return rc;
+}
+
+/* Replaces path with the JSON j (tmp file + rename); takes j. */
+static void status_write(const char *path, json_t *j)
+{
+	char tmp[1200];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (json_dump_file(j, tmp, JSON_COMPACT) != 0 || rename(tmp, path) != 0)
+		log_at(LOG_WARN, "admin", "import status not written: %s", path);
+	json_decref(j);
+}
+
+/* ---- the import job (runs on a worker thread) ---- */
+
+struct imp_job {
+	struct arena *a;
+	char *csv_path, *status_path;
+	unsigned char secret[32];
+	struct nl_import_opts o;
+	int64_t max_bytes;
+	enum jm_rc rc;
+};
+
+static void on_progress(int64_t done, int64_t total, void *user)
+{
+	struct imp_job *j = user;
+	int64_t pct = total > 0 ? done * 100 / total : 0;
+	status_write(j->status_path, json_pack("{s:s, s:I, s:I, s:I}", "state", "running", "done",
+	                                       (json_int_t)done, "total", (json_int_t)total,
+	                                       "percent", (json_int_t)(pct > 99 ? 99 : pct)));
+}
+
+static const char *enc_name(enum nl_encoding e)
+{
+	return e == NL_ENC_SJIS ? "shift_jis" : e == NL_ENC_UTF8 ? "utf-8" : "auto";
+}
+
+static json_t *report_json(const struct nl_import_report *r)
+{
+	json_t *errs = json_array();
+	for (int i = 0; i < r->nerrors && i < 20; i++)
+		json_array_append_new(errs, json_string(r->errors[i]));
+	return json_pack("{s:s, s:i, s:I, s:I, s:I, s:I, s:o, s:s}", "state", "done", "percent",
+	                 100, "rows", (json_int_t)r->rows, "imported", (json_int_t)r->imported,
+	                 "merged", (json_int_t)r->merged, "skipped", (json_int_t)r->skipped,
+	                 "errors", errs, "encoding", enc_name(r->detected));
+}
+
+static void imp_work(struct db *db, void *data)
+{
+	struct imp_job *j = data;
+	struct nl_import_report rep;
+	struct jm_err err = {0};
+	struct buf b;
+	memset(&rep, 0, sizeof(rep));
+	buf_init(&b, (size_t)j->max_bytes);
+	on_progress(0, 1, j);
+	j->rc = jm_read_file(j->csv_path, &b, &err);
+	if (!j->rc)
+		j->rc = nl_import_csv(db, j->secret, buf_cstr(&b), b.len, &j->o, on_progress, j,
+		                      &rep, &err);
+	buf_free(&b);
+	if (j->rc == JM_OK)
+		status_write(j->status_path, report_json(&rep));
+	else
+		status_write(j->status_path,
+		             json_pack("{s:s, s:s, s:s}", "state", "failed", "code",
+		                       jm_rc_name(j->rc), "message", err.msg[0] ? err.msg : ""));
+	if (unlink(j->csv_path) != 0)
+		log_at(LOG_WARN, "admin", "could not remove %s", j->csv_path);
+}
+
+static void imp_done(struct req *req, void *data)
+{
+	struct imp_job *j = data;
+	(void)j;
+	http_redirect(req, 303,
+	              arena_sprintf(req->arena, "/admin/imports/%s", req_param(req, "id")));
+}
+
+static void imp_free(void *data)
+{
+	struct imp_job *j = data;
+	arena_free(j->a);
+	free(j);
+}
+
+/* ---- step 1: upload ---- */
+
+static void upload_form(struct req *req, int status, int64_t list_id, const char *err_key)
+{
+	struct view_val *ctx = admin_ctx(req, "subscribers");
+	int64_t first = 0;
+	view_set(ctx, "lists", admin_nl_list_options(req, list_id, &first));
+	view_set_bool(ctx, "has_lists", first != 0);
+	if (err_key)
+		view_set_str(ctx, "error", admin_t(req, err_key));
+	admin_render(req, status, "admin/nl_import.html", ctx);
+}
+
+static void imp_new(struct req *req)
+{
+	struct form q;
+	struct jm_err err = {0};
+	int64_t list_id = 0;
+	if (http_req_query(req, &q, &err) != JM_OK || !admin_nl_int(form_get(&q, "list"), &list_id))
+		list_id = 0;
+	upload_form(req, 200, list_id, NULL);
+}
+
+static const struct form_file *find_file(const struct form *f)
+{
+	for (size_t i = 0; i < f->nfiles; i++)
+		if (strcmp(f->files[i].field, "file") == 0)
+			return &f->files[i];
+	return NULL;
+}
+
+static bool enc_parse(const char *s, enum nl_encoding *out)
+{
+	*out = NL_ENC_AUTO;
+	if (!s || strcmp(s, "auto") == 0)
+		return true;
+	if (strcmp(s, "utf-8") == 0)
+		*out = NL_ENC_UTF8;
+	else if (strcmp(s, "shift_jis") == 0)
+		*out = NL_ENC_SJIS;
+	else
+		return false;
+	return true;
+}
+
+static void imp_upload(struct req *req)
+{
+	struct form f;
+	struct nl_list l;
+	enum nl_encoding enc;
+	int64_t list_id = 0;
+	char id[40];
+	if (!admin_form(req, &f))
+		return;
+	const struct form_file *file = find_file(&f);
+	if (!admin_nl_int(form_get(&f, "list"), &list_id) ||
+	    nl_list_get(req->db, req->arena, list_id, &l) != JM_OK) {
+		upload_form(req, 422, 0, "admin.nl.err_list");
+		return;
+	}
+	if (!enc_parse(form_get(&f, "encoding"), &enc)) {
+		upload_form(req, 422, list_id, "admin.nl.err_encoding");
+		return;
+	}
+	if (!file || file->len == 0) {
+		upload_form(req, 422, list_id, "admin.nl.err_empty_file");
+		return;
+	}
+	const char *dir = arena_sprintf(req->arena, "%s/imports", req->app->cfg.data_dir);
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		admin_fail(req, "mkdir imports", JM_IO);
+		return;
+	}
+	jm_random_token(id, 16);
+	enum jm_rc rc = write_new(imp_path(req->arena, req->app->cfg.data_dir, id, ".csv"),
+	                          file->data, file->len);
+	if (rc) {
+		admin_fail(req, "import upload", rc);
+		return;
+	}
+	http_redirect(req, 303,
+	              arena_sprintf(req->arena, "/admin/imports/%s?list=%lld&encoding=%s", id,
+	                            (long long)list_id,
+	                            form_get(&f, "encoding") ? form_get(&f, "encoding") : "auto"));
+}
+
+/* ---- step 2: mapping ---- */
+
+/* True when ASCII word w occurs in h, ignoring ASCII case. */
+static bool has_word(const char *h, const char *w)
+{
+	size_t n = strlen(w);
+	for (; *h; h++) {
+		size_t i = 0;
+		while (i < n && h[i] && (h[i] | 0x20) == w[i])
+			i++;
+		if (i == n)
+			return true;
+	}
+	return false;
+}
+
+/* A first guess for column c from its header cell. */
+static const char *guess(const char *h, const struct nl_list *l)
+{
+	if (!h)
+		return "skip";
+	if (has_word(h, "mail") || strstr(h, "メール"))
+		return "email";
+	if (has_word(h, "name") || strstr(h, "名前") || strstr(h, "氏名"))
+		return "name";
+	for (size_t i = 0; i < l->nfields; i++)
+		if (strcmp(h, l->fields[i].key) == 0 || strcmp(h, l->fields[i].label) == 0)
+			return l->fields[i].key;
+	return "skip";
+}
+
+static struct view_val *preview_rows(struct req *req, const struct nl_csv_preview *p)
+{
+	struct view_val *rows = view_list(req->arena);
+	for (size_t r = 0; r < p->nrows; r++) {
+		struct view_val *cells = view_list(req->arena);
+		for (size_t c = 0; c < p->ncols; c++)
+			view_push(cells, view_str(req->arena, p->rows[r][c] ? p->rows[r][c] : ""));
+		view_push(rows, cells);
+	}
+	return rows;
+}
+
+static struct view_val *columns(struct req *req, const struct nl_csv_preview *p,
+                                const struct nl_list *l)
+{
+	struct view_val *cols = view_list(req->arena);
+	for (size_t c = 0; c < p->ncols && c < IMP_MAX_COLS; c++) {
+		struct view_val *m = view_map(req->arena);
+		view_set_int(m, "i", (int64_t)c);
+		view_set_str(m, "guess", guess(p->nrows ? p->rows[0][c] : NULL, l));
+		view_push(cols, m);
+	}
+	return cols;
+}
+
+static struct view_val *field_opts(struct req *req, const struct nl_list *l)
+{
+	struct view_val *out = view_list(req->arena);
+	for (size_t i = 0; i < l->nfields; i++) {
+		struct view_val *m = view_map(req->arena);
+		view_set_str(m, "key", l->fields[i].key);
+		view_set_str(m, "label", l->fields[i].label);
+		view_push(out, m);
+	}
+	return out;
+}
+
+/* Reads list and encoding from the query (GET) or the form (POST). */
+static bool map_params(struct req *req, const struct form *f, struct nl_list *l,
+                       enum nl_encoding *enc)
+{
+	int64_t list_id = 0;
+	if (!admin_nl_int(form_get(f, "list"), &list_id) ||
+	    nl_list_get(req->db, req->arena, list_id, l) != JM_OK) {
+		admin_error(req, 422, "admin.nl.err_list");
+		return false;
+	}
+	if (!enc_parse(form_get(f, "encoding"), enc)) {
+		admin_error(req, 422, "admin.nl.err_encoding");
+		return false;
+	}
+	return true;
+}
+
+static void map_page(struct req *req, int status, const char *id, const struct form *f,
+                     const char *err_text)
+{
+	struct nl_list l;
+	enum nl_encoding enc;
+	struct nl_csv_preview p;
+	struct jm_err err = {0};
+	struct buf b;
+	if (!map_params(req, f, &l, &enc))
+		return;
+	buf_init(&b, (size_t)req->app->cfg.max_body);
+	enum jm_rc rc =
+	        jm_read_file(imp_path(req->arena, req->app->cfg.data_dir, id, ".csv"), &b, &err);
+	if (rc) {
+		buf_free(&b);
+		admin_error(req, 404, "admin.err.not_found");
+		return;
+	}
+	rc = nl_csv_preview(req->arena, buf_cstr(&b), b.len, enc, IMP_PREVIEW_ROWS, &p, &err);
+	buf_free(&b);
+	struct view_val *ctx = admin_ctx(req, "subscribers");
+	view_set_str(ctx, "id", id);
+	view_set_int(ctx, "list_id", l.id);
+	view_set_str(ctx, "list_name", l.name);
+	view_set_str(ctx, "encoding", enc_name(enc));
+	if (rc == JM_OK) {
+		view_set(ctx, "rows", preview_rows(req, &p));
+		view_set(ctx, "cols", columns(req, &p, &l));
+		view_set_int(ctx, "ncols",
+		             (int64_t)(p.ncols < IMP_MAX_COLS ? p.ncols : IMP_MAX_COLS));
+		view_set_str(ctx, "detected", enc_name(p.detected));
+		bool header = p.nrows > 0 && p.ncols > 0;
+		for (size_t c = 0; header && c < p.ncols; c++)
+			if (p.rows[0][c] && strchr(p.rows[0][c], '@'))
+				header = false;
+		view_set_bool(ctx, "has_header", header);
+	} else {
+		view_set_str(ctx, "parse_error", arena_strdup(req->arena, err.msg));
+	}
+	view_set(ctx, "fields", field_opts(req, &l));
+	if (err_text)
+		view_set_str(ctx, "error", err_text);
+	admin_render(req, rc == JM_OK ? status : 422, "admin/nl_import_map.html", ctx);
+}
+
+/* ---- the page of one import: mapping, progress or report ---- */
+
+static void report_page(struct req *req, const char *id, json_t *st)
+{
+	struct view_val *ctx = admin_ctx(req, "subscribers");
+	const char *state = json_string_value(json_object_get(st, "state"));
+	view_set_str(ctx, "id", id);
+	view_set_str(ctx, "state", state ? arena_strdup(req->arena, state) : "running");
+	static const char *const nums[] = {"percent", "rows", "imported", "merged", "skipped"};
+	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
+		view_set_int(ctx, nums[i], json_integer_value(json_object_get(st, nums[i])));
+	const char *msg = json_string_value(json_object_get(st, "message"));
+	view_set_str(ctx, "message", msg ? arena_strdup(req->arena, msg) : "");
+	const char *enc = json_string_value(json_object_get(st, "encoding"));
+	view_set_str(ctx, "detected", enc ? arena_strdup(req->arena, enc) : "");
+	struct view_val *errs = view_list(req->arena);
+	size_t i;
+	json_t *e;
+	json_array_foreach(json_object_get(st, "errors"), i, e) view_push(
+	        errs, view_str(req->arena, arena_strdup(req->arena, json_string_value(e))));
+	view_set(ctx, "errors", errs);
+	admin_render(req, 200, "admin/nl_import_report.html", ctx);
+}
+
+static void imp_get(struct req *req)
+{
+	const char *id = req_param(req, "id");
+	struct form q;
+	struct jm_err err = {0};
+	if (!id_ok(id)) {
+		admin_error(req, 404, "admin.err.not_found");
+		return;
+	}
+	json_t *st =
+	        json_load_file(imp_path(req->arena, req->app->cfg.data_dir, id, ".json"), 0, NULL);
+	if (st) {
+		report_page(req, id, st);
+		json_decref(st);
+		return;
+	}
+	if (http_req_query(req, &q, &err) != JM_OK) {
+		admin_error(req, 400, "admin.err.bad_request");
+		return;
+	}
+	map_page(req, 200, id, &q, NULL);
+}
+
+static void imp_status(struct req *req)
+{
+	const char *id = req_param(req, "id");
+	struct buf b;
+	struct jm_err err = {0};
+	if (!id_ok(id)) {
+		http_send_json_error(req, 404, "not_found", "no such import", NULL);
+		return;
+	}
+	buf_init(&b, 1u << 20);
+	if (jm_read_file(imp_path(req->arena, req->app->cfg.data_dir, id, ".json"), &b, &err))
+		if (buf_appends(&b, "{\"state\":\"new\",\"percent\":0}") != JM_OK)
+			buf_reset(&b);
+	http_header(req, "cache-control", "no-store");
+	http_send_buf(req, 200, "application/json; charset=utf-8", &b);
+	buf_free(&b);
+}
+
+/* ---- starting ---- */
+
+/* Reads the column mapping into o; false (with a message key) when no
+ * column or two columns are the email. */
+static const char *read_mapping(struct req *req, const struct form *f, struct imp_job *j)
+{
+	int64_t ncols = 0;
+	if (!admin_nl_int(form_get(f, "ncols"), &ncols) || ncols < 1 || ncols > IMP_MAX_COLS)
+		return "admin.err.bad_request";
+	j->o.col_email = j->o.col_name = -1;
+	j->o.field_keys = arena_calloc(j->a, (size_t)ncols * sizeof(char *));
+	j->o.ncols_mapped = (size_t)ncols;
+	for (int c = 0; c < (int)ncols; c++) {
+		const char *m = form_get(f, arena_sprintf(req->arena, "col%d", c));
+		if (!m || strcmp(m, "skip") == 0)
+			continue;
+		if (strcmp(m, "email") == 0 && j->o.col_email >= 0)
+			return "admin.nl.err_two_emails";
+		if (strcmp(m, "email") == 0)
+			j->o.col_email = c;
+		else if (strcmp(m, "name") == 0)
+			j->o.col_name = c;
+		else
+			j->o.field_keys[c] = arena_strdup(j->a, m);
+	}
+	return j->o.col_email < 0 ? "admin.nl.err_no_email" : NULL;
+}
+
+static struct imp_job *job_new(struct req *req, const char *id)
+{
+	struct imp_job *j = xcalloc(1, sizeof(*j));
+	j->a = arena_new(4096);
+	j->csv_path = arena_strdup(j->a, imp_path(req->arena, req->app->cfg.data_dir, id, ".csv"));
+	j->status_path =
+	        arena_strdup(j->a, imp_path(req->arena, req->app->cfg.data_dir, id, ".json"));
+	memcpy(j->secret, req->app->secret, sizeof(j->secret));
+	j->max_bytes = IMP_FILE_CAP;
+	return j;
+}
+
+static void imp_start(struct req *req)
+{
+	const char *id = req_param(req, "id");
+	struct form f;
+	struct nl_list l;
+	enum nl_encoding enc;
+	if (!id_ok(id)) {
+		admin_error(req, 404, "admin.err.not_found");
+		return;
+	}
+	if (!admin_form(req, &f) || !map_params(req, &f, &l, &enc))
+		return;
+	if (access(imp_path(req->arena, req->app->cfg.data_dir, id, ".json"), F_OK) == 0) {
+		/* Started already: show its progress or report. */
+		http_redirect(req, 303, arena_sprintf(req->arena, "/admin/imports/%s", id));
+		return;
+	}
+	struct imp_job *j = job_new(req, id);
+	const char *bad = read_mapping(req, &f, j);
+	if (bad) {
+		imp_free(j);
+		map_page(req, 422, id, &f, admin_t(req, bad));
+		return;
+	}
+	const char *tag = form_get(&f, "tag");
+	j->o.list_id = l.id;
+	j->o.encoding = enc;
+	j->o.tag = tag && *tag ? arena_strdup(j->a, tag) : NULL;
+	j->o.has_header = form_get(&f, "has_header") != NULL;
+	j->o.send_optin = form_get(&f, "mode") && strcmp(form_get(&f, "mode"), "optin") == 0;
+	j->o.source = "import";
+	if (access(j->csv_path, R_OK) != 0) {
+		imp_free(j);
+		admin_error(req, 404, "admin.err.not_found");
+		return;
+	}
+	/* Claims the import: a second start finds the status file. */
+	static const char queued[] = "{\"state\":\"queued\",\"percent\":0}";
+	enum jm_rc rc = write_new(j->status_path, queued, sizeof(queued) - 1);
+	if (rc) {
+		imp_free(j);
+		if (rc == JM_CONFLICT)
+			http_redirect(req, 303, arena_sprintf(req->arena, "/admin/imports/%s", id));
+		else
+			admin_fail(req, "import status", rc);
+		return;
+	}
+	http_defer(req, imp_work, imp_done, j, imp_free);
+}
+
+void admin_nl_import_routes(struct router *r)
+{
+	const unsigned adm = ROUTE_ADMIN | ROUTE_CSRF;
+	router_add(r, "GET", "/admin/imports/new", imp_new, adm);
+	router_add(r, "POST", "/admin/imports", imp_upload, adm);
+	router_add(r, "GET", "/admin/imports/{id}", imp_get, adm);
+	router_add(r, "POST", "/admin/imports/{id}", imp_start, adm);
+	router_add(r, "GET", "/admin/imports/{id}/status", imp_status, adm);
+}

@@ -1,0 +1,132 @@
+/*
+ * input.c — small helpers for JSON API handlers beyond api.c's: reading
+ * typed fields from a request object (422 naming the field on a wrong
+ * type), the {id} path parameter, query strings, list envelopes and
+ * domain errors. Used by newsletter.c and broadcasts.c.
+ */
+#include <jansson.h>
+
+#include "api/api_int.h"
+#include "http/http.h"
+
+void api_type_error(struct req *req, const char *field, const char *want)
+{
+	char *msg = arena_sprintf(req->arena, "%s must be %s", field, want);
+	api_send_error(req, 422, "invalid", msg, field);
+}
+
+void api_missing(struct req *req, const char *field)
+{
+	char *msg = arena_sprintf(req->arena, "%s is required", field);
+	api_send_error(req, 422, "missing_field", msg, field);
+}
+
+/* key as a string (null reads as "" when nullable); absent leaves *has. */
+bool api_get_str(struct req *req, json_t *o, const char *key, bool nullable, const char **out,
+                 bool *has)
+{
+	json_t *v = json_object_get(o, key);
+	if (!v)
+		return true;
+	if (json_is_string(v))
+		*out = json_string_value(v);
+	else if (nullable && json_is_null(v))
+		*out = "";
+	else {
+		api_type_error(req, key, nullable ? "a string or null" : "a string");
+		return false;
+	}
+	*has = true;
+	return true;
+}
+
+bool api_get_bool(struct req *req, json_t *o, const char *key, bool *out, bool *has)
+{
+	json_t *v = json_object_get(o, key);
+	if (!v)
+		return true;
+	if (!json_is_boolean(v)) {
+		api_type_error(req, key, "true or false");
+		return false;
+	}
+	*out = json_is_true(v);
+	*has = true;
+	return true;
+}
+
+/* key as a positive integer id. */
+bool api_get_id(struct req *req, json_t *o, const char *key, int64_t *out, bool *has)
+{
+	json_t *v = json_object_get(o, key);
+	if (!v)
+		return true;
+	if (!json_is_integer(v) || json_integer_value(v) < 1) {
+		api_type_error(req, key, "a positive integer");
+		return false;
+	}
+	*out = json_integer_value(v);
+	*has = true;
+	return true;
+}
+
+json_t *api_jstr(const char *s)
+{
+	json_t *j = json_string(s ? s : "");
+	return j ? j : json_string("");
+}
+
+json_t *api_jtime(int64_t t)
+{
+	char iso[32];
+	if (t == 0)
+		return json_null();
+	jm_time_iso(t, iso);
+	return json_string(iso);
+}
+
+/* The {id} route parameter; answers 404 naming what when it is bad. */
+bool api_path_id(struct req *req, const char *what, int64_t *id)
+{
+	if (api_parse_id(req_param(req, "id"), id))
+		return true;
+	api_send_error(req, 404, "not_found", arena_sprintf(req->arena, "no such %s", what), NULL);
+	return false;
+}
+
+void api_send_nl_rc(struct req *req, enum jm_rc rc, struct jm_err *err, const char *what)
+{
+	if (rc == JM_NOT_FOUND && !err->msg[0])
+		jm_err_set(err, NULL, "no such %s", what);
+	if (rc == JM_CONFLICT && !err->msg[0])
+		jm_err_set(err, "status", "the %s's state does not allow this", what);
+	if (strcmp(err->field, "list") == 0) /* the domain's name for list_id */
+		memcpy(err->field, "list_id", sizeof("list_id"));
+	api_send_rc(req, rc, err);
+}
+
+bool api_query(struct req *req, struct form *q)
+{
+	struct jm_err err = {0};
+	if (http_req_query(req, q, &err) == JM_OK)
+		return true;
+	api_send_error(req, 400, "invalid_parameter", err.msg[0] ? err.msg : "malformed query",
+	               err.field[0] ? err.field : NULL);
+	return false;
+}
+
+json_t *api_page_json(json_t *items, int page, int per_page, int64_t total)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "items", items);
+	json_object_set_new(o, "page", json_integer(page));
+	json_object_set_new(o, "per_page", json_integer(per_page));
+	json_object_set_new(o, "total", json_integer(total));
+	json_object_set_new(o, "total_pages", json_integer((total + per_page - 1) / per_page));
+	return o;
+}
+
+void api_send_no_content(struct req *req)
+{
+	http_header(req, "cache-control", "no-store");
+	http_send(req, 204, NULL, "", 0);
+}

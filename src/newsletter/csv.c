@@ -1,0 +1,645 @@
+/*
+ * csv.c — subscriber import and export as CSV (RFC 4180 as libcsv reads
+ * and writes it), in UTF-8 or Shift_JIS/CP932 (what Japanese Excel saves),
+ * converted with iconv.
+ *
+ * Import runs two streaming passes over the file: the first only parses
+ * (and converts), so a broken quote or a wrong encoding is found before
+ * anything is written and the file imports nothing; the second stages
+ * valid rows into a TEMP table and moves each batch of NL_IMPORT_BATCH rows
+ * into people, subscriptions, tags, fields and events with a few set-based
+ * statements in one transaction. Memory stays bounded by a batch, never by
+ * the file: no per-row allocation, prepared statements reused.
+ * Bad rows (invalid email, wrong column count, bad value) are skipped and
+ * reported by line number; duplicates (within the file or an existing
+ * person) merge into one person.
+ */
+#include <csv.h>
+#include <iconv.h>
+
+#include "newsletter/nl_int.h"
+
+#define NL_IMPORT_BATCH 5000
+#define CSV_COLS_MAX    256
+#define CSV_FIELD_MAX   10000 /* bytes of one field */
+#define CONV_CHUNK      65536
+#define TAG_MAX         100
+
+struct imp {
+	struct db *db;
+	const struct nl_import_opts *o;
+	struct nl_import_report *rep;
+	struct jm_err *err;
+	nl_progress_fn progress;
+	void *user;
+	const char *data;
+	size_t len, pos; /* input bytes, and how far the current pass got */
+	bool sjis, writing, rolled_back;
+	struct csv_parser p;
+	/* line bookkeeping: line of the current piece, start line of the row */
+	int64_t line, row_line;
+	bool row_done;
+	/* the current row's fields, copied out of the parser */
+	struct buf row;
+	size_t off[CSV_COLS_MAX], flen[CSV_COLS_MAX];
+	size_t nf, nf_total;
+	bool field_too_long, header_seen;
+	size_t ncols;
+	/* batch state */
+	int64_t staged, line_seen, now;
+	const char *slug, *consent_text;
+	enum jm_rc rc;
+};
+
+/* ---- report ---- */
+
+static void report_bad(struct imp *im, const char *why)
+{
+	struct nl_import_report *r = im->rep;
+	r->skipped++;
+	if (r->nerrors < 20)
+		snprintf(r->errors[r->nerrors++], sizeof(r->errors[0]), "line %lld: %s",
+		         (long long)im->row_line, why);
+}
+
+/* ---- staging a row (pass 2) ---- */
+
+static const char *fld(struct imp *im, size_t i)
+{
+	return im->row.ptr + im->off[i];
+}
+
+static bool field_ok(struct imp *im, size_t i, size_t max)
+{
+	return memchr(fld(im, i), '\0', im->flen[i]) == NULL && nl_text_ok(fld(im, i), max);
+}
+
+static enum jm_rc stage_fields(struct imp *im, const char *email)
+{
+	const struct nl_import_opts *o = im->o;
+	enum jm_rc rc = JM_OK;
+	for (size_t i = 0; i < o->ncols_mapped && i < im->nf && !rc; i++) {
+		if (!o->field_keys || !o->field_keys[i] || (int)i == o->col_email ||
+		    (int)i == o->col_name)
+			continue;
+		rc = db_execf(
+		        im->db,
+		        "INSERT INTO temp.nl_import_fields(email, key, value) VALUES (?, ?, ?)",
+		        "ttt", email, o->field_keys[i], fld(im, i));
+	}
+	return rc;
+}
+
+/* Checks one data row; a good row goes to the staging tables. */
+static enum jm_rc stage_row(struct imp *im)
+{
+	const struct nl_import_opts *o = im->o;
+	char email[NL_EMAIL_MAX + 2];
+	char why[96];
+	if (im->nf_total != im->ncols) {
+		snprintf(why, sizeof(why), "expected %zu columns, found %zu", im->ncols,
+		         im->nf_total);
+		report_bad(im, why);
+		return JM_OK;
+	}
+	if ((size_t)o->col_email >= im->nf || (o->col_name >= 0 && (size_t)o->col_name >= im->nf)) {
+		report_bad(im, "no such column for email or name");
+		return JM_OK;
+	}
+	if (im->field_too_long) {
+		report_bad(im, "a field is too long");
+		return JM_OK;
+	}
+	if (!field_ok(im, (size_t)o->col_email, NL_EMAIL_MAX) ||
+	    !nl_email_norm(fld(im, (size_t)o->col_email), email)) {
+		report_bad(im, "invalid email");
+		return JM_OK;
+	}
+	if (o->col_name >= 0 && !field_ok(im, (size_t)o->col_name, NL_NAME_MAX)) {
+		report_bad(im, "invalid name");
+		return JM_OK;
+	}
+	for (size_t i = 0; i < o->ncols_mapped && i < im->nf; i++)
+		if (o->field_keys && o->field_keys[i] && !field_ok(im, i, NL_VALUE_MAX)) {
+			snprintf(why, sizeof(why), "invalid value in column %zu", i + 1);
+			report_bad(im, why);
+			return JM_OK;
+		}
+	enum jm_rc rc = db_execf(
+	        im->db, "INSERT INTO temp.nl_import(line, email, name) VALUES (?, ?, ?)", "itt",
+	        im->row_line, email, o->col_name >= 0 ? fld(im, (size_t)o->col_name) : "");
+	if (!rc)
+		rc = stage_fields(im, email);
+	if (!rc)
+		im->staged++;
+	return rc;
+}
+
+/* ---- moving a staged batch into the real tables ---- */
+
+static enum jm_rc move_people(struct imp *im)
+{
+	enum jm_rc rc = db_execf(im->db,
+	                         "INSERT INTO people(email, name, source, created_at, updated_at) "
+	                         "SELECT email, name, 'import', ?, ? FROM temp.nl_import "
+	                         "WHERE true ORDER BY line ON CONFLICT(email) DO NOTHING",
+	                         "ii", im->now, im->now);
+	if (rc)
+		return rc;
+	int64_t created = db_changes(im->db);
+	im->rep->imported += created;
+	im->rep->merged += im->staged - created;
+	/* A merged person without a name takes the first name the file has. */
+	if (created == im->staged)
+		return JM_OK;
+	return db_execf(im->db,
+	                "UPDATE people SET updated_at = ?, name = (SELECT i.name FROM "
+	                "temp.nl_import i WHERE i.email = people.email AND i.name != '' "
+	                "ORDER BY i.line LIMIT 1) WHERE name = '' AND email IN "
+	                "(SELECT email FROM temp.nl_import WHERE name != '')",
+	                "i", im->now);
+}
+
+static enum jm_rc max_subscription(struct db *db, int64_t *max)
+{
+	struct db_stmt *st = NULL;
+	enum jm_rc rc = db_prepare(db, "SELECT COALESCE(max(id), 0) FROM subscriptions", &st);
+	if (rc)
+		return rc;
+	rc = db_step(st);
+	*max = rc == JM_OK ? db_col_int(st, 0) : 0;
+	db_finalize(st);
+	return rc == JM_OK ? JM_OK : rc;
+}
+
+static enum jm_rc move_subscriptions(struct imp *im)
+{
+	int64_t first = 0, now = im->now;
+	bool optin = im->o->send_optin;
+	enum jm_rc rc = max_subscription(im->db, &first);
+	if (!rc)
+		rc = db_execf(
+		        im->db,
+		        "INSERT INTO subscriptions(person_id, list_id, status, created_at, "
+		        "updated_at, confirmed_at, consent_at, consent_source, consent_text) "
+		        "SELECT p.id, ?, ?, ?, ?, NULLIF(?, 0), ?, ?, ? FROM temp.nl_import i "
+		        "JOIN people p ON p.email = i.email WHERE true "
+		        "ORDER BY i.line ON CONFLICT(person_id, list_id) DO NOTHING",
+		        "itiiiitt", im->o->list_id, optin ? "pending" : "active", now, now,
+		        optin ? 0 : now, now, im->o->source ? im->o->source : "import",
+		        im->consent_text);
+	if (!rc)
+		rc = db_execf(im->db,
+		              "INSERT INTO person_events(person_id, kind, detail, created_at) "
+		              "SELECT person_id, 'imported', ?, ? FROM subscriptions WHERE id > ?",
+		              "tii", im->slug, now, first);
+	if (!rc && optin)
+		rc = db_execf(im->db,
+		              "INSERT INTO deliveries(kind, subscription_id, person_id, to_addr, "
+		              "domain, state, next_attempt_at, created_at) SELECT 'confirm', s.id, "
+		              "s.person_id, p.email, substr(p.email, instr(p.email, '@') + 1), "
+		              "'queued', ?, ? FROM subscriptions s JOIN people p ON p.id = "
+		              "s.person_id WHERE s.id > ?",
+		              "iii", now, now, first);
+	return rc;
+}
+
+static enum jm_rc move_extras(struct imp *im)
+{
+	enum jm_rc rc = JM_OK;
+	if (im->o->tag && *im->o->tag)
+		rc = db_execf(im->db,
+		              "INSERT INTO person_tags(person_id, tag) SELECT DISTINCT p.id, ? "
+		              "FROM temp.nl_import i JOIN people p ON p.email = i.email "
+		              "WHERE true ON CONFLICT DO NOTHING",
+		              "t", im->o->tag);
+	if (!rc)
+		rc = db_exec(im->db,
+		             "INSERT INTO person_fields(person_id, key, value) "
+		             "SELECT p.id, f.key, f.value FROM temp.nl_import_fields f "
+		             "JOIN people p ON p.email = f.email WHERE true ORDER BY f.rowid "
+		             "ON CONFLICT(person_id, key) DO UPDATE SET value = excluded.value");
+	if (!rc)
+		rc = db_exec(im->db,
+		             "DELETE FROM temp.nl_import; DELETE FROM temp.nl_import_fields;");
+	return rc;
+}
+
+/* Moves the staged rows, commits, reports progress and opens the next
+ * transaction (unless last). */
+static enum jm_rc flush_batch(struct imp *im, bool last)
+{
+	enum jm_rc rc = JM_OK;
+	if (im->staged) {
+		rc = move_people(im);
+		if (!rc)
+			rc = move_subscriptions(im);
+		if (!rc)
+			rc = move_extras(im);
+		im->staged = 0;
+	}
+	if (!rc)
+		rc = db_commit(im->db);
+	if (rc) {
+		db_rollback(im->db);
+		im->rolled_back = true;
+		jm_err_set(im->err, NULL, "import stopped near line %lld: database error",
+		           (long long)im->row_line);
+		return rc;
+	}
+	if (im->progress)
+		im->progress((int64_t)im->pos, (int64_t)im->len, im->user);
+	return last ? JM_OK : db_begin(im->db);
+}
+
+/* ---- libcsv callbacks ---- */
+
+static void on_field(void *s, size_t len, void *data)
+{
+	struct imp *im = data;
+	im->nf_total++;
+	if (!im->writing || im->rc || im->nf >= CSV_COLS_MAX)
+		return;
+	if (len > CSV_FIELD_MAX) {
+		im->field_too_long = true;
+		len = 0;
+	}
+	im->off[im->nf] = im->row.len;
+	im->flen[im->nf] = len;
+	im->rc = buf_append(&im->row, s, len);
+	if (!im->rc)
+		im->rc = buf_appendc(&im->row, '\0');
+	im->nf++;
+}
+
+static void row_reset(struct imp *im)
+{
+	im->nf = im->nf_total = 0;
+	im->field_too_long = false;
+	im->row.len = 0;
+	im->row_done = true;
+}
+
+static void on_row(int c, void *data)
+{
+	struct imp *im = data;
+	(void)c;
+	if (!im->writing || im->rc) {
+		row_reset(im);
+		return;
+	}
+	if (im->o->has_header && !im->header_seen) {
+		im->header_seen = true;
+		im->ncols = im->nf_total;
+	} else {
+		if (!im->ncols)
+			im->ncols = im->nf_total;
+		im->rep->rows++;
+		im->rc = stage_row(im);
+		if (!im->rc && im->rep->rows % NL_IMPORT_BATCH == 0)
+			im->rc = flush_batch(im, false);
+	}
+	row_reset(im);
+}
+
+/* ---- feeding the parser line by line (for line numbers) ---- */
+
+static bool blank_piece(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != '\r' && p[i] != '\n')
+			return false;
+	return true;
+}
+
+/* Feeds UTF-8 text; JM_INVALID at a parse error. */
+static enum jm_rc feed(struct imp *im, const char *p, size_t n)
+{
+	while (n && !im->rc) {
+		const char *nl = memchr(p, '\n', n);
+		size_t k = nl ? (size_t)(nl - p) + 1 : n;
+		if (im->row_done && !blank_piece(p, k)) {
+			im->row_line = im->line;
+			im->row_done = false;
+		}
+		if (csv_parse(&im->p, p, k, on_field, on_row, im) != k) {
+			jm_err_set(im->err, "file", "line %lld: broken quote (%s)",
+			           (long long)im->line, csv_strerror(csv_error(&im->p)));
+			return im->rc ? im->rc : JM_INVALID;
+		}
+		if (nl)
+			im->line++;
+		p += k;
+		n -= k;
+		if (!im->sjis) /* p points into the caller's data */
+			im->pos = (size_t)(p - im->data);
+	}
+	return im->rc;
+}
+
+static enum jm_rc feed_sjis(struct imp *im)
+{
+	iconv_t cd = iconv_open("UTF-8", "CP932");
+	if (cd == (iconv_t)-1) {
+		jm_err_set(im->err, "file", "Shift_JIS conversion is not available");
+		return JM_IO;
+	}
+	char out[CONV_CHUNK];
+	char *in = (char *)im->data;
+	size_t inleft = im->len;
+	enum jm_rc rc = JM_OK;
+	while (inleft && !rc) {
+		char *o = out;
+		size_t oleft = sizeof(out);
+		size_t r = iconv(cd, &in, &inleft, &o, &oleft);
+		if (r == (size_t)-1 && errno != E2BIG) {
+			rc = JM_INVALID;
+			break;
+		}
+		im->pos = (size_t)(in - im->data);
+		rc = feed(im, out, (size_t)(o - out));
+	}
+	iconv_close(cd);
+	return rc;
+}
+
+/* One pass over the whole file; writing = false only parses. */
+static enum jm_rc run_pass(struct imp *im, bool writing)
+{
+	im->writing = writing;
+	im->line = 1;
+	im->row_line = 1;
+	im->pos = 0;
+	im->rc = JM_OK;
+	row_reset(im);
+	if (csv_init(&im->p, CSV_STRICT | CSV_STRICT_FINI) != 0)
+		return JM_NOMEM;
+	enum jm_rc rc;
+	if (im->sjis) {
+		rc = feed_sjis(im);
+	} else {
+		size_t bom = im->len >= 3 && memcmp(im->data, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+		rc = feed(im, im->data + bom, im->len - bom);
+		im->pos = im->len;
+	}
+	if (!rc && csv_fini(&im->p, on_field, on_row, im) != 0) {
+		jm_err_set(im->err, "file", "line %lld: unterminated quoted field",
+		           (long long)im->row_line);
+		rc = JM_INVALID;
+	}
+	rc = rc ? rc : im->rc;
+	csv_free(&im->p);
+	return rc;
+}
+
+/* ---- import entry ---- */
+
+static enum jm_rc check_opts(struct db *db, struct imp *im, struct nl_list *l, struct arena *a)
+{
+	const struct nl_import_opts *o = im->o;
+	enum jm_rc rc = nl_list_get(db, a, o->list_id, l);
+	if (rc) {
+		jm_err_set(im->err, "list", "no such list");
+		return rc;
+	}
+	const char *bad = NULL;
+	if (o->col_email < 0 || o->col_email >= CSV_COLS_MAX)
+		bad = "col_email";
+	else if (o->col_name < -1 || o->col_name >= CSV_COLS_MAX || o->col_name == o->col_email)
+		bad = "col_name";
+	else if (o->tag && *o->tag && !nl_text_ok(o->tag, TAG_MAX))
+		bad = "tag";
+	else if (o->source && !nl_text_ok(o->source, 500))
+		bad = "source";
+	for (size_t i = 0; !bad && o->field_keys && i < o->ncols_mapped; i++) {
+		bool known = !o->field_keys[i];
+		for (size_t j = 0; !known && j < l->nfields; j++)
+			known = strcmp(l->fields[j].key, o->field_keys[i]) == 0;
+		bad = known ? NULL : "field_keys";
+	}
+	if (bad) {
+		jm_err_set(im->err, bad, "invalid %s", bad);
+		return JM_INVALID;
+	}
+	return JM_OK;
+}
+
+/* Decides UTF-8 or CP932 and checks the file parses: pass 1. */
+static enum jm_rc detect_and_parse(struct imp *im)
+{
+	enum nl_encoding enc = im->o->encoding;
+	bool utf8 = utf8_valid(im->data, im->len);
+	if (enc == NL_ENC_UTF8 && !utf8) {
+		jm_err_set(im->err, "file", "file is not valid UTF-8");
+		return JM_INVALID;
+	}
+	im->sjis = enc == NL_ENC_SJIS || (enc == NL_ENC_AUTO && !utf8);
+	im->rep->detected = im->sjis ? NL_ENC_SJIS : NL_ENC_UTF8;
+	enum jm_rc rc = run_pass(im, false);
+	if (rc == JM_INVALID && im->sjis && !im->err->msg[0])
+		jm_err_set(im->err, "file",
+		           enc == NL_ENC_SJIS ? "file is not Shift_JIS"
+		                              : "file is not UTF-8 or Shift_JIS");
+	return rc;
+}
+
+static enum jm_rc prepare_staging(struct db *db)
+{
+	return db_exec(db, "CREATE TEMP TABLE IF NOT EXISTS nl_import(line INTEGER PRIMARY KEY, "
+	                   "email TEXT NOT NULL, name TEXT NOT NULL);"
+	                   "CREATE INDEX IF NOT EXISTS temp.nl_import_email ON nl_import(email);"
+	                   "CREATE TEMP TABLE IF NOT EXISTS nl_import_fields(email TEXT NOT NULL, "
+	                   "key TEXT NOT NULL, value TEXT NOT NULL);"
+	                   "DELETE FROM temp.nl_import; DELETE FROM temp.nl_import_fields;");
+}
+
+static bool has_content(const char *p, size_t n)
+{
+	if (n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
+		p += 3;
+		n -= 3;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != '\r' && p[i] != '\n' && p[i] != ' ' && p[i] != '\t')
+			return true;
+	return false;
+}
+
+static enum jm_rc import_rows(struct imp *im)
+{
+	/* The UNIQUE email index is probed and grown at random places: keep
+	 * more of it in memory while importing (restored below). */
+	enum jm_rc rc = db_exec(im->db, "PRAGMA cache_size = -32768");
+	rc = rc ? rc : prepare_staging(im->db);
+	if (!rc)
+		rc = db_begin(im->db);
+	if (rc)
+		return rc;
+	rc = run_pass(im, true);
+	if (!rc)
+		rc = flush_batch(im, true);
+	else if (!im->rolled_back)
+		db_rollback(im->db);
+	if (rc && !im->err->msg[0])
+		jm_err_set(im->err, NULL, "import failed near line %lld", (long long)im->row_line);
+	if (db_exec(im->db, "PRAGMA cache_size = -2000") != JM_OK)
+		log_at(LOG_WARN, "newsletter", "could not restore the page cache size");
+	return rc;
+}
+
+enum jm_rc nl_import_csv(struct db *db, const unsigned char secret[32], const char *data,
+                         size_t len, const struct nl_import_opts *o, nl_progress_fn progress,
+                         void *user, struct nl_import_report *rep, struct jm_err *err)
+{
+	(void)secret; /* confirmation links are signed when the worker renders them */
+	struct jm_err dummy = {0};
+	struct imp im = {.db = db, .o = o, .rep = rep, .err = err ? err : &dummy};
+	im.progress = progress;
+	im.user = user;
+	im.data = data;
+	im.len = len;
+	im.now = jm_now();
+	memset(rep, 0, sizeof(*rep));
+	buf_init(&im.row, 0);
+	struct arena *a = arena_new(4096);
+	struct nl_list l;
+	enum jm_rc rc = check_opts(db, &im, &l, a);
+	if (rc)
+		goto out;
+	im.slug = l.slug;
+	im.consent_text = l.consent_text;
+	if (!data || !has_content(data, len)) {
+		jm_err_set(im.err, "file", "the file is empty");
+		rc = JM_INVALID;
+		goto out;
+	}
+	rc = detect_and_parse(&im);
+	if (!rc)
+		rc = import_rows(&im);
+out:
+	buf_free(&im.row);
+	arena_free(a);
+	return rc;
+}
+
+/* ---- export ---- */
+
+struct out {
+	struct buf b;
+	char *scratch;
+	size_t scratch_size;
+	enum jm_rc (*write)(const char *p, size_t len, void *user);
+	void *user;
+};
+
+static enum jm_rc out_flush(struct out *w, size_t above)
+{
+	if (w->b.len <= above)
+		return JM_OK;
+	enum jm_rc rc = w->write(w->b.ptr, w->b.len, w->user);
+	w->b.len = 0;
+	return rc;
+}
+
+/* Appends one field, quoted by libcsv, and the separator after it. */
+static enum jm_rc out_field(struct out *w, const char *s, size_t n, bool last)
+{
+	size_t need = 2 * n + 2;
+	if (need > w->scratch_size) {
+		w->scratch = xrealloc(w->scratch, need);
+		w->scratch_size = need;
+	}
+	size_t k = csv_write(w->scratch, w->scratch_size, s, n);
+	enum jm_rc rc = buf_append(&w->b, w->scratch, k);
+	return rc ? rc : buf_appends(&w->b, last ? "\r\n" : ",");
+}
+
+static enum jm_rc out_time(struct out *w, int64_t t)
+{
+	char iso[32] = "";
+	if (t > 0)
+		jm_time_iso(t, iso);
+	return out_field(w, iso, strlen(iso), false);
+}
+
+/* Finds key's value in "k\x1fv\x1ek\x1fv…" (group_concat of person_fields). */
+static struct str field_value(const char *all, const char *key)
+{
+	size_t kl = strlen(key);
+	for (const char *p = all; p && *p;) {
+		const char *end = strchr(p, '\x1e');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		if (n > kl && memcmp(p, key, kl) == 0 && p[kl] == '\x1f')
+			return str_from(p + kl + 1, n - kl - 1);
+		p = end ? end + 1 : NULL;
+	}
+	return str_from("", 0);
+}
+
+static enum jm_rc out_header(struct out *w, const struct nl_list *l)
+{
+	static const char *const cols[] = {"email",          "name",         "status",
+	                                   "subscribed_at",  "confirmed_at", "consent_at",
+	                                   "consent_source", "consent_ip",   "consent_text"};
+	enum jm_rc rc = JM_OK;
+	size_t nc = sizeof(cols) / sizeof(cols[0]);
+	for (size_t i = 0; i < nc && !rc; i++)
+		rc = out_field(w, cols[i], strlen(cols[i]), i + 1 == nc && l->nfields == 0);
+	for (size_t i = 0; i < l->nfields && !rc; i++)
+		rc = out_field(w, l->fields[i].key, strlen(l->fields[i].key), i + 1 == l->nfields);
+	return rc;
+}
+
+static enum jm_rc out_row(struct out *w, struct db_stmt *st, const struct nl_list *l)
+{
+	enum jm_rc rc = JM_OK;
+	for (int c = 0; c < 9 && !rc; c++) {
+		if (c >= 3 && c <= 5) {
+			rc = out_time(w, db_col_int(st, c));
+			continue;
+		}
+		size_t n = 0;
+		const char *s = db_col_text(st, c, &n);
+		rc = out_field(w, s ? s : "", n, c == 8 && l->nfields == 0);
+	}
+	const char *all = db_col_text(st, 9, NULL);
+	for (size_t i = 0; i < l->nfields && !rc; i++) {
+		struct str v = field_value(all, l->fields[i].key);
+		rc = out_field(w, v.p, v.len, i + 1 == l->nfields);
+	}
+	return rc ? rc : out_flush(w, CONV_CHUNK);
+}
+
+enum jm_rc nl_export_csv(struct db *db, int64_t list_id, bool bom,
+                         enum jm_rc (*write)(const char *p, size_t len, void *user), void *user)
+{
+	struct arena *a = arena_new(4096);
+	struct out w = {.write = write, .user = user};
+	struct db_stmt *st = NULL;
+	struct nl_list l;
+	buf_init(&w.b, 0);
+	enum jm_rc rc = nl_list_get(db, a, list_id, &l);
+	if (!rc && bom)
+		rc = buf_appends(&w.b, "\xEF\xBB\xBF");
+	if (!rc)
+		rc = out_header(&w, &l);
+	if (!rc)
+		rc = db_preparef(db, &st,
+		                 "SELECT p.email, p.name, s.status, s.created_at, "
+		                 "COALESCE(s.confirmed_at, 0), COALESCE(s.consent_at, 0), "
+		                 "s.consent_source, s.consent_ip, s.consent_text, "
+		                 "(SELECT group_concat(key || char(31) || value, char(30)) "
+		                 "FROM person_fields WHERE person_id = p.id) FROM subscriptions s "
+		                 "JOIN people p ON p.id = s.person_id WHERE s.list_id = ? "
+		                 "ORDER BY s.id",
+		                 "i", list_id);
+	while (!rc && (rc = db_step(st)) == JM_OK)
+		rc = out_row(&w, st, &l);
+	db_finalize(st);
+	if (rc == JM_DONE)
+		rc = out_flush(&w, 0);
+	buf_free(&w.b);
+	free(w.scratch);
+	arena_free(a);
+	return rc;
+}

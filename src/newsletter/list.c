@@ -1,0 +1,458 @@
+/*
+ * list.c — mail-magazine lists and their custom sign-up fields (tables
+ * lists, list_fields), with subscriber counts per status.
+ *
+ * Invariants: a stored list passed validate_list (name 1..100 bytes of one
+ * line, slug [a-z0-9-]{1,60}, charset utf-8 | iso-2022-jp, bounded texts);
+ * a list's fields are replaced as a whole in one transaction, so a failed
+ * call changes nothing. Select options are stored one per line.
+ */
+#include "newsletter/nl_int.h"
+
+#define LIST_NAME_MAX     100
+#define LIST_SLUG_MAX     60
+#define LIST_DESC_MAX     2000
+#define LIST_CONSENT_MAX  5000
+#define LIST_SUBJECT_MAX  200
+#define LIST_WELCOME_MAX  100000
+#define FIELD_KEY_MAX     40
+#define FIELD_LABEL_MAX   100
+#define FIELDS_MAX        50
+#define FIELD_OPTIONS_MAX 100
+
+#define LIST_COLS                                                                                  \
+	"id, slug, name, description, charset, consent_text, welcome_subject, welcome_md, "        \
+	"public, double_optin, created_at"
+
+/* ---- validation ---- */
+
+static bool slug_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > LIST_SLUG_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return false;
+	return true;
+}
+
+static bool key_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > FIELD_KEY_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return false;
+	return true;
+}
+
+/* Valid UTF-8 of at most max bytes; multi-line text may hold newlines. */
+static bool long_text_ok(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+	return n <= max && utf8_valid(s, n) && !utf8_has_controls(s, n);
+}
+
+static bool line_ok(const char *s, size_t min, size_t max)
+{
+	size_t n = strlen(s);
+	return n >= min && long_text_ok(s, max) && !strpbrk(s, "\r\n");
+}
+
+/* Checks a complete input (every text set). */
+static enum jm_rc validate_list(const struct nl_list_input *in, struct jm_err *err)
+{
+	const char *field = NULL;
+	if (!line_ok(in->name, 1, LIST_NAME_MAX))
+		field = "name";
+	else if (!slug_ok(in->slug))
+		field = "slug";
+	else if (strcmp(in->charset, "utf-8") != 0 && strcmp(in->charset, "iso-2022-jp") != 0)
+		field = "charset";
+	else if (!long_text_ok(in->description, LIST_DESC_MAX))
+		field = "description";
+	else if (!long_text_ok(in->consent_text, LIST_CONSENT_MAX))
+		field = "consent_text";
+	else if (!line_ok(in->welcome_subject, 0, LIST_SUBJECT_MAX))
+		field = "welcome_subject";
+	else if (!long_text_ok(in->welcome_md, LIST_WELCOME_MAX))
+		field = "welcome_md";
+	if (field) {
+		jm_err_set(err, field, "invalid %s", field);
+		return JM_INVALID;
+	}
+	return JM_OK;
+}
+
+static const char *or_empty(const char *s)
+{
+	return s ? s : "";
+}
+
+/* Overlays the fields in sets onto base (defaults for a create). */
+static void merge_input(struct nl_list_input *m, const struct nl_list_input *in)
+{
+	if (in->has_slug)
+		m->slug = or_empty(in->slug);
+	if (in->has_name)
+		m->name = or_empty(in->name);
+	if (in->has_description)
+		m->description = or_empty(in->description);
+	if (in->has_charset)
+		m->charset = or_empty(in->charset);
+	if (in->has_consent_text)
+		m->consent_text = or_empty(in->consent_text);
+	if (in->has_welcome) {
+		m->welcome_subject = or_empty(in->welcome_subject);
+		m->welcome_md = or_empty(in->welcome_md);
+	}
+	if (in->has_public)
+		m->public_ = in->public_;
+	if (in->has_double_optin)
+		m->double_optin = in->double_optin;
+}
+
+static enum jm_rc save_error(enum jm_rc rc, struct jm_err *err)
+{
+	if (rc == JM_CONFLICT)
+		jm_err_set(err, "slug", "this slug is already used");
+	else if (rc && rc != JM_INVALID && rc != JM_NOT_FOUND)
+		jm_err_set(err, NULL, "could not save the list");
+	return rc;
+}
+
+/* ---- writes ---- */
+
+static void bind_list(struct db_stmt *st, const struct nl_list_input *m, int64_t now)
+{
+	db_bind_text(st, 1, m->slug, SIZE_MAX);
+	db_bind_text(st, 2, m->name, SIZE_MAX);
+	db_bind_text(st, 3, m->description, SIZE_MAX);
+	db_bind_text(st, 4, m->charset, SIZE_MAX);
+	db_bind_text(st, 5, m->consent_text, SIZE_MAX);
+	db_bind_text(st, 6, m->welcome_subject, SIZE_MAX);
+	db_bind_text(st, 7, m->welcome_md, SIZE_MAX);
+	db_bind_int(st, 8, m->public_);
+	db_bind_int(st, 9, m->double_optin);
+	db_bind_int(st, 10, now);
+}
+
+enum jm_rc nl_list_create(struct db *db, const struct nl_list_input *in, int64_t *id,
+                          struct jm_err *err)
+{
+	struct nl_list_input m = {.slug = "",
+	                          .name = "",
+	                          .description = "",
+	                          .charset = "utf-8",
+	                          .consent_text = "",
+	                          .welcome_subject = "",
+	                          .welcome_md = "",
+	                          .public_ = true,
+	                          .double_optin = true};
+	merge_input(&m, in);
+	enum jm_rc rc = validate_list(&m, err);
+	if (rc)
+		return rc;
+	struct db_stmt *st = NULL;
+	rc = db_prepare(
+	        db,
+	        "INSERT INTO lists(slug, name, description, charset, consent_text, "
+	        "welcome_subject, welcome_md, public, double_optin, created_at, updated_at) "
+	        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+	        &st);
+	if (rc)
+		return save_error(rc, err);
+	int64_t now = jm_now();
+	bind_list(st, &m, now);
+	db_bind_int(st, 11, now);
+	rc = db_step(st);
+	if (rc == JM_OK && id)
+		*id = db_col_int(st, 0);
+	db_finalize(st);
+	return save_error(rc, err);
+}
+
+enum jm_rc nl_list_update(struct db *db, int64_t id, const struct nl_list_input *in,
+                          struct jm_err *err)
+{
+	struct arena *a = arena_new(4096);
+	struct nl_list cur;
+	enum jm_rc rc = nl_list_get(db, a, id, &cur);
+	if (rc) {
+		jm_err_set(err, NULL, "no such list");
+		goto out;
+	}
+	struct nl_list_input m = {.slug = cur.slug,
+	                          .name = cur.name,
+	                          .description = cur.description,
+	                          .charset = cur.charset,
+	                          .consent_text = cur.consent_text,
+	                          .welcome_subject = cur.welcome_subject,
+	                          .welcome_md = cur.welcome_md,
+	                          .public_ = cur.public_,
+	                          .double_optin = cur.double_optin};
+	merge_input(&m, in);
+	rc = validate_list(&m, err);
+	if (rc)
+		goto out;
+	struct db_stmt *st = NULL;
+	rc = db_prepare(db,
+	                "UPDATE lists SET slug = ?, name = ?, description = ?, charset = ?, "
+	                "consent_text = ?, welcome_subject = ?, welcome_md = ?, public = ?, "
+	                "double_optin = ?, updated_at = ? WHERE id = ?",
+	                &st);
+	if (rc)
+		goto out;
+	bind_list(st, &m, jm_now());
+	db_bind_int(st, 11, id);
+	rc = db_step(st);
+	db_finalize(st);
+	rc = rc == JM_DONE ? JM_OK : rc;
+out:
+	arena_free(a);
+	return save_error(rc, err);
+}
+
+enum jm_rc nl_list_delete(struct db *db, int64_t id)
+{
+	enum jm_rc rc = db_execf(db, "DELETE FROM lists WHERE id = ?", "i", id);
+	if (rc == JM_INVALID) /* broadcasts still refer to it */
+		return JM_CONFLICT;
+	if (rc)
+		return rc;
+	return db_changes(db) ? JM_OK : JM_NOT_FOUND;
+}
+
+/* ---- reads ---- */
+
+static void split_options(struct arena *a, const char *s, struct nl_field *f)
+{
+	size_t n = *s ? 1 : 0;
+	for (const char *p = s; *p; p++)
+		n += *p == '\n';
+	f->options = arena_calloc(a, (n + 1) * sizeof(char *));
+	f->noptions = 0;
+	while (*s) {
+		const char *e = strchr(s, '\n');
+		size_t len = e ? (size_t)(e - s) : strlen(s);
+		if (len)
+			f->options[f->noptions++] = arena_strndup(a, s, len);
+		s += len + (e ? 1 : 0);
+	}
+}
+
+static enum jm_rc load_fields(struct db *db, struct arena *a, struct nl_list *l)
+{
+	struct db_stmt *st = NULL;
+	enum jm_rc rc =
+	        db_preparef(db, &st,
+	                    "SELECT id, key, label, type, options, required FROM list_fields "
+	                    "WHERE list_id = ? ORDER BY position, id",
+	                    "i", l->id);
+	if (rc)
+		return rc;
+	l->fields = arena_calloc(a, FIELDS_MAX * sizeof(*l->fields));
+	l->nfields = 0;
+	while (l->nfields < FIELDS_MAX && (rc = db_step(st)) == JM_OK) {
+		struct nl_field *f = &l->fields[l->nfields++];
+		f->id = db_col_int(st, 0);
+		f->key = db_col_dup(st, 1, a);
+		f->label = db_col_dup(st, 2, a);
+		f->type = db_col_dup(st, 3, a);
+		split_options(a, db_col_dup(st, 4, a), f);
+		f->required = db_col_int(st, 5) != 0;
+	}
+	db_finalize(st);
+	return rc == JM_OK || rc == JM_DONE ? JM_OK : rc;
+}
+
+static enum jm_rc load_counts(struct db *db, struct nl_list *l)
+{
+	struct db_stmt *st = NULL;
+	enum jm_rc rc = db_preparef(db, &st,
+	                            "SELECT status, count(*) FROM subscriptions WHERE list_id = ? "
+	                            "GROUP BY status",
+	                            "i", l->id);
+	if (rc)
+		return rc;
+	while ((rc = db_step(st)) == JM_OK) {
+		const char *s = db_col_text(st, 0, NULL);
+		int64_t c = db_col_int(st, 1);
+		if (strcmp(s, "active") == 0)
+			l->active = c;
+		else if (strcmp(s, "pending") == 0)
+			l->pending = c;
+		else if (strcmp(s, "unsubscribed") == 0)
+			l->unsubscribed = c;
+		else if (strcmp(s, "bounced") == 0)
+			l->bounced = c;
+	}
+	db_finalize(st);
+	return rc == JM_DONE ? JM_OK : rc;
+}
+
+static void fill_list(struct db_stmt *st, struct arena *a, struct nl_list *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->id = db_col_int(st, 0);
+	l->slug = db_col_dup(st, 1, a);
+	l->name = db_col_dup(st, 2, a);
+	l->description = db_col_dup(st, 3, a);
+	l->charset = db_col_dup(st, 4, a);
+	l->consent_text = db_col_dup(st, 5, a);
+	l->welcome_subject = db_col_dup(st, 6, a);
+	l->welcome_md = db_col_dup(st, 7, a);
+	l->public_ = db_col_int(st, 8) != 0;
+	l->double_optin = db_col_int(st, 9) != 0;
+	l->created_at = db_col_int(st, 10);
+}
+
+/* Steps a prepared one-list query and completes the list. */
+static enum jm_rc get_one(struct db *db, struct db_stmt *st, struct arena *a, struct nl_list *out)
+{
+	enum jm_rc rc = db_step(st);
+	if (rc == JM_OK)
+		fill_list(st, a, out);
+	db_finalize(st);
+	if (rc == JM_DONE)
+		return JM_NOT_FOUND;
+	if (rc)
+		return rc;
+	rc = load_fields(db, a, out);
+	return rc ? rc : load_counts(db, out);
+}
+
+enum jm_rc nl_list_get(struct db *db, struct arena *a, int64_t id, struct nl_list *out)
+{
+	struct db_stmt *st = NULL;
+	enum jm_rc rc =
+	        db_preparef(db, &st, "SELECT " LIST_COLS " FROM lists WHERE id = ?", "i", id);
+	return rc ? rc : get_one(db, st, a, out);
+}
+
+enum jm_rc nl_list_by_slug(struct db *db, struct arena *a, const char *slug, struct nl_list *out)
+{
+	struct db_stmt *st = NULL;
+	enum jm_rc rc =
+	        db_preparef(db, &st, "SELECT " LIST_COLS " FROM lists WHERE slug = ?", "t", slug);
+	return rc ? rc : get_one(db, st, a, out);
+}
+
+enum jm_rc nl_list_all(struct db *db, struct arena *a, struct nl_list **out, size_t *n)
+{
+	struct db_stmt *st = NULL;
+	*out = NULL;
+	*n = 0;
+	enum jm_rc rc = db_prepare(db, "SELECT " LIST_COLS " FROM lists ORDER BY id", &st);
+	if (rc)
+		return rc;
+	size_t cap = 8, k = 0;
+	struct nl_list *v = arena_alloc(a, cap * sizeof(*v));
+	while ((rc = db_step(st)) == JM_OK) {
+		if (k == cap) {
+			struct nl_list *w = arena_alloc(a, 2 * cap * sizeof(*v));
+			memcpy(w, v, cap * sizeof(*v));
+			v = w;
+			cap *= 2;
+		}
+		fill_list(st, a, &v[k++]);
+	}
+	db_finalize(st);
+	if (rc != JM_DONE)
+		return rc;
+	rc = JM_OK;
+	for (size_t i = 0; i < k && !rc; i++) {
+		rc = load_fields(db, a, &v[i]);
+		if (!rc)
+			rc = load_counts(db, &v[i]);
+	}
+	if (rc)
+		return rc;
+	*out = v;
+	*n = k;
+	return JM_OK;
+}
+
+/* ---- fields ---- */
+
+static enum jm_rc validate_field(const struct nl_field *f, size_t i, const struct nl_field *all,
+                                 struct jm_err *err)
+{
+	const char *why = NULL;
+	if (!f->key || !key_ok(f->key))
+		why = "key must be 1 to 40 of a-z, 0-9 and _";
+	else if (!f->label || !line_ok(f->label, 1, FIELD_LABEL_MAX))
+		why = "label must be 1 to 100 bytes on one line";
+	else if (!f->type || (strcmp(f->type, "text") != 0 && strcmp(f->type, "select") != 0 &&
+	                      strcmp(f->type, "checkbox") != 0))
+		why = "type must be text, select or checkbox";
+	else if (strcmp(f->type, "select") == 0 &&
+	         (f->noptions == 0 || f->noptions > FIELD_OPTIONS_MAX))
+		why = "a select needs 1 to 100 options";
+	for (size_t j = 0; !why && j < i; j++)
+		if (strcmp(all[j].key, f->key) == 0)
+			why = "duplicate key";
+	for (size_t j = 0; !why && j < f->noptions; j++)
+		if (!f->options[j] || !line_ok(f->options[j], 1, FIELD_LABEL_MAX))
+			why = "options must be 1 to 100 bytes on one line";
+	if (why) {
+		jm_err_set(err, "fields", "field %zu (%s): %s", i + 1, f->key ? f->key : "", why);
+		return JM_INVALID;
+	}
+	return JM_OK;
+}
+
+static enum jm_rc insert_field(struct db *db, int64_t list_id, const struct nl_field *f, size_t pos)
+{
+	struct buf opts = BUF_INIT;
+	enum jm_rc rc = JM_OK;
+	for (size_t j = 0; j < f->noptions && !rc; j++)
+		rc = buf_appendf(&opts, "%s%s", j ? "\n" : "", f->options[j]);
+	if (!rc)
+		rc = db_execf(
+		        db,
+		        "INSERT INTO list_fields(list_id, key, label, type, options, required, "
+		        "position) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		        "ittttii", list_id, f->key, f->label, f->type, buf_cstr(&opts),
+		        (int64_t)f->required, (int64_t)pos);
+	buf_free(&opts);
+	return rc;
+}
+
+enum jm_rc nl_list_set_fields(struct db *db, int64_t list_id, const struct nl_field *f, size_t n,
+                              struct jm_err *err)
+{
+	if (n > FIELDS_MAX) {
+		jm_err_set(err, "fields", "at most %d fields", FIELDS_MAX);
+		return JM_INVALID;
+	}
+	enum jm_rc rc = JM_OK;
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = validate_field(&f[i], i, f, err);
+	if (rc)
+		return rc;
+	rc = db_begin(db);
+	if (rc)
+		return rc;
+	struct db_stmt *st = NULL;
+	rc = db_preparef(db, &st, "SELECT 1 FROM lists WHERE id = ?", "i", list_id);
+	if (!rc) {
+		rc = db_step(st);
+		db_finalize(st);
+		rc = rc == JM_OK ? JM_OK : rc == JM_DONE ? JM_NOT_FOUND : rc;
+	}
+	if (!rc)
+		rc = db_execf(db, "DELETE FROM list_fields WHERE list_id = ?", "i", list_id);
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = insert_field(db, list_id, &f[i], i);
+	if (!rc)
+		rc = db_commit(db);
+	if (rc) {
+		db_rollback(db);
+		if (rc == JM_NOT_FOUND)
+			jm_err_set(err, NULL, "no such list");
+	}
+	return rc;
+}

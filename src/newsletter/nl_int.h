@@ -1,0 +1,56 @@
+/*
+ * nl_int.h — helpers shared inside src/newsletter/ (not for other modules).
+ *
+ * Every helper here writes inside the caller's transaction: none of them
+ * begins or commits. Times are unix seconds.
+ */
+#ifndef JM_NL_INT_H
+#define JM_NL_INT_H
+
+#include "db/db.h"
+#include "newsletter/newsletter.h"
+
+/* Sign-up rate limits (table signup_attempts). */
+#define NL_RATE_EMAIL_MAX    3     /* confirmation mails per address … */
+#define NL_RATE_EMAIL_WINDOW 86400 /* … per 24 hours */
+#define NL_RATE_IP_MAX       10    /* sign-ups per client address … */
+#define NL_RATE_IP_WINDOW    3600  /* … per hour */
+
+#define NL_NAME_MAX  100  /* code points of a subscriber's name */
+#define NL_VALUE_MAX 1000 /* code points of a custom-field value */
+#define NL_EMAIL_MAX 254  /* bytes of an address */
+
+/* True when s (NUL-terminated) is valid UTF-8 of at most max code points
+ * without control characters (tab, CR and LF included). */
+bool nl_text_ok(const char *s, size_t max);
+
+/* Normalises email into out (trim, lower-case; auth_email_normalize) and
+ * checks its shape. False for an invalid or over-long address. */
+bool nl_email_norm(const char *email, char out[NL_EMAIL_MAX + 2]);
+
+/* The domain part of a normalised address ("" when there is no '@'). */
+const char *nl_email_domain(const char *email);
+
+/* Appends one row to person_events. */
+enum jm_rc nl_event_add(struct db *db, int64_t person_id, const char *kind, const char *detail,
+                        int64_t now) JM_WUR;
+
+/* Queues one transactional mail (kind "confirm" or "welcome") of a
+ * subscription as a deliveries row, due now. The worker renders the mail
+ * from the subscription when it sends; nothing else goes in the row. */
+enum jm_rc nl_delivery_queue(struct db *db, const char *kind, int64_t subscription_id,
+                             int64_t person_id, const char *to_addr, int64_t now) JM_WUR;
+
+/* Finds the person by normalised email or creates one; an existing name is
+ * kept unless it is empty and name is not. */
+enum jm_rc nl_person_upsert(struct db *db, const char *email, const char *name, int64_t now,
+                            int64_t *person_id) JM_WUR;
+
+/* Unsubscribes one subscription inside the caller's transaction
+ * (idempotent): status, unsubscribed_at, an "unsubscribed" event (detail:
+ * list slug and how), and that person's queued mails of the list
+ * cancelled. JM_NOT_FOUND when the subscription does not exist. */
+enum jm_rc nl_unsubscribe_tx(struct db *db, int64_t subscription_id, int64_t now,
+                             const char *how) JM_WUR;
+
+#endif

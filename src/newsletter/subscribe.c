@@ -1,0 +1,462 @@
+/*
+ * subscribe.c — sign-up, confirmation and unsubscription, with consent
+ * recorded as Japan's 特定電子メール法 asks (when, from which form or page
+ * and address, the wording agreed to), and the shared writers of nl_int.h.
+ *
+ * Invariants: one sign-up is one transaction; an active subscriber signing
+ * up again and a rate-limited attempt get the same neutral answer and
+ * cause no mail (no address probing, no flooding a victim); the queued
+ * confirmation row carries only ids and the address — the worker renders
+ * the mail from the subscription, so nothing a form sent is ever echoed.
+ * Confirm and unsubscribe are idempotent. Unsubscribing takes effect at
+ * once and cancels the person's queued mails of that list (RFC 8058).
+ */
+#include "auth/auth.h"
+#include "newsletter/nl_int.h"
+
+#define SOURCE_MAX 500
+#define IP_MAX     64
+
+/* ---- shared helpers (nl_int.h) ---- */
+
+bool nl_text_ok(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+	if (n > max * 4 || !utf8_valid(s, n) || utf8_has_controls(s, n) || strpbrk(s, "\t\r\n"))
+		return false;
+	return utf8_count(s, n) <= max;
+}
+
+bool nl_email_norm(const char *email, char out[NL_EMAIL_MAX + 2])
+{
+	size_t n = email ? strlen(email) : 0;
+	if (n == 0 || n > NL_EMAIL_MAX + 64)
+		return false;
+	char tmp[NL_EMAIL_MAX + 66];
+	memcpy(tmp, email, n + 1);
+	if (!auth_email_normalize(tmp) || strlen(tmp) > NL_EMAIL_MAX)
+		return false;
+	memcpy(out, tmp, strlen(tmp) + 1);
+	return true;
+}
+
+const char *nl_email_domain(const char *email)
+{
+	const char *at = strrchr(email, '@');
+	return at ? at + 1 : "";
+}
+
+enum jm_rc nl_event_add(struct db *db, int64_t person_id, const char *kind, const char *detail,
+                        int64_t now)
+{
+	return db_execf(db,
+	                "INSERT INTO person_events(person_id, kind, detail, created_at) "
+	                "VALUES (?, ?, ?, ?)",
+	                "itti", person_id, kind, detail ? detail : "", now);
+}
+
+enum jm_rc nl_delivery_queue(struct db *db, const char *kind, int64_t subscription_id,
+                             int64_t person_id, const char *to_addr, int64_t now)
+{
+	return db_execf(
+	        db,
+	        "INSERT INTO deliveries(kind, subscription_id, person_id, to_addr, domain, "
+	        "state, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?)",
+	        "tiittii", kind, subscription_id, person_id, to_addr, nl_email_domain(to_addr), now,
+	        now);
+}
+
+enum jm_rc nl_person_upsert(struct db *db, const char *email, const char *name, int64_t now,
+                            int64_t *person_id)
+{
+	struct db_stmt *st = NULL;
+	name = name ? name : "";
+	enum jm_rc rc = db_preparef(db, &st, "SELECT id, name = '' FROM people WHERE email = ?",
+	                            "t", email);
+	if (rc)
+		return rc;
+	rc = db_step(st);
+	int64_t id = rc == JM_OK ? db_col_int(st, 0) : 0;
+	bool unnamed = rc == JM_OK && db_col_int(st, 1);
+	db_finalize(st);
+	if (rc == JM_OK) {
+		*person_id = id;
+		if (!unnamed || !*name)
+			return JM_OK;
+		return db_execf(db, "UPDATE people SET name = ?, updated_at = ? WHERE id = ?",
+		                "tii", name, now, id);
+	}
+	if (rc != JM_DONE)
+		return rc;
+	rc = db_preparef(db, &st,
+	                 "INSERT INTO people(email, name, source, created_at, updated_at) "
+	                 "VALUES (?, ?, 'newsletter', ?, ?) RETURNING id",
+	                 "ttii", email, name, now, now);
+	if (rc)
+		return rc;
+	rc = db_step(st);
+	if (rc == JM_OK)
+		*person_id = db_col_int(st, 0);
+	db_finalize(st);
+	return rc;
+}
+
+enum jm_rc nl_unsubscribe_tx(struct db *db, int64_t subscription_id, int64_t now, const char *how)
+{
+	struct db_stmt *st = NULL;
+	enum jm_rc rc = db_preparef(db, &st,
+	                            "SELECT s.status, s.person_id, s.list_id, l.slug "
+	                            "FROM subscriptions s JOIN lists l ON l.id = s.list_id "
+	                            "WHERE s.id = ?",
+	                            "i", subscription_id);
+	if (rc)
+		return rc;
+	rc = db_step(st);
+	bool already = rc == JM_OK && strcmp(db_col_text(st, 0, NULL), "unsubscribed") == 0;
+	int64_t person = rc == JM_OK ? db_col_int(st, 1) : 0;
+	int64_t list = rc == JM_OK ? db_col_int(st, 2) : 0;
+	char detail[200];
+	if (rc == JM_OK)
+		snprintf(detail, sizeof(detail), "%s%s%s", db_col_text(st, 3, NULL),
+		         how && *how ? " " : "", how ? how : "");
+	db_finalize(st);
+	if (rc != JM_OK)
+		return rc == JM_DONE ? JM_NOT_FOUND : rc;
+	if (already)
+		return JM_OK;
+	rc = db_execf(db,
+	              "UPDATE subscriptions SET status = 'unsubscribed', unsubscribed_at = ?, "
+	              "updated_at = ? WHERE id = ?",
+	              "iii", now, now, subscription_id);
+	if (!rc)
+		rc = nl_event_add(db, person, "unsubscribed", detail, now);
+	if (!rc)
+		rc = db_execf(db,
+		              "UPDATE deliveries SET state = 'cancelled' WHERE person_id = ? "
+		              "AND state = 'queued' AND (subscription_id = ? OR broadcast_id IN "
+		              "(SELECT id FROM broadcasts WHERE list_id = ?))",
+		              "iii", person, subscription_id, list);
+	return rc;
+}
+
+/* ---- sign-up ---- */
+
+struct signup {
+	const struct nl_signup *in;
+	struct nl_list list;
+	char email[NL_EMAIL_MAX + 2];
+	const char *name, *source, *ip;
+	const char **vals; /* normalised value per list field */
+	int64_t person_id, sub_id;
+	const char *status; /* current subscription status, NULL = none */
+};
+
+static const char *input_value(const struct nl_signup *in, const char *key)
+{
+	for (size_t i = 0; i < in->nfields; i++)
+		if (in->field_keys[i] && strcmp(in->field_keys[i], key) == 0)
+			return in->field_vals[i] ? in->field_vals[i] : "";
+	return "";
+}
+
+static bool is_option(const struct nl_field *f, const char *v)
+{
+	for (size_t i = 0; i < f->noptions; i++)
+		if (strcmp(f->options[i], v) == 0)
+			return true;
+	return false;
+}
+
+static enum jm_rc check_field(const struct nl_field *f, const char *v, const char **out,
+                              struct jm_err *err)
+{
+	if (strcmp(f->type, "checkbox") == 0)
+		v = *v && strcmp(v, "0") != 0 && strcmp(v, "off") != 0 ? "1" : "";
+	if (!nl_text_ok(v, NL_VALUE_MAX)) {
+		jm_err_set(err, f->key, "%s: at most %d characters on one line", f->label,
+		           NL_VALUE_MAX);
+		return JM_INVALID;
+	}
+	if (*v && strcmp(f->type, "select") == 0 && !is_option(f, v)) {
+		jm_err_set(err, f->key, "%s: choose one of the options", f->label);
+		return JM_INVALID;
+	}
+	if (f->required && !*v) {
+		jm_err_set(err, f->key, "%s is required", f->label);
+		return JM_INVALID;
+	}
+	*out = v;
+	return JM_OK;
+}
+
+/* A copy of s cut to max bytes on a character boundary ("" if not UTF-8). */
+static const char *capped(struct arena *a, const char *s, size_t max)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (!n || !utf8_valid(s, n))
+		return "";
+	return arena_strndup(a, s, utf8_truncate(s, n, max));
+}
+
+static enum jm_rc validate_signup(struct db *db, struct arena *a, struct signup *s,
+                                  struct jm_err *err)
+{
+	const struct nl_signup *in = s->in;
+	if (!nl_email_norm(in->email, s->email)) {
+		jm_err_set(err, "email", "invalid email address");
+		return JM_INVALID;
+	}
+	s->name = in->name ? in->name : "";
+	if (!nl_text_ok(s->name, NL_NAME_MAX)) {
+		jm_err_set(err, "name", "name: at most %d characters on one line", NL_NAME_MAX);
+		return JM_INVALID;
+	}
+	enum jm_rc rc = nl_list_by_slug(db, a, in->list_slug ? in->list_slug : "", &s->list);
+	if (rc) {
+		if (rc == JM_NOT_FOUND)
+			jm_err_set(err, "list", "no such list");
+		return rc;
+	}
+	s->vals = arena_calloc(a, (s->list.nfields + 1) * sizeof(char *));
+	for (size_t i = 0; i < s->list.nfields && !rc; i++)
+		rc = check_field(&s->list.fields[i], input_value(in, s->list.fields[i].key),
+		                 &s->vals[i], err);
+	s->source = capped(a, in->source, SOURCE_MAX);
+	s->ip = capped(a, in->ip, IP_MAX);
+	return rc;
+}
+
+static enum jm_rc count_attempts(struct db *db, const char *prefix, const char *v, int64_t since,
+                                 int64_t *n)
+{
+	struct db_stmt *st = NULL;
+	enum jm_rc rc = db_preparef(db, &st,
+	                            "SELECT count(*) FROM signup_attempts "
+	                            "WHERE key = ? || ? AND created_at > ?",
+	                            "tti", prefix, v, since);
+	if (rc)
+		return rc;
+	rc = db_step(st);
+	*n = rc == JM_OK ? db_col_int(st, 0) : 0;
+	db_finalize(st);
+	return rc == JM_OK ? JM_OK : JM_DB;
+}
+
+static enum jm_rc add_attempt(struct db *db, const char *prefix, const char *v, int64_t now)
+{
+	return db_execf(db, "INSERT INTO signup_attempts(key, created_at) VALUES (? || ?, ?)",
+	                "tti", prefix, v, now);
+}
+
+/* Loads the person and their subscription of the list, if any. */
+static enum jm_rc find_existing(struct db *db, struct arena *a, struct signup *s)
+{
+	struct db_stmt *st = NULL;
+	enum jm_rc rc = db_preparef(db, &st,
+	                            "SELECT p.id, s.id, s.status FROM people p LEFT JOIN "
+	                            "subscriptions s ON s.person_id = p.id AND s.list_id = ? "
+	                            "WHERE p.email = ?",
+	                            "it", s->list.id, s->email);
+	if (rc)
+		return rc;
+	rc = db_step(st);
+	if (rc == JM_OK) {
+		s->person_id = db_col_int(st, 0);
+		s->sub_id = db_col_int(st, 1);
+		s->status = db_col_null(st, 2) ? NULL : db_col_dup(st, 2, a);
+	}
+	db_finalize(st);
+	return rc == JM_OK || rc == JM_DONE ? JM_OK : rc;
+}
+
+static enum jm_rc write_subscription(struct db *db, struct signup *s, int64_t now)
+{
+	bool dbl = s->list.double_optin;
+	const char *status = dbl ? "pending" : "active";
+	struct db_stmt *st = NULL;
+	enum jm_rc rc;
+	if (s->sub_id)
+		rc = db_preparef(db, &st,
+		                 "UPDATE subscriptions SET status = ?, updated_at = ?, "
+		                 "confirmed_at = ?, unsubscribed_at = NULL, consent_at = ?, "
+		                 "consent_source = ?, consent_ip = ?, consent_text = ? "
+		                 "WHERE id = ? RETURNING id",
+		                 "tiiittti", status, now, now, now, s->source, s->ip,
+		                 s->list.consent_text, s->sub_id);
+	else
+		rc = db_preparef(db, &st,
+		                 "INSERT INTO subscriptions(status, updated_at, confirmed_at, "
+		                 "consent_at, consent_source, consent_ip, consent_text, person_id, "
+		                 "list_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+		                 "RETURNING id",
+		                 "tiiitttiii", status, now, now, now, s->source, s->ip,
+		                 s->list.consent_text, s->person_id, s->list.id, now);
+	if (rc)
+		return rc;
+	if (dbl) /* pending until the link is clicked */
+		db_bind_null(st, 3);
+	rc = db_step(st);
+	if (rc == JM_OK)
+		s->sub_id = db_col_int(st, 0);
+	db_finalize(st);
+	return rc;
+}
+
+static enum jm_rc write_fields(struct db *db, const struct signup *s)
+{
+	enum jm_rc rc = JM_OK;
+	for (size_t i = 0; i < s->list.nfields && !rc; i++)
+		rc = db_execf(db,
+		              "INSERT INTO person_fields(person_id, key, value) VALUES (?, ?, ?) "
+		              "ON CONFLICT(person_id, key) DO UPDATE SET value = excluded.value",
+		              "itt", s->person_id, s->list.fields[i].key, s->vals[i]);
+	return rc;
+}
+
+/* The writes of a sign-up that passed the limits. */
+static enum jm_rc signup_write(struct db *db, struct signup *s, int64_t now,
+                               enum nl_signup_result *result)
+{
+	bool was_pending = s->status && strcmp(s->status, "pending") == 0;
+	enum jm_rc rc = nl_person_upsert(db, s->email, s->name, now, &s->person_id);
+	if (!rc)
+		rc = write_subscription(db, s, now);
+	if (!rc)
+		rc = write_fields(db, s);
+	if (!rc && !was_pending)
+		rc = nl_event_add(db, s->person_id, "subscribed", s->list.slug, now);
+	if (rc)
+		return rc;
+	if (s->list.double_optin) {
+		*result = NL_SIGNUP_CONFIRM_SENT;
+		rc = nl_delivery_queue(db, "confirm", s->sub_id, s->person_id, s->email, now);
+		return rc ? rc : add_attempt(db, "email:", s->email, now);
+	}
+	*result = NL_SIGNUP_ACTIVE;
+	if (*s->list.welcome_md)
+		rc = nl_delivery_queue(db, "welcome", s->sub_id, s->person_id, s->email, now);
+	return rc;
+}
+
+/* Inside the transaction: limits, then the writes. */
+static enum jm_rc signup_tx(struct db *db, struct arena *a, struct signup *s,
+                            enum nl_signup_result *result)
+{
+	int64_t now = s->in->now ? s->in->now : jm_now(), n = 0;
+	*result = NL_SIGNUP_NEUTRAL;
+	enum jm_rc rc = db_execf(db, "DELETE FROM signup_attempts WHERE created_at <= ?", "i",
+	                         now - NL_RATE_EMAIL_WINDOW);
+	if (!rc)
+		rc = count_attempts(db, "ip:", s->ip, now - NL_RATE_IP_WINDOW, &n);
+	if (rc || n >= NL_RATE_IP_MAX)
+		return rc;
+	rc = add_attempt(db, "ip:", s->ip, now);
+	if (!rc)
+		rc = find_existing(db, a, s);
+	if (rc || (s->status && strcmp(s->status, "active") == 0))
+		return rc;
+	if (s->list.double_optin) {
+		rc = count_attempts(db, "email:", s->email, now - NL_RATE_EMAIL_WINDOW, &n);
+		if (rc || n >= NL_RATE_EMAIL_MAX)
+			return rc;
+	}
+	return signup_write(db, s, now, result);
+}
+
+enum jm_rc nl_signup(struct db *db, const unsigned char secret[32], const struct nl_signup *in,
+                     enum nl_signup_result *result, struct jm_err *err)
+{
+	(void)secret; /* tokens are made when the worker renders the mail */
+	struct arena *a = arena_new(4096);
+	struct signup s = {.in = in};
+	*result = NL_SIGNUP_NEUTRAL;
+	enum jm_rc rc = validate_signup(db, a, &s, err);
+	if (rc)
+		goto out;
+	rc = db_begin(db);
+	if (rc)
+		goto out;
+	rc = signup_tx(db, a, &s, result);
+	if (!rc)
+		rc = db_commit(db);
+	if (rc) {
+		db_rollback(db);
+		*result = NL_SIGNUP_NEUTRAL;
+		jm_err_set(err, NULL, "could not save the sign-up");
+	}
+out:
+	arena_free(a);
+	return rc;
+}
+
+/* ---- confirm, unsubscribe ---- */
+
+static enum jm_rc confirm_tx(struct db *db, int64_t id, int64_t now, int64_t *list_id)
+{
+	struct db_stmt *st = NULL;
+	enum jm_rc rc = db_preparef(db, &st,
+	                            "SELECT s.status, s.person_id, s.list_id, p.email, l.slug, "
+	                            "l.welcome_md != '' FROM subscriptions s "
+	                            "JOIN people p ON p.id = s.person_id "
+	                            "JOIN lists l ON l.id = s.list_id WHERE s.id = ?",
+	                            "i", id);
+	if (rc)
+		return rc;
+	rc = db_step(st);
+	if (rc != JM_OK) {
+		db_finalize(st);
+		return rc == JM_DONE ? JM_NOT_FOUND : rc;
+	}
+	const char *status = db_col_text(st, 0, NULL);
+	bool pending = strcmp(status, "pending") == 0, active = strcmp(status, "active") == 0;
+	int64_t person = db_col_int(st, 1);
+	*list_id = db_col_int(st, 2);
+	char email[NL_EMAIL_MAX + 2], slug[64];
+	snprintf(email, sizeof(email), "%s", db_col_text(st, 3, NULL));
+	snprintf(slug, sizeof(slug), "%s", db_col_text(st, 4, NULL));
+	bool welcome = db_col_int(st, 5) != 0;
+	db_finalize(st);
+	if (!pending)
+		return active ? JM_OK : JM_CONFLICT;
+	rc = db_execf(db,
+	              "UPDATE subscriptions SET status = 'active', confirmed_at = ?, "
+	              "consent_at = ?, updated_at = ? WHERE id = ?",
+	              "iiii", now, now, now, id);
+	if (!rc)
+		rc = nl_event_add(db, person, "confirmed", slug, now);
+	if (!rc && welcome)
+		rc = nl_delivery_queue(db, "welcome", id, person, email, now);
+	return rc;
+}
+
+enum jm_rc nl_confirm(struct db *db, int64_t subscription_id, int64_t now, struct nl_list *list_out,
+                      struct arena *a)
+{
+	int64_t list_id = 0;
+	enum jm_rc rc = db_begin(db);
+	if (rc)
+		return rc;
+	rc = confirm_tx(db, subscription_id, now ? now : jm_now(), &list_id);
+	if (!rc)
+		rc = db_commit(db);
+	if (rc) {
+		db_rollback(db);
+		return rc;
+	}
+	if (list_out && a)
+		rc = nl_list_get(db, a, list_id, list_out);
+	return rc;
+}
+
+enum jm_rc nl_unsubscribe(struct db *db, int64_t subscription_id, int64_t now, const char *how)
+{
+	enum jm_rc rc = db_begin(db);
+	if (rc)
+		return rc;
+	rc = nl_unsubscribe_tx(db, subscription_id, now ? now : jm_now(), how);
+	if (!rc)
+		rc = db_commit(db);
+	if (rc)
+		db_rollback(db);
+	return rc;
+}

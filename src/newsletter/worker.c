@@ -1,0 +1,466 @@
+/*
+ * worker.c — the delivery worker: one scheduler thread (scheduled
+ * broadcasts start, started ones are expanded, finished ones marked sent)
+ * and `threads` sender threads. Each thread has its own database
+ * connection; each sender its own SMTP client (mail_smtp, libcurl multi
+ * over smtp_connections connections, RFC 5321) and DKIM signer.
+ *
+ * A sender loops: reload the mail settings every few seconds; claim a batch
+ * of due deliveries (queue.c) within the caps and the sending window; for
+ * each, check the per-domain rate, render and sign (render.c); send in
+ * slices the shared rate limiter allows (throttle.c); record the results.
+ *
+ * Start-up resets rows a killed worker left in 'sending'; stopping lets the
+ * batch in hand finish (rows still waiting for the rate limiter are put
+ * back, not counted as attempts). Run one worker per database: `serve`
+ * runs it, `jinmyaku worker` runs it alone.
+ *
+ * Hidden test knobs (environment): JINMYAKU_RETRY_BASE_MS scales the retry
+ * backoff (default 30000: 30 s, 2 min, 10 min, 1 h …), JINMYAKU_WORKER_BATCH
+ * sets the claim size (default 50).
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include "db/db.h"
+#include "mail/mail.h"
+#include "newsletter/delivery_int.h"
+#include "newsletter/newsletter.h"
+#include "site/site.h"
+
+#define CFG_REFRESH_S 2
+#define POLL_MS       200
+#define SCHED_MS      500
+#define DEFAULT_BATCH 50
+#define DEFAULT_RETRY 30000
+#define THREADS_MAX   16
+
+struct nl_worker {
+	char *db_url, *base_url, *smtp_url, *data_dir, *listen;
+	unsigned char secret[32];
+	atomic_bool stop;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct nl_throttle *throttle;
+	int nthreads, started; /* sender threads configured / running */
+	pthread_t tids[THREADS_MAX];
+	pthread_t sched;
+	bool sched_started;
+	struct sender *senders;
+	int64_t retry_base_ms;
+	size_t batch;
+};
+
+struct sender {
+	struct nl_worker *w;
+	struct db *db;
+	struct arena *cfg_arena;
+	struct nl_mail_cfg cfg;
+	int64_t cfg_at;
+	struct mail_smtp *smtp;
+	char smtp_key[1200];
+	struct mail_dkim *dkim;
+	char dkim_key[600];
+};
+
+/* Sleeps up to ms, waking at once when the worker stops. */
+static void nap(struct nl_worker *w, int ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&w->mu);
+	if (!atomic_load(&w->stop))
+		pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+	pthread_mutex_unlock(&w->mu);
+}
+
+static int int_setting(struct db *db, struct arena *a, const char *key)
+{
+	long v = strtol(site_setting_get(db, a, key), NULL, 10);
+	return v < 0 ? 0 : v > 1000000000L ? 1000000000 : (int)v;
+}
+
+/* "https://host:port/path" → "host". */
+static const char *url_host(struct arena *a, const char *url)
+{
+	const char *p = strstr(url, "://");
+	p = p ? p + 3 : url;
+	size_t n = strcspn(p, ":/?#");
+	return n ? arena_strndup(a, p, n) : "localhost";
+}
+
+static const char *base_url(struct sender *s, struct arena *a)
+{
+	struct nl_worker *w = s->w;
+	const char *b = *w->base_url ? w->base_url : site_setting_get(s->db, a, "base_url");
+	if (!*b)
+		b = arena_sprintf(a, "http://%s", *w->listen ? w->listen : "127.0.0.1:8080");
+	size_t n = strlen(b);
+	while (n && b[n - 1] == '/')
+		n--;
+	return arena_strndup(a, b, n);
+}
+
+static void cfg_strings(struct sender *s, struct arena *a, struct nl_mail_cfg *c)
+{
+	struct db *db = s->db;
+	c->from_name = site_setting_get(db, a, "mail_from_name");
+	c->from_addr = site_setting_get(db, a, "mail_from_addr");
+	c->reply_to = site_setting_get(db, a, "mail_reply_to");
+	c->postal = site_setting_get(db, a, "sender_postal_address");
+	c->contact = site_setting_get(db, a, "sender_contact");
+	c->return_path = site_setting_get(db, a, "return_path");
+	c->smtp_url = *s->w->smtp_url ? s->w->smtp_url : site_setting_get(db, a, "smtp_url");
+	c->smtp_user = site_setting_get(db, a, "smtp_user");
+	c->smtp_password = site_setting_get(db, a, "smtp_password");
+	c->domain_rates = site_setting_get(db, a, "domain_rates");
+	c->send_window = site_setting_get(db, a, "send_window");
+	c->dkim_domain = site_setting_get(db, a, "dkim_domain");
+	c->dkim_selector = site_setting_get(db, a, "dkim_selector");
+	c->site_title = site_setting_get(db, a, "title");
+	c->base_url = base_url(s, a);
+	c->host = url_host(a, c->base_url);
+	if (!*c->from_addr)
+		c->from_addr = arena_sprintf(a, "noreply@%s", c->host);
+}
+
+static bool selector_ok(const char *s)
+{
+	if (!*s || *s == '.' || strlen(s) > 63)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' || *s == '.'))
+			return false;
+	return true;
+}
+
+/* (Re)loads the DKIM key when domain or selector changed. */
+static void dkim_refresh(struct sender *s)
+{
+	const struct nl_mail_cfg *c = &s->cfg;
+	char key[sizeof(s->dkim_key)];
+	snprintf(key, sizeof(key), "%s|%s", c->dkim_domain, c->dkim_selector);
+	if (!strcmp(key, s->dkim_key))
+		return;
+	snprintf(s->dkim_key, sizeof(s->dkim_key), "%s", key);
+	mail_dkim_free(s->dkim);
+	s->dkim = NULL;
+	if (!*c->dkim_domain || !selector_ok(c->dkim_selector))
+		return;
+	char path[1200];
+	snprintf(path, sizeof(path), "%s/dkim/%s.private", s->w->data_dir, c->dkim_selector);
+	struct stat sb;
+	struct jm_err err = {0};
+	if (stat(path, &sb) != 0)
+		log_at(LOG_WARN, "worker", "dkim key %s missing: mail goes out unsigned", path);
+	else if (mail_dkim_load(path, c->dkim_domain, c->dkim_selector, &s->dkim, &err) != JM_OK)
+		log_at(LOG_ERROR, "worker", "dkim key %s: %s", path, err.msg);
+}
+
+static void smtp_refresh(struct sender *s)
+{
+	const struct nl_mail_cfg *c = &s->cfg;
+	char key[sizeof(s->smtp_key)];
+	snprintf(key, sizeof(key), "%s|%s|%s|%d", c->smtp_url, c->smtp_user, c->smtp_password,
+	         c->conns);
+	if (!strcmp(key, s->smtp_key))
+		return;
+	snprintf(s->smtp_key, sizeof(s->smtp_key), "%s", key);
+	mail_smtp_free(s->smtp);
+	s->smtp = NULL;
+	if (!*c->smtp_url)
+		return;
+	s->smtp = mail_smtp_new(c->smtp_url, c->smtp_user, c->smtp_password, c->conns);
+	if (!s->smtp)
+		log_at(LOG_ERROR, "worker", "smtp_url is not usable; nothing is sent");
+}
+
+static void cfg_refresh(struct sender *s)
+{
+	int64_t now = jm_now();
+	if (s->cfg_arena && now - s->cfg_at < CFG_REFRESH_S)
+		return;
+	struct arena *a = arena_new(8192);
+	struct nl_mail_cfg c = {0};
+	cfg_strings(s, a, &c);
+	c.conns = int_setting(s->db, a, "smtp_connections");
+	c.conns = c.conns < 1 ? 1 : c.conns > 64 ? 64 : c.conns;
+	c.rate = int_setting(s->db, a, "rate_per_sec");
+	c.cap_hour = int_setting(s->db, a, "cap_per_hour");
+	c.cap_day = int_setting(s->db, a, "cap_per_day");
+	c.tz_offset_min = (int)strtol(site_setting_get(s->db, a, "tz_offset_min"), NULL, 10);
+	c.iso_carriers = !strcmp(site_setting_get(s->db, a, "iso2022jp_carriers"), "1");
+	nl_throttle_configure(s->w->throttle, c.rate, c.domain_rates);
+	s->cfg = c;
+	smtp_refresh(s);
+	dkim_refresh(s);
+	arena_free(s->cfg_arena); /* after the refreshes: they compare old keys only */
+	s->cfg_arena = a;
+	s->cfg_at = now;
+}
+
+/* Renders every job; jobs that cannot go now get their result set. */
+static size_t prepare(struct sender *s, struct arena *a, struct nl_job *jobs, size_t n,
+                      struct mail_send *items, size_t *map, struct buf *msgs)
+{
+	struct nl_render_ctx rc = {s->db, &s->cfg, s->w->secret, s->dkim, jm_now(), NULL};
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct nl_job *j = &jobs[i];
+		struct jm_err err = {0};
+		if (!nl_throttle_domain(s->w->throttle, j->domain, &j->retry_at)) {
+			j->result = JM_DONE;
+			continue;
+		}
+		enum jm_rc r = nl_render(&rc, a, j, &msgs[k], &err);
+		if (r) {
+			j->result = r == JM_NOT_FOUND ? JM_NOT_FOUND : JM_INVALID;
+			snprintf(j->reply, sizeof(j->reply), "%.190s",
+			         err.msg[0] ? err.msg : "render failed");
+			buf_free(&msgs[k]);
+			continue;
+		}
+		items[k] = (struct mail_send){.from = nl_envelope_from(&s->cfg),
+		                              .rcpt = j->to_addr,
+		                              .data = msgs[k].ptr,
+		                              .len = msgs[k].len};
+		map[k++] = i;
+	}
+	return k;
+}
+
+static void take_result(struct nl_job *j, const struct mail_send *it)
+{
+	j->result = it->rc == JM_OK || it->rc == JM_SMTP_PERM ? it->rc : JM_SMTP_TEMP;
+	j->code = it->code;
+	snprintf(j->reply, sizeof(j->reply), "%s", it->reply);
+}
+
+/* Sends the k prepared items in slices the rate limiter grants. */
+static void transmit(struct sender *s, struct nl_job *jobs, struct mail_send *items, size_t *map,
+                     size_t k)
+{
+	size_t i = 0;
+	while (i < k) {
+		size_t g = nl_throttle_acquire(s->w->throttle, k - i, &s->w->stop);
+		if (g == 0)
+			break;
+		if (mail_smtp_send(s->smtp, items + i, g) != JM_OK) {
+			for (size_t x = i; x < i + g; x++) {
+				items[x].rc = JM_SMTP_TEMP;
+				if (!items[x].reply[0])
+					snprintf(items[x].reply, sizeof(items[x].reply),
+					         "no SMTP connection");
+			}
+		}
+		for (size_t x = i; x < i + g; x++)
+			take_result(&jobs[map[x]], &items[x]);
+		i += g;
+	}
+	for (; i < k; i++) { /* stopping: back to the queue, not an attempt */
+		jobs[map[i]].result = JM_DONE;
+		jobs[map[i]].retry_at = 0;
+	}
+}
+
+static void send_batch(struct sender *s, struct arena *a, struct nl_job *jobs, size_t n)
+{
+	struct mail_send *items = arena_calloc(a, n * sizeof(*items));
+	size_t *map = arena_calloc(a, n * sizeof(*map));
+	struct buf *msgs = arena_calloc(a, n * sizeof(*msgs));
+	size_t k = prepare(s, a, jobs, n, items, map, msgs);
+	transmit(s, jobs, items, map, k);
+	for (size_t i = 0; i < k; i++)
+		buf_free(&msgs[i]);
+}
+
+static void record(struct sender *s, struct nl_job *jobs, size_t n)
+{
+	/* The database may be busy for a moment: the results must not be lost,
+	 * or the rows would wait for the next start in 'sending'. */
+	for (int tries = 0; tries < 20; tries++) {
+		if (nl_queue_record(s->db, jobs, n, jm_now(), s->w->retry_base_ms) == JM_OK)
+			return;
+		log_at(LOG_WARN, "worker", "recording results failed, retrying");
+		nap(s->w, 250);
+	}
+	log_at(LOG_ERROR, "worker", "results of %zu deliveries not recorded", n);
+}
+
+/* One claim-send-record round; false when there was nothing to do. */
+static bool round_once(struct sender *s)
+{
+	const struct nl_mail_cfg *c = &s->cfg;
+	int64_t now = jm_now();
+	/* With a rate limit a thread claims at most one second of sending, so
+	 * a confirmation queued meanwhile never waits behind a long batch. */
+	size_t batch = s->w->batch;
+	if (c->rate > 0 && (size_t)c->rate < batch)
+		batch = (size_t)c->rate;
+	struct nl_claim_opts o = {
+	        .now = now,
+	        .batch = batch,
+	        .window_open = nl_window_open(c->send_window, c->tz_offset_min, now),
+	        .cap_hour = c->cap_hour,
+	        .cap_day = c->cap_day,
+	};
+	struct arena *a = arena_new(65536);
+	struct nl_job *jobs = NULL;
+	size_t n = 0;
+	enum jm_rc rc = nl_queue_claim(s->db, a, &o, &jobs, &n);
+	if (rc)
+		log_at(LOG_WARN, "worker", "claim failed: %s", jm_rc_name(rc));
+	if (!rc && n) {
+		send_batch(s, a, jobs, n);
+		record(s, jobs, n);
+	}
+	arena_free(a);
+	return !rc && n;
+}
+
+static void *sender_main(void *arg)
+{
+	struct sender *s = arg;
+	while (!atomic_load(&s->w->stop)) {
+		cfg_refresh(s);
+		if (!s->smtp || !round_once(s))
+			nap(s->w, POLL_MS);
+	}
+	return NULL;
+}
+
+static void *sched_main(void *arg)
+{
+	struct sender *s = arg; /* only its db is used */
+	while (!atomic_load(&s->w->stop)) {
+		enum jm_rc rc = nl_queue_schedule(s->db, jm_now());
+		if (rc)
+			log_at(LOG_WARN, "worker", "scheduler: %s", jm_rc_name(rc));
+		nap(s->w, SCHED_MS);
+	}
+	return NULL;
+}
+
+/* ---- start and stop ---- */
+
+static int64_t env_int(const char *name, int64_t def, int64_t lo, int64_t hi)
+{
+	const char *v = getenv(name);
+	char *end = NULL;
+	long long n = v ? strtoll(v, &end, 10) : 0;
+	if (!v || !*v || *end || n < lo || n > hi)
+		return def;
+	return n;
+}
+
+static void worker_free(struct nl_worker *w)
+{
+	for (int i = 0; w->senders && i <= w->nthreads; i++) {
+		struct sender *s = &w->senders[i];
+		mail_smtp_free(s->smtp);
+		mail_dkim_free(s->dkim);
+		arena_free(s->cfg_arena);
+		db_close(s->db);
+	}
+	free(w->senders);
+	nl_throttle_free(w->throttle);
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+	free(w->db_url);
+	free(w->base_url);
+	free(w->smtp_url);
+	free(w->data_dir);
+	free(w->listen);
+	free(w);
+}
+
+static struct nl_worker *worker_new(const struct nl_worker_opts *o)
+{
+	struct nl_worker *w = xcalloc(1, sizeof(*w));
+	w->db_url = xstrdup(o->db_url);
+	w->base_url = xstrdup(o->base_url ? o->base_url : "");
+	w->smtp_url = xstrdup(o->smtp_url ? o->smtp_url : "");
+	w->data_dir = xstrdup(o->data_dir ? o->data_dir : ".");
+	w->listen = xstrdup(o->listen ? o->listen : "");
+	memcpy(w->secret, o->secret, sizeof(w->secret));
+	w->nthreads = o->threads > 0 ? (o->threads > THREADS_MAX ? THREADS_MAX : o->threads) : 2;
+	w->retry_base_ms = env_int("JINMYAKU_RETRY_BASE_MS", DEFAULT_RETRY, 1, 3600000);
+	w->batch = (size_t)env_int("JINMYAKU_WORKER_BATCH", DEFAULT_BATCH, 1, 1000);
+	atomic_init(&w->stop, false);
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	w->throttle = nl_throttle_new();
+	w->senders = xcalloc((size_t)w->nthreads + 1, sizeof(*w->senders));
+	for (int i = 0; i <= w->nthreads; i++)
+		w->senders[i].w = w;
+	return w;
+}
+
+/* Creates the threads with SIGINT/SIGTERM blocked, so stop signals always
+ * reach the thread that waits for them (http's or `worker`'s main). */
+static void spawn(struct nl_worker *w)
+{
+	sigset_t set, old;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	while (w->started < w->nthreads && pthread_create(&w->tids[w->started], NULL, sender_main,
+	                                                  &w->senders[w->started]) == 0)
+		w->started++;
+	if (w->started == w->nthreads &&
+	    pthread_create(&w->sched, NULL, sched_main, &w->senders[w->nthreads]) == 0)
+		w->sched_started = true;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+enum jm_rc nl_worker_start(const struct nl_worker_opts *o, struct nl_worker **out,
+                           struct jm_err *err)
+{
+	*out = NULL;
+	struct nl_worker *w = worker_new(o);
+	enum jm_rc rc = JM_OK;
+	for (int i = 0; i <= w->nthreads && !rc; i++)
+		rc = db_open(w->db_url, &w->senders[i].db, err);
+	if (!rc)
+		rc = nl_queue_reset_inflight(w->senders[w->nthreads].db);
+	if (rc) {
+		if (!err || !err->msg[0])
+			jm_err_set(err, "db", "the delivery worker cannot use the database");
+		worker_free(w);
+		return rc;
+	}
+	spawn(w);
+	if (!w->sched_started) {
+		nl_worker_stop(w);
+		jm_err_set(err, NULL, "cannot start the delivery worker threads");
+		return JM_NOMEM;
+	}
+	log_at(LOG_INFO, "worker", "started threads=%d batch=%zu", w->nthreads, w->batch);
+	*out = w;
+	return JM_OK;
+}
+
+void nl_worker_stop(struct nl_worker *w)
+{
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->mu);
+	atomic_store(&w->stop, true);
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	for (int i = 0; i < w->started; i++)
+		pthread_join(w->tids[i], NULL);
+	if (w->sched_started)
+		pthread_join(w->sched, NULL);
+	log_at(LOG_INFO, "worker", "stopped");
+	worker_free(w);
+}
