@@ -19,11 +19,15 @@
 
 #include "newsletter/nl_int.h"
 
-#define NL_IMPORT_BATCH 5000
-#define CSV_COLS_MAX    256
-#define CSV_FIELD_MAX   10000 /* bytes of one field */
-#define CONV_CHUNK      65536
-#define TAG_MAX         100
+/* Rows per transaction: big batches keep the email index's page writes
+ * together (random addresses dirty most of it); progress is reported more
+ * often than that. */
+#define NL_IMPORT_BATCH    50000
+#define NL_IMPORT_PROGRESS 5000
+#define CSV_COLS_MAX       256
+#define CSV_FIELD_MAX      10000 /* bytes of one field */
+#define CONV_CHUNK         65536
+#define TAG_MAX            100
 
 struct imp {
 	struct db *db;
@@ -142,7 +146,7 @@ static enum jm_rc move_people(struct imp *im)
 	enum jm_rc rc = db_execf(im->db,
 	                         "INSERT INTO people(email, name, source, created_at, updated_at) "
 	                         "SELECT email, name, 'import', ?, ? FROM temp.nl_import "
-	                         "WHERE true ORDER BY line ON CONFLICT(email) DO NOTHING",
+	                         "WHERE true ORDER BY email, line ON CONFLICT(email) DO NOTHING",
 	                         "ii", im->now, im->now);
 	if (rc)
 		return rc;
@@ -184,7 +188,7 @@ static enum jm_rc move_subscriptions(struct imp *im)
 		        "updated_at, confirmed_at, consent_at, consent_source, consent_text) "
 		        "SELECT p.id, ?, ?, ?, ?, NULLIF(?, 0), ?, ?, ? FROM temp.nl_import i "
 		        "JOIN people p ON p.email = i.email WHERE true "
-		        "ORDER BY i.line ON CONFLICT(person_id, list_id) DO NOTHING",
+		        "ORDER BY p.id ON CONFLICT(person_id, list_id) DO NOTHING",
 		        "itiiiitt", im->o->list_id, optin ? "pending" : "active", now, now,
 		        optin ? 0 : now, now, im->o->source ? im->o->source : "import",
 		        im->consent_text);
@@ -217,7 +221,7 @@ static enum jm_rc move_extras(struct imp *im)
 		rc = db_exec(im->db,
 		             "INSERT INTO person_fields(person_id, key, value) "
 		             "SELECT p.id, f.key, f.value FROM temp.nl_import_fields f "
-		             "JOIN people p ON p.email = f.email WHERE true ORDER BY f.rowid "
+		             "JOIN people p ON p.email = f.email WHERE true ORDER BY p.id, f.rowid "
 		             "ON CONFLICT(person_id, key) DO UPDATE SET value = excluded.value");
 	if (!rc)
 		rc = db_exec(im->db,
@@ -298,6 +302,8 @@ static void on_row(int c, void *data)
 		im->rc = stage_row(im);
 		if (!im->rc && im->rep->rows % NL_IMPORT_BATCH == 0)
 			im->rc = flush_batch(im, false);
+		else if (!im->rc && im->progress && im->rep->rows % NL_IMPORT_PROGRESS == 0)
+			im->progress((int64_t)im->pos, (int64_t)im->len, im->user);
 	}
 	row_reset(im);
 }
