@@ -104,18 +104,6 @@ void admin_articles_list(struct req *req)
 /* ---- editor ---- */
 
 /* Tags joined for the text input. */
-static const char *tags_join(struct arena *a, const char *const *tags, size_t n)
-{
-	struct buf b;
-	buf_init(&b, 0);
-	for (size_t i = 0; i < n; i++)
-		if (buf_appendf(&b, "%s%s", i ? ", " : "", tags[i]) != JM_OK)
-			break;
-	char *s = arena_strdup(a, buf_cstr(&b));
-	buf_free(&b);
-	return s;
-}
-
 static struct view_val *editor_ctx(struct req *req, int64_t id, const char *state)
 {
 	struct view_val *ctx = admin_ctx(req, "articles");
@@ -137,7 +125,7 @@ static struct view_val *values_from_article(struct req *req, const struct articl
 	view_set_str(v, "slug", a->slug);
 	view_set_str(v, "body", a->body_md);
 	view_set_str(v, "excerpt", a->excerpt);
-	view_set_str(v, "tags", tags_join(req->arena, a->tags, a->ntags));
+	view_set_str(v, "tags", arena_join(req->arena, a->tags, a->ntags, ", "));
 	view_set_str(v, "published_at", admin_time_fmt(req->arena, a->published_at, tz, 'T'));
 	return v;
 }

@@ -75,18 +75,6 @@ static void read_query(struct req *req, struct nl_subscriber_query *q, const cha
 	buf_free(&b);
 }
 
-static const char *join(struct arena *a, const char *const *v, size_t n)
-{
-	struct buf b;
-	buf_init(&b, 0);
-	for (size_t i = 0; i < n; i++)
-		if (buf_appendf(&b, "%s%s", i ? ", " : "", v[i]) != JM_OK)
-			break;
-	char *s = arena_strdup(a, buf_cstr(&b));
-	buf_free(&b);
-	return s;
-}
-
 static struct view_val *sub_row(struct req *req, const struct nl_subscriber *s, int tz)
 {
 	struct view_val *m = view_map(req->arena);
@@ -95,7 +83,7 @@ static struct view_val *sub_row(struct req *req, const struct nl_subscriber *s, 
 	view_set_str(m, "name", s->name);
 	view_set_str(m, "status", s->status);
 	view_set_str(m, "list", s->list_slug);
-	view_set_str(m, "tags", join(req->arena, s->tags, s->ntags));
+	view_set_str(m, "tags", arena_join(req->arena, s->tags, s->ntags, ", "));
 	view_set_str(m, "created_at", admin_time_fmt(req->arena, s->created_at, tz, ' '));
 	return m;
 }

@@ -136,3 +136,22 @@ void arena_defer(struct arena *a, void (*fn)(void *), void *p)
 	d->next = a->defers;
 	a->defers = d;
 }
+
+char *arena_join(struct arena *a, const char *const *v, size_t n, const char *sep)
+{
+	size_t sl = strlen(sep), total = 1;
+	for (size_t i = 0; i < n; i++)
+		total += strlen(v[i]) + (i ? sl : 0);
+	char *out = arena_alloc(a, total), *p = out;
+	for (size_t i = 0; i < n; i++) {
+		if (i) {
+			memcpy(p, sep, sl);
+			p += sl;
+		}
+		size_t l = strlen(v[i]);
+		memcpy(p, v[i], l);
+		p += l;
+	}
+	*p = '\0';
+	return out;
+}

@@ -116,6 +116,8 @@ char *arena_strdup(struct arena *a, const char *s);
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_sprintf(struct arena *a, const char *fmt, ...) JM_FMT(2, 3);
 void arena_defer(struct arena *a, void (*fn)(void *), void *p);
+/* The n strings of v joined with sep, in the arena. */
+char *arena_join(struct arena *a, const char *const *v, size_t n, const char *sep);
 
 /* ---- logging: key=value lines on stderr ---- */
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };

@@ -243,7 +243,7 @@ static void split_options(struct arena *a, const char *s, struct nl_field *f)
 	}
 }
 
-static enum jm_rc load_fields(struct db *db, struct arena *a, struct nl_list *l)
+enum jm_rc nl_list_load_fields(struct db *db, struct arena *a, struct nl_list *l)
 {
 	struct db_stmt *st = NULL;
 	enum jm_rc rc =
@@ -320,7 +320,7 @@ static enum jm_rc get_one(struct db *db, struct db_stmt *st, struct arena *a, st
 		return JM_NOT_FOUND;
 	if (rc)
 		return rc;
-	rc = load_fields(db, a, out);
+	rc = nl_list_load_fields(db, a, out);
 	return rc ? rc : load_counts(db, out);
 }
 
@@ -364,7 +364,7 @@ enum jm_rc nl_list_all(struct db *db, struct arena *a, struct nl_list **out, siz
 		return rc;
 	rc = JM_OK;
 	for (size_t i = 0; i < k && !rc; i++) {
-		rc = load_fields(db, a, &v[i]);
+		rc = nl_list_load_fields(db, a, &v[i]);
 		if (!rc)
 			rc = load_counts(db, &v[i]);
 	}

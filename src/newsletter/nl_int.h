@@ -53,4 +53,7 @@ enum jm_rc nl_person_upsert(struct db *db, const char *email, const char *name, 
 enum jm_rc nl_unsubscribe_tx(struct db *db, int64_t subscription_id, int64_t now,
                              const char *how) JM_WUR;
 
+/* Fills l->fields (in position order) for the list l->id (list.c). */
+enum jm_rc nl_list_load_fields(struct db *db, struct arena *a, struct nl_list *l) JM_WUR;
+
 #endif

@@ -9,48 +9,10 @@
  */
 #include "db/db.h"
 #include "newsletter/newsletter.h"
+#include "newsletter/nl_int.h"
 
-#define PREFS_MAX  200 /* lists per person shown on the page */
-#define LISTS_MAX  200 /* lists a public page offers */
-#define FIELDS_MAX 50
-
-static void split_options(struct arena *a, const char *s, struct nl_field *f)
-{
-	size_t n = 1;
-	for (const char *p = s; *p; p++)
-		n += *p == '\n';
-	f->options = arena_calloc(a, (n + 1) * sizeof(char *));
-	while (*s) {
-		size_t len = strcspn(s, "\n");
-		if (len)
-			f->options[f->noptions++] = arena_strndup(a, s, len);
-		s += len + (s[len] ? 1 : 0);
-	}
-}
-
-static enum jm_rc brief_fields(struct db *db, struct arena *a, struct nl_list *l)
-{
-	struct db_stmt *st = NULL;
-	enum jm_rc rc =
-	        db_preparef(db, &st,
-	                    "SELECT id, key, label, type, options, required FROM list_fields "
-	                    "WHERE list_id = ? ORDER BY position, id",
-	                    "i", l->id);
-	if (rc)
-		return rc;
-	l->fields = arena_calloc(a, FIELDS_MAX * sizeof(*l->fields));
-	while (l->nfields < FIELDS_MAX && (rc = db_step(st)) == JM_OK) {
-		struct nl_field *f = &l->fields[l->nfields++];
-		f->id = db_col_int(st, 0);
-		f->key = db_col_dup(st, 1, a);
-		f->label = db_col_dup(st, 2, a);
-		f->type = db_col_dup(st, 3, a);
-		split_options(a, db_col_dup(st, 4, a), f);
-		f->required = db_col_int(st, 5) != 0;
-	}
-	db_finalize(st);
-	return rc == JM_OK || rc == JM_DONE ? JM_OK : rc;
-}
+#define PREFS_MAX 200 /* lists per person shown on the page */
+#define LISTS_MAX 200 /* lists a public page offers */
 
 enum jm_rc nl_list_all_brief(struct db *db, struct arena *a, bool public_only, struct nl_list **out,
                              size_t *n)
@@ -80,7 +42,7 @@ enum jm_rc nl_list_all_brief(struct db *db, struct arena *a, bool public_only, s
 		return rc;
 	rc = JM_OK;
 	for (size_t i = 0; i < *n && !rc; i++)
-		rc = brief_fields(db, a, &(*out)[i]);
+		rc = nl_list_load_fields(db, a, &(*out)[i]);
 	return rc;
 }
 

@@ -36,6 +36,9 @@ static void test_arena(void **state)
 	assert_string_equal(s, "a/7");
 	void *big = arena_alloc(a, 10000);
 	memset(big, 1, 10000);
+	const char *tags[] = {"人脈", "出版", "x"};
+	assert_string_equal(arena_join(a, tags, 3, ", "), "人脈, 出版, x");
+	assert_string_equal(arena_join(a, tags, 0, ", "), "");
 	static int one = 1;
 	deferred = 0;
 	arena_defer(a, bump, &one);
