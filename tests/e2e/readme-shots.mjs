@@ -12,7 +12,7 @@ import { chromium } from 'playwright-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
-const bin = path.join(root, 'build', 'jinmyaku');
+const bin = path.resolve(process.env.JINMYAKU_BIN || path.join(root, 'build', 'jinmyaku'));
 const out = path.join(root, 'docs', 'img');
 const data = fs.mkdtempSync(path.join(os.tmpdir(), 'jm-shots-'));
 const port = 18000 + Math.floor(Math.random() * 1000);
@@ -38,6 +38,18 @@ const settings = {
 };
 for (const [k, v] of Object.entries(settings))
   sql(`INSERT OR REPLACE INTO settings(key, value) VALUES ('${k}', '${v}')`);
+// A mail magazine with a few readers (straight into the database: demo data).
+sql(`INSERT INTO lists(slug, name, description, consent_text, created_at, updated_at) VALUES ('news', '人脈通信', '毎週金曜に届くメールマガジン', '発行者からのお知らせメールを受け取ることに同意します。', 0, 0)`);
+sql(`INSERT INTO list_fields(list_id, key, label, type, position) VALUES (1, 'company', '会社名', 'text', 0)`);
+const readers = [['sato@example.jp', '佐藤 花子', '青空出版'], ['suzuki@example.jp', '鈴木 一郎', 'みどり編集室'],
+  ['takahashi@example.jp', '高橋 美咲', ''], ['tanaka@example.jp', '田中 健', '田中デザイン'],
+  ['ito@example.jp', '伊藤 陽菜', '伊藤書店'], ['watanabe@example.jp', '渡辺 翔', '']];
+readers.forEach(([email, name, company], i) => {
+  sql(`INSERT INTO people(email, name, created_at, updated_at) VALUES ('${email}', '${name}', ${1764400000 + i * 86400}, 0)`);
+  sql(`INSERT INTO subscriptions(person_id, list_id, status, created_at, updated_at, confirmed_at, consent_at, consent_source, consent_ip, consent_text) VALUES (${i + 2}, 1, 'active', ${1764400000 + i * 86400}, 0, ${1764400000 + i * 86400}, ${1764400000 + i * 86400}, '/articles/first-step', '203.0.113.${i + 10}', '発行者からのお知らせメールを受け取ることに同意します。')`);
+  if (company) sql(`INSERT INTO person_fields(person_id, key, value) VALUES (${i + 2}, 'company', '${company}')`);
+  if (i % 2 === 0) sql(`INSERT INTO person_tags(person_id, tag) VALUES (${i + 2}, '出版')`);
+});
 const paths = ['/articles/first-step', '/articles/newsletter', '/articles/editor-meeting', '/'];
 const hosts = ['www.google.com', 'x.com', 'note.com', 'b.hatena.ne.jp'];
 for (let d = 0; d < 30; d++) {
@@ -80,7 +92,17 @@ try {
   await page.waitForSelector('#preview h2');
   await page.screenshot({ path: path.join(out, 'admin-editor.png') });
   await page.goto(`${base}/articles/first-step`);
-  await page.screenshot({ path: path.join(out, 'article.png') });
+  await page.screenshot({ path: path.join(out, 'article.png'), fullPage: true });
+  const bc = await (await fetch(`${base}/api/v1/broadcasts`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ list_id: 1, subject: '人脈通信 第12号：編集者と会う前に', body: '{{name|読者}}さん、こんにちは。\n\n## 今週のテーマ\n\n編集者と会う前に準備しておきたいことを、{{company|皆さん}}のお仕事に引きつけてまとめました。\n\n- 企画書は一枚で\n- 実績は数字で\n- 会ったあとは一週間以内にお礼を' }),
+  })).json();
+  await page.goto(`${base}/admin/subscribers`);
+  await page.screenshot({ path: path.join(out, 'admin-subscribers.png') });
+  await page.goto(`${base}/admin/broadcasts/${bc.id}`);
+  await page.waitForTimeout(1500);
+  await page.screenshot({ path: path.join(out, 'admin-broadcast.png') });
   await browser.close();
 } finally {
   server.kill('SIGTERM');
