@@ -133,13 +133,20 @@ static enum jm_rc collect(struct db_stmt *st, int64_t *ids, size_t *n, size_t ma
 	return *n == max || rc == JM_DONE ? JM_OK : rc;
 }
 
+/* Both queries name their index: without statistics SQLite picks
+ * deliveries_due (state, next_attempt_at) and sorts every queued row of a
+ * large broadcast on each claim, which made a claim O(queue) and a
+ * broadcast O(n^2). deliveries_broadcast (broadcast_id, state) yields the
+ * rows in id order; the partial deliveries_tx_due holds only the few
+ * transactional rows. */
 static enum jm_rc due_ids(struct db *db, const struct nl_claim_opts *o, int64_t *ids, size_t *n,
                           size_t max)
 {
 	struct db_stmt *st = NULL;
 	enum jm_rc rc = db_preparef(db, &st,
-	                            "SELECT id FROM deliveries WHERE state = 'queued' "
-	                            "AND kind <> 'broadcast' AND next_attempt_at <= ? "
+	                            "SELECT id FROM deliveries INDEXED BY deliveries_tx_due "
+	                            "WHERE state = 'queued' AND kind <> 'broadcast' "
+	                            "AND next_attempt_at <= ? "
 	                            "ORDER BY kind = 'welcome', id LIMIT ?",
 	                            "ii", o->now, (int64_t)max);
 	if (rc || (rc = collect(st, ids, n, max)) || !o->window_open || *n == max)
@@ -155,8 +162,9 @@ static enum jm_rc due_ids(struct db *db, const struct nl_claim_opts *o, int64_t 
 	for (size_t i = 0; i < nb && *n < max && !rc; i++) {
 		rc = db_preparef(
 		        db, &st,
-		        "SELECT id FROM deliveries WHERE broadcast_id = ? "
-		        "AND state = 'queued' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
+		        "SELECT id FROM deliveries INDEXED BY deliveries_broadcast "
+		        "WHERE broadcast_id = ? AND state = 'queued' AND next_attempt_at <= ? "
+		        "ORDER BY id LIMIT ?",
 		        "iii", bids[i], o->now, (int64_t)(max - *n));
 		if (!rc)
 			rc = collect(st, ids, n, max);

@@ -207,6 +207,18 @@ static char *esc(struct arena *a, const char *s)
 	"\n\n-- \n発行者 / Sender: %s\n住所 / Address: %s\n"                                  \
 	"連絡先 / Contact: %s\n配信停止 / Unsubscribe: %s\n"
 
+/* x y z joined, without printf's cost on a whole message body. */
+static char *cat3(struct arena *a, const char *x, const char *y, const char *z)
+{
+	size_t lx = strlen(x), ly = strlen(y), lz = strlen(z);
+	char *out = arena_alloc(a, lx + ly + lz + 1);
+	memcpy(out, x, lx);
+	memcpy(out + lx, y, ly);
+	memcpy(out + lx + ly, z, lz);
+	out[lx + ly + lz] = '\0';
+	return out;
+}
+
 /* Fills m's subject, text and html from templates, with the legal footer. */
 static enum jm_rc fill_body(struct nl_render_ctx *c, struct arena *a, struct mail_msg *m,
                             const char *subj, const char *md, const char *html, struct lookup *l,
@@ -219,13 +231,13 @@ static enum jm_rc fill_body(struct nl_render_ctx *c, struct arena *a, struct mai
 		jm_err_set(err, "body", "message too large");
 		return JM_TOO_LARGE;
 	}
-	m->text = arena_sprintf(
-	        a, "%s%s", text,
-	        arena_sprintf(a, TEXT_FOOT, g->from_name, g->postal, g->contact, unsub_url));
+	m->text = cat3(a, text,
+	               arena_sprintf(a, TEXT_FOOT, g->from_name, g->postal, g->contact, unsub_url),
+	               "");
 	char *head = arena_sprintf(a, HTML_HEAD, esc(a, m->subject));
 	char *foot = arena_sprintf(a, HTML_FOOT, esc(a, g->from_name), esc(a, g->postal),
 	                           esc(a, g->contact), esc(a, unsub_url));
-	m->html = arena_sprintf(a, "%s%s%s", head, body, foot);
+	m->html = cat3(a, head, body, foot);
 	return JM_OK;
 }
 

@@ -9,6 +9,11 @@
  * of due deliveries (queue.c) within the caps and the sending window; for
  * each, check the per-domain rate, render and sign (render.c); send in
  * slices the shared rate limiter allows (throttle.c); record the results.
+ * Sending and recording run on the sender's transmitter thread (own
+ * database connection) while the sender claims and renders the next batch,
+ * so building and SMTP overlap; at most one batch per sender is on the
+ * wire unrecorded, as before. With per-domain rates the sender sends its
+ * batches itself.
  *
  * Start-up resets rows a killed worker left in 'sending'; stopping lets the
  * batch in hand finish (rows still waiting for the rate limiter are put
@@ -52,9 +57,31 @@ struct nl_worker {
 	size_t batch;
 };
 
+/* A claimed and rendered batch, everything in its arena. */
+struct batch {
+	struct arena *a;
+	struct nl_job *jobs;
+	size_t n, k; /* claimed; rendered (items/map/msgs) */
+	struct mail_send *items;
+	size_t *map;
+	struct buf *msgs;
+};
+
+/* A sender's transmitter thread: sends and records one batch while the
+ * sender claims and renders the next, so building and SMTP overlap. */
+struct pipe {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t tid;
+	bool started, busy, quit;
+	struct batch *next; /* handed over, not yet taken */
+	struct db *db;      /* the transmitter's connection (recording) */
+};
+
 struct sender {
 	struct nl_worker *w;
 	struct db *db;
+	struct pipe pipe;
 	struct arena *cfg_arena;
 	struct nl_mail_cfg cfg;
 	int64_t cfg_at;
@@ -183,11 +210,23 @@ static void smtp_refresh(struct sender *s)
 		log_at(LOG_ERROR, "worker", "smtp_url is not usable; nothing is sent");
 }
 
+/* Waits until the transmitter holds no batch. */
+static void pipe_drain(struct pipe *p)
+{
+	if (!p->started)
+		return;
+	pthread_mutex_lock(&p->mu);
+	while (p->next || p->busy)
+		pthread_cond_wait(&p->cv, &p->mu);
+	pthread_mutex_unlock(&p->mu);
+}
+
 static void cfg_refresh(struct sender *s)
 {
 	int64_t now = jm_now();
 	if (s->cfg_arena && now - s->cfg_at < CFG_REFRESH_S)
 		return;
+	pipe_drain(&s->pipe); /* the batch in flight uses smtp and cfg strings */
 	struct arena *a = arena_new(8192);
 	struct nl_mail_cfg c = {0};
 	cfg_strings(s, a, &c);
@@ -271,28 +310,97 @@ static void transmit(struct sender *s, struct nl_job *jobs, struct mail_send *it
 	}
 }
 
-static void send_batch(struct sender *s, struct arena *a, struct nl_job *jobs, size_t n)
+/* Renders the n claimed jobs into a batch held by arena a. */
+static struct batch *build_batch(struct sender *s, struct arena *a, struct nl_job *jobs, size_t n)
 {
-	struct mail_send *items = arena_calloc(a, n * sizeof(*items));
-	size_t *map = arena_calloc(a, n * sizeof(*map));
-	struct buf *msgs = arena_calloc(a, n * sizeof(*msgs));
-	size_t k = prepare(s, a, jobs, n, items, map, msgs);
-	transmit(s, jobs, items, map, k);
-	for (size_t i = 0; i < k; i++)
-		buf_free(&msgs[i]);
+	struct batch *b = arena_calloc(a, sizeof(*b));
+	b->a = a;
+	b->jobs = jobs;
+	b->n = n;
+	b->items = arena_calloc(a, n * sizeof(*b->items));
+	b->map = arena_calloc(a, n * sizeof(*b->map));
+	b->msgs = arena_calloc(a, n * sizeof(*b->msgs));
+	b->k = prepare(s, a, jobs, n, b->items, b->map, b->msgs);
+	return b;
 }
 
-static void record(struct sender *s, struct nl_job *jobs, size_t n)
+static void record(struct sender *s, struct db *db, struct nl_job *jobs, size_t n)
 {
 	/* The database may be busy for a moment: the results must not be lost,
 	 * or the rows would wait for the next start in 'sending'. */
 	for (int tries = 0; tries < 20; tries++) {
-		if (nl_queue_record(s->db, jobs, n, jm_now(), s->w->retry_base_ms) == JM_OK)
+		if (nl_queue_record(db, jobs, n, jm_now(), s->w->retry_base_ms) == JM_OK)
 			return;
 		log_at(LOG_WARN, "worker", "recording results failed, retrying");
 		nap(s->w, 250);
 	}
 	log_at(LOG_ERROR, "worker", "results of %zu deliveries not recorded", n);
+}
+
+/* Sends a batch, records its results on db and frees it. */
+static void finish_batch(struct sender *s, struct db *db, struct batch *b)
+{
+	transmit(s, b->jobs, b->items, b->map, b->k);
+	for (size_t i = 0; i < b->k; i++)
+		buf_free(&b->msgs[i]);
+	record(s, db, b->jobs, b->n);
+	arena_free(b->a);
+}
+
+static void *pipe_main(void *arg)
+{
+	struct sender *s = arg;
+	struct pipe *p = &s->pipe;
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		while (!p->next && !p->quit)
+			pthread_cond_wait(&p->cv, &p->mu);
+		if (!p->next)
+			break;
+		struct batch *b = p->next;
+		p->next = NULL;
+		p->busy = true;
+		pthread_mutex_unlock(&p->mu);
+		finish_batch(s, p->db, b);
+		pthread_mutex_lock(&p->mu);
+		p->busy = false;
+		pthread_cond_broadcast(&p->cv);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+/* Hands b to the transmitter once it has taken the previous batch. */
+static void pipe_put(struct pipe *p, struct batch *b)
+{
+	pthread_mutex_lock(&p->mu);
+	while (p->next)
+		pthread_cond_wait(&p->cv, &p->mu);
+	p->next = b;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+static void pipe_start(struct sender *s)
+{
+	struct pipe *p = &s->pipe;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	p->started = p->db && pthread_create(&p->tid, NULL, pipe_main, s) == 0;
+}
+
+/* Lets the transmitter finish its batches, then ends it. */
+static void pipe_stop(struct pipe *p)
+{
+	if (p->started) {
+		pthread_mutex_lock(&p->mu);
+		p->quit = true;
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+		pthread_join(p->tid, NULL);
+	}
+	pthread_cond_destroy(&p->cv);
+	pthread_mutex_destroy(&p->mu);
 }
 
 /* One claim-send-record round; false when there was nothing to do. */
@@ -318,22 +426,30 @@ static bool round_once(struct sender *s)
 	enum jm_rc rc = nl_queue_claim(s->db, a, &o, &jobs, &n);
 	if (rc)
 		log_at(LOG_WARN, "worker", "claim failed: %s", jm_rc_name(rc));
-	if (!rc && n) {
-		send_batch(s, a, jobs, n);
-		record(s, jobs, n);
+	if (rc || !n) {
+		arena_free(a);
+		return false;
 	}
-	arena_free(a);
-	return !rc && n;
+	struct batch *b = build_batch(s, a, jobs, n);
+	/* Per-domain rates are granted while rendering: with them the batch
+	 * goes out at once, so a grant is never a whole batch ahead. */
+	if (s->pipe.started && !*c->domain_rates)
+		pipe_put(&s->pipe, b);
+	else
+		finish_batch(s, s->db, b);
+	return true;
 }
 
 static void *sender_main(void *arg)
 {
 	struct sender *s = arg;
+	pipe_start(s);
 	while (!atomic_load(&s->w->stop)) {
 		cfg_refresh(s);
 		if (!s->smtp || !round_once(s))
 			nap(s->w, POLL_MS);
 	}
+	pipe_stop(&s->pipe);
 	return NULL;
 }
 
@@ -369,6 +485,7 @@ static void worker_free(struct nl_worker *w)
 		mail_dkim_free(s->dkim);
 		arena_free(s->cfg_arena);
 		db_close(s->db);
+		db_close(s->pipe.db);
 	}
 	free(w->senders);
 	nl_throttle_free(w->throttle);
@@ -430,6 +547,8 @@ enum jm_rc nl_worker_start(const struct nl_worker_opts *o, struct nl_worker **ou
 	enum jm_rc rc = JM_OK;
 	for (int i = 0; i <= w->nthreads && !rc; i++)
 		rc = db_open(w->db_url, &w->senders[i].db, err);
+	for (int i = 0; i < w->nthreads && !rc; i++)
+		rc = db_open(w->db_url, &w->senders[i].pipe.db, err);
 	if (!rc)
 		rc = nl_queue_reset_inflight(w->senders[w->nthreads].db);
 	if (rc) {
