@@ -5,6 +5,8 @@
  */
 #include <pthread.h>
 #include <signal.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -336,17 +338,55 @@ static void map_columns(struct arena *ar, const struct nl_list *l, const struct 
 	o->ncols_mapped = pv->ncols;
 }
 
+/* The CSV being imported, mapped read-only rather than read into memory. */
+struct mapped {
+	char *p;
+	size_t len;
+};
+
+static enum jm_rc map_file(const char *path, struct mapped *m, struct jm_err *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	enum jm_rc rc = JM_OK;
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		jm_err_set(err, NULL, "%s: %s", path, strerror(errno));
+		rc = JM_IO;
+	} else if (!S_ISREG(st.st_mode) || st.st_size > ((off_t)1 << 31)) {
+		jm_err_set(err, NULL, "%s: not a regular file or too large", path);
+		rc = JM_INVALID;
+	} else if (st.st_size > 0) {
+		m->p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (m->p == MAP_FAILED) {
+			m->p = NULL;
+			jm_err_set(err, NULL, "%s: %s", path, strerror(errno));
+			rc = JM_IO;
+		} else {
+			m->len = (size_t)st.st_size;
+			(void)madvise(m->p, m->len, MADV_SEQUENTIAL);
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* Also drops the mapped file's pages from the resident set (they come back
+ * from the page cache when read again), so a big file does not add its
+ * size to the importer's memory on top of the database cache. */
 static void import_progress(int64_t done, int64_t total, void *user)
 {
-	(void)user;
+	const struct mapped *m = user;
+	if (m && m->p)
+		(void)madvise(m->p, m->len, MADV_DONTNEED);
 	fprintf(stderr, "\rimporting: %3lld%% (%lld of %lld bytes)",
 	        (long long)(total ? done * 100 / total : 100), (long long)done, (long long)total);
 	fflush(stderr);
 }
 
 static enum jm_rc import_file(struct app *app, struct db *db, struct arena *ar, struct cmd_args *a,
-                              enum nl_encoding enc, struct buf *data, struct nl_import_report *rep,
-                              struct jm_err *err)
+                              enum nl_encoding enc, struct mapped *data,
+                              struct nl_import_report *rep, struct jm_err *err)
 {
 	struct nl_list l;
 	struct nl_csv_preview pv;
@@ -354,7 +394,7 @@ static enum jm_rc import_file(struct app *app, struct db *db, struct arena *ar, 
 	if (rc == JM_NOT_FOUND)
 		jm_err_set(err, "list", "no list with the slug %s", a->list);
 	if (!rc)
-		rc = nl_csv_preview(ar, data->ptr, data->len, enc, 1, &pv, err);
+		rc = nl_csv_preview(ar, data->p, data->len, enc, 1, &pv, err);
 	if (rc)
 		return rc;
 	const char *base = strrchr(a->pos[0], '/');
@@ -365,7 +405,7 @@ static enum jm_rc import_file(struct app *app, struct db *db, struct arena *ar, 
 	        .source = arena_sprintf(ar, "import:%s", base ? base + 1 : a->pos[0]),
 	};
 	map_columns(ar, &l, &pv, &o);
-	rc = nl_import_csv(db, app->secret, data->ptr, data->len, &o, import_progress, NULL, rep,
+	rc = nl_import_csv(db, app->secret, data->p, data->len, &o, import_progress, data, rep,
 	                   err);
 	fprintf(stderr, "\n");
 	return rc;
@@ -379,12 +419,11 @@ static int cmd_import(struct app *app, struct cmd_args *a)
 	if (!parse_encoding(a->encoding, &enc))
 		return die_usage("import subscribers: --encoding must be auto, utf8 or sjis");
 	struct jm_err err = {0};
-	struct buf data = BUF_INIT;
-	buf_init(&data, (size_t)1 << 31);
+	struct mapped data = {0};
 	struct db *db = NULL;
 	struct arena *ar = arena_new(16384);
 	struct nl_import_report rep = {0};
-	enum jm_rc rc = jm_read_file(a->pos[0], &data, &err);
+	enum jm_rc rc = map_file(a->pos[0], &data, &err);
 	if (!rc && !data.len) {
 		jm_err_set(&err, "file", "%s is empty", a->pos[0]);
 		rc = JM_INVALID;
@@ -395,7 +434,8 @@ static int cmd_import(struct app *app, struct cmd_args *a)
 		rc = import_file(app, db, ar, a, enc, &data, &rep, &err);
 	db_close(db);
 	arena_free(ar);
-	buf_free(&data);
+	if (data.p)
+		munmap(data.p, data.len);
 	if (rc)
 		return fail("import subscribers", &err);
 	for (int i = 0; i < rep.nerrors; i++)

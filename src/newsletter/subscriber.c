@@ -4,8 +4,11 @@
  * and a person's history.
  *
  * Search stays fast at a million rows: a query of 3+ characters goes
- * through people_fts (trigram FTS5 over name and email, migration 0003),
- * a shorter one is an email prefix range on the people.email UNIQUE index.
+ * through people_fts (trigram FTS5 over name and email, migration 0003;
+ * detail=none since 0005, so it holds no positions: the query asks for
+ * trigrams covering the text and LIKE then confirms the substring on the
+ * hits), a shorter one is an email prefix range on the people.email UNIQUE
+ * index.
  * The SQL of each filter combination is built once and kept for the life
  * of the process, because db_prepare caches statements by the address of
  * their text (so that text must never be freed or reused).
@@ -64,7 +67,8 @@ static void build_sql(unsigned mask, struct buf *b)
 		rc |= buf_appends(b, "JOIN lists l ON l.id = s.list_id ");
 	rc |= buf_appends(b, "WHERE 1 = 1");
 	if (mask & Q_FTS)
-		rc |= buf_appends(b, " AND people_fts MATCH ?");
+		rc |= buf_appends(b, " AND people_fts MATCH ? AND (p.name LIKE ? ESCAPE '\\' "
+		                     "OR p.email LIKE ? ESCAPE '\\')");
 	if (mask & Q_PREFIX)
 		rc |= buf_appends(b, " AND p.email >= ? AND p.email < ?");
 	if (mask & Q_LIST)
@@ -99,8 +103,52 @@ static const char *sql_for(unsigned mask)
 /* The bound values of one query, in SQL order. */
 struct qargs {
 	unsigned mask;
-	char fts[600], lo[NL_EMAIL_MAX + 2], hi[NL_EMAIL_MAX + 3];
+	char fts[1024], like[420], lo[NL_EMAIL_MAX + 2], hi[NL_EMAIL_MAX + 3];
 };
+
+/* Appends the trigram s[from, to) as an FTS5 string. */
+static enum jm_rc fts_trigram(struct buf *b, const char *s, size_t from, size_t to)
+{
+	enum jm_rc rc = buf_appends(b, b->len ? " AND \"" : "\"");
+	for (size_t i = from; i < to && !rc; i++)
+		rc = s[i] == '"' ? buf_appends(b, "\"\"") : buf_appendc(b, s[i]);
+	return rc ? rc : buf_appendc(b, '"');
+}
+
+/* The FTS5 query for a substring of 3+ characters: every third trigram
+ * and the last one (together they cover the text), ANDed; and the LIKE
+ * pattern that confirms the substring. */
+static enum jm_rc fts_query(const char *s, size_t n, struct qargs *qa)
+{
+	size_t at[201], nc = 0; /* byte offset of each character, and the end */
+	for (size_t i = 0; i < n; i++)
+		if (((unsigned char)s[i] & 0xC0) != 0x80)
+			at[nc++] = i;
+	at[nc] = n;
+	struct buf b = BUF_INIT;
+	buf_init(&b, sizeof(qa->fts) - 1);
+	enum jm_rc rc = JM_OK;
+	for (size_t k = 0; k + 3 <= nc && !rc; k += 3)
+		rc = fts_trigram(&b, s, at[k], at[k + 3]);
+	if (!rc && nc % 3)
+		rc = fts_trigram(&b, s, at[nc - 3], n);
+	if (!rc)
+		memcpy(qa->fts, buf_cstr(&b), b.len + 1);
+	buf_free(&b);
+	struct buf l = BUF_INIT;
+	buf_init(&l, sizeof(qa->like) - 1);
+	rc = rc ? rc : buf_appendc(&l, '%');
+	for (size_t i = 0; i < n && !rc; i++) {
+		if (s[i] == '%' || s[i] == '_' || s[i] == '\\')
+			rc = buf_appendc(&l, '\\');
+		rc = rc ? rc : buf_appendc(&l, s[i]);
+	}
+	rc = rc ? rc : buf_appendc(&l, '%');
+	if (!rc)
+		memcpy(qa->like, buf_cstr(&l), l.len + 1);
+	buf_free(&l);
+	return rc ? JM_INVALID : JM_OK;
+}
 
 static enum jm_rc plan_query(const struct nl_subscriber_query *q, struct qargs *qa)
 {
@@ -114,16 +162,7 @@ static enum jm_rc plan_query(const struct nl_subscriber_query *q, struct qargs *
 	if (n > 200 || !utf8_valid(s, n))
 		return JM_INVALID;
 	if (n && utf8_count(s, n) >= 3) {
-		struct buf b = BUF_INIT;
-		buf_init(&b, sizeof(qa->fts) - 1);
-		enum jm_rc rc = buf_appendc(&b, '"');
-		for (size_t i = 0; i < n && !rc; i++)
-			rc = s[i] == '"' ? buf_appends(&b, "\"\"") : buf_appendc(&b, s[i]);
-		rc = rc ? rc : buf_appendc(&b, '"');
-		if (!rc)
-			memcpy(qa->fts, buf_cstr(&b), b.len + 1);
-		buf_free(&b);
-		if (rc)
+		if (fts_query(s, n, qa))
 			return JM_INVALID;
 		qa->mask |= Q_FTS;
 	} else if (n) {
@@ -147,8 +186,11 @@ static int bind_filters(struct db_stmt *st, const struct nl_subscriber_query *q,
                         const struct qargs *qa)
 {
 	int i = 1;
-	if (qa->mask & Q_FTS)
+	if (qa->mask & Q_FTS) {
 		db_bind_text(st, i++, qa->fts, SIZE_MAX);
+		db_bind_text(st, i++, qa->like, SIZE_MAX);
+		db_bind_text(st, i++, qa->like, SIZE_MAX);
+	}
 	if (qa->mask & Q_PREFIX) {
 		db_bind_text(st, i++, qa->lo, SIZE_MAX);
 		db_bind_text(st, i++, qa->hi, SIZE_MAX);

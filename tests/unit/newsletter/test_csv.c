@@ -270,7 +270,7 @@ static void test_batches(void **state)
 	                 12000);
 	assert_int_equal(q_int(db,
 	                       "SELECT count(*) FROM people_fts WHERE people_fts MATCH "
-	                       "'\"user11999@\"'",
+	                       "'\"r11\" AND \"999\" AND \"99@\"'",
 	                       0),
 	                 1);
 	buf_free(&b);

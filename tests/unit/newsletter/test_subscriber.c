@@ -79,6 +79,15 @@ static void test_search(void **state)
 	assert_int_equal(search(db, a, &q, &v, &n), 0);
 	q.q = "鈴木 次";
 	assert_int_equal(search(db, a, &q, &v, &n), 1);
+	/* the index holds no positions: trigrams found apart are no match */
+	add(db, list, "def.abc@example.org", "ghi jkl");
+	q.q = "abcdef";
+	assert_int_equal(search(db, a, &q, &v, &n), 0);
+	q.q = "ABC@exa";
+	assert_int_equal(search(db, a, &q, &v, &n), 1);
+	q.q = "hi jk";
+	assert_int_equal(search(db, a, &q, &v, &n), 1);
+	assert_string_equal(v[0].email, "def.abc@example.org");
 	arena_free(a);
 }
 
