@@ -86,6 +86,11 @@ enum jm_rc db_backup(struct db *db, const char *path, struct jm_err *err)
 	return db->ops->backup(db, path, err);
 }
 
+enum jm_rc db_bulk_mode(struct db *db, bool on)
+{
+	return db->ops->bulk_mode ? db->ops->bulk_mode(db, on) : JM_OK;
+}
+
 char *db_col_dup(struct db_stmt *st, int col, struct arena *a)
 {
 	size_t len = 0;

@@ -67,6 +67,10 @@ void db_rollback(struct db *db);
 int64_t db_changes(struct db *db);
 const char *db_errmsg(struct db *db);
 
+/* Bulk mode for long imports: a larger page cache while on (commits stay
+ * as durable as ever). No-op where it means nothing. */
+enum jm_rc db_bulk_mode(struct db *db, bool on) JM_WUR;
+
 /* Online copy of the whole database to path (sqlite backup API). */
 enum jm_rc db_backup(struct db *db, const char *path, struct jm_err *err) JM_WUR;
 

@@ -23,6 +23,7 @@ struct db_ops {
 	int64_t (*changes)(struct db *db);
 	const char *(*errmsg)(struct db *db);
 	enum jm_rc (*backup)(struct db *db, const char *path, struct jm_err *err);
+	enum jm_rc (*bulk_mode)(struct db *db, bool on);
 	const char *begin_sql; /* "BEGIN IMMEDIATE" for sqlite, "BEGIN" for pg */
 };
 

@@ -222,6 +222,13 @@ out:
 	return rc;
 }
 
+static enum jm_rc sq_bulk_mode(struct db *db, bool on)
+{
+	/* 64 MiB of page cache keeps a million-row import's random index
+	 * inserts in memory and its process under 200 MB resident. */
+	return sq_exec(db, on ? "PRAGMA cache_size = -65536" : "PRAGMA cache_size = -2000");
+}
+
 static const struct db_ops sqlite_ops = {
         .name = "sqlite",
         .close = sq_close,
@@ -238,5 +245,6 @@ static const struct db_ops sqlite_ops = {
         .changes = sq_changes,
         .errmsg = sq_errmsg,
         .backup = sq_backup,
+        .bulk_mode = sq_bulk_mode,
         .begin_sql = "BEGIN IMMEDIATE",
 };

@@ -494,10 +494,9 @@ static bool has_content(const char *p, size_t n)
 
 static enum jm_rc import_rows(struct imp *im)
 {
-	/* The UNIQUE email index is probed and grown at random places: keep
-	 * more of it in memory while importing (restored below); 64 MiB keeps
-	 * a million-row import under 200 MB resident. */
-	enum jm_rc rc = db_exec(im->db, "PRAGMA cache_size = -65536");
+	/* The UNIQUE email index is probed and grown at random places: bulk
+	 * mode keeps more of it in memory while importing (restored below). */
+	enum jm_rc rc = db_bulk_mode(im->db, true);
 	rc = rc ? rc : prepare_staging(im->db);
 	if (!rc)
 		rc = db_begin(im->db);
@@ -510,8 +509,8 @@ static enum jm_rc import_rows(struct imp *im)
 		db_rollback(im->db);
 	if (rc && !im->err->msg[0])
 		jm_err_set(im->err, NULL, "import failed near line %lld", (long long)im->row_line);
-	if (db_exec(im->db, "PRAGMA cache_size = -2000") != JM_OK)
-		log_at(LOG_WARN, "newsletter", "could not restore the page cache size");
+	if (db_bulk_mode(im->db, false) != JM_OK)
+		log_at(LOG_WARN, "newsletter", "could not leave bulk mode");
 	return rc;
 }
 

@@ -8,7 +8,8 @@
  * detail=none since 0005, so it holds no positions: the query asks for
  * trigrams covering the text and LIKE then confirms the substring on the
  * hits), a shorter one is an email prefix range on the people.email UNIQUE
- * index.
+ * index or a range over the name's first two characters (people_name2,
+ * 0006).
  * The SQL of each filter combination is built once and kept for the life
  * of the process, because db_prepare caches statements by the address of
  * their text (so that text must never be freed or reused).
@@ -70,7 +71,8 @@ static void build_sql(unsigned mask, struct buf *b)
 		rc |= buf_appends(b, " AND people_fts MATCH ? AND (p.name LIKE ? ESCAPE '\\' "
 		                     "OR p.email LIKE ? ESCAPE '\\')");
 	if (mask & Q_PREFIX)
-		rc |= buf_appends(b, " AND p.email >= ? AND p.email < ?");
+		rc |= buf_appends(b, " AND ((p.email >= ? AND p.email < ?) OR "
+		                     "(substr(p.name, 1, 2) >= ? AND substr(p.name, 1, 2) < ?))");
 	if (mask & Q_LIST)
 		rc |= buf_appendf(b, " AND %ss.list_id = ?", plus);
 	if (mask & Q_STATUS)
@@ -104,6 +106,7 @@ static const char *sql_for(unsigned mask)
 struct qargs {
 	unsigned mask;
 	char fts[1024], like[420], lo[NL_EMAIL_MAX + 2], hi[NL_EMAIL_MAX + 3];
+	char name_lo[NL_EMAIL_MAX + 2], name_hi[NL_EMAIL_MAX + 3]; /* short names (鈴木) */
 };
 
 /* Appends the trigram s[from, to) as an FTS5 string. */
@@ -172,6 +175,13 @@ static enum jm_rc plan_query(const struct nl_subscriber_query *q, struct qargs *
 		memcpy(qa->hi, qa->lo, n);
 		qa->hi[n] = '\xff'; /* above every UTF-8 continuation of the prefix */
 		qa->hi[n + 1] = '\0';
+		/* One or two characters are also a name prefix (a family name
+		 * such as 鈴木 comes first), served by the people_name2 index. */
+		memcpy(qa->name_lo, s, n);
+		qa->name_lo[n] = '\0';
+		memcpy(qa->name_hi, s, n);
+		qa->name_hi[n] = '\xff';
+		qa->name_hi[n + 1] = '\0';
 		qa->mask |= Q_PREFIX;
 	}
 	qa->mask |= q->list_id ? Q_LIST : 0;
@@ -194,6 +204,8 @@ static int bind_filters(struct db_stmt *st, const struct nl_subscriber_query *q,
 	if (qa->mask & Q_PREFIX) {
 		db_bind_text(st, i++, qa->lo, SIZE_MAX);
 		db_bind_text(st, i++, qa->hi, SIZE_MAX);
+		db_bind_text(st, i++, qa->name_lo, SIZE_MAX);
+		db_bind_text(st, i++, qa->name_hi, SIZE_MAX);
 	}
 	if (qa->mask & Q_LIST)
 		db_bind_int(st, i++, q->list_id);

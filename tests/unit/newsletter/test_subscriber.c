@@ -67,7 +67,10 @@ static void test_search(void **state)
 	assert_int_equal(search(db, a, &q, &v, &n), 2);
 	q.q = "YA";
 	assert_int_equal(search(db, a, &q, &v, &n), 2);
-	q.q = "山田"; /* two characters: not an email prefix, no hit */
+	q.q = "山田"; /* two characters: a family name is a name prefix */
+	assert_int_equal(search(db, a, &q, &v, &n), 1);
+	assert_string_equal(v[0].email, "yamada@example.jp");
+	q.q = "太郎"; /* ... but short queries are prefixes, not substrings */
 	assert_int_equal(search(db, a, &q, &v, &n), 0);
 	q.q = "\"quote";
 	assert_int_equal(search(db, a, &q, &v, &n), 0);
