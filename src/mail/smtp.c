@@ -19,10 +19,18 @@
  * callback (libcurl hands SMTP response lines to it), or curl's error text
  * when the server said nothing useful.
  *
+ * libcurl is loaded with dlopen at the first send, not linked: with its
+ * dependency tree (TLS, Kerberos, LDAP, RTMP, SSH libraries) it adds
+ * several megabytes to every process, and a site that sends no mail — or
+ * has not yet — should not carry them. The functions used are looked up
+ * once into `cu`; the names below are macros over that table.
+ *
  * Invariants: one struct mail_smtp is used by one thread at a time; the
  * message bytes are read in place, never copied.
  */
+#define CURL_DISABLE_TYPECHECK /* the names are function pointers here */
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <pthread.h>
 
 #include "mail/mail_int.h"
@@ -41,17 +49,85 @@ struct slot {
 };
 
 struct mail_smtp {
-	CURLM *multi;
+	CURLM *multi; /* NULL until the first send */
 	int conns;
 	struct slot *slots;
+	char *url, *user, *password;
+	long use_ssl;
 };
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_rc;
+/* ---- libcurl, loaded on first use ---- */
 
-static void curl_init(void)
+static struct {
+	CURLcode (*global_init)(long);
+	CURL *(*easy_init)(void);
+	void (*easy_cleanup)(CURL *);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	const char *(*easy_strerror)(CURLcode);
+	CURLM *(*multi_init)(void);
+	CURLMcode (*multi_cleanup)(CURLM *);
+	CURLMcode (*multi_add_handle)(CURLM *, CURL *);
+	CURLMcode (*multi_remove_handle)(CURLM *, CURL *);
+	CURLMcode (*multi_perform)(CURLM *, int *);
+	CURLMcode (*multi_poll)(CURLM *, struct curl_waitfd *, unsigned, int, int *);
+	CURLMsg *(*multi_info_read)(CURLM *, int *);
+	CURLMcode (*multi_setopt)(CURLM *, CURLMoption, ...);
+	const char *(*multi_strerror)(CURLMcode);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void (*slist_free_all)(struct curl_slist *);
+} cu;
+
+/* curl.h defines some of these names as macros of its own. */
+#undef curl_easy_setopt
+#undef curl_easy_getinfo
+#undef curl_multi_setopt
+#define curl_easy_init           (*cu.easy_init)
+#define curl_easy_cleanup        (*cu.easy_cleanup)
+#define curl_easy_setopt         (*cu.easy_setopt)
+#define curl_easy_getinfo        (*cu.easy_getinfo)
+#define curl_easy_strerror       (*cu.easy_strerror)
+#define curl_multi_init          (*cu.multi_init)
+#define curl_multi_cleanup       (*cu.multi_cleanup)
+#define curl_multi_add_handle    (*cu.multi_add_handle)
+#define curl_multi_remove_handle (*cu.multi_remove_handle)
+#define curl_multi_perform       (*cu.multi_perform)
+#define curl_multi_poll          (*cu.multi_poll)
+#define curl_multi_info_read     (*cu.multi_info_read)
+#define curl_multi_setopt        (*cu.multi_setopt)
+#define curl_multi_strerror      (*cu.multi_strerror)
+#define curl_slist_append        (*cu.slist_append)
+#define curl_slist_free_all      (*cu.slist_free_all)
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static bool curl_ok;
+
+static void curl_load(void)
 {
-	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+	/* The handle stays open for the life of the process. */
+	void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		log_at(LOG_ERROR, "mail", "cannot load libcurl: %s", dlerror());
+		return;
+	}
+	static const char *const names[] = {
+	        "curl_global_init",         "curl_easy_init",      "curl_easy_cleanup",
+	        "curl_easy_setopt",         "curl_easy_getinfo",   "curl_easy_strerror",
+	        "curl_multi_init",          "curl_multi_cleanup",  "curl_multi_add_handle",
+	        "curl_multi_remove_handle", "curl_multi_perform",  "curl_multi_poll",
+	        "curl_multi_info_read",     "curl_multi_setopt",   "curl_multi_strerror",
+	        "curl_slist_append",        "curl_slist_free_all",
+	};
+	void **slot = (void **)&cu; /* the members are in the order of names[] */
+	_Static_assert(sizeof(cu) == sizeof(names) / sizeof(names[0]) * sizeof(void *),
+	               "one function pointer per name");
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!(slot[i] = dlsym(h, names[i]))) {
+			log_at(LOG_ERROR, "mail", "libcurl lacks %s", names[i]);
+			return;
+		}
+	}
+	curl_ok = cu.global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
 }
 
 /* curl reads the message from here; it does the dot-stuffing itself. */
@@ -135,36 +211,44 @@ struct mail_smtp *mail_smtp_new(const char *url, const char *user, const char *p
 	long use_ssl;
 	if (conns < 1 || conns > SMTP_MAX_CONNS)
 		return NULL;
-	pthread_once(&curl_once, curl_init);
 	char *u = parse_url(url, &use_ssl);
-	if (!u || curl_init_rc != CURLE_OK) {
-		free(u);
+	if (!u)
 		return NULL;
-	}
 	struct mail_smtp *s = xcalloc(1, sizeof(*s));
 	s->conns = conns;
-	s->slots = xcalloc((size_t)conns, sizeof(*s->slots));
+	s->url = u;
+	s->use_ssl = use_ssl;
+	s->user = user && *user ? xstrdup(user) : NULL;
+	s->password = password && *password ? xstrdup(password) : NULL;
+	return s;
+}
+
+/* Loads libcurl (once per process) and opens the multi handle and the
+ * connection slots (once per struct). */
+static bool smtp_ready(struct mail_smtp *s)
+{
+	if (s->multi)
+		return true;
+	pthread_once(&curl_once, curl_load);
+	if (!curl_ok)
+		return false;
+	s->slots = xcalloc((size_t)s->conns, sizeof(*s->slots));
 	s->multi = curl_multi_init();
 	bool ok = s->multi != NULL;
 	if (ok) {
-		curl_multi_setopt(s->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)conns);
-		curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, (long)conns);
+		curl_multi_setopt(s->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)s->conns);
+		curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, (long)s->conns);
 	}
-	for (int i = 0; ok && i < conns; i++)
-		ok = slot_init(&s->slots[i], u, use_ssl, user, password);
-	free(u);
-	if (!ok) {
-		mail_smtp_free(s);
-		return NULL;
-	}
-	return s;
+	for (int i = 0; ok && i < s->conns; i++)
+		ok = slot_init(&s->slots[i], s->url, s->use_ssl, s->user, s->password);
+	return ok;
 }
 
 void mail_smtp_free(struct mail_smtp *s)
 {
 	if (!s)
 		return;
-	for (int i = 0; i < s->conns; i++) {
+	for (int i = 0; s->slots && i < s->conns; i++) {
 		struct slot *sl = &s->slots[i];
 		if (sl->item && s->multi)
 			curl_multi_remove_handle(s->multi, sl->easy);
@@ -176,6 +260,9 @@ void mail_smtp_free(struct mail_smtp *s)
 	if (s->multi)
 		curl_multi_cleanup(s->multi);
 	free(s->slots);
+	free(s->url);
+	free(s->user);
+	free(s->password);
 	free(s);
 }
 
@@ -306,8 +393,12 @@ enum jm_rc mail_smtp_send(struct mail_smtp *s, struct mail_send *items, size_t n
 {
 	if (!s || (n && !items))
 		return JM_INVALID;
+	bool ready = smtp_ready(s);
 	for (size_t i = 0; i < n; i++)
-		item_result(&items[i], JM_SMTP_TEMP, 0, "not attempted");
+		item_result(&items[i], JM_SMTP_TEMP, 0,
+		            ready ? "not attempted" : "libcurl unavailable");
+	if (!ready)
+		return JM_IO;
 	size_t next = 0;
 	int running = 0;
 	for (int i = 0; i < s->conns && next < n; i++)
