@@ -5,7 +5,7 @@
  *
  * Search stays fast at a million rows: a query of 3+ characters goes
  * through people_fts (trigram FTS5 over name and email, migration 0003;
- * detail=none since 0005, so it holds no positions: the query asks for
+ * detail=none, so it holds no positions: the query asks for
  * trigrams covering the text and LIKE then confirms the substring on the
  * hits), a shorter one is an email prefix range on the people.email UNIQUE
  * index or a name prefix range. The name part has no index of its own:
