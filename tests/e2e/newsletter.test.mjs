@@ -14,46 +14,24 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { SANITIZER, bin, freePort, launchChromium, runCli, sanitizerEnv } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
-const bin = path.resolve(process.env.JINMYAKU_BIN || path.join(root, 'build-asan', 'jinmyaku'));
+const cli = (args, input) => runCli(dataDir, args, input);
 const outDir = path.join(here, 'out');
 const PY = '/usr/bin/python3';
 const EMAIL = 'owner@example.com';
 const PASSWORD = 'e2e-password-メルマガ';
 const READER = 'reader@example.com';
 const SUBJECT = '人脈通信 第1号';
-const SANITIZER = /ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:/;
 
 let server, smtp, port, dataDir, mailDir, errPath, browser, owner, reader, articleUrl;
 
-function sanitizerEnv() {
-  const env = {};
-  for (const [k, v] of Object.entries(process.env))
-    if (!k.startsWith('JINMYAKU_') && !/proxy/i.test(k)) env[k] = v;
-  env.ASAN_OPTIONS = 'detect_leaks=1:abort_on_error=0:halt_on_error=1';
-  env.UBSAN_OPTIONS = 'print_stacktrace=1:halt_on_error=1';
-  const supp = path.join(root, 'tests', 'lsan.supp');
-  if (fs.existsSync(supp)) env.LSAN_OPTIONS = `suppressions=${supp}`;
-  return env;
-}
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
 
@@ -69,13 +47,6 @@ async function until(fn, what, deadlineMs = 60000) {
   }
 }
 
-function cli(args, input) {
-  const r = spawnSync(bin, [...args, '--data', dataDir],
-    { input, encoding: 'utf8', env: sanitizerEnv(), cwd: root, timeout: 120000 });
-  assert.equal(SANITIZER.test(r.stderr || ''), false, `sanitizer report from ${args}:\n${r.stderr}`);
-  assert.equal(r.status, 0, `jinmyaku ${args.join(' ')} failed: ${r.stderr}`);
-  return r.stdout;
-}
 
 // The captured mails to addr, oldest first, as {subject, text, links}.
 function mailsTo(addr) {
@@ -136,11 +107,7 @@ before(async () => {
   fs.closeSync(err);
   await waitHealthy(60000);
   cli(['user', 'add', '--email', EMAIL, '--role', 'owner', '--name', 'オーナー'], `${PASSWORD}\n`);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   const ctx = () => browser.newContext({ locale: 'ja-JP', viewport: { width: 1280, height: 900 } });
   const oc = await ctx();
   oc.setDefaultTimeout(30000);

@@ -9,17 +9,16 @@
 // the end; it must exit 0 without a sanitizer report.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { SANITIZER, bin, freePort, launchChromium, runCli, sanitizerEnv } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
-const bin = path.resolve(process.env.JINMYAKU_BIN || path.join(root, 'build-asan', 'jinmyaku'));
+const cli = (args, input) => runCli(dataDir, args, input);
 const outDir = path.join(here, 'out');
 const EMAIL = 'owner@example.com';
 const PASSWORD = 'e2e-password-人脈';
@@ -39,39 +38,11 @@ const BODY = [
   '',
   '知り合いと人脈を区別し、与え合える関係を大切にしましょう。',
 ].join('\n');
-const SANITIZER = /ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:/;
 
 let server, port, dataDir, errPath, browser, page, articleUrl;
 
-function sanitizerEnv() {
-  const env = {};
-  for (const [k, v] of Object.entries(process.env))
-    if (!k.startsWith('JINMYAKU_') && !/proxy/i.test(k)) env[k] = v;
-  env.ASAN_OPTIONS = 'detect_leaks=1:abort_on_error=0:halt_on_error=1';
-  env.UBSAN_OPTIONS = 'print_stacktrace=1:halt_on_error=1';
-  const supp = path.join(root, 'tests', 'lsan.supp');
-  if (fs.existsSync(supp)) env.LSAN_OPTIONS = `suppressions=${supp}`;
-  return env;
-}
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
-function cli(args, input) {
-  const r = spawnSync(bin, [...args, '--data', dataDir],
-    { input, encoding: 'utf8', env: sanitizerEnv(), cwd: root, timeout: 120000 });
-  assert.equal(SANITIZER.test(r.stderr || ''), false, `sanitizer report from ${args}:\n${r.stderr}`);
-  assert.equal(r.status, 0, `jinmyaku ${args.join(' ')} failed: ${r.stderr}`);
-  return r.stdout;
-}
 
 async function waitHealthy(deadlineMs) {
   const end = Date.now() + deadlineMs;
@@ -109,11 +80,7 @@ before(async () => {
   fs.closeSync(err);
   await waitHealthy(60000);
   cli(['user', 'add', '--email', EMAIL, '--role', 'owner', '--name', 'オーナー'], `${PASSWORD}\n`);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   const context = await browser.newContext({ locale: 'ja-JP', viewport: { width: 1280, height: 900 } });
   context.setDefaultTimeout(30000);
   page = await context.newPage();
