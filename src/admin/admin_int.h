@@ -26,6 +26,9 @@ struct view_val *admin_ctx(struct req *req, const char *nav);
 void admin_render(struct req *req, int status, const char *tpl, struct view_val *ctx);
 /* A small error page (status, i18n message key) in the admin layout. */
 void admin_error(struct req *req, int status, const char *msg_key);
+/* True for JM_OK; otherwise answers 404 (JM_NOT_FOUND) or 500 (logged as
+ * what) and returns false. */
+bool admin_check(struct req *req, enum jm_rc rc, const char *what);
 /* UI text of key in the request's language. */
 const char *admin_t(const struct req *req, const char *key);
 

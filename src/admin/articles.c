@@ -187,14 +187,8 @@ void admin_article_edit(struct req *req)
 	if (!admin_param_id(req, &id) || !admin_settings(req, &s))
 		return;
 	enum jm_rc rc = site_article_get(req->db, req->arena, id, &a);
-	if (rc == JM_NOT_FOUND) {
-		admin_error(req, 404, "admin.err.not_found");
+	if (!admin_check(req, rc, "site_article_get"))
 		return;
-	}
-	if (rc) {
-		admin_fail(req, "site_article_get", rc);
-		return;
-	}
 	struct view_val *ctx =
 	        editor_ctx(req, id, article_state(a.status, a.published_at, jm_now()));
 	view_set(ctx, "v", values_from_article(req, &a, s.tz_offset_min));
@@ -388,14 +382,8 @@ static void store(struct req *req, int64_t id, const struct article *cur, const 
 		             id, cur, f, &err);
 		return;
 	}
-	if (rc == JM_NOT_FOUND) {
-		admin_error(req, 404, "admin.err.not_found");
+	if (!admin_check(req, rc, "site_article_save"))
 		return;
-	}
-	if (rc) {
-		admin_fail(req, "site_article_save", rc);
-		return;
-	}
 	app_content_changed(req->app);
 	const char *act = form_get(f, "action");
 	const char *flash = !act ? "save" : act;
@@ -416,14 +404,8 @@ static void save(struct req *req, int64_t id)
 		return;
 	if (id) {
 		enum jm_rc rc = site_article_get(req->db, req->arena, id, &cur);
-		if (rc == JM_NOT_FOUND) {
-			admin_error(req, 404, "admin.err.not_found");
+		if (!admin_check(req, rc, "site_article_get"))
 			return;
-		}
-		if (rc) {
-			admin_fail(req, "site_article_get", rc);
-			return;
-		}
 		curp = &cur;
 	}
 	if (form_get(&f, "preview")) {
@@ -455,14 +437,8 @@ void admin_article_delete(struct req *req)
 	if (!admin_param_id(req, &id))
 		return;
 	enum jm_rc rc = site_article_delete(req->db, id);
-	if (rc == JM_NOT_FOUND) {
-		admin_error(req, 404, "admin.err.not_found");
+	if (!admin_check(req, rc, "site_article_delete"))
 		return;
-	}
-	if (rc) {
-		admin_fail(req, "site_article_delete", rc);
-		return;
-	}
 	app_content_changed(req->app);
 	http_redirect(req, 303, "/admin/articles?deleted=1");
 }

@@ -378,11 +378,7 @@ static void progress_render(struct req *req, const struct nl_broadcast *b)
 static bool load_bc(struct req *req, int64_t id, struct nl_broadcast *b)
 {
 	enum jm_rc rc = nl_broadcast_get(req->db, req->arena, id, b);
-	if (rc == JM_NOT_FOUND)
-		admin_error(req, 404, "admin.err.not_found");
-	else if (rc)
-		admin_fail(req, "nl_broadcast_get", rc);
-	return rc == JM_OK;
+	return admin_check(req, rc, "nl_broadcast_get");
 }
 
 static void bc_get(struct req *req)

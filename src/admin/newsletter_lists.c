@@ -232,11 +232,7 @@ static void admin_nl_list_new(struct req *req)
 static bool load_list(struct req *req, int64_t id, struct nl_list *l)
 {
 	enum jm_rc rc = nl_list_get(req->db, req->arena, id, l);
-	if (rc == JM_NOT_FOUND)
-		admin_error(req, 404, "admin.err.not_found");
-	else if (rc)
-		admin_fail(req, "nl_list_get", rc);
-	return rc == JM_OK;
+	return admin_check(req, rc, "nl_list_get");
 }
 
 static void admin_nl_list_edit(struct req *req)

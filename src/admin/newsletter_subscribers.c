@@ -424,14 +424,8 @@ static void admin_nl_list_export(struct req *req)
 	if (!admin_param_id(req, &id))
 		return;
 	enum jm_rc rc = nl_list_get(req->db, req->arena, id, &l);
-	if (rc == JM_NOT_FOUND) {
-		admin_error(req, 404, "admin.err.not_found");
+	if (!admin_check(req, rc, "nl_list_get"))
 		return;
-	}
-	if (rc) {
-		admin_fail(req, "nl_list_get", rc);
-		return;
-	}
 	struct export_job *j = xcalloc(1, sizeof(*j));
 	j->list_id = id;
 	const char *bom = http_req_query(req, &q, &err) == JM_OK ? form_get(&q, "bom") : NULL;

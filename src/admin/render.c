@@ -130,6 +130,15 @@ void admin_err_localize(const struct req *req, struct jm_err *err, const char *p
 	snprintf(err->msg, sizeof(err->msg), "%s", text);
 }
 
+bool admin_check(struct req *req, enum jm_rc rc, const char *what)
+{
+	if (rc == JM_NOT_FOUND)
+		admin_error(req, 404, "admin.err.not_found");
+	else if (rc)
+		admin_fail(req, what, rc);
+	return rc == JM_OK;
+}
+
 bool admin_form(struct req *req, struct form *out)
 {
 	struct jm_err err = {0};

@@ -88,13 +88,7 @@ void admin_token_revoke(struct req *req)
 	if (!admin_param_id(req, &id))
 		return;
 	enum jm_rc rc = auth_token_revoke(req->db, id);
-	if (rc == JM_NOT_FOUND) {
-		admin_error(req, 404, "admin.err.not_found");
+	if (!admin_check(req, rc, "auth_token_revoke"))
 		return;
-	}
-	if (rc) {
-		admin_fail(req, "auth_token_revoke", rc);
-		return;
-	}
 	http_redirect(req, 303, "/admin/tokens?revoked=1");
 }
