@@ -14,7 +14,8 @@
 #include "app.h"
 #include "site/site.h"
 
-static const char *const group_order[] = {"site", "profile", "sns", "mail", "advanced"};
+static const char *const group_order[] = {"site",  "profile", "sns",     "mail",
+                                          "inbox", "network", "advanced"};
 #define NGROUPS (sizeof(group_order) / sizeof(group_order[0]))
 
 static const char *type_name(enum setting_type t)

@@ -287,4 +287,17 @@ enum jm_rc nl_worker_start(const struct nl_worker_opts *o, struct nl_worker **ou
 /* Stops after in-flight messages finish. NULL is a no-op. */
 void nl_worker_stop(struct nl_worker *w);
 
+
+/* ---- transactional mails to one address (render_tx.c) ----
+ * kind "notify": to the owner (a new contact message, the daily digest);
+ * kind "reply": the owner's reply to a message. payload is a JSON object:
+ *   {"subject": "...", "text": "...",            required, UTF-8
+ *    "to_name": "...", "reply_to": "addr",       optional
+ *    "message_id": "<id@host>",                  optional fixed Message-ID
+ *    "in_reply_to": "<…>", "references": "<…> <…>"}  optional threading
+ * Sent from the site's sender (mail_from_name/addr), without List-Id or
+ * List-Unsubscribe, text only. Queues one deliveries row due now. */
+enum jm_rc nl_queue_tx(struct db *db, const char *kind, int64_t person_id, const char *to_addr,
+                       const char *payload_json, int64_t now, int64_t *delivery_id) JM_WUR;
+
 #endif

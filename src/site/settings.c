@@ -51,6 +51,18 @@ static const struct setting_def defs[] = {
         {"iso2022jp_carriers", SET_BOOL, "0", 1, "setting.iso2022jp_carriers", "mail"},
         {"dkim_domain", SET_STR, "", 253, "setting.dkim_domain", "mail"},
         {"dkim_selector", SET_STR, "", 63, "setting.dkim_selector", "mail"},
+        /* The contact form and inbox (inbox/). Categories: one per line. */
+        {"contact_categories", SET_TEXT, "情報提供\n仕事のご依頼\n取材\nその他", 2000,
+         "setting.contact_categories", "inbox"},
+        {"contact_notify_to", SET_STR, "", 254, "setting.contact_notify_to", "inbox"},
+        /* Keep in touch (network/touch.c): days between contacts per stage, 0 = none. */
+        {"touch_days_reader", SET_INT, "0", 3650, "setting.touch_days_reader", "network"},
+        {"touch_days_fan", SET_INT, "0", 3650, "setting.touch_days_fan", "network"},
+        {"touch_days_acquaintance", SET_INT, "180", 3650, "setting.touch_days_acquaintance",
+         "network"},
+        {"touch_days_network", SET_INT, "90", 3650, "setting.touch_days_network", "network"},
+        {"digest_enabled", SET_BOOL, "0", 1, "setting.digest_enabled", "network"},
+        {"digest_to", SET_STR, "", 254, "setting.digest_to", "network"},
 };
 #define NDEFS (sizeof(defs) / sizeof(defs[0]))
 

@@ -1,0 +1,181 @@
+-- 0005: the people hub, the contact-form inbox and the network (人脈) CRM.
+-- People (0001) gain what the owner knows of them; interactions, introductions
+-- and messages all point at a person. Times are unix seconds.
+
+ALTER TABLE people ADD COLUMN can_offer TEXT NOT NULL DEFAULT '';    -- what they give
+ALTER TABLE people ADD COLUMN looking_for TEXT NOT NULL DEFAULT '';  -- what they need
+ALTER TABLE people ADD COLUMN last_contact_at INTEGER;               -- newest interaction/message/reply
+ALTER TABLE people ADD COLUMN touch_days INTEGER;                    -- keep-in-touch interval; NULL = the stage's
+ALTER TABLE people ADD COLUMN engagement INTEGER NOT NULL DEFAULT 0; -- score (network/score.c)
+ALTER TABLE people ADD COLUMN stage_at INTEGER;                      -- when the stage last changed
+
+-- The people list filters by stage and sorts by engagement or last contact.
+CREATE INDEX people_stage_engagement ON people(stage, engagement DESC, id);
+CREATE INDEX people_engagement ON people(engagement DESC, id);
+CREATE INDEX people_stage_contact ON people(stage, last_contact_at);
+CREATE INDEX people_furigana ON people(furigana, id);
+CREATE INDEX people_name_company ON people(name, company);
+
+-- Links: site, X, Facebook, LinkedIn, note, YouTube … (kind is free text).
+CREATE TABLE person_links (
+  person_id  INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+  kind       TEXT NOT NULL,
+  url        TEXT NOT NULL,
+  position   INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX person_links_person ON person_links(person_id, position);
+
+-- Every stage change: from → to, when, why. from_stage '' = created.
+CREATE TABLE stage_changes (
+  id          INTEGER PRIMARY KEY,
+  person_id   INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+  from_stage  TEXT NOT NULL DEFAULT '',
+  to_stage    TEXT NOT NULL,
+  reason      TEXT NOT NULL DEFAULT '',
+  created_at  INTEGER NOT NULL
+);
+CREATE INDEX stage_changes_person ON stage_changes(person_id, created_at);
+CREATE INDEX stage_changes_at ON stage_changes(created_at, to_stage);
+
+-- Meetings, meals (会食), calls, mails, messages, deals, referrals, help given
+-- (by the owner to them) and help received (from them).
+CREATE TABLE interactions (
+  id           INTEGER PRIMARY KEY,
+  person_id    INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+  kind         TEXT NOT NULL CHECK (kind IN ('meeting', 'meal', 'call', 'email', 'message',
+                                             'deal', 'referral', 'help_given', 'help_received')),
+  happened_at  INTEGER NOT NULL,
+  note         TEXT NOT NULL DEFAULT '',
+  amount       INTEGER,               -- yen, optional (deals, meals)
+  created_at   INTEGER NOT NULL
+);
+CREATE INDEX interactions_person ON interactions(person_id, happened_at);
+-- The circle review reads one year of meetings/meals/calls/deals.
+CREATE INDEX interactions_at ON interactions(happened_at, kind, person_id);
+
+-- "A introduced me to B": introducer_id = A, person_id = B, to_id NULL.
+-- "I introduced A to B":  introducer_id NULL, person_id = A, to_id = B.
+-- NULL on either side stands for the owner.
+CREATE TABLE introductions (
+  id             INTEGER PRIMARY KEY,
+  introducer_id  INTEGER REFERENCES people(id) ON DELETE CASCADE,
+  person_id      INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+  to_id          INTEGER REFERENCES people(id) ON DELETE CASCADE,
+  happened_at    INTEGER NOT NULL,
+  note           TEXT NOT NULL DEFAULT '',
+  created_at     INTEGER NOT NULL,
+  CHECK (introducer_id IS NOT NULL OR to_id IS NOT NULL)
+);
+CREATE INDEX introductions_introducer ON introductions(introducer_id);
+CREATE INDEX introductions_person ON introductions(person_id);
+CREATE INDEX introductions_to ON introductions(to_id);
+
+-- What strangers write in: the contact form today, asks and job posts later
+-- (form = 'contact' or a form slug).
+CREATE TABLE messages (
+  id          INTEGER PRIMARY KEY,
+  person_id   INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+  form        TEXT NOT NULL DEFAULT 'contact',
+  category    TEXT NOT NULL DEFAULT '',
+  subject     TEXT NOT NULL DEFAULT '',
+  body        TEXT NOT NULL DEFAULT '',
+  name        TEXT NOT NULL DEFAULT '',  -- as typed in the form
+  email       TEXT NOT NULL DEFAULT '',  -- as typed (normalised)
+  status      TEXT NOT NULL DEFAULT 'new' CHECK (status IN ('new', 'replied', 'archived', 'spam')),
+  ip          TEXT NOT NULL DEFAULT '',
+  page        TEXT NOT NULL DEFAULT '',  -- where the form was sent from
+  msgid       TEXT NOT NULL,             -- RFC 5322 Message-ID the thread hangs on, "<…@host>"
+  created_at  INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL
+);
+CREATE INDEX messages_status ON messages(status, created_at);
+CREATE INDEX messages_category ON messages(category, status, created_at);
+CREATE INDEX messages_person ON messages(person_id, created_at);
+CREATE INDEX messages_created ON messages(created_at);
+
+-- The owner's replies, sent by mail through the delivery queue.
+CREATE TABLE message_replies (
+  id           INTEGER PRIMARY KEY,
+  message_id   INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+  user_id      INTEGER REFERENCES users(id) ON DELETE SET NULL,
+  subject      TEXT NOT NULL,
+  body         TEXT NOT NULL,
+  msgid        TEXT NOT NULL,           -- this reply's Message-ID
+  delivery_id  INTEGER REFERENCES deliveries(id) ON DELETE SET NULL,
+  created_at   INTEGER NOT NULL
+);
+CREATE INDEX message_replies_message ON message_replies(message_id, created_at);
+
+-- Who can help: one document per person (network/search.c), tokenised by
+-- the jm_cjk tokenizer registered by db/ (NFKC + case folding, CJK bigrams,
+-- words for Latin script). rowid = people.id.
+CREATE VIRTUAL TABLE people_search USING fts5(
+  name, company, offer, notes, tags, messages,
+  tokenize = 'trigram'  -- TEMPORARY until db/ registers jm_cjk (search helper switches it)
+);
+
+-- People whose search document or engagement score is out of date. New
+-- people are found by id (> search_state.indexed_to), so bulk imports add
+-- no row here; later changes mark the person by trigger.
+CREATE TABLE search_dirty (
+  person_id  INTEGER PRIMARY KEY
+);
+CREATE TABLE search_state (
+  id          INTEGER PRIMARY KEY CHECK (id = 1),
+  indexed_to  INTEGER NOT NULL DEFAULT 0   -- every people.id <= this has been indexed once
+);
+INSERT INTO search_state(id, indexed_to) VALUES (1, 0);
+
+CREATE TRIGGER search_dirty_people AFTER UPDATE OF name, furigana, email, company, title,
+  can_offer, looking_for, notes_md, stage ON people
+  WHEN new.id <= (SELECT indexed_to FROM search_state WHERE id = 1)
+BEGIN
+  INSERT OR IGNORE INTO search_dirty(person_id) VALUES (new.id);
+END;
+CREATE TRIGGER search_dirty_people_del AFTER DELETE ON people BEGIN
+  DELETE FROM people_search WHERE rowid = old.id;
+  DELETE FROM search_dirty WHERE person_id = old.id;
+END;
+CREATE TRIGGER search_dirty_fields_i AFTER INSERT ON person_fields
+  WHEN new.person_id <= (SELECT indexed_to FROM search_state WHERE id = 1)
+BEGIN
+  INSERT OR IGNORE INTO search_dirty(person_id) VALUES (new.person_id);
+END;
+CREATE TRIGGER search_dirty_fields_u AFTER UPDATE ON person_fields
+  WHEN new.person_id <= (SELECT indexed_to FROM search_state WHERE id = 1)
+BEGIN
+  INSERT OR IGNORE INTO search_dirty(person_id) VALUES (new.person_id);
+END;
+CREATE TRIGGER search_dirty_fields_d AFTER DELETE ON person_fields BEGIN
+  INSERT OR IGNORE INTO search_dirty(person_id) VALUES (old.person_id);
+END;
+CREATE TRIGGER search_dirty_tags_i AFTER INSERT ON person_tags
+  WHEN new.person_id <= (SELECT indexed_to FROM search_state WHERE id = 1)
+BEGIN
+  INSERT OR IGNORE INTO search_dirty(person_id) VALUES (new.person_id);
+END;
+CREATE TRIGGER search_dirty_tags_d AFTER DELETE ON person_tags BEGIN
+  INSERT OR IGNORE INTO search_dirty(person_id) VALUES (old.person_id);
+END;
+CREATE TRIGGER search_dirty_messages_i AFTER INSERT ON messages
+  WHEN new.person_id <= (SELECT indexed_to FROM search_state WHERE id = 1)
+BEGIN
+  INSERT OR IGNORE INTO search_dirty(person_id) VALUES (new.person_id);
+END;
+CREATE TRIGGER search_dirty_messages_u AFTER UPDATE OF person_id, subject, body, category, status
+  ON messages
+BEGIN
+  INSERT OR IGNORE INTO search_dirty(person_id) VALUES (new.person_id);
+  INSERT OR IGNORE INTO search_dirty(person_id) VALUES (old.person_id);
+END;
+CREATE TRIGGER search_dirty_interactions_i AFTER INSERT ON interactions
+  WHEN new.person_id <= (SELECT indexed_to FROM search_state WHERE id = 1)
+BEGIN
+  INSERT OR IGNORE INTO search_dirty(person_id) VALUES (new.person_id);
+END;
+CREATE TRIGGER search_dirty_interactions_d AFTER DELETE ON interactions BEGIN
+  INSERT OR IGNORE INTO search_dirty(person_id) VALUES (old.person_id);
+END;
+CREATE TRIGGER search_dirty_subscriptions AFTER UPDATE OF status ON subscriptions BEGIN
+  INSERT OR IGNORE INTO search_dirty(person_id) VALUES (new.person_id);
+END;
