@@ -4,17 +4,20 @@
 
 ALTER TABLE people ADD COLUMN can_offer TEXT NOT NULL DEFAULT '';    -- what they give
 ALTER TABLE people ADD COLUMN looking_for TEXT NOT NULL DEFAULT '';  -- what they need
-ALTER TABLE people ADD COLUMN last_contact_at INTEGER;               -- newest interaction/message/reply
+ALTER TABLE people ADD COLUMN last_contact_at INTEGER;               -- newest interaction or reply sent
 ALTER TABLE people ADD COLUMN touch_days INTEGER;                    -- keep-in-touch interval; NULL = the stage's
 ALTER TABLE people ADD COLUMN engagement INTEGER NOT NULL DEFAULT 0; -- score (network/score.c)
 ALTER TABLE people ADD COLUMN stage_at INTEGER;                      -- when the stage last changed
 
 -- The people list filters by stage and sorts by engagement or last contact.
+-- New rows (reader, 0, NULL, '') land at the end of each index, so bulk
+-- imports append to them instead of scattering writes.
 CREATE INDEX people_stage_engagement ON people(stage, engagement DESC, id);
 CREATE INDEX people_engagement ON people(engagement DESC, id);
 CREATE INDEX people_stage_contact ON people(stage, last_contact_at);
 CREATE INDEX people_furigana ON people(furigana, id);
-CREATE INDEX people_name_company ON people(name, company);
+-- The few people with a keep-in-touch interval of their own (network/touch.c).
+CREATE INDEX people_touch_days ON people(touch_days) WHERE touch_days IS NOT NULL;
 
 -- Links: site, X, Facebook, LinkedIn, note, YouTube … (kind is free text).
 CREATE TABLE person_links (
@@ -106,12 +109,24 @@ CREATE TABLE message_replies (
 );
 CREATE INDEX message_replies_message ON message_replies(message_id, created_at);
 
+-- Merging two people who were on the same list keeps one subscription; the
+-- other's id lives on here so the unsubscribe and confirm links already
+-- mailed for it (signed with that id) still work.
+CREATE TABLE subscription_aliases (
+  old_id  INTEGER PRIMARY KEY,
+  new_id  INTEGER NOT NULL REFERENCES subscriptions(id) ON DELETE CASCADE
+);
+
 -- Who can help: one document per person (network/search.c), tokenised by
 -- the jm_cjk tokenizer registered by db/ (NFKC + case folding, CJK bigrams,
 -- words for Latin script). rowid = people.id.
+-- meta holds filter tokens only (stage, flags, hashed tags), so that the
+-- stage/tag/flag filters are part of the MATCH and need no join. The
+-- one-character prefix index answers one-character queries ("本"*) from a
+-- single list instead of merging every bigram that starts with it.
 CREATE VIRTUAL TABLE people_search USING fts5(
-  name, company, offer, notes, tags, messages,
-  tokenize = 'trigram'  -- TEMPORARY until db/ registers jm_cjk (search helper switches it)
+  name, company, offer, notes, tags, messages, meta,
+  tokenize = 'jm_cjk', prefix = '1'
 );
 
 -- People whose search document or engagement score is out of date. New
@@ -127,7 +142,7 @@ CREATE TABLE search_state (
 INSERT INTO search_state(id, indexed_to) VALUES (1, 0);
 
 CREATE TRIGGER search_dirty_people AFTER UPDATE OF name, furigana, email, company, title,
-  can_offer, looking_for, notes_md, stage ON people
+  can_offer, looking_for, notes_md, stage, freeloader, blocked ON people
   WHEN new.id <= (SELECT indexed_to FROM search_state WHERE id = 1)
 BEGIN
   INSERT OR IGNORE INTO search_dirty(person_id) VALUES (new.id);

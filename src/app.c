@@ -13,6 +13,7 @@
 #include "auth/auth.h"
 #include "db/db.h"
 #include "http/http.h"
+#include "network/network.h"
 #include "newsletter/newsletter.h"
 #include "site/site.h"
 #include "view/view.h"
@@ -253,9 +254,31 @@ static void error_page(struct req *req, int status)
 	web_error_page(req, status);
 }
 
+/* The network's background duties: the search index and engagement scores
+ * catch up with changes (a bounded amount per tick, so a big import is
+ * indexed over a few minutes without holding the write lock long), and the
+ * daily keep-in-touch digest is queued once a day when enabled. */
+static void network_tick(struct db *db)
+{
+	static int64_t last_digest;
+	int64_t now = jm_now(), left = 0;
+	if (net_search_sync(db, now, 2000, &left) != JM_OK)
+		log_at(LOG_WARN, "network", "search index sync failed; will retry");
+	if (now - last_digest < 60)
+		return;
+	last_digest = now;
+	bool queued = false;
+	if (net_touch_digest(db, now, &queued) != JM_OK)
+		log_at(LOG_WARN, "network", "keep-in-touch digest failed; will retry");
+	else if (queued)
+		log_at(LOG_INFO, "network", "keep-in-touch digest queued");
+}
+
 static void tick(struct app *app, struct db *db)
 {
 	web_tick(app, db);
+	if (!http_stopping())
+		network_tick(db);
 }
 
 enum jm_rc app_worker_start(struct app *app, struct jm_err *err)

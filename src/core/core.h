@@ -139,6 +139,24 @@ size_t utf8_truncate(const char *p, size_t len, size_t max_bytes);
 /* True if the string has control characters other than \t \n \r. */
 bool utf8_has_controls(const char *p, size_t len);
 
+/* ---- search folding (core/fold.c, ICU) ---- */
+/* Appends the NFKC_Casefold form of s[0..len) to out (out's cap applies:
+ * JM_TOO_LARGE): ＡＢＣ → abc, ｶﾀｶﾅ → カタカナ, Editor → editor.
+ * Malformed UTF-8 bytes are dropped. */
+enum jm_rc jm_fold(const char *s, size_t len, struct buf *out) JM_WUR;
+/* Same, and *map (malloc'ed, the caller frees it, also on error NULL) holds
+ * two entries per byte appended to out — the [start, end) byte range of s
+ * that produced it — so offsets in the folded text lead back to s. */
+enum jm_rc jm_fold_map(const char *s, size_t len, struct buf *out, uint32_t **map) JM_WUR;
+/* True for a letter of a CJK script: Han, Hiragana, Katakana (with ー),
+ * Hangul. CJK punctuation and symbols (、。「」・) are not. */
+bool jm_cp_is_cjk(uint32_t cp);
+/* True for a letter, mark or digit of any script (a word character). */
+bool jm_cp_is_word(uint32_t cp);
+/* Decodes the code point at s[i] into *cp (U+FFFD for a malformed byte)
+ * and returns the index after it. i < len. */
+size_t jm_utf8_next(const char *s, size_t len, size_t i, uint32_t *cp);
+
 /* ---- time ---- */
 int64_t jm_now(void);    /* unix seconds */
 int64_t jm_now_ms(void); /* monotonic milliseconds */

@@ -38,5 +38,9 @@ struct db_stmt {
 };
 
 enum jm_rc db_sqlite_open(const char *path, struct db **out, struct jm_err *err);
+/* Registers the "jm_cjk" FTS5 tokenizer and the jm_rank auxiliary
+ * function (fts_cjk.c) on a connection; an SQLite result code. */
+struct sqlite3;
+int db_sqlite_fts_cjk(struct sqlite3 *h);
 
 #endif

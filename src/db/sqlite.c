@@ -51,7 +51,8 @@ enum jm_rc db_sqlite_open(const char *path, struct db **out, struct jm_err *err)
 	sqlite3_extended_result_codes(d->h, 1);
 	const char *pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
 	                      "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;";
-	if (sqlite3_exec(d->h, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
+	if (sqlite3_exec(d->h, pragmas, NULL, NULL, NULL) != SQLITE_OK ||
+	    db_sqlite_fts_cjk(d->h) != SQLITE_OK) {
 		jm_err_set(err, "db", "%s: %s", path, sqlite3_errmsg(d->h));
 		sqlite3_close(d->h);
 		free(d);

@@ -18,25 +18,26 @@
 struct db;
 
 /* Limits (bytes). */
-#define INBOX_NAME_MAX 100
-#define INBOX_SUBJECT_MAX 200
-#define INBOX_BODY_MAX 10000
+#define INBOX_NAME_MAX         100
+#define INBOX_SUBJECT_MAX      200
+#define INBOX_BODY_MAX         10000
 #define INBOX_MIN_FILL_SECONDS 3 /* a form sent faster is a bot */
-#define INBOX_PER_IP_HOUR 5      /* messages per IP per hour */
-#define INBOX_PER_EMAIL_DAY 5    /* messages per address per 24 h */
+#define INBOX_PER_IP_HOUR      5 /* messages per IP per hour */
+#define INBOX_PER_EMAIL_DAY    5 /* messages per address per 24 h */
 
 /* Categories offered by the form: setting "contact_categories", one per
  * line; default 情報提供 / 仕事のご依頼 / 取材 / その他. */
-enum jm_rc inbox_categories(struct db *db, struct arena *a, const char ***out,
-                            size_t *n) JM_WUR;
+enum jm_rc inbox_categories(struct db *db, struct arena *a, const char ***out, size_t *n) JM_WUR;
 
 /* A contact-form submission as the form sent it. */
 struct inbox_contact {
 	const char *name, *email, *category, *subject, *body;
-	const char *honeypot;    /* the hidden field: must be empty */
-	int64_t rendered_at;     /* from the signed form token (0 = missing/forged) */
+	const char *honeypot; /* the hidden field: must be empty */
+	int64_t rendered_at;  /* from the signed form token (0 = missing/forged) */
 	const char *ip, *page;
 	int64_t now;
+	const char *base_url; /* the site's base URL (site_base_url) for the Message-ID
+	                         host and the admin link; NULL = the base_url setting */
 };
 /* Validates (err->field names the field: "name" 1..INBOX_NAME_MAX, no
  * control characters; "email" a valid mailbox; "category" one of the
@@ -47,8 +48,8 @@ struct inbox_contact {
  * "reader" when new), logs it on the timeline and queues the owner's
  * notification (setting "contact_notify_to", else the owner's email;
  * Reply-To is the sender). Nothing is stored on error. */
-enum jm_rc inbox_contact_submit(struct db *db, const struct inbox_contact *in,
-                                int64_t *message_id, struct jm_err *err) JM_WUR;
+enum jm_rc inbox_contact_submit(struct db *db, const struct inbox_contact *in, int64_t *message_id,
+                                struct jm_err *err) JM_WUR;
 /* A signed token carrying the form's render time (keyed with secret), and
  * its check: JM_OK with the time, JM_INVALID when forged. out ≥ 96 bytes. */
 void inbox_form_token(const unsigned char secret[32], int64_t now, char *out);
@@ -95,8 +96,8 @@ enum jm_rc inbox_message_delete(struct db *db, int64_t id) JM_WUR;
  * message's msgid followed by every earlier reply's; From is the site's
  * sender. Marks the message "replied", sets the person's last contact and
  * logs the reply on the timeline. */
-enum jm_rc inbox_reply_send(struct db *db, int64_t message_id, int64_t user_id,
-                            const char *subject, const char *body, int64_t now, int64_t *reply_id,
+enum jm_rc inbox_reply_send(struct db *db, int64_t message_id, int64_t user_id, const char *subject,
+                            const char *body, int64_t now, int64_t *reply_id,
                             struct jm_err *err) JM_WUR;
 
 #endif

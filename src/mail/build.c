@@ -96,6 +96,16 @@ static enum jm_rc check_addrs(const struct mail_msg *m, struct jm_err *err)
 	return JM_OK;
 }
 
+/* "<local@domain>": printable ASCII, no spaces, one '@', ≤ 250 bytes. */
+static bool msgid_ok(const char *s)
+{
+	size_t n = strlen(s);
+	const char *at = strchr(s, '@');
+	return n >= 5 && n <= 250 && s[0] == '<' && s[n - 1] == '>' && header_ascii_ok(s, false) &&
+	       !strpbrk(s + 1, "<\\\"") && strchr(s + 1, '>') == s + n - 1 && at && at > s + 1 &&
+	       at < s + n - 2 && strchr(at + 1, '@') == NULL;
+}
+
 static bool url_ok(const char *u)
 {
 	return (strncmp(u, "https://", 8) == 0 || strncmp(u, "http://", 7) == 0) &&
@@ -123,6 +133,8 @@ static enum jm_rc check_msg(const struct mail_msg *m, struct jm_err *err)
 		return bad(err, "in_reply_to", "line breaks or non-ASCII characters");
 	if (m->references && !header_ascii_ok(m->references, true))
 		return bad(err, "references", "line breaks or non-ASCII characters");
+	if (m->message_id && !msgid_ok(m->message_id))
+		return bad(err, "message_id", "not <local@domain>");
 	if (m->charset != MAIL_UTF8 && m->charset != MAIL_ISO2022JP)
 		return bad(err, "charset", "unknown charset");
 	return JM_OK;
@@ -421,6 +433,8 @@ static void set_headers(GMimeMessage *msg, const struct mail_msg *m, const char 
 	char tok[32], id[300];
 	jm_random_token(tok, 16);
 	snprintf(id, sizeof(id), "%s@%s", tok, m->message_id_domain);
+	if (m->message_id) /* checked by msgid_ok: GMime adds the brackets */
+		snprintf(id, sizeof(id), "%.*s", (int)strlen(m->message_id) - 2, m->message_id + 1);
 	g_mime_message_set_message_id(msg, id);
 	if (m->in_reply_to)
 		g_mime_object_set_header(obj, "In-Reply-To", m->in_reply_to, NULL);

@@ -57,6 +57,7 @@ struct mail_msg {
 	const char *unsubscribe_url;          /* https URL: List-Unsubscribe + -Post, or NULL */
 	const char *message_id_domain;        /* right side of Message-ID */
 	const char *in_reply_to, *references; /* threading for replies, or NULL */
+	const char *message_id;               /* "<id@host>" to send, or NULL = random */
 	enum mail_charset charset;            /* ISO-2022-JP: 7bit, wrapped lines */
 	int64_t date;                         /* Date header (unix seconds) */
 };

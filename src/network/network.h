@@ -89,9 +89,13 @@ enum jm_rc net_person_get(struct db *db, struct arena *a, int64_t id,
 /* Finds or creates the person for a normalised email (created at stage
  * "reader" with name and source when new; the name is filled in when the
  * existing person has none). *created tells which. */
-enum jm_rc net_person_ensure(struct db *db, const char *email, const char *name,
-                             const char *source, int64_t now, int64_t *id, bool *created,
-                             struct jm_err *err) JM_WUR;
+enum jm_rc net_person_ensure(struct db *db, const char *email, const char *name, const char *source,
+                             int64_t now, int64_t *id, bool *created, struct jm_err *err) JM_WUR;
+
+/* The id of the person with this email (normalised first): JM_NOT_FOUND
+ * when nobody has it, JM_INVALID for something that is not an address
+ * (lookup.c). */
+enum jm_rc net_person_find_email(struct db *db, const char *email, int64_t *id) JM_WUR;
 
 /* Stage change with its reason (≤ 500 bytes), recorded in stage_changes;
  * same stage → JM_OK, nothing recorded. */
@@ -111,16 +115,16 @@ enum jm_rc net_stage_history(struct db *db, struct arena *a, int64_t person_id,
 
 /* The people list. */
 enum net_sort {
-	NET_SORT_ENGAGEMENT, /* highest first (default) */
-	NET_SORT_NAME,       /* furigana (読み), then name */
+	NET_SORT_ENGAGEMENT,   /* highest first (default) */
+	NET_SORT_NAME,         /* furigana (読み), then name */
 	NET_SORT_LAST_CONTACT, /* most recent first; never contacted last */
-	NET_SORT_CREATED,    /* newest first */
+	NET_SORT_CREATED,      /* newest first */
 };
 struct net_people_query {
-	const char *stage;   /* NULL = any */
-	const char *tag;     /* NULL = any */
-	const char *flag;    /* NULL = any; "freeloader", "blocked", "none" (neither) */
-	const char *source;  /* NULL = any; prefix match ("import" matches "import:x.csv") */
+	const char *stage;      /* NULL = any */
+	const char *tag;        /* NULL = any */
+	const char *flag;       /* NULL = any; "freeloader", "blocked", "none" (neither) */
+	const char *source;     /* NULL = any; prefix match ("import" matches "import:x.csv") */
 	int64_t contact_before; /* >0: last contact before this time or never */
 	int64_t contact_after;  /* >0: last contact at or after this time */
 	enum net_sort sort;
@@ -143,8 +147,16 @@ struct net_event {
 	const char *title;  /* one line, plain text (escape when rendering) */
 	const char *detail; /* more text, plain (may be "") */
 	int64_t at;
-	int64_t ref_id;     /* message/interaction/introduction id, 0 otherwise */
-	int64_t other_id;   /* the other person of an introduction, 0 otherwise */
+	int64_t ref_id;   /* message/interaction/introduction id, 0 otherwise */
+	int64_t other_id; /* the other person of an introduction, 0 otherwise */
+	bool has_amount;  /* interactions with an amount (yen) */
+	int64_t amount;
+	/* Introductions only: the three sides, "by introduced person to to";
+	 * id 0 and name NULL stand for the owner. title is then a compact
+	 * "by: person ↔ to" with the owner's name; UIs build a sentence from
+	 * these instead. */
+	int64_t intro_by_id, intro_person_id, intro_to_id;
+	const char *intro_by, *intro_person, *intro_to;
 };
 /* Everything about a person, newest first, at most limit entries:
  * person_events, stage changes, messages, replies, interactions,
@@ -179,7 +191,7 @@ struct net_intro {
 	int64_t id;
 	int64_t introducer_id; /* 0 = the owner ("I introduced A to B") */
 	int64_t person_id;
-	int64_t to_id;         /* 0 = the owner ("A introduced me to B") */
+	int64_t to_id; /* 0 = the owner ("A introduced me to B") */
 	const char *introducer_name, *person_name, *to_name; /* filled by list */
 	const char *note;
 	int64_t happened_at, created_at;
@@ -190,8 +202,8 @@ enum jm_rc net_intro_add(struct db *db, const struct net_intro *in, int64_t now,
                          struct jm_err *err) JM_WUR;
 enum jm_rc net_intro_delete(struct db *db, int64_t id) JM_WUR;
 /* Introductions involving person_id on any side (0 = all), newest first. */
-enum jm_rc net_intro_list(struct db *db, struct arena *a, int64_t person_id,
-                          struct net_intro **out, size_t *n) JM_WUR;
+enum jm_rc net_intro_list(struct db *db, struct arena *a, int64_t person_id, struct net_intro **out,
+                          size_t *n) JM_WUR;
 
 /* ---- merge (merge.c) ---- */
 /* Folds `from` into `into` and deletes `from`, losing nothing: empty
@@ -259,20 +271,23 @@ enum jm_rc net_touch_digest(struct db *db, int64_t now, bool *queued) JM_WUR;
 struct net_hit {
 	int64_t person_id;
 	const char *name, *company, *stage, *snippet; /* snippet: plain text */
-	double rank; /* lower is better (bm25) */
+	double rank;                                  /* lower is better (jm_rank, search.c) */
 };
 struct net_search_query {
-	const char *q;         /* ≤ 200 bytes; NFKC-folded; words ANDed */
-	const char *stage;     /* NULL = any */
-	const char *tag;       /* NULL = any */
-	bool include_flagged;  /* freeloader/blocked left out unless true */
+	const char *q;        /* ≤ 200 bytes; NFKC-folded; words ANDed */
+	const char *stage;    /* NULL = any */
+	const char *tag;      /* NULL = any */
+	bool include_flagged; /* freeloader/blocked left out unless true */
 	int page, per_page;
 };
 /* Catches up the index first (net_search_sync with a small budget).
- * JM_INVALID for an empty or too long query. */
+ * JM_INVALID for an empty or too long query (or an unknown stage); a query
+ * with no letter or digit at all finds nothing. page < 1 counts as 1,
+ * per_page ≤ 0 as 20, more than 100 as 100. *total counts matches up to
+ * NET_SEARCH_TOTAL_MAX: a total equal to it means "that many or more". */
+#define NET_SEARCH_TOTAL_MAX 1000
 enum jm_rc net_search(struct db *db, struct arena *a, const struct net_search_query *q,
-                      struct net_hit **out, size_t *n, int64_t *total,
-                      struct jm_err *err) JM_WUR;
+                      struct net_hit **out, size_t *n, int64_t *total, struct jm_err *err) JM_WUR;
 /* Re-indexes up to max people that are new (id > indexed_to) or marked in
  * search_dirty, and recomputes their engagement; *left = what remains.
  * Called by the scheduler every second and before each search. */
@@ -282,7 +297,7 @@ enum jm_rc net_search_rebuild(struct db *db, int64_t now) JM_WUR;
 
 /* ---- reports (reports.c) ---- */
 struct net_funnel_month {
-	char month[8]; /* "YYYY-MM" */
+	char month[8];                               /* "YYYY-MM" */
 	int64_t to_fan, to_acquaintance, to_network; /* moves up into that stage */
 };
 struct net_funnel {
@@ -303,11 +318,12 @@ struct net_circle_person {
 };
 struct net_circle {
 	int year;
-	struct net_circle_person *kept, *added, *dropped; /* kept/new this year, dropped since last */
+	struct net_circle_person *kept, *added,
+	        *dropped; /* kept/new this year, dropped since last */
 	size_t nkept, nadded, ndropped;
-	int64_t this_year, last_year;      /* circle sizes */
-	int64_t network_share_pct;         /* % of this year's circle at network stage */
-	bool same_faces;                   /* most of this year's circle (> 50%) was there last year */
+	int64_t this_year, last_year; /* circle sizes */
+	int64_t network_share_pct;    /* % of this year's circle at network stage */
+	bool same_faces;              /* most of this year's circle (> 50%) was there last year */
 };
 /* Interactions of kind meeting, meal, call or deal in the calendar year
  * (site time zone) vs the year before. JM_INVALID for years outside
@@ -317,10 +333,14 @@ enum jm_rc net_report_circle(struct db *db, struct arena *a, int year, int tz_of
 
 /* ---- the network map (map.c, Graphviz libgvc) ---- */
 struct net_map_query {
-	const char *stage; /* NULL = acquaintance and network */
-	const char *tag;   /* NULL = any */
+	const char *stage;    /* NULL = acquaintance and network */
+	const char *tag;      /* NULL = any */
 	const char *base_url; /* node links: base_url + "/admin/people/{id}" ("" = relative) */
-	size_t max_nodes;  /* 0 = 2000 */
+	size_t max_nodes;     /* 0 = 2000 */
+	/* Added by the reports helper (both optional, shown as given): */
+	const char *me_label;   /* the owner's node; NULL = "わたし" */
+	const char *more_label; /* after "N " when the cap left people out;
+	                           NULL = "人は表示していません" */
 };
 /* People (coloured by stage) and introduction edges as an SVG document
  * (sfdp/neato layout), each node linking to its person page. Slow: call
@@ -343,6 +363,11 @@ enum jm_rc net_people_import_csv(struct db *db, const char *data, size_t len, in
 enum jm_rc net_people_export_csv(struct db *db, const struct net_people_query *q, bool bom,
                                  enum jm_rc (*write)(const char *p, size_t len, void *user),
                                  void *user) JM_WUR;
+/* Either format, told apart by content: a file whose first non-blank line
+ * is BEGIN:VCARD is a vCard file, anything else CSV. *vcard (may be NULL)
+ * tells which was read. (io.c) */
+enum jm_rc net_people_import(struct db *db, const char *data, size_t len, int64_t now, bool *vcard,
+                             struct net_import_report *rep, struct jm_err *err) JM_WUR;
 /* vCard 3.0 and 4.0 (RFC 2426, RFC 6350): FN, N, X-PHONETIC/SORT-AS
  * furigana, ORG, TITLE, EMAIL, URL, NOTE, CATEGORIES. */
 enum jm_rc net_people_import_vcard(struct db *db, const char *data, size_t len, int64_t now,

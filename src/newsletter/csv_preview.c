@@ -8,7 +8,6 @@
  * cost does not grow with the file.
  */
 #include <csv.h>
-#include <iconv.h>
 
 #include "newsletter/newsletter.h"
 
@@ -52,20 +51,8 @@ static void on_row(int c, void *data)
 static enum jm_rc from_sjis(struct arena *a, const char *data, size_t len, const char **out,
                             size_t *outlen)
 {
-	iconv_t cd = iconv_open("UTF-8", "CP932");
-	if (cd == (iconv_t)-1)
-		return JM_IO;
-	size_t inleft = len < PREVIEW_BYTES ? len : PREVIEW_BYTES;
-	size_t cap = inleft * 2 + 4, oleft = cap;
-	char *buf = arena_alloc(a, cap), *o = buf, *in = (char *)data;
-	size_t r = iconv(cd, &in, &inleft, &o, &oleft);
-	iconv_close(cd);
-	/* EINVAL: a character cut by the preview limit; keep what came before. */
-	if (r == (size_t)-1 && errno != EINVAL)
-		return JM_INVALID;
-	*out = buf;
-	*outlen = (size_t)(o - buf);
-	return JM_OK;
+	return nl_cp932_to_utf8(a, data, len < PREVIEW_BYTES ? len : PREVIEW_BYTES, true, out,
+	                        outlen);
 }
 
 /* Widens short rows to ncols with NULLs. */

@@ -108,4 +108,11 @@ enum jm_rc nl_render(struct nl_render_ctx *c, struct arena *a, const struct nl_j
 /* Envelope sender: return_path, else from_addr. */
 const char *nl_envelope_from(const struct nl_mail_cfg *cfg);
 
+/* ---- render_tx.c ---- */
+struct mail_msg;
+/* Fills m (already holding the sender, recipient and date) for the kinds
+ * "notify" and "reply" from j->payload. JM_INVALID for a bad payload. */
+enum jm_rc nl_render_tx(struct nl_render_ctx *c, struct arena *a, const struct nl_job *j,
+                        struct mail_msg *m, struct jm_err *err) JM_WUR;
+
 #endif

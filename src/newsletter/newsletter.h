@@ -130,6 +130,12 @@ enum jm_rc nl_list_all_brief(struct db *db, struct arena *a, bool public_only, s
 enum jm_rc nl_subscription_prefs(struct db *db, struct arena *a, int64_t subscription_id,
                                  struct nl_subscriber **out, size_t *n) JM_WUR;
 
+/* The subscription a signed link's id stands for now: a merge of two
+ * people on one list keeps one row and records the other id as an alias
+ * (subscription_aliases), so links mailed earlier keep working. *id is
+ * left as is when it is no alias. */
+enum jm_rc nl_subscription_resolve(struct db *db, int64_t *id) JM_WUR;
+
 struct nl_subscriber_query {
 	int64_t list_id;    /* 0 = any list */
 	const char *status; /* NULL = any */
@@ -212,6 +218,12 @@ struct nl_csv_preview {
 };
 enum jm_rc nl_csv_preview(struct arena *a, const char *data, size_t len, enum nl_encoding enc,
                           size_t max_rows, struct nl_csv_preview *out, struct jm_err *err) JM_WUR;
+/* Converts CP932 (Shift_JIS as Excel saves it) to UTF-8 in the arena,
+ * NUL-terminated. partial: a character cut at the end of data is dropped
+ * (previews of a file's beginning). JM_INVALID for bytes that are not CP932,
+ * JM_IO when iconv has no CP932. (encoding.c) */
+enum jm_rc nl_cp932_to_utf8(struct arena *a, const char *data, size_t len, bool partial,
+                            const char **out, size_t *outlen) JM_WUR;
 /* Writes email,name,status,subscribed_at,consent_*,fields… (UTF-8, optional BOM). */
 enum jm_rc nl_export_csv(struct db *db, int64_t list_id, bool bom,
                          enum jm_rc (*write)(const char *p, size_t len, void *user),
@@ -286,7 +298,6 @@ enum jm_rc nl_worker_start(const struct nl_worker_opts *o, struct nl_worker **ou
                            struct jm_err *err) JM_WUR;
 /* Stops after in-flight messages finish. NULL is a no-op. */
 void nl_worker_stop(struct nl_worker *w);
-
 
 /* ---- transactional mails to one address (render_tx.c) ----
  * kind "notify": to the owner (a new contact message, the daily digest);

@@ -84,3 +84,17 @@ enum jm_rc nl_subscription_prefs(struct db *db, struct arena *a, int64_t subscri
 	*n = k;
 	return JM_OK;
 }
+
+enum jm_rc nl_subscription_resolve(struct db *db, int64_t *id)
+{
+	struct db_stmt *st = NULL;
+	enum jm_rc rc = db_preparef(
+	        db, &st, "SELECT new_id FROM subscription_aliases WHERE old_id = ?", "i", *id);
+	if (rc)
+		return rc;
+	rc = db_step(st);
+	if (rc == JM_OK)
+		*id = db_col_int(st, 0);
+	db_finalize(st);
+	return rc == JM_DONE ? JM_OK : rc;
+}

@@ -410,6 +410,8 @@ static void confirm_get(struct req *req)
 	enum jm_rc rc =
 	        tok ? nl_token_check(req->app->secret, "confirm", tok, jm_now(), &id) : JM_INVALID;
 	if (!rc)
+		rc = nl_subscription_resolve(req->db, &id);
+	if (!rc)
 		rc = nl_confirm(req->db, id, jm_now(), &l, req->arena);
 	/* CONFLICT: the subscription ended (unsubscribed, bounced) meanwhile. */
 	if (rc == JM_INVALID || rc == JM_NOT_FOUND || rc == JM_CONFLICT) {
@@ -438,6 +440,8 @@ static bool unsub_load(struct req *req, const char **tok, int64_t *id, struct nl
 	*tok = query_token(req);
 	enum jm_rc rc = *tok ? nl_token_check(req->app->secret, "unsubscribe", *tok, jm_now(), id)
 	                     : JM_INVALID;
+	if (!rc)
+		rc = nl_subscription_resolve(req->db, id);
 	if (!rc)
 		rc = nl_subscription_prefs(req->db, req->arena, *id, subs, n);
 	if (rc == JM_INVALID || rc == JM_NOT_FOUND) {

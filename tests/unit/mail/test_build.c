@@ -241,6 +241,7 @@ static void test_header_injection(void **state)
 	        {"message_id_domain", offsetof(struct mail_msg, message_id_domain)},
 	        {"in_reply_to", offsetof(struct mail_msg, in_reply_to)},
 	        {"references", offsetof(struct mail_msg, references)},
+	        {"message_id", offsetof(struct mail_msg, message_id)},
 	};
 	for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++) {
 		for (size_t e = 0; e < sizeof(evil) / sizeof(evil[0]); e++) {
@@ -274,6 +275,38 @@ static void test_header_injection(void **state)
 	assert_int_equal(mail_build(&m, &b, &err), JM_INVALID);
 	assert_string_equal(err.field, "text");
 	assert_int_equal(b.len, 0);
+	buf_free(&b);
+}
+
+/* A fixed Message-ID goes out as given; a malformed one is refused. */
+static void test_fixed_message_id(void **state)
+{
+	(void)state;
+	struct mail_msg m = sample();
+	m.message_id = "<reply-7.AbC_d-9@example.jp>";
+	struct buf b = BUF_INIT;
+	assert_int_equal(mail_build(&m, &b, NULL), JM_OK);
+	assert_non_null(strstr(b.ptr, "\r\nMessage-Id: <reply-7.AbC_d-9@example.jp>\r\n"));
+	buf_free(&b);
+	static const char *const bad[] = {"reply@example.jp",
+	                                  "<reply@example.jp",
+	                                  "<a b@x.jp>",
+	                                  "<a@b@x.jp>",
+	                                  "<@x.jp>",
+	                                  "<a@>",
+	                                  "<a>@x.jp>",
+	                                  "<a@x.jp>>",
+	                                  "<<a@x.jp>",
+	                                  "<a\"b@x.jp>",
+	                                  "<\xe3\x81\x82@x.jp>",
+	                                  ""};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct jm_err err = {{0}, {0}};
+		m.message_id = bad[i];
+		assert_int_equal(mail_build(&m, &b, &err), JM_INVALID);
+		assert_string_equal(err.field, "message_id");
+		assert_int_equal(b.len, 0);
+	}
 	buf_free(&b);
 }
 
@@ -466,6 +499,7 @@ int main(void)
 	        cmocka_unit_test(test_utf8_alternative),
 	        cmocka_unit_test(test_text_only_and_threading),
 	        cmocka_unit_test(test_header_injection),
+	        cmocka_unit_test(test_fixed_message_id),
 	        cmocka_unit_test(test_iso2022jp),
 	        cmocka_unit_test(test_iso2022jp_unmappable),
 	        cmocka_unit_test(test_cap),

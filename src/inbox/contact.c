@@ -1,0 +1,369 @@
+/*
+ * contact.c — the contact form's domain: the categories it offers, the
+ * signed form token carrying the render time, and a submission.
+ *
+ * A submission is checked in this order: the bot defences (the hidden
+ * honeypot must be empty; the signed render time must be at least
+ * INBOX_MIN_FILL_SECONDS and at most a day old), then each field, then the
+ * rate limits (rows "contact-ip:IP" and "contact-email:ADDR" in
+ * signup_attempts: one row per stored message). Then, in one transaction:
+ * the person (found by address, or created at stage "reader"), the
+ * message with its Message-ID "<contact-ID.RANDOM@host>", a "message" entry
+ * on the person's timeline and the owner's notification, a "notify"
+ * delivery (newsletter/render_tx.c) whose Reply-To is the sender. Any error
+ * rolls everything back: nothing is stored for a refused message.
+ *
+ * Name and subject end up in mail headers (To name, Subject): they are
+ * refused when they hold any control character (CR and LF above all), or a
+ * Unicode line or paragraph separator (RFC 5322 header lines; STYLE.md 12).
+ * Everything else is stored as typed and escaped wherever it is shown.
+ */
+#include <jansson.h>
+
+#include "inbox/inbox.h"
+
+#include "auth/auth.h"
+#include "db/db.h"
+#include "mail/mail.h"
+#include "network/network.h"
+#include "newsletter/newsletter.h"
+#include "site/site.h"
+
+#define FORM_MAX_AGE    86400 /* a form older than a day must be reloaded */
+#define FORM_CLOCK_SKEW 60    /* a render time this far ahead still passes */
+#define MAC_HEX         32
+#define CATEGORIES_MAX  50
+#define CATEGORY_MAX    100
+#define PAGE_MAX        500
+#define FALLBACK_HOST   "contact.jinmyaku.invalid"
+#define NOTIFY_PREFIX   "[お問い合わせ] "
+#define WINDOW_IP       3600
+#define WINDOW_EMAIL    86400
+
+/* ---- the signed form token: "TIME.MAC" ---- */
+
+static void form_mac(const unsigned char secret[32], int64_t t, char out[MAC_HEX + 1])
+{
+	char msg[48], hex[65];
+	int n = snprintf(msg, sizeof(msg), "inbox-form:%lld", (long long)t);
+	jm_hash_hex(secret, 32, msg, (size_t)n, hex);
+	memcpy(out, hex, MAC_HEX);
+	out[MAC_HEX] = '\0';
+}
+
+void inbox_form_token(const unsigned char secret[32], int64_t now, char *out)
+{
+	char mac[MAC_HEX + 1];
+	form_mac(secret, now, mac);
+	snprintf(out, 96, "%lld.%s", (long long)now, mac);
+}
+
+enum jm_rc inbox_form_token_check(const unsigned char secret[32], const char *tok,
+                                  int64_t *rendered_at)
+{
+	const char *dot = tok ? strchr(tok, '.') : NULL;
+	size_t nd = dot ? (size_t)(dot - tok) : 0;
+	if (nd == 0 || nd > 12 || strspn(tok, "0123456789") != nd || strlen(dot + 1) != MAC_HEX)
+		return JM_INVALID;
+	int64_t t = strtoll(tok, NULL, 10);
+	char mac[MAC_HEX + 1];
+	form_mac(secret, t, mac);
+	if (t <= 0 || !jm_secure_eq(mac, dot + 1))
+		return JM_INVALID;
+	*rendered_at = t;
+	return JM_OK;
+}
+
+/* ---- categories ---- */
+
+enum jm_rc inbox_categories(struct db *db, struct arena *a, const char ***out, size_t *n)
+{
+	const char *s = site_setting_get(db, a, "contact_categories");
+	const char **v = arena_calloc(a, (CATEGORIES_MAX + 1) * sizeof(*v));
+	*n = 0;
+	while (s && *s && *n < CATEGORIES_MAX) {
+		const char *nl = strchr(s, '\n');
+		size_t len = nl ? (size_t)(nl - s) : strlen(s);
+		const char *p = s;
+		while (len && (*p == ' ' || *p == '\t' || *p == '\r'))
+			p++, len--;
+		while (len && (p[len - 1] == ' ' || p[len - 1] == '\t' || p[len - 1] == '\r'))
+			len--;
+		if (len && len <= CATEGORY_MAX)
+			v[(*n)++] = arena_strndup(a, p, len);
+		s = nl ? nl + 1 : NULL;
+	}
+	*out = v;
+	return JM_OK;
+}
+
+/* ---- validation ---- */
+
+/* True when s is valid UTF-8 holding no C0/C1 control character, DEL, or
+ * U+2028/U+2029: nothing that could end or fold a header line. */
+static bool one_line_ok(const char *s, size_t len)
+{
+	if (!utf8_valid(s, len))
+		return false;
+	for (const unsigned char *p = (const unsigned char *)s, *e = p + len; p < e; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			return false;
+		if (*p == 0xc2 && p + 1 < e && p[1] >= 0x80 && p[1] <= 0x9f)
+			return false;
+		if (*p == 0xe2 && p + 2 < e && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9))
+			return false;
+	}
+	return true;
+}
+
+static bool blank(const char *s)
+{
+	return !s || !s[strspn(s, " \t\r\n")];
+}
+
+static enum jm_rc bad(struct jm_err *err, const char *field, const char *why)
+{
+	jm_err_set(err, field, "%s", why);
+	return JM_INVALID;
+}
+
+/* The honeypot and the signed render time. */
+static enum jm_rc check_form(const struct inbox_contact *in, int64_t now, struct jm_err *err)
+{
+	if (in->honeypot && *in->honeypot)
+		return bad(err, "form", "honeypot filled");
+	if (in->rendered_at <= 0 || in->rendered_at > now + FORM_CLOCK_SKEW)
+		return bad(err, "form", "missing or forged form token");
+	if (now - in->rendered_at < INBOX_MIN_FILL_SECONDS)
+		return bad(err, "form", "sent too fast");
+	if (now - in->rendered_at > FORM_MAX_AGE)
+		return bad(err, "form", "form expired");
+	return JM_OK;
+}
+
+static bool category_ok(struct db *db, const char *c)
+{
+	struct arena *a = arena_new(1024);
+	const char **v = NULL;
+	size_t n = 0;
+	bool ok = false;
+	if (inbox_categories(db, a, &v, &n) == JM_OK)
+		for (size_t i = 0; c && i < n && !ok; i++)
+			ok = strcmp(v[i], c) == 0;
+	arena_free(a);
+	return ok;
+}
+
+/* The fields; email is normalised into norm. */
+static enum jm_rc check_fields(struct db *db, const struct inbox_contact *in, char norm[256],
+                               struct jm_err *err)
+{
+	size_t len = in->name ? strlen(in->name) : 0;
+	if (blank(in->name) || len > INBOX_NAME_MAX || !one_line_ok(in->name, len))
+		return bad(err, "name", "required, one line, at most 100 bytes");
+	len = in->email ? strlen(in->email) : 0;
+	if (len == 0 || len > 254)
+		return bad(err, "email", "invalid email address");
+	memcpy(norm, in->email, len + 1);
+	if (!auth_email_normalize(norm) || !mail_addr_valid(norm))
+		return bad(err, "email", "invalid email address");
+	if (!category_ok(db, in->category))
+		return bad(err, "category", "not one of the configured categories");
+	len = in->subject ? strlen(in->subject) : 0;
+	if (len > INBOX_SUBJECT_MAX || !one_line_ok(in->subject ? in->subject : "", len))
+		return bad(err, "subject", "one line, at most 200 bytes");
+	len = in->body ? strlen(in->body) : 0;
+	if (blank(in->body) || len > INBOX_BODY_MAX || !utf8_valid(in->body, len) ||
+	    utf8_has_controls(in->body, len))
+		return bad(err, "body", "required, at most 10000 bytes, no control characters");
+	return JM_OK;
+}
+
+/* ---- rate limits ---- */
+
+static enum jm_rc attempts(struct db *db, const char *prefix, const char *v, int64_t since,
+                           int64_t *n)
+{
+	struct db_stmt *st = NULL;
+	enum jm_rc rc = db_preparef(db, &st,
+	                            "SELECT count(*) FROM signup_attempts "
+	                            "WHERE key = ? || ? AND created_at > ?",
+	                            "tti", prefix, v, since);
+	if (rc)
+		return rc;
+	rc = db_step(st);
+	*n = rc == JM_OK ? db_col_int(st, 0) : 0;
+	db_finalize(st);
+	return rc == JM_OK ? JM_OK : JM_DB;
+}
+
+/* Refuses a sender over a limit; otherwise counts this message. */
+static enum jm_rc rate_limit(struct db *db, const char *ip, const char *email, int64_t now,
+                             struct jm_err *err)
+{
+	int64_t n = 0;
+	enum jm_rc rc = attempts(db, "contact-ip:", ip, now - WINDOW_IP, &n);
+	if (!rc && n >= INBOX_PER_IP_HOUR) {
+		jm_err_set(err, "ip", "too many messages from this address; try again in an hour");
+		return JM_RATE_LIMITED;
+	}
+	if (!rc)
+		rc = attempts(db, "contact-email:", email, now - WINDOW_EMAIL, &n);
+	if (!rc && n >= INBOX_PER_EMAIL_DAY) {
+		jm_err_set(err, "email", "too many messages from this email address today");
+		return JM_RATE_LIMITED;
+	}
+	if (!rc)
+		rc = db_execf(db,
+		              "INSERT INTO signup_attempts(key, created_at) "
+		              "VALUES ('contact-ip:' || ?, ?), ('contact-email:' || ?, ?)",
+		              "titi", ip, now, email, now);
+	return rc;
+}
+
+/* ---- storing ---- */
+
+/* The host of a base URL ("https://host:port/x" → "host"), or a fixed one. */
+static const char *url_host(struct arena *a, const char *url)
+{
+	const char *p = url ? strstr(url, "://") : NULL;
+	if (!p)
+		return FALLBACK_HOST;
+	p += 3;
+	size_t n = strcspn(p, ":/?#");
+	for (size_t i = 0; i < n; i++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-",
+		            p[i]))
+			return FALLBACK_HOST;
+	return n && n < 200 ? arena_strndup(a, p, n) : FALLBACK_HOST;
+}
+
+struct submit {
+	const struct inbox_contact *in;
+	struct arena *a;
+	const char *email, *base, *host;
+	int64_t now, person_id, id;
+};
+
+static enum jm_rc insert_message(struct db *db, struct submit *s)
+{
+	const struct inbox_contact *in = s->in;
+	const char *page = in->page && strlen(in->page) <= PAGE_MAX ? in->page : "";
+	struct db_stmt *st = NULL;
+	enum jm_rc rc = db_preparef(
+	        db, &st,
+	        "INSERT INTO messages(person_id, form, category, subject, body, name, email, "
+	        "status, ip, page, msgid, created_at, updated_at) "
+	        "VALUES (?, 'contact', ?, ?, ?, ?, ?, 'new', ?, ?, '', ?, ?) RETURNING id",
+	        "itttttttii", s->person_id, in->category, in->subject ? in->subject : "", in->body,
+	        in->name, s->email, in->ip ? in->ip : "", page, s->now, s->now);
+	if (rc)
+		return rc;
+	rc = db_step(st);
+	if (rc == JM_OK)
+		s->id = db_col_int(st, 0);
+	db_finalize(st);
+	if (rc != JM_OK)
+		return rc == JM_DONE ? JM_DB : rc;
+	char tok[32];
+	jm_random_token(tok, 12);
+	const char *msgid =
+	        arena_sprintf(s->a, "<contact-%lld.%s@%s>", (long long)s->id, tok, s->host);
+	return db_execf(db, "UPDATE messages SET msgid = ? WHERE id = ?", "ti", msgid, s->id);
+}
+
+/* The owner's address: setting contact_notify_to, else the first owner's. */
+static const char *notify_to(struct db *db, struct arena *a)
+{
+	const char *to = site_setting_get(db, a, "contact_notify_to");
+	if (to && *to && mail_addr_valid(to))
+		return to;
+	struct db_stmt *st = NULL;
+	if (db_prepare(db, "SELECT email FROM users WHERE role = 'owner' ORDER BY id LIMIT 1",
+	               &st) != JM_OK)
+		return NULL;
+	to = db_step(st) == JM_OK ? db_col_dup(st, 0, a) : NULL;
+	db_finalize(st);
+	return to && mail_addr_valid(to) ? to : NULL;
+}
+
+static enum jm_rc queue_notify(struct db *db, struct submit *s)
+{
+	const struct inbox_contact *in = s->in;
+	const char *to = notify_to(db, s->a);
+	if (!to) {
+		log_at(LOG_WARN, "inbox", "message=%lld no owner address to notify",
+		       (long long)s->id);
+		return JM_OK;
+	}
+	const char *subj = in->subject && *in->subject ? in->subject : in->category;
+	const char *text =
+	        arena_sprintf(s->a,
+	                      "お問い合わせフォームから新しいメッセージが届きました。\n\n"
+	                      "お名前: %s\nメール: %s\n種別: %s\n件名: %s\n\n%s\n\n----\n"
+	                      "このメールに返信すると、送信者に直接届きます。\n"
+	                      "管理画面で見る・返信する:\n%s/admin/inbox/%lld\n",
+	                      in->name, s->email, in->category, in->subject ? in->subject : "",
+	                      in->body, s->base, (long long)s->id);
+	json_t *p = json_pack("{s:s+, s:s, s:s}", "subject", NOTIFY_PREFIX, subj, "text", text,
+	                      "reply_to", s->email);
+	char *js = p ? json_dumps(p, JSON_COMPACT) : NULL;
+	json_decref(p);
+	if (!js)
+		return JM_NOMEM;
+	int64_t did = 0;
+	enum jm_rc rc = nl_queue_tx(db, "notify", 0, to, js, s->now, &did);
+	free(js);
+	return rc;
+}
+
+static enum jm_rc store(struct db *db, struct submit *s, struct jm_err *err)
+{
+	const struct inbox_contact *in = s->in;
+	bool created = false;
+	enum jm_rc rc = rate_limit(db, in->ip ? in->ip : "", s->email, s->now, err);
+	if (!rc)
+		rc = net_person_ensure(db, s->email, in->name, "contact", s->now, &s->person_id,
+		                       &created, err);
+	if (!rc)
+		rc = insert_message(db, s);
+	if (!rc)
+		rc = net_event_add(db, s->person_id, "message",
+		                   in->subject && *in->subject ? in->subject : in->category,
+		                   s->now);
+	if (!rc)
+		rc = queue_notify(db, s);
+	return rc;
+}
+
+enum jm_rc inbox_contact_submit(struct db *db, const struct inbox_contact *in, int64_t *message_id,
+                                struct jm_err *err)
+{
+	char norm[256];
+	int64_t now = in->now ? in->now : jm_now();
+	enum jm_rc rc = check_form(in, now, err);
+	if (!rc)
+		rc = check_fields(db, in, norm, err);
+	if (rc)
+		return rc;
+	struct arena *a = arena_new(8192);
+	const char *base =
+	        in->base_url && *in->base_url ? in->base_url : site_setting_get(db, a, "base_url");
+	struct submit s = {.in = in, .a = a, .email = norm, .base = base, .now = now};
+	s.host = url_host(a, base);
+	if ((rc = db_begin(db)))
+		goto out;
+	rc = store(db, &s, err);
+	if (!rc)
+		rc = db_commit(db);
+	if (rc) {
+		db_rollback(db);
+		goto out;
+	}
+	*message_id = s.id;
+	log_at(LOG_INFO, "inbox", "message=%lld person=%lld stored", (long long)s.id,
+	       (long long)s.person_id);
+out:
+	arena_free(a);
+	return rc;
+}
