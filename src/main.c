@@ -14,6 +14,7 @@
 #include "auth/auth.h"
 #include "db/db.h"
 #include "mail/mail.h"
+#include "network/network.h"
 #include "newsletter/newsletter.h"
 #include "site/site.h"
 #include "view/view.h"
@@ -36,6 +37,11 @@ static void usage(FILE *out)
 	        "                                      confirmation instead of consented)\n"
 	        "  export subscribers --list SLUG [--bom]\n"
 	        "                                      write the list as CSV to stdout\n"
+	        "  import people FILE                  import people from CSV or vCard 3/4\n"
+	        "                                      (told apart by content)\n"
+	        "  export people [--format csv|vcard3|vcard4] [--stage S] [--tag T] [--bom]\n"
+	        "                                      write people to stdout\n"
+	        "  reindex                             rebuild the people search index\n"
 	        "  backup FILE                         copy the database to FILE\n"
 	        "  check                               load templates and catalog, then exit\n"
 	        "  version                             print the version\n\n"
@@ -61,6 +67,7 @@ static int fail(const char *what, const struct jm_err *err)
 struct cmd_args {
 	const char *email, *name, *role, *token_name;
 	const char *domain, *selector, *list, *encoding;
+	const char *format, *stage, *tag;
 	bool optin, bom;
 	const char *pos[4];
 	int npos;
@@ -96,6 +103,9 @@ static int parse_args(int argc, char **argv, int first, struct app_config *cfg, 
 		                     : !strcmp(f, "--selector") ? &a->selector
 		                     : !strcmp(f, "--list")     ? &a->list
 		                     : !strcmp(f, "--encoding") ? &a->encoding
+		                     : !strcmp(f, "--format")   ? &a->format
+		                     : !strcmp(f, "--stage")    ? &a->stage
+		                     : !strcmp(f, "--tag")      ? &a->tag
 		                                                : NULL;
 		if (local) {
 			if (!v)
@@ -477,6 +487,90 @@ static int cmd_export(struct app *app, struct cmd_args *a)
 	return rc ? fail("export subscribers", &err) : 0;
 }
 
+/* ---- people (network/io.c, vcard.c, search.c) ---- */
+
+static int cmd_import_people(struct app *app, struct cmd_args *a)
+{
+	if (a->npos != 1 || a->list || a->encoding || a->optin)
+		return die_usage("import people: give exactly one FILE (.csv or .vcf)");
+	struct jm_err err = {0};
+	struct mapped data = {0};
+	struct db *db = NULL;
+	struct net_import_report rep = {0};
+	bool vcard = false;
+	enum jm_rc rc = map_file(a->pos[0], &data, &err);
+	if (!rc && !data.len) {
+		jm_err_set(&err, "file", "%s is empty", a->pos[0]);
+		rc = JM_INVALID;
+	}
+	if (!rc)
+		rc = open_db(app, &db, &err);
+	if (!rc)
+		rc = net_people_import(db, data.p, data.len, jm_now(), &vcard, &rep, &err);
+	db_close(db);
+	if (data.p)
+		munmap(data.p, data.len);
+	if (rc)
+		return fail("import people", &err);
+	printf("%s rows %lld: created %lld, updated %lld, unchanged %lld\n",
+	       vcard ? "vCard" : "CSV", (long long)rep.rows, (long long)rep.created,
+	       (long long)rep.updated, (long long)rep.skipped);
+	return 0;
+}
+
+static int cmd_export_people(struct app *app, struct cmd_args *a)
+{
+	const char *f = a->format ? a->format : "csv";
+	int version = !strcmp(f, "csv")      ? 0
+	              : !strcmp(f, "vcard3") ? 3
+	              : !strcmp(f, "vcard4") ? 4
+	                                     : -1;
+	if (version < 0 || a->npos)
+		return die_usage("export people: --format must be csv, vcard3 or vcard4");
+	if (a->stage && !net_stage_valid(a->stage))
+		return die_usage(
+		        "export people: --stage must be reader, fan, acquaintance or network");
+	struct net_people_query q = {.stage = a->stage, .tag = a->tag};
+	struct jm_err err = {0};
+	struct db *db = NULL;
+	enum jm_rc rc = open_db(app, &db, &err);
+	if (!rc)
+		rc = version ? net_people_export_vcard(db, &q, version, write_stdout, NULL)
+		             : net_people_export_csv(db, &q, a->bom, write_stdout, NULL);
+	if (!rc && fflush(stdout) != 0)
+		rc = JM_IO;
+	db_close(db);
+	if (rc && !err.msg[0])
+		jm_err_set(&err, NULL, "export failed (%s)", jm_rc_name(rc));
+	return rc ? fail("export people", &err) : 0;
+}
+
+static int cmd_reindex(struct app *app, struct cmd_args *a)
+{
+	if (a->npos)
+		return die_usage("reindex: takes no arguments");
+	struct jm_err err = {0};
+	struct db *db = NULL;
+	struct arena *ar = arena_new(4096);
+	struct net_people_query q = {.page = 1, .per_page = 1};
+	struct net_person *p = NULL;
+	size_t n = 0;
+	int64_t total = 0;
+	enum jm_rc rc = open_db(app, &db, &err);
+	if (!rc)
+		rc = net_search_rebuild(db, jm_now());
+	if (!rc)
+		rc = net_people_list(db, ar, &q, &p, &n, &total);
+	db_close(db);
+	arena_free(ar);
+	if (rc && !err.msg[0])
+		jm_err_set(&err, NULL, "reindex failed (%s)", jm_rc_name(rc));
+	if (rc)
+		return fail("reindex", &err);
+	printf("indexed %lld people\n", (long long)total);
+	return 0;
+}
+
 static int cmd_check(struct app *app)
 {
 	struct jm_err err = {0};
@@ -529,6 +623,12 @@ static int run(struct app *app, int argc, char **argv)
 		return cmd_import(app, &a);
 	if (!strcmp(cmd, "export") && !strcmp(sub, "subscribers"))
 		return cmd_export(app, &a);
+	if (!strcmp(cmd, "import") && !strcmp(sub, "people"))
+		return cmd_import_people(app, &a);
+	if (!strcmp(cmd, "export") && !strcmp(sub, "people"))
+		return cmd_export_people(app, &a);
+	if (!strcmp(cmd, "reindex"))
+		return cmd_reindex(app, &a);
 	if (!strcmp(cmd, "check"))
 		return cmd_check(app);
 	char msg[160];

@@ -103,4 +103,43 @@ struct view_val *admin_nl_list_options(struct req *req, int64_t selected, int64_
 /* The ?done= flash word after a redirect ([a-z_]+), or NULL. */
 const char *admin_nl_flash(struct req *req);
 
+/* ---- the inbox (inbox.c) ---- */
+/* Registers /admin/inbox, /admin/inbox/{id} and its reply/status posts. */
+void admin_inbox_routes(struct router *r);
+
+/* ---- reports and the network map (reports.c) ---- */
+/* Registers /admin/reports, /admin/reports/circle, /admin/map and
+ * /admin/map.svg. */
+void admin_reports_routes(struct router *r);
+
+/* ---- people and the network (people.c, person.c) ---- */
+struct net_person;
+struct net_person_input;
+/* Registers every /admin/people route but import/export (people_io.c). */
+void admin_people_routes(struct router *r);
+/* /admin/people/export.csv, export.vcf and import (people_io.c). */
+void admin_people_io_routes(struct router *r);
+void admin_person_routes(struct router *r);
+/* UI label of a stage (読者, ファン, 知り合い, 人脈); the name itself when unknown. */
+const char *admin_people_stage_label(const struct req *req, const char *stage);
+/* Every stage as {value, label, selected} for a <select>. */
+struct view_val *admin_people_stage_options(struct req *req, const char *selected);
+/* Reads the person form (new/edit) into in (arena strings). create adds
+ * stage. False with err (field + UI message) on input the form itself
+ * rejects before the domain sees it. */
+bool admin_people_read_form(struct req *req, const struct form *f, bool create,
+                            struct net_person_input *in, struct jm_err *err);
+/* Renders person_form.html: id 0 = new. Values come from f (after an
+ * error), else from p (edit), else defaults. */
+void admin_people_form_page(struct req *req, int status, int64_t id, const struct form *f,
+                            const struct net_person *p, const struct jm_err *err);
+/* One timeline entry as a view map {kind, kind_label, title (in the UI
+ * language: stage names, interaction kinds, introductions as a sentence),
+ * amount, detail, at, ref_id, other_id} (person.c). */
+struct net_event;
+struct view_val *admin_person_event_val(struct req *req, const struct net_event *e, int tz);
+/* A decimal id or an email to a person id; false with err (field, UI text). */
+bool admin_people_resolve(struct req *req, const char *s, const char *field, int64_t *id,
+                          struct jm_err *err);
+
 #endif

@@ -1,7 +1,9 @@
 /*
  * dashboard.c — GET /admin/: page views per day for the last 30 days (an
  * inline SVG chart from chart.c), the ten most read paths and referrer hosts
- * over those days, and how many articles are published and in draft.
+ * over those days, how many articles are published and in draft, who is due
+ * to keep in touch with (net_touch_due, the ten most overdue) and how many
+ * inbox messages are new.
  *
  * All numbers come from the cookieless daily counters of site/stats.c; the
  * page says so. The queries are indexed and bounded (30 days), so they run
@@ -9,6 +11,8 @@
  */
 #include "admin/admin_int.h"
 
+#include "inbox/inbox.h"
+#include "network/network.h"
 #include "site/site.h"
 
 #define DASH_DAYS 30
@@ -74,10 +78,41 @@ static enum jm_rc add_tops(struct req *req, struct view_val *ctx)
 	return JM_OK;
 }
 
+/* The people due a call or a mail, and the new inbox messages. */
+static enum jm_rc add_network(struct req *req, struct view_val *ctx, int tz)
+{
+	struct net_person *due = NULL;
+	size_t n = 0;
+	int64_t total = 0, counts[4] = {0};
+	enum jm_rc rc = net_touch_due(req->db, req->arena, jm_now(), DASH_TOP, &due, &n, &total);
+	if (rc)
+		return rc;
+	struct view_val *list = view_list(req->arena);
+	for (size_t i = 0; i < n; i++) {
+		struct view_val *m = view_map(req->arena);
+		view_set_int(m, "id", due[i].id);
+		view_set_str(m, "name", due[i].name[0] ? due[i].name : due[i].email);
+		view_set_str(m, "company", due[i].company);
+		view_set_str(m, "stage_label", admin_people_stage_label(req, due[i].stage));
+		view_set_str(m, "stage", due[i].stage);
+		view_set_str(m, "last_contact",
+		             admin_time_fmt(req->arena, due[i].last_contact_at, tz, ' '));
+		view_push(list, m);
+	}
+	view_set(ctx, "due", list);
+	view_set_int(ctx, "due_total", total);
+	rc = inbox_counts(req->db, counts);
+	view_set_int(ctx, "inbox_new", counts[0]);
+	return rc;
+}
+
 void admin_dashboard_get(struct req *req)
 {
 	struct view_val *ctx = admin_ctx(req, "dashboard");
+	struct site_settings s;
 	int64_t published = 0, drafts = 0;
+	if (!admin_settings(req, &s))
+		return;
 	enum jm_rc rc = add_chart(req, ctx);
 	if (!rc)
 		rc = add_tops(req, ctx);
@@ -85,6 +120,8 @@ void admin_dashboard_get(struct req *req)
 		rc = count_articles(req, "published", &published);
 	if (!rc)
 		rc = count_articles(req, "draft", &drafts);
+	if (!rc)
+		rc = add_network(req, ctx, s.tz_offset_min);
 	if (rc) {
 		admin_fail(req, "dashboard", rc);
 		return;

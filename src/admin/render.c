@@ -43,6 +43,10 @@ void admin_routes(struct app *app, struct router *r)
 	router_add(r, "POST", "/admin/tokens", admin_tokens_post, own);
 	router_add(r, "POST", "/admin/tokens/{id}/revoke", admin_token_revoke, own);
 	admin_nl_routes(r);
+	admin_people_io_routes(r); /* before people: export.csv, import are not {id} */
+	admin_people_routes(r);
+	admin_inbox_routes(r);
+	admin_reports_routes(r);
 }
 
 const struct auth_user *admin_user(const struct req *req)

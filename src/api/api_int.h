@@ -83,4 +83,19 @@ bool api_query(struct req *req, struct form *q);
 json_t *api_page_json(json_t *items, int page, int per_page, int64_t total);
 void api_send_no_content(struct req *req); /* 204 */
 
+/* ---- people and the network (people.c, network.c) ---- */
+/* Registers /api/v1/people (people.c) and /people/{id}/interactions,
+ * /introductions, /messages, /reports (network.c). */
+void api_people_routes(struct router *r);
+void api_network_routes(struct router *r);
+/* Answers 422 "unknown_field" naming the first key of o that is not in
+ * allowed (NULL-ended) and returns false; true when every key is known. */
+bool api_only_keys(struct req *req, json_t *o, const char *const allowed[]);
+/* api_send_rc with "no such person" for NOT_FOUND and field "email" for
+ * CONFLICT when the domain left them empty. */
+void api_send_person_rc(struct req *req, enum jm_rc rc, struct jm_err *err);
+/* "YYYY-MM-DD" as midnight in the zone tz_offset_min (minutes east of
+ * UTC); false when s is not such a date. */
+bool api_parse_day(const char *s, int tz_offset_min, int64_t *out);
+
 #endif

@@ -28,6 +28,7 @@ void web_routes(struct app *app, struct router *r)
 	router_add(r, "GET", "/robots.txt", web_robots, 0);
 	router_add(r, "GET", "/healthz", web_healthz, 0);
 	web_newsletter_routes(r);
+	web_contact_routes(r);
 }
 
 /* ---- context ---- */

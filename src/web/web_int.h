@@ -86,6 +86,9 @@ void web_signup_embed(struct req *req);
  * fields and a signed render time); leaves it unset when there is none. */
 void web_signup_ctx(struct web_page *pg);
 
+/* The contact form: /contact, /contact/thanks (contact.c). */
+void web_contact_routes(struct router *r);
+
 /* Handlers (pages.c, feeds.c). */
 void web_home(struct req *req);
 void web_article(struct req *req);
