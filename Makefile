@@ -50,6 +50,7 @@ bench: deps all
 	bench/site/run
 	bench/import/run
 	bench/send/run
+	bench/people/run
 
 style:
 	scripts/check-style

@@ -60,6 +60,51 @@ for (let d = 0; d < 30; d++) {
     Math.round((60 - i * 12) * (1 + Math.cos(d / 4) * 0.2))})`));
 }
 
+// The people hub: three messages sent through the public contact form, a
+// business card typed in, stages, a meal and introductions through the API;
+// then the inbox, a person page and the network map.
+async function peopleShots(page, token) {
+  const api = async (method, p, body) => {
+    const r = await fetch(`${base}/api/v1${p}`, { method, body: body && JSON.stringify(body),
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' } });
+    if (!r.ok) throw new Error(`${method} ${p}: ${r.status} ${await r.text()}`);
+    return r.json();
+  };
+  const tokens = [];
+  for (let i = 0; i < 3; i++)
+    tokens.push((await (await fetch(`${base}/contact`)).text()).match(/name="form_token" value="([^"]+)"/)[1]);
+  await new Promise((r) => setTimeout(r, 3500)); // the form's minimum fill time
+  const msgs = [['中村 真理', 'nakamura@example.jp', '取材', '業界誌での取材のお願い', '広報の取り組みについて、業界誌の特集でお話を伺えないでしょうか。'],
+    ['佐藤 花子', 'sato@example.jp', '情報提供', '出版業界の勉強会のご案内', '来月、編集者と書き手の勉強会を開きます。よろしければぜひ。'],
+    ['小林 由美', 'kobayashi@example.jp', '仕事のご依頼', '連載企画のご相談', '出版社の編集者をしております小林です。ブログの連載を書籍にまとめるご相談をしたくご連絡しました。']];
+  for (const [i, [name, email, category, subject, message]] of msgs.entries())
+    await fetch(`${base}/contact`, { method: 'POST', redirect: 'manual',
+      body: new URLSearchParams({ form_token: tokens[i], website: '', name, email, category, subject, message }) });
+  const kobayashi = (await api('GET', '/messages?status=all')).items.find((m) => m.email === 'kobayashi@example.jp').person_id;
+  const takahashi = (await api('POST', '/people', { name: '高橋 誠', furigana: 'たかはし まこと', company: '青葉書房', title: '編集長',
+    email: 'makoto@example.jp', stage: 'network', can_offer: '出版社の編集者を紹介できます', tags: ['出版'] })).id;
+  const yamamoto = (await api('POST', '/people', { name: '山本 恵', company: 'やまもとデザイン', stage: 'acquaintance', can_offer: '装丁・ロゴのデザイン' })).id;
+  await api('PATCH', '/people/2', { stage: 'fan' });
+  await api('PATCH', '/people/3', { stage: 'acquaintance', stage_reason: '勉強会で名刺交換' });
+  await api('PATCH', '/people/5', { stage: 'network', stage_reason: '共同でイベントを開催' });
+  await api('PATCH', `/people/${kobayashi}`, { stage: 'acquaintance', stage_reason: '書籍化の相談で意気投合', company: '青葉書房', title: '編集者' });
+  await api('POST', `/people/${kobayashi}/interactions`, { kind: 'meal', date: new Date().toISOString().slice(0, 10), note: '神保町で昼食。企画の方向性を相談', amount: 4800 });
+  await api('POST', '/introductions', { introducer_id: takahashi, person_id: kobayashi, to_id: null, date: new Date().toISOString().slice(0, 10), note: '交流会で紹介してもらった' });
+  await api('POST', '/introductions', { introducer_id: takahashi, person_id: 3, to_id: null, date: new Date().toISOString().slice(0, 10), note: '' });
+  await api('POST', '/introductions', { introducer_id: null, person_id: 5, to_id: yamamoto, date: new Date().toISOString().slice(0, 10), note: '装丁の相談' });
+  await page.goto(`${base}/admin/inbox`);
+  await page.screenshot({ path: path.join(out, 'admin-inbox.png') });
+  await page.goto(`${base}/admin/people/${kobayashi}`);
+  await page.screenshot({ path: path.join(out, 'admin-person.png') });
+  await page.goto(`${base}/admin/map`);
+  for (let i = 0; i < 100; i++) { // the SVG <object> is drawn through http_defer
+    const f = page.frames().find((x) => x.url().includes('/admin/map.svg'));
+    if (f && await f.evaluate(() => document.querySelectorAll('a').length > 0).catch(() => false)) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await page.screenshot({ path: path.join(out, 'admin-map.png'), fullPage: true });
+}
+
 const server = spawn(bin, ['serve', '--data', data, '--listen', `127.0.0.1:${port}`], { stdio: 'ignore' });
 try {
   for (let i = 0; i < 100; i++) {
@@ -103,6 +148,7 @@ try {
   await page.goto(`${base}/admin/broadcasts/${bc.id}`);
   await page.waitForTimeout(1500);
   await page.screenshot({ path: path.join(out, 'admin-broadcast.png') });
+  await peopleShots(page, token);
   await browser.close();
 } finally {
   server.kill('SIGTERM');

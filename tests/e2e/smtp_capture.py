@@ -5,7 +5,8 @@ needs from it (--show). Listens on 127.0.0.1 only; stops on SIGTERM.
 
     /usr/bin/python3 smtp_capture.py PORT DIR          run the server
     /usr/bin/python3 smtp_capture.py --show FILE.eml   print JSON: subject,
-                                                       to, text body, links
+                                                       to, text body, links,
+                                                       threading headers
 """
 import email
 import email.policy
@@ -41,7 +42,11 @@ def show(path):
             text += part.get_content()
     print(json.dumps({"subject": str(msg["Subject"]), "to": str(msg["To"]),
                       "rcpt": str(msg["X-Rcpt-To"]), "text": text,
-                      "links": re.findall(r"https?://[^\s<>\"]+", text)}, ensure_ascii=False))
+                      "links": re.findall(r"https?://[^\s<>\"]+", text),
+                      "from": str(msg["From"] or ""), "reply_to": str(msg["Reply-To"] or ""),
+                      "message_id": str(msg["Message-ID"] or ""),
+                      "in_reply_to": str(msg["In-Reply-To"] or ""),
+                      "references": str(msg["References"] or "")}, ensure_ascii=False))
 
 
 def main():
