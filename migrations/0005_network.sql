@@ -15,7 +15,6 @@ ALTER TABLE people ADD COLUMN stage_at INTEGER;                      -- when the
 CREATE INDEX people_stage_engagement ON people(stage, engagement DESC, id);
 CREATE INDEX people_engagement ON people(engagement DESC, id);
 CREATE INDEX people_stage_contact ON people(stage, last_contact_at);
-CREATE INDEX people_furigana ON people(furigana, id);
 -- The few people with a keep-in-touch interval of their own (network/touch.c).
 CREATE INDEX people_touch_days ON people(touch_days) WHERE touch_days IS NOT NULL;
 
@@ -55,6 +54,50 @@ CREATE TABLE interactions (
 CREATE INDEX interactions_person ON interactions(person_id, happened_at);
 -- The circle review reads one year of meetings/meals/calls/deals.
 CREATE INDEX interactions_at ON interactions(happened_at, kind, person_id);
+
+-- The circle review's rollup: meetings, meals, calls and deals per person
+-- per calendar year in the site's time zone (setting tz_offset_min, default
+-- +540), kept by triggers and rebuilt when that setting changes, so a review
+-- reads two small ranges instead of every interaction of two years.
+CREATE TABLE circle_years (
+  year       INTEGER NOT NULL,
+  person_id  INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+  n          INTEGER NOT NULL,
+  PRIMARY KEY (year, person_id)
+) WITHOUT ROWID;
+CREATE INDEX circle_years_person ON circle_years(person_id);
+
+CREATE TRIGGER circle_years_i AFTER INSERT ON interactions WHEN new.kind IN ('meeting', 'meal', 'call', 'deal') BEGIN
+  INSERT INTO circle_years(year, person_id, n)
+    SELECT CAST(strftime('%Y', new.happened_at + 60 * COALESCE((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'tz_offset_min'), 540), 'unixepoch') AS INTEGER), new.person_id, 1 WHERE 1
+    ON CONFLICT(year, person_id) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER circle_years_d AFTER DELETE ON interactions WHEN old.kind IN ('meeting', 'meal', 'call', 'deal') BEGIN
+  UPDATE circle_years SET n = n - 1
+    WHERE year = CAST(strftime('%Y', old.happened_at + 60 * COALESCE((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'tz_offset_min'), 540), 'unixepoch') AS INTEGER) AND person_id = old.person_id;
+  DELETE FROM circle_years WHERE person_id = old.person_id AND n <= 0;
+END;
+CREATE TRIGGER circle_years_u AFTER UPDATE OF person_id, happened_at, kind ON interactions BEGIN
+  UPDATE circle_years SET n = n - 1
+    WHERE old.kind IN ('meeting', 'meal', 'call', 'deal') AND year = CAST(strftime('%Y', old.happened_at + 60 * COALESCE((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'tz_offset_min'), 540), 'unixepoch') AS INTEGER) AND person_id = old.person_id;
+  DELETE FROM circle_years WHERE person_id = old.person_id AND n <= 0;
+  INSERT INTO circle_years(year, person_id, n)
+    SELECT CAST(strftime('%Y', new.happened_at + 60 * COALESCE((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'tz_offset_min'), 540), 'unixepoch') AS INTEGER), new.person_id, 1 WHERE new.kind IN ('meeting', 'meal', 'call', 'deal')
+    ON CONFLICT(year, person_id) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER circle_years_tz_i AFTER INSERT ON settings WHEN new.key = 'tz_offset_min' BEGIN
+  DELETE FROM circle_years;
+  INSERT INTO circle_years(year, person_id, n)
+    SELECT CAST(strftime('%Y', i.happened_at + 60 * COALESCE((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'tz_offset_min'), 540), 'unixepoch') AS INTEGER), i.person_id, count(*) FROM interactions i
+    WHERE i.kind IN ('meeting', 'meal', 'call', 'deal') GROUP BY 1, 2;
+END;
+CREATE TRIGGER circle_years_tz_u AFTER UPDATE OF value ON settings
+  WHEN new.key = 'tz_offset_min' AND new.value IS NOT old.value BEGIN
+  DELETE FROM circle_years;
+  INSERT INTO circle_years(year, person_id, n)
+    SELECT CAST(strftime('%Y', i.happened_at + 60 * COALESCE((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'tz_offset_min'), 540), 'unixepoch') AS INTEGER), i.person_id, count(*) FROM interactions i
+    WHERE i.kind IN ('meeting', 'meal', 'call', 'deal') GROUP BY 1, 2;
+END;
 
 -- "A introduced me to B": introducer_id = A, person_id = B, to_id NULL.
 -- "I introduced A to B":  introducer_id NULL, person_id = A, to_id = B.
@@ -151,11 +194,10 @@ CREATE TRIGGER search_dirty_people_del AFTER DELETE ON people BEGIN
   DELETE FROM people_search WHERE rowid = old.id;
   DELETE FROM search_dirty WHERE person_id = old.id;
 END;
-CREATE TRIGGER search_dirty_fields_i AFTER INSERT ON person_fields
-  WHEN new.person_id <= (SELECT indexed_to FROM search_state WHERE id = 1)
-BEGIN
-  INSERT OR IGNORE INTO search_dirty(person_id) VALUES (new.person_id);
-END;
+-- New custom-field values are marked by their writers (newsletter/csv.c
+-- once per import batch, newsletter/subscribe.c per sign-up; network/
+-- people.c deletes a person's fields before writing them): a per-row
+-- trigger here cost a million-row import a few percent.
 CREATE TRIGGER search_dirty_fields_u AFTER UPDATE ON person_fields
   WHEN new.person_id <= (SELECT indexed_to FROM search_state WHERE id = 1)
 BEGIN

@@ -7,13 +7,13 @@
  *   engagement    people_stage_engagement (with a stage) or people_engagement
  *   last contact  people_stage_contact backwards (with a stage; NULL, never
  *                 contacted, sorts lowest so it comes last)
- *   name          people_furigana (furigana, then name within equal furigana)
  *   created       the rowid backwards (ids grow with creation)
  * A tag filter instead starts from the tag's rows (person_tags_tag) and
- * sorts them. Without a stage, the last-contact sort and the flag and
+ * sorts them. The name sort (furigana, then name) sorts the filtered rows:
+ * an index on furigana cost every subscriber import, and most people have
+ * no furigana. Without a stage, the last-contact sort and the flag and
  * source filters have no index of their own and read every person (tens
- * of milliseconds at 200,000), as does the name sort for the people
- * without furigana (they sort first, by name).
+ * of milliseconds at 200,000).
  * The total is a count over the same filters, which with a stage alone is
  * a count of one range of the people_stage index.
  * The SQL of each filter combination is built once and kept for the life

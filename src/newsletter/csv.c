@@ -243,6 +243,14 @@ static enum jm_rc move_extras(struct imp *im)
 		             "JOIN temp.nl_import i ON i.line = f.line WHERE true "
 		             "ORDER BY i.pid, f.rowid "
 		             "ON CONFLICT(person_id, key) DO UPDATE SET value = excluded.value");
+	/* People indexed for the people search before this import have new
+	 * values now (migration 0005's search_dirty). */
+	if (!rc)
+		rc = db_exec(
+		        im->db,
+		        "INSERT OR IGNORE INTO search_dirty(person_id) SELECT DISTINCT pid "
+		        "FROM temp.nl_import WHERE pid <= (SELECT indexed_to FROM search_state "
+		        "WHERE id = 1)");
 	if (!rc)
 		rc = db_exec(im->db,
 		             "DELETE FROM temp.nl_import; DELETE FROM temp.nl_import_fields;");

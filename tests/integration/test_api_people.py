@@ -749,3 +749,28 @@ def test_merge_keeps_mailed_unsubscribe_links_working(env, api, db):
     assert sub_of(a["person_id"]) == (sid_a, "unsubscribed")
     # A token for an id that never existed is still refused.
     assert web.get("/unsubscribe?token=" + unsub_token(env, 99999999)).status == 400
+
+
+def test_imported_field_values_reach_the_people_search(env, api, tmp_path):
+    """A subscriber import that adds a custom-field value to someone the
+    search has already indexed re-indexes them (migration 0005's
+    search_dirty, marked by the import)."""
+    e = email()
+    p = mk(api, name="フィールド 太郎", email=e)
+    assert p["id"] not in ids(search(api, "銀河鉄道")["items"])  # p is indexed now
+    slug = jm.uniq("fld")
+    r = api.post("/api/v1/lists", {"name": "趣味の便", "slug": slug, "fields": [
+        {"key": "hobby", "label": "趣味", "type": "text"}]})
+    assert r.status == 201, r.text
+    csv_path = tmp_path / "hobby.csv"
+    csv_path.write_text("email,hobby\n%s,銀河鉄道の模型づくり\n" % e, encoding="utf-8")
+    env["srv"].cli("import", "subscribers", "--list", slug, str(csv_path))
+    assert p["id"] in ids(search(api, "銀河鉄道")["items"])
+
+
+def test_new_field_values_reach_the_people_search(api):
+    p = mk(api, name="項目 花子")
+    assert p["id"] not in ids(search(api, "盆栽")["items"])  # p is indexed now
+    r = api.patch("%s/%d" % (PEOPLE, p["id"]), {"fields": {"趣味": "盆栽と苔玉"}})
+    assert r.status == 200, r.text
+    assert p["id"] in ids(search(api, "盆栽")["items"])

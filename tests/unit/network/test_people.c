@@ -502,7 +502,8 @@ static void test_list_plan(void **state)
 	buf_reset(&p);
 	q = (struct net_people_query){.sort = NET_SORT_NAME};
 	plan_of(db, &q, false, &p);
-	assert_non_null(strstr(buf_cstr(&p), "people_furigana"));
+	/* The name sort sorts (no furigana index: it cost every import). */
+	assert_non_null(strstr(buf_cstr(&p), "TEMP B-TREE"));
 	buf_free(&p);
 }
 

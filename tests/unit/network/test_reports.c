@@ -203,6 +203,70 @@ static void test_circle_year_boundaries(void **state)
 	arena_free(a);
 }
 
+/* The rollup (circle_years) follows deletes, moves between people (a
+ * merge), kind changes and a new site time zone, and answers what the scan
+ * of interactions answers. */
+static void expect_same(const struct net_circle *r, const struct net_circle *s)
+{
+	assert_int_equal(r->nkept, s->nkept);
+	assert_int_equal(r->nadded, s->nadded);
+	assert_int_equal(r->ndropped, s->ndropped);
+	for (size_t i = 0; i < r->nkept; i++)
+		assert_int_equal(r->kept[i].count, s->kept[i].count);
+	for (size_t i = 0; i < r->nadded; i++)
+		assert_int_equal(r->added[i].count, s->added[i].count);
+}
+
+static void test_circle_rollup(void **state)
+{
+	struct db *db = *state;
+	struct arena *a = arena_new(4096);
+	int64_t p1 = person(db, "一", "", "network"), p2 = person(db, "二", "", "fan");
+	meet(db, p1, "meal", utc(2026, 3, 1, 3, 0));
+	meet(db, p1, "meal", utc(2025, 3, 1, 3, 0));
+	meet(db, p2, "call", utc(2026, 5, 1, 3, 0));
+	meet(db, p2, "deal", utc(2025, 12, 31, 15, 30)); /* 2026 in JST, 2025 in UTC */
+	struct net_circle c;
+	assert_int_equal(net_report_circle(db, a, 2026, JST, &c), JM_OK);
+	assert_int_equal(c.nkept, 1);
+	assert_int_equal(c.nadded, 1);
+	assert_int_equal(c.added[0].count, 2);
+	/* A merge moves interactions: p2's now count for p1. */
+	assert_int_equal(db_execf(db, "UPDATE interactions SET person_id = ? WHERE person_id = ?",
+	                          "ii", p1, p2),
+	                 JM_OK);
+	assert_int_equal(net_report_circle(db, a, 2026, JST, &c), JM_OK);
+	assert_int_equal(c.nkept, 1);
+	assert_int_equal(c.nadded, 0);
+	assert_int_equal(c.kept[0].count, 3);
+	/* A kind that does not count, and a delete. */
+	assert_int_equal(
+	        db_execf(db, "UPDATE interactions SET kind = 'email' WHERE kind = 'call'", ""),
+	        JM_OK);
+	assert_int_equal(db_execf(db, "DELETE FROM interactions WHERE kind = 'deal'", ""), JM_OK);
+	assert_int_equal(net_report_circle(db, a, 2026, JST, &c), JM_OK);
+	assert_int_equal(c.kept[0].count, 1);
+	/* The site moves to UTC: the rollup is rebuilt in the new zone. */
+	meet(db, p2, "meeting", utc(2025, 12, 31, 15, 30));
+	struct net_circle scan, rollup;
+	assert_int_equal(net_report_circle(db, a, 2026, 0, &scan), JM_OK); /* zone ≠ site's */
+	assert_int_equal(
+	        db_execf(db, "INSERT INTO settings(key, value) VALUES ('tz_offset_min', '0')", ""),
+	        JM_OK);
+	assert_int_equal(net_report_circle(db, a, 2026, 0, &rollup), JM_OK);
+	expect_same(&rollup, &scan);
+	assert_int_equal(net_report_circle(db, a, 2025, 0, &c), JM_OK);
+	assert_int_equal(c.nadded, 2); /* p1's meal and p2's meeting: 2025 in UTC */
+	assert_non_null(find(c.added, c.nadded, p2));
+	assert_int_equal(
+	        db_execf(db, "UPDATE settings SET value = '540' WHERE key = 'tz_offset_min'", ""),
+	        JM_OK);
+	assert_int_equal(net_report_circle(db, a, 2026, JST, &c), JM_OK);
+	assert_int_equal(c.nadded, 1);
+	assert_int_equal(c.added[0].id, p2);
+	arena_free(a);
+}
+
 static void change(struct db *db, int64_t pid, const char *from, const char *to, int64_t at)
 {
 	assert_int_equal(db_execf(db,
@@ -452,6 +516,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_circle_known, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_circle_same_faces, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_circle_year_boundaries, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_circle_rollup, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_funnel, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_funnel_svg, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_map, setup, teardown),
