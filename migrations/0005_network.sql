@@ -139,6 +139,27 @@ CREATE INDEX messages_category ON messages(category, status, created_at);
 CREATE INDEX messages_person ON messages(person_id, created_at);
 CREATE INDEX messages_created ON messages(created_at);
 
+-- Messages per status for the inbox tabs and the dashboard, kept by
+-- triggers: counting a status of a million messages took tens of ms.
+CREATE TABLE message_counts (
+  status  TEXT PRIMARY KEY,
+  n       INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO message_counts(status, n)
+  VALUES ('new', 0), ('replied', 0), ('archived', 0), ('spam', 0);
+CREATE TRIGGER message_counts_i AFTER INSERT ON messages BEGIN
+  UPDATE message_counts SET n = n + 1 WHERE status = new.status;
+END;
+CREATE TRIGGER message_counts_d AFTER DELETE ON messages BEGIN
+  UPDATE message_counts SET n = n - 1 WHERE status = old.status;
+END;
+CREATE TRIGGER message_counts_u AFTER UPDATE OF status ON messages
+  WHEN new.status IS NOT old.status
+BEGIN
+  UPDATE message_counts SET n = n - 1 WHERE status = old.status;
+  UPDATE message_counts SET n = n + 1 WHERE status = new.status;
+END;
+
 -- The owner's replies, sent by mail through the delivery queue.
 CREATE TABLE message_replies (
   id           INTEGER PRIMARY KEY,

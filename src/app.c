@@ -256,14 +256,23 @@ static void error_page(struct req *req, int status)
 
 /* The network's background duties: the search index and engagement scores
  * catch up with changes (a bounded amount per tick, so a big import is
- * indexed over a few minutes without holding the write lock long), and the
- * daily keep-in-touch digest is queued once a day when enabled. */
+ * indexed over a few minutes without holding the write lock long), every
+ * score is recomputed once a day (months subscribed grow by themselves),
+ * and the keep-in-touch digest is queued once a day when enabled. */
 static void network_tick(struct db *db)
 {
-	static int64_t last_digest;
+	static int64_t last_digest, score_day, score_cursor;
 	int64_t now = jm_now(), left = 0;
 	if (net_search_sync(db, now, 2000, &left) != JM_OK)
 		log_at(LOG_WARN, "network", "search index sync failed; will retry");
+	/* Engagement scores once a day (UTC), 500 people a tick. */
+	if (score_day != now / 86400) {
+		enum jm_rc rc = net_score_refresh(db, now, &score_cursor, 500);
+		if (rc == JM_DONE)
+			score_day = now / 86400;
+		else if (rc != JM_OK)
+			log_at(LOG_WARN, "network", "score refresh failed; will retry");
+	}
 	if (now - last_digest < 60)
 		return;
 	last_digest = now;

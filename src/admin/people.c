@@ -7,6 +7,10 @@
  * form shared by the edit page; and the suggested duplicates with a merge
  * button each.
  *
+ * The search and the duplicates read much (the whole index, every person):
+ * they run on the worker pool (http_defer, struct admin_job) after the
+ * filters were checked on the loop; the plain list is paged and indexed.
+ *
  * Invariants: handlers are thin (every rule lives in network/); bad input
  * answers 422 (409 for a taken email) with the message in the UI language
  * and changes nothing; everything a person typed is rendered escaped.
@@ -24,6 +28,7 @@
 #define PEOPLE_DUPS_MAX  50
 #define PEOPLE_TOUCH_MAX 3650
 #define PEOPLE_QS_KEYS   8
+#define PEOPLE_Q_MAX     200 /* bytes of search words (net_search's limit) */
 
 static const char *const qs_keys[PEOPLE_QS_KEYS] = {
         "q", "stage", "tag", "flag", "source", "contact_before", "sort", "include_flagged"};
@@ -139,6 +144,8 @@ static void read_filters(struct req *req, int tz, struct list_filters *lf)
 	if (lf->q.flag && strcmp(lf->q.flag, "freeloader") != 0 &&
 	    strcmp(lf->q.flag, "blocked") != 0 && strcmp(lf->q.flag, "none") != 0)
 		lf->bad = "admin.people.err_flag";
+	if (lf->text && strlen(lf->text) > PEOPLE_Q_MAX)
+		lf->bad = "admin.people.err_query";
 	if (lf->sort && !sort_parse(lf->sort, &lf->q.sort))
 		lf->bad = "admin.people.err_sort";
 	if (lf->contact_before) {
@@ -178,27 +185,6 @@ static struct view_val *hit_row(struct req *req, const struct net_hit *h)
 	view_set_str(m, "stage_label", admin_people_stage_label(req, h->stage));
 	view_set_str(m, "snippet", h->snippet);
 	return m;
-}
-
-static enum jm_rc fill_search(struct req *req, struct view_val *ctx, struct list_filters *lf,
-                              int64_t *total, struct jm_err *err)
-{
-	struct net_hit *hits = NULL;
-	size_t n = 0;
-	struct net_search_query sq = {.q = lf->text,
-	                              .stage = lf->q.stage,
-	                              .tag = lf->q.tag,
-	                              .include_flagged = lf->include_flagged,
-	                              .page = lf->q.page,
-	                              .per_page = PEOPLE_PER_PAGE};
-	enum jm_rc rc = net_search(req->db, req->arena, &sq, &hits, &n, total, err);
-	if (rc)
-		return rc;
-	struct view_val *rows = view_list(req->arena);
-	for (size_t i = 0; i < n; i++)
-		view_push(rows, hit_row(req, &hits[i]));
-	view_set(ctx, "hits", rows);
-	return JM_OK;
 }
 
 static enum jm_rc fill_list(struct req *req, struct view_val *ctx, struct list_filters *lf, int tz,
@@ -247,34 +233,96 @@ static void set_pager(struct req *req, struct view_val *ctx, const struct list_f
 	             arena_sprintf(req->arena, "/admin/people?page=%d%s", lf->q.page, lf->qs));
 }
 
+static struct view_val *page_ctx(struct req *req, const struct list_filters *lf)
+{
+	struct view_val *ctx = admin_ctx(req, "people");
+	set_filters_ctx(req, ctx, lf);
+	view_set_bool(ctx, "searching", lf->text != NULL);
+	return ctx;
+}
+
+/* Answers once the rows are in ctx: a bad filter or query is a 422 on the
+ * same page, any other failure a 500. */
+static void people_page(struct req *req, struct view_val *ctx, struct list_filters *lf,
+                        enum jm_rc rc, int64_t total)
+{
+	if (rc == JM_INVALID || rc == JM_TOO_LARGE)
+		lf->bad = "admin.people.err_query";
+	else if (rc) {
+		admin_fail(req, lf->text ? "net_search" : "net_people_list", rc);
+		return;
+	}
+	set_pager(req, ctx, lf, total);
+	view_set_str(ctx, "flash", admin_nl_flash(req));
+	if (lf->bad)
+		view_set_str(ctx, "error", admin_t(req, lf->bad));
+	admin_render(req, lf->bad ? 422 : 200, "admin/people.html", ctx);
+}
+
+/* The search ranks every match of the index: it runs on the worker pool
+ * with a copy of the query in the job's arena. */
+struct search_job {
+	struct admin_job job;
+	int tz;
+	struct net_search_query sq;
+	struct net_hit *hits;
+	size_t n;
+	int64_t total;
+};
+
+static void search_work(struct db *db, void *data)
+{
+	struct search_job *j = data;
+	j->job.rc = net_search(db, j->job.a, &j->sq, &j->hits, &j->n, &j->total, &j->job.err);
+}
+
+/* Back on the loop the filters are read again from the request (cheap,
+ * and the same as before the search) for the form and the pager. */
+static void search_done(struct req *req, void *data)
+{
+	struct search_job *j = data;
+	struct list_filters lf;
+	read_filters(req, j->tz, &lf);
+	struct view_val *ctx = page_ctx(req, &lf);
+	if (!j->job.rc) {
+		struct view_val *rows = view_list(req->arena);
+		for (size_t i = 0; i < j->n; i++)
+			view_push(rows, hit_row(req, &j->hits[i]));
+		view_set(ctx, "hits", rows);
+	}
+	people_page(req, ctx, &lf, j->job.rc, j->total);
+}
+
+static void search_start(struct req *req, const struct list_filters *lf, int tz)
+{
+	struct search_job *j = admin_job_new(sizeof(*j));
+	j->tz = tz;
+	j->sq.q = admin_job_str(&j->job, lf->text);
+	j->sq.stage = admin_job_str(&j->job, lf->q.stage);
+	j->sq.tag = admin_job_str(&j->job, lf->q.tag);
+	j->sq.include_flagged = lf->include_flagged;
+	j->sq.page = lf->q.page;
+	j->sq.per_page = PEOPLE_PER_PAGE;
+	http_defer(req, search_work, search_done, j, admin_job_free);
+}
+
 static void admin_people_list(struct req *req)
 {
 	struct list_filters lf;
 	struct site_settings s;
-	struct jm_err err = {0};
 	int64_t total = 0;
 	enum jm_rc rc = JM_OK;
 	if (!admin_settings(req, &s))
 		return;
 	read_filters(req, s.tz_offset_min, &lf);
-	struct view_val *ctx = admin_ctx(req, "people");
-	set_filters_ctx(req, ctx, &lf);
-	view_set_bool(ctx, "searching", lf.text != NULL);
-	if (!lf.bad && lf.text)
-		rc = fill_search(req, ctx, &lf, &total, &err);
-	else if (!lf.bad)
-		rc = fill_list(req, ctx, &lf, s.tz_offset_min, &total);
-	if (rc == JM_INVALID || rc == JM_TOO_LARGE)
-		lf.bad = "admin.people.err_query";
-	else if (rc) {
-		admin_fail(req, lf.text ? "net_search" : "net_people_list", rc);
+	if (!lf.bad && lf.text) {
+		search_start(req, &lf, s.tz_offset_min);
 		return;
 	}
-	set_pager(req, ctx, &lf, total);
-	view_set_str(ctx, "flash", admin_nl_flash(req));
-	if (lf.bad)
-		view_set_str(ctx, "error", admin_t(req, lf.bad));
-	admin_render(req, lf.bad ? 422 : 200, "admin/people.html", ctx);
+	struct view_val *ctx = page_ctx(req, &lf);
+	if (!lf.bad)
+		rc = fill_list(req, ctx, &lf, s.tz_offset_min, &total);
+	people_page(req, ctx, &lf, rc, total);
 }
 
 /* ---- bulk actions ---- */
@@ -595,41 +643,88 @@ static void admin_people_create(struct req *req)
 
 /* ---- duplicates ---- */
 
-static struct view_val *dup_side(struct req *req, int64_t id)
+/* net_duplicates reads every person: the pairs and both people of each
+ * are read on the worker pool. */
+struct dups_job {
+	struct admin_job job;
+	struct net_dup *d;
+	size_t n;
+	struct net_person *sides; /* a and b of each pair; id 0 = unreadable */
+};
+
+static void dups_work(struct db *db, void *data)
 {
-	struct net_person p;
+	struct dups_job *j = data;
+	j->job.rc = net_duplicates(db, j->job.a, PEOPLE_DUPS_MAX, &j->d, &j->n);
+	if (j->job.rc)
+		return;
+	j->sides = arena_calloc(j->job.a, (2 * j->n + 1) * sizeof(*j->sides));
+	for (size_t i = 0; i < 2 * j->n; i++) {
+		int64_t id = i % 2 ? j->d[i / 2].b : j->d[i / 2].a;
+		if (net_person_get(db, j->job.a, id, &j->sides[i]) != JM_OK)
+			memset(&j->sides[i], 0, sizeof(j->sides[i]));
+	}
+}
+
+static struct view_val *dup_side(struct req *req, int64_t id, const struct net_person *p)
+{
 	struct view_val *m = view_map(req->arena);
 	view_set_int(m, "id", id);
-	if (net_person_get(req->db, req->arena, id, &p) != JM_OK)
+	if (!p->id)
 		return m;
-	view_set_str(m, "name", p.name);
-	view_set_str(m, "furigana", p.furigana);
-	view_set_str(m, "email", p.email);
-	view_set_str(m, "company", p.company);
-	view_set_str(m, "stage", p.stage);
-	view_set_str(m, "stage_label", admin_people_stage_label(req, p.stage));
+	view_set_str(m, "name", p->name);
+	view_set_str(m, "furigana", p->furigana);
+	view_set_str(m, "email", p->email);
+	view_set_str(m, "company", p->company);
+	view_set_str(m, "stage", p->stage);
+	view_set_str(m, "stage_label", admin_people_stage_label(req, p->stage));
 	return m;
 }
 
-static void admin_people_duplicates(struct req *req)
+static void dups_done(struct req *req, void *data)
 {
-	struct net_dup *d = NULL;
-	size_t n = 0;
-	enum jm_rc rc = net_duplicates(req->db, req->arena, PEOPLE_DUPS_MAX, &d, &n);
-	if (!admin_check(req, rc, "net_duplicates"))
+	struct dups_job *j = data;
+	if (!admin_check(req, j->job.rc, "net_duplicates"))
 		return;
 	struct view_val *ctx = admin_ctx(req, "people");
 	struct view_val *l = view_list(req->arena);
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < j->n; i++) {
 		struct view_val *m = view_map(req->arena);
-		view_set(m, "a", dup_side(req, d[i].a));
-		view_set(m, "b", dup_side(req, d[i].b));
-		view_set_str(m, "why", d[i].why);
+		view_set(m, "a", dup_side(req, j->d[i].a, &j->sides[2 * i]));
+		view_set(m, "b", dup_side(req, j->d[i].b, &j->sides[2 * i + 1]));
+		view_set_str(m, "why", j->d[i].why);
 		view_push(l, m);
 	}
 	view_set(ctx, "pairs", l);
 	view_set_str(ctx, "flash", admin_nl_flash(req));
 	admin_render(req, 200, "admin/people_duplicates.html", ctx);
+}
+
+static void admin_people_duplicates(struct req *req)
+{
+	struct dups_job *j = admin_job_new(sizeof(*j));
+	http_defer(req, dups_work, dups_done, j, admin_job_free);
+}
+
+/* ---- jobs on the worker pool (declared in admin_int.h) ---- */
+
+void *admin_job_new(size_t size)
+{
+	struct admin_job *j = xcalloc(1, size);
+	j->a = arena_new(1 << 14);
+	return j;
+}
+
+void admin_job_free(void *job)
+{
+	struct admin_job *j = job;
+	arena_free(j->a);
+	free(j);
+}
+
+const char *admin_job_str(struct admin_job *j, const char *s)
+{
+	return s ? arena_strdup(j->a, s) : NULL;
 }
 
 void admin_people_routes(struct router *r)

@@ -21,6 +21,9 @@
  *                 "last_year"},"kept","new","dropped":[{"id","name",
  *                 "company","stage","count"}],"network_share_pct",
  *                 "same_faces"}
+ * The two reports read whole tables or years of interactions: they run on
+ * the worker pool (http_defer, struct api_job), after their parameters
+ * were checked on the loop.
  * Dates typed as "YYYY-MM-DD" are midnight in the site's time zone.
  * Bodies are strict as in people.c: unknown keys and wrong types are a 422
  * naming the key; an id in a body naming nobody is a 422 naming it.
@@ -40,6 +43,25 @@
 bool api_parse_day(const char *s, int tz_offset_min, int64_t *out)
 {
 	return s && strlen(s) == 10 && jm_time_parse(s, tz_offset_min, out) == JM_OK;
+}
+
+void *api_job_new(size_t size)
+{
+	struct api_job *j = xcalloc(1, size);
+	j->a = arena_new(1 << 14);
+	return j;
+}
+
+void api_job_free(void *job)
+{
+	struct api_job *j = job;
+	arena_free(j->a);
+	free(j);
+}
+
+const char *api_job_str(struct api_job *j, const char *s)
+{
+	return s ? arena_strdup(j->a, s) : NULL;
 }
 
 static json_t *day_json(int64_t t, int tz_offset_min)
@@ -543,28 +565,49 @@ static void messages_reply(struct req *req)
 
 /* ---- reports ---- */
 
-/* GET /api/v1/reports/funnel */
-static void reports_funnel(struct req *req)
-{
-	struct net_funnel f;
+/* GET /api/v1/reports/funnel: counts every person, so off the loop. */
+struct funnel_job {
+	struct api_job job;
+	int64_t now;
 	int tz;
-	if (!site_tz(req, &tz))
-		return;
-	enum jm_rc rc = net_report_funnel(req->db, req->arena, jm_now(), tz, &f);
-	if (rc) {
-		api_send_rc(req, rc, NULL);
+	struct net_funnel f;
+};
+
+static void funnel_work(struct db *db, void *data)
+{
+	struct funnel_job *j = data;
+	j->job.rc = net_report_funnel(db, j->job.a, j->now, j->tz, &j->f);
+}
+
+static void funnel_done(struct req *req, void *data)
+{
+	const struct funnel_job *j = data;
+	const struct net_funnel *f = &j->f;
+	if (j->job.rc) {
+		api_send_rc(req, j->job.rc, NULL);
 		return;
 	}
 	json_t *counts = json_object(), *months = json_array();
 	for (size_t i = 0; i < 4; i++)
-		json_object_set_new(counts, net_stages[i], json_integer(f.counts[i]));
-	for (size_t i = 0; i < f.nmonths; i++)
+		json_object_set_new(counts, net_stages[i], json_integer(f->counts[i]));
+	for (size_t i = 0; i < f->nmonths; i++)
 		json_array_append_new(
-		        months, json_pack("{s:s, s:I, s:I, s:I}", "month", f.months[i].month, "fan",
-		                          (json_int_t)f.months[i].to_fan, "acquaintance",
-		                          (json_int_t)f.months[i].to_acquaintance, "network",
-		                          (json_int_t)f.months[i].to_network));
+		        months, json_pack("{s:s, s:I, s:I, s:I}", "month", f->months[i].month,
+		                          "fan", (json_int_t)f->months[i].to_fan, "acquaintance",
+		                          (json_int_t)f->months[i].to_acquaintance, "network",
+		                          (json_int_t)f->months[i].to_network));
 	api_send_json(req, 200, json_pack("{s:o, s:o}", "counts", counts, "months", months));
+}
+
+static void reports_funnel(struct req *req)
+{
+	int tz;
+	if (!site_tz(req, &tz))
+		return;
+	struct funnel_job *j = api_job_new(sizeof(*j));
+	j->now = jm_now();
+	j->tz = tz;
+	http_defer(req, funnel_work, funnel_done, j, api_job_free);
 }
 
 static json_t *circle_people(const struct net_circle_person *p, size_t n)
@@ -600,12 +643,33 @@ static json_t *circle_json(const struct net_circle *c)
 	return o;
 }
 
-/* GET /api/v1/reports/circle?year=YYYY (default: this year, site zone). */
+/* GET /api/v1/reports/circle?year=YYYY (default: this year, site zone):
+ * two years of interactions, so off the loop. */
+struct circle_job {
+	struct api_job job;
+	int year, tz;
+	struct net_circle c;
+};
+
+static void circle_work(struct db *db, void *data)
+{
+	struct circle_job *j = data;
+	j->job.rc = net_report_circle(db, j->job.a, j->year, j->tz, &j->c);
+}
+
+static void circle_done(struct req *req, void *data)
+{
+	struct circle_job *j = data;
+	if (j->job.rc) {
+		api_send_rc(req, j->job.rc, &j->job.err);
+		return;
+	}
+	api_send_json(req, 200, circle_json(&j->c));
+}
+
 static void reports_circle(struct req *req)
 {
 	struct form q;
-	struct net_circle c;
-	struct jm_err err = {0};
 	int64_t year = 0;
 	int tz;
 	if (!api_query(req, &q) || !site_tz(req, &tz))
@@ -622,14 +686,14 @@ static void reports_circle(struct req *req)
 		gmtime_r(&t, &tm);
 		year = tm.tm_year + 1900;
 	}
-	enum jm_rc rc = net_report_circle(req->db, req->arena, (int)year, tz, &c);
-	if (rc == JM_INVALID)
-		jm_err_set(&err, "year", "year must be from 1970 to 9999");
-	if (rc) {
-		api_send_rc(req, rc, &err);
+	if (year < 1970 || year > 9999) {
+		api_send_error(req, 422, "invalid", "year must be from 1970 to 9999", "year");
 		return;
 	}
-	api_send_json(req, 200, circle_json(&c));
+	struct circle_job *j = api_job_new(sizeof(*j));
+	j->year = (int)year;
+	j->tz = tz;
+	http_defer(req, circle_work, circle_done, j, api_job_free);
 }
 
 void api_network_routes(struct router *r)

@@ -3,6 +3,8 @@
  * pages) and "who can help with X" search (q), create, show, partial
  * update (with stage changes and flags), delete, merge and the timeline.
  * Handlers stay thin: parse the request, call net_*, render with jansson.
+ * The search runs on the worker pool (http_defer) once its parameters
+ * were checked on the loop.
  *
  * Person JSON: {"id","email","name","furigana","company","title","stage",
  * "source","can_offer","looking_for","notes" (Markdown),"freeloader",
@@ -665,30 +667,52 @@ static json_t *hit_json(const struct net_hit *h)
 	return o;
 }
 
-static void people_search(struct req *req, const struct form *q)
-{
+/* The search ranks every match of the index, so it runs on the worker
+ * pool with a copy of the query in the job's arena. */
+struct search_job {
+	struct api_job job;
 	struct net_search_query sq;
-	struct net_hit *hits = NULL;
-	struct jm_err err = {0};
-	size_t n = 0;
-	int64_t total = 0;
-	if (!search_query(req, q, &sq))
-		return;
-	enum jm_rc rc = net_search(req->db, req->arena, &sq, &hits, &n, &total, &err);
-	if (rc == JM_INVALID) {
-		bad_param(req, "q", err.msg[0] ? err.msg : "q is not a valid search");
+	struct net_hit *hits;
+	size_t n;
+	int64_t total;
+};
+
+static void search_work(struct db *db, void *data)
+{
+	struct search_job *j = data;
+	j->job.rc = net_search(db, j->job.a, &j->sq, &j->hits, &j->n, &j->total, &j->job.err);
+}
+
+static void search_done(struct req *req, void *data)
+{
+	struct search_job *j = data;
+	if (j->job.rc == JM_INVALID) {
+		bad_param(req, "q", j->job.err.msg[0] ? j->job.err.msg : "q is not a valid search");
 		return;
 	}
-	if (rc) {
-		api_send_rc(req, rc, &err);
+	if (j->job.rc) {
+		api_send_rc(req, j->job.rc, &j->job.err);
 		return;
 	}
 	json_t *arr = json_array();
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(arr, hit_json(&hits[i]));
-	json_t *o = api_page_json(arr, sq.page, sq.per_page, total);
-	json_object_set_new(o, "q", api_jstr(sq.q));
+	for (size_t i = 0; i < j->n; i++)
+		json_array_append_new(arr, hit_json(&j->hits[i]));
+	json_t *o = api_page_json(arr, j->sq.page, j->sq.per_page, j->total);
+	json_object_set_new(o, "q", api_jstr(j->sq.q));
 	api_send_json(req, 200, o);
+}
+
+static void people_search(struct req *req, const struct form *q)
+{
+	struct net_search_query sq;
+	if (!search_query(req, q, &sq))
+		return;
+	struct search_job *j = api_job_new(sizeof(*j));
+	j->sq = sq;
+	j->sq.q = api_job_str(&j->job, sq.q);
+	j->sq.stage = api_job_str(&j->job, sq.stage);
+	j->sq.tag = api_job_str(&j->job, sq.tag);
+	http_defer(req, search_work, search_done, j, api_job_free);
 }
 
 /* GET /api/v1/people: the list, or the search when q is not empty. */

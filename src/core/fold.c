@@ -11,16 +11,87 @@
  * for snippets and highlights. ASCII and the common CJK blocks, which fold
  * to themselves, skip ICU.
  *
- * Only this file and db/ include ICU headers.
+ * ICU (libicuuc) is loaded with dlopen at the first fold that needs it, not
+ * linked: with libstdc++ and its data it adds ~1.5 MB to every process, and a
+ * site that never searches people should not carry it. Text that is all
+ * ASCII never loads it. The soname and the exported names carry ICU's
+ * major version (urename.h turns unorm2_normalize into unorm2_normalize_72),
+ * so both are taken from the headers the program was built with. When the
+ * library is missing, folding fails with JM_IO (logged once) and the
+ * character classes fall back to the CJK blocks above.
+ *
+ * Only this file includes ICU headers.
  */
+#include <dlfcn.h>
+#include <pthread.h>
 #include <unicode/uchar.h>
 #include <unicode/unorm2.h>
 #include <unicode/uscript.h>
+#include <unicode/uversion.h>
 
 #include "core/core.h"
 
 #define CHUNK_MAX 32   /* code points in one chunk (longer runs of marks are cut) */
 #define DEST_MAX  2048 /* UTF-16 units out of one chunk (NFKC expands ≤ 18×) */
+
+/* ---- ICU, loaded on first use ---- */
+
+/* Stringifies after macro expansion: ICU_STR(u_charType) → "u_charType_72". */
+#define ICU_STR_(x) #x
+#define ICU_STR(x)  ICU_STR_(x)
+#define ICU_LIB     "libicuuc.so." ICU_STR(U_ICU_VERSION_MAJOR_NUM)
+
+static struct {
+	__typeof__(unorm2_getNFKCCasefoldInstance) *nfkc_casefold;
+	__typeof__(unorm2_normalize) *normalize;
+	__typeof__(unorm2_hasBoundaryBefore) *has_boundary_before;
+	__typeof__(u_charType) *char_type;
+	__typeof__(uscript_hasScript) *has_script;
+} icu;
+
+static pthread_once_t icu_once = PTHREAD_ONCE_INIT;
+static const UNormalizer2 *icu_n2; /* NULL when ICU could not be loaded */
+
+static void icu_load(void)
+{
+	/* The handle stays open for the life of the process. */
+	void *h = dlopen(ICU_LIB, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		log_at(LOG_ERROR, "core", "cannot load ICU, text folding is off: %s", dlerror());
+		return;
+	}
+	static const char *const names[] = {
+	        ICU_STR(unorm2_getNFKCCasefoldInstance),
+	        ICU_STR(unorm2_normalize),
+	        ICU_STR(unorm2_hasBoundaryBefore),
+	        ICU_STR(u_charType),
+	        ICU_STR(uscript_hasScript),
+	};
+	void **slot = (void **)&icu; /* the members are in the order of names[] */
+	_Static_assert(sizeof(icu) == sizeof(names) / sizeof(names[0]) * sizeof(void *),
+	               "one function pointer per name");
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!(slot[i] = dlsym(h, names[i]))) {
+			log_at(LOG_ERROR, "core", "%s lacks %s, text folding is off", ICU_LIB,
+			       names[i]);
+			return;
+		}
+	}
+	UErrorCode st = U_ZERO_ERROR;
+	const UNormalizer2 *n2 = icu.nfkc_casefold(&st);
+	if (U_FAILURE(st)) {
+		log_at(LOG_ERROR, "core", "ICU has no NFKC_Casefold data (error %d)", (int)st);
+		return;
+	}
+	icu_n2 = n2;
+}
+
+/* True once ICU is loaded and usable (loads it the first time). */
+static bool icu_ready(void)
+{
+	pthread_once(&icu_once, icu_load);
+	return icu_n2 != NULL;
+}
 
 /* Decodes one code point at s[*i]; -1 (and one byte skipped) when malformed. */
 static int32_t next_cp(const unsigned char *s, size_t len, size_t *i)
@@ -119,7 +190,7 @@ static enum jm_rc fold_chunk(struct fold_out *o, const UNormalizer2 *n2, const i
 		}
 	}
 	UErrorCode st = U_ZERO_ERROR;
-	int32_t dn = unorm2_normalize(n2, src, sn, dst, DEST_MAX, &st);
+	int32_t dn = icu.normalize(n2, src, sn, dst, DEST_MAX, &st);
 	if (U_FAILURE(st))
 		return JM_OK; /* cannot happen within the bounds above: drop the chunk */
 	return emit_utf16(o, dst, dn, from, to);
@@ -132,16 +203,27 @@ static bool boundary_at(const UNormalizer2 *n2, const unsigned char *s, size_t l
 		return true;
 	size_t j = i;
 	int32_t c = next_cp(s, len, &j);
-	return c < 0 || unorm2_hasBoundaryBefore(n2, c);
+	return c < 0 || icu.has_boundary_before(n2, c);
+}
+
+static bool all_ascii(const unsigned char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (s[i] >= 0x80)
+			return false;
+	return true;
 }
 
 static enum jm_rc fold_run(const char *text, size_t len, struct fold_out *o)
 {
-	UErrorCode st = U_ZERO_ERROR;
-	const UNormalizer2 *n2 = unorm2_getNFKCCasefoldInstance(&st);
-	if (U_FAILURE(st))
-		return JM_INVALID;
 	const unsigned char *s = (const unsigned char *)text;
+	/* ASCII is folded below without asking the normaliser. */
+	const UNormalizer2 *n2 = NULL;
+	if (!all_ascii(s, len)) {
+		if (!icu_ready())
+			return JM_IO;
+		n2 = icu_n2;
+	}
 	size_t i = 0;
 	enum jm_rc rc = JM_OK;
 	while (i < len && rc == JM_OK) {
@@ -198,7 +280,9 @@ bool jm_cp_is_cjk(uint32_t cp)
 		return true;
 	if (cp < 0x1100 || cp > 0x10FFFF)
 		return false;
-	int8_t t = u_charType((UChar32)cp);
+	if (!icu_ready())
+		return false;
+	int8_t t = icu.char_type((UChar32)cp);
 	bool letter = t == U_UPPERCASE_LETTER || t == U_LOWERCASE_LETTER ||
 	              t == U_TITLECASE_LETTER || t == U_MODIFIER_LETTER || t == U_OTHER_LETTER ||
 	              t == U_NON_SPACING_MARK || t == U_COMBINING_SPACING_MARK ||
@@ -206,8 +290,8 @@ bool jm_cp_is_cjk(uint32_t cp)
 	if (!letter)
 		return false;
 	UChar32 c = (UChar32)cp;
-	return uscript_hasScript(c, USCRIPT_HAN) || uscript_hasScript(c, USCRIPT_HIRAGANA) ||
-	       uscript_hasScript(c, USCRIPT_KATAKANA) || uscript_hasScript(c, USCRIPT_HANGUL);
+	return icu.has_script(c, USCRIPT_HAN) || icu.has_script(c, USCRIPT_HIRAGANA) ||
+	       icu.has_script(c, USCRIPT_KATAKANA) || icu.has_script(c, USCRIPT_HANGUL);
 }
 
 bool jm_cp_is_word(uint32_t cp)
@@ -217,7 +301,10 @@ bool jm_cp_is_word(uint32_t cp)
 		       (cp >= '0' && cp <= '9');
 	if (cp > 0x10FFFF)
 		return false;
-	return (U_GET_GC_MASK((UChar32)cp) & (U_GC_L_MASK | U_GC_M_MASK | U_GC_N_MASK)) != 0;
+	if (!icu_ready())
+		return true; /* without ICU every non-ASCII code point counts as a letter */
+	return (U_MASK(icu.char_type((UChar32)cp)) & (U_GC_L_MASK | U_GC_M_MASK | U_GC_N_MASK)) !=
+	       0;
 }
 
 size_t jm_utf8_next(const char *s, size_t len, size_t i, uint32_t *cp)

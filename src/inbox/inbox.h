@@ -81,7 +81,8 @@ struct inbox_query {
 /* Newest first. */
 enum jm_rc inbox_list(struct db *db, struct arena *a, const struct inbox_query *q,
                       struct inbox_message **out, size_t *n, int64_t *total) JM_WUR;
-/* Counts per status (new, replied, archived, spam) for the inbox tabs. */
+/* Counts per status (new, replied, archived, spam) for the inbox tabs: one
+ * row each of message_counts, kept by triggers (migration 0005). */
 enum jm_rc inbox_counts(struct db *db, int64_t counts[4]) JM_WUR;
 enum jm_rc inbox_message_get(struct db *db, struct arena *a, int64_t id,
                              struct inbox_message *out) JM_WUR;

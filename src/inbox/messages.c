@@ -182,7 +182,7 @@ enum jm_rc inbox_counts(struct db *db, int64_t counts[4])
 	enum jm_rc rc = JM_OK;
 	for (size_t i = 0; i < 4 && !rc; i++) {
 		struct db_stmt *st = NULL;
-		rc = db_preparef(db, &st, "SELECT count(*) FROM messages WHERE status = ?", "t",
+		rc = db_preparef(db, &st, "SELECT n FROM message_counts WHERE status = ?", "t",
 		                 statuses[i]);
 		if (rc)
 			break;

@@ -28,6 +28,13 @@
  * fontconfig, which cost ~150 ms per process and keep allocations that
  * LeakSanitizer reports; without a text-layout plugin Graphviz estimates
  * label widths from built-in font metrics, which is enough for boxes.
+ *
+ * libgvc and libcgraph are loaded with dlopen at the first map, not linked:
+ * with libexpat, libltdl, libcdt and libpathplan they add ~0.5 MB to every
+ * process, and a site that never draws the map should not carry them. The
+ * functions used are looked up once into `gv`; the names below are macros
+ * over that table. The plugins above are then found beside the loaded
+ * libgvc as before.
  */
 #include <dlfcn.h>
 #include <pthread.h>
@@ -72,6 +79,82 @@ struct map_data {
 	int64_t *index; /* node ids sorted, with their position: pairs */
 	int64_t more;   /* people left out by the cap */
 };
+
+/* ---- Graphviz, loaded on first use ---- */
+
+/* Sonames of Graphviz 2.43 … 9 (cgraph.so.6, gvc.so.6), as the plugins'. */
+#define GV_CGRAPH_LIB "libcgraph.so.6"
+#define GV_GVC_LIB    "libgvc.so.6"
+
+static struct {
+	__typeof__(agopen) *open; /* from libcgraph */
+	__typeof__(agclose) *close;
+	__typeof__(agnode) *node;
+	__typeof__(agedge) *edge;
+	__typeof__(agattr) *attr;
+	__typeof__(agsafeset) *safeset;
+	__typeof__(agseterr) *seterr;
+	__typeof__(agseterrf) *seterrf;
+	__typeof__(Agdirected) *directed;
+	__typeof__(gvContext) *context; /* from libgvc */
+	__typeof__(gvContextPlugins) *context_plugins;
+	__typeof__(gvLayout) *layout;
+	__typeof__(gvRenderData) *render_data;
+	__typeof__(gvFreeRenderData) *free_render_data;
+	__typeof__(gvFreeLayout) *free_layout;
+	__typeof__(gvFreeContext) *free_context;
+} gv;
+
+#define agopen           (*gv.open)
+#define agclose          (*gv.close)
+#define agnode           (*gv.node)
+#define agedge           (*gv.edge)
+#define agattr           (*gv.attr)
+#define agsafeset        (*gv.safeset)
+#define agseterr         (*gv.seterr)
+#define agseterrf        (*gv.seterrf)
+#define Agdirected       (*gv.directed)
+#define gvContext        (*gv.context)
+#define gvContextPlugins (*gv.context_plugins)
+#define gvLayout         (*gv.layout)
+#define gvRenderData     (*gv.render_data)
+#define gvFreeRenderData (*gv.free_render_data)
+#define gvFreeLayout     (*gv.free_layout)
+#define gvFreeContext    (*gv.free_context)
+
+static pthread_once_t gv_once = PTHREAD_ONCE_INIT;
+static bool gv_ok;
+
+static void gv_load(void)
+{
+	static const char *const libs[2] = {GV_CGRAPH_LIB, GV_GVC_LIB};
+	static const char *const names[] = {
+	        "agopen",       "agclose",          "agnode",           "agedge",
+	        "agattr",       "agsafeset",        "agseterr",         "agseterrf",
+	        "Agdirected",   "gvContext",        "gvContextPlugins", "gvLayout",
+	        "gvRenderData", "gvFreeRenderData", "gvFreeLayout",     "gvFreeContext",
+	};
+	enum { FIRST_GVC = 9 }; /* names[] from here on are libgvc's */
+	void *h[2];
+	/* libgvc first: it needs libcgraph, so a missing libgvc loads nothing.
+	 * The handles stay open for the life of the process. */
+	for (int i = 1; i >= 0; i--) {
+		if (!(h[i] = dlopen(libs[i], RTLD_NOW | RTLD_LOCAL))) {
+			log_at(LOG_ERROR, "network", "cannot load Graphviz: %s", dlerror());
+			return;
+		}
+	}
+	void **slot = (void **)&gv; /* the members are in the order of names[] */
+	_Static_assert(sizeof(gv) == sizeof(names) / sizeof(names[0]) * sizeof(void *),
+	               "one pointer per name");
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!(slot[i] = dlsym(h[i >= FIRST_GVC], names[i]))) {
+			log_at(LOG_ERROR, "network", "%s lacks %s", libs[i >= FIRST_GVC], names[i]);
+			return;
+		}
+	}
+	gv_ok = true;
+}
 
 static pthread_mutex_t map_mu = PTHREAD_MUTEX_INITIALIZER;
 static lt_symlist_t map_builtins[3];
@@ -492,6 +575,11 @@ enum jm_rc net_map_svg(struct db *db, const struct net_map_query *q, struct buf 
 	if (qq.tag && strlen(qq.tag) > 60) {
 		jm_err_set(err, "tag", "tag too long (max 60 bytes)");
 		return JM_INVALID;
+	}
+	pthread_once(&gv_once, gv_load);
+	if (!gv_ok) {
+		jm_err_set(err, NULL, "Graphviz (" GV_GVC_LIB ") is not installed");
+		return JM_IO;
 	}
 	struct map_data d = {.a = arena_new(1 << 16)};
 	int64_t t0 = jm_now_ms();

@@ -241,6 +241,10 @@ enum jm_rc net_score_get(struct db *db, int64_t person_id, int64_t now,
                          struct net_score *out) JM_WUR;
 /* Recomputes and stores people.engagement for the given people. */
 enum jm_rc net_score_update(struct db *db, const int64_t *ids, size_t n, int64_t now) JM_WUR;
+/* The daily pass (months subscribed grow without any event): recomputes
+ * the scores of up to max (≤ 500) people after *cursor, in one transaction,
+ * and moves *cursor on. JM_DONE (cursor back to 0) when no one is left. */
+enum jm_rc net_score_refresh(struct db *db, int64_t now, int64_t *cursor, size_t max) JM_WUR;
 
 struct net_suggestion {
 	int64_t person_id;

@@ -260,3 +260,37 @@ enum jm_rc net_suggestions(struct db *db, struct arena *a, bool include_flagged,
 	*out = v;
 	return rc;
 }
+
+/* ---- the daily refresh ---- */
+
+enum jm_rc net_score_refresh(struct db *db, int64_t now, int64_t *cursor, size_t max)
+{
+	int64_t ids[500];
+	size_t n = 0;
+	max = max > 500 ? 500 : max;
+	struct db_stmt *st = NULL;
+	enum jm_rc rc =
+	        db_preparef(db, &st, "SELECT id FROM people WHERE id > ? ORDER BY id LIMIT ?", "ii",
+	                    *cursor, (int64_t)max);
+	if (rc)
+		return rc;
+	while (n < max && (rc = db_step(st)) == JM_OK)
+		ids[n++] = db_col_int(st, 0);
+	db_finalize(st);
+	if (rc != JM_DONE && rc != JM_OK)
+		return rc;
+	if (n == 0) {
+		*cursor = 0;
+		return JM_DONE;
+	}
+	if ((rc = db_begin(db)) != JM_OK)
+		return rc;
+	rc = net_score_update(db, ids, n, now);
+	if (rc == JM_OK)
+		rc = db_commit(db);
+	else
+		db_rollback(db);
+	if (rc == JM_OK)
+		*cursor = ids[n - 1];
+	return rc;
+}

@@ -521,3 +521,32 @@ def test_messages_on_the_timeline_are_escaped(server, admin):
     assert 'data-kind="message"' in tl and 'href="/admin/inbox/%d"' % mid in tl
     assert "<script>alert(1)</script>" not in r.text and "<img src=x onerror" not in r.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in tl
+
+
+# ---- slow reads on the worker pool ----
+
+def test_deferred_pages_survive_a_client_hanging_up(server, admin):
+    """The search and the duplicates run on a worker: a client that hangs
+    up meanwhile leaves nothing behind (the module's server is checked for
+    leaks when it stops) and the pages still answer."""
+    import socket
+    import struct
+    cookie = "; ".join("%s=%s" % kv for kv in admin.cookies().items())
+    for path in ("/admin/people?q=" + quote("出版"), "/admin/people/duplicates") * 10:
+        s = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+        s.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: %s\r\n\r\n"
+                   % (path, cookie)).encode("utf-8"))
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        s.close()
+    assert server.alive()
+    assert admin.get("/admin/people/duplicates").status == 200
+    r = admin.get("/admin/people?q=" + quote("出版"))
+    assert r.status == 200 and 'id="hits"' in r.text
+
+
+def test_search_too_long_is_refused_on_the_page(server, admin):
+    r = admin.get("/admin/people?q=" + quote("出" * 67))  # 201 bytes
+    assert r.status == 422
+    assert "200バイトまで" in page_text(r) and 'id="hits"' in r.text
+    r = admin.get("/admin/people?q=" + quote("出" * 66))  # 198 bytes: a search
+    assert r.status == 200

@@ -101,6 +101,31 @@ static void test_breakdown(void **state)
 	assert_true(s.total > 0);
 }
 
+/* The daily pass: months subscribed grow with no event at all; the
+ * refresh walks everyone in batches and stores the new totals. */
+static void test_daily_refresh(void **state)
+{
+	struct db *db = *state;
+	int64_t p[3];
+	for (int k = 0; k < 3; k++) {
+		p[k] = t_person(db, &(struct t_person){.name = "購読者"});
+		subscribe(db, p[k], "active", T_NOW - 100 * DAY);
+	}
+	assert_int_equal(net_score_update(db, p, 3, T_NOW - 90 * DAY), JM_OK);
+	int64_t early = engagement(db, p[0]);
+	int64_t cursor = 0;
+	assert_int_equal(net_score_refresh(db, T_NOW, &cursor, 2), JM_OK);
+	assert_true(cursor >= p[1]);
+	assert_int_equal(net_score_refresh(db, T_NOW, &cursor, 2), JM_OK);
+	assert_int_equal(net_score_refresh(db, T_NOW, &cursor, 2), JM_DONE);
+	assert_int_equal(cursor, 0);
+	struct net_score s;
+	assert_int_equal(net_score_get(db, p[2], T_NOW, &s), JM_OK);
+	for (int k = 0; k < 3; k++)
+		assert_int_equal(engagement(db, p[k]), s.total);
+	assert_true(s.total > early);
+}
+
 static void test_caps_and_edges(void **state)
 {
 	struct db *db = *state;
@@ -203,6 +228,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown(test_breakdown, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_caps_and_edges, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_daily_refresh, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_suggestions, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
