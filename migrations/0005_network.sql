@@ -8,6 +8,8 @@ ALTER TABLE people ADD COLUMN last_contact_at INTEGER;               -- newest i
 ALTER TABLE people ADD COLUMN touch_days INTEGER;                    -- keep-in-touch interval; NULL = the stage's
 ALTER TABLE people ADD COLUMN engagement INTEGER NOT NULL DEFAULT 0; -- score (network/score.c)
 ALTER TABLE people ADD COLUMN stage_at INTEGER;                      -- when the stage last changed
+ALTER TABLE people ADD COLUMN asks INTEGER NOT NULL DEFAULT 0;       -- requests from them + help given (score.c)
+ALTER TABLE people ADD COLUMN gave INTEGER NOT NULL DEFAULT 0;       -- tips, help and referrals from them
 
 -- The people list filters by stage and sorts by engagement or last contact.
 -- New rows (reader, 0, NULL, '') land at the end of each index, so bulk
@@ -15,6 +17,8 @@ ALTER TABLE people ADD COLUMN stage_at INTEGER;                      -- when the
 CREATE INDEX people_stage_engagement ON people(stage, engagement DESC, id);
 CREATE INDEX people_engagement ON people(engagement DESC, id);
 CREATE INDEX people_stage_contact ON people(stage, last_contact_at);
+-- Freeloader suggestions (asks ≥ 3, nothing given): a handful of rows.
+CREATE INDEX people_asks ON people(asks DESC, id) WHERE gave = 0 AND asks >= 3;
 -- The few people with a keep-in-touch interval of their own (network/touch.c).
 CREATE INDEX people_touch_days ON people(touch_days) WHERE touch_days IS NOT NULL;
 

@@ -130,9 +130,11 @@ static int cjk_tokenize(Fts5Tokenizer *t, void *ctx, int flags, const char *text
 	uint32_t *map = NULL;
 	if (len <= 0)
 		return SQLITE_OK;
-	if (jm_fold_map(text, (size_t)len, &f, &map) != JM_OK) {
+	enum jm_rc frc = jm_fold_map(text, (size_t)len, &f, &map);
+	if (frc != JM_OK) {
 		buf_free(&f);
-		return SQLITE_NOMEM;
+		/* JM_IO: ICU could not be loaded (logged by core/fold.c). */
+		return frc == JM_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
 	}
 	struct cjk_ctx c = {ctx, xToken, f.ptr, f.len, map, (flags & FTS5_TOKENIZE_QUERY) != 0};
 	int rc = SQLITE_OK;

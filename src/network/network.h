@@ -235,6 +235,10 @@ struct net_score {
 	int64_t forms;      /* other form messages */
 	int64_t interactions;
 	int64_t opens_clicks; /* 0 until tracking exists */
+	/* Give/take counts behind the freeloader suggestion (not points):
+	 * asks = their non-tip messages + help the owner gave them;
+	 * gave = their tips + help_received + referrals. */
+	int64_t asks, gave;
 };
 /* Computes a person's score with its breakdown (no write). */
 enum jm_rc net_score_get(struct db *db, int64_t person_id, int64_t now,

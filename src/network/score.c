@@ -23,8 +23,9 @@
  * back (no help_received, no referral, no tip). "fan": readers whose score
  * reaches FAN_MIN, highest first, walking people_stage_engagement.
  * Flagged people (freeloader, blocked) are left out unless asked for. The
- * freeloader part aggregates all messages and interactions: a report-class
- * query to run off the event loop (http_defer).
+ * give/take counts are stored on the person with the score (people.asks,
+ * people.gave), so the freeloader suggestions are one walk of a small
+ * partial index (people_asks) instead of totals over every message.
  */
 #include "network/network.h"
 
@@ -126,6 +127,8 @@ static enum jm_rc score_messages(struct db *db, int64_t id, struct net_score *s)
 			forms++;
 	}
 	db_finalize(st);
+	s->asks += replies + forms;
+	s->gave += tips;
 	s->tips = capped(tips, 10);
 	s->replies = capped(replies, 5);
 	s->forms = capped(forms, 3);
@@ -141,6 +144,11 @@ static enum jm_rc score_interactions(struct db *db, int64_t id, struct net_score
 	                            "i", id);
 	while (rc == JM_OK && (rc = db_step(st)) == JM_OK) {
 		const char *kind = db_col_text(st, 0, NULL);
+		int64_t count = db_col_int(st, 1);
+		if (kind && !strcmp(kind, "help_given"))
+			s->asks += count;
+		else if (kind && (!strcmp(kind, "help_received") || !strcmp(kind, "referral")))
+			s->gave += count;
 		for (size_t k = 0; kind && k < sizeof(kind_points) / sizeof(kind_points[0]); k++)
 			if (!strcmp(kind, kind_points[k].kind))
 				s->interactions += capped(db_col_int(st, 1), kind_points[k].points);
@@ -177,10 +185,11 @@ enum jm_rc net_score_update(struct db *db, const int64_t *ids, size_t n, int64_t
 		if (rc == JM_NOT_FOUND)
 			continue; /* deleted meanwhile */
 		if (rc == JM_OK)
-			rc = db_execf(db,
-			              "UPDATE people SET engagement = ? WHERE id = ? "
-			              "AND engagement <> ?",
-			              "iii", s.total, ids[k], s.total);
+			rc = db_execf(
+			        db,
+			        "UPDATE people SET engagement = ?1, asks = ?2, gave = ?3 "
+			        "WHERE id = ?4 AND (engagement <> ?1 OR asks <> ?2 OR gave <> ?3)",
+			        "iiii", s.total, s.asks, s.gave, ids[k]);
 		if (rc)
 			return rc;
 	}
@@ -211,23 +220,13 @@ static enum jm_rc suggest_freeloaders(struct db *db, struct arena *a, bool flagg
                                       struct net_suggestion *out, size_t *n, size_t max)
 {
 	struct db_stmt *st = NULL;
-	enum jm_rc rc = db_preparef(
-	        db, &st,
-	        "WITH m AS (SELECT person_id, SUM(category NOT IN ('情報提供', 'tip', 'tips', "
-	        "'Tip', 'Tips')) AS asks, SUM(category IN ('情報提供', 'tip', 'tips', 'Tip', "
-	        "'Tips')) AS tips FROM messages WHERE status <> 'spam' GROUP BY person_id), "
-	        "i AS (SELECT person_id, SUM(kind = 'help_given') AS helped, "
-	        "SUM(kind IN ('help_received', 'referral')) AS gave FROM interactions "
-	        "GROUP BY person_id), "
-	        "c AS (SELECT COALESCE(m.person_id, i.person_id) AS id, "
-	        "COALESCE(m.asks, 0) + COALESCE(i.helped, 0) AS asks, "
-	        "COALESCE(m.tips, 0) + COALESCE(i.gave, 0) AS given "
-	        "FROM m FULL JOIN i ON i.person_id = m.person_id) "
-	        "SELECT p.id, p.name, COALESCE(p.email, ''), p.stage, c.asks, c.given "
-	        "FROM c JOIN people p ON p.id = c.id WHERE c.asks >= ? AND c.given = 0 "
-	        "AND (? OR (p.freeloader = 0 AND p.blocked = 0)) "
-	        "ORDER BY c.asks DESC, p.id LIMIT ?",
-	        "iii", (int64_t)FREELOADER_ASKS, (int64_t)flagged, (int64_t)max);
+	enum jm_rc rc =
+	        db_preparef(db, &st,
+	                    "SELECT id, name, COALESCE(email, ''), stage, asks, gave "
+	                    "FROM people WHERE gave = 0 AND asks >= ? "
+	                    "AND (? OR (freeloader = 0 AND blocked = 0)) "
+	                    "ORDER BY asks DESC, id LIMIT ?",
+	                    "iii", (int64_t)FREELOADER_ASKS, (int64_t)flagged, (int64_t)max);
 	return rc ? rc : suggest_rows(db, a, st, "freeloader", out, n, *n + max);
 }
 

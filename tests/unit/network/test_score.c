@@ -188,6 +188,13 @@ static void test_suggestions(void **state)
 	                          fan, acq),
 	                 JM_OK);
 
+	/* Suggestions read the give/take counts stored with the score (the
+	 * scheduler keeps them up to date). */
+	int64_t all[] = {asker, helped, giver, tipper, two, flagged};
+	assert_int_equal(net_score_update(db, all, 6, T_NOW), JM_OK);
+	assert_int_equal(db_execf(db, "UPDATE people SET engagement = 80 WHERE id IN (?, ?)", "ii",
+	                          fan, acq),
+	                 JM_OK);
 	struct arena *a = arena_new(4096);
 	struct net_suggestion *v = NULL;
 	size_t n = 0;
