@@ -119,16 +119,9 @@ static struct view_val *category_options(struct req *req, const char *selected)
 {
 	const char **cats = NULL;
 	size_t n = 0;
-	struct view_val *list = view_list(req->arena);
 	if (inbox_categories(req->db, req->arena, &cats, &n) != JM_OK)
-		return list;
-	for (size_t i = 0; i < n; i++) {
-		struct view_val *m = view_map(req->arena);
-		view_set_str(m, "value", cats[i]);
-		view_set_bool(m, "selected", selected && strcmp(selected, cats[i]) == 0);
-		view_push(list, m);
-	}
-	return list;
+		n = 0;
+	return view_options(req->arena, cats, n, selected);
 }
 
 static struct view_val *row_val(struct req *req, const struct inbox_message *m, int tz)

@@ -1,11 +1,30 @@
 /*
  * db.c — backend-neutral front of db.h: URL dispatch, the varargs binding
- * helpers, transactions and the migration runner. Backends are in sqlite.c
- * (and later pg.c) behind struct db_ops.
+ * helpers, cached query variants, transactions and the migration runner.
+ * Backends are in sqlite.c (and later pg.c) behind struct db_ops.
  */
 #include <dirent.h>
+#include <pthread.h>
 
 #include "db/db_int.h"
+
+static pthread_mutex_t variant_lock = PTHREAD_MUTEX_INITIALIZER;
+
+const char *db_sql_variant(char **cache, size_t n, unsigned mask,
+                           void (*build)(unsigned mask, struct buf *b))
+{
+	if (mask >= n)
+		abort(); /* a caller's bug: its mask has a bit its cache has no room for */
+	pthread_mutex_lock(&variant_lock);
+	if (!cache[mask]) {
+		struct buf b = BUF_INIT;
+		build(mask, &b);
+		cache[mask] = buf_take(&b, NULL);
+	}
+	const char *s = cache[mask];
+	pthread_mutex_unlock(&variant_lock);
+	return s;
+}
 
 enum jm_rc db_open(const char *url, struct db **out, struct jm_err *err)
 {
@@ -149,6 +168,14 @@ void db_rollback(struct db *db)
 {
 	if (db_exec(db, "ROLLBACK") != JM_OK)
 		log_at(LOG_WARN, "db", "rollback failed: %s", db_errmsg(db));
+}
+enum jm_rc db_end(struct db *db, enum jm_rc rc)
+{
+	if (rc == JM_OK)
+		rc = db_commit(db);
+	if (rc)
+		db_rollback(db);
+	return rc;
 }
 
 /* ---- migrations ---- */

@@ -33,6 +33,12 @@ enum jm_rc db_exec(struct db *db, const char *sql) JM_WUR;
  * cache every time and built strings stay correct); db_finalize returns it
  * to the cache. */
 enum jm_rc db_prepare(struct db *db, const char *sql, struct db_stmt **out) JM_WUR;
+/* The SQL text of one variant of a query built from optional clauses
+ * (mask, below n: which clauses): build writes it into cache[mask] on first
+ * use, and it stays for the life of the process so db_prepare's statement
+ * cache keeps hitting it. One lock in db.c guards every cache. */
+const char *db_sql_variant(char **cache, size_t n, unsigned mask,
+                           void (*build)(unsigned mask, struct buf *b));
 /* Prepare + bind in one call. types: one char per parameter:
  *   'i' int64_t, 't' const char * (NULL binds NULL), 'n' NULL (no arg). */
 enum jm_rc db_preparef(struct db *db, struct db_stmt **out, const char *sql, const char *types,
@@ -64,6 +70,9 @@ void db_finalize(struct db_stmt *st);
 enum jm_rc db_begin(struct db *db) JM_WUR;
 enum jm_rc db_commit(struct db *db) JM_WUR;
 void db_rollback(struct db *db);
+/* Ends the transaction db_begin opened: commits when rc is JM_OK, else
+ * (or when the commit fails) rolls back. Returns rc or the commit's error. */
+enum jm_rc db_end(struct db *db, enum jm_rc rc) JM_WUR;
 int64_t db_changes(struct db *db);
 const char *db_errmsg(struct db *db);
 

@@ -181,43 +181,27 @@ static enum jm_rc check_fields(struct db *db, const struct inbox_contact *in, ch
 
 /* ---- rate limits ---- */
 
-static enum jm_rc attempts(struct db *db, const char *prefix, const char *v, int64_t since,
-                           int64_t *n)
-{
-	struct db_stmt *st = NULL;
-	enum jm_rc rc = db_preparef(db, &st,
-	                            "SELECT count(*) FROM signup_attempts "
-	                            "WHERE key = ? || ? AND created_at > ?",
-	                            "tti", prefix, v, since);
-	if (rc)
-		return rc;
-	rc = db_step(st);
-	*n = rc == JM_OK ? db_col_int(st, 0) : 0;
-	db_finalize(st);
-	return rc == JM_OK ? JM_OK : JM_DB;
-}
-
-/* Refuses a sender over a limit; otherwise counts this message. */
+/* Refuses a sender over a limit; otherwise counts this message (the
+ * attempts are the sign-up form's, nl_attempts_count). */
 static enum jm_rc rate_limit(struct db *db, const char *ip, const char *email, int64_t now,
                              struct jm_err *err)
 {
 	int64_t n = 0;
-	enum jm_rc rc = attempts(db, "contact-ip:", ip, now - WINDOW_IP, &n);
+	enum jm_rc rc = nl_attempts_count(db, "contact-ip:", ip, now - WINDOW_IP, &n);
 	if (!rc && n >= INBOX_PER_IP_HOUR) {
 		jm_err_set(err, "ip", "too many messages from this address; try again in an hour");
 		return JM_RATE_LIMITED;
 	}
 	if (!rc)
-		rc = attempts(db, "contact-email:", email, now - WINDOW_EMAIL, &n);
+		rc = nl_attempts_count(db, "contact-email:", email, now - WINDOW_EMAIL, &n);
 	if (!rc && n >= INBOX_PER_EMAIL_DAY) {
 		jm_err_set(err, "email", "too many messages from this email address today");
 		return JM_RATE_LIMITED;
 	}
 	if (!rc)
-		rc = db_execf(db,
-		              "INSERT INTO signup_attempts(key, created_at) "
-		              "VALUES ('contact-ip:' || ?, ?), ('contact-email:' || ?, ?)",
-		              "titi", ip, now, email, now);
+		rc = nl_attempt_add(db, "contact-ip:", ip, now);
+	if (!rc)
+		rc = nl_attempt_add(db, "contact-email:", email, now);
 	return rc;
 }
 

@@ -204,11 +204,8 @@ enum jm_rc inbox_reply_send(struct db *db, int64_t message_id, int64_t user_id, 
 	if (rc)
 		goto out;
 	rc = send_tx(db, a, message_id, user_id, subject, body, now, reply_id, err);
+	rc = db_end(db, rc);
 	if (!rc)
-		rc = db_commit(db);
-	if (rc)
-		db_rollback(db);
-	else
 		log_at(LOG_INFO, "inbox", "message=%lld reply=%lld queued", (long long)message_id,
 		       (long long)*reply_id);
 out:

@@ -97,11 +97,7 @@ enum jm_rc net_interaction_add(struct db *db, const struct net_interaction *in, 
 	}
 	if (rc == JM_OK)
 		rc = insert_row(db, in, now, id);
-	if (rc == JM_OK)
-		rc = db_commit(db);
-	if (rc)
-		db_rollback(db);
-	return rc;
+	return db_end(db, rc);
 }
 
 /* Sets last_contact_at to the newest interaction or reply (NULL if none). */
@@ -127,11 +123,7 @@ enum jm_rc net_interaction_delete(struct db *db, int64_t person_id, int64_t id)
 		rc = JM_NOT_FOUND;
 	if (rc == JM_OK)
 		rc = last_contact_recompute(db, person_id);
-	if (rc == JM_OK)
-		rc = db_commit(db);
-	if (rc)
-		db_rollback(db);
-	return rc;
+	return db_end(db, rc);
 }
 
 static enum jm_rc count_of(struct db *db, int64_t person_id, int64_t *total)

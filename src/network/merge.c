@@ -553,10 +553,7 @@ enum jm_rc net_person_merge(struct db *db, int64_t into, int64_t from, int64_t n
 		rc = steps[i](db, a, into, from);
 	if (rc == JM_OK)
 		rc = finish(db, a, &pf, into, now);
-	if (rc == JM_OK)
-		rc = db_commit(db);
-	if (rc)
-		db_rollback(db);
+	rc = db_end(db, rc);
 out:
 	arena_free(a);
 	return rc;

@@ -20,6 +20,7 @@
 #include "network/people_int.h"
 
 #include "auth/auth.h"
+#include "newsletter/newsletter.h"
 
 #define ONE_LINE_MAX  200 /* name, furigana, company, title, source */
 #define LONG_MAX_B    2000
@@ -294,11 +295,7 @@ enum jm_rc net_person_create(struct db *db, const struct net_person_input *in, i
 		return bad(err, "name", "a name or an email is required");
 	if ((rc = db_begin(db)))
 		return rc;
-	rc = create_tx(db, in, email, stage, now, id);
-	if (!rc)
-		rc = db_commit(db);
-	if (rc)
-		db_rollback(db);
+	rc = db_end(db, create_tx(db, in, email, stage, now, id));
 	if (rc == JM_CONFLICT)
 		jm_err_set(err, "email", "another person has this email");
 	return rc;
@@ -344,10 +341,7 @@ enum jm_rc net_person_update(struct db *db, int64_t id, const struct net_person_
 	rc = update_row(db, id, in, email, now);
 	if (!rc)
 		rc = write_lists(db, id, in, false);
-	if (!rc)
-		rc = db_commit(db);
-	if (rc)
-		db_rollback(db);
+	rc = db_end(db, rc);
 	if (rc == JM_CONFLICT)
 		jm_err_set(err, "email", "another person has this email");
 	return rc;
@@ -407,38 +401,6 @@ static enum jm_rc load_links(struct db *db, struct arena *a, struct net_person *
 	return rc == JM_DONE ? JM_OK : rc;
 }
 
-static enum jm_rc load_tags(struct db *db, struct arena *a, struct net_person *p)
-{
-	struct db_stmt *st = NULL;
-	size_t cap = 0;
-	enum jm_rc rc =
-	        db_preparef(db, &st, "SELECT tag FROM person_tags WHERE person_id = ? ORDER BY tag",
-	                    "i", p->id);
-	while (!rc && (rc = db_step(st)) == JM_OK) {
-		p->tags = net_grow(a, p->tags, p->ntags, &cap, sizeof(*p->tags));
-		p->tags[p->ntags++] = db_col_dup(st, 0, a);
-	}
-	db_finalize(st);
-	return rc == JM_DONE ? JM_OK : rc;
-}
-
-static enum jm_rc load_fields(struct db *db, struct arena *a, struct net_person *p)
-{
-	struct db_stmt *st = NULL;
-	size_t kcap = 0, vcap = 0;
-	enum jm_rc rc = db_preparef(
-	        db, &st, "SELECT key, value FROM person_fields WHERE person_id = ? ORDER BY key",
-	        "i", p->id);
-	while (!rc && (rc = db_step(st)) == JM_OK) {
-		p->field_keys = net_grow(a, p->field_keys, p->nfields, &kcap, sizeof(char *));
-		p->field_vals = net_grow(a, p->field_vals, p->nfields, &vcap, sizeof(char *));
-		p->field_keys[p->nfields] = db_col_dup(st, 0, a);
-		p->field_vals[p->nfields++] = db_col_dup(st, 1, a);
-	}
-	db_finalize(st);
-	return rc == JM_DONE ? JM_OK : rc;
-}
-
 static enum jm_rc load_give_take(struct db *db, struct net_person *p)
 {
 	struct db_stmt *st = NULL;
@@ -472,8 +434,11 @@ enum jm_rc net_person_get(struct db *db, struct arena *a, int64_t id, struct net
 	if (rc != JM_OK)
 		return rc == JM_DONE ? JM_NOT_FOUND : rc;
 	rc = load_links(db, a, out);
-	rc = rc ? rc : load_tags(db, a, out);
-	rc = rc ? rc : load_fields(db, a, out);
+	/* tags and custom fields are the newsletter's tables, read as it does */
+	rc = rc ? rc : nl_person_tags(db, a, out->id, &out->tags, &out->ntags);
+	rc = rc ? rc
+	        : nl_person_fields(db, a, out->id, &out->field_keys, &out->field_vals,
+	                           &out->nfields);
 	return rc ? rc : load_give_take(db, out);
 }
 
@@ -519,11 +484,7 @@ enum jm_rc net_person_set_stage(struct db *db, int64_t id, const char *stage, co
 	enum jm_rc rc = db_begin(db);
 	if (rc)
 		return rc;
-	rc = net_stage_apply(db, id, stage, or_empty(reason), now);
-	if (!rc)
-		rc = db_commit(db);
-	if (rc)
-		db_rollback(db);
+	rc = db_end(db, net_stage_apply(db, id, stage, or_empty(reason), now));
 	if (rc == JM_NOT_FOUND)
 		jm_err_set(err, "id", "no such person");
 	return rc;
@@ -560,11 +521,7 @@ enum jm_rc net_person_set_flag(struct db *db, int64_t id, const char *flag, bool
 	enum jm_rc rc = db_begin(db);
 	if (rc)
 		return rc;
-	rc = flag_tx(db, id, freeloader, on, now);
-	if (!rc)
-		rc = db_commit(db);
-	if (rc)
-		db_rollback(db);
+	rc = db_end(db, flag_tx(db, id, freeloader, on, now));
 	if (rc == JM_NOT_FOUND)
 		jm_err_set(err, "id", "no such person");
 	return rc;
@@ -631,11 +588,7 @@ enum jm_rc net_people_bulk(struct db *db, enum net_bulk_op op, const int64_t *id
 	enum jm_rc rc = db_begin(db);
 	if (rc)
 		return rc;
-	rc = bulk_tx(db, op, ids, n, arg, now);
-	if (!rc)
-		rc = db_commit(db);
-	if (rc)
-		db_rollback(db);
+	rc = db_end(db, bulk_tx(db, op, ids, n, arg, now));
 	if (rc == JM_NOT_FOUND)
 		jm_err_set(err, "ids", "no such person");
 	return rc;

@@ -20,8 +20,6 @@
  * of the process: db_prepare caches statements by the address of their
  * text, so that text must never be freed or reused.
  */
-#include <pthread.h>
-
 #include "network/people_int.h"
 
 #define PER_PAGE_DEFAULT 50
@@ -41,7 +39,6 @@ enum {
 	F_VARIANTS = 2048,
 };
 
-static pthread_mutex_t sql_lock = PTHREAD_MUTEX_INITIALIZER;
 static char *sql_variant[F_VARIANTS]; /* never freed: statement cache keys */
 
 static const char *order_by(enum net_sort s)
@@ -98,15 +95,7 @@ static void build_sql(unsigned mask, struct buf *b)
 
 static const char *sql_for(unsigned mask)
 {
-	pthread_mutex_lock(&sql_lock);
-	if (!sql_variant[mask]) {
-		struct buf b = BUF_INIT;
-		build_sql(mask, &b);
-		sql_variant[mask] = buf_take(&b, NULL);
-	}
-	const char *s = sql_variant[mask];
-	pthread_mutex_unlock(&sql_lock);
-	return s;
+	return db_sql_variant(sql_variant, F_VARIANTS, mask, build_sql);
 }
 
 /* The filter bits of q; JM_INVALID for an unknown stage, flag or sort. */

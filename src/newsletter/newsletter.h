@@ -91,6 +91,14 @@ enum nl_signup_result {
 enum jm_rc nl_signup(struct db *db, const unsigned char secret[32], const struct nl_signup *in,
                      enum nl_signup_result *result, struct jm_err *err) JM_WUR;
 
+/* Attempts of public forms (sign-up, contact) counted for their rate
+ * limits in table signup_attempts, keyed prefix || value ("ip:…",
+ * "contact-email:…"); a sign-up drops the rows older than a day.
+ * nl_attempts_count sets *n to the attempts of that key after since. */
+enum jm_rc nl_attempts_count(struct db *db, const char *prefix, const char *value, int64_t since,
+                             int64_t *n) JM_WUR;
+enum jm_rc nl_attempt_add(struct db *db, const char *prefix, const char *value, int64_t now) JM_WUR;
+
 /* Signed tokens (keyed BLAKE2b with the app secret). Confirm tokens expire
  * after NL_CONFIRM_TTL; unsubscribe tokens do not. out >= 128 bytes. */
 void nl_token_confirm(const unsigned char secret[32], int64_t subscription_id, int64_t now,
@@ -170,6 +178,12 @@ struct nl_person {
 };
 enum jm_rc nl_person_get(struct db *db, struct arena *a, int64_t person_id,
                          struct nl_person *out) JM_WUR;
+/* A person's custom-field values by key and tags by tag (person_fields,
+ * person_tags), into arena arrays; also the people hub's person page. */
+enum jm_rc nl_person_fields(struct db *db, struct arena *a, int64_t person_id, const char ***keys,
+                            const char ***vals, size_t *n) JM_WUR;
+enum jm_rc nl_person_tags(struct db *db, struct arena *a, int64_t person_id, const char ***tags,
+                          size_t *n) JM_WUR;
 /* History of a person (person_events), newest first. */
 struct nl_event {
 	const char *kind, *detail;

@@ -55,37 +55,43 @@ static enum jm_rc subs_read(struct db *db, struct arena *a, struct nl_person *p)
 	return rc == JM_DONE ? JM_OK : rc;
 }
 
-static enum jm_rc fields_read(struct db *db, struct arena *a, struct nl_person *p)
+enum jm_rc nl_person_fields(struct db *db, struct arena *a, int64_t person_id, const char ***keys,
+                            const char ***vals, size_t *n)
 {
 	struct db_stmt *st = NULL;
 	size_t cap = 0, cap2 = 0;
+	*keys = *vals = NULL;
+	*n = 0;
 	enum jm_rc rc = db_preparef(
 	        db, &st, "SELECT key, value FROM person_fields WHERE person_id = ? ORDER BY key",
-	        "i", p->id);
+	        "i", person_id);
 	if (rc)
 		return rc;
 	while ((rc = db_step(st)) == JM_OK) {
-		p->field_keys = grow(a, p->field_keys, p->nfields, &cap, sizeof(char *));
-		p->field_vals = grow(a, p->field_vals, p->nfields, &cap2, sizeof(char *));
-		p->field_keys[p->nfields] = db_col_dup(st, 0, a);
-		p->field_vals[p->nfields++] = db_col_dup(st, 1, a);
+		*keys = grow(a, *keys, *n, &cap, sizeof(char *));
+		*vals = grow(a, *vals, *n, &cap2, sizeof(char *));
+		(*keys)[*n] = db_col_dup(st, 0, a);
+		(*vals)[(*n)++] = db_col_dup(st, 1, a);
 	}
 	db_finalize(st);
 	return rc == JM_DONE ? JM_OK : rc;
 }
 
-static enum jm_rc tags_read(struct db *db, struct arena *a, struct nl_person *p)
+enum jm_rc nl_person_tags(struct db *db, struct arena *a, int64_t person_id, const char ***tags,
+                          size_t *n)
 {
 	struct db_stmt *st = NULL;
 	size_t cap = 0;
+	*tags = NULL;
+	*n = 0;
 	enum jm_rc rc =
 	        db_preparef(db, &st, "SELECT tag FROM person_tags WHERE person_id = ? ORDER BY tag",
-	                    "i", p->id);
+	                    "i", person_id);
 	if (rc)
 		return rc;
 	while ((rc = db_step(st)) == JM_OK) {
-		p->tags = grow(a, p->tags, p->ntags, &cap, sizeof(char *));
-		p->tags[p->ntags++] = db_col_dup(st, 0, a);
+		*tags = grow(a, *tags, *n, &cap, sizeof(char *));
+		(*tags)[(*n)++] = db_col_dup(st, 0, a);
 	}
 	db_finalize(st);
 	return rc == JM_DONE ? JM_OK : rc;
@@ -114,6 +120,8 @@ enum jm_rc nl_person_get(struct db *db, struct arena *a, int64_t person_id, stru
 	if (rc)
 		return rc;
 	rc = subs_read(db, a, out);
-	rc = rc ? rc : fields_read(db, a, out);
-	return rc ? rc : tags_read(db, a, out);
+	rc = rc ? rc
+	        : nl_person_fields(db, a, out->id, &out->field_keys, &out->field_vals,
+	                           &out->nfields);
+	return rc ? rc : nl_person_tags(db, a, out->id, &out->tags, &out->ntags);
 }

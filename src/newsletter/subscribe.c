@@ -226,8 +226,8 @@ static enum jm_rc validate_signup(struct db *db, struct arena *a, struct signup 
 	return rc;
 }
 
-static enum jm_rc count_attempts(struct db *db, const char *prefix, const char *v, int64_t since,
-                                 int64_t *n)
+enum jm_rc nl_attempts_count(struct db *db, const char *prefix, const char *v, int64_t since,
+                             int64_t *n)
 {
 	struct db_stmt *st = NULL;
 	enum jm_rc rc = db_preparef(db, &st,
@@ -242,7 +242,7 @@ static enum jm_rc count_attempts(struct db *db, const char *prefix, const char *
 	return rc == JM_OK ? JM_OK : JM_DB;
 }
 
-static enum jm_rc add_attempt(struct db *db, const char *prefix, const char *v, int64_t now)
+enum jm_rc nl_attempt_add(struct db *db, const char *prefix, const char *v, int64_t now)
 {
 	return db_execf(db, "INSERT INTO signup_attempts(key, created_at) VALUES (? || ?, ?)",
 	                "tti", prefix, v, now);
@@ -336,7 +336,7 @@ static enum jm_rc signup_write(struct db *db, struct signup *s, int64_t now,
 	if (s->list.double_optin) {
 		*result = NL_SIGNUP_CONFIRM_SENT;
 		rc = nl_delivery_queue(db, "confirm", s->sub_id, s->person_id, s->email, now);
-		return rc ? rc : add_attempt(db, "email:", s->email, now);
+		return rc ? rc : nl_attempt_add(db, "email:", s->email, now);
 	}
 	*result = NL_SIGNUP_ACTIVE;
 	if (*s->list.welcome_md)
@@ -353,16 +353,16 @@ static enum jm_rc signup_tx(struct db *db, struct arena *a, struct signup *s,
 	enum jm_rc rc = db_execf(db, "DELETE FROM signup_attempts WHERE created_at <= ?", "i",
 	                         now - NL_RATE_EMAIL_WINDOW);
 	if (!rc)
-		rc = count_attempts(db, "ip:", s->ip, now - NL_RATE_IP_WINDOW, &n);
+		rc = nl_attempts_count(db, "ip:", s->ip, now - NL_RATE_IP_WINDOW, &n);
 	if (rc || n >= NL_RATE_IP_MAX)
 		return rc;
-	rc = add_attempt(db, "ip:", s->ip, now);
+	rc = nl_attempt_add(db, "ip:", s->ip, now);
 	if (!rc)
 		rc = find_existing(db, a, s);
 	if (rc || (s->status && strcmp(s->status, "active") == 0))
 		return rc;
 	if (s->list.double_optin) {
-		rc = count_attempts(db, "email:", s->email, now - NL_RATE_EMAIL_WINDOW, &n);
+		rc = nl_attempts_count(db, "email:", s->email, now - NL_RATE_EMAIL_WINDOW, &n);
 		if (rc || n >= NL_RATE_EMAIL_MAX)
 			return rc;
 	}

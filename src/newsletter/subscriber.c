@@ -15,8 +15,6 @@
  * of the process, because db_prepare caches statements by the address of
  * their text (so that text must never be freed or reused).
  */
-#include <pthread.h>
-
 #include "newsletter/nl_int.h"
 
 #define PER_PAGE_DEFAULT 50
@@ -38,7 +36,6 @@ enum {
 	Q_VARIANTS = 128,
 };
 
-static pthread_mutex_t sql_lock = PTHREAD_MUTEX_INITIALIZER;
 static char *sql_variant[Q_VARIANTS]; /* never freed: statement cache keys */
 
 static void build_sql(unsigned mask, struct buf *b)
@@ -92,15 +89,7 @@ static void build_sql(unsigned mask, struct buf *b)
 
 static const char *sql_for(unsigned mask)
 {
-	pthread_mutex_lock(&sql_lock);
-	if (!sql_variant[mask]) {
-		struct buf b = BUF_INIT;
-		build_sql(mask, &b);
-		sql_variant[mask] = buf_take(&b, NULL);
-	}
-	const char *s = sql_variant[mask];
-	pthread_mutex_unlock(&sql_lock);
-	return s;
+	return db_sql_variant(sql_variant, Q_VARIANTS, mask, build_sql);
 }
 
 /* The bound values of one query, in SQL order. */

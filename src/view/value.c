@@ -84,6 +84,19 @@ void view_push(struct view_val *list, struct view_val *v)
 	list->u.c.items[list->u.c.n++] = v;
 }
 
+struct view_val *view_options(struct arena *a, const char *const *values, size_t n,
+                              const char *selected)
+{
+	struct view_val *list = view_list(a);
+	for (size_t i = 0; i < n; i++) {
+		struct view_val *m = view_map(a);
+		view_set_str(m, "value", values[i]);
+		view_set_bool(m, "selected", selected && strcmp(selected, values[i]) == 0);
+		view_push(list, m);
+	}
+	return list;
+}
+
 void view_set_strn(struct view_val *map, const char *key, const char *s, size_t len)
 {
 	if (!map || map->type != VV_MAP)

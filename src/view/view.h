@@ -60,6 +60,11 @@ void view_push(struct view_val *list, struct view_val *v);
 /* Scalars, for pushing into lists. */
 struct view_val *view_str(struct arena *a, const char *s);
 struct view_val *view_int(struct arena *a, int64_t v);
+/* A <select>'s options: a list of {value, selected} maps, one per values[i]
+ * (which must live as long as the arena), selected where it equals
+ * selected (may be NULL). */
+struct view_val *view_options(struct arena *a, const char *const *values, size_t n,
+                              const char *selected);
 
 /* ---- i18n catalog ----
  * Files po/ja.po and po/en.po (gettext syntax: msgid = our key, msgstr = the

@@ -16,7 +16,6 @@
 #include "inbox/inbox.h"
 #include "web/web_int.h"
 
-#define HTML_CTYPE  "text/html; charset=utf-8"
 #define NO_STORE    "no-store"
 #define REFERER_MAX 500
 #define TOKEN_LEN   96
@@ -28,26 +27,8 @@ struct contact_error {
 
 static void send_page(struct web_page *pg, int status, const char *tpl, const char *title_key)
 {
-	struct req *req = pg->req;
-	web_page_meta(pg, i18n_get(req->app->i18n, pg->lang, title_key), NULL, "website");
-	struct view_val *page = view_map(req->arena);
-	view_set_str(page, "url", pg->url);
-	view_set_str(page, "title", pg->title);
-	view_set_str(page, "description", pg->desc);
-	view_set_str(page, "type", pg->type);
-	view_set(pg->ctx, "page", page);
-	struct buf out;
-	buf_init(&out, WEB_RENDER_CAP);
-	enum jm_rc rc = view_render(req->app->view, tpl, pg->ctx, pg->lang, &out);
-	if (rc) {
-		log_at(LOG_ERROR, "web", "render %s failed rc=%s", tpl, jm_rc_name(rc));
-		buf_free(&out);
-		web_error_page(req, 500);
-		return;
-	}
-	http_header(req, "cache-control", NO_STORE);
-	http_send_buf(req, status, HTML_CTYPE, &out);
-	buf_free(&out);
+	web_page_meta(pg, i18n_get(pg->req->app->i18n, pg->lang, title_key), NULL, "website");
+	web_page_send_nostore(pg, status, tpl, false);
 }
 
 static const char *val(const struct form *f, const char *key)
@@ -61,16 +42,9 @@ static struct view_val *category_options(struct req *req, const char *selected)
 {
 	const char **cats = NULL;
 	size_t n = 0;
-	struct view_val *list = view_list(req->arena);
 	if (inbox_categories(req->db, req->arena, &cats, &n) != JM_OK)
-		return list;
-	for (size_t i = 0; i < n; i++) {
-		struct view_val *m = view_map(req->arena);
-		view_set_str(m, "value", cats[i]);
-		view_set_bool(m, "selected", selected && strcmp(selected, cats[i]) == 0);
-		view_push(list, m);
-	}
-	return list;
+		n = 0;
+	return view_options(req->arena, cats, n, selected);
 }
 
 /* The form page; f (may be NULL) holds what the visitor typed, e (may be

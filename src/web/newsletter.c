@@ -19,7 +19,6 @@
 #include "newsletter/newsletter.h"
 #include "web/web_int.h"
 
-#define HTML_CTYPE  "text/html; charset=utf-8"
 #define TS_MIN_AGE  2
 #define TS_MAX_AGE  (7 * 86400)
 #define TS_LEN      64
@@ -103,14 +102,7 @@ static struct view_val *field_val(struct arena *a, const struct nl_field *fd, co
 	view_set_bool(m, "checked", v && *v);
 	if (e && e->field && strcmp(e->field, fd->key) == 0)
 		view_set_str(m, "error", e->msg);
-	struct view_val *opts = view_list(a);
-	for (size_t i = 0; i < fd->noptions; i++) {
-		struct view_val *o = view_map(a);
-		view_set_str(o, "value", fd->options[i]);
-		view_set_bool(o, "selected", v && strcmp(v, fd->options[i]) == 0);
-		view_push(opts, o);
-	}
-	view_set(m, "options", opts);
+	view_set(m, "options", view_options(a, fd->options, fd->noptions, v));
 	return m;
 }
 
@@ -167,28 +159,8 @@ void web_signup_ctx(struct web_page *pg)
 /* Renders tpl with status, Cache-Control: no-store and robots noindex. */
 static void send_page(struct web_page *pg, int status, const char *tpl, const char *title_key)
 {
-	struct req *req = pg->req;
-	struct arena *a = req->arena;
-	const char *title = i18n_get(req->app->i18n, pg->lang, title_key);
-	struct view_val *page = view_map(a);
-	view_set_str(page, "url", pg->url);
-	view_set_str(page, "title", title);
-	view_set_str(page, "description", pg->s.description);
-	view_set_str(page, "type", "website");
-	view_set(pg->ctx, "page", page);
-	struct buf out;
-	buf_init(&out, WEB_RENDER_CAP);
-	enum jm_rc rc = view_render(req->app->view, tpl, pg->ctx, pg->lang, &out);
-	if (rc) {
-		log_at(LOG_ERROR, "web", "render %s failed rc=%s", tpl, jm_rc_name(rc));
-		buf_free(&out);
-		web_error_page(req, 500);
-		return;
-	}
-	http_header(req, "cache-control", NO_STORE);
-	http_header(req, "x-robots-tag", "noindex");
-	http_send_buf(req, status, HTML_CTYPE, &out);
-	buf_free(&out);
+	web_page_meta(pg, i18n_get(pg->req->app->i18n, pg->lang, title_key), NULL, "website");
+	web_page_send_nostore(pg, status, tpl, true);
 }
 
 static bool page_start(struct web_page *pg, struct req *req, const char *path)

@@ -178,20 +178,29 @@ struct view_val *web_article_val(struct web_page *pg, const struct article *art)
 
 /* ---- rendering and sending ---- */
 
+/* Renders tpl with pg's context (page.* set first) into out; on failure
+ * logs, answers 500 and returns false (out then holds nothing). */
+static bool render_page(struct web_page *pg, const char *tpl, struct buf *out)
+{
+	struct req *req = pg->req;
+	buf_init(out, WEB_RENDER_CAP);
+	set_page_ctx(pg);
+	enum jm_rc rc = view_render(req->app->view, tpl, pg->ctx, pg->lang, out);
+	if (rc == JM_OK)
+		return true;
+	log_at(LOG_ERROR, "web", "render %s failed rc=%s", tpl, jm_rc_name(rc));
+	buf_free(out);
+	web_error_page(req, 500);
+	return false;
+}
+
 void web_page_send(struct web_page *pg, const char *tpl, const char *ctype, const char *key,
                    const char *stat_path)
 {
 	struct req *req = pg->req;
 	struct buf out;
-	buf_init(&out, WEB_RENDER_CAP);
-	set_page_ctx(pg);
-	enum jm_rc rc = view_render(req->app->view, tpl, pg->ctx, pg->lang, &out);
-	if (rc) {
-		log_at(LOG_ERROR, "web", "render %s failed rc=%s", tpl, jm_rc_name(rc));
-		buf_free(&out);
-		web_error_page(req, 500);
+	if (!render_page(pg, tpl, &out))
 		return;
-	}
 	struct http_blob *b = http_blob_new(200, ctype, out.ptr ? out.ptr : "", out.len, jm_now());
 	buf_free(&out);
 	if (key)
@@ -200,6 +209,19 @@ void web_page_send(struct web_page *pg, const char *tpl, const char *ctype, cons
 		web_count_view(req, stat_path);
 	http_send_blob(req, b, WEB_CACHE_CONTROL);
 	http_blob_unref(b);
+}
+
+void web_page_send_nostore(struct web_page *pg, int status, const char *tpl, bool noindex)
+{
+	struct req *req = pg->req;
+	struct buf out;
+	if (!render_page(pg, tpl, &out))
+		return;
+	http_header(req, "cache-control", "no-store");
+	if (noindex)
+		http_header(req, "x-robots-tag", "noindex");
+	http_send_buf(req, status, HTML_CTYPE, &out);
+	buf_free(&out);
 }
 
 bool web_serve_cached(struct req *req, const char *key, const char *stat_path)

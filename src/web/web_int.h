@@ -61,6 +61,11 @@ void web_page_meta(struct web_page *pg, const char *title, const char *desc, con
  * not NULL). Sends an error page itself on failure. */
 void web_page_send(struct web_page *pg, const char *tpl, const char *ctype, const char *key,
                    const char *stat_path);
+/* Renders tpl (HTML) with pg's context and answers status, never cached:
+ * Cache-Control: no-store, plus X-Robots-Tag: noindex when noindex. For
+ * pages that carry a form token or what a visitor typed. Sends an error
+ * page itself on failure. */
+void web_page_send_nostore(struct web_page *pg, int status, const char *tpl, bool noindex);
 /* Answers from the cache if key has a current response (counting a view
  * of stat_path if not NULL); false on a miss. */
 bool web_serve_cached(struct req *req, const char *key, const char *stat_path);

@@ -12,123 +12,35 @@
 // out/admin-subscribers.png, out/admin-broadcast.png.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { SANITIZER, bin, freePort, launchChromium, runCli, sanitizerEnv } from './lib.mjs';
+import { launchChromium, mailsTo as mailsIn, newPage, outDir, runCli, sleep, startSite, stopSite, until } from './lib.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '..', '..');
-const cli = (args, input) => runCli(dataDir, args, input);
-const outDir = path.join(here, 'out');
+const site = {};
+const cli = (args, input) => runCli(site.dataDir, args, input);
+const mailsTo = (addr) => mailsIn(site.mailDir, addr);
 const PY = '/usr/bin/python3';
 const EMAIL = 'owner@example.com';
 const PASSWORD = 'e2e-password-メルマガ';
 const READER = 'reader@example.com';
 const SUBJECT = '人脈通信 第1号';
 
-let server, smtp, port, dataDir, mailDir, errPath, browser, owner, reader, articleUrl;
+let browser, owner, reader, articleUrl;
 
-
-
-const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
-
-// Polls fn until it returns a truthy value (a deadline for the loop, not a
-// timing assertion).
-async function until(fn, what, deadlineMs = 60000) {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
-
-
-// The captured mails to addr, oldest first, as {subject, text, links}.
-function mailsTo(addr) {
-  const files = fs.existsSync(mailDir) ? fs.readdirSync(mailDir).filter((f) => f.endsWith('.eml')).sort() : [];
-  const out = [];
-  for (const f of files) {
-    const r = spawnSync(PY, [path.join(here, 'smtp_capture.py'), '--show', path.join(mailDir, f)],
-      { encoding: 'utf8' });
-    assert.equal(r.status, 0, r.stderr);
-    const m = JSON.parse(r.stdout);
-    if (m.rcpt.includes(addr)) out.push(m);
-  }
-  return out;
-}
-
-async function waitHealthy(deadlineMs) {
-  const end = Date.now() + deadlineMs;
-  while (Date.now() < end) {
-    if (server.exitCode !== null) break;
-    try {
-      const r = await fetch(`http://127.0.0.1:${port}/healthz`);
-      if (r.status === 200) return;
-    } catch { /* not listening yet */ }
-    await sleep(100);
-  }
-  throw new Error(`jinmyaku did not become healthy:\n${fs.readFileSync(errPath, 'utf8').slice(-4000)}`);
-}
-
-function stop(proc, signal = 'SIGTERM') {
-  return new Promise((resolve) => {
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null)
-      return resolve({ code: proc ? proc.exitCode : null, signal: proc ? proc.signalCode : null });
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 30000);
-    proc.once('exit', (code, sig) => { clearTimeout(timer); resolve({ code, signal: sig }); });
-    proc.kill(signal);
-  });
-}
 
 before(async () => {
-  assert.ok(fs.existsSync(bin), `no jinmyaku binary at ${bin} (make asan, or set JINMYAKU_BIN)`);
-  fs.mkdirSync(outDir, { recursive: true });
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'jm-e2e-nl-'));
-  dataDir = path.join(tmp, 'data');
-  mailDir = path.join(tmp, 'mail');
-  errPath = path.join(outDir, 'server-newsletter.stderr');
-  const smtpPort = await freePort();
-  smtp = spawn(PY, [path.join(here, 'smtp_capture.py'), String(smtpPort), mailDir],
-    { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise((resolve, reject) => {
-    smtp.stdout.once('data', resolve);
-    smtp.once('exit', (c) => reject(new Error(`smtp_capture exited ${c}`)));
-  });
-  port = await freePort();
-  const err = fs.openSync(errPath, 'w');
-  const env = { ...sanitizerEnv(), JINMYAKU_SMTP_URL: `smtp://127.0.0.1:${smtpPort}` };
-  server = spawn(bin, ['serve', '--data', dataDir, '--listen', `127.0.0.1:${port}`],
-    { env, cwd: root, stdio: ['ignore', 'ignore', err] });
-  fs.closeSync(err);
-  await waitHealthy(60000);
-  cli(['user', 'add', '--email', EMAIL, '--role', 'owner', '--name', 'オーナー'], `${PASSWORD}\n`);
+  await startSite(site, { name: 'newsletter', mail: true, email: EMAIL, password: PASSWORD });
   browser = await launchChromium();
-  const ctx = () => browser.newContext({ locale: 'ja-JP', viewport: { width: 1280, height: 900 } });
-  const oc = await ctx();
-  oc.setDefaultTimeout(30000);
-  owner = await oc.newPage();
-  owner.on('dialog', (d) => d.accept());
-  const rc = await ctx();
-  rc.setDefaultTimeout(30000);
-  reader = await rc.newPage();
+  owner = await newPage(browser, { acceptDialogs: true });
+  reader = await newPage(browser);
 });
 
 after(async () => {
   if (browser) await browser.close();
-  await stop(smtp);
-  if (!server) return;
-  const { code, signal } = await stop(server);
-  const stderr = fs.readFileSync(errPath, 'utf8');
-  assert.equal(SANITIZER.test(stderr), false, `sanitizer report in jinmyaku's stderr:\n${stderr.slice(-20000)}`);
-  assert.equal(code, 0, `jinmyaku exited ${code} (signal ${signal}) after SIGTERM:\n${stderr.slice(-4000)}`);
+  await stopSite(site);
 });
 
-const base = () => `http://127.0.0.1:${port}`;
+const base = () => site.base;
 
 test('the owner creates a list, fills the sender settings and publishes an article', async () => {
   await owner.goto(`${base()}/admin/login`);

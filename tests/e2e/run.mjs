@@ -9,17 +9,11 @@
 // the end; it must exit 0 without a sanitizer report.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { SANITIZER, bin, freePort, launchChromium, runCli, sanitizerEnv } from './lib.mjs';
+import { launchChromium, newPage, outDir, runCli, startSite, stopSite } from './lib.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '..', '..');
-const cli = (args, input) => runCli(dataDir, args, input);
-const outDir = path.join(here, 'out');
+const site = {};
+const cli = (args, input) => runCli(site.dataDir, args, input);
 const EMAIL = 'owner@example.com';
 const PASSWORD = 'e2e-password-人脈';
 const TITLE = '人脈づくりの第一歩';
@@ -39,63 +33,21 @@ const BODY = [
   '知り合いと人脈を区別し、与え合える関係を大切にしましょう。',
 ].join('\n');
 
-let server, port, dataDir, errPath, browser, page, articleUrl;
+let browser, page, articleUrl;
 
-
-
-
-async function waitHealthy(deadlineMs) {
-  const end = Date.now() + deadlineMs;
-  while (Date.now() < end) {
-    if (server.exitCode !== null) break;
-    try {
-      const r = await fetch(`http://127.0.0.1:${port}/healthz`);
-      if (r.status === 200) return;
-    } catch { /* not listening yet */ }
-    await new Promise((res) => setTimeout(res, 100));
-  }
-  throw new Error(`jinmyaku did not become healthy:\n${fs.readFileSync(errPath, 'utf8').slice(-4000)}`);
-}
-
-function stopServer() {
-  return new Promise((resolve) => {
-    if (server.exitCode !== null || server.signalCode !== null)
-      return resolve({ code: server.exitCode, signal: server.signalCode });
-    const timer = setTimeout(() => server.kill('SIGKILL'), 30000);
-    server.once('exit', (code, signal) => { clearTimeout(timer); resolve({ code, signal }); });
-    server.kill('SIGTERM');
-  });
-}
 
 before(async () => {
-  assert.ok(fs.existsSync(bin), `no jinmyaku binary at ${bin} (make asan, or set JINMYAKU_BIN)`);
-  fs.mkdirSync(outDir, { recursive: true });
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'jm-e2e-'));
-  dataDir = path.join(tmp, 'data');
-  errPath = path.join(outDir, 'server.stderr');
-  port = await freePort();
-  const err = fs.openSync(errPath, 'w');
-  server = spawn(bin, ['serve', '--data', dataDir, '--listen', `127.0.0.1:${port}`],
-    { env: sanitizerEnv(), cwd: root, stdio: ['ignore', 'ignore', err] });
-  fs.closeSync(err);
-  await waitHealthy(60000);
-  cli(['user', 'add', '--email', EMAIL, '--role', 'owner', '--name', 'オーナー'], `${PASSWORD}\n`);
+  await startSite(site, { email: EMAIL, password: PASSWORD });
   browser = await launchChromium();
-  const context = await browser.newContext({ locale: 'ja-JP', viewport: { width: 1280, height: 900 } });
-  context.setDefaultTimeout(30000);
-  page = await context.newPage();
+  page = await newPage(browser);
 });
 
 after(async () => {
   if (browser) await browser.close();
-  if (!server) return;
-  const { code, signal } = await stopServer();
-  const stderr = fs.readFileSync(errPath, 'utf8');
-  assert.equal(SANITIZER.test(stderr), false, `sanitizer report in jinmyaku's stderr:\n${stderr.slice(-20000)}`);
-  assert.equal(code, 0, `jinmyaku exited ${code} (signal ${signal}) after SIGTERM:\n${stderr.slice(-4000)}`);
+  await stopSite(site);
 });
 
-const base = () => `http://127.0.0.1:${port}`;
+const base = () => site.base;
 
 test('owner signs in to the admin', async () => {
   await page.goto(`${base()}/admin/login`);

@@ -720,3 +720,71 @@ def nl_subscribers(db, list_id, rows, status="active"):
             (pid, list_id, status, now, now, now)).fetchone()[0]
     db.execute("COMMIT")
     return out
+
+
+# ---- the database read straight with sqlite3, and uploads ----
+
+def q1(data_dir, sql, *args):
+    """First column of the first row of sql on DATA/jinmyaku.db (None: no row)."""
+    import sqlite3
+    c = sqlite3.connect(os.path.join(str(data_dir), "jinmyaku.db"))
+    try:
+        row = c.execute(sql, args).fetchone()
+        return row[0] if row else None
+    finally:
+        c.close()
+
+
+def multipart(fields, files, file_type="application/octet-stream"):
+    """(body, content type) of a multipart/form-data request; files:
+    {field: (filename, bytes)}, each sent as file_type."""
+    import uuid
+    b = "----jmtest" + uuid.uuid4().hex
+    out = []
+    for k, v in fields.items():
+        out.append(("--%s\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n" % (b, k)).encode()
+                   + v.encode("utf-8") + b"\r\n")
+    for k, (name, data) in files.items():
+        out.append(("--%s\r\nContent-Disposition: form-data; name=\"%s\"; filename=\"%s\"\r\n"
+                    "Content-Type: %s\r\n\r\n" % (b, k, name, file_type)).encode()
+                   + data + b"\r\n")
+    out.append(("--%s--\r\n" % b).encode())
+    return b"".join(out), "multipart/form-data; boundary=" + b
+
+
+# ---- the contact form (inbox) ----
+
+def contact_token(secret, t):
+    """A contact-form token as src/inbox/contact.c mints it: "TIME.MAC",
+    MAC = first 32 hex digits of keyed BLAKE2b over "inbox-form:TIME" with
+    DATA/secret."""
+    import hashlib
+    mac = hashlib.blake2b(("inbox-form:%d" % t).encode(), key=secret,
+                          digest_size=32).hexdigest()[:32]
+    return "%d.%s" % (t, mac)
+
+
+def contact_env(root, base, owner, password, sender, headers=None):
+    """A server at base whose mail goes to a capture server, with the owner
+    (and so the database) and the sender settings made before its worker
+    starts, so its first batch already sends from the site's sender.
+    Returns dict(cap, srv, db, secret, web); close it with
+    contact_env_close."""
+    import smtp_capture
+    cap = smtp_capture.Capture(root / "mail").start()
+    data = str(root / "data")
+    srv = EnvServer(data, ["--base-url", base],
+                    env={"JINMYAKU_SMTP_URL": cap.url, "JINMYAKU_RETRY_BASE_MS": "100"})
+    srv.add_user(owner, password, name="オーナー")
+    db = nl_db(data)
+    nl_settings(db, rate_per_sec=0, **sender)
+    srv.start()
+    with open(os.path.join(data, "secret"), "rb") as f:
+        secret = f.read()
+    return dict(cap=cap, srv=srv, db=db, secret=secret, web=srv.client(headers=headers))
+
+
+def contact_env_close(env):
+    env["srv"].stop_and_check()
+    env["cap"].stop()
+    env["db"].close()

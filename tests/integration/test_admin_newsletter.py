@@ -5,9 +5,7 @@ UTF-8 and Shift_JIS through the upload form with its report, the broadcast
 composer with previews (merge fallbacks), sending refused without the
 sender settings, the progress page and its JSON, and CSRF on every POST."""
 import json
-import os
 import re
-import sqlite3
 import uuid
 from urllib.parse import quote
 
@@ -16,31 +14,8 @@ import pytest
 import jm
 
 
-def db(server):
-    return sqlite3.connect(os.path.join(server.data_dir, "jinmyaku.db"))
-
-
 def q1(server, sql, *args):
-    c = db(server)
-    try:
-        row = c.execute(sql, args).fetchone()
-        return row[0] if row else None
-    finally:
-        c.close()
-
-
-def multipart(fields, files):
-    """(body, content type) of a multipart/form-data request."""
-    b = "----jmtest" + uuid.uuid4().hex
-    out = []
-    for k, v in fields.items():
-        out.append(("--%s\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n" % (b, k)).encode()
-                   + v.encode("utf-8") + b"\r\n")
-    for k, (name, data) in files.items():
-        out.append(("--%s\r\nContent-Disposition: form-data; name=\"%s\"; filename=\"%s\"\r\n"
-                    "Content-Type: text/csv\r\n\r\n" % (b, k, name)).encode() + data + b"\r\n")
-    out.append(("--%s--\r\n" % b).encode())
-    return b"".join(out), "multipart/form-data; boundary=" + b
+    return jm.q1(server.data_dir, sql, *args)
 
 
 def csrf(admin, page="/admin/lists"):
@@ -216,8 +191,8 @@ def test_export_csv(server, admin):
 # ---- import ----
 
 def upload(admin, lid, data, encoding="auto", name="readers.csv"):
-    body, ctype = multipart({"_csrf": csrf(admin, "/admin/imports/new"), "list": str(lid),
-                             "encoding": encoding}, {"file": (name, data)})
+    body, ctype = jm.multipart({"_csrf": csrf(admin, "/admin/imports/new"), "list": str(lid),
+                                "encoding": encoding}, {"file": (name, data)}, "text/csv")
     return admin.post("/admin/imports", body=body, headers={"Content-Type": ctype})
 
 

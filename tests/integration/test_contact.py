@@ -10,15 +10,12 @@ minimum fill time; one test goes through the real form and waits.
 Every refusal is checked to store nothing: no message, no person, no
 delivery, no rate-limit row.
 """
-import hashlib
-import os
 import re
 import time
 
 import pytest
 
 import jm
-import smtp_capture
 
 BASE = "https://contact.example.test"
 OWNER = "owner@example.com"
@@ -31,23 +28,10 @@ UA = {"User-Agent": "Mozilla/5.0 (jinmyaku tests)"}
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
-    root = tmp_path_factory.mktemp("contact")
-    cap = smtp_capture.Capture(root / "mail").start()
-    data = str(root / "data")
-    srv = jm.EnvServer(data, ["--base-url", BASE],
-                       env={"JINMYAKU_SMTP_URL": cap.url, "JINMYAKU_RETRY_BASE_MS": "100"})
-    # The user (and so the database) and the mail settings exist before the
-    # worker starts: its first batch already sends from the site's sender.
-    srv.add_user(OWNER, "correct horse battery staple", name="オーナー")
-    db = jm.nl_db(data)
-    jm.nl_settings(db, rate_per_sec=0, **SENDER)
-    srv.start()
-    with open(os.path.join(data, "secret"), "rb") as f:
-        secret = f.read()
-    yield dict(cap=cap, srv=srv, db=db, secret=secret, web=srv.client(headers=UA))
-    srv.stop_and_check()
-    cap.stop()
-    db.close()
+    e = jm.contact_env(tmp_path_factory.mktemp("contact"), BASE, OWNER,
+                       "correct horse battery staple", SENDER, headers=UA)
+    yield e
+    jm.contact_env_close(e)
 
 
 @pytest.fixture(autouse=True)
@@ -58,10 +42,7 @@ def _fresh_limits(env):
     yield
 
 
-def token(secret, t):
-    mac = hashlib.blake2b(("inbox-form:%d" % t).encode(), key=secret,
-                          digest_size=32).hexdigest()[:32]
-    return "%d.%s" % (t, mac)
+token = jm.contact_token
 
 
 def fields(env, age=10, **kw):

@@ -8,9 +8,7 @@ injection) typed by a stranger must show escaped on every admin page and
 never reach a mail header.
 """
 import email.utils
-import hashlib
 import html
-import os
 import re
 import time
 from urllib.parse import quote as Q
@@ -19,7 +17,6 @@ import pytest
 
 import conftest
 import jm
-import smtp_capture
 
 BASE = "http://inbox.example.test"  # http: the admin cookie is not Secure
 OWNER = "owner@example.com"
@@ -38,26 +35,13 @@ XSS = [
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
-    root = tmp_path_factory.mktemp("inbox")
-    cap = smtp_capture.Capture(root / "mail").start()
-    data = str(root / "data")
-    srv = jm.EnvServer(data, ["--base-url", BASE],
-                       env={"JINMYAKU_SMTP_URL": cap.url, "JINMYAKU_RETRY_BASE_MS": "100"})
-    # The user (and so the database) and the mail settings exist before the
-    # worker starts: its first batch already sends from the site's sender.
-    srv.add_user(OWNER, PASSWORD, name="オーナー")
-    db = jm.nl_db(data)
-    jm.nl_settings(db, rate_per_sec=0, **SENDER)
-    srv.start()
-    with open(os.path.join(data, "secret"), "rb") as f:
-        secret = f.read()
-    admin = srv.client()
-    r = conftest.login(admin, OWNER, PASSWORD)
+    e = jm.contact_env(tmp_path_factory.mktemp("inbox"), BASE, OWNER, PASSWORD, SENDER,
+                       headers=UA)
+    e["admin"] = e["srv"].client()
+    r = conftest.login(e["admin"], OWNER, PASSWORD)
     assert r.status == 200 and "/admin/login" not in r.url
-    yield dict(cap=cap, srv=srv, db=db, secret=secret, web=srv.client(headers=UA), admin=admin)
-    srv.stop_and_check()
-    cap.stop()
-    db.close()
+    yield e
+    jm.contact_env_close(e)
 
 
 @pytest.fixture(autouse=True)
@@ -66,10 +50,7 @@ def _fresh_limits(env):
     yield
 
 
-def token(secret, t):
-    mac = hashlib.blake2b(("inbox-form:%d" % t).encode(), key=secret,
-                          digest_size=32).hexdigest()[:32]
-    return "%d.%s" % (t, mac)
+token = jm.contact_token
 
 
 def send_message(env, **kw):

@@ -5,50 +5,20 @@ numbers and nothing imported, Shift_JIS, vCard 3.0 and 4.0 round trips
 (furigana, company, tags and links survive), the routes not being taken
 for a person id, CSRF, and the CLI's exit codes, one-line errors and
 reindex count."""
-import os
 import re
-import sqlite3
-import uuid
 
 import jm
 
 
-def db(data_dir):
-    return sqlite3.connect(os.path.join(data_dir, "jinmyaku.db"))
-
-
-def q1(data_dir, sql, *args):
-    c = db(data_dir)
-    try:
-        row = c.execute(sql, args).fetchone()
-        return row[0] if row else None
-    finally:
-        c.close()
-
-
 def people(data_dir):
-    return q1(data_dir, "SELECT count(*) FROM people")
-
-
-def multipart(fields, files):
-    b = "----jmtest" + uuid.uuid4().hex
-    out = []
-    for k, v in fields.items():
-        out.append(("--%s\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n" % (b, k)).encode()
-                   + v.encode("utf-8") + b"\r\n")
-    for k, (name, data) in files.items():
-        out.append(("--%s\r\nContent-Disposition: form-data; name=\"%s\"; filename=\"%s\"\r\n"
-                    "Content-Type: application/octet-stream\r\n\r\n" % (b, k, name)).encode()
-                   + data + b"\r\n")
-    out.append(("--%s--\r\n" % b).encode())
-    return b"".join(out), "multipart/form-data; boundary=" + b
+    return jm.q1(data_dir, "SELECT count(*) FROM people")
 
 
 def upload(admin, data, name="people.csv", with_csrf=True):
     r = admin.get("/admin/people/import")
     assert r.status == 200, r.text[:2000]
     fields = {"_csrf": jm.csrf_of(r.text)} if with_csrf else {}
-    body, ctype = multipart(fields, {"file": (name, data)})
+    body, ctype = jm.multipart(fields, {"file": (name, data)})
     return admin.post("/admin/people/import", body=body, headers={"Content-Type": ctype})
 
 
@@ -89,11 +59,11 @@ def test_csv_round_trip_through_admin_and_cli(server, admin, tmp_path):
     assert stat(r, "created") == 4 and stat(r, "updated") == 0 and stat(r, "rows") == 4
     assert people(server.data_dir) == before + 4
     d = server.data_dir
-    assert q1(d, "SELECT furigana || '|' || company || '|' || stage FROM people WHERE email = ?",
+    assert jm.q1(d, "SELECT furigana || '|' || company || '|' || stage FROM people WHERE email = ?",
               "yamada-%s@example.jp" % tag) == "やまだ たろう|出版社, 編集部|network"
-    assert q1(d, "SELECT notes_md FROM people WHERE email = ?",
+    assert jm.q1(d, "SELECT notes_md FROM people WHERE email = ?",
               "yamada-%s@example.jp" % tag) == '一行目\n二行目 "引用"'
-    assert q1(d, "SELECT group_concat(kind || '=' || url, ' ') FROM (SELECT kind, url FROM "
+    assert jm.q1(d, "SELECT group_concat(kind || '=' || url, ' ') FROM (SELECT kind, url FROM "
                  "person_links l JOIN people p ON p.id = l.person_id WHERE p.email = ? "
                  "ORDER BY position)", "yamada-%s@example.jp" % tag) == \
         "x=https://x.com/yamada site=https://yamada.example.jp/"
@@ -138,13 +108,13 @@ def test_formula_guard(server, admin):
     # Stored without the apostrophes; an import strips exactly the one added.
     d = server.data_dir
     e = "formula-%s@example.jp" % tag
-    assert q1(d, "SELECT name || '|' || company || '|' || title || '|' || can_offer FROM people "
+    assert jm.q1(d, "SELECT name || '|' || company || '|' || title || '|' || can_offer FROM people "
                  "WHERE email = ?", e) == '=HYPERLINK("http://evil")|@SUM(A1)|-5|+cmd'
     csv = ("email,name,company,title\r\n"
            "apos-{t}@example.jp,'=1+1,'plain,''@x\r\n").replace("{t}", tag).encode()
     r = upload(admin, csv)
     assert r.status == 200, r.text[-3000:]
-    assert q1(d, "SELECT name || '|' || company || '|' || title FROM people WHERE email = ?",
+    assert jm.q1(d, "SELECT name || '|' || company || '|' || title FROM people WHERE email = ?",
               "apos-%s@example.jp" % tag) == "=1+1|'plain|'@x"
 
 
@@ -168,7 +138,7 @@ def test_bad_rows_reported_and_nothing_imported(server, admin, tmp_path):
     assert "line 8: expected 5 columns, found 2" in errors
     assert "line 4" not in errors and "line 5" not in errors and "line 2" not in errors
     assert people(server.data_dir) == before
-    assert q1(server.data_dir, "SELECT count(*) FROM person_tags WHERE tag = ?", tag) == 0
+    assert jm.q1(server.data_dir, "SELECT count(*) FROM person_tags WHERE tag = ?", tag) == 0
 
     # The CLI: exit 1, one stderr line naming the first bad line.
     f = tmp_path / "bad.csv"
@@ -205,7 +175,7 @@ def test_shift_jis(server, admin):
            "sj-{t}@example.jp,鈴木 一郎,すずき いちろう,ｶﾌﾞｼｷｶﾞｲｼｬ,{t}\r\n").replace("{t}", tag)
     r = upload(admin, csv.encode("cp932"))
     assert r.status == 200, r.text[-3000:]
-    assert q1(server.data_dir, "SELECT name || '|' || company FROM people WHERE email = ?",
+    assert jm.q1(server.data_dir, "SELECT name || '|' || company FROM people WHERE email = ?",
               "sj-%s@example.jp" % tag) == "鈴木 一郎|ｶﾌﾞｼｷｶﾞｲｼｬ"
 
 
@@ -217,10 +187,10 @@ def test_update_matches_email_and_fills_non_empty(server, admin):
     assert r.status == 200, r.text[-3000:]
     assert stat(r, "updated") == 1 and stat(r, "created") == 0
     d = server.data_dir
-    assert q1(d, "SELECT name || '|' || company || '|' || stage FROM people WHERE email = ?", e) == "上田|新社名|fan"
-    assert q1(d, "SELECT count(*) FROM person_tags t JOIN people p ON p.id = t.person_id "
+    assert jm.q1(d, "SELECT name || '|' || company || '|' || stage FROM people WHERE email = ?", e) == "上田|新社名|fan"
+    assert jm.q1(d, "SELECT count(*) FROM person_tags t JOIN people p ON p.id = t.person_id "
                  "WHERE p.email = ?", e) == 2
-    assert q1(d, "SELECT from_stage || '>' || to_stage || ':' || reason FROM stage_changes s "
+    assert jm.q1(d, "SELECT from_stage || '>' || to_stage || ':' || reason FROM stage_changes s "
                  "JOIN people p ON p.id = s.person_id WHERE p.email = ? ORDER BY s.id DESC", e) == \
         "reader>fan:import"
 

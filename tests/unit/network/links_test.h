@@ -1,26 +1,13 @@
 /* links_test.h — helpers of the interactions/introductions/merge tests:
- * one-value queries and people inserted with plain SQL (a person without
- * an email, a chosen stage), so the tests do not depend on people.c. */
+ * a text query and people inserted with plain SQL (a person without an
+ * email, a chosen stage), so the tests do not depend on people.c. q_int and
+ * exec_ok are site_testdb.h's. */
 #ifndef LINKS_TEST_H
 #define LINKS_TEST_H
 
 #include "db/db.h"
 #include "network/network.h"
-
-/* First column of the first row of sql as an integer (-1 when no row),
- * every '?' bound to arg. */
-static inline int64_t lq_int(struct db *db, const char *sql, int64_t arg)
-{
-	struct db_stmt *st = NULL;
-	if (db_prepare(db, sql, &st) != JM_OK)
-		fail_msg("prepare: %s", sql);
-	int k = 0;
-	for (const char *q = strchr(sql, '?'); q; q = strchr(q + 1, '?'))
-		db_bind_int(st, ++k, arg);
-	int64_t v = db_step(st) == JM_OK ? db_col_int(st, 0) : -1;
-	db_finalize(st);
-	return v;
-}
+#include "../site/site_testdb.h"
 
 /* First column of the first row of sql as a string in a (NULL: no row). */
 static inline const char *lq_text(struct db *db, struct arena *a, const char *sql, int64_t arg)
@@ -50,12 +37,6 @@ static inline int64_t lmake_person(struct db *db, const char *email, const char 
 	int64_t id = db_col_int(st, 0);
 	db_finalize(st);
 	return id;
-}
-
-static inline void lexec_ok(struct db *db, const char *sql)
-{
-	if (db_exec(db, sql) != JM_OK)
-		fail_msg("exec: %s: %s", sql, db_errmsg(db));
 }
 
 #endif

@@ -15,21 +15,9 @@
 #define NOW 1700000000
 #define DAY 86400
 
-static int setup(void **state)
-{
-	*state = site_testdb_open();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	site_testdb_close(*state);
-	return 0;
-}
-
 static int64_t last_contact(struct db *db, int64_t pid)
 {
-	return lq_int(db, "SELECT COALESCE(last_contact_at, 0) FROM people WHERE id = ?", pid);
+	return q_int(db, "SELECT COALESCE(last_contact_at, 0) FROM people WHERE id = ?", pid);
 }
 
 static int64_t add_ok(struct db *db, int64_t pid, const char *kind, int64_t at)
@@ -49,12 +37,12 @@ static void expect_refused(struct db *db, const struct net_interaction *in, enum
 {
 	struct jm_err err = {0};
 	int64_t id = 0;
-	int64_t before = lq_int(db, "SELECT count(*) FROM interactions", 0);
+	int64_t before = q_int(db, "SELECT count(*) FROM interactions", 0);
 	int64_t lc = last_contact(db, in->person_id);
 	assert_int_equal(net_interaction_add(db, in, NOW, &id, &err), want);
 	assert_string_equal(err.field, field);
 	assert_true(err.msg[0] != '\0');
-	assert_int_equal(lq_int(db, "SELECT count(*) FROM interactions", 0), before);
+	assert_int_equal(q_int(db, "SELECT count(*) FROM interactions", 0), before);
 	if (in->person_id > 0)
 		assert_int_equal(last_contact(db, in->person_id), lc);
 }
@@ -98,9 +86,8 @@ static void test_validation(void **state)
 	int64_t id = 0;
 	assert_int_equal(net_interaction_add(db, &in, NOW, &id, NULL), JM_OK);
 	free(note);
-	assert_int_equal(lq_int(db, "SELECT length(note) FROM interactions WHERE id = ?", id),
-	                 5000);
-	assert_int_equal(lq_int(db, "SELECT amount FROM interactions WHERE id = ?", id), 0);
+	assert_int_equal(q_int(db, "SELECT length(note) FROM interactions WHERE id = ?", id), 5000);
+	assert_int_equal(q_int(db, "SELECT amount FROM interactions WHERE id = ?", id), 0);
 	assert_int_equal(last_contact(db, p), NOW + DAY);
 }
 
@@ -119,16 +106,16 @@ static void test_last_contact(void **state)
 	assert_int_equal(last_contact(db, other), 0);
 
 	/* A message they sent is not contact; the owner's reply is. */
-	lexec_ok(db, "INSERT INTO messages(id, person_id, msgid, created_at, updated_at) "
-	             "SELECT 900, id, '<m@x>', 1699990000, 1699990000 FROM people "
-	             "WHERE email = 'lc@example.com'");
-	lexec_ok(db, "INSERT INTO message_replies(message_id, subject, body, msgid, created_at) "
-	             "VALUES (900, 'Re', 'body', '<r@x>', 1698000000)");
+	exec_ok(db, "INSERT INTO messages(id, person_id, msgid, created_at, updated_at) "
+	            "SELECT 900, id, '<m@x>', 1699990000, 1699990000 FROM people "
+	            "WHERE email = 'lc@example.com'");
+	exec_ok(db, "INSERT INTO message_replies(message_id, subject, body, msgid, created_at) "
+	            "VALUES (900, 'Re', 'body', '<r@x>', 1698000000)");
 
 	/* Wrong person or unknown id: nothing is deleted. */
 	assert_int_equal(net_interaction_delete(db, other, newest), JM_NOT_FOUND);
 	assert_int_equal(net_interaction_delete(db, p, newest + 100), JM_NOT_FOUND);
-	assert_int_equal(lq_int(db, "SELECT count(*) FROM interactions WHERE person_id = ?", p), 3);
+	assert_int_equal(q_int(db, "SELECT count(*) FROM interactions WHERE person_id = ?", p), 3);
 
 	assert_int_equal(net_interaction_delete(db, p, newest), JM_OK);
 	assert_int_equal(last_contact(db, p), NOW - 20 * DAY);
@@ -136,11 +123,11 @@ static void test_last_contact(void **state)
 	assert_int_equal(last_contact(db, p), 1698000000); /* the reply beats the call */
 	assert_int_equal(net_interaction_delete(db, p, old), JM_OK);
 	assert_int_equal(last_contact(db, p), 1698000000);
-	lexec_ok(db, "DELETE FROM message_replies");
+	exec_ok(db, "DELETE FROM message_replies");
 	add_ok(db, p, "email", NOW - 3 * DAY);
-	int64_t only = lq_int(db, "SELECT max(id) FROM interactions WHERE person_id = ?", p);
+	int64_t only = q_int(db, "SELECT max(id) FROM interactions WHERE person_id = ?", p);
 	assert_int_equal(net_interaction_delete(db, p, only), JM_OK);
-	assert_true(lq_int(db, "SELECT last_contact_at IS NULL FROM people WHERE id = ?", p));
+	assert_true(q_int(db, "SELECT last_contact_at IS NULL FROM people WHERE id = ?", p));
 }
 
 static void test_list(void **state)
@@ -174,7 +161,7 @@ static void test_list(void **state)
 
 static int64_t intro_count(struct db *db)
 {
-	return lq_int(db, "SELECT count(*) FROM introductions", 0);
+	return q_int(db, "SELECT count(*) FROM introductions", 0);
 }
 
 static void intro_refused(struct db *db, struct net_intro in, enum jm_rc want, const char *field)
@@ -202,7 +189,7 @@ static void test_introductions(void **state)
 	assert_int_equal(net_intro_add(db, &in, NOW, &i2, &err), JM_OK);
 	assert_true(i2 > i1);
 	assert_int_equal(
-	        lq_int(db, "SELECT introducer_id IS NULL FROM introductions WHERE id = ?", i2), 1);
+	        q_int(db, "SELECT introducer_id IS NULL FROM introductions WHERE id = ?", i2), 1);
 
 	intro_refused(db, (struct net_intro){.person_id = a, .happened_at = NOW}, JM_INVALID,
 	              "to_id");
@@ -268,10 +255,13 @@ static void test_introductions(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test_setup_teardown(test_validation, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_last_contact, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_list, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_introductions, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_validation, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_last_contact, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_list, site_testdb_setup, site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_introductions, site_testdb_setup,
+	                                        site_testdb_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,18 +15,6 @@
 
 #define NOW 1700000000
 
-static int setup(void **state)
-{
-	*state = site_testdb_open();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	site_testdb_close(*state);
-	return 0;
-}
-
 /* Tables whose rows follow a person, each counted for a pair of ids. */
 static const char *const count_sql[] = {
         "SELECT count(*) FROM person_fields WHERE person_id IN (?, ?)",
@@ -134,7 +122,7 @@ static void build_pair(struct db *db)
 	assert_int_equal(lmake_person(db, "a@example.com", "山田太郎", NULL, "acquaintance"), 1);
 	assert_int_equal(lmake_person(db, "b@example.com", "山田 太郎", "出版社", "network"), 2);
 	assert_int_equal(lmake_person(db, "c@example.com", "第三者", NULL, NULL), 3);
-	lexec_ok(db, fixture_sql);
+	exec_ok(db, fixture_sql);
 	interaction(db, 1, "meal", NOW - 100);
 	interaction(db, 2, "meeting", NOW - 50);
 	interaction(db, 2, "help_received", NOW - 200);
@@ -160,7 +148,7 @@ static void check_rows(struct db *db, const int64_t before[T_N], const int64_t a
 
 static void check_person(struct db *db, struct arena *a)
 {
-	assert_int_equal(lq_int(db, "SELECT count(*) FROM people WHERE id = 2", 0), 0);
+	assert_int_equal(q_int(db, "SELECT count(*) FROM people WHERE id = 2", 0), 0);
 	assert_string_equal(lq_text(db, a, "SELECT email FROM people WHERE id = 1", 0),
 	                    "a@example.com");
 	assert_string_equal(lq_text(db, a, "SELECT stage FROM people WHERE id = 1", 0), "network");
@@ -172,17 +160,16 @@ static void check_person(struct db *db, struct arena *a)
 	                    "Aのメモ\n\n---\n\nBのメモ");
 	assert_string_equal(lq_text(db, a, "SELECT can_offer FROM people WHERE id = 1", 0),
 	                    "編集者の紹介");
-	assert_int_equal(lq_int(db, "SELECT blocked FROM people WHERE id = 1", 0), 1);
-	assert_int_equal(lq_int(db, "SELECT freeloader FROM people WHERE id = 1", 0), 0);
-	assert_int_equal(lq_int(db, "SELECT touch_days FROM people WHERE id = 1", 0), 30);
-	assert_int_equal(lq_int(db, "SELECT created_at FROM people WHERE id = 1", 0), 500);
-	assert_int_equal(lq_int(db, "SELECT last_contact_at FROM people WHERE id = 1", 0),
-	                 NOW - 50);
-	assert_int_equal(lq_int(db,
-	                        "SELECT count(*) FROM stage_changes WHERE person_id = 1 AND "
-	                        "from_stage = 'acquaintance' AND to_stage = 'network' AND "
-	                        "reason = 'merge'",
-	                        0),
+	assert_int_equal(q_int(db, "SELECT blocked FROM people WHERE id = 1", 0), 1);
+	assert_int_equal(q_int(db, "SELECT freeloader FROM people WHERE id = 1", 0), 0);
+	assert_int_equal(q_int(db, "SELECT touch_days FROM people WHERE id = 1", 0), 30);
+	assert_int_equal(q_int(db, "SELECT created_at FROM people WHERE id = 1", 0), 500);
+	assert_int_equal(q_int(db, "SELECT last_contact_at FROM people WHERE id = 1", 0), NOW - 50);
+	assert_int_equal(q_int(db,
+	                       "SELECT count(*) FROM stage_changes WHERE person_id = 1 AND "
+	                       "from_stage = 'acquaintance' AND to_stage = 'network' AND "
+	                       "reason = 'merge'",
+	                       0),
 	                 1);
 	const char *ev = lq_text(db, a,
 	                         "SELECT detail FROM person_events WHERE person_id = 1 AND "
@@ -192,7 +179,7 @@ static void check_person(struct db *db, struct arena *a)
 	assert_non_null(strstr(ev, "#2"));
 	assert_non_null(strstr(ev, "b@example.com"));
 	assert_non_null(strstr(ev, "山田 太郎"));
-	assert_int_equal(lq_int(db, "SELECT count(*) FROM search_dirty WHERE person_id = 1", 0), 1);
+	assert_int_equal(q_int(db, "SELECT count(*) FROM search_dirty WHERE person_id = 1", 0), 1);
 }
 
 static void check_children(struct db *db, struct arena *a)
@@ -207,49 +194,47 @@ static void check_children(struct db *db, struct arena *a)
 	                            "key = 'company (2)'",
 	                            0),
 	                    "Y社");
-	assert_int_equal(lq_int(db, "SELECT count(*) FROM person_fields WHERE person_id = 1", 0),
-	                 4);
-	assert_int_equal(lq_int(db, "SELECT count(*) FROM person_tags WHERE person_id = 1", 0), 3);
+	assert_int_equal(q_int(db, "SELECT count(*) FROM person_fields WHERE person_id = 1", 0), 4);
+	assert_int_equal(q_int(db, "SELECT count(*) FROM person_tags WHERE person_id = 1", 0), 3);
 	assert_int_equal(
-	        lq_int(db, "SELECT position FROM person_links WHERE url = 'https://x.com/b'", 0),
-	        1);
+	        q_int(db, "SELECT position FROM person_links WHERE url = 'https://x.com/b'", 0), 1);
 	/* The shared list: B's active row stays (recent mails carry its id),
 	 * with B's consent, the earlier one. */
-	assert_int_equal(lq_int(db, "SELECT count(*) FROM subscriptions WHERE id = 1", 0), 0);
-	assert_int_equal(lq_int(db, "SELECT person_id FROM subscriptions WHERE id = 2", 0), 1);
+	assert_int_equal(q_int(db, "SELECT count(*) FROM subscriptions WHERE id = 1", 0), 0);
+	assert_int_equal(q_int(db, "SELECT person_id FROM subscriptions WHERE id = 2", 0), 1);
 	assert_string_equal(lq_text(db, a, "SELECT status FROM subscriptions WHERE id = 2", 0),
 	                    "active");
 	assert_string_equal(lq_text(db, a, "SELECT consent_ip FROM subscriptions WHERE id = 2", 0),
 	                    "10.0.0.2");
-	assert_int_equal(lq_int(db, "SELECT person_id FROM subscriptions WHERE id = 3", 0), 1);
+	assert_int_equal(q_int(db, "SELECT person_id FROM subscriptions WHERE id = 3", 0), 1);
 	/* List 3: A's active row stays and takes B's earlier consent. */
-	assert_int_equal(lq_int(db, "SELECT count(*) FROM subscriptions WHERE id = 5", 0), 0);
+	assert_int_equal(q_int(db, "SELECT count(*) FROM subscriptions WHERE id = 5", 0), 0);
 	assert_string_equal(lq_text(db, a, "SELECT status FROM subscriptions WHERE id = 4", 0),
 	                    "active");
 	assert_string_equal(lq_text(db, a, "SELECT consent_ip FROM subscriptions WHERE id = 4", 0),
 	                    "10.0.0.5");
-	assert_int_equal(lq_int(db, "SELECT consent_at FROM subscriptions WHERE id = 4", 0), 50);
-	assert_int_equal(lq_int(db, "SELECT subscription_id FROM deliveries WHERE id = 5", 0), 4);
+	assert_int_equal(q_int(db, "SELECT consent_at FROM subscriptions WHERE id = 4", 0), 50);
+	assert_int_equal(q_int(db, "SELECT subscription_id FROM deliveries WHERE id = 5", 0), 4);
 	/* Broadcast 1: B's sent delivery stays, A's queued one goes. */
-	assert_int_equal(lq_int(db, "SELECT count(*) FROM deliveries WHERE id = 1", 0), 0);
-	assert_int_equal(lq_int(db, "SELECT person_id FROM deliveries WHERE id = 2", 0), 1);
-	assert_int_equal(lq_int(db, "SELECT subscription_id FROM deliveries WHERE id = 4", 0), 2);
-	assert_int_equal(lq_int(db, "SELECT delivery_id FROM message_replies", 0), 4);
-	assert_int_equal(lq_int(db, "SELECT person_id FROM users", 0), 1);
-	assert_int_equal(lq_int(db,
-	                        "SELECT count(*) FROM introductions WHERE introducer_id = 1 AND "
-	                        "person_id = 3",
-	                        0),
+	assert_int_equal(q_int(db, "SELECT count(*) FROM deliveries WHERE id = 1", 0), 0);
+	assert_int_equal(q_int(db, "SELECT person_id FROM deliveries WHERE id = 2", 0), 1);
+	assert_int_equal(q_int(db, "SELECT subscription_id FROM deliveries WHERE id = 4", 0), 2);
+	assert_int_equal(q_int(db, "SELECT delivery_id FROM message_replies", 0), 4);
+	assert_int_equal(q_int(db, "SELECT person_id FROM users", 0), 1);
+	assert_int_equal(q_int(db,
+	                       "SELECT count(*) FROM introductions WHERE introducer_id = 1 AND "
+	                       "person_id = 3",
+	                       0),
 	                 1);
-	assert_int_equal(lq_int(db,
-	                        "SELECT count(*) FROM introductions WHERE introducer_id = 3 AND "
-	                        "person_id = 1",
-	                        0),
+	assert_int_equal(q_int(db,
+	                       "SELECT count(*) FROM introductions WHERE introducer_id = 3 AND "
+	                       "person_id = 1",
+	                       0),
 	                 1);
-	assert_int_equal(lq_int(db,
-	                        "SELECT count(*) FROM introductions WHERE person_id = to_id OR "
-	                        "introducer_id = person_id",
-	                        0),
+	assert_int_equal(q_int(db,
+	                       "SELECT count(*) FROM introductions WHERE person_id = to_id OR "
+	                       "introducer_id = person_id",
+	                       0),
 	                 0);
 }
 
@@ -272,7 +257,7 @@ static void test_merge_without_loss(void **state)
 	check_person(db, a);
 	check_children(db, a);
 	arena_free(a);
-	assert_int_equal(lq_int(db, "PRAGMA foreign_key_check", 0), -1); /* no dangling rows */
+	assert_int_equal(q_int(db, "PRAGMA foreign_key_check", 0), -1); /* no dangling rows */
 }
 
 static void test_merge_refused(void **state)
@@ -291,8 +276,8 @@ static void test_merge_refused(void **state)
 	count_all(db, 1, 2, after);
 	for (int i = 0; i < T_N; i++)
 		assert_int_equal(after[i], before[i]);
-	assert_int_equal(lq_int(db, "SELECT count(*) FROM people", 0), 3);
-	assert_int_equal(lq_int(db, "SELECT count(*) FROM person_events WHERE kind = 'merged'", 0),
+	assert_int_equal(q_int(db, "SELECT count(*) FROM people", 0), 3);
+	assert_int_equal(q_int(db, "SELECT count(*) FROM person_events WHERE kind = 'merged'", 0),
 	                 0);
 	struct arena *a = arena_new(1024);
 	assert_string_equal(lq_text(db, a, "SELECT stage FROM people WHERE id = 1", 0),
@@ -313,9 +298,9 @@ static void test_merge_takes_email(void **state)
 	                    "r@example.com");
 	assert_string_equal(lq_text(db, a, "SELECT stage FROM people WHERE id = ?", card),
 	                    "network");
-	assert_int_equal(lq_int(db, "SELECT count(*) FROM stage_changes WHERE person_id = ?", card),
+	assert_int_equal(q_int(db, "SELECT count(*) FROM stage_changes WHERE person_id = ?", card),
 	                 0);
-	assert_int_equal(lq_int(db, "SELECT count(*) FROM people", 0), 1);
+	assert_int_equal(q_int(db, "SELECT count(*) FROM people", 0), 1);
 	arena_free(a);
 }
 
@@ -358,10 +343,14 @@ static void test_duplicates(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test_setup_teardown(test_merge_without_loss, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_merge_refused, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_merge_takes_email, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_duplicates, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_merge_without_loss, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_merge_refused, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_merge_takes_email, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_duplicates, site_testdb_setup,
+	                                        site_testdb_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

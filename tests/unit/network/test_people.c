@@ -11,23 +11,10 @@
 #include <cmocka.h>
 
 #include "../../../src/network/people_list.c"
-#include "net_test.h"
 #include "../site/site_testdb.h"
 
 #define NOW 1700000000
 #define DAY 86400
-
-static int setup(void **state)
-{
-	*state = site_testdb_open();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	site_testdb_close(*state);
-	return 0;
-}
 
 static int64_t create_ok(struct db *db, const char *name, const char *email, const char *stage)
 {
@@ -676,16 +663,24 @@ static void test_timeline(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_validation, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_conflict, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_stage_history, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_flags, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_list, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_list_plan, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_bulk, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_give_take_and_delete, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_timeline, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_round_trip, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_validation, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_conflict, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_stage_history, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_flags, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_list, site_testdb_setup, site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_list_plan, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_bulk, site_testdb_setup, site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_give_take_and_delete, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_timeline, site_testdb_setup,
+	                                        site_testdb_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

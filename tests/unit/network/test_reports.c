@@ -17,18 +17,6 @@
 
 #define JST 540
 
-static int setup(void **state)
-{
-	*state = site_testdb_open();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	site_testdb_close(*state);
-	return 0;
-}
-
 /* Unix time of a UTC date and time. */
 static int64_t utc(int y, int mo, int d, int h, int mi)
 {
@@ -513,14 +501,21 @@ static void test_map_sizes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test_setup_teardown(test_circle_known, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_circle_same_faces, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_circle_year_boundaries, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_circle_rollup, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_funnel, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_funnel_svg, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_map, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_map_sizes, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_circle_known, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_circle_same_faces, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_circle_year_boundaries, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_circle_rollup, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_funnel, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_funnel_svg, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_map, site_testdb_setup, site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_map_sizes, site_testdb_setup,
+	                                        site_testdb_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,23 +10,11 @@
 #include <cmocka.h>
 
 #include "core/core.h"
-#include "net_test.h"
+#include "network/network.h"
 #include "../site/site_testdb.h"
 
 #define NOW 1700000000 /* 2023-11-14T22:13:20Z */
 #define DAY 86400
-
-static int setup(void **state)
-{
-	*state = site_testdb_open();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	site_testdb_close(*state);
-	return 0;
-}
 
 static int64_t person(struct db *db, const char *name, const char *stage, int64_t last,
                       int64_t touch_days)
@@ -257,10 +245,13 @@ static void test_digest_no_address(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test_setup_teardown(test_due, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_due_plan, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_digest, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_digest_no_address, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_due, site_testdb_setup, site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_due_plan, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_digest, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_digest_no_address, site_testdb_setup,
+	                                        site_testdb_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

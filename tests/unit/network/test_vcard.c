@@ -17,18 +17,6 @@
 
 #define NOW 1790000000
 
-static int setup(void **state)
-{
-	*state = site_testdb_open();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	site_testdb_close(*state);
-	return 0;
-}
-
 static enum jm_rc to_buf(const char *p, size_t len, void *user)
 {
 	return buf_append(user, p, len);
@@ -330,12 +318,18 @@ static void test_line_cap(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test_setup_teardown(test_round_trip_v3, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_round_trip_v4, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_fold_never_splits_utf8, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_foreign_cards, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_broken_files_refused, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_line_cap, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_round_trip_v3, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_round_trip_v4, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_fold_never_splits_utf8, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_foreign_cards, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_broken_files_refused, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_line_cap, site_testdb_setup,
+	                                        site_testdb_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

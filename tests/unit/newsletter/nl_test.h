@@ -4,20 +4,7 @@
 
 #include "db/db.h"
 #include "newsletter/newsletter.h"
-
-/* First column of the first row of sql (a string literal) as an integer,
- * with one optional integer parameter (pass 0 when the SQL has none). */
-static inline int64_t q_int(struct db *db, const char *sql, int64_t arg)
-{
-	struct db_stmt *st = NULL;
-	if (db_prepare(db, sql, &st) != JM_OK)
-		fail_msg("prepare: %s", sql);
-	if (strchr(sql, '?'))
-		db_bind_int(st, 1, arg);
-	int64_t v = db_step(st) == JM_OK ? db_col_int(st, 0) : -1;
-	db_finalize(st);
-	return v;
-}
+#include "../site/site_testdb.h" /* q_int, exec_ok */
 
 /* Creates a list; fields: company (text, required), interest (select),
  * agree (checkbox) when with_fields. */

@@ -15,18 +15,6 @@
 
 static const unsigned char SECRET[32] = "0123456789abcdef0123456789abcdef";
 
-static int setup(void **state)
-{
-	*state = site_testdb_open();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	site_testdb_close(*state);
-	return 0;
-}
-
 static const char *MAP3[] = {NULL, NULL, "company"};
 
 static struct nl_import_opts opts(int64_t list)
@@ -328,15 +316,24 @@ static void test_export_round_trip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test_setup_teardown(test_utf8_bom, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_shift_jis, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_wrong_encoding, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_bad_rows, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_broken_quote, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_empty, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_duplicates_and_optin, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_batches, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_export_round_trip, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_utf8_bom, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_shift_jis, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_wrong_encoding, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_bad_rows, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_broken_quote, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_empty, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_duplicates_and_optin, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_batches, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_export_round_trip, site_testdb_setup,
+	                                        site_testdb_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,18 +14,6 @@
 static const unsigned char SECRET[32] = "0123456789abcdef0123456789abcdef";
 #define NOW INT64_C(1800000000)
 
-static int setup(void **state)
-{
-	*state = site_testdb_open();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	site_testdb_close(*state);
-	return 0;
-}
-
 static const char *KEYS[] = {"company", "interest", "agree"};
 
 static enum jm_rc signup(struct db *db, const char *slug, const char *email, const char *ip,
@@ -367,13 +355,20 @@ static void test_rate_limit_ip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test_setup_teardown(test_list_crud, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_signup_pending_consent, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_single_optin_welcome, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_unsubscribe_and_resubscribe, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_field_errors, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_rate_limit_email, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_rate_limit_ip, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_list_crud, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_signup_pending_consent, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_single_optin_welcome, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_unsubscribe_and_resubscribe, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_field_errors, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_rate_limit_email, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_rate_limit_ip, site_testdb_setup,
+	                                        site_testdb_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

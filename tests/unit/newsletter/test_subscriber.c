@@ -12,18 +12,6 @@
 #include "nl_test.h"
 #include "../site/site_testdb.h"
 
-static int setup(void **state)
-{
-	*state = site_testdb_open();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	site_testdb_close(*state);
-	return 0;
-}
-
 static int64_t add(struct db *db, int64_t list, const char *email, const char *name)
 {
 	struct jm_err err = {0};
@@ -217,10 +205,14 @@ static void test_erase_and_events(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test_setup_teardown(test_search, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_filters_and_pages, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_add_by_hand, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_erase_and_events, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_search, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_filters_and_pages, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_add_by_hand, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_erase_and_events, site_testdb_setup,
+	                                        site_testdb_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

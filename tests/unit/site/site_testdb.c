@@ -1,4 +1,5 @@
-/* site_testdb.c — a throw-away migrated SQLite database for site tests. */
+/* site_testdb.c — a throw-away migrated SQLite database for the unit tests
+ * of the domain modules, and one-value queries on it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -41,4 +42,35 @@ void site_testdb_close(struct db *db)
 		unlink(path);
 	}
 	rmdir(dir);
+}
+
+int site_testdb_setup(void **state)
+{
+	*state = site_testdb_open();
+	return 0;
+}
+
+int site_testdb_teardown(void **state)
+{
+	site_testdb_close(*state);
+	return 0;
+}
+
+int64_t q_int(struct db *db, const char *sql, int64_t arg)
+{
+	struct db_stmt *st = NULL;
+	if (db_prepare(db, sql, &st) != JM_OK)
+		fail_msg("prepare: %s", sql);
+	int k = 0;
+	for (const char *q = strchr(sql, '?'); q; q = strchr(q + 1, '?'))
+		db_bind_int(st, ++k, arg);
+	int64_t v = db_step(st) == JM_OK ? db_col_int(st, 0) : -1;
+	db_finalize(st);
+	return v;
+}
+
+void exec_ok(struct db *db, const char *sql)
+{
+	if (db_exec(db, sql) != JM_OK)
+		fail_msg("exec: %s: %s", sql, db_errmsg(db));
 }

@@ -1,4 +1,5 @@
-/* site_testdb.h — a throw-away migrated SQLite database for site tests. */
+/* site_testdb.h — a throw-away migrated SQLite database for the unit tests
+ * of the domain modules, and one-value queries on it. */
 #ifndef SITE_TESTDB_H
 #define SITE_TESTDB_H
 
@@ -8,5 +9,14 @@
 struct db *site_testdb_open(void);
 /* Closes the database and removes the files. */
 void site_testdb_close(struct db *db);
+/* cmocka setup and teardown: *state is the open database. */
+int site_testdb_setup(void **state);
+int site_testdb_teardown(void **state);
+
+/* First column of the first row of sql as an integer (-1 when no row),
+ * every '?' bound to arg (pass 0 when sql has none). */
+int64_t q_int(struct db *db, const char *sql, int64_t arg);
+/* Runs sql without parameters; fails the test when it fails. */
+void exec_ok(struct db *db, const char *sql);
 
 #endif

@@ -11,18 +11,6 @@
 #include "site/site.h"
 #include "site_testdb.h"
 
-static int setup(void **state)
-{
-	*state = site_testdb_open();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	site_testdb_close(*state);
-	return 0;
-}
-
 static struct article_input input(const char *title, const char *slug, const char *status)
 {
 	struct article_input in = {0};
@@ -273,11 +261,15 @@ static void test_list_pages_and_tags(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test_setup_teardown(test_crud, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_slugs, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_validation, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_scheduled, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_list_pages_and_tags, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_crud, site_testdb_setup, site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_slugs, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_validation, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_scheduled, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_list_pages_and_tags, site_testdb_setup,
+	                                        site_testdb_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,18 +10,6 @@
 #include "site/site.h"
 #include "site_testdb.h"
 
-static int setup(void **state)
-{
-	*state = site_testdb_open();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	site_testdb_close(*state);
-	return 0;
-}
-
 static void test_defaults(void **state)
 {
 	struct db *db = *state;
@@ -111,9 +99,12 @@ static void test_validation(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_save_and_load, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_validation, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_defaults, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_save_and_load, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_validation, site_testdb_setup,
+	                                        site_testdb_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
