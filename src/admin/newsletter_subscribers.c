@@ -1,11 +1,15 @@
 /*
  * newsletter_subscribers.c — the mail magazine's readers in the admin (読者):
  * search and filters (list, status, tag, custom field) with pagination done
- * by the domain (nl_subscriber_list, fast at a million rows), bulk tag /
- * untag / unsubscribe / erase (erase asks once more on a confirmation page),
+ * by the domain (nl_subscriber_list), bulk tag / untag / unsubscribe / erase
+ * (erase asks once more on a confirmation page),
  * adding one reader by hand, a reader's page with subscriptions, recorded
  * consent (特定電子メール法), fields, tags and history, and the CSV export
  * of a list (built off the event loop with http_defer).
+ *
+ * A search (q) reads much at a million readers (a name scan plus a count
+ * and sort of every hit): it runs on the worker pool (http_defer, struct
+ * admin_job); the plain paged list without q stays on the loop.
  *
  * Invariants: a bulk request without a selection or with a bad tag changes
  * nothing and answers 422; erase only happens on a POST carrying confirm=1.
@@ -101,54 +105,123 @@ static void set_query_ctx(struct req *req, struct view_val *ctx,
 	view_set(ctx, "f", m);
 }
 
+/* The reader list once the rows are known; add (may be NULL) holds what
+ * was typed in the "add one" form after an error. */
+static void list_render(struct req *req, int status, const struct nl_subscriber_query *q,
+                        const char *qs, const struct nl_subscriber *items, size_t n, int64_t total,
+                        int tz, const struct form *add, const struct jm_err *err)
+{
+	int64_t first = 0;
+	struct view_val *ctx = admin_ctx(req, "subscribers");
+	struct view_val *rows = view_list(req->arena);
+	for (size_t i = 0; i < n; i++)
+		view_push(rows, sub_row(req, &items[i], tz));
+	view_set(ctx, "subs", rows);
+	set_query_ctx(req, ctx, q);
+	int64_t add_list = q->list_id;
+	if (add) {
+		if (!admin_nl_int(form_get(add, "list"), &add_list))
+			add_list = q->list_id;
+		view_set_str(ctx, "add_email", form_get(add, "email"));
+		view_set_str(ctx, "add_name", form_get(add, "name"));
+	}
+	view_set(ctx, "lists", admin_nl_list_options(req, q->list_id, &first));
+	view_set(ctx, "add_lists", admin_nl_list_options(req, add_list, NULL));
+	int64_t pages = (total + SUB_PER_PAGE - 1) / SUB_PER_PAGE;
+	view_set_int(ctx, "total", total);
+	view_set_int(ctx, "page", q->page);
+	view_set_int(ctx, "pages", pages ? pages : 1);
+	if (q->page > 1)
+		view_set_int(ctx, "prev_page", q->page - 1);
+	if (q->page < pages)
+		view_set_int(ctx, "next_page", q->page + 1);
+	view_set_str(ctx, "qs", qs);
+	view_set_str(ctx, "back",
+	             arena_sprintf(req->arena, "/admin/subscribers?page=%d%s", q->page, qs));
+	view_set_str(ctx, "flash", admin_nl_flash(req));
+	if (err && err->msg[0])
+		view_set_str(ctx, "error", arena_strdup(req->arena, err->msg));
+	admin_render(req, status, "admin/nl_subscribers.html", ctx);
+}
+
+/* A search (q not empty) scans the name index and counts every hit: at a
+ * million readers it runs on the worker pool with a copy of the query in
+ * the job's arena. The page's status and the "add one" error come along;
+ * the add form itself stays parsed in req->form. */
+struct search_job {
+	struct admin_job job;
+	struct nl_subscriber_query q;
+	int status, tz;
+	bool add;
+	struct jm_err add_err;
+	struct nl_subscriber *items;
+	size_t n;
+	int64_t total;
+};
+
+static void search_work(struct db *db, void *data)
+{
+	struct search_job *j = data;
+	j->job.rc = nl_subscriber_list(db, j->job.a, &j->q, &j->items, &j->n, &j->total);
+}
+
+/* Back on the loop the filters are read again from the request (cheap,
+ * and the same as before the search) for the form and the pager. */
+static void search_done(struct req *req, void *data)
+{
+	struct search_job *j = data;
+	struct nl_subscriber_query q;
+	const char *qs;
+	if (j->job.rc) {
+		admin_fail(req, "nl_subscriber_list", j->job.rc);
+		return;
+	}
+	read_query(req, &q, &qs);
+	list_render(req, j->status, &q, qs, j->items, j->n, j->total, j->tz,
+	            j->add ? req->form : NULL, &j->add_err);
+}
+
+static void search_start(struct req *req, int status, const struct nl_subscriber_query *q, int tz,
+                         const struct form *add, const struct jm_err *err)
+{
+	struct search_job *j = admin_job_new(sizeof(*j));
+	j->q = *q;
+	j->q.q = admin_job_str(&j->job, q->q);
+	j->q.status = admin_job_str(&j->job, q->status);
+	j->q.tag = admin_job_str(&j->job, q->tag);
+	j->q.field_key = admin_job_str(&j->job, q->field_key);
+	j->q.field_val = admin_job_str(&j->job, q->field_val);
+	j->status = status;
+	j->tz = tz;
+	j->add = add && req->form;
+	if (err)
+		j->add_err = *err;
+	http_defer(req, search_work, search_done, j, admin_job_free);
+}
+
 /* The reader list; add (may be NULL) holds what was typed in the "add one"
- * form after an error. */
+ * form after an error (it is req->form). */
 static void list_page(struct req *req, int status, const struct form *add, const struct jm_err *err)
 {
 	struct nl_subscriber_query q;
 	struct nl_subscriber *items = NULL;
 	struct site_settings s;
 	size_t n = 0;
-	int64_t total = 0, first = 0;
+	int64_t total = 0;
 	const char *qs;
 	read_query(req, &q, &qs);
 	if (!admin_settings(req, &s))
 		return;
+	if (q.q) {
+		search_start(req, status, &q, s.tz_offset_min, add, err);
+		return;
+	}
 	enum jm_rc rc = nl_subscriber_list(req->db, req->arena, &q, &items, &n, &total);
 	if (rc) {
 		admin_fail(req, "nl_subscriber_list", rc);
 		return;
 	}
-	struct view_val *ctx = admin_ctx(req, "subscribers");
-	struct view_val *rows = view_list(req->arena);
-	for (size_t i = 0; i < n; i++)
-		view_push(rows, sub_row(req, &items[i], s.tz_offset_min));
-	view_set(ctx, "subs", rows);
-	set_query_ctx(req, ctx, &q);
-	int64_t add_list = q.list_id;
-	if (add) {
-		if (!admin_nl_int(form_get(add, "list"), &add_list))
-			add_list = q.list_id;
-		view_set_str(ctx, "add_email", form_get(add, "email"));
-		view_set_str(ctx, "add_name", form_get(add, "name"));
-	}
-	view_set(ctx, "lists", admin_nl_list_options(req, q.list_id, &first));
-	view_set(ctx, "add_lists", admin_nl_list_options(req, add_list, NULL));
-	int64_t pages = (total + SUB_PER_PAGE - 1) / SUB_PER_PAGE;
-	view_set_int(ctx, "total", total);
-	view_set_int(ctx, "page", q.page);
-	view_set_int(ctx, "pages", pages ? pages : 1);
-	if (q.page > 1)
-		view_set_int(ctx, "prev_page", q.page - 1);
-	if (q.page < pages)
-		view_set_int(ctx, "next_page", q.page + 1);
-	view_set_str(ctx, "qs", qs);
-	view_set_str(ctx, "back",
-	             arena_sprintf(req->arena, "/admin/subscribers?page=%d%s", q.page, qs));
-	view_set_str(ctx, "flash", admin_nl_flash(req));
-	if (err && err->msg[0])
-		view_set_str(ctx, "error", arena_strdup(req->arena, err->msg));
-	admin_render(req, status, "admin/nl_subscribers.html", ctx);
+	list_render(req, status, &q, qs, items, n, total, s.tz_offset_min, add, err);
 }
 
 static void admin_nl_subscribers_get(struct req *req)
