@@ -7,9 +7,10 @@
  * form shared by the edit page; and the suggested duplicates with a merge
  * button each.
  *
- * The search and the duplicates read much (the whole index, every person):
- * they run on the worker pool (http_defer, struct admin_job) after the
- * filters were checked on the loop; the plain list is paged and indexed.
+ * The list, the search and the duplicates read much (a count of every
+ * matching person, the whole index, every person): they run on the worker
+ * pool (http_defer, struct admin_job) after the filters were checked on the
+ * loop.
  *
  * Invariants: handlers are thin (every rule lives in network/); bad input
  * answers 422 (409 for a taken email) with the message in the UI language
@@ -187,21 +188,6 @@ static struct view_val *hit_row(struct req *req, const struct net_hit *h)
 	return m;
 }
 
-static enum jm_rc fill_list(struct req *req, struct view_val *ctx, struct list_filters *lf, int tz,
-                            int64_t *total)
-{
-	struct net_person *items = NULL;
-	size_t n = 0;
-	enum jm_rc rc = net_people_list(req->db, req->arena, &lf->q, &items, &n, total);
-	if (rc)
-		return rc;
-	struct view_val *rows = view_list(req->arena);
-	for (size_t i = 0; i < n; i++)
-		view_push(rows, person_row(req, &items[i], tz));
-	view_set(ctx, "people", rows);
-	return JM_OK;
-}
-
 static void set_filters_ctx(struct req *req, struct view_val *ctx, const struct list_filters *lf)
 {
 	struct view_val *m = view_map(req->arena);
@@ -306,23 +292,66 @@ static void search_start(struct req *req, const struct list_filters *lf, int tz)
 	http_defer(req, search_work, search_done, j, admin_job_free);
 }
 
+/* The list runs on the worker pool too: its total counts the filtered
+ * people (a million readers is a long count), and sorts or filters without
+ * a stage read every person. */
+struct list_job {
+	struct admin_job job;
+	int tz;
+	struct net_people_query q;
+	struct net_person *items;
+	size_t n;
+	int64_t total;
+};
+
+static void list_work(struct db *db, void *data)
+{
+	struct list_job *j = data;
+	j->job.rc = net_people_list(db, j->job.a, &j->q, &j->items, &j->n, &j->total);
+}
+
+static void list_done(struct req *req, void *data)
+{
+	struct list_job *j = data;
+	struct list_filters lf;
+	read_filters(req, j->tz, &lf);
+	struct view_val *ctx = page_ctx(req, &lf);
+	if (!j->job.rc) {
+		struct view_val *rows = view_list(req->arena);
+		for (size_t i = 0; i < j->n; i++)
+			view_push(rows, person_row(req, &j->items[i], j->tz));
+		view_set(ctx, "people", rows);
+	}
+	people_page(req, ctx, &lf, j->job.rc, j->total);
+}
+
+static void list_start(struct req *req, const struct list_filters *lf, int tz)
+{
+	struct list_job *j = admin_job_new(sizeof(*j));
+	j->tz = tz;
+	j->q = lf->q;
+	j->q.stage = admin_job_str(&j->job, lf->q.stage);
+	j->q.tag = admin_job_str(&j->job, lf->q.tag);
+	j->q.flag = admin_job_str(&j->job, lf->q.flag);
+	j->q.source = admin_job_str(&j->job, lf->q.source);
+	http_defer(req, list_work, list_done, j, admin_job_free);
+}
+
 static void admin_people_list(struct req *req)
 {
 	struct list_filters lf;
 	struct site_settings s;
-	int64_t total = 0;
-	enum jm_rc rc = JM_OK;
 	if (!admin_settings(req, &s))
 		return;
 	read_filters(req, s.tz_offset_min, &lf);
-	if (!lf.bad && lf.text) {
-		search_start(req, &lf, s.tz_offset_min);
+	if (lf.bad) {
+		people_page(req, page_ctx(req, &lf), &lf, JM_OK, 0);
 		return;
 	}
-	struct view_val *ctx = page_ctx(req, &lf);
-	if (!lf.bad)
-		rc = fill_list(req, ctx, &lf, s.tz_offset_min, &total);
-	people_page(req, ctx, &lf, rc, total);
+	if (lf.text)
+		search_start(req, &lf, s.tz_offset_min);
+	else
+		list_start(req, &lf, s.tz_offset_min);
 }
 
 /* ---- bulk actions ---- */

@@ -3,8 +3,8 @@
  * pages) and "who can help with X" search (q), create, show, partial
  * update (with stage changes and flags), delete, merge and the timeline.
  * Handlers stay thin: parse the request, call net_*, render with jansson.
- * The search runs on the worker pool (http_defer) once its parameters
- * were checked on the loop.
+ * The list and the search run on the worker pool (http_defer) once their
+ * parameters were checked on the loop.
  *
  * Person JSON: {"id","email","name","furigana","company","title","stage",
  * "source","can_offer","looking_for","notes" (Markdown),"freeloader",
@@ -607,23 +607,48 @@ static bool people_query(struct req *req, const struct form *q, struct net_peopl
 	       contact_param(req, q, "contact_after", &pq->contact_after);
 }
 
-static void people_list(struct req *req, const struct form *q)
-{
+/* The list also runs on the worker pool: its total counts the filtered
+ * people (a million readers is a long count), and sorts or filters without
+ * a stage read every person. */
+struct list_job {
+	struct api_job job;
 	struct net_people_query pq;
-	struct net_person *items = NULL;
-	size_t n = 0;
-	int64_t total = 0;
-	if (!people_query(req, q, &pq))
-		return;
-	enum jm_rc rc = net_people_list(req->db, req->arena, &pq, &items, &n, &total);
-	if (rc) {
-		api_send_rc(req, rc, NULL);
+	struct net_person *items;
+	size_t n;
+	int64_t total;
+};
+
+static void list_work(struct db *db, void *data)
+{
+	struct list_job *j = data;
+	j->job.rc = net_people_list(db, j->job.a, &j->pq, &j->items, &j->n, &j->total);
+}
+
+static void list_done(struct req *req, void *data)
+{
+	struct list_job *j = data;
+	if (j->job.rc) {
+		api_send_rc(req, j->job.rc, NULL);
 		return;
 	}
 	json_t *arr = json_array();
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(arr, person_base_json(&items[i]));
-	api_send_json(req, 200, api_page_json(arr, pq.page, pq.per_page, total));
+	for (size_t i = 0; i < j->n; i++)
+		json_array_append_new(arr, person_base_json(&j->items[i]));
+	api_send_json(req, 200, api_page_json(arr, j->pq.page, j->pq.per_page, j->total));
+}
+
+static void people_list(struct req *req, const struct form *q)
+{
+	struct net_people_query pq;
+	if (!people_query(req, q, &pq))
+		return;
+	struct list_job *j = api_job_new(sizeof(*j));
+	j->pq = pq;
+	j->pq.stage = api_job_str(&j->job, pq.stage);
+	j->pq.tag = api_job_str(&j->job, pq.tag);
+	j->pq.flag = api_job_str(&j->job, pq.flag);
+	j->pq.source = api_job_str(&j->job, pq.source);
+	http_defer(req, list_work, list_done, j, api_job_free);
 }
 
 /* The filters a search takes: stage, tag and include_flagged (0|1); the
