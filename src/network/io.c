@@ -13,8 +13,9 @@
  *
  * Export writes the same columns in UTF-8 (optional BOM), so an export
  * imports back unchanged. Spreadsheet formula injection: a cell that
- * would start with = + - @ (after any apostrophes) gets one more leading
- * apostrophe, and the import strips exactly that one apostrophe again.
+ * would start with = + - @ TAB or CR (after any apostrophes) gets one more
+ * leading apostrophe, and the import strips exactly that one apostrophe
+ * again (nl_csv_needs_guard, shared with the subscriber export).
  */
 #include <csv.h>
 
@@ -46,26 +47,11 @@ static const char *const col_names[C_N] = {"email",  "name",  "furigana",    "co
                                            "stage",  "tags",  "can_offer",   "looking_for", "notes",
                                            "source", "links", "last_contact"};
 
-/* ---- formula guard ---- */
-
-static bool formula_lead(char c)
-{
-	return c == '=' || c == '+' || c == '-' || c == '@';
-}
-
-/* True when s is a run of apostrophes (maybe none) and then = + - @. */
-static bool needs_guard(const char *s, size_t n)
-{
-	size_t i = 0;
-	while (i < n && s[i] == '\'')
-		i++;
-	return i < n && formula_lead(s[i]);
-}
-
-/* The import side: drops the apostrophe the export added. */
+/* The import side of the formula guard: drops the apostrophe the export
+ * added (nl_csv_guard_len). */
 static char *unguard(char *s)
 {
-	return s[0] == '\'' && needs_guard(s + 1, strlen(s + 1)) ? s + 1 : s;
+	return s + nl_csv_guard_len(s, strlen(s));
 }
 
 /* ---- import: parsing ---- */
@@ -339,7 +325,7 @@ struct cexp {
 static enum jm_rc out_cell(struct cexp *w, const char *s, size_t n, bool last)
 {
 	enum jm_rc rc = JM_OK;
-	if (needs_guard(s, n)) {
+	if (nl_csv_needs_guard(s, n)) {
 		buf_reset(&w->guarded);
 		rc = buf_appendc(&w->guarded, '\'');
 		rc = rc ? rc : buf_append(&w->guarded, s, n);

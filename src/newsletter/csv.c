@@ -15,7 +15,15 @@
  * reused.
  * Bad rows (invalid email, wrong column count, bad value) are skipped and
  * reported by line number; duplicates (within the file or an existing
- * person) merge into one person.
+ * person) merge into one person. A select or checkbox column follows the
+ * sign-up form's rule (nl_field_check: an option or empty, a checkbox
+ * spelling stored as "1"/"", required not empty); text columns keep the
+ * one-line/length check only, as before.
+ *
+ * Formula injection (OWASP "CSV Injection"): the export puts an apostrophe
+ * before a cell that starts (after any apostrophes) with = + - @ TAB or CR,
+ * and the import drops exactly that apostrophe again, so an export imports
+ * back unchanged (nl_csv_needs_guard, shared with the people export).
  */
 #include <csv.h>
 #include <iconv.h>
@@ -49,6 +57,11 @@ struct imp {
 	/* the current row's fields, copied out of the parser */
 	struct buf row;
 	size_t off[CSV_COLS_MAX], flen[CSV_COLS_MAX];
+	/* per column: the select/checkbox field it is mapped to (NULL for text
+	 * and unmapped columns), and the value to store for this row */
+	const struct nl_field *checked[CSV_COLS_MAX];
+	const char *val[CSV_COLS_MAX];
+	bool has_checked; /* any such column: text-only files skip the check */
 	size_t nf, nf_total;
 	bool field_too_long, header_seen;
 	size_t ncols;
@@ -92,9 +105,34 @@ static enum jm_rc stage_fields(struct imp *im)
 		rc = db_execf(
 		        im->db,
 		        "INSERT INTO temp.nl_import_fields(line, key, value) VALUES (?, ?, ?)",
-		        "itt", im->row_line, o->field_keys[i], fld(im, i));
+		        "itt", im->row_line, o->field_keys[i],
+		        im->checked[i] ? im->val[i] : fld(im, i));
 	}
 	return rc;
+}
+
+/* Checks the select and checkbox columns as the sign-up form does. */
+static bool choices_ok(struct imp *im)
+{
+	static const char *const why[] = {
+	        [NL_VALUE_TOO_LONG] = "too long or not on one line",
+	        [NL_VALUE_NOT_OPTION] = "not one of the options",
+	        [NL_VALUE_NOT_CHECKBOX] = "not a checkbox value (1/0, yes/no, はい/いいえ, ✓)",
+	        [NL_VALUE_REQUIRED] = "required"};
+	for (size_t i = 0; i < im->o->ncols_mapped && i < im->nf; i++) {
+		const struct nl_field *f = im->checked[i];
+		if ((int)i == im->o->col_email || (int)i == im->o->col_name)
+			continue;
+		enum nl_value_check c =
+		        f ? nl_field_check(f, fld(im, i), false, &im->val[i]) : NL_VALUE_OK;
+		if (c != NL_VALUE_OK) {
+			char msg[120];
+			snprintf(msg, sizeof(msg), "field %s: %s", f->key, why[c]);
+			report_bad(im, msg);
+			return false;
+		}
+	}
+	return true;
 }
 
 /* Checks one data row; a good row goes to the staging tables. */
@@ -132,6 +170,8 @@ static enum jm_rc stage_row(struct imp *im)
 			report_bad(im, why);
 			return JM_OK;
 		}
+	if (im->has_checked && !choices_ok(im))
+		return JM_OK;
 	enum jm_rc rc = db_execf(
 	        im->db, "INSERT INTO temp.nl_import(line, email, name) VALUES (?, ?, ?)", "itt",
 	        im->row_line, email, o->col_name >= 0 ? fld(im, (size_t)o->col_name) : "");
@@ -292,6 +332,11 @@ static void on_field(void *s, size_t len, void *data)
 	im->nf_total++;
 	if (!im->writing || im->rc || im->nf >= CSV_COLS_MAX)
 		return;
+	if (len && *(const char *)s == '\'') { /* the export's formula guard */
+		size_t g = nl_csv_guard_len(s, len);
+		s = (char *)s + g;
+		len -= g;
+	}
 	if (len > CSV_FIELD_MAX) {
 		im->field_too_long = true;
 		len = 0;
@@ -447,8 +492,14 @@ static enum jm_rc check_opts(struct db *db, struct imp *im, struct nl_list *l, s
 		bad = "source";
 	for (size_t i = 0; !bad && o->field_keys && i < o->ncols_mapped; i++) {
 		bool known = !o->field_keys[i];
-		for (size_t j = 0; !known && j < l->nfields; j++)
-			known = strcmp(l->fields[j].key, o->field_keys[i]) == 0;
+		for (size_t j = 0; !known && j < l->nfields; j++) {
+			const struct nl_field *f = &l->fields[j];
+			known = strcmp(f->key, o->field_keys[i]) == 0;
+			if (known && i < CSV_COLS_MAX && strcmp(f->type, "text") != 0) {
+				im->checked[i] = f;
+				im->has_checked = true;
+			}
+		}
 		bad = known ? NULL : "field_keys";
 	}
 	if (bad) {
@@ -557,10 +608,28 @@ out:
 	return rc;
 }
 
+/* ---- formula guard (newsletter.h) ---- */
+
+bool nl_csv_needs_guard(const char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n && s[i] == '\'')
+		i++;
+	if (i == n)
+		return false;
+	char c = s[i];
+	return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r';
+}
+
+size_t nl_csv_guard_len(const char *s, size_t n)
+{
+	return n && s[0] == '\'' && nl_csv_needs_guard(s + 1, n - 1) ? 1 : 0;
+}
+
 /* ---- export ---- */
 
 struct out {
-	struct buf b;
+	struct buf b, guarded; /* guarded: scratch for a cell with its apostrophe */
 	char *scratch;
 	size_t scratch_size;
 	enum jm_rc (*write)(const char *p, size_t len, void *user);
@@ -576,9 +645,18 @@ static enum jm_rc out_flush(struct out *w, size_t above)
 	return rc;
 }
 
-/* Appends one field, quoted by libcsv, and the separator after it. */
+/* Appends one field, guarded, quoted by libcsv, and the separator after it. */
 static enum jm_rc out_field(struct out *w, const char *s, size_t n, bool last)
 {
+	if (nl_csv_needs_guard(s, n)) {
+		buf_reset(&w->guarded);
+		enum jm_rc rc = buf_appendc(&w->guarded, '\'');
+		rc = rc ? rc : buf_append(&w->guarded, s, n);
+		if (rc)
+			return rc;
+		s = w->guarded.ptr;
+		n = w->guarded.len;
+	}
 	size_t need = 2 * n + 2;
 	if (need > w->scratch_size) {
 		w->scratch = xrealloc(w->scratch, need);
@@ -653,6 +731,7 @@ enum jm_rc nl_export_csv(struct db *db, int64_t list_id, bool bom,
 	struct db_stmt *st = NULL;
 	struct nl_list l;
 	buf_init(&w.b, 0);
+	buf_init(&w.guarded, 0);
 	enum jm_rc rc = nl_list_get(db, a, list_id, &l);
 	if (!rc && bom)
 		rc = buf_appends(&w.b, "\xEF\xBB\xBF");
@@ -674,6 +753,7 @@ enum jm_rc nl_export_csv(struct db *db, int64_t list_id, bool bom,
 	if (rc == JM_DONE)
 		rc = out_flush(&w, 0);
 	buf_free(&w.b);
+	buf_free(&w.guarded);
 	free(w.scratch);
 	arena_free(a);
 	return rc;

@@ -243,6 +243,20 @@ enum jm_rc nl_export_csv(struct db *db, int64_t list_id, bool bom,
                          enum jm_rc (*write)(const char *p, size_t len, void *user),
                          void *user) JM_WUR;
 
+/* Spreadsheet formula-injection guard (OWASP "CSV Injection") of every
+ * CSV export and import: subscribers (csv.c) and people (network/io.c).
+ * A cell needs the guard when, after any run of leading apostrophes, it
+ * starts with = + - @ TAB or CR; the export then writes one more
+ * apostrophe in front of it. The import drops one leading apostrophe only
+ * when what follows still needs the guard. So export → import gives every
+ * value back unchanged, and a value that never needed the guard ("'quoted",
+ * "it's", "'81") is never touched; the only values an import changes are
+ * ones a spreadsheet shows without their first apostrophe anyway ("'=1+1"
+ * imports as "=1+1", "'+81 3…" as "+81 3…"). (csv.c) */
+bool nl_csv_needs_guard(const char *s, size_t n);
+/* 1 when the import drops s's first byte (the guard's apostrophe), else 0. */
+size_t nl_csv_guard_len(const char *s, size_t n);
+
 /* ---- broadcasts (broadcast.c) ---- */
 struct nl_broadcast {
 	int64_t id, list_id;

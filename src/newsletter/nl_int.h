@@ -53,6 +53,30 @@ enum jm_rc nl_person_upsert(struct db *db, const char *email, const char *name, 
 enum jm_rc nl_unsubscribe_tx(struct db *db, int64_t subscription_id, int64_t now,
                              const char *how) JM_WUR;
 
+/* A checkbox value as a CSV or form spells it: "1" for 1, true, yes, y,
+ * on, checked, はい, ✓, ✔, ☑, ○, 〇, １; "" for empty, 0, false, no, n, off,
+ * いいえ, ×, ✗, ☐, ０ (ASCII case ignored); NULL for anything else. "1" and
+ * "" are what a sign-up stores. (subscribe.c) */
+const char *nl_checkbox_value(const char *v);
+
+/* Checks one custom-field value against its list field — the one rule of
+ * the sign-up form and the CSV import: at most NL_VALUE_MAX characters on
+ * one line; a select value is one of the options or empty; a checkbox
+ * value is normalised by nl_checkbox_value; a required field is not empty.
+ * from_form: a checkbox spelling nl_checkbox_value does not know counts as
+ * ticked (a form sends a ticked box's value attribute, whatever it is);
+ * otherwise it is NL_VALUE_NOT_CHECKBOX. On NL_VALUE_OK *out is the value
+ * to store (v itself, or "1"/"" for a checkbox). (subscribe.c) */
+enum nl_value_check {
+	NL_VALUE_OK,
+	NL_VALUE_TOO_LONG,
+	NL_VALUE_NOT_OPTION,
+	NL_VALUE_NOT_CHECKBOX,
+	NL_VALUE_REQUIRED
+};
+enum nl_value_check nl_field_check(const struct nl_field *f, const char *v, bool from_form,
+                                   const char **out);
+
 /* Fills l->fields (in position order) for the list l->id (list.c). */
 enum jm_rc nl_list_load_fields(struct db *db, struct arena *a, struct nl_list *l) JM_WUR;
 

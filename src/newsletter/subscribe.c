@@ -11,6 +11,8 @@
  * Confirm and unsubscribe are idempotent. Unsubscribing takes effect at
  * once and cancels the person's queued mails of that list (RFC 8058).
  */
+#include <strings.h>
+
 #include "auth/auth.h"
 #include "newsletter/nl_int.h"
 
@@ -167,26 +169,62 @@ static bool is_option(const struct nl_field *f, const char *v)
 	return false;
 }
 
+/* ---- custom-field values (nl_int.h; the sign-up form and the CSV import) ---- */
+
+static bool spelled(const char *v, const char *const *words)
+{
+	for (size_t i = 0; words[i]; i++)
+		if (strcasecmp(v, words[i]) == 0)
+			return true;
+	return false;
+}
+
+const char *nl_checkbox_value(const char *v)
+{
+	static const char *const yes[] = {"1", "true", "yes", "y", "on", "checked", "はい",
+	                                  "✓", "✔",    "☑",   "○", "〇", "１",      NULL};
+	static const char *const no[] = {"",       "0", "false", "no", "n",  "off",
+	                                 "いいえ", "×", "✗",     "☐",  "０", NULL};
+	if (spelled(v, yes))
+		return "1";
+	return spelled(v, no) ? "" : NULL;
+}
+
+enum nl_value_check nl_field_check(const struct nl_field *f, const char *v, bool from_form,
+                                   const char **out)
+{
+	if (strcmp(f->type, "checkbox") == 0) {
+		const char *b = nl_checkbox_value(v);
+		if (!b && !from_form)
+			return NL_VALUE_NOT_CHECKBOX;
+		v = b ? b : "1"; /* a form sends a ticked box's value, whatever it is */
+	}
+	if (!nl_text_ok(v, NL_VALUE_MAX))
+		return NL_VALUE_TOO_LONG;
+	if (*v && strcmp(f->type, "select") == 0 && !is_option(f, v))
+		return NL_VALUE_NOT_OPTION;
+	if (f->required && !*v)
+		return NL_VALUE_REQUIRED;
+	*out = v;
+	return NL_VALUE_OK;
+}
+
 static enum jm_rc check_field(const struct nl_field *f, const char *v, const char **out,
                               struct jm_err *err)
 {
-	if (strcmp(f->type, "checkbox") == 0)
-		v = *v && strcmp(v, "0") != 0 && strcmp(v, "off") != 0 ? "1" : "";
-	if (!nl_text_ok(v, NL_VALUE_MAX)) {
+	switch (nl_field_check(f, v, true, out)) {
+	case NL_VALUE_OK: return JM_OK;
+	case NL_VALUE_TOO_LONG:
+	case NL_VALUE_NOT_CHECKBOX: /* not from a form */
 		jm_err_set(err, f->key, "%s: at most %d characters on one line", f->label,
 		           NL_VALUE_MAX);
-		return JM_INVALID;
-	}
-	if (*v && strcmp(f->type, "select") == 0 && !is_option(f, v)) {
+		break;
+	case NL_VALUE_NOT_OPTION:
 		jm_err_set(err, f->key, "%s: choose one of the options", f->label);
-		return JM_INVALID;
+		break;
+	case NL_VALUE_REQUIRED: jm_err_set(err, f->key, "%s is required", f->label); break;
 	}
-	if (f->required && !*v) {
-		jm_err_set(err, f->key, "%s is required", f->label);
-		return JM_INVALID;
-	}
-	*out = v;
-	return JM_OK;
+	return JM_INVALID;
 }
 
 /* A copy of s cut to max bytes on a character boundary ("" if not UTF-8). */

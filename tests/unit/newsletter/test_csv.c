@@ -1,7 +1,8 @@
 /* Unit tests for src/newsletter/csv.c: UTF-8 (with BOM) and Shift_JIS
  * import, encoding errors, bad rows with line numbers, broken quotes and
  * empty files importing nothing, duplicates merged, opt-in mode, batches
- * with progress, and the export round trip. */
+ * with progress, the export round trip, select/checkbox values checked as
+ * the sign-up form checks them, and the spreadsheet formula guard. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <cmocka.h>
 
 #include "core/core.h"
+#include "newsletter/nl_int.h"
 #include "nl_test.h"
 #include "../site/site_testdb.h"
 
@@ -313,6 +315,196 @@ static void test_export_round_trip(void **state)
 	buf_free(&out2);
 }
 
+static int64_t field_count(struct db *db, const char *email, const char *key, const char *value)
+{
+	struct db_stmt *st = NULL;
+	assert_int_equal(db_preparef(db, &st,
+	                             "SELECT count(*) FROM person_fields f JOIN people p ON "
+	                             "p.id = f.person_id WHERE p.email = ? AND f.key = ? AND "
+	                             "f.value = ?",
+	                             "ttt", email, key, value),
+	                 JM_OK);
+	assert_int_equal(db_step(st), JM_OK);
+	int64_t n = db_col_int(st, 0);
+	db_finalize(st);
+	return n;
+}
+
+static void test_checkbox_spellings(void **state)
+{
+	(void)state;
+	const char *yes[] = {"1", "true", "TRUE", "Yes", "y", "on", "はい", "✓", "✔", "○", "１"};
+	const char *no[] = {"", "0", "false", "FALSE", "No", "off", "いいえ", "×", "０"};
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		assert_string_equal(nl_checkbox_value(yes[i]), "1");
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		assert_string_equal(nl_checkbox_value(no[i]), "");
+	assert_null(nl_checkbox_value("maybe"));
+	assert_null(nl_checkbox_value("2"));
+	assert_null(nl_checkbox_value(" yes"));
+	/* the sign-up form counts any other value of a ticked box as ticked;
+	 * the import refuses it */
+	struct nl_field cb = {.key = "agree", .label = "同意", .type = "checkbox"};
+	const char *out = NULL;
+	assert_int_equal(nl_field_check(&cb, "agreed", true, &out), NL_VALUE_OK);
+	assert_string_equal(out, "1");
+	assert_int_equal(nl_field_check(&cb, "agreed", false, &out), NL_VALUE_NOT_CHECKBOX);
+	assert_int_equal(nl_field_check(&cb, "いいえ", true, &out), NL_VALUE_OK);
+	assert_string_equal(out, "");
+	cb.required = true;
+	assert_int_equal(nl_field_check(&cb, "no", false, &out), NL_VALUE_REQUIRED);
+	static const char *o2[] = {"出版", "採用"};
+	struct nl_field sel = {
+	        .key = "k", .label = "k", .type = "select", .options = o2, .noptions = 2};
+	assert_int_equal(nl_field_check(&sel, "採用", false, &out), NL_VALUE_OK);
+	assert_int_equal(nl_field_check(&sel, "", false, &out), NL_VALUE_OK);
+	assert_int_equal(nl_field_check(&sel, "出", false, &out), NL_VALUE_NOT_OPTION);
+	sel.required = true;
+	assert_int_equal(nl_field_check(&sel, "", false, &out), NL_VALUE_REQUIRED);
+}
+
+static const char *MAP5[] = {NULL, NULL, "company", "interest", "agree"};
+
+static void test_choices_checked(void **state)
+{
+	struct db *db = *state;
+	int64_t list = make_list(db, "news", true, NULL, true);
+	const char csv[] = "email,name,company,interest,agree\n" /* 1 */
+	                   "a@example.jp,一,甲社,出版,はい\n"    /* 2 */
+	                   "b@example.jp,二,,不明,yes\n"         /* 3: not an option */
+	                   "c@example.jp,三,丙社,,✓\n"           /* 4: empty select */
+	                   "d@example.jp,四,丁社,採用,maybe\n"   /* 5: not a checkbox */
+	                   "e@example.jp,五,,その他,FALSE\n"     /* 6 */
+	                   "f@example.jp,六,,出版社,0\n";        /* 7: not an option */
+	struct nl_import_opts o = opts(list);
+	o.field_keys = MAP5;
+	o.ncols_mapped = 5;
+	struct nl_import_report rep;
+	struct jm_err err;
+	assert_int_equal(import(db, csv, sizeof(csv) - 1, &o, &rep, &err), JM_OK);
+	assert_int_equal(rep.rows, 6);
+	assert_int_equal(rep.imported, 3);
+	assert_int_equal(rep.skipped, 3);
+	assert_int_equal(rep.nerrors, 3);
+	assert_string_equal(rep.errors[0], "line 3: field interest: not one of the options");
+	assert_non_null(strstr(rep.errors[1], "line 5: field agree: not a checkbox value"));
+	assert_string_equal(rep.errors[2], "line 7: field interest: not one of the options");
+	/* a bad row brings in nothing of itself, not even its good fields */
+	assert_int_equal(q_int(db,
+	                       "SELECT count(*) FROM people WHERE email IN ('b@example.jp', "
+	                       "'d@example.jp', 'f@example.jp')",
+	                       0),
+	                 0);
+	assert_int_equal(q_int(db, "SELECT count(*) FROM person_fields WHERE value = '丁社'", 0),
+	                 0);
+	/* checkbox values stored as a sign-up stores them */
+	assert_int_equal(field_count(db, "a@example.jp", "agree", "1"), 1);
+	assert_int_equal(field_count(db, "a@example.jp", "interest", "出版"), 1);
+	assert_int_equal(field_count(db, "c@example.jp", "agree", "1"), 1);
+	assert_int_equal(field_count(db, "c@example.jp", "interest", ""), 1);
+	assert_int_equal(field_count(db, "e@example.jp", "agree", ""), 1);
+	/* text fields keep the import's old rule: a required one may be empty */
+	assert_int_equal(field_count(db, "e@example.jp", "company", ""), 1);
+
+	/* a required select: empty is a bad row */
+	static const char *opts2[] = {"出版", "採用"};
+	struct nl_field f = {.key = "interest",
+	                     .label = "興味",
+	                     .type = "select",
+	                     .options = opts2,
+	                     .noptions = 2,
+	                     .required = true};
+	assert_int_equal(nl_list_set_fields(db, list, &f, 1, &err), JM_OK);
+	static const char *map3[] = {NULL, NULL, "interest"};
+	o.field_keys = map3;
+	o.ncols_mapped = 3;
+	const char csv2[] = "email,name,interest\ng@example.jp,七,\nh@example.jp,八,採用\n";
+	assert_int_equal(import(db, csv2, sizeof(csv2) - 1, &o, &rep, &err), JM_OK);
+	assert_int_equal(rep.imported, 1);
+	assert_int_equal(rep.nerrors, 1);
+	assert_string_equal(rep.errors[0], "line 2: field interest: required");
+	assert_int_equal(field_count(db, "h@example.jp", "interest", "採用"), 1);
+}
+
+static void test_formula_guard(void **state)
+{
+	(void)state;
+	const char *guarded[] = {"=1+1", "+81 3-1234-5678", "-5", "@SUM(A1)", "\tx", "\rx", "'=x",
+	                         "''+y"};
+	const char *plain[] = {"", "x", "'", "''", "'quoted", "it's", "'81", "a=b", " =x", "＝x"};
+	for (size_t i = 0; i < sizeof(guarded) / sizeof(guarded[0]); i++)
+		assert_true(nl_csv_needs_guard(guarded[i], strlen(guarded[i])));
+	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
+		assert_false(nl_csv_needs_guard(plain[i], strlen(plain[i])));
+	/* the import strips only the export's apostrophe */
+	assert_int_equal(nl_csv_guard_len("'=1+1", 5), 1);
+	assert_int_equal(nl_csv_guard_len("''=1", 4), 1);
+	assert_int_equal(nl_csv_guard_len("'quoted", 7), 0);
+	assert_int_equal(nl_csv_guard_len("'", 1), 0);
+	assert_int_equal(nl_csv_guard_len("=1", 2), 0);
+	assert_int_equal(nl_csv_guard_len("", 0), 0);
+	/* export → import gives every value back */
+	const char *all[] = {"=1+1", "'=x", "''+y", "'quoted", "'", "x", "-", "@"};
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		char cellbuf[16];
+		size_t n = strlen(all[i]);
+		bool g = nl_csv_needs_guard(all[i], n);
+		snprintf(cellbuf, sizeof(cellbuf), "%s%s", g ? "'" : "", all[i]);
+		size_t k = strlen(cellbuf);
+		size_t drop = nl_csv_guard_len(cellbuf, k);
+		assert_int_equal(k - drop, n);
+		assert_memory_equal(cellbuf + drop, all[i], n);
+	}
+}
+
+static void test_export_guard_round_trip(void **state)
+{
+	struct db *db = *state;
+	int64_t list = make_list(db, "news", true, NULL, true);
+	struct jm_err err = {0};
+	int64_t pid = 0;
+	const char *evil = "=HYPERLINK(\"http://evil.example/\",\"見る\")";
+	assert_int_equal(nl_subscriber_add(db, list, "x@example.jp", evil, &pid, &err), JM_OK);
+	assert_int_equal(nl_subscriber_add(db, list, "y@example.jp", "'=既に", &pid, &err), JM_OK);
+	assert_int_equal(nl_subscriber_add(db, list, "z@example.jp", "'quoted", &pid, &err), JM_OK);
+	exec_ok(db, "INSERT INTO person_fields(person_id, key, value) SELECT id, 'company', "
+	            "'+81-3-1234-5678' FROM people WHERE email = 'x@example.jp'");
+	exec_ok(db, "INSERT INTO person_fields(person_id, key, value) SELECT id, 'interest', "
+	            "'出版' FROM people WHERE email = 'x@example.jp'");
+	struct buf out = BUF_INIT;
+	assert_int_equal(nl_export_csv(db, list, false, collect, &out), JM_OK);
+	const char *s = buf_cstr(&out);
+	assert_non_null(strstr(s, "\"'=HYPERLINK(\"\"http://evil.example/\"\",\"\"見る\"\")\""));
+	assert_non_null(strstr(s, "\"'+81-3-1234-5678\""));
+	assert_non_null(strstr(s, "\"''=既に\""));
+	assert_non_null(strstr(s, "\"'quoted\""));
+	assert_null(strstr(s, ",\"=")); /* no cell starts with a formula */
+	assert_null(strstr(s, ",\"+"));
+
+	/* forget the values, import the export: the originals come back */
+	exec_ok(db, "UPDATE people SET name = ''");
+	exec_ok(db, "DELETE FROM person_fields");
+	struct nl_import_opts o = opts(list);
+	static const char *map12[12] = {[9] = "company", [10] = "interest", [11] = "agree"};
+	o.field_keys = map12;
+	o.ncols_mapped = 12;
+	struct nl_import_report rep;
+	assert_int_equal(import(db, out.ptr, out.len, &o, &rep, &err), JM_OK);
+	assert_int_equal(rep.skipped, 0);
+	assert_int_equal(rep.merged, 3);
+	struct db_stmt *st = NULL;
+	assert_int_equal(db_prepare(db, "SELECT name FROM people ORDER BY email", &st), JM_OK);
+	const char *want[] = {evil, "'=既に", "'quoted"};
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(db_step(st), JM_OK);
+		assert_string_equal(db_col_text(st, 0, NULL), want[i]);
+	}
+	db_finalize(st);
+	assert_int_equal(field_count(db, "x@example.jp", "company", "+81-3-1234-5678"), 1);
+	assert_int_equal(field_count(db, "x@example.jp", "interest", "出版"), 1);
+	buf_free(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -333,6 +525,12 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_batches, site_testdb_setup,
 	                                        site_testdb_teardown),
 	        cmocka_unit_test_setup_teardown(test_export_round_trip, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test(test_checkbox_spellings),
+	        cmocka_unit_test_setup_teardown(test_choices_checked, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test(test_formula_guard),
+	        cmocka_unit_test_setup_teardown(test_export_guard_round_trip, site_testdb_setup,
 	                                        site_testdb_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
