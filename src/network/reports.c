@@ -436,18 +436,27 @@ static enum jm_rc rollup_tz(struct db *db, int64_t *tz)
 	return rc == JM_OK ? JM_OK : rc == JM_DONE ? JM_DB : rc;
 }
 
-/* The two years from the rollup: two short ranges of its primary key. */
-static enum jm_rc circle_rollup(struct db *db, int year, struct circle_tab *t)
+/* The two years from the rollup, with names: two short ranges of its key. */
+static enum jm_rc circle_rollup(struct db *db, struct arena *a, int year, struct circle_tab *t)
 {
 	struct db_stmt *st = NULL;
 	enum jm_rc rc = db_preparef(db, &st,
-	                            "SELECT person_id, year, n FROM circle_years "
-	                            "WHERE year IN (?, ?)",
+	                            "SELECT c.person_id, c.year, c.n, p.name, p.company, p.stage "
+	                            "FROM circle_years c JOIN people p ON p.id = c.person_id "
+	                            "WHERE c.year IN (?, ?)",
 	                            "ii", (int64_t)year - 1, (int64_t)year);
 	if (rc)
 		return rc;
-	while ((rc = db_step(st)) == JM_OK)
-		tab_add(t, db_col_int(st, 0), db_col_int(st, 1) == year, db_col_int(st, 2));
+	while ((rc = db_step(st)) == JM_OK) {
+		int64_t id = db_col_int(st, 0);
+		tab_add(t, id, db_col_int(st, 1) == year, db_col_int(st, 2));
+		struct circle_row *r = tab_get(t, id);
+		if (!r->p.name) {
+			r->p.name = db_col_dup(st, 3, a);
+			r->p.company = db_col_dup(st, 4, a);
+			r->p.stage = db_col_dup(st, 5, a);
+		}
+	}
 	db_finalize(st);
 	return rc == JM_DONE ? JM_OK : rc;
 }
@@ -504,7 +513,7 @@ static enum jm_rc circle_rows(struct db *db, struct arena *a, struct circle_tab 
 	size_t k = 0;
 	enum jm_rc rc = JM_OK;
 	for (size_t i = 0; i < t->cap && !rc; i++) {
-		if (t->slot[i].p.id)
+		if (t->slot[i].p.id && !t->slot[i].p.name) /* the rollup brings names */
 			ids[k++] = t->slot[i].p.id;
 		if (k == NAMES_CHUNK || (k && i + 1 == t->cap)) {
 			rc = circle_names_chunk(db, a, t, ids, k);
@@ -570,7 +579,7 @@ enum jm_rc net_report_circle(struct db *db, struct arena *a, int year, int tz_of
 	int64_t site_tz = 0;
 	enum jm_rc rc = rollup_tz(db, &site_tz);
 	if (!rc)
-		rc = site_tz == tz_offset_min ? circle_rollup(db, year, &tab)
+		rc = site_tz == tz_offset_min ? circle_rollup(db, a, year, &tab)
 		                              : circle_scan(db, t0, t1, t2, &tab);
 	if (!rc && tab.n)
 		rc = circle_rows(db, a, &tab, &rows, &n);
