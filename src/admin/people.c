@@ -245,96 +245,65 @@ static void people_page(struct req *req, struct view_val *ctx, struct list_filte
 	admin_render(req, lf->bad ? 422 : 200, "admin/people.html", ctx);
 }
 
-/* The search ranks every match of the index: it runs on the worker pool
- * with a copy of the query in the job's arena. */
-struct search_job {
+/* The list and the search run on the worker pool with a copy of their
+ * query in the job's arena: the search ranks every match of the index, the
+ * list's total counts every matching person (a million readers is a long
+ * count), and sorts or filters without a stage read every row. */
+struct people_job {
 	struct admin_job job;
 	int tz;
+	bool search;
 	struct net_search_query sq;
+	struct net_people_query q;
 	struct net_hit *hits;
+	struct net_person *items;
 	size_t n;
 	int64_t total;
 };
 
-static void search_work(struct db *db, void *data)
+static void people_work(struct db *db, void *data)
 {
-	struct search_job *j = data;
-	j->job.rc = net_search(db, j->job.a, &j->sq, &j->hits, &j->n, &j->total, &j->job.err);
+	struct people_job *j = data;
+	j->job.rc = j->search ? net_search(db, j->job.a, &j->sq, &j->hits, &j->n, &j->total,
+	                                   &j->job.err)
+	                      : net_people_list(db, j->job.a, &j->q, &j->items, &j->n, &j->total);
 }
 
 /* Back on the loop the filters are read again from the request (cheap,
- * and the same as before the search) for the form and the pager. */
-static void search_done(struct req *req, void *data)
+ * and the same as before) for the form and the pager. */
+static void people_done(struct req *req, void *data)
 {
-	struct search_job *j = data;
+	struct people_job *j = data;
 	struct list_filters lf;
 	read_filters(req, j->tz, &lf);
 	struct view_val *ctx = page_ctx(req, &lf);
 	if (!j->job.rc) {
 		struct view_val *rows = view_list(req->arena);
 		for (size_t i = 0; i < j->n; i++)
-			view_push(rows, hit_row(req, &j->hits[i]));
-		view_set(ctx, "hits", rows);
+			view_push(rows, j->search ? hit_row(req, &j->hits[i])
+			                          : person_row(req, &j->items[i], j->tz));
+		view_set(ctx, j->search ? "hits" : "people", rows);
 	}
 	people_page(req, ctx, &lf, j->job.rc, j->total);
 }
 
-static void search_start(struct req *req, const struct list_filters *lf, int tz)
+static void people_start(struct req *req, const struct list_filters *lf, int tz)
 {
-	struct search_job *j = admin_job_new(sizeof(*j));
+	struct people_job *j = admin_job_new(sizeof(*j));
 	j->tz = tz;
+	j->search = lf->text != NULL;
 	j->sq.q = admin_job_str(&j->job, lf->text);
 	j->sq.stage = admin_job_str(&j->job, lf->q.stage);
 	j->sq.tag = admin_job_str(&j->job, lf->q.tag);
 	j->sq.include_flagged = lf->include_flagged;
 	j->sq.page = lf->q.page;
 	j->sq.per_page = PEOPLE_PER_PAGE;
-	http_defer(req, search_work, search_done, j, admin_job_free);
-}
-
-/* The list runs on the worker pool too: its total counts the filtered
- * people (a million readers is a long count), and sorts or filters without
- * a stage read every person. */
-struct list_job {
-	struct admin_job job;
-	int tz;
-	struct net_people_query q;
-	struct net_person *items;
-	size_t n;
-	int64_t total;
-};
-
-static void list_work(struct db *db, void *data)
-{
-	struct list_job *j = data;
-	j->job.rc = net_people_list(db, j->job.a, &j->q, &j->items, &j->n, &j->total);
-}
-
-static void list_done(struct req *req, void *data)
-{
-	struct list_job *j = data;
-	struct list_filters lf;
-	read_filters(req, j->tz, &lf);
-	struct view_val *ctx = page_ctx(req, &lf);
-	if (!j->job.rc) {
-		struct view_val *rows = view_list(req->arena);
-		for (size_t i = 0; i < j->n; i++)
-			view_push(rows, person_row(req, &j->items[i], j->tz));
-		view_set(ctx, "people", rows);
-	}
-	people_page(req, ctx, &lf, j->job.rc, j->total);
-}
-
-static void list_start(struct req *req, const struct list_filters *lf, int tz)
-{
-	struct list_job *j = admin_job_new(sizeof(*j));
-	j->tz = tz;
 	j->q = lf->q;
-	j->q.stage = admin_job_str(&j->job, lf->q.stage);
-	j->q.tag = admin_job_str(&j->job, lf->q.tag);
+	j->q.stage = j->sq.stage;
+	j->q.tag = j->sq.tag;
 	j->q.flag = admin_job_str(&j->job, lf->q.flag);
 	j->q.source = admin_job_str(&j->job, lf->q.source);
-	http_defer(req, list_work, list_done, j, admin_job_free);
+	http_defer(req, people_work, people_done, j, admin_job_free);
 }
 
 static void admin_people_list(struct req *req)
@@ -348,10 +317,7 @@ static void admin_people_list(struct req *req)
 		people_page(req, page_ctx(req, &lf), &lf, JM_OK, 0);
 		return;
 	}
-	if (lf.text)
-		search_start(req, &lf, s.tz_offset_min);
-	else
-		list_start(req, &lf, s.tz_offset_min);
+	people_start(req, &lf, s.tz_offset_min);
 }
 
 /* ---- bulk actions ---- */

@@ -607,50 +607,6 @@ static bool people_query(struct req *req, const struct form *q, struct net_peopl
 	       contact_param(req, q, "contact_after", &pq->contact_after);
 }
 
-/* The list also runs on the worker pool: its total counts the filtered
- * people (a million readers is a long count), and sorts or filters without
- * a stage read every person. */
-struct list_job {
-	struct api_job job;
-	struct net_people_query pq;
-	struct net_person *items;
-	size_t n;
-	int64_t total;
-};
-
-static void list_work(struct db *db, void *data)
-{
-	struct list_job *j = data;
-	j->job.rc = net_people_list(db, j->job.a, &j->pq, &j->items, &j->n, &j->total);
-}
-
-static void list_done(struct req *req, void *data)
-{
-	struct list_job *j = data;
-	if (j->job.rc) {
-		api_send_rc(req, j->job.rc, NULL);
-		return;
-	}
-	json_t *arr = json_array();
-	for (size_t i = 0; i < j->n; i++)
-		json_array_append_new(arr, person_base_json(&j->items[i]));
-	api_send_json(req, 200, api_page_json(arr, j->pq.page, j->pq.per_page, j->total));
-}
-
-static void people_list(struct req *req, const struct form *q)
-{
-	struct net_people_query pq;
-	if (!people_query(req, q, &pq))
-		return;
-	struct list_job *j = api_job_new(sizeof(*j));
-	j->pq = pq;
-	j->pq.stage = api_job_str(&j->job, pq.stage);
-	j->pq.tag = api_job_str(&j->job, pq.tag);
-	j->pq.flag = api_job_str(&j->job, pq.flag);
-	j->pq.source = api_job_str(&j->job, pq.source);
-	http_defer(req, list_work, list_done, j, api_job_free);
-}
-
 /* The filters a search takes: stage, tag and include_flagged (0|1); the
  * list's other filters and sort mean nothing there and are refused. */
 static bool search_query(struct req *req, const struct form *q, struct net_search_query *sq)
@@ -692,38 +648,48 @@ static json_t *hit_json(const struct net_hit *h)
 	return o;
 }
 
-/* The search ranks every match of the index, so it runs on the worker
- * pool with a copy of the query in the job's arena. */
-struct search_job {
+/* The list and the search run on the worker pool with a copy of their
+ * query in the job's arena: the search ranks every match of the index, the
+ * list's total counts every matching person (a million readers is a long
+ * count), and sorts or filters without a stage read every row. */
+struct people_job {
 	struct api_job job;
+	bool search;
 	struct net_search_query sq;
+	struct net_people_query pq;
 	struct net_hit *hits;
+	struct net_person *items;
 	size_t n;
 	int64_t total;
 };
 
-static void search_work(struct db *db, void *data)
+static void people_work(struct db *db, void *data)
 {
-	struct search_job *j = data;
-	j->job.rc = net_search(db, j->job.a, &j->sq, &j->hits, &j->n, &j->total, &j->job.err);
+	struct people_job *j = data;
+	j->job.rc = j->search ? net_search(db, j->job.a, &j->sq, &j->hits, &j->n, &j->total,
+	                                   &j->job.err)
+	                      : net_people_list(db, j->job.a, &j->pq, &j->items, &j->n, &j->total);
 }
 
-static void search_done(struct req *req, void *data)
+static void people_done(struct req *req, void *data)
 {
-	struct search_job *j = data;
-	if (j->job.rc == JM_INVALID) {
+	struct people_job *j = data;
+	if (j->search && j->job.rc == JM_INVALID) {
 		bad_param(req, "q", j->job.err.msg[0] ? j->job.err.msg : "q is not a valid search");
 		return;
 	}
 	if (j->job.rc) {
-		api_send_rc(req, j->job.rc, &j->job.err);
+		api_send_rc(req, j->job.rc, j->search ? &j->job.err : NULL);
 		return;
 	}
 	json_t *arr = json_array();
 	for (size_t i = 0; i < j->n; i++)
-		json_array_append_new(arr, hit_json(&j->hits[i]));
-	json_t *o = api_page_json(arr, j->sq.page, j->sq.per_page, j->total);
-	json_object_set_new(o, "q", api_jstr(j->sq.q));
+		json_array_append_new(arr, j->search ? hit_json(&j->hits[i])
+		                                     : person_base_json(&j->items[i]));
+	json_t *o = j->search ? api_page_json(arr, j->sq.page, j->sq.per_page, j->total)
+	                      : api_page_json(arr, j->pq.page, j->pq.per_page, j->total);
+	if (j->search)
+		json_object_set_new(o, "q", api_jstr(j->sq.q));
 	api_send_json(req, 200, o);
 }
 
@@ -732,12 +698,27 @@ static void people_search(struct req *req, const struct form *q)
 	struct net_search_query sq;
 	if (!search_query(req, q, &sq))
 		return;
-	struct search_job *j = api_job_new(sizeof(*j));
+	struct people_job *j = api_job_new(sizeof(*j));
+	j->search = true;
 	j->sq = sq;
 	j->sq.q = api_job_str(&j->job, sq.q);
 	j->sq.stage = api_job_str(&j->job, sq.stage);
 	j->sq.tag = api_job_str(&j->job, sq.tag);
-	http_defer(req, search_work, search_done, j, api_job_free);
+	http_defer(req, people_work, people_done, j, api_job_free);
+}
+
+static void people_list(struct req *req, const struct form *q)
+{
+	struct net_people_query pq;
+	if (!people_query(req, q, &pq))
+		return;
+	struct people_job *j = api_job_new(sizeof(*j));
+	j->pq = pq;
+	j->pq.stage = api_job_str(&j->job, pq.stage);
+	j->pq.tag = api_job_str(&j->job, pq.tag);
+	j->pq.flag = api_job_str(&j->job, pq.flag);
+	j->pq.source = api_job_str(&j->job, pq.source);
+	http_defer(req, people_work, people_done, j, api_job_free);
 }
 
 /* GET /api/v1/people: the list, or the search when q is not empty. */

@@ -11,6 +11,7 @@ import os
 import re
 import signal
 import socket
+import struct
 import subprocess
 import time
 import urllib.parse
@@ -788,3 +789,17 @@ def contact_env_close(env):
     env["srv"].stop_and_check()
     env["cap"].stop()
     env["db"].close()
+
+
+def hang_up(port, path, headers=None):
+    """Sends one GET and closes the connection with a RST without reading
+    the answer (work deferred to the worker pool is then still running)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    try:
+        head = "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n" % path
+        head += "".join("%s: %s\r\n" % kv for kv in (headers or {}).items()) + "\r\n"
+        s.sendall(head.encode("utf-8"))
+        # RST instead of FIN: the server learns of it at once
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    finally:
+        s.close()

@@ -778,22 +778,6 @@ def test_new_field_values_reach_the_people_search(api):
 
 # ---- slow reads on the worker pool ----
 
-def send_and_hang_up(port, path, headers):
-    """Sends one GET and closes the connection without reading the answer
-    (the search or report is then still running on a worker)."""
-    import socket
-    import struct
-    s = socket.create_connection(("127.0.0.1", port), timeout=10)
-    try:
-        head = "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n" % path
-        head += "".join("%s: %s\r\n" % kv for kv in headers.items()) + "\r\n"
-        s.sendall(head.encode("utf-8"))
-        # RST instead of FIN: the server learns of it at once
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    finally:
-        s.close()
-
-
 def test_deferred_requests_survive_a_client_hanging_up(env, api):
     p = mk(api, name="途中切断 " + jm.uniq("d"), company="出版社")
     paths = [PEOPLE + "?q=" + urllib.parse.quote("途中切断"), "/api/v1/reports/funnel",
@@ -801,7 +785,7 @@ def test_deferred_requests_survive_a_client_hanging_up(env, api):
     auth = {"Authorization": "Bearer " + api.token}
     for _ in range(10):
         for path in paths:
-            send_and_hang_up(env["srv"].port, path, auth)
+            jm.hang_up(env["srv"].port, path, auth)
     assert env["srv"].alive()
     # the same requests still answer in full afterwards
     r = api.get(paths[0])

@@ -6,8 +6,6 @@ sanitizer reports when it stops); the searches answer as before, filters
 included; bad parameters are still refused before the search starts; an
 "add one" error on a page carrying ?q= shows the typed values and the hits."""
 import re
-import socket
-import struct
 from urllib.parse import quote
 
 import pytest
@@ -40,18 +38,6 @@ def seeded(api):
     return {"list": lid, "people": people, "other": other.json()}
 
 
-def hang_up(port, path, headers):
-    """Sends one GET and closes the connection with a RST without reading
-    the answer (the search is then still running on a worker)."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=10)
-    try:
-        head = "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n" % path
-        head += "".join("%s: %s\r\n" % kv for kv in headers.items()) + "\r\n"
-        s.sendall(head.encode("utf-8"))
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    finally:
-        s.close()
-
 
 def row_ids(html):
     return sorted(int(x) for x in re.findall(r'<tr data-id="(\d+)"', html))
@@ -65,7 +51,7 @@ def test_admin_search_survives_clients_hanging_up(server, admin, seeded):
              "/admin/subscribers?q=%s&list=%d&tag=vip" % (quote(NAME), lid)]
     for _ in range(10):
         for path in paths:
-            hang_up(server.port, path, {"Cookie": cookie})
+            jm.hang_up(server.port, path, {"Cookie": cookie})
     assert server.alive()
     want = sorted(p["person_id"] for p in seeded["people"])
     r = admin.get(paths[0] + "&list=%d" % lid)
@@ -116,7 +102,7 @@ def test_api_search_survives_clients_hanging_up(server, api, seeded):
              "%s?q=%s&list_id=%d&tag=vip&status=active" % (SUBS, quote(NAME), lid)]
     for _ in range(10):
         for path in paths:
-            hang_up(server.port, path, auth)
+            jm.hang_up(server.port, path, auth)
     assert server.alive()
     r = api.get(paths[0] + "&list_id=%d&per_page=2" % lid)
     assert r.status == 200, r.text
