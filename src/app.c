@@ -259,23 +259,22 @@ static void error_page(struct req *req, int status)
  * indexed over a few minutes without holding the write lock long), every
  * score is recomputed once a day (months subscribed grow by themselves),
  * and the keep-in-touch digest is queued once a day when enabled. */
-static void network_tick(struct db *db)
+static void network_tick(struct app *app, struct db *db)
 {
-	static int64_t last_digest, score_day, score_cursor;
-	int64_t now = jm_now(), left = 0;
-	if (net_search_sync(db, now, 2000, &left) != JM_OK)
+	int64_t now = jm_now();
+	if (net_search_sync(db, now, 2000, NULL) != JM_OK)
 		log_at(LOG_WARN, "network", "search index sync failed; will retry");
 	/* Engagement scores once a day (UTC), 500 people a tick. */
-	if (score_day != now / 86400) {
-		enum jm_rc rc = net_score_refresh(db, now, &score_cursor, 500);
+	if (app->net_tick.score_day != now / 86400) {
+		enum jm_rc rc = net_score_refresh(db, now, &app->net_tick.score_cursor, 500);
 		if (rc == JM_DONE)
-			score_day = now / 86400;
+			app->net_tick.score_day = now / 86400;
 		else if (rc != JM_OK)
 			log_at(LOG_WARN, "network", "score refresh failed; will retry");
 	}
-	if (now - last_digest < 60)
+	if (now - app->net_tick.last_digest < 60)
 		return;
-	last_digest = now;
+	app->net_tick.last_digest = now;
 	bool queued = false;
 	if (net_touch_digest(db, now, &queued) != JM_OK)
 		log_at(LOG_WARN, "network", "keep-in-touch digest failed; will retry");
@@ -287,7 +286,7 @@ static void tick(struct app *app, struct db *db)
 {
 	web_tick(app, db);
 	if (!http_stopping())
-		network_tick(db);
+		network_tick(app, db);
 }
 
 enum jm_rc app_worker_start(struct app *app, struct jm_err *err)

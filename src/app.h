@@ -38,6 +38,10 @@ struct app {
 	struct site_stats *stats;         /* page-view counters (site/) */
 	struct auth_limiter *login_limiter;
 	struct nl_worker *worker; /* the delivery worker (newsletter/), NULL when not running */
+	/* The scheduler's network duties (app.c network_tick; its thread only). */
+	struct {
+		int64_t last_digest, score_day, score_cursor;
+	} net_tick;
 };
 
 /* Invalidates every cached public page. Call after any change to articles,

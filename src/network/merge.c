@@ -34,6 +34,7 @@
 #include "network/network.h"
 
 #include "db/db.h"
+#include "newsletter/newsletter.h"
 
 #define SEP        "\n\n---\n\n"
 #define SUFFIX_MAX 1000 /* "key (2)" … "key (1000)" */
@@ -521,10 +522,7 @@ static enum jm_rc finish(struct db *db, struct arena *a, const struct prow *f, i
 	if (rc == JM_OK)
 		rc = db_execf(db, "DELETE FROM people WHERE id = ?", "i", f->id);
 	if (rc == JM_OK)
-		rc = db_execf(db,
-		              "INSERT INTO search_dirty(person_id) VALUES (?) "
-		              "ON CONFLICT (person_id) DO NOTHING",
-		              "i", into);
+		rc = nl_person_mark_search(db, into);
 	return rc;
 }
 

@@ -297,7 +297,8 @@ struct net_search_query {
 enum jm_rc net_search(struct db *db, struct arena *a, const struct net_search_query *q,
                       struct net_hit **out, size_t *n, int64_t *total, struct jm_err *err) JM_WUR;
 /* Re-indexes up to max people that are new (id > indexed_to) or marked in
- * search_dirty, and recomputes their engagement; *left = what remains.
+ * search_dirty, and recomputes their engagement; *left (may be NULL) =
+ * what remains.
  * Called by the scheduler every second and before each search. */
 enum jm_rc net_search_sync(struct db *db, int64_t now, size_t max, int64_t *left) JM_WUR;
 /* Rebuilds everything (bench, repair). */

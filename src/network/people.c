@@ -222,12 +222,8 @@ static enum jm_rc replace_fields(struct db *db, int64_t id, const struct net_per
 		rc = db_execf(
 		        db, "INSERT INTO person_fields(person_id, key, value) VALUES (?, ?, ?)",
 		        "itt", id, in->field_keys[i], in->field_vals[i] ? in->field_vals[i] : "");
-	/* New values are marked by their writer (migration 0005). */
 	if (!rc && in->nfields)
-		rc = db_execf(db,
-		              "INSERT OR IGNORE INTO search_dirty(person_id) SELECT ?1 WHERE ?1 <= "
-		              "(SELECT indexed_to FROM search_state WHERE id = 1)",
-		              "i", id);
+		rc = nl_person_mark_search(db, id);
 	return rc;
 }
 

@@ -184,6 +184,11 @@ enum jm_rc nl_person_fields(struct db *db, struct arena *a, int64_t person_id, c
                             const char ***vals, size_t *n) JM_WUR;
 enum jm_rc nl_person_tags(struct db *db, struct arena *a, int64_t person_id, const char ***tags,
                           size_t *n) JM_WUR;
+/* Marks the person for the people search to read again (search_dirty,
+ * migration 0005) when it has indexed them already; people it has not
+ * indexed yet are found by id. Triggers mark most changes; writers of new
+ * custom-field values call this (a per-row trigger cost imports). */
+enum jm_rc nl_person_mark_search(struct db *db, int64_t person_id) JM_WUR;
 /* History of a person (person_events), newest first. */
 struct nl_event {
 	const char *kind, *detail;

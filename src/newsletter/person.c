@@ -125,3 +125,11 @@ enum jm_rc nl_person_get(struct db *db, struct arena *a, int64_t person_id, stru
 	                           &out->nfields);
 	return rc ? rc : nl_person_tags(db, a, out->id, &out->tags, &out->ntags);
 }
+
+enum jm_rc nl_person_mark_search(struct db *db, int64_t person_id)
+{
+	return db_execf(db,
+	                "INSERT OR IGNORE INTO search_dirty(person_id) SELECT ?1 WHERE ?1 <= "
+	                "(SELECT indexed_to FROM search_state WHERE id = 1)",
+	                "i", person_id);
+}

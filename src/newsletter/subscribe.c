@@ -348,12 +348,8 @@ static enum jm_rc write_fields(struct db *db, const struct signup *s)
 		              "INSERT INTO person_fields(person_id, key, value) VALUES (?, ?, ?) "
 		              "ON CONFLICT(person_id, key) DO UPDATE SET value = excluded.value",
 		              "itt", s->person_id, s->list.fields[i].key, s->vals[i]);
-	/* The people search re-reads this person (migration 0005). */
 	if (!rc && s->list.nfields)
-		rc = db_execf(db,
-		              "INSERT OR IGNORE INTO search_dirty(person_id) SELECT ?1 WHERE ?1 <= "
-		              "(SELECT indexed_to FROM search_state WHERE id = 1)",
-		              "i", s->person_id);
+		rc = nl_person_mark_search(db, s->person_id);
 	return rc;
 }
 
