@@ -60,25 +60,6 @@ void admin_session_start(struct req *req, int64_t user_id, const char *location)
 /* Answers 500 after logging what failed. */
 void admin_fail(struct req *req, const char *what, enum jm_rc rc);
 
-/* ---- slow reads on the worker pool (people.c) ----
- * A search or report over large data runs through http_defer. Its job
- * starts with a struct admin_job: the job's own arena, into which the
- * handler copies every input before deferring (the request's arena is
- * never touched from the worker) and from which the worker allocates its
- * results, and the worker's outcome. admin_job_free is the free_data of
- * every such job. */
-struct admin_job {
-	struct arena *a;
-	enum jm_rc rc;
-	struct jm_err err;
-};
-/* A zeroed job of size bytes (its first member a struct admin_job) with a
- * fresh arena. */
-void *admin_job_new(size_t size);
-void admin_job_free(void *job);
-/* s copied into the job's arena; NULL stays NULL. */
-const char *admin_job_str(struct admin_job *j, const char *s);
-
 /* ---- chart.c ---- */
 struct day_count;
 /* Appends an inline SVG bar chart of n days to out. unit is the word after

@@ -9,7 +9,7 @@
  *
  * A search (q) reads much at a million readers (a name scan plus a count
  * and sort of every hit): it runs on the worker pool (http_defer, struct
- * admin_job); the plain paged list without q stays on the loop.
+ * http_task); the plain paged list without q stays on the loop.
  *
  * Invariants: a bulk request without a selection or with a bad tag changes
  * nothing and answers 422; erase only happens on a POST carrying confirm=1.
@@ -149,7 +149,7 @@ static void list_render(struct req *req, int status, const struct nl_subscriber_
  * the job's arena. The page's status and the "add one" error come along;
  * the add form itself stays parsed in req->form. */
 struct search_job {
-	struct admin_job job;
+	struct http_task job;
 	struct nl_subscriber_query q;
 	int status, tz;
 	bool add;
@@ -184,19 +184,19 @@ static void search_done(struct req *req, void *data)
 static void search_start(struct req *req, int status, const struct nl_subscriber_query *q, int tz,
                          const struct form *add, const struct jm_err *err)
 {
-	struct search_job *j = admin_job_new(sizeof(*j));
+	struct search_job *j = http_task_new(sizeof(*j));
 	j->q = *q;
-	j->q.q = admin_job_str(&j->job, q->q);
-	j->q.status = admin_job_str(&j->job, q->status);
-	j->q.tag = admin_job_str(&j->job, q->tag);
-	j->q.field_key = admin_job_str(&j->job, q->field_key);
-	j->q.field_val = admin_job_str(&j->job, q->field_val);
+	j->q.q = http_task_str(&j->job, q->q);
+	j->q.status = http_task_str(&j->job, q->status);
+	j->q.tag = http_task_str(&j->job, q->tag);
+	j->q.field_key = http_task_str(&j->job, q->field_key);
+	j->q.field_val = http_task_str(&j->job, q->field_val);
 	j->status = status;
 	j->tz = tz;
 	j->add = add && req->form;
 	if (err)
 		j->add_err = *err;
-	http_defer(req, search_work, search_done, j, admin_job_free);
+	http_defer(req, search_work, search_done, j, http_task_free);
 }
 
 /* The reader list; add (may be NULL) holds what was typed in the "add one"

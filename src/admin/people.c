@@ -9,7 +9,7 @@
  *
  * The list, the search and the duplicates read much (a count of every
  * matching person, the whole index, every person): they run on the worker
- * pool (http_defer, struct admin_job) after the filters were checked on the
+ * pool (http_defer, struct http_task) after the filters were checked on the
  * loop.
  *
  * Invariants: handlers are thin (every rule lives in network/); bad input
@@ -250,7 +250,7 @@ static void people_page(struct req *req, struct view_val *ctx, struct list_filte
  * list's total counts every matching person (a million readers is a long
  * count), and sorts or filters without a stage read every row. */
 struct people_job {
-	struct admin_job job;
+	struct http_task job;
 	int tz;
 	bool search;
 	struct net_search_query sq;
@@ -289,21 +289,21 @@ static void people_done(struct req *req, void *data)
 
 static void people_start(struct req *req, const struct list_filters *lf, int tz)
 {
-	struct people_job *j = admin_job_new(sizeof(*j));
+	struct people_job *j = http_task_new(sizeof(*j));
 	j->tz = tz;
 	j->search = lf->text != NULL;
-	j->sq.q = admin_job_str(&j->job, lf->text);
-	j->sq.stage = admin_job_str(&j->job, lf->q.stage);
-	j->sq.tag = admin_job_str(&j->job, lf->q.tag);
+	j->sq.q = http_task_str(&j->job, lf->text);
+	j->sq.stage = http_task_str(&j->job, lf->q.stage);
+	j->sq.tag = http_task_str(&j->job, lf->q.tag);
 	j->sq.include_flagged = lf->include_flagged;
 	j->sq.page = lf->q.page;
 	j->sq.per_page = PEOPLE_PER_PAGE;
 	j->q = lf->q;
 	j->q.stage = j->sq.stage;
 	j->q.tag = j->sq.tag;
-	j->q.flag = admin_job_str(&j->job, lf->q.flag);
-	j->q.source = admin_job_str(&j->job, lf->q.source);
-	http_defer(req, people_work, people_done, j, admin_job_free);
+	j->q.flag = http_task_str(&j->job, lf->q.flag);
+	j->q.source = http_task_str(&j->job, lf->q.source);
+	http_defer(req, people_work, people_done, j, http_task_free);
 }
 
 static void admin_people_list(struct req *req)
@@ -641,7 +641,7 @@ static void admin_people_create(struct req *req)
 /* net_duplicates reads every person: the pairs and both people of each
  * are read on the worker pool. */
 struct dups_job {
-	struct admin_job job;
+	struct http_task job;
 	struct net_dup *d;
 	size_t n;
 	struct net_person *sides; /* a and b of each pair; id 0 = unreadable */
@@ -697,29 +697,8 @@ static void dups_done(struct req *req, void *data)
 
 static void admin_people_duplicates(struct req *req)
 {
-	struct dups_job *j = admin_job_new(sizeof(*j));
-	http_defer(req, dups_work, dups_done, j, admin_job_free);
-}
-
-/* ---- jobs on the worker pool (declared in admin_int.h) ---- */
-
-void *admin_job_new(size_t size)
-{
-	struct admin_job *j = xcalloc(1, size);
-	j->a = arena_new(1 << 14);
-	return j;
-}
-
-void admin_job_free(void *job)
-{
-	struct admin_job *j = job;
-	arena_free(j->a);
-	free(j);
-}
-
-const char *admin_job_str(struct admin_job *j, const char *s)
-{
-	return s ? arena_strdup(j->a, s) : NULL;
+	struct dups_job *j = http_task_new(sizeof(*j));
+	http_defer(req, dups_work, dups_done, j, http_task_free);
 }
 
 void admin_people_routes(struct router *r)

@@ -48,11 +48,10 @@ static int current_year(int64_t now, int tz)
 /* ---- GET /admin/reports ---- */
 
 struct funnel_job {
-	struct arena *a;
+	struct http_task job;
 	int64_t now;
 	int tz;
 	const char *labels[4]; /* catalog strings: live as long as the app */
-	enum jm_rc rc;
 	const char *what;
 	struct net_funnel funnel;
 	struct buf svg;
@@ -67,19 +66,20 @@ static void funnel_work(struct db *db, void *data)
 {
 	struct funnel_job *j = data;
 	j->what = "net_report_funnel";
-	j->rc = net_report_funnel(db, j->a, j->now, j->tz, &j->funnel);
-	if (!j->rc) {
+	j->job.rc = net_report_funnel(db, j->job.a, j->now, j->tz, &j->funnel);
+	if (!j->job.rc) {
 		j->what = "net_funnel_svg";
-		j->rc = net_funnel_svg(&j->funnel, j->labels, &j->svg);
+		j->job.rc = net_funnel_svg(&j->funnel, j->labels, &j->svg);
 	}
-	if (!j->rc) {
+	if (!j->job.rc) {
 		j->what = "net_suggestions";
-		j->rc = net_suggestions(db, j->a, false, REP_SUGGEST_MAX, &j->sugg, &j->nsugg);
+		j->job.rc =
+		        net_suggestions(db, j->job.a, false, REP_SUGGEST_MAX, &j->sugg, &j->nsugg);
 	}
-	if (!j->rc) {
+	if (!j->job.rc) {
 		j->what = "net_touch_due";
-		j->rc = net_touch_due(db, j->a, j->now, REP_DUE_MAX, &j->due, &j->ndue,
-		                      &j->due_total);
+		j->job.rc = net_touch_due(db, j->job.a, j->now, REP_DUE_MAX, &j->due, &j->ndue,
+		                          &j->due_total);
 	}
 }
 
@@ -87,8 +87,7 @@ static void funnel_free(void *data)
 {
 	struct funnel_job *j = data;
 	buf_free(&j->svg);
-	arena_free(j->a);
-	free(j);
+	http_task_free(j);
 }
 
 static struct view_val *funnel_ctx(struct req *req, const struct funnel_job *j)
@@ -122,7 +121,7 @@ static struct view_val *funnel_ctx(struct req *req, const struct funnel_job *j)
 static void funnel_done(struct req *req, void *data)
 {
 	struct funnel_job *j = data;
-	if (!admin_check(req, j->rc, j->what))
+	if (!admin_check(req, j->job.rc, j->what))
 		return;
 	struct view_val *ctx = funnel_ctx(req, j), *sugg = view_list(req->arena);
 	struct view_val *due = view_list(req->arena);
@@ -158,8 +157,7 @@ static void admin_reports_get(struct req *req)
 	struct site_settings s;
 	if (!admin_settings(req, &s))
 		return;
-	struct funnel_job *j = xcalloc(1, sizeof(*j));
-	j->a = arena_new(1 << 14);
+	struct funnel_job *j = http_task_new(sizeof(*j));
 	j->now = jm_now();
 	j->tz = s.tz_offset_min;
 	for (int i = 0; i < 4; i++)
@@ -171,23 +169,15 @@ static void admin_reports_get(struct req *req)
 /* ---- GET /admin/reports/circle?year= ---- */
 
 struct circle_job {
-	struct arena *a;
+	struct http_task job;
 	int year, tz;
-	enum jm_rc rc;
 	struct net_circle c;
 };
 
 static void circle_work(struct db *db, void *data)
 {
 	struct circle_job *j = data;
-	j->rc = net_report_circle(db, j->a, j->year, j->tz, &j->c);
-}
-
-static void circle_free(void *data)
-{
-	struct circle_job *j = data;
-	arena_free(j->a);
-	free(j);
+	j->job.rc = net_report_circle(db, j->job.a, j->year, j->tz, &j->c);
 }
 
 static struct view_val *people_list(struct req *req, const struct net_circle_person *v, size_t n)
@@ -247,7 +237,7 @@ static struct view_val *year_options(struct req *req, int shown, int now_year)
 static void circle_done(struct req *req, void *data)
 {
 	struct circle_job *j = data;
-	if (!admin_check(req, j->rc, "net_report_circle"))
+	if (!admin_check(req, j->job.rc, "net_report_circle"))
 		return;
 	const struct net_circle *c = &j->c;
 	struct view_val *ctx = admin_ctx(req, "reports");
@@ -300,11 +290,10 @@ static void admin_circle_get(struct req *req)
 	int year;
 	if (!admin_settings(req, &s) || !parse_year(req, s.tz_offset_min, &year))
 		return;
-	struct circle_job *j = xcalloc(1, sizeof(*j));
-	j->a = arena_new(1 << 14);
+	struct circle_job *j = http_task_new(sizeof(*j));
 	j->year = year;
 	j->tz = s.tz_offset_min;
-	http_defer(req, circle_work, circle_done, j, circle_free);
+	http_defer(req, circle_work, circle_done, j, http_task_free);
 }
 
 /* ---- the network map ---- */

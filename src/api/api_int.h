@@ -98,23 +98,4 @@ void api_send_person_rc(struct req *req, enum jm_rc rc, struct jm_err *err);
  * UTC); false when s is not such a date. */
 bool api_parse_day(const char *s, int tz_offset_min, int64_t *out);
 
-/* ---- slow reads on the worker pool (network.c) ----
- * A report or search over large data runs through http_defer. Its job
- * starts with a struct api_job: the job's own arena, into which the
- * handler copies every input before deferring (the request's arena is
- * never touched from the worker) and from which the worker allocates its
- * results, and the worker's outcome. api_job_free is the free_data of
- * every such job. */
-struct api_job {
-	struct arena *a;
-	enum jm_rc rc;
-	struct jm_err err;
-};
-/* A zeroed job of size bytes (its first member a struct api_job) with a
- * fresh arena. */
-void *api_job_new(size_t size);
-void api_job_free(void *job);
-/* s copied into the job's arena; NULL stays NULL. */
-const char *api_job_str(struct api_job *j, const char *s);
-
 #endif

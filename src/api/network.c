@@ -22,7 +22,7 @@
  *                 "company","stage","count"}],"network_share_pct",
  *                 "same_faces"}
  * The two reports read whole tables or years of interactions: they run on
- * the worker pool (http_defer, struct api_job), after their parameters
+ * the worker pool (http_defer, struct http_task), after their parameters
  * were checked on the loop.
  * Dates typed as "YYYY-MM-DD" are midnight in the site's time zone.
  * Bodies are strict as in people.c: unknown keys and wrong types are a 422
@@ -43,25 +43,6 @@
 bool api_parse_day(const char *s, int tz_offset_min, int64_t *out)
 {
 	return s && strlen(s) == 10 && jm_time_parse(s, tz_offset_min, out) == JM_OK;
-}
-
-void *api_job_new(size_t size)
-{
-	struct api_job *j = xcalloc(1, size);
-	j->a = arena_new(1 << 14);
-	return j;
-}
-
-void api_job_free(void *job)
-{
-	struct api_job *j = job;
-	arena_free(j->a);
-	free(j);
-}
-
-const char *api_job_str(struct api_job *j, const char *s)
-{
-	return s ? arena_strdup(j->a, s) : NULL;
 }
 
 static json_t *day_json(int64_t t, int tz_offset_min)
@@ -567,7 +548,7 @@ static void messages_reply(struct req *req)
 
 /* GET /api/v1/reports/funnel: counts every person, so off the loop. */
 struct funnel_job {
-	struct api_job job;
+	struct http_task job;
 	int64_t now;
 	int tz;
 	struct net_funnel f;
@@ -604,10 +585,10 @@ static void reports_funnel(struct req *req)
 	int tz;
 	if (!site_tz(req, &tz))
 		return;
-	struct funnel_job *j = api_job_new(sizeof(*j));
+	struct funnel_job *j = http_task_new(sizeof(*j));
 	j->now = jm_now();
 	j->tz = tz;
-	http_defer(req, funnel_work, funnel_done, j, api_job_free);
+	http_defer(req, funnel_work, funnel_done, j, http_task_free);
 }
 
 static json_t *circle_people(const struct net_circle_person *p, size_t n)
@@ -646,7 +627,7 @@ static json_t *circle_json(const struct net_circle *c)
 /* GET /api/v1/reports/circle?year=YYYY (default: this year, site zone):
  * two years of interactions, so off the loop. */
 struct circle_job {
-	struct api_job job;
+	struct http_task job;
 	int year, tz;
 	struct net_circle c;
 };
@@ -690,10 +671,10 @@ static void reports_circle(struct req *req)
 		api_send_error(req, 422, "invalid", "year must be from 1970 to 9999", "year");
 		return;
 	}
-	struct circle_job *j = api_job_new(sizeof(*j));
+	struct circle_job *j = http_task_new(sizeof(*j));
 	j->year = (int)year;
 	j->tz = tz;
-	http_defer(req, circle_work, circle_done, j, api_job_free);
+	http_defer(req, circle_work, circle_done, j, http_task_free);
 }
 
 void api_network_routes(struct router *r)

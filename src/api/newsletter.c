@@ -25,7 +25,7 @@
  * public pages shows the first public list.
  *
  * A subscriber search (q) runs on the worker pool (http_defer, struct
- * api_job): at a million readers it may take a few hundred milliseconds.
+ * http_task): at a million readers it may take a few hundred milliseconds.
  */
 #include <jansson.h>
 
@@ -372,7 +372,7 @@ static void send_subscribers(struct req *req, const struct nl_subscriber_query *
  * million readers it runs on the worker pool with a copy of the query in
  * the job's arena, after the parameters were checked on the loop. */
 struct search_job {
-	struct api_job job;
+	struct http_task job;
 	struct nl_subscriber_query sq;
 	struct nl_subscriber *items;
 	size_t n;
@@ -397,14 +397,14 @@ static void search_done(struct req *req, void *data)
 
 static void search_start(struct req *req, const struct nl_subscriber_query *sq)
 {
-	struct search_job *j = api_job_new(sizeof(*j));
+	struct search_job *j = http_task_new(sizeof(*j));
 	j->sq = *sq;
-	j->sq.q = api_job_str(&j->job, sq->q);
-	j->sq.status = api_job_str(&j->job, sq->status);
-	j->sq.tag = api_job_str(&j->job, sq->tag);
-	j->sq.field_key = api_job_str(&j->job, sq->field_key);
-	j->sq.field_val = api_job_str(&j->job, sq->field_val);
-	http_defer(req, search_work, search_done, j, api_job_free);
+	j->sq.q = http_task_str(&j->job, sq->q);
+	j->sq.status = http_task_str(&j->job, sq->status);
+	j->sq.tag = http_task_str(&j->job, sq->tag);
+	j->sq.field_key = http_task_str(&j->job, sq->field_key);
+	j->sq.field_val = http_task_str(&j->job, sq->field_val);
+	http_defer(req, search_work, search_done, j, http_task_free);
 }
 
 /* GET /api/v1/subscribers?list_id=&status=&q=&tag=&field=&value=&page=&per_page=

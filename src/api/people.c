@@ -653,7 +653,7 @@ static json_t *hit_json(const struct net_hit *h)
  * list's total counts every matching person (a million readers is a long
  * count), and sorts or filters without a stage read every row. */
 struct people_job {
-	struct api_job job;
+	struct http_task job;
 	bool search;
 	struct net_search_query sq;
 	struct net_people_query pq;
@@ -698,13 +698,13 @@ static void people_search(struct req *req, const struct form *q)
 	struct net_search_query sq;
 	if (!search_query(req, q, &sq))
 		return;
-	struct people_job *j = api_job_new(sizeof(*j));
+	struct people_job *j = http_task_new(sizeof(*j));
 	j->search = true;
 	j->sq = sq;
-	j->sq.q = api_job_str(&j->job, sq.q);
-	j->sq.stage = api_job_str(&j->job, sq.stage);
-	j->sq.tag = api_job_str(&j->job, sq.tag);
-	http_defer(req, people_work, people_done, j, api_job_free);
+	j->sq.q = http_task_str(&j->job, sq.q);
+	j->sq.stage = http_task_str(&j->job, sq.stage);
+	j->sq.tag = http_task_str(&j->job, sq.tag);
+	http_defer(req, people_work, people_done, j, http_task_free);
 }
 
 static void people_list(struct req *req, const struct form *q)
@@ -712,13 +712,13 @@ static void people_list(struct req *req, const struct form *q)
 	struct net_people_query pq;
 	if (!people_query(req, q, &pq))
 		return;
-	struct people_job *j = api_job_new(sizeof(*j));
+	struct people_job *j = http_task_new(sizeof(*j));
 	j->pq = pq;
-	j->pq.stage = api_job_str(&j->job, pq.stage);
-	j->pq.tag = api_job_str(&j->job, pq.tag);
-	j->pq.flag = api_job_str(&j->job, pq.flag);
-	j->pq.source = api_job_str(&j->job, pq.source);
-	http_defer(req, people_work, people_done, j, api_job_free);
+	j->pq.stage = http_task_str(&j->job, pq.stage);
+	j->pq.tag = http_task_str(&j->job, pq.tag);
+	j->pq.flag = http_task_str(&j->job, pq.flag);
+	j->pq.source = http_task_str(&j->job, pq.source);
+	http_defer(req, people_work, people_done, j, http_task_free);
 }
 
 /* GET /api/v1/people: the list, or the search when q is not empty. */

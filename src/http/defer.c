@@ -136,3 +136,22 @@ void http_pool_finish(struct http_job *j)
 		j->free_data(j->data);
 	free(j);
 }
+
+void *http_task_new(size_t size)
+{
+	struct http_task *j = xcalloc(1, size);
+	j->a = arena_new(1 << 14);
+	return j;
+}
+
+void http_task_free(void *job)
+{
+	struct http_task *j = job;
+	arena_free(j->a);
+	free(j);
+}
+
+const char *http_task_str(struct http_task *j, const char *s)
+{
+	return s ? arena_strdup(j->a, s) : NULL;
+}

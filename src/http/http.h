@@ -168,6 +168,22 @@ typedef void (*http_work_fn)(struct db *db, void *data);
 typedef void (*http_done_fn)(struct req *req, void *data);
 void http_defer(struct req *req, http_work_fn work, http_done_fn done, void *data,
                 void (*free_data)(void *));
+/* The usual shape of deferred data: a struct whose first member is a
+ * struct http_task, the job's own arena (the handler copies every input
+ * into it before deferring, the worker allocates its results from it; the
+ * request's arena is never touched from the worker) and the worker's
+ * outcome. http_task_free is then the free_data. */
+struct http_task {
+	struct arena *a;
+	enum jm_rc rc;
+	struct jm_err err;
+};
+/* A zeroed job of size bytes (first member a struct http_task) with a fresh
+ * arena. */
+void *http_task_new(size_t size);
+void http_task_free(void *job);
+/* s copied into the job's arena; NULL stays NULL. */
+const char *http_task_str(struct http_task *j, const char *s);
 
 /* ---- server ---- */
 struct http_server_opts {
