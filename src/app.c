@@ -168,7 +168,7 @@ static bool check_api(struct req *req)
 	}
 	req->user = u;
 	req->lang = "en";
-	return true;
+	return api_role_check(req);
 }
 
 static bool check_session(struct req *req)
@@ -180,11 +180,6 @@ static bool check_session(struct req *req)
 	pick_lang(req);
 	if (!req->user && (req->route_flags & ROUTE_ADMIN)) {
 		http_redirect(req, 303, "/admin/login");
-		return false;
-	}
-	if (req->user && (req->route_flags & ROUTE_OWNER) &&
-	    strcmp(((struct auth_user *)req->user)->role, "owner") != 0) {
-		http_send_text(req, 403, "owner only");
 		return false;
 	}
 	return true;
@@ -215,18 +210,16 @@ static bool check_csrf(struct req *req)
 
 static bool before(struct req *req)
 {
-	http_header(req, "x-content-type-options", "nosniff");
+	/* Security headers come from http/ (headers.c) on every answer. */
 	if (req->route_flags & ROUTE_API)
 		return check_api(req);
 	if (!is_admin_path(req))
 		return true;
-	http_header(req, "x-frame-options", "DENY");
-	http_header(req, "referrer-policy", "same-origin");
 	if (!check_session(req))
 		return false;
-	if (req->route_flags & ROUTE_CSRF)
-		return check_csrf(req);
-	return true;
+	if ((req->route_flags & ROUTE_CSRF) && !check_csrf(req))
+		return false;
+	return admin_role_check(req); /* admin/render.c's route table */
 }
 
 void app_routes(struct app *app)

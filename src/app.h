@@ -24,7 +24,10 @@ enum {
 	ROUTE_ADMIN = 1, /* needs a signed-in user (else redirect to /admin/login) */
 	ROUTE_CSRF = 2,  /* state-changing: POST must carry a valid _csrf field */
 	ROUTE_API = 4,   /* needs Authorization: Bearer TOKEN (else 401 JSON) */
-	ROUTE_OWNER = 8, /* admin route for the owner role only */
+	ROUTE_OWNER = 8, /* admin or API route for the owner role only */
+	/* Owner only when the request's op/action field is an owner verb
+	 * (auth_op_needs_owner: erase, send, schedule, ...). */
+	ROUTE_OWNER_OPS = 16,
 };
 
 struct app {

@@ -27,7 +27,10 @@
         return r.text();
       }).then(function (html) {
         if (mine !== seq) return;
-        out.innerHTML = html; /* server-rendered, sanitised Markdown */
+        /* A whole document shown in <iframe sandbox>: nothing in an
+         * article runs with the admin's rights. */
+        out.srcdoc = html;
+        out.removeAttribute('data-empty');
         out.classList.remove('loading');
         if (status) status.textContent = '';
       }).catch(function (e) {
@@ -40,7 +43,7 @@
       clearTimeout(timer);
       timer = setTimeout(refresh, 700);
     });
-    if (body.value && out.querySelector('.placeholder')) refresh();
+    if (body.value && out.getAttribute('data-empty')) refresh();
   }
 
   function confirmForms() {
@@ -199,6 +202,11 @@
     var all = document.getElementById('check-all');
     if (all) all.addEventListener('change', function () {
       document.querySelectorAll('#sub-list input[name=ids]').forEach(function (c) { c.checked = all.checked; });
+    });
+    /* Progress bars carry their width as data-pct (the CSP allows no
+     * style attribute). */
+    document.querySelectorAll('.progress > span[data-pct]').forEach(function (s) {
+      s.style.width = s.getAttribute('data-pct') + '%';
     });
     var p = document.getElementById('progress');
     if (p && p.getAttribute('data-status-url')) broadcastProgress(p);

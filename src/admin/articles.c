@@ -141,18 +141,48 @@ static struct view_val *values_from_form(struct req *req, const struct form *f)
 	return v;
 }
 
-/* Renders body as Markdown into ctx.preview with the site's raw-HTML rule. */
-static enum jm_rc add_preview(struct req *req, struct view_val *ctx, const char *body,
-                              bool allow_raw)
+/* The preview is a document of its own, shown in an <iframe sandbox>
+ * (srcdoc) and served with a sandboxing CSP: whatever an article's HTML
+ * holds runs nowhere near the admin's rights (issue 8, defect 8). */
+#define PREVIEW_HEAD                                                                               \
+	"<!doctype html><html><head><meta charset=\"utf-8\">"                                      \
+	"<meta name=\"referrer\" content=\"no-referrer\">"                                         \
+	"<link rel=\"stylesheet\" href=\"/static/site.css\"></head>"                               \
+	"<body class=\"preview-doc\"><article class=\"prose\">"
+#define PREVIEW_TAIL "</article></body></html>"
+#define PREVIEW_CSP                                                                                \
+	"sandbox; default-src 'none'; img-src 'self' data: https:; style-src 'self'; "             \
+	"frame-ancestors 'self'; form-action 'none'; base-uri 'none'"
+
+/* body as Markdown in a preview document, raw HTML only when raw. */
+static enum jm_rc preview_doc(const char *body, bool raw, struct buf *out)
 {
-	struct buf html;
-	buf_init(&html, 4u << 20);
-	enum jm_rc rc = site_markdown(body ? body : "", body ? strlen(body) : 0, allow_raw, &html);
+	enum jm_rc rc = buf_appends(out, PREVIEW_HEAD);
+	if (!rc)
+		rc = site_markdown(body ? body : "", body ? strlen(body) : 0, raw, out);
+	if (!rc)
+		rc = buf_appends(out, PREVIEW_TAIL);
+	return rc;
+}
+
+/* Whether the signed-in writer's raw HTML may render: an editor's body is
+ * previewed (and stored) as safe Markdown. */
+static bool writer_raw_ok(struct req *req, const struct site_settings *s)
+{
+	return s->allow_raw_html && auth_user_is_owner(admin_user(req));
+}
+
+/* Puts the preview document of body into ctx.preview_doc (for srcdoc). */
+static enum jm_rc add_preview(struct req *req, struct view_val *ctx, const char *body, bool raw)
+{
+	struct buf doc;
+	buf_init(&doc, 5u << 20);
+	enum jm_rc rc = preview_doc(body, raw, &doc);
 	if (rc == JM_OK)
-		view_set_html(ctx, "preview", arena_strndup(req->arena, buf_cstr(&html), html.len),
-		              html.len);
+		view_set_str(ctx, "preview_doc",
+		             arena_strndup(req->arena, buf_cstr(&doc), doc.len));
 	view_set_bool(ctx, "has_preview", true);
-	buf_free(&html);
+	buf_free(&doc);
 	return rc;
 }
 
@@ -195,7 +225,9 @@ void admin_article_edit(struct req *req)
 	view_set_str(ctx, "public_path", arena_sprintf(req->arena, "/articles/%s", a.slug));
 	view_set_str(ctx, "flash", saved_flash(req));
 	/* The preview pane shows the stored text at once, JS or not. */
-	if (a.body_md && *a.body_md && (rc = add_preview(req, ctx, a.body_md, s.allow_raw_html))) {
+	/* As the site shows it: raw HTML only in a body an owner wrote. */
+	bool raw = s.allow_raw_html && a.html_trusted;
+	if (a.body_md && *a.body_md && (rc = add_preview(req, ctx, a.body_md, raw))) {
 		admin_fail(req, "site_markdown", rc);
 		return;
 	}
@@ -352,7 +384,7 @@ static void editor_again(struct req *req, int status, int64_t id, const struct a
 		struct site_settings s;
 		if (!admin_settings(req, &s))
 			return;
-		enum jm_rc rc = add_preview(req, ctx, form_get(f, "body"), s.allow_raw_html);
+		enum jm_rc rc = add_preview(req, ctx, form_get(f, "body"), writer_raw_ok(req, &s));
 		if (rc) {
 			admin_fail(req, "site_markdown", rc);
 			return;
@@ -416,6 +448,7 @@ static void save(struct req *req, int64_t id)
 		editor_again(req, 422, id, curp, &f, &err);
 		return;
 	}
+	in.html_trusted = auth_user_is_owner(admin_user(req));
 	store(req, id, curp, &f, &in);
 }
 
@@ -443,7 +476,9 @@ void admin_article_delete(struct req *req)
 	http_redirect(req, 303, "/admin/articles?deleted=1");
 }
 
-/* POST /admin/preview: the body field rendered as an HTML fragment. */
+/* POST /admin/preview: the body field rendered as a preview document,
+ * sandboxed by its own CSP (no script, an opaque origin) even when opened
+ * on its own. */
 void admin_preview_post(struct req *req)
 {
 	struct form f;
@@ -452,9 +487,8 @@ void admin_preview_post(struct req *req)
 		return;
 	const char *body = form_get(&f, "body");
 	struct buf html;
-	buf_init(&html, 4u << 20);
-	enum jm_rc rc =
-	        site_markdown(body ? body : "", body ? strlen(body) : 0, s.allow_raw_html, &html);
+	buf_init(&html, 5u << 20);
+	enum jm_rc rc = preview_doc(body, writer_raw_ok(req, &s), &html);
 	if (rc == JM_TOO_LARGE) {
 		buf_free(&html);
 		http_send_text(req, 413, "too large");
@@ -466,6 +500,8 @@ void admin_preview_post(struct req *req)
 		return;
 	}
 	http_header(req, "cache-control", "no-store");
+	http_header(req, "content-security-policy", PREVIEW_CSP);
+	http_header(req, "x-frame-options", "SAMEORIGIN");
 	http_send_buf(req, 200, "text/html; charset=utf-8", &html);
 	buf_free(&html);
 }

@@ -19,6 +19,7 @@
 #include "api/api.h"
 #include "api/api_int.h"
 #include "app.h"
+#include "auth/auth.h"
 #include "http/http.h"
 #include "site/site.h"
 
@@ -215,6 +216,46 @@ static void api_version(struct req *req)
 	api_send_json(req, 200, json_pack("{s:s, s:s}", "version", JM_VERSION, "api", "v1"));
 }
 
+/* Who may use which API route: everything not listed is open to every
+ * token. The one place the API's roles are decided; test_roles.py walks
+ * it route by route. */
+static const struct {
+	const char *method, *pattern;
+	unsigned flags;
+} api_roles[] = {
+        {"DELETE", "/api/v1/people/{id}", ROUTE_OWNER},
+        {"POST", "/api/v1/people/{id}/merge", ROUTE_OWNER},
+        {"DELETE", "/api/v1/lists/{id}", ROUTE_OWNER},
+        {"GET", "/api/v1/subscribers", ROUTE_OWNER},           /* everyone, consent IPs included */
+        {"POST", "/api/v1/subscribers/bulk", ROUTE_OWNER_OPS}, /* "op":"erase" */
+        {"POST", "/api/v1/broadcasts/{id}/send", ROUTE_OWNER},
+        {"POST", "/api/v1/broadcasts/{id}/resume", ROUTE_OWNER},
+        {"POST", "/api/v1/broadcasts/{id}/cancel", ROUTE_OWNER},
+};
+
+/* Whether the JSON body's "op" is an owner verb (a body that does not
+ * parse is left to the handler's 400). */
+static bool body_op_needs_owner(struct req *req)
+{
+	json_t *b = json_loadb(req->body.p ? req->body.p : "", req->body.len, 0, NULL);
+	json_t *op = json_is_object(b) ? json_object_get(b, "op") : NULL;
+	bool owner = json_is_string(op) && auth_op_needs_owner(json_string_value(op));
+	json_decref(b);
+	return owner;
+}
+
+bool api_role_check(struct req *req)
+{
+	if (auth_user_is_owner(req->user))
+		return true;
+	bool denied = (req->route_flags & ROUTE_OWNER) ||
+	              ((req->route_flags & ROUTE_OWNER_OPS) && body_op_needs_owner(req));
+	if (!denied)
+		return true;
+	api_send_error(req, 403, "forbidden", "this action needs the owner role", NULL);
+	return false;
+}
+
 void api_routes(struct app *app, struct router *r)
 {
 	(void)app;
@@ -224,4 +265,6 @@ void api_routes(struct app *app, struct router *r)
 	api_newsletter_routes(r);
 	api_people_routes(r);
 	api_network_routes(r);
+	for (size_t i = 0; i < sizeof(api_roles) / sizeof(api_roles[0]); i++)
+		router_add_flags(r, api_roles[i].method, api_roles[i].pattern, api_roles[i].flags);
 }

@@ -219,6 +219,7 @@ static void article_create(struct req *req)
 	}
 	if (!input_from_json(req, body, st.tz_offset_min, &in))
 		return;
+	in.html_trusted = auth_user_is_owner(user); /* a token has its creator's role */
 	enum jm_rc rc = site_article_create(req->db, &in, user ? user->id : 0, &id, &err);
 	if (rc != JM_OK) {
 		send_site_error(req, rc, &err);
@@ -254,6 +255,7 @@ static void article_patch(struct req *req)
 		return;
 	if (!input_from_json(req, body, st.tz_offset_min, &in))
 		return;
+	in.html_trusted = auth_user_is_owner(req->user);
 	enum jm_rc rc = site_article_update(req->db, id, &in, &err);
 	if (rc != JM_OK) {
 		send_site_error(req, rc, &err);

@@ -82,6 +82,14 @@ void auth_limiter_free(struct auth_limiter *l);
 bool auth_limiter_blocked(struct auth_limiter *l, const char *ip, int64_t now);
 void auth_limiter_fail(struct auth_limiter *l, const char *ip, int64_t now);
 
+/* ---- roles (roles.c) ---- */
+/* True for a signed-in owner (NULL is no one). */
+bool auth_user_is_owner(const struct auth_user *u);
+/* True when the value of a route's op/action field is an owner-only verb
+ * (erase, send, schedule, resume, cancel, delete, merge, export). NULL is
+ * not. */
+bool auth_op_needs_owner(const char *op);
+
 /* Normalises an email in place (trim, lower-case) and checks its shape. */
 bool auth_email_normalize(char *email);
 

@@ -53,6 +53,11 @@ void router_free(struct router *r);
 /* method "GET", "POST", ... ; "GET" routes also answer HEAD. */
 void router_add(struct router *r, const char *method, const char *pattern, http_handler_fn fn,
                 unsigned flags);
+/* ORs flags into the route registered for exactly method and pattern (the
+ * same spelling, parameter names aside). A policy table kept apart from the
+ * registrations (who may use a route) uses it; a route that does not exist
+ * is a programming error and aborts at start-up. */
+void router_add_flags(struct router *r, const char *method, const char *pattern, unsigned flags);
 /* Returns the handler or NULL. On NULL, *method_mismatch tells whether the
  * path exists under another method (405) or not at all (404). A parameter
  * that is not valid UTF-8 after decoding gives NULL with *bad_param set. */

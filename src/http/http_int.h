@@ -25,6 +25,18 @@ void http_post_done(void *receiver, struct http_job *job);
 /* Allocates size bytes freed with the request; fn runs at that moment. */
 void *http_req_on_dispose(struct req *req, size_t size, void (*fn)(void *));
 
+/* ---- security headers (headers.c) ---- */
+enum http_hdr_set {
+	HTTP_HDRS_SITE,   /* the public site */
+	HTTP_HDRS_ADMIN,  /* /admin: own scripts only, never framed */
+	HTTP_HDRS_API,    /* /api: JSON */
+	HTTP_HDRS_STATIC, /* /static: h2o's file handler */
+};
+struct st_h2o_pathconf_t;
+/* Attaches the set's constant security headers to every answer under pc;
+ * HSTS too when tls. Call once per path at start-up. */
+void http_headers_register(struct st_h2o_pathconf_t *pc, enum http_hdr_set set, bool tls);
+
 /* {"error":{"code":..,"message":..,"field":..}} into b (json.c). */
 void http_json_error_body(struct buf *b, const char *code, const char *msg, const char *field);
 

@@ -193,6 +193,34 @@ void router_add(struct router *r, const char *method, const char *pattern, http_
 	n->ents = e;
 }
 
+/* The node a registered pattern ends at, or NULL. */
+static struct node *pattern_node(struct node *n, const char *pattern)
+{
+	const char *p = pattern[1] ? pattern + 1 : NULL;
+	while (n && p) {
+		const char *slash = strchr(p, '/');
+		size_t len = slash ? (size_t)(slash - p) : strlen(p);
+		if (len >= 2 && p[0] == '{' && p[len - 1] == '}')
+			n = p[len - 2] == '*' ? n->rest : n->param;
+		else
+			n = lit_find(n, p, len, NULL);
+		p = slash ? slash + 1 : NULL;
+	}
+	return n;
+}
+
+void router_add_flags(struct router *r, const char *method, const char *pattern, unsigned flags)
+{
+	struct node *n = pattern && pattern[0] == '/' ? pattern_node(&r->root, pattern) : NULL;
+	for (struct route_ent *e = n ? n->ents : NULL; e; e = e->next) {
+		if (strcmp(e->method, method) == 0) {
+			e->flags |= flags;
+			return;
+		}
+	}
+	router_die(pattern ? pattern : "(null)", "no such route to add flags to");
+}
+
 /* The entry for the method at a leaf: an exact method wins, then GET for HEAD. */
 static const struct route_ent *leaf_entry(const struct node *n, struct match *m)
 {

@@ -545,11 +545,29 @@ static enum jm_rc setup_tls(struct server *srv, struct jm_err *err)
 	return JM_OK;
 }
 
+/* One path served by our router, with its own security headers (the
+ * same handler everywhere; only the headers differ by path). */
+static void register_app_path(struct server *srv, h2o_hostconf_t *host, const char *path,
+                              enum http_hdr_set set, h2o_access_log_filehandle_t *alog)
+{
+	h2o_pathconf_t *pc = h2o_config_register_path(host, path, 0);
+	struct jm_handler *h = (struct jm_handler *)h2o_create_handler(pc, sizeof(*h));
+	h->super.on_req = on_req;
+	h->srv = srv;
+	http_headers_register(pc, set, srv->ssl_ctx != NULL);
+	h2o_compress_args_t ca = {
+	        .min_size = 256, .gzip = {.quality = 1}, .brotli = {.quality = -1}};
+	h2o_compress_register(pc, &ca);
+	if (alog)
+		h2o_access_log_register(pc, alog);
+}
+
 static void setup_paths(struct server *srv)
 {
 	const struct http_server_opts *o = &srv->opts;
 	h2o_config_init(&srv->config);
 	srv->config.max_request_entity_size = o->max_body;
+	srv->config.server_name = h2o_iovec_init(H2O_STRLIT("jinmyaku")); /* no version */
 	h2o_hostconf_t *host = h2o_config_register_host(
 	        &srv->config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
 	h2o_access_log_filehandle_t *alog = NULL;
@@ -558,18 +576,13 @@ static void setup_paths(struct server *srv)
 	if (o->static_dir) {
 		h2o_pathconf_t *pc = h2o_config_register_path(host, "/static", 0);
 		h2o_file_register(pc, o->static_dir, NULL, NULL, 0);
+		http_headers_register(pc, HTTP_HDRS_STATIC, srv->ssl_ctx != NULL);
 		if (alog)
 			h2o_access_log_register(pc, alog);
 	}
-	h2o_pathconf_t *pc = h2o_config_register_path(host, "/", 0);
-	struct jm_handler *h = (struct jm_handler *)h2o_create_handler(pc, sizeof(*h));
-	h->super.on_req = on_req;
-	h->srv = srv;
-	h2o_compress_args_t ca = {
-	        .min_size = 256, .gzip = {.quality = 1}, .brotli = {.quality = -1}};
-	h2o_compress_register(pc, &ca);
-	if (alog)
-		h2o_access_log_register(pc, alog);
+	register_app_path(srv, host, "/admin", HTTP_HDRS_ADMIN, alog);
+	register_app_path(srv, host, "/api", HTTP_HDRS_API, alog);
+	register_app_path(srv, host, "/", HTTP_HDRS_SITE, alog);
 }
 
 static enum jm_rc init_loop(struct server *srv, int i, struct jm_err *err)

@@ -17,7 +17,7 @@
 
 #define ART_COLS                                                                                   \
 	"a.id, a.slug, a.title, a.body_md, a.excerpt, a.status, COALESCE(a.published_at, 0), "     \
-	"a.created_at, a.updated_at"
+	"a.created_at, a.updated_at, a.html_trusted"
 
 /* Normalised, de-duplicated tag names (slices of the caller's strings). */
 struct tagset {
@@ -281,8 +281,9 @@ static enum jm_rc insert_row(struct db *db, const struct article_input *in, cons
 	struct db_stmt *st = NULL;
 	enum jm_rc rc = db_prepare(db,
 	                           "INSERT INTO articles(slug, title, body_md, excerpt, status, "
-	                           "published_at, author_id, created_at, updated_at) "
-	                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+	                           "published_at, author_id, created_at, updated_at, "
+	                           "html_trusted) "
+	                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
 	                           &st);
 	if (rc)
 		return rc;
@@ -294,6 +295,7 @@ static enum jm_rc insert_row(struct db *db, const struct article_input *in, cons
 		db_bind_null(st, 7);
 	db_bind_int(st, 8, now);
 	db_bind_int(st, 9, now);
+	db_bind_int(st, 10, in->html_trusted);
 	rc = db_step(st);
 	if (rc == JM_OK)
 		*id = db_col_int(st, 0);
@@ -353,6 +355,8 @@ static void merge_update(struct article_input *m, const struct article *cur,
 	m->excerpt = in->has_excerpt ? (in->excerpt ? in->excerpt : "") : cur->excerpt;
 	m->status = in->has_status ? (in->status ? in->status : "") : cur->status;
 	m->published_at = in->has_published_at ? in->published_at : cur->published_at;
+	m->has_body = in->has_body;
+	m->html_trusted = in->html_trusted;
 }
 
 static enum jm_rc update_row(struct db *db, int64_t id, const struct article_input *m,
@@ -362,13 +366,19 @@ static enum jm_rc update_row(struct db *db, int64_t id, const struct article_inp
 	enum jm_rc rc =
 	        db_prepare(db,
 	                   "UPDATE articles SET slug = ?, title = ?, body_md = ?, excerpt = ?, "
-	                   "status = ?, published_at = ?, updated_at = ? WHERE id = ?",
+	                   "status = ?, published_at = ?, updated_at = ?, "
+	                   /* a new body takes its writer's trust; no new body
+	                    * keeps the trust of the body's writer */
+	                   "html_trusted = CASE WHEN ? THEN ? ELSE html_trusted END "
+	                   "WHERE id = ?",
 	                   &st);
 	if (rc)
 		return rc;
 	bind_fields(st, m, slug);
 	db_bind_int(st, 7, jm_now());
-	db_bind_int(st, 8, id);
+	db_bind_int(st, 8, m->has_body);
+	db_bind_int(st, 9, m->html_trusted);
+	db_bind_int(st, 10, id);
 	rc = db_step(st);
 	db_finalize(st);
 	return rc == JM_DONE ? JM_OK : rc;
@@ -467,6 +477,7 @@ static void row_to_article(struct db_stmt *st, struct arena *a, struct article *
 	out->published_at = db_col_int(st, 6);
 	out->created_at = db_col_int(st, 7);
 	out->updated_at = db_col_int(st, 8);
+	out->html_trusted = db_col_int(st, 9) != 0;
 }
 
 static enum jm_rc tags_read(struct db *db, struct arena *a, struct article *art)

@@ -65,6 +65,7 @@ struct article {
 	int64_t created_at, updated_at;
 	const char **tags;
 	size_t ntags;
+	bool html_trusted; /* body last written by an owner: raw HTML may render */
 };
 
 /* Input for create/update. For update only fields with has_* set change. */
@@ -74,6 +75,10 @@ struct article_input {
 	const char **tags;
 	size_t ntags;
 	bool has_title, has_slug, has_body, has_excerpt, has_status, has_published_at, has_tags;
+	/* The writer is an owner. Raw HTML (allow_raw_html) renders only in a
+	 * body an owner wrote; a new body from anyone else renders in safe
+	 * mode. Only read when the body is set. */
+	bool html_trusted;
 };
 
 /* Validation: title required (1..ARTICLE_TITLE_MAX, no control chars),

@@ -90,7 +90,8 @@ static enum jm_rc issue_val(struct web_page *pg, const struct nl_broadcast *b, b
 	if (with_html) {
 		struct buf html;
 		buf_init(&html, WEB_RENDER_CAP);
-		rc = site_markdown(md, len, pg->s.allow_raw_html, &html);
+		/* Editors draft broadcasts: safe mode, as in the mail itself. */
+		rc = site_markdown(md, len, false, &html);
 		if (!rc) {
 			char *h = arena_strndup(a, buf_cstr(&html), html.len);
 			view_set_html(m, "html", h, html.len);

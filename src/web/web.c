@@ -140,7 +140,9 @@ enum jm_rc web_article_html(struct web_page *pg, const struct article *art, char
 {
 	struct buf b;
 	buf_init(&b, WEB_RENDER_CAP);
-	enum jm_rc rc = site_markdown(art->body_md, strlen(art->body_md), pg->s.allow_raw_html, &b);
+	/* Raw HTML only in a body an owner wrote (issue 8, defect 8). */
+	bool raw = pg->s.allow_raw_html && art->html_trusted;
+	enum jm_rc rc = site_markdown(art->body_md, strlen(art->body_md), raw, &b);
 	if (!rc) {
 		*html = arena_strndup(pg->req->arena, buf_cstr(&b), b.len);
 		*len = b.len;
