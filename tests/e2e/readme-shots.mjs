@@ -134,7 +134,7 @@ try {
   await page.screenshot({ path: path.join(out, 'admin-dashboard.png') });
   await page.goto(`${base}/admin/articles`);
   await page.click('text=人脈づくりの第一歩');
-  await page.waitForSelector('#preview h2');
+  await page.frameLocator('#preview').locator('h2').waitFor();
   await page.screenshot({ path: path.join(out, 'admin-editor.png') });
   await page.goto(`${base}/articles/first-step`);
   await page.screenshot({ path: path.join(out, 'article.png'), fullPage: true });

@@ -64,10 +64,11 @@ test('writes a Japanese article, previews it and publishes it', async () => {
   await page.fill('#tags', '人脈, 出版');
   await page.fill('#body', BODY);
   await page.click('#btn-preview');
-  const heading = page.locator('#preview h2');
+  // The preview is a sandboxed frame of its own (issue 8, defect 8).
+  const heading = page.frameLocator('#preview').locator('h2');
   await heading.waitFor();
   assert.equal((await heading.textContent()).trim(), HEADING);
-  assert.equal(await page.locator('#preview li').count(), 3);
+  assert.equal(await page.frameLocator('#preview').locator('li').count(), 3);
   // The no-JS preview re-renders the form: what was typed must survive.
   assert.equal(await page.inputValue('#title'), TITLE);
   await page.screenshot({ path: path.join(outDir, 'admin-editor.png'), fullPage: true });
