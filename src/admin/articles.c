@@ -13,6 +13,12 @@
  * the message next to the field and status 422 (409 for a taken slug);
  * nothing is stored then. Every successful change bumps the public cache
  * generation (app_content_changed).
+ *
+ * Raw HTML (allow_raw_html) is the owner's alone: a body is stored with
+ * its writer's trust (article_input.html_trusted), an editor's renders in
+ * cmark's safe mode everywhere, and every preview is a document of its own
+ * in an <iframe sandbox> (no script, an opaque origin) under the admin's
+ * CSP, so no article markup ever runs with the admin's rights.
  */
 #include "admin/admin_int.h"
 

@@ -52,7 +52,7 @@ static const struct hdr_policy policy_site = {
  * article preview's <iframe> are same-origin; never framed. */
 static const struct hdr_policy policy_admin = {
         .csp = "default-src 'self'; script-src 'self'; style-src 'self'; "
-               "img-src 'self' data:; object-src 'self'; frame-src 'self'; "
+               "img-src 'self' data: https:; object-src 'self'; frame-src 'self'; "
                "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
         .xfo = "DENY",
         .referrer = "same-origin",

@@ -286,6 +286,22 @@ static void test_many_routes_and_params(void **state)
 	arena_free(a);
 }
 
+/* router_add_flags ORs flags into exactly the named route: the same
+ * method and pattern, parameter names aside; other methods and the
+ * literal sibling keep theirs. */
+static void test_add_flags(void **state)
+{
+	struct fixture *f = *state;
+	router_add_flags(f->r, "POST", "/articles/{id}", 64);
+	router_add_flags(f->r, "GET", "/static/{p*}", 128);
+	router_add_flags(f->r, "GET", "/", 256);
+	assert_int_equal(match(f, "POST", "/articles/x").flags, 5 | 64);
+	assert_int_equal(match(f, "GET", "/articles/x").flags, 2);
+	assert_int_equal(match(f, "GET", "/articles/new").flags, 3);
+	assert_int_equal(match(f, "GET", "/static/a/b.css").flags, 7 | 128);
+	assert_int_equal(match(f, "GET", "/").flags, 1 | 256);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -298,6 +314,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_decoded_params, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_bad_params, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_trailing_slash, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_add_flags, setup, teardown),
 	        cmocka_unit_test(test_many_routes_and_params),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
