@@ -28,6 +28,9 @@ enum {
 	/* Owner only when the request's op/action field is an owner verb
 	 * (auth_op_needs_owner: erase, send, schedule, ...). */
 	ROUTE_OWNER_OPS = 16,
+	/* Owner only when the broadcast {id} is scheduled: editing its content
+	 * then changes mail that goes out to a list. */
+	ROUTE_OWNER_IF_SCHEDULED = 32,
 };
 
 struct app {

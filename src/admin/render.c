@@ -12,6 +12,7 @@
 
 #include "app.h"
 #include "auth/auth.h"
+#include "newsletter/newsletter.h"
 #include "site/site.h"
 
 #define ADMIN_PAGE_CAP    (8u << 20) /* editor + preview of a 1 MiB article */
@@ -38,7 +39,7 @@ static const struct {
         {"POST", "/admin/people/bulk", ROUTE_OWNER_OPS},
         {"POST", "/admin/subscribers/bulk", ROUTE_OWNER_OPS}, /* op=erase */
         {"POST", "/admin/broadcasts", ROUTE_OWNER_OPS},       /* action=send|schedule */
-        {"POST", "/admin/broadcasts/{id}", ROUTE_OWNER_OPS},  /* action=send|schedule */
+        {"POST", "/admin/broadcasts/{id}", ROUTE_OWNER_OPS | ROUTE_OWNER_IF_SCHEDULED},
         {"POST", "/admin/broadcasts/{id}/resume", ROUTE_OWNER},
         {"POST", "/admin/broadcasts/{id}/cancel", ROUTE_OWNER},
 };
@@ -50,12 +51,25 @@ static void admin_roles_apply(struct router *r)
 		                 admin_roles[i].flags);
 }
 
+static bool param_id(struct req *req, int64_t *out);
+
+/* Whether the broadcast named by the {id} parameter is scheduled. */
+static bool broadcast_scheduled(struct req *req)
+{
+	int64_t id;
+	struct nl_broadcast b;
+	return param_id(req, &id) && nl_broadcast_get(req->db, req->arena, id, &b) == JM_OK &&
+	       b.status && strcmp(b.status, "scheduled") == 0;
+}
+
 bool admin_role_check(struct req *req)
 {
 	const struct auth_user *u = admin_user(req);
 	if (!u || auth_user_is_owner(u))
 		return true;
-	bool denied = (req->route_flags & ROUTE_OWNER) != 0;
+	bool denied = (req->route_flags & ROUTE_OWNER) != 0 ||
+	              ((req->route_flags & ROUTE_OWNER_IF_SCHEDULED) &&
+	               str_eq(req->method, "POST") && broadcast_scheduled(req));
 	if (!denied && (req->route_flags & ROUTE_OWNER_OPS) && str_eq(req->method, "POST")) {
 		struct form f;
 		struct jm_err err = {0};
@@ -211,22 +225,26 @@ bool admin_form(struct req *req, struct form *out)
 	return false;
 }
 
-bool admin_param_id(struct req *req, int64_t *out)
+/* The {id} parameter as a positive integer, without answering. */
+static bool param_id(struct req *req, int64_t *out)
 {
 	const char *s = req_param(req, "id");
 	int64_t v = 0;
 	if (!s || !*s || strlen(s) > 15)
-		goto bad;
+		return false;
 	for (const char *p = s; *p; p++) {
 		if (*p < '0' || *p > '9')
-			goto bad;
+			return false;
 		v = v * 10 + (*p - '0');
 	}
-	if (v <= 0)
-		goto bad;
 	*out = v;
-	return true;
-bad:
+	return v > 0;
+}
+
+bool admin_param_id(struct req *req, int64_t *out)
+{
+	if (param_id(req, out))
+		return true;
 	admin_error(req, 404, "admin.err.not_found");
 	return false;
 }

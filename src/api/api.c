@@ -21,6 +21,7 @@
 #include "app.h"
 #include "auth/auth.h"
 #include "http/http.h"
+#include "newsletter/newsletter.h"
 #include "site/site.h"
 
 #define JSON_CTYPE "application/json; charset=utf-8"
@@ -228,6 +229,7 @@ static const struct {
         {"DELETE", "/api/v1/lists/{id}", ROUTE_OWNER},
         {"GET", "/api/v1/subscribers", ROUTE_OWNER},           /* everyone, consent IPs included */
         {"POST", "/api/v1/subscribers/bulk", ROUTE_OWNER_OPS}, /* "op":"erase" */
+        {"PATCH", "/api/v1/broadcasts/{id}", ROUTE_OWNER_IF_SCHEDULED},
         {"POST", "/api/v1/broadcasts/{id}/send", ROUTE_OWNER},
         {"POST", "/api/v1/broadcasts/{id}/resume", ROUTE_OWNER},
         {"POST", "/api/v1/broadcasts/{id}/cancel", ROUTE_OWNER},
@@ -244,12 +246,25 @@ static bool body_op_needs_owner(struct req *req)
 	return owner;
 }
 
+/* Whether the broadcast named by the {id} parameter is scheduled (a bad id
+ * is left to the handler's 404). */
+static bool broadcast_scheduled(struct req *req)
+{
+	const char *s = req_param(req, "id");
+	char *end = NULL;
+	long long id = s ? strtoll(s, &end, 10) : 0;
+	struct nl_broadcast b;
+	return id > 0 && end && !*end && nl_broadcast_get(req->db, req->arena, id, &b) == JM_OK &&
+	       b.status && strcmp(b.status, "scheduled") == 0;
+}
+
 bool api_role_check(struct req *req)
 {
 	if (auth_user_is_owner(req->user))
 		return true;
 	bool denied = (req->route_flags & ROUTE_OWNER) ||
-	              ((req->route_flags & ROUTE_OWNER_OPS) && body_op_needs_owner(req));
+	              ((req->route_flags & ROUTE_OWNER_OPS) && body_op_needs_owner(req)) ||
+	              ((req->route_flags & ROUTE_OWNER_IF_SCHEDULED) && broadcast_scheduled(req));
 	if (!denied)
 		return true;
 	api_send_error(req, 403, "forbidden", "this action needs the owner role", NULL);

@@ -165,6 +165,34 @@ def test_admin_owner_only_route(server, admin, editor, method, path, form):
     assert r.status < 500, r.text[:1000]
 
 
+def schedule(server, bid):
+    db = jm.nl_db(server.data_dir)
+    db.execute("UPDATE broadcasts SET status = 'scheduled', scheduled_at = ? WHERE id = ?",
+               (int(time.time()) + 30 * 86400, bid))
+    db.close()
+
+
+def test_editor_cannot_rewrite_a_scheduled_broadcast(server, admin, editor, editor_api):
+    """Editing a scheduled broadcast changes mail that goes out to a list:
+    the owner's; a draft stays the editor's to edit."""
+    w = World(server)
+    form = {"action": "save", "list": "{lid}", "subject": "書き換え", "body": "書き換え"}
+    r = admin_call(editor, "POST", "/admin/broadcasts/{bid}", form, w)
+    assert r.status in (200, 303), r.text[:1000]
+    assert q(server, "SELECT subject FROM broadcasts WHERE id = ?", w.bid) == "書き換え"
+    assert editor_api.patch("/api/v1/broadcasts/%d" % w.bid, {"subject": "API"}).status == 200
+    schedule(server, w.bid)
+    form["subject"] = "乗っ取り"
+    r = admin_call(editor, "POST", "/admin/broadcasts/{bid}", form, w)
+    assert r.status == 403
+    r = editor_api.patch("/api/v1/broadcasts/%d" % w.bid, {"subject": "乗っ取り"})
+    assert r.status == 403
+    assert q(server, "SELECT subject FROM broadcasts WHERE id = ?", w.bid) == "API"
+    r = admin_call(admin, "POST", "/admin/broadcasts/{bid}", form, w)
+    assert r.status in (200, 303), r.text[:1000]
+    assert q(server, "SELECT subject FROM broadcasts WHERE id = ?", w.bid) == "乗っ取り"
+
+
 def test_owner_changes_really_happen(server, admin):
     """A few of the rows above, checked for their effect as the owner."""
     w = World(server)
