@@ -325,3 +325,49 @@ def test_api_editor_token_does_editor_work(server, editor_api):
 
 def test_cli_token_is_the_owners(server, api):
     assert api.delete("/api/v1/lists/%d" % bare_list(server)).status in (200, 204)
+
+
+# ---- raw HTML is the owner's (defect 8): the public page of an article ----
+
+RAW = 'ふつうの本文。\n\n<div class="raw-mark"><img src="x" onerror="alert(1)"></div>\n'
+
+
+def raw_html_on(server):
+    db = jm.nl_db(server.data_dir)
+    jm.nl_settings(db, allow_raw_html="1")
+    db.close()
+
+
+def test_raw_html_renders_only_from_an_owner(server, owner_api, editor_api, admin):
+    raw_html_on(server)
+    mine = editor_api.publish(title="編集者の生HTML", body=RAW, slug=jm.uniq("ed-raw"))
+    theirs = owner_api.publish(title="オーナーの生HTML", body=RAW, slug=jm.uniq("ow-raw"))
+    c = server.client()
+    ed = c.get("/articles/" + mine["slug"])
+    assert ed.status == 200
+    assert 'class="raw-mark"' not in ed.text and "onerror" not in ed.text, \
+        "an editor's raw HTML reached the public page"
+    ow = c.get("/articles/" + theirs["slug"])
+    assert 'class="raw-mark"' in ow.text, "the owner's raw HTML is the setting's point"
+    # An editor's new body takes the trust away; a status-only change keeps it.
+    r = editor_api.patch("/api/v1/articles/%d" % theirs["id"], {"status": "published"})
+    assert r.status == 200
+    assert 'class="raw-mark"' in c.get("/articles/" + theirs["slug"]).text
+    r = editor_api.patch("/api/v1/articles/%d" % theirs["id"], {"body": RAW + "追記"})
+    assert r.status == 200
+    assert 'class="raw-mark"' not in c.get("/articles/" + theirs["slug"]).text
+    # The owner's editor page previews the stored editor body in safe mode.
+    page = admin.get("/admin/articles/%d" % theirs["id"])
+    assert 'srcdoc="' in page.text and "raw-mark" not in page.text.split('srcdoc="')[1].split('"')[0]
+
+
+def test_preview_route_is_sandboxed(server, admin, editor):
+    raw_html_on(server)
+    r = admin.post("/admin/preview", form={"_csrf": csrf(admin), "body": RAW})
+    assert r.status == 200
+    csp = r.header("content-security-policy")
+    assert csp.startswith("sandbox") and "script-src" not in csp and "default-src 'none'" in csp
+    assert r.text.startswith("<!doctype html>")
+    assert 'class="raw-mark"' in r.text  # the owner's raw HTML, inside the sandbox
+    r = editor.post("/admin/preview", form={"_csrf": csrf(editor), "body": RAW})
+    assert r.status == 200 and 'class="raw-mark"' not in r.text, "an editor previews safe mode"
