@@ -145,3 +145,19 @@ def test_hsts_only_over_tls(cert, tmp_path):  # noqa: F811
             text = f.read()
         assert not jm.sanitizer_reports(text), text[-20000:]
         assert rc == 0, text[-4000:]
+
+
+def test_admin_templates_hold_no_inline_script_or_style():
+    """The admin's CSP (script-src 'self'; style-src 'self') would silently
+    break any inline script, event handler or style attribute: none may be
+    written in templates/admin (scripts and styles live under static/)."""
+    import re
+    bad = re.compile(r"<script(?![^>]*\bsrc=)|\son[a-z]+\s*=|\sstyle\s*=|javascript:", re.I)
+    root = os.path.join(jm.ROOT, "templates", "admin")
+    found = []
+    for name in sorted(os.listdir(root)):
+        with open(os.path.join(root, name), encoding="utf-8") as f:
+            for n, line in enumerate(f, 1):
+                for m in bad.finditer(line):
+                    found.append("%s:%d: %s" % (name, n, m.group(0)))
+    assert not found, "\n".join(found)
