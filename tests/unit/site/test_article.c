@@ -1,5 +1,5 @@
 /* Unit tests for src/site/article.c: CRUD, slugs, validation, scheduling,
- * pagination and tag filters. */
+ * pagination, tag filters and the raw-HTML trust of a body. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -258,6 +258,47 @@ static void test_list_pages_and_tags(void **state)
 	arena_free(a);
 }
 
+/* A body keeps the trust of its writer: an owner's body may render raw
+ * HTML, a new body from anyone else takes that away, and a change that
+ * leaves the body alone (status, title) keeps it. */
+static void test_html_trust(void **state)
+{
+	struct db *db = *state;
+	struct arena *a = arena_new(1024);
+	struct article art;
+	struct jm_err err = {0};
+	struct article_input in = input("信頼", NULL, NULL);
+	in.body_md = "<b>raw</b>";
+	in.has_body = true;
+	in.html_trusted = true;
+	int64_t id = create(db, &in);
+	assert_int_equal(site_article_get(db, a, id, &art), JM_OK);
+	assert_true(art.html_trusted);
+
+	struct article_input up = input("題名だけ", NULL, "published");
+	assert_int_equal(site_article_update(db, id, &up, &err), JM_OK);
+	assert_int_equal(site_article_get(db, a, id, &art), JM_OK);
+	assert_true(art.html_trusted);
+
+	up = input("編集者", NULL, NULL);
+	up.body_md = "<b>editor</b>";
+	up.has_body = true;
+	assert_int_equal(site_article_update(db, id, &up, &err), JM_OK);
+	assert_int_equal(site_article_get(db, a, id, &art), JM_OK);
+	assert_false(art.html_trusted);
+
+	up.html_trusted = true; /* the owner saves it again */
+	assert_int_equal(site_article_update(db, id, &up, &err), JM_OK);
+	assert_int_equal(site_article_get(db, a, id, &art), JM_OK);
+	assert_true(art.html_trusted);
+
+	in = input("既定", NULL, NULL); /* untrusted unless said */
+	id = create(db, &in);
+	assert_int_equal(site_article_get(db, a, id, &art), JM_OK);
+	assert_false(art.html_trusted);
+	arena_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -269,6 +310,8 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_scheduled, site_testdb_setup,
 	                                        site_testdb_teardown),
 	        cmocka_unit_test_setup_teardown(test_list_pages_and_tags, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_html_trust, site_testdb_setup,
 	                                        site_testdb_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
