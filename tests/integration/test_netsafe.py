@@ -306,9 +306,11 @@ def test_out_of_file_descriptors_backs_off_instead_of_spinning(limited_server):
     try:
         time.sleep(0.5)
         before = cpu_seconds(s.proc.pid)
-        time.sleep(2)
+        time.sleep(3)
         used = cpu_seconds(s.proc.pid) - before
-        assert used < 1.0, "accept loop spun: %.2f CPU s in 2 s" % used
+        # Idle, the server uses a few hundredths of a second here; a spinning
+        # accept loop takes a core (still over 0.6 s on a machine loaded 7x).
+        assert used < 0.5, "accept loop spun: %.2f CPU s in 3 s" % used
     finally:
         for k in socks:
             k.close()
