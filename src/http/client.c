@@ -256,3 +256,30 @@ void http_client_resolve(const struct http_cidrs *trusted, h2o_req_t *hr,
 	}
 	inet_ntop(cur.family, cur.b, out, INET6_ADDRSTRLEN);
 }
+
+/* The access log's client field: the resolved address, for every path
+ * (static files too). Declines, so the next handler serves the request. */
+struct client_handler {
+	h2o_handler_t super;
+	const struct http_cidrs *trusted;
+};
+
+static int log_client(h2o_handler_t *self, h2o_req_t *hr)
+{
+	const struct http_cidrs *trusted = ((struct client_handler *)self)->trusted;
+	ssize_t i;
+	while ((i = h2o_find_header_by_str(&hr->headers, H2O_STRLIT(HTTP_CLIENT_HEADER), -1)) >= 0)
+		h2o_delete_header(&hr->headers, i);
+	char *ip = h2o_mem_alloc_pool(&hr->pool, INET6_ADDRSTRLEN);
+	http_client_resolve(trusted, hr, ip);
+	h2o_add_header_by_str(&hr->pool, &hr->headers, H2O_STRLIT(HTTP_CLIENT_HEADER), 0, NULL, ip,
+	                      strlen(ip));
+	return -1;
+}
+
+void http_log_client_register(struct st_h2o_pathconf_t *pc, const struct http_cidrs *trusted)
+{
+	struct client_handler *h = (struct client_handler *)h2o_create_handler(pc, sizeof(*h));
+	h->super.on_req = log_client;
+	h->trusted = trusted;
+}

@@ -33,6 +33,13 @@ void *http_req_on_dispose(struct req *req, size_t size, void (*fn)(void *));
 struct st_h2o_req_t;
 void http_client_resolve(const struct http_cidrs *trusted, struct st_h2o_req_t *hr, char out[46]);
 
+/* Access-log field for the resolved client address: a handler registered
+ * first on a path sets this request header on every request (a client's
+ * own header of that name is removed), and the log format prints it. */
+#define HTTP_CLIENT_HEADER "x-jinmyaku-client"
+struct st_h2o_pathconf_t;
+void http_log_client_register(struct st_h2o_pathconf_t *pc, const struct http_cidrs *trusted);
+
 /* {"error":{"code":..,"message":..,"field":..}} into b (json.c). */
 void http_json_error_body(struct buf *b, const char *code, const char *msg, const char *field);
 

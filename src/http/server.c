@@ -33,9 +33,6 @@
 
 #define MAX_LOOPS         64
 #define ACCEPT_BACKOFF_MS 250
-/* Access-log field for the resolved client address: set by log_client()
- * on every request (a client's own header of that name is removed). */
-#define CLIENT_HEADER "x-jinmyaku-client"
 
 struct loop_thread {
 	h2o_context_t ctx; /* first: req->conn->ctx casts back to us */
@@ -508,33 +505,6 @@ long http_fd_limit_raise(void)
 	                                                               : (long)rl.rlim_cur;
 }
 
-/* The access log's client field: the resolved address, for every path
- * (static files too). Declines, so the next handler serves the request. */
-struct client_handler {
-	h2o_handler_t super;
-	struct server *srv;
-};
-
-static int log_client(h2o_handler_t *self, h2o_req_t *hr)
-{
-	struct server *srv = ((struct client_handler *)self)->srv;
-	ssize_t i;
-	while ((i = h2o_find_header_by_str(&hr->headers, H2O_STRLIT(CLIENT_HEADER), -1)) >= 0)
-		h2o_delete_header(&hr->headers, i);
-	char *ip = h2o_mem_alloc_pool(&hr->pool, INET6_ADDRSTRLEN);
-	http_client_resolve(srv->trusted, hr, ip);
-	h2o_add_header_by_str(&hr->pool, &hr->headers, H2O_STRLIT(CLIENT_HEADER), 0, NULL, ip,
-	                      strlen(ip));
-	return -1;
-}
-
-static void register_log_client(struct server *srv, h2o_pathconf_t *pc)
-{
-	struct client_handler *h = (struct client_handler *)h2o_create_handler(pc, sizeof(*h));
-	h->super.on_req = log_client;
-	h->srv = srv;
-}
-
 /* SO_REUSEPORT would let a second server share a port that is already in
  * use; a plain bind first tells that the port is really free. */
 static bool port_free(const struct sockaddr_in *addr)
@@ -670,20 +640,21 @@ static void setup_paths(struct server *srv)
 	h2o_access_log_filehandle_t *alog = NULL;
 	if (o->access_log)
 		alog = h2o_access_log_open_handle(o->access_log,
-		                                  "%{" CLIENT_HEADER "}i %l %u %t \"%r\" %s %b "
+		                                  "%{" HTTP_CLIENT_HEADER
+		                                  "}i %l %u %t \"%r\" %s %b "
 		                                  "\"%{Referer}i\" \"%{User-agent}i\"",
 		                                  H2O_LOGCONF_ESCAPE_APACHE);
 	if (o->static_dir) {
 		h2o_pathconf_t *pc = h2o_config_register_path(host, "/static", 0);
 		if (alog)
-			register_log_client(srv, pc);
+			http_log_client_register(pc, srv->trusted);
 		h2o_file_register(pc, o->static_dir, NULL, NULL, 0);
 		if (alog)
 			h2o_access_log_register(pc, alog);
 	}
 	h2o_pathconf_t *pc = h2o_config_register_path(host, "/", 0);
 	if (alog)
-		register_log_client(srv, pc);
+		http_log_client_register(pc, srv->trusted);
 	struct jm_handler *h = (struct jm_handler *)h2o_create_handler(pc, sizeof(*h));
 	h->super.on_req = on_req;
 	h->srv = srv;
