@@ -215,6 +215,33 @@ def test_bad_trusted_proxies_exits_2_with_one_line(value, tmp_path):
     assert not os.path.exists(str(tmp_path / "e")), "a bad option touched the data dir"
 
 
+def test_signup_consent_records_the_forwarded_client(make_server):
+    s = make_server("--trusted-proxies", "127.0.0.1/32")
+    s.add_user("o@example.com", PASSWORD)
+    api = jm.Api(s.base, s.create_token())
+    r = api.post("/api/v1/lists", {"name": "便り", "slug": "news"})
+    assert r.status == 201, r.text
+    art = api.publish(title="プロキシ越しの登録", slug=jm.uniq("xff"))
+    web = s.client()
+    _, form = web.get_form("/articles/" + art["slug"], action="/subscribe")
+    time.sleep(2.2)  # the form's bot check refuses anything sent sooner
+    sent = {"203.0.113.55": "203.0.113.55", "6.6.6.6, 203.0.113.56": "203.0.113.56"}
+    emails = {}
+    for xff, want in sent.items():
+        email = "%s@example.jp" % jm.uniq("xff")
+        r = web.submit(form, {"email": email}, headers={"X-Forwarded-For": xff})
+        assert r.status == 200, r.text[:500]
+        emails[email] = want
+    db = jm.nl_db(s.data_dir)
+    try:
+        for email, want in emails.items():
+            got = db.execute("SELECT s.consent_ip FROM subscriptions s JOIN people p "
+                             "ON p.id = s.person_id WHERE p.email = ?", (email,)).fetchall()
+            assert got == [(want,)], (email, got)
+    finally:
+        db.close()
+
+
 # ---- 7: password hashing has its own bounded queue ----
 
 def test_login_flood_overflows_to_429_while_people_search_answers(make_server):
