@@ -27,6 +27,18 @@ static enum jm_rc ensure_dir(const char *dir, struct jm_err *err)
 	return JM_IO;
 }
 
+/* The data dir holds the database, the secret and backups: 0700. An
+ * existing wider one is kept (the owner may share it on purpose) but
+ * warned about. */
+void app_warn_data_dir(const struct app *app)
+{
+	struct stat st;
+	if (stat(app->cfg.data_dir, &st) == 0 && (st.st_mode & 077))
+		log_at(LOG_WARN, "app",
+		       "data dir %s is mode %03o: other users can reach the database; chmod 700 it",
+		       app->cfg.data_dir, (unsigned)(st.st_mode & 0777));
+}
+
 /* DATA/secret: 32 random bytes, mode 0600, created on first start. */
 static enum jm_rc load_secret(struct app *app, struct jm_err *err)
 {
@@ -334,6 +346,9 @@ enum jm_rc app_serve(struct app *app, struct jm_err *err)
 	        .tls_cert = app->cfg.tls_cert[0] ? app->cfg.tls_cert : NULL,
 	        .tls_key = app->cfg.tls_key[0] ? app->cfg.tls_key : NULL,
 	        .db_url = app->cfg.db_url,
+	        .trusted_proxies = app->cfg.trusted_proxies,
+	        .max_connections = (int)app->cfg.max_connections,
+	        .hash_queue = (int)app->cfg.login_queue,
 	        .before = before,
 	        .error_page = error_page,
 	        .tick = tick,

@@ -65,6 +65,8 @@ unsigned app_cookie_flags(struct req *req);
 /* Starts the app: reads DATA/secret (creating it), loads catalog and
  * templates, opens the DB and migrates. */
 enum jm_rc app_init(struct app *app, struct jm_err *err) JM_WUR;
+/* Logs one warning when the data dir is wider than 0700 (serve, worker). */
+void app_warn_data_dir(const struct app *app);
 void app_free(struct app *app);
 /* Registers every route (public, admin, API). */
 void app_routes(struct app *app);

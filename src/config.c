@@ -7,8 +7,9 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "http/http.h"
 
-enum opt_type { OPT_STR, OPT_INT, OPT_LISTEN, OPT_URL };
+enum opt_type { OPT_STR, OPT_INT, OPT_LISTEN, OPT_URL, OPT_CIDRS };
 
 struct opt_def {
 	const char *flag; /* without "--" */
@@ -46,6 +47,14 @@ static const struct opt_def opts[] = {
          "delivery worker threads (serve: 0 = no worker; run `jinmyaku worker` instead)"},
         {"share", "JINMYAKU_SHARE", OPT_STR, "", 0, 1000, F(share_dir),
          "directory with templates/ static/ po/ migrations/ (default: next to the binary)"},
+        {"trusted-proxies", "JINMYAKU_TRUSTED_PROXIES", OPT_CIDRS, "", 0, 1000, F(trusted_proxies),
+         "reverse proxies (CIDR[,CIDR...], IPv4 or IPv6) whose X-Forwarded-For/Forwarded "
+         "gives the client address"},
+        {"max-connections", "JINMYAKU_MAX_CONNECTIONS", OPT_INT, "0", 0, 1000000,
+         F(max_connections),
+         "open client connections at most (0 = from the file-descriptor limit)"},
+        {"login-queue", "JINMYAKU_LOGIN_QUEUE", OPT_INT, "16", 1, 4096, F(login_queue),
+         "sign-ins waiting for the password hash at most (429 beyond)"},
 };
 
 static enum jm_rc check_listen(const char *v)
@@ -77,6 +86,11 @@ static enum jm_rc apply(struct app_config *c, const struct opt_def *o, const cha
 	}
 	if ((int64_t)strlen(v) > o->max || strlen(v) >= o->size) {
 		jm_err_set(err, src, "%s: value too long", src);
+		return JM_INVALID;
+	}
+	struct jm_err cerr = {0};
+	if (o->type == OPT_CIDRS && http_cidrs_parse(v, NULL, &cerr) != JM_OK) {
+		jm_err_set(err, src, "%s: %s", src, cerr.msg);
 		return JM_INVALID;
 	}
 	if ((o->type == OPT_LISTEN && check_listen(v) != JM_OK) ||

@@ -24,6 +24,9 @@ struct app_config {
 	int64_t worker_threads; /* sending threads; 0 = `serve` runs no worker */
 	int64_t threads;
 	int64_t max_body;
+	char trusted_proxies[1024]; /* CIDR list, validated by http_cidrs_parse */
+	int64_t max_connections;    /* 0 = derived from the fd limit */
+	int64_t login_queue;        /* password hashes waiting or running */
 };
 
 /* Sets defaults, then applies the environment (getenv). */

@@ -1,7 +1,11 @@
 /*
  * main.c — command-line dispatch only. Every command takes the options of
- * config.c (--data, --db, ...); a bad command or flag prints usage on
- * stderr and exits 2; a failure prints one line on stderr and exits 1.
+ * config.c (--data, --db, ...); a bad command or unknown flag prints usage
+ * on stderr and exits 2, a bad option value one line naming the option
+ * (exit 2); a failure prints one line on stderr and exits 1.
+ *
+ * The process runs with umask 077: everything it creates (the database and
+ * its WAL/SHM, backups, uploads, keys) is 0600, directories 0700.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -53,6 +57,13 @@ static int die_usage(const char *msg)
 {
 	fprintf(stderr, "jinmyaku: %s\n", msg);
 	usage(stderr);
+	return EXIT_USAGE;
+}
+
+/* A bad option value: one line (the option, the value, what is wrong). */
+static int bad_value(const struct jm_err *err)
+{
+	fprintf(stderr, "jinmyaku: %s (usage: jinmyaku --help)\n", err->msg);
 	return EXIT_USAGE;
 }
 
@@ -115,6 +126,8 @@ static int parse_args(int argc, char **argv, int first, struct app_config *cfg, 
 			continue;
 		}
 		enum jm_rc rc = config_set_flag(cfg, f, v, &err);
+		if (rc == JM_INVALID && v)
+			return bad_value(&err);
 		if (rc)
 			return die_usage(err.msg);
 		i++;
@@ -205,6 +218,7 @@ static int cmd_serve(struct app *app)
 	struct jm_err err = {0};
 	if (app_init(app, &err) != JM_OK)
 		return fail("serve", &err);
+	app_warn_data_dir(app);
 	if (app_serve(app, &err) != JM_OK)
 		return fail("serve", &err);
 	return 0;
@@ -223,7 +237,10 @@ static int cmd_worker(struct app *app, struct cmd_args *a)
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (app_init(app, &err) != JM_OK || app_worker_start(app, &err) != JM_OK)
+	if (app_init(app, &err) != JM_OK)
+		return fail("worker", &err);
+	app_warn_data_dir(app);
+	if (app_worker_start(app, &err) != JM_OK)
 		return fail("worker", &err);
 	printf("jinmyaku %s delivery worker running (data: %s)\n", JM_VERSION, app->cfg.data_dir);
 	fflush(stdout);
@@ -649,11 +666,12 @@ int main(int argc, char **argv)
 		printf("jinmyaku %s\n", JM_VERSION);
 		return 0;
 	}
+	umask(077);
 	struct app *app = xcalloc(1, sizeof(*app));
 	struct jm_err err = {0};
 	int rc;
 	if (config_defaults(&app->cfg, &err) != JM_OK)
-		rc = fail("configuration", &err);
+		rc = bad_value(&err);
 	else
 		rc = run(app, argc, argv);
 	app_free(app);

@@ -2,14 +2,17 @@
  * login.c — first-run setup, sign-in, sign-out and the UI language switch.
  *
  * Password hashing and checking (argon2id) are slow, so they run through
- * http_defer on a worker thread with the worker's own database connection;
+ * http_defer_hash on the password-hashing threads (bounded queue: when it
+ * is full the answer is 429 at once) with their own database connection;
  * the session is created back on the loop thread. Data handed to a worker
  * is a malloc'ed copy (never the request arena) and is wiped before it is
  * freed because it holds a password.
  *
  * Invariants: an unknown e-mail and a wrong password get the same answer
- * (401, same message, no cookie); failed sign-ins feed the per-address
- * limiter, which answers 429 once an address has failed too often; setup
+ * (401, same message, no cookie); an attempt is reserved in the
+ * per-address limiter before its password is checked (a right password
+ * gives it back), so an address past its limit gets 429 and no hash, however
+ * many requests it sends at once; setup
  * only exists while there are no users at all (404 afterwards).
  */
 #include "admin/admin_int.h"
@@ -20,6 +23,7 @@
 /* A sign-in or setup job for the worker pool. */
 struct login_job {
 	char *email, *name, *password, *next, *ip;
+	int64_t stamp; /* when the limiter reserved the attempt */
 	enum jm_rc rc;
 	int64_t user_id;
 	struct jm_err err;
@@ -50,6 +54,13 @@ static struct login_job *job_new(const char *email, const char *name, const char
 	j->name = xstrdup(name ? name : "");
 	j->password = xstrdup(password ? password : "");
 	return j;
+}
+
+/* The password-hashing queue is full. */
+static void too_busy(struct req *req)
+{
+	http_header(req, "retry-after", "5");
+	admin_error(req, 429, "admin.login.busy");
 }
 
 /* ---- setup ---- */
@@ -147,7 +158,10 @@ void admin_setup_post(struct req *req)
 		return;
 	}
 	struct login_job *j = job_new(email, form_get(&f, "name"), pw);
-	http_defer(req, setup_work, setup_done, j, job_free);
+	if (!http_defer_hash(req, setup_work, setup_done, j, job_free)) {
+		job_free(j);
+		too_busy(req);
+	}
 }
 
 /* ---- login ---- */
@@ -195,6 +209,8 @@ static void login_work(struct db *db, void *data)
 static void login_done(struct req *req, void *data)
 {
 	struct login_job *j = data;
+	if (j->rc != JM_UNAUTHORIZED && j->rc != JM_NOT_FOUND)
+		auth_limiter_release(req->app->login_limiter, j->ip, j->stamp);
 	if (j->rc == JM_OK) {
 		log_at(LOG_INFO, "admin", "event=login user=%lld", (long long)j->user_id);
 		admin_session_start(req, j->user_id, j->next[0] ? j->next : "/admin/");
@@ -204,7 +220,6 @@ static void login_done(struct req *req, void *data)
 		admin_fail(req, "auth_login_check", j->rc);
 		return;
 	}
-	auth_limiter_fail(req->app->login_limiter, j->ip, jm_now());
 	log_at(LOG_INFO, "admin", "event=login_failed ip=%s", j->ip);
 	login_render(req, 401, j->email, j->next, "admin.login.failed");
 }
@@ -213,15 +228,14 @@ void admin_login_post(struct req *req)
 {
 	struct form f;
 	const char *ip = http_req_ip(req);
-	if (!ip)
-		ip = "";
-	if (auth_limiter_blocked(req->app->login_limiter, ip, jm_now())) {
+	int64_t now = jm_now();
+	if (!admin_form(req, &f))
+		return;
+	if (!auth_limiter_reserve(req->app->login_limiter, ip, now)) {
 		http_header(req, "retry-after", "60");
 		admin_error(req, 429, "admin.login.too_many");
 		return;
 	}
-	if (!admin_form(req, &f))
-		return;
 	const char *email = form_get(&f, "email");
 	const char *pw = form_get(&f, "password");
 	const char *next = form_get(&f, "next");
@@ -232,7 +246,12 @@ void admin_login_post(struct req *req)
 	struct login_job *j = job_new(email, NULL, pw);
 	j->next = xstrdup(next && admin_safe_next(next) ? next : "");
 	j->ip = xstrdup(ip);
-	http_defer(req, login_work, login_done, j, job_free);
+	j->stamp = now;
+	if (!http_defer_hash(req, login_work, login_done, j, job_free)) {
+		auth_limiter_release(req->app->login_limiter, ip, now); /* never checked */
+		job_free(j);
+		too_busy(req);
+	}
 }
 
 void admin_logout_post(struct req *req)

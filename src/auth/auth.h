@@ -1,6 +1,6 @@
 /*
  * auth.h — staff accounts, sessions, CSRF tokens, API tokens and the
- * failed-login limiter. Secrets are never stored in clear: passwords as
+ * sign-in limiter. Secrets are never stored in clear: passwords as
  * argon2id, session ids and API tokens as keyed BLAKE2b hashes.
  */
 #ifndef JM_AUTH_H
@@ -70,17 +70,21 @@ enum jm_rc auth_token_list(struct db *db, struct arena *a, struct api_token **ou
                            size_t *n) JM_WUR;
 enum jm_rc auth_token_revoke(struct db *db, int64_t id) JM_WUR;
 
-/* ---- failed-login limiter (limiter.c) ----
- * In memory, per client address, sliding one-minute window. */
+/* ---- sign-in limiter (limiter.c) ----
+ * In memory, per client address (exact keys), sliding one-minute window.
+ * Thread-safe. */
 #define AUTH_MAX_FAILS_PER_MIN 10
 struct auth_limiter;
 struct auth_limiter *auth_limiter_new(void);
 void auth_limiter_free(struct auth_limiter *l);
-/* True when ip already failed AUTH_MAX_FAILS_PER_MIN times in the last
- * minute: no more than that many failures are possible per minute, the
- * next attempt is refused. */
-bool auth_limiter_blocked(struct auth_limiter *l, const char *ip, int64_t now);
-void auth_limiter_fail(struct auth_limiter *l, const char *ip, int64_t now);
+/* Reserves one sign-in attempt for ip at now, before the password is
+ * checked. Returns false (nothing recorded; answer 429) when ip already
+ * has AUTH_MAX_FAILS_PER_MIN attempts in the last minute, so no more than
+ * that many passwords per address and minute ever reach the hash. */
+bool auth_limiter_reserve(struct auth_limiter *l, const char *ip, int64_t now);
+/* Gives back the attempt reserved at stamp (the password was right, or it
+ * was never checked): only failures stay counted. */
+void auth_limiter_release(struct auth_limiter *l, const char *ip, int64_t stamp);
 
 /* ---- roles (roles.c) ---- */
 /* True for a signed-in owner (NULL is no one). */

@@ -80,7 +80,10 @@ const char *db_errmsg(struct db *db);
  * as durable as ever). No-op where it means nothing. */
 enum jm_rc db_bulk_mode(struct db *db, bool on) JM_WUR;
 
-/* Online copy of the whole database to path (sqlite backup API). */
+/* Online copy of the whole database to path (sqlite backup API, all pages
+ * in one read transaction: bounded time under concurrent writes). Written
+ * to a temporary name beside path, fsynced and renamed: path either holds
+ * a complete copy or is left as it was. */
 enum jm_rc db_backup(struct db *db, const char *path, struct jm_err *err) JM_WUR;
 
 #endif

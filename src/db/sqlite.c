@@ -5,6 +5,10 @@
  * of failing. Prepared statements are cached per connection by the address
  * of their SQL text, verified against the text itself.
  */
+#include <fcntl.h>
+#include <limits.h>
+#include <unistd.h>
+
 #include <sqlite3.h>
 
 #include "db/db_int.h"
@@ -194,32 +198,80 @@ static const char *sq_errmsg(struct db *db)
 	return sqlite3_errmsg(SQ(db)->h);
 }
 
+/* fsync of a file, or of a directory after a rename in it. */
+static bool fsync_path(const char *path, bool dir)
+{
+	int fd = open(path, (dir ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	bool ok = fsync(fd) == 0;
+	close(fd);
+	return ok;
+}
+
+/* Copies every page in one step: one read transaction (WAL lets writers
+ * go on meanwhile), so a write cannot make the copy start over — copying in
+ * slices restarts whenever another connection writes, and never finishes
+ * under steady writes. Busy only while a lock is briefly held; retried. */
+static int copy_all(sqlite3 *src, sqlite3 *dst)
+{
+	sqlite3_backup *b = sqlite3_backup_init(dst, "main", src, "main");
+	if (!b)
+		return sqlite3_errcode(dst);
+	int r;
+	for (int tries = 0; (r = sqlite3_backup_step(b, -1)) == SQLITE_BUSY || r == SQLITE_LOCKED;
+	     tries++) {
+		if (tries == 200)
+			break;
+		sqlite3_sleep(50);
+	}
+	int fin = sqlite3_backup_finish(b);
+	return r == SQLITE_DONE ? fin : r;
+}
+
+/* The copy goes to a temporary file beside path and is renamed onto path
+ * only once complete and on disk: a backup killed midway never leaves a
+ * file at path (an older backup there stays whole). The file is created
+ * with the process umask (0600, see main.c). */
 static enum jm_rc sq_backup(struct db *db, const char *path, struct jm_err *err)
 {
 	sqlite3 *dst = NULL;
-	enum jm_rc rc = JM_OK;
-	if (sqlite3_open(path, &dst) != SQLITE_OK) {
-		jm_err_set(err, "file", "cannot open %s", path);
-		rc = JM_IO;
-		goto out;
+	enum jm_rc rc = JM_IO;
+	char tmp[PATH_MAX], dir[PATH_MAX];
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.partial-XXXXXX", path) >= sizeof(tmp)) {
+		jm_err_set(err, "file", "path too long: %s", path);
+		return JM_INVALID;
 	}
-	sqlite3_backup *b = sqlite3_backup_init(dst, "main", SQ(db)->h, "main");
-	if (!b) {
-		jm_err_set(err, "file", "%s", sqlite3_errmsg(dst));
-		rc = JM_IO;
-		goto out;
+	int fd = mkstemp(tmp);
+	if (fd < 0) {
+		jm_err_set(err, "file", "cannot create %s: %s", tmp, strerror(errno));
+		return JM_IO;
 	}
-	int r;
-	while ((r = sqlite3_backup_step(b, 256)) == SQLITE_OK || r == SQLITE_BUSY ||
-	       r == SQLITE_LOCKED)
-		sqlite3_sleep(10);
-	sqlite3_backup_finish(b);
-	if (r != SQLITE_DONE) {
+	close(fd);
+	int r = sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE, NULL);
+	if (r == SQLITE_OK)
+		r = copy_all(SQ(db)->h, dst);
+	if (r == SQLITE_OK)
+		r = sqlite3_close(dst);
+	else
+		sqlite3_close(dst);
+	if (r != SQLITE_OK) {
 		jm_err_set(err, "file", "backup failed: %s", sqlite3_errstr(r));
-		rc = JM_IO;
+		goto out;
 	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		slash[slash == dir ? 1 : 0] = '\0';
+	if (!fsync_path(tmp, false) || rename(tmp, path) != 0 ||
+	    !fsync_path(slash ? dir : ".", true)) {
+		jm_err_set(err, "file", "cannot write %s: %s", path, strerror(errno));
+		goto out;
+	}
+	rc = JM_OK;
 out:
-	sqlite3_close(dst);
+	if (rc != JM_OK)
+		unlink(tmp);
 	return rc;
 }
 

@@ -1,9 +1,15 @@
 /*
- * defer.c — a small pool of worker threads for slow work (password hashing,
- * imports, reports). A job runs on a worker with the worker's own database
- * connection; its result goes back to the request's event loop through
- * h2o's multithread queue, where the done callback answers the request.
- * If the request went away meanwhile (client closed), done is skipped.
+ * defer.c — pools of worker threads for slow work. A job runs on a worker
+ * with the worker's own database connection; its result goes back to the
+ * request's event loop through h2o's multithread queue, where the done
+ * callback answers the request. If the request went away meanwhile (client
+ * closed), done is skipped.
+ *
+ * Two pools: the general one (imports, exports, search, reports, map) has
+ * an unbounded queue; the password-hashing pool has its own threads and a
+ * bounded queue (max_queued jobs waiting or running), so a flood of
+ * sign-ins can neither delay the owner's searches nor grow memory: past
+ * the bound a job is refused at once and the caller answers 429.
  */
 #include <pthread.h>
 
@@ -30,6 +36,8 @@ struct http_pool {
 	struct http_job *head, *tail;
 	bool stop;
 	int n;
+	int max_queued; /* 0 = unbounded */
+	int queued;     /* waiting or running */
 	pthread_t *tids;
 	char *db_url;
 };
@@ -60,15 +68,19 @@ static void *worker_main(void *arg)
 	while ((j = pop(p))) {
 		if (db)
 			j->work(db, j->data);
+		pthread_mutex_lock(&p->mu);
+		p->queued--;
+		pthread_mutex_unlock(&p->mu);
 		http_post_done(j->receiver, j);
 	}
 	db_close(db);
 	return NULL;
 }
 
-struct http_pool *http_pool_new(const char *db_url, int nthreads)
+struct http_pool *http_pool_new(const char *db_url, int nthreads, int max_queued)
 {
 	struct http_pool *p = xcalloc(1, sizeof(*p));
+	p->max_queued = max_queued;
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
 	p->db_url = xstrdup(db_url);
@@ -103,10 +115,16 @@ static void guard_dispose(void *g)
 		j->req = NULL;
 }
 
-void http_defer(struct req *req, http_work_fn work, http_done_fn done, void *data,
-                void (*free_data)(void *))
+static bool enqueue(struct http_pool *p, struct req *req, http_work_fn work, http_done_fn done,
+                    void *data, void (*free_data)(void *))
 {
-	struct http_pool *p = http_req_pool(req);
+	pthread_mutex_lock(&p->mu);
+	bool full = p->max_queued > 0 && p->queued >= p->max_queued;
+	if (!full)
+		p->queued++;
+	pthread_mutex_unlock(&p->mu);
+	if (full)
+		return false;
 	struct http_job *j = xcalloc(1, sizeof(*j));
 	j->req = req;
 	j->receiver = http_req_receiver(req);
@@ -124,6 +142,19 @@ void http_defer(struct req *req, http_work_fn work, http_done_fn done, void *dat
 	p->tail = j;
 	pthread_cond_signal(&p->cv);
 	pthread_mutex_unlock(&p->mu);
+	return true;
+}
+
+void http_defer(struct req *req, http_work_fn work, http_done_fn done, void *data,
+                void (*free_data)(void *))
+{
+	(void)enqueue(http_req_pool(req, false), req, work, done, data, free_data);
+}
+
+bool http_defer_hash(struct req *req, http_work_fn work, http_done_fn done, void *data,
+                     void (*free_data)(void *))
+{
+	return enqueue(http_req_pool(req, true), req, work, done, data, free_data);
 }
 
 void http_pool_finish(struct http_job *j)

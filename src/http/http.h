@@ -40,6 +40,7 @@ struct req {
 	void *user;           /* the signed-in user (auth/), or NULL */
 	const char *csrf;     /* CSRF token for forms on this page (set by the app) */
 	struct form *form;    /* body form, parsed once by http_req_form */
+	const char *ip;       /* client address, resolved once by http_req_ip */
 	void *priv;           /* h2o_req_t; for http/ only */
 };
 
@@ -120,7 +121,12 @@ const char *http_req_header(struct req *req, const char *name);
 const char *http_req_cookie(struct req *req, const char *name);
 /* The Host the client asked for (HTTP/1 Host or HTTP/2 :authority). */
 const char *http_req_host(struct req *req);
-/* Client address as text ("127.0.0.1"). */
+/* The client's address as canonical text ("127.0.0.1", "2001:db8::1"):
+ * the socket peer, or, when the peer is a trusted proxy
+ * (http_server_opts.trusted_proxies), the rightmost hop of
+ * X-Forwarded-For / Forwarded that is not itself trusted (client.c). The
+ * one address every limit, consent record and the access log use; "" when
+ * unknown. */
 const char *http_req_ip(struct req *req);
 bool http_req_is_https(struct req *req);
 
@@ -173,6 +179,13 @@ typedef void (*http_work_fn)(struct db *db, void *data);
 typedef void (*http_done_fn)(struct req *req, void *data);
 void http_defer(struct req *req, http_work_fn work, http_done_fn done, void *data,
                 void (*free_data)(void *));
+/* http_defer for password hashing (sign-in, first-run setup): its own
+ * threads and a bounded queue (http_server_opts.hash_queue), apart from the
+ * pool that runs searches, exports and reports. Returns false when the
+ * queue is full: nothing was queued, neither done nor free_data will be
+ * called, the caller still owns data and answers 429. */
+bool http_defer_hash(struct req *req, http_work_fn work, http_done_fn done, void *data,
+                     void (*free_data)(void *)) JM_WUR;
 /* The usual shape of deferred data: a struct whose first member is a
  * struct http_task, the job's own arena (the handler copies every input
  * into it before deferring, the worker allocates its results from it; the
@@ -190,6 +203,15 @@ void http_task_free(void *job);
 /* s copied into the job's arena; NULL stays NULL. */
 const char *http_task_str(struct http_task *j, const char *s);
 
+/* ---- trusted proxies (client.c) ---- */
+struct http_cidrs;
+/* Parses "CIDR[,CIDR...]": IPv4 or IPv6 networks ("10.0.0.0/8",
+ * "fd00::/8"); a bare address is one host. "" is an empty list. JM_INVALID
+ * with err naming the bad entry. out may be NULL to only validate; else
+ * *out is the caller's, freed with http_cidrs_free. */
+enum jm_rc http_cidrs_parse(const char *s, struct http_cidrs **out, struct jm_err *err) JM_WUR;
+void http_cidrs_free(struct http_cidrs *c);
+
 /* ---- server ---- */
 struct http_server_opts {
 	const char *listen;     /* "127.0.0.1:8080" */
@@ -200,7 +222,10 @@ struct http_server_opts {
 	const char *access_log; /* path or NULL */
 	const char *tls_cert;   /* both set = HTTPS (HTTP/2 via ALPN) */
 	const char *tls_key;
-	const char *db_url; /* each thread opens its own connection */
+	const char *db_url;          /* each thread opens its own connection */
+	const char *trusted_proxies; /* CIDR list (validated) or NULL */
+	int max_connections;         /* open client connections; 0 = from the fd limit */
+	int hash_queue;              /* password hashes waiting or running (>= 1) */
 	/* Called for every request before routing (may answer and return false). */
 	bool (*before)(struct req *req);
 	/* Called once every listener is bound, before serving (may be NULL). */
@@ -212,8 +237,14 @@ struct http_server_opts {
 	 * after the loops stopped. Never on an event loop. */
 	void (*tick)(struct app *app, struct db *db);
 };
+/* Raises the soft RLIMIT_NOFILE to the hard limit; returns the soft limit
+ * now in force. */
+long http_fd_limit_raise(void);
 /* Runs until SIGINT/SIGTERM; then stops accepting, lets in-flight requests
- * finish (up to a few seconds) and returns. */
+ * finish (up to a few seconds) and returns. At most max_connections are
+ * open at once (each loop takes its share; a loop at its share stops
+ * accepting until one closes), and when accept fails for want of file
+ * descriptors the loop stops accepting for a moment instead of spinning. */
 enum jm_rc http_serve(struct app *app, struct router *r, const struct http_server_opts *o,
                       struct jm_err *err) JM_WUR;
 /* True once a stop signal arrived (for other threads' loops). */

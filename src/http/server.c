@@ -5,6 +5,13 @@
  * and graceful stop on SIGINT/SIGTERM (stop accepting, finish in-flight
  * requests, run the tick hook once more to flush counters).
  *
+ * Accepting is bounded: each loop keeps at most its share of
+ * max_connections open (a loop at its share stops reading its listener
+ * until a connection closes; waiting clients stay in the kernel's
+ * backlog), and an accept failing for want of file descriptors (EMFILE,
+ * ENFILE) pauses the listener for ACCEPT_BACKOFF_MS instead of letting the
+ * level-triggered listener wake the loop again at once (a busy spin).
+ *
  * Invariants: only this module includes h2o.h; a struct req lives in the
  * h2o request pool and its arena is released with that pool.
  */
@@ -14,6 +21,7 @@
 #include <openssl/ssl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdatomic.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -23,7 +31,8 @@
 
 #include "http/http_int.h"
 
-#define MAX_LOOPS 64
+#define MAX_LOOPS         64
+#define ACCEPT_BACKOFF_MS 250
 
 struct loop_thread {
 	h2o_context_t ctx; /* first: req->conn->ctx casts back to us */
@@ -36,6 +45,11 @@ struct loop_thread {
 	h2o_multithread_queue_t *queue;
 	h2o_multithread_receiver_t done_receiver;
 	long inflight;
+	int conns;     /* open client connections of this loop */
+	int max_conns; /* this loop's share of max_connections */
+	bool reading;  /* the listener is being read */
+	h2o_timeout_t backoff;
+	h2o_timeout_entry_t backoff_entry;
 	pthread_t tid;
 };
 
@@ -53,7 +67,9 @@ struct server {
 	int nloops;
 	struct loop_thread loops[MAX_LOOPS];
 	struct sockaddr_in addr;
-	struct http_pool *pool;
+	struct http_pool *pool;      /* http_defer */
+	struct http_pool *hash_pool; /* http_defer_hash */
+	struct http_cidrs *trusted;
 	pthread_t sched_tid;
 	struct db *sched_db;
 };
@@ -111,9 +127,10 @@ static struct req *req_new(struct server *srv, h2o_req_t *hr)
 	return req;
 }
 
-struct http_pool *http_req_pool(struct req *req)
+struct http_pool *http_req_pool(struct req *req, bool hash)
 {
-	return thread_of(req->priv)->srv->pool;
+	struct server *srv = thread_of(req->priv)->srv;
+	return hash ? srv->hash_pool : srv->pool;
 }
 
 static void send_error_page(struct server *srv, struct req *req, int status)
@@ -177,17 +194,13 @@ const char *http_req_host(struct req *req)
 
 const char *http_req_ip(struct req *req)
 {
-	h2o_req_t *hr = req->priv;
-	struct sockaddr_storage ss;
-	socklen_t sl = hr->conn->callbacks->get_peername(hr->conn, (struct sockaddr *)&ss);
-	char *out = arena_alloc(req->arena, INET6_ADDRSTRLEN);
-	out[0] = '\0';
-	if (sl && ss.ss_family == AF_INET)
-		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, out, INET6_ADDRSTRLEN);
-	else if (sl && ss.ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, out,
-		          INET6_ADDRSTRLEN);
-	return out;
+	if (!req->ip) {
+		h2o_req_t *hr = req->priv;
+		char *out = arena_alloc(req->arena, INET6_ADDRSTRLEN);
+		http_client_resolve(thread_of(hr)->srv->trusted, hr, out);
+		req->ip = out;
+	}
+	return req->ip;
 }
 
 bool http_req_is_https(struct req *req)
@@ -415,14 +428,81 @@ void *http_req_on_dispose(struct req *req, size_t size, void (*fn)(void *))
 
 /* ---- listeners and loops ---- */
 
+static void on_accept(h2o_socket_t *listener, const char *err);
+
+static void listener_set(struct loop_thread *lt, bool on)
+{
+	if (!lt->listener || lt->reading == on)
+		return;
+	if (on)
+		h2o_socket_read_start(lt->listener, on_accept);
+	else
+		h2o_socket_read_stop(lt->listener);
+	lt->reading = on;
+}
+
+static void on_conn_close(void *data)
+{
+	struct loop_thread *lt = data;
+	lt->conns--;
+	if (lt->conns < lt->max_conns && !h2o_timeout_is_linked(&lt->backoff_entry))
+		listener_set(lt, true);
+}
+
+static void on_backoff_end(h2o_timeout_entry_t *e)
+{
+	struct loop_thread *lt = H2O_STRUCT_FROM_MEMBER(struct loop_thread, backoff_entry, e);
+	if (lt->conns < lt->max_conns)
+		listener_set(lt, true);
+}
+
+/* Out of descriptors: the pending connection stays in the backlog, and the
+ * listener would wake us again at once; pause it for a while instead. */
+static void accept_backoff(struct loop_thread *lt, int e)
+{
+	static _Atomic int64_t last_log;
+	int64_t now = jm_now();
+	if (atomic_exchange(&last_log, now) < now - 10)
+		log_at(LOG_WARN, "http", "accept failed: %s; open=%d, pausing %d ms", strerror(e),
+		       lt->conns, ACCEPT_BACKOFF_MS);
+	listener_set(lt, false);
+	if (!h2o_timeout_is_linked(&lt->backoff_entry))
+		h2o_timeout_link(lt->ctx.loop, &lt->backoff, &lt->backoff_entry);
+}
+
 static void on_accept(h2o_socket_t *listener, const char *err)
 {
 	if (err)
 		return;
 	struct loop_thread *lt = listener->data;
+	errno = 0;
 	h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
-	if (sock)
-		h2o_accept(&lt->accept_ctx, sock);
+	if (!sock) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+			accept_backoff(lt, errno);
+		return;
+	}
+	lt->conns++;
+	sock->on_close.cb = on_conn_close;
+	sock->on_close.data = lt;
+	h2o_accept(&lt->accept_ctx, sock);
+	if (lt->conns >= lt->max_conns)
+		listener_set(lt, false);
+}
+
+long http_fd_limit_raise(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return 1024;
+	rlim_t want = rl.rlim_max == RLIM_INFINITY ? 65536 : rl.rlim_max;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+		struct rlimit up = {want, rl.rlim_max};
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+			rl.rlim_cur = want;
+	}
+	return rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (1 << 24) ? (1 << 24)
+	                                                               : (long)rl.rlim_cur;
 }
 
 /* SO_REUSEPORT would let a second server share a port that is already in
@@ -459,7 +539,9 @@ static int open_listener(const struct sockaddr_in *addr)
 
 static void loop_shutdown(struct loop_thread *lt)
 {
-	h2o_socket_read_stop(lt->listener);
+	listener_set(lt, false);
+	if (h2o_timeout_is_linked(&lt->backoff_entry))
+		h2o_timeout_unlink(&lt->backoff_entry);
 	h2o_socket_close(lt->listener);
 	lt->listener = NULL;
 	h2o_context_request_shutdown(&lt->ctx);
@@ -474,10 +556,13 @@ static void *loop_main(void *arg)
 	h2o_evloop_t *loop = lt->ctx.loop;
 	lt->listener = h2o_evloop_socket_create(loop, lt->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
 	lt->listener->data = lt;
-	h2o_socket_read_start(lt->listener, on_accept);
+	h2o_timeout_init(loop, &lt->backoff, ACCEPT_BACKOFF_MS);
+	lt->backoff_entry.cb = on_backoff_end;
+	listener_set(lt, true);
 	while (!http_stopping())
 		h2o_evloop_run(loop, 200);
 	loop_shutdown(lt);
+	h2o_timeout_dispose(loop, &lt->backoff);
 	return NULL;
 }
 
@@ -551,6 +636,8 @@ static void register_app_path(struct server *srv, h2o_hostconf_t *host, const ch
                               enum http_hdr_set set, h2o_access_log_filehandle_t *alog)
 {
 	h2o_pathconf_t *pc = h2o_config_register_path(host, path, 0);
+	if (alog)
+		http_log_client_register(pc, srv->trusted);
 	struct jm_handler *h = (struct jm_handler *)h2o_create_handler(pc, sizeof(*h));
 	h->super.on_req = on_req;
 	h->srv = srv;
@@ -572,9 +659,15 @@ static void setup_paths(struct server *srv)
 	        &srv->config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
 	h2o_access_log_filehandle_t *alog = NULL;
 	if (o->access_log)
-		alog = h2o_access_log_open_handle(o->access_log, NULL, H2O_LOGCONF_ESCAPE_APACHE);
+		alog = h2o_access_log_open_handle(o->access_log,
+		                                  "%{" HTTP_CLIENT_HEADER
+		                                  "}i %l %u %t \"%r\" %s %b "
+		                                  "\"%{Referer}i\" \"%{User-agent}i\"",
+		                                  H2O_LOGCONF_ESCAPE_APACHE);
 	if (o->static_dir) {
 		h2o_pathconf_t *pc = h2o_config_register_path(host, "/static", 0);
+		if (alog)
+			http_log_client_register(pc, srv->trusted);
 		h2o_file_register(pc, o->static_dir, NULL, NULL, 0);
 		http_headers_register(pc, HTTP_HDRS_STATIC, srv->ssl_ctx != NULL);
 		if (alog)
@@ -630,6 +723,22 @@ static void block_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* The file-descriptor limit goes up to the hard limit, and the connection
+ * cap (given, or half of what is left after a reserve for the database,
+ * static files being sent and the worker) is shared out between loops. */
+static void set_conn_limits(struct server *srv)
+{
+	long fds = http_fd_limit_raise();
+	long max = srv->opts.max_connections;
+	if (max <= 0)
+		max = (fds - 128) / 2 < 16 ? 16 : (fds - 128) / 2;
+	if (srv->opts.max_connections > 0 && max > fds)
+		log_at(LOG_WARN, "http", "max_connections=%ld above the fd limit %ld", max, fds);
+	for (int i = 0; i < srv->nloops; i++)
+		srv->loops[i].max_conns = max / srv->nloops > 0 ? (int)(max / srv->nloops) : 1;
+	log_at(LOG_INFO, "http", "fd_limit=%ld max_connections=%ld", fds, max);
+}
+
 /* The server lives for the whole process; keeping it reachable from here
  * means h2o's contexts are not reported as leaks at exit. */
 static struct server *g_server;
@@ -648,8 +757,12 @@ enum jm_rc http_serve(struct app *app, struct router *r, const struct http_serve
 	enum jm_rc rc = parse_listen(o->listen, &srv->addr, err);
 	if (!rc)
 		rc = setup_tls(srv, err);
+	if (!rc)
+		rc = http_cidrs_parse(o->trusted_proxies ? o->trusted_proxies : "", &srv->trusted,
+		                      err);
 	if (rc)
 		return rc;
+	set_conn_limits(srv);
 	if (!port_free(&srv->addr)) {
 		jm_err_set(err, "listen", "cannot listen on %s: %s", o->listen, strerror(errno));
 		return JM_IO;
@@ -664,7 +777,8 @@ enum jm_rc http_serve(struct app *app, struct router *r, const struct http_serve
 	 * runs yet, so loop 0's connection is free to use here. */
 	if (o->ready)
 		o->ready(app, srv->loops[0].db);
-	srv->pool = http_pool_new(o->db_url, o->workers > 0 ? o->workers : 2);
+	srv->pool = http_pool_new(o->db_url, o->workers > 0 ? o->workers : 2, 0);
+	srv->hash_pool = http_pool_new(o->db_url, 1, o->hash_queue > 0 ? o->hash_queue : 16);
 	for (int i = 0; i < srv->nloops; i++)
 		pthread_create(&srv->loops[i].tid, NULL, loop_main, &srv->loops[i]);
 	if (o->tick)
@@ -676,6 +790,7 @@ enum jm_rc http_serve(struct app *app, struct router *r, const struct http_serve
 	for (int i = 0; i < srv->nloops; i++)
 		pthread_join(srv->loops[i].tid, NULL);
 	http_pool_free(srv->pool);
+	http_pool_free(srv->hash_pool);
 	if (o->tick) {
 		pthread_join(srv->sched_tid, NULL);
 		if (srv->sched_db)

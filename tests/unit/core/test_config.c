@@ -44,6 +44,21 @@ static void test_flags(void **state)
 	assert_int_equal(config_set_flag(&c, "--data", NULL, &err), JM_INVALID);
 	assert_int_equal(config_set_flag(&c, "--base-url", "ftp://x", &err), JM_INVALID);
 	assert_int_equal(config_set_flag(&c, "--base-url", "https://example.jp", &err), JM_OK);
+	/* Trusted proxies: validated CIDR lists, the bad entry named. */
+	assert_string_equal(c.trusted_proxies, "");
+	assert_int_equal(config_set_flag(&c, "--trusted-proxies", "127.0.0.1/32, fd00::/8", &err),
+	                 JM_OK);
+	assert_string_equal(c.trusted_proxies, "127.0.0.1/32, fd00::/8");
+	assert_int_equal(config_set_flag(&c, "--trusted-proxies", "10.0.0.0/8,10.0.0.0/40", &err),
+	                 JM_INVALID);
+	assert_non_null(strstr(err.msg, "--trusted-proxies"));
+	assert_non_null(strstr(err.msg, "10.0.0.0/40"));
+	assert_string_equal(c.trusted_proxies, "127.0.0.1/32, fd00::/8");
+	assert_int_equal(c.login_queue, 16);
+	assert_int_equal(config_set_flag(&c, "--login-queue", "0", &err), JM_INVALID);
+	assert_int_equal(c.max_connections, 0);
+	assert_int_equal(config_set_flag(&c, "--max-connections", "100", &err), JM_OK);
+	assert_int_equal(c.max_connections, 100);
 }
 
 static void test_finish(void **state)
