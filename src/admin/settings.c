@@ -26,6 +26,8 @@ static const char *type_name(enum setting_type t)
 	case SET_BOOL: return "bool";
 	case SET_INT: return "int";
 	case SET_LANG: return "lang";
+	case SET_ZONE: return "zone";
+	case SET_SMTP: return "smtp";
 	case SET_STR: break;
 	}
 	return "str";

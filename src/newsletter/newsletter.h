@@ -270,7 +270,15 @@ struct nl_broadcast {
 	int64_t scheduled_at, started_at, finished_at, created_at;
 	int64_t total, sent, failed, queued; /* counts from deliveries */
 	double rate;                         /* messages per second over the last minute */
+	const char *waiting; /* why queued mail does not go out (NULL: it does), e.g.
+	                        "sender identity incomplete: sender_postal_address" */
 };
+/* The settings of the sender identity the law requires (特定電子メール法)
+ * that are empty in vals (mail_from_name, mail_from_addr,
+ * sender_postal_address, sender_contact, in that order), joined by ", " in
+ * the arena; NULL when all are set. Broadcasts are refused and bulk mail
+ * waits while any is missing. */
+const char *nl_sender_missing(struct arena *a, const char *const vals[4]);
 struct nl_broadcast_input {
 	int64_t list_id;
 	const char *subject, *body_md, *audience, *slug;
