@@ -39,6 +39,7 @@ void admin_routes(struct app *app, struct router *r)
 	router_add(r, "POST", "/admin/preview", admin_preview_post, adm);
 	router_add(r, "GET", "/admin/settings", admin_settings_get, own);
 	router_add(r, "POST", "/admin/settings", admin_settings_post, own);
+	router_add(r, "POST", "/admin/settings/test-mail", admin_settings_test_mail, own);
 	router_add(r, "GET", "/admin/tokens", admin_tokens_get, own);
 	router_add(r, "POST", "/admin/tokens", admin_tokens_post, own);
 	router_add(r, "POST", "/admin/tokens/{id}/revoke", admin_token_revoke, own);

@@ -339,6 +339,14 @@ enum jm_rc nl_worker_start(const struct nl_worker_opts *o, struct nl_worker **ou
                            struct jm_err *err) JM_WUR;
 /* Stops after in-flight messages finish. NULL is a no-op. */
 void nl_worker_stop(struct nl_worker *w);
+/* Sends one test mail to `to` through the relay the current settings (and
+ * o's overrides) configure, as the worker would (same From, DKIM), on its
+ * own connection to o->db_url. reply gets the relay's last answer ("250 …"
+ * or the SMTP error text). JM_OK when the relay accepted it; JM_SMTP_TEMP /
+ * JM_SMTP_PERM with reply; JM_INVALID (field smtp_url) without a usable
+ * relay. Blocks for up to the connect timeout: call it off the event loop. */
+enum jm_rc nl_relay_test(const struct nl_worker_opts *o, const char *to, char reply[256],
+                         struct jm_err *err) JM_WUR;
 
 /* ---- transactional mails to one address (render_tx.c) ----
  * kind "notify": to the owner (a new contact message, the daily digest);

@@ -491,6 +491,73 @@ static void *sched_main(void *arg)
 	return NULL;
 }
 
+static struct nl_worker *worker_new(const struct nl_worker_opts *o);
+static void worker_free(struct nl_worker *w);
+
+/* ---- a test mail through the relay (the settings page's button) ---- */
+
+/* The test message from the current settings into msg. */
+static enum jm_rc test_message(struct sender *s, struct arena *a, const char *to, struct buf *msg,
+                               struct jm_err *err)
+{
+	const struct nl_mail_cfg *c = &s->cfg;
+	const char *at = strrchr(c->from_addr, '@');
+	struct mail_msg m = {
+	        .from_name = *c->from_name ? c->from_name : c->site_title,
+	        .from_addr = c->from_addr,
+	        .reply_to = *c->reply_to ? c->reply_to : NULL,
+	        .to_addr = to,
+	        .subject = "テストメール / Test mail (jinmyaku)",
+	        .text = arena_sprintf(a,
+	                              "jinmyaku の送信設定から送ったテストメールです。\n"
+	                              "This is a test mail sent with jinmyaku's relay settings.\n\n"
+	                              "%s\n",
+	                              c->base_url),
+	        .message_id_domain = at ? at + 1 : c->host,
+	        .date = jm_now(),
+	};
+	buf_init(msg, 1 << 20);
+	enum jm_rc rc = mail_build(&m, msg, err);
+	if (!rc && s->dkim)
+		rc = mail_dkim_sign(s->dkim, msg, err);
+	return rc;
+}
+
+enum jm_rc nl_relay_test(const struct nl_worker_opts *o, const char *to, char reply[256],
+                         struct jm_err *err)
+{
+	reply[0] = '\0';
+	struct nl_worker_opts one = *o;
+	one.threads = 1;
+	struct nl_worker *w = worker_new(&one);
+	struct sender *s = &w->senders[0];
+	struct arena *a = arena_new(4096);
+	struct buf msg = BUF_INIT;
+	enum jm_rc rc = db_open(w->db_url, &s->db, err);
+	if (rc)
+		goto out;
+	cfg_refresh(s); /* also opens the relay and loads the DKIM key */
+	if (!s->smtp) {
+		jm_err_set(err, "smtp_url",
+		           *s->cfg.smtp_url ? "smtp_url is not usable" : "smtp_url is not set");
+		rc = JM_INVALID;
+		goto out;
+	}
+	if ((rc = test_message(s, a, to, &msg, err)))
+		goto out;
+	struct mail_send it = {.from = nl_envelope_from(&s->cfg), .rcpt = to, .data = msg.ptr,
+	                       .len = msg.len};
+	rc = mail_smtp_send(s->smtp, &it, 1);
+	if (!rc)
+		rc = it.rc;
+	snprintf(reply, 256, "%s", it.reply);
+out:
+	buf_free(&msg);
+	arena_free(a);
+	worker_free(w);
+	return rc;
+}
+
 /* ---- start and stop ---- */
 
 static int64_t env_int(const char *name, int64_t def, int64_t lo, int64_t hi)
