@@ -1,14 +1,24 @@
 -- 0007: settings carry a generation, machine state leaves `settings`, and
 -- the site's time zone becomes an IANA name.
 
--- Bumped by every settings save in the same transaction (site/settings.c);
--- each delivery worker — in `serve` or a separate `jinmyaku worker` —
--- compares it before each claim and reloads the mail settings when it moved.
+-- Bumped by every write to settings, in the same transaction, by the
+-- triggers below (so no writer can forget it); each delivery worker — in
+-- `serve` or a separate `jinmyaku worker` — compares it before each claim
+-- and reloads the mail settings when it moved (newsletter/worker.c).
 CREATE TABLE settings_gen (
   id   INTEGER PRIMARY KEY CHECK (id = 1),
   gen  INTEGER NOT NULL
 );
 INSERT INTO settings_gen(id, gen) VALUES (1, 1);
+CREATE TRIGGER settings_gen_i AFTER INSERT ON settings BEGIN
+  UPDATE settings_gen SET gen = gen + 1 WHERE id = 1;
+END;
+CREATE TRIGGER settings_gen_u AFTER UPDATE ON settings BEGIN
+  UPDATE settings_gen SET gen = gen + 1 WHERE id = 1;
+END;
+CREATE TRIGGER settings_gen_d AFTER DELETE ON settings BEGIN
+  UPDATE settings_gen SET gen = gen + 1 WHERE id = 1;
+END;
 
 -- Machine state of the network module (network/touch.c: digest_last_day),
 -- written only by it; `settings` holds only what the owner chose.

@@ -364,6 +364,7 @@ static void progress_render(struct req *req, const struct nl_broadcast *b)
 	view_set_str(ctx, "slug", b->slug);
 	view_set_bool(ctx, "public", b->public_);
 	view_set(ctx, "p", progress_map(req, b));
+	view_set_bool(ctx, "waiting", b->waiting != NULL); /* sender identity incomplete */
 	view_set_str(ctx, "started_at",
 	             admin_time_fmt(req->arena, b->started_at, s.tz_offset_min, ' '));
 	view_set_str(ctx, "finished_at",

@@ -241,6 +241,8 @@ void admin_settings_post(struct req *req)
 		const char *v = form_get(&f, defs[i].key);
 		if (defs[i].type == SET_BOOL)
 			v = bool_text(&defs[i], v != NULL);
+		else if (is_secret(&defs[i]) && form_get(&f, "smtp_password_clear"))
+			v = ""; /* "remove the stored password" ticked */
 		else if (!v || (is_secret(&defs[i]) && !*v))
 			continue;
 		keys[k] = defs[i].key;
@@ -286,6 +288,8 @@ static void test_done(struct req *req, void *data)
 	                          ? "admin.settings.test_norelay"
 	                          : "admin.settings.test_fail";
 	const char *detail = j->reply[0] ? j->reply : j->job.err.msg;
+	if (strstr(detail, "STARTTLS")) /* ours (mail/smtp.c): say it in the UI's language */
+		key = "admin.settings.test_tls";
 	tr.text = arena_sprintf(req->arena, "%s %s", admin_t(req, key), detail);
 	settings_render(req, 200, NULL, NULL, NULL, false, &tr);
 }

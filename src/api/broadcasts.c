@@ -39,6 +39,7 @@ static json_t *broadcast_json(const struct nl_broadcast *b)
 	json_object_set_new(o, "finished_at", api_jtime(b->finished_at));
 	json_object_set_new(o, "created_at", api_jtime(b->created_at));
 	json_object_set_new(o, "counts", c);
+	json_object_set_new(o, "waiting", b->waiting ? api_jstr(b->waiting) : json_null());
 	return o;
 }
 

@@ -6,10 +6,10 @@
  * passed its type's validator (URLs are http(s) without spaces or quotes,
  * the SMTP relay smtp:// or smtps://, the time zone an IANA name ICU knows,
  * booleans are stored as "1"/"0", integers within their bounds). A save
- * either stores every given pair or none, and bumps settings_gen in the
- * same transaction: a delivery worker in any process compares that number
- * before each claim, so a change reaches every worker before its next
- * batch (migration 0007). Machine state never lives here (0007 moved the
+ * either stores every given pair or none. Every write to the table bumps
+ * settings_gen in the same transaction (triggers, migration 0007): a
+ * delivery worker in any process compares that number before each claim,
+ * so a change reaches every worker before its next batch. Machine state never lives here (0007 moved the
  * digest's last day to network_state).
  *
  * The relay password may be part of smtp_url (smtp://user:pass@host): it is
@@ -358,8 +358,6 @@ enum jm_rc site_settings_save(struct db *db, const char *const *keys, const char
 		              "INSERT INTO settings(key, value) VALUES (?, ?) "
 		              "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
 		              "tt", keys[i], norm[i]);
-	if (!rc) /* every worker reloads before its next claim (worker.c) */
-		rc = db_exec(db, "UPDATE settings_gen SET gen = gen + 1 WHERE id = 1");
 	if (!rc)
 		rc = db_commit(db);
 	if (rc) {

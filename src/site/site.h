@@ -61,7 +61,8 @@ const char *site_setting_get(struct db *db, struct arena *a, const char *key);
  * url itself when it holds none. */
 const char *site_smtp_url_public(struct arena *a, const char *url);
 bool site_smtp_url_has_password(const char *url);
-/* The settings generation: bumped by every save, in the same transaction.
+/* The settings generation: bumped by every write to settings, in the same
+ * transaction (triggers of migration 0007, whoever writes).
  * A reader that saw gen g and sees it unchanged holds current settings. */
 enum jm_rc site_settings_gen(struct db *db, int64_t *gen) JM_WUR;
 /* Validates and stores the given key/value pairs in one transaction. Unknown
