@@ -309,3 +309,43 @@ def test_settings_errors_name_the_field_in_japanese(env):
     assert banner.startswith("「") and "」" in banner, banner
     assert "メール" in banner or "アドレス" in banner, banner
     assert not re.search(r"invalid value|[a-z]+_[a-z]+", banner), banner
+
+
+def test_migration_0007_converts_old_settings(tmp_path):
+    """A database from before 0007: "+9" stored as tz_offset_min 9 becomes
+    Asia/Tokyo; the digest's last day moves out of settings; the circle
+    rollup is rebuilt in the zone."""
+    import os
+    import sqlite3
+    share = tmp_path / "share"
+    (share / "migrations").mkdir(parents=True)
+    for d in ("templates", "static", "po"):
+        os.symlink(os.path.join(jm.ROOT, d), str(share / d))
+    for f in sorted(os.listdir(os.path.join(jm.ROOT, "migrations"))):
+        if f < "0007":
+            os.symlink(os.path.join(jm.ROOT, "migrations", f), str(share / "migrations" / f))
+    data = str(tmp_path / "data")
+    p = jm.run_cli(["token", "create", "--name", "old", "--share", str(share)], data)
+    assert p.returncode == 0, p.stderr
+    db = sqlite3.connect(os.path.join(data, "jinmyaku.db"), isolation_level=None)
+    db.execute("INSERT INTO settings(key, value) VALUES ('tz_offset_min', '9'), "
+               "('digest_last_day', '2026-12-01')")
+    pid = db.execute("INSERT INTO people(email, created_at, updated_at) "
+                     "VALUES ('m@example.org', 0, 0)").lastrowid
+    # 2025-12-31 15:30Z: 2026 in Japan, 2025 nine minutes east of UTC.
+    db.execute("INSERT INTO interactions(person_id, kind, happened_at, created_at) "
+               "VALUES (?, 'meeting', 1767195000, 0)", (pid,))
+    assert db.execute("SELECT year FROM circle_years").fetchall() == [(2025,)]
+    db.close()
+    p = jm.run_cli(["token", "create", "--name", "new"], data)
+    assert p.returncode == 0, p.stderr
+    db = sqlite3.connect(os.path.join(data, "jinmyaku.db"), isolation_level=None)
+    s = dict(db.execute("SELECT key, value FROM settings").fetchall())
+    assert s.get("timezone") == "Asia/Tokyo" and "tz_offset_min" not in s
+    assert "digest_last_day" not in s
+    assert db.execute("SELECT value FROM network_state WHERE key='digest_last_day'"
+                      ).fetchone() == ("2026-12-01",)
+    assert db.execute("SELECT zone, newyear_offset_min FROM circle_zone").fetchone() == \
+        ("Asia/Tokyo", 540)
+    assert db.execute("SELECT year FROM circle_years").fetchall() == [(2026,)]
+    db.close()
