@@ -443,7 +443,8 @@ static bool input_from_form(struct req *req, const struct form *f, int tz,
 	if (!act || strcmp(act, "schedule") != 0)
 		return true;
 	const char *when = form_get(f, "scheduled_at");
-	if (!when || jm_time_parse_zone(when, site_setting_get(req->db, req->arena, "timezone"), &in->scheduled_at) != JM_OK) {
+	if (!when || jm_time_parse_zone(when, site_setting_get(req->db, req->arena, "timezone"),
+	                                &in->scheduled_at) != JM_OK) {
 		jm_err_set(err, "scheduled_at", "%s", admin_t(req, "admin.editor.err_when"));
 		return false;
 	}

@@ -202,9 +202,8 @@ static const char *reason_key(const struct setting_def *d, const char *val)
 	case SET_STR:
 	case SET_TEXT: break;
 	}
-	return !strcmp(d->group, "mail") && strstr(d->key, "addr")
-	               ? "admin.settings.err_addr"
-	               : "admin.settings.err_value";
+	return !strcmp(d->group, "mail") && strstr(d->key, "addr") ? "admin.settings.err_addr"
+	                                                           : "admin.settings.err_value";
 }
 
 /* Replaces the domain's message with one naming the field (its label) and
@@ -283,7 +282,7 @@ static void test_done(struct req *req, void *data)
 {
 	struct test_job *j = data;
 	struct test_result tr = {.ok = j->job.rc == JM_OK};
-	const char *key = tr.ok                         ? "admin.settings.test_ok"
+	const char *key = tr.ok ? "admin.settings.test_ok"
 	                  : j->job.rc == JM_INVALID && !strcmp(j->job.err.field, "smtp_url")
 	                          ? "admin.settings.test_norelay"
 	                          : "admin.settings.test_fail";

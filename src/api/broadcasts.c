@@ -86,7 +86,10 @@ static bool get_schedule(struct req *req, json_t *b, struct nl_broadcast_input *
 	in->scheduled_at = 0;
 	if (json_is_null(v))
 		return true;
-	if (!json_is_string(v) || jm_time_parse_zone(json_string_value(v), site_setting_get(req->db, req->arena, "timezone"), &in->scheduled_at)) {
+	if (!json_is_string(v) ||
+	    jm_time_parse_zone(json_string_value(v),
+	                       site_setting_get(req->db, req->arena, "timezone"),
+	                       &in->scheduled_at)) {
 		api_send_error(req, 422, "invalid",
 		               "scheduled_at must be an ISO 8601 time like 2026-11-29T09:00:00Z",
 		               "scheduled_at");

@@ -69,9 +69,12 @@ static void cal_load(void)
 		return;
 	}
 	static const char *const n18[] = {
-	        ICU_STR(ucal_open),      ICU_STR(ucal_close),
-	        ICU_STR(ucal_setMillis), ICU_STR(ucal_get),
-	        ICU_STR(ucal_getCanonicalTimeZoneID), ICU_STR(ucal_openTimeZoneIDEnumeration),
+	        ICU_STR(ucal_open),
+	        ICU_STR(ucal_close),
+	        ICU_STR(ucal_setMillis),
+	        ICU_STR(ucal_get),
+	        ICU_STR(ucal_getCanonicalTimeZoneID),
+	        ICU_STR(ucal_openTimeZoneIDEnumeration),
 	};
 	static const char *const nuc[] = {ICU_STR(uenum_next), ICU_STR(uenum_close)};
 	void **slot = (void **)&cal; /* the members are in the order of n18[] then nuc[] */
@@ -186,9 +189,9 @@ static void names_load(void)
 	static const char *const fallback[] = {"Asia/Tokyo", "UTC"};
 	zone_names = xcalloc(ZONES_MAX + 1, sizeof(*zone_names));
 	UErrorCode st = U_ZERO_ERROR;
-	UEnumeration *e = cal_ready() ? cal.open_ids(UCAL_ZONE_TYPE_CANONICAL_LOCATION, NULL,
-	                                             NULL, &st)
-	                              : NULL;
+	UEnumeration *e = cal_ready()
+	                          ? cal.open_ids(UCAL_ZONE_TYPE_CANONICAL_LOCATION, NULL, NULL, &st)
+	                          : NULL;
 	const char *s;
 	int32_t len;
 	while (e && U_SUCCESS(st) && zone_count < ZONES_MAX &&

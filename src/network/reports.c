@@ -451,7 +451,8 @@ static enum jm_rc rollup_rebuild(struct db *db, const char *zone, int year)
 	if (!rc)
 		rc = db_execf(db,
 		              "INSERT INTO circle_years(year, person_id, n) "
-		              "SELECT CAST(strftime('%Y', happened_at + 60 * ?, 'unixepoch') AS INTEGER), "
+		              "SELECT CAST(strftime('%Y', happened_at + 60 * ?, 'unixepoch') AS "
+		              "INTEGER), "
 		              "person_id, count(*) FROM interactions "
 		              "WHERE kind IN ('meeting', 'meal', 'call', 'deal') GROUP BY 1, 2",
 		              "i", (int64_t)off);
@@ -624,7 +625,8 @@ enum jm_rc net_report_circle(struct db *db, struct arena *a, int year, const cha
 	bool use_rollup = false;
 	enum jm_rc rc = rollup_usable(db, zone, year, &use_rollup);
 	if (!rc)
-		rc = use_rollup ? circle_rollup(db, a, year, &tab) : circle_scan(db, t0, t1, t2, &tab);
+		rc = use_rollup ? circle_rollup(db, a, year, &tab)
+		                : circle_scan(db, t0, t1, t2, &tab);
 	if (!rc && tab.n)
 		rc = circle_rows(db, a, &tab, &rows, &n);
 	if (!rc)

@@ -545,8 +545,8 @@ enum jm_rc nl_relay_test(const struct nl_worker_opts *o, const char *to, char re
 	}
 	if ((rc = test_message(s, a, to, &msg, err)))
 		goto out;
-	struct mail_send it = {.from = nl_envelope_from(&s->cfg), .rcpt = to, .data = msg.ptr,
-	                       .len = msg.len};
+	struct mail_send it = {
+	        .from = nl_envelope_from(&s->cfg), .rcpt = to, .data = msg.ptr, .len = msg.len};
 	rc = mail_smtp_send(s->smtp, &it, 1);
 	if (!rc)
 		rc = it.rc;

@@ -9,8 +9,8 @@
  * either stores every given pair or none. Every write to the table bumps
  * settings_gen in the same transaction (triggers, migration 0007): a
  * delivery worker in any process compares that number before each claim,
- * so a change reaches every worker before its next batch. Machine state never lives here (0007 moved the
- * digest's last day to network_state).
+ * so a change reaches every worker before its next batch. Machine state never lives here (0007
+ * moved the digest's last day to network_state).
  *
  * The relay password may be part of smtp_url (smtp://user:pass@host): it is
  * never shown back (site_smtp_url_public), and saving the URL as shown —
@@ -186,7 +186,9 @@ static bool smtp_query_ok(const char *q)
 /* smtp://[user[:pass]@]host[:port][/name][?opts] or smtps://…; "" = none. */
 static bool valid_smtp_url(const char *s, const char **why)
 {
-	const char *rest = !strncmp(s, "smtp://", 7) ? s + 7 : !strncmp(s, "smtps://", 8) ? s + 8 : NULL;
+	const char *rest = !strncmp(s, "smtp://", 7)    ? s + 7
+	                   : !strncmp(s, "smtps://", 8) ? s + 8
+	                                                : NULL;
 	*why = "scheme";
 	if (!*s)
 		return true;

@@ -39,8 +39,9 @@ static void test_save_and_load(void **state)
 	struct db *db = *state;
 	const char *keys[] = {"title",    "base_url", "lang",       "allow_raw_html",
 	                      "per_page", "sns_x",    "profile_md", "timezone"};
-	const char *vals[] = {"人脈ブログ <テスト>", "https://example.jp",   "en",  "on", "25",
-	                      "https://x.com/me",    "# 自己紹介\n\n複数行", "America/New_York"};
+	const char *vals[] = {
+	        "人脈ブログ <テスト>",  "https://example.jp", "en", "on", "25", "https://x.com/me",
+	        "# 自己紹介\n\n複数行", "America/New_York"};
 	struct jm_err err = {0};
 	assert_int_equal(site_settings_save(db, keys, vals, 8, &err), JM_OK);
 	struct arena *a = arena_new(1024);
