@@ -325,6 +325,27 @@ static void composer_render(struct req *req, int status, const struct composer *
 	admin_render(req, status, "admin/nl_compose.html", ctx);
 }
 
+/* The settings nl_broadcast_send named as missing ("…: key, key"), as
+ * their labels: 「発行者の住所」「発行者の連絡先」. */
+static const char *missing_labels(struct req *req, const char *msg)
+{
+	const char *p = strstr(msg, ": ");
+	struct buf b = BUF_INIT;
+	for (p = p ? p + 2 : ""; *p;) {
+		size_t n = strcspn(p, ", ");
+		char key[80];
+		snprintf(key, sizeof(key), "setting.%.*s", (int)n, p);
+		const char *label = admin_t(req, key), *paren = strstr(label, " (");
+		int ln = paren ? (int)(paren - label) : (int)strlen(label); /* without the hint */
+		if (n && buf_appendf(&b, "「%.*s」", ln, label) != JM_OK)
+			break;
+		p += n + strspn(p + n, ", ");
+	}
+	const char *out = arena_strdup(req->arena, b.len ? b.ptr : "");
+	buf_free(&b);
+	return out;
+}
+
 static void bc_new(struct req *req)
 {
 	struct composer c = {0};
@@ -475,8 +496,9 @@ static void after_store(struct req *req, struct composer *c, const char *act)
 		rc = nl_broadcast_send(req->db, c->id, jm_now(), &err);
 		done = act[1] == 'e' ? "sent" : "scheduled";
 		if (rc == JM_INVALID && strcmp(err.field, "settings") == 0)
-			snprintf(err.msg, sizeof(err.msg), "%s",
-			         admin_t(req, "admin.nl.err_sender"));
+			snprintf(err.msg, sizeof(err.msg), "%s %s",
+			         admin_t(req, "admin.nl.err_sender_missing"),
+			         missing_labels(req, err.msg));
 		else if (rc == JM_INVALID || rc == JM_CONFLICT)
 			admin_err_localize(req, &err, "admin.nl.invalid.", "admin.err.invalid");
 	}

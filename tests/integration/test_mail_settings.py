@@ -144,6 +144,13 @@ def test_send_refused_naming_the_missing_setting(env):
         assert "sender_postal_address" in err["message"]
         assert "sender_contact" not in err["message"]
         assert db.execute("SELECT status FROM broadcasts WHERE id=?", (bid,)).fetchone()[0] == "draft"
+        # The admin's answer names it too, in Japanese.
+        _, form = admin.get_form("/admin/broadcasts/%d" % bid, action="/admin/broadcasts/%d" % bid)
+        r = admin.submit(form, {"action": "send"})
+        assert r.status == 422
+        banner = re.search(r'id="form-error"[^>]*>(.*?)</div>', r.text, re.S).group(1)
+        assert "送信者情報" in banner and "「発行者の住所」" in banner, banner
+        assert "sender_postal_address" not in banner and "連絡先」" not in banner
     finally:
         save_settings(admin, SENDER_A)
 
