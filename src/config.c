@@ -42,7 +42,8 @@ static const struct opt_def opts[] = {
         {"access-log", "JINMYAKU_ACCESS_LOG", OPT_STR, "", 0, 1000, F(access_log),
          "access log file (default: none)"},
         {"smtp-url", "JINMYAKU_SMTP_URL", OPT_STR, "", 0, 1000, F(smtp_url),
-         "SMTP relay: smtp://user:pass@host:587/?starttls=1 or smtps://...; overrides the setting"},
+         "SMTP relay: smtps://user:pass@host:465 or smtp://user:pass@host:587 (TLS required with a "
+         "password); overrides the setting"},
         {"worker-threads", "JINMYAKU_WORKER_THREADS", OPT_INT, "2", 0, 32, F(worker_threads),
          "delivery worker threads (serve: 0 = no worker; run `jinmyaku worker` instead)"},
         {"share", "JINMYAKU_SHARE", OPT_STR, "", 0, 1000, F(share_dir),

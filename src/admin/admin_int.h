@@ -84,6 +84,7 @@ void admin_article_delete(struct req *req);
 void admin_preview_post(struct req *req);
 void admin_settings_get(struct req *req);
 void admin_settings_post(struct req *req);
+void admin_settings_test_mail(struct req *req);
 void admin_tokens_get(struct req *req);
 void admin_tokens_post(struct req *req);
 void admin_token_revoke(struct req *req);

@@ -335,7 +335,8 @@ static bool apply_action(struct req *req, const struct form *f, const struct art
 		jm_err_set(err, "action", "%s", admin_t(req, "admin.err.bad_request"));
 		return false;
 	}
-	if (!when || jm_time_parse(when, tz, &in->published_at) != JM_OK) {
+	if (!when || jm_time_parse_zone(when, site_setting_get(req->db, req->arena, "timezone"),
+	                                &in->published_at) != JM_OK) {
 		jm_err_set(err, "published_at", "%s", admin_t(req, "admin.editor.err_when"));
 		return false;
 	}

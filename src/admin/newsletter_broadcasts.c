@@ -325,6 +325,27 @@ static void composer_render(struct req *req, int status, const struct composer *
 	admin_render(req, status, "admin/nl_compose.html", ctx);
 }
 
+/* The settings nl_broadcast_send named as missing ("…: key, key"), as
+ * their labels: 「発行者の住所」「発行者の連絡先」. */
+static const char *missing_labels(struct req *req, const char *msg)
+{
+	const char *p = strstr(msg, ": ");
+	struct buf b = BUF_INIT;
+	for (p = p ? p + 2 : ""; *p;) {
+		size_t n = strcspn(p, ", ");
+		char key[80];
+		snprintf(key, sizeof(key), "setting.%.*s", (int)n, p);
+		const char *label = admin_t(req, key), *paren = strstr(label, " (");
+		int ln = paren ? (int)(paren - label) : (int)strlen(label); /* without the hint */
+		if (n && buf_appendf(&b, "「%.*s」", ln, label) != JM_OK)
+			break;
+		p += n + strspn(p + n, ", ");
+	}
+	const char *out = arena_strdup(req->arena, b.len ? b.ptr : "");
+	buf_free(&b);
+	return out;
+}
+
 static void bc_new(struct req *req)
 {
 	struct composer c = {0};
@@ -364,6 +385,7 @@ static void progress_render(struct req *req, const struct nl_broadcast *b)
 	view_set_str(ctx, "slug", b->slug);
 	view_set_bool(ctx, "public", b->public_);
 	view_set(ctx, "p", progress_map(req, b));
+	view_set_bool(ctx, "waiting", b->waiting != NULL); /* sender identity incomplete */
 	view_set_str(ctx, "started_at",
 	             admin_time_fmt(req->arena, b->started_at, s.tz_offset_min, ' '));
 	view_set_str(ctx, "finished_at",
@@ -442,7 +464,8 @@ static bool input_from_form(struct req *req, const struct form *f, int tz,
 	if (!act || strcmp(act, "schedule") != 0)
 		return true;
 	const char *when = form_get(f, "scheduled_at");
-	if (!when || jm_time_parse(when, tz, &in->scheduled_at) != JM_OK) {
+	if (!when || jm_time_parse_zone(when, site_setting_get(req->db, req->arena, "timezone"),
+	                                &in->scheduled_at) != JM_OK) {
 		jm_err_set(err, "scheduled_at", "%s", admin_t(req, "admin.editor.err_when"));
 		return false;
 	}
@@ -473,8 +496,9 @@ static void after_store(struct req *req, struct composer *c, const char *act)
 		rc = nl_broadcast_send(req->db, c->id, jm_now(), &err);
 		done = act[1] == 'e' ? "sent" : "scheduled";
 		if (rc == JM_INVALID && strcmp(err.field, "settings") == 0)
-			snprintf(err.msg, sizeof(err.msg), "%s",
-			         admin_t(req, "admin.nl.err_sender"));
+			snprintf(err.msg, sizeof(err.msg), "%s %s",
+			         admin_t(req, "admin.nl.err_sender_missing"),
+			         missing_labels(req, err.msg));
 		else if (rc == JM_INVALID || rc == JM_CONFLICT)
 			admin_err_localize(req, &err, "admin.nl.invalid.", "admin.err.invalid");
 	}

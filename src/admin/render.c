@@ -27,6 +27,7 @@ static const struct {
 } admin_roles[] = {
         {"GET", "/admin/settings", ROUTE_OWNER},
         {"POST", "/admin/settings", ROUTE_OWNER},
+        {"POST", "/admin/settings/test-mail", ROUTE_OWNER},
         {"GET", "/admin/tokens", ROUTE_OWNER},
         {"POST", "/admin/tokens", ROUTE_OWNER},
         {"POST", "/admin/tokens/{id}/revoke", ROUTE_OWNER},
@@ -107,6 +108,7 @@ void admin_routes(struct app *app, struct router *r)
 	router_add(r, "POST", "/admin/preview", admin_preview_post, adm);
 	router_add(r, "GET", "/admin/settings", admin_settings_get, adm);
 	router_add(r, "POST", "/admin/settings", admin_settings_post, adm);
+	router_add(r, "POST", "/admin/settings/test-mail", admin_settings_test_mail, adm);
 	router_add(r, "GET", "/admin/tokens", admin_tokens_get, adm);
 	router_add(r, "POST", "/admin/tokens", admin_tokens_post, adm);
 	router_add(r, "POST", "/admin/tokens/{id}/revoke", admin_token_revoke, adm);

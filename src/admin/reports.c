@@ -51,6 +51,7 @@ struct funnel_job {
 	struct http_task job;
 	int64_t now;
 	int tz;
+	char zone[64];
 	const char *labels[4]; /* catalog strings: live as long as the app */
 	const char *what;
 	struct net_funnel funnel;
@@ -66,7 +67,7 @@ static void funnel_work(struct db *db, void *data)
 {
 	struct funnel_job *j = data;
 	j->what = "net_report_funnel";
-	j->job.rc = net_report_funnel(db, j->job.a, j->now, j->tz, &j->funnel);
+	j->job.rc = net_report_funnel(db, j->job.a, j->now, j->zone, &j->funnel);
 	if (!j->job.rc) {
 		j->what = "net_funnel_svg";
 		j->job.rc = net_funnel_svg(&j->funnel, j->labels, &j->svg);
@@ -160,6 +161,7 @@ static void admin_reports_get(struct req *req)
 	struct funnel_job *j = http_task_new(sizeof(*j));
 	j->now = jm_now();
 	j->tz = s.tz_offset_min;
+	snprintf(j->zone, sizeof(j->zone), "%s", s.tz);
 	for (int i = 0; i < 4; i++)
 		j->labels[i] = admin_t(req, stage_keys[i]);
 	buf_init(&j->svg, REP_SVG_CAP);
@@ -171,13 +173,14 @@ static void admin_reports_get(struct req *req)
 struct circle_job {
 	struct http_task job;
 	int year, tz;
+	char zone[64];
 	struct net_circle c;
 };
 
 static void circle_work(struct db *db, void *data)
 {
 	struct circle_job *j = data;
-	j->job.rc = net_report_circle(db, j->job.a, j->year, j->tz, &j->c);
+	j->job.rc = net_report_circle(db, j->job.a, j->year, j->zone, &j->c);
 }
 
 static struct view_val *people_list(struct req *req, const struct net_circle_person *v, size_t n)
@@ -293,6 +296,7 @@ static void admin_circle_get(struct req *req)
 	struct circle_job *j = http_task_new(sizeof(*j));
 	j->year = year;
 	j->tz = s.tz_offset_min;
+	snprintf(j->zone, sizeof(j->zone), "%s", s.tz);
 	http_defer(req, circle_work, circle_done, j, http_task_free);
 }
 

@@ -7,11 +7,23 @@
  * Field names are the setting keys. A check box that is not ticked sends
  * nothing, so booleans are stored as "off" when their key is absent; other
  * settings missing from the form are left unchanged, and so is a secret
- * (smtp_password) sent empty: its input never shows the stored value.
+ * (smtp_password) sent empty: its input never shows the stored value. The
+ * relay URL is shown without its password (site_smtp_url_public) and saving
+ * it unchanged keeps the password; the page says whether one is set.
+ *
+ * The time zone is a select of IANA names (jm_tz_names). An error names
+ * the field and the reason in the UI's language, in the banner and beside
+ * the field.
+ *
+ * POST /admin/settings/test-mail sends one mail to the signed-in owner
+ * through the saved relay settings (nl_relay_test, on the worker pool) and
+ * shows the relay's answer on the page.
  */
 #include "admin/admin_int.h"
 
 #include "app.h"
+#include "auth/auth.h"
+#include "newsletter/newsletter.h"
 #include "site/site.h"
 
 static const char *const group_order[] = {"site",  "profile", "sns",     "mail",
@@ -26,6 +38,8 @@ static const char *type_name(enum setting_type t)
 	case SET_BOOL: return "bool";
 	case SET_INT: return "int";
 	case SET_LANG: return "lang";
+	case SET_ZONE: return "zone";
+	case SET_SMTP: return "smtp";
 	case SET_STR: break;
 	}
 	return "str";
@@ -60,14 +74,44 @@ static size_t group_index(const char *g)
 	return NGROUPS - 1;
 }
 
+/* The zone select's options, value selected. */
+static struct view_val *zone_options(struct req *req, const char *value)
+{
+	size_t n = 0;
+	const char *const *names = jm_tz_names(&n);
+	struct view_val *list = view_list(req->arena);
+	bool found = false;
+	for (size_t i = 0; i < n; i++) {
+		struct view_val *o = view_map(req->arena);
+		bool sel = value && !strcmp(names[i], value);
+		found |= sel;
+		view_set_str(o, "name", names[i]);
+		view_set_bool(o, "selected", sel);
+		view_push(list, o);
+	}
+	if (!found && value && *value) { /* e.g. Etc/GMT-9 from an old offset */
+		struct view_val *o = view_map(req->arena);
+		view_set_str(o, "name", value);
+		view_set_bool(o, "selected", true);
+		view_push(list, o);
+	}
+	return list;
+}
+
 static struct view_val *field(struct req *req, const struct setting_def *d, const char *value,
-                              const struct jm_err *err)
+                              const struct jm_err *err, bool pw_set)
 {
 	struct view_val *m = view_map(req->arena);
 	view_set_str(m, "key", d->key);
 	view_set_str(m, "type", is_secret(d) ? "password" : type_name(d->type));
+	if (is_secret(d) || d->type == SET_SMTP)
+		view_set_bool(m, "pw_set", pw_set);
 	if (is_secret(d))
 		value = "";
+	if (d->type == SET_SMTP)
+		value = site_smtp_url_public(req->arena, value);
+	if (d->type == SET_ZONE)
+		view_set(m, "zones", zone_options(req, value));
 	view_set_str(m, "label", admin_t(req, d->label_key));
 	view_set_str(m, "value", value ? value : "");
 	view_set_bool(m, "checked", truthy(value));
@@ -78,11 +122,26 @@ static struct view_val *field(struct req *req, const struct setting_def *d, cons
 	return m;
 }
 
+/* True when a relay password is stored (smtp_password or in smtp_url). */
+static bool relay_password_set(struct req *req)
+{
+	return *site_setting_get(req->db, req->arena, "smtp_password") ||
+	       site_smtp_url_has_password(site_setting_get(req->db, req->arena, "smtp_url"));
+}
+
+/* The outcome of a test mail, for the page (NULL: none sent). */
+struct test_result {
+	bool ok;
+	const char *text;
+};
+
 /* Renders the form; values come from f when given (after an error), else
  * from the database. */
 static void settings_render(struct req *req, int status, const struct form *f,
-                            const struct jm_err *err, bool saved)
+                            const struct jm_err *err, const char *banner, bool saved,
+                            const struct test_result *tr)
 {
+	bool pw_set = relay_password_set(req);
 	size_t n = 0;
 	const struct setting_def *defs = site_setting_defs(&n);
 	struct view_val *fields[NGROUPS];
@@ -95,7 +154,7 @@ static void settings_render(struct req *req, int status, const struct form *f,
 		        f ? form_get(f, d->key) : site_setting_get(req->db, req->arena, d->key);
 		if (f && d->type == SET_BOOL)
 			v = v ? "1" : "0";
-		view_push(fields[group_index(d->group)], field(req, d, v, err));
+		view_push(fields[group_index(d->group)], field(req, d, v, err, pw_set));
 	}
 	for (size_t g = 0; g < NGROUPS; g++) {
 		struct view_val *m = view_map(req->arena);
@@ -109,8 +168,13 @@ static void settings_render(struct req *req, int status, const struct form *f,
 	struct view_val *ctx = admin_ctx(req, "settings");
 	view_set(ctx, "groups", groups);
 	view_set_bool(ctx, "saved", saved);
-	if (err && err->msg[0])
-		view_set_str(ctx, "error", arena_strdup(req->arena, err->msg));
+	if (banner)
+		view_set_str(ctx, "error", banner);
+	if (tr) {
+		view_set_bool(ctx, "test_sent", true);
+		view_set_bool(ctx, "test_ok", tr->ok);
+		view_set_str(ctx, "test_reply", tr->text);
+	}
 	admin_render(req, status, "admin/settings.html", ctx);
 }
 
@@ -119,21 +183,47 @@ void admin_settings_get(struct req *req)
 	struct form q;
 	struct jm_err err = {0};
 	bool saved = http_req_query(req, &q, &err) == JM_OK && form_get(&q, "saved");
-	settings_render(req, 200, NULL, NULL, saved);
+	settings_render(req, 200, NULL, NULL, NULL, saved, NULL);
 }
 
-/* Replaces the domain's message with one for the field's type. */
-static void localize(struct req *req, const struct setting_def *defs, size_t n, struct jm_err *err)
+/* The reason, in the UI's language, why a value of d was refused. */
+static const char *reason_key(const struct setting_def *d, const char *val)
 {
-	const char *key = "admin.err.invalid";
+	switch (d->type) {
+	case SET_URL: return "admin.settings.err_url";
+	case SET_INT: return "admin.settings.err_int";
+	case SET_ZONE: return "admin.settings.err_zone";
+	case SET_SMTP:
+		return val && strncmp(val, "smtp://", 7) && strncmp(val, "smtps://", 8)
+		               ? "admin.settings.err_smtp_scheme"
+		               : "admin.settings.err_smtp";
+	case SET_LANG: return "admin.settings.err_lang";
+	case SET_BOOL: return "admin.settings.err_value";
+	case SET_STR:
+	case SET_TEXT: break;
+	}
+	return !strcmp(d->group, "mail") && strstr(d->key, "addr") ? "admin.settings.err_addr"
+	                                                           : "admin.settings.err_value";
+}
+
+/* Replaces the domain's message with one naming the field (its label) and
+ * the reason; *banner gets the same with the label for the page's top. */
+static void localize(struct req *req, const struct setting_def *defs, size_t n,
+                     const struct form *f, struct jm_err *err, const char **banner)
+{
+	const char *label = NULL, *key = "admin.err.invalid";
 	for (size_t i = 0; i < n && err->field[0]; i++) {
 		if (strcmp(defs[i].key, err->field) != 0)
 			continue;
-		key = defs[i].type == SET_URL   ? "admin.settings.err_url"
-		      : defs[i].type == SET_INT ? "admin.settings.err_int"
-		                                : "admin.settings.err_value";
+		label = admin_t(req, defs[i].label_key);
+		key = reason_key(&defs[i], form_get(f, defs[i].key));
 	}
-	snprintf(err->msg, sizeof(err->msg), "%s", admin_t(req, key));
+	const char *why = admin_t(req, key);
+	snprintf(err->msg, sizeof(err->msg), "%s", why);
+	bool ja = !req->lang || strcmp(req->lang, "en") != 0;
+	*banner = !label ? why
+	          : ja   ? arena_sprintf(req->arena, "「%s」: %s", label, why)
+	                 : arena_sprintf(req->arena, "%s: %s", label, why);
 }
 
 void admin_settings_post(struct req *req)
@@ -150,6 +240,8 @@ void admin_settings_post(struct req *req)
 		const char *v = form_get(&f, defs[i].key);
 		if (defs[i].type == SET_BOOL)
 			v = bool_text(&defs[i], v != NULL);
+		else if (is_secret(&defs[i]) && form_get(&f, "smtp_password_clear"))
+			v = ""; /* "remove the stored password" ticked */
 		else if (!v || (is_secret(&defs[i]) && !*v))
 			continue;
 		keys[k] = defs[i].key;
@@ -157,8 +249,9 @@ void admin_settings_post(struct req *req)
 	}
 	enum jm_rc rc = site_settings_save(req->db, keys, vals, k, &err);
 	if (rc == JM_INVALID || rc == JM_TOO_LARGE) {
-		localize(req, defs, n, &err);
-		settings_render(req, 422, &f, &err, false);
+		const char *banner = NULL;
+		localize(req, defs, n, &f, &err, &banner);
+		settings_render(req, 422, &f, &err, banner, false, NULL);
 		return;
 	}
 	if (rc) {
@@ -167,4 +260,56 @@ void admin_settings_post(struct req *req)
 	}
 	app_content_changed(req->app);
 	http_redirect(req, 303, "/admin/settings?saved=1");
+}
+
+/* ---- POST /admin/settings/test-mail ---- */
+
+struct test_job {
+	struct http_task job;
+	struct nl_worker_opts o;
+	const char *to;
+	char reply[256];
+};
+
+static void test_work(struct db *db, void *data)
+{
+	(void)db; /* nl_relay_test opens its own connection, as a worker would */
+	struct test_job *j = data;
+	j->job.rc = nl_relay_test(&j->o, j->to, j->reply, &j->job.err);
+}
+
+static void test_done(struct req *req, void *data)
+{
+	struct test_job *j = data;
+	struct test_result tr = {.ok = j->job.rc == JM_OK};
+	const char *key = tr.ok ? "admin.settings.test_ok"
+	                  : j->job.rc == JM_INVALID && !strcmp(j->job.err.field, "smtp_url")
+	                          ? "admin.settings.test_norelay"
+	                          : "admin.settings.test_fail";
+	const char *detail = j->reply[0] ? j->reply : j->job.err.msg;
+	if (strstr(detail, "STARTTLS")) /* ours (mail/smtp.c): say it in the UI's language */
+		key = "admin.settings.test_tls";
+	tr.text = arena_sprintf(req->arena, "%s %s", admin_t(req, key), detail);
+	settings_render(req, 200, NULL, NULL, NULL, false, &tr);
+}
+
+void admin_settings_test_mail(struct req *req)
+{
+	struct form f;
+	if (!admin_form(req, &f))
+		return;
+	const struct auth_user *u = admin_user(req);
+	const struct app_config *c = &req->app->cfg;
+	struct test_job *j = http_task_new(sizeof(*j));
+	j->to = http_task_str(&j->job, u ? u->email : "");
+	j->o = (struct nl_worker_opts){
+	        .db_url = http_task_str(&j->job, c->db_url),
+	        .secret = req->app->secret,
+	        .base_url = http_task_str(&j->job, c->base_url),
+	        .smtp_url = http_task_str(&j->job, c->smtp_url),
+	        .data_dir = http_task_str(&j->job, c->data_dir),
+	        .threads = 1,
+	        .listen = http_task_str(&j->job, c->listen),
+	};
+	http_defer(req, test_work, test_done, j, http_task_free);
 }

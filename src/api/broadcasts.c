@@ -16,6 +16,7 @@
 #include "app.h"
 #include "http/http.h"
 #include "newsletter/newsletter.h"
+#include "site/site.h"
 
 static json_t *broadcast_json(const struct nl_broadcast *b)
 {
@@ -39,6 +40,7 @@ static json_t *broadcast_json(const struct nl_broadcast *b)
 	json_object_set_new(o, "finished_at", api_jtime(b->finished_at));
 	json_object_set_new(o, "created_at", api_jtime(b->created_at));
 	json_object_set_new(o, "counts", c);
+	json_object_set_new(o, "waiting", b->waiting ? api_jstr(b->waiting) : json_null());
 	return o;
 }
 
@@ -84,7 +86,10 @@ static bool get_schedule(struct req *req, json_t *b, struct nl_broadcast_input *
 	in->scheduled_at = 0;
 	if (json_is_null(v))
 		return true;
-	if (!json_is_string(v) || jm_time_parse(json_string_value(v), 0, &in->scheduled_at)) {
+	if (!json_is_string(v) ||
+	    jm_time_parse_zone(json_string_value(v),
+	                       site_setting_get(req->db, req->arena, "timezone"),
+	                       &in->scheduled_at)) {
 		api_send_error(req, 422, "invalid",
 		               "scheduled_at must be an ISO 8601 time like 2026-11-29T09:00:00Z",
 		               "scheduled_at");

@@ -62,6 +62,16 @@ static bool site_tz(struct req *req, int *tz)
 	return true;
 }
 
+/* The site's IANA zone into out; false (500 sent) when it cannot. */
+static bool site_zone(struct req *req, char out[64])
+{
+	struct site_settings st;
+	if (!api_load_settings(req, &st))
+		return false;
+	snprintf(out, 64, "%s", st.tz);
+	return true;
+}
+
 /* A second path parameter (name) as an id; 404 naming what when bad. */
 static bool path_id2(struct req *req, const char *name, const char *what, int64_t *id)
 {
@@ -551,13 +561,14 @@ struct funnel_job {
 	struct http_task job;
 	int64_t now;
 	int tz;
+	char zone[64];
 	struct net_funnel f;
 };
 
 static void funnel_work(struct db *db, void *data)
 {
 	struct funnel_job *j = data;
-	j->job.rc = net_report_funnel(db, j->job.a, j->now, j->tz, &j->f);
+	j->job.rc = net_report_funnel(db, j->job.a, j->now, j->zone, &j->f);
 }
 
 static void funnel_done(struct req *req, void *data)
@@ -583,11 +594,13 @@ static void funnel_done(struct req *req, void *data)
 static void reports_funnel(struct req *req)
 {
 	int tz;
-	if (!site_tz(req, &tz))
+	char zone[64];
+	if (!site_tz(req, &tz) || !site_zone(req, zone))
 		return;
 	struct funnel_job *j = http_task_new(sizeof(*j));
 	j->now = jm_now();
 	j->tz = tz;
+	memcpy(j->zone, zone, sizeof(zone));
 	http_defer(req, funnel_work, funnel_done, j, http_task_free);
 }
 
@@ -629,13 +642,14 @@ static json_t *circle_json(const struct net_circle *c)
 struct circle_job {
 	struct http_task job;
 	int year, tz;
+	char zone[64];
 	struct net_circle c;
 };
 
 static void circle_work(struct db *db, void *data)
 {
 	struct circle_job *j = data;
-	j->job.rc = net_report_circle(db, j->job.a, j->year, j->tz, &j->c);
+	j->job.rc = net_report_circle(db, j->job.a, j->year, j->zone, &j->c);
 }
 
 static void circle_done(struct req *req, void *data)
@@ -653,7 +667,8 @@ static void reports_circle(struct req *req)
 	struct form q;
 	int64_t year = 0;
 	int tz;
-	if (!api_query(req, &q) || !site_tz(req, &tz))
+	char zone[64];
+	if (!api_query(req, &q) || !site_tz(req, &tz) || !site_zone(req, zone))
 		return;
 	const char *ys = form_get(&q, "year");
 	if (ys && (!api_parse_id(ys, &year) || strlen(ys) > 6)) {
@@ -674,6 +689,7 @@ static void reports_circle(struct req *req)
 	struct circle_job *j = http_task_new(sizeof(*j));
 	j->year = (int)year;
 	j->tz = tz;
+	memcpy(j->zone, zone, sizeof(zone));
 	http_defer(req, circle_work, circle_done, j, http_task_free);
 }
 

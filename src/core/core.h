@@ -169,6 +169,24 @@ void jm_time_day(int64_t t, char out[16]);
 /* Parses "YYYY-MM-DDTHH:MM[:SS][Z|±HH:MM]" or "YYYY-MM-DD HH:MM"; a time
  * without zone is taken in tz_offset_min (e.g. +540 for JST). */
 enum jm_rc jm_time_parse(const char *s, int tz_offset_min, int64_t *out) JM_WUR;
+/* The same, a time without zone read in the IANA zone `zone` (daylight
+ * saving included): what the owner types is read in the site's zone. */
+enum jm_rc jm_time_parse_zone(const char *s, const char *zone, int64_t *out) JM_WUR;
+/* Seconds from 1970-01-01 to 00:00 of y-m-d (proleptic Gregorian, m 1..12). */
+int64_t jm_time_civil(int y, int m, int d);
+
+/* ---- IANA time zones (zone.c, ICU calendar; thread-safe, no TZ variable) ---- */
+/* True when zone is a zone name ICU knows ("Asia/Tokyo", "UTC"). */
+bool jm_tz_valid(const char *zone);
+/* Minutes east of UTC in zone at instant t (daylight saving included);
+ * 0 for an unknown zone. */
+int jm_tz_offset(const char *zone, int64_t t);
+/* The instant whose wall clock in zone reads `local` (local seconds: the
+ * wall clock counted as if it were UTC). */
+int64_t jm_tz_local_to_utc(const char *zone, int64_t local);
+/* The zone names to offer (canonical locations and UTC, sorted); static,
+ * never freed. */
+const char *const *jm_tz_names(size_t *n);
 
 /* ---- random + hashing (libsodium lives in core/crypto.c) ---- */
 enum jm_rc jm_crypto_init(void) JM_WUR;

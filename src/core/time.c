@@ -1,6 +1,8 @@
 /*
  * time.c — wall-clock and monotonic time, ISO 8601 (RFC 3339) and HTTP-date
- * (RFC 7231) formatting, and a strict ISO 8601 parser for user input.
+ * (RFC 7231) formatting, and a strict ISO 8601 parser for user input. A
+ * time typed without a zone is read in a fixed offset (jm_time_parse) or,
+ * daylight saving included, in an IANA zone (jm_time_parse_zone, zone.c).
  */
 #include "core.h"
 
@@ -69,7 +71,9 @@ static bool digits(const char *s, int n, int *out)
 	return true;
 }
 
-enum jm_rc jm_time_parse(const char *s, int tz_offset_min, int64_t *out)
+/* Parses s into local seconds (the wall clock read as if UTC); *has_off
+ * tells whether s named its own offset, then in *off (minutes east). */
+static enum jm_rc parse_local(const char *s, int64_t *local, bool *has_off, int *off)
 {
 	int y, mo, d, h = 0, mi = 0, sec = 0;
 	size_t len = strlen(s);
@@ -90,15 +94,17 @@ enum jm_rc jm_time_parse(const char *s, int tz_offset_min, int64_t *out)
 					;
 		}
 	}
-	int off = tz_offset_min;
+	*has_off = false;
+	*off = 0;
 	if (*p == 'Z') {
-		off = 0;
+		*has_off = true;
 		p++;
 	} else if (*p == '+' || *p == '-') {
 		int oh, om;
 		if (!digits(p + 1, 2, &oh) || p[3] != ':' || !digits(p + 4, 2, &om))
 			return JM_INVALID;
-		off = (oh * 60 + om) * (*p == '-' ? -1 : 1);
+		*has_off = true;
+		*off = (oh * 60 + om) * (*p == '-' ? -1 : 1);
 		p += 6;
 	}
 	if (*p != '\0')
@@ -110,7 +116,35 @@ enum jm_rc jm_time_parse(const char *s, int tz_offset_min, int64_t *out)
 	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 	if (mo == 2 && d == 29 && !leap)
 		return JM_INVALID;
-	int64_t days = days_from_civil(y, (unsigned)mo, (unsigned)d);
-	*out = days * 86400 + h * 3600 + mi * 60 + sec - (int64_t)off * 60;
+	*local = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + sec;
 	return JM_OK;
+}
+
+enum jm_rc jm_time_parse(const char *s, int tz_offset_min, int64_t *out)
+{
+	int64_t local;
+	bool has_off;
+	int off;
+	enum jm_rc rc = parse_local(s, &local, &has_off, &off);
+	if (rc)
+		return rc;
+	*out = local - (int64_t)(has_off ? off : tz_offset_min) * 60;
+	return JM_OK;
+}
+
+enum jm_rc jm_time_parse_zone(const char *s, const char *zone, int64_t *out)
+{
+	int64_t local;
+	bool has_off;
+	int off;
+	enum jm_rc rc = parse_local(s, &local, &has_off, &off);
+	if (rc)
+		return rc;
+	*out = has_off ? local - (int64_t)off * 60 : jm_tz_local_to_utc(zone, local);
+	return JM_OK;
+}
+
+int64_t jm_time_civil(int y, int m, int d)
+{
+	return days_from_civil(y, (unsigned)m, (unsigned)d) * 86400;
 }

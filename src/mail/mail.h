@@ -108,11 +108,14 @@ void mail_dkim_free(struct mail_dkim *d);
 /* ---- SMTP (smtp.c, libcurl) ----
  * smtp:// (STARTTLS when the server offers it and the URL asks with
  * "?starttls=1"), smtps://; user and password from the URL or arguments.
+ * With credentials, smtp:// requires STARTTLS: a relay without it fails
+ * the send before AUTH, unless the URL ends in "?insecure_plaintext_auth=1".
  * One struct mail_smtp per sending thread: it keeps up to `conns`
  * connections open and sends a batch over them in parallel (curl multi). */
 struct mail_smtp;
 /* url: smtp://host[:port][/ehlo-name] or smtps://…, optionally ending in
- * "?starttls=1" (STARTTLS when offered) or "?starttls=required". conns is
+ * "?starttls=1" (STARTTLS when offered) or "?starttls=required", and/or
+ * "insecure_plaintext_auth=1" (joined by '&'). conns is
  * 1..64. NULL for a bad URL or conns. Connect timeout 10 s; a transfer
  * stalled 60 s is abandoned (temporary failure). */
 struct mail_smtp *mail_smtp_new(const char *url, const char *user, const char *password, int conns);

@@ -25,6 +25,14 @@
  * has not yet — should not carry them. The functions used are looked up
  * once into `cu`; the names below are macros over that table.
  *
+ * TLS and credentials: a password never crosses the wire in clear. With a
+ * user or password (as arguments or in the URL's userinfo) an smtp:// URL
+ * requires STARTTLS (CURLUSESSL_ALL): a relay that does not offer it — or
+ * a man in the middle that strips it from the EHLO answer — fails the send
+ * before AUTH with a clear error. Only "?insecure_plaintext_auth=1" allows
+ * AUTH without TLS. Without credentials "?starttls=1" tries STARTTLS and
+ * "?starttls=required" insists; smtps:// is TLS from the first byte.
+ *
  * Invariants: one struct mail_smtp is used by one thread at a time; the
  * message bytes are read in place, never copied.
  */
@@ -159,23 +167,49 @@ static size_t on_reply(char *line, size_t size, size_t nmemb, void *ud)
 	return len;
 }
 
-/* Splits "?starttls=1" (try) or "?starttls=required" off the URL. */
-static char *parse_url(const char *url, long *use_ssl)
+/* True when url carries userinfo (smtp://user[:pass]@host). */
+static bool url_has_userinfo(const char *url)
+{
+	const char *p = strstr(url, "://");
+	p = p ? p + 3 : url;
+	size_t n = strcspn(p, "/?#");
+	return memchr(p, '@', n) != NULL;
+}
+
+/* Reads the URL's options ("starttls=1", "starttls=required",
+ * "insecure_plaintext_auth=1", joined by '&'); false for anything else. */
+static bool parse_opts(const char *q, long *use_ssl, bool *insecure)
+{
+	while (*q) {
+		size_t n = strcspn(q, "&");
+		if (n == 10 && !strncmp(q, "starttls=1", n))
+			*use_ssl = *use_ssl == CURLUSESSL_ALL ? CURLUSESSL_ALL : CURLUSESSL_TRY;
+		else if (n == 17 && !strncmp(q, "starttls=required", n))
+			*use_ssl = CURLUSESSL_ALL;
+		else if (n == 25 && !strncmp(q, "insecure_plaintext_auth=1", n))
+			*insecure = true;
+		else
+			return false;
+		q += n + (q[n] == '&');
+	}
+	return true;
+}
+
+/* Splits the options off the URL and decides the TLS level: with
+ * credentials on smtp://, STARTTLS is required unless the URL says
+ * insecure_plaintext_auth=1. */
+static char *parse_url(const char *url, bool creds, long *use_ssl)
 {
 	*use_ssl = CURLUSESSL_NONE;
-	if (!url || (strncmp(url, "smtp://", 7) != 0 && strncmp(url, "smtps://", 8) != 0) ||
-	    strpbrk(url, "\r\n "))
+	bool insecure = false, smtps = url && strncmp(url, "smtps://", 8) == 0;
+	if (!url || (strncmp(url, "smtp://", 7) != 0 && !smtps) || strpbrk(url, "\r\n "))
 		return NULL;
 	const char *q = strchr(url, '?');
-	if (!q)
-		return xstrdup(url);
-	if (strcmp(q, "?starttls=1") == 0)
-		*use_ssl = CURLUSESSL_TRY;
-	else if (strcmp(q, "?starttls=required") == 0)
-		*use_ssl = CURLUSESSL_ALL;
-	else
+	if (q && !parse_opts(q + 1, use_ssl, &insecure))
 		return NULL;
-	return xstrndup(url, (size_t)(q - url));
+	if (!smtps && !insecure && (creds || url_has_userinfo(url)))
+		*use_ssl = CURLUSESSL_ALL;
+	return q ? xstrndup(url, (size_t)(q - url)) : xstrdup(url);
 }
 
 static bool slot_init(struct slot *sl, const char *url, long use_ssl, const char *user,
@@ -211,7 +245,7 @@ struct mail_smtp *mail_smtp_new(const char *url, const char *user, const char *p
 	long use_ssl;
 	if (conns < 1 || conns > SMTP_MAX_CONNS)
 		return NULL;
-	char *u = parse_url(url, &use_ssl);
+	char *u = parse_url(url, (user && *user) || (password && *password), &use_ssl);
 	if (!u)
 		return NULL;
 	struct mail_smtp *s = xcalloc(1, sizeof(*s));
@@ -346,6 +380,12 @@ static void slot_done(struct mail_smtp *s, struct slot *sl, CURLcode res)
 		item_result(it, JM_SMTP_PERM, (int)code, "%s", sl->last);
 	else if (server_said)
 		item_result(it, JM_SMTP_TEMP, (int)code, "%s", sl->last);
+	else if (res == CURLE_USE_SSL_FAILED)
+		item_result(it, JM_SMTP_TEMP, (int)code,
+		            "the relay offers no STARTTLS: the password is not sent without TLS "
+		            "(use smtps://, or add ?insecure_plaintext_auth=1 to smtp_url to allow "
+		            "it)%s%s",
+		            sl->errbuf[0] ? ": " : "", sl->errbuf);
 	else
 		item_result(it, JM_SMTP_TEMP, (int)code, "%s%s%s", curl_easy_strerror(res),
 		            sl->errbuf[0] ? ": " : "", sl->errbuf);

@@ -314,7 +314,7 @@ struct net_funnel {
 	struct net_funnel_month *months;
 	size_t nmonths; /* the last 12 months, oldest first */
 };
-enum jm_rc net_report_funnel(struct db *db, struct arena *a, int64_t now, int tz_offset_min,
+enum jm_rc net_report_funnel(struct db *db, struct arena *a, int64_t now, const char *zone,
                              struct net_funnel *out) JM_WUR;
 /* Appends an SVG chart of the funnel (counts and monthly moves). */
 enum jm_rc net_funnel_svg(const struct net_funnel *f, const char *const stage_labels[4],
@@ -337,7 +337,7 @@ struct net_circle {
 /* Interactions of kind meeting, meal, call or deal in the calendar year
  * (site time zone) vs the year before. JM_INVALID for years outside
  * 1970..9999. */
-enum jm_rc net_report_circle(struct db *db, struct arena *a, int year, int tz_offset_min,
+enum jm_rc net_report_circle(struct db *db, struct arena *a, int year, const char *zone,
                              struct net_circle *out) JM_WUR;
 
 /* ---- the network map (map.c, Graphviz libgvc) ---- */

@@ -41,10 +41,10 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 	return era * 146097 + (int64_t)doe - 719468;
 }
 
-/* Unix time of local midnight on the first of month m of year y. */
-static int64_t month_start(int64_t y, unsigned m, int tz_offset_min)
+/* Unix time of local midnight on the first of month m of year y in zone. */
+static int64_t month_start(int64_t y, unsigned m, const char *zone)
 {
-	return days_from_civil(y, m, 1) * 86400 - (int64_t)tz_offset_min * 60;
+	return jm_tz_local_to_utc(zone, days_from_civil(y, m, 1) * 86400);
 }
 
 static enum jm_rc stage_counts(struct db *db, int64_t counts[4])
@@ -113,13 +113,13 @@ static void month_label(char out[8], int64_t y, unsigned m)
 	out[n > 7 ? 7 : n] = '\0';
 }
 
-enum jm_rc net_report_funnel(struct db *db, struct arena *a, int64_t now, int tz_offset_min,
+enum jm_rc net_report_funnel(struct db *db, struct arena *a, int64_t now, const char *zone,
                              struct net_funnel *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (tz_offset_min < -24 * 60 || tz_offset_min > 24 * 60)
+	if (!jm_tz_valid(zone))
 		return JM_INVALID;
-	time_t local = (time_t)(now + (int64_t)tz_offset_min * 60);
+	time_t local = (time_t)(now + (int64_t)jm_tz_offset(zone, now) * 60);
 	struct tm tm;
 	if (!gmtime_r(&local, &tm))
 		return JM_INVALID;
@@ -132,7 +132,7 @@ enum jm_rc net_report_funnel(struct db *db, struct arena *a, int64_t now, int tz
 		int64_t mi = cur - (FUNNEL_MONTHS - 1) + i;
 		int64_t y = mi / 12;
 		unsigned m = (unsigned)(mi % 12) + 1;
-		bounds[i] = month_start(y, m, tz_offset_min);
+		bounds[i] = month_start(y, m, zone);
 		if (i < FUNNEL_MONTHS)
 			month_label(out->months[i].month, y, m);
 	}
@@ -422,18 +422,64 @@ static enum jm_rc circle_scan(struct db *db, int64_t t0, int64_t t1, int64_t t2,
 	return rc == JM_DONE ? JM_OK : rc;
 }
 
-/* The site's zone, which circle_years (migration 0005) is kept in. */
-static enum jm_rc rollup_tz(struct db *db, int64_t *tz)
+/* The one text value sql selects into out (64 bytes): the zone
+ * circle_years is kept in (circle_zone, migration 0007) or the site's. */
+static enum jm_rc rollup_zone(struct db *db, const char *sql, char out[64])
 {
 	struct db_stmt *st = NULL;
-	enum jm_rc rc = db_prepare(db,
-	                           "SELECT COALESCE((SELECT CAST(value AS INTEGER) FROM settings "
-	                           "WHERE key = 'tz_offset_min'), 540)",
-	                           &st);
+	enum jm_rc rc = db_prepare(db, sql, &st);
+	out[0] = '\0';
 	if (rc == JM_OK && (rc = db_step(st)) == JM_OK)
-		*tz = db_col_int(st, 0);
+		snprintf(out, 64, "%s", db_col_text(st, 0, NULL));
 	db_finalize(st);
-	return rc == JM_OK ? JM_OK : rc == JM_DONE ? JM_DB : rc;
+	return rc == JM_OK || rc == JM_DONE ? JM_OK : rc;
+}
+
+/* Rebuilds circle_years in zone (the site's, which changed): the year of
+ * an interaction is read with the zone's offset at new year, as the
+ * triggers of migration 0007 do. */
+static enum jm_rc rollup_rebuild(struct db *db, const char *zone, int year)
+{
+	int off = jm_tz_offset(zone, month_start(year, 1, zone));
+	enum jm_rc rc = db_begin(db);
+	if (rc)
+		return rc;
+	rc = db_execf(db, "UPDATE circle_zone SET zone = ?, newyear_offset_min = ? WHERE id = 1",
+	              "ti", zone, (int64_t)off);
+	if (!rc)
+		rc = db_exec(db, "DELETE FROM circle_years");
+	if (!rc)
+		rc = db_execf(db,
+		              "INSERT INTO circle_years(year, person_id, n) "
+		              "SELECT CAST(strftime('%Y', happened_at + 60 * ?, 'unixepoch') AS "
+		              "INTEGER), "
+		              "person_id, count(*) FROM interactions "
+		              "WHERE kind IN ('meeting', 'meal', 'call', 'deal') GROUP BY 1, 2",
+		              "i", (int64_t)off);
+	if (!rc)
+		rc = db_commit(db);
+	if (rc)
+		db_rollback(db);
+	return rc;
+}
+
+/* True when the rollup answers for zone: it is kept in it, or zone is the
+ * site's (then the rollup moves to it). */
+static enum jm_rc rollup_usable(struct db *db, const char *zone, int year, bool *ok)
+{
+	char kept[64], site[64];
+	enum jm_rc rc = rollup_zone(db, "SELECT zone FROM circle_zone WHERE id = 1", kept);
+	*ok = !rc && strcmp(kept, zone) == 0;
+	if (!rc && !*ok)
+		rc = rollup_zone(db,
+		                 "SELECT COALESCE((SELECT value FROM settings "
+		                 "WHERE key = 'timezone'), 'Asia/Tokyo')",
+		                 site);
+	if (rc || *ok || strcmp(site, zone) != 0)
+		return rc;
+	rc = rollup_rebuild(db, zone, year);
+	*ok = rc == JM_OK;
+	return rc;
 }
 
 /* The two years from the rollup, with names: two short ranges of its key. */
@@ -563,24 +609,24 @@ static void circle_split(struct arena *a, const struct circle_row *rows, size_t 
 	out->same_faces = out->this_year > 0 && (int64_t)out->nkept * 2 > out->this_year;
 }
 
-enum jm_rc net_report_circle(struct db *db, struct arena *a, int year, int tz_offset_min,
+enum jm_rc net_report_circle(struct db *db, struct arena *a, int year, const char *zone,
                              struct net_circle *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (year < 1970 || year > 9999 || tz_offset_min < -24 * 60 || tz_offset_min > 24 * 60)
+	if (year < 1970 || year > 9999 || !jm_tz_valid(zone))
 		return JM_INVALID;
 	out->year = year;
-	int64_t t0 = month_start(year - 1, 1, tz_offset_min);
-	int64_t t1 = month_start(year, 1, tz_offset_min);
-	int64_t t2 = month_start(year + 1, 1, tz_offset_min);
+	int64_t t0 = month_start(year - 1, 1, zone);
+	int64_t t1 = month_start(year, 1, zone);
+	int64_t t2 = month_start(year + 1, 1, zone);
 	struct circle_tab tab = {0};
 	struct circle_row *rows = NULL;
 	size_t n = 0;
-	int64_t site_tz = 0;
-	enum jm_rc rc = rollup_tz(db, &site_tz);
+	bool use_rollup = false;
+	enum jm_rc rc = rollup_usable(db, zone, year, &use_rollup);
 	if (!rc)
-		rc = site_tz == tz_offset_min ? circle_rollup(db, a, year, &tab)
-		                              : circle_scan(db, t0, t1, t2, &tab);
+		rc = use_rollup ? circle_rollup(db, a, year, &tab)
+		                : circle_scan(db, t0, t1, t2, &tab);
 	if (!rc && tab.n)
 		rc = circle_rows(db, a, &tab, &rows, &n);
 	if (!rc)

@@ -14,10 +14,11 @@
  * gives at most max rows in due order, so the first max of their merge
  * are the most overdue overall.
  *
- * The digest is sent at most once per local day (site tz_offset_min): the
- * day is claimed in settings key digest_last_day by one conditional
- * upsert before the mail is queued, so two schedulers never both send;
- * if queueing fails the claim is given back.
+ * The digest is sent at most once per local day (the site's time zone):
+ * the day is claimed in network_state key digest_last_day (machine state,
+ * migration 0007: not a setting) by one conditional upsert before the mail
+ * is queued, so two schedulers never both send; if queueing fails the
+ * claim is given back.
  */
 #include <jansson.h>
 
@@ -179,12 +180,23 @@ static bool setting_on(const char *v)
 	return !strcmp(v, "1") || !strcmp(v, "on") || !strcmp(v, "true");
 }
 
-static int tz_minutes(struct db *db, struct arena *a)
+/* The site zone's offset at now, in minutes. */
+static int tz_minutes(struct db *db, struct arena *a, int64_t now)
 {
-	const char *s = site_setting_get(db, a, "tz_offset_min");
-	char *end = NULL;
-	long v = strtol(s, &end, 10);
-	return end == s || *end || v < -720 || v > 840 ? 0 : (int)v;
+	return jm_tz_offset(site_setting_get(db, a, "timezone"), now);
+}
+
+/* The last day a digest was claimed ("" when never). */
+static const char *last_day(struct db *db, struct arena *a)
+{
+	struct db_stmt *st = NULL;
+	const char *v = "";
+	if (db_prepare(db, "SELECT value FROM network_state WHERE key = 'digest_last_day'", &st))
+		return v;
+	if (db_step(st) == JM_OK)
+		v = db_col_dup(st, 0, a);
+	db_finalize(st);
+	return v;
 }
 
 /* The digest's address (digest_to, else the owner's account) and the
@@ -260,7 +272,7 @@ static enum jm_rc digest_payload(struct db *db, struct arena *a, const struct ne
 	while (bl && base[bl - 1] == '/')
 		bl--;
 	base = arena_strndup(a, base, bl);
-	int tz = tz_minutes(db, a);
+	int tz = tz_minutes(db, a, jm_now());
 	struct buf b = BUF_INIT;
 	buf_init(&b, DIGEST_TEXT);
 	enum jm_rc rc = buf_appendf(&b, "%s%lld%s", w->intro[0], (long long)total, w->intro[1]);
@@ -287,9 +299,10 @@ static enum jm_rc digest_payload(struct db *db, struct arena *a, const struct ne
 static enum jm_rc claim_day(struct db *db, const char *day, bool *won)
 {
 	enum jm_rc rc = db_execf(db,
-	                         "INSERT INTO settings(key, value) VALUES ('digest_last_day', ?) "
+	                         "INSERT INTO network_state(key, value) "
+	                         "VALUES ('digest_last_day', ?) "
 	                         "ON CONFLICT(key) DO UPDATE SET value = excluded.value "
-	                         "WHERE settings.value != excluded.value",
+	                         "WHERE network_state.value != excluded.value",
 	                         "t", day);
 	*won = !rc && db_changes(db) > 0;
 	return rc;
@@ -318,8 +331,8 @@ static enum jm_rc digest_send(struct db *db, struct arena *a, int64_t now, const
 		*queued = rc == JM_OK;
 		/* Give the day back so the next run tries again. */
 		if (rc &&
-		    db_execf(db, "UPDATE settings SET value = ? WHERE key = 'digest_last_day'", "t",
-		             prev) != JM_OK)
+		    db_execf(db, "UPDATE network_state SET value = ? WHERE key = 'digest_last_day'",
+		             "t", prev) != JM_OK)
 			log_at(LOG_WARN, "network", "digest: could not release the day");
 	}
 	free(payload);
@@ -334,8 +347,8 @@ enum jm_rc net_touch_digest(struct db *db, int64_t now, bool *queued)
 	if (!setting_on(site_setting_get(db, a, "digest_enabled")))
 		goto out;
 	char day[16];
-	jm_time_day(now + (int64_t)tz_minutes(db, a) * 60, day);
-	const char *prev = site_setting_get(db, a, "digest_last_day");
+	jm_time_day(now + (int64_t)tz_minutes(db, a, now) * 60, day);
+	const char *prev = last_day(db, a);
 	if (!strcmp(prev, day))
 		goto out;
 	rc = digest_send(db, a, now, day, prev, queued);

@@ -341,6 +341,46 @@ static void read_row(struct db_stmt *st, struct arena *a, struct nl_broadcast *b
 	b->total = db_col_int(st, 12);
 }
 
+/* The law (特定電子メール法) wants the sender's name, postal address and
+ * contact in every broadcast, and a From address is needed to carry them. */
+static const char *const sender_keys[] = {"mail_from_name", "mail_from_addr",
+                                          "sender_postal_address", "sender_contact"};
+
+const char *nl_sender_missing(struct arena *a, const char *const vals[4])
+{
+	struct buf miss = BUF_INIT;
+	const char *out = NULL;
+	for (size_t i = 0; i < 4; i++)
+		if ((!vals[i] || !*vals[i]) &&
+		    buf_appendf(&miss, "%s%s", miss.len ? ", " : "", sender_keys[i]) != JM_OK)
+			break;
+	if (miss.len)
+		out = arena_strdup(a, miss.ptr);
+	buf_free(&miss);
+	return out;
+}
+
+/* The missing settings of the sender identity now, or NULL. */
+static const char *sender_missing_now(struct db *db, struct arena *a)
+{
+	const char *vals[4];
+	for (size_t i = 0; i < 4; i++)
+		vals[i] = site_setting_get(db, a, sender_keys[i]);
+	return nl_sender_missing(a, vals);
+}
+
+/* Refuses to send until the sender identity is complete (field "settings",
+ * the message names the missing settings). */
+static enum jm_rc check_sender(struct db *db, struct jm_err *err)
+{
+	struct arena *a = arena_new(1024);
+	const char *miss = sender_missing_now(db, a);
+	if (miss)
+		jm_err_set(err, "settings", "fill in the mail settings before sending: %s", miss);
+	arena_free(a);
+	return miss ? JM_INVALID : JM_OK;
+}
+
 enum jm_rc nl_broadcast_get(struct db *db, struct arena *a, int64_t id, struct nl_broadcast *out)
 {
 	struct db_stmt *st = NULL;
@@ -353,7 +393,15 @@ enum jm_rc nl_broadcast_get(struct db *db, struct arena *a, int64_t id, struct n
 	db_finalize(st);
 	if (rc)
 		return rc == JM_DONE ? JM_NOT_FOUND : rc;
-	return load_counts(db, out, jm_now());
+	rc = load_counts(db, out, jm_now());
+	/* Deliveries wait (the worker claims no broadcast mail) while the
+	 * sender identity is incomplete: say why. */
+	const char *miss = NULL;
+	if (!rc && (out->queued > 0 || !strcmp(out->status, "sending") ||
+	            !strcmp(out->status, "scheduled")))
+		miss = sender_missing_now(db, a);
+	out->waiting = miss ? arena_sprintf(a, "sender identity incomplete: %s", miss) : NULL;
+	return rc;
 }
 
 /* Pages of ids from sql (bound: limit, offset), then each broadcast. */
@@ -427,30 +475,6 @@ enum jm_rc nl_backnumber_get(struct db *db, struct arena *a, const char *slug,
 }
 
 /* ---- sending ---- */
-
-/* The law (特定電子メール法) wants the sender's name, postal address and
- * contact in every broadcast: refuse to send until they are set. */
-static enum jm_rc check_sender(struct db *db, struct jm_err *err)
-{
-	static const char *const keys[] = {"mail_from_name", "mail_from_addr",
-	                                   "sender_postal_address", "sender_contact"};
-	struct arena *a = arena_new(1024);
-	struct buf miss = BUF_INIT;
-	enum jm_rc rc = JM_OK;
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]) && !rc; i++) {
-		const char *v = site_setting_get(db, a, keys[i]);
-		if (!*v)
-			rc = buf_appendf(&miss, "%s%s", miss.len ? ", " : "", keys[i]);
-	}
-	if (!rc && miss.len) {
-		jm_err_set(err, "settings", "fill in the mail settings before sending: %s",
-		           miss.ptr);
-		rc = JM_INVALID;
-	}
-	buf_free(&miss);
-	arena_free(a);
-	return rc;
-}
 
 static enum jm_rc add_term(struct db *db, int64_t id, const char *kind, const char *key,
                            const char *value)

@@ -28,7 +28,11 @@ struct nl_mail_cfg {
 	const char *base_url; /* no trailing slash */
 	const char *host;     /* host part of base_url (List-Id, Message-ID fallback) */
 	const char *site_title;
-	int conns, rate, cap_hour, cap_day, tz_offset_min;
+	const char *zone;    /* the site's IANA time zone (send_window is read in it) */
+	const char *missing; /* the sender identity's empty settings, or NULL: while
+	                        set, no broadcast is claimed and mail carrying the
+	                        legal footer is refused (nl_render: JM_CONFLICT) */
+	int conns, rate, cap_hour, cap_day;
 	bool iso_carriers;
 };
 
@@ -101,8 +105,9 @@ struct nl_render_ctx {
 	void *cache; /* per-batch broadcast/list cache (render.c, in the arena) */
 };
 /* Builds (and signs) the message for j into msg. JM_NOT_FOUND: nothing to
- * send any more (subscription not active, broadcast gone); other errors:
- * the delivery fails with err's message. */
+ * send any more (subscription not active, broadcast gone); JM_CONFLICT: the
+ * sender identity is incomplete (cfg->missing), the delivery waits; other
+ * errors: the delivery fails with err's message. */
 enum jm_rc nl_render(struct nl_render_ctx *c, struct arena *a, const struct nl_job *j,
                      struct buf *msg, struct jm_err *err) JM_WUR;
 /* Envelope sender: return_path, else from_addr. */

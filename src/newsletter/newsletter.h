@@ -270,7 +270,15 @@ struct nl_broadcast {
 	int64_t scheduled_at, started_at, finished_at, created_at;
 	int64_t total, sent, failed, queued; /* counts from deliveries */
 	double rate;                         /* messages per second over the last minute */
+	const char *waiting; /* why queued mail does not go out (NULL: it does), e.g.
+	                        "sender identity incomplete: sender_postal_address" */
 };
+/* The settings of the sender identity the law requires (特定電子メール法)
+ * that are empty in vals (mail_from_name, mail_from_addr,
+ * sender_postal_address, sender_contact, in that order), joined by ", " in
+ * the arena; NULL when all are set. Broadcasts are refused and bulk mail
+ * waits while any is missing. */
+const char *nl_sender_missing(struct arena *a, const char *const vals[4]);
 struct nl_broadcast_input {
 	int64_t list_id;
 	const char *subject, *body_md, *audience, *slug;
@@ -331,6 +339,14 @@ enum jm_rc nl_worker_start(const struct nl_worker_opts *o, struct nl_worker **ou
                            struct jm_err *err) JM_WUR;
 /* Stops after in-flight messages finish. NULL is a no-op. */
 void nl_worker_stop(struct nl_worker *w);
+/* Sends one test mail to `to` through the relay the current settings (and
+ * o's overrides) configure, as the worker would (same From, DKIM), on its
+ * own connection to o->db_url. reply gets the relay's last answer ("250 …"
+ * or the SMTP error text). JM_OK when the relay accepted it; JM_SMTP_TEMP /
+ * JM_SMTP_PERM with reply; JM_INVALID (field smtp_url) without a usable
+ * relay. Blocks for up to the connect timeout: call it off the event loop. */
+enum jm_rc nl_relay_test(const struct nl_worker_opts *o, const char *to, char reply[256],
+                         struct jm_err *err) JM_WUR;
 
 /* ---- transactional mails to one address (render_tx.c) ----
  * kind "notify": to the owner (a new contact message, the daily digest);

@@ -13,6 +13,8 @@
  * batch (cmark, safe mode) and then merged with escaped values, inside an
  * email-safe table layout. Both parts end with the sender's name, postal
  * address and contact and a visible unsubscribe link (特定電子メール法);
+ * while any of the three or the From address is unset, these kinds are
+ * refused (JM_CONFLICT) and wait — never sent with a blank footer;
  * List-Unsubscribe carries the same per-recipient signed URL (RFC 8058).
  * Charset ISO-2022-JP for lists that ask for it and, when enabled, for
  * Japanese carrier domains. The message is built by mail_build (GMime) and
@@ -225,6 +227,10 @@ static enum jm_rc fill_body(struct nl_render_ctx *c, struct arena *a, struct mai
                             const char *unsub_url, struct jm_err *err)
 {
 	const struct nl_mail_cfg *g = c->cfg;
+	if (g->missing) { /* never a footer without the sender (特定電子メール法) */
+		jm_err_set(err, "settings", "sender identity incomplete: %s", g->missing);
+		return JM_CONFLICT;
+	}
 	m->subject = merged(a, subj, l, false);
 	char *text = merged(a, md, l, false), *body = merged(a, html, l, true);
 	if (!m->subject || !text || !body) {

@@ -5,7 +5,10 @@
  * connection; each sender its own SMTP client (mail_smtp, libcurl multi
  * over smtp_connections connections, RFC 5321) and DKIM signer.
  *
- * A sender loops: reload the mail settings every few seconds; claim a batch
+ * A sender loops: reload the mail settings when their generation moved
+ * (site_settings_gen: bumped by every save, in any process), checked
+ * before each claim and again after it, so a batch claimed after a
+ * settings save is always rendered with that save's settings; claim a batch
  * of due deliveries (queue.c) within the caps and the sending window; for
  * each, check the per-domain rate, render and sign (render.c); send in
  * slices the shared rate limiter allows (throttle.c); record the results.
@@ -14,6 +17,11 @@
  * so building and SMTP overlap; at most one batch per sender is on the
  * wire unrecorded, as before. With per-domain rates the sender sends its
  * batches itself.
+ *
+ * While the sender identity the law requires (name, From address, postal
+ * address, contact) is incomplete, broadcast mail is not claimed and
+ * welcome/test mail is put back (render.c refuses it): the deliveries wait
+ * and the broadcast says why (nl_broadcast.waiting).
  *
  * Start-up resets rows a killed worker left in 'sending'; stopping lets the
  * batch in hand finish (rows still waiting for the rate limiter are put
@@ -34,7 +42,7 @@
 #include "newsletter/newsletter.h"
 #include "site/site.h"
 
-#define CFG_REFRESH_S 2
+#define MISSING_RETRY 30 /* seconds before a refused welcome/test mail is tried again */
 #define POLL_MS       200
 #define SCHED_MS      500
 #define DEFAULT_BATCH 50
@@ -84,7 +92,7 @@ struct sender {
 	struct pipe pipe;
 	struct arena *cfg_arena;
 	struct nl_mail_cfg cfg;
-	int64_t cfg_at;
+	int64_t cfg_gen; /* settings generation cfg was loaded at */
 	struct mail_smtp *smtp;
 	char smtp_key[1200];
 	struct mail_dkim *dkim;
@@ -143,6 +151,8 @@ static void cfg_strings(struct sender *s, struct arena *a, struct nl_mail_cfg *c
 	c->reply_to = site_setting_get(db, a, "mail_reply_to");
 	c->postal = site_setting_get(db, a, "sender_postal_address");
 	c->contact = site_setting_get(db, a, "sender_contact");
+	c->missing = nl_sender_missing(
+	        a, (const char *const[4]){c->from_name, c->from_addr, c->postal, c->contact});
 	c->return_path = site_setting_get(db, a, "return_path");
 	c->smtp_url = *s->w->smtp_url ? s->w->smtp_url : site_setting_get(db, a, "smtp_url");
 	c->smtp_user = site_setting_get(db, a, "smtp_user");
@@ -152,6 +162,7 @@ static void cfg_strings(struct sender *s, struct arena *a, struct nl_mail_cfg *c
 	c->dkim_domain = site_setting_get(db, a, "dkim_domain");
 	c->dkim_selector = site_setting_get(db, a, "dkim_selector");
 	c->site_title = site_setting_get(db, a, "title");
+	c->zone = site_setting_get(db, a, "timezone");
 	c->base_url = base_url(s, a);
 	c->host = url_host(a, c->base_url);
 	if (!*c->from_addr)
@@ -221,10 +232,14 @@ static void pipe_drain(struct pipe *p)
 	pthread_mutex_unlock(&p->mu);
 }
 
+/* Reloads the mail settings when their generation moved since the last
+ * load (or on the first call). */
 static void cfg_refresh(struct sender *s)
 {
-	int64_t now = jm_now();
-	if (s->cfg_arena && now - s->cfg_at < CFG_REFRESH_S)
+	int64_t gen = 0;
+	if (site_settings_gen(s->db, &gen) != JM_OK && s->cfg_arena)
+		return; /* busy for a moment: keep the settings in hand */
+	if (s->cfg_arena && gen == s->cfg_gen)
 		return;
 	pipe_drain(&s->pipe); /* the batch in flight uses smtp and cfg strings */
 	struct arena *a = arena_new(8192);
@@ -235,15 +250,17 @@ static void cfg_refresh(struct sender *s)
 	c.rate = int_setting(s->db, a, "rate_per_sec");
 	c.cap_hour = int_setting(s->db, a, "cap_per_hour");
 	c.cap_day = int_setting(s->db, a, "cap_per_day");
-	c.tz_offset_min = (int)strtol(site_setting_get(s->db, a, "tz_offset_min"), NULL, 10);
 	c.iso_carriers = !strcmp(site_setting_get(s->db, a, "iso2022jp_carriers"), "1");
 	nl_throttle_configure(s->w->throttle, c.rate, c.domain_rates);
+	if (c.missing && (!s->cfg_arena || !s->cfg.missing))
+		log_at(LOG_WARN, "worker", "sender identity incomplete (%s): bulk mail waits",
+		       c.missing);
 	s->cfg = c;
 	smtp_refresh(s);
 	dkim_refresh(s);
 	arena_free(s->cfg_arena); /* after the refreshes: they compare old keys only */
 	s->cfg_arena = a;
-	s->cfg_at = now;
+	s->cfg_gen = gen;
 }
 
 /* Renders every job; jobs that cannot go now get their result set. */
@@ -260,6 +277,12 @@ static size_t prepare(struct sender *s, struct arena *a, struct nl_job *jobs, si
 			continue;
 		}
 		enum jm_rc r = nl_render(&rc, a, j, &msgs[k], &err);
+		if (r == JM_CONFLICT) { /* sender identity incomplete: wait */
+			buf_free(&msgs[k]);
+			j->result = JM_DONE;
+			j->retry_at = rc.now + MISSING_RETRY;
+			continue;
+		}
 		if (r) {
 			j->result = r == JM_NOT_FOUND ? JM_NOT_FOUND : JM_INVALID;
 			snprintf(j->reply, sizeof(j->reply), "%.190s",
@@ -416,7 +439,8 @@ static bool round_once(struct sender *s)
 	struct nl_claim_opts o = {
 	        .now = now,
 	        .batch = batch,
-	        .window_open = nl_window_open(c->send_window, c->tz_offset_min, now),
+	        .window_open = !c->missing &&
+	                       nl_window_open(c->send_window, jm_tz_offset(c->zone, now), now),
 	        .cap_hour = c->cap_hour,
 	        .cap_day = c->cap_day,
 	};
@@ -430,6 +454,8 @@ static bool round_once(struct sender *s)
 		arena_free(a);
 		return false;
 	}
+	/* A save committed before these rows were queued is seen now. */
+	cfg_refresh(s);
 	struct batch *b = build_batch(s, a, jobs, n);
 	/* Per-domain rates are granted while rendering: with them the batch
 	 * goes out at once, so a grant is never a whole batch ahead. */
@@ -463,6 +489,73 @@ static void *sched_main(void *arg)
 		nap(s->w, SCHED_MS);
 	}
 	return NULL;
+}
+
+static struct nl_worker *worker_new(const struct nl_worker_opts *o);
+static void worker_free(struct nl_worker *w);
+
+/* ---- a test mail through the relay (the settings page's button) ---- */
+
+/* The test message from the current settings into msg. */
+static enum jm_rc test_message(struct sender *s, struct arena *a, const char *to, struct buf *msg,
+                               struct jm_err *err)
+{
+	const struct nl_mail_cfg *c = &s->cfg;
+	const char *at = strrchr(c->from_addr, '@');
+	struct mail_msg m = {
+	        .from_name = *c->from_name ? c->from_name : c->site_title,
+	        .from_addr = c->from_addr,
+	        .reply_to = *c->reply_to ? c->reply_to : NULL,
+	        .to_addr = to,
+	        .subject = "テストメール / Test mail (jinmyaku)",
+	        .text = arena_sprintf(a,
+	                              "jinmyaku の送信設定から送ったテストメールです。\n"
+	                              "This is a test mail sent with jinmyaku's relay settings.\n\n"
+	                              "%s\n",
+	                              c->base_url),
+	        .message_id_domain = at ? at + 1 : c->host,
+	        .date = jm_now(),
+	};
+	buf_init(msg, 1 << 20);
+	enum jm_rc rc = mail_build(&m, msg, err);
+	if (!rc && s->dkim)
+		rc = mail_dkim_sign(s->dkim, msg, err);
+	return rc;
+}
+
+enum jm_rc nl_relay_test(const struct nl_worker_opts *o, const char *to, char reply[256],
+                         struct jm_err *err)
+{
+	reply[0] = '\0';
+	struct nl_worker_opts one = *o;
+	one.threads = 1;
+	struct nl_worker *w = worker_new(&one);
+	struct sender *s = &w->senders[0];
+	struct arena *a = arena_new(4096);
+	struct buf msg = BUF_INIT;
+	enum jm_rc rc = db_open(w->db_url, &s->db, err);
+	if (rc)
+		goto out;
+	cfg_refresh(s); /* also opens the relay and loads the DKIM key */
+	if (!s->smtp) {
+		jm_err_set(err, "smtp_url",
+		           *s->cfg.smtp_url ? "smtp_url is not usable" : "smtp_url is not set");
+		rc = JM_INVALID;
+		goto out;
+	}
+	if ((rc = test_message(s, a, to, &msg, err)))
+		goto out;
+	struct mail_send it = {
+	        .from = nl_envelope_from(&s->cfg), .rcpt = to, .data = msg.ptr, .len = msg.len};
+	rc = mail_smtp_send(s->smtp, &it, 1);
+	if (!rc)
+		rc = it.rc;
+	snprintf(reply, 256, "%s", it.reply);
+out:
+	buf_free(&msg);
+	arena_free(a);
+	worker_free(w);
+	return rc;
 }
 
 /* ---- start and stop ---- */

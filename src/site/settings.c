@@ -4,8 +4,17 @@
  *
  * Invariants: only keys from the table are ever stored; every stored value
  * passed its type's validator (URLs are http(s) without spaces or quotes,
+ * the SMTP relay smtp:// or smtps://, the time zone an IANA name ICU knows,
  * booleans are stored as "1"/"0", integers within their bounds). A save
- * either stores every given pair or none.
+ * either stores every given pair or none. Every write to the table bumps
+ * settings_gen in the same transaction (triggers, migration 0007): a
+ * delivery worker in any process compares that number before each claim,
+ * so a change reaches every worker before its next batch. Machine state never lives here (0007
+ * moved the digest's last day to network_state).
+ *
+ * The relay password may be part of smtp_url (smtp://user:pass@host): it is
+ * never shown back (site_smtp_url_public), and saving the URL as shown —
+ * without the password — keeps the stored one.
  */
 #include <stddef.h>
 
@@ -29,7 +38,7 @@ static const struct setting_def defs[] = {
         {"sns_github", SET_URL, "", 300, "setting.sns_github", "sns"},
         {"allow_raw_html", SET_BOOL, "0", 1, "setting.allow_raw_html", "advanced"},
         {"per_page", SET_INT, "10", 100, "setting.per_page", "advanced"},
-        {"tz_offset_min", SET_INT, "540", 840, "setting.tz_offset_min", "advanced"},
+        {"timezone", SET_ZONE, "Asia/Tokyo", 64, "setting.timezone", "advanced"},
         /* Mail magazine sending (newsletter/worker.c reads these). */
         {"mail_from_name", SET_STR, "", 120, "setting.mail_from_name", "mail"},
         {"mail_from_addr", SET_STR, "", 254, "setting.mail_from_addr", "mail"},
@@ -37,7 +46,7 @@ static const struct setting_def defs[] = {
         {"sender_postal_address", SET_STR, "", 300, "setting.sender_postal_address", "mail"},
         {"sender_contact", SET_STR, "", 300, "setting.sender_contact", "mail"},
         {"return_path", SET_STR, "", 254, "setting.return_path", "mail"},
-        {"smtp_url", SET_STR, "", 300, "setting.smtp_url", "mail"},
+        {"smtp_url", SET_SMTP, "", 300, "setting.smtp_url", "mail"},
         {"smtp_user", SET_STR, "", 200, "setting.smtp_user", "mail"},
         {"smtp_password", SET_STR, "", 200, "setting.smtp_password", "mail"}, /* never shown */
         {"smtp_connections", SET_INT, "4", 64, "setting.smtp_connections", "mail"},
@@ -103,8 +112,6 @@ static const struct setting_def *find_def(const char *key)
 /* Lower bound of an integer setting (the table holds only the maximum). */
 static long int_min(const struct setting_def *d)
 {
-	if (strcmp(d->key, "tz_offset_min") == 0)
-		return -720;
 	if (strcmp(d->key, "per_page") == 0)
 		return 1;
 	if (strcmp(d->key, "smtp_connections") == 0)
@@ -158,6 +165,44 @@ static bool valid_url(const char *s)
 	return true;
 }
 
+/* The query an smtp_url may end in: "starttls=1|required" and
+ * "insecure_plaintext_auth=1", joined by '&' (mail/smtp.c reads them). */
+static bool smtp_query_ok(const char *q)
+{
+	static const char *const opts[] = {"starttls=1", "starttls=required",
+	                                   "insecure_plaintext_auth=1"};
+	while (*q) {
+		size_t n = strcspn(q, "&"), i = 0;
+		while (i < sizeof(opts) / sizeof(opts[0]) &&
+		       !(strlen(opts[i]) == n && strncmp(q, opts[i], n) == 0))
+			i++;
+		if (i == sizeof(opts) / sizeof(opts[0]))
+			return false;
+		q += n + (q[n] == '&');
+	}
+	return true;
+}
+
+/* smtp://[user[:pass]@]host[:port][/name][?opts] or smtps://…; "" = none. */
+static bool valid_smtp_url(const char *s, const char **why)
+{
+	const char *rest = !strncmp(s, "smtp://", 7)    ? s + 7
+	                   : !strncmp(s, "smtps://", 8) ? s + 8
+	                                                : NULL;
+	*why = "scheme";
+	if (!*s)
+		return true;
+	if (!rest)
+		return false;
+	*why = "value";
+	const char *at = strchr(rest, '@'), *host = at ? at + 1 : rest;
+	if (!*host || strchr("/:?#", *host) || strpbrk(s, " \t\"'<>\\`"))
+		return false;
+	const char *q = strchr(rest, '?');
+	*why = "query";
+	return !q || smtp_query_ok(q + 1);
+}
+
 /* Shapes the mail settings need beyond their type: an address has one '@'
  * and no space; send_window is "HH:MM-HH:MM"; domain_rates is
  * "domain=n,…" with n from 1 to 1000. */
@@ -200,6 +245,7 @@ static enum jm_rc validate_one(const struct setting_def *d, const char *val, con
 		return JM_INVALID;
 	}
 	bool ok = true;
+	const char *why = "value";
 	long iv = 0;
 	bool bv = false;
 	switch (d->type) {
@@ -209,6 +255,10 @@ static enum jm_rc validate_one(const struct setting_def *d, const char *val, con
 	case SET_TEXT: ok = len <= d->max_len && !utf8_has_controls(val, len); break;
 	case SET_URL: ok = len <= d->max_len && (len == 0 || valid_url(val)); break;
 	case SET_LANG: ok = strcmp(val, "ja") == 0 || strcmp(val, "en") == 0; break;
+	case SET_ZONE: ok = jm_tz_valid(val); break;
+	case SET_SMTP:
+		ok = len <= d->max_len && !utf8_has_controls(val, len) && valid_smtp_url(val, &why);
+		break;
 	case SET_BOOL:
 		ok = parse_bool(val, &bv);
 		*norm = bv ? "1" : "0";
@@ -220,10 +270,63 @@ static enum jm_rc validate_one(const struct setting_def *d, const char *val, con
 	if (ok && !strcmp(d->group, "mail"))
 		ok = mail_shape_ok(d->key, val);
 	if (!ok) {
-		jm_err_set(err, d->key, "invalid value for %s", d->key);
+		if (!strcmp(why, "scheme"))
+			jm_err_set(err, d->key, "%s must start with smtp:// or smtps://", d->key);
+		else if (!strcmp(why, "query"))
+			jm_err_set(err, d->key,
+			           "%s: unknown option (starttls=1, starttls=required, "
+			           "insecure_plaintext_auth=1)",
+			           d->key);
+		else
+			jm_err_set(err, d->key, "invalid value for %s", d->key);
 		return JM_INVALID;
 	}
 	return JM_OK;
+}
+
+/* Where the password of an smtp_url sits: [*pw, *end) after its ':' (empty
+ * when the userinfo has none); false when the URL carries no userinfo. */
+static bool url_password(const char *url, const char **pw, const char **end)
+{
+	const char *p = strstr(url, "://");
+	if (!p)
+		return false;
+	p += 3;
+	const char *auth_end = p + strcspn(p, "/?#"), *at = NULL;
+	for (const char *q = p; q < auth_end; q++)
+		if (*q == '@')
+			at = q;
+	if (!at)
+		return false;
+	const char *colon = memchr(p, ':', (size_t)(at - p));
+	*pw = colon ? colon + 1 : at;
+	*end = at;
+	return true;
+}
+
+bool site_smtp_url_has_password(const char *url)
+{
+	const char *pw, *end;
+	return url && url_password(url, &pw, &end) && end > pw;
+}
+
+const char *site_smtp_url_public(struct arena *a, const char *url)
+{
+	const char *pw, *end;
+	if (!url || !url_password(url, &pw, &end) || end == pw)
+		return url ? url : "";
+	return arena_sprintf(a, "%.*s%s", (int)(pw - 1 - url), url, end);
+}
+
+/* An smtp_url saved as it was shown (its password left out) keeps the
+ * stored password: *v becomes the stored URL. */
+static void keep_smtp_password(struct db *db, struct arena *a, const char **v)
+{
+	const char *old = site_setting_get(db, a, "smtp_url");
+	if (!site_smtp_url_has_password(old) || site_smtp_url_has_password(*v))
+		return;
+	if (strcmp(site_smtp_url_public(a, old), *v) == 0)
+		*v = old;
 }
 
 enum jm_rc site_settings_save(struct db *db, const char *const *keys, const char *const *vals,
@@ -234,6 +337,7 @@ enum jm_rc site_settings_save(struct db *db, const char *const *keys, const char
 		return JM_INVALID;
 	}
 	const char **norm = xcalloc(n ? n : 1, sizeof(*norm));
+	struct arena *a = arena_new(1024);
 	enum jm_rc rc = JM_OK;
 	for (size_t i = 0; i < n; i++) {
 		const struct setting_def *d = find_def(keys[i]);
@@ -245,6 +349,8 @@ enum jm_rc site_settings_save(struct db *db, const char *const *keys, const char
 		rc = validate_one(d, vals[i] ? vals[i] : "", &norm[i], err);
 		if (rc)
 			goto out;
+		if (d->type == SET_SMTP)
+			keep_smtp_password(db, a, &norm[i]);
 	}
 	rc = db_begin(db);
 	if (rc)
@@ -261,8 +367,21 @@ enum jm_rc site_settings_save(struct db *db, const char *const *keys, const char
 		jm_err_set(err, NULL, "could not save settings");
 	}
 out:
+	arena_free(a);
 	free(norm);
 	return rc;
+}
+
+enum jm_rc site_settings_gen(struct db *db, int64_t *gen)
+{
+	struct db_stmt *st = NULL;
+	enum jm_rc rc = db_prepare(db, "SELECT gen FROM settings_gen WHERE id = 1", &st);
+	if (rc)
+		return rc;
+	rc = db_step(st);
+	*gen = rc == JM_OK ? db_col_int(st, 0) : 0;
+	db_finalize(st);
+	return rc == JM_OK || rc == JM_DONE ? JM_OK : rc;
 }
 
 const char *site_setting_get(struct db *db, struct arena *a, const char *key)
@@ -293,8 +412,8 @@ static void apply_value(struct site_settings *out, const char *key, const char *
 		out->allow_raw_html = b;
 	else if (strcmp(key, "per_page") == 0 && parse_long(val, &v) && v >= 1 && v <= 100)
 		out->per_page = (int)v;
-	else if (strcmp(key, "tz_offset_min") == 0 && parse_long(val, &v) && v >= -720 && v <= 840)
-		out->tz_offset_min = (int)v;
+	else if (strcmp(key, "timezone") == 0 && jm_tz_valid(val))
+		out->tz = val;
 }
 
 enum jm_rc site_settings_load(struct db *db, struct arena *a, struct site_settings *out)
@@ -312,6 +431,7 @@ enum jm_rc site_settings_load(struct db *db, struct arena *a, struct site_settin
 			apply_value(out, key, db_col_dup(st, 1, a));
 	}
 	db_finalize(st);
+	out->tz_offset_min = jm_tz_offset(out->tz, jm_now());
 	return rc == JM_DONE ? JM_OK : rc;
 }
 

@@ -17,7 +17,16 @@ struct db;
 /* ---- settings (settings.c) ----
  * One table describes every site setting; the admin settings page is
  * generated from it and saving validates against it. */
-enum setting_type { SET_STR, SET_TEXT, SET_URL, SET_BOOL, SET_INT, SET_LANG };
+enum setting_type {
+	SET_STR,
+	SET_TEXT,
+	SET_URL,
+	SET_BOOL,
+	SET_INT,
+	SET_LANG,
+	SET_ZONE, /* an IANA time zone name (core jm_tz_valid) */
+	SET_SMTP, /* smtp:// or smtps:// relay URL, maybe with user:password@ */
+};
 struct setting_def {
 	const char *key; /* also the form field name */
 	enum setting_type type;
@@ -34,7 +43,11 @@ struct site_settings {
 	const char *sns_x, *sns_youtube, *sns_instagram, *sns_note, *sns_facebook, *sns_github;
 	bool allow_raw_html;
 	int per_page;
-	int tz_offset_min; /* for scheduled times typed without zone; +540 JST */
+	const char *tz;    /* the site's IANA zone ("Asia/Tokyo"): read times typed
+	                      without zone with jm_time_parse_zone(s, tz, …) */
+	int tz_offset_min; /* tz's offset from UTC now, in minutes (+540 JST): for
+	                      showing times; daylight saving makes it differ
+	                      from the offset at other instants */
 };
 enum jm_rc site_settings_load(struct db *db, struct arena *a, struct site_settings *out) JM_WUR;
 /* The site's public URL without a trailing slash: override (the
@@ -44,9 +57,18 @@ const char *site_base_url(struct arena *a, const struct site_settings *s, const 
                           const char *listen);
 /* Raw value by key ("" if unset and no default). */
 const char *site_setting_get(struct db *db, struct arena *a, const char *key);
+/* smtp_url with its password left out ("smtp://user@host"), for showing;
+ * url itself when it holds none. */
+const char *site_smtp_url_public(struct arena *a, const char *url);
+bool site_smtp_url_has_password(const char *url);
+/* The settings generation: bumped by every write to settings, in the same
+ * transaction (triggers of migration 0007, whoever writes).
+ * A reader that saw gen g and sees it unchanged holds current settings. */
+enum jm_rc site_settings_gen(struct db *db, int64_t *gen) JM_WUR;
 /* Validates and stores the given key/value pairs in one transaction. Unknown
  * keys, over-long values, invalid URLs or UTF-8 → JM_INVALID naming the key;
- * nothing is stored then. */
+ * nothing is stored then. An smtp_url equal to the stored one without its
+ * password (as site_smtp_url_public showed it) keeps the stored password. */
 enum jm_rc site_settings_save(struct db *db, const char *const *keys, const char *const *vals,
                               size_t n, struct jm_err *err) JM_WUR;
 

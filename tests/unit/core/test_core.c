@@ -81,6 +81,66 @@ static void test_time(void **state)
 	assert_int_equal(jm_time_parse("2026-11-29T09:00Zjunk", 0, &t), JM_INVALID);
 }
 
+/* IANA zones through ICU: offsets with daylight saving, local times read in
+ * a zone (gaps and overlaps), the zone list, names refused. */
+static void test_zones(void **state)
+{
+	(void)state;
+	int64_t t;
+	char out[32];
+	assert_true(jm_tz_valid("Asia/Tokyo"));
+	assert_true(jm_tz_valid("UTC"));
+	assert_true(jm_tz_valid("Europe/Berlin"));
+	assert_false(jm_tz_valid("+9"));
+	assert_false(jm_tz_valid("540"));
+	assert_false(jm_tz_valid("Asia/Nowhere"));
+	assert_false(jm_tz_valid(""));
+	assert_false(jm_tz_valid(NULL));
+	assert_int_equal(jm_tz_offset("Asia/Tokyo", 1780000000), 540);
+	assert_int_equal(jm_tz_offset("UTC", 1780000000), 0);
+	assert_int_equal(jm_tz_offset("Asia/Nowhere", 1780000000), 0);
+	/* Berlin: +60 in winter, +120 in summer. */
+	assert_int_equal(jm_time_parse("2026-01-15T12:00Z", 0, &t), JM_OK);
+	assert_int_equal(jm_tz_offset("Europe/Berlin", t), 60);
+	assert_int_equal(jm_time_parse("2026-07-15T12:00Z", 0, &t), JM_OK);
+	assert_int_equal(jm_tz_offset("Europe/Berlin", t), 120);
+	/* A time typed without zone is read in the zone, DST included. */
+	assert_int_equal(jm_time_parse_zone("2026-07-15T09:00", "Europe/Berlin", &t), JM_OK);
+	jm_time_iso(t, out);
+	assert_string_equal(out, "2026-07-15T07:00:00Z");
+	assert_int_equal(jm_time_parse_zone("2026-01-15 09:00", "Europe/Berlin", &t), JM_OK);
+	jm_time_iso(t, out);
+	assert_string_equal(out, "2026-01-15T08:00:00Z");
+	assert_int_equal(jm_time_parse_zone("2026-11-29T18:00", "Asia/Tokyo", &t), JM_OK);
+	jm_time_iso(t, out);
+	assert_string_equal(out, "2026-11-29T09:00:00Z");
+	/* An explicit offset wins over the zone. */
+	assert_int_equal(jm_time_parse_zone("2026-11-29T18:00+00:00", "Asia/Tokyo", &t), JM_OK);
+	jm_time_iso(t, out);
+	assert_string_equal(out, "2026-11-29T18:00:00Z");
+	/* Spring forward (Berlin 2026-03-29 02:00 → 03:00): 02:30 never
+	 * happened, it reads as 03:30 (01:30Z); autumn 02:30 happens twice, the
+	 * first (00:30Z) wins. */
+	assert_int_equal(jm_time_parse_zone("2026-03-29T02:30", "Europe/Berlin", &t), JM_OK);
+	jm_time_iso(t, out);
+	assert_string_equal(out, "2026-03-29T01:30:00Z");
+	assert_int_equal(jm_time_parse_zone("2026-10-25T02:30", "Europe/Berlin", &t), JM_OK);
+	jm_time_iso(t, out);
+	assert_string_equal(out, "2026-10-25T00:30:00Z");
+	assert_int_equal(jm_time_parse_zone("2026-13-01T00:00", "Asia/Tokyo", &t), JM_INVALID);
+	size_t n = 0;
+	const char *const *names = jm_tz_names(&n);
+	assert_true(n > 300);
+	bool tokyo = false, utc = false;
+	for (size_t i = 0; i < n; i++) {
+		tokyo |= !strcmp(names[i], "Asia/Tokyo");
+		utc |= !strcmp(names[i], "UTC");
+		if (i)
+			assert_true(strcmp(names[i - 1], names[i]) < 0);
+	}
+	assert_true(tokyo && utc);
+}
+
 static void test_crypto(void **state)
 {
 	(void)state;
@@ -103,7 +163,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_buf_cap), cmocka_unit_test(test_arena),
 	        cmocka_unit_test(test_utf8),    cmocka_unit_test(test_time),
-	        cmocka_unit_test(test_crypto),
+	        cmocka_unit_test(test_crypto),  cmocka_unit_test(test_zones),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

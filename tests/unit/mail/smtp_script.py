@@ -8,7 +8,10 @@ killed. The recipient's local part picks the behaviour:
   data451*  451 after the data   data554*  554 after the data
   drop*     connection closed after the data, before any reply
   anything else: accepted.
-LOGFILE gets one line per event: "CONN", "MSG <rcpt> <bytes>", "DROP".
+It offers AUTH PLAIN but never STARTTLS (so credentials must not be
+sent to it unless the client explicitly allows plaintext auth).
+LOGFILE gets one line per event: "CONN", "MSG <rcpt> <bytes>", "DROP",
+"AUTH <the whole command line>".
 """
 import socket
 import socketserver
@@ -51,7 +54,14 @@ class Handler(socketserver.StreamRequestHandler):
             cmd = line.decode("ascii", "replace").strip()
             verb = cmd[:4].upper()
             if verb in ("EHLO", "HELO"):
-                self.send("250-scripted\r\n250 8BITMIME" if verb == "EHLO" else "250 scripted")
+                self.send("250-scripted\r\n250-AUTH PLAIN\r\n250 8BITMIME"
+                          if verb == "EHLO" else "250 scripted")
+            elif verb == "AUTH":
+                if len(cmd.split()) == 2:  # no initial response: ask for it
+                    self.send("334 ")
+                    cmd += " " + self.rfile.readline().decode("ascii", "replace").strip()
+                log("AUTH " + cmd)
+                self.send("235 2.7.0 Authentication successful")
             elif verb == "MAIL":
                 rcpt = ""
                 self.send("250 2.1.0 Ok")

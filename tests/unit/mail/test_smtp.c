@@ -253,12 +253,53 @@ static void test_new_args(void **state)
 	mail_smtp_free(s);
 }
 
+/* A password is never sent without TLS: with credentials the relay must
+ * offer STARTTLS (this one does not), unless plaintext auth is allowed. */
+static void test_auth_needs_tls(void **state)
+{
+	(void)state;
+	char u[160];
+	struct mail_send it;
+	int auth0 = log_count("AUTH");
+	/* The README's old "?starttls=1" (try) must not fall back to plain. */
+	const char *const opts[] = {"", "?starttls=1", "?starttls=required"};
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		snprintf(u, sizeof(u), "%s%s", url, opts[i]);
+		struct mail_smtp *s = mail_smtp_new(u, "user", "s3cret-pw", 1);
+		assert_non_null(s);
+		fill(&it, "ok@example.com");
+		assert_int_equal(mail_smtp_send(s, &it, 1), JM_OK);
+		assert_int_equal(it.rc, JM_SMTP_TEMP);
+		assert_non_null(strstr(it.reply, "STARTTLS"));
+		mail_smtp_free(s);
+	}
+	/* Credentials in the URL's userinfo count too. */
+	snprintf(u, sizeof(u), "smtp://user:s3cret-pw@%s", url + 7);
+	struct mail_smtp *s = mail_smtp_new(u, NULL, NULL, 1);
+	assert_non_null(s);
+	fill(&it, "ok@example.com");
+	assert_int_equal(mail_smtp_send(s, &it, 1), JM_OK);
+	assert_int_equal(it.rc, JM_SMTP_TEMP);
+	mail_smtp_free(s);
+	assert_int_equal(log_count("AUTH"), auth0); /* the password never left */
+	/* Only the explicit option sends it in the clear. */
+	snprintf(u, sizeof(u), "%s?insecure_plaintext_auth=1", url);
+	s = mail_smtp_new(u, "user", "s3cret-pw", 1);
+	assert_non_null(s);
+	fill(&it, "ok@example.com");
+	assert_int_equal(mail_smtp_send(s, &it, 1), JM_OK);
+	mail_smtp_free(s);
+	assert_int_equal(it.rc, JM_OK);
+	assert_int_equal(log_count("AUTH"), auth0 + 1);
+	assert_null(mail_smtp_new("smtp://127.0.0.1:25?insecure_plaintext_auth=2", "u", "p", 1));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_parallel_batch), cmocka_unit_test(test_reply_mapping),
 	        cmocka_unit_test(test_refused),        cmocka_unit_test(test_bad_items),
-	        cmocka_unit_test(test_new_args),
+	        cmocka_unit_test(test_new_args),       cmocka_unit_test(test_auth_needs_tls),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

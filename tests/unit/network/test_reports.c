@@ -15,7 +15,7 @@
 #include "network/network.h"
 #include "../site/site_testdb.h"
 
-#define JST 540
+#define JST "Asia/Tokyo"
 
 /* Unix time of a UTC date and time. */
 static int64_t utc(int y, int mo, int d, int h, int mi)
@@ -178,7 +178,7 @@ static void test_circle_year_boundaries(void **state)
 	assert_int_equal(c.ndropped, 1);
 	assert_int_equal(c.dropped[0].id, late);
 	/* In UTC the same moments fall the other way. */
-	assert_int_equal(net_report_circle(db, a, 2026, 0, &c), JM_OK);
+	assert_int_equal(net_report_circle(db, a, 2026, "UTC", &c), JM_OK);
 	assert_int_equal(c.nadded, 1);
 	assert_int_equal(c.added[0].id, next);
 	assert_int_equal(c.ndropped, 2);
@@ -237,17 +237,17 @@ static void test_circle_rollup(void **state)
 	/* The site moves to UTC: the rollup is rebuilt in the new zone. */
 	meet(db, p2, "meeting", utc(2025, 12, 31, 15, 30));
 	struct net_circle scan, rollup;
-	assert_int_equal(net_report_circle(db, a, 2026, 0, &scan), JM_OK); /* zone ≠ site's */
+	assert_int_equal(net_report_circle(db, a, 2026, "UTC", &scan), JM_OK); /* zone ≠ site's */
 	assert_int_equal(
-	        db_execf(db, "INSERT INTO settings(key, value) VALUES ('tz_offset_min', '0')", ""),
+	        db_execf(db, "INSERT INTO settings(key, value) VALUES ('timezone', 'UTC')", ""),
 	        JM_OK);
-	assert_int_equal(net_report_circle(db, a, 2026, 0, &rollup), JM_OK);
+	assert_int_equal(net_report_circle(db, a, 2026, "UTC", &rollup), JM_OK);
 	expect_same(&rollup, &scan);
-	assert_int_equal(net_report_circle(db, a, 2025, 0, &c), JM_OK);
+	assert_int_equal(net_report_circle(db, a, 2025, "UTC", &c), JM_OK);
 	assert_int_equal(c.nadded, 2); /* p1's meal and p2's meeting: 2025 in UTC */
 	assert_non_null(find(c.added, c.nadded, p2));
 	assert_int_equal(
-	        db_execf(db, "UPDATE settings SET value = '540' WHERE key = 'tz_offset_min'", ""),
+	        db_execf(db, "UPDATE settings SET value = 'Asia/Tokyo' WHERE key = 'timezone'", ""),
 	        JM_OK);
 	assert_int_equal(net_report_circle(db, a, 2026, JST, &c), JM_OK);
 	assert_int_equal(c.nadded, 1);

@@ -166,7 +166,7 @@ static void test_digest(void **state)
 	assert_int_equal(deliveries(db), 0);
 	set(db, "digest_enabled", "1");
 	set(db, "base_url", "https://example.jp/");
-	set(db, "tz_offset_min", "0"); /* UTC days first (the default is JST) */
+	set(db, "timezone", "UTC"); /* UTC days first (the default is JST) */
 	assert_int_equal(net_touch_digest(db, NOW, &queued), JM_OK);
 	assert_true(queued);
 	assert_int_equal(deliveries(db), 1);
@@ -190,7 +190,7 @@ static void test_digest(void **state)
 	assert_false(queued);
 	assert_int_equal(deliveries(db), 1);
 	/* In JST (+9h) 23:13Z on the 14th is already the 15th: a new day. */
-	set(db, "tz_offset_min", "540");
+	set(db, "timezone", "Asia/Tokyo");
 	assert_int_equal(net_touch_digest(db, NOW + 3600, &queued), JM_OK);
 	assert_true(queued);
 	assert_int_equal(net_touch_digest(db, NOW + 12 * 3600, &queued), JM_OK);

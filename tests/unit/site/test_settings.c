@@ -20,6 +20,7 @@ static void test_defaults(void **state)
 	assert_string_equal(s.base_url, "");
 	assert_int_equal(s.per_page, 10);
 	assert_int_equal(s.tz_offset_min, 540);
+	assert_string_equal(s.tz, "Asia/Tokyo");
 	assert_false(s.allow_raw_html);
 	assert_string_equal(site_setting_get(db, a, "per_page"), "10");
 	assert_string_equal(site_setting_get(db, a, "nope"), "");
@@ -37,9 +38,10 @@ static void test_save_and_load(void **state)
 {
 	struct db *db = *state;
 	const char *keys[] = {"title",    "base_url", "lang",       "allow_raw_html",
-	                      "per_page", "sns_x",    "profile_md", "tz_offset_min"};
-	const char *vals[] = {"人脈ブログ <テスト>", "https://example.jp",   "en",  "on", "25",
-	                      "https://x.com/me",    "# 自己紹介\n\n複数行", "-300"};
+	                      "per_page", "sns_x",    "profile_md", "timezone"};
+	const char *vals[] = {
+	        "人脈ブログ <テスト>",  "https://example.jp", "en", "on", "25", "https://x.com/me",
+	        "# 自己紹介\n\n複数行", "America/New_York"};
 	struct jm_err err = {0};
 	assert_int_equal(site_settings_save(db, keys, vals, 8, &err), JM_OK);
 	struct arena *a = arena_new(1024);
@@ -50,7 +52,8 @@ static void test_save_and_load(void **state)
 	assert_string_equal(s.lang, "en");
 	assert_true(s.allow_raw_html);
 	assert_int_equal(s.per_page, 25);
-	assert_int_equal(s.tz_offset_min, -300);
+	assert_string_equal(s.tz, "America/New_York");
+	assert_true(s.tz_offset_min == -300 || s.tz_offset_min == -240); /* EST or EDT now */
 	assert_string_equal(s.sns_x, "https://x.com/me");
 	assert_string_equal(s.profile_md, "# 自己紹介\n\n複数行");
 	assert_string_equal(site_setting_get(db, a, "allow_raw_html"), "1");
@@ -86,6 +89,17 @@ static void test_validation(void **state)
 	expect_invalid(db, "title", "two\nlines", "title");
 	expect_invalid(db, "title", "\xff\xfe", "title");
 	expect_invalid(db, "no_such_key", "x", "no_such_key");
+	/* The zone is an IANA name: "+9" (once saved as nine minutes) is refused. */
+	expect_invalid(db, "timezone", "+9", "timezone");
+	expect_invalid(db, "timezone", "540", "timezone");
+	expect_invalid(db, "timezone", "Asia/Nowhere", "timezone");
+	expect_invalid(db, "timezone", "../../etc/passwd", "timezone");
+	/* The relay URL needs its scheme. */
+	expect_invalid(db, "smtp_url", "mail.example.com:587", "smtp_url");
+	expect_invalid(db, "smtp_url", "https://mail.example.com", "smtp_url");
+	expect_invalid(db, "smtp_url", "smtp://", "smtp_url");
+	expect_invalid(db, "smtp_url", "smtp://mail.example.com?starttls=maybe", "smtp_url");
+	expect_invalid(db, "smtp_url", "smtp://a b.example.com", "smtp_url");
 	char big[400];
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
@@ -96,6 +110,48 @@ static void test_validation(void **state)
 	assert_int_equal(site_settings_save(db, k, v, 1, NULL), JM_OK);
 }
 
+/* Saves one pair expecting success. */
+static void save1(struct db *db, const char *key, const char *val)
+{
+	const char *k[] = {key};
+	const char *v[] = {val};
+	struct jm_err err = {0};
+	assert_int_equal(site_settings_save(db, k, v, 1, &err), JM_OK);
+}
+
+/* smtp_url: its password is never shown back, and saving the URL as shown
+ * keeps it; every save bumps the generation workers compare. */
+static void test_smtp_url_secret(void **state)
+{
+	struct db *db = *state;
+	struct arena *a = arena_new(1024);
+	int64_t g0 = 0, g1 = 0;
+	assert_int_equal(site_settings_gen(db, &g0), JM_OK);
+	save1(db, "smtp_url", "smtps://bob:p%40ss@relay.example.com:465");
+	assert_int_equal(site_settings_gen(db, &g1), JM_OK);
+	assert_int_equal(g1, g0 + 1);
+	const char *stored = site_setting_get(db, a, "smtp_url");
+	assert_true(site_smtp_url_has_password(stored));
+	const char *shown = site_smtp_url_public(a, stored);
+	assert_string_equal(shown, "smtps://bob@relay.example.com:465");
+	assert_null(strstr(shown, "p%40ss"));
+	save1(db, "smtp_url", shown); /* the form sent back as shown */
+	assert_string_equal(site_setting_get(db, a, "smtp_url"),
+	                    "smtps://bob:p%40ss@relay.example.com:465");
+	save1(db, "smtp_url", "smtps://bob:new@relay.example.com:465"); /* a new one */
+	assert_string_equal(site_setting_get(db, a, "smtp_url"),
+	                    "smtps://bob:new@relay.example.com:465");
+	save1(db, "smtp_url", "smtp://other.example.com?starttls=required"); /* elsewhere */
+	assert_false(site_smtp_url_has_password(site_setting_get(db, a, "smtp_url")));
+	assert_string_equal(site_smtp_url_public(a, "smtp://h:25"), "smtp://h:25");
+	save1(db, "smtp_url", "smtp://u:p@h:25?starttls=1&insecure_plaintext_auth=1");
+	save1(db, "timezone", "UTC");
+	struct site_settings s;
+	assert_int_equal(site_settings_load(db, a, &s), JM_OK);
+	assert_int_equal(s.tz_offset_min, 0);
+	arena_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -104,6 +160,8 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_save_and_load, site_testdb_setup,
 	                                        site_testdb_teardown),
 	        cmocka_unit_test_setup_teardown(test_validation, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_smtp_url_secret, site_testdb_setup,
 	                                        site_testdb_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
