@@ -138,6 +138,15 @@ const char *admin_import_msg(struct req *req, const struct jm_row_err *w, bool f
 	return out;
 }
 
+void admin_err_email(struct req *req, struct jm_err *err, const char *value)
+{
+	if (strcmp(err->field, "email") != 0 || !value)
+		return;
+	char key[64];
+	snprintf(key, sizeof(key), "err.email.%s", jm_email_problem(value));
+	snprintf(err->msg, sizeof(err->msg), "%s", admin_t(req, key));
+}
+
 /* ---- the import job (runs on a worker thread) ---- */
 
 struct imp_job {
