@@ -52,7 +52,8 @@ const char *jm_email_problem(const char *email)
 		return "fullwidth_at";
 	if (has_fullwidth(s, n))
 		return "fullwidth";
-	if (has_bad_ascii(s, n, &space))
+	bool bad = has_bad_ascii(s, n, &space);
+	if (bad || space)
 		return space ? "space" : "bad_char";
 	const char *at = memchr(s, '@', n);
 	if (!at)

@@ -117,3 +117,37 @@ def test_people_import_reads_japanese_headers(server, admin):
     assert [q1(server, "SELECT %s FROM people WHERE id = ?" % c, pid2)
             for c in ("name", "furigana", "company", "title")] == \
         ["鈴木 一郎", "スズキ イチロウ", "鈴木製作所", "社長"]
+
+
+# ---- a sign-up field kept in the person's own column (issue 8, item 19) ----
+
+def test_signup_field_mapped_onto_company(server, admin, api):
+    import time
+    slug = jm.uniq("biz")
+    r = api.post("/api/v1/lists", {"name": "会社名つき", "slug": slug, "fields": [
+        {"key": "kaisha", "label": "会社名", "person": "company"}]})
+    assert r.status == 201, r.body[:500]
+    assert r.json()["fields"][0]["person"] == "company"
+    bad = api.post("/api/v1/lists", {"name": "x", "slug": jm.uniq("bad"), "fields": [
+        {"key": "k", "label": "k", "person": "phone"}]})
+    assert bad.status == 422, bad.body[:300]
+    # The admin editor shows the mapping.
+    lid = r.json()["id"]
+    page = admin.get("/admin/lists/%d" % lid).text
+    assert re.search(r'<option value="company" selected>', page), "the editor shows the mapping"
+    web = server.client(headers={"User-Agent": "Mozilla/5.0 (jinmyaku tests)"})
+    _, form = web.get_form("/subscribe?list=" + slug, action="/subscribe")
+    time.sleep(2.2)  # the sign-up form's bot check wants an aged render time
+    r = web.submit(form, {"email": "mapped@example.jp", "name": "会社 太郎",
+                          "kaisha": "株式会社マップ"})
+    assert r.status == 200, r.text[-2000:]
+    pid = q1(server, "SELECT id FROM people WHERE email = 'mapped@example.jp'")
+    assert q1(server, "SELECT company FROM people WHERE id = ?", pid) == "株式会社マップ"
+    assert q1(server, "SELECT count(*) FROM person_fields WHERE person_id = ?", pid) == 0, \
+        "no separate custom field"
+    person = admin.get("/admin/people/%d" % pid).text
+    m = re.search(r'id="person-company">([^<]*)<', person)
+    assert m and m.group(1) == "株式会社マップ", person[:3000]
+    # An existing person's company is not a stranger's to change.
+    r = web.submit(form, {"email": "mapped@example.jp", "kaisha": "乗っ取り"})
+    assert q1(server, "SELECT company FROM people WHERE id = ?", pid) == "株式会社マップ"
