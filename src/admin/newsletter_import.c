@@ -219,10 +219,9 @@ static void imp_work(struct db *db, void *data)
 	if (j->rc == JM_OK)
 		status_write(j->status_path, report_json(&rep));
 	else
-		status_write(j->status_path,
-		             json_pack("{s:s, s:s, s:o}", "state", "failed", "message",
-		                       err.msg[0] ? err.msg : "", "fail",
-		                       row_err_json(&rep.fail, NULL)));
+		status_write(j->status_path, json_pack("{s:s, s:s, s:o}", "state", "failed",
+		                                       "message", err.msg[0] ? err.msg : "", "fail",
+		                                       row_err_json(&rep.fail, NULL)));
 	if (unlink(j->csv_path) != 0)
 		log_at(LOG_WARN, "admin", "could not remove %s", j->csv_path);
 	(void)unlink(j->name_path);
@@ -355,7 +354,7 @@ static struct view_val *columns(struct req *req, const struct nl_csv_preview *p,
 	struct view_val *cols = view_list(req->arena);
 	for (size_t c = 0; c < p->ncols && c < IMP_MAX_COLS; c++) {
 		struct view_val *m = view_map(req->arena);
-		const char *g = (int)c == o->col_email ? "email"
+		const char *g = (int)c == o->col_email  ? "email"
 		                : (int)c == o->col_name ? "name"
 		                : o->field_keys[c]      ? o->field_keys[c]
 		                : o->person_cols[c]
@@ -550,7 +549,8 @@ static struct imp_job *job_new(struct req *req, const char *id)
 	j->csv_path = arena_strdup(j->a, imp_path(req->arena, req->app->cfg.data_dir, id, ".csv"));
 	j->status_path =
 	        arena_strdup(j->a, imp_path(req->arena, req->app->cfg.data_dir, id, ".json"));
-	j->name_path = arena_strdup(j->a, imp_path(req->arena, req->app->cfg.data_dir, id, ".name"));
+	j->name_path =
+	        arena_strdup(j->a, imp_path(req->arena, req->app->cfg.data_dir, id, ".name"));
 	memcpy(j->secret, req->app->secret, sizeof(j->secret));
 	j->max_bytes = IMP_FILE_CAP;
 	return j;

@@ -24,45 +24,47 @@ struct synonym {
 	const char *const *names;
 };
 
-static const char *const email_n[] = {"email", "e-mail", "mail", "mail address", "email address",
-                                      "メール", "メールアドレス", "Eメール", "Eメールアドレス",
-                                      "電子メール", "メアド", "アドレス", NULL};
-static const char *const name_n[] = {"name", "full name", "氏名", "名前", "お名前", "姓名",
-                                     "氏名（漢字）", NULL};
-static const char *const furigana_n[] = {"furigana", "kana", "フリガナ", "ふりがな", "よみ",
-                                         "読み", "よみがな", "読み仮名", "カナ", "氏名（カナ）",
-                                         "氏名フリガナ", "お名前（フリガナ）", NULL};
+static const char *const email_n[] = {
+        "email",  "e-mail",         "mail",    "mail address",    "email address",
+        "メール", "メールアドレス", "Eメール", "Eメールアドレス", "電子メール",
+        "メアド", "アドレス",       NULL};
+static const char *const name_n[] = {"name",   "full name", "氏名",         "名前",
+                                     "お名前", "姓名",      "氏名（漢字）", NULL};
+static const char *const furigana_n[] = {
+        "furigana", "kana",     "フリガナ", "ふりがな",     "よみ",         "読み",
+        "よみがな", "読み仮名", "カナ",     "氏名（カナ）", "氏名フリガナ", "お名前（フリガナ）",
+        NULL};
 static const char *const company_n[] = {"company", "organization", "organisation", "会社",
-                                        "会社名", "勤務先", "所属", "企業名", "社名",
-                                        "組織", "所属先", NULL};
-static const char *const title_n[] = {"title", "job title", "position", "役職", "肩書",
-                                      "肩書き", "役職名", NULL};
-static const char *const phone_n[] = {"phone", "tel", "telephone", "phone number", "電話",
-                                      "電話番号", "携帯", "携帯電話", "携帯番号", NULL};
+                                        "会社名",  "勤務先",       "所属",         "企業名",
+                                        "社名",    "組織",         "所属先",       NULL};
+static const char *const title_n[] = {"title", "job title", "position", "役職",
+                                      "肩書",  "肩書き",    "役職名",   NULL};
+static const char *const phone_n[] = {"phone",    "tel",  "telephone", "phone number", "電話",
+                                      "電話番号", "携帯", "携帯電話",  "携帯番号",     NULL};
 static const char *const tags_n[] = {"tags", "tag", "タグ", "ラベル", NULL};
 static const char *const stage_n[] = {"stage", "段階", "ステージ", NULL};
 static const char *const notes_n[] = {"notes", "note", "memo", "メモ", "備考", NULL};
 static const char *const source_n[] = {"source", "経路", "出会った場所", NULL};
 static const char *const offer_n[] = {"can offer", "提供できること", NULL};
 static const char *const looking_n[] = {"looking for", "探しているもの", NULL};
-static const char *const links_n[] = {"links", "url", "website", "web", "ウェブサイト",
-                                      "ホームページ", "リンク", NULL};
+static const char *const links_n[] = {"links",        "url",          "website", "web",
+                                      "ウェブサイト", "ホームページ", "リンク",  NULL};
 static const char *const last_n[] = {"last contact", "最終連絡日", "最終連絡", NULL};
 
 static const struct synonym table[] = {
-        {"email", email_n},       {"name", name_n},           {"furigana", furigana_n},
-        {"company", company_n},   {"title", title_n},         {"phone", phone_n},
-        {"tags", tags_n},         {"stage", stage_n},         {"notes", notes_n},
-        {"source", source_n},     {"can_offer", offer_n},     {"looking_for", looking_n},
-        {"links", links_n},       {"last_contact", last_n},
+        {"email", email_n},     {"name", name_n},         {"furigana", furigana_n},
+        {"company", company_n}, {"title", title_n},       {"phone", phone_n},
+        {"tags", tags_n},       {"stage", stage_n},       {"notes", notes_n},
+        {"source", source_n},   {"can_offer", offer_n},   {"looking_for", looking_n},
+        {"links", links_n},     {"last_contact", last_n},
 };
 
 /* True for a code point the comparison ignores. */
 static bool ignored(uint32_t cp)
 {
 	return cp == ' ' || cp == '\t' || cp == '_' || cp == '-' || cp == '.' || cp == 0x30FB ||
-	       cp == 0x3000 || cp == '(' || cp == ')' || cp == '[' || cp == ']' ||
-	       cp == 0x3010 || cp == 0x3011 || cp == 0x300C || cp == 0x300D || cp == 0xFEFF;
+	       cp == 0x3000 || cp == '(' || cp == ')' || cp == '[' || cp == ']' || cp == 0x3010 ||
+	       cp == 0x3011 || cp == 0x300C || cp == 0x300D || cp == 0xFEFF;
 }
 
 /* The folded, squeezed form of s[0..len) into out (reset first). */

@@ -59,13 +59,20 @@ static const char *why_code(const char *why)
 {
 	static const struct {
 		const char *prefix, *code;
-	} t[] = {{"invalid email", "email"},   {"neither a name", "no_key"},
-	         {"a name, furigana", "one_line"}, {"unknown stage", "stage"},
-	         {"can_offer", "offer"},        {"notes are", "notes"},
-	         {"invalid last_contact", "last_contact"}, {"invalid tag", "tag"},
-	         {"too many tags", "tag"},      {"invalid link", "link"},
-	         {"too many links", "link"},    {"expected ", "columns"},
-	         {"a cell is too long", "too_long"}, {"a cell holds a NUL", "nul"}};
+	} t[] = {{"invalid email", "email"},
+	         {"neither a name", "no_key"},
+	         {"a name, furigana", "one_line"},
+	         {"unknown stage", "stage"},
+	         {"can_offer", "offer"},
+	         {"notes are", "notes"},
+	         {"invalid last_contact", "last_contact"},
+	         {"invalid tag", "tag"},
+	         {"too many tags", "tag"},
+	         {"invalid link", "link"},
+	         {"too many links", "link"},
+	         {"expected ", "columns"},
+	         {"a cell is too long", "too_long"},
+	         {"a cell holds a NUL", "nul"}};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
 		if (!strncmp(why, t[i].prefix, strlen(t[i].prefix)))
 			return t[i].code;
@@ -358,8 +365,8 @@ static enum jm_rc on_rec(struct net_io_rec *r, void *user)
 		struct net_import_report *rep = p->rep;
 		if (rep->nerrors && !strcmp(rep->why[rep->nerrors - 1].code, "email") &&
 		    rep->why[rep->nerrors - 1].line == r->line)
-			snprintf(rep->why[rep->nerrors - 1].detail, sizeof(rep->why[0].detail), "%s",
-			         jm_email_problem(r->email));
+			snprintf(rep->why[rep->nerrors - 1].detail, sizeof(rep->why[0].detail),
+			         "%s", jm_email_problem(r->email));
 		return JM_OK;
 	}
 	return p->writing ? apply(p->db, r, p->now, p->rep) : JM_OK;

@@ -15,14 +15,13 @@
  * reused.
  * Bad rows (invalid email, wrong column count, bad value) are skipped and
  * reported by line number, in English for the CLI and as a reason code
- * with the column for the admin's message in the UI's language; duplicates (within the file or an existing
- * person) merge into one person. A select or checkbox column follows the
- * sign-up form's rule (nl_field_check: an option or empty, a checkbox
- * spelling stored as "1"/"", required not empty); text columns keep the
- * one-line/length check only, as before. A column may fill the person's
- * own furigana, company or title (opts person_cols, or a list field mapped
- * onto a person field, 0011): a new person gets the value, a merged one
- * only where that column is empty, as with the name.
+ * with the column for the admin's message in the UI's language; duplicates (within the file or an
+ * existing person) merge into one person. A select or checkbox column follows the sign-up form's
+ * rule (nl_field_check: an option or empty, a checkbox spelling stored as "1"/"", required not
+ * empty); text columns keep the one-line/length check only, as before. A column may fill the
+ * person's own furigana, company or title (opts person_cols, or a list field mapped onto a person
+ * field, 0011): a new person gets the value, a merged one only where that column is empty, as with
+ * the name.
  *
  * Formula injection (OWASP "CSV Injection"): the export puts an apostrophe
  * before a cell that starts (after any apostrophes) with = + - @ TAB or CR,
@@ -254,13 +253,13 @@ static enum jm_rc stage_row(struct imp *im)
 	}
 	if (!cells_ok(im, email) || (im->has_checked && !choices_ok(im)))
 		return JM_OK;
-	enum jm_rc rc = db_execf(
-	        im->db,
-	        "INSERT INTO temp.nl_import(line, email, name, furigana, company, title) "
-	        "VALUES (?, ?, ?, ?, ?, ?)",
-	        "ittttt", im->row_line, email,
-	        o->col_name >= 0 ? fld(im, (size_t)o->col_name) : person_name(im),
-	        person_val(im, 0), person_val(im, 1), person_val(im, 2));
+	enum jm_rc rc =
+	        db_execf(im->db,
+	                 "INSERT INTO temp.nl_import(line, email, name, furigana, company, title) "
+	                 "VALUES (?, ?, ?, ?, ?, ?)",
+	                 "ittttt", im->row_line, email,
+	                 o->col_name >= 0 ? fld(im, (size_t)o->col_name) : person_name(im),
+	                 person_val(im, 0), person_val(im, 1), person_val(im, 2));
 	if (!rc)
 		rc = stage_fields(im);
 	if (!rc)
@@ -349,8 +348,7 @@ static enum jm_rc move_subscriptions(struct imp *im)
 		              "ON CONFLICT(person_id, list_id) DO NOTHING",
 		              "itiiiitt", im->o->list_id, optin ? "pending" : "active", now, now,
 		              optin ? 0 : now, optin ? 0 : now,
-		              im->o->source ? im->o->source : "import",
-		              im->consent_text);
+		              im->o->source ? im->o->source : "import", im->consent_text);
 	if (!rc)
 		rc = db_execf(im->db,
 		              "INSERT INTO person_events(person_id, kind, detail, created_at) "
@@ -463,7 +461,8 @@ static void keep_header(struct imp *im)
 	im->nhead = im->nf;
 	im->head = arena_calloc(im->a, (im->nf + 1) * sizeof(*im->head));
 	for (size_t i = 0; i < im->nf; i++)
-		im->head[i] = arena_strndup(im->a, fld(im, i), utf8_truncate(fld(im, i), im->flen[i], 60));
+		im->head[i] = arena_strndup(im->a, fld(im, i),
+		                            utf8_truncate(fld(im, i), im->flen[i], 60));
 }
 
 static void on_row(int c, void *data)
@@ -852,9 +851,10 @@ static enum jm_rc out_row(struct out *w, struct db_stmt *st, const struct nl_lis
 		const char *pf = l->fields[i].person;
 		struct str v = field_value(all, l->fields[i].key);
 		if (pf && *pf) { /* kept on the person (0011) */
-			int c = !strcmp(pf, "name") ? 1 : !strcmp(pf, "furigana") ? 10
-			        : !strcmp(pf, "company")                           ? 11
-			                                                           : 12;
+			int c = !strcmp(pf, "name")       ? 1
+			        : !strcmp(pf, "furigana") ? 10
+			        : !strcmp(pf, "company")  ? 11
+			                                  : 12;
 			const char *t = db_col_text(st, c, NULL);
 			v = str_from(t ? t : "", t ? strlen(t) : 0);
 		}
@@ -878,16 +878,17 @@ enum jm_rc nl_export_csv(struct db *db, int64_t list_id, bool bom,
 	if (!rc)
 		rc = out_header(&w, &l);
 	if (!rc)
-		rc = db_preparef(db, &st,
-		                 "SELECT p.email, p.name, s.status, s.created_at, "
-		                 "COALESCE(s.confirmed_at, 0), COALESCE(s.consent_at, 0), "
-		                 "s.consent_source, s.consent_ip, s.consent_text, "
-		                 "(SELECT group_concat(key || char(31) || value, char(30)) "
-		                 "FROM person_fields WHERE person_id = p.id), p.furigana, p.company, "
-		                 "p.title FROM subscriptions s "
-		                 "JOIN people p ON p.id = s.person_id WHERE s.list_id = ? "
-		                 "ORDER BY s.id",
-		                 "i", list_id);
+		rc = db_preparef(
+		        db, &st,
+		        "SELECT p.email, p.name, s.status, s.created_at, "
+		        "COALESCE(s.confirmed_at, 0), COALESCE(s.consent_at, 0), "
+		        "s.consent_source, s.consent_ip, s.consent_text, "
+		        "(SELECT group_concat(key || char(31) || value, char(30)) "
+		        "FROM person_fields WHERE person_id = p.id), p.furigana, p.company, "
+		        "p.title FROM subscriptions s "
+		        "JOIN people p ON p.id = s.person_id WHERE s.list_id = ? "
+		        "ORDER BY s.id",
+		        "i", list_id);
 	while (!rc && (rc = db_step(st)) == JM_OK)
 		rc = out_row(&w, st, &l);
 	db_finalize(st);

@@ -248,12 +248,11 @@ static void split_options(struct arena *a, const char *s, struct nl_field *f)
 enum jm_rc nl_list_load_fields(struct db *db, struct arena *a, struct nl_list *l)
 {
 	struct db_stmt *st = NULL;
-	enum jm_rc rc =
-	        db_preparef(db, &st,
-	                    "SELECT id, key, label, type, options, required, person_field "
-	                    "FROM list_fields "
-	                    "WHERE list_id = ? ORDER BY position, id",
-	                    "i", l->id);
+	enum jm_rc rc = db_preparef(db, &st,
+	                            "SELECT id, key, label, type, options, required, person_field "
+	                            "FROM list_fields "
+	                            "WHERE list_id = ? ORDER BY position, id",
+	                            "i", l->id);
 	if (rc)
 		return rc;
 	l->fields = arena_calloc(a, FIELDS_MAX * sizeof(*l->fields));
@@ -437,9 +436,8 @@ static enum jm_rc insert_field(struct db *db, int64_t list_id, const struct nl_f
 		        db,
 		        "INSERT INTO list_fields(list_id, key, label, type, options, required, "
 		        "position, person_field) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-		        "ittttiit", list_id, f->key, f->label, f->type,
-		        buf_cstr(&opts), (int64_t)f->required, (int64_t)pos,
-		        f->person ? f->person : "");
+		        "ittttiit", list_id, f->key, f->label, f->type, buf_cstr(&opts),
+		        (int64_t)f->required, (int64_t)pos, f->person ? f->person : "");
 	buf_free(&opts);
 	return rc;
 }

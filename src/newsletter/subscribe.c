@@ -364,10 +364,11 @@ static enum jm_rc write_fields(struct db *db, const struct signup *s, bool creat
 		if (s->list.fields[i].person && *s->list.fields[i].person)
 			rc = write_person_col(db, s, &s->list.fields[i], s->vals[i], created);
 		else
-			rc = db_execf(db,
-		              "INSERT INTO person_fields(person_id, key, value) VALUES (?, ?, ?) "
-		              "ON CONFLICT(person_id, key) DO UPDATE SET value = excluded.value",
-		              "itt", s->person_id, s->list.fields[i].key, s->vals[i]);
+			rc = db_execf(
+			        db,
+			        "INSERT INTO person_fields(person_id, key, value) VALUES (?, ?, ?) "
+			        "ON CONFLICT(person_id, key) DO UPDATE SET value = excluded.value",
+			        "itt", s->person_id, s->list.fields[i].key, s->vals[i]);
 	if (!rc && s->list.nfields)
 		rc = nl_person_mark_search(db, s->person_id);
 	return rc;
