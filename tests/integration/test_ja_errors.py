@@ -84,3 +84,16 @@ def test_fullwidth_at_named_in_subscriber_and_person_forms(server, admin, api):
     err = re.search(r'id="form-error">(.*?)</div>', r.text, re.S).group(1)
     assert "全角の「＠」" in err, err
     assert "この値は使えません" not in r.text
+
+
+def test_fullwidth_at_named_on_the_public_signup_form(server, api):
+    import time
+    slug = jm.uniq("pub")
+    assert api.post("/api/v1/lists", {"name": "公開", "slug": slug}).status == 201
+    web = server.client(headers={"User-Agent": "Mozilla/5.0 (jinmyaku tests)"})
+    _, form = web.get_form("/subscribe?list=" + slug, action="/subscribe")
+    time.sleep(2.2)  # the form's bot check wants an aged render time
+    r = web.submit(form, {"email": "reader＠example.jp"})
+    assert r.status == 422
+    assert "全角の「＠」" in r.text, r.text[-3000:]
+    assert q1(server, "SELECT count(*) FROM people WHERE email LIKE 'reader%'") == 0
