@@ -151,3 +151,51 @@ def test_signup_field_mapped_onto_company(server, admin, api):
     # An existing person's company is not a stranger's to change.
     r = web.submit(form, {"email": "mapped@example.jp", "kaisha": "乗っ取り"})
     assert q1(server, "SELECT company FROM people WHERE id = ?", pid) == "株式会社マップ"
+
+
+def test_migration_0011_moves_company_fields_onto_people(tmp_path):
+    """A database from before 0011: a list field keyed company kept its
+    values apart from the person's 会社. The migration maps the field and
+    moves the values into empty person columns."""
+    import os
+    import sqlite3
+    import time
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    share = tmp_path / "share"
+    (share / "migrations").mkdir(parents=True)
+    for d in ("templates", "static", "po"):
+        os.symlink(os.path.join(root, d), str(share / d))
+    for m in os.listdir(os.path.join(root, "migrations")):
+        if m < "0011":
+            os.symlink(os.path.join(root, "migrations", m), str(share / "migrations" / m))
+    data = str(tmp_path / "data")
+    p = jm.run_cli(["token", "create", "--name", "m", "--share", str(share)], data)
+    assert p.returncode == 0, p.stderr
+    db = sqlite3.connect(data + "/jinmyaku.db", isolation_level=None)
+    now = int(time.time())
+    lid = db.execute("INSERT INTO lists(slug, name, created_at, updated_at) VALUES "
+                     "('old', '旧', ?, ?)", (now, now)).lastrowid
+    db.execute("INSERT INTO list_fields(list_id, key, label, type) VALUES (?, 'company', "
+               "'会社名', 'text')", (lid,))
+    empty = db.execute("INSERT INTO people(email, name, created_at, updated_at) VALUES "
+                       "('old1@example.jp', '旧一', ?, ?)", (now, now)).lastrowid
+    kept = db.execute("INSERT INTO people(email, name, company, created_at, updated_at) VALUES "
+                      "('old2@example.jp', '旧二', '本当の会社', ?, ?)", (now, now)).lastrowid
+    for pid, v in ((empty, "登録時の会社"), (kept, "別の会社")):
+        db.execute("INSERT INTO person_fields(person_id, key, value) VALUES (?, 'company', ?)",
+                   (pid, v))
+    db.close()
+    p = jm.run_cli(["token", "create", "--name", "m2"], data)
+    assert p.returncode == 0, p.stderr
+    db = sqlite3.connect(data + "/jinmyaku.db")
+    assert db.execute("SELECT person_field FROM list_fields WHERE key = 'company'").fetchone()[0] \
+        == "company"
+    assert db.execute("SELECT company FROM people WHERE id = ?", (empty,)).fetchone()[0] == \
+        "登録時の会社"
+    assert db.execute("SELECT company FROM people WHERE id = ?", (kept,)).fetchone()[0] == \
+        "本当の会社", "a person's own company is never overwritten"
+    assert db.execute("SELECT count(*) FROM person_fields WHERE person_id = ?",
+                      (empty,)).fetchone()[0] == 0
+    assert db.execute("SELECT value FROM person_fields WHERE person_id = ?",
+                      (kept,)).fetchone()[0] == "別の会社", "a differing value stays"
+    db.close()
