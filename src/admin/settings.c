@@ -122,18 +122,32 @@ void admin_settings_get(struct req *req)
 	settings_render(req, 200, NULL, NULL, saved);
 }
 
-/* Replaces the domain's message with one for the field's type. */
-static void localize(struct req *req, const struct setting_def *defs, size_t n, struct jm_err *err)
+/* Replaces the domain's message with one that names the field (its label)
+ * and says why: for an address, what is wrong with it (a full-width ＠ …). */
+static void localize(struct req *req, const struct setting_def *defs, size_t n, struct jm_err *err,
+                     const struct form *f)
 {
-	const char *key = "admin.err.invalid";
+	const char *key = "admin.err.invalid", *label = NULL;
 	for (size_t i = 0; i < n && err->field[0]; i++) {
 		if (strcmp(defs[i].key, err->field) != 0)
 			continue;
 		key = defs[i].type == SET_URL   ? "admin.settings.err_url"
 		      : defs[i].type == SET_INT ? "admin.settings.err_int"
 		                                : "admin.settings.err_value";
+		label = admin_t(req, defs[i].label_key);
 	}
-	snprintf(err->msg, sizeof(err->msg), "%s", admin_t(req, key));
+	const char *v = label ? form_get(f, err->field) : NULL;
+	if (v && (!strcmp(err->field, "mail_from_addr") || !strcmp(err->field, "mail_reply_to") ||
+	          !strcmp(err->field, "return_path")))
+		key = arena_sprintf(req->arena, "err.email.%s", jm_email_problem(v));
+	/* "「{field}」: " (ja) or "{field}: " (en) before the reason */
+	const char *named = admin_t(req, "admin.settings.err_named");
+	const char *at = label ? strstr(named, "{field}") : NULL;
+	if (at)
+		snprintf(err->msg, sizeof(err->msg), "%.*s%s%s%s", (int)(at - named), named, label,
+		         at + 7, admin_t(req, key));
+	else
+		snprintf(err->msg, sizeof(err->msg), "%s", admin_t(req, key));
 }
 
 void admin_settings_post(struct req *req)
@@ -157,7 +171,7 @@ void admin_settings_post(struct req *req)
 	}
 	enum jm_rc rc = site_settings_save(req->db, keys, vals, k, &err);
 	if (rc == JM_INVALID || rc == JM_TOO_LARGE) {
-		localize(req, defs, n, &err);
+		localize(req, defs, n, &err, &f);
 		settings_render(req, 422, &f, &err, false);
 		return;
 	}

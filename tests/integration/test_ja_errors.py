@@ -97,3 +97,13 @@ def test_fullwidth_at_named_on_the_public_signup_form(server, api):
     assert r.status == 422
     assert "全角の「＠」" in r.text, r.text[-3000:]
     assert q1(server, "SELECT count(*) FROM people WHERE email LIKE 'reader%'") == 0
+
+
+def test_settings_banner_names_the_field_and_the_fullwidth_at(server, admin):
+    _, form = admin.get_form("/admin/settings", action="/admin/settings")
+    r = admin.submit(form, {"mail_from_addr": "news＠example.jp"})
+    assert r.status == 422
+    banner = re.search(r'role="alert"[^>]*>(.*?)</div>', r.text, re.S)
+    assert banner, r.text[-3000:]
+    assert "全角の「＠」" in banner.group(1) and "」: " in banner.group(1), banner.group(1)
+    assert "この値は使えません" not in r.text
