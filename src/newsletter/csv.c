@@ -15,13 +15,15 @@
  * reused.
  * Bad rows (invalid email, wrong column count, bad value) are skipped and
  * reported by line number, in English for the CLI and as a reason code
- * with the column for the admin's message in the UI's language; duplicates (within the file or an
- * existing person) merge into one person. A select or checkbox column follows the sign-up form's
- * rule (nl_field_check: an option or empty, a checkbox spelling stored as "1"/"", required not
- * empty); text columns keep the one-line/length check only, as before. A column may fill the
- * person's own furigana, company or title (opts person_cols, or a list field mapped onto a person
- * field, 0011): a new person gets the value, a merged one only where that column is empty, as with
- * the name.
+ * with the column for the admin's message in the UI's language;
+ * duplicates (within the file or an existing person) merge into one
+ * person. A select or checkbox column follows the sign-up form's rule
+ * (nl_field_check: an option or empty, a checkbox spelling stored as
+ * "1"/"", required not empty); text columns keep the one-line/length check
+ * only, as before. A column may fill the person's own furigana, company or
+ * title (opts person_cols, or a list field mapped onto a person field,
+ * 0011): a new person gets the value, a merged one only where that column
+ * is empty, as with the name.
  *
  * Formula injection (OWASP "CSV Injection"): the export puts an apostrophe
  * before a cell that starts (after any apostrophes) with = + - @ TAB or CR,
@@ -296,6 +298,15 @@ static enum jm_rc resolve_people(struct imp *im, int64_t first, bool merged)
 	return rc;
 }
 
+/* True when some column of the file fills person column pc. */
+static bool fills(struct imp *im, const char *pc)
+{
+	for (size_t i = 0; i < im->o->ncols_mapped && i < CSV_COLS_MAX; i++)
+		if (im->pcol[i] && !strcmp(im->pcol[i], pc))
+			return true;
+	return false;
+}
+
 /* Sets column col (a fixed name, never input) of merged people where it
  * is empty, from the file's first non-empty value. */
 static enum jm_rc fill_empty(struct imp *im, const char *col)
@@ -330,7 +341,8 @@ static enum jm_rc move_people(struct imp *im)
 	 * first one the file has. */
 	static const char *const cols[] = {"name", "furigana", "company", "title"};
 	for (size_t k = 0; k < 4 && !rc && created < im->staged; k++)
-		rc = fill_empty(im, cols[k]);
+		if (k == 0 || fills(im, cols[k]))
+			rc = fill_empty(im, cols[k]);
 	return rc;
 }
 
