@@ -36,9 +36,12 @@ static void usage(FILE *out)
 	        "                                      create a user (password on stdin)\n"
 	        "  token create --name NAME            print a new API token\n"
 	        "  dkim keygen --domain D --selector S make a DKIM key, print its DNS record\n"
-	        "  import subscribers --list SLUG [--encoding auto|utf8|sjis] [--optin] FILE.csv\n"
-	        "                                      import subscribers (--optin: mail a\n"
-	        "                                      confirmation instead of consented)\n"
+	        "  import subscribers --list SLUG [--encoding auto|utf8|sjis]\n"
+	        "                     [--consent optin|held] FILE.csv\n"
+	        "                                      import subscribers: by default each gets\n"
+	        "                                      an opt-in mail and stays pending; with\n"
+	        "                                      --consent held you declare you hold their\n"
+	        "                                      consent (file, who, when are recorded)\n"
 	        "  export subscribers --list SLUG [--bom]\n"
 	        "                                      write the list as CSV to stdout\n"
 	        "  import people FILE                  import people from CSV or vCard 3/4\n"
@@ -77,7 +80,7 @@ static int fail(const char *what, const struct jm_err *err)
  * the configuration table. */
 struct cmd_args {
 	const char *email, *name, *role, *token_name;
-	const char *domain, *selector, *list, *encoding;
+	const char *domain, *selector, *list, *encoding, *consent;
 	const char *format, *stage, *tag;
 	bool optin, bom;
 	const char *pos[4];
@@ -117,6 +120,7 @@ static int parse_args(int argc, char **argv, int first, struct app_config *cfg, 
 		                     : !strcmp(f, "--format")   ? &a->format
 		                     : !strcmp(f, "--stage")    ? &a->stage
 		                     : !strcmp(f, "--tag")      ? &a->tag
+		                     : !strcmp(f, "--consent")  ? &a->consent
 		                                                : NULL;
 		if (local) {
 			if (!v)
@@ -325,46 +329,6 @@ static bool parse_encoding(const char *s, enum nl_encoding *out)
 	return (int)*out >= 0;
 }
 
-static bool header_is(const char *h, const char *const *names)
-{
-	for (; *names; names++)
-		if (!strcasecmp(h, *names))
-			return true;
-	return false;
-}
-
-/* Maps a header row to columns: email, name and the list's custom fields
- * (by key or label). Without a recognisable email header the file has no
- * header: column 1 is the email, column 2 the name. */
-static void map_columns(struct arena *ar, const struct nl_list *l, const struct nl_csv_preview *pv,
-                        struct nl_import_opts *o)
-{
-	static const char *const email_names[] = {"email",  "e-mail",  "mail", "メールアドレス",
-	                                          "メール", "Eメール", NULL};
-	static const char *const name_names[] = {"name", "名前", "氏名", "お名前", NULL};
-	o->col_email = 0;
-	o->col_name = pv->ncols > 1 ? 1 : -1;
-	int email = -1, name = -1;
-	const char **keys = arena_calloc(ar, (pv->ncols + 1) * sizeof(*keys));
-	for (size_t c = 0; pv->nrows && c < pv->ncols; c++) {
-		const char *h = pv->rows[0][c] ? pv->rows[0][c] : "";
-		if (email < 0 && header_is(h, email_names))
-			email = (int)c;
-		else if (name < 0 && header_is(h, name_names))
-			name = (int)c;
-		for (size_t f = 0; f < l->nfields; f++)
-			if (!strcmp(h, l->fields[f].key) || !strcmp(h, l->fields[f].label))
-				keys[c] = l->fields[f].key;
-	}
-	if (email < 0)
-		return;
-	o->has_header = true;
-	o->col_email = email;
-	o->col_name = name;
-	o->field_keys = keys;
-	o->ncols_mapped = pv->ncols;
-}
-
 /* The CSV being imported, mapped read-only rather than read into memory. */
 struct mapped {
 	char *p;
@@ -424,14 +388,19 @@ static enum jm_rc import_file(struct app *app, struct db *db, struct arena *ar, 
 		rc = nl_csv_preview(ar, data->p, data->len, enc, 1, &pv, err);
 	if (rc)
 		return rc;
-	const char *base = strrchr(a->pos[0], '/');
+	bool held = a->consent && !strcmp(a->consent, "held");
+	const char *user = getenv("USER");
 	struct nl_import_opts o = {
 	        .list_id = l.id,
 	        .encoding = enc,
-	        .send_optin = a->optin,
-	        .source = arena_sprintf(ar, "import:%s", base ? base + 1 : a->pos[0]),
+	        .send_optin = !held,
+	        .source = held ? nl_import_consent_source(
+	                                 ar, a->pos[0],
+	                                 user && *user ? arena_sprintf(ar, "cli:%s", user) : "cli",
+	                                 jm_now())
+	                       : "import",
 	};
-	map_columns(ar, &l, &pv, &o);
+	nl_csv_map(ar, &l, pv.nrows ? pv.rows[0] : NULL, pv.nrows ? pv.ncols : 0, &o);
 	rc = nl_import_csv(db, app->secret, data->p, data->len, &o, import_progress, data, rep,
 	                   err);
 	fprintf(stderr, "\n");
@@ -445,6 +414,10 @@ static int cmd_import(struct app *app, struct cmd_args *a)
 		return die_usage("import subscribers: --list SLUG and one FILE.csv are required");
 	if (!parse_encoding(a->encoding, &enc))
 		return die_usage("import subscribers: --encoding must be auto, utf8 or sjis");
+	if (a->consent && strcmp(a->consent, "held") && strcmp(a->consent, "optin"))
+		return die_usage("import subscribers: --consent must be optin or held");
+	if (a->consent && !strcmp(a->consent, "held") && a->optin)
+		return die_usage("import subscribers: --optin and --consent held contradict");
 	struct jm_err err = {0};
 	struct mapped data = {0};
 	struct db *db = NULL;

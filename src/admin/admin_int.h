@@ -96,6 +96,16 @@ void admin_nl_routes(struct router *r);
 void admin_nl_subscriber_routes(struct router *r);
 void admin_nl_import_routes(struct router *r);
 void admin_nl_broadcast_routes(struct router *r);
+/* One import message in the request's language (in req->arena): "{line}
+ * 行目: " when w has a line, then the catalog's import.err.<code> (a
+ * refused row) or import.fail.<code> (fail: the whole file) with {field}
+ * and {detail} filled in, and for an email the reason err.email.<detail>.
+ * Shared by the reader and the people import. (newsletter_import.c) */
+const char *admin_import_msg(struct req *req, const struct jm_row_err *w, bool fail);
+/* When err is about the field "email", replaces its message with why
+ * value is not an address (err.email.<jm_email_problem>): a full-width ＠
+ * is named as such. (newsletter_import.c) */
+void admin_err_email(struct req *req, struct jm_err *err, const char *value);
 /* A non-negative decimal of at most 15 digits. */
 bool admin_nl_int(const char *s, int64_t *out);
 /* Every list as {id, name, slug, selected} for a <select>; *first_id (may

@@ -2,15 +2,19 @@
  * newsletter_import.c — CSV import of readers in the admin, in two steps:
  * upload (multipart/form-data; the file is kept as DATA/imports/<id>.csv,
  * 0600, under a random id), then the column mapping (the first rows shown
- * parsed, a select per column: email / name / custom field / skip), the
- * mode (already consented / send opt-in mail) and a tag. Starting runs
+ * parsed, a select per column: email / name / the person's furigana,
+ * company or title / custom field / skip, first guessed by the domain's
+ * header rule nl_csv_map, the one the CLI uses), the mode (send the opt-in
+ * mail, the default; or the owner declares the consent held, recorded as
+ * file, user and time on each subscription) and a tag. Starting runs
  * nl_import_csv on the worker pool (http_defer): the loop never waits.
  *
  * Progress and the report live in DATA/imports/<id>.json (replaced
  * atomically by rename), written by the import thread and read by the
  * status endpoint GET /admin/imports/{id}/status that admin.js polls to
  * draw the progress bar; the page of a finished import shows the report
- * (imported, merged, skipped, bad rows with line numbers). Without
+ * (imported, merged, skipped, bad rows with line numbers), every message
+ * in the UI's language from the reason codes the import records. Without
  * JavaScript the start request simply answers when the import is done.
  *
  * Invariants: an id is [A-Za-z0-9_-]{22} (never a path from the client);
@@ -26,6 +30,7 @@
 #include "admin/admin_int.h"
 
 #include "app.h"
+#include "auth/auth.h"
 #include "newsletter/newsletter.h"
 
 #define IMP_ID_LEN       22
@@ -84,11 +89,69 @@ static void status_write(const char *path, json_t *j)
 	json_decref(j);
 }
 
+/* ---- messages in the UI's language ---- */
+
+/* Appends the catalog text of key with {line}, {field} and {detail}
+ * replaced (each value is plain text; the template escapes the result). */
+static enum jm_rc put_text(struct req *req, struct buf *b, const char *key,
+                           const struct jm_row_err *w)
+{
+	const char *t = admin_t(req, key);
+	enum jm_rc rc = JM_OK;
+	while (*t && !rc) {
+		const char *v = NULL;
+		size_t skip = 0;
+		char line[24];
+		snprintf(line, sizeof(line), "%lld", (long long)w->line);
+		if (!strncmp(t, "{line}", 6))
+			v = line, skip = 6;
+		else if (!strncmp(t, "{field}", 7))
+			v = w->field, skip = 7;
+		else if (!strncmp(t, "{detail}", 8))
+			v = w->detail, skip = 8;
+		rc = v ? buf_appends(b, v) : buf_appendc(b, *t);
+		t += v ? skip : 1;
+	}
+	return rc;
+}
+
+const char *admin_import_msg(struct req *req, const struct jm_row_err *w, bool fail)
+{
+	struct buf b;
+	char key[96];
+	buf_init(&b, 4096);
+	enum jm_rc rc = JM_OK;
+	if (w->line > 0)
+		rc = put_text(req, &b, "import.line", w);
+	snprintf(key, sizeof(key), "import.%s.%s", fail ? "fail" : "err", w->code);
+	if (!rc && (!w->code[0] || !strcmp(admin_t(req, key), key)))
+		snprintf(key, sizeof(key), "import.%s", fail ? "fail.other" : "err.other");
+	if (!rc)
+		rc = put_text(req, &b, key, w);
+	if (!rc && !strcmp(w->code, "email")) {
+		snprintf(key, sizeof(key), "err.email.%s", w->detail[0] ? w->detail : "format");
+		rc = buf_appendc(&b, ' ');
+		rc = rc ? rc : put_text(req, &b, key, w);
+	}
+	const char *out = arena_strdup(req->arena, buf_cstr(&b));
+	buf_free(&b);
+	return out;
+}
+
+void admin_err_email(struct req *req, struct jm_err *err, const char *value)
+{
+	if (strcmp(err->field, "email") != 0 || !value)
+		return;
+	char key[64];
+	snprintf(key, sizeof(key), "err.email.%s", jm_email_problem(value));
+	snprintf(err->msg, sizeof(err->msg), "%s", admin_t(req, key));
+}
+
 /* ---- the import job (runs on a worker thread) ---- */
 
 struct imp_job {
 	struct arena *a;
-	char *csv_path, *status_path;
+	char *csv_path, *status_path, *name_path;
 	unsigned char secret[32];
 	struct nl_import_opts o;
 	int64_t max_bytes;
@@ -109,11 +172,30 @@ static const char *enc_name(enum nl_encoding e)
 	return e == NL_ENC_SJIS ? "shift_jis" : e == NL_ENC_UTF8 ? "utf-8" : "auto";
 }
 
+static json_t *row_err_json(const struct jm_row_err *w, const char *text)
+{
+	return json_pack("{s:I, s:s, s:s, s:s, s:s}", "line", (json_int_t)w->line, "code", w->code,
+	                 "field", w->field, "detail", w->detail, "text", text ? text : "");
+}
+
+static void row_err_read(json_t *o, struct jm_row_err *w)
+{
+	memset(w, 0, sizeof(*w));
+	const char *s;
+	w->line = json_integer_value(json_object_get(o, "line"));
+	if ((s = json_string_value(json_object_get(o, "code"))) != NULL)
+		snprintf(w->code, sizeof(w->code), "%s", s);
+	if ((s = json_string_value(json_object_get(o, "field"))) != NULL)
+		snprintf(w->field, sizeof(w->field), "%s", s);
+	if ((s = json_string_value(json_object_get(o, "detail"))) != NULL)
+		snprintf(w->detail, sizeof(w->detail), "%s", s);
+}
+
 static json_t *report_json(const struct nl_import_report *r)
 {
 	json_t *errs = json_array();
 	for (int i = 0; i < r->nerrors && i < 20; i++)
-		json_array_append_new(errs, json_string(r->errors[i]));
+		json_array_append_new(errs, row_err_json(&r->why[i], r->errors[i]));
 	return json_pack("{s:s, s:i, s:I, s:I, s:I, s:I, s:o, s:s}", "state", "done", "percent",
 	                 100, "rows", (json_int_t)r->rows, "imported", (json_int_t)r->imported,
 	                 "merged", (json_int_t)r->merged, "skipped", (json_int_t)r->skipped,
@@ -137,11 +219,12 @@ static void imp_work(struct db *db, void *data)
 	if (j->rc == JM_OK)
 		status_write(j->status_path, report_json(&rep));
 	else
-		status_write(j->status_path,
-		             json_pack("{s:s, s:s, s:s}", "state", "failed", "code",
-		                       jm_rc_name(j->rc), "message", err.msg[0] ? err.msg : ""));
+		status_write(j->status_path, json_pack("{s:s, s:s, s:o}", "state", "failed",
+		                                       "message", err.msg[0] ? err.msg : "", "fail",
+		                                       row_err_json(&rep.fail, NULL)));
 	if (unlink(j->csv_path) != 0)
 		log_at(LOG_WARN, "admin", "could not remove %s", j->csv_path);
+	(void)unlink(j->name_path);
 }
 
 static void imp_done(struct req *req, void *data)
@@ -235,6 +318,11 @@ static void imp_upload(struct req *req)
 	jm_random_token(id, 16);
 	enum jm_rc rc = write_new(imp_path(req->arena, req->app->cfg.data_dir, id, ".csv"),
 	                          file->data, file->len);
+	/* The file's name, for the consent record if the owner declares it. */
+	const char *fname = file->filename && *file->filename ? file->filename : "upload.csv";
+	if (!rc)
+		rc = write_new(imp_path(req->arena, req->app->cfg.data_dir, id, ".name"), fname,
+		               strnlen(fname, 200));
 	if (rc) {
 		admin_fail(req, "import upload", rc);
 		return;
@@ -246,35 +334,6 @@ static void imp_upload(struct req *req)
 }
 
 /* ---- step 2: mapping ---- */
-
-/* True when ASCII word w occurs in h, ignoring ASCII case. */
-static bool has_word(const char *h, const char *w)
-{
-	size_t n = strlen(w);
-	for (; *h; h++) {
-		size_t i = 0;
-		while (i < n && h[i] && (h[i] | 0x20) == w[i])
-			i++;
-		if (i == n)
-			return true;
-	}
-	return false;
-}
-
-/* A first guess for column c from its header cell. */
-static const char *guess(const char *h, const struct nl_list *l)
-{
-	if (!h)
-		return "skip";
-	if (has_word(h, "mail") || strstr(h, "メール"))
-		return "email";
-	if (has_word(h, "name") || strstr(h, "名前") || strstr(h, "氏名"))
-		return "name";
-	for (size_t i = 0; i < l->nfields; i++)
-		if (strcmp(h, l->fields[i].key) == 0 || strcmp(h, l->fields[i].label) == 0)
-			return l->fields[i].key;
-	return "skip";
-}
 
 static struct view_val *preview_rows(struct req *req, const struct nl_csv_preview *p)
 {
@@ -288,14 +347,21 @@ static struct view_val *preview_rows(struct req *req, const struct nl_csv_previe
 	return rows;
 }
 
+/* The select of each column, guessed by the domain's header rule. */
 static struct view_val *columns(struct req *req, const struct nl_csv_preview *p,
-                                const struct nl_list *l)
+                                const struct nl_import_opts *o)
 {
 	struct view_val *cols = view_list(req->arena);
 	for (size_t c = 0; c < p->ncols && c < IMP_MAX_COLS; c++) {
 		struct view_val *m = view_map(req->arena);
+		const char *g = (int)c == o->col_email  ? "email"
+		                : (int)c == o->col_name ? "name"
+		                : o->field_keys[c]      ? o->field_keys[c]
+		                : o->person_cols[c]
+		                        ? arena_sprintf(req->arena, "person:%s", o->person_cols[c])
+		                        : "skip";
 		view_set_int(m, "i", (int64_t)c);
-		view_set_str(m, "guess", guess(p->nrows ? p->rows[0][c] : NULL, l));
+		view_set_str(m, "guess", g);
 		view_push(cols, m);
 	}
 	return cols;
@@ -356,18 +422,18 @@ static void map_page(struct req *req, int status, const char *id, const struct f
 	view_set_str(ctx, "list_name", l.name);
 	view_set_str(ctx, "encoding", enc_name(enc));
 	if (rc == JM_OK) {
+		struct nl_import_opts o = {0};
+		nl_csv_map(req->arena, &l, p.rows[0], p.ncols, &o);
 		view_set(ctx, "rows", preview_rows(req, &p));
-		view_set(ctx, "cols", columns(req, &p, &l));
+		view_set(ctx, "cols", columns(req, &p, &o));
 		view_set_int(ctx, "ncols",
 		             (int64_t)(p.ncols < IMP_MAX_COLS ? p.ncols : IMP_MAX_COLS));
 		view_set_str(ctx, "detected", enc_name(p.detected));
-		bool header = p.nrows > 0 && p.ncols > 0;
-		for (size_t c = 0; header && c < p.ncols; c++)
-			if (p.rows[0][c] && strchr(p.rows[0][c], '@'))
-				header = false;
-		view_set_bool(ctx, "has_header", header);
+		view_set_bool(ctx, "has_header", o.has_header);
 	} else {
-		view_set_str(ctx, "parse_error", arena_strdup(req->arena, err.msg));
+		struct jm_row_err w = {0};
+		snprintf(w.code, sizeof(w.code), "%s", p.fail ? p.fail : "encoding");
+		view_set_str(ctx, "parse_error", admin_import_msg(req, &w, true));
 	}
 	view_set(ctx, "fields", field_opts(req, &l));
 	if (err_text)
@@ -386,15 +452,20 @@ static void report_page(struct req *req, const char *id, json_t *st)
 	static const char *const nums[] = {"percent", "rows", "imported", "merged", "skipped"};
 	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
 		view_set_int(ctx, nums[i], json_integer_value(json_object_get(st, nums[i])));
-	const char *msg = json_string_value(json_object_get(st, "message"));
-	view_set_str(ctx, "message", msg ? arena_strdup(req->arena, msg) : "");
+	struct jm_row_err fail;
+	row_err_read(json_object_get(st, "fail"), &fail);
+	view_set_str(ctx, "message", admin_import_msg(req, &fail, true));
 	const char *enc = json_string_value(json_object_get(st, "encoding"));
 	view_set_str(ctx, "detected", enc ? arena_strdup(req->arena, enc) : "");
 	struct view_val *errs = view_list(req->arena);
 	size_t i;
 	json_t *e;
-	json_array_foreach(json_object_get(st, "errors"), i, e) view_push(
-	        errs, view_str(req->arena, arena_strdup(req->arena, json_string_value(e))));
+	json_array_foreach(json_object_get(st, "errors"), i, e)
+	{
+		struct jm_row_err w;
+		row_err_read(e, &w);
+		view_push(errs, view_str(req->arena, admin_import_msg(req, &w, false)));
+	}
 	view_set(ctx, "errors", errs);
 	admin_render(req, 200, "admin/nl_import_report.html", ctx);
 }
@@ -451,6 +522,7 @@ static const char *read_mapping(struct req *req, const struct form *f, struct im
 		return "admin.err.bad_request";
 	j->o.col_email = j->o.col_name = -1;
 	j->o.field_keys = arena_calloc(j->a, (size_t)ncols * sizeof(char *));
+	j->o.person_cols = arena_calloc(j->a, (size_t)ncols * sizeof(char *));
 	j->o.ncols_mapped = (size_t)ncols;
 	for (int c = 0; c < (int)ncols; c++) {
 		const char *m = form_get(f, arena_sprintf(req->arena, "col%d", c));
@@ -462,6 +534,8 @@ static const char *read_mapping(struct req *req, const struct form *f, struct im
 			j->o.col_email = c;
 		else if (strcmp(m, "name") == 0)
 			j->o.col_name = c;
+		else if (strncmp(m, "person:", 7) == 0)
+			j->o.person_cols[c] = arena_strdup(j->a, m + 7);
 		else
 			j->o.field_keys[c] = arena_strdup(j->a, m);
 	}
@@ -475,9 +549,25 @@ static struct imp_job *job_new(struct req *req, const char *id)
 	j->csv_path = arena_strdup(j->a, imp_path(req->arena, req->app->cfg.data_dir, id, ".csv"));
 	j->status_path =
 	        arena_strdup(j->a, imp_path(req->arena, req->app->cfg.data_dir, id, ".json"));
+	j->name_path =
+	        arena_strdup(j->a, imp_path(req->arena, req->app->cfg.data_dir, id, ".name"));
 	memcpy(j->secret, req->app->secret, sizeof(j->secret));
 	j->max_bytes = IMP_FILE_CAP;
 	return j;
+}
+
+static const char *consent_source(struct req *req, const char *id, struct arena *a)
+{
+	struct buf b;
+	struct jm_err err = {0};
+	buf_init(&b, 4096);
+	if (jm_read_file(imp_path(req->arena, req->app->cfg.data_dir, id, ".name"), &b, &err))
+		buf_reset(&b);
+	const struct auth_user *u = admin_user(req);
+	const char *who = arena_sprintf(req->arena, "user:%s", u && u->email ? u->email : "?");
+	const char *src = nl_import_consent_source(a, buf_cstr(&b), who, jm_now());
+	buf_free(&b);
+	return src;
 }
 
 static void imp_start(struct req *req)
@@ -509,8 +599,11 @@ static void imp_start(struct req *req)
 	j->o.encoding = enc;
 	j->o.tag = tag && *tag ? arena_strdup(j->a, tag) : NULL;
 	j->o.has_header = form_get(&f, "has_header") != NULL;
-	j->o.send_optin = form_get(&f, "mode") && strcmp(form_get(&f, "mode"), "optin") == 0;
-	j->o.source = "import";
+	/* Opt-in mail unless the owner declares the consent held (特定電子メール法:
+	 * that declaration is recorded with the file, the user and the time). */
+	const char *mode = form_get(&f, "mode");
+	j->o.send_optin = !mode || strcmp(mode, "consented") != 0;
+	j->o.source = j->o.send_optin ? "import" : consent_source(req, id, j->a);
 	if (access(j->csv_path, R_OK) != 0) {
 		imp_free(j);
 		admin_error(req, 404, "admin.err.not_found");

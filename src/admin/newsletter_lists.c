@@ -126,6 +126,7 @@ static struct view_val *field_row(struct req *req, int idx, const struct nl_fiel
 	view_set_str(m, "type", f->type);
 	view_set_str(m, "options", arena_strdup(req->arena, buf_cstr(&opts)));
 	view_set_bool(m, "required", f->required);
+	view_set_str(m, "person", f->person ? f->person : "");
 	buf_free(&opts);
 	return m;
 }
@@ -290,6 +291,7 @@ static bool read_row(struct req *req, const struct form *f, int i, struct nl_fie
 	out->label = form_get(f, arena_sprintf(req->arena, "f%d_label", i));
 	out->type = form_get(f, arena_sprintf(req->arena, "f%d_type", i));
 	out->required = form_get(f, arena_sprintf(req->arena, "f%d_required", i)) != NULL;
+	out->person = form_get(f, arena_sprintf(req->arena, "f%d_person", i));
 	split_lines(req->arena, form_get(f, arena_sprintf(req->arena, "f%d_options", i)), out);
 	if (!out->label || !*out->label)
 		out->label = key;
@@ -312,9 +314,14 @@ static bool field_ok(struct req *req, const struct nl_field *rows, size_t i, str
 		bad = "admin.nl.err_field_type";
 	else if (strcmp(x->type, "select") == 0 && x->noptions == 0)
 		bad = "admin.nl.err_field_options";
+	else if (!nl_person_field_ok(x->person))
+		bad = "admin.nl.err_field_person";
 	for (size_t k = 0; !bad && k < i; k++)
 		if (strcmp(rows[k].key, x->key) == 0)
 			bad = "admin.nl.err_field_dup";
+		else if (x->person && *x->person && rows[k].person &&
+		         !strcmp(rows[k].person, x->person))
+			bad = "admin.nl.err_field_person";
 	if (bad)
 		jm_err_set(err, "fields", "%s: %s", admin_t(req, bad), x->key);
 	return bad == NULL;

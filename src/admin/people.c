@@ -627,6 +627,7 @@ static void admin_people_create(struct req *req)
 	}
 	if (rc == JM_INVALID || rc == JM_TOO_LARGE) {
 		admin_err_localize(req, &err, "admin.people.invalid.", "admin.err.invalid");
+		admin_err_email(req, &err, form_get(&f, "email"));
 		admin_people_form_page(req, 422, 0, &f, NULL, &err);
 		return;
 	}

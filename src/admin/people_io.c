@@ -170,10 +170,18 @@ static void imp_done(struct req *req, void *data)
 	view_set_int(ctx, "created", j->rep.created);
 	view_set_int(ctx, "updated", j->rep.updated);
 	view_set_int(ctx, "skipped", j->rep.skipped);
-	view_set_str(ctx, "message", arena_strdup(req->arena, j->err.msg));
+	/* Messages in the UI's language, from the import's reason codes. */
+	struct jm_row_err *fail = &j->rep.fail;
+	long long line = 0;
+	if (j->rc && !fail->code[0] && sscanf(j->err.msg, "line %lld:", &line) == 1) {
+		/* a vCard that cannot be read: its line, in the UI's words */
+		snprintf(fail->code, sizeof(fail->code), "%s", j->vcard ? "vcard" : "other");
+		fail->line = line;
+	}
+	view_set_str(ctx, "message", j->rc ? admin_import_msg(req, fail, true) : "");
 	struct view_val *errs = view_list(req->arena);
 	for (int i = 0; i < j->rep.nerrors && i < 20; i++)
-		view_push(errs, view_str(req->arena, arena_strdup(req->arena, j->rep.errors[i])));
+		view_push(errs, view_str(req->arena, admin_import_msg(req, &j->rep.why[i], false)));
 	view_set(ctx, "errors", errs);
 	admin_render(req, bad ? 422 : 200, "admin/people_import_report.html", ctx);
 }

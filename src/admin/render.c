@@ -176,7 +176,8 @@ void admin_fail(struct req *req, const char *what, enum jm_rc rc)
 	log_at(LOG_ERROR, "admin", "path=%.*s what=%s rc=%s", (int)req->path.len, req->path.p, what,
 	       jm_rc_name(rc));
 	http_header(req, "cache-control", "no-store");
-	http_send_text(req, 500, "internal error");
+	/* Plain text (a template may be what failed), in the UI's language. */
+	http_send_text(req, 500, admin_t(req, "admin.err.internal"));
 }
 
 void admin_error(struct req *req, int status, const char *msg_key)

@@ -217,6 +217,10 @@ static void localize(struct req *req, const struct setting_def *defs, size_t n,
 			continue;
 		label = admin_t(req, defs[i].label_key);
 		key = reason_key(&defs[i], form_get(f, defs[i].key));
+		/* for an address, what is wrong with it (a full-width ＠ …) */
+		if (strcmp(key, "admin.settings.err_addr") == 0 && form_get(f, defs[i].key))
+			key = arena_sprintf(req->arena, "err.email.%s",
+			                    jm_email_problem(form_get(f, defs[i].key)));
 	}
 	const char *why = admin_t(req, key);
 	snprintf(err->msg, sizeof(err->msg), "%s", why);

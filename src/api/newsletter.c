@@ -53,6 +53,7 @@ static json_t *list_json(const struct nl_list *l)
 		json_object_set_new(fo, "type", api_jstr(f->type));
 		json_object_set_new(fo, "options", opts);
 		json_object_set_new(fo, "required", json_boolean(f->required));
+		json_object_set_new(fo, "person", api_jstr(f->person ? f->person : ""));
 		json_array_append_new(fields, fo);
 	}
 	json_object_set_new(counts, "active", json_integer(l->active));
@@ -110,7 +111,9 @@ static bool list_input(struct req *req, json_t *b, struct nl_list_input *in)
 	return ok;
 }
 
-/* One element of "fields": {"key","label","type","options":[…],"required"}. */
+/* One element of "fields": {"key","label","type","options":[…],"required",
+ * "person"} (person: "", "name", "furigana", "company" or "title" — the
+ * person's own column the value is kept in). */
 static bool field_input(struct req *req, json_t *fo, struct nl_field *f)
 {
 	bool has = false, req_has = false;
@@ -122,7 +125,8 @@ static bool field_input(struct req *req, json_t *fo, struct nl_field *f)
 	if (!api_get_str(req, fo, "key", false, &f->key, &has) ||
 	    !api_get_str(req, fo, "label", false, &f->label, &has) ||
 	    !api_get_str(req, fo, "type", false, &f->type, &has) ||
-	    !api_get_bool(req, fo, "required", &f->required, &req_has))
+	    !api_get_bool(req, fo, "required", &f->required, &req_has) ||
+	    !api_get_str(req, fo, "person", false, &f->person, &has))
 		return false;
 	json_t *opts = json_object_get(fo, "options");
 	if (opts && !json_is_array(opts)) {

@@ -50,6 +50,17 @@ struct jm_err {
 	char msg[256];
 };
 
+/* One refused row of an import: its line, a reason code (the catalog's
+ * "import.err.<code>"), the column or field it is about and a detail
+ * (code "email": jm_email_problem's reason). A whole-file failure uses the
+ * same shape with the catalog's "import.fail.<code>". */
+struct jm_row_err {
+	int64_t line;
+	char code[40];
+	char field[64];
+	char detail[24];
+};
+
 /* Fills err (if not NULL); field may be NULL. */
 void jm_err_set(struct jm_err *err, const char *field, const char *fmt, ...) JM_FMT(3, 4);
 
@@ -156,6 +167,22 @@ bool jm_cp_is_word(uint32_t cp);
 /* Decodes the code point at s[i] into *cp (U+FFFD for a malformed byte)
  * and returns the index after it. i < len. */
 size_t jm_utf8_next(const char *s, size_t len, size_t i, uint32_t *cp);
+
+/* ---- input rules shared by admin, API and CLI ---- */
+/* The person field a CSV header names ("email", "name", "furigana",
+ * "company", "title", "phone", "tags", "stage", "notes", "source",
+ * "can_offer", "looking_for", "links", "last_contact"), by one table of
+ * synonyms (メール, メールアドレス, 氏名, お名前, 会社名, フリガナ, 電話 …)
+ * compared after NFKC_Casefold with spaces and punctuation dropped; NULL
+ * when it names none. (core/csvhead.c) */
+const char *jm_csvhead_field(const char *header);
+/* True when a and b are the same header under that comparison. */
+bool jm_csvhead_same(const char *a, const char *b);
+/* Why email is not an address, as a reason code for the message catalog
+ * ("err.email.<code>"): empty, too_long, fullwidth_at, fullwidth, space,
+ * bad_char, no_at, many_at, no_local, domain, format. Only explains a
+ * refusal made elsewhere (auth_email_normalize). (core/email_why.c) */
+const char *jm_email_problem(const char *email);
 
 /* ---- time ---- */
 int64_t jm_now(void);    /* unix seconds */

@@ -7,7 +7,10 @@
  * Import: UTF-8 (a BOM is skipped) or, when the bytes are not UTF-8,
  * Shift_JIS/CP932 as Excel saves it (converted by nl_cp932_to_utf8). The
  * first row must be a header naming some of the columns above in any
- * order (unknown columns are ignored; email or name must be there). Rows
+ * order (unknown columns are ignored; email or name must be there), read
+ * by the one header rule of jm_csvhead_field — the subscriber import's
+ * too — so メールアドレス, 氏名, お名前, 会社名, フリガナ, 役職, タグ … name them
+ * as well, in full- or half-width. Rows
  * go through the shared two-pass driver of io_rec.c: one bad row and
  * nothing of the file is imported.
  *
@@ -112,18 +115,28 @@ static char *cell(struct cimp *c, enum col k)
 	return unguard(trim(c->row.ptr + c->off[i]));
 }
 
+static void fail_code(struct cimp *c, const char *code, const char *field, int64_t line)
+{
+	struct jm_row_err *w = &c->rep->fail;
+	snprintf(w->code, sizeof(w->code), "%s", code);
+	snprintf(w->field, sizeof(w->field), "%s", field ? field : "");
+	w->line = line;
+}
+
 static enum jm_rc read_header(struct cimp *c)
 {
 	c->header_seen = true;
 	c->ncols = c->nf;
 	for (size_t i = 0; i < c->nf && i < CSV_COLS_MAX; i++) {
 		const char *h = trim(c->row.ptr + c->off[i]);
+		const char *f = jm_csvhead_field(h); /* the shared header rule */
 		for (int k = 0; k < C_N; k++) {
-			if (strcasecmp(h, col_names[k]) != 0)
+			if (!f || strcmp(f, col_names[k]) != 0)
 				continue;
 			if (c->col[k] >= 0) {
 				jm_err_set(c->err, "file", "line %lld: the column %s appears twice",
 				           (long long)c->row_line, col_names[k]);
+				fail_code(c, "twice", h, c->row_line);
 				return JM_INVALID;
 			}
 			c->col[k] = (int)i;
@@ -134,6 +147,7 @@ static enum jm_rc read_header(struct cimp *c)
 		           "line %lld: no header row (the first row must name the columns, "
 		           "e.g. email,name,furigana,company,tags)",
 		           (long long)c->row_line);
+		fail_code(c, "no_header", NULL, c->row_line);
 		return JM_INVALID;
 	}
 	return JM_OK;
@@ -235,9 +249,11 @@ static enum jm_rc feed(struct cimp *c, const char *p, size_t n)
 			c->row_done = false;
 		}
 		if (csv_parse(&c->p, p, k, on_field, on_row, c) != k) {
-			if (!c->rc)
+			if (!c->rc) {
 				jm_err_set(c->err, "file", "line %lld: broken quote (%s)",
 				           (long long)c->line, csv_strerror(csv_error(&c->p)));
+				fail_code(c, "quote", NULL, c->line);
+			}
 			return c->rc ? c->rc : JM_INVALID;
 		}
 		c->line += nl != NULL;
@@ -262,11 +278,13 @@ static enum jm_rc parse_csv(const char *data, size_t len, net_io_each_fn each, v
 	if (!rc && csv_fini(&c.p, on_field, on_row, &c) != 0) {
 		jm_err_set(err, "file", "line %lld: unterminated quoted field",
 		           (long long)c.row_line);
+		fail_code(&c, "quote", NULL, c.row_line);
 		rc = JM_INVALID;
 	}
 	rc = rc ? rc : c.rc;
 	if (!rc && !c.header_seen) {
 		jm_err_set(err, "file", "the file is empty");
+		fail_code(&c, "empty", NULL, 0);
 		rc = JM_INVALID;
 	}
 	csv_free(&c.p);
@@ -276,7 +294,7 @@ static enum jm_rc parse_csv(const char *data, size_t len, net_io_each_fn each, v
 
 /* UTF-8 without its BOM, or CP932 converted (in a). */
 static enum jm_rc decode(struct arena *a, const char *data, size_t len, const char **out,
-                         size_t *outlen, struct jm_err *err)
+                         size_t *outlen, struct jm_err *err, struct jm_row_err *fail)
 {
 	if (utf8_valid(data, len)) {
 		size_t bom = len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
@@ -289,6 +307,9 @@ static enum jm_rc decode(struct arena *a, const char *data, size_t len, const ch
 		jm_err_set(err, "file", "the file is neither UTF-8 nor Shift_JIS");
 	else if (rc)
 		jm_err_set(err, "file", "Shift_JIS conversion is not available");
+	if (rc)
+		snprintf(fail->code, sizeof(fail->code), "%s",
+		         rc == JM_INVALID ? "encoding" : "no_sjis");
 	return rc;
 }
 
@@ -300,12 +321,13 @@ enum jm_rc net_people_import_csv(struct db *db, const char *data, size_t len, in
 	memset(rep, 0, sizeof(*rep));
 	if (len > NET_IO_MAX_BYTES) {
 		jm_err_set(err, "file", "the file is too large (at most 64 MiB)");
+		snprintf(rep->fail.code, sizeof(rep->fail.code), "too_large");
 		return JM_TOO_LARGE;
 	}
 	struct arena *a = arena_new(4096);
 	const char *text = NULL;
 	size_t n = 0;
-	enum jm_rc rc = decode(a, data ? data : "", data ? len : 0, &text, &n, err);
+	enum jm_rc rc = decode(a, data ? data : "", data ? len : 0, &text, &n, err, &rep->fail);
 	if (!rc)
 		rc = net_io_import(db, text, n, parse_csv, now, rep, err);
 	arena_free(a);

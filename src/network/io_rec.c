@@ -53,12 +53,48 @@ bool net_io_add_link(struct net_io_rec *r, const char *kind, const char *url)
 	return true;
 }
 
+/* The reason code of a refusal (the catalog's import.err.<code>), from
+ * the English sentence's beginning. */
+static const char *why_code(const char *why)
+{
+	static const struct {
+		const char *prefix, *code;
+	} t[] = {{"invalid email", "email"},
+	         {"neither a name", "no_key"},
+	         {"a name, furigana", "one_line"},
+	         {"unknown stage", "stage"},
+	         {"can_offer", "offer"},
+	         {"notes are", "notes"},
+	         {"invalid last_contact", "last_contact"},
+	         {"invalid tag", "tag"},
+	         {"too many tags", "tag"},
+	         {"invalid link", "link"},
+	         {"too many links", "link"},
+	         {"expected ", "columns"},
+	         {"a cell is too long", "too_long"},
+	         {"a cell holds a NUL", "nul"}};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (!strncmp(why, t[i].prefix, strlen(t[i].prefix)))
+			return t[i].code;
+	return "vcard";
+}
+
 void net_io_bad(struct net_import_report *rep, int64_t line, const char *why)
 {
 	rep->skipped++;
-	if (rep->nerrors < 20)
-		snprintf(rep->errors[rep->nerrors++], sizeof(rep->errors[0]), "line %lld: %s",
-		         (long long)line, why);
+	if (rep->nerrors >= 20)
+		return;
+	struct jm_row_err *w = &rep->why[rep->nerrors];
+	size_t want = 0, found = 0;
+	w->line = line;
+	snprintf(w->code, sizeof(w->code), "%s", why_code(why));
+	snprintf(w->field, sizeof(w->field), "%s", strcmp(w->code, "email") ? "" : "email");
+	if (sscanf(why, "expected %zu columns, found %zu", &want, &found) == 2) {
+		snprintf(w->field, sizeof(w->field), "%zu", want);
+		snprintf(w->detail, sizeof(w->detail), "%zu", found);
+	}
+	snprintf(rep->errors[rep->nerrors++], sizeof(rep->errors[0]), "line %lld: %s",
+	         (long long)line, why);
 }
 
 /* ---- checks ---- */
@@ -326,6 +362,11 @@ static enum jm_rc on_rec(struct net_io_rec *r, void *user)
 	if (why) {
 		p->bad++;
 		net_io_bad(p->rep, r->line, why);
+		struct net_import_report *rep = p->rep;
+		if (rep->nerrors && !strcmp(rep->why[rep->nerrors - 1].code, "email") &&
+		    rep->why[rep->nerrors - 1].line == r->line)
+			snprintf(rep->why[rep->nerrors - 1].detail, sizeof(rep->why[0].detail),
+			         "%s", jm_email_problem(r->email));
 		return JM_OK;
 	}
 	return p->writing ? apply(p->db, r, p->now, p->rep) : JM_OK;
@@ -342,6 +383,12 @@ static void sum_up(const struct net_import_report *rep, int64_t bad, struct jm_e
 		jm_err_set(err, "file", "%s; nothing was imported", rep->errors[0]);
 }
 
+static void fail_code(struct net_import_report *rep, const char *code)
+{
+	if (!rep->fail.code[0])
+		snprintf(rep->fail.code, sizeof(rep->fail.code), "%s", code);
+}
+
 enum jm_rc net_io_import(struct db *db, const char *data, size_t len, net_io_parse_fn parse,
                          int64_t now, struct net_import_report *rep, struct jm_err *err)
 {
@@ -349,13 +396,17 @@ enum jm_rc net_io_import(struct db *db, const char *data, size_t len, net_io_par
 	memset(rep, 0, sizeof(*rep));
 	if (len > NET_IO_MAX_BYTES) {
 		jm_err_set(err, "file", "the file is too large (at most 64 MiB)");
+		fail_code(rep, "too_large");
 		return JM_TOO_LARGE;
 	}
 	enum jm_rc rc = parse(data, len, on_rec, &p, rep, err);
-	if (rc == JM_TOO_LARGE && !err->msg[0])
+	if (rc == JM_TOO_LARGE && !err->msg[0]) {
 		jm_err_set(err, "file", "too many rows (at most %d)", NET_IO_MAX_ROWS);
+		fail_code(rep, "too_large");
+	}
 	if (!rc && rep->skipped) {
 		sum_up(rep, rep->skipped, err);
+		fail_code(rep, "bad_rows");
 		rc = JM_INVALID;
 	}
 	if (rc)
@@ -375,6 +426,7 @@ enum jm_rc net_io_import(struct db *db, const char *data, size_t len, net_io_par
 		if (!err->msg[0])
 			jm_err_set(err, NULL, "import failed (%s); nothing was imported",
 			           jm_rc_name(rc));
+		fail_code(rep, "db");
 	}
 	return rc;
 }

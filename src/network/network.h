@@ -365,7 +365,9 @@ enum jm_rc net_map_svg(struct db *db, const struct net_map_query *q, struct buf 
 struct net_import_report {
 	int64_t rows, created, updated, skipped;
 	char errors[20][160];
+	struct jm_row_err why[20]; /* the same as codes, for the UI's language */
 	int nerrors;
+	struct jm_row_err fail; /* why the file failed as a whole */
 };
 enum jm_rc net_people_import_csv(struct db *db, const char *data, size_t len, int64_t now,
                                  struct net_import_report *rep, struct jm_err *err) JM_WUR;

@@ -14,11 +14,16 @@
  * a batch, never by the file: no per-row allocation, prepared statements
  * reused.
  * Bad rows (invalid email, wrong column count, bad value) are skipped and
- * reported by line number; duplicates (within the file or an existing
- * person) merge into one person. A select or checkbox column follows the
- * sign-up form's rule (nl_field_check: an option or empty, a checkbox
- * spelling stored as "1"/"", required not empty); text columns keep the
- * one-line/length check only, as before.
+ * reported by line number, in English for the CLI and as a reason code
+ * with the column for the admin's message in the UI's language;
+ * duplicates (within the file or an existing person) merge into one
+ * person. A select or checkbox column follows the sign-up form's rule
+ * (nl_field_check: an option or empty, a checkbox spelling stored as
+ * "1"/"", required not empty); text columns keep the one-line/length check
+ * only, as before. A column may fill the person's own furigana, company or
+ * title (opts person_cols, or a list field mapped onto a person field,
+ * 0011): a new person gets the value, a merged one only where that column
+ * is empty, as with the name.
  *
  * Formula injection (OWASP "CSV Injection"): the export puts an apostrophe
  * before a cell that starts (after any apostrophes) with = + - @ TAB or CR,
@@ -61,9 +66,15 @@ struct imp {
 	 * and unmapped columns), and the value to store for this row */
 	const struct nl_field *checked[CSV_COLS_MAX];
 	const char *val[CSV_COLS_MAX];
+	/* per column: the person column it fills (from person_cols or the
+	 * field's mapping), NULL for none */
+	const char *pcol[CSV_COLS_MAX];
 	bool has_checked; /* any such column: text-only files skip the check */
 	size_t nf, nf_total;
 	bool field_too_long, header_seen;
+	const char **head; /* the header row's cells (in a), for messages */
+	size_t nhead;
+	struct arena *a;
 	size_t ncols;
 	/* batch state */
 	int64_t staged, line_seen, now;
@@ -73,13 +84,38 @@ struct imp {
 
 /* ---- report ---- */
 
-static void report_bad(struct imp *im, const char *why)
+/* why is English (the CLI's line); code and field are for the UI. Returns
+ * the recorded entry (NULL past the first 20) for a detail. */
+static struct jm_row_err *report_bad(struct imp *im, const char *why, const char *code,
+                                     const char *field)
 {
 	struct nl_import_report *r = im->rep;
 	r->skipped++;
-	if (r->nerrors < 20)
-		snprintf(r->errors[r->nerrors++], sizeof(r->errors[0]), "line %lld: %s",
-		         (long long)im->row_line, why);
+	if (r->nerrors >= 20)
+		return NULL;
+	struct jm_row_err *w = &r->why[r->nerrors];
+	w->line = im->row_line;
+	snprintf(w->code, sizeof(w->code), "%s", code);
+	snprintf(w->field, sizeof(w->field), "%s", field ? field : "");
+	snprintf(r->errors[r->nerrors++], sizeof(r->errors[0]), "line %lld: %s",
+	         (long long)im->row_line, why);
+	return w;
+}
+
+/* Records why the whole import failed, for the UI's message. */
+static void set_fail(struct imp *im, const char *code, int64_t line)
+{
+	snprintf(im->rep->fail.code, sizeof(im->rep->fail.code), "%s", code);
+	im->rep->fail.line = line;
+}
+
+/* The header cell of column i (for messages), or its number. */
+static const char *col_label(struct imp *im, size_t i, char *tmp, size_t n)
+{
+	if (im->head && i < im->nhead && im->head[i] && *im->head[i])
+		return im->head[i];
+	snprintf(tmp, n, "%zu", i + 1);
+	return tmp;
 }
 
 /* ---- staging a row (pass 2) ---- */
@@ -100,7 +136,7 @@ static enum jm_rc stage_fields(struct imp *im)
 	enum jm_rc rc = JM_OK;
 	for (size_t i = 0; i < o->ncols_mapped && i < im->nf && !rc; i++) {
 		if (!o->field_keys || !o->field_keys[i] || (int)i == o->col_email ||
-		    (int)i == o->col_name)
+		    (int)i == o->col_name || im->pcol[i])
 			continue;
 		rc = db_execf(
 		        im->db,
@@ -125,10 +161,68 @@ static bool choices_ok(struct imp *im)
 			continue;
 		enum nl_value_check c =
 		        f ? nl_field_check(f, fld(im, i), false, &im->val[i]) : NL_VALUE_OK;
+		static const char *const code[] = {[NL_VALUE_TOO_LONG] = "value_too_long",
+		                                   [NL_VALUE_NOT_OPTION] = "not_option",
+		                                   [NL_VALUE_NOT_CHECKBOX] = "not_checkbox",
+		                                   [NL_VALUE_REQUIRED] = "required"};
 		if (c != NL_VALUE_OK) {
 			char msg[120];
 			snprintf(msg, sizeof(msg), "field %s: %s", f->key, why[c]);
-			report_bad(im, msg);
+			report_bad(im, msg, code[c], f->label);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The person columns a row fills besides the name. */
+static const char *const pcols[] = {"furigana", "company", "title"};
+
+/* Row value of person column pc ("" when no column fills it). */
+static const char *pcol_val(struct imp *im, const char *pc)
+{
+	for (size_t i = 0; i < im->o->ncols_mapped && i < im->nf; i++)
+		if (im->pcol[i] && !strcmp(im->pcol[i], pc))
+			return im->checked[i] ? im->val[i] : fld(im, i);
+	return "";
+}
+
+static const char *person_val(struct imp *im, size_t k)
+{
+	return pcol_val(im, pcols[k]);
+}
+
+/* A list field mapped onto the name fills it when no column is the name. */
+static const char *person_name(struct imp *im)
+{
+	return pcol_val(im, "name");
+}
+
+/* Checks the email, name and value columns; false after reporting. */
+static bool cells_ok(struct imp *im, char *email)
+{
+	const struct nl_import_opts *o = im->o;
+	char why[96], tmp[24];
+	const char *ce = col_label(im, (size_t)o->col_email, tmp, sizeof(tmp));
+	if (!field_ok(im, (size_t)o->col_email, NL_EMAIL_MAX) ||
+	    !nl_email_norm(fld(im, (size_t)o->col_email), email)) {
+		struct jm_row_err *w = report_bad(im, "invalid email", "email", ce);
+		if (w)
+			snprintf(w->detail, sizeof(w->detail), "%s",
+			         jm_email_problem(fld(im, (size_t)o->col_email)));
+		return false;
+	}
+	if (o->col_name >= 0 && !field_ok(im, (size_t)o->col_name, NL_NAME_MAX)) {
+		report_bad(im, "invalid name", "name",
+		           col_label(im, (size_t)o->col_name, tmp, sizeof(tmp)));
+		return false;
+	}
+	for (size_t i = 0; i < o->ncols_mapped && i < im->nf; i++) {
+		bool keyed = o->field_keys && o->field_keys[i];
+		size_t max = keyed && !im->pcol[i] ? NL_VALUE_MAX : NL_NAME_MAX;
+		if ((keyed || im->pcol[i]) && !field_ok(im, i, max)) {
+			snprintf(why, sizeof(why), "invalid value in column %zu", i + 1);
+			report_bad(im, why, "value", col_label(im, i, tmp, sizeof(tmp)));
 			return false;
 		}
 	}
@@ -144,37 +238,30 @@ static enum jm_rc stage_row(struct imp *im)
 	if (im->nf_total != im->ncols) {
 		snprintf(why, sizeof(why), "expected %zu columns, found %zu", im->ncols,
 		         im->nf_total);
-		report_bad(im, why);
+		char want[24];
+		snprintf(want, sizeof(want), "%zu", im->ncols);
+		struct jm_row_err *w = report_bad(im, why, "columns", want);
+		if (w)
+			snprintf(w->detail, sizeof(w->detail), "%zu", im->nf_total);
 		return JM_OK;
 	}
 	if ((size_t)o->col_email >= im->nf || (o->col_name >= 0 && (size_t)o->col_name >= im->nf)) {
-		report_bad(im, "no such column for email or name");
+		report_bad(im, "no such column for email or name", "no_column", NULL);
 		return JM_OK;
 	}
 	if (im->field_too_long) {
-		report_bad(im, "a field is too long");
+		report_bad(im, "a field is too long", "too_long", NULL);
 		return JM_OK;
 	}
-	if (!field_ok(im, (size_t)o->col_email, NL_EMAIL_MAX) ||
-	    !nl_email_norm(fld(im, (size_t)o->col_email), email)) {
-		report_bad(im, "invalid email");
+	if (!cells_ok(im, email) || (im->has_checked && !choices_ok(im)))
 		return JM_OK;
-	}
-	if (o->col_name >= 0 && !field_ok(im, (size_t)o->col_name, NL_NAME_MAX)) {
-		report_bad(im, "invalid name");
-		return JM_OK;
-	}
-	for (size_t i = 0; i < o->ncols_mapped && i < im->nf; i++)
-		if (o->field_keys && o->field_keys[i] && !field_ok(im, i, NL_VALUE_MAX)) {
-			snprintf(why, sizeof(why), "invalid value in column %zu", i + 1);
-			report_bad(im, why);
-			return JM_OK;
-		}
-	if (im->has_checked && !choices_ok(im))
-		return JM_OK;
-	enum jm_rc rc = db_execf(
-	        im->db, "INSERT INTO temp.nl_import(line, email, name) VALUES (?, ?, ?)", "itt",
-	        im->row_line, email, o->col_name >= 0 ? fld(im, (size_t)o->col_name) : "");
+	enum jm_rc rc =
+	        db_execf(im->db,
+	                 "INSERT INTO temp.nl_import(line, email, name, furigana, company, title) "
+	                 "VALUES (?, ?, ?, ?, ?, ?)",
+	                 "ittttt", im->row_line, email,
+	                 o->col_name >= 0 ? fld(im, (size_t)o->col_name) : person_name(im),
+	                 person_val(im, 0), person_val(im, 1), person_val(im, 2));
 	if (!rc)
 		rc = stage_fields(im);
 	if (!rc)
@@ -211,14 +298,37 @@ static enum jm_rc resolve_people(struct imp *im, int64_t first, bool merged)
 	return rc;
 }
 
+/* True when some column of the file fills person column pc. */
+static bool fills(struct imp *im, const char *pc)
+{
+	for (size_t i = 0; i < im->o->ncols_mapped && i < CSV_COLS_MAX; i++)
+		if (im->pcol[i] && !strcmp(im->pcol[i], pc))
+			return true;
+	return false;
+}
+
+/* Sets column col (a fixed name, never input) of merged people where it
+ * is empty, from the file's first non-empty value. */
+static enum jm_rc fill_empty(struct imp *im, const char *col)
+{
+	char sql[400];
+	snprintf(sql, sizeof(sql),
+	         "UPDATE people SET updated_at = ?, %s = (SELECT i.%s FROM temp.nl_import i "
+	         "WHERE i.email = people.email AND i.%s != '' ORDER BY i.line LIMIT 1) "
+	         "WHERE %s = '' AND email IN (SELECT email FROM temp.nl_import WHERE %s != '')",
+	         col, col, col, col, col);
+	return db_execf(im->db, sql, "i", im->now);
+}
+
 static enum jm_rc move_people(struct imp *im)
 {
 	int64_t first = 0;
 	enum jm_rc rc = max_id(im->db, "SELECT COALESCE(max(id), 0) FROM people", &first);
 	if (!rc)
 		rc = db_execf(im->db,
-		              "INSERT INTO people(email, name, source, created_at, updated_at) "
-		              "SELECT email, name, 'import', ?, ? FROM temp.nl_import "
+		              "INSERT INTO people(email, name, furigana, company, title, source, "
+		              "created_at, updated_at) SELECT email, name, furigana, company, "
+		              "title, 'import', ?, ? FROM temp.nl_import "
 		              "WHERE true ORDER BY email, line ON CONFLICT(email) DO NOTHING",
 		              "ii", im->now, im->now);
 	if (rc)
@@ -227,15 +337,13 @@ static enum jm_rc move_people(struct imp *im)
 	im->rep->imported += created;
 	im->rep->merged += im->staged - created;
 	rc = resolve_people(im, first, created < im->staged);
-	/* A merged person without a name takes the first name the file has. */
-	if (rc || created == im->staged)
-		return rc;
-	return db_execf(im->db,
-	                "UPDATE people SET updated_at = ?, name = (SELECT i.name FROM "
-	                "temp.nl_import i WHERE i.email = people.email AND i.name != '' "
-	                "ORDER BY i.line LIMIT 1) WHERE name = '' AND email IN "
-	                "(SELECT email FROM temp.nl_import WHERE name != '')",
-	                "i", im->now);
+	/* A merged person without a name (furigana, company, title) takes the
+	 * first one the file has. */
+	static const char *const cols[] = {"name", "furigana", "company", "title"};
+	for (size_t k = 0; k < 4 && !rc && created < im->staged; k++)
+		if (k == 0 || fills(im, cols[k]))
+			rc = fill_empty(im, cols[k]);
+	return rc;
 }
 
 static enum jm_rc move_subscriptions(struct imp *im)
@@ -247,11 +355,12 @@ static enum jm_rc move_subscriptions(struct imp *im)
 		rc = db_execf(im->db,
 		              "INSERT INTO subscriptions(person_id, list_id, status, created_at, "
 		              "updated_at, confirmed_at, consent_at, consent_source, consent_text) "
-		              "SELECT pid, ?, ?, ?, ?, NULLIF(?, 0), ?, ?, ? FROM temp.nl_import "
-		              "WHERE true ORDER BY pid ON CONFLICT(person_id, list_id) DO NOTHING",
+		              "SELECT pid, ?, ?, ?, ?, NULLIF(?, 0), NULLIF(?, 0), ?, ? FROM "
+		              "temp.nl_import WHERE true ORDER BY pid "
+		              "ON CONFLICT(person_id, list_id) DO NOTHING",
 		              "itiiiitt", im->o->list_id, optin ? "pending" : "active", now, now,
-		              optin ? 0 : now, now, im->o->source ? im->o->source : "import",
-		              im->consent_text);
+		              optin ? 0 : now, optin ? 0 : now,
+		              im->o->source ? im->o->source : "import", im->consent_text);
 	if (!rc)
 		rc = db_execf(im->db,
 		              "INSERT INTO person_events(person_id, kind, detail, created_at) "
@@ -317,6 +426,7 @@ static enum jm_rc flush_batch(struct imp *im, bool last)
 		im->rolled_back = true;
 		jm_err_set(im->err, NULL, "import stopped near line %lld: database error",
 		           (long long)im->row_line);
+		set_fail(im, "db", im->row_line);
 		return rc;
 	}
 	if (im->progress)
@@ -357,6 +467,16 @@ static void row_reset(struct imp *im)
 	im->row_done = true;
 }
 
+/* Keeps the header cells for the messages about a column. */
+static void keep_header(struct imp *im)
+{
+	im->nhead = im->nf;
+	im->head = arena_calloc(im->a, (im->nf + 1) * sizeof(*im->head));
+	for (size_t i = 0; i < im->nf; i++)
+		im->head[i] = arena_strndup(im->a, fld(im, i),
+		                            utf8_truncate(fld(im, i), im->flen[i], 60));
+}
+
 static void on_row(int c, void *data)
 {
 	struct imp *im = data;
@@ -368,6 +488,7 @@ static void on_row(int c, void *data)
 	if (im->o->has_header && !im->header_seen) {
 		im->header_seen = true;
 		im->ncols = im->nf_total;
+		keep_header(im);
 	} else {
 		if (!im->ncols)
 			im->ncols = im->nf_total;
@@ -404,6 +525,7 @@ static enum jm_rc feed(struct imp *im, const char *p, size_t n)
 		if (csv_parse(&im->p, p, k, on_field, on_row, im) != k) {
 			jm_err_set(im->err, "file", "line %lld: broken quote (%s)",
 			           (long long)im->line, csv_strerror(csv_error(&im->p)));
+			set_fail(im, "quote", im->line);
 			return im->rc ? im->rc : JM_INVALID;
 		}
 		if (nl)
@@ -421,6 +543,7 @@ static enum jm_rc feed_sjis(struct imp *im)
 	iconv_t cd = iconv_open("UTF-8", "CP932");
 	if (cd == (iconv_t)-1) {
 		jm_err_set(im->err, "file", "Shift_JIS conversion is not available");
+		set_fail(im, "no_sjis", 0);
 		return JM_IO;
 	}
 	char out[CONV_CHUNK];
@@ -464,6 +587,7 @@ static enum jm_rc run_pass(struct imp *im, bool writing)
 	if (!rc && csv_fini(&im->p, on_field, on_row, im) != 0) {
 		jm_err_set(im->err, "file", "line %lld: unterminated quoted field",
 		           (long long)im->row_line);
+		set_fail(im, "quote", im->row_line);
 		rc = JM_INVALID;
 	}
 	rc = rc ? rc : im->rc;
@@ -479,6 +603,7 @@ static enum jm_rc check_opts(struct db *db, struct imp *im, struct nl_list *l, s
 	enum jm_rc rc = nl_list_get(db, a, o->list_id, l);
 	if (rc) {
 		jm_err_set(im->err, "list", "no such list");
+		set_fail(im, "no_list", 0);
 		return rc;
 	}
 	const char *bad = NULL;
@@ -495,6 +620,8 @@ static enum jm_rc check_opts(struct db *db, struct imp *im, struct nl_list *l, s
 		for (size_t j = 0; !known && j < l->nfields; j++) {
 			const struct nl_field *f = &l->fields[j];
 			known = strcmp(f->key, o->field_keys[i]) == 0;
+			if (known && i < CSV_COLS_MAX && f->person && *f->person)
+				im->pcol[i] = f->person;
 			if (known && i < CSV_COLS_MAX && strcmp(f->type, "text") != 0) {
 				im->checked[i] = f;
 				im->has_checked = true;
@@ -502,8 +629,16 @@ static enum jm_rc check_opts(struct db *db, struct imp *im, struct nl_list *l, s
 		}
 		bad = known ? NULL : "field_keys";
 	}
+	for (size_t i = 0; !bad && o->person_cols && i < o->ncols_mapped && i < CSV_COLS_MAX; i++) {
+		const char *pc = o->person_cols[i];
+		if (pc && (!*pc || !strcmp(pc, "name") || !nl_person_field_ok(pc)))
+			bad = "person_cols";
+		else if (pc && !im->pcol[i] && (!o->field_keys || !o->field_keys[i]))
+			im->pcol[i] = pc;
+	}
 	if (bad) {
 		jm_err_set(im->err, bad, "invalid %s", bad);
+		set_fail(im, o->col_email < 0 ? "no_email" : "opts", 0);
 		return JM_INVALID;
 	}
 	return JM_OK;
@@ -516,15 +651,18 @@ static enum jm_rc detect_and_parse(struct imp *im)
 	bool utf8 = utf8_valid(im->data, im->len);
 	if (enc == NL_ENC_UTF8 && !utf8) {
 		jm_err_set(im->err, "file", "file is not valid UTF-8");
+		set_fail(im, "not_utf8", 0);
 		return JM_INVALID;
 	}
 	im->sjis = enc == NL_ENC_SJIS || (enc == NL_ENC_AUTO && !utf8);
 	im->rep->detected = im->sjis ? NL_ENC_SJIS : NL_ENC_UTF8;
 	enum jm_rc rc = run_pass(im, false);
-	if (rc == JM_INVALID && im->sjis && !im->err->msg[0])
+	if (rc == JM_INVALID && im->sjis && !im->err->msg[0]) {
 		jm_err_set(im->err, "file",
 		           enc == NL_ENC_SJIS ? "file is not Shift_JIS"
 		                              : "file is not UTF-8 or Shift_JIS");
+		set_fail(im, "encoding", 0);
+	}
 	return rc;
 }
 
@@ -532,7 +670,8 @@ static enum jm_rc prepare_staging(struct db *db)
 {
 	return db_exec(db,
 	               "CREATE TEMP TABLE IF NOT EXISTS nl_import(line INTEGER PRIMARY KEY, "
-	               "email TEXT NOT NULL, name TEXT NOT NULL, pid INTEGER);"
+	               "email TEXT NOT NULL, name TEXT NOT NULL, furigana TEXT NOT NULL, "
+	               "company TEXT NOT NULL, title TEXT NOT NULL, pid INTEGER);"
 	               "CREATE INDEX IF NOT EXISTS temp.nl_import_email ON nl_import(email);"
 	               "CREATE TEMP TABLE IF NOT EXISTS nl_import_fields(line INTEGER NOT NULL, "
 	               "key TEXT NOT NULL, value TEXT NOT NULL);"
@@ -566,8 +705,10 @@ static enum jm_rc import_rows(struct imp *im)
 		rc = flush_batch(im, true);
 	else if (!im->rolled_back)
 		db_rollback(im->db);
-	if (rc && !im->err->msg[0])
+	if (rc && !im->err->msg[0]) {
 		jm_err_set(im->err, NULL, "import failed near line %lld", (long long)im->row_line);
+		set_fail(im, "db", im->row_line);
+	}
 	if (db_bulk_mode(im->db, false) != JM_OK)
 		log_at(LOG_WARN, "newsletter", "could not leave bulk mode");
 	return rc;
@@ -589,6 +730,7 @@ enum jm_rc nl_import_csv(struct db *db, const unsigned char secret[32], const ch
 	buf_init(&im.row, 0);
 	struct arena *a = arena_new(4096);
 	struct nl_list l;
+	im.a = a;
 	enum jm_rc rc = check_opts(db, &im, &l, a);
 	if (rc)
 		goto out;
@@ -596,6 +738,7 @@ enum jm_rc nl_import_csv(struct db *db, const unsigned char secret[32], const ch
 	im.consent_text = l.consent_text;
 	if (!data || !has_content(data, len)) {
 		jm_err_set(im.err, "file", "the file is empty");
+		set_fail(&im, "empty", 0);
 		rc = JM_INVALID;
 		goto out;
 	}
@@ -717,7 +860,16 @@ static enum jm_rc out_row(struct out *w, struct db_stmt *st, const struct nl_lis
 	}
 	const char *all = db_col_text(st, 9, NULL);
 	for (size_t i = 0; i < l->nfields && !rc; i++) {
+		const char *pf = l->fields[i].person;
 		struct str v = field_value(all, l->fields[i].key);
+		if (pf && *pf) { /* kept on the person (0011) */
+			int c = !strcmp(pf, "name")       ? 1
+			        : !strcmp(pf, "furigana") ? 10
+			        : !strcmp(pf, "company")  ? 11
+			                                  : 12;
+			const char *t = db_col_text(st, c, NULL);
+			v = str_from(t ? t : "", t ? strlen(t) : 0);
+		}
 		rc = out_field(w, v.p, v.len, i + 1 == l->nfields);
 	}
 	return rc ? rc : out_flush(w, CONV_CHUNK);
@@ -738,15 +890,17 @@ enum jm_rc nl_export_csv(struct db *db, int64_t list_id, bool bom,
 	if (!rc)
 		rc = out_header(&w, &l);
 	if (!rc)
-		rc = db_preparef(db, &st,
-		                 "SELECT p.email, p.name, s.status, s.created_at, "
-		                 "COALESCE(s.confirmed_at, 0), COALESCE(s.consent_at, 0), "
-		                 "s.consent_source, s.consent_ip, s.consent_text, "
-		                 "(SELECT group_concat(key || char(31) || value, char(30)) "
-		                 "FROM person_fields WHERE person_id = p.id) FROM subscriptions s "
-		                 "JOIN people p ON p.id = s.person_id WHERE s.list_id = ? "
-		                 "ORDER BY s.id",
-		                 "i", list_id);
+		rc = db_preparef(
+		        db, &st,
+		        "SELECT p.email, p.name, s.status, s.created_at, "
+		        "COALESCE(s.confirmed_at, 0), COALESCE(s.consent_at, 0), "
+		        "s.consent_source, s.consent_ip, s.consent_text, "
+		        "(SELECT group_concat(key || char(31) || value, char(30)) "
+		        "FROM person_fields WHERE person_id = p.id), p.furigana, p.company, "
+		        "p.title FROM subscriptions s "
+		        "JOIN people p ON p.id = s.person_id WHERE s.list_id = ? "
+		        "ORDER BY s.id",
+		        "i", list_id);
 	while (!rc && (rc = db_step(st)) == JM_OK)
 		rc = out_row(&w, st, &l);
 	db_finalize(st);

@@ -5,7 +5,9 @@
  * Invariants: a stored list passed validate_list (name 1..100 bytes of one
  * line, slug [a-z0-9-]{1,60}, charset utf-8 | iso-2022-jp, bounded texts);
  * a list's fields are replaced as a whole in one transaction, so a failed
- * call changes nothing. Select options are stored one per line.
+ * call changes nothing. Select options are stored one per line. A field
+ * may map onto one of the person's own columns (person_field, 0011); two
+ * fields of a list never map onto the same one.
  */
 #include "newsletter/nl_int.h"
 
@@ -246,11 +248,11 @@ static void split_options(struct arena *a, const char *s, struct nl_field *f)
 enum jm_rc nl_list_load_fields(struct db *db, struct arena *a, struct nl_list *l)
 {
 	struct db_stmt *st = NULL;
-	enum jm_rc rc =
-	        db_preparef(db, &st,
-	                    "SELECT id, key, label, type, options, required FROM list_fields "
-	                    "WHERE list_id = ? ORDER BY position, id",
-	                    "i", l->id);
+	enum jm_rc rc = db_preparef(db, &st,
+	                            "SELECT id, key, label, type, options, required, person_field "
+	                            "FROM list_fields "
+	                            "WHERE list_id = ? ORDER BY position, id",
+	                            "i", l->id);
 	if (rc)
 		return rc;
 	l->fields = arena_calloc(a, FIELDS_MAX * sizeof(*l->fields));
@@ -263,6 +265,7 @@ enum jm_rc nl_list_load_fields(struct db *db, struct arena *a, struct nl_list *l
 		f->type = db_col_dup(st, 3, a);
 		split_options(a, db_col_dup(st, 4, a), f);
 		f->required = db_col_int(st, 5) != 0;
+		f->person = db_col_dup(st, 6, a);
 	}
 	db_finalize(st);
 	return rc == JM_OK || rc == JM_DONE ? JM_OK : rc;
@@ -377,6 +380,20 @@ enum jm_rc nl_list_all(struct db *db, struct arena *a, struct nl_list **out, siz
 
 /* ---- fields ---- */
 
+bool nl_person_field_ok(const char *p)
+{
+	static const char *const ok[] = {"", "name", "furigana", "company", "title"};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (!p || strcmp(p, ok[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool same_person(const struct nl_field *a, const struct nl_field *b)
+{
+	return a->person && b->person && *a->person && strcmp(a->person, b->person) == 0;
+}
+
 static enum jm_rc validate_field(const struct nl_field *f, size_t i, const struct nl_field *all,
                                  struct jm_err *err)
 {
@@ -391,9 +408,13 @@ static enum jm_rc validate_field(const struct nl_field *f, size_t i, const struc
 	else if (strcmp(f->type, "select") == 0 &&
 	         (f->noptions == 0 || f->noptions > FIELD_OPTIONS_MAX))
 		why = "a select needs 1 to 100 options";
+	else if (!nl_person_field_ok(f->person))
+		why = "person field must be none, name, furigana, company or title";
 	for (size_t j = 0; !why && j < i; j++)
 		if (strcmp(all[j].key, f->key) == 0)
 			why = "duplicate key";
+		else if (same_person(&all[j], f))
+			why = "two fields map to the same person field";
 	for (size_t j = 0; !why && j < f->noptions; j++)
 		if (!f->options[j] || !line_ok(f->options[j], 1, FIELD_LABEL_MAX))
 			why = "options must be 1 to 100 bytes on one line";
@@ -414,9 +435,9 @@ static enum jm_rc insert_field(struct db *db, int64_t list_id, const struct nl_f
 		rc = db_execf(
 		        db,
 		        "INSERT INTO list_fields(list_id, key, label, type, options, required, "
-		        "position) VALUES (?, ?, ?, ?, ?, ?, ?)",
-		        "ittttii", list_id, f->key, f->label, f->type, buf_cstr(&opts),
-		        (int64_t)f->required, (int64_t)pos);
+		        "position, person_field) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+		        "ittttiit", list_id, f->key, f->label, f->type, buf_cstr(&opts),
+		        (int64_t)f->required, (int64_t)pos, f->person ? f->person : "");
 	buf_free(&opts);
 	return rc;
 }

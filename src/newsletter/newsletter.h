@@ -25,6 +25,10 @@ struct nl_field {
 	const char **options;           /* select options */
 	size_t noptions;
 	bool required;
+	/* The person's own column the value is kept in instead of a custom
+	 * field: "" (none), "name", "furigana", "company" or "title". NULL
+	 * counts as "". Sign-up and import write it there (migration 0011). */
+	const char *person;
 };
 
 struct nl_list {
@@ -58,9 +62,15 @@ enum jm_rc nl_list_get(struct db *db, struct arena *a, int64_t id, struct nl_lis
 enum jm_rc nl_list_by_slug(struct db *db, struct arena *a, const char *slug,
                            struct nl_list *out) JM_WUR;
 enum jm_rc nl_list_all(struct db *db, struct arena *a, struct nl_list **out, size_t *n) JM_WUR;
-/* Replaces the list's fields (key [a-z0-9_]{1,40}, label 1..100 bytes). */
+/* Replaces the list's fields (key [a-z0-9_]{1,40}, label 1..100 bytes,
+ * person "" or one of nl_person_field_ok's, at most one field per person
+ * field). */
 enum jm_rc nl_list_set_fields(struct db *db, int64_t list_id, const struct nl_field *f, size_t n,
                               struct jm_err *err) JM_WUR;
+
+/* True for "", "name", "furigana", "company" and "title" (NULL too): the
+ * person columns a list field may map onto. */
+bool nl_person_field_ok(const char *p);
 
 /* ---- sign-up, confirm, unsubscribe (subscribe.c) ---- */
 #define NL_CONFIRM_TTL (7 * 86400)
@@ -204,17 +214,31 @@ struct nl_import_opts {
 	enum nl_encoding encoding;
 	int col_email, col_name; /* 0-based columns; col_name -1 = none */
 	const char **field_keys; /* custom field per column, NULL entries = skip */
+	/* per column: the person's own column it fills ("furigana", "company",
+	 * "title"), NULL = none; may be NULL as a whole */
+	const char **person_cols;
 	size_t ncols_mapped;
 	const char *tag; /* tag every imported person (may be NULL) */
 	bool has_header;
-	bool send_optin;    /* false: "already consented" (active now) */
+	bool send_optin;    /* false: the owner declared consent (active now) */
 	const char *source; /* consent source, e.g. "import:file.csv" */
 };
+/* The consent source of an import whose consent the owner declared: the
+ * file name, who declared it (a user's email or "cli") and when, e.g.
+ * "import file=members.csv by=owner@example.jp at=2026-12-07T05:00:00Z"
+ * (in a). (csv_preview.c) */
+const char *nl_import_consent_source(struct arena *a, const char *file, const char *who,
+                                     int64_t now);
 struct nl_import_report {
 	int64_t rows, imported, merged, skipped;
-	/* First bad rows with their line numbers ("line 12: invalid email"). */
+	/* First bad rows with their line numbers ("line 12: invalid email"),
+	 * and the same as codes for a message in the UI's language. */
 	char errors[20][160];
+	struct jm_row_err why[20];
 	int nerrors;
+	/* why the whole import failed, when it returns an error (code "" when
+	 * it was not about the file) */
+	struct jm_row_err fail;
 	enum nl_encoding detected;
 };
 /* progress(done_bytes, total_bytes, user) is called every few thousand rows. */
@@ -234,9 +258,23 @@ struct nl_csv_preview {
 	const char ***rows; /* rows[r][c] */
 	size_t nrows, ncols;
 	enum nl_encoding detected;
+	const char *fail; /* on JM_INVALID: "not_utf8", "encoding", "quote", "empty" */
 };
 enum jm_rc nl_csv_preview(struct arena *a, const char *data, size_t len, enum nl_encoding enc,
                           size_t max_rows, struct nl_csv_preview *out, struct jm_err *err) JM_WUR;
+/* Maps a header row (cells[0..ncols), NULL cells allowed) onto the list:
+ * the one rule of the CLI import and the admin's mapping screen. Per
+ * column, first match: a list field whose key or label is the header
+ * (jm_csvhead_same); the email; the name; a list field that names the same
+ * person field (its person mapping, key or label, e.g. 会社名 for 会社);
+ * the person's furigana, company or title; else skipped. The row is a
+ * header when a column names the email, or when no cell holds an '@' and
+ * some column is mapped (then col_email is -1 when no column is the
+ * email). Otherwise there is no header: column 1 is the email, column 2
+ * the name. Sets col_email, col_name, field_keys, person_cols,
+ * ncols_mapped and has_header of o (arrays in a). (csv_preview.c) */
+void nl_csv_map(struct arena *a, const struct nl_list *l, const char *const *cells, size_t ncols,
+                struct nl_import_opts *o);
 /* Converts CP932 (Shift_JIS as Excel saves it) to UTF-8 in the arena,
  * NUL-terminated. partial: a character cut at the end of data is dropped
  * (previews of a file's beginning). JM_INVALID for bytes that are not CP932,

@@ -67,11 +67,18 @@ static const char *person_lookup(const char *key, void *user)
 		return NULL;
 	struct db_stmt *st = NULL;
 	const char *v = NULL;
+	/* A custom field, else the person's own column a list field with that
+	 * key maps onto (0011), else the column itself ({{company}}). */
 	if (db_preparef(l->db, &st,
-	                "SELECT value FROM person_fields WHERE person_id = ? AND key = ?", "it",
-	                l->person_id, key) != JM_OK)
+	                "SELECT value FROM person_fields WHERE person_id = ?1 AND key = ?2 "
+	                "UNION ALL SELECT CASE COALESCE((SELECT person_field FROM list_fields "
+	                "WHERE key = ?2 AND person_field != '' LIMIT 1), ?2) "
+	                "WHEN 'furigana' THEN p.furigana WHEN 'company' THEN p.company "
+	                "WHEN 'title' THEN p.title WHEN 'name' THEN p.name END "
+	                "FROM people p WHERE p.id = ?1 LIMIT 1",
+	                "it", l->person_id, key) != JM_OK)
 		return NULL;
-	if (db_step(st) == JM_OK)
+	if (db_step(st) == JM_OK && !db_col_null(st, 0))
 		v = db_col_dup(st, 0, l->a);
 	db_finalize(st);
 	return v;

@@ -340,14 +340,35 @@ static enum jm_rc write_subscription(struct db *db, struct signup *s, int64_t no
 	return rc;
 }
 
-static enum jm_rc write_fields(struct db *db, const struct signup *s)
+/* A field mapped onto a person column (0011) fills that column of a person
+ * this sign-up created; an existing person's columns are not a stranger's
+ * to set (issue 8, item 2). The column names are fixed, never input. */
+static enum jm_rc write_person_col(struct db *db, const struct signup *s, const struct nl_field *f,
+                                   const char *v, bool created)
+{
+	if (!created || !*v)
+		return JM_OK;
+	char sql[120];
+	snprintf(sql, sizeof(sql), "UPDATE people SET %s = ? WHERE id = ?",
+	         !strcmp(f->person, "name")       ? "name"
+	         : !strcmp(f->person, "furigana") ? "furigana"
+	         : !strcmp(f->person, "company")  ? "company"
+	                                          : "title");
+	return db_execf(db, sql, "ti", v, s->person_id);
+}
+
+static enum jm_rc write_fields(struct db *db, const struct signup *s, bool created)
 {
 	enum jm_rc rc = JM_OK;
 	for (size_t i = 0; i < s->list.nfields && !rc; i++)
-		rc = db_execf(db,
-		              "INSERT INTO person_fields(person_id, key, value) VALUES (?, ?, ?) "
-		              "ON CONFLICT(person_id, key) DO UPDATE SET value = excluded.value",
-		              "itt", s->person_id, s->list.fields[i].key, s->vals[i]);
+		if (s->list.fields[i].person && *s->list.fields[i].person)
+			rc = write_person_col(db, s, &s->list.fields[i], s->vals[i], created);
+		else
+			rc = db_execf(
+			        db,
+			        "INSERT INTO person_fields(person_id, key, value) VALUES (?, ?, ?) "
+			        "ON CONFLICT(person_id, key) DO UPDATE SET value = excluded.value",
+			        "itt", s->person_id, s->list.fields[i].key, s->vals[i]);
 	if (!rc && s->list.nfields)
 		rc = nl_person_mark_search(db, s->person_id);
 	return rc;
@@ -358,11 +379,12 @@ static enum jm_rc signup_write(struct db *db, struct signup *s, int64_t now,
                                enum nl_signup_result *result)
 {
 	bool was_pending = s->status && strcmp(s->status, "pending") == 0;
+	bool created = s->person_id == 0; /* find_existing found no one */
 	enum jm_rc rc = nl_person_upsert(db, s->email, s->name, now, &s->person_id);
 	if (!rc)
 		rc = write_subscription(db, s, now);
 	if (!rc)
-		rc = write_fields(db, s);
+		rc = write_fields(db, s, created);
 	if (!rc && !was_pending)
 		rc = nl_event_add(db, s->person_id, "subscribed", s->list.slug, now);
 	if (rc)

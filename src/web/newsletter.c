@@ -256,8 +256,8 @@ static const char *field_error(struct req *req, const char *lang, const char *fi
 	const char *key = "site.nl.err_field";
 	if (!v || !*v)
 		key = "site.nl.err_required";
-	else if (strcmp(field, "email") == 0)
-		key = "site.nl.err_email";
+	else if (strcmp(field, "email") == 0) /* say why: a full-width ＠ … */
+		key = arena_sprintf(req->arena, "err.email.%s", jm_email_problem(v));
 	else if (strcmp(field, "name") == 0)
 		key = "site.nl.err_name";
 	else if (strcmp(field, "list") == 0)

@@ -141,5 +141,5 @@ test('the owner imports a Shift_JIS CSV and sees the report', async () => {
   await owner.click('#import-go');
   await owner.locator('#import-done').waitFor();
   assert.equal((await owner.locator('#rep-imported').textContent()).trim(), '1');
-  assert.ok((await owner.locator('#import-errors').textContent()).includes('line 3'));
+  assert.ok((await owner.locator('#import-errors').textContent()).includes('3行目'));
 });

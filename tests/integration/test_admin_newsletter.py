@@ -221,7 +221,7 @@ def test_import_utf8_with_report(server, admin):
     assert 'id="import-report"' in r.text, r.text[:3000]
     assert re.search(r'id="rep-imported">\s*2\s*<', r.text)
     errors = re.search(r'id="import-errors".*?</section>', r.text, re.S).group(0)
-    assert "line 3" in errors and "line 4" in errors, errors
+    assert "3行目" in errors and "4行目" in errors, errors
     assert q1(server, "SELECT name FROM people WHERE email = 'imp3@example.com'") == "四郎, Jr."
     pid = person_id(server, "imp1@example.com")
     assert q1(server, "SELECT value FROM person_fields WHERE person_id = ? AND key = 'company'",
@@ -242,7 +242,7 @@ def test_import_shift_jis(server, admin):
     lid, _ = make_list(admin, jm.uniq("sjis"))
     csv = "メールアドレス,氏名\r\nsjis1@example.jp,高橋 健一\r\nsjis2@example.jp,渡辺 美咲\r\n" \
         .encode("cp932")
-    iid, r = run_import(admin, lid, csv)
+    iid, r = run_import(admin, lid, csv, extra={"mode": "consented"})
     assert 'id="import-report"' in r.text, r.text[:3000]
     assert "shift_jis" in r.text
     assert q1(server, "SELECT name FROM people WHERE email = 'sjis1@example.jp'") == "高橋 健一"
@@ -264,7 +264,7 @@ def test_import_bad_input(server, admin):
     # A broken quote: the import fails as a whole.
     _, r = run_import(admin, lid, b"a@example.com,ok\n\"b@example.com,broken\nc@example.com,x\n",
                       mapping={"col0": "email", "col1": "name"})
-    assert 'id="import-failed"' in r.text and "line 2" in r.text, r.text[-3000:]
+    assert 'id="import-failed"' in r.text and "2行目" in r.text, r.text[-3000:]
     assert q1(server, "SELECT count(*) FROM subscriptions WHERE list_id = ?", lid) == before
     assert admin.get("/admin/imports/..%2F..%2Fsecret").status == 404
     assert admin.get("/admin/imports/AAAAAAAAAAAAAAAAAAAAAA/status").json()["state"] == "new"

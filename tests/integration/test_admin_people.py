@@ -191,7 +191,8 @@ def test_errors_in_english(server, owner):
     tok = csrf(c)
     r = c.post("/admin/people", form={"_csrf": tok, "name": "x", "email": "nope"})
     assert r.status == 422
-    assert "That is not a valid email address." in html.unescape(r.text)
+    # Says why (issue 8, item 21): "nope" has no @.
+    assert "The email address has no @." in html.unescape(r.text)
 
 
 def test_edit_person(server, admin):

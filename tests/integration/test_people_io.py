@@ -132,11 +132,12 @@ def test_bad_rows_reported_and_nothing_imported(server, admin, tmp_path):
     assert r.status == 422, r.text[-3000:]
     assert 'id="import-failed"' in r.text
     errors = re.search(r'id="import-errors".*?</section>', r.text, re.S).group(0)
-    assert "line 3: invalid email" in errors
-    assert "line 6: unknown stage" in errors
-    assert "line 7: neither a name nor an email" in errors
-    assert "line 8: expected 5 columns, found 2" in errors
-    assert "line 4" not in errors and "line 5" not in errors and "line 2" not in errors
+    # In the UI's language (ja), naming the field and why (issue 8, item 21).
+    assert "3行目: 「email」列のメールアドレスが使えません。" in errors
+    assert "6行目: 段階が正しくありません" in errors
+    assert "7行目: 名前もメールアドレスもありません" in errors
+    assert "8行目: 列の数が合いません（見出しは5列、この行は2列）" in errors
+    assert "4行目" not in errors and "5行目" not in errors and "2行目" not in errors
     assert people(server.data_dir) == before
     assert jm.q1(server.data_dir, "SELECT count(*) FROM person_tags WHERE tag = ?", tag) == 0
 
@@ -156,11 +157,11 @@ def test_bad_rows_reported_and_nothing_imported(server, admin, tmp_path):
 def test_bad_files(server, admin):
     before = people(server.data_dir)
     r = upload(admin, b"a@example.jp,Alice\r\n")
-    assert r.status == 422 and "line 1: no header row" in r.text, r.text[-3000:]
+    assert r.status == 422 and "1行目: 見出しの行がありません" in r.text, r.text[-3000:]
     r = upload(admin, b'email,name\r\n"x@example.jp,broken\r\n')
-    assert r.status == 422 and "unterminated quoted field" in r.text, r.text[-3000:]
+    assert r.status == 422 and "2行目: 引用符" in r.text, r.text[-3000:]
     r = upload(admin, b"email,name,email\r\nx@example.jp,x,y@example.jp\r\n")
-    assert r.status == 422 and "appears twice" in r.text
+    assert r.status == 422 and "「email」の列が2回あります" in r.text
     r = upload(admin, b"")
     assert r.status == 422 and 'id="form-error"' in r.text
     # Untrusted text in a header cell is ignored; in the page it is escaped.
@@ -243,11 +244,11 @@ def test_vcard_broken(server, admin):
     before = people(server.data_dir)
     card = b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:A\r\nEMAIL:a@example.jp\r\nEND:VCARD\r\n"
     r = upload(admin, card + b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:B\r\n", name="x.vcf")
-    assert r.status == 422 and "line 6: card not closed" in r.text, r.text[-3000:]
+    assert r.status == 422 and "6行目: vCard の形式が正しくありません" in r.text, r.text[-3000:]
     r = upload(admin, card + b"BEGIN:VCARD\r\nVERSION:2.1\r\nEND:VCARD\r\n", name="x.vcf")
-    assert r.status == 422 and "line 7: unsupported vCard version" in r.text
+    assert r.status == 422 and "7行目: vCard の形式が正しくありません" in r.text
     r = upload(admin, card.replace(b"a@example.jp", b"broken"), name="x.vcf")
-    assert r.status == 422 and "line 1: invalid email" in r.text
+    assert r.status == 422 and "1行目: 「email」列のメールアドレスが使えません" in r.text
     assert people(server.data_dir) == before
 
 

@@ -263,9 +263,10 @@ def test_form_older_than_a_week_asks_to_send_again(server, web, db, slot_form):
 
 
 @pytest.mark.parametrize("updates,field,message", [
-    ({"email": "not-an-address"}, "email", "メールアドレスの形式"),
+    ({"email": "not-an-address"}, "email", "メールアドレスに「@」がありません"),
     ({"email": ""}, "email", "必須"),
-    ({"email": "a" * 300 + "@example.jp"}, "email", "メールアドレスの形式"),
+    ({"email": "a" * 300 + "@example.jp"}, "email", "メールアドレスが長すぎます"),
+    ({"email": "zen＠example.jp"}, "email", "全角の「＠」"),
     ({"name": "長" * 101}, "name", "100 文字"),
     ({"name": "改行\r\n入り"}, "name", "100 文字"),
 ])
