@@ -15,6 +15,7 @@
 
 #include "auth/auth.h"
 #include "newsletter/nl_int.h"
+#include "people/people.h"
 
 #define SOURCE_MAX 500
 #define IP_MAX     64
@@ -51,10 +52,7 @@ const char *nl_email_domain(const char *email)
 enum jm_rc nl_event_add(struct db *db, int64_t person_id, const char *kind, const char *detail,
                         int64_t now)
 {
-	return db_execf(db,
-	                "INSERT INTO person_events(person_id, kind, detail, created_at) "
-	                "VALUES (?, ?, ?, ?)",
-	                "itti", person_id, kind, detail ? detail : "", now);
+	return people_event_add(db, person_id, kind, detail, now);
 }
 
 enum jm_rc nl_delivery_queue(struct db *db, const char *kind, int64_t subscription_id,
@@ -66,41 +64,6 @@ enum jm_rc nl_delivery_queue(struct db *db, const char *kind, int64_t subscripti
 	        "state, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?)",
 	        "tiittii", kind, subscription_id, person_id, to_addr, nl_email_domain(to_addr), now,
 	        now);
-}
-
-enum jm_rc nl_person_upsert(struct db *db, const char *email, const char *name, int64_t now,
-                            int64_t *person_id)
-{
-	struct db_stmt *st = NULL;
-	name = name ? name : "";
-	enum jm_rc rc = db_preparef(db, &st, "SELECT id, name = '' FROM people WHERE email = ?",
-	                            "t", email);
-	if (rc)
-		return rc;
-	rc = db_step(st);
-	int64_t id = rc == JM_OK ? db_col_int(st, 0) : 0;
-	bool unnamed = rc == JM_OK && db_col_int(st, 1);
-	db_finalize(st);
-	if (rc == JM_OK) {
-		*person_id = id;
-		if (!unnamed || !*name)
-			return JM_OK;
-		return db_execf(db, "UPDATE people SET name = ?, updated_at = ? WHERE id = ?",
-		                "tii", name, now, id);
-	}
-	if (rc != JM_DONE)
-		return rc;
-	rc = db_preparef(db, &st,
-	                 "INSERT INTO people(email, name, source, created_at, updated_at) "
-	                 "VALUES (?, ?, 'newsletter', ?, ?) RETURNING id",
-	                 "ttii", email, name, now, now);
-	if (rc)
-		return rc;
-	rc = db_step(st);
-	if (rc == JM_OK)
-		*person_id = db_col_int(st, 0);
-	db_finalize(st);
-	return rc;
 }
 
 enum jm_rc nl_unsubscribe_tx(struct db *db, int64_t subscription_id, int64_t now, const char *how)
@@ -149,6 +112,7 @@ struct signup {
 	char email[NL_EMAIL_MAX + 2];
 	const char *name, *source, *ip;
 	const char **vals; /* normalised value per list field */
+	struct arena *a;
 	int64_t person_id, sub_id;
 	const char *status; /* current subscription status, NULL = none */
 };
@@ -342,15 +306,10 @@ static enum jm_rc write_subscription(struct db *db, struct signup *s, int64_t no
 
 static enum jm_rc write_fields(struct db *db, const struct signup *s)
 {
-	enum jm_rc rc = JM_OK;
-	for (size_t i = 0; i < s->list.nfields && !rc; i++)
-		rc = db_execf(db,
-		              "INSERT INTO person_fields(person_id, key, value) VALUES (?, ?, ?) "
-		              "ON CONFLICT(person_id, key) DO UPDATE SET value = excluded.value",
-		              "itt", s->person_id, s->list.fields[i].key, s->vals[i]);
-	if (!rc && s->list.nfields)
-		rc = nl_person_mark_search(db, s->person_id);
-	return rc;
+	const char **keys = arena_alloc(s->a, (s->list.nfields + 1) * sizeof(char *));
+	for (size_t i = 0; i < s->list.nfields; i++)
+		keys[i] = s->list.fields[i].key;
+	return people_fields_set(db, s->person_id, keys, s->vals, s->list.nfields);
 }
 
 /* The writes of a sign-up that passed the limits. */
@@ -358,7 +317,9 @@ static enum jm_rc signup_write(struct db *db, struct signup *s, int64_t now,
                                enum nl_signup_result *result)
 {
 	bool was_pending = s->status && strcmp(s->status, "pending") == 0;
-	enum jm_rc rc = nl_person_upsert(db, s->email, s->name, now, &s->person_id);
+	struct people_new pn = {
+	        .email = s->email, .name = s->name, .source = "newsletter", .fill_name = true};
+	enum jm_rc rc = people_ensure(db, &pn, now, &s->person_id, NULL, NULL);
 	if (!rc)
 		rc = write_subscription(db, s, now);
 	if (!rc)
@@ -408,7 +369,7 @@ enum jm_rc nl_signup(struct db *db, const unsigned char secret[32], const struct
 {
 	(void)secret; /* tokens are made when the worker renders the mail */
 	struct arena *a = arena_new(4096);
-	struct signup s = {.in = in};
+	struct signup s = {.in = in, .a = a};
 	*result = NL_SIGNUP_NEUTRAL;
 	enum jm_rc rc = validate_signup(db, a, &s, err);
 	if (rc)
