@@ -87,3 +87,16 @@ CREATE TRIGGER search_dirty_subscriptions AFTER UPDATE OF status ON subscription
   INSERT INTO search_dirty(person_id) SELECT new.person_id
     WHERE NOT EXISTS (SELECT 1 FROM search_dirty WHERE person_id = new.person_id);
 END;
+
+-- Values of an unconfirmed sign-up (issue 8, defect 2): a sign-up for an
+-- address that already belongs to someone only proposes a name and custom-
+-- field values; they wait here, with the subscription (and so its confirm
+-- token), and reach the person when the confirmation link is clicked. A
+-- sign-up that creates the person applies them at once.
+ALTER TABLE subscriptions ADD COLUMN pending_name TEXT NOT NULL DEFAULT '';
+CREATE TABLE subscription_pending_fields (
+  subscription_id  INTEGER NOT NULL REFERENCES subscriptions(id) ON DELETE CASCADE,
+  key              TEXT NOT NULL,
+  value            TEXT NOT NULL,
+  PRIMARY KEY (subscription_id, key)
+);

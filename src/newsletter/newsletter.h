@@ -84,7 +84,9 @@ enum nl_signup_result {
 
 /* Validates (email shape, name ≤ 100 chars, required fields, select
  * options, lengths ≤ 1000) → JM_INVALID naming the field; unknown list →
- * JM_NOT_FOUND. Creates or links the person, records consent (when, source,
+ * JM_NOT_FOUND. Creates or links the person (the name and field values
+ * reach an existing person only at confirmation: nl_confirm; a new person
+ * at once; never on a single opt-in list), records consent (when, source,
  * IP, list wording), queues the confirmation (or welcome) delivery. Mails
  * are limited per address and per IP (NL_SIGNUP_NEUTRAL beyond); the
  * confirmation mail never contains what the form received. */

@@ -3,7 +3,10 @@
  * recorded as Japan's 特定電子メール法 asks (when, from which form or page
  * and address, the wording agreed to), and the shared writers of nl_int.h.
  *
- * Invariants: one sign-up is one transaction; an active subscriber signing
+ * Invariants: one sign-up is one transaction; a sign-up's name and custom-
+ * field values reach an existing person only when the address's owner
+ * confirms (they wait in subscription_pending_fields until then), a person
+ * the sign-up created at once; an active subscriber signing
  * up again and a rate-limited attempt get the same neutral answer and
  * cause no mail (no address probing, no flooding a victim); the queued
  * confirmation row carries only ids and the address — the worker renders
@@ -312,18 +315,47 @@ static enum jm_rc write_fields(struct db *db, const struct signup *s)
 	return people_fields_set(db, s->person_id, keys, s->vals, s->list.nfields);
 }
 
+/* Keeps the sign-up's name and values with the subscription until it is
+ * confirmed (replacing those of an earlier unconfirmed sign-up). */
+static enum jm_rc write_pending(struct db *db, const struct signup *s)
+{
+	enum jm_rc rc = db_execf(db, "UPDATE subscriptions SET pending_name = ? WHERE id = ?", "ti",
+	                         s->name, s->sub_id);
+	if (!rc)
+		rc = db_execf(db,
+		              "DELETE FROM subscription_pending_fields WHERE subscription_id = ?",
+		              "i", s->sub_id);
+	for (size_t i = 0; i < s->list.nfields && !rc; i++)
+		rc = db_execf(
+		        db,
+		        "INSERT INTO subscription_pending_fields(subscription_id, key, value) "
+		        "VALUES (?, ?, ?)",
+		        "itt", s->sub_id, s->list.fields[i].key, s->vals[i]);
+	return rc;
+}
+
+/* A sign-up's values are someone's word about the address's owner: they
+ * reach a person the sign-up created at once, an existing person only
+ * through the confirmation link (double opt-in), never on a single opt-in
+ * list (nobody confirms there). */
+static enum jm_rc write_values(struct db *db, const struct signup *s, bool created)
+{
+	if (created)
+		return write_fields(db, s);
+	return s->list.double_optin ? write_pending(db, s) : JM_OK;
+}
+
 /* The writes of a sign-up that passed the limits. */
 static enum jm_rc signup_write(struct db *db, struct signup *s, int64_t now,
                                enum nl_signup_result *result)
 {
-	bool was_pending = s->status && strcmp(s->status, "pending") == 0;
-	struct people_new pn = {
-	        .email = s->email, .name = s->name, .source = "newsletter", .fill_name = true};
-	enum jm_rc rc = people_ensure(db, &pn, now, &s->person_id, NULL, NULL);
+	bool was_pending = s->status && strcmp(s->status, "pending") == 0, created = false;
+	struct people_new pn = {.email = s->email, .name = s->name, .source = "newsletter"};
+	enum jm_rc rc = people_ensure(db, &pn, now, &s->person_id, &created, NULL);
 	if (!rc)
 		rc = write_subscription(db, s, now);
 	if (!rc)
-		rc = write_fields(db, s);
+		rc = write_values(db, s, created);
 	if (!rc && !was_pending)
 		rc = nl_event_add(db, s->person_id, "subscribed", s->list.slug, now);
 	if (rc)
@@ -392,6 +424,65 @@ out:
 
 /* ---- confirm, unsubscribe ---- */
 
+/* Reads the values an unconfirmed sign-up left with subscription id into
+ * arena arrays. */
+static enum jm_rc pending_read(struct db *db, struct arena *a, int64_t id, const char **name,
+                               const char ***keys, const char ***vals, size_t *n)
+{
+	struct db_stmt *st = NULL;
+	size_t cap = 0;
+	*n = 0;
+	enum jm_rc rc = db_preparef(
+	        db, &st,
+	        "SELECT s.pending_name, f.key, f.value FROM subscriptions s LEFT JOIN "
+	        "subscription_pending_fields f ON f.subscription_id = s.id WHERE s.id = ? "
+	        "ORDER BY f.key",
+	        "i", id);
+	while (!rc && (rc = db_step(st)) == JM_OK) {
+		*name = db_col_dup(st, 0, a);
+		if (db_col_null(st, 1))
+			continue;
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 8;
+			const char **k = arena_alloc(a, cap * sizeof(*k)),
+			           **v = arena_alloc(a, cap * sizeof(*v));
+			if (*n) {
+				memcpy(k, *keys, *n * sizeof(*k));
+				memcpy(v, *vals, *n * sizeof(*v));
+			}
+			*keys = k;
+			*vals = v;
+		}
+		(*keys)[*n] = db_col_dup(st, 1, a);
+		(*vals)[(*n)++] = db_col_dup(st, 2, a);
+	}
+	db_finalize(st);
+	return rc == JM_DONE ? JM_OK : rc;
+}
+
+/* The confirmation is the address owner's word: the values their sign-up
+ * proposed reach the person now (a name only when they have none). */
+static enum jm_rc apply_pending(struct db *db, int64_t id, int64_t person, int64_t now)
+{
+	struct arena *a = arena_new(2048);
+	const char *name = "", **keys = NULL, **vals = NULL;
+	size_t n = 0;
+	enum jm_rc rc = pending_read(db, a, id, &name, &keys, &vals, &n);
+	if (!rc)
+		rc = people_name_fill(db, person, name, now);
+	if (!rc && n)
+		rc = people_fields_set(db, person, keys, vals, n);
+	if (!rc)
+		rc = db_execf(db, "UPDATE subscriptions SET pending_name = '' WHERE id = ?", "i",
+		              id);
+	if (!rc)
+		rc = db_execf(db,
+		              "DELETE FROM subscription_pending_fields WHERE subscription_id = ?",
+		              "i", id);
+	arena_free(a);
+	return rc;
+}
+
 static enum jm_rc confirm_tx(struct db *db, int64_t id, int64_t now, int64_t *list_id)
 {
 	struct db_stmt *st = NULL;
@@ -423,6 +514,8 @@ static enum jm_rc confirm_tx(struct db *db, int64_t id, int64_t now, int64_t *li
 	              "UPDATE subscriptions SET status = 'active', confirmed_at = ?, "
 	              "consent_at = ?, updated_at = ? WHERE id = ?",
 	              "iiii", now, now, now, id);
+	if (!rc)
+		rc = apply_pending(db, id, person, now);
 	if (!rc)
 		rc = nl_event_add(db, person, "confirmed", slug, now);
 	if (!rc && welcome)
