@@ -395,7 +395,9 @@ static enum jm_rc erase_person(struct db *db, int64_t person)
 	                         "DELETE FROM signup_attempts WHERE key = "
 	                         "(SELECT 'email:' || email FROM people WHERE id = ?)",
 	                         "i", person);
-	return rc ? rc : people_delete(db, person);
+	if (!rc)
+		rc = people_delete(db, person);
+	return rc == JM_NOT_FOUND ? JM_OK : rc; /* erased already */
 }
 
 static enum jm_rc bulk_one(struct db *db, enum nl_bulk_op op, int64_t person, int64_t list_id,

@@ -9,10 +9,11 @@
 
 enum jm_rc people_tag_add(struct db *db, int64_t id, const char *tag, bool *added)
 {
+	/* Nobody with that id (erased meanwhile): nothing to tag. */
 	enum jm_rc rc = db_execf(db,
-	                         "INSERT INTO person_tags(person_id, tag) VALUES (?, ?) "
-	                         "ON CONFLICT DO NOTHING",
-	                         "it", id, tag);
+	                         "INSERT INTO person_tags(person_id, tag) SELECT id, ? FROM people "
+	                         "WHERE id = ? ON CONFLICT DO NOTHING",
+	                         "ti", tag, id);
 	if (added)
 		*added = !rc && db_changes(db) > 0;
 	return rc;

@@ -98,7 +98,7 @@ enum jm_rc people_score_set(struct db *db, int64_t id, int64_t engagement, int64
                             int64_t gave) JM_WUR;
 
 /* ---- tags, fields, links, events (lists.c) ---- */
-/* *added (may be NULL): whether the tag was new. */
+/* *added (may be NULL): whether the tag was new; an unknown id adds nothing. */
 enum jm_rc people_tag_add(struct db *db, int64_t id, const char *tag, bool *added) JM_WUR;
 enum jm_rc people_tag_remove(struct db *db, int64_t id, const char *tag) JM_WUR;
 enum jm_rc people_tags_replace(struct db *db, int64_t id, const char *const *tags, size_t n) JM_WUR;
