@@ -20,16 +20,6 @@ CREATE TRIGGER settings_gen_d AFTER DELETE ON settings BEGIN
   UPDATE settings_gen SET gen = gen + 1 WHERE id = 1;
 END;
 
--- Machine state of the network module (network/touch.c: digest_last_day),
--- written only by it; `settings` holds only what the owner chose.
-CREATE TABLE network_state (
-  key    TEXT PRIMARY KEY,
-  value  TEXT NOT NULL
-) WITHOUT ROWID;
-INSERT INTO network_state(key, value)
-  SELECT key, value FROM settings WHERE key = 'digest_last_day';
-DELETE FROM settings WHERE key = 'digest_last_day';
-
 -- tz_offset_min → timezone. A value of at most 14 in size was typed as
 -- hours ("+9" was stored as nine minutes): read it as hours. Whole hours
 -- without a well-known zone become Etc/GMT∓n (POSIX sign: Etc/GMT-9 is

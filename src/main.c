@@ -20,6 +20,7 @@
 #include "mail/mail.h"
 #include "network/network.h"
 #include "newsletter/newsletter.h"
+#include "people/people.h"
 #include "site/site.h"
 #include "view/view.h"
 
@@ -175,8 +176,8 @@ static int cmd_user_add(struct app *app, struct cmd_args *a)
 	enum jm_rc rc = open_db(app, &db, &err);
 	int64_t id = 0;
 	if (!rc)
-		rc = auth_user_add(db, a->email, a->name ? a->name : "",
-		                   a->role ? a->role : "owner", pw, &id, &err);
+		rc = people_user_add(db, a->email, a->name ? a->name : "",
+		                     a->role ? a->role : "owner", pw, &id, &err);
 	db_close(db);
 	if (rc)
 		return fail("user add", &err);

@@ -19,6 +19,7 @@
 
 #include "app.h"
 #include "auth/auth.h"
+#include "people/people.h"
 
 /* A sign-in or setup job for the worker pool. */
 struct login_job {
@@ -98,7 +99,7 @@ static void setup_work(struct db *db, void *data)
 		j->rc = JM_NOT_FOUND;
 		return;
 	}
-	j->rc = auth_user_add(db, j->email, j->name, "owner", j->password, &j->user_id, &j->err);
+	j->rc = people_user_add(db, j->email, j->name, "owner", j->password, &j->user_id, &j->err);
 }
 
 static void setup_done(struct req *req, void *data)

@@ -22,12 +22,18 @@ struct auth_user {
 };
 
 /* ---- users (user.c) ---- */
-/* Validates (email shape, role owner|editor, password length) and creates
- * the user and its person row. Slow (argon2id): not on an event loop.
+/* Checks a new user (auth_user_validate, name ≤ 200 bytes on one line)
+ * and hashes the password into hash. Slow (argon2id): not on an event
+ * loop. people_user_add (people/) creates the person, then the user. */
+enum jm_rc auth_user_prepare(char email[256], const char *name, const char *role,
+                             const char *password, char hash[128], struct jm_err *err) JM_WUR;
+/* Inserts the users row of person_id inside the caller's transaction.
  * JM_CONFLICT if the email exists. */
-enum jm_rc auth_user_add(struct db *db, const char *email, const char *name, const char *role,
-                         const char *password, int64_t *id_out, struct jm_err *err) JM_WUR;
-/* The checks of auth_user_add that need no database (email normalised in
+enum jm_rc auth_user_insert(struct db *db, int64_t person_id, const char *email, const char *name,
+                            const char *role, const char *hash, int64_t *id_out) JM_WUR;
+/* Merge (people_merge's owner for users): accounts of from point at into. */
+enum jm_rc auth_user_person_move(struct db *db, int64_t into, int64_t from) JM_WUR;
+/* The checks of a new user that need no database (email normalised in
  * place). */
 enum jm_rc auth_user_validate(char *email, const char *role, const char *password,
                               struct jm_err *err) JM_WUR;

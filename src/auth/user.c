@@ -1,6 +1,7 @@
 /*
  * user.c — staff accounts. Passwords are argon2id (libsodium via core);
- * a user is also a row of people, so the owner appears in their own network.
+ * a user is also a row of people, so the owner appears in their own network
+ * (people_user_add, people/staff.c, creates both: people/ owns that table).
  */
 #include <ctype.h>
 #include <pthread.h>
@@ -55,30 +56,15 @@ enum jm_rc auth_user_validate(char *email, const char *role, const char *passwor
 	return JM_OK;
 }
 
-static enum jm_rc insert_user(struct db *db, const char *email, const char *name, const char *role,
-                              const char *hash, int64_t *id_out)
+enum jm_rc auth_user_insert(struct db *db, int64_t person_id, const char *email, const char *name,
+                            const char *role, const char *hash, int64_t *id_out)
 {
-	int64_t now = jm_now();
 	struct db_stmt *st = NULL;
 	enum jm_rc rc = db_preparef(
 	        db, &st,
-	        "INSERT INTO people(email, name, stage, source, created_at, updated_at) "
-	        "VALUES (?, ?, 'network', 'staff', ?, ?) "
-	        "ON CONFLICT(email) DO UPDATE SET updated_at = excluded.updated_at "
-	        "RETURNING id",
-	        "ttii", email, name, now, now);
-	if (rc)
-		return rc;
-	rc = db_step(st);
-	int64_t person = rc == JM_OK ? db_col_int(st, 0) : 0;
-	db_finalize(st);
-	if (rc != JM_OK)
-		return rc;
-	rc = db_preparef(
-	        db, &st,
 	        "INSERT INTO users(person_id, email, name, role, password_hash, created_at) "
 	        "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-	        "itttti", person, email, name, role, hash, now);
+	        "itttti", person_id, email, name, role, hash, jm_now());
 	if (rc)
 		return rc;
 	rc = db_step(st);
@@ -88,13 +74,9 @@ static enum jm_rc insert_user(struct db *db, const char *email, const char *name
 	return rc == JM_OK ? JM_OK : rc;
 }
 
-enum jm_rc auth_user_add(struct db *db, const char *email_in, const char *name, const char *role,
-                         const char *password, int64_t *id_out, struct jm_err *err)
+enum jm_rc auth_user_prepare(char email[256], const char *name, const char *role,
+                             const char *password, char hash[128], struct jm_err *err)
 {
-	char email[256];
-	snprintf(email, sizeof(email), "%s", email_in ? email_in : "");
-	if (!name)
-		name = "";
 	enum jm_rc rc = auth_user_validate(email, role ? role : "", password ? password : "", err);
 	if (rc)
 		return rc;
@@ -103,22 +85,12 @@ enum jm_rc auth_user_add(struct db *db, const char *email_in, const char *name, 
 		jm_err_set(err, "name", "invalid name");
 		return JM_INVALID;
 	}
-	char hash[128];
-	if ((rc = jm_password_hash(password, hash)))
-		return rc;
-	if ((rc = db_begin(db)))
-		return rc;
-	rc = insert_user(db, email, name, role, hash, id_out);
-	if (rc == JM_OK)
-		rc = db_commit(db);
-	if (rc) {
-		db_rollback(db);
-		if (rc == JM_CONFLICT)
-			jm_err_set(err, "email", "a user with this email already exists");
-		else
-			jm_err_set(err, NULL, "cannot create user: %s", jm_rc_name(rc));
-	}
-	return rc;
+	return jm_password_hash(password, hash);
+}
+
+enum jm_rc auth_user_person_move(struct db *db, int64_t into, int64_t from)
+{
+	return db_execf(db, "UPDATE users SET person_id = ? WHERE person_id = ?", "ii", into, from);
 }
 
 int64_t auth_user_count(struct db *db)

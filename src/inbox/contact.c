@@ -25,7 +25,7 @@
 #include "auth/auth.h"
 #include "db/db.h"
 #include "mail/mail.h"
-#include "network/network.h"
+#include "people/people.h"
 #include "newsletter/newsletter.h"
 #include "site/site.h"
 
@@ -307,14 +307,18 @@ static enum jm_rc store(struct db *db, struct submit *s, struct jm_err *err)
 	bool created = false;
 	enum jm_rc rc = rate_limit(db, in->ip ? in->ip : "", s->email, s->now, err);
 	if (!rc)
-		rc = net_person_ensure(db, s->email, in->name, "contact", s->now, &s->person_id,
-		                       &created, err);
+		rc = people_ensure(db,
+		                   &(struct people_new){.email = s->email,
+		                                        .name = in->name,
+		                                        .source = "contact",
+		                                        .fill_name = true},
+		                   s->now, &s->person_id, &created, err);
 	if (!rc)
 		rc = insert_message(db, s);
 	if (!rc)
-		rc = net_event_add(db, s->person_id, "message",
-		                   in->subject && *in->subject ? in->subject : in->category,
-		                   s->now);
+		rc = people_event_add(db, s->person_id, "message",
+		                      in->subject && *in->subject ? in->subject : in->category,
+		                      s->now);
 	if (!rc)
 		rc = queue_notify(db, s);
 	return rc;

@@ -101,4 +101,8 @@ enum jm_rc inbox_reply_send(struct db *db, int64_t message_id, int64_t user_id, 
                             const char *body, int64_t now, int64_t *reply_id,
                             struct jm_err *err) JM_WUR;
 
+/* Merge (people_merge's owner for messages): from's messages become
+ * into's. Inside the caller's transaction. (merge.c) */
+enum jm_rc inbox_person_merge_move(struct db *db, int64_t into, int64_t from) JM_WUR;
+
 #endif

@@ -19,7 +19,7 @@
 #include "inbox/inbox.h"
 
 #include "db/db.h"
-#include "network/network.h"
+#include "people/people.h"
 #include "newsletter/newsletter.h"
 
 #define REPLY_SUBJECT_MAX INBOX_SUBJECT_MAX
@@ -181,14 +181,10 @@ static enum jm_rc send_tx(struct db *db, struct arena *a, int64_t message_id, in
 		jm_err_set(err, "email", "the message's address cannot take a reply");
 	if (!rc)
 		rc = record(db, message_id, user_id, subject, body, msgid, did, now, reply_id);
+	if (!rc && (rc = people_contact_at(db, t.person_id, now)) == JM_NOT_FOUND)
+		rc = JM_OK; /* a message of nobody known: nothing to date */
 	if (!rc)
-		rc = db_execf(
-		        db,
-		        "UPDATE people SET last_contact_at = max(COALESCE(last_contact_at, 0), ?) "
-		        "WHERE id = ?",
-		        "ii", now, t.person_id);
-	if (!rc)
-		rc = net_event_add(db, t.person_id, "reply", subject, now);
+		rc = people_event_add(db, t.person_id, "reply", subject, now);
 	if (rc == JM_NOT_FOUND)
 		jm_err_set(err, "message", "no such message");
 	buf_free(&t.refs);

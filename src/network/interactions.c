@@ -13,6 +13,7 @@
 #include "network/network.h"
 
 #include "db/db.h"
+#include "people/people.h"
 
 #define NOTE_MAX     5000
 #define FUTURE_SLACK 86400 /* a day: time zones and "later today" */
@@ -87,29 +88,14 @@ enum jm_rc net_interaction_add(struct db *db, const struct net_interaction *in, 
 	if (rc)
 		return rc;
 	/* The person row is touched first: no row means no such person. */
-	rc = db_execf(db,
-	              "UPDATE people SET last_contact_at = CASE WHEN last_contact_at IS NULL OR "
-	              "last_contact_at < ? THEN ? ELSE last_contact_at END WHERE id = ?",
-	              "iii", in->happened_at, in->happened_at, in->person_id);
-	if (rc == JM_OK && db_changes(db) == 0) {
+	rc = people_contact_at(db, in->person_id, in->happened_at);
+	if (rc == JM_NOT_FOUND) {
 		jm_err_set(err, "person_id", "no such person");
 		rc = JM_NOT_FOUND;
 	}
 	if (rc == JM_OK)
 		rc = insert_row(db, in, now, id);
 	return db_end(db, rc);
-}
-
-/* Sets last_contact_at to the newest interaction or reply (NULL if none). */
-static enum jm_rc last_contact_recompute(struct db *db, int64_t person_id)
-{
-	return db_execf(db,
-	                "UPDATE people SET last_contact_at = (SELECT max(t) FROM ("
-	                "SELECT max(happened_at) AS t FROM interactions WHERE person_id = ? "
-	                "UNION ALL SELECT max(r.created_at) FROM message_replies r "
-	                "JOIN messages m ON m.id = r.message_id WHERE m.person_id = ?) AS x) "
-	                "WHERE id = ?",
-	                "iii", person_id, person_id, person_id);
 }
 
 enum jm_rc net_interaction_delete(struct db *db, int64_t person_id, int64_t id)
@@ -122,7 +108,7 @@ enum jm_rc net_interaction_delete(struct db *db, int64_t person_id, int64_t id)
 	if (rc == JM_OK && db_changes(db) == 0)
 		rc = JM_NOT_FOUND;
 	if (rc == JM_OK)
-		rc = last_contact_recompute(db, person_id);
+		rc = people_contact_recompute(db, person_id);
 	return db_end(db, rc);
 }
 

@@ -14,6 +14,7 @@
 
 #include "auth/auth.h"
 #include "db/db.h"
+#include "people/people.h"
 
 #define ONE_LINE_MAX 200
 #define OFFER_MAX    2000
@@ -180,68 +181,38 @@ static enum jm_rc add_lists(struct db *db, int64_t id, const struct net_io_rec *
 {
 	enum jm_rc rc = JM_OK;
 	for (size_t i = 0; i < r->ntags && !rc; i++) {
-		rc = db_execf(db,
-		              "INSERT INTO person_tags(person_id, tag) VALUES (?, ?) "
-		              "ON CONFLICT DO NOTHING",
-		              "it", id, r->tags[i]);
-		*changed |= !rc && db_changes(db) > 0;
+		bool added = false;
+		rc = people_tag_add(db, id, r->tags[i], &added);
+		*changed |= added;
 	}
 	for (size_t i = 0; i < r->nlinks && !rc; i++) {
-		struct db_stmt *st = NULL;
-		const struct net_link *l = &r->links[i];
-		rc = db_preparef(
-		        db, &st,
-		        "SELECT EXISTS (SELECT 1 FROM person_links WHERE person_id = ? AND "
-		        "kind = ? AND url = ?), (SELECT COALESCE(max(position) + 1, 0) "
-		        "FROM person_links WHERE person_id = ?)",
-		        "itti", id, l->kind, l->url, id);
-		if (rc)
-			break;
-		rc = db_step(st);
-		bool have = rc == JM_OK && db_col_int(st, 0);
-		int64_t pos = rc == JM_OK ? db_col_int(st, 1) : 0;
-		db_finalize(st);
-		if (rc != JM_OK)
-			return rc == JM_DONE ? JM_DB : rc;
-		if (have)
-			continue;
-		rc = db_execf(db,
-		              "INSERT INTO person_links(person_id, kind, url, position) "
-		              "VALUES (?, ?, ?, ?)",
-		              "itti", id, l->kind, l->url, pos);
-		*changed = true;
+		bool added = false;
+		struct people_link l = {r->links[i].kind, r->links[i].url};
+		rc = people_link_add(db, id, &l, &added);
+		*changed |= added;
 	}
 	return rc;
 }
 
 static enum jm_rc create(struct db *db, const struct net_io_rec *r, int64_t now)
 {
-	struct db_stmt *st = NULL;
 	int64_t id = 0;
-	const char *stage = r->stage[0] ? r->stage : "reader";
-	enum jm_rc rc = db_preparef(
-	        db, &st,
-	        "INSERT INTO people(email, name, furigana, company, title, stage, source, "
-	        "can_offer, looking_for, notes_md, last_contact_at, stage_at, created_at, "
-	        "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, 0), ?, ?, ?) "
-	        "RETURNING id",
-	        "ttttttttttiiii", r->email[0] ? r->email : NULL, r->name, r->furigana, r->company,
-	        r->title, stage, r->source[0] ? r->source : "import", r->can_offer, r->looking_for,
-	        r->notes, r->last_contact, now, now, now);
-	if (rc)
-		return rc;
-	rc = db_step(st);
-	if (rc == JM_OK)
-		id = db_col_int(st, 0);
-	db_finalize(st);
-	if (rc != JM_OK)
-		return rc == JM_DONE ? JM_DB : rc;
-	rc = db_execf(db,
-	              "INSERT INTO stage_changes(person_id, from_stage, to_stage, reason, "
-	              "created_at) VALUES (?, '', ?, 'import', ?)",
-	              "iti", id, stage, now);
+	struct people_row row = {
+	        .email = r->email,
+	        .name = r->name,
+	        .furigana = r->furigana,
+	        .company = r->company,
+	        .title = r->title,
+	        .stage = r->stage,
+	        .source = r->source[0] ? r->source : "import",
+	        .notes_md = r->notes,
+	        .can_offer = r->can_offer,
+	        .looking_for = r->looking_for,
+	        .last_contact_at = r->last_contact,
+	};
+	enum jm_rc rc = people_insert(db, &row, "import", now, &id);
 	if (!rc)
-		rc = net_event_add(db, id, "imported", "people import", now);
+		rc = people_event_add(db, id, "imported", "people import", now);
 	bool changed = false;
 	return rc ? rc : add_lists(db, id, r, &changed);
 }
@@ -271,30 +242,23 @@ static enum jm_rc update(struct db *db, int64_t id, const struct net_io_rec *r, 
                          const char *old_stage, int64_t old_contact, int64_t now)
 {
 	enum jm_rc rc = JM_OK;
-	if (scalars)
-		rc = db_execf(
-		        db,
-		        "UPDATE people SET name = COALESCE(NULLIF(?, ''), name), "
-		        "furigana = COALESCE(NULLIF(?, ''), furigana), "
-		        "company = COALESCE(NULLIF(?, ''), company), "
-		        "title = COALESCE(NULLIF(?, ''), title), "
-		        "can_offer = COALESCE(NULLIF(?, ''), can_offer), "
-		        "looking_for = COALESCE(NULLIF(?, ''), looking_for), "
-		        "notes_md = COALESCE(NULLIF(?, ''), notes_md), "
-		        "source = COALESCE(NULLIF(?, ''), source), updated_at = ? WHERE id = ?",
-		        "ttttttttii", r->name, r->furigana, r->company, r->title, r->can_offer,
-		        r->looking_for, r->notes, r->source, now, id);
+	if (scalars) {
+		struct people_row row = {
+		        .name = r->name,
+		        .furigana = r->furigana,
+		        .company = r->company,
+		        .title = r->title,
+		        .can_offer = r->can_offer,
+		        .looking_for = r->looking_for,
+		        .notes_md = r->notes,
+		        .source = r->source,
+		};
+		rc = people_fill(db, id, &row, now);
+	}
 	if (!rc && r->stage[0] && strcmp(r->stage, old_stage) != 0)
-		rc = db_execf(db, "UPDATE people SET stage = ?, stage_at = ? WHERE id = ?", "tii",
-		              r->stage, now, id);
-	if (!rc && r->stage[0] && strcmp(r->stage, old_stage) != 0)
-		rc = db_execf(db,
-		              "INSERT INTO stage_changes(person_id, from_stage, to_stage, reason, "
-		              "created_at) VALUES (?, ?, ?, 'import', ?)",
-		              "itti", id, old_stage, r->stage, now);
+		rc = people_stage_set(db, id, r->stage, "import", now);
 	if (!rc && r->last_contact > old_contact)
-		rc = db_execf(db, "UPDATE people SET last_contact_at = ? WHERE id = ?", "ii",
-		              r->last_contact, id);
+		rc = people_contact_at(db, id, r->last_contact);
 	return rc;
 }
 
@@ -334,7 +298,7 @@ static enum jm_rc apply(struct db *db, const struct net_io_rec *r, int64_t now,
 	if (!rc)
 		rc = add_lists(db, id, r, &changed);
 	if (!rc && changed)
-		rc = db_execf(db, "UPDATE people SET updated_at = ? WHERE id = ?", "ii", now, id);
+		rc = people_touch(db, id, now);
 	if (changed)
 		rep->updated++;
 	else

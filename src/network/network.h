@@ -86,12 +86,6 @@ enum jm_rc net_person_update(struct db *db, int64_t id, const struct net_person_
 enum jm_rc net_person_delete(struct db *db, int64_t id) JM_WUR;
 enum jm_rc net_person_get(struct db *db, struct arena *a, int64_t id,
                           struct net_person *out) JM_WUR;
-/* Finds or creates the person for a normalised email (created at stage
- * "reader" with name and source when new; the name is filled in when the
- * existing person has none). *created tells which. */
-enum jm_rc net_person_ensure(struct db *db, const char *email, const char *name, const char *source,
-                             int64_t now, int64_t *id, bool *created, struct jm_err *err) JM_WUR;
-
 /* The id of the person with this email (normalised first): JM_NOT_FOUND
  * when nobody has it, JM_INVALID for something that is not an address
  * (lookup.c). */

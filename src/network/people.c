@@ -3,9 +3,10 @@
  * links, tags, custom fields and the give/take balance; stage changes with
  * their history; the freeloader and blocked flags.
  *
- * Invariants: every stage a person has been in is in stage_changes (the
+ * The writes themselves are people/'s (people.h), which keeps the table
+ * invariants: every stage a person has been in is in stage_changes (the
  * first row, from '' to the first stage, is written at creation); an
- * email is stored normalised (auth_email_normalize) or NULL; bad input is
+ * email is stored normalised (auth_email_normalize) or NULL. Here: bad input is
  * rejected before anything is written, naming the field, and each public
  * writer runs in one transaction (BEGIN IMMEDIATE), so it cannot be called
  * inside a caller's transaction.
@@ -21,6 +22,7 @@
 
 #include "auth/auth.h"
 #include "newsletter/newsletter.h"
+#include "people/people.h"
 
 #define ONE_LINE_MAX  200 /* name, furigana, company, title, source */
 #define LONG_MAX_B    2000
@@ -188,43 +190,18 @@ static enum jm_rc check_input(const struct net_person_input *in, bool all,
 
 /* ---- links, tags, fields ---- */
 
+static const char *or_empty(const char *s)
+{
+	return s ? s : "";
+}
+
 static enum jm_rc replace_links(struct db *db, int64_t id, const struct net_person_input *in)
 {
-	enum jm_rc rc = db_execf(db, "DELETE FROM person_links WHERE person_id = ?", "i", id);
-	for (size_t i = 0; !rc && i < in->nlinks; i++)
-		rc = db_execf(db,
-		              "INSERT INTO person_links(person_id, kind, url, position) "
-		              "VALUES (?, ?, ?, ?)",
-		              "itti", id, in->links[i].kind, in->links[i].url, (int64_t)i);
-	return rc;
-}
-
-static enum jm_rc tag_add(struct db *db, int64_t id, const char *tag)
-{
-	return db_execf(db,
-	                "INSERT INTO person_tags(person_id, tag) VALUES (?, ?) "
-	                "ON CONFLICT DO NOTHING",
-	                "it", id, tag);
-}
-
-static enum jm_rc replace_tags(struct db *db, int64_t id, const struct net_person_input *in)
-{
-	enum jm_rc rc = db_execf(db, "DELETE FROM person_tags WHERE person_id = ?", "i", id);
-	for (size_t i = 0; !rc && i < in->ntags; i++)
-		rc = tag_add(db, id, in->tags[i]);
-	return rc;
-}
-
-static enum jm_rc replace_fields(struct db *db, int64_t id, const struct net_person_input *in)
-{
-	enum jm_rc rc = db_execf(db, "DELETE FROM person_fields WHERE person_id = ?", "i", id);
-	for (size_t i = 0; !rc && i < in->nfields; i++)
-		rc = db_execf(
-		        db, "INSERT INTO person_fields(person_id, key, value) VALUES (?, ?, ?)",
-		        "itt", id, in->field_keys[i], in->field_vals[i] ? in->field_vals[i] : "");
-	if (!rc && in->nfields)
-		rc = nl_person_mark_search(db, id);
-	return rc;
+	struct people_link v[LINKS_MAX];
+	size_t n = in->nlinks < LINKS_MAX ? in->nlinks : LINKS_MAX; /* checked before */
+	for (size_t i = 0; i < n; i++)
+		v[i] = (struct people_link){in->links[i].kind, in->links[i].url};
+	return people_links_replace(db, id, v, n);
 }
 
 static enum jm_rc write_lists(struct db *db, int64_t id, const struct net_person_input *in,
@@ -234,15 +211,10 @@ static enum jm_rc write_lists(struct db *db, int64_t id, const struct net_person
 	if (all || in->has_links)
 		rc = replace_links(db, id, in);
 	if (!rc && (all || in->has_tags))
-		rc = replace_tags(db, id, in);
+		rc = people_tags_replace(db, id, in->tags, in->ntags);
 	if (!rc && (all || in->has_fields))
-		rc = replace_fields(db, id, in);
+		rc = people_fields_replace(db, id, in->field_keys, in->field_vals, in->nfields);
 	return rc;
-}
-
-static const char *or_empty(const char *s)
-{
-	return s ? s : "";
 }
 
 /* ---- create, update, delete ---- */
@@ -250,30 +222,20 @@ static const char *or_empty(const char *s)
 static enum jm_rc create_tx(struct db *db, const struct net_person_input *in, const char *email,
                             const char *stage, int64_t now, int64_t *id)
 {
-	struct db_stmt *st = NULL;
-	enum jm_rc rc = db_preparef(
-	        db, &st,
-	        "INSERT INTO people(email, name, furigana, company, title, stage, source, "
-	        "notes_md, can_offer, looking_for, touch_days, stage_at, created_at, updated_at) "
-	        "VALUES (NULLIF(?, ''), ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, 0), ?, ?, ?) "
-	        "RETURNING id",
-	        "ttttttttttiiii", email, or_empty(in->name), or_empty(in->furigana),
-	        or_empty(in->company), or_empty(in->title), stage, or_empty(in->source),
-	        or_empty(in->notes_md), or_empty(in->can_offer), or_empty(in->looking_for),
-	        in->touch_days, now, now, now);
-	if (rc)
-		return rc;
-	rc = db_step(st);
-	if (rc == JM_OK)
-		*id = db_col_int(st, 0);
-	db_finalize(st);
-	if (rc != JM_OK)
-		return rc == JM_DONE ? JM_DB : rc;
-	const char *reason = in->source && *in->source ? in->source : "created";
-	rc = db_execf(db,
-	              "INSERT INTO stage_changes(person_id, from_stage, to_stage, reason, "
-	              "created_at) VALUES (?, '', ?, ?, ?)",
-	              "itti", *id, stage, reason, now);
+	struct people_row r = {
+	        .email = email,
+	        .name = in->name,
+	        .furigana = in->furigana,
+	        .company = in->company,
+	        .title = in->title,
+	        .stage = stage,
+	        .source = in->source,
+	        .notes_md = in->notes_md,
+	        .can_offer = in->can_offer,
+	        .looking_for = in->looking_for,
+	        .touch_days = in->touch_days,
+	};
+	enum jm_rc rc = people_insert(db, &r, NULL, now, id);
 	return rc ? rc : write_lists(db, *id, in, true);
 }
 
@@ -300,29 +262,29 @@ enum jm_rc net_person_create(struct db *db, const struct net_person_input *in, i
 static enum jm_rc update_row(struct db *db, int64_t id, const struct net_person_input *in,
                              const char *email, int64_t now)
 {
-	enum jm_rc rc = db_execf(
-	        db,
-	        "UPDATE people SET email = CASE WHEN ? THEN NULLIF(?, '') ELSE email END, "
-	        "name = CASE WHEN ? THEN ? ELSE name END, "
-	        "furigana = CASE WHEN ? THEN ? ELSE furigana END, "
-	        "company = CASE WHEN ? THEN ? ELSE company END, "
-	        "title = CASE WHEN ? THEN ? ELSE title END, "
-	        "source = CASE WHEN ? THEN ? ELSE source END, "
-	        "can_offer = CASE WHEN ? THEN ? ELSE can_offer END, "
-	        "looking_for = CASE WHEN ? THEN ? ELSE looking_for END, "
-	        "notes_md = CASE WHEN ? THEN ? ELSE notes_md END, "
-	        "touch_days = CASE WHEN ? THEN NULLIF(?, 0) ELSE touch_days END, "
-	        "updated_at = ? WHERE id = ?",
-	        "ititititititititititii", (int64_t)in->has_email, email, (int64_t)in->has_name,
-	        or_empty(in->name), (int64_t)in->has_furigana, or_empty(in->furigana),
-	        (int64_t)in->has_company, or_empty(in->company), (int64_t)in->has_title,
-	        or_empty(in->title), (int64_t)in->has_source, or_empty(in->source),
-	        (int64_t)in->has_can_offer, or_empty(in->can_offer), (int64_t)in->has_looking_for,
-	        or_empty(in->looking_for), (int64_t)in->has_notes, or_empty(in->notes_md),
-	        (int64_t)in->has_touch_days, in->touch_days, now, id);
-	if (!rc && db_changes(db) == 0)
-		rc = JM_NOT_FOUND;
-	return rc;
+	struct people_patch p = {
+	        .email = email,
+	        .name = in->name,
+	        .furigana = in->furigana,
+	        .company = in->company,
+	        .title = in->title,
+	        .source = in->source,
+	        .can_offer = in->can_offer,
+	        .looking_for = in->looking_for,
+	        .notes_md = in->notes_md,
+	        .touch_days = in->touch_days,
+	        .has_email = in->has_email,
+	        .has_name = in->has_name,
+	        .has_furigana = in->has_furigana,
+	        .has_company = in->has_company,
+	        .has_title = in->has_title,
+	        .has_source = in->has_source,
+	        .has_can_offer = in->has_can_offer,
+	        .has_looking_for = in->has_looking_for,
+	        .has_notes = in->has_notes,
+	        .has_touch_days = in->has_touch_days,
+	};
+	return people_update(db, id, &p, now);
 }
 
 enum jm_rc net_person_update(struct db *db, int64_t id, const struct net_person_input *in,
@@ -345,13 +307,7 @@ enum jm_rc net_person_update(struct db *db, int64_t id, const struct net_person_
 
 enum jm_rc net_person_delete(struct db *db, int64_t id)
 {
-	/* Foreign keys cascade to links, tags, fields, events, stage history,
-	 * subscriptions, deliveries, messages, interactions and introductions;
-	 * a staff account only loses its link to the person. */
-	enum jm_rc rc = db_execf(db, "DELETE FROM people WHERE id = ?", "i", id);
-	if (!rc && db_changes(db) == 0)
-		rc = JM_NOT_FOUND;
-	return rc;
+	return people_delete(db, id);
 }
 
 /* ---- read ---- */
@@ -451,23 +407,10 @@ static enum jm_rc person_exists(struct db *db, int64_t id)
 	return rc == JM_DONE ? JM_NOT_FOUND : rc;
 }
 
-/* Inside a transaction: records and applies the change (the history row is
- * written from the person's current stage, so nothing is read first). */
 enum jm_rc net_stage_apply(struct db *db, int64_t id, const char *stage, const char *reason,
                            int64_t now)
 {
-	enum jm_rc rc = db_execf(db,
-	                         "INSERT INTO stage_changes(person_id, from_stage, to_stage, "
-	                         "reason, created_at) SELECT id, stage, ?, ?, ? FROM people "
-	                         "WHERE id = ? AND stage != ?",
-	                         "ttiit", stage, reason, now, id, stage);
-	if (rc)
-		return rc;
-	if (db_changes(db) == 0)
-		return person_exists(db, id);
-	return db_execf(db,
-	                "UPDATE people SET stage = ?, stage_at = ?, updated_at = ? WHERE id = ?",
-	                "tiii", stage, now, now, id);
+	return people_stage_set(db, id, stage, reason, now);
 }
 
 enum jm_rc net_person_set_stage(struct db *db, int64_t id, const char *stage, const char *reason,
@@ -488,24 +431,13 @@ enum jm_rc net_person_set_stage(struct db *db, int64_t id, const char *stage, co
 
 static enum jm_rc flag_tx(struct db *db, int64_t id, bool freeloader, bool on, int64_t now)
 {
-	enum jm_rc rc;
-	if (freeloader)
-		rc = db_execf(db,
-		              "UPDATE people SET freeloader = ?, updated_at = ? "
-		              "WHERE id = ? AND freeloader != ?",
-		              "iiii", (int64_t)on, now, id, (int64_t)on);
-	else
-		rc = db_execf(db,
-		              "UPDATE people SET blocked = ?, updated_at = ? "
-		              "WHERE id = ? AND blocked != ?",
-		              "iiii", (int64_t)on, now, id, (int64_t)on);
-	if (rc)
-		return rc;
-	if (db_changes(db) == 0)
-		return person_exists(db, id); /* unchanged: nothing to log */
+	bool changed = false;
+	enum jm_rc rc = people_flag_set(db, id, freeloader, on, now, &changed);
+	if (rc || !changed)
+		return rc; /* unchanged: nothing to log */
 	const char *detail = freeloader ? (on ? "freeloader on" : "freeloader off")
 	                                : (on ? "blocked on" : "blocked off");
-	return net_event_add(db, id, "flag", detail, now);
+	return people_event_add(db, id, "flag", detail, now);
 }
 
 enum jm_rc net_person_set_flag(struct db *db, int64_t id, const char *flag, bool on, int64_t now,
@@ -560,10 +492,9 @@ static enum jm_rc bulk_tx(struct db *db, enum net_bulk_op op, const int64_t *ids
 		}
 		rc = person_exists(db, ids[i]);
 		if (!rc && op == NET_BULK_TAG)
-			rc = tag_add(db, ids[i], arg);
+			rc = people_tag_add(db, ids[i], arg, NULL);
 		else if (!rc)
-			rc = db_execf(db, "DELETE FROM person_tags WHERE person_id = ? AND tag = ?",
-			              "it", ids[i], arg);
+			rc = people_tag_remove(db, ids[i], arg);
 	}
 	return rc;
 }

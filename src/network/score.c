@@ -30,6 +30,7 @@
 #include "network/network.h"
 
 #include "db/db.h"
+#include "people/people.h"
 
 #define MONTH           (30 * 86400)
 #define MONTHS_MAX      24
@@ -185,11 +186,7 @@ enum jm_rc net_score_update(struct db *db, const int64_t *ids, size_t n, int64_t
 		if (rc == JM_NOT_FOUND)
 			continue; /* deleted meanwhile */
 		if (rc == JM_OK)
-			rc = db_execf(
-			        db,
-			        "UPDATE people SET engagement = ?1, asks = ?2, gave = ?3 "
-			        "WHERE id = ?4 AND (engagement <> ?1 OR asks <> ?2 OR gave <> ?3)",
-			        "iiii", s.total, s.asks, s.gave, ids[k]);
+			rc = people_score_set(db, ids[k], s.total, s.asks, s.gave);
 		if (rc)
 			return rc;
 	}

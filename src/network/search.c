@@ -46,6 +46,7 @@
 #include "network/network.h"
 
 #include "db/db.h"
+#include "people/people.h"
 
 #define QUERY_MAX     200   /* bytes, as typed */
 #define WORDS_MAX     16    /* words of a query; more are ignored */
@@ -267,8 +268,7 @@ static enum jm_rc sync_batch(struct db *db, int64_t now, size_t max, size_t *don
 	for (size_t k = 0; rc == JM_OK && k < s.n; k++) {
 		rc = index_person(db, s.v[k]);
 		if (rc == JM_OK)
-			rc = db_execf(db, "DELETE FROM search_dirty WHERE person_id = ?", "i",
-			              s.v[k]);
+			rc = people_search_clean(db, s.v[k]);
 	}
 	if (rc == JM_OK && s.max_new)
 		rc = db_execf(db, "UPDATE search_state SET indexed_to = ? WHERE id = 1", "i",
@@ -317,8 +317,10 @@ enum jm_rc net_search_rebuild(struct db *db, int64_t now)
 	enum jm_rc rc = db_begin(db);
 	if (rc)
 		return rc;
-	rc = db_exec(db, "DELETE FROM people_search; DELETE FROM search_dirty;"
+	rc = db_exec(db, "DELETE FROM people_search; "
 	                 "UPDATE search_state SET indexed_to = 0 WHERE id = 1;");
+	if (rc == JM_OK)
+		rc = people_search_clean_all(db);
 	if (rc == JM_OK)
 		rc = db_commit(db);
 	else

@@ -14,11 +14,10 @@
  * gives at most max rows in due order, so the first max of their merge
  * are the most overdue overall.
  *
- * The digest is sent at most once per local day (the site's time zone):
- * the day is claimed in network_state key digest_last_day (machine state,
- * migration 0007: not a setting) by one conditional upsert before the mail
- * is queued, so two schedulers never both send; if queueing fails the
- * claim is given back.
+ * The digest is sent at most once per local day (the site's time zone): the
+ * day is claimed in digest_state (migration 0006) by one conditional
+ * update before the mail is queued, so two schedulers never both send;
+ * if queueing fails the claim is given back.
  */
 #include <jansson.h>
 
@@ -186,19 +185,6 @@ static int tz_minutes(struct db *db, struct arena *a, int64_t now)
 	return jm_tz_offset(site_setting_get(db, a, "timezone"), now);
 }
 
-/* The last day a digest was claimed ("" when never). */
-static const char *last_day(struct db *db, struct arena *a)
-{
-	struct db_stmt *st = NULL;
-	const char *v = "";
-	if (db_prepare(db, "SELECT value FROM network_state WHERE key = 'digest_last_day'", &st))
-		return v;
-	if (db_step(st) == JM_OK)
-		v = db_col_dup(st, 0, a);
-	db_finalize(st);
-	return v;
-}
-
 /* The digest's address (digest_to, else the owner's account) and the
  * owner's person id (0 when none); JM_NOT_FOUND when there is none. */
 static enum jm_rc digest_to(struct db *db, struct arena *a, char addr[320], int64_t *pid)
@@ -294,15 +280,13 @@ static enum jm_rc digest_payload(struct db *db, struct arena *a, const struct ne
 	return *out ? JM_OK : JM_NOMEM;
 }
 
-/* Claims today for the digest: true when this call moved digest_last_day
- * to day (nobody sent today's yet). */
+/* Claims today for the digest: true when this call moved last_day to day
+ * (nobody sent today's yet). */
 static enum jm_rc claim_day(struct db *db, const char *day, bool *won)
 {
 	enum jm_rc rc = db_execf(db,
-	                         "INSERT INTO network_state(key, value) "
-	                         "VALUES ('digest_last_day', ?) "
-	                         "ON CONFLICT(key) DO UPDATE SET value = excluded.value "
-	                         "WHERE network_state.value != excluded.value",
+	                         "UPDATE digest_state SET last_day = ?1 WHERE id = 1 AND "
+	                         "last_day != ?1",
 	                         "t", day);
 	*won = !rc && db_changes(db) > 0;
 	return rc;
@@ -330,13 +314,25 @@ static enum jm_rc digest_send(struct db *db, struct arena *a, int64_t now, const
 		rc = nl_queue_tx(db, "notify", pid, addr, payload, now, &did);
 		*queued = rc == JM_OK;
 		/* Give the day back so the next run tries again. */
-		if (rc &&
-		    db_execf(db, "UPDATE network_state SET value = ? WHERE key = 'digest_last_day'",
-		             "t", prev) != JM_OK)
+		if (rc && db_execf(db, "UPDATE digest_state SET last_day = ? WHERE id = 1", "t",
+		                   prev) != JM_OK)
 			log_at(LOG_WARN, "network", "digest: could not release the day");
 	}
 	free(payload);
 	return rc;
+}
+
+/* The day the digest last went out ("" = never). */
+static enum jm_rc last_day(struct db *db, struct arena *a, const char **out)
+{
+	struct db_stmt *st = NULL;
+	enum jm_rc rc = db_prepare(db, "SELECT last_day FROM digest_state WHERE id = 1", &st);
+	if (rc)
+		return rc;
+	rc = db_step(st);
+	*out = rc == JM_OK ? db_col_dup(st, 0, a) : "";
+	db_finalize(st);
+	return rc == JM_OK || rc == JM_DONE ? JM_OK : rc;
 }
 
 enum jm_rc net_touch_digest(struct db *db, int64_t now, bool *queued)
@@ -348,7 +344,9 @@ enum jm_rc net_touch_digest(struct db *db, int64_t now, bool *queued)
 		goto out;
 	char day[16];
 	jm_time_day(now + (int64_t)tz_minutes(db, a, now) * 60, day);
-	const char *prev = last_day(db, a);
+	const char *prev = "";
+	if ((rc = last_day(db, a, &prev)))
+		goto out;
 	if (!strcmp(prev, day))
 		goto out;
 	rc = digest_send(db, a, now, day, prev, queued);

@@ -34,6 +34,7 @@
 #include <iconv.h>
 
 #include "newsletter/nl_int.h"
+#include "people/people.h"
 
 /* Rows per transaction: big batches keep the email index's page writes
  * together (random addresses dirty most of it); progress is reported more
@@ -283,21 +284,6 @@ static enum jm_rc max_id(struct db *db, const char *sql, int64_t *max)
 	return rc == JM_OK ? JM_OK : rc;
 }
 
-/* Gives every staged row its person id, looked up once per batch: new
- * people by walking the id range just written (in order, no probe of the
- * email index), merged ones through the email index. */
-static enum jm_rc resolve_people(struct imp *im, int64_t first, bool merged)
-{
-	enum jm_rc rc = db_execf(im->db,
-	                         "UPDATE temp.nl_import SET pid = p.id FROM people p "
-	                         "WHERE p.id > ? AND p.email = nl_import.email",
-	                         "i", first);
-	if (!rc && merged)
-		rc = db_exec(im->db, "UPDATE temp.nl_import SET pid = (SELECT id FROM people p "
-		                     "WHERE p.email = nl_import.email) WHERE pid IS NULL");
-	return rc;
-}
-
 /* True when some column of the file fills person column pc. */
 static bool fills(struct imp *im, const char *pc)
 {
@@ -307,43 +293,23 @@ static bool fills(struct imp *im, const char *pc)
 	return false;
 }
 
-/* Sets column col (a fixed name, never input) of merged people where it
- * is empty, from the file's first non-empty value. */
-static enum jm_rc fill_empty(struct imp *im, const char *col)
-{
-	char sql[400];
-	snprintf(sql, sizeof(sql),
-	         "UPDATE people SET updated_at = ?, %s = (SELECT i.%s FROM temp.nl_import i "
-	         "WHERE i.email = people.email AND i.%s != '' ORDER BY i.line LIMIT 1) "
-	         "WHERE %s = '' AND email IN (SELECT email FROM temp.nl_import WHERE %s != '')",
-	         col, col, col, col, col);
-	return db_execf(im->db, sql, "i", im->now);
-}
-
+/* Gives every staged row its person id, creating the new people
+ * (people_batch_ensure: one statement per batch). */
 static enum jm_rc move_people(struct imp *im)
 {
-	int64_t first = 0;
-	enum jm_rc rc = max_id(im->db, "SELECT COALESCE(max(id), 0) FROM people", &first);
-	if (!rc)
-		rc = db_execf(im->db,
-		              "INSERT INTO people(email, name, furigana, company, title, source, "
-		              "created_at, updated_at) SELECT email, name, furigana, company, "
-		              "title, 'import', ?, ? FROM temp.nl_import "
-		              "WHERE true ORDER BY email, line ON CONFLICT(email) DO NOTHING",
-		              "ii", im->now, im->now);
+	static const unsigned bits[] = {PEOPLE_COL_FURIGANA, PEOPLE_COL_COMPANY, PEOPLE_COL_TITLE};
+	unsigned cols = 0;
+	for (size_t k = 0; k < 3; k++)
+		if (fills(im, pcols[k]))
+			cols |= bits[k];
+	int64_t created = 0;
+	enum jm_rc rc =
+	        people_batch_ensure(im->db, "temp.nl_import", "import", im->now, cols, &created);
 	if (rc)
 		return rc;
-	int64_t created = db_changes(im->db);
 	im->rep->imported += created;
 	im->rep->merged += im->staged - created;
-	rc = resolve_people(im, first, created < im->staged);
-	/* A merged person without a name (furigana, company, title) takes the
-	 * first one the file has. */
-	static const char *const cols[] = {"name", "furigana", "company", "title"};
-	for (size_t k = 0; k < 4 && !rc && created < im->staged; k++)
-		if (k == 0 || fills(im, cols[k]))
-			rc = fill_empty(im, cols[k]);
-	return rc;
+	return JM_OK;
 }
 
 static enum jm_rc move_subscriptions(struct imp *im)
@@ -362,10 +328,8 @@ static enum jm_rc move_subscriptions(struct imp *im)
 		              optin ? 0 : now, optin ? 0 : now,
 		              im->o->source ? im->o->source : "import", im->consent_text);
 	if (!rc)
-		rc = db_execf(im->db,
-		              "INSERT INTO person_events(person_id, kind, detail, created_at) "
-		              "SELECT person_id, 'imported', ?, ? FROM subscriptions WHERE id > ?",
-		              "tii", im->slug, now, first);
+		rc = people_batch_event(im->db, "SELECT person_id FROM subscriptions WHERE id > ?",
+		                        first, "imported", im->slug, now);
 	if (!rc && optin)
 		rc = db_execf(im->db,
 		              "INSERT INTO deliveries(kind, subscription_id, person_id, to_addr, "
@@ -381,25 +345,9 @@ static enum jm_rc move_extras(struct imp *im)
 {
 	enum jm_rc rc = JM_OK;
 	if (im->o->tag && *im->o->tag)
-		rc = db_execf(im->db,
-		              "INSERT INTO person_tags(person_id, tag) SELECT DISTINCT pid, ? "
-		              "FROM temp.nl_import WHERE true ON CONFLICT DO NOTHING",
-		              "t", im->o->tag);
+		rc = people_batch_tag(im->db, "temp.nl_import", im->o->tag);
 	if (!rc)
-		rc = db_exec(im->db,
-		             "INSERT INTO person_fields(person_id, key, value) "
-		             "SELECT i.pid, f.key, f.value FROM temp.nl_import_fields f "
-		             "JOIN temp.nl_import i ON i.line = f.line WHERE true "
-		             "ORDER BY i.pid, f.rowid "
-		             "ON CONFLICT(person_id, key) DO UPDATE SET value = excluded.value");
-	/* People indexed for the people search before this import have new
-	 * values now (migration 0005's search_dirty). */
-	if (!rc)
-		rc = db_exec(
-		        im->db,
-		        "INSERT OR IGNORE INTO search_dirty(person_id) SELECT DISTINCT pid "
-		        "FROM temp.nl_import WHERE pid <= (SELECT indexed_to FROM search_state "
-		        "WHERE id = 1)");
+		rc = people_batch_fields(im->db, "temp.nl_import", "temp.nl_import_fields");
 	if (!rc)
 		rc = db_exec(im->db,
 		             "DELETE FROM temp.nl_import; DELETE FROM temp.nl_import_fields;");

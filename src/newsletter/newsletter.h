@@ -94,7 +94,9 @@ enum nl_signup_result {
 
 /* Validates (email shape, name ≤ 100 chars, required fields, select
  * options, lengths ≤ 1000) → JM_INVALID naming the field; unknown list →
- * JM_NOT_FOUND. Creates or links the person, records consent (when, source,
+ * JM_NOT_FOUND. Creates or links the person (the name and field values
+ * reach an existing person only at confirmation: nl_confirm; a new person
+ * at once; never on a single opt-in list), records consent (when, source,
  * IP, list wording), queues the confirmation (or welcome) delivery. Mails
  * are limited per address and per IP (NL_SIGNUP_NEUTRAL beyond); the
  * confirmation mail never contains what the form received. */
@@ -194,11 +196,10 @@ enum jm_rc nl_person_fields(struct db *db, struct arena *a, int64_t person_id, c
                             const char ***vals, size_t *n) JM_WUR;
 enum jm_rc nl_person_tags(struct db *db, struct arena *a, int64_t person_id, const char ***tags,
                           size_t *n) JM_WUR;
-/* Marks the person for the people search to read again (search_dirty,
- * migration 0005) when it has indexed them already; people it has not
- * indexed yet are found by id. Triggers mark most changes; writers of new
- * custom-field values call this (a per-row trigger cost imports). */
-enum jm_rc nl_person_mark_search(struct db *db, int64_t person_id) JM_WUR;
+/* Merge (people_merge's owner for subscriptions and deliveries): from's
+ * rows become into's, keeping the better one where both have a row for
+ * the same list or broadcast. Inside the caller's transaction. */
+enum jm_rc nl_person_merge_move(struct db *db, int64_t into, int64_t from) JM_WUR;
 /* History of a person (person_events), newest first. */
 struct nl_event {
 	const char *kind, *detail;

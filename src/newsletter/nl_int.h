@@ -31,7 +31,7 @@ bool nl_email_norm(const char *email, char out[NL_EMAIL_MAX + 2]);
 /* The domain part of a normalised address ("" when there is no '@'). */
 const char *nl_email_domain(const char *email);
 
-/* Appends one row to person_events. */
+/* Appends one row to person_events (people_event_add). */
 enum jm_rc nl_event_add(struct db *db, int64_t person_id, const char *kind, const char *detail,
                         int64_t now) JM_WUR;
 
@@ -40,11 +40,6 @@ enum jm_rc nl_event_add(struct db *db, int64_t person_id, const char *kind, cons
  * from the subscription when it sends; nothing else goes in the row. */
 enum jm_rc nl_delivery_queue(struct db *db, const char *kind, int64_t subscription_id,
                              int64_t person_id, const char *to_addr, int64_t now) JM_WUR;
-
-/* Finds the person by normalised email or creates one; an existing name is
- * kept unless it is empty and name is not. */
-enum jm_rc nl_person_upsert(struct db *db, const char *email, const char *name, int64_t now,
-                            int64_t *person_id) JM_WUR;
 
 /* Unsubscribes one subscription inside the caller's transaction
  * (idempotent): status, unsubscribed_at, an "unsubscribed" event (detail:

@@ -3,7 +3,10 @@
  * recorded as Japan's 特定電子メール法 asks (when, from which form or page
  * and address, the wording agreed to), and the shared writers of nl_int.h.
  *
- * Invariants: one sign-up is one transaction; an active subscriber signing
+ * Invariants: one sign-up is one transaction; a sign-up's name and custom-
+ * field values reach an existing person only when the address's owner
+ * confirms (they wait in subscription_pending_fields until then), a person
+ * the sign-up created at once; an active subscriber signing
  * up again and a rate-limited attempt get the same neutral answer and
  * cause no mail (no address probing, no flooding a victim); the queued
  * confirmation row carries only ids and the address — the worker renders
@@ -15,6 +18,7 @@
 
 #include "auth/auth.h"
 #include "newsletter/nl_int.h"
+#include "people/people.h"
 
 #define SOURCE_MAX 500
 #define IP_MAX     64
@@ -51,10 +55,7 @@ const char *nl_email_domain(const char *email)
 enum jm_rc nl_event_add(struct db *db, int64_t person_id, const char *kind, const char *detail,
                         int64_t now)
 {
-	return db_execf(db,
-	                "INSERT INTO person_events(person_id, kind, detail, created_at) "
-	                "VALUES (?, ?, ?, ?)",
-	                "itti", person_id, kind, detail ? detail : "", now);
+	return people_event_add(db, person_id, kind, detail, now);
 }
 
 enum jm_rc nl_delivery_queue(struct db *db, const char *kind, int64_t subscription_id,
@@ -66,41 +67,6 @@ enum jm_rc nl_delivery_queue(struct db *db, const char *kind, int64_t subscripti
 	        "state, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?)",
 	        "tiittii", kind, subscription_id, person_id, to_addr, nl_email_domain(to_addr), now,
 	        now);
-}
-
-enum jm_rc nl_person_upsert(struct db *db, const char *email, const char *name, int64_t now,
-                            int64_t *person_id)
-{
-	struct db_stmt *st = NULL;
-	name = name ? name : "";
-	enum jm_rc rc = db_preparef(db, &st, "SELECT id, name = '' FROM people WHERE email = ?",
-	                            "t", email);
-	if (rc)
-		return rc;
-	rc = db_step(st);
-	int64_t id = rc == JM_OK ? db_col_int(st, 0) : 0;
-	bool unnamed = rc == JM_OK && db_col_int(st, 1);
-	db_finalize(st);
-	if (rc == JM_OK) {
-		*person_id = id;
-		if (!unnamed || !*name)
-			return JM_OK;
-		return db_execf(db, "UPDATE people SET name = ?, updated_at = ? WHERE id = ?",
-		                "tii", name, now, id);
-	}
-	if (rc != JM_DONE)
-		return rc;
-	rc = db_preparef(db, &st,
-	                 "INSERT INTO people(email, name, source, created_at, updated_at) "
-	                 "VALUES (?, ?, 'newsletter', ?, ?) RETURNING id",
-	                 "ttii", email, name, now, now);
-	if (rc)
-		return rc;
-	rc = db_step(st);
-	if (rc == JM_OK)
-		*person_id = db_col_int(st, 0);
-	db_finalize(st);
-	return rc;
 }
 
 enum jm_rc nl_unsubscribe_tx(struct db *db, int64_t subscription_id, int64_t now, const char *how)
@@ -149,6 +115,7 @@ struct signup {
 	char email[NL_EMAIL_MAX + 2];
 	const char *name, *source, *ip;
 	const char **vals; /* normalised value per list field */
+	struct arena *a;
 	int64_t person_id, sub_id;
 	const char *status; /* current subscription status, NULL = none */
 };
@@ -340,51 +307,92 @@ static enum jm_rc write_subscription(struct db *db, struct signup *s, int64_t no
 	return rc;
 }
 
-/* A field mapped onto a person column (0011) fills that column of a person
- * this sign-up created; an existing person's columns are not a stranger's
- * to set (issue 8, item 2). The column names are fixed, never input. */
-static enum jm_rc write_person_col(struct db *db, const struct signup *s, const struct nl_field *f,
-                                   const char *v, bool created)
+static bool is_mapped(const struct nl_field *f)
 {
-	if (!created || !*v)
-		return JM_OK;
-	char sql[120];
-	snprintf(sql, sizeof(sql), "UPDATE people SET %s = ? WHERE id = ?",
-	         !strcmp(f->person, "name")       ? "name"
-	         : !strcmp(f->person, "furigana") ? "furigana"
-	         : !strcmp(f->person, "company")  ? "company"
-	                                          : "title");
-	return db_execf(db, sql, "ti", v, s->person_id);
+	return f->person && *f->person;
 }
 
-static enum jm_rc write_fields(struct db *db, const struct signup *s, bool created)
+/* A field mapped onto a person column (0011) fills that column of the
+ * person this sign-up created (write_values calls this only then); an
+ * existing person's columns are not a stranger's to set (issue 8, item 2). */
+static enum jm_rc write_person_col(struct db *db, const struct signup *s, const struct nl_field *f,
+                                   const char *v, int64_t now)
 {
+	if (!*v)
+		return JM_OK;
+	struct people_patch p = {0};
+	if (!strcmp(f->person, "name"))
+		p.name = v, p.has_name = true;
+	else if (!strcmp(f->person, "furigana"))
+		p.furigana = v, p.has_furigana = true;
+	else if (!strcmp(f->person, "company"))
+		p.company = v, p.has_company = true;
+	else
+		p.title = v, p.has_title = true;
+	return people_update(db, s->person_id, &p, now);
+}
+
+static enum jm_rc write_fields(struct db *db, const struct signup *s, int64_t now)
+{
+	const char **keys = arena_alloc(s->a, (s->list.nfields + 1) * sizeof(char *));
+	const char **vals = arena_alloc(s->a, (s->list.nfields + 1) * sizeof(char *));
+	size_t n = 0;
 	enum jm_rc rc = JM_OK;
+	for (size_t i = 0; i < s->list.nfields && !rc; i++) {
+		if (is_mapped(&s->list.fields[i])) {
+			rc = write_person_col(db, s, &s->list.fields[i], s->vals[i], now);
+			continue;
+		}
+		keys[n] = s->list.fields[i].key;
+		vals[n++] = s->vals[i];
+	}
+	return rc ? rc : people_fields_set(db, s->person_id, keys, vals, n);
+}
+
+/* Keeps the sign-up's name and values with the subscription until it is
+ * confirmed (replacing those of an earlier unconfirmed sign-up). A field
+ * mapped onto a person column is not kept: those columns are set only for
+ * a person the sign-up created. */
+static enum jm_rc write_pending(struct db *db, const struct signup *s)
+{
+	enum jm_rc rc = db_execf(db, "UPDATE subscriptions SET pending_name = ? WHERE id = ?", "ti",
+	                         s->name, s->sub_id);
+	if (!rc)
+		rc = db_execf(db,
+		              "DELETE FROM subscription_pending_fields WHERE subscription_id = ?",
+		              "i", s->sub_id);
 	for (size_t i = 0; i < s->list.nfields && !rc; i++)
-		if (s->list.fields[i].person && *s->list.fields[i].person)
-			rc = write_person_col(db, s, &s->list.fields[i], s->vals[i], created);
-		else
+		if (!is_mapped(&s->list.fields[i]))
 			rc = db_execf(
 			        db,
-			        "INSERT INTO person_fields(person_id, key, value) VALUES (?, ?, ?) "
-			        "ON CONFLICT(person_id, key) DO UPDATE SET value = excluded.value",
-			        "itt", s->person_id, s->list.fields[i].key, s->vals[i]);
-	if (!rc && s->list.nfields)
-		rc = nl_person_mark_search(db, s->person_id);
+			        "INSERT INTO subscription_pending_fields(subscription_id, key, "
+			        "value) VALUES (?, ?, ?)",
+			        "itt", s->sub_id, s->list.fields[i].key, s->vals[i]);
 	return rc;
+}
+
+/* A sign-up's values are someone's word about the address's owner: they
+ * reach a person the sign-up created at once, an existing person only
+ * through the confirmation link (double opt-in), never on a single opt-in
+ * list (nobody confirms there). */
+static enum jm_rc write_values(struct db *db, const struct signup *s, bool created, int64_t now)
+{
+	if (created)
+		return write_fields(db, s, now);
+	return s->list.double_optin ? write_pending(db, s) : JM_OK;
 }
 
 /* The writes of a sign-up that passed the limits. */
 static enum jm_rc signup_write(struct db *db, struct signup *s, int64_t now,
                                enum nl_signup_result *result)
 {
-	bool was_pending = s->status && strcmp(s->status, "pending") == 0;
-	bool created = s->person_id == 0; /* find_existing found no one */
-	enum jm_rc rc = nl_person_upsert(db, s->email, s->name, now, &s->person_id);
+	bool was_pending = s->status && strcmp(s->status, "pending") == 0, created = false;
+	struct people_new pn = {.email = s->email, .name = s->name, .source = "newsletter"};
+	enum jm_rc rc = people_ensure(db, &pn, now, &s->person_id, &created, NULL);
 	if (!rc)
 		rc = write_subscription(db, s, now);
 	if (!rc)
-		rc = write_fields(db, s, created);
+		rc = write_values(db, s, created, now);
 	if (!rc && !was_pending)
 		rc = nl_event_add(db, s->person_id, "subscribed", s->list.slug, now);
 	if (rc)
@@ -430,7 +438,7 @@ enum jm_rc nl_signup(struct db *db, const unsigned char secret[32], const struct
 {
 	(void)secret; /* tokens are made when the worker renders the mail */
 	struct arena *a = arena_new(4096);
-	struct signup s = {.in = in};
+	struct signup s = {.in = in, .a = a};
 	*result = NL_SIGNUP_NEUTRAL;
 	enum jm_rc rc = validate_signup(db, a, &s, err);
 	if (rc)
@@ -452,6 +460,65 @@ out:
 }
 
 /* ---- confirm, unsubscribe ---- */
+
+/* Reads the values an unconfirmed sign-up left with subscription id into
+ * arena arrays. */
+static enum jm_rc pending_read(struct db *db, struct arena *a, int64_t id, const char **name,
+                               const char ***keys, const char ***vals, size_t *n)
+{
+	struct db_stmt *st = NULL;
+	size_t cap = 0;
+	*n = 0;
+	enum jm_rc rc = db_preparef(
+	        db, &st,
+	        "SELECT s.pending_name, f.key, f.value FROM subscriptions s LEFT JOIN "
+	        "subscription_pending_fields f ON f.subscription_id = s.id WHERE s.id = ? "
+	        "ORDER BY f.key",
+	        "i", id);
+	while (!rc && (rc = db_step(st)) == JM_OK) {
+		*name = db_col_dup(st, 0, a);
+		if (db_col_null(st, 1))
+			continue;
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 8;
+			const char **k = arena_alloc(a, cap * sizeof(*k)),
+			           **v = arena_alloc(a, cap * sizeof(*v));
+			if (*n) {
+				memcpy(k, *keys, *n * sizeof(*k));
+				memcpy(v, *vals, *n * sizeof(*v));
+			}
+			*keys = k;
+			*vals = v;
+		}
+		(*keys)[*n] = db_col_dup(st, 1, a);
+		(*vals)[(*n)++] = db_col_dup(st, 2, a);
+	}
+	db_finalize(st);
+	return rc == JM_DONE ? JM_OK : rc;
+}
+
+/* The confirmation is the address owner's word: the values their sign-up
+ * proposed reach the person now (a name only when they have none). */
+static enum jm_rc apply_pending(struct db *db, int64_t id, int64_t person, int64_t now)
+{
+	struct arena *a = arena_new(2048);
+	const char *name = "", **keys = NULL, **vals = NULL;
+	size_t n = 0;
+	enum jm_rc rc = pending_read(db, a, id, &name, &keys, &vals, &n);
+	if (!rc)
+		rc = people_name_fill(db, person, name, now);
+	if (!rc && n)
+		rc = people_fields_set(db, person, keys, vals, n);
+	if (!rc)
+		rc = db_execf(db, "UPDATE subscriptions SET pending_name = '' WHERE id = ?", "i",
+		              id);
+	if (!rc)
+		rc = db_execf(db,
+		              "DELETE FROM subscription_pending_fields WHERE subscription_id = ?",
+		              "i", id);
+	arena_free(a);
+	return rc;
+}
 
 static enum jm_rc confirm_tx(struct db *db, int64_t id, int64_t now, int64_t *list_id)
 {
@@ -484,6 +551,8 @@ static enum jm_rc confirm_tx(struct db *db, int64_t id, int64_t now, int64_t *li
 	              "UPDATE subscriptions SET status = 'active', confirmed_at = ?, "
 	              "consent_at = ?, updated_at = ? WHERE id = ?",
 	              "iiii", now, now, now, id);
+	if (!rc)
+		rc = apply_pending(db, id, person, now);
 	if (!rc)
 		rc = nl_event_add(db, person, "confirmed", slug, now);
 	if (!rc && welcome)

@@ -16,6 +16,7 @@
  * their text (so that text must never be freed or reused).
  */
 #include "newsletter/nl_int.h"
+#include "people/people.h"
 
 #define PER_PAGE_DEFAULT 50
 #define PER_PAGE_MAX     200
@@ -311,7 +312,9 @@ static enum jm_rc add_tx(struct db *db, int64_t list_id, const char *email, cons
 		jm_err_set(err, "list", "no such list");
 		return rc == JM_DONE ? JM_NOT_FOUND : rc;
 	}
-	rc = nl_person_upsert(db, email, name, now, &pid);
+	struct people_new pn = {
+	        .email = email, .name = name, .source = "newsletter", .fill_name = true};
+	rc = people_ensure(db, &pn, now, &pid, NULL, err);
 	if (!rc)
 		rc = db_execf(
 		        db,
@@ -392,21 +395,17 @@ static enum jm_rc erase_person(struct db *db, int64_t person)
 	                         "DELETE FROM signup_attempts WHERE key = "
 	                         "(SELECT 'email:' || email FROM people WHERE id = ?)",
 	                         "i", person);
-	return rc ? rc : db_execf(db, "DELETE FROM people WHERE id = ?", "i", person);
+	if (!rc)
+		rc = people_delete(db, person);
+	return rc == JM_NOT_FOUND ? JM_OK : rc; /* erased already */
 }
 
 static enum jm_rc bulk_one(struct db *db, enum nl_bulk_op op, int64_t person, int64_t list_id,
                            const char *arg, int64_t now)
 {
 	switch (op) {
-	case NL_BULK_TAG:
-		return db_execf(db,
-		                "INSERT INTO person_tags(person_id, tag) SELECT id, ? FROM people "
-		                "WHERE id = ? ON CONFLICT DO NOTHING",
-		                "ti", arg, person);
-	case NL_BULK_UNTAG:
-		return db_execf(db, "DELETE FROM person_tags WHERE person_id = ? AND tag = ?", "it",
-		                person, arg);
+	case NL_BULK_TAG: return people_tag_add(db, person, arg, NULL);
+	case NL_BULK_UNTAG: return people_tag_remove(db, person, arg);
 	case NL_BULK_UNSUBSCRIBE: return unsubscribe_person(db, person, list_id, now);
 	case NL_BULK_ERASE: return erase_person(db, person);
 	}

@@ -9,8 +9,8 @@
  * either stores every given pair or none. Every write to the table bumps
  * settings_gen in the same transaction (triggers, migration 0007): a
  * delivery worker in any process compares that number before each claim,
- * so a change reaches every worker before its next batch. Machine state never lives here (0007
- * moved the digest's last day to network_state).
+ * so a change reaches every worker before its next batch. Machine state never
+ * lives here (migration 0006 moved the digest's last day to digest_state).
  *
  * The relay password may be part of smtp_url (smtp://user:pass@host): it is
  * never shown back (site_smtp_url_public), and saving the URL as shown —

@@ -350,8 +350,7 @@ def test_migration_0007_converts_old_settings(tmp_path):
     s = dict(db.execute("SELECT key, value FROM settings").fetchall())
     assert s.get("timezone") == "Asia/Tokyo" and "tz_offset_min" not in s
     assert "digest_last_day" not in s
-    assert db.execute("SELECT value FROM network_state WHERE key='digest_last_day'"
-                      ).fetchone() == ("2026-12-01",)
+    assert db.execute("SELECT last_day FROM digest_state WHERE id = 1").fetchone() == ("2026-12-01",)
     assert db.execute("SELECT zone, newyear_offset_min FROM circle_zone").fetchone() == \
         ("Asia/Tokyo", 540)
     assert db.execute("SELECT year FROM circle_years").fetchall() == [(2026,)]
