@@ -172,11 +172,17 @@ static void search_done(struct req *req, void *data)
 	struct search_job *j = data;
 	struct nl_subscriber_query q;
 	const char *qs;
-	if (j->job.rc) {
+	if (j->job.rc && j->job.rc != JM_INVALID) {
 		admin_fail(req, "nl_subscriber_list", j->job.rc);
 		return;
 	}
 	read_query(req, &q, &qs);
+	if (j->job.rc == JM_INVALID) { /* q too long or not UTF-8: say so, 422 */
+		struct jm_err qerr = {0};
+		jm_err_set(&qerr, "q", "%s", admin_t(req, "admin.nl.err_q"));
+		list_render(req, 422, &q, qs, NULL, 0, 0, j->tz, NULL, &qerr);
+		return;
+	}
 	list_render(req, j->status, &q, qs, j->items, j->n, j->total, j->tz,
 	            j->add ? req->form : NULL, &j->add_err);
 }
