@@ -482,8 +482,20 @@ static void export_done(struct req *req, void *data)
 		return;
 	}
 	http_header(req, "cache-control", "no-store");
-	http_header(req, "content-disposition",
-	            arena_sprintf(req->arena, "attachment; filename=\"%s\"", j->filename));
+	/* A slug may be Japanese (core/slug.c): an ASCII name for old clients
+	 * and the real one as RFC 6266 filename* (RFC 8187 UTF-8 encoding). */
+	struct buf cd;
+	buf_init(&cd, 1024);
+	bool ascii = strspn(j->filename, "abcdefghijklmnopqrstuvwxyz0123456789-.") ==
+	             strlen(j->filename);
+	enum jm_rc rc = buf_appendf(&cd, "attachment; filename=\"%s\"",
+	                            ascii ? j->filename : "subscribers.csv");
+	if (!rc && !ascii)
+		rc = buf_appends(&cd, "; filename*=UTF-8''");
+	if (!rc && !ascii)
+		rc = http_url_encode(&cd, j->filename, strlen(j->filename));
+	http_header(req, "content-disposition", arena_strdup(req->arena, buf_cstr(&cd)));
+	buf_free(&cd);
 	http_send_buf(req, 200, "text/csv; charset=utf-8", &j->out);
 }
 
@@ -510,7 +522,7 @@ static void admin_nl_list_export(struct req *req)
 	const char *bom = http_req_query(req, &q, &err) == JM_OK ? form_get(&q, "bom") : NULL;
 	j->bom = bom && strcmp(bom, "1") == 0;
 	buf_init(&j->out, EXPORT_CAP);
-	/* The slug is [a-z0-9-]: safe inside the quoted file name. */
+	/* A slug has no quote, backslash or control character (core/slug.c). */
 	snprintf(j->filename, sizeof(j->filename), "%s-subscribers.csv", l.slug);
 	http_defer(req, export_work, export_done, j, export_free);
 }

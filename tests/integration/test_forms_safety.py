@@ -334,3 +334,9 @@ def test_admin_list_without_slug_gets_one(admin, server):
                  int(m.group(1))) == "採用-ニュース"
     snippet = admin.get("/admin/lists/%s" % m.group(1)).text
     assert "list=" + urllib.parse.quote("採用-ニュース", safe="") in snippet
+    # The export's file name carries the Japanese slug the standard way.
+    r = admin.get("/admin/lists/%s/export.csv" % m.group(1))
+    assert r.status == 200
+    cd = r.header("Content-Disposition", "")
+    assert cd.startswith('attachment; filename="subscribers.csv"'), cd
+    assert "filename*=UTF-8''" + urllib.parse.quote("採用-ニュース-subscribers.csv", safe="") in cd
