@@ -110,18 +110,25 @@ static enum jm_rc add_article(struct web_page *pg, const struct article *art)
 void web_article(struct req *req)
 {
 	const char *slug = req_param(req, "slug");
-	if (!slug_ok(slug)) {
+	if (!slug || !*slug || strlen(slug) > ARTICLE_SLUG_MAX) {
 		web_error_page(req, 404);
 		return;
 	}
 	/* One cache entry per article however the slug was spelled in the
-	 * request (raw UTF-8, %e3 or %E3): the key is the canonical path. */
+	 * request (raw UTF-8, %e3 or %E3): the key is the canonical path. Only
+	 * stored (so valid) slugs are ever cached, and the encoding is
+	 * one-to-one, so the full slug check (Unicode folding) waits for a
+	 * miss. */
 	const char *path = web_article_path(req->arena, slug);
 	const char *stat = arena_sprintf(req->arena, "/articles/%s", slug);
 	bool cacheable = strlen(path) < WEB_KEY_MAX;
 	const char *key = path;
 	if (cacheable && web_serve_cached(req, key, stat))
 		return;
+	if (!slug_ok(slug)) {
+		web_error_page(req, 404);
+		return;
+	}
 	struct web_page pg;
 	struct article art;
 	enum jm_rc rc = web_page_init(&pg, req, path);

@@ -264,6 +264,9 @@ def test_japanese_title_gets_a_japanese_slug_and_encoded_urls(web, api, news):
     # Lower-case escapes and raw UTF-8 reach the same article.
     assert web.get("/articles/" + enc.lower()).status == 200
     assert raw_utf8_get(web, "/articles/" + JA_SLUG).startswith(b"HTTP/1.1 200")
+    for bad in ("ＡＢＣ", "人脈 通信", "x" * 121, "%FF"):
+        assert web.get("/articles/" + (bad if bad.startswith("%") else
+                                       urllib.parse.quote(bad, safe=""))).status in (400, 404)
     home = web.get("/").text
     assert 'href="/articles/%s"' % enc in home
     assert "%s/articles/%s" % (web.base, enc) in web.get("/sitemap.xml").text
