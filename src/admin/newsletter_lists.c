@@ -147,9 +147,11 @@ static const char *embed_snippet(struct req *req, const struct nl_list *l)
 	enum jm_rc rc = buf_appendf(&b, "%s\n<noscript><a href=\"",
 	                            web_signup_snippet(req->arena, base, l->slug));
 	rc = rc ? rc : view_escape(&b, base, strlen(base));
-	/* The slug is [a-z0-9-]: nothing to encode. */
+	/* A slug may be Japanese (core/slug.c): percent-encoded. */
+	rc = rc ? rc : buf_appends(&b, "/subscribe?list=");
+	rc = rc ? rc : http_url_encode(&b, l->slug, strlen(l->slug));
 	rc = rc ? rc
-	        : buf_appendf(&b, "/subscribe?list=%s\">%s</a></noscript>\n", l->slug,
+	        : buf_appendf(&b, "\">%s</a></noscript>\n",
 	                      admin_t(req, "admin.nl.snippet_submit"));
 	const char *out = rc ? "" : arena_strdup(req->arena, buf_cstr(&b));
 	buf_free(&b);

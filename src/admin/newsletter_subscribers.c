@@ -172,11 +172,17 @@ static void search_done(struct req *req, void *data)
 	struct search_job *j = data;
 	struct nl_subscriber_query q;
 	const char *qs;
-	if (j->job.rc) {
+	if (j->job.rc && j->job.rc != JM_INVALID) {
 		admin_fail(req, "nl_subscriber_list", j->job.rc);
 		return;
 	}
 	read_query(req, &q, &qs);
+	if (j->job.rc == JM_INVALID) { /* q too long or not UTF-8: say so, 422 */
+		struct jm_err qerr = {0};
+		jm_err_set(&qerr, "q", "%s", admin_t(req, "admin.nl.err_q"));
+		list_render(req, 422, &q, qs, NULL, 0, 0, j->tz, NULL, &qerr);
+		return;
+	}
 	list_render(req, j->status, &q, qs, j->items, j->n, j->total, j->tz,
 	            j->add ? req->form : NULL, &j->add_err);
 }
@@ -478,8 +484,20 @@ static void export_done(struct req *req, void *data)
 		return;
 	}
 	http_header(req, "cache-control", "no-store");
-	http_header(req, "content-disposition",
-	            arena_sprintf(req->arena, "attachment; filename=\"%s\"", j->filename));
+	/* A slug may be Japanese (core/slug.c): an ASCII name for old clients
+	 * and the real one as RFC 6266 filename* (RFC 8187 UTF-8 encoding). */
+	struct buf cd;
+	buf_init(&cd, 1024);
+	bool ascii = strspn(j->filename, "abcdefghijklmnopqrstuvwxyz0123456789-.") ==
+	             strlen(j->filename);
+	enum jm_rc rc = buf_appendf(&cd, "attachment; filename=\"%s\"",
+	                            ascii ? j->filename : "subscribers.csv");
+	if (!rc && !ascii)
+		rc = buf_appends(&cd, "; filename*=UTF-8''");
+	if (!rc && !ascii)
+		rc = http_url_encode(&cd, j->filename, strlen(j->filename));
+	http_header(req, "content-disposition", arena_strdup(req->arena, buf_cstr(&cd)));
+	buf_free(&cd);
 	http_send_buf(req, 200, "text/csv; charset=utf-8", &j->out);
 }
 
@@ -506,7 +524,7 @@ static void admin_nl_list_export(struct req *req)
 	const char *bom = http_req_query(req, &q, &err) == JM_OK ? form_get(&q, "bom") : NULL;
 	j->bom = bom && strcmp(bom, "1") == 0;
 	buf_init(&j->out, EXPORT_CAP);
-	/* The slug is [a-z0-9-]: safe inside the quoted file name. */
+	/* A slug has no quote, backslash or control character (core/slug.c). */
 	snprintf(j->filename, sizeof(j->filename), "%s-subscribers.csv", l.slug);
 	http_defer(req, export_work, export_done, j, export_free);
 }

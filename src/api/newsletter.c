@@ -392,6 +392,8 @@ static void search_work(struct db *db, void *data)
 static void search_done(struct req *req, void *data)
 {
 	struct search_job *j = data;
+	if (j->job.rc == JM_INVALID) /* the only input the domain refuses here is q */
+		jm_err_set(&j->job.err, "q", "q must be at most 200 bytes of valid UTF-8");
 	if (j->job.rc) {
 		api_send_nl_rc(req, j->job.rc, &j->job.err, "list");
 		return;

@@ -1,6 +1,7 @@
 /*
- * auth.h — staff accounts, sessions, CSRF tokens, API tokens and the
- * sign-in limiter. Secrets are never stored in clear: passwords as
+ * auth.h — staff accounts, sessions, CSRF tokens, API tokens, the
+ * sign-in limiter, roles, and the public forms' signed stamps and rate
+ * limits. Secrets are never stored in clear: passwords as
  * argon2id, session ids and API tokens as keyed BLAKE2b hashes.
  */
 #ifndef JM_AUTH_H
@@ -99,6 +100,49 @@ bool auth_user_is_owner(const struct auth_user *u);
  * (erase, send, schedule, resume, cancel, delete, merge, export). NULL is
  * not. */
 bool auth_op_needs_owner(const char *op);
+
+/* ---- signed form stamps (stamp.c) ----
+ * "T.NONCE.MAC": the time a public form was handed out, signed with the
+ * app secret for one purpose ("signup", "contact"). */
+#define AUTH_STAMP_LEN 80
+enum auth_stamp_verdict {
+	AUTH_STAMP_OK,      /* authentic, min_age..max_age old */
+	AUTH_STAMP_MISSING, /* NULL or "": the form carried none */
+	AUTH_STAMP_BAD,     /* malformed, forged, other purpose, or from the future */
+	AUTH_STAMP_FAST,    /* authentic but younger than min_age: a bot */
+	AUTH_STAMP_OLD,     /* authentic but older than max_age: reload the form */
+};
+/* A fresh stamp for purpose issued at now into out (NUL-terminated). */
+void auth_stamp_make(const unsigned char secret[32], const char *purpose, int64_t now,
+                     char out[AUTH_STAMP_LEN]);
+/* Checks stamp (may be NULL) for purpose at now; *issued_at (may be NULL)
+ * gets its time when it is authentic (FAST, OLD, OK). */
+enum auth_stamp_verdict auth_stamp_check(const unsigned char secret[32], const char *purpose,
+                                         const char *stamp, int64_t now, int64_t min_age,
+                                         int64_t max_age, int64_t *issued_at);
+/* Inside the caller's transaction: records an authentic stamp as used
+ * until keep_until (when it would have expired anyway). JM_CONFLICT when it
+ * was used before (a replay), JM_INVALID when it is no stamp. Drops the
+ * expired records first. */
+enum jm_rc auth_stamp_spend(struct db *db, const char *stamp, int64_t keep_until,
+                            int64_t now) JM_WUR;
+
+/* ---- rate limits of the public forms (ratelimit.c) ----
+ * Hits per key (prefix || value, exact) in the database over a sliding
+ * window of at most AUTH_RATE_KEEP seconds. Every function writes inside
+ * the caller's transaction; old hits are dropped by auth_rate_add. */
+#define AUTH_RATE_KEEP 86400
+/* JM_RATE_LIMITED (nothing written) when the key has max hits within the
+ * last window seconds; otherwise counts this hit and returns JM_OK. */
+enum jm_rc auth_rate_hit(struct db *db, const char *prefix, const char *value, int64_t max,
+                         int64_t window, int64_t now) JM_WUR;
+/* *n = the key's hits after since. */
+enum jm_rc auth_rate_count(struct db *db, const char *prefix, const char *value, int64_t since,
+                           int64_t *n) JM_WUR;
+/* Counts one hit of the key at now (for a hit counted after the check). */
+enum jm_rc auth_rate_add(struct db *db, const char *prefix, const char *value, int64_t now) JM_WUR;
+/* Erasure: drops the hits whose key names the person's address. */
+enum jm_rc auth_rate_forget_person(struct db *db, int64_t person_id) JM_WUR;
 
 /* Normalises an email in place (trim, lower-case) and checks its shape. */
 bool auth_email_normalize(char *email);

@@ -80,16 +80,11 @@ enum jm_rc auth_token_list(struct db *db, struct arena *a, struct api_token **ou
 	        &st);
 	if (rc)
 		return rc;
-	size_t cap = 8;
-	*out = arena_alloc(a, cap * sizeof(**out));
+	size_t cap = 0;
+	*out = NULL;
 	*n = 0;
 	while ((rc = db_step(st)) == JM_OK) {
-		if (*n == cap) {
-			struct api_token *bigger = arena_alloc(a, cap * 2 * sizeof(*bigger));
-			memcpy(bigger, *out, cap * sizeof(*bigger));
-			*out = bigger;
-			cap *= 2;
-		}
+		*out = arena_grow(a, *out, *n, &cap, sizeof(**out));
 		struct api_token *t = &(*out)[(*n)++];
 		t->id = db_col_int(st, 0);
 		t->name = db_col_dup(st, 1, a);

@@ -155,3 +155,19 @@ char *arena_join(struct arena *a, const char *const *v, size_t n, const char *se
 	*p = '\0';
 	return out;
 }
+
+void *arena_grow(struct arena *a, void *v, size_t n, size_t *cap, size_t elem)
+{
+	if (n < *cap)
+		return v;
+	size_t ncap = *cap ? *cap * 2 : 8;
+	if (elem && ncap > SIZE_MAX / 2 / elem) {
+		log_at(LOG_ERROR, "core", "arena_grow: %zu items of %zu bytes", ncap, elem);
+		abort(); /* like an allocation failure: callers grow bounded lists */
+	}
+	void *nv = arena_alloc(a, ncap * elem);
+	if (n)
+		memcpy(nv, v, n * elem);
+	*cap = ncap;
+	return nv;
+}

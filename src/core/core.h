@@ -129,6 +129,12 @@ char *arena_sprintf(struct arena *a, const char *fmt, ...) JM_FMT(2, 3);
 void arena_defer(struct arena *a, void (*fn)(void *), void *p);
 /* The n strings of v joined with sep, in the arena. */
 char *arena_join(struct arena *a, const char *const *v, size_t n, const char *sep);
+/* The growable-array step: returns an arena array of elem-sized items with
+ * room for at least n + 1 — v itself while n < *cap, else a block twice as
+ * large (8 items at first) holding v's n items, with *cap updated. The old
+ * block stays in the arena until it is freed. Use:
+ *     v = arena_grow(a, v, n, &cap, sizeof(*v)); v[n++] = x; */
+void *arena_grow(struct arena *a, void *v, size_t n, size_t *cap, size_t elem);
 
 /* ---- logging: key=value lines on stderr ---- */
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
@@ -183,6 +189,16 @@ bool jm_csvhead_same(const char *a, const char *b);
  * bad_char, no_at, many_at, no_local, domain, format. Only explains a
  * refusal made elsewhere (auth_email_normalize). (core/email_why.c) */
 const char *jm_email_problem(const char *email);
+
+/* ---- slugs (core/slug.c; the rule is written there and in the README) ----
+ * jm_slug_make writes the slug of s[0..len) — NFKC_Casefold, the word
+ * characters of every script kept (Japanese too), every other run turned
+ * into one '-' — into out (>= max + 1 bytes), at most max bytes cut on a
+ * character boundary, and returns its length: 0 when s has no word
+ * character (the caller picks a fallback). jm_slug_valid: s is 1..max
+ * bytes that jm_slug_make could have produced, '-' runs and ends allowed. */
+size_t jm_slug_make(const char *s, size_t len, char *out, size_t max);
+bool jm_slug_valid(const char *s, size_t max);
 
 /* ---- time ---- */
 int64_t jm_now(void);    /* unix seconds */

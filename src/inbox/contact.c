@@ -1,17 +1,19 @@
 /*
- * contact.c — the contact form's domain: the categories it offers, the
- * signed form token carrying the render time, and a submission.
+ * contact.c — the contact form's domain: the categories it offers and a
+ * submission.
  *
  * A submission is checked in this order: the bot defences (the hidden
- * honeypot must be empty; the signed render time must be at least
- * INBOX_MIN_FILL_SECONDS and at most a day old), then each field, then the
- * rate limits (rows "contact-ip:IP" and "contact-email:ADDR" in
- * signup_attempts: one row per stored message). Then, in one transaction:
- * the person (found by address, or created at stage "reader"), the
- * message with its Message-ID "<contact-ID.RANDOM@host>", a "message" entry
- * on the person's timeline and the owner's notification, a "notify"
- * delivery (newsletter/render_tx.c) whose Reply-To is the sender. Any error
- * rolls everything back: nothing is stored for a refused message.
+ * honeypot must be empty; the form's signed stamp — auth/stamp.c, purpose
+ * "contact" — must be at least INBOX_MIN_FILL_SECONDS and at most a day
+ * old), then each field. Then, in one transaction: the stamp is spent
+ * (single use: the same form posted twice stores one message), the rate
+ * limits (auth/ratelimit.c keys "contact-ip:IP" and "contact-email:ADDR":
+ * one hit per stored message), the person (found by address, or created
+ * at stage "reader"), the message with its Message-ID
+ * "<contact-ID.RANDOM@host>", a "message" entry on the person's timeline
+ * and the owner's notification, a "notify" delivery
+ * (newsletter/render_tx.c) whose Reply-To is the sender. Any error rolls
+ * everything back: nothing is stored for a refused message.
  *
  * Name and subject end up in mail headers (To name, Subject): they are
  * refused when they hold any control character (CR and LF above all), or a
@@ -29,9 +31,7 @@
 #include "newsletter/newsletter.h"
 #include "site/site.h"
 
-#define FORM_MAX_AGE    86400 /* a form older than a day must be reloaded */
-#define FORM_CLOCK_SKEW 60    /* a render time this far ahead still passes */
-#define MAC_HEX         32
+#define FORM_CLOCK_SKEW 60 /* a stamp this far ahead still passes (auth/stamp.c) */
 #define CATEGORIES_MAX  50
 #define CATEGORY_MAX    100
 #define PAGE_MAX        500
@@ -39,40 +39,6 @@
 #define NOTIFY_PREFIX   "[お問い合わせ] "
 #define WINDOW_IP       3600
 #define WINDOW_EMAIL    86400
-
-/* ---- the signed form token: "TIME.MAC" ---- */
-
-static void form_mac(const unsigned char secret[32], int64_t t, char out[MAC_HEX + 1])
-{
-	char msg[48], hex[65];
-	int n = snprintf(msg, sizeof(msg), "inbox-form:%lld", (long long)t);
-	jm_hash_hex(secret, 32, msg, (size_t)n, hex);
-	memcpy(out, hex, MAC_HEX);
-	out[MAC_HEX] = '\0';
-}
-
-void inbox_form_token(const unsigned char secret[32], int64_t now, char *out)
-{
-	char mac[MAC_HEX + 1];
-	form_mac(secret, now, mac);
-	snprintf(out, 96, "%lld.%s", (long long)now, mac);
-}
-
-enum jm_rc inbox_form_token_check(const unsigned char secret[32], const char *tok,
-                                  int64_t *rendered_at)
-{
-	const char *dot = tok ? strchr(tok, '.') : NULL;
-	size_t nd = dot ? (size_t)(dot - tok) : 0;
-	if (nd == 0 || nd > 12 || strspn(tok, "0123456789") != nd || strlen(dot + 1) != MAC_HEX)
-		return JM_INVALID;
-	int64_t t = strtoll(tok, NULL, 10);
-	char mac[MAC_HEX + 1];
-	form_mac(secret, t, mac);
-	if (t <= 0 || !jm_secure_eq(mac, dot + 1))
-		return JM_INVALID;
-	*rendered_at = t;
-	return JM_OK;
-}
 
 /* ---- categories ---- */
 
@@ -127,18 +93,21 @@ static enum jm_rc bad(struct jm_err *err, const char *field, const char *why)
 	return JM_INVALID;
 }
 
-/* The honeypot and the signed render time. */
+/* The honeypot and the signed stamp (its single use is recorded when the
+ * message is stored, inside the transaction). */
 static enum jm_rc check_form(const struct inbox_contact *in, int64_t now, struct jm_err *err)
 {
 	if (in->honeypot && *in->honeypot)
-		return bad(err, "form", "honeypot filled");
-	if (in->rendered_at <= 0 || in->rendered_at > now + FORM_CLOCK_SKEW)
-		return bad(err, "form", "missing or forged form token");
-	if (now - in->rendered_at < INBOX_MIN_FILL_SECONDS)
-		return bad(err, "form", "sent too fast");
-	if (now - in->rendered_at > FORM_MAX_AGE)
-		return bad(err, "form", "form expired");
-	return JM_OK;
+		return bad(err, "honeypot", "honeypot filled");
+	if (!in->secret)
+		return bad(err, "stamp", "missing form stamp");
+	switch (auth_stamp_check(in->secret, INBOX_STAMP_PURPOSE, in->stamp, now,
+	                         INBOX_MIN_FILL_SECONDS, INBOX_STAMP_MAX_AGE, NULL)) {
+	case AUTH_STAMP_OK: return JM_OK;
+	case AUTH_STAMP_FAST: return bad(err, "stamp_fast", "sent too fast");
+	case AUTH_STAMP_OLD: return bad(err, "stamp_old", "form expired");
+	default: return bad(err, "stamp", "missing or forged form stamp");
+	}
 }
 
 static bool category_ok(struct db *db, const char *c)
@@ -181,27 +150,21 @@ static enum jm_rc check_fields(struct db *db, const struct inbox_contact *in, ch
 
 /* ---- rate limits ---- */
 
-/* Refuses a sender over a limit; otherwise counts this message (the
- * attempts are the sign-up form's, nl_attempts_count). */
+/* Refuses a sender over a limit; otherwise counts this message
+ * (auth/ratelimit.c, keys "contact-ip:" and "contact-email:"). */
 static enum jm_rc rate_limit(struct db *db, const char *ip, const char *email, int64_t now,
                              struct jm_err *err)
 {
-	int64_t n = 0;
-	enum jm_rc rc = nl_attempts_count(db, "contact-ip:", ip, now - WINDOW_IP, &n);
-	if (!rc && n >= INBOX_PER_IP_HOUR) {
+	enum jm_rc rc = auth_rate_hit(db, "contact-ip:", ip, INBOX_PER_IP_HOUR, WINDOW_IP, now);
+	if (rc == JM_RATE_LIMITED) {
 		jm_err_set(err, "ip", "too many messages from this address; try again in an hour");
-		return JM_RATE_LIMITED;
+		return rc;
 	}
 	if (!rc)
-		rc = nl_attempts_count(db, "contact-email:", email, now - WINDOW_EMAIL, &n);
-	if (!rc && n >= INBOX_PER_EMAIL_DAY) {
+		rc = auth_rate_hit(db, "contact-email:", email, INBOX_PER_EMAIL_DAY, WINDOW_EMAIL,
+		                   now);
+	if (rc == JM_RATE_LIMITED)
 		jm_err_set(err, "email", "too many messages from this email address today");
-		return JM_RATE_LIMITED;
-	}
-	if (!rc)
-		rc = nl_attempt_add(db, "contact-ip:", ip, now);
-	if (!rc)
-		rc = nl_attempt_add(db, "contact-email:", email, now);
 	return rc;
 }
 
@@ -305,7 +268,14 @@ static enum jm_rc store(struct db *db, struct submit *s, struct jm_err *err)
 {
 	const struct inbox_contact *in = s->in;
 	bool created = false;
-	enum jm_rc rc = rate_limit(db, in->ip ? in->ip : "", s->email, s->now, err);
+	/* Single use: a replayed stamp stores nothing (the transaction rolls
+	 * back) and never counts against the limits. */
+	enum jm_rc rc = auth_stamp_spend(db, in->stamp,
+	                                 s->now + INBOX_STAMP_MAX_AGE + FORM_CLOCK_SKEW, s->now);
+	if (rc == JM_CONFLICT || rc == JM_INVALID)
+		return bad(err, "stamp_used", "this form was sent already");
+	if (!rc)
+		rc = rate_limit(db, in->ip ? in->ip : "", s->email, s->now, err);
 	if (!rc)
 		rc = people_ensure(db,
 		                   &(struct people_new){.email = s->email,

@@ -21,9 +21,11 @@ struct db;
 #define INBOX_NAME_MAX         100
 #define INBOX_SUBJECT_MAX      200
 #define INBOX_BODY_MAX         10000
-#define INBOX_MIN_FILL_SECONDS 3 /* a form sent faster is a bot */
-#define INBOX_PER_IP_HOUR      5 /* messages per IP per hour */
-#define INBOX_PER_EMAIL_DAY    5 /* messages per address per 24 h */
+#define INBOX_MIN_FILL_SECONDS 3         /* a form sent faster is a bot */
+#define INBOX_STAMP_MAX_AGE    86400     /* a form older than a day must be reloaded */
+#define INBOX_STAMP_PURPOSE    "contact" /* of the form's auth stamp */
+#define INBOX_PER_IP_HOUR      5         /* messages per IP per hour */
+#define INBOX_PER_EMAIL_DAY    5         /* messages per address per 24 h */
 
 /* Categories offered by the form: setting "contact_categories", one per
  * line; default 情報提供 / 仕事のご依頼 / 取材 / その他. */
@@ -32,8 +34,10 @@ enum jm_rc inbox_categories(struct db *db, struct arena *a, const char ***out, s
 /* A contact-form submission as the form sent it. */
 struct inbox_contact {
 	const char *name, *email, *category, *subject, *body;
-	const char *honeypot; /* the hidden field: must be empty */
-	int64_t rendered_at;  /* from the signed form token (0 = missing/forged) */
+	const char *honeypot;        /* the hidden field: must be empty */
+	const char *stamp;           /* the form's signed stamp (auth_stamp_make, purpose
+	                                INBOX_STAMP_PURPOSE), NULL = missing */
+	const unsigned char *secret; /* the app secret the stamp is signed with */
 	const char *ip, *page;
 	int64_t now;
 	const char *base_url; /* the site's base URL (site_base_url) for the Message-ID
@@ -42,19 +46,16 @@ struct inbox_contact {
 /* Validates (err->field names the field: "name" 1..INBOX_NAME_MAX, no
  * control characters; "email" a valid mailbox; "category" one of the
  * configured; "subject" ≤ INBOX_SUBJECT_MAX, one line; "body"
- * 1..INBOX_BODY_MAX; "form" honeypot filled or sent too fast) →
- * JM_INVALID; over a rate limit → JM_RATE_LIMITED (field "ip" or "email").
- * Stores the message (status "new") linked to its person (created at stage
- * "reader" when new), logs it on the timeline and queues the owner's
- * notification (setting "contact_notify_to", else the owner's email;
- * Reply-To is the sender). Nothing is stored on error. */
+ * 1..INBOX_BODY_MAX; the bot checks: "honeypot" filled, "stamp" missing
+ * or forged, "stamp_fast" younger than INBOX_MIN_FILL_SECONDS, "stamp_old"
+ * older than INBOX_STAMP_MAX_AGE, "stamp_used" sent before — a stamp is
+ * single use) → JM_INVALID; over a rate limit → JM_RATE_LIMITED (field
+ * "ip" or "email"). Stores the message (status "new") linked to its
+ * person (created at stage "reader" when new), logs it on the timeline and
+ * queues the owner's notification (setting "contact_notify_to", else the
+ * owner's email; Reply-To is the sender). Nothing is stored on error. */
 enum jm_rc inbox_contact_submit(struct db *db, const struct inbox_contact *in, int64_t *message_id,
                                 struct jm_err *err) JM_WUR;
-/* A signed token carrying the form's render time (keyed with secret), and
- * its check: JM_OK with the time, JM_INVALID when forged. out ≥ 96 bytes. */
-void inbox_form_token(const unsigned char secret[32], int64_t now, char *out);
-enum jm_rc inbox_form_token_check(const unsigned char secret[32], const char *tok,
-                                  int64_t *rendered_at) JM_WUR;
 
 struct inbox_reply {
 	int64_t id, message_id, user_id;

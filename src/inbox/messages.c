@@ -208,16 +208,12 @@ static enum jm_rc load_replies(struct db *db, struct arena *a, struct inbox_mess
 	        "i", m->id);
 	if (rc)
 		return rc;
-	size_t cap = 8;
-	m->replies = arena_calloc(a, cap * sizeof(*m->replies));
+	size_t cap = 0;
+	m->replies = NULL;
 	while ((rc = db_step(st)) == JM_OK) {
-		if (m->nreplies == cap) {
-			struct inbox_reply *v = arena_calloc(a, cap * 2 * sizeof(*v));
-			memcpy(v, m->replies, cap * sizeof(*v));
-			m->replies = v;
-			cap *= 2;
-		}
+		m->replies = arena_grow(a, m->replies, m->nreplies, &cap, sizeof(*m->replies));
 		struct inbox_reply *r = &m->replies[m->nreplies++];
+		memset(r, 0, sizeof(*r));
 		r->id = db_col_int(st, 0);
 		r->message_id = db_col_int(st, 1);
 		r->user_id = db_col_int(st, 2);

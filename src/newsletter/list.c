@@ -3,7 +3,8 @@
  * lists, list_fields), with subscriber counts per status.
  *
  * Invariants: a stored list passed validate_list (name 1..100 bytes of one
- * line, slug [a-z0-9-]{1,60}, charset utf-8 | iso-2022-jp, bounded texts);
+ * line, a slug of 1..60 bytes following core/slug.c's rule — derived from
+ * the name when a new list has none —, charset utf-8 | iso-2022-jp, bounded texts);
  * a list's fields are replaced as a whole in one transaction, so a failed
  * call changes nothing. Select options are stored one per line. A field
  * may map onto one of the person's own columns (person_field, 0011); two
@@ -28,15 +29,41 @@
 
 /* ---- validation ---- */
 
+/* The slug rule is core/slug.c's (Japanese kept, see the README). */
 static bool slug_ok(const char *s)
 {
-	size_t n = strlen(s);
-	if (n == 0 || n > LIST_SLUG_MAX)
+	return jm_slug_valid(s, LIST_SLUG_MAX);
+}
+
+static bool slug_taken(struct db *db, const char *slug, enum jm_rc *rc)
+{
+	struct db_stmt *st = NULL;
+	*rc = db_preparef(db, &st, "SELECT 1 FROM lists WHERE slug = ?", "t", slug);
+	if (*rc)
 		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
-			return false;
-	return true;
+	*rc = db_step(st);
+	db_finalize(st);
+	bool taken = *rc == JM_OK;
+	*rc = *rc == JM_OK || *rc == JM_DONE ? JM_OK : *rc;
+	return taken;
+}
+
+/* A free slug for a new list called name: the name's slug (core/slug.c),
+ * "list" when the name has no word character, then "-2", "-3"… while
+ * taken. A writer racing for the same slug gets JM_CONFLICT at INSERT. */
+static enum jm_rc slug_derive(struct db *db, const char *name, char out[LIST_SLUG_MAX + 1])
+{
+	char base[LIST_SLUG_MAX + 1];
+	if (!jm_slug_make(name, strlen(name), base, LIST_SLUG_MAX - 4))
+		snprintf(base, sizeof(base), "list");
+	snprintf(out, LIST_SLUG_MAX + 1, "%s", base);
+	enum jm_rc rc = JM_OK;
+	for (int i = 2; i < 1000; i++) {
+		if (!slug_taken(db, out, &rc) || rc)
+			return rc;
+		snprintf(out, LIST_SLUG_MAX + 1, "%.*s-%d", LIST_SLUG_MAX - 4, base, i);
+	}
+	return JM_CONFLICT;
 }
 
 static bool key_ok(const char *s)
@@ -154,6 +181,13 @@ enum jm_rc nl_list_create(struct db *db, const struct nl_list_input *in, int64_t
 	                          .public_ = true,
 	                          .double_optin = true};
 	merge_input(&m, in);
+	char derived[LIST_SLUG_MAX + 1];
+	if (!*m.slug && line_ok(m.name, 1, LIST_NAME_MAX)) {
+		enum jm_rc drc = slug_derive(db, m.name, derived);
+		if (drc)
+			return save_error(drc, err);
+		m.slug = derived;
+	}
 	enum jm_rc rc = validate_list(&m, err);
 	if (rc)
 		return rc;
@@ -196,6 +230,8 @@ enum jm_rc nl_list_update(struct db *db, int64_t id, const struct nl_list_input 
 	                          .public_ = cur.public_,
 	                          .double_optin = cur.double_optin};
 	merge_input(&m, in);
+	if (!*m.slug) /* an emptied slug field keeps the list's slug */
+		m.slug = cur.slug;
 	rc = validate_list(&m, err);
 	if (rc)
 		goto out;

@@ -51,8 +51,10 @@ struct nl_list_input {
 	        has_public, has_double_optin;
 };
 
-/* Validation: name 1..100 bytes, slug [a-z0-9-]{1,60}, charset utf-8 |
- * iso-2022-jp. JM_INVALID naming the field, JM_CONFLICT on a taken slug. */
+/* Validation: name 1..100 bytes, slug of core/slug.c's rule in 1..60
+ * bytes (Japanese kept; derived from the name when a new list has none,
+ * kept when an update empties it), charset utf-8 | iso-2022-jp.
+ * JM_INVALID naming the field, JM_CONFLICT on a taken slug. */
 enum jm_rc nl_list_create(struct db *db, const struct nl_list_input *in, int64_t *id,
                           struct jm_err *err) JM_WUR;
 enum jm_rc nl_list_update(struct db *db, int64_t id, const struct nl_list_input *in,
@@ -102,14 +104,6 @@ enum nl_signup_result {
  * confirmation mail never contains what the form received. */
 enum jm_rc nl_signup(struct db *db, const unsigned char secret[32], const struct nl_signup *in,
                      enum nl_signup_result *result, struct jm_err *err) JM_WUR;
-
-/* Attempts of public forms (sign-up, contact) counted for their rate
- * limits in table signup_attempts, keyed prefix || value ("ip:…",
- * "contact-email:…"); a sign-up drops the rows older than a day.
- * nl_attempts_count sets *n to the attempts of that key after since. */
-enum jm_rc nl_attempts_count(struct db *db, const char *prefix, const char *value, int64_t since,
-                             int64_t *n) JM_WUR;
-enum jm_rc nl_attempt_add(struct db *db, const char *prefix, const char *value, int64_t now) JM_WUR;
 
 /* Signed tokens (keyed BLAKE2b with the app secret). Confirm tokens expire
  * after NL_CONFIRM_TTL; unsubscribe tokens do not. out >= 128 bytes. */

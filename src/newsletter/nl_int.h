@@ -10,7 +10,7 @@
 #include "db/db.h"
 #include "newsletter/newsletter.h"
 
-/* Sign-up rate limits (table signup_attempts). */
+/* Sign-up rate limits (auth_rate_*, auth/ratelimit.c). */
 #define NL_RATE_EMAIL_MAX    3     /* confirmation mails per address … */
 #define NL_RATE_EMAIL_WINDOW 86400 /* … per 24 hours */
 #define NL_RATE_IP_MAX       10    /* sign-ups per client address … */

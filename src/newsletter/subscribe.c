@@ -231,28 +231,6 @@ static enum jm_rc validate_signup(struct db *db, struct arena *a, struct signup 
 	return rc;
 }
 
-enum jm_rc nl_attempts_count(struct db *db, const char *prefix, const char *v, int64_t since,
-                             int64_t *n)
-{
-	struct db_stmt *st = NULL;
-	enum jm_rc rc = db_preparef(db, &st,
-	                            "SELECT count(*) FROM signup_attempts "
-	                            "WHERE key = ? || ? AND created_at > ?",
-	                            "tti", prefix, v, since);
-	if (rc)
-		return rc;
-	rc = db_step(st);
-	*n = rc == JM_OK ? db_col_int(st, 0) : 0;
-	db_finalize(st);
-	return rc == JM_OK ? JM_OK : JM_DB;
-}
-
-enum jm_rc nl_attempt_add(struct db *db, const char *prefix, const char *v, int64_t now)
-{
-	return db_execf(db, "INSERT INTO signup_attempts(key, created_at) VALUES (? || ?, ?)",
-	                "tti", prefix, v, now);
-}
-
 /* Loads the person and their subscription of the list, if any. */
 static enum jm_rc find_existing(struct db *db, struct arena *a, struct signup *s)
 {
@@ -400,7 +378,7 @@ static enum jm_rc signup_write(struct db *db, struct signup *s, int64_t now,
 	if (s->list.double_optin) {
 		*result = NL_SIGNUP_CONFIRM_SENT;
 		rc = nl_delivery_queue(db, "confirm", s->sub_id, s->person_id, s->email, now);
-		return rc ? rc : nl_attempt_add(db, "email:", s->email, now);
+		return rc ? rc : auth_rate_add(db, "email:", s->email, now);
 	}
 	*result = NL_SIGNUP_ACTIVE;
 	if (*s->list.welcome_md)
@@ -414,19 +392,15 @@ static enum jm_rc signup_tx(struct db *db, struct arena *a, struct signup *s,
 {
 	int64_t now = s->in->now ? s->in->now : jm_now(), n = 0;
 	*result = NL_SIGNUP_NEUTRAL;
-	enum jm_rc rc = db_execf(db, "DELETE FROM signup_attempts WHERE created_at <= ?", "i",
-	                         now - NL_RATE_EMAIL_WINDOW);
-	if (!rc)
-		rc = nl_attempts_count(db, "ip:", s->ip, now - NL_RATE_IP_WINDOW, &n);
-	if (rc || n >= NL_RATE_IP_MAX)
-		return rc;
-	rc = nl_attempt_add(db, "ip:", s->ip, now);
+	enum jm_rc rc = auth_rate_hit(db, "ip:", s->ip, NL_RATE_IP_MAX, NL_RATE_IP_WINDOW, now);
+	if (rc == JM_RATE_LIMITED)
+		return JM_OK;
 	if (!rc)
 		rc = find_existing(db, a, s);
 	if (rc || (s->status && strcmp(s->status, "active") == 0))
 		return rc;
 	if (s->list.double_optin) {
-		rc = nl_attempts_count(db, "email:", s->email, now - NL_RATE_EMAIL_WINDOW, &n);
+		rc = auth_rate_count(db, "email:", s->email, now - NL_RATE_EMAIL_WINDOW, &n);
 		if (rc || n >= NL_RATE_EMAIL_MAX)
 			return rc;
 	}

@@ -15,6 +15,7 @@
  * of the process, because db_prepare caches statements by the address of
  * their text (so that text must never be freed or reused).
  */
+#include "auth/auth.h"
 #include "newsletter/nl_int.h"
 #include "people/people.h"
 
@@ -391,10 +392,7 @@ static enum jm_rc unsubscribe_person(struct db *db, int64_t person, int64_t list
  * sign-up attempts that name the address. */
 static enum jm_rc erase_person(struct db *db, int64_t person)
 {
-	enum jm_rc rc = db_execf(db,
-	                         "DELETE FROM signup_attempts WHERE key = "
-	                         "(SELECT 'email:' || email FROM people WHERE id = ?)",
-	                         "i", person);
+	enum jm_rc rc = auth_rate_forget_person(db, person);
 	if (!rc)
 		rc = people_delete(db, person);
 	return rc == JM_NOT_FOUND ? JM_OK : rc; /* erased already */

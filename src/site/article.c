@@ -2,12 +2,12 @@
  * article.c — articles and their tags (tables articles, tags, article_tags).
  *
  * Invariants: a stored article passed validate_article (title 1..300 bytes
- * of UTF-8 without control characters, slug [a-z0-9-]{1,120}, status
- * draft|published, at most ARTICLE_TAGS_MAX distinct trimmed tags); a
- * published article always has a published_at; tags with no article left
- * are deleted. Every write is one short transaction, so a failed create or
- * update changes nothing. Duplicate explicit slugs are reported by the
- * UNIQUE constraint as JM_CONFLICT; derived slugs get a numeric suffix.
+ * of UTF-8 without control characters, a slug of 1..120 bytes following
+ * core/slug.c's rule — Japanese kept —, status draft|published, at most ARTICLE_TAGS_MAX distinct
+ * trimmed tags); a published article always has a published_at; tags with no article left are
+ * deleted. Every write is one short transaction, so a failed create or update changes nothing.
+ * Duplicate explicit slugs are reported by the UNIQUE constraint as JM_CONFLICT; derived slugs get
+ * a numeric suffix.
  */
 #include "core/core.h"
 #include "db/db.h"
@@ -27,46 +27,17 @@ struct tagset {
 
 /* ---- validation ---- */
 
+/* The slug rule is core/slug.c's (Japanese kept, see the README). */
 static bool slug_valid(const char *s)
 {
-	size_t n = strlen(s);
-	if (n == 0 || n > ARTICLE_SLUG_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
-			return false;
-	return true;
+	return jm_slug_valid(s, ARTICLE_SLUG_MAX);
 }
 
-static bool is_ascii_alnum(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-/* ASCII words of the title, lower-cased and joined with '-'; "post-" and a
- * random base36 suffix when the title has none. */
+/* The title's slug (core/slug.c), leaving room for a "-NN" suffix; "post-"
+ * and a random base36 suffix when the title has no word character. */
 static void slug_derive(const char *title, char out[ARTICLE_SLUG_MAX + 1])
 {
-	size_t n = 0;
-	for (const char *p = title; *p;) {
-		if (!is_ascii_alnum(*p)) {
-			p++;
-			continue;
-		}
-		size_t wl = 0;
-		while (is_ascii_alnum(p[wl]))
-			wl++;
-		size_t need = wl + (n ? 1 : 0);
-		if (n + need > ARTICLE_SLUG_MAX - 4) /* leave room for a "-NN" suffix */
-			break;
-		if (n)
-			out[n++] = '-';
-		for (size_t i = 0; i < wl; i++)
-			out[n++] = (char)((p[i] >= 'A' && p[i] <= 'Z') ? p[i] + 32 : p[i]);
-		p += wl;
-	}
-	out[n] = '\0';
-	if (n)
+	if (jm_slug_make(title, strlen(title), out, ARTICLE_SLUG_MAX - 4))
 		return;
 	static const char b36[] = "0123456789abcdefghijklmnopqrstuvwxyz";
 	char rnd[16];
@@ -452,19 +423,6 @@ enum jm_rc site_article_delete(struct db *db, int64_t id)
 
 /* ---- reads ---- */
 
-/* Grows an arena array of elem-sized items to hold at least n + 1. */
-static void *grow(struct arena *a, void *old, size_t n, size_t *cap, size_t elem)
-{
-	if (n < *cap)
-		return old;
-	size_t ncap = *cap ? *cap * 2 : 8;
-	void *p = arena_alloc(a, ncap * elem);
-	if (n)
-		memcpy(p, old, n * elem);
-	*cap = ncap;
-	return p;
-}
-
 static void row_to_article(struct db_stmt *st, struct arena *a, struct article *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -494,7 +452,7 @@ static enum jm_rc tags_read(struct db *db, struct arena *a, struct article *art)
 	art->tags = NULL;
 	art->ntags = 0;
 	while ((rc = db_step(st)) == JM_OK) {
-		art->tags = grow(a, art->tags, art->ntags, &cap, sizeof(char *));
+		art->tags = arena_grow(a, art->tags, art->ntags, &cap, sizeof(char *));
 		art->tags[art->ntags++] = db_col_dup(st, 0, a);
 	}
 	db_finalize(st);
@@ -622,7 +580,7 @@ enum jm_rc site_tag_list(struct db *db, struct arena *a, struct tag_count **item
 		return rc;
 	size_t cap = 0;
 	while ((rc = db_step(st)) == JM_OK) {
-		*items = grow(a, *items, *n, &cap, sizeof(**items));
+		*items = arena_grow(a, *items, *n, &cap, sizeof(**items));
 		(*items)[*n].name = db_col_dup(st, 0, a);
 		(*items)[(*n)++].count = db_col_int(st, 1);
 	}

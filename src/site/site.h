@@ -104,8 +104,8 @@ struct article_input {
 };
 
 /* Validation: title required (1..ARTICLE_TITLE_MAX, no control chars),
- * slug [a-z0-9-]{1,120} (derived from the title when absent), status
- * draft|published, tags ≤ 20 each ≤ 60 bytes. Errors name the field:
+ * slug of core/slug.c's rule in 1..120 bytes, Japanese kept (derived from
+ * the title when absent), status draft|published, tags ≤ 20 each ≤ 60 bytes. Errors name the field:
  * JM_INVALID (422), JM_CONFLICT on a duplicate slug (409). Publishing
  * without published_at sets it to now. */
 enum jm_rc site_article_create(struct db *db, const struct article_input *in, int64_t author_id,

@@ -4,21 +4,22 @@
  * and stores; this file only reads the form and renders.
  *
  * Invariants:
- * - Nothing here is cached: every GET renders a fresh signed form token
- *   (the render time for the minimum-fill-time check), so the page never
- *   goes through the public page cache, and every answer is no-store.
+ * - Nothing here is cached: every GET renders a fresh signed stamp
+ *   (auth/stamp.c: the render time for the minimum-fill-time check, single
+ *   use), so the page never goes through the public page cache, and every
+ *   answer is no-store.
  * - The public form carries no CSRF token (there is no session); the
  *   signed token plus the honeypot stand in for it.
  * - A refused message re-renders the form with the visitor's values (the
  *   engine escapes them) and one clear message: 422 for a field or a bot
  *   check, 429 over a rate limit. Nothing is stored then.
  */
+#include "auth/auth.h"
 #include "inbox/inbox.h"
 #include "web/web_int.h"
 
 #define NO_STORE    "no-store"
 #define REFERER_MAX 500
-#define TOKEN_LEN   96
 
 /* A refusal to show: the form field it belongs to and the catalog key. */
 struct contact_error {
@@ -58,8 +59,8 @@ static void form_page(struct req *req, int status, const struct form *f,
 		return;
 	}
 	struct arena *a = req->arena;
-	char tok[TOKEN_LEN];
-	inbox_form_token(req->app->secret, jm_now(), tok);
+	char tok[AUTH_STAMP_LEN];
+	auth_stamp_make(req->app->secret, INBOX_STAMP_PURPOSE, jm_now(), tok);
 	struct view_val *c = view_map(a);
 	view_set_str(c, "token", arena_strdup(a, tok));
 	static const char *const keys[] = {"name", "email", "subject", "message"};
@@ -92,16 +93,18 @@ static void contact_thanks(struct req *req)
 	send_page(&pg, 200, "site/contact_thanks.html", "site.contact.thanks_title");
 }
 
-/* Which bot check refused the form (the domain names them all "form"). */
-static const char *form_error_key(const struct inbox_contact *in)
+/* The message for a bot check the domain refused (err->field). */
+static const char *form_error_key(const char *field)
 {
-	if (in->honeypot && *in->honeypot)
+	if (strcmp(field, "honeypot") == 0)
 		return "site.contact.err_honeypot";
-	if (in->rendered_at <= 0 || in->rendered_at > in->now + 60)
-		return "site.contact.err_token";
-	if (in->now - in->rendered_at < INBOX_MIN_FILL_SECONDS)
+	if (strcmp(field, "stamp_fast") == 0)
 		return "site.contact.err_fast";
-	return "site.contact.err_expired";
+	if (strcmp(field, "stamp_old") == 0)
+		return "site.contact.err_expired";
+	if (strcmp(field, "stamp_used") == 0)
+		return "site.contact.err_used";
+	return "site.contact.err_token";
 }
 
 static bool blank(const char *s)
@@ -133,7 +136,7 @@ static struct contact_error refusal(const struct inbox_contact *in, enum jm_rc r
 		return (struct contact_error){"message", blank(in->body)
 		                                                 ? "site.contact.err_required"
 		                                                 : "site.contact.err_message"};
-	return (struct contact_error){"form", form_error_key(in)};
+	return (struct contact_error){"form", form_error_key(fld)};
 }
 
 /* Where the form was sent from: the Referer when it is short, one line. */
@@ -167,15 +170,14 @@ static void contact_post(struct req *req)
 	        .subject = form_get(&f, "subject"),
 	        .body = form_get(&f, "message"),
 	        .honeypot = form_get(&f, "website"),
+	        .stamp = form_get(&f, "form_token"),
+	        .secret = req->app->secret,
 	        .ip = http_req_ip(req),
 	        .page = sent_from(req),
 	        .now = jm_now(),
 	        .base_url =
 	                site_base_url(req->arena, &s, req->app->cfg.base_url, req->app->cfg.listen),
 	};
-	if (inbox_form_token_check(req->app->secret, form_get(&f, "form_token"), &in.rendered_at) !=
-	    JM_OK)
-		in.rendered_at = 0;
 	int64_t id = 0;
 	rc = inbox_contact_submit(req->db, &in, &id, &err);
 	if (rc == JM_OK) {

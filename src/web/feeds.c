@@ -89,8 +89,8 @@ static enum jm_rc sitemap_articles(struct web_page *pg, struct view_val *list)
 			                    : items[i].published_at;
 			jm_time_day(t, day);
 			push_url(pg, list,
-			         arena_sprintf(pg->req->arena, "%s/articles/%s", pg->base,
-			                       items[i].slug),
+			         arena_sprintf(pg->req->arena, "%s%s", pg->base,
+			                       web_article_path(pg->req->arena, items[i].slug)),
 			         arena_strdup(pg->req->arena, day));
 		}
 		if ((int64_t)page * 100 >= total)

@@ -5,9 +5,13 @@
  * with its RFC 8058 one-click POST.
  *
  * Invariants:
- * - Every answer here is Cache-Control: no-store; the slot form on cached
- *   pages holds nothing per visitor (its render time is signed when the
- *   page is rendered and accepted from TS_MIN_AGE to TS_MAX_AGE later).
+ * - Every answer here is Cache-Control: no-store. The slot form on cached
+ *   pages holds nothing per visitor and no stamp: a stamp signed when the
+ *   cache rendered the page would let a bot post at once. The visitor's
+ *   browser fetches a fresh stamp (GET /subscribe/stamp, static/signup.js)
+ *   when the page loads; without JavaScript the post has no stamp and gets
+ *   the /subscribe form back, stamped, with the values typed (422). A
+ *   stamp is accepted from TS_MIN_AGE to TS_MAX_AGE after it was issued.
  * - A sign-up answers the same neutral page for a new, a pending, an
  *   already active and a rate-limited address (no address probing). A
  *   filled honeypot or a too-fast form is refused (400) and mails nothing.
@@ -16,49 +20,35 @@
  *   cookie and no CSRF token (RFC 8058 section 3.1) and is idempotent.
  * - Bad tokens get a clear 400 page and change nothing.
  */
+#include "auth/auth.h"
 #include "newsletter/newsletter.h"
 #include "web/web_int.h"
 
-#define TS_MIN_AGE  2
-#define TS_MAX_AGE  (7 * 86400)
-#define TS_LEN      64
-#define SOURCE_MAX  500
-#define TOKEN_MAX   512
-#define UNSUB_MAX   200
-#define ONE_CLICK   "One-Click"
-#define NO_STORE    "no-store"
-#define HOW_ONE     "one-click"
-#define HOW_PAGE    "page"
-#define FORM_SOURCE "form:/subscribe"
+#define TS_MIN_AGE    2
+#define TS_MAX_AGE    (7 * 86400)
+#define STAMP_PURPOSE "signup"
+#define SOURCE_MAX    500
+#define TOKEN_MAX     512
+#define UNSUB_MAX     200
+#define ONE_CLICK     "One-Click"
+#define NO_STORE      "no-store"
+#define HOW_ONE       "one-click"
+#define HOW_PAGE      "page"
+#define FORM_SOURCE   "form:/subscribe"
 
-/* ---- the signed render time (bot check) ---- */
+/* ---- the signed stamp (bot check, auth/stamp.c) ---- */
 
-static void ts_sign(const unsigned char secret[32], int64_t t, char out[TS_LEN])
+/* GET /subscribe/stamp — a fresh stamp as text/plain, never cached: the
+ * cached pages' slot form carries none, and static/signup.js fetches one
+ * per visitor when the page loads (same origin, so the CSP's
+ * connect-src 'self' allows it). One hash, no database, no template. */
+static void stamp_get(struct req *req)
 {
-	char msg[48], h[65];
-	int n = snprintf(msg, sizeof(msg), "nl-ts:%lld", (long long)t);
-	jm_hash_hex(secret, 32, msg, (size_t)n, h);
-	snprintf(out, TS_LEN, "%lld.%.32s", (long long)t, h);
-}
-
-enum ts_verdict { TS_OK, TS_BAD, TS_FAST, TS_OLD };
-
-static enum ts_verdict ts_check(const unsigned char secret[32], const char *ts, int64_t now)
-{
-	if (!ts)
-		return TS_BAD;
-	const char *dot = strchr(ts, '.');
-	size_t nd = dot ? (size_t)(dot - ts) : 0;
-	if (nd == 0 || nd > 12 || strspn(ts, "0123456789") != nd)
-		return TS_BAD;
-	int64_t t = strtoll(ts, NULL, 10);
-	char want[TS_LEN];
-	ts_sign(secret, t, want);
-	if (!jm_secure_eq(want, ts))
-		return TS_BAD;
-	if (now - t < TS_MIN_AGE)
-		return TS_FAST;
-	return now - t > TS_MAX_AGE ? TS_OLD : TS_OK;
+	char ts[AUTH_STAMP_LEN];
+	auth_stamp_make(req->app->secret, STAMP_PURPOSE, jm_now(), ts);
+	http_header(req, "cache-control", NO_STORE);
+	http_header(req, "x-robots-tag", "noindex");
+	http_send_text(req, 200, ts);
 }
 
 /* ---- lists and their view values ---- */
@@ -123,13 +113,16 @@ static struct view_val *list_val(struct arena *a, const struct nl_list *l, const
 }
 
 /* ctx.signup, what site/signup_form.html renders: the list, a freshly
- * signed time, and on a re-render the visitor's values and the error. */
+ * signed stamp (none when stamped is false: a page for the cache, whose
+ * form gets its stamp per visitor from GET /subscribe/stamp), and on a
+ * re-render the visitor's values and the error. */
 static struct view_val *signup_val(struct req *req, const struct nl_list *l, const struct form *f,
-                                   const struct form_error *e)
+                                   const struct form_error *e, bool stamped)
 {
 	struct arena *a = req->arena;
-	char ts[TS_LEN];
-	ts_sign(req->app->secret, jm_now(), ts);
+	char ts[AUTH_STAMP_LEN] = "";
+	if (stamped)
+		auth_stamp_make(req->app->secret, STAMP_PURPOSE, jm_now(), ts);
 	struct view_val *m = view_map(a);
 	view_set_str(m, "ts", arena_strdup(a, ts));
 	view_set(m, "list", list_val(a, l, f, e));
@@ -151,7 +144,7 @@ void web_signup_ctx(struct web_page *pg)
 			log_at(LOG_WARN, "web", "sign-up slot: lists rc=%s", jm_rc_name(rc));
 		return;
 	}
-	view_set(pg->ctx, "signup", signup_val(pg->req, &l, NULL, NULL));
+	view_set(pg->ctx, "signup", signup_val(pg->req, &l, NULL, NULL, false));
 }
 
 /* ---- rendering (never cached) ---- */
@@ -190,7 +183,7 @@ static void subscribe_form(struct web_page *pg, int status, const struct nl_list
 	view_set(pg->ctx, "lists", lists);
 	view_set_bool(pg->ctx, "many_lists", npub > 1);
 	if (l) {
-		struct view_val *su = signup_val(pg->req, l, f, e);
+		struct view_val *su = signup_val(pg->req, l, f, e, true);
 		const char *src = form_val(f, "source");
 		view_set_str(su, "source", src && *src ? src : FORM_SOURCE);
 		view_set(pg->ctx, "signup", su);
@@ -316,9 +309,14 @@ static void subscribe_post(struct req *req)
 		return;
 	}
 	const char *hp = form_get(&f, "website");
-	enum ts_verdict tv = ts_check(req->app->secret, form_get(&f, "ts"), jm_now());
-	if ((hp && *hp) || tv == TS_BAD || tv == TS_FAST) {
-		log_at(LOG_INFO, "web", "sign-up refused reason=%s", hp && *hp ? "honeypot" : "ts");
+	enum auth_stamp_verdict tv =
+	        auth_stamp_check(req->app->secret, STAMP_PURPOSE, form_get(&f, "ts"), jm_now(),
+	                         TS_MIN_AGE, TS_MAX_AGE, NULL);
+	if ((hp && *hp) || tv == AUTH_STAMP_BAD || tv == AUTH_STAMP_FAST) {
+		log_at(LOG_INFO, "web", "sign-up refused reason=%s",
+		       hp && *hp               ? "honeypot"
+		       : tv == AUTH_STAMP_FAST ? "fast"
+		                               : "stamp");
 		signup_rejected(req);
 		return;
 	}
@@ -328,8 +326,14 @@ static void subscribe_post(struct req *req)
 		signup_invalid(req, any ? &l : NULL, &f, "list", "site.nl.err_list");
 		return;
 	}
-	if (!rc && tv == TS_OLD) {
+	if (!rc && tv == AUTH_STAMP_OLD) {
 		signup_invalid(req, &l, &f, "email", "site.nl.err_expired");
+		return;
+	}
+	/* No stamp: a cached page's form sent without JavaScript (or before
+	 * signup.js fetched one). The form again, stamped, with the values. */
+	if (!rc && tv == AUTH_STAMP_MISSING) {
+		signup_invalid(req, &l, &f, "form", "site.nl.err_stamp");
 		return;
 	}
 	if (!rc) {
@@ -563,7 +567,7 @@ static enum jm_rc js_string(struct buf *b, const char *s, size_t len)
 static enum jm_rc embed_form(struct web_page *pg, const struct nl_list *l, struct buf *html)
 {
 	struct arena *a = pg->req->arena;
-	struct view_val *m = signup_val(pg->req, l, NULL, NULL);
+	struct view_val *m = signup_val(pg->req, l, NULL, NULL, true);
 	view_set_str(m, "action", arena_sprintf(a, "%s/subscribe", pg->base));
 	view_set_str(m, "source", "embed");
 	view_set_bool(m, "embed", true);
@@ -634,6 +638,7 @@ void web_newsletter_routes(struct router *r)
 	router_add(r, "POST", "/subscribe", subscribe_post, 0);
 	router_add(r, "GET", "/subscribe/confirm", confirm_get, 0);
 	router_add(r, "GET", "/subscribe/embed.js", web_signup_embed, 0);
+	router_add(r, "GET", "/subscribe/stamp", stamp_get, 0);
 	router_add(r, "GET", "/unsubscribe", unsubscribe_get, 0);
 	router_add(r, "POST", "/unsubscribe", unsubscribe_post, 0);
 	web_backnumber_routes(r);

@@ -86,10 +86,7 @@ void web_home(struct req *req)
 
 static bool slug_ok(const char *s)
 {
-	size_t n = s ? strlen(s) : 0;
-	if (n == 0 || n > ARTICLE_SLUG_MAX)
-		return false;
-	return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
+	return jm_slug_valid(s, ARTICLE_SLUG_MAX);
 }
 
 /* Fills ctx.article with the rendered body and its metadata. */
@@ -113,18 +110,28 @@ static enum jm_rc add_article(struct web_page *pg, const struct article *art)
 void web_article(struct req *req)
 {
 	const char *slug = req_param(req, "slug");
+	if (!slug || !*slug || strlen(slug) > ARTICLE_SLUG_MAX) {
+		web_error_page(req, 404);
+		return;
+	}
+	/* One cache entry per article however the slug was spelled in the
+	 * request (raw UTF-8, %e3 or %E3): the key is the canonical path. Only
+	 * stored (so valid) slugs are ever cached, and the encoding is
+	 * one-to-one, so the full slug check (Unicode folding) waits for a
+	 * miss. */
+	const char *path = web_article_path(req->arena, slug);
+	const char *stat = arena_sprintf(req->arena, "/articles/%s", slug);
+	bool cacheable = strlen(path) < WEB_KEY_MAX;
+	const char *key = path;
+	if (cacheable && web_serve_cached(req, key, stat))
+		return;
 	if (!slug_ok(slug)) {
 		web_error_page(req, 404);
 		return;
 	}
-	char key[WEB_KEY_MAX];
-	bool cacheable = web_cache_key(req, 1, key);
-	const char *stat = arena_sprintf(req->arena, "/articles/%s", slug);
-	if (cacheable && web_serve_cached(req, key, stat))
-		return;
 	struct web_page pg;
 	struct article art;
-	enum jm_rc rc = web_page_init(&pg, req, stat);
+	enum jm_rc rc = web_page_init(&pg, req, path);
 	if (!rc)
 		rc = site_article_get_public(req->db, req->arena, slug, &art);
 	if (!rc)

@@ -151,14 +151,28 @@ enum jm_rc web_article_html(struct web_page *pg, const struct article *art, char
 	return rc;
 }
 
+const char *web_article_path(struct arena *a, const char *slug)
+{
+	struct buf b;
+	buf_init(&b, WEB_KEY_MAX * 4);
+	enum jm_rc rc = buf_appends(&b, "/articles/");
+	if (!rc)
+		rc = http_url_encode(&b, slug, strlen(slug));
+	/* A slug is at most ARTICLE_SLUG_MAX bytes: 9 times that always fits. */
+	const char *out = rc ? "/articles/" : arena_strndup(a, b.ptr, b.len);
+	buf_free(&b);
+	return out;
+}
+
 struct view_val *web_article_val(struct web_page *pg, const struct article *art)
 {
 	struct arena *a = pg->req->arena;
 	struct view_val *m = view_map(a);
 	view_set_str(m, "title", art->title);
 	view_set_str(m, "slug", art->slug);
-	view_set_str(m, "path", arena_sprintf(a, "/articles/%s", art->slug));
-	view_set_str(m, "url", arena_sprintf(a, "%s/articles/%s", pg->base, art->slug));
+	const char *path = web_article_path(a, art->slug);
+	view_set_str(m, "path", path);
+	view_set_str(m, "url", arena_sprintf(a, "%s%s", pg->base, path));
 	const char *ex = art->excerpt;
 	if (!ex || !*ex)
 		ex = site_excerpt(a, art->body_md, strlen(art->body_md), 120);

@@ -70,6 +70,10 @@ void web_page_send_nostore(struct web_page *pg, int status, const char *tpl, boo
  * of stat_path if not NULL); false on a miss. */
 bool web_serve_cached(struct req *req, const char *key, const char *stat_path);
 
+/* "/articles/" + the slug percent-encoded as one path segment (a slug may
+ * be Japanese, core/slug.c): for links, canonical URLs, the sitemap, the
+ * feed and the page cache's key. In the arena. */
+const char *web_article_path(struct arena *a, const char *slug);
 /* Adds an article's display fields (title, url, dates, tags, excerpt). */
 struct view_val *web_article_val(struct web_page *pg, const struct article *a);
 /* The article's Markdown rendered to HTML in the request arena (honouring

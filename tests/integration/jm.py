@@ -422,6 +422,14 @@ class Form:
     def names(self):
         return [n for n, _, _ in self.fields]
 
+    def set(self, name, value):
+        """Sets the first field called name (as a script on the page would)."""
+        for f in self.fields:
+            if f[0] == name:
+                f[1] = value
+                return
+        raise KeyError(name)
+
     def has(self, name):
         return name in self.names()
 
@@ -755,14 +763,32 @@ def multipart(fields, files, file_type="application/octet-stream"):
 
 # ---- the contact form (inbox) ----
 
-def contact_token(secret, t):
-    """A contact-form token as src/inbox/contact.c mints it: "TIME.MAC",
-    MAC = first 32 hex digits of keyed BLAKE2b over "inbox-form:TIME" with
-    DATA/secret."""
+def form_stamp(secret, purpose, t, nonce=None):
+    """A public form's stamp as src/auth/stamp.c mints it: "TIME.NONCE.MAC",
+    NONCE 16 base64url characters, MAC = first 32 hex digits of keyed
+    BLAKE2b over "stamp:PURPOSE:TIME:NONCE" with DATA/secret."""
+    import base64
     import hashlib
-    mac = hashlib.blake2b(("inbox-form:%d" % t).encode(), key=secret,
+    if nonce is None:
+        nonce = base64.urlsafe_b64encode(os.urandom(12)).decode().rstrip("=")
+    mac = hashlib.blake2b(("stamp:%s:%d:%s" % (purpose, t, nonce)).encode(), key=secret,
                           digest_size=32).hexdigest()[:32]
-    return "%d.%s" % (t, mac)
+    return "%d.%s.%s" % (t, nonce, mac)
+
+
+def form_stamp_time(secret, purpose, stamp):
+    """The issue time of a stamp the server signed for purpose, else None."""
+    parts = (stamp or "").split(".")
+    if len(parts) != 3 or not parts[0].isdigit():
+        return None
+    t = int(parts[0])
+    return t if form_stamp(secret, purpose, t, parts[1]) == stamp else None
+
+
+def contact_token(secret, t):
+    """A fresh contact-form stamp issued at t (purpose "contact"); each one
+    can be sent once."""
+    return form_stamp(secret, "contact", t)
 
 
 def contact_env(root, base, owner, password, sender, headers=None):

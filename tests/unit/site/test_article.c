@@ -101,8 +101,24 @@ static void test_slugs(void **state)
 	struct article art;
 	assert_int_equal(site_article_get(db, a, id, &art), JM_OK);
 	assert_string_equal(art.slug, "my-post-2");
-	/* A Japanese-only title gets post-XXXXXX. */
-	in = input("日本語だけのタイトル", NULL, NULL);
+	/* Issue 8, defect 18: a Japanese title keeps its words (core/slug.c),
+	 * not just its digits ("/articles/3"); the same title again gets -2. */
+	in = input("フリーランス3年目、人脈は…", NULL, NULL);
+	id = create(db, &in);
+	assert_int_equal(site_article_get(db, a, id, &art), JM_OK);
+	assert_string_equal(art.slug, "フリーランス3年目-人脈は");
+	in = input("フリーランス3年目、人脈は…", NULL, NULL);
+	id = create(db, &in);
+	assert_int_equal(site_article_get(db, a, id, &art), JM_OK);
+	assert_string_equal(art.slug, "フリーランス3年目-人脈は-2");
+	/* An explicit Japanese slug is accepted as typed; an unfolded one not. */
+	in = input("Explicit", "人脈通信", NULL);
+	create(db, &in);
+	in = input("Wide", "ＡＢＣ", NULL);
+	assert_int_equal(site_article_create(db, &in, 0, NULL, &err), JM_INVALID);
+	assert_string_equal(err.field, "slug");
+	/* A title without a word character gets post-XXXXXX. */
+	in = input("「！？」", NULL, NULL);
 	id = create(db, &in);
 	assert_int_equal(site_article_get(db, a, id, &art), JM_OK);
 	assert_int_equal(strncmp(art.slug, "post-", 5), 0);
