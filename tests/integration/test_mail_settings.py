@@ -319,9 +319,9 @@ def test_settings_errors_name_the_field_in_japanese(env):
 
 
 def test_migration_0007_converts_old_settings(tmp_path):
-    """A database from before 0007: "+9" stored as tz_offset_min 9 becomes
-    Asia/Tokyo; the digest's last day moves out of settings; the circle
-    rollup is rebuilt in the zone."""
+    """A database from before 0006/0007: "+9" stored as tz_offset_min 9
+    becomes Asia/Tokyo; the digest's last day moves out of settings (0006);
+    the circle rollup is rebuilt in the zone."""
     import os
     import sqlite3
     share = tmp_path / "share"
@@ -329,7 +329,7 @@ def test_migration_0007_converts_old_settings(tmp_path):
     for d in ("templates", "static", "po"):
         os.symlink(os.path.join(jm.ROOT, d), str(share / d))
     for f in sorted(os.listdir(os.path.join(jm.ROOT, "migrations"))):
-        if f < "0007":
+        if f < "0006":
             os.symlink(os.path.join(jm.ROOT, "migrations", f), str(share / "migrations" / f))
     data = str(tmp_path / "data")
     p = jm.run_cli(["token", "create", "--name", "old", "--share", str(share)], data)
