@@ -345,7 +345,7 @@ static enum jm_rc load_links(struct db *db, struct arena *a, struct net_person *
 	                            "ORDER BY position, rowid",
 	                            "i", p->id);
 	while (!rc && (rc = db_step(st)) == JM_OK) {
-		p->links = net_grow(a, p->links, p->nlinks, &cap, sizeof(*p->links));
+		p->links = arena_grow(a, p->links, p->nlinks, &cap, sizeof(*p->links));
 		p->links[p->nlinks].kind = db_col_dup(st, 0, a);
 		p->links[p->nlinks++].url = db_col_dup(st, 1, a);
 	}
@@ -468,7 +468,7 @@ enum jm_rc net_stage_history(struct db *db, struct arena *a, int64_t person_id,
 	                    "FROM stage_changes WHERE person_id = ? ORDER BY created_at, id",
 	                    "i", person_id);
 	while (!rc && (rc = db_step(st)) == JM_OK) {
-		*out = net_grow(a, *out, *n, &cap, sizeof(**out));
+		*out = arena_grow(a, *out, *n, &cap, sizeof(**out));
 		struct net_stage_change *c = &(*out)[(*n)++];
 		c->from = db_col_dup(st, 0, a);
 		c->to = db_col_dup(st, 1, a);

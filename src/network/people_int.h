@@ -33,18 +33,4 @@ void net_person_row(struct db_stmt *st, int col, struct arena *a, struct net_per
 enum jm_rc net_stage_apply(struct db *db, int64_t id, const char *stage, const char *reason,
                            int64_t now) JM_WUR;
 
-/* Makes room for one more element of size elem in the arena array *v of
- * *cap elements holding n; the old block stays in the arena. */
-static inline void *net_grow(struct arena *a, void *v, size_t n, size_t *cap, size_t elem)
-{
-	if (n < *cap)
-		return v;
-	size_t ncap = *cap ? *cap * 2 : 16;
-	void *nv = arena_alloc(a, ncap * elem);
-	if (n)
-		memcpy(nv, v, n * elem);
-	*cap = ncap;
-	return nv;
-}
-
 #endif

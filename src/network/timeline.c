@@ -136,7 +136,7 @@ enum jm_rc net_timeline(struct db *db, struct arena *a, int64_t person_id, size_
 	size_t cap = 0;
 	const char *owner = NULL;
 	while (!rc && (rc = db_step(st)) == JM_OK) {
-		*out = net_grow(a, *out, *n, &cap, sizeof(**out));
+		*out = arena_grow(a, *out, *n, &cap, sizeof(**out));
 		fill_event(db, a, st, &(*out)[(*n)++], &owner);
 	}
 	db_finalize(st);

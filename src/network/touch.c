@@ -63,7 +63,7 @@ static enum jm_rc collect(struct db_stmt *st, struct due_set *d)
 {
 	enum jm_rc rc;
 	while ((rc = db_step(st)) == JM_OK) {
-		d->v = net_grow(d->a, d->v, d->n, &d->cap, sizeof(*d->v));
+		d->v = arena_grow(d->a, d->v, d->n, &d->cap, sizeof(*d->v));
 		struct due *e = &d->v[d->n++];
 		net_person_row(st, 0, d->a, &e->p);
 		e->due_at = db_col_int(st, NET_PERSON_NCOLS) +

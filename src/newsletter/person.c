@@ -18,19 +18,6 @@
 
 #include "db/db.h"
 
-/* Grows an arena array of elem-sized items to hold at least n + 1. */
-static void *grow(struct arena *a, void *old, size_t n, size_t *cap, size_t elem)
-{
-	if (n < *cap)
-		return old;
-	size_t ncap = *cap ? *cap * 2 : 8;
-	void *p = arena_alloc(a, ncap * elem);
-	if (n)
-		memcpy(p, old, n * elem);
-	*cap = ncap;
-	return p;
-}
-
 static enum jm_rc subs_read(struct db *db, struct arena *a, struct nl_person *p)
 {
 	struct db_stmt *st = NULL;
@@ -45,7 +32,7 @@ static enum jm_rc subs_read(struct db *db, struct arena *a, struct nl_person *p)
 	if (rc)
 		return rc;
 	while ((rc = db_step(st)) == JM_OK) {
-		p->subs = grow(a, p->subs, p->nsubs, &cap, sizeof(*p->subs));
+		p->subs = arena_grow(a, p->subs, p->nsubs, &cap, sizeof(*p->subs));
 		struct nl_subscriber *s = &p->subs[p->nsubs++];
 		memset(s, 0, sizeof(*s));
 		s->person_id = p->id;
@@ -78,8 +65,8 @@ enum jm_rc nl_person_fields(struct db *db, struct arena *a, int64_t person_id, c
 	if (rc)
 		return rc;
 	while ((rc = db_step(st)) == JM_OK) {
-		*keys = grow(a, *keys, *n, &cap, sizeof(char *));
-		*vals = grow(a, *vals, *n, &cap2, sizeof(char *));
+		*keys = arena_grow(a, *keys, *n, &cap, sizeof(char *));
+		*vals = arena_grow(a, *vals, *n, &cap2, sizeof(char *));
 		(*keys)[*n] = db_col_dup(st, 0, a);
 		(*vals)[(*n)++] = db_col_dup(st, 1, a);
 	}
@@ -100,7 +87,7 @@ enum jm_rc nl_person_tags(struct db *db, struct arena *a, int64_t person_id, con
 	if (rc)
 		return rc;
 	while ((rc = db_step(st)) == JM_OK) {
-		*tags = grow(a, *tags, *n, &cap, sizeof(char *));
+		*tags = arena_grow(a, *tags, *n, &cap, sizeof(char *));
 		(*tags)[(*n)++] = db_col_dup(st, 0, a);
 	}
 	db_finalize(st);
