@@ -280,8 +280,7 @@ static enum jm_rc store(struct db *db, struct submit *s, struct jm_err *err)
 		rc = people_ensure(db,
 		                   &(struct people_new){.email = s->email,
 		                                        .name = in->name,
-		                                        .source = "contact",
-		                                        .fill_name = true},
+		                                        .source = "contact"},
 		                   s->now, &s->person_id, &created, err);
 	if (!rc)
 		rc = insert_message(db, s);

@@ -160,6 +160,19 @@ def test_real_form_round_trip_stores_links_person_and_notifies_owner(env):
         assert part in text, part
 
 
+def test_a_message_never_names_a_known_person(env):
+    """Anyone can type any address into the form: the name given there stays
+    with the message and does not become a known person's name (issue 8,
+    item 2's rule for unconfirmed input)."""
+    db = env["db"]
+    email = jm.uniq("known") + "@example.org"
+    db.execute("INSERT INTO people(email, name, created_at, updated_at) VALUES (?, '', 0, 0)",
+               (email,))
+    assert post(env, fields(env, email=email, name="Hacked", subject="なりすまし")).status == 303
+    assert message_of(db, email)[2] == "Hacked"
+    assert db.execute("SELECT name FROM people WHERE email = ?", (email,)).fetchone()[0] == ""
+
+
 def test_second_message_links_to_the_same_person_and_keeps_the_stage(env):
     db = env["db"]
     email = jm.uniq("again") + "@example.org"
