@@ -67,7 +67,7 @@ static enum jm_rc load_views(struct app *app, struct jm_err *err)
 }
 
 /* Opens the DB once to apply migrations; serving threads open their own. */
-enum jm_rc app_migrate(struct app *app, struct jm_err *err)
+static enum jm_rc app_migrate(struct app *app, struct jm_err *err)
 {
 	struct db *db = NULL;
 	enum jm_rc rc = db_open(app->cfg.db_url, &db, err);

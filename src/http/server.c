@@ -70,11 +70,6 @@ static struct loop_thread *thread_of(h2o_req_t *hr)
 	return (struct loop_thread *)hr->conn->ctx;
 }
 
-h2o_req_t *http_h2o(struct req *req)
-{
-	return req->priv;
-}
-
 /* ---- per-request state ---- */
 
 struct req_holder {
