@@ -39,6 +39,20 @@ void api_send_rc(struct req *req, enum jm_rc rc, const struct jm_err *err);
  * answering. */
 json_t *api_body_object(struct req *req);
 
+/* ---- the request body (input.c) ----
+ * Every JSON endpoint reads its body with api_body: api_body_object plus
+ * a 422 "unknown_field" naming the first key that is not in keys
+ * (NULL-ended), so a misspelt field (say "body_md") is refused instead of
+ * silently ignored. Returns the body (owned by req->arena) or NULL after
+ * answering. */
+json_t *api_body(struct req *req, const char *const keys[]);
+bool api_only_keys(struct req *req, json_t *o, const char *const allowed[]);
+/* The same check for an object nested in the body's key parent (an
+ * element of "links", "fields"): the 422 names parent as the field and
+ * the unknown key in its message. */
+bool api_nested_keys(struct req *req, json_t *o, const char *const allowed[],
+                     const char *parent);
+
 /* A positive decimal id ("0", signs, spaces, overflow: false). */
 bool api_parse_id(const char *s, int64_t *out);
 
@@ -88,9 +102,6 @@ void api_send_no_content(struct req *req); /* 204 */
  * /introductions, /messages, /reports (network.c). */
 void api_people_routes(struct router *r);
 void api_network_routes(struct router *r);
-/* Answers 422 "unknown_field" naming the first key of o that is not in
- * allowed (NULL-ended) and returns false; true when every key is known. */
-bool api_only_keys(struct req *req, json_t *o, const char *const allowed[]);
 /* api_send_rc with "no such person" for NOT_FOUND and field "email" for
  * CONFLICT when the domain left them empty. */
 void api_send_person_rc(struct req *req, enum jm_rc rc, struct jm_err *err);

@@ -7,8 +7,9 @@
  * "published_at" (ISO 8601 UTC or null),"created_at","updated_at",
  * "tags":[…],"url"}. Input fields: title, slug, body, excerpt, status,
  * published_at (ISO 8601; without a zone it is read in the site's
- * tz_offset_min), tags. Unknown fields are ignored; a field present with
- * the wrong JSON type is a 422 naming it, and nothing changes.
+ * tz_offset_min), tags. An unknown field (say "body_md") or a field
+ * present with the wrong JSON type is a 422 naming it, and nothing
+ * changes.
  *
  * Every successful write calls app_content_changed() so cached public
  * pages are rebuilt.
@@ -104,6 +105,9 @@ static bool get_tags(struct req *req, json_t *body, struct article_input *in)
 	in->ntags = n;
 	return true;
 }
+
+static const char *const article_keys[] = {"title",  "slug",         "body", "excerpt",
+                                           "status", "published_at", "tags", NULL};
 
 /* Fills in from the body; answers 422 and returns false on a wrong type. */
 static bool input_from_json(struct req *req, json_t *body, int tz_offset_min,
@@ -210,7 +214,7 @@ static void article_create(struct req *req)
 	struct jm_err err = {0};
 	const struct auth_user *user = req->user;
 	int64_t id = 0;
-	json_t *body = api_body_object(req);
+	json_t *body = api_body(req, article_keys);
 	if (!body || !api_load_settings(req, &st))
 		return;
 	if (!json_object_get(body, "title")) {
@@ -249,7 +253,7 @@ static void article_patch(struct req *req)
 	int64_t id;
 	if (!path_id(req, &id))
 		return;
-	json_t *body = api_body_object(req);
+	json_t *body = api_body(req, article_keys);
 	if (!body || !api_load_settings(req, &st))
 		return;
 	if (!input_from_json(req, body, st.tz_offset_min, &in))

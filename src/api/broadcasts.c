@@ -93,6 +93,9 @@ static bool get_schedule(struct req *req, json_t *b, struct nl_broadcast_input *
 	return true;
 }
 
+static const char *const broadcast_keys[] = {"list_id", "subject",  "body",         "slug",
+                                             "public",  "audience", "scheduled_at", NULL};
+
 static bool broadcast_input(struct req *req, json_t *b, struct nl_broadcast_input *in)
 {
 	memset(in, 0, sizeof(*in));
@@ -112,7 +115,7 @@ static void broadcasts_create(struct req *req)
 	struct nl_broadcast_input in;
 	struct jm_err err = {0};
 	int64_t id = 0;
-	json_t *b = api_body_object(req);
+	json_t *b = api_body(req, broadcast_keys);
 	if (!b || !broadcast_input(req, b, &in))
 		return;
 	if (!in.has_list || !in.has_subject) {
@@ -163,7 +166,7 @@ static void broadcasts_patch(struct req *req)
 	int64_t id;
 	if (!api_path_id(req, "broadcast", &id))
 		return;
-	json_t *b = api_body_object(req);
+	json_t *b = api_body(req, broadcast_keys);
 	if (!b || !broadcast_input(req, b, &in))
 		return;
 	enum jm_rc rc = nl_broadcast_update(req->db, id, &in, &err);
@@ -233,7 +236,8 @@ static void broadcasts_test(struct req *req)
 	int64_t id;
 	if (!api_path_id(req, "broadcast", &id))
 		return;
-	json_t *b = api_body_object(req);
+	static const char *const keys[] = {"email", NULL};
+	json_t *b = api_body(req, keys);
 	if (!b || !api_get_str(req, b, "email", false, &email, &has))
 		return;
 	if (!has) {

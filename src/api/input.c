@@ -2,12 +2,54 @@
  * input.c — small helpers for JSON API handlers beyond api.c's: reading
  * typed fields from a request object (422 naming the field on a wrong
  * type), the {id} path parameter, query strings, list envelopes and
- * domain errors. Used by newsletter.c and broadcasts.c.
+ * domain errors, and api_body: the one reader of a JSON request body,
+ * which refuses unknown fields. Used by every handler file.
  */
 #include <jansson.h>
 
 #include "api/api_int.h"
 #include "http/http.h"
+
+/* The first key of o that is not in allowed (NULL-ended), or NULL. */
+static const char *unknown_key(json_t *o, const char *const allowed[])
+{
+	for (void *it = json_object_iter(o); it; it = json_object_iter_next(o, it)) {
+		const char *k = json_object_iter_key(it);
+		size_t i = 0;
+		while (allowed[i] && strcmp(allowed[i], k) != 0)
+			i++;
+		if (!allowed[i])
+			return k;
+	}
+	return NULL;
+}
+
+bool api_only_keys(struct req *req, json_t *o, const char *const allowed[])
+{
+	const char *k = unknown_key(o, allowed);
+	if (!k)
+		return true;
+	api_send_error(req, 422, "unknown_field", arena_sprintf(req->arena, "unknown field %s", k),
+	               k);
+	return false;
+}
+
+bool api_nested_keys(struct req *req, json_t *o, const char *const allowed[],
+                     const char *parent)
+{
+	const char *k = unknown_key(o, allowed);
+	if (!k)
+		return true;
+	api_send_error(req, 422, "unknown_field",
+	               arena_sprintf(req->arena, "unknown field %s in %s", k, parent), parent);
+	return false;
+}
+
+json_t *api_body(struct req *req, const char *const keys[])
+{
+	json_t *b = api_body_object(req);
+	return b && api_only_keys(req, b, keys) ? b : NULL;
+}
 
 void api_type_error(struct req *req, const char *field, const char *want)
 {

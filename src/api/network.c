@@ -175,8 +175,8 @@ static void interactions_create(struct req *req)
 	int tz;
 	if (!path_person(req, &x.person_id))
 		return;
-	json_t *b = api_body_object(req);
-	if (!b || !api_only_keys(req, b, keys) || !site_tz(req, &tz) ||
+	json_t *b = api_body(req, keys);
+	if (!b || !site_tz(req, &tz) ||
 	    !api_get_str(req, b, "kind", false, &x.kind, &has_kind) ||
 	    !api_get_str(req, b, "note", true, &x.note, &has_note) ||
 	    !get_when(req, b, tz, &x.happened_at, &has_when) || !get_amount(req, b, &x))
@@ -313,8 +313,8 @@ static void intros_create(struct req *req)
 	bool has_pid = false, has_note = false, has_when = false;
 	int64_t id = 0, now = jm_now();
 	int tz;
-	json_t *b = api_body_object(req);
-	if (!b || !api_only_keys(req, b, keys) || !site_tz(req, &tz) ||
+	json_t *b = api_body(req, keys);
+	if (!b || !site_tz(req, &tz) ||
 	    !get_side(req, b, "introducer_id", &x.introducer_id) ||
 	    !get_side(req, b, "to_id", &x.to_id) ||
 	    !api_get_id(req, b, "person_id", &x.person_id, &has_pid) ||
@@ -494,8 +494,8 @@ static void messages_patch(struct req *req)
 	int64_t id;
 	if (!api_path_id(req, "message", &id))
 		return;
-	json_t *b = api_body_object(req);
-	if (!b || !api_only_keys(req, b, keys) ||
+	json_t *b = api_body(req, keys);
+	if (!b ||
 	    !api_get_str(req, b, "status", false, &status, &has))
 		return;
 	if (!has) {
@@ -524,8 +524,8 @@ static void messages_reply(struct req *req)
 	int64_t id, reply_id = 0;
 	if (!api_path_id(req, "message", &id))
 		return;
-	json_t *b = api_body_object(req);
-	if (!b || !api_only_keys(req, b, keys) ||
+	json_t *b = api_body(req, keys);
+	if (!b ||
 	    !api_get_str(req, b, "subject", true, &subject, &has_subject) ||
 	    !api_get_str(req, b, "body", false, &body, &has_body))
 		return;

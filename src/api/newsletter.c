@@ -87,6 +87,14 @@ static void send_list(struct req *req, int status, int64_t id)
 	api_send_json(req, status, list_json(&l));
 }
 
+/* The keys a list body may hold (create and PATCH), and those of one
+ * element of "fields". */
+static const char *const list_keys[] = {"slug",       "name",          "description",
+                                        "charset",    "consent_text",  "welcome_subject",
+                                        "welcome_md", "public",        "double_optin",
+                                        "fields",     NULL};
+static const char *const field_keys[] = {"key", "label", "type", "options", "required", NULL};
+
 static bool list_input(struct req *req, json_t *b, struct nl_list_input *in)
 {
 	bool has_ws = false, has_wm = false;
@@ -118,6 +126,8 @@ static bool field_input(struct req *req, json_t *fo, struct nl_field *f)
 		api_type_error(req, "fields", "an array of objects");
 		return false;
 	}
+	if (!api_nested_keys(req, fo, field_keys, "fields"))
+		return false;
 	f->type = "text";
 	if (!api_get_str(req, fo, "key", false, &f->key, &has) ||
 	    !api_get_str(req, fo, "label", false, &f->label, &has) ||
@@ -182,7 +192,7 @@ static void lists_create(struct req *req)
 	bool has_fields;
 	struct jm_err err = {0};
 	int64_t id = 0;
-	json_t *b = api_body_object(req);
+	json_t *b = api_body(req, list_keys);
 	if (!b)
 		return;
 	if (!json_object_get(b, "name")) {
@@ -267,7 +277,7 @@ static void lists_patch(struct req *req)
 	int64_t id;
 	if (!api_path_id(req, "list", &id))
 		return;
-	json_t *b = api_body_object(req);
+	json_t *b = api_body(req, list_keys);
 	if (!b || !list_input(req, b, &in) || !fields_input(req, b, &fields, &nf, &has_fields))
 		return;
 	enum jm_rc rc = nl_list_get(req->db, req->arena, id, &cur);
@@ -438,7 +448,8 @@ static void subscribers_create(struct req *req)
 	bool has_list = false, has_email = false, has_name = false;
 	int64_t list_id = 0, pid = 0;
 	struct jm_err err = {0};
-	json_t *b = api_body_object(req);
+	static const char *const keys[] = {"list_id", "email", "name", NULL};
+	json_t *b = api_body(req, keys);
 	if (!b || !api_get_id(req, b, "list_id", &list_id, &has_list) ||
 	    !api_get_str(req, b, "email", false, &email, &has_email) ||
 	    !api_get_str(req, b, "name", true, &name, &has_name))
@@ -515,7 +526,8 @@ static void subscribers_bulk(struct req *req)
 	int64_t list_id = 0, *ids = NULL;
 	size_t n = 0;
 	enum nl_bulk_op op;
-	json_t *b = api_body_object(req);
+	static const char *const keys[] = {"op", "person_ids", "list_id", "tag", NULL};
+	json_t *b = api_body(req, keys);
 	if (!b || !api_get_str(req, b, "op", false, &ops, &has_op) ||
 	    !api_get_str(req, b, "tag", false, &tag, &has_tag) ||
 	    !api_get_id(req, b, "list_id", &list_id, &has_list))

@@ -1,0 +1,106 @@
+"""One set of input rules for admin, API and CLI (issue 8 §1), black-box
+against the real ASan binary:
+
+- every JSON endpoint refuses an unknown field with 422 "unknown_field"
+  naming it, and changes nothing (a client sending "body_md" used to get
+  an empty article);
+
+Every refused request is checked to have stored nothing.
+"""
+import pytest
+
+import jm
+
+ARTICLES = "/api/v1/articles"
+LISTS = "/api/v1/lists"
+SUBS = "/api/v1/subscribers"
+BCASTS = "/api/v1/broadcasts"
+PEOPLE = "/api/v1/people"
+
+
+@pytest.fixture(scope="module")
+def db(server):
+    c = jm.nl_db(server.data_dir)
+    yield c
+    c.close()
+
+
+def unknown(r, field):
+    assert r.status == 422, "%s %s" % (r.status, r.text[:500])
+    e = r.json()["error"]
+    assert e["code"] == "unknown_field", e
+    assert e["field"] == field, e
+    assert field in e["message"], e
+    return e
+
+
+def count(db, table):
+    return db.execute("SELECT count(*) FROM " + table).fetchone()[0]
+
+
+@pytest.fixture(scope="module")
+def list_id(api):
+    r = api.post(LISTS, {"name": "入力テスト", "slug": jm.uniq("in")})
+    assert r.status == 201, r.text
+    return r.json()["id"]
+
+
+# ---- unknown fields ----
+
+def test_article_create_refuses_body_md(api, db):
+    n = count(db, "articles")
+    unknown(api.post(ARTICLES, {"title": "本文の名前違い", "body_md": "# 本文"}), "body_md")
+    assert count(db, "articles") == n
+
+
+def test_article_patch_refuses_unknown(api):
+    a = api.create_article(title="既存の記事", body="もとの本文")
+    unknown(api.patch("%s/%d" % (ARTICLES, a["id"]), {"body_md": "新しい本文"}), "body_md")
+    assert api.get("%s/%d" % (ARTICLES, a["id"])).json()["body"] == "もとの本文"
+
+
+def test_list_create_and_patch_refuse_unknown(api, db, list_id):
+    n = count(db, "lists")
+    unknown(api.post(LISTS, {"name": "x", "slug": jm.uniq("l"), "from_nam": "x"}), "from_nam")
+    assert count(db, "lists") == n
+    unknown(api.patch("%s/%d" % (LISTS, list_id), {"nmae": "改名"}), "nmae")
+    assert api.get("%s/%d" % (LISTS, list_id)).json()["name"] == "入力テスト"
+
+
+def test_list_field_object_refuses_unknown(api, list_id):
+    r = api.patch("%s/%d" % (LISTS, list_id),
+                  {"fields": [{"key": "company", "label": "会社", "lable": "x"}]})
+    e = unknown(r, "fields")
+    assert "lable" in e["message"]
+    assert api.get("%s/%d" % (LISTS, list_id)).json()["fields"] == []
+
+
+def test_subscriber_create_refuses_unknown(api, db, list_id):
+    n = count(db, "subscriptions")
+    r = api.post(SUBS, {"list_id": list_id, "email": "u@example.jp", "company": "会社"})
+    unknown(r, "company")
+    assert count(db, "subscriptions") == n
+
+
+def test_subscriber_bulk_refuses_unknown(api):
+    unknown(api.post(SUBS + "/bulk", {"op": "erase", "person_ids": [1], "all": True}), "all")
+
+
+def test_broadcast_create_patch_test_refuse_unknown(api, db, list_id):
+    n = count(db, "broadcasts")
+    unknown(api.post(BCASTS, {"list_id": list_id, "subject": "件名", "body_md": "x"}),
+            "body_md")
+    assert count(db, "broadcasts") == n
+    r = api.post(BCASTS, {"list_id": list_id, "subject": "件名", "body": "本文"})
+    assert r.status == 201, r.text
+    bid = r.json()["id"]
+    unknown(api.patch("%s/%d" % (BCASTS, bid), {"subjet": "変更"}), "subjet")
+    assert api.get("%s/%d" % (BCASTS, bid)).json()["subject"] == "件名"
+    unknown(api.post("%s/%d/test" % (BCASTS, bid), {"email": "a@example.jp", "to": "x"}),
+            "to")
+
+
+def test_people_still_refuse_unknown(api, db):
+    n = count(db, "people")
+    unknown(api.post(PEOPLE, {"name": "名前", "nickname": "x"}), "nickname")
+    assert count(db, "people") == n
