@@ -375,11 +375,7 @@ static void store(struct req *req, int64_t id, const struct article *cur, const 
 			jm_err_set(&err, "slug", "%s", admin_t(req, "admin.editor.err_slug_taken"));
 		else
 			admin_err_localize(req, &err, "admin.invalid.", "admin.err.invalid");
-		editor_again(req,
-		             rc == JM_CONFLICT    ? 409
-		             : rc == JM_TOO_LARGE ? 413
-		                                  : 422,
-		             id, cur, f, &err);
+		editor_again(req, http_status_for(rc), id, cur, f, &err);
 		return;
 	}
 	if (!admin_check(req, rc, "site_article_save"))

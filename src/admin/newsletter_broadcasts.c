@@ -453,11 +453,6 @@ static bool input_from_form(struct req *req, const struct form *f, int tz,
 	return true;
 }
 
-static int status_of(enum jm_rc rc)
-{
-	return rc == JM_CONFLICT ? 409 : rc == JM_TOO_LARGE ? 413 : 422;
-}
-
 /* After storing: test send, send/schedule, or just saved. */
 static void after_store(struct req *req, struct composer *c, const char *act)
 {
@@ -480,7 +475,7 @@ static void after_store(struct req *req, struct composer *c, const char *act)
 	}
 	if (rc == JM_INVALID || rc == JM_CONFLICT) {
 		c->err = &err;
-		composer_render(req, status_of(rc), c);
+		composer_render(req, http_status_for(rc), c);
 		return;
 	}
 	if (rc) {
@@ -519,7 +514,7 @@ static void bc_save(struct req *req, int64_t id)
 	                   : nl_broadcast_create(req->db, &in, &c.id, &err);
 	if (rc == JM_INVALID || rc == JM_CONFLICT || rc == JM_TOO_LARGE) {
 		admin_err_localize(req, &err, "admin.nl.invalid.", "admin.err.invalid");
-		composer_render(req, status_of(rc), &c);
+		composer_render(req, http_status_for(rc), &c);
 		return;
 	}
 	if (rc) {

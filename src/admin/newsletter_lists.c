@@ -410,7 +410,7 @@ static void save(struct req *req, int64_t id)
 			jm_err_set(&err, "slug", "%s", admin_t(req, "admin.nl.err_slug_taken"));
 		else if (strcmp(err.field, "fields") != 0)
 			admin_err_localize(req, &err, "admin.nl.invalid.", "admin.err.invalid");
-		list_form(req, rc == JM_CONFLICT ? 409 : 422, id, curp, &f, rows, n, &err);
+		list_form(req, http_status_for(rc), id, curp, &f, rows, n, &err);
 		return;
 	}
 	if (rc) {

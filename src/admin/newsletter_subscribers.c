@@ -249,7 +249,7 @@ static void admin_nl_subscriber_add(struct req *req)
 			jm_err_set(&err, "email", "%s", admin_t(req, "admin.nl.err_already"));
 		else if (rc != JM_NOT_FOUND && strcmp(err.field, "list") != 0)
 			admin_err_localize(req, &err, "admin.nl.invalid.", "admin.err.invalid");
-		list_page(req, rc == JM_CONFLICT ? 409 : 422, &f, &err);
+		list_page(req, rc == JM_NOT_FOUND ? 422 : http_status_for(rc), &f, &err);
 		return;
 	}
 	if (rc) {

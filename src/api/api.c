@@ -49,29 +49,15 @@ void api_send_rc(struct req *req, enum jm_rc rc, const struct jm_err *err)
 {
 	const char *msg = err && err->msg[0] ? err->msg : NULL;
 	const char *field = err && err->field[0] ? err->field : NULL;
-	switch (rc) {
-	case JM_INVALID:
-		api_send_error(req, 422, "invalid", msg ? msg : "invalid input", field);
-		return;
-	case JM_CONFLICT:
-		api_send_error(req, 409, "conflict", msg ? msg : "slug already taken",
-		               field ? field : "slug");
-		return;
-	case JM_NOT_FOUND:
-		api_send_error(req, 404, "not_found", msg ? msg : "not found", field);
-		return;
-	case JM_TOO_LARGE:
-		api_send_error(req, 413, "too_large", msg ? msg : "input too large", field);
-		return;
-	default: break;
-	}
 	int status = http_status_for(rc);
-	if (status >= 400 && status < 500) {
-		api_send_error(req, status, jm_rc_name(rc), msg ? msg : jm_rc_name(rc), field);
+	if (status >= 500) {
+		log_at(LOG_ERROR, "api", "rc=%s msg=\"%s\"", jm_rc_name(rc), msg ? msg : "");
+		api_send_error(req, 500, "internal", "internal error", NULL);
 		return;
 	}
-	log_at(LOG_ERROR, "api", "rc=%s msg=\"%s\"", jm_rc_name(rc), msg ? msg : "");
-	api_send_error(req, 500, "internal", "internal error", NULL);
+	if (rc == JM_CONFLICT && !field) /* a conflict naming nothing is a taken slug */
+		field = "slug", msg = msg ? msg : "slug already taken";
+	api_send_error(req, status, jm_rc_name(rc), msg ? msg : http_status_msg(rc), field);
 }
 
 /* True for "application/json" with optional parameters (charset=utf-8). */

@@ -28,9 +28,10 @@ void api_send_json(struct req *req, int status, json_t *root);
 /* Sends {"error":{"code","message","field"?}} with Cache-Control: no-store. */
 void api_send_error(struct req *req, int status, const char *code, const char *msg,
                     const char *field);
-/* Answers a domain failure: INVALID→422 "invalid", CONFLICT→409 "conflict",
- * NOT_FOUND→404 "not_found", TOO_LARGE→413, anything else 500 (logged).
- * err (may be NULL) gives the message and field. */
+/* Answers a domain failure with http_status_for's status and
+ * jm_rc_name's code (422 "invalid", 409 "conflict" naming "slug" when err
+ * names no field, 404 "not_found", 413 "too_large", ...); a 5xx is logged
+ * and answered "internal". err (may be NULL) gives message and field. */
 void api_send_rc(struct req *req, enum jm_rc rc, const struct jm_err *err);
 
 /* Checks Content-Type (415), parses the body (400 "invalid_json" with line

@@ -281,21 +281,6 @@ void http_send_json_error(struct req *req, int status, const char *code, const c
 	buf_free(&b);
 }
 
-int http_status_for(enum jm_rc rc)
-{
-	switch (rc) {
-	case JM_OK: return 200;
-	case JM_INVALID: return 422;
-	case JM_NOT_FOUND: return 404;
-	case JM_CONFLICT: return 409;
-	case JM_TOO_LARGE: return 413;
-	case JM_UNAUTHORIZED: return 401;
-	case JM_FORBIDDEN: return 403;
-	case JM_RATE_LIMITED: return 429;
-	default: return 500;
-	}
-}
-
 /* ---- blobs: cached, immutable, reference-counted bodies ---- */
 
 struct http_blob *http_blob_new(int status, const char *ctype, const char *data, size_t len,
