@@ -51,8 +51,7 @@ bool api_only_keys(struct req *req, json_t *o, const char *const allowed[]);
 /* The same check for an object nested in the body's key parent (an
  * element of "links", "fields"): the 422 names parent as the field and
  * the unknown key in its message. */
-bool api_nested_keys(struct req *req, json_t *o, const char *const allowed[],
-                     const char *parent);
+bool api_nested_keys(struct req *req, json_t *o, const char *const allowed[], const char *parent);
 
 /* A positive decimal id ("0", signs, spaces, overflow: false). */
 bool api_parse_id(const char *s, int64_t *out);

@@ -34,8 +34,7 @@ bool api_only_keys(struct req *req, json_t *o, const char *const allowed[])
 	return false;
 }
 
-bool api_nested_keys(struct req *req, json_t *o, const char *const allowed[],
-                     const char *parent)
+bool api_nested_keys(struct req *req, json_t *o, const char *const allowed[], const char *parent)
 {
 	const char *k = unknown_key(o, allowed);
 	if (!k)

@@ -176,8 +176,7 @@ static void interactions_create(struct req *req)
 	if (!path_person(req, &x.person_id))
 		return;
 	json_t *b = api_body(req, keys);
-	if (!b || !site_tz(req, &tz) ||
-	    !api_get_str(req, b, "kind", false, &x.kind, &has_kind) ||
+	if (!b || !site_tz(req, &tz) || !api_get_str(req, b, "kind", false, &x.kind, &has_kind) ||
 	    !api_get_str(req, b, "note", true, &x.note, &has_note) ||
 	    !get_when(req, b, tz, &x.happened_at, &has_when) || !get_amount(req, b, &x))
 		return;
@@ -314,8 +313,7 @@ static void intros_create(struct req *req)
 	int64_t id = 0, now = jm_now();
 	int tz;
 	json_t *b = api_body(req, keys);
-	if (!b || !site_tz(req, &tz) ||
-	    !get_side(req, b, "introducer_id", &x.introducer_id) ||
+	if (!b || !site_tz(req, &tz) || !get_side(req, b, "introducer_id", &x.introducer_id) ||
 	    !get_side(req, b, "to_id", &x.to_id) ||
 	    !api_get_id(req, b, "person_id", &x.person_id, &has_pid) ||
 	    !api_get_str(req, b, "note", true, &x.note, &has_note) ||
@@ -495,8 +493,7 @@ static void messages_patch(struct req *req)
 	if (!api_path_id(req, "message", &id))
 		return;
 	json_t *b = api_body(req, keys);
-	if (!b ||
-	    !api_get_str(req, b, "status", false, &status, &has))
+	if (!b || !api_get_str(req, b, "status", false, &status, &has))
 		return;
 	if (!has) {
 		api_missing(req, "status");
@@ -525,8 +522,7 @@ static void messages_reply(struct req *req)
 	if (!api_path_id(req, "message", &id))
 		return;
 	json_t *b = api_body(req, keys);
-	if (!b ||
-	    !api_get_str(req, b, "subject", true, &subject, &has_subject) ||
+	if (!b || !api_get_str(req, b, "subject", true, &subject, &has_subject) ||
 	    !api_get_str(req, b, "body", false, &body, &has_body))
 		return;
 	if (!has_body) {

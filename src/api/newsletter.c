@@ -89,10 +89,17 @@ static void send_list(struct req *req, int status, int64_t id)
 
 /* The keys a list body may hold (create and PATCH), and those of one
  * element of "fields". */
-static const char *const list_keys[] = {"slug",       "name",          "description",
-                                        "charset",    "consent_text",  "welcome_subject",
-                                        "welcome_md", "public",        "double_optin",
-                                        "fields",     NULL};
+static const char *const list_keys[] = {"slug",
+                                        "name",
+                                        "description",
+                                        "charset",
+                                        "consent_text",
+                                        "welcome_subject",
+                                        "welcome_md",
+                                        "public",
+                                        "double_optin",
+                                        "fields",
+                                        NULL};
 static const char *const field_keys[] = {"key", "label", "type", "options", "required", NULL};
 
 static bool list_input(struct req *req, json_t *b, struct nl_list_input *in)

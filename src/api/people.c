@@ -345,8 +345,7 @@ static void people_create(struct req *req)
 	struct jm_err err = {0};
 	int64_t id = 0, now = jm_now();
 	json_t *b = api_body(req, create_keys);
-	if (!b || !person_input(req, b, &in) ||
-	    !person_extra(req, b, &x))
+	if (!b || !person_input(req, b, &in) || !person_extra(req, b, &x))
 		return;
 	in.stage = x.has_stage ? x.stage : NULL;
 	x.has_stage = false; /* recorded by the create itself */
@@ -381,8 +380,7 @@ static void people_patch(struct req *req)
 	if (!api_path_id(req, "person", &id))
 		return;
 	json_t *b = api_body(req, patch_keys);
-	if (!b || !person_input(req, b, &in) ||
-	    !person_extra(req, b, &x))
+	if (!b || !person_input(req, b, &in) || !person_extra(req, b, &x))
 		return;
 	enum jm_rc rc = net_person_get(req->db, req->arena, id, &cur);
 	if (!rc && input_has_any(&in))
