@@ -46,10 +46,7 @@ static bool text_ok(const char *s, size_t max, bool one_line)
 	size_t n = s ? strlen(s) : 0;
 	if (n > max || !utf8_valid(s ? s : "", n) || utf8_has_controls(s ? s : "", n))
 		return false;
-	for (size_t i = 0; one_line && i < n; i++)
-		if (s[i] == '\t' || s[i] == '\r' || s[i] == '\n')
-			return false;
-	return true;
+	return !one_line || jm_header_value_ok(s, n); /* a mail header may show it */
 }
 
 static enum jm_rc bad(struct jm_err *err, const char *field, const char *msg)
@@ -120,7 +117,7 @@ static enum jm_rc check_fields(const struct net_person_input *in, struct jm_err 
 		const char *k = in->field_keys[i];
 		if (!k || !*k || !text_ok(k, FIELD_KEY_MAX, true))
 			return bad(err, "fields", "a field name must be one line of 1 to 60 bytes");
-		if (!text_ok(in->field_vals[i], FIELD_VAL_MAX, false))
+		if (!text_ok(in->field_vals[i], FIELD_VAL_MAX, true)) /* a merge field */
 			return bad(err, "fields",
 			           "a field value must be at most 2000 bytes of text");
 		for (size_t j = 0; j < i; j++)

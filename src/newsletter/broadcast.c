@@ -45,8 +45,7 @@ static bool slug_ok(const char *s)
 static bool subject_ok(const char *s)
 {
 	size_t n = strlen(s);
-	return n >= 1 && n <= SUBJECT_MAX && utf8_valid(s, n) && !utf8_has_controls(s, n) &&
-	       !strpbrk(s, "\r\n\t");
+	return n >= 1 && n <= SUBJECT_MAX && jm_header_value_ok(s, n);
 }
 
 static bool str_item_ok(json_t *v, size_t max)

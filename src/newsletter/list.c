@@ -58,7 +58,7 @@ static bool long_text_ok(const char *s, size_t max)
 static bool line_ok(const char *s, size_t min, size_t max)
 {
 	size_t n = strlen(s);
-	return n >= min && long_text_ok(s, max) && !strpbrk(s, "\r\n");
+	return n >= min && long_text_ok(s, max) && jm_header_value_ok(s, n);
 }
 
 /* Checks a complete input (every text set). */

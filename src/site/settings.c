@@ -204,7 +204,7 @@ static enum jm_rc validate_one(const struct setting_def *d, const char *val, con
 	bool bv = false;
 	switch (d->type) {
 	case SET_STR:
-		ok = len <= d->max_len && !utf8_has_controls(val, len) && !strpbrk(val, "\r\n");
+		ok = len <= d->max_len && jm_header_value_ok(val, len); /* may reach a header */
 		break;
 	case SET_TEXT: ok = len <= d->max_len && !utf8_has_controls(val, len); break;
 	case SET_URL: ok = len <= d->max_len && (len == 0 || valid_url(val)); break;

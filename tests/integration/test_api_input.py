@@ -104,3 +104,65 @@ def test_people_still_refuse_unknown(api, db):
     n = count(db, "people")
     unknown(api.post(PEOPLE, {"name": "名前", "nickname": "x"}), "nickname")
     assert count(db, "people") == n
+
+
+# ---- the header-value rule ----
+
+BAD_HEADER_VALUES = [
+    ("crlf", "山田\r\nBcc: evil@example.com"),
+    ("tab", "山田\t太郎"),
+    ("u2028", "山田\u2028太郎"),
+    ("u2029", "山田\u2029太郎"),
+    ("nel", "山田\u0085太郎"),
+    ("c1", "山田\u009b太郎"),
+    ("encoded-word", "=?utf-8?B?5bGx55Sw?="),
+]
+BAD_IDS = [b[0] for b in BAD_HEADER_VALUES]
+
+
+@pytest.mark.parametrize("case,value", BAD_HEADER_VALUES, ids=BAD_IDS)
+def test_api_person_name_and_company_refused(api, db, case, value):
+    n = count(db, "people")
+    for field in ("name", "company", "title"):
+        r = api.post(PEOPLE, {"email": jm.uniq("h") + "@example.jp", field: value})
+        assert r.status == 422, (field, r.status, r.text)
+        assert r.json()["error"]["field"] == field, r.text
+    r = api.post(PEOPLE, {"email": jm.uniq("h") + "@example.jp", "fields": {"kaisha": value}})
+    assert r.status == 422, r.text
+    assert count(db, "people") == n
+
+
+@pytest.mark.parametrize("case,value", BAD_HEADER_VALUES, ids=BAD_IDS)
+def test_api_subscriber_list_and_broadcast_refused(api, db, list_id, case, value):
+    before = [count(db, t) for t in ("people", "subscriptions", "lists", "broadcasts")]
+    r = api.post(SUBS, {"list_id": list_id, "email": jm.uniq("s") + "@example.jp",
+                        "name": value})
+    assert r.status == 422 and r.json()["error"]["field"] == "name", r.text
+    r = api.post(LISTS, {"name": value, "slug": jm.uniq("hl")})
+    assert r.status == 422 and r.json()["error"]["field"] == "name", r.text
+    r = api.post(BCASTS, {"list_id": list_id, "subject": value, "body": "本文"})
+    assert r.status == 422 and r.json()["error"]["field"] == "subject", r.text
+    after = [count(db, t) for t in ("people", "subscriptions", "lists", "broadcasts")]
+    assert after == before
+
+
+def test_admin_list_form_refuses_header_breaking_name(server, admin, db):
+    n = count(db, "lists")
+    _, form = admin.get_form("/admin/lists/new", action="/admin/lists")
+    r = admin.submit(form, {"name": "メルマガ\u2028Bcc: x", "slug": jm.uniq("al")})
+    assert r.status == 422, r.text[:2000]
+    assert 'id="form-error"' in r.text
+    assert count(db, "lists") == n
+
+
+def test_cli_people_import_refuses_header_breaking_name(server, db, tmp_path):
+    n = count(db, "people")
+    f = tmp_path / "people.csv"
+    f.write_text("email,name,company\n"
+                 "ok@example.jp,良い人,会社\n"
+                 "bad@example.jp,悪い\u0085人,会社\n", encoding="utf-8")
+    p = server.cli("import", "people", str(f))
+    assert p.returncode != 0
+    lines = [l for l in p.stderr.splitlines() if l.strip()]
+    assert len(lines) == 1 and "line 3" in lines[0], p.stderr
+    assert count(db, "people") == n
