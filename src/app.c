@@ -80,6 +80,12 @@ static enum jm_rc app_migrate(struct app *app, struct jm_err *err)
 	return rc;
 }
 
+/* The site domain's hook: a content write invalidates every cached page. */
+static void content_hook(void *ctx)
+{
+	app_content_changed(ctx);
+}
+
 enum jm_rc app_init(struct app *app, struct jm_err *err)
 {
 	enum jm_rc rc = jm_crypto_init();
@@ -91,6 +97,7 @@ enum jm_rc app_init(struct app *app, struct jm_err *err)
 	    (rc = app_migrate(app, err)))
 		return rc;
 	atomic_init(&app->content_gen, 1);
+	site_content_hook(content_hook, app);
 	app->stats = site_stats_new();
 	app->cache = web_cache_new();
 	app->login_limiter = auth_limiter_new();
@@ -99,6 +106,7 @@ enum jm_rc app_init(struct app *app, struct jm_err *err)
 
 void app_free(struct app *app)
 {
+	site_content_hook(NULL, NULL);
 	view_free(app->view);
 	i18n_free(app->i18n);
 	router_free(app->router);
@@ -282,8 +290,21 @@ static void network_tick(struct app *app, struct db *db)
 		log_at(LOG_INFO, "network", "keep-in-touch digest queued");
 }
 
+/* A content write by another process (the CLI, a second node) changes the
+ * stamp without calling this process's hook. */
+static void content_tick(struct app *app, struct db *db)
+{
+	int64_t stamp = 0;
+	if (site_content_stamp(db, &stamp) != JM_OK)
+		return;
+	if (app->content_stamp && stamp != app->content_stamp)
+		app_content_changed(app);
+	app->content_stamp = stamp;
+}
+
 static void tick(struct app *app, struct db *db)
 {
+	content_tick(app, db);
 	web_tick(app, db);
 	if (!http_stopping())
 		network_tick(app, db);

@@ -34,6 +34,7 @@ struct app {
 	struct router *router;
 	unsigned char secret[32];         /* DATA/secret, 0600: keys CSRF and hashes */
 	atomic_uint_fast64_t content_gen; /* bumped when content or settings change */
+	int64_t content_stamp;            /* site_content_stamp at the last tick (its thread) */
 	struct web_cache *cache;          /* rendered public pages (web/) */
 	struct site_stats *stats;         /* page-view counters (site/) */
 	struct auth_limiter *login_limiter;
@@ -44,8 +45,8 @@ struct app {
 	} net_tick;
 };
 
-/* Invalidates every cached public page. Call after any change to articles,
- * tags or settings. */
+/* Invalidates every cached public page. Content writes reach it through the
+ * site domain's hook (site_content_hook); handlers never call it. */
 static inline void app_content_changed(struct app *app)
 {
 	atomic_fetch_add(&app->content_gen, 1);

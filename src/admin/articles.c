@@ -11,8 +11,8 @@
  *
  * Invariants: validation errors re-render the form with what was typed,
  * the message next to the field and status 422 (409 for a taken slug);
- * nothing is stored then. Every successful change bumps the public cache
- * generation (app_content_changed).
+ * nothing is stored then. The site domain's write functions invalidate
+ * cached public pages (site_content_written).
  */
 #include "admin/admin_int.h"
 
@@ -380,7 +380,6 @@ static void store(struct req *req, int64_t id, const struct article *cur, const 
 	}
 	if (!admin_check(req, rc, "site_article_save"))
 		return;
-	app_content_changed(req->app);
 	const char *act = form_get(f, "action");
 	const char *flash = !act ? "save" : act;
 	http_redirect(req, 303,
@@ -435,7 +434,6 @@ void admin_article_delete(struct req *req)
 	enum jm_rc rc = site_article_delete(req->db, id);
 	if (!admin_check(req, rc, "site_article_delete"))
 		return;
-	app_content_changed(req->app);
 	http_redirect(req, 303, "/admin/articles?deleted=1");
 }
 

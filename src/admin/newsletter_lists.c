@@ -417,7 +417,6 @@ static void save(struct req *req, int64_t id)
 		admin_fail(req, "nl_list_save", rc);
 		return;
 	}
-	app_content_changed(req->app);
 	http_redirect(req, 303,
 	              arena_sprintf(req->arena, "/admin/lists/%lld?done=saved", (long long)id));
 }
@@ -452,7 +451,6 @@ static void admin_nl_list_delete(struct req *req)
 		admin_fail(req, "nl_list_delete", rc);
 		return;
 	}
-	app_content_changed(req->app);
 	http_redirect(req, 303, "/admin/lists?done=deleted");
 }
 

@@ -11,8 +11,8 @@
  * present with the wrong JSON type is a 422 naming it, and nothing
  * changes.
  *
- * Every successful write calls app_content_changed() so cached public
- * pages are rebuilt.
+ * Cached public pages are invalidated by the write functions themselves
+ * (site_content_written), not here.
  */
 #include <jansson.h>
 
@@ -228,7 +228,6 @@ static void article_create(struct req *req)
 		send_site_error(req, rc, &err);
 		return;
 	}
-	app_content_changed(req->app);
 	http_header(req, "location",
 	            arena_sprintf(req->arena, "/api/v1/articles/%lld", (long long)id));
 	send_article(req, 201, id, &st);
@@ -263,7 +262,6 @@ static void article_patch(struct req *req)
 		send_site_error(req, rc, &err);
 		return;
 	}
-	app_content_changed(req->app);
 	send_article(req, 200, id, &st);
 }
 
@@ -279,7 +277,6 @@ static void article_delete(struct req *req)
 		api_send_rc(req, rc, &err);
 		return;
 	}
-	app_content_changed(req->app);
 	http_header(req, "cache-control", "no-store");
 	http_send(req, 204, NULL, "", 0);
 }

@@ -174,7 +174,6 @@ static void broadcasts_patch(struct req *req)
 		api_send_nl_rc(req, rc, &err, "broadcast");
 		return;
 	}
-	app_content_changed(req->app); /* public back numbers may change */
 	send_broadcast(req, 200, id);
 }
 

@@ -21,8 +21,8 @@
  * taken, a state that does not allow the action), 415, 422 naming the
  * field; a refused request changes nothing.
  *
- * List writes call app_content_changed(): the sign-up slot on cached
- * public pages shows the first public list.
+ * List writes invalidate cached public pages inside the domain
+ * (site_content_written): the sign-up slot shows the first public list.
  *
  * A subscriber search (q) runs on the worker pool (http_defer, struct
  * http_task): at a million readers it may take a few hundred milliseconds.
@@ -216,7 +216,6 @@ static void lists_create(struct req *req)
 		api_send_nl_rc(req, rc, &err, "list");
 		return;
 	}
-	app_content_changed(req->app);
 	http_header(req, "location",
 	            arena_sprintf(req->arena, "/api/v1/lists/%lld", (long long)id));
 	send_list(req, 201, id);
@@ -300,7 +299,6 @@ static void lists_patch(struct req *req)
 		api_send_nl_rc(req, rc, &err, "list");
 		return;
 	}
-	app_content_changed(req->app);
 	send_list(req, 200, id);
 }
 
@@ -317,7 +315,6 @@ static void lists_delete(struct req *req)
 		api_send_nl_rc(req, rc, &err, "list");
 		return;
 	}
-	app_content_changed(req->app);
 	api_send_no_content(req);
 }
 

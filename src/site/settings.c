@@ -262,7 +262,7 @@ enum jm_rc site_settings_save(struct db *db, const char *const *keys, const char
 	}
 out:
 	free(norm);
-	return rc;
+	return site_content_written(rc);
 }
 
 const char *site_setting_get(struct db *db, struct arena *a, const char *key)

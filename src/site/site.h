@@ -14,6 +14,21 @@
 
 struct db;
 
+/* ---- the page-cache generation (content.c) ----
+ * Every write function whose change a public page shows (articles, site
+ * settings, lists, broadcasts) ends with `return site_content_written(rc)`:
+ * when rc is JM_OK it calls the hook the app registered, which invalidates
+ * cached pages. Handlers never do it themselves. */
+/* Registers fn(ctx) as the hook (NULL: none); call before threads start. */
+void site_content_hook(void (*fn)(void *ctx), void *ctx);
+/* Calls the hook when rc is JM_OK; returns rc. */
+enum jm_rc site_content_written(enum jm_rc rc);
+/* A fingerprint of the content tables (row counts and newest updated_at
+ * of articles, lists and broadcasts) that changes with every write, made
+ * by any process; the app's scheduler compares it to notice writes by the
+ * CLI or another node. */
+enum jm_rc site_content_stamp(struct db *db, int64_t *out) JM_WUR;
+
 /* ---- settings (settings.c) ----
  * One table describes every site setting; the admin settings page is
  * generated from it and saving validates against it. */

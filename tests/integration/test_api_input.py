@@ -166,3 +166,62 @@ def test_cli_people_import_refuses_header_breaking_name(server, db, tmp_path):
     lines = [l for l in p.stderr.splitlines() if l.strip()]
     assert len(lines) == 1 and "line 3" in lines[0], p.stderr
     assert count(db, "people") == n
+
+
+# ---- content writes invalidate the page cache inside the domain ----
+
+def cached_title(web, slug, title):
+    """Loads the article page twice (the second from the cache) and
+    checks it shows title."""
+    for _ in range(2):
+        r = web.get("/articles/" + slug)
+        assert r.status == 200 and title in r.text, r.text[:500]
+
+
+def test_api_article_edit_invalidates_cached_page(server, api):
+    web = server.client()
+    slug = jm.uniq("cache-api")
+    a = api.publish(title="キャッシュ前", slug=slug)
+    cached_title(web, slug, "キャッシュ前")
+    r = api.patch("%s/%d" % (ARTICLES, a["id"]), {"title": "APIで直した"})
+    assert r.status == 200, r.text
+    assert "APIで直した" in web.get("/articles/" + slug).text
+    assert "APIで直した" in web.get("/").text
+
+
+def test_admin_article_edit_invalidates_cached_page(server, api, admin):
+    web = server.client()
+    slug = jm.uniq("cache-admin")
+    a = api.publish(title="管理前", slug=slug)
+    cached_title(web, slug, "管理前")
+    aid = a["id"]
+    _, form = admin.get_form("/admin/articles/%d" % aid, action="/admin/articles/%d" % aid)
+    r = admin.submit(form, {"title": "管理画面で直した", "action": "publish"})
+    assert r.status == 200, r.text[:2000]
+    assert "管理画面で直した" in web.get("/articles/" + slug).text
+
+
+def test_admin_list_edit_invalidates_cached_page(server, api, admin, list_id):
+    """The sign-up slot on cached pages names the first public list."""
+    web = server.client()
+    slug = jm.uniq("cache-list")
+    api.publish(title="リスト表示", slug=slug)
+    cached_title(web, slug, "リスト表示")
+    r = api.patch("%s/%d" % (LISTS, list_id), {"name": "改名したメルマガ"})
+    assert r.status == 200, r.text
+    assert "改名したメルマガ" in web.get("/articles/" + slug).text
+    r = api.patch("%s/%d" % (LISTS, list_id), {"name": "入力テスト"})
+    assert r.status == 200, r.text
+
+
+def test_write_by_another_process_invalidates_cached_page(server, api, db):
+    """A write the serving process did not make (the CLI, another node)
+    reaches the cache through the scheduler's content stamp."""
+    web = server.client()
+    slug = jm.uniq("cache-cli")
+    a = api.publish(title="別プロセス前", slug=slug)
+    cached_title(web, slug, "別プロセス前")
+    db.execute("UPDATE articles SET title = ?, updated_at = updated_at + 1 WHERE id = ?",
+               ("別プロセスで直した", a["id"]))
+    jm.wait_until(lambda: "別プロセスで直した" in web.get("/articles/" + slug).text,
+                  what="the cached page to show the other process's write")
