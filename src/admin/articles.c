@@ -268,8 +268,9 @@ static bool split_tags(struct arena *a, const char *s, struct article_input *in)
 
 /* Sets status and published_at from the pressed button. cur is the stored
  * article (NULL for a new one). */
-static bool apply_action(struct req *req, const struct form *f, const struct article *cur, int tz,
-                         struct article_input *in, struct jm_err *err)
+static bool apply_action(struct req *req, const struct form *f, const struct article *cur,
+                         const struct site_settings *st, struct article_input *in,
+                         struct jm_err *err)
 {
 	const char *act = form_get(f, "action");
 	int64_t now = jm_now();
@@ -297,11 +298,11 @@ static bool apply_action(struct req *req, const struct form *f, const struct art
 		jm_err_set(err, "action", "%s", admin_t(req, "admin.err.bad_request"));
 		return false;
 	}
-	if (!when || jm_time_parse(when, tz, &in->published_at) != JM_OK) {
+	if (site_time_parse(st, when, &in->published_at) != JM_OK) {
 		jm_err_set(err, "published_at", "%s", admin_t(req, "admin.editor.err_when"));
 		return false;
 	}
-	if (in->published_at <= now) {
+	if (site_schedule_check(in->published_at, now, "published_at", err)) {
 		jm_err_set(err, "published_at", "%s", admin_t(req, "admin.editor.err_past"));
 		return false;
 	}
@@ -309,7 +310,8 @@ static bool apply_action(struct req *req, const struct form *f, const struct art
 }
 
 static bool input_from_form(struct req *req, const struct form *f, const struct article *cur,
-                            int tz, struct article_input *in, struct jm_err *err)
+                            const struct site_settings *st, struct article_input *in,
+                            struct jm_err *err)
 {
 	in->title = form_get(f, "title");
 	in->has_title = in->title != NULL;
@@ -325,7 +327,7 @@ static bool input_from_form(struct req *req, const struct form *f, const struct 
 		jm_err_set(err, "tags", "%s", admin_t(req, "admin.editor.err_tags"));
 		return false;
 	}
-	return apply_action(req, f, cur, tz, in, err);
+	return apply_action(req, f, cur, st, in, err);
 }
 
 /* Re-renders the editor with what was typed, an error and/or a preview. */
@@ -407,7 +409,7 @@ static void save(struct req *req, int64_t id)
 		editor_again(req, 200, id, curp, &f, NULL);
 		return;
 	}
-	if (!input_from_form(req, &f, curp, s.tz_offset_min, &in, &err)) {
+	if (!input_from_form(req, &f, curp, &s, &in, &err)) {
 		editor_again(req, 422, id, curp, &f, &err);
 		return;
 	}

@@ -421,7 +421,7 @@ static void bc_status(struct req *req)
 
 /* ---- saving and sending ---- */
 
-static bool input_from_form(struct req *req, const struct form *f, int tz,
+static bool input_from_form(struct req *req, const struct form *f, const struct site_settings *st,
                             struct nl_broadcast_input *in, struct jm_err *err)
 {
 	const char *act = form_get(f, "action");
@@ -442,11 +442,11 @@ static bool input_from_form(struct req *req, const struct form *f, int tz,
 	if (!act || strcmp(act, "schedule") != 0)
 		return true;
 	const char *when = form_get(f, "scheduled_at");
-	if (!when || jm_time_parse(when, tz, &in->scheduled_at) != JM_OK) {
+	if (site_time_parse(st, when, &in->scheduled_at) != JM_OK) {
 		jm_err_set(err, "scheduled_at", "%s", admin_t(req, "admin.editor.err_when"));
 		return false;
 	}
-	if (in->scheduled_at <= jm_now()) {
+	if (site_schedule_check(in->scheduled_at, jm_now(), "scheduled_at", err)) {
 		jm_err_set(err, "scheduled_at", "%s", admin_t(req, "admin.editor.err_past"));
 		return false;
 	}
@@ -506,7 +506,7 @@ static void bc_save(struct req *req, int64_t id)
 		composer_render(req, 200, &c);
 		return;
 	}
-	if (!input_from_form(req, &f, s.tz_offset_min, &in, &err)) {
+	if (!input_from_form(req, &f, &s, &in, &err)) {
 		composer_render(req, 422, &c);
 		return;
 	}

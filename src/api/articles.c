@@ -52,7 +52,8 @@ static bool get_str(struct req *req, json_t *body, const char *key, bool nullabl
 }
 
 /* published_at: an ISO 8601 string or null (unpublished). */
-static bool get_time(struct req *req, json_t *body, int tz_offset_min, struct article_input *in)
+static bool get_time(struct req *req, json_t *body, const struct site_settings *st,
+                     struct article_input *in)
 {
 	json_t *v = json_object_get(body, "published_at");
 	if (!v)
@@ -65,7 +66,7 @@ static bool get_time(struct req *req, json_t *body, int tz_offset_min, struct ar
 		type_error(req, "published_at", "an ISO 8601 string or null");
 		return false;
 	}
-	if (jm_time_parse(json_string_value(v), tz_offset_min, &in->published_at) != JM_OK) {
+	if (site_time_parse(st, json_string_value(v), &in->published_at) != JM_OK) {
 		api_send_error(req, 422, "invalid",
 		               "published_at must be an ISO 8601 time like 2026-11-29T09:00:00Z",
 		               "published_at");
@@ -110,7 +111,7 @@ static const char *const article_keys[] = {"title",  "slug",         "body", "ex
                                            "status", "published_at", "tags", NULL};
 
 /* Fills in from the body; answers 422 and returns false on a wrong type. */
-static bool input_from_json(struct req *req, json_t *body, int tz_offset_min,
+static bool input_from_json(struct req *req, json_t *body, const struct site_settings *st,
                             struct article_input *in)
 {
 	memset(in, 0, sizeof(*in));
@@ -119,7 +120,7 @@ static bool input_from_json(struct req *req, json_t *body, int tz_offset_min,
 	       get_str(req, body, "body", true, &in->body_md, &in->has_body) &&
 	       get_str(req, body, "excerpt", true, &in->excerpt, &in->has_excerpt) &&
 	       get_str(req, body, "status", false, &in->status, &in->has_status) &&
-	       get_time(req, body, tz_offset_min, in) && get_tags(req, body, in);
+	       get_time(req, body, st, in) && get_tags(req, body, in);
 }
 
 /* The {id} route parameter; answers 404 when it is not a positive integer. */
@@ -221,7 +222,7 @@ static void article_create(struct req *req)
 		api_send_error(req, 422, "missing_field", "title is required", "title");
 		return;
 	}
-	if (!input_from_json(req, body, st.tz_offset_min, &in))
+	if (!input_from_json(req, body, &st, &in))
 		return;
 	enum jm_rc rc = site_article_create(req->db, &in, user ? user->id : 0, &id, &err);
 	if (rc != JM_OK) {
@@ -255,7 +256,7 @@ static void article_patch(struct req *req)
 	json_t *body = api_body(req, article_keys);
 	if (!body || !api_load_settings(req, &st))
 		return;
-	if (!input_from_json(req, body, st.tz_offset_min, &in))
+	if (!input_from_json(req, body, &st, &in))
 		return;
 	enum jm_rc rc = site_article_update(req->db, id, &in, &err);
 	if (rc != JM_OK) {

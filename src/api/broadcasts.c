@@ -16,6 +16,7 @@
 #include "app.h"
 #include "http/http.h"
 #include "newsletter/newsletter.h"
+#include "site/site.h"
 
 static json_t *broadcast_json(const struct nl_broadcast *b)
 {
@@ -74,7 +75,8 @@ static bool get_audience(struct req *req, json_t *b, struct nl_broadcast_input *
 	return true;
 }
 
-/* scheduled_at: ISO 8601 or null (send when asked). */
+/* scheduled_at: ISO 8601 or null (send when asked); a time without a zone
+ * is read in the site's zone (site_time_parse), like everywhere else. */
 static bool get_schedule(struct req *req, json_t *b, struct nl_broadcast_input *in)
 {
 	json_t *v = json_object_get(b, "scheduled_at");
@@ -84,7 +86,10 @@ static bool get_schedule(struct req *req, json_t *b, struct nl_broadcast_input *
 	in->scheduled_at = 0;
 	if (json_is_null(v))
 		return true;
-	if (!json_is_string(v) || jm_time_parse(json_string_value(v), 0, &in->scheduled_at)) {
+	struct site_settings st;
+	if (!api_load_settings(req, &st))
+		return false;
+	if (!json_is_string(v) || site_time_parse(&st, json_string_value(v), &in->scheduled_at)) {
 		api_send_error(req, 422, "invalid",
 		               "scheduled_at must be an ISO 8601 time like 2026-11-29T09:00:00Z",
 		               "scheduled_at");

@@ -155,6 +155,9 @@ static enum jm_rc validate(struct db *db, const struct nl_broadcast_input *in, b
 		jm_err_set(err, "slug", "slug must be 1 to %d of a-z, 0-9 and -", SLUG_MAX);
 		return JM_INVALID;
 	}
+	if (in->has_scheduled_at && in->scheduled_at &&
+	    site_schedule_check(in->scheduled_at, jm_now(), "scheduled_at", err))
+		return JM_INVALID; /* the one schedule rule: admin, API and CLI alike */
 	if (in->has_audience && in->audience) {
 		json_t *j = audience_parse(in->audience, err);
 		if (!j)

@@ -35,7 +35,8 @@ def unknown(r, field):
 
 
 def count(db, table):
-    return db.execute("SELECT count(*) FROM " + table).fetchone()[0]
+    # fetchall ends the statement, so no read transaction stays open.
+    return db.execute("SELECT count(*) FROM " + table).fetchall()[0][0]
 
 
 @pytest.fixture(scope="module")
@@ -221,7 +222,65 @@ def test_write_by_another_process_invalidates_cached_page(server, api, db):
     slug = jm.uniq("cache-cli")
     a = api.publish(title="別プロセス前", slug=slug)
     cached_title(web, slug, "別プロセス前")
-    db.execute("UPDATE articles SET title = ?, updated_at = updated_at + 1 WHERE id = ?",
-               ("別プロセスで直した", a["id"]))
+    other = jm.nl_db(server.data_dir)
+    other.execute("UPDATE articles SET title = ?, updated_at = updated_at + 1 WHERE id = ?",
+                  ("別プロセスで直した", a["id"]))
+    other.close()
     jm.wait_until(lambda: "別プロセスで直した" in web.get("/articles/" + slug).text,
                   what="the cached page to show the other process's write")
+
+
+# ---- one schedule rule and one zone rule ----
+
+PAST = "2020-01-01T09:00:00Z"
+
+
+def test_api_broadcast_past_schedule_refused(api, db, list_id):
+    n = count(db, "broadcasts")
+    r = api.post(BCASTS, {"list_id": list_id, "subject": "過去", "body": "b",
+                          "scheduled_at": PAST})
+    assert r.status == 422 and r.json()["error"]["field"] == "scheduled_at", r.text
+    assert count(db, "broadcasts") == n
+    r = api.post(BCASTS, {"list_id": list_id, "subject": "下書き", "body": "b"})
+    assert r.status == 201, r.text
+    bid = r.json()["id"]
+    r = api.patch("%s/%d" % (BCASTS, bid), {"scheduled_at": PAST})
+    assert r.status == 422 and r.json()["error"]["field"] == "scheduled_at", r.text
+    b = api.get("%s/%d" % (BCASTS, bid)).json()
+    assert b["scheduled_at"] is None and b["status"] == "draft"
+
+
+def test_admin_broadcast_past_schedule_refused(server, admin, db, list_id):
+    n = count(db, "broadcasts")
+    _, form = admin.get_form("/admin/broadcasts/new", action="/admin/broadcasts")
+    r = admin.submit(form, {"list": str(list_id), "subject": "予約", "body": "本文",
+                            "action": "schedule", "scheduled_at": "2020-01-01T09:00"})
+    assert r.status == 422, r.text[:2000]
+    assert 'id="form-error"' in r.text and "未来" in r.text
+    assert count(db, "broadcasts") == n
+    assert db.execute("SELECT count(*) FROM broadcasts WHERE status = 'scheduled'"
+                      " AND scheduled_at < strftime('%s','now')").fetchall()[0][0] == 0
+
+
+def test_admin_article_past_schedule_refused(server, admin, db):
+    n = count(db, "articles")
+    _, form = admin.get_form("/admin/articles/new", action="/admin/articles")
+    r = admin.submit(form, {"title": "過去の予約", "body": "本文", "action": "schedule",
+                            "published_at": "2020-01-01T09:00"})
+    assert r.status == 422, r.text[:2000]
+    assert "未来" in r.text
+    assert count(db, "articles") == n
+
+
+def test_times_without_zone_read_in_site_zone(api, list_id):
+    """The site's zone (JST by default) for a time typed without one, in
+    the article and broadcast APIs alike."""
+    r = api.post(BCASTS, {"list_id": list_id, "subject": "ゾーン", "body": "b",
+                          "scheduled_at": "2099-01-01T09:00"})
+    assert r.status == 201, r.text
+    assert r.json()["scheduled_at"] == "2099-01-01T00:00:00Z"
+    a = api.create_article(title="ゾーン記事", published_at="2099-01-01T09:00")
+    assert a["published_at"] == "2099-01-01T00:00:00Z"
+    r = api.post(BCASTS, {"list_id": list_id, "subject": "UTC", "body": "b",
+                          "scheduled_at": "2099-01-01T09:00:00Z"})
+    assert r.json()["scheduled_at"] == "2099-01-01T09:00:00Z"
