@@ -39,6 +39,10 @@ void api_send_rc(struct req *req, enum jm_rc rc, const struct jm_err *err);
  * Returns a reference owned by req->arena (do not decref), or NULL after
  * answering. */
 json_t *api_body_object(struct req *req);
+/* The parse behind it, without HTTP (also the JSON fuzz target's entry):
+ * a new reference to the object (caller decrefs), or NULL with err's
+ * message (syntax with line and column, not an object, too deep). */
+json_t *api_json_parse(const char *p, size_t len, struct jm_err *err);
 
 /* ---- the request body (input.c) ----
  * Every JSON endpoint reads its body with api_body: api_body_object plus

@@ -10,7 +10,46 @@
 #include "api/api_int.h"
 #include "http/http.h"
 
-/* The first key of o that is not in allowed (NULL-ended), or NULL. */
+/* True when containers nest deeper than API_JSON_MAX_DEPTH; the recursion
+ * stops at that depth, so it is bounded whatever the input. */
+static bool too_deep(json_t *j, int depth)
+{
+	if (!json_is_object(j) && !json_is_array(j))
+		return false;
+	if (depth > API_JSON_MAX_DEPTH)
+		return true;
+	if (json_is_array(j)) {
+		for (size_t i = 0; i < json_array_size(j); i++)
+			if (too_deep(json_array_get(j, i), depth + 1))
+				return true;
+		return false;
+	}
+	for (void *it = json_object_iter(j); it; it = json_object_iter_next(j, it))
+		if (too_deep(json_object_iter_value(it), depth + 1))
+			return true;
+	return false;
+}
+
+json_t *api_json_parse(const char *p, size_t len, struct jm_err *err)
+{
+	json_error_t jerr;
+	json_t *root = json_loadb(p ? p : "", len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		jm_err_set(err, NULL, "%s at line %d column %d", jerr.text, jerr.line, jerr.column);
+		return NULL;
+	}
+	if (!json_is_object(root))
+		jm_err_set(err, NULL, "the body must be a JSON object");
+	else if (too_deep(root, 1))
+		jm_err_set(err, NULL, "JSON nested deeper than %d levels", API_JSON_MAX_DEPTH);
+	else
+		return root;
+	json_decref(root);
+	return NULL;
+}
+
+/* The first key of o that is not in allowed
+ (NULL-ended), or NULL. */
 static const char *unknown_key(json_t *o, const char *const allowed[])
 {
 	for (void *it = json_object_iter(o); it; it = json_object_iter_next(o, it)) {
