@@ -98,6 +98,7 @@ enum jm_rc app_init(struct app *app, struct jm_err *err)
 		return rc;
 	atomic_init(&app->content_gen, 1);
 	site_content_hook(content_hook, app);
+	app->content_stamp = -1; /* none read yet (a stamp is never negative) */
 	app->stats = site_stats_new();
 	app->cache = web_cache_new();
 	app->login_limiter = auth_limiter_new();
@@ -297,7 +298,7 @@ static void content_tick(struct app *app, struct db *db)
 	int64_t stamp = 0;
 	if (site_content_stamp(db, &stamp) != JM_OK)
 		return;
-	if (app->content_stamp && stamp != app->content_stamp)
+	if (app->content_stamp >= 0 && stamp != app->content_stamp)
 		app_content_changed(app);
 	app->content_stamp = stamp;
 }

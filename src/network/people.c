@@ -117,7 +117,7 @@ static enum jm_rc check_fields(const struct net_person_input *in, struct jm_err 
 		const char *k = in->field_keys[i];
 		if (!k || !*k || !text_ok(k, FIELD_KEY_MAX, true))
 			return bad(err, "fields", "a field name must be one line of 1 to 60 bytes");
-		if (!text_ok(in->field_vals[i], FIELD_VAL_MAX, true)) /* a merge field */
+		if (!text_ok(in->field_vals[i], FIELD_VAL_MAX, false))
 			return bad(err, "fields",
 			           "a field value must be at most 2000 bytes of text");
 		for (size_t j = 0; j < i; j++)
