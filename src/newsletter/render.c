@@ -219,13 +219,24 @@ static char *cat3(struct arena *a, const char *x, const char *y, const char *z)
 	return out;
 }
 
+/* A merged subject on one line: values are checked at input
+ * (jm_header_value_ok), but a person's custom field may hold newlines for
+ * bodies, and a subject must never fail to build because of one. */
+static char *one_line(char *s)
+{
+	for (char *p = s; p && *p; p++)
+		if (*p == '\r' || *p == '\n' || *p == '\t')
+			*p = ' ';
+	return s;
+}
+
 /* Fills m's subject, text and html from templates, with the legal footer. */
 static enum jm_rc fill_body(struct nl_render_ctx *c, struct arena *a, struct mail_msg *m,
                             const char *subj, const char *md, const char *html, struct lookup *l,
                             const char *unsub_url, struct jm_err *err)
 {
 	const struct nl_mail_cfg *g = c->cfg;
-	m->subject = merged(a, subj, l, false);
+	m->subject = one_line(merged(a, subj, l, false));
 	char *text = merged(a, md, l, false), *body = merged(a, html, l, true);
 	if (!m->subject || !text || !body) {
 		jm_err_set(err, "body", "message too large");
