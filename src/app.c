@@ -98,7 +98,6 @@ enum jm_rc app_init(struct app *app, struct jm_err *err)
 		return rc;
 	atomic_init(&app->content_gen, 1);
 	site_content_hook(content_hook, app);
-	app->content_stamp = -1; /* none read yet (a stamp is never negative) */
 	app->stats = site_stats_new();
 	app->cache = web_cache_new();
 	app->login_limiter = auth_limiter_new();
@@ -291,21 +290,8 @@ static void network_tick(struct app *app, struct db *db)
 		log_at(LOG_INFO, "network", "keep-in-touch digest queued");
 }
 
-/* A content write by another process (the CLI, a second node) changes the
- * stamp without calling this process's hook. */
-static void content_tick(struct app *app, struct db *db)
-{
-	int64_t stamp = 0;
-	if (site_content_stamp(db, &stamp) != JM_OK)
-		return;
-	if (app->content_stamp >= 0 && stamp != app->content_stamp)
-		app_content_changed(app);
-	app->content_stamp = stamp;
-}
-
 static void tick(struct app *app, struct db *db)
 {
-	content_tick(app, db);
 	web_tick(app, db);
 	if (!http_stopping())
 		network_tick(app, db);

@@ -34,9 +34,8 @@ struct app {
 	struct router *router;
 	unsigned char secret[32];         /* DATA/secret, 0600: keys CSRF and hashes */
 	atomic_uint_fast64_t content_gen; /* bumped when content or settings change */
-	int64_t content_stamp;    /* site_content_stamp at the last tick, -1 before (its thread) */
-	struct web_cache *cache;  /* rendered public pages (web/) */
-	struct site_stats *stats; /* page-view counters (site/) */
+	struct web_cache *cache;          /* rendered public pages (web/) */
+	struct site_stats *stats;         /* page-view counters (site/) */
 	struct auth_limiter *login_limiter;
 	struct nl_worker *worker; /* the delivery worker (newsletter/), NULL when not running */
 	/* The scheduler's network duties (app.c network_tick; its thread only). */

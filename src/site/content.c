@@ -6,17 +6,14 @@
  * registered (app.c bumps app->content_gen). Handlers never bump the
  * generation themselves, so no write path can forget it.
  *
- * A write made by another process (the CLI, a second node on PostgreSQL)
- * cannot call this process's hook: site_content_stamp reads a cheap
- * fingerprint of the content tables that the app's scheduler compares
- * once a second.
+ * A write made by another process (a second node on PostgreSQL; no CLI
+ * command changes public content today) cannot call this process's hook.
  *
  * Threading: the hook is set once before any thread starts (or replaced
  * atomically); calling it is thread-safe if the hook is.
  */
 #include <stdatomic.h>
 
-#include "db/db.h"
 #include "site/site.h"
 
 struct content_hook {
@@ -46,22 +43,4 @@ enum jm_rc site_content_written(enum jm_rc rc)
 	if (rc == JM_OK && h)
 		h->fn(h->ctx);
 	return rc;
-}
-
-enum jm_rc site_content_stamp(struct db *db, int64_t *out)
-{
-	/* A row count catches deletes, the newest updated_at catches edits. */
-	static const char sql[] =
-	        "SELECT (SELECT count(*) * 1000003 + COALESCE(max(updated_at), 0) FROM articles)"
-	        " + (SELECT count(*) * 1009 + COALESCE(max(updated_at), 0) FROM lists)"
-	        " + (SELECT count(*) * 101 + COALESCE(max(updated_at), 0) FROM broadcasts)";
-	struct db_stmt *st = NULL;
-	enum jm_rc rc = db_prepare(db, sql, &st);
-	if (rc)
-		return rc;
-	rc = db_step(st);
-	if (rc == JM_OK)
-		*out = db_col_int(st, 0);
-	db_finalize(st);
-	return rc == JM_OK ? JM_OK : rc == JM_DONE ? JM_NOT_FOUND : rc;
 }

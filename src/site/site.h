@@ -23,11 +23,6 @@ struct db;
 void site_content_hook(void (*fn)(void *ctx), void *ctx);
 /* Calls the hook when rc is JM_OK; returns rc. */
 enum jm_rc site_content_written(enum jm_rc rc);
-/* A fingerprint of the content tables (row counts and newest updated_at
- * of articles, lists and broadcasts) that changes with every write, made
- * by any process; the app's scheduler compares it to notice writes by the
- * CLI or another node. */
-enum jm_rc site_content_stamp(struct db *db, int64_t *out) JM_WUR;
 
 /* ---- times the owner types (when.c): one rule each for admin, API, CLI ---- */
 struct site_settings;
