@@ -161,6 +161,18 @@ def test_admin_list_form_refuses_header_breaking_name(server, admin, db):
     assert count(db, "lists") == n
 
 
+@pytest.mark.parametrize("value", ["差出人\u2028Bcc: x@evil.example", "=?utf-8?B?5bGx?=",
+                                   "差出人\u0085"])
+def test_admin_settings_refuse_header_breaking_from_name(server, admin, db, value):
+    """The From name of every broadcast (mail_from_name) obeys the rule too."""
+    before = db.execute("SELECT value FROM settings WHERE key = 'mail_from_name'").fetchall()
+    _, form = admin.get_form("/admin/settings", action="/admin/settings")
+    r = admin.submit(form, {"mail_from_name": value})
+    assert r.status == 422, r.text[:2000]
+    after = db.execute("SELECT value FROM settings WHERE key = 'mail_from_name'").fetchall()
+    assert after == before
+
+
 def test_cli_people_import_refuses_header_breaking_name(server, db, tmp_path):
     n = count(db, "people")
     f = tmp_path / "people.csv"
