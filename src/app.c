@@ -79,7 +79,7 @@ static enum jm_rc load_views(struct app *app, struct jm_err *err)
 }
 
 /* Opens the DB once to apply migrations; serving threads open their own. */
-enum jm_rc app_migrate(struct app *app, struct jm_err *err)
+static enum jm_rc app_migrate(struct app *app, struct jm_err *err)
 {
 	struct db *db = NULL;
 	enum jm_rc rc = db_open(app->cfg.db_url, &db, err);
@@ -90,6 +90,12 @@ enum jm_rc app_migrate(struct app *app, struct jm_err *err)
 	rc = db_migrate(db, dir, err);
 	db_close(db);
 	return rc;
+}
+
+/* The site domain's hook: a content write invalidates every cached page. */
+static void content_hook(void *ctx)
+{
+	app_content_changed(ctx);
 }
 
 enum jm_rc app_init(struct app *app, struct jm_err *err)
@@ -103,6 +109,7 @@ enum jm_rc app_init(struct app *app, struct jm_err *err)
 	    (rc = app_migrate(app, err)))
 		return rc;
 	atomic_init(&app->content_gen, 1);
+	site_content_hook(content_hook, app);
 	app->stats = site_stats_new();
 	app->cache = web_cache_new();
 	app->login_limiter = auth_limiter_new();
@@ -111,6 +118,7 @@ enum jm_rc app_init(struct app *app, struct jm_err *err)
 
 void app_free(struct app *app)
 {
+	site_content_hook(NULL, NULL);
 	view_free(app->view);
 	i18n_free(app->i18n);
 	router_free(app->router);

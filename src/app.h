@@ -50,8 +50,8 @@ struct app {
 	} net_tick;
 };
 
-/* Invalidates every cached public page. Call after any change to articles,
- * tags or settings. */
+/* Invalidates every cached public page. Content writes reach it through the
+ * site domain's hook (site_content_hook); handlers never call it. */
 static inline void app_content_changed(struct app *app)
 {
 	atomic_fetch_add(&app->content_gen, 1);

@@ -11,8 +11,8 @@
  *
  * Invariants: validation errors re-render the form with what was typed,
  * the message next to the field and status 422 (409 for a taken slug);
- * nothing is stored then. Every successful change bumps the public cache
- * generation (app_content_changed).
+ * nothing is stored then. The site domain's write functions invalidate
+ * cached public pages (site_content_written).
  *
  * Raw HTML (allow_raw_html) is the owner's alone: a body is stored with
  * its writer's trust (article_input.html_trusted), an editor's renders in
@@ -306,8 +306,9 @@ static bool split_tags(struct arena *a, const char *s, struct article_input *in)
 
 /* Sets status and published_at from the pressed button. cur is the stored
  * article (NULL for a new one). */
-static bool apply_action(struct req *req, const struct form *f, const struct article *cur, int tz,
-                         struct article_input *in, struct jm_err *err)
+static bool apply_action(struct req *req, const struct form *f, const struct article *cur,
+                         const struct site_settings *st, struct article_input *in,
+                         struct jm_err *err)
 {
 	const char *act = form_get(f, "action");
 	int64_t now = jm_now();
@@ -335,12 +336,11 @@ static bool apply_action(struct req *req, const struct form *f, const struct art
 		jm_err_set(err, "action", "%s", admin_t(req, "admin.err.bad_request"));
 		return false;
 	}
-	if (!when || jm_time_parse_zone(when, site_setting_get(req->db, req->arena, "timezone"),
-	                                &in->published_at) != JM_OK) {
+	if (site_time_parse(st, when, &in->published_at) != JM_OK) {
 		jm_err_set(err, "published_at", "%s", admin_t(req, "admin.editor.err_when"));
 		return false;
 	}
-	if (in->published_at <= now) {
+	if (site_schedule_check(in->published_at, now, "published_at", err)) {
 		jm_err_set(err, "published_at", "%s", admin_t(req, "admin.editor.err_past"));
 		return false;
 	}
@@ -348,7 +348,8 @@ static bool apply_action(struct req *req, const struct form *f, const struct art
 }
 
 static bool input_from_form(struct req *req, const struct form *f, const struct article *cur,
-                            int tz, struct article_input *in, struct jm_err *err)
+                            const struct site_settings *st, struct article_input *in,
+                            struct jm_err *err)
 {
 	in->title = form_get(f, "title");
 	in->has_title = in->title != NULL;
@@ -364,7 +365,7 @@ static bool input_from_form(struct req *req, const struct form *f, const struct 
 		jm_err_set(err, "tags", "%s", admin_t(req, "admin.editor.err_tags"));
 		return false;
 	}
-	return apply_action(req, f, cur, tz, in, err);
+	return apply_action(req, f, cur, st, in, err);
 }
 
 /* Re-renders the editor with what was typed, an error and/or a preview. */
@@ -414,16 +415,11 @@ static void store(struct req *req, int64_t id, const struct article *cur, const 
 			jm_err_set(&err, "slug", "%s", admin_t(req, "admin.editor.err_slug_taken"));
 		else
 			admin_err_localize(req, &err, "admin.invalid.", "admin.err.invalid");
-		editor_again(req,
-		             rc == JM_CONFLICT    ? 409
-		             : rc == JM_TOO_LARGE ? 413
-		                                  : 422,
-		             id, cur, f, &err);
+		editor_again(req, http_status_for(rc), id, cur, f, &err);
 		return;
 	}
 	if (!admin_check(req, rc, "site_article_save"))
 		return;
-	app_content_changed(req->app);
 	const char *act = form_get(f, "action");
 	const char *flash = !act ? "save" : act;
 	http_redirect(req, 303,
@@ -451,7 +447,7 @@ static void save(struct req *req, int64_t id)
 		editor_again(req, 200, id, curp, &f, NULL);
 		return;
 	}
-	if (!input_from_form(req, &f, curp, s.tz_offset_min, &in, &err)) {
+	if (!input_from_form(req, &f, curp, &s, &in, &err)) {
 		editor_again(req, 422, id, curp, &f, &err);
 		return;
 	}
@@ -479,7 +475,6 @@ void admin_article_delete(struct req *req)
 	enum jm_rc rc = site_article_delete(req->db, id);
 	if (!admin_check(req, rc, "site_article_delete"))
 		return;
-	app_content_changed(req->app);
 	http_redirect(req, 303, "/admin/articles?deleted=1");
 }
 

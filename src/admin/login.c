@@ -126,11 +126,7 @@ static void setup_done(struct req *req, void *data)
 		admin_err_localize(req, &j->err, "admin.invalid.", "admin.err.invalid");
 	else
 		jm_err_set(&j->err, "form", "%s", admin_t(req, "admin.err.internal"));
-	setup_render(req,
-	             j->rc == JM_CONFLICT  ? 409
-	             : j->rc == JM_INVALID ? 422
-	                                   : 500,
-	             &f, &j->err);
+	setup_render(req, http_status_for(j->rc), &f, &j->err);
 }
 
 void admin_setup_post(struct req *req)

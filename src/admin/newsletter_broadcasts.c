@@ -443,7 +443,7 @@ static void bc_status(struct req *req)
 
 /* ---- saving and sending ---- */
 
-static bool input_from_form(struct req *req, const struct form *f, int tz,
+static bool input_from_form(struct req *req, const struct form *f, const struct site_settings *st,
                             struct nl_broadcast_input *in, struct jm_err *err)
 {
 	const char *act = form_get(f, "action");
@@ -464,21 +464,15 @@ static bool input_from_form(struct req *req, const struct form *f, int tz,
 	if (!act || strcmp(act, "schedule") != 0)
 		return true;
 	const char *when = form_get(f, "scheduled_at");
-	if (!when || jm_time_parse_zone(when, site_setting_get(req->db, req->arena, "timezone"),
-	                                &in->scheduled_at) != JM_OK) {
+	if (site_time_parse(st, when, &in->scheduled_at) != JM_OK) {
 		jm_err_set(err, "scheduled_at", "%s", admin_t(req, "admin.editor.err_when"));
 		return false;
 	}
-	if (in->scheduled_at <= jm_now()) {
+	if (site_schedule_check(in->scheduled_at, jm_now(), "scheduled_at", err)) {
 		jm_err_set(err, "scheduled_at", "%s", admin_t(req, "admin.editor.err_past"));
 		return false;
 	}
 	return true;
-}
-
-static int status_of(enum jm_rc rc)
-{
-	return rc == JM_CONFLICT ? 409 : rc == JM_TOO_LARGE ? 413 : 422;
 }
 
 /* After storing: test send, send/schedule, or just saved. */
@@ -504,7 +498,7 @@ static void after_store(struct req *req, struct composer *c, const char *act)
 	}
 	if (rc == JM_INVALID || rc == JM_CONFLICT) {
 		c->err = &err;
-		composer_render(req, status_of(rc), c);
+		composer_render(req, http_status_for(rc), c);
 		return;
 	}
 	if (rc) {
@@ -535,7 +529,7 @@ static void bc_save(struct req *req, int64_t id)
 		composer_render(req, 200, &c);
 		return;
 	}
-	if (!input_from_form(req, &f, s.tz_offset_min, &in, &err)) {
+	if (!input_from_form(req, &f, &s, &in, &err)) {
 		composer_render(req, 422, &c);
 		return;
 	}
@@ -543,7 +537,7 @@ static void bc_save(struct req *req, int64_t id)
 	                   : nl_broadcast_create(req->db, &in, &c.id, &err);
 	if (rc == JM_INVALID || rc == JM_CONFLICT || rc == JM_TOO_LARGE) {
 		admin_err_localize(req, &err, "admin.nl.invalid.", "admin.err.invalid");
-		composer_render(req, status_of(rc), &c);
+		composer_render(req, http_status_for(rc), &c);
 		return;
 	}
 	if (rc) {

@@ -419,14 +419,13 @@ static void save(struct req *req, int64_t id)
 			jm_err_set(&err, "slug", "%s", admin_t(req, "admin.nl.err_slug_taken"));
 		else if (strcmp(err.field, "fields") != 0)
 			admin_err_localize(req, &err, "admin.nl.invalid.", "admin.err.invalid");
-		list_form(req, rc == JM_CONFLICT ? 409 : 422, id, curp, &f, rows, n, &err);
+		list_form(req, http_status_for(rc), id, curp, &f, rows, n, &err);
 		return;
 	}
 	if (rc) {
 		admin_fail(req, "nl_list_save", rc);
 		return;
 	}
-	app_content_changed(req->app);
 	http_redirect(req, 303,
 	              arena_sprintf(req->arena, "/admin/lists/%lld?done=saved", (long long)id));
 }
@@ -461,7 +460,6 @@ static void admin_nl_list_delete(struct req *req)
 		admin_fail(req, "nl_list_delete", rc);
 		return;
 	}
-	app_content_changed(req->app);
 	http_redirect(req, 303, "/admin/lists?done=deleted");
 }
 

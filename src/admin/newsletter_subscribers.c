@@ -257,7 +257,7 @@ static void admin_nl_subscriber_add(struct req *req)
 			admin_err_localize(req, &err, "admin.nl.invalid.", "admin.err.invalid");
 		if (rc == JM_INVALID)
 			admin_err_email(req, &err, form_get(&f, "email"));
-		list_page(req, rc == JM_CONFLICT ? 409 : 422, &f, &err);
+		list_page(req, rc == JM_NOT_FOUND ? 422 : http_status_for(rc), &f, &err);
 		return;
 	}
 	if (rc) {

@@ -335,7 +335,8 @@ static void answer(struct req *req, int64_t id, enum jm_rc rc, const char *which
 		char fb[64];
 		snprintf(fb, sizeof(fb), "admin.people.err_%s", which);
 		admin_err_localize(req, err, "admin.people.invalid.", fb);
-		person_page(req, id, rc == JM_CONFLICT ? 409 : 422, which, f, err);
+		/* a form naming a missing person is bad input, not a missing page */
+		person_page(req, id, rc == JM_NOT_FOUND ? 422 : http_status_for(rc), which, f, err);
 		return;
 	}
 	admin_check(req, rc, which);

@@ -262,7 +262,6 @@ void admin_settings_post(struct req *req)
 		admin_fail(req, "site_settings_save", rc);
 		return;
 	}
-	app_content_changed(req->app);
 	http_redirect(req, 303, "/admin/settings?saved=1");
 }
 

@@ -51,29 +51,15 @@ void api_send_rc(struct req *req, enum jm_rc rc, const struct jm_err *err)
 {
 	const char *msg = err && err->msg[0] ? err->msg : NULL;
 	const char *field = err && err->field[0] ? err->field : NULL;
-	switch (rc) {
-	case JM_INVALID:
-		api_send_error(req, 422, "invalid", msg ? msg : "invalid input", field);
-		return;
-	case JM_CONFLICT:
-		api_send_error(req, 409, "conflict", msg ? msg : "slug already taken",
-		               field ? field : "slug");
-		return;
-	case JM_NOT_FOUND:
-		api_send_error(req, 404, "not_found", msg ? msg : "not found", field);
-		return;
-	case JM_TOO_LARGE:
-		api_send_error(req, 413, "too_large", msg ? msg : "input too large", field);
-		return;
-	default: break;
-	}
 	int status = http_status_for(rc);
-	if (status >= 400 && status < 500) {
-		api_send_error(req, status, jm_rc_name(rc), msg ? msg : jm_rc_name(rc), field);
+	if (status >= 500) {
+		log_at(LOG_ERROR, "api", "rc=%s msg=\"%s\"", jm_rc_name(rc), msg ? msg : "");
+		api_send_error(req, 500, "internal", "internal error", NULL);
 		return;
 	}
-	log_at(LOG_ERROR, "api", "rc=%s msg=\"%s\"", jm_rc_name(rc), msg ? msg : "");
-	api_send_error(req, 500, "internal", "internal error", NULL);
+	if (rc == JM_CONFLICT && !field) /* a conflict naming nothing is a taken slug */
+		field = "slug", msg = msg ? msg : "slug already taken";
+	api_send_error(req, status, jm_rc_name(rc), msg ? msg : http_status_msg(rc), field);
 }
 
 /* True for "application/json" with optional parameters (charset=utf-8). */
@@ -90,26 +76,6 @@ static bool is_json_ctype(const char *ct)
 	return c == '\0' || c == ';' || c == ' ' || c == '\t';
 }
 
-/* True when containers nest deeper than API_JSON_MAX_DEPTH; the recursion
- * stops at that depth, so it is bounded whatever the input. */
-static bool too_deep(json_t *j, int depth)
-{
-	if (!json_is_object(j) && !json_is_array(j))
-		return false;
-	if (depth > API_JSON_MAX_DEPTH)
-		return true;
-	if (json_is_array(j)) {
-		for (size_t i = 0; i < json_array_size(j); i++)
-			if (too_deep(json_array_get(j, i), depth + 1))
-				return true;
-		return false;
-	}
-	for (void *it = json_object_iter(j); it; it = json_object_iter_next(j, it))
-		if (too_deep(json_object_iter_value(it), depth + 1))
-			return true;
-	return false;
-}
-
 static void decref_cb(void *p)
 {
 	json_decref(p);
@@ -122,26 +88,13 @@ json_t *api_body_object(struct req *req)
 		               "Content-Type must be application/json", NULL);
 		return NULL;
 	}
-	json_error_t jerr;
-	json_t *root = json_loadb(req->body.p ? req->body.p : "", req->body.len,
-	                          JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+	struct jm_err err = {0};
+	json_t *root = api_json_parse(req->body.p, req->body.len, &err);
 	if (!root) {
-		char *msg = arena_sprintf(req->arena, "%s at line %d column %d", jerr.text,
-		                          jerr.line, jerr.column);
-		api_send_error(req, 400, "invalid_json", msg, NULL);
+		api_send_error(req, 400, "invalid_json", err.msg, NULL);
 		return NULL;
 	}
 	arena_defer(req->arena, decref_cb, root);
-	if (!json_is_object(root)) {
-		api_send_error(req, 400, "invalid_json", "the body must be a JSON object", NULL);
-		return NULL;
-	}
-	if (too_deep(root, 1)) {
-		char *msg = arena_sprintf(req->arena, "JSON nested deeper than %d levels",
-		                          API_JSON_MAX_DEPTH);
-		api_send_error(req, 400, "invalid_json", msg, NULL);
-		return NULL;
-	}
 	return root;
 }
 

@@ -28,9 +28,10 @@ void api_send_json(struct req *req, int status, json_t *root);
 /* Sends {"error":{"code","message","field"?}} with Cache-Control: no-store. */
 void api_send_error(struct req *req, int status, const char *code, const char *msg,
                     const char *field);
-/* Answers a domain failure: INVALID→422 "invalid", CONFLICT→409 "conflict",
- * NOT_FOUND→404 "not_found", TOO_LARGE→413, anything else 500 (logged).
- * err (may be NULL) gives the message and field. */
+/* Answers a domain failure with http_status_for's status and
+ * jm_rc_name's code (422 "invalid", 409 "conflict" naming "slug" when err
+ * names no field, 404 "not_found", 413 "too_large", ...); a 5xx is logged
+ * and answered "internal". err (may be NULL) gives message and field. */
 void api_send_rc(struct req *req, enum jm_rc rc, const struct jm_err *err);
 
 /* Checks Content-Type (415), parses the body (400 "invalid_json" with line
@@ -38,6 +39,23 @@ void api_send_rc(struct req *req, enum jm_rc rc, const struct jm_err *err);
  * Returns a reference owned by req->arena (do not decref), or NULL after
  * answering. */
 json_t *api_body_object(struct req *req);
+/* The parse behind it, without HTTP (also the JSON fuzz target's entry):
+ * a new reference to the object (caller decrefs), or NULL with err's
+ * message (syntax with line and column, not an object, too deep). */
+json_t *api_json_parse(const char *p, size_t len, struct jm_err *err);
+
+/* ---- the request body (input.c) ----
+ * Every JSON endpoint reads its body with api_body: api_body_object plus
+ * a 422 "unknown_field" naming the first key that is not in keys
+ * (NULL-ended), so a misspelt field (say "body_md") is refused instead of
+ * silently ignored. Returns the body (owned by req->arena) or NULL after
+ * answering. */
+json_t *api_body(struct req *req, const char *const keys[]);
+bool api_only_keys(struct req *req, json_t *o, const char *const allowed[]);
+/* The same check for an object nested in the body's key parent (an
+ * element of "links", "fields"): the 422 names parent as the field and
+ * the unknown key in its message. */
+bool api_nested_keys(struct req *req, json_t *o, const char *const allowed[], const char *parent);
 
 /* A positive decimal id ("0", signs, spaces, overflow: false). */
 bool api_parse_id(const char *s, int64_t *out);
@@ -88,9 +106,6 @@ void api_send_no_content(struct req *req); /* 204 */
  * /introductions, /messages, /reports (network.c). */
 void api_people_routes(struct router *r);
 void api_network_routes(struct router *r);
-/* Answers 422 "unknown_field" naming the first key of o that is not in
- * allowed (NULL-ended) and returns false; true when every key is known. */
-bool api_only_keys(struct req *req, json_t *o, const char *const allowed[]);
 /* api_send_rc with "no such person" for NOT_FOUND and field "email" for
  * CONFLICT when the domain left them empty. */
 void api_send_person_rc(struct req *req, enum jm_rc rc, struct jm_err *err);

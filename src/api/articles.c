@@ -7,11 +7,12 @@
  * "published_at" (ISO 8601 UTC or null),"created_at","updated_at",
  * "tags":[…],"url"}. Input fields: title, slug, body, excerpt, status,
  * published_at (ISO 8601; without a zone it is read in the site's
- * tz_offset_min), tags. Unknown fields are ignored; a field present with
- * the wrong JSON type is a 422 naming it, and nothing changes.
+ * tz_offset_min), tags. An unknown field (say "body_md") or a field
+ * present with the wrong JSON type is a 422 naming it, and nothing
+ * changes.
  *
- * Every successful write calls app_content_changed() so cached public
- * pages are rebuilt.
+ * Cached public pages are invalidated by the write functions themselves
+ * (site_content_written), not here.
  */
 #include <jansson.h>
 
@@ -23,35 +24,9 @@
 
 /* ---- input ---- */
 
-static void type_error(struct req *req, const char *field, const char *want)
-{
-	char *msg = arena_sprintf(req->arena, "%s must be %s", field, want);
-	api_send_error(req, 422, "invalid", msg, field);
-}
-
-/* Reads key as a string; nullable turns JSON null into "". Absent leaves
- * *has false. Strings are owned by the body (jansson rejected NUL bytes and
- * invalid UTF-8 already). */
-static bool get_str(struct req *req, json_t *body, const char *key, bool nullable, const char **out,
-                    bool *has)
-{
-	json_t *v = json_object_get(body, key);
-	if (!v)
-		return true;
-	if (json_is_string(v)) {
-		*out = json_string_value(v);
-	} else if (nullable && json_is_null(v)) {
-		*out = "";
-	} else {
-		type_error(req, key, nullable ? "a string or null" : "a string");
-		return false;
-	}
-	*has = true;
-	return true;
-}
-
 /* published_at: an ISO 8601 string or null (unpublished). */
-static bool get_time(struct req *req, json_t *body, int tz_offset_min, struct article_input *in)
+static bool get_time(struct req *req, json_t *body, const struct site_settings *st,
+                     struct article_input *in)
 {
 	json_t *v = json_object_get(body, "published_at");
 	if (!v)
@@ -61,10 +36,10 @@ static bool get_time(struct req *req, json_t *body, int tz_offset_min, struct ar
 	if (json_is_null(v))
 		return true;
 	if (!json_is_string(v)) {
-		type_error(req, "published_at", "an ISO 8601 string or null");
+		api_type_error(req, "published_at", "an ISO 8601 string or null");
 		return false;
 	}
-	if (jm_time_parse(json_string_value(v), tz_offset_min, &in->published_at) != JM_OK) {
+	if (site_time_parse(st, json_string_value(v), &in->published_at) != JM_OK) {
 		api_send_error(req, 422, "invalid",
 		               "published_at must be an ISO 8601 time like 2026-11-29T09:00:00Z",
 		               "published_at");
@@ -83,7 +58,7 @@ static bool get_tags(struct req *req, json_t *body, struct article_input *in)
 	if (json_is_null(v))
 		return true;
 	if (!json_is_array(v)) {
-		type_error(req, "tags", "an array of strings");
+		api_type_error(req, "tags", "an array of strings");
 		return false;
 	}
 	size_t n = json_array_size(v);
@@ -96,7 +71,7 @@ static bool get_tags(struct req *req, json_t *body, struct article_input *in)
 	for (size_t i = 0; i < n; i++) {
 		json_t *t = json_array_get(v, i);
 		if (!json_is_string(t)) {
-			type_error(req, "tags", "an array of strings");
+			api_type_error(req, "tags", "an array of strings");
 			return false;
 		}
 		in->tags[i] = json_string_value(t);
@@ -105,26 +80,20 @@ static bool get_tags(struct req *req, json_t *body, struct article_input *in)
 	return true;
 }
 
+static const char *const article_keys[] = {"title",  "slug",         "body", "excerpt",
+                                           "status", "published_at", "tags", NULL};
+
 /* Fills in from the body; answers 422 and returns false on a wrong type. */
-static bool input_from_json(struct req *req, json_t *body, int tz_offset_min,
+static bool input_from_json(struct req *req, json_t *body, const struct site_settings *st,
                             struct article_input *in)
 {
 	memset(in, 0, sizeof(*in));
-	return get_str(req, body, "title", false, &in->title, &in->has_title) &&
-	       get_str(req, body, "slug", false, &in->slug, &in->has_slug) &&
-	       get_str(req, body, "body", true, &in->body_md, &in->has_body) &&
-	       get_str(req, body, "excerpt", true, &in->excerpt, &in->has_excerpt) &&
-	       get_str(req, body, "status", false, &in->status, &in->has_status) &&
-	       get_time(req, body, tz_offset_min, in) && get_tags(req, body, in);
-}
-
-/* The {id} route parameter; answers 404 when it is not a positive integer. */
-static bool path_id(struct req *req, int64_t *id)
-{
-	if (api_parse_id(req_param(req, "id"), id))
-		return true;
-	api_send_error(req, 404, "not_found", "no such article", NULL);
-	return false;
+	return api_get_str(req, body, "title", false, &in->title, &in->has_title) &&
+	       api_get_str(req, body, "slug", false, &in->slug, &in->has_slug) &&
+	       api_get_str(req, body, "body", true, &in->body_md, &in->has_body) &&
+	       api_get_str(req, body, "excerpt", true, &in->excerpt, &in->has_excerpt) &&
+	       api_get_str(req, body, "status", false, &in->status, &in->has_status) &&
+	       get_time(req, body, st, in) && get_tags(req, body, in);
 }
 
 /* Answers a site_article_* failure, naming fields as the API spells them
@@ -139,21 +108,6 @@ static void send_site_error(struct req *req, enum jm_rc rc, struct jm_err *err)
 }
 
 /* ---- output ---- */
-
-static json_t *str_or_empty(const char *s)
-{
-	json_t *j = json_string(s ? s : "");
-	return j ? j : json_string("");
-}
-
-static json_t *time_or_null(int64_t t)
-{
-	char iso[32];
-	if (t == 0)
-		return json_null();
-	jm_time_iso(t, iso);
-	return json_string(iso);
-}
 
 /* base + "/articles/" + slug, the slug percent-encoded as a path segment. */
 static const char *article_url(struct req *req, const char *base, const char *slug)
@@ -172,18 +126,18 @@ static json_t *article_json(struct req *req, const struct article *a, const char
 	json_t *o = json_object();
 	json_t *tags = json_array();
 	for (size_t i = 0; i < a->ntags; i++)
-		json_array_append_new(tags, str_or_empty(a->tags[i]));
+		json_array_append_new(tags, api_jstr(a->tags[i]));
 	json_object_set_new(o, "id", json_integer(a->id));
-	json_object_set_new(o, "slug", str_or_empty(a->slug));
-	json_object_set_new(o, "title", str_or_empty(a->title));
-	json_object_set_new(o, "body", str_or_empty(a->body_md));
-	json_object_set_new(o, "excerpt", str_or_empty(a->excerpt));
-	json_object_set_new(o, "status", str_or_empty(a->status));
-	json_object_set_new(o, "published_at", time_or_null(a->published_at));
-	json_object_set_new(o, "created_at", time_or_null(a->created_at));
-	json_object_set_new(o, "updated_at", time_or_null(a->updated_at));
+	json_object_set_new(o, "slug", api_jstr(a->slug));
+	json_object_set_new(o, "title", api_jstr(a->title));
+	json_object_set_new(o, "body", api_jstr(a->body_md));
+	json_object_set_new(o, "excerpt", api_jstr(a->excerpt));
+	json_object_set_new(o, "status", api_jstr(a->status));
+	json_object_set_new(o, "published_at", api_jtime(a->published_at));
+	json_object_set_new(o, "created_at", api_jtime(a->created_at));
+	json_object_set_new(o, "updated_at", api_jtime(a->updated_at));
 	json_object_set_new(o, "tags", tags);
-	json_object_set_new(o, "url", str_or_empty(article_url(req, base, a->slug ? a->slug : "")));
+	json_object_set_new(o, "url", api_jstr(article_url(req, base, a->slug ? a->slug : "")));
 	return o;
 }
 
@@ -210,14 +164,14 @@ static void article_create(struct req *req)
 	struct jm_err err = {0};
 	const struct auth_user *user = req->user;
 	int64_t id = 0;
-	json_t *body = api_body_object(req);
+	json_t *body = api_body(req, article_keys);
 	if (!body || !api_load_settings(req, &st))
 		return;
 	if (!json_object_get(body, "title")) {
 		api_send_error(req, 422, "missing_field", "title is required", "title");
 		return;
 	}
-	if (!input_from_json(req, body, st.tz_offset_min, &in))
+	if (!input_from_json(req, body, &st, &in))
 		return;
 	in.html_trusted = auth_user_is_owner(user); /* a token has its creator's role */
 	enum jm_rc rc = site_article_create(req->db, &in, user ? user->id : 0, &id, &err);
@@ -225,7 +179,6 @@ static void article_create(struct req *req)
 		send_site_error(req, rc, &err);
 		return;
 	}
-	app_content_changed(req->app);
 	http_header(req, "location",
 	            arena_sprintf(req->arena, "/api/v1/articles/%lld", (long long)id));
 	send_article(req, 201, id, &st);
@@ -236,7 +189,7 @@ static void article_show(struct req *req)
 {
 	struct site_settings st;
 	int64_t id;
-	if (!path_id(req, &id) || !api_load_settings(req, &st))
+	if (!api_path_id(req, "article", &id) || !api_load_settings(req, &st))
 		return;
 	send_article(req, 200, id, &st);
 }
@@ -248,12 +201,12 @@ static void article_patch(struct req *req)
 	struct article_input in;
 	struct jm_err err = {0};
 	int64_t id;
-	if (!path_id(req, &id))
+	if (!api_path_id(req, "article", &id))
 		return;
-	json_t *body = api_body_object(req);
+	json_t *body = api_body(req, article_keys);
 	if (!body || !api_load_settings(req, &st))
 		return;
-	if (!input_from_json(req, body, st.tz_offset_min, &in))
+	if (!input_from_json(req, body, &st, &in))
 		return;
 	in.html_trusted = auth_user_is_owner(req->user);
 	enum jm_rc rc = site_article_update(req->db, id, &in, &err);
@@ -261,7 +214,6 @@ static void article_patch(struct req *req)
 		send_site_error(req, rc, &err);
 		return;
 	}
-	app_content_changed(req->app);
 	send_article(req, 200, id, &st);
 }
 
@@ -270,14 +222,13 @@ static void article_delete(struct req *req)
 {
 	struct jm_err err = {.msg = "no such article"};
 	int64_t id;
-	if (!path_id(req, &id))
+	if (!api_path_id(req, "article", &id))
 		return;
 	enum jm_rc rc = site_article_delete(req->db, id);
 	if (rc != JM_OK) {
 		api_send_rc(req, rc, &err);
 		return;
 	}
-	app_content_changed(req->app);
 	http_header(req, "cache-control", "no-store");
 	http_send(req, 204, NULL, "", 0);
 }
@@ -286,14 +237,9 @@ static void article_delete(struct req *req)
 static bool list_query(struct req *req, struct article_query *aq)
 {
 	struct form q;
-	struct jm_err err = {0};
 	memset(aq, 0, sizeof(*aq));
-	if (http_req_query(req, &q, &err) != JM_OK) {
-		api_send_error(req, 400, "invalid_parameter",
-		               err.msg[0] ? err.msg : "malformed query string",
-		               err.field[0] ? err.field : NULL);
+	if (!api_query(req, &q))
 		return false;
-	}
 	if (!api_parse_pagination(req, &q, &aq->page, &aq->per_page))
 		return false;
 	const char *status = form_get(&q, "status");
@@ -329,14 +275,7 @@ static void article_list(struct req *req)
 	json_t *arr = json_array();
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(arr, article_json(req, &items[i], base));
-	json_t *o = json_object();
-	json_object_set_new(o, "items", arr);
-	json_object_set_new(o, "page", json_integer(aq.page));
-	json_object_set_new(o, "per_page", json_integer(aq.per_page));
-	json_object_set_new(o, "total", json_integer(total));
-	json_object_set_new(o, "total_pages",
-	                    json_integer((total + aq.per_page - 1) / aq.per_page));
-	api_send_json(req, 200, o);
+	api_send_json(req, 200, api_page_json(arr, aq.page, aq.per_page, total));
 }
 
 void api_articles_routes(struct router *r)

@@ -76,7 +76,8 @@ static bool get_audience(struct req *req, json_t *b, struct nl_broadcast_input *
 	return true;
 }
 
-/* scheduled_at: ISO 8601 or null (send when asked). */
+/* scheduled_at: ISO 8601 or null (send when asked); a time without a zone
+ * is read in the site's zone (site_time_parse), like everywhere else. */
 static bool get_schedule(struct req *req, json_t *b, struct nl_broadcast_input *in)
 {
 	json_t *v = json_object_get(b, "scheduled_at");
@@ -86,10 +87,10 @@ static bool get_schedule(struct req *req, json_t *b, struct nl_broadcast_input *
 	in->scheduled_at = 0;
 	if (json_is_null(v))
 		return true;
-	if (!json_is_string(v) ||
-	    jm_time_parse_zone(json_string_value(v),
-	                       site_setting_get(req->db, req->arena, "timezone"),
-	                       &in->scheduled_at)) {
+	struct site_settings st;
+	if (!api_load_settings(req, &st))
+		return false;
+	if (!json_is_string(v) || site_time_parse(&st, json_string_value(v), &in->scheduled_at)) {
 		api_send_error(req, 422, "invalid",
 		               "scheduled_at must be an ISO 8601 time like 2026-11-29T09:00:00Z",
 		               "scheduled_at");
@@ -97,6 +98,9 @@ static bool get_schedule(struct req *req, json_t *b, struct nl_broadcast_input *
 	}
 	return true;
 }
+
+static const char *const broadcast_keys[] = {"list_id", "subject",  "body",         "slug",
+                                             "public",  "audience", "scheduled_at", NULL};
 
 static bool broadcast_input(struct req *req, json_t *b, struct nl_broadcast_input *in)
 {
@@ -117,7 +121,7 @@ static void broadcasts_create(struct req *req)
 	struct nl_broadcast_input in;
 	struct jm_err err = {0};
 	int64_t id = 0;
-	json_t *b = api_body_object(req);
+	json_t *b = api_body(req, broadcast_keys);
 	if (!b || !broadcast_input(req, b, &in))
 		return;
 	if (!in.has_list || !in.has_subject) {
@@ -168,7 +172,7 @@ static void broadcasts_patch(struct req *req)
 	int64_t id;
 	if (!api_path_id(req, "broadcast", &id))
 		return;
-	json_t *b = api_body_object(req);
+	json_t *b = api_body(req, broadcast_keys);
 	if (!b || !broadcast_input(req, b, &in))
 		return;
 	enum jm_rc rc = nl_broadcast_update(req->db, id, &in, &err);
@@ -176,7 +180,6 @@ static void broadcasts_patch(struct req *req)
 		api_send_nl_rc(req, rc, &err, "broadcast");
 		return;
 	}
-	app_content_changed(req->app); /* public back numbers may change */
 	send_broadcast(req, 200, id);
 }
 
@@ -238,7 +241,8 @@ static void broadcasts_test(struct req *req)
 	int64_t id;
 	if (!api_path_id(req, "broadcast", &id))
 		return;
-	json_t *b = api_body_object(req);
+	static const char *const keys[] = {"email", NULL};
+	json_t *b = api_body(req, keys);
 	if (!b || !api_get_str(req, b, "email", false, &email, &has))
 		return;
 	if (!has) {

@@ -2,12 +2,92 @@
  * input.c — small helpers for JSON API handlers beyond api.c's: reading
  * typed fields from a request object (422 naming the field on a wrong
  * type), the {id} path parameter, query strings, list envelopes and
- * domain errors. Used by newsletter.c and broadcasts.c.
+ * domain errors, and api_body: the one reader of a JSON request body,
+ * which refuses unknown fields. Used by every handler file.
  */
 #include <jansson.h>
 
 #include "api/api_int.h"
 #include "http/http.h"
+
+/* True when containers nest deeper than API_JSON_MAX_DEPTH; the recursion
+ * stops at that depth, so it is bounded whatever the input. */
+static bool too_deep(json_t *j, int depth)
+{
+	if (!json_is_object(j) && !json_is_array(j))
+		return false;
+	if (depth > API_JSON_MAX_DEPTH)
+		return true;
+	if (json_is_array(j)) {
+		for (size_t i = 0; i < json_array_size(j); i++)
+			if (too_deep(json_array_get(j, i), depth + 1))
+				return true;
+		return false;
+	}
+	for (void *it = json_object_iter(j); it; it = json_object_iter_next(j, it))
+		if (too_deep(json_object_iter_value(it), depth + 1))
+			return true;
+	return false;
+}
+
+json_t *api_json_parse(const char *p, size_t len, struct jm_err *err)
+{
+	json_error_t jerr;
+	json_t *root = json_loadb(p ? p : "", len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		jm_err_set(err, NULL, "%s at line %d column %d", jerr.text, jerr.line, jerr.column);
+		return NULL;
+	}
+	if (!json_is_object(root))
+		jm_err_set(err, NULL, "the body must be a JSON object");
+	else if (too_deep(root, 1))
+		jm_err_set(err, NULL, "JSON nested deeper than %d levels", API_JSON_MAX_DEPTH);
+	else
+		return root;
+	json_decref(root);
+	return NULL;
+}
+
+/* The first key of o that is not in allowed
+ (NULL-ended), or NULL. */
+static const char *unknown_key(json_t *o, const char *const allowed[])
+{
+	for (void *it = json_object_iter(o); it; it = json_object_iter_next(o, it)) {
+		const char *k = json_object_iter_key(it);
+		size_t i = 0;
+		while (allowed[i] && strcmp(allowed[i], k) != 0)
+			i++;
+		if (!allowed[i])
+			return k;
+	}
+	return NULL;
+}
+
+bool api_only_keys(struct req *req, json_t *o, const char *const allowed[])
+{
+	const char *k = unknown_key(o, allowed);
+	if (!k)
+		return true;
+	api_send_error(req, 422, "unknown_field", arena_sprintf(req->arena, "unknown field %s", k),
+	               k);
+	return false;
+}
+
+bool api_nested_keys(struct req *req, json_t *o, const char *const allowed[], const char *parent)
+{
+	const char *k = unknown_key(o, allowed);
+	if (!k)
+		return true;
+	api_send_error(req, 422, "unknown_field",
+	               arena_sprintf(req->arena, "unknown field %s in %s", k, parent), parent);
+	return false;
+}
+
+json_t *api_body(struct req *req, const char *const keys[])
+{
+	json_t *b = api_body_object(req);
+	return b && api_only_keys(req, b, keys) ? b : NULL;
+}
 
 void api_type_error(struct req *req, const char *field, const char *want)
 {

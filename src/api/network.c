@@ -185,9 +185,8 @@ static void interactions_create(struct req *req)
 	int tz;
 	if (!path_person(req, &x.person_id))
 		return;
-	json_t *b = api_body_object(req);
-	if (!b || !api_only_keys(req, b, keys) || !site_tz(req, &tz) ||
-	    !api_get_str(req, b, "kind", false, &x.kind, &has_kind) ||
+	json_t *b = api_body(req, keys);
+	if (!b || !site_tz(req, &tz) || !api_get_str(req, b, "kind", false, &x.kind, &has_kind) ||
 	    !api_get_str(req, b, "note", true, &x.note, &has_note) ||
 	    !get_when(req, b, tz, &x.happened_at, &has_when) || !get_amount(req, b, &x))
 		return;
@@ -323,9 +322,8 @@ static void intros_create(struct req *req)
 	bool has_pid = false, has_note = false, has_when = false;
 	int64_t id = 0, now = jm_now();
 	int tz;
-	json_t *b = api_body_object(req);
-	if (!b || !api_only_keys(req, b, keys) || !site_tz(req, &tz) ||
-	    !get_side(req, b, "introducer_id", &x.introducer_id) ||
+	json_t *b = api_body(req, keys);
+	if (!b || !site_tz(req, &tz) || !get_side(req, b, "introducer_id", &x.introducer_id) ||
 	    !get_side(req, b, "to_id", &x.to_id) ||
 	    !api_get_id(req, b, "person_id", &x.person_id, &has_pid) ||
 	    !api_get_str(req, b, "note", true, &x.note, &has_note) ||
@@ -504,9 +502,8 @@ static void messages_patch(struct req *req)
 	int64_t id;
 	if (!api_path_id(req, "message", &id))
 		return;
-	json_t *b = api_body_object(req);
-	if (!b || !api_only_keys(req, b, keys) ||
-	    !api_get_str(req, b, "status", false, &status, &has))
+	json_t *b = api_body(req, keys);
+	if (!b || !api_get_str(req, b, "status", false, &status, &has))
 		return;
 	if (!has) {
 		api_missing(req, "status");
@@ -534,9 +531,8 @@ static void messages_reply(struct req *req)
 	int64_t id, reply_id = 0;
 	if (!api_path_id(req, "message", &id))
 		return;
-	json_t *b = api_body_object(req);
-	if (!b || !api_only_keys(req, b, keys) ||
-	    !api_get_str(req, b, "subject", true, &subject, &has_subject) ||
+	json_t *b = api_body(req, keys);
+	if (!b || !api_get_str(req, b, "subject", true, &subject, &has_subject) ||
 	    !api_get_str(req, b, "body", false, &body, &has_body))
 		return;
 	if (!has_body) {

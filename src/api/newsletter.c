@@ -21,8 +21,8 @@
  * taken, a state that does not allow the action), 415, 422 naming the
  * field; a refused request changes nothing.
  *
- * List writes call app_content_changed(): the sign-up slot on cached
- * public pages shows the first public list.
+ * List writes invalidate cached public pages inside the domain
+ * (site_content_written): the sign-up slot shows the first public list.
  *
  * A subscriber search (q) runs on the worker pool (http_defer, struct
  * http_task): at a million readers it may take a few hundred milliseconds.
@@ -88,6 +88,21 @@ static void send_list(struct req *req, int status, int64_t id)
 	api_send_json(req, status, list_json(&l));
 }
 
+/* The keys a list body may hold (create and PATCH), and those of one
+ * element of "fields". */
+static const char *const list_keys[] = {"slug",
+                                        "name",
+                                        "description",
+                                        "charset",
+                                        "consent_text",
+                                        "welcome_subject",
+                                        "welcome_md",
+                                        "public",
+                                        "double_optin",
+                                        "fields",
+                                        NULL};
+static const char *const field_keys[] = {"key", "label", "type", "options", "required", NULL};
+
 static bool list_input(struct req *req, json_t *b, struct nl_list_input *in)
 {
 	bool has_ws = false, has_wm = false;
@@ -121,6 +136,8 @@ static bool field_input(struct req *req, json_t *fo, struct nl_field *f)
 		api_type_error(req, "fields", "an array of objects");
 		return false;
 	}
+	if (!api_nested_keys(req, fo, field_keys, "fields"))
+		return false;
 	f->type = "text";
 	if (!api_get_str(req, fo, "key", false, &f->key, &has) ||
 	    !api_get_str(req, fo, "label", false, &f->label, &has) ||
@@ -186,7 +203,7 @@ static void lists_create(struct req *req)
 	bool has_fields;
 	struct jm_err err = {0};
 	int64_t id = 0;
-	json_t *b = api_body_object(req);
+	json_t *b = api_body(req, list_keys);
 	if (!b)
 		return;
 	if (!json_object_get(b, "name")) {
@@ -203,7 +220,6 @@ static void lists_create(struct req *req)
 		api_send_nl_rc(req, rc, &err, "list");
 		return;
 	}
-	app_content_changed(req->app);
 	http_header(req, "location",
 	            arena_sprintf(req->arena, "/api/v1/lists/%lld", (long long)id));
 	send_list(req, 201, id);
@@ -271,7 +287,7 @@ static void lists_patch(struct req *req)
 	int64_t id;
 	if (!api_path_id(req, "list", &id))
 		return;
-	json_t *b = api_body_object(req);
+	json_t *b = api_body(req, list_keys);
 	if (!b || !list_input(req, b, &in) || !fields_input(req, b, &fields, &nf, &has_fields))
 		return;
 	enum jm_rc rc = nl_list_get(req->db, req->arena, id, &cur);
@@ -287,7 +303,6 @@ static void lists_patch(struct req *req)
 		api_send_nl_rc(req, rc, &err, "list");
 		return;
 	}
-	app_content_changed(req->app);
 	send_list(req, 200, id);
 }
 
@@ -304,7 +319,6 @@ static void lists_delete(struct req *req)
 		api_send_nl_rc(req, rc, &err, "list");
 		return;
 	}
-	app_content_changed(req->app);
 	api_send_no_content(req);
 }
 
@@ -444,7 +458,8 @@ static void subscribers_create(struct req *req)
 	bool has_list = false, has_email = false, has_name = false;
 	int64_t list_id = 0, pid = 0;
 	struct jm_err err = {0};
-	json_t *b = api_body_object(req);
+	static const char *const keys[] = {"list_id", "email", "name", NULL};
+	json_t *b = api_body(req, keys);
 	if (!b || !api_get_id(req, b, "list_id", &list_id, &has_list) ||
 	    !api_get_str(req, b, "email", false, &email, &has_email) ||
 	    !api_get_str(req, b, "name", true, &name, &has_name))
@@ -521,7 +536,8 @@ static void subscribers_bulk(struct req *req)
 	int64_t list_id = 0, *ids = NULL;
 	size_t n = 0;
 	enum nl_bulk_op op;
-	json_t *b = api_body_object(req);
+	static const char *const keys[] = {"op", "person_ids", "list_id", "tag", NULL};
+	json_t *b = api_body(req, keys);
 	if (!b || !api_get_str(req, b, "op", false, &ops, &has_op) ||
 	    !api_get_str(req, b, "tag", false, &tag, &has_tag) ||
 	    !api_get_id(req, b, "list_id", &list_id, &has_list))

@@ -39,30 +39,6 @@
 
 /* ---- shared helpers (declared in api_int.h) ---- */
 
-/* The first key of o that is not in allowed (NULL-ended), or NULL. */
-static const char *unknown_key(json_t *o, const char *const allowed[])
-{
-	for (void *it = json_object_iter(o); it; it = json_object_iter_next(o, it)) {
-		const char *k = json_object_iter_key(it);
-		size_t i = 0;
-		while (allowed[i] && strcmp(allowed[i], k) != 0)
-			i++;
-		if (!allowed[i])
-			return k;
-	}
-	return NULL;
-}
-
-bool api_only_keys(struct req *req, json_t *o, const char *const allowed[])
-{
-	const char *k = unknown_key(o, allowed);
-	if (!k)
-		return true;
-	api_send_error(req, 422, "unknown_field", arena_sprintf(req->arena, "unknown field %s", k),
-	               k);
-	return false;
-}
-
 void api_send_person_rc(struct req *req, enum jm_rc rc, struct jm_err *err)
 {
 	if (rc == JM_NOT_FOUND && !err->msg[0])
@@ -189,13 +165,8 @@ static bool get_links(struct req *req, json_t *b, struct net_person_input *in)
 	for (size_t i = 0; i < n; i++) {
 		json_t *e = json_array_get(v, i);
 		json_t *k = json_object_get(e, "kind"), *u = json_object_get(e, "url");
-		const char *bad = json_is_object(e) ? unknown_key(e, keys) : NULL;
-		if (bad) {
-			api_send_error(req, 422, "unknown_field",
-			               arena_sprintf(req->arena, "unknown field %s in links", bad),
-			               "links");
+		if (json_is_object(e) && !api_nested_keys(req, e, keys, "links"))
 			return false;
-		}
 		if (!json_is_object(e) || !json_is_string(u) || (k && !json_is_string(k))) {
 			api_type_error(req, "links", "an array of {\"kind\",\"url\"} strings");
 			return false;
@@ -373,9 +344,8 @@ static void people_create(struct req *req)
 	struct person_extra x;
 	struct jm_err err = {0};
 	int64_t id = 0, now = jm_now();
-	json_t *b = api_body_object(req);
-	if (!b || !api_only_keys(req, b, create_keys) || !person_input(req, b, &in) ||
-	    !person_extra(req, b, &x))
+	json_t *b = api_body(req, create_keys);
+	if (!b || !person_input(req, b, &in) || !person_extra(req, b, &x))
 		return;
 	in.stage = x.has_stage ? x.stage : NULL;
 	x.has_stage = false; /* recorded by the create itself */
@@ -409,9 +379,8 @@ static void people_patch(struct req *req)
 	int64_t id, now = jm_now();
 	if (!api_path_id(req, "person", &id))
 		return;
-	json_t *b = api_body_object(req);
-	if (!b || !api_only_keys(req, b, patch_keys) || !person_input(req, b, &in) ||
-	    !person_extra(req, b, &x))
+	json_t *b = api_body(req, patch_keys);
+	if (!b || !person_input(req, b, &in) || !person_extra(req, b, &x))
 		return;
 	enum jm_rc rc = net_person_get(req->db, req->arena, id, &cur);
 	if (!rc && input_has_any(&in))
@@ -449,8 +418,8 @@ static void people_merge(struct req *req)
 	bool has_from = false;
 	if (!api_path_id(req, "person", &id))
 		return;
-	json_t *b = api_body_object(req);
-	if (!b || !api_only_keys(req, b, keys) || !api_get_id(req, b, "from", &from, &has_from))
+	json_t *b = api_body(req, keys);
+	if (!b || !api_get_id(req, b, "from", &from, &has_from))
 		return;
 	if (!has_from) {
 		api_missing(req, "from");

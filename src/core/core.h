@@ -156,6 +156,15 @@ size_t utf8_truncate(const char *p, size_t len, size_t max_bytes);
 /* True if the string has control characters other than \t \n \r. */
 bool utf8_has_controls(const char *p, size_t len);
 
+/* ---- mail header values (core/header.c) ----
+ * The one input rule for every value that may reach a mail header (names,
+ * companies and other merge fields, list names, subjects): true when
+ * p[0..len) is UTF-8 without C0 controls (CR, LF, tab), DEL, C1 controls
+ * (U+0080–U+009F, U+0085 included), U+2028/U+2029, or a literal "=?…?="
+ * encoded word. NULL is fine (an absent value). Domain validators call it
+ * so admin, API and CLI refuse the same values. */
+bool jm_header_value_ok(const char *p, size_t len);
+
 /* ---- search folding (core/fold.c, ICU) ---- */
 /* Appends the NFKC_Casefold form of s[0..len) to out (out's cap applies:
  * JM_TOO_LARGE): ＡＢＣ → abc, ｶﾀｶﾅ → カタカナ, Editor → editor.

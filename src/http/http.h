@@ -162,8 +162,14 @@ void http_blob_unref(struct http_blob *b);
  * If-Modified-Since match. cache_control may be NULL. */
 void http_send_blob(struct req *req, struct http_blob *b, const char *cache_control);
 
-/* Status for a result code (one table): INVALID→422, NOT_FOUND→404, ... */
+/* The status for a result code, from the one table in status.c:
+ * TOO_LARGE→413, INVALID→422, NOT_FOUND→404, CONFLICT→409,
+ * UNAUTHORIZED→401, FORBIDDEN→403, RATE_LIMITED→429, anything else 500.
+ * Every handler maps a domain failure through it. */
 int http_status_for(enum jm_rc rc);
+/* The table's default English message for rc ("invalid input", ...);
+ * static. */
+const char *http_status_msg(enum jm_rc rc);
 /* JSON error {"error":{"code","message","field"?}} */
 void http_send_json_error(struct req *req, int status, const char *code, const char *msg,
                           const char *field);

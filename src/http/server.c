@@ -86,11 +86,6 @@ static struct loop_thread *thread_of(h2o_req_t *hr)
 	return (struct loop_thread *)hr->conn->ctx;
 }
 
-h2o_req_t *http_h2o(struct req *req)
-{
-	return req->priv;
-}
-
 /* ---- per-request state ---- */
 
 struct req_holder {
@@ -297,21 +292,6 @@ void http_send_json_error(struct req *req, int status, const char *code, const c
 	http_json_error_body(&b, code, msg, field);
 	http_send_buf(req, status, "application/json; charset=utf-8", &b);
 	buf_free(&b);
-}
-
-int http_status_for(enum jm_rc rc)
-{
-	switch (rc) {
-	case JM_OK: return 200;
-	case JM_INVALID: return 422;
-	case JM_NOT_FOUND: return 404;
-	case JM_CONFLICT: return 409;
-	case JM_TOO_LARGE: return 413;
-	case JM_UNAUTHORIZED: return 401;
-	case JM_FORBIDDEN: return 403;
-	case JM_RATE_LIMITED: return 429;
-	default: return 500;
-	}
 }
 
 /* ---- blobs: cached, immutable, reference-counted bodies ---- */

@@ -65,23 +65,6 @@ enum jm_rc inbox_categories(struct db *db, struct arena *a, const char ***out, s
 
 /* ---- validation ---- */
 
-/* True when s is valid UTF-8 holding no C0/C1 control character, DEL, or
- * U+2028/U+2029: nothing that could end or fold a header line. */
-static bool one_line_ok(const char *s, size_t len)
-{
-	if (!utf8_valid(s, len))
-		return false;
-	for (const unsigned char *p = (const unsigned char *)s, *e = p + len; p < e; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			return false;
-		if (*p == 0xc2 && p + 1 < e && p[1] >= 0x80 && p[1] <= 0x9f)
-			return false;
-		if (*p == 0xe2 && p + 2 < e && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9))
-			return false;
-	}
-	return true;
-}
-
 static bool blank(const char *s)
 {
 	return !s || !s[strspn(s, " \t\r\n")];
@@ -128,7 +111,7 @@ static enum jm_rc check_fields(struct db *db, const struct inbox_contact *in, ch
                                struct jm_err *err)
 {
 	size_t len = in->name ? strlen(in->name) : 0;
-	if (blank(in->name) || len > INBOX_NAME_MAX || !one_line_ok(in->name, len))
+	if (blank(in->name) || len > INBOX_NAME_MAX || !jm_header_value_ok(in->name, len))
 		return bad(err, "name", "required, one line, at most 100 bytes");
 	len = in->email ? strlen(in->email) : 0;
 	if (len == 0 || len > 254)
@@ -139,7 +122,7 @@ static enum jm_rc check_fields(struct db *db, const struct inbox_contact *in, ch
 	if (!category_ok(db, in->category))
 		return bad(err, "category", "not one of the configured categories");
 	len = in->subject ? strlen(in->subject) : 0;
-	if (len > INBOX_SUBJECT_MAX || !one_line_ok(in->subject ? in->subject : "", len))
+	if (len > INBOX_SUBJECT_MAX || !jm_header_value_ok(in->subject ? in->subject : "", len))
 		return bad(err, "subject", "one line, at most 200 bytes");
 	len = in->body ? strlen(in->body) : 0;
 	if (blank(in->body) || len > INBOX_BODY_MAX || !utf8_valid(in->body, len) ||

@@ -105,7 +105,7 @@ static bool text_ok(const char *s, size_t max, bool one_line)
 	size_t n = strlen(s);
 	if (n > max || !utf8_valid(s, n) || utf8_has_controls(s, n))
 		return false;
-	return !one_line || !strpbrk(s, "\t\r\n");
+	return !one_line || jm_header_value_ok(s, n); /* a mail header may show it */
 }
 
 static bool url_ok(const char *u)

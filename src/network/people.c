@@ -48,10 +48,7 @@ static bool text_ok(const char *s, size_t max, bool one_line)
 	size_t n = s ? strlen(s) : 0;
 	if (n > max || !utf8_valid(s ? s : "", n) || utf8_has_controls(s ? s : "", n))
 		return false;
-	for (size_t i = 0; one_line && i < n; i++)
-		if (s[i] == '\t' || s[i] == '\r' || s[i] == '\n')
-			return false;
-	return true;
+	return !one_line || jm_header_value_ok(s, n); /* a mail header may show it */
 }
 
 static enum jm_rc bad(struct jm_err *err, const char *field, const char *msg)

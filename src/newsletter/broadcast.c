@@ -45,8 +45,7 @@ static bool slug_ok(const char *s)
 static bool subject_ok(const char *s)
 {
 	size_t n = strlen(s);
-	return n >= 1 && n <= SUBJECT_MAX && utf8_valid(s, n) && !utf8_has_controls(s, n) &&
-	       !strpbrk(s, "\r\n\t");
+	return n >= 1 && n <= SUBJECT_MAX && jm_header_value_ok(s, n);
 }
 
 static bool str_item_ok(json_t *v, size_t max)
@@ -156,6 +155,9 @@ static enum jm_rc validate(struct db *db, const struct nl_broadcast_input *in, b
 		jm_err_set(err, "slug", "slug must be 1 to %d of a-z, 0-9 and -", SLUG_MAX);
 		return JM_INVALID;
 	}
+	if (in->has_scheduled_at && in->scheduled_at &&
+	    site_schedule_check(in->scheduled_at, jm_now(), "scheduled_at", err))
+		return JM_INVALID; /* the one schedule rule: admin, API and CLI alike */
 	if (in->has_audience && in->audience) {
 		json_t *j = audience_parse(in->audience, err);
 		if (!j)
@@ -286,7 +288,7 @@ enum jm_rc nl_broadcast_update(struct db *db, int64_t id, const struct nl_broadc
 		rc = db_commit(db);
 	if (rc)
 		db_rollback(db);
-	return slug_conflict(rc, err);
+	return site_content_written(slug_conflict(rc, err)); /* back numbers show it */
 }
 
 /* Fills counts and the rate of the last minute from deliveries. */

@@ -11,6 +11,7 @@
  * fields of a list never map onto the same one.
  */
 #include "newsletter/nl_int.h"
+#include "site/site.h"
 
 #define LIST_NAME_MAX     100
 #define LIST_SLUG_MAX     60
@@ -87,7 +88,7 @@ static bool long_text_ok(const char *s, size_t max)
 static bool line_ok(const char *s, size_t min, size_t max)
 {
 	size_t n = strlen(s);
-	return n >= min && long_text_ok(s, max) && !strpbrk(s, "\r\n");
+	return n >= min && long_text_ok(s, max) && jm_header_value_ok(s, n);
 }
 
 /* Checks a complete input (every text set). */
@@ -207,7 +208,7 @@ enum jm_rc nl_list_create(struct db *db, const struct nl_list_input *in, int64_t
 	if (rc == JM_OK && id)
 		*id = db_col_int(st, 0);
 	db_finalize(st);
-	return save_error(rc, err);
+	return site_content_written(save_error(rc, err));
 }
 
 enum jm_rc nl_list_update(struct db *db, int64_t id, const struct nl_list_input *in,
@@ -250,7 +251,7 @@ enum jm_rc nl_list_update(struct db *db, int64_t id, const struct nl_list_input 
 	rc = rc == JM_DONE ? JM_OK : rc;
 out:
 	arena_free(a);
-	return save_error(rc, err);
+	return site_content_written(save_error(rc, err));
 }
 
 enum jm_rc nl_list_delete(struct db *db, int64_t id)
@@ -260,7 +261,7 @@ enum jm_rc nl_list_delete(struct db *db, int64_t id)
 		return JM_CONFLICT;
 	if (rc)
 		return rc;
-	return db_changes(db) ? JM_OK : JM_NOT_FOUND;
+	return site_content_written(db_changes(db) ? JM_OK : JM_NOT_FOUND);
 }
 
 /* ---- reads ---- */
@@ -511,5 +512,5 @@ enum jm_rc nl_list_set_fields(struct db *db, int64_t list_id, const struct nl_fi
 		if (rc == JM_NOT_FOUND)
 			jm_err_set(err, NULL, "no such list");
 	}
-	return rc;
+	return site_content_written(rc);
 }

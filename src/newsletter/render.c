@@ -228,6 +228,17 @@ static char *cat3(struct arena *a, const char *x, const char *y, const char *z)
 	return out;
 }
 
+/* A merged subject on one line: values are checked at input
+ * (jm_header_value_ok), but a person's custom field may hold newlines for
+ * bodies, and a subject must never fail to build because of one. */
+static char *one_line(char *s)
+{
+	for (char *p = s; p && *p; p++)
+		if (*p == '\r' || *p == '\n' || *p == '\t')
+			*p = ' ';
+	return s;
+}
+
 /* Fills m's subject, text and html from templates, with the legal footer. */
 static enum jm_rc fill_body(struct nl_render_ctx *c, struct arena *a, struct mail_msg *m,
                             const char *subj, const char *md, const char *html, struct lookup *l,
@@ -238,7 +249,7 @@ static enum jm_rc fill_body(struct nl_render_ctx *c, struct arena *a, struct mai
 		jm_err_set(err, "settings", "sender identity incomplete: %s", g->missing);
 		return JM_CONFLICT;
 	}
-	m->subject = merged(a, subj, l, false);
+	m->subject = one_line(merged(a, subj, l, false));
 	char *text = merged(a, md, l, false), *body = merged(a, html, l, true);
 	if (!m->subject || !text || !body) {
 		jm_err_set(err, "body", "message too large");

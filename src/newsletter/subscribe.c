@@ -28,7 +28,7 @@
 bool nl_text_ok(const char *s, size_t max)
 {
 	size_t n = strlen(s);
-	if (n > max * 4 || !utf8_valid(s, n) || utf8_has_controls(s, n) || strpbrk(s, "\t\r\n"))
+	if (n > max * 4 || !jm_header_value_ok(s, n)) /* names and fields are merge fields */
 		return false;
 	return utf8_count(s, n) <= max;
 }

@@ -250,7 +250,7 @@ static enum jm_rc validate_one(const struct setting_def *d, const char *val, con
 	bool bv = false;
 	switch (d->type) {
 	case SET_STR:
-		ok = len <= d->max_len && !utf8_has_controls(val, len) && !strpbrk(val, "\r\n");
+		ok = len <= d->max_len && jm_header_value_ok(val, len); /* may reach a header */
 		break;
 	case SET_TEXT: ok = len <= d->max_len && !utf8_has_controls(val, len); break;
 	case SET_URL: ok = len <= d->max_len && (len == 0 || valid_url(val)); break;
@@ -369,7 +369,7 @@ enum jm_rc site_settings_save(struct db *db, const char *const *keys, const char
 out:
 	arena_free(a);
 	free(norm);
-	return rc;
+	return site_content_written(rc);
 }
 
 enum jm_rc site_settings_gen(struct db *db, int64_t *gen)

@@ -14,6 +14,27 @@
 
 struct db;
 
+/* ---- the page-cache generation (content.c) ----
+ * Every write function whose change a public page shows (articles, site
+ * settings, lists, broadcasts) ends with `return site_content_written(rc)`:
+ * when rc is JM_OK it calls the hook the app registered, which invalidates
+ * cached pages. Handlers never do it themselves. */
+/* Registers fn(ctx) as the hook (NULL: none); call before threads start. */
+void site_content_hook(void (*fn)(void *ctx), void *ctx);
+/* Calls the hook when rc is JM_OK; returns rc. */
+enum jm_rc site_content_written(enum jm_rc rc);
+
+/* ---- times the owner types (when.c): one rule each for admin, API, CLI ---- */
+struct site_settings;
+/* Parses "YYYY-MM-DDTHH:MM[:SS][Z|±HH:MM]" or "YYYY-MM-DD HH:MM"; a time
+ * without a zone is read in the site's zone (st; NULL reads UTC).
+ * JM_INVALID when s is NULL or not such a time. */
+enum jm_rc site_time_parse(const struct site_settings *st, const char *s, int64_t *out) JM_WUR;
+/* The schedule rule: JM_OK when when > now, else JM_INVALID with err
+ * naming field ("<field> must be in the future"). */
+enum jm_rc site_schedule_check(int64_t when, int64_t now, const char *field,
+                               struct jm_err *err) JM_WUR;
+
 /* ---- settings (settings.c) ----
  * One table describes every site setting; the admin settings page is
  * generated from it and saving validates against it. */

@@ -194,7 +194,7 @@ static void backnumber_index(struct req *req)
 	if (!rc)
 		rc = add_issues(&pg, page, pg.s.per_page > 0 ? pg.s.per_page : 10, false, &latest);
 	if (rc) {
-		web_error_page(req, rc == JM_NOT_FOUND ? 404 : 500);
+		web_error_page(req, http_status_for(rc));
 		return;
 	}
 	const char *t = i18n_get(req->app->i18n, pg.lang, "site.nl.backnumbers");
@@ -229,7 +229,7 @@ static void backnumber_show(struct req *req)
 	if (!rc)
 		rc = issue_val(&pg, &b, true, &v);
 	if (rc) {
-		web_error_page(req, rc == JM_NOT_FOUND ? 404 : 500);
+		web_error_page(req, http_status_for(rc));
 		return;
 	}
 	view_set(pg.ctx, "issue", v);

@@ -191,7 +191,7 @@ static void contact_post(struct req *req)
 		return;
 	}
 	struct contact_error e = refusal(&in, rc, &err);
-	form_page(req, rc == JM_RATE_LIMITED ? 429 : 422, &f, &e);
+	form_page(req, http_status_for(rc), &f, &e);
 }
 
 void web_contact_routes(struct router *r)

@@ -54,7 +54,7 @@ static enum jm_rc add_article_list(struct web_page *pg, const char *tag, int pag
 
 static void fail(struct req *req, enum jm_rc rc)
 {
-	web_error_page(req, rc == JM_NOT_FOUND ? 404 : 500);
+	web_error_page(req, http_status_for(rc));
 }
 
 void web_home(struct req *req)

@@ -249,6 +249,8 @@ REFUSALS = [
     ("subject with CRLF", dict(subject="x\r\nBcc: evil@example.com"), "制御文字"),
     ("subject with LF", dict(subject="件名\nX-Injected: 1"), "制御文字"),
     ("subject with NEL", dict(subject="件名\u0085X-Injected: 1"), "制御文字"),
+    ("name with an encoded word", dict(name="=?utf-8?B?5bGx55Sw?="), "制御文字"),
+    ("subject with C1 control", dict(subject="件名\u009b1m"), "制御文字"),
     ("missing message", dict(message=""), "必須"),
     ("blank message", dict(message=" \r\n "), "必須"),
     ("long message", dict(message="m" * 10001), "10000バイト"),

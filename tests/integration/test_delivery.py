@@ -190,6 +190,21 @@ def test_test_send_uses_fallbacks(env):
     assert r.status == 422
 
 
+def test_multiline_field_in_subject_never_fails_the_broadcast(env):
+    """A person's custom field may hold newlines (notes-like fields); merged
+    into a subject it becomes one line, so the broadcast still goes out."""
+    db, api, cap = env["db"], env["api"], env["cap"]
+    lid = jm.nl_list(db, jm.uniq("ml"), "複数行")
+    jm.nl_subscribers(db, lid, [("multi@example.org", "複数", {"company": "出版\r\nBcc: x@evil.example"}, [])])
+    bid = create_broadcast(api, lid, "{{company}}様へ", "本文")
+    send(api, bid)
+    wait_status(db, bid, "sent")
+    got = mails_to(cap, {"multi@example.org"})["multi@example.org"]
+    envl, msg = got[0]
+    assert str(msg["Subject"]) == "出版  Bcc: x@evil.example様へ"
+    assert msg["Bcc"] is None and envl["rcpt_tos"] == ["multi@example.org"]
+
+
 def test_confirm_mail_has_only_list_name_and_link(env):
     db, cap = env["db"], env["cap"]
     lid = jm.nl_list(db, jm.uniq("cf"), "確認テスト")

@@ -158,12 +158,43 @@ static void test_crypto(void **state)
 	assert_string_not_equal(h1, h2);
 }
 
+/* The header-value rule: every way a value could break a header. */
+static void test_header_value(void **state)
+{
+	(void)state;
+	static const char *const good[] = {"山田 太郎", "Acme, Inc.",    "", "a=b?c", "=?",
+	                                   "x ?= y",    "全角　スペース"};
+	static const char *const bad[] = {"a\r\nBcc: x@example.com",
+	                                  "a\nb",
+	                                  "a\tb",
+	                                  "a\x7f",
+	                                  "a\xc2\x85"
+	                                  "b" /* U+0085 */,
+	                                  "\xc2\x80",
+	                                  "\xc2\x9f",
+	                                  "a\xe2\x80\xa8"
+	                                  "b" /* U+2028 */,
+	                                  "a\xe2\x80\xa9"
+	                                  "b",
+	                                  "=?utf-8?B?QQ==?=",
+	                                  "x =?iso-8859-1?q?a?= y",
+	                                  "\xff\xfe",
+	                                  "a\x01"};
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		assert_true(jm_header_value_ok(good[i], strlen(good[i])));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_false(jm_header_value_ok(bad[i], strlen(bad[i])));
+	assert_true(jm_header_value_ok("\xc2\xa0", 2)); /* U+00A0 is printable */
+	assert_true(jm_header_value_ok(NULL, 0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_buf_cap), cmocka_unit_test(test_arena),
-	        cmocka_unit_test(test_utf8),    cmocka_unit_test(test_time),
-	        cmocka_unit_test(test_crypto),  cmocka_unit_test(test_zones),
+	        cmocka_unit_test(test_buf_cap),      cmocka_unit_test(test_arena),
+	        cmocka_unit_test(test_utf8),         cmocka_unit_test(test_time),
+	        cmocka_unit_test(test_crypto),       cmocka_unit_test(test_zones),
+	        cmocka_unit_test(test_header_value),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -315,10 +315,40 @@ static void test_html_trust(void **state)
 	arena_free(a);
 }
 
+static void count_hook(void *ctx)
+{
+	(*(int *)ctx)++;
+}
+
+/* Every successful write calls the content hook once; a refused one never. */
+static void test_content_hook(void **state)
+{
+	struct db *db = *state;
+	struct jm_err err = {0};
+	int n = 0;
+	site_content_hook(count_hook, &n);
+	struct article_input in = input("フック", NULL, "published");
+	int64_t id = create(db, &in);
+	assert_int_equal(n, 1);
+	struct article_input up = {.title = "フック2", .has_title = true};
+	assert_int_equal(site_article_update(db, id, &up, &err), JM_OK);
+	assert_int_equal(n, 2);
+	struct article_input bad = {.status = "maybe", .has_status = true};
+	assert_int_equal(site_article_update(db, id, &bad, &err), JM_INVALID);
+	assert_int_equal(site_article_update(db, id + 1000, &up, &err), JM_NOT_FOUND);
+	assert_int_equal(n, 2);
+	assert_int_equal(site_article_delete(db, id), JM_OK);
+	assert_int_equal(site_article_delete(db, id), JM_NOT_FOUND);
+	assert_int_equal(n, 3);
+	site_content_hook(NULL, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown(test_crud, site_testdb_setup, site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_content_hook, site_testdb_setup,
+	                                        site_testdb_teardown),
 	        cmocka_unit_test_setup_teardown(test_slugs, site_testdb_setup,
 	                                        site_testdb_teardown),
 	        cmocka_unit_test_setup_teardown(test_validation, site_testdb_setup,
@@ -328,6 +358,8 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_list_pages_and_tags, site_testdb_setup,
 	                                        site_testdb_teardown),
 	        cmocka_unit_test_setup_teardown(test_html_trust, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_content_hook, site_testdb_setup,
 	                                        site_testdb_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
