@@ -101,7 +101,8 @@ static const char *const list_keys[] = {"slug",
                                         "double_optin",
                                         "fields",
                                         NULL};
-static const char *const field_keys[] = {"key", "label", "type", "options", "required", NULL};
+static const char *const field_keys[] = {"key",      "label",  "type", "options",
+                                         "required", "person", NULL};
 
 static bool list_input(struct req *req, json_t *b, struct nl_list_input *in)
 {

@@ -48,7 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct seen sn = {0};
 	const char *text = NULL;
 	size_t n = 0;
-	if (decode(a, (const char *)data, size, &text, &n, &err) == JM_OK) {
+	if (decode(a, (const char *)data, size, &text, &n, &err, &rep.fail) == JM_OK) {
 		enum jm_rc rc = parse_csv(text, n, each_rec, &sn, &rep, &err);
 		if (rc == JM_INVALID && !err.msg[0])
 			abort();
