@@ -10,8 +10,9 @@
  * localtime is undefined behaviour). Like fold.c, ICU is loaded with dlopen
  * on first use, by the same rules (the soname and the exported names carry
  * ICU's major version, taken from the headers the program was built with).
- * Without ICU only "UTC" and "Asia/Tokyo" (no daylight saving since 1951)
- * are known, so a Japanese site keeps working; the failure is logged once.
+ * A few zones with a long-fixed offset (UTC, Asia/Tokyo …) are answered
+ * from a table and never load ICU; without ICU only they are known, so a
+ * Japanese site keeps working; the failure is logged once.
  *
  * Invariants: every function is thread-safe and allocation-free for the
  * caller; an unknown zone name is never guessed (jm_tz_valid is false,
@@ -108,14 +109,38 @@ static bool to_uchars(const char *zone, UChar out[ZONE_ID_MAX], int32_t *n)
 	return true;
 }
 
-/* The zones known without ICU, with their fixed offsets in minutes. */
+/* Zones whose offset has been fixed since a known instant (no daylight
+ * saving, no change of offset since then): for an instant from then on
+ * they are answered without ICU, so the default zone (Asia/Tokyo) never
+ * loads it — ICU's libraries would add some 5 MiB to an idle server's RSS.
+ * They are also what is known when ICU cannot be loaded. */
+static const struct fixed_zone {
+	const char *name;
+	int offset_min;
+	int64_t since; /* unix seconds */
+} fixed_zones[] = {
+        {"UTC", 0, INT64_MIN},
+        {"Etc/UTC", 0, INT64_MIN},
+        {"Asia/Tokyo", 540, -577962000},   /* JST without DST since 1951-09-08 */
+        {"Asia/Seoul", 540, 600000000},    /* KST without DST since 1988 */
+        {"Asia/Shanghai", 480, 700000000}, /* CST without DST since 1991 */
+        {"Asia/Taipei", 480, 315532800},   /* without DST since 1980 */
+};
+
+/* The fixed offset of zone at t, in minutes; false when zone is not one of
+ * fixed_zones or t is before its offset was fixed. */
+static bool fixed_offset(const char *zone, int64_t t, int *off)
+{
+	for (size_t i = 0; zone && i < sizeof(fixed_zones) / sizeof(fixed_zones[0]); i++)
+		if (!strcmp(zone, fixed_zones[i].name) && t >= fixed_zones[i].since)
+			return (*off = fixed_zones[i].offset_min), true;
+	return false;
+}
+
+/* Without ICU: the fixed zones, at any instant (their current offset). */
 static bool fallback_offset(const char *zone, int *off)
 {
-	if (zone && (!strcmp(zone, "UTC") || !strcmp(zone, "Etc/UTC")))
-		return (*off = 0), true;
-	if (zone && !strcmp(zone, "Asia/Tokyo"))
-		return (*off = 540), true;
-	return false;
+	return fixed_offset(zone, INT64_MAX, off);
 }
 
 bool jm_tz_valid(const char *zone)
@@ -125,7 +150,7 @@ bool jm_tz_valid(const char *zone)
 	int off;
 	if (!to_uchars(zone, id, &n))
 		return false;
-	if (!cal_ready())
+	if (fallback_offset(zone, &off) || !cal_ready())
 		return fallback_offset(zone, &off);
 	UBool system = 0;
 	UErrorCode st = U_ZERO_ERROR;
@@ -138,6 +163,8 @@ int jm_tz_offset(const char *zone, int64_t t)
 	UChar id[ZONE_ID_MAX];
 	int32_t n;
 	int off = 0;
+	if (fixed_offset(zone, t, &off))
+		return off;
 	if (!cal_ready() || !to_uchars(zone, id, &n)) {
 		fallback_offset(zone, &off);
 		return off;
