@@ -156,6 +156,23 @@ enum jm_rc db_execf(struct db *db, const char *sql, const char *types, ...)
 	return rc == JM_DONE ? JM_OK : rc;
 }
 
+enum jm_rc db_query_int(struct db *db, int64_t *out, int64_t dflt, const char *sql,
+                        const char *types, ...)
+{
+	struct db_stmt *st = NULL;
+	enum jm_rc rc = db_prepare(db, sql, &st);
+	if (rc)
+		return rc;
+	va_list ap;
+	va_start(ap, types);
+	bind_va(st, types, ap);
+	va_end(ap);
+	rc = db_step(st);
+	*out = rc == JM_OK && !db_col_null(st, 0) ? db_col_int(st, 0) : dflt;
+	db_finalize(st);
+	return rc == JM_OK || rc == JM_DONE ? JM_OK : rc;
+}
+
 enum jm_rc db_begin(struct db *db)
 {
 	return db_exec(db, db->ops->begin_sql);

@@ -43,6 +43,10 @@ const char *db_sql_variant(char **cache, size_t n, unsigned mask,
  *   'i' int64_t, 't' const char * (NULL binds NULL), 'n' NULL (no arg). */
 enum jm_rc db_preparef(struct db *db, struct db_stmt **out, const char *sql, const char *types,
                        ...) JM_WUR;
+/* Prepare + bind + one step: *out = the first column of the first row, or
+ * dflt when there is no row or it is NULL. */
+enum jm_rc db_query_int(struct db *db, int64_t *out, int64_t dflt, const char *sql,
+                        const char *types, ...) JM_WUR;
 /* Prepare + bind + step to completion + finalize (INSERT/UPDATE/DELETE). */
 enum jm_rc db_execf(struct db *db, const char *sql, const char *types, ...) JM_WUR;
 

@@ -393,17 +393,6 @@ enum jm_rc net_person_get(struct db *db, struct arena *a, int64_t id, struct net
 
 /* ---- stage and flags ---- */
 
-static enum jm_rc person_exists(struct db *db, int64_t id)
-{
-	struct db_stmt *st = NULL;
-	enum jm_rc rc = db_preparef(db, &st, "SELECT 1 FROM people WHERE id = ?", "i", id);
-	if (rc)
-		return rc;
-	rc = db_step(st);
-	db_finalize(st);
-	return rc == JM_DONE ? JM_NOT_FOUND : rc;
-}
-
 enum jm_rc net_stage_apply(struct db *db, int64_t id, const char *stage, const char *reason,
                            int64_t now)
 {
@@ -487,7 +476,7 @@ static enum jm_rc bulk_tx(struct db *db, enum net_bulk_op op, const int64_t *ids
 			rc = net_stage_apply(db, ids[i], arg, "bulk", now);
 			continue;
 		}
-		rc = person_exists(db, ids[i]);
+		rc = people_exists(db, ids[i]);
 		if (!rc && op == NET_BULK_TAG)
 			rc = people_tag_add(db, ids[i], arg, NULL);
 		else if (!rc)

@@ -272,18 +272,6 @@ static enum jm_rc stage_row(struct imp *im)
 
 /* ---- moving a staged batch into the real tables ---- */
 
-static enum jm_rc max_id(struct db *db, const char *sql, int64_t *max)
-{
-	struct db_stmt *st = NULL;
-	enum jm_rc rc = db_prepare(db, sql, &st);
-	if (rc)
-		return rc;
-	rc = db_step(st);
-	*max = rc == JM_OK ? db_col_int(st, 0) : 0;
-	db_finalize(st);
-	return rc == JM_OK ? JM_OK : rc;
-}
-
 /* True when some column of the file fills person column pc. */
 static bool fills(struct imp *im, const char *pc)
 {
@@ -316,7 +304,7 @@ static enum jm_rc move_subscriptions(struct imp *im)
 {
 	int64_t first = 0, now = im->now;
 	bool optin = im->o->send_optin;
-	enum jm_rc rc = max_id(im->db, "SELECT COALESCE(max(id), 0) FROM subscriptions", &first);
+	enum jm_rc rc = db_query_int(im->db, &first, 0, "SELECT max(id) FROM subscriptions", "");
 	if (!rc)
 		rc = db_execf(im->db,
 		              "INSERT INTO subscriptions(person_id, list_id, status, created_at, "

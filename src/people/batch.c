@@ -14,18 +14,6 @@
 
 #define SQL_MAX 1024
 
-static enum jm_rc max_people_id(struct db *db, int64_t *max)
-{
-	struct db_stmt *st = NULL;
-	enum jm_rc rc = db_prepare(db, "SELECT COALESCE(max(id), 0) FROM people", &st);
-	if (rc)
-		return rc;
-	rc = db_step(st);
-	*max = rc == JM_OK ? db_col_int(st, 0) : 0;
-	db_finalize(st);
-	return rc == JM_OK ? JM_OK : rc;
-}
-
 /* Gives every staged row its person id: new people by walking the id
  * range just written (no probe of the email index), existing ones through
  * the email index. */
@@ -67,7 +55,7 @@ enum jm_rc people_batch_ensure(struct db *db, const char *t, const char *source,
 {
 	char sql[SQL_MAX];
 	int64_t first = 0, staged = 0;
-	enum jm_rc rc = max_people_id(db, &first);
+	enum jm_rc rc = db_query_int(db, &first, 0, "SELECT max(id) FROM people", "");
 	snprintf(sql, sizeof(sql),
 	         "INSERT INTO people(email, name, furigana, company, title, source, stage_at, "
 	         "created_at, updated_at) SELECT email, name, furigana, company, title, ?, ?, ?, "

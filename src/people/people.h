@@ -78,6 +78,8 @@ enum jm_rc people_touch(struct db *db, int64_t id, int64_t now) JM_WUR;
 /* Erasure: deletes the person; foreign keys cascade to every row pointing
  * at them. JM_NOT_FOUND for an unknown id. */
 enum jm_rc people_delete(struct db *db, int64_t id) JM_WUR;
+/* JM_OK when the person exists, JM_NOT_FOUND when not. */
+enum jm_rc people_exists(struct db *db, int64_t id) JM_WUR;
 
 /* ---- stage, flags, contact, score (write.c) ---- */
 /* Moves id to stage (a valid stage name) recording from → to with reason;

@@ -7,7 +7,7 @@
 
 #include "db/db.h"
 
-static enum jm_rc exists(struct db *db, int64_t id)
+enum jm_rc people_exists(struct db *db, int64_t id)
 {
 	struct db_stmt *st = NULL;
 	enum jm_rc rc = db_preparef(db, &st, "SELECT 1 FROM people WHERE id = ?", "i", id);
@@ -31,7 +31,7 @@ enum jm_rc people_stage_set(struct db *db, int64_t id, const char *stage, const 
 	if (rc)
 		return rc;
 	if (db_changes(db) == 0)
-		return exists(db, id);
+		return people_exists(db, id);
 	return db_execf(db,
 	                "UPDATE people SET stage = ?, stage_at = ?, updated_at = ? WHERE id = ?",
 	                "tiii", stage, now, now, id);
@@ -55,7 +55,7 @@ enum jm_rc people_flag_set(struct db *db, int64_t id, bool freeloader, bool on, 
 	if (rc)
 		return rc;
 	if (db_changes(db) == 0)
-		return exists(db, id);
+		return people_exists(db, id);
 	*changed = true;
 	return JM_OK;
 }

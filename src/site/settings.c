@@ -374,14 +374,7 @@ out:
 
 enum jm_rc site_settings_gen(struct db *db, int64_t *gen)
 {
-	struct db_stmt *st = NULL;
-	enum jm_rc rc = db_prepare(db, "SELECT gen FROM settings_gen WHERE id = 1", &st);
-	if (rc)
-		return rc;
-	rc = db_step(st);
-	*gen = rc == JM_OK ? db_col_int(st, 0) : 0;
-	db_finalize(st);
-	return rc == JM_OK || rc == JM_DONE ? JM_OK : rc;
+	return db_query_int(db, gen, 0, "SELECT gen FROM settings_gen WHERE id = 1", "");
 }
 
 const char *site_setting_get(struct db *db, struct arena *a, const char *key)
