@@ -128,28 +128,34 @@ static void bind_va(struct db_stmt *st, const char *types, va_list ap)
 	}
 }
 
-enum jm_rc db_preparef(struct db *db, struct db_stmt **out, const char *sql, const char *types, ...)
+/* db_prepare, then bind the arguments ap holds as types says. */
+static enum jm_rc prepare_va(struct db *db, struct db_stmt **out, const char *sql,
+                             const char *types, va_list ap)
 {
 	enum jm_rc rc = db_prepare(db, sql, out);
-	if (rc)
-		return rc;
+	if (!rc)
+		bind_va(*out, types, ap);
+	return rc;
+}
+
+enum jm_rc db_preparef(struct db *db, struct db_stmt **out, const char *sql, const char *types, ...)
+{
 	va_list ap;
 	va_start(ap, types);
-	bind_va(*out, types, ap);
+	enum jm_rc rc = prepare_va(db, out, sql, types, ap);
 	va_end(ap);
-	return JM_OK;
+	return rc;
 }
 
 enum jm_rc db_execf(struct db *db, const char *sql, const char *types, ...)
 {
 	struct db_stmt *st = NULL;
-	enum jm_rc rc = db_prepare(db, sql, &st);
-	if (rc)
-		return rc;
 	va_list ap;
 	va_start(ap, types);
-	bind_va(st, types, ap);
+	enum jm_rc rc = prepare_va(db, &st, sql, types, ap);
 	va_end(ap);
+	if (rc)
+		return rc;
 	while ((rc = db_step(st)) == JM_OK)
 		;
 	db_finalize(st);
@@ -160,13 +166,12 @@ enum jm_rc db_query_int(struct db *db, int64_t *out, int64_t dflt, const char *s
                         const char *types, ...)
 {
 	struct db_stmt *st = NULL;
-	enum jm_rc rc = db_prepare(db, sql, &st);
-	if (rc)
-		return rc;
 	va_list ap;
 	va_start(ap, types);
-	bind_va(st, types, ap);
+	enum jm_rc rc = prepare_va(db, &st, sql, types, ap);
 	va_end(ap);
+	if (rc)
+		return rc;
 	rc = db_step(st);
 	*out = rc == JM_OK && !db_col_null(st, 0) ? db_col_int(st, 0) : dflt;
 	db_finalize(st);
