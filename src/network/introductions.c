@@ -10,6 +10,7 @@
 #include "network/network.h"
 
 #include "db/db.h"
+#include "people/people.h"
 
 #define NOTE_MAX     2000
 #define FUTURE_SLACK 86400
@@ -17,16 +18,9 @@
 
 static enum jm_rc check_person(struct db *db, int64_t id, const char *field, struct jm_err *err)
 {
-	struct db_stmt *st = NULL;
-	enum jm_rc rc = db_preparef(db, &st, "SELECT 1 FROM people WHERE id = ?", "i", id);
-	if (rc)
-		return rc;
-	rc = db_step(st);
-	db_finalize(st);
-	if (rc == JM_DONE) {
+	enum jm_rc rc = people_exists(db, id);
+	if (rc == JM_NOT_FOUND)
 		jm_err_set(err, field, "no such person");
-		return JM_NOT_FOUND;
-	}
 	return rc;
 }
 

@@ -791,30 +791,40 @@ def contact_token(secret, t):
     return form_stamp(secret, "contact", t)
 
 
-def contact_env(root, base, owner, password, sender, headers=None):
-    """A server at base whose mail goes to a capture server, with the owner
-    (and so the database) and the sender settings made before its worker
-    starts, so its first batch already sends from the site's sender.
-    Returns dict(cap, srv, db, secret, web); close it with
-    contact_env_close."""
+def mail_env(root, sender, base=None, owner="owner@example.com",
+             password="correct horse battery staple", headers=None):
+    """A server whose mail goes to a capture server, with the owner (and so
+    the database) and the sender settings (rate_per_sec 0 unless sender
+    says) made before its worker starts, so its first batch already sends
+    from the site's sender. base: its --base-url (None: links point at
+    http://LISTEN). Returns dict(cap, srv, db, secret, web); close it with
+    mail_env_close."""
     import smtp_capture
     cap = smtp_capture.Capture(root / "mail").start()
     data = str(root / "data")
-    srv = EnvServer(data, ["--base-url", base],
+    srv = EnvServer(data, ["--base-url", base] if base else [],
                     env={"JINMYAKU_SMTP_URL": cap.url, "JINMYAKU_RETRY_BASE_MS": "100"})
     srv.add_user(owner, password, name="オーナー")
     db = nl_db(data)
-    nl_settings(db, rate_per_sec=0, **sender)
+    nl_settings(db, **dict(dict(rate_per_sec=0), **sender))
     srv.start()
     with open(os.path.join(data, "secret"), "rb") as f:
         secret = f.read()
     return dict(cap=cap, srv=srv, db=db, secret=secret, web=srv.client(headers=headers))
 
 
-def contact_env_close(env):
+def contact_env(root, base, owner, password, sender, headers=None):
+    """mail_env for the contact-form tests (always with a base URL)."""
+    return mail_env(root, sender, base, owner, password, headers)
+
+
+def mail_env_close(env):
     env["srv"].stop_and_check()
     env["cap"].stop()
     env["db"].close()
+
+
+contact_env_close = mail_env_close
 
 
 def hang_up(port, path, headers=None):

@@ -8,7 +8,6 @@ import re
 import pytest
 
 import jm
-import smtp_capture
 
 SENDER = dict(mail_from_name="人脈通信の発行者", mail_from_addr="news@example.jp",
               sender_postal_address="東京都千代田区1-1-1", sender_contact="info@example.jp",
@@ -18,21 +17,12 @@ SENDER = dict(mail_from_name="人脈通信の発行者", mail_from_addr="news@ex
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
     root = tmp_path_factory.mktemp("consent")
-    cap = smtp_capture.Capture(root / "mail").start()
-    data = str(root / "data")
-    srv = jm.EnvServer(data, [], env={"JINMYAKU_SMTP_URL": cap.url,
-                                      "JINMYAKU_RETRY_BASE_MS": "100"})
-    srv.start()
-    db = jm.nl_db(data)
-    jm.nl_settings(db, **SENDER)
-    srv.add_user("owner@example.com", "correct horse battery staple")
-    admin = srv.client()
+    env = jm.mail_env(root, SENDER)
+    admin = env["srv"].client()
     r, form = admin.get_form("/admin/login", field="password")
     admin.submit(form, {"email": "owner@example.com", "password": "correct horse battery staple"})
-    yield dict(cap=cap, srv=srv, db=db, admin=admin, root=root)
-    srv.stop_and_check()
-    cap.stop()
-    db.close()
+    yield dict(env, admin=admin, root=root)
+    jm.mail_env_close(env)
 
 
 def statuses(db, slug):

@@ -6,13 +6,11 @@ Permissions-Policy; the admin runs no inline script and is never framed;
 HSTS only when the server speaks TLS; `Server` names no version."""
 import http.client
 import os
-import signal
-import subprocess
 
 import pytest
 
 import jm
-from test_tls import cert, client_context, wait_tls  # noqa: F401  (fixture reuse)
+from test_tls import cert, client_context, tls_server  # noqa: F401  (fixture reuse)
 
 COMMON = ("content-security-policy", "x-frame-options", "referrer-policy",
           "x-content-type-options", "permissions-policy")
@@ -113,38 +111,19 @@ def test_api_answers_carry_headers(server, api):
     check_common(r, "api 401")
 
 
-def test_hsts_only_over_tls(cert, tmp_path):  # noqa: F811
-    data = str(tmp_path / "data")
-    port = jm.free_port()
-    os.makedirs(data)
-    err_path = data + ".stderr"
-    with open(err_path, "wb") as err:
-        proc = subprocess.Popen([jm.jinmyaku_bin(), "serve", "--data", data,
-                                 "--listen", "127.0.0.1:%d" % port,
-                                 "--tls-cert", cert[0], "--tls-key", cert[1]],
-                                stdout=subprocess.DEVNULL, stderr=err,
-                                stdin=subprocess.DEVNULL, env=jm.sanitizer_env(), cwd=jm.ROOT)
-    try:
-        wait_tls(port, proc)
-        for path in ("/", "/static/site.css", "/admin/login", "/api/v1/articles"):
-            c = http.client.HTTPSConnection("127.0.0.1", port, timeout=10,
-                                            context=client_context(["http/1.1"]))
-            c.request("GET", path)
-            r = c.getresponse()
-            r.read()
-            hsts = r.getheader("Strict-Transport-Security") or ""
-            assert hsts.startswith("max-age=") and int(hsts.split("=")[1].split(";")[0]) >= 15552000, \
-                (path, hsts)
-            assert r.getheader("X-Content-Type-Options") == "nosniff", path
-            assert r.getheader("Server") == "jinmyaku", path
-            c.close()
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        rc = proc.wait(60)
-        with open(err_path, encoding="utf-8", errors="replace") as f:
-            text = f.read()
-        assert not jm.sanitizer_reports(text), text[-20000:]
-        assert rc == 0, text[-4000:]
+def test_hsts_only_over_tls(tls_server):  # noqa: F811
+    for path in ("/", "/static/site.css", "/admin/login", "/api/v1/articles"):
+        c = http.client.HTTPSConnection("127.0.0.1", tls_server, timeout=10,
+                                        context=client_context(["http/1.1"]))
+        c.request("GET", path)
+        r = c.getresponse()
+        r.read()
+        hsts = r.getheader("Strict-Transport-Security") or ""
+        assert hsts.startswith("max-age=") and int(hsts.split("=")[1].split(";")[0]) >= 15552000, \
+            (path, hsts)
+        assert r.getheader("X-Content-Type-Options") == "nosniff", path
+        assert r.getheader("Server") == "jinmyaku", path
+        c.close()
 
 
 def test_admin_templates_hold_no_inline_script_or_style():

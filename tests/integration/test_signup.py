@@ -500,16 +500,9 @@ SENDER = dict(mail_from_name="人脈通信の発行者", mail_from_addr="news@ex
 def mail(tmp_path_factory):
     """A server that sends through a capturing SMTP server; links in the
     mails point back at this server (no --base-url: http://LISTEN)."""
-    import smtp_capture
     root = tmp_path_factory.mktemp("signup-mail")
-    cap = smtp_capture.Capture(root / "mail").start()
-    data = str(root / "data")
-    srv = jm.EnvServer(data, [], env={"JINMYAKU_SMTP_URL": cap.url,
-                                      "JINMYAKU_RETRY_BASE_MS": "100"})
-    srv.start()
-    db = jm.nl_db(data)
-    jm.nl_settings(db, **SENDER)
-    srv.add_user("owner@example.com", "correct horse battery staple")
+    env = jm.mail_env(root, SENDER)
+    srv = env["srv"]
     api = jm.Api(srv.base, srv.create_token("signup"))
     for body in ({"name": "人脈通信", "slug": "news"}, {"name": "求人便", "slug": "jobs"}):
         assert api.post("/api/v1/lists", body).status == 201
@@ -518,10 +511,8 @@ def mail(tmp_path_factory):
     _, form = web.get_form("/articles/" + art["slug"], action="/subscribe")
     form.set("ts", web.get("/subscribe/stamp").text)  # what static/signup.js does
     time.sleep(TS_MIN_AGE)
-    yield dict(cap=cap, srv=srv, db=db, api=api, web=web, form=form)
-    srv.stop_and_check()
-    cap.stop()
-    db.close()
+    yield dict(env, api=api, web=web, form=form)
+    jm.mail_env_close(env)
 
 
 def mail_to(cap, addr, what, n=1):
