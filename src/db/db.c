@@ -4,6 +4,7 @@
  * Backends are in sqlite.c (and later pg.c) behind struct db_ops.
  */
 #include <dirent.h>
+#include <poll.h>
 #include <pthread.h>
 
 #include "db/db_int.h"
@@ -30,15 +31,18 @@ enum jm_rc db_open(const char *url, struct db **out, struct jm_err *err)
 {
 	if (strncmp(url, "sqlite:", 7) == 0)
 		return db_sqlite_open(url + 7, out, err);
-	if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0) {
-		jm_err_set(err, "db", "PostgreSQL support is not built in yet");
-		return JM_INVALID;
-	}
+	if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0)
+		return db_pg_open(url, out, err);
 	if (strstr(url, "://")) {
 		jm_err_set(err, "db", "unknown database URL scheme: %s", url);
 		return JM_INVALID;
 	}
 	return db_sqlite_open(url, out, err);
+}
+
+enum db_engine db_engine(const struct db *db)
+{
+	return db->ops->engine;
 }
 
 void db_close(struct db *db)
@@ -108,6 +112,42 @@ enum jm_rc db_backup(struct db *db, const char *path, struct jm_err *err)
 enum jm_rc db_bulk_mode(struct db *db, bool on)
 {
 	return db->ops->bulk_mode ? db->ops->bulk_mode(db, on) : JM_OK;
+}
+
+int db_col_count(struct db_stmt *st)
+{
+	return st->db->ops->col_count(st);
+}
+const char *db_col_name(struct db_stmt *st, int col)
+{
+	return st->db->ops->col_name(st, col);
+}
+
+enum jm_rc db_notify(struct db *db, const char *channel, const char *payload)
+{
+	return db->ops->notify ? db->ops->notify(db, channel, payload) : JM_OK;
+}
+enum jm_rc db_listen(struct db *db, const char *channel)
+{
+	return db->ops->listen ? db->ops->listen(db, channel) : JM_OK;
+}
+enum jm_rc db_wait_notify(struct db *db, int timeout_ms, char *channel, size_t chlen,
+                          char *payload, size_t plen)
+{
+	if (db->ops->wait_notify)
+		return db->ops->wait_notify(db, timeout_ms, channel, chlen, payload, plen);
+	if (timeout_ms > 0)
+		poll(NULL, 0, timeout_ms);
+	return JM_DONE;
+}
+bool db_try_lock(struct db *db, int64_t key)
+{
+	return db->ops->try_lock ? db->ops->try_lock(db, key) : true;
+}
+void db_unlock(struct db *db, int64_t key)
+{
+	if (db->ops->unlock)
+		db->ops->unlock(db, key);
 }
 
 char *db_col_dup(struct db_stmt *st, int col, struct arena *a)
@@ -270,10 +310,28 @@ static enum jm_rc apply_one(struct db *db, const char *dir, const char *name, st
 	return rc;
 }
 
-enum jm_rc db_migrate(struct db *db, const char *dir, struct jm_err *err)
+enum jm_rc db_schema_version(struct db *db, char *out, size_t n)
 {
+	struct db_stmt *st = NULL;
+	out[0] = '\0';
+	enum jm_rc rc = db_prepare(db, "SELECT max(name) FROM schema_migrations", &st);
+	if (rc)
+		return rc;
+	rc = db_step(st);
+	if (rc == JM_OK) {
+		const char *s = db_col_text(st, 0, NULL);
+		snprintf(out, n, "%s", s ? s : "");
+	}
+	db_finalize(st);
+	return rc == JM_OK || rc == JM_DONE ? JM_OK : rc;
+}
+
+enum jm_rc db_migrate(struct db *db, const char *base_dir, struct jm_err *err)
+{
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s%s", base_dir, db_engine(db) == DB_PG ? "/pg" : "");
 	enum jm_rc rc = db_exec(db, "CREATE TABLE IF NOT EXISTS schema_migrations ("
-	                            "name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)");
+	                            "name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)");
 	if (rc) {
 		jm_err_set(err, "db", "%s", db_errmsg(db));
 		return rc;

@@ -16,12 +16,22 @@
 struct db;
 struct db_stmt;
 
-/* url: "sqlite:PATH" (or a bare path). Opens (creating if needed) with WAL,
- * foreign keys on and a busy timeout. */
+/* url: "sqlite:PATH" (or a bare path): opens (creating if needed) with WAL,
+ * foreign keys on and a busy timeout. "postgres://…" / "postgresql://…":
+ * a libpq connection (db/pg.c). */
 enum jm_rc db_open(const char *url, struct db **out, struct jm_err *err) JM_WUR;
 void db_close(struct db *db);
 
-/* Applies migrations/NNNN_*.sql files not applied yet, each in its own
+/* The engine behind a connection. Domain code does not branch on it: a
+ * statement that differs per engine is written once per engine with
+ * DB_SQL() in its owning module's query set, so a reader sees both texts
+ * side by side (and why they differ, in a comment above). */
+enum db_engine { DB_SQLITE, DB_PG };
+enum db_engine db_engine(const struct db *db);
+#define DB_SQL(db, sqlite_text, pg_text) (db_engine(db) == DB_PG ? (pg_text) : (sqlite_text))
+
+/* Applies migrations/NNNN_*.sql files (SQLite) or migrations/pg/NNNN_*.sql
+ * (PostgreSQL; the same names, so the schema version reads the same) not applied yet, each in its own
  * transaction, recording them in schema_migrations. */
 enum jm_rc db_migrate(struct db *db, const char *migrations_dir, struct jm_err *err) JM_WUR;
 
@@ -89,5 +99,33 @@ enum jm_rc db_bulk_mode(struct db *db, bool on) JM_WUR;
  * to a temporary name beside path, fsynced and renamed: path either holds
  * a complete copy or is left as it was. */
 enum jm_rc db_backup(struct db *db, const char *path, struct jm_err *err) JM_WUR;
+
+/* Columns of a result (after the first db_step): count and name. */
+int db_col_count(struct db_stmt *st);
+const char *db_col_name(struct db_stmt *st, int col);
+
+/* The newest applied migration's name ("" when none), for `check`. */
+enum jm_rc db_schema_version(struct db *db, char *out, size_t n) JM_WUR;
+
+/* ---- several nodes on one database ----
+ * PostgreSQL: NOTIFY/LISTEN and session advisory locks. SQLite is one node:
+ * notify is a no-op, a lock is always granted. */
+
+/* Tells every listening connection (on every node) that channel changed;
+ * payload is short text (<= 200 bytes). Delivered at commit when inside a
+ * transaction. */
+enum jm_rc db_notify(struct db *db, const char *channel, const char *payload) JM_WUR;
+/* Subscribes this connection to channel. */
+enum jm_rc db_listen(struct db *db, const char *channel) JM_WUR;
+/* Waits up to timeout_ms for one notification on a listening connection:
+ * JM_OK with channel and payload copied, JM_DONE on timeout, JM_DB when the
+ * connection broke (reopen it). SQLite: sleeps timeout_ms, JM_DONE. */
+enum jm_rc db_wait_notify(struct db *db, int timeout_ms, char *channel, size_t chlen,
+                          char *payload, size_t plen) JM_WUR;
+/* A cluster-wide lock on key, held by this connection until db_unlock or
+ * until the connection closes — a node that dies releases it, so the work
+ * it guards moves to another node. true when taken (or already held). */
+bool db_try_lock(struct db *db, int64_t key);
+void db_unlock(struct db *db, int64_t key);
 
 #endif

@@ -24,6 +24,16 @@ struct db_ops {
 	const char *(*errmsg)(struct db *db);
 	enum jm_rc (*backup)(struct db *db, const char *path, struct jm_err *err);
 	enum jm_rc (*bulk_mode)(struct db *db, bool on);
+	int (*col_count)(struct db_stmt *st);
+	const char *(*col_name)(struct db_stmt *st, int col);
+	/* Optional (NULL on SQLite: one node). */
+	enum jm_rc (*notify)(struct db *db, const char *channel, const char *payload);
+	enum jm_rc (*listen)(struct db *db, const char *channel);
+	enum jm_rc (*wait_notify)(struct db *db, int timeout_ms, char *channel, size_t chlen,
+	                          char *payload, size_t plen);
+	bool (*try_lock)(struct db *db, int64_t key);
+	void (*unlock)(struct db *db, int64_t key);
+	enum db_engine engine;
 	const char *begin_sql; /* "BEGIN IMMEDIATE" for sqlite, "BEGIN" for pg */
 };
 
@@ -40,6 +50,7 @@ struct db_stmt {
 enum jm_rc db_sqlite_open(const char *path, struct db **out, struct jm_err *err);
 /* Registers the "jm_cjk" FTS5 tokenizer and the jm_rank auxiliary
  * function (fts_cjk.c) on a connection; an SQLite result code. */
+enum jm_rc db_pg_open(const char *url, struct db **out, struct jm_err *err);
 struct sqlite3;
 int db_sqlite_fts_cjk(struct sqlite3 *h);
 

@@ -275,6 +275,15 @@ out:
 	return rc;
 }
 
+static int sq_col_count(struct db_stmt *st)
+{
+	return sqlite3_column_count(SS(st)->st);
+}
+static const char *sq_col_name(struct db_stmt *st, int col)
+{
+	return sqlite3_column_name(SS(st)->st, col);
+}
+
 static enum jm_rc sq_bulk_mode(struct db *db, bool on)
 {
 	/* 64 MiB of page cache keeps a million-row import's random index
@@ -299,5 +308,8 @@ static const struct db_ops sqlite_ops = {
         .errmsg = sq_errmsg,
         .backup = sq_backup,
         .bulk_mode = sq_bulk_mode,
+        .col_count = sq_col_count,
+        .col_name = sq_col_name,
+        .engine = DB_SQLITE,
         .begin_sql = "BEGIN IMMEDIATE",
 };
