@@ -16,6 +16,7 @@
 
 #include "app.h"
 #include "auth/auth.h"
+#include "cli/cli.h"
 #include "db/db.h"
 #include "mail/mail.h"
 #include "network/network.h"
@@ -50,6 +51,11 @@ static void usage(FILE *out)
 	        "  export people [--format csv|vcard3|vcard4] [--stage S] [--tag T] [--bom]\n"
 	        "                                      write people to stdout\n"
 	        "  reindex                             rebuild the people search index\n"
+	        "  migrate --from sqlite:PATH --to postgres://... [--verify-only]\n"
+	        "                                      copy a whole installation into an empty\n"
+	        "                                      PostgreSQL database and verify every\n"
+	        "                                      table (rows and checksum); --verify-only\n"
+	        "                                      compares without copying\n"
 	        "  backup FILE                         copy the database to FILE\n"
 	        "  check                               load templates and catalog, then exit\n"
 	        "  version                             print the version\n\n"
@@ -83,7 +89,8 @@ struct cmd_args {
 	const char *email, *name, *role, *token_name;
 	const char *domain, *selector, *list, *encoding, *consent;
 	const char *format, *stage, *tag;
-	bool optin, bom;
+	const char *from, *to;
+	bool optin, bom, verify_only;
 	const char *pos[4];
 	int npos;
 };
@@ -91,7 +98,10 @@ struct cmd_args {
 /* Flags without a value. */
 static bool bool_flag(const char *f, struct cmd_args *a)
 {
-	bool *b = !strcmp(f, "--optin") ? &a->optin : !strcmp(f, "--bom") ? &a->bom : NULL;
+	bool *b = !strcmp(f, "--optin")         ? &a->optin
+	          : !strcmp(f, "--bom")         ? &a->bom
+	          : !strcmp(f, "--verify-only") ? &a->verify_only
+	                                        : NULL;
 	if (b)
 		*b = true;
 	return b != NULL;
@@ -122,6 +132,8 @@ static int parse_args(int argc, char **argv, int first, struct app_config *cfg, 
 		                     : !strcmp(f, "--stage")    ? &a->stage
 		                     : !strcmp(f, "--tag")      ? &a->tag
 		                     : !strcmp(f, "--consent")  ? &a->consent
+		                     : !strcmp(f, "--from")     ? &a->from
+		                     : !strcmp(f, "--to")       ? &a->to
 		                                                : NULL;
 		if (local) {
 			if (!v)
@@ -562,6 +574,41 @@ static int cmd_reindex(struct app *app, struct cmd_args *a)
 	return 0;
 }
 
+/* Exit 2 for a target that is not empty (as for a bad flag: nothing was
+ * done), 1 for any other failure, a failed verification included. */
+static int cmd_migrate(struct app *app, struct cmd_args *a)
+{
+	if (!a->from || !a->to || a->npos)
+		return die_usage(
+		        "migrate: --from sqlite:PATH and --to postgres://... are required");
+	if (strncmp(a->to, "postgres://", 11) && strncmp(a->to, "postgresql://", 13))
+		return die_usage("migrate: --to must be a postgres:// URL");
+	struct jm_err err = {0};
+	char dir[1100];
+	snprintf(dir, sizeof(dir), "%s/migrations", app->cfg.share_dir);
+	struct cli_migrate_opts o = {
+	        .from = a->from,
+	        .to = a->to,
+	        .migrations_dir = dir,
+	        .verify_only = a->verify_only,
+	        .out = stdout,
+	};
+	enum jm_rc rc = jm_crypto_init();
+	if (rc == JM_OK)
+		rc = cli_migrate(&o, &err);
+	fflush(stdout);
+	if (rc == JM_CONFLICT) {
+		fprintf(stderr, "jinmyaku: migrate: %s\n", err.msg);
+		return EXIT_USAGE;
+	}
+	if (rc)
+		return fail("migrate", &err);
+	printf(o.verify_only ? "every table matches\n"
+	                     : "migrated and verified: start jinmyaku with --db pointing at the "
+	                       "target and the same --data directory (secret, uploads)\n");
+	return 0;
+}
+
 static int cmd_check(struct app *app)
 {
 	struct jm_err err = {0};
@@ -622,6 +669,8 @@ static int run(struct app *app, int argc, char **argv)
 		return cmd_reindex(app, &a);
 	if (!strcmp(cmd, "check"))
 		return cmd_check(app);
+	if (!strcmp(cmd, "migrate"))
+		return cmd_migrate(app, &a);
 	char msg[160];
 	snprintf(msg, sizeof(msg), "unknown command: %s%s%s", cmd, first == 3 ? " " : "",
 	         first == 3 ? sub : "");

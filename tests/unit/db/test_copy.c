@@ -1,0 +1,231 @@
+/* Unit tests for src/db/copy.c on two in-memory SQLite databases: which
+ * tables a copy takes and in what order, a batched copy that keeps every
+ * value, and a checksum that tells NULL from '', sees a changed value and
+ * does not depend on the order rows were inserted in. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "core/core.h"
+#include "db/copy.h"
+
+/* Tables named so that name order is not foreign-key order; an FTS5 table
+ * (its shadow tables must be left out) and a table without a key. */
+static const char *const schema =
+        "CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER);"
+        "CREATE TABLE a_child (id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL "
+        "  REFERENCES z_parent(id), note TEXT);"
+        "CREATE TABLE m_grandchild (child_id INTEGER REFERENCES a_child(id), k TEXT, v TEXT,"
+        "  PRIMARY KEY (k, child_id));"
+        "CREATE TABLE z_parent (id INTEGER PRIMARY KEY, name TEXT, up INTEGER REFERENCES "
+        "  z_parent(id));"
+        "CREATE TABLE loose (a INTEGER, b TEXT);"
+        "CREATE VIRTUAL TABLE docs USING fts5(body);";
+
+static struct db *open_mem(bool with_schema)
+{
+	struct db *db = NULL;
+	struct jm_err err = {0};
+	assert_int_equal(db_open("sqlite::memory:", &db, &err), JM_OK);
+	if (with_schema)
+		assert_int_equal(db_exec(db, schema), JM_OK);
+	return db;
+}
+
+static const struct db_table *find(const struct db_table *v, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v[i].name, name))
+			return &v[i];
+	fail_msg("no table %s", name);
+	return NULL;
+}
+
+static size_t pos(const struct db_table *v, size_t n, const char *name)
+{
+	return (size_t)(find(v, n, name) - v);
+}
+
+static void test_list(void **state)
+{
+	(void)state;
+	struct db *db = open_mem(true);
+	struct arena *a = arena_new(4096);
+	struct db_table *v = NULL;
+	size_t n = 0;
+	struct jm_err err = {0};
+	assert_int_equal(db_tables_list(db, a, &v, &n, &err), JM_OK);
+	assert_int_equal(n, 4); /* no docs*, no schema_migrations */
+	assert_true(pos(v, n, "z_parent") < pos(v, n, "a_child"));
+	assert_true(pos(v, n, "a_child") < pos(v, n, "m_grandchild"));
+	const struct db_table *g = find(v, n, "m_grandchild");
+	assert_int_equal(g->ncols, 3);
+	assert_int_equal(g->nkey, 2); /* the key's order, not the columns' */
+	assert_string_equal(g->cols[g->key[0]], "k");
+	assert_string_equal(g->cols[g->key[1]], "child_id");
+	assert_true(g->text[1] && !g->text[0]);
+	const struct db_table *l = find(v, n, "loose");
+	assert_int_equal(l->nkey, 2); /* no key: every column */
+	arena_free(a);
+	db_close(db);
+}
+
+static void test_cycle(void **state)
+{
+	(void)state;
+	struct db *db = open_mem(false);
+	assert_int_equal(db_exec(db, "CREATE TABLE p (id INTEGER PRIMARY KEY, q_id INTEGER "
+	                             "REFERENCES q(id));"
+	                             "CREATE TABLE q (id INTEGER PRIMARY KEY, p_id INTEGER "
+	                             "REFERENCES p(id));"),
+	                 JM_OK);
+	struct arena *a = arena_new(4096);
+	struct db_table *v = NULL;
+	size_t n = 0;
+	struct jm_err err = {0};
+	assert_int_equal(db_tables_list(db, a, &v, &n, &err), JM_INVALID);
+	assert_non_null(strstr(err.msg, "cycle"));
+	arena_free(a);
+	db_close(db);
+}
+
+/* 3000 parents (several batches), children, keyless duplicates, NULLs,
+ * empty strings, UTF-8 and quotes. */
+static void fill(struct db *db)
+{
+	assert_int_equal(db_exec(db, "BEGIN"), JM_OK);
+	for (int i = 1; i <= 3000; i++)
+		assert_int_equal(db_execf(db, "INSERT INTO z_parent(id, name, up) VALUES (?, ?, ?)",
+		                          i > 1 ? "iti" : "itn", (int64_t)i,
+		                          i % 7 ? (i % 5 ? "人脈 'x' \"y\"" : "") : NULL,
+		                          (int64_t)(i - 1)),
+		                 JM_OK);
+	assert_int_equal(db_exec(db,
+	                         "INSERT INTO a_child VALUES (1, 3000, NULL), (2, 1, '');"
+	                         "INSERT INTO m_grandchild VALUES (1, 'b', 'x'), (2, 'a', NULL),"
+	                         "  (1, 'a', 'y');"
+	                         "INSERT INTO loose VALUES (1, 'x'), (1, 'x'), (NULL, NULL);"
+	                         "INSERT INTO docs VALUES ('not copied');"
+	                         "COMMIT"),
+	                 JM_OK);
+}
+
+static void sums(struct db *db, const struct db_table *t, int64_t *rows, char out[65])
+{
+	struct jm_err err = {0};
+	assert_int_equal(db_table_checksum(db, t, rows, out, &err), JM_OK);
+}
+
+static void test_copy_and_checksum(void **state)
+{
+	(void)state;
+	struct db *src = open_mem(true), *dst = open_mem(true);
+	fill(src);
+	struct arena *a = arena_new(4096);
+	struct db_table *v = NULL;
+	size_t n = 0;
+	struct jm_err err = {0};
+	assert_int_equal(db_tables_list(src, a, &v, &n, &err), JM_OK);
+	assert_int_equal(db_exec(dst, "BEGIN"), JM_OK);
+	for (size_t i = 0; i < n; i++) {
+		int64_t rows = 0, count = 0;
+		assert_int_equal(db_table_triggers(dst, &v[i], false, &err), JM_OK);
+		assert_int_equal(db_table_copy(src, dst, &v[i], &rows, NULL, NULL, &err), JM_OK);
+		assert_int_equal(db_table_reset_ids(dst, &v[i], &err), JM_OK);
+		assert_int_equal(db_table_count(dst, &v[i], &count, &err), JM_OK);
+		assert_int_equal(rows, count);
+	}
+	assert_int_equal(db_exec(dst, "COMMIT"), JM_OK);
+	for (size_t i = 0; i < n; i++) {
+		int64_t rs = 0, rd = 0;
+		char hs[65], hd[65];
+		sums(src, &v[i], &rs, hs);
+		sums(dst, &v[i], &rd, hd);
+		assert_int_equal(rs, rd);
+		assert_string_equal(hs, hd);
+	}
+	const struct db_table *p = find(v, n, "z_parent");
+	int64_t r0 = 0, r1 = 0;
+	char h0[65], h1[65];
+	sums(dst, p, &r0, h0);
+	/* NULL and '' are different values. */
+	assert_int_equal(db_exec(dst, "UPDATE z_parent SET name = NULL WHERE id = 5"), JM_OK);
+	sums(dst, p, &r1, h1);
+	assert_int_equal(r0, r1);
+	assert_string_not_equal(h0, h1);
+	/* So is a value split differently across columns. */
+	assert_int_equal(db_exec(dst, "UPDATE z_parent SET name = '' WHERE id = 5;"
+	                              "UPDATE z_parent SET name = 'a' WHERE id = 2999"),
+	                 JM_OK);
+	sums(dst, p, &r1, h1);
+	assert_string_not_equal(h0, h1);
+	arena_free(a);
+	db_close(src);
+	db_close(dst);
+}
+
+/* The same rows inserted in another order read the same; an empty table
+ * has a digest too. */
+static void test_checksum_order(void **state)
+{
+	(void)state;
+	struct db *x = open_mem(true), *y = open_mem(true);
+	assert_int_equal(db_exec(x, "INSERT INTO loose VALUES (2, 'b'), (1, 'a'), (1, 'a')"),
+	                 JM_OK);
+	assert_int_equal(db_exec(y, "INSERT INTO loose VALUES (1, 'a'), (2, 'b'), (1, 'a')"),
+	                 JM_OK);
+	struct arena *a = arena_new(4096);
+	struct db_table *v = NULL;
+	size_t n = 0;
+	struct jm_err err = {0};
+	assert_int_equal(db_tables_list(x, a, &v, &n, &err), JM_OK);
+	int64_t rx = 0, ry = 0;
+	char hx[65], hy[65];
+	sums(x, find(v, n, "loose"), &rx, hx);
+	sums(y, find(v, n, "loose"), &ry, hy);
+	assert_int_equal(rx, 3);
+	assert_string_equal(hx, hy);
+	sums(x, find(v, n, "a_child"), &rx, hx);
+	assert_int_equal(rx, 0);
+	assert_int_equal(strlen(hx), 64);
+	arena_free(a);
+	db_close(x);
+	db_close(y);
+}
+
+/* A copy into a table that lacks a column fails and names the table. */
+static void test_copy_error(void **state)
+{
+	(void)state;
+	struct db *src = open_mem(true), *dst = open_mem(false);
+	assert_int_equal(db_exec(src, "INSERT INTO loose VALUES (1, 'a')"), JM_OK);
+	assert_int_equal(db_exec(dst, "CREATE TABLE loose (a INTEGER)"), JM_OK);
+	struct arena *a = arena_new(4096);
+	struct db_table *v = NULL;
+	size_t n = 0;
+	int64_t rows = 0;
+	struct jm_err err = {0};
+	assert_int_equal(db_tables_list(src, a, &v, &n, &err), JM_OK);
+	assert_int_not_equal(db_table_copy(src, dst, find(v, n, "loose"), &rows, NULL, NULL, &err),
+	                     JM_OK);
+	assert_non_null(strstr(err.msg, "loose"));
+	arena_free(a);
+	db_close(src);
+	db_close(dst);
+}
+
+int main(void)
+{
+	assert_int_equal(jm_crypto_init(), JM_OK);
+	log_min_level = (enum log_level)(LOG_ERROR + 1);
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_list),
+	        cmocka_unit_test(test_cycle),
+	        cmocka_unit_test(test_copy_and_checksum),
+	        cmocka_unit_test(test_checksum_order),
+	        cmocka_unit_test(test_copy_error),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
