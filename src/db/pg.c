@@ -87,10 +87,12 @@ static void pg_notice(void *arg, const char *msg)
  * on text would then differ from SQLite's (and between servers). */
 static void check_collation(PGconn *c)
 {
-	PGresult *r = PQexec(c, "SELECT datcollate FROM pg_database WHERE datname = current_database()");
+	PGresult *r =
+	        PQexec(c, "SELECT datcollate FROM pg_database WHERE datname = current_database()");
 	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
 		const char *coll = PQgetvalue(r, 0, 0);
-		if (strcmp(coll, "C") != 0 && strcmp(coll, "POSIX") != 0 && strcmp(coll, "C.UTF-8") != 0)
+		if (strcmp(coll, "C") != 0 && strcmp(coll, "POSIX") != 0 &&
+		    strcmp(coll, "C.UTF-8") != 0)
 			log_at(LOG_WARN, "db",
 			       "database collation is %s: text sorts differently than on SQLite; "
 			       "create the database with LC_COLLATE 'C' (see README)",
@@ -156,7 +158,8 @@ static enum jm_rc fail(struct pg_db *d, const PGresult *r, const char *what, con
 		return JM_CONFLICT;
 	if (state && strncmp(state, "23", 2) == 0)
 		return JM_INVALID;
-	if (state && strncmp(state, "22", 2) == 0) { /* data exception: a value of the wrong shape */
+	if (state &&
+	    strncmp(state, "22", 2) == 0) { /* data exception: a value of the wrong shape */
 		log_at(LOG_DEBUG, "db", "%s: %s sql=\"%.120s\"", what, d->err, sql ? sql : "");
 		return JM_INVALID;
 	}
@@ -184,7 +187,8 @@ static enum jm_rc pg_exec(struct db *db, const char *sql)
 		return fail(d, NULL, "connect", sql);
 	PGresult *r = PQexec(d->c, sql);
 	ExecStatusType s = PQresultStatus(r);
-	enum jm_rc rc = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK ? JM_OK : fail(d, r, "exec", sql);
+	enum jm_rc rc =
+	        s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK ? JM_OK : fail(d, r, "exec", sql);
 	PQclear(r);
 	return rc;
 }
@@ -371,7 +375,9 @@ static enum jm_rc server_prepare(struct pg_db *d, struct pg_stmt *s, const char 
 		PQclear(r);
 		Oid *types = xcalloc((size_t)p->nparams + 1, sizeof(Oid));
 		for (int i = 0; i < p->nparams; i++)
-			types[i] = s->kinds[i] == 'i' ? OID_INT8 : s->kinds[i] == 't' ? OID_TEXT : 0;
+			types[i] = s->kinds[i] == 'i'   ? OID_INT8
+			           : s->kinds[i] == 't' ? OID_TEXT
+			                                : 0;
 		r = PQprepare(d->c, name, p->text, p->nparams, types);
 		free(types);
 		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
@@ -395,7 +401,8 @@ static PGresult *run_prepared(struct pg_db *d, struct pg_stmt *s, const char *na
 static enum jm_rc savepoint(struct pg_db *d, const char *sql)
 {
 	PGresult *r = PQexec(d->c, sql);
-	enum jm_rc rc = PQresultStatus(r) == PGRES_COMMAND_OK ? JM_OK : fail(d, r, "savepoint", sql);
+	enum jm_rc rc =
+	        PQresultStatus(r) == PGRES_COMMAND_OK ? JM_OK : fail(d, r, "savepoint", sql);
 	PQclear(r);
 	return rc;
 }
@@ -419,7 +426,8 @@ static enum jm_rc execute(struct pg_db *d, struct pg_stmt *s)
 		rc = fail(d, s->res, "step", s->p->sql);
 		PQclear(s->res);
 		s->res = NULL;
-		if (guard && savepoint(d, "ROLLBACK TO SAVEPOINT jm_stmt; RELEASE SAVEPOINT jm_stmt"))
+		if (guard &&
+		    savepoint(d, "ROLLBACK TO SAVEPOINT jm_stmt; RELEASE SAVEPOINT jm_stmt"))
 			rc = JM_DB;
 		return rc;
 	}
