@@ -15,9 +15,13 @@
  */
 #include "db/copy.h"
 
-/* Parameters per INSERT: well under SQLite's 32766 and PostgreSQL's 65535,
- * large enough that a round trip carries hundreds of rows. */
-#define BATCH_VALUES 8000
+/* Parameters per INSERT: within what db/pg.c binds (4096) and SQLite's
+ * 32766, large enough that a round trip carries hundreds of rows. */
+#define BATCH_VALUES 4000
+/* Rows per FETCH when reading PostgreSQL through a cursor. */
+#define FETCH_ROWS 5000
+#define STR_(x)    #x
+#define STR(x)     STR_(x)
 
 /* Appends id as a double-quoted SQL identifier. */
 static enum jm_rc quote(struct buf *b, const char *id)
@@ -31,7 +35,8 @@ static enum jm_rc quote(struct buf *b, const char *id)
 static enum jm_rc table_fail(struct db *db, const struct db_table *t, const char *what,
                              struct jm_err *err)
 {
-	jm_err_set(err, "db", "%s %s: %s", what, t->name, db_errmsg(db));
+	const char *msg = db_errmsg(db);
+	jm_err_set(err, "db", "%s %s: %s", what, t->name, msg && *msg ? msg : "failed");
 	return JM_DB;
 }
 
@@ -208,6 +213,64 @@ static enum jm_rc select_sql(struct db *db, const struct db_table *t, struct buf
 			rc |= buf_appends(b, DB_SQL(db, "", " COLLATE \"C\""));
 	}
 	return rc;
+}
+
+/* The rows of a SELECT, one at a time. SQLite steps through the statement
+ * itself; db/pg.c returns results whole, so on PostgreSQL a large table is
+ * read through a cursor, FETCH_ROWS at a time, inside a read-only
+ * transaction of the reader's own (the caller must not be in one). */
+struct rows {
+	struct db *db;
+	struct db_stmt *st;
+	bool cursor;
+	int fetched; /* rows the current FETCH returned so far */
+};
+
+static enum jm_rc rows_open(struct rows *r, struct db *db, const char *select)
+{
+	*r = (struct rows){.db = db, .cursor = db_engine(db) == DB_PG};
+	if (!r->cursor)
+		return db_prepare(db, select, &r->st);
+	struct buf sql = BUF_INIT;
+	enum jm_rc rc = buf_appendf(&sql,
+	                            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; "
+	                            "DECLARE jm_rows NO SCROLL CURSOR FOR %s",
+	                            select);
+	if (rc == JM_OK)
+		rc = db_exec(db, buf_cstr(&sql));
+	buf_free(&sql);
+	return rc;
+}
+
+/* JM_OK: a row is available (read it from r->st); JM_DONE: no more. */
+static enum jm_rc rows_next(struct rows *r)
+{
+	for (;;) {
+		if (r->st) {
+			enum jm_rc rc = db_step(r->st);
+			if (rc != JM_DONE || !r->cursor) {
+				r->fetched++;
+				return rc;
+			}
+			db_finalize(r->st);
+			r->st = NULL;
+			if (r->fetched < FETCH_ROWS)
+				return JM_DONE; /* a short fetch was the last */
+		}
+		static const char fetch[] = "FETCH FORWARD " STR(FETCH_ROWS) " FROM jm_rows";
+		r->fetched = 0;
+		enum jm_rc rc = db_prepare(r->db, fetch, &r->st);
+		if (rc)
+			return rc;
+	}
+}
+
+static void rows_close(struct rows *r)
+{
+	db_finalize(r->st);
+	r->st = NULL;
+	if (r->cursor && db_exec(r->db, "COMMIT") != JM_OK)
+		db_rollback(r->db);
 }
 
 /* INSERT INTO t (cols) VALUES (?, …), … for nrows rows. */
@@ -441,16 +504,16 @@ enum jm_rc db_table_checksum(struct db *db, const struct db_table *t, int64_t *r
 {
 	struct sum s = {.chunk = BUF_INIT};
 	struct buf sel = BUF_INIT;
-	struct db_stmt *st = NULL;
+	struct rows r = {0};
 	*rows = 0;
 	enum jm_rc rc = select_sql(db, t, &sel);
 	if (rc == JM_OK)
-		rc = db_prepare(db, buf_cstr(&sel), &st);
-	while (rc == JM_OK && (rc = db_step(st)) == JM_OK) {
-		sum_row(&s, st, t->ncols);
+		rc = rows_open(&r, db, buf_cstr(&sel));
+	while (rc == JM_OK && (rc = rows_next(&r)) == JM_OK) {
+		sum_row(&s, r.st, t->ncols);
 		++*rows;
 	}
-	db_finalize(st);
+	rows_close(&r);
 	if (s.rows || !s.hex[0])
 		sum_chunk(&s);
 	memcpy(out, s.hex, 65);
