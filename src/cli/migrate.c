@@ -9,11 +9,11 @@
  *   2. The target is migrated, then refused unless every table to copy
  *      holds no more rows than a freshly migrated database does (the rows
  *      migrations seed themselves, which the source's rows replace).
- *   3. One transaction on the target: seeded rows deleted (children
- *      first), every table copied parents first with its own triggers off
- *      (the bookkeeping tables they keep are copied too), identity
- *      sequences moved past the copied ids. A failure leaves the target as
- *      it was.
+ *   3. One transaction on the target, with every table's triggers off
+ *      (the bookkeeping tables they keep are copied too): seeded rows
+ *      deleted (children first), every table copied (parents first),
+ *      identity sequences moved past the copied ids. A failure leaves the
+ *      target as it was.
  *   4. Verification reads both sides again — the source in the same read
  *      snapshot as the copy — and compares counts and checksums.
  *   5. The target's search index is rebuilt (its index tables are the
@@ -148,10 +148,19 @@ static void progress(const char *table, int64_t rows, void *user)
 	fflush(m->o->out);
 }
 
+/* Turns the triggers of every table off or back on (step 3). */
+static enum jm_rc triggers(struct migration *m, bool on, struct jm_err *err)
+{
+	enum jm_rc rc = JM_OK;
+	for (size_t i = 0; i < m->n && rc == JM_OK; i++)
+		rc = db_table_triggers(m->dst, &m->tables[i], on, err);
+	return rc;
+}
+
 /* Step 3: everything inside the caller's transaction on the target. */
 static enum jm_rc copy_all(struct migration *m, struct jm_err *err)
 {
-	enum jm_rc rc = JM_OK;
+	enum jm_rc rc = triggers(m, false, err);
 	for (size_t i = m->n; i-- > 0 && rc == JM_OK;)
 		if (m->seeded[i])
 			rc = db_table_clear(m->dst, &m->tables[i], err);
@@ -159,17 +168,13 @@ static enum jm_rc copy_all(struct migration *m, struct jm_err *err)
 		const struct db_table *t = &m->tables[i];
 		int64_t rows = 0;
 		m->shown = 0;
-		rc = db_table_triggers(m->dst, t, false, err);
-		if (rc == JM_OK)
-			rc = db_table_copy(m->src, m->dst, t, &rows, progress, m, err);
-		if (rc == JM_OK)
-			rc = db_table_triggers(m->dst, t, true, err);
+		rc = db_table_copy(m->src, m->dst, t, &rows, progress, m, err);
 		if (rc == JM_OK)
 			rc = db_table_reset_ids(m->dst, t, err);
 		if (rc == JM_OK)
 			fprintf(m->o->out, "copied %-28s %10lld rows\n", t->name, (long long)rows);
 	}
-	return rc;
+	return rc == JM_OK ? triggers(m, true, err) : rc;
 }
 
 /* One line of the table; appends the table to bad (for err) on a mismatch. */
