@@ -636,3 +636,36 @@ def test_migrations_move_data_the_same_way(pg_databases, tmp_path):
     assert ("company", "company") in lite_moved["list_fields"]
     assert ("p1@x", "出版社", "") in lite_moved["people"]
     assert ("p2@x", "既存", "") in lite_moved["people"]
+
+
+# ---- serve on a fresh PostgreSQL database ----
+
+def test_serve_on_fresh_postgres_publishes_an_article(pg_databases, tmp_path):
+    """serve migrates an empty database and starts; an owner signs in and an
+    article written and published in the admin is served to readers."""
+    url = pg_databases()
+    s = jm.Server(str(tmp_path / "data"), ["--db", url]).start()
+    try:
+        p = s.cli("user", "add", "--email", "owner@example.com", "--role", "owner",
+                  "--db", url, input="correct horse battery staple\n")
+        assert p.returncode == 0, p.stderr
+        admin = s.client()
+        _, form = admin.get_form("/admin/login", field="password")
+        admin.submit(form, {"email": "owner@example.com",
+                            "password": "correct horse battery staple"}, follow=False)
+        assert admin.cookie("jm_session"), "no session after signing in"
+        slug = jm.uniq("pg-article")
+        _, form = admin.get_form("/admin/articles/new", action="/admin/articles")
+        r = admin.submit(form, {"title": "PostgreSQLで書いた記事", "slug": slug,
+                                "body": "## 見出し\n\n本文。", "tags": "人脈", "action": "draft"})
+        assert r.status == 200, r.text[:2000]
+        aid = int(re.search(r"/admin/articles/(\d+)", r.url).group(1))
+        web = s.client()
+        assert web.get("/articles/" + slug).status == 404, "a draft is not public"
+        _, form = admin.get_form("/admin/articles/%d" % aid, action="/admin/articles/%d" % aid)
+        assert admin.submit(form, {"action": "publish"}).status == 200
+        page = web.get("/articles/" + slug)
+        assert page.status == 200
+        assert "PostgreSQLで書いた記事" in page.text and "<h2>見出し</h2>" in page.text
+    finally:
+        s.stop_and_check()
