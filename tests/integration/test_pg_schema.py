@@ -556,11 +556,11 @@ def share_at(tmp_path, last):
     return str(share)
 
 
-def seed_old(db):
+def seed_old(db, tz):
     """Data of an installation made at 0005, which 0006-0011 move."""
     now = 1700000000
-    db.rows("INSERT INTO settings(key, value) VALUES ('tz_offset_min', '+9'), "
-            "('digest_last_day', '2024-05-01')")
+    db.rows("INSERT INTO settings(key, value) VALUES ('tz_offset_min', ?), "
+            "('digest_last_day', '2024-05-01')", (tz,))
     uid = db.one("INSERT INTO users(email, role, password_hash, created_at) "
                  "VALUES ('o@x', 'owner', 'h', ?) RETURNING id", (now,))
     eid = db.one("INSERT INTO users(email, role, password_hash, created_at) "
@@ -604,7 +604,17 @@ def moved(db):
     }
 
 
-def test_migrations_move_data_the_same_way(pg_databases, tmp_path):
+# tz_offset_min as typed -> the zone 0007 names and the offset it keeps.
+OLD_ZONES = {
+    "+9": ("Asia/Tokyo", 540),          # hours, typed as minutes
+    "330": ("Asia/Kolkata", 330),
+    "-5": ("Etc/GMT+5", -300),          # POSIX sign
+    "abc": ("UTC", 0),                  # SQLite's CAST reads 0
+}
+
+
+@pytest.mark.parametrize("tz", sorted(OLD_ZONES))
+def test_migrations_move_data_the_same_way(pg_databases, tmp_path, tz):
     old_share = share_at(tmp_path, OLD_VERSION)
     url = pg_databases()
     lite_path = str(tmp_path / "old.db")
@@ -620,7 +630,7 @@ def test_migrations_move_data_the_same_way(pg_databases, tmp_path):
             if is_pg:
                 conn.autocommit = True
             db = Engine(conn, is_pg)
-            seed_old(db)
+            seed_old(db, tz)
             check(db_url, data)
             results.append(moved(db))
         finally:
@@ -628,10 +638,14 @@ def test_migrations_move_data_the_same_way(pg_databases, tmp_path):
     pg_moved, lite_moved = results
     assert pg_moved == lite_moved
     # And what the migrations meant, for the record.
-    assert lite_moved["settings"] == [("timezone", "Asia/Tokyo")]
+    zone, offset = OLD_ZONES[tz]
+    assert lite_moved["settings"] == [("timezone", zone)]
     assert lite_moved["digest"] == [(1, "2024-05-01")]
-    assert lite_moved["zone"] == [(1, "Asia/Tokyo", 540)]
-    assert lite_moved["years"] == [(2023, "p1@x", 1), (2024, "p1@x", 2)]
+    assert lite_moved["zone"] == [(1, zone, offset)]
+    if offset == 540:
+        assert lite_moved["years"] == [(2023, "p1@x", 1), (2024, "p1@x", 2)]
+    else:  # the last one is in 2024 in every zone
+        assert lite_moved["years"][-1][0] == 2024
     assert lite_moved["trusted"] == [("by-cli", 1), ("by-editor", 0), ("by-owner", 1)]
     assert ("company", "company") in lite_moved["list_fields"]
     assert ("p1@x", "出版社", "") in lite_moved["people"]
