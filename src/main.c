@@ -57,8 +57,8 @@ static void usage(FILE *out)
 	        "                                      table (rows and checksum); --verify-only\n"
 	        "                                      compares without copying\n"
 	        "  backup FILE                         copy the database to FILE\n"
-	        "  check                               load templates and catalog, apply any\n"
-	        "                                      pending migration, print the schema version\n"
+	        "  check                               load templates and catalog, migrate\n"
+	        "                                      the database, print its schema version\n"
 	        "  version                             print the version\n\n"
 	        "options (every command):\n");
 	config_print_help(out);

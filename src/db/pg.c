@@ -113,7 +113,10 @@ enum jm_rc db_pg_open(const char *url, struct db **out, struct jm_err *err)
 		return JM_DB;
 	}
 	PQsetNoticeProcessor(c, pg_notice, NULL);
-	PGresult *r = PQexec(c, "SET client_encoding = 'UTF8'; SET client_min_messages = warning");
+	/* A lock wait ends like SQLite's busy timeout (5 s) instead of never:
+	 * a connection left inside a failed transaction cannot hang the rest. */
+	PGresult *r = PQexec(c, "SET client_encoding = 'UTF8'; SET client_min_messages = warning; "
+	                        "SET lock_timeout = '5s'");
 	bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 	PQclear(r);
 	if (!ok) {
