@@ -60,14 +60,16 @@ def _pg_connect(dbname=None):
 _made = []
 
 
-def make_db():
-    """A new empty database (UTF-8, byte-order collation); its URL."""
+def make_db(icu=False):
+    """A new empty database (UTF-8, byte-order collation; icu: sorting text
+    the ICU en-US way by default instead); its URL and name."""
     name = "migrate_%d_%d" % (os.getpid(), len(_made) + 1)
     c = _pg_connect()
     with c.cursor() as cur:
         cur.execute("DROP DATABASE IF EXISTS %s" % name)
         cur.execute("CREATE DATABASE %s TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' "
-                    "LC_CTYPE 'C'" % name)
+                    "LC_CTYPE 'C'%s" % (name, " LOCALE_PROVIDER icu ICU_LOCALE 'en-US'"
+                                        if icu else ""))
     c.close()
     _made.append(name)
     u = urllib.parse.urlparse(PG_URL)
@@ -408,3 +410,27 @@ def test_refuses_a_source_at_an_older_schema(inst, tmp_path):
     assert p.returncode == 1, p.stdout + p.stderr
     assert "start this version once on the SQLite database" in p.stderr, p.stderr
     assert pg_exec(name, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")[0][0] == 0
+
+
+def test_large_keyless_table_in_a_database_sorting_text_otherwise(inst, tmp_path):
+    """Many batches and cursor fetches, a table without a key (duplicate
+    rows), text whose byte order is not the database's default order."""
+    big = str(tmp_path / "big.db")
+    shutil.copy(inst["src"], big)
+    c = sqlite3.connect(big)
+    keys = ["ip:10.0.%d.%d" % (i // 250, i % 250) for i in range(12000)]
+    keys += ["email:%s@example.jp" % w for w in ("a", "B", "ä", "z", "Z", "人脈")] * 60
+    c.executemany("INSERT INTO signup_attempts(key, created_at) VALUES (?, ?)",
+                  [(k, 1700000000 + i % 7) for i, k in enumerate(keys)])
+    c.commit()
+    total = c.execute("SELECT count(*) FROM signup_attempts").fetchone()[0]
+    c.close()
+    url, name = make_db(icu=True)
+    p = migrate("--from", "sqlite:" + big, "--to", url)
+    assert migrated(p), p.stdout + p.stderr
+    assert re.search(r"^signup_attempts\s+%d\s+[0-9a-f]{16}\s+ok$" % total, p.stdout, re.M)
+    assert pg_exec(name, "SELECT count(*) FROM signup_attempts")[0][0] == total
+    pg_exec(name, "DELETE FROM signup_attempts WHERE ctid = (SELECT ctid FROM signup_attempts "
+                  "WHERE key = 'email:Z@example.jp' LIMIT 1)")
+    p = migrate("--from", "sqlite:" + big, "--to", url, "--verify-only")
+    assert p.returncode == 1 and "signup_attempts (rows)" in p.stderr, p.stdout + p.stderr
