@@ -594,6 +594,8 @@ static int cmd_migrate(struct app *app, struct cmd_args *a)
 	        .verify_only = a->verify_only,
 	        .out = stdout,
 	};
+	/* Every failure's one line carries the engine's own message. */
+	log_min_level = (enum log_level)(LOG_ERROR + 1);
 	enum jm_rc rc = jm_crypto_init();
 	if (rc == JM_OK)
 		rc = cli_migrate(&o, &err);

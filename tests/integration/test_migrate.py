@@ -434,3 +434,27 @@ def test_large_keyless_table_in_a_database_sorting_text_otherwise(inst, tmp_path
                   "WHERE key = 'email:Z@example.jp' LIMIT 1)")
     p = migrate("--from", "sqlite:" + big, "--to", url, "--verify-only")
     assert p.returncode == 1 and "signup_attempts (rows)" in p.stderr, p.stdout + p.stderr
+
+
+def test_a_failed_copy_leaves_no_row_behind(inst, tmp_path):
+    """A value PostgreSQL refuses (SQLite kept text in an INTEGER column)
+    stops the copy with the table named; the target keeps no copied row
+    and takes the corrected source afterwards."""
+    bad = str(tmp_path / "bad.db")
+    shutil.copy(inst["src"], bad)
+    c = sqlite3.connect(bad)
+    c.execute("UPDATE articles SET created_at = 'soon' WHERE slug = 'draft'")
+    c.commit()
+    url, name = make_db()
+    p = migrate("--from", "sqlite:" + bad, "--to", url)
+    assert p.returncode == 1, p.stdout + p.stderr
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("jinmyaku: migrate: cannot write articles:") \
+        and "soon" in lines[0], p.stderr
+    assert pg_exec(name, "SELECT count(*) FROM people")[0][0] == 0
+    assert pg_exec(name, "SELECT count(*) FROM users")[0][0] == 0
+    c.execute("UPDATE articles SET created_at = 1700000000 WHERE slug = 'draft'")
+    c.commit()
+    c.close()
+    p = migrate("--from", "sqlite:" + bad, "--to", url)
+    assert migrated(p), p.stdout + p.stderr
