@@ -71,6 +71,16 @@ static enum jm_rc open_source(struct migration *m, struct jm_err *err)
 	return rc;
 }
 
+/* A schema version as people read it: the migration's name without
+ * ".sql", "(none)" for an empty database. */
+static const char *version_text(char *v)
+{
+	size_t len = strlen(v);
+	if (len > 4 && !strcmp(v + len - 4, ".sql"))
+		v[len - 4] = '\0';
+	return v[0] ? v : "(none)";
+}
+
 /* The source's schema version against this binary's (that of a fresh
  * in-memory database migrated with the same files). */
 static enum jm_rc check_versions(struct migration *m, struct jm_err *err)
@@ -88,12 +98,12 @@ static enum jm_rc check_versions(struct migration *m, struct jm_err *err)
 		           db_errmsg(m->src));
 		return JM_INVALID;
 	}
-	int cmp = strcmp(m->version, mine);
+	int cmp = strcmp(version_text(m->version), version_text(mine));
 	if (cmp < 0)
 		jm_err_set(err, "from",
 		           "the source is at schema %s, this binary at %s: start this version "
 		           "once on the SQLite database (it migrates it), then run migrate again",
-		           m->version[0] ? m->version : "(none)", mine);
+		           version_text(m->version), mine);
 	else if (cmp > 0)
 		jm_err_set(err, "from",
 		           "the source is at schema %s, newer than this binary's %s: migrate with "
@@ -107,9 +117,9 @@ static enum jm_rc check_target_version(struct migration *m, struct jm_err *err)
 {
 	char v[128];
 	enum jm_rc rc = db_schema_version(m->dst, v, sizeof(v));
-	if (rc == JM_OK && strcmp(v, m->version) != 0) {
+	if (rc == JM_OK && strcmp(version_text(v), version_text(m->version)) != 0) {
 		jm_err_set(err, "to", "the target is at schema %s, the source at %s",
-		           v[0] ? v : "(none)", m->version);
+		           version_text(v), version_text(m->version));
 		rc = JM_INVALID;
 	} else if (rc) {
 		jm_err_set(err, "to", "the target has no schema: %s", db_errmsg(m->dst));
