@@ -273,8 +273,11 @@ static void rows_close(struct rows *r)
 		db_rollback(r->db);
 }
 
-/* INSERT INTO t (cols) VALUES (?, …), … for nrows rows. */
-static enum jm_rc insert_sql(const struct db_table *t, int nrows, struct buf *b)
+/* INSERT INTO t (cols) VALUES (?, …), … for nrows rows. PostgreSQL takes
+ * the copied ids even for a column GENERATED ALWAYS AS IDENTITY with
+ * OVERRIDING SYSTEM VALUE (a no-op for BY DEFAULT); SQLite has no such
+ * clause and needs none. */
+static enum jm_rc insert_sql(struct db *db, const struct db_table *t, int nrows, struct buf *b)
 {
 	enum jm_rc rc = buf_appends(b, "INSERT INTO ");
 	rc |= quote(b, t->name);
@@ -283,7 +286,7 @@ static enum jm_rc insert_sql(const struct db_table *t, int nrows, struct buf *b)
 		rc |= i ? buf_appends(b, ", ") : JM_OK;
 		rc |= quote(b, t->cols[i]);
 	}
-	rc |= buf_appends(b, ") VALUES ");
+	rc |= buf_appends(b, DB_SQL(db, ") VALUES ", ") OVERRIDING SYSTEM VALUE VALUES "));
 	for (int r = 0; r < nrows; r++) {
 		rc |= buf_appends(b, r ? ", (" : "(");
 		for (int i = 0; i < t->ncols; i++)
@@ -324,7 +327,7 @@ static enum jm_rc batch_flush(struct db *dst, const struct db_table *t, struct b
 	bool full = bt->nrows == bt->max_rows;
 	enum jm_rc rc = JM_OK;
 	if (!full || !bt->full.len)
-		rc = insert_sql(t, bt->nrows, full ? &bt->full : &sql);
+		rc = insert_sql(dst, t, bt->nrows, full ? &bt->full : &sql);
 	if (rc == JM_OK)
 		rc = db_prepare(dst, buf_cstr(full ? &bt->full : &sql), &st);
 	for (int k = 0; rc == JM_OK && k < bt->nrows * t->ncols; k++) {
