@@ -1,11 +1,16 @@
 /* Unit tests for src/db/copy.c on two in-memory SQLite databases: which
  * tables a copy takes and in what order, a batched copy that keeps every
  * value, and a checksum that tells NULL from '', sees a changed value and
- * does not depend on the order rows were inserted in. */
+ * does not depend on the order rows were inserted in. With JM_TEST_PG_URL,
+ * also SQLite → PostgreSQL in a schema of its own: an ALWAYS identity
+ * taking the copied ids, triggers off during the copy and on after it,
+ * the sequence moved past the copied ids, and a checksum read through
+ * several cursor fetches that matches SQLite's byte order. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "core/core.h"
@@ -216,6 +221,95 @@ static void test_copy_error(void **state)
 	db_close(dst);
 }
 
+/* ---- SQLite → PostgreSQL ---- */
+
+static char pg_url[1024], pg_schema[64];
+
+static struct db *open_pg(void)
+{
+	const char *base = getenv("JM_TEST_PG_URL");
+	struct db *db = NULL;
+	struct jm_err err = {0};
+	if (!base || !*base)
+		return NULL;
+	snprintf(pg_schema, sizeof(pg_schema), "copy_%ld", (long)getpid());
+	snprintf(pg_url, sizeof(pg_url), "%s%soptions=-csearch_path%%3D%s", base,
+	         strchr(base, '?') ? "&" : "?", pg_schema);
+	assert_int_equal(db_open(base, &db, &err), JM_OK);
+	char sql[256];
+	snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s", pg_schema,
+	         pg_schema);
+	assert_int_equal(db_exec(db, sql), JM_OK);
+	db_close(db);
+	assert_int_equal(db_open(pg_url, &db, &err), JM_OK);
+	return db;
+}
+
+static void close_pg(struct db *db)
+{
+	char sql[128];
+	snprintf(sql, sizeof(sql), "DROP SCHEMA %s CASCADE", pg_schema);
+	assert_int_equal(db_exec(db, sql), JM_OK);
+	db_close(db);
+}
+
+static const char *const pg_schema_sql =
+        "CREATE TABLE words (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, w TEXT);"
+        "CREATE TABLE hits (n BIGINT);"
+        "CREATE FUNCTION hit() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN INSERT INTO hits VALUES (1); RETURN NULL; END $$;"
+        "CREATE TRIGGER words_hit AFTER INSERT ON words FOR EACH ROW EXECUTE FUNCTION hit();";
+
+static void test_to_postgres(void **state)
+{
+	(void)state;
+	struct db *pg = open_pg();
+	if (!pg)
+		skip();
+	struct db *src = open_mem(false);
+	assert_int_equal(db_exec(pg, pg_schema_sql), JM_OK);
+	assert_int_equal(db_exec(src, "CREATE TABLE words (id INTEGER PRIMARY KEY, w TEXT)"),
+	                 JM_OK);
+	static const char *const w[] = {"a", "B", "\xc3\xa4", "z", "Z", "\xe4\xba\xba", NULL};
+	assert_int_equal(db_exec(src, "BEGIN"), JM_OK);
+	for (int i = 1; i <= 12001; i++)
+		assert_int_equal(db_execf(src, "INSERT INTO words(id, w) VALUES (?, ?)", "it",
+		                          (int64_t)i * 2, w[i % 7]),
+		                 JM_OK);
+	assert_int_equal(db_exec(src, "COMMIT"), JM_OK);
+	struct arena *a = arena_new(4096);
+	struct db_table *v = NULL;
+	size_t n = 0;
+	int64_t rows = 0, id = 0, hits = -1;
+	struct jm_err err = {0};
+	assert_int_equal(db_tables_list(src, a, &v, &n, &err), JM_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(db_exec(pg, "BEGIN"), JM_OK);
+	assert_int_equal(db_table_triggers(pg, v, false, &err), JM_OK);
+	assert_int_equal(db_table_copy(src, pg, v, &rows, NULL, NULL, &err), JM_OK);
+	assert_int_equal(db_table_triggers(pg, v, true, &err), JM_OK);
+	assert_int_equal(db_table_reset_ids(pg, v, &err), JM_OK);
+	assert_int_equal(db_exec(pg, "COMMIT"), JM_OK);
+	assert_int_equal(rows, 12001);
+	assert_int_equal(db_query_int(pg, &hits, -1, "SELECT count(*) FROM hits", ""), JM_OK);
+	assert_int_equal(hits, 0); /* the trigger was off */
+	int64_t rs = 0, rd = 0;
+	char hs[65], hd[65];
+	sums(src, v, &rs, hs);
+	sums(pg, v, &rd, hd);
+	assert_int_equal(rs, rd);
+	assert_string_equal(hs, hd);
+	assert_int_equal(
+	        db_query_int(pg, &id, 0, "INSERT INTO words(w) VALUES ('new') RETURNING id", ""),
+	        JM_OK);
+	assert_int_equal(id, 24003); /* after the copied 24002 */
+	assert_int_equal(db_query_int(pg, &hits, -1, "SELECT count(*) FROM hits", ""), JM_OK);
+	assert_int_equal(hits, 1); /* and on again */
+	arena_free(a);
+	db_close(src);
+	close_pg(pg);
+}
+
 int main(void)
 {
 	assert_int_equal(jm_crypto_init(), JM_OK);
@@ -226,6 +320,7 @@ int main(void)
 	        cmocka_unit_test(test_copy_and_checksum),
 	        cmocka_unit_test(test_checksum_order),
 	        cmocka_unit_test(test_copy_error),
+	        cmocka_unit_test(test_to_postgres),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
