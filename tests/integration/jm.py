@@ -61,7 +61,7 @@ if ENGINE not in ("sqlite", "postgres"):
     raise RuntimeError("JM_TEST_ENGINE must be sqlite or postgres, not %r" % ENGINE)
 PG_URL = os.environ.get("JM_TEST_PG_URL", "postgres://jm@127.0.0.1:55432/postgres")
 PG_PREFIX = os.environ.get("JM_TEST_PG_PREFIX", "jmt")
-_pg = {"admin": None, "template": None, "created": set()}
+_pg = {"admin": None, "template": None, "created": set()}  # created: names to drop
 
 
 def _pg_url(dbname):
@@ -96,6 +96,7 @@ def _pg_template():
     name = PG_PREFIX + "_tpl"
     _pg_ddl('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name)
     _pg_ddl('CREATE DATABASE "%s"' % name)
+    _pg["created"].add(name)
     with tempfile.TemporaryDirectory(prefix="jm-tpl-") as d:
         env = _plain_sanitizer_env()
         env["JINMYAKU_DB"] = _pg_url(name)
@@ -135,10 +136,7 @@ def pg_drop_all():
     """Drops every database this session made (and the template)."""
     if _pg["admin"] is None:
         return
-    names = sorted(_pg["created"])
-    if isinstance(_pg["template"], str):
-        names.append(_pg["template"])
-    for n in names:
+    for n in sorted(_pg["created"]):
         _pg_ddl('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % n)
     _pg["created"].clear()
     _pg["template"] = None
@@ -949,7 +947,7 @@ def nl_subscribers(db, list_id, rows, status="active"):
     db.execute("BEGIN")
     for email, name, fields, tags in rows:
         pid = db.execute("INSERT INTO people(email, name, created_at, updated_at) "
-                         "VALUES (?, ?, ?, ?) ON CONFLICT(email) DO UPDATE SET name = name "
+                         "VALUES (?, ?, ?, ?) ON CONFLICT(email) DO UPDATE SET name = people.name "
                          "RETURNING id", (email, name, now, now)).fetchone()[0]
         for k, v in (fields or {}).items():
             db.execute("INSERT INTO person_fields(person_id, key, value) VALUES (?, ?, ?) "
