@@ -86,7 +86,7 @@ def test_check_loads_templates_and_catalog(data):
     p = cli("check", data=data)
     assert p.returncode == 0, p.stderr
     assert "OK" in p.stdout
-    assert "schema: " in p.stdout and "(sqlite)" in p.stdout
+    assert "schema: " in p.stdout and "(%s)" % jm.ENGINE in p.stdout
 
 
 # ---- user add ----
