@@ -265,7 +265,13 @@ static enum jm_rc sync_batch(struct db *db, int64_t now, size_t max, size_t *don
 	enum jm_rc rc = db_begin(db);
 	if (rc)
 		return rc;
-	rc = query_int(db, "SELECT indexed_to FROM search_state WHERE id = 1", &indexed_to);
+	/* One indexer at a time. SQLite's write lock (BEGIN IMMEDIATE) already
+	 * serialises them; on PostgreSQL several nodes (and a reindex) would
+	 * index the same person at once, so the state row is locked first. */
+	rc = query_int(db,
+	               DB_SQL(db, "SELECT indexed_to FROM search_state WHERE id = 1",
+	                      "SELECT indexed_to FROM search_state WHERE id = 1 FOR UPDATE"),
+	               &indexed_to);
 	if (rc == JM_OK)
 		rc = batch_ids(db, max, indexed_to, &s);
 	for (size_t k = 0; rc == JM_OK && k < s.n; k++) {
@@ -426,7 +432,7 @@ static enum jm_rc build_filters(struct arena *a, const struct net_search_query *
                                 struct search_filter *f)
 {
 	enum jm_rc rc = JM_OK;
-	*f = (struct search_filter){.flagged = q->include_flagged};
+	*f = (struct search_filter){.stage_rank = -1, .flagged = q->include_flagged};
 	if (q->stage && *q->stage) {
 		f->stage_rank = net_stage_rank(q->stage);
 		rc = buf_appendf(m, " AND {meta} : \"xs%d\"", f->stage_rank);

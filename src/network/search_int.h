@@ -37,7 +37,7 @@ struct search_words {
 
 /* The filters of a query, as search.c checked them. */
 struct search_filter {
-	int stage_rank;     /* 0 = any */
+	int stage_rank;     /* -1 = any */
 	const char *tag_xt; /* "xt<16 hex>" or NULL */
 	bool flagged;       /* include freeloaders and the blocked */
 };

@@ -25,7 +25,8 @@
  *     NET_SEARCH_TOTAL_MAX, as on SQLite;
  *   - otherwise, in C over the rows of the query's terms read in person
  *     order: a prefix merges the positions of every term in its range (as
- *     FTS5 merges a prefix's position lists); a phrase counts, per column,
+ *     FTS5 merges a prefix's position lists, keeping a position that two
+ *     terms share twice); a phrase counts, per column,
  *     the positions p with its token i at p + i; words are ANDed by person;
  *     the rank is jm_rank's sum computed in the same order (column, then
  *     phrase), so the same document gives the same double on both engines
@@ -217,7 +218,7 @@ static enum jm_rc write_doc(struct db *db, int64_t id, struct search_doc *d, con
 		              "company = excluded.company, offer = excluded.offer, notes = "
 		              "excluded.notes, tags = excluded.tags, messages = excluded.messages, "
 		              "terms = excluded.terms",
-		              "iiittttttt", id, (int64_t)d->stage_rank, (int64_t)d->flagged,
+		              "iiitttttttt", id, (int64_t)d->stage_rank, (int64_t)d->flagged,
 		              buf_cstr(&d->col[6]), buf_cstr(&d->col[0]), buf_cstr(&d->col[1]),
 		              buf_cstr(&d->col[2]), buf_cstr(&d->col[3]), buf_cstr(&d->col[4]),
 		              buf_cstr(&d->col[5]), terms);
@@ -287,7 +288,7 @@ static void build_sql(unsigned mask, struct buf *b)
 
 static unsigned filter_mask(const struct search_filter *f)
 {
-	return (f->stage_rank ? V_STAGE : 0) | (f->tag_xt ? V_TAG : 0) | (f->flagged ? 0 : V_NOFLAG);
+	return (f->stage_rank >= 0 ? V_STAGE : 0) | (f->tag_xt ? V_TAG : 0) | (f->flagged ? 0 : V_NOFLAG);
 }
 
 /* Prepares a variant and binds the term (or range) and the filters; the
@@ -311,7 +312,7 @@ static enum jm_rc prepare_term(struct db *db, unsigned mask, const char *lo, con
 }
 
 /* The rows of one token, by person: positions of id[k] are
- * pos[at[k] .. at[k + 1]), ascending and distinct. */
+ * pos[at[k] .. at[k + 1]), ascending. */
 struct post {
 	int64_t *id;
 	size_t *at;
@@ -332,19 +333,15 @@ static int u32_cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Sorts and dedups the positions of the last person (a prefix merges
- * several terms: a run's last character shares its position with the
- * last bigram, and one position counts once, as in FTS5's merge). */
+/* Sorts the positions of the last person. A prefix merges several terms,
+ * and two of them can share a position (本本 at a run's end: the bigram
+ * 本本 and the unigram 本); FTS5 counts both, so duplicates stay. */
 static void post_close(struct post *p)
 {
 	if (!p->n)
 		return;
-	size_t a = p->at[p->n - 1], w = a;
+	size_t a = p->at[p->n - 1];
 	qsort(p->pos + a, p->npos - a, sizeof(*p->pos), u32_cmp);
-	for (size_t r = a; r < p->npos; r++)
-		if (r == a || p->pos[r] != p->pos[w - 1])
-			p->pos[w++] = p->pos[r];
-	p->npos = w;
 }
 
 /* Appends one row (person id, "p,p,…"). */
@@ -380,7 +377,7 @@ static enum jm_rc post_read(struct db *db, const char *lo, const char *hi,
                             const struct search_filter *f, struct post *p)
 {
 	unsigned mask = (hi ? V_RANGE : 0) | (f ? filter_mask(f) : 0);
-	static const struct search_filter none = {.flagged = true};
+	static const struct search_filter none = {.stage_rank = -1, .flagged = true};
 	struct db_stmt *st = NULL;
 	int next = 0;
 	enum jm_rc rc = prepare_term(db, mask, lo, hi, f ? f : &none, &st, &next);
