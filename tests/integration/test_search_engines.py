@@ -244,7 +244,7 @@ def test_people_search_same_hits_same_order(sites):
 def test_people_search_follows_changes_on_both(sites):
     for s in sites:
         r = s.api.patch("/api/v1/people/%d" % s.ids["honda"], {"company": "写真スタジオ"})
-        assert r.status == 200, r.text
+        assert r.status == 200, (s.db_url, r.text)
     for q in ({"q": "出版"}, {"q": "写真"}, {"q": "本"}):
         a, b = people_search(sites[0], q), people_search(sites[1], q)
         assert a["keys"] == b["keys"] and a["hits"] and [r for _, r in a["hits"]] == \
