@@ -106,7 +106,8 @@ static enum jm_rc build_where(struct db *db, struct arena *a, const struct inbox
 		        db,
 		        " AND (subject LIKE ? ESCAPE '\\' OR body LIKE ? ESCAPE '\\'"
 		        " OR name LIKE ? ESCAPE '\\' OR email LIKE ? ESCAPE '\\')",
-		        " AND (lower(subject) LIKE lower(?) ESCAPE '\\' OR lower(body) LIKE lower(?) "
+		        " AND (lower(subject) LIKE lower(?) ESCAPE '\\' OR lower(body) LIKE "
+		        "lower(?) "
 		        "ESCAPE '\\' OR lower(name) LIKE lower(?) ESCAPE '\\' OR lower(email) LIKE "
 		        "lower(?) ESCAPE '\\')");
 		rc = rc ? rc : buf_appends(&w->sql, like);

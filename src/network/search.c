@@ -175,8 +175,8 @@ static enum jm_rc index_person(struct db *db, int64_t id)
 	struct doc d = {0};
 	bool found = false;
 	bool pg = db_engine(db) == DB_PG;
-	enum jm_rc rc = pg ? JM_OK
-	                   : db_execf(db, "DELETE FROM people_search WHERE rowid = ?", "i", id);
+	enum jm_rc rc =
+	        pg ? JM_OK : db_execf(db, "DELETE FROM people_search WHERE rowid = ?", "i", id);
 	if (rc == JM_OK)
 		rc = doc_person(db, id, &d, &found);
 	if (rc == JM_OK && found)
@@ -345,9 +345,10 @@ enum jm_rc net_search_rebuild(struct db *db, int64_t now)
 	/* SQLite: one b-tree per term instead of many segments, faster
 	 * queries. PostgreSQL: fresh statistics for the planner. */
 	if (rc == JM_OK)
-		rc = db_exec(db, DB_SQL(db,
-		                        "INSERT INTO people_search(people_search) VALUES ('optimize')",
-		                        "ANALYZE search_terms, search_docs"));
+		rc = db_exec(db,
+		             DB_SQL(db,
+		                    "INSERT INTO people_search(people_search) VALUES ('optimize')",
+		                    "ANALYZE search_terms, search_docs"));
 	return rc;
 }
 
@@ -501,8 +502,8 @@ static enum jm_rc search_page_pg(struct db *db, struct arena *a, const struct wo
 	*n = 0;
 	for (; rc == JM_OK && k < got; k++) {
 		struct db_stmt *st = NULL;
-		rc = db_preparef(db, &st, "SELECT name, company, stage FROM people WHERE id = ?", "i",
-		                 out[k].person_id);
+		rc = db_preparef(db, &st, "SELECT name, company, stage FROM people WHERE id = ?",
+		                 "i", out[k].person_id);
 		if (rc == JM_OK && (rc = db_step(st)) == JM_OK) {
 			struct net_hit *h = &out[(*n)++];
 			*h = out[k];

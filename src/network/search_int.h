@@ -16,7 +16,10 @@
 /* jm_rank's weights of the text columns, in column order: name 10,
  * company 8, offer 6, notes 3, tags 5, messages 1. search.c passes the
  * same numbers to jm_rank in SQL; keep both in step. */
-#define SEARCH_WEIGHTS {10.0, 8.0, 6.0, 3.0, 5.0, 1.0}
+#define SEARCH_WEIGHTS                                                                             \
+	{                                                                                          \
+		10.0, 8.0, 6.0, 3.0, 5.0, 1.0                                                      \
+	}
 
 /* The document of one person: the six text columns and the meta column
  * (filter tokens), as stored in people_search (SQLite) or search_docs. */

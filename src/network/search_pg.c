@@ -68,8 +68,8 @@ static void tok_add(struct toks *t, const char *s, size_t len, uint32_t pos)
 
 /* The CJK run at f[*i]: its bigrams, then (indexing) its last character at
  * the last bigram's position; a one-character run is that character. */
-static void cjk_run(struct toks *t, const char *f, size_t flen, size_t *i, bool query,
-                    uint32_t *p, uint32_t col)
+static void cjk_run(struct toks *t, const char *f, size_t flen, size_t *i, bool query, uint32_t *p,
+                    uint32_t col)
 {
 	size_t j = *i, prev = *i, n = 0;
 	while (j < flen) {
@@ -234,7 +234,8 @@ enum jm_rc search_pg_index(struct db *db, int64_t id, const struct search_doc *d
 	                         "AND person_id = ?1",
 	                         "i", id);
 	if (rc || !d)
-		return rc ? rc : db_execf(db, "DELETE FROM search_docs WHERE person_id = ?", "i", id);
+		return rc ? rc
+		          : db_execf(db, "DELETE FROM search_docs WHERE person_id = ?", "i", id);
 	struct buf f = BUF_INIT, rows = BUF_INIT, terms = BUF_INIT;
 	struct toks t = {0};
 	rc = doc_tokens(d, &f, &t);
@@ -288,7 +289,8 @@ static void build_sql(unsigned mask, struct buf *b)
 
 static unsigned filter_mask(const struct search_filter *f)
 {
-	return (f->stage_rank >= 0 ? V_STAGE : 0) | (f->tag_xt ? V_TAG : 0) | (f->flagged ? 0 : V_NOFLAG);
+	return (f->stage_rank >= 0 ? V_STAGE : 0) | (f->tag_xt ? V_TAG : 0) |
+	       (f->flagged ? 0 : V_NOFLAG);
 }
 
 /* Prepares a variant and binds the term (or range) and the filters; the
@@ -296,7 +298,8 @@ static unsigned filter_mask(const struct search_filter *f)
 static enum jm_rc prepare_term(struct db *db, unsigned mask, const char *lo, const char *hi,
                                const struct search_filter *f, struct db_stmt **st, int *next)
 {
-	enum jm_rc rc = db_prepare(db, db_sql_variant(sql_variant, V_VARIANTS, mask, build_sql), st);
+	enum jm_rc rc =
+	        db_prepare(db, db_sql_variant(sql_variant, V_VARIANTS, mask, build_sql), st);
 	if (rc)
 		return rc;
 	int i = 1;

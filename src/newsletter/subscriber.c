@@ -160,8 +160,7 @@ static enum jm_rc fts_query(const char *s, size_t n, struct qargs *qa)
 	return rc ? JM_INVALID : JM_OK;
 }
 
-static enum jm_rc plan_query(struct db *db, const struct nl_subscriber_query *q,
-                             struct qargs *qa)
+static enum jm_rc plan_query(struct db *db, const struct nl_subscriber_query *q, struct qargs *qa)
 {
 	memset(qa, 0, sizeof(*qa));
 	qa->mask = db_engine(db) == DB_PG ? Q_PG : 0;
@@ -345,7 +344,8 @@ static enum jm_rc add_tx(struct db *db, int64_t list_id, const char *email, cons
 		        "updated_at = excluded.updated_at, confirmed_at = excluded.confirmed_at, "
 		        "unsubscribed_at = NULL, consent_at = excluded.consent_at, "
 		        "consent_source = 'admin', consent_ip = '', "
-		        "consent_text = excluded.consent_text WHERE subscriptions.status != 'active'",
+		        "consent_text = excluded.consent_text WHERE subscriptions.status != "
+		        "'active'",
 		        "iiiiiit", pid, list_id, now, now, now, now, text);
 	if (!rc && db_changes(db) == 0) {
 		jm_err_set(err, "email", "already subscribed to this list");
