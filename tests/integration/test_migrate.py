@@ -38,11 +38,6 @@ SENDER = dict(mail_from_name="人脈通信", mail_from_addr="news@example.jp",
               rate_per_sec=0)
 PEOPLE = "/api/v1/people"
 BASE = "https://migrate.example.test"
-# Search on PostgreSQL (its bigram term table, migration 0012) comes from the
-# search work of issue 9; until it is in this tree, migrate copies and
-# verifies, then fails to build the index (exit 1), and the search
-# comparison is expected to fail.
-SEARCH_ON_PG = os.path.exists(os.path.join(jm.ROOT, "migrations", "pg", "0012_search_terms.sql"))
 SEARCHES = ["出版", "編集", "カタカナ", "ｶﾀｶﾅ", "python", "ＰＹＴＨＯＮ", "東京", "ご相談"]
 
 
@@ -102,11 +97,8 @@ def migrate(*args):
 
 
 def migrated(p):
-    """Whether a migrate run copied and verified everything (see SEARCH_ON_PG)."""
-    if p.returncode == 0:
-        return True
-    return (not SEARCH_ON_PG and p.returncode == 1
-            and "copied and verified, but building the search index failed" in p.stderr)
+    """Whether a migrate run copied, verified and indexed everything."""
+    return p.returncode == 0 and p.stderr == "" and "migrated and verified" in p.stdout
 
 
 def copy_db(src, dst):
@@ -305,7 +297,6 @@ def pg_server(inst):
 def test_migrate_copies_and_verifies_every_table(inst):
     p = inst["run"]
     assert migrated(p), p.stdout + p.stderr
-    assert p.stderr == "" or not SEARCH_ON_PG
     table = {}
     for line in p.stdout.splitlines():
         m = re.fullmatch(r"(\w+)\s+(\d+)\s+([0-9a-f]{16})\s+(ok|MISMATCH)", line.strip())
@@ -344,8 +335,6 @@ def test_api_answers_are_the_same(inst, pg_server, key):
     assert _answer(api, inst["ps"], key) == inst["answers"][key]
 
 
-@pytest.mark.xfail(not SEARCH_ON_PG, strict=True,
-                   reason="search on PostgreSQL is not in this tree yet (migrations/pg/0012)")
 def test_search_finds_the_same_people_in_the_same_order(inst, pg_server):
     api = jm.Api(pg_server.base, inst["token"])
     got = _search_ids(api)
