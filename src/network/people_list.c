@@ -64,11 +64,12 @@ static void build_sql(unsigned mask, struct buf *b)
 	        buf_appends(b, mask & F_COUNT ? "SELECT count(*)" : "SELECT " NET_PERSON_COLS_LIST);
 	/* A tag drives the query from its few rows of person_tags_tag (CROSS
 	 * JOIN fixes the order: otherwise SQLite may scan every person and
-	 * probe the tag list); the page is then sorted. */
+	 * probe the tag list); the page is then sorted. The join condition is
+	 * in WHERE: PostgreSQL takes no ON after CROSS JOIN. */
 	if (mask & F_TAG)
-		rc |= buf_appends(b,
-		                  " FROM person_tags t CROSS JOIN people p ON p.id = t.person_id "
-		                  "WHERE t.tag = ?");
+		rc |= buf_appends(
+		        b, " FROM person_tags t CROSS JOIN people p WHERE p.id = t.person_id "
+		           "AND t.tag = ?");
 	else
 		rc |= buf_appends(b, " FROM people p WHERE 1 = 1");
 	if (mask & F_STAGE)
