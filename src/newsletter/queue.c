@@ -91,44 +91,46 @@ enum jm_rc nl_queue_reset_inflight(struct db *db)
 	/* SQLite has one worker process per database, so at its start every
 	 * 'sending' row is a dead predecessor's; on PostgreSQL other workers
 	 * may be sending right now: only rows of expired leases. */
-	enum jm_rc rc =
-	        db_exec(db, DB_SQL(db,
-	                           "UPDATE deliveries SET state = 'queued', claimed_by = NULL "
-	                           "WHERE state = 'sending'",
-	                           EXPIRED_SQL(NL_PG_CLOCK_US)));
+	enum jm_rc rc = db_execf(db,
+	                         DB_SQL(db,
+	                                "UPDATE deliveries SET state = 'queued', claimed_by = NULL "
+	                                "WHERE state = 'sending'",
+	                                EXPIRED_SQL(NL_PG_CLOCK_US)),
+	                         "");
 	return requeued(db, rc, "a stopped worker");
 }
 
 enum jm_rc nl_queue_recover(struct db *db)
 {
-	enum jm_rc rc = db_exec(
-	        db, DB_SQL(db, EXPIRED_SQL(NL_SQLITE_CLOCK_US), EXPIRED_SQL(NL_PG_CLOCK_US)));
+	enum jm_rc rc = db_execf(
+	        db, DB_SQL(db, EXPIRED_SQL(NL_SQLITE_CLOCK_US), EXPIRED_SQL(NL_PG_CLOCK_US)), "");
 	if ((rc = requeued(db, rc, "workers whose lease expired")))
 		return rc;
-	return db_exec(db, DB_SQL(db, GONE_SQL(NL_SQLITE_CLOCK_US), GONE_SQL(NL_PG_CLOCK_US)));
+	return db_execf(db, DB_SQL(db, GONE_SQL(NL_SQLITE_CLOCK_US), GONE_SQL(NL_PG_CLOCK_US)), "");
 }
 
-static const char *const EXPAND_SQL =
-        "INSERT INTO deliveries(kind, broadcast_id, subscription_id, person_id, to_addr, domain, "
-        "created_at) "
-        "SELECT 'broadcast', ?, s.id, p.id, p.email, "
-        "lower(substr(p.email, instr(p.email, '@') + 1)), ? "
-        "FROM subscriptions s JOIN people p ON p.id = s.person_id "
-        "WHERE s.list_id = ? AND s.status = 'active' AND p.email IS NOT NULL AND p.blocked = 0 "
-        "AND (NOT EXISTS (SELECT 1 FROM audience_terms a WHERE a.broadcast_id = ? "
-        "                 AND a.kind = 'tag_any') "
-        "  OR EXISTS (SELECT 1 FROM audience_terms a JOIN person_tags t ON t.tag = a.value "
-        "             WHERE a.broadcast_id = ? AND a.kind = 'tag_any' AND t.person_id = p.id)) "
-        "AND NOT EXISTS (SELECT 1 FROM audience_terms a JOIN person_tags t ON t.tag = a.value "
-        "                WHERE a.broadcast_id = ? AND a.kind = 'tag_none' "
-        "                AND t.person_id = p.id) "
-        "AND NOT EXISTS (SELECT 1 FROM audience_terms a WHERE a.broadcast_id = ? "
-        "                AND a.kind = 'field_eq' AND NOT EXISTS (SELECT 1 FROM person_fields f "
-        "                WHERE f.person_id = p.id AND f.key = a.key AND f.value = a.value)) "
-        "AND NOT EXISTS (SELECT 1 FROM audience_terms a JOIN person_fields f "
-        "                ON f.key = a.key AND f.value = a.value WHERE a.broadcast_id = ? "
-        "                AND a.kind = 'field_ne' AND f.person_id = p.id) "
-        "ON CONFLICT DO NOTHING";
+/* The recipient's domain: SQLite has instr(), PostgreSQL strpos(). */
+#define EXPAND_SQL(INSTR)                                                                          \
+	"INSERT INTO deliveries(kind, broadcast_id, subscription_id, person_id, to_addr, domain, " \
+	"created_at) "                                                                             \
+	"SELECT 'broadcast', ?, s.id, p.id, p.email, "                                             \
+	"lower(substr(p.email, " INSTR "(p.email, '@') + 1)), ? "                                  \
+	"FROM subscriptions s JOIN people p ON p.id = s.person_id "                                \
+	"WHERE s.list_id = ? AND s.status = 'active' AND p.email IS NOT NULL AND p.blocked = 0 "   \
+	"AND (NOT EXISTS (SELECT 1 FROM audience_terms a WHERE a.broadcast_id = ? "                \
+	"                 AND a.kind = 'tag_any') "                                                \
+	"  OR EXISTS (SELECT 1 FROM audience_terms a JOIN person_tags t ON t.tag = a.value "       \
+	"             WHERE a.broadcast_id = ? AND a.kind = 'tag_any' AND t.person_id = p.id)) "   \
+	"AND NOT EXISTS (SELECT 1 FROM audience_terms a JOIN person_tags t ON t.tag = a.value "    \
+	"                WHERE a.broadcast_id = ? AND a.kind = 'tag_none' "                        \
+	"                AND t.person_id = p.id) "                                                 \
+	"AND NOT EXISTS (SELECT 1 FROM audience_terms a WHERE a.broadcast_id = ? "                 \
+	"                AND a.kind = 'field_eq' AND NOT EXISTS (SELECT 1 FROM person_fields f "   \
+	"                WHERE f.person_id = p.id AND f.key = a.key AND f.value = a.value)) "      \
+	"AND NOT EXISTS (SELECT 1 FROM audience_terms a JOIN person_fields f "                     \
+	"                ON f.key = a.key AND f.value = a.value WHERE a.broadcast_id = ? "         \
+	"                AND a.kind = 'field_ne' AND f.person_id = p.id) "                         \
+	"ON CONFLICT DO NOTHING"
 
 /* Expands one broadcast in its own transaction (skipped when it is no
  * longer 'sending' or was expanded meanwhile). */
@@ -147,8 +149,8 @@ static enum jm_rc expand(struct db *db, int64_t id, int64_t now)
 		int64_t list = rc == JM_OK ? db_col_int(st, 0) : 0;
 		db_finalize(st);
 		if (rc == JM_OK)
-			rc = db_execf(db, EXPAND_SQL, "iiiiiiii", id, now, list, id, id, id, id,
-			              id);
+			rc = db_execf(db, DB_SQL(db, EXPAND_SQL("instr"), EXPAND_SQL("strpos")),
+			              "iiiiiiii", id, now, list, id, id, id, id, id);
 	}
 	if (!rc)
 		rc = db_execf(db,
