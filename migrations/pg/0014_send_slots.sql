@@ -30,7 +30,8 @@ CREATE TABLE send_workers (
 -- index, its start in microseconds, messages granted in it, the last
 -- grant and the clock it was made at); 'domain:NAME': the last send
 -- granted to a rate-limited domain (at_us); 'caps': the row claims lock
--- while hourly/daily caps are counted.
+-- while hourly/daily caps are counted. Rows are made by the workers
+-- (nl_throttle_init), so a copied installation carries no stale schedule.
 CREATE TABLE send_slots (
   scope    TEXT PRIMARY KEY,
   slot     BIGINT NOT NULL DEFAULT 0,
@@ -39,4 +40,3 @@ CREATE TABLE send_slots (
   granted  BIGINT NOT NULL DEFAULT 0,
   seen_us  BIGINT NOT NULL DEFAULT 0
 );
-INSERT INTO send_slots(scope) VALUES ('rate'), ('caps');

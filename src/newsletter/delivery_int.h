@@ -106,6 +106,8 @@ enum jm_rc nl_queue_record(struct db *db, struct nl_job *jobs, size_t n, int64_t
 /* ---- throttle.c ---- */
 struct nl_throttle;
 struct nl_throttle *nl_throttle_new(void);
+/* Makes the schedule's shared rows (once per worker start; idempotent). */
+enum jm_rc nl_throttle_init(struct db *db) JM_WUR;
 void nl_throttle_free(struct nl_throttle *t);
 /* rate: messages per second over every worker on the database (0 = no
  * limit); domain_rates: "domain=per_second,…", also over every worker.

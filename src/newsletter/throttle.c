@@ -70,6 +70,14 @@ struct nl_throttle *nl_throttle_new(void)
 	return t;
 }
 
+enum jm_rc nl_throttle_init(struct db *db)
+{
+	return db_execf(db,
+	                "INSERT INTO send_slots(scope) VALUES ('rate'), ('caps') "
+	                "ON CONFLICT(scope) DO NOTHING",
+	                "");
+}
+
 void nl_throttle_free(struct nl_throttle *t)
 {
 	if (!t)

@@ -717,7 +717,9 @@ static enum jm_rc register_worker(struct nl_worker *w)
 	if (gethostname(host, sizeof(host) - 1) != 0)
 		host[0] = '\0';
 	struct db *db = w->beat_db;
-	enum jm_rc rc = nl_queue_worker_add(db, host, (int64_t)getpid(), w->lease_ms, &w->id);
+	enum jm_rc rc = nl_throttle_init(db);
+	if (!rc)
+		rc = nl_queue_worker_add(db, host, (int64_t)getpid(), w->lease_ms, &w->id);
 	if (!rc && w->id <= 0)
 		rc = JM_DB;
 	if (!rc)

@@ -70,6 +70,7 @@ static void test_domain_rate(void **state)
 {
 	struct db *db = *state;
 	struct nl_throttle *t = nl_throttle_new();
+	assert_int_equal(nl_throttle_init(db), JM_OK);
 	nl_throttle_configure(t, 0, "Docomo.ne.jp=1");
 	assert_true(nl_throttle_has_domains(t));
 	int64_t retry = 0, at = db_clock_us(db);
@@ -106,6 +107,7 @@ static void test_domain_rate(void **state)
  * holds more than rate. */
 static void check_schedule(struct db *db, int rate)
 {
+	assert_int_equal(nl_throttle_init(db), JM_OK);
 	exec_ok(db, "UPDATE send_slots SET slot = 0, at_us = 0, used = 0 WHERE scope = 'rate'");
 	static const size_t wants[] = {7, 50, 1, 13, 3, 50, 50};
 	enum { MAXG = 4000 };
