@@ -16,13 +16,24 @@ struct db;
 
 /* ---- the page-cache generation (content.c) ----
  * Every write function whose change a public page shows (articles, site
- * settings, lists, broadcasts) ends with `return site_content_written(rc)`:
- * when rc is JM_OK it calls the hook the app registered, which invalidates
- * cached pages. Handlers never do it themselves. */
+ * settings, lists, broadcasts) ends with `return site_content_written(db,
+ * rc)`: when rc is JM_OK it calls the hook the app registered, which
+ * invalidates this process's cached pages, and bumps the generation row
+ * and notifies SITE_CONTENT_CHANNEL so every other node invalidates its
+ * own. Handlers never do it themselves. */
+#define SITE_CONTENT_CHANNEL "jm_content"
 /* Registers fn(ctx) as the hook (NULL: none); call before threads start. */
 void site_content_hook(void (*fn)(void *ctx), void *ctx);
-/* Calls the hook when rc is JM_OK; returns rc. */
-enum jm_rc site_content_written(enum jm_rc rc);
+/* When rc is JM_OK: calls the hook, bumps and notifies (db may be NULL:
+ * this process only). Returns rc. */
+enum jm_rc site_content_written(struct db *db, enum jm_rc rc);
+/* The shared content generation (content_state), for nodes that poll it. */
+enum jm_rc site_content_gen(struct db *db, int64_t *gen) JM_WUR;
+/* Cluster job (run by one node at a time, under its lock): announces the
+ * articles whose scheduled publication time passed since the last run
+ * (logged as event=scheduled_published), once across the cluster, and
+ * bumps the generation so every node refreshes its lists. *n = how many. */
+enum jm_rc site_publish_due(struct db *db, int64_t now, int64_t *n) JM_WUR;
 
 /* ---- times the owner types (when.c): one rule each for admin, API, CLI ---- */
 struct site_settings;
