@@ -41,8 +41,8 @@
 #include "db/db.h"
 #include "site/site.h"
 
-#define LISTEN_WAIT_MS 250  /* also the poll interval of the generation row */
-#define RECONNECT_MS   1000 /* between attempts to reopen a broken connection */
+#define LISTEN_WAIT_MS 250            /* also the poll interval of the generation row */
+#define RECONNECT_MS   1000           /* between attempts to reopen a broken connection */
 #define LOCK_PUBLISH   0x6a6d000001LL /* "jm" + family: scheduled publications */
 #define LOCK_NETWORK   0x6a6d000002LL /* search sync, scores, digest */
 
@@ -121,8 +121,7 @@ static enum jm_rc read_secret_file(const char *path, unsigned char out[32], bool
 }
 
 /* Writes this node's copy: a temporary file beside path, fsynced, renamed. */
-static enum jm_rc write_secret_copy(const char *path, const unsigned char s[32],
-                                    struct jm_err *err)
+static enum jm_rc write_secret_copy(const char *path, const unsigned char s[32], struct jm_err *err)
 {
 	char tmp[1200];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
@@ -272,7 +271,8 @@ static void *listen_main(void *arg)
 		                               sizeof(payload));
 		int64_t gen = 0;
 		if (rc == JM_DB || site_content_gen(db, &gen) != JM_OK) {
-			log_at(LOG_WARN, "node", "content listener lost its connection; reconnecting");
+			log_at(LOG_WARN, "node",
+			       "content listener lost its connection; reconnecting");
 			db_close(db);
 			db = NULL;
 			app_content_changed(n->app); /* a notification may be lost meanwhile */
@@ -296,8 +296,9 @@ struct app_node *app_node_start(struct app *app)
 	n->jobs[JOB_NETWORK] = (struct cluster_job){.name = "network", .key = LOCK_NETWORK};
 	n->listening = pthread_create(&n->listener, NULL, listen_main, n) == 0;
 	if (!n->listening)
-		log_at(LOG_ERROR, "node", "content listener not started: other nodes' changes "
-		                          "reach this node's cache only through its own writes");
+		log_at(LOG_ERROR, "node",
+		       "content listener not started: other nodes' changes "
+		       "reach this node's cache only through its own writes");
 	return n;
 }
 

@@ -104,18 +104,17 @@ void auth_limiter_release(struct auth_limiter *l, const char *ip, int64_t stamp)
 enum jm_rc auth_secret_get(struct db *db, const char *name, struct buf *out) JM_WUR;
 /* Stores a new secret: JM_CONFLICT when name has one already (never
  * replaced), JM_TOO_LARGE past AUTH_SECRET_MAX. */
-enum jm_rc auth_secret_put(struct db *db, const char *name, const char *value,
-                           int64_t now) JM_WUR;
+enum jm_rc auth_secret_put(struct db *db, const char *name, const char *value, int64_t now) JM_WUR;
 /* Stores candidate unless name has a value already, then reads back the
  * value that holds (this candidate or an earlier one — another node's that
  * started at the same time) into out. */
-enum jm_rc auth_secret_ensure(struct db *db, const char *name, const char *candidate,
-                              int64_t now, struct buf *out) JM_WUR;
+enum jm_rc auth_secret_ensure(struct db *db, const char *name, const char *candidate, int64_t now,
+                              struct buf *out) JM_WUR;
 /* auth_secret_ensure with the contents of the file at path (an older
  * installation's key file). JM_IO with err naming the path when it cannot
  * be read. */
-enum jm_rc auth_secret_import_file(struct db *db, const char *name, const char *path,
-                                   int64_t now, struct buf *out, struct jm_err *err) JM_WUR;
+enum jm_rc auth_secret_import_file(struct db *db, const char *name, const char *path, int64_t now,
+                                   struct buf *out, struct jm_err *err) JM_WUR;
 
 /* ---- roles (roles.c) ---- */
 /* True for a signed-in owner (NULL is no one). */

@@ -43,20 +43,21 @@ enum jm_rc auth_secret_put(struct db *db, const char *name, const char *value, i
 	                "tti", name, value, now);
 }
 
-enum jm_rc auth_secret_ensure(struct db *db, const char *name, const char *candidate,
-                              int64_t now, struct buf *out)
+enum jm_rc auth_secret_ensure(struct db *db, const char *name, const char *candidate, int64_t now,
+                              struct buf *out)
 {
 	if (strlen(candidate) > AUTH_SECRET_MAX)
 		return JM_TOO_LARGE;
-	enum jm_rc rc = db_execf(db,
-	                         "INSERT INTO node_secrets(name, value, created_at) VALUES (?, ?, ?) "
-	                         "ON CONFLICT(name) DO NOTHING",
-	                         "tti", name, candidate, now);
+	enum jm_rc rc =
+	        db_execf(db,
+	                 "INSERT INTO node_secrets(name, value, created_at) VALUES (?, ?, ?) "
+	                 "ON CONFLICT(name) DO NOTHING",
+	                 "tti", name, candidate, now);
 	return rc ? rc : auth_secret_get(db, name, out);
 }
 
-enum jm_rc auth_secret_import_file(struct db *db, const char *name, const char *path,
-                                   int64_t now, struct buf *out, struct jm_err *err)
+enum jm_rc auth_secret_import_file(struct db *db, const char *name, const char *path, int64_t now,
+                                   struct buf *out, struct jm_err *err)
 {
 	struct buf file;
 	buf_init(&file, AUTH_SECRET_MAX);

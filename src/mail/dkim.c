@@ -125,8 +125,8 @@ static bool rsa_key_ok(const char *pem, size_t len)
 	return ok;
 }
 
-enum jm_rc mail_dkim_load_pem(const char *pem, size_t len, const char *domain,
-                              const char *selector, struct mail_dkim **out, struct jm_err *err)
+enum jm_rc mail_dkim_load_pem(const char *pem, size_t len, const char *domain, const char *selector,
+                              struct mail_dkim **out, struct jm_err *err)
 {
 	*out = NULL;
 	if (!domain || !dns_name_ok(domain)) {

@@ -96,9 +96,8 @@ enum jm_rc mail_dkim_keygen(struct buf *pem, struct buf *dns_txt, struct jm_err 
 /* Checks the key in pem (len bytes; RSA PEM, PKCS#1 or #8, ≥ 1024 bits)
  * and keeps a copy. *out is immutable and may be shared by every thread.
  * JM_INVALID for a bad domain/selector/key (err->field says which). */
-enum jm_rc mail_dkim_load_pem(const char *pem, size_t len, const char *domain,
-                              const char *selector, struct mail_dkim **out,
-                              struct jm_err *err) JM_WUR;
+enum jm_rc mail_dkim_load_pem(const char *pem, size_t len, const char *domain, const char *selector,
+                              struct mail_dkim **out, struct jm_err *err) JM_WUR;
 /* mail_dkim_load_pem with the key read from the file at key_path; JM_IO
  * for an unreadable file. */
 enum jm_rc mail_dkim_load(const char *key_path, const char *domain, const char *selector,

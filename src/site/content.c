@@ -71,8 +71,9 @@ enum jm_rc site_content_written(struct db *db, enum jm_rc rc)
 	/* The write itself succeeded: a failed bump is logged, not reported
 	 * (other nodes then catch up at their next successful bump). */
 	if (db && bump_shared(db) != JM_OK)
-		log_at(LOG_WARN, "site", "content generation not bumped: other nodes may serve "
-		                         "cached pages until the next change");
+		log_at(LOG_WARN, "site",
+		       "content generation not bumped: other nodes may serve "
+		       "cached pages until the next change");
 	return rc;
 }
 

@@ -1,6 +1,7 @@
 /* Unit tests for src/mail/dkim.c: keygen gives a PEM key and a TXT
- * record, and the key loads from memory and from a file; a signed message verifies with libopendkim's verifier (key
- * served from a query file) and with python3-dkim; tampering breaks it. */
+ * record, and the key loads from memory and from a file; a signed message verifies with
+ * libopendkim's verifier (key served from a query file) and with python3-dkim; tampering breaks it.
+ */
 #include <opendkim/dkim.h>
 #include <setjmp.h>
 #include <stdarg.h>
