@@ -87,7 +87,6 @@ enum jm_rc app_init(struct app *app, struct jm_err *err)
 	site_content_hook(content_hook, app);
 	app->stats = site_stats_new();
 	app->cache = web_cache_new();
-	app->login_limiter = auth_limiter_new();
 	return JM_OK;
 }
 
@@ -99,7 +98,6 @@ void app_free(struct app *app)
 	router_free(app->router);
 	site_stats_free(app->stats);
 	web_cache_free(app->cache);
-	auth_limiter_free(app->login_limiter);
 }
 
 /* ---- middleware ---- */

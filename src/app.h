@@ -16,7 +16,6 @@ struct view;
 struct router;
 struct site_stats;
 struct web_cache;
-struct auth_limiter;
 struct nl_worker;
 struct app_node;
 struct db;
@@ -44,7 +43,6 @@ struct app {
 	atomic_uint_fast64_t content_gen; /* bumped when content or settings change */
 	struct web_cache *cache;          /* rendered public pages (web/) */
 	struct site_stats *stats;         /* page-view counters (site/) */
-	struct auth_limiter *login_limiter;
 	struct nl_worker *worker; /* the delivery worker (newsletter/), NULL when not running */
 	struct app_node *node;    /* listener and cluster jobs (app_node.c) while serving */
 	/* The scheduler's network duties (app.c network_tick; its thread only). */

@@ -78,20 +78,18 @@ enum jm_rc auth_token_list(struct db *db, struct arena *a, struct api_token **ou
 enum jm_rc auth_token_revoke(struct db *db, int64_t id) JM_WUR;
 
 /* ---- sign-in limiter (limiter.c) ----
- * In memory, per client address (exact keys), sliding one-minute window.
- * Thread-safe. */
+ * In the database (shared by every node), per client address (exact
+ * keys), sliding one-minute window. */
 #define AUTH_MAX_FAILS_PER_MIN 10
-struct auth_limiter;
-struct auth_limiter *auth_limiter_new(void);
-void auth_limiter_free(struct auth_limiter *l);
 /* Reserves one sign-in attempt for ip at now, before the password is
- * checked. Returns false (nothing recorded; answer 429) when ip already
- * has AUTH_MAX_FAILS_PER_MIN attempts in the last minute, so no more than
- * that many passwords per address and minute ever reach the hash. */
-bool auth_limiter_reserve(struct auth_limiter *l, const char *ip, int64_t now);
+ * checked, in a transaction of its own. JM_RATE_LIMITED (nothing recorded;
+ * answer 429) when ip already has AUTH_MAX_FAILS_PER_MIN attempts in the
+ * last minute, so no more than that many passwords per address and minute
+ * ever reach the hash, across every node; JM_DB on a database error. */
+enum jm_rc auth_login_reserve(struct db *db, const char *ip, int64_t now) JM_WUR;
 /* Gives back the attempt reserved at stamp (the password was right, or it
  * was never checked): only failures stay counted. */
-void auth_limiter_release(struct auth_limiter *l, const char *ip, int64_t stamp);
+void auth_login_release(struct db *db, const char *ip, int64_t stamp);
 
 /* ---- secrets every node shares (secret.c) ----
  * Named text values in the database ("signing": the signing key in hex;
