@@ -111,8 +111,14 @@ enum jm_rc site_publish_due(struct db *db, int64_t now, int64_t *n)
 	enum jm_rc rc = db_begin(db);
 	if (rc)
 		return rc;
+	/* The row lock makes a second runner wait and then see the new cursor
+	 * (PostgreSQL's READ COMMITTED; SQLite's write transaction already
+	 * excludes it), should two nodes ever run this at once. */
 	rc = db_query_int(db, &from, now,
-	                  "SELECT published_through FROM content_state WHERE id = 1", "");
+	                  DB_SQL(db, "SELECT published_through FROM content_state WHERE id = 1",
+	                         "SELECT published_through FROM content_state WHERE id = 1 "
+	                         "FOR UPDATE"),
+	                  "");
 	if (!rc && from < now)
 		rc = announce(db, from, now, n);
 	if (!rc && from < now)
