@@ -131,8 +131,8 @@ enum jm_rc db_listen(struct db *db, const char *channel)
 {
 	return db->ops->listen ? db->ops->listen(db, channel) : JM_OK;
 }
-enum jm_rc db_wait_notify(struct db *db, int timeout_ms, char *channel, size_t chlen,
-                          char *payload, size_t plen)
+enum jm_rc db_wait_notify(struct db *db, int timeout_ms, char *channel, size_t chlen, char *payload,
+                          size_t plen)
 {
 	if (db->ops->wait_notify)
 		return db->ops->wait_notify(db, timeout_ms, channel, chlen, payload, plen);
