@@ -270,7 +270,7 @@ static void *listen_main(void *arg)
 		enum jm_rc rc = db_wait_notify(db, LISTEN_WAIT_MS, ch, sizeof(ch), payload,
 		                               sizeof(payload));
 		int64_t gen = 0;
-		if (rc == JM_DB || site_content_gen(db, &gen) != JM_OK) {
+		if ((rc != JM_OK && rc != JM_DONE) || site_content_gen(db, &gen) != JM_OK) {
 			log_at(LOG_WARN, "node",
 			       "content listener lost its connection; reconnecting");
 			db_close(db);

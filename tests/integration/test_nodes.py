@@ -362,6 +362,9 @@ def test_scheduled_publication_runs_once_and_moves_when_its_node_dies(nodes):
     assert announced([a, b], first) == 1
     holder = a if "event=scheduled_published article" in a.stderr() else b
     other = b if holder is a else a
+    taken = "event=cluster_lock_taken job=publish"
+    if nodes.db.engine == "pg":  # SQLite is one node: its locks are always granted
+        assert taken in holder.stderr() and taken not in other.stderr()
     holder.proc.kill()  # kill -9: the lock goes with its connection
     holder.proc.wait()
     second = jm.uniq("sched")
@@ -370,3 +373,5 @@ def test_scheduled_publication_runs_once_and_moves_when_its_node_dies(nodes):
     jm.wait_until(lambda: announced([other], second) == 1, deadline_s=60,
                   what="the surviving node announcing the next publication")
     assert home_has(other, second)
+    if nodes.db.engine == "pg":
+        assert taken in other.stderr()
