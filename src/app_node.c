@@ -226,8 +226,26 @@ static void import_dkim_keys(struct app *app, struct db *db)
 	closedir(d);
 }
 
+/* A share directory whose migrations stop before 0013 (only an older
+ * installation's, or a test building one) has no node_secrets: the secret
+ * stays in DATA/secret as it did then, created on first start. */
+static enum jm_rc file_secret(struct app *app, struct jm_err *err)
+{
+	char path[1100];
+	snprintf(path, sizeof(path), "%s/secret", app->cfg.data_dir);
+	bool have = false;
+	enum jm_rc rc = read_secret_file(path, app->secret, &have, err);
+	if (rc || have)
+		return rc;
+	jm_random_bytes(app->secret, sizeof(app->secret));
+	return write_secret_copy(path, app->secret, err);
+}
+
 enum jm_rc app_node_secrets(struct app *app, struct db *db, struct jm_err *err)
 {
+	char ver[256];
+	if (db_schema_version(db, ver, sizeof(ver)) == JM_OK && strcmp(ver, "0013") < 0)
+		return file_secret(app, err);
 	enum jm_rc rc = load_signing_secret(app, db, err);
 	if (!rc)
 		import_dkim_keys(app, db);
