@@ -74,7 +74,7 @@ class PgDb:
         c = self._conn()
         try:
             cur = c.cursor()
-            cur.execute(sql.replace("?", "%s"), args)
+            cur.execute(sql.replace("?", "%s"), args or None)
             return cur.fetchall()
         finally:
             c.close()
@@ -82,7 +82,7 @@ class PgDb:
     def exec(self, sql, *args):
         c = self._conn()
         try:
-            c.cursor().execute(sql.replace("?", "%s"), args)
+            c.cursor().execute(sql.replace("?", "%s"), args or None)
         finally:
             c.close()
 
@@ -375,3 +375,25 @@ def test_scheduled_publication_runs_once_and_moves_when_its_node_dies(nodes):
     assert home_has(other, second)
     if nodes.db.engine == "pg":
         assert taken in other.stderr()
+
+
+def test_listener_reconnects_after_losing_its_connection(nodes):
+    """PostgreSQL: the content listener's connection is cut (a restart, a
+    failover); the node reconnects and serves the next change fresh."""
+    if nodes.db.engine != "pg":
+        pytest.skip("SQLite has no connection to lose")
+    a, b = nodes.start("a"), nodes.start("b")
+    tok = nodes.cli("a", "token", "create", "--name", "x").stdout.strip().splitlines()[-1]
+    api = jm.Api(a.base, tok)
+    first = jm.uniq("before-cut")
+    api.publish(title=first, slug=first)
+    jm.wait_until(lambda: home_has(b, first), what="B serving the first article")
+    cut = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity " \
+          "WHERE datname = current_database() AND pid <> pg_backend_pid() " \
+          "AND query LIKE '%FROM content_state%'"
+    jm.wait_until(lambda: nodes.db.rows(cut), what="the listeners' connections cut")
+    jm.wait_until(lambda: "content listener lost its connection" in b.stderr(),
+                  what="B noticing the cut")
+    second = jm.uniq("after-cut")
+    api.publish(title=second, slug=second)
+    jm.wait_until(lambda: home_has(b, second), what="B serving the article after the cut")
