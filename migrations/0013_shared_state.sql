@@ -26,3 +26,13 @@ CREATE TABLE content_state (
 );
 INSERT INTO content_state(id, gen, published_through)
   VALUES (1, 1, CAST(strftime('%s', 'now') AS INTEGER));
+
+-- Theme overrides (owner: site/theme.c): templates an owner put in a
+-- node's DATA/theme/, by their path there ("site/layout.html"). A node
+-- stores its files at start (the newest edit of a name wins) and loads
+-- every row, so all nodes render with the same theme.
+CREATE TABLE theme_files (
+  name        TEXT PRIMARY KEY,
+  body        TEXT NOT NULL,
+  updated_at  INTEGER NOT NULL
+);

@@ -41,11 +41,12 @@ void app_warn_data_dir(const struct app *app)
 
 static enum jm_rc load_views(struct app *app, struct jm_err *err)
 {
-	char po[1100], tpl[1100], theme[1100];
+	char po[1100], tpl[1100], theme[1200];
 	snprintf(po, sizeof(po), "%s/po", app->cfg.share_dir);
 	snprintf(tpl, sizeof(tpl), "%s/templates", app->cfg.share_dir);
-	snprintf(theme, sizeof(theme), "%s/theme", app->cfg.data_dir);
-	enum jm_rc rc = i18n_load(po, &app->i18n, err);
+	enum jm_rc rc = app_node_theme(app, theme, sizeof(theme), err);
+	if (!rc)
+		rc = i18n_load(po, &app->i18n, err);
 	if (rc)
 		return rc;
 	return view_load(tpl, theme, app->i18n, &app->view, err);

@@ -85,6 +85,10 @@ enum jm_rc app_worker_start(struct app *app, struct jm_err *err) JM_WUR;
  * nodes starting at once end with the same), keeps DATA/secret as this
  * node's copy, and imports DATA/dkim/SELECTOR.private key files. */
 enum jm_rc app_node_secrets(struct app *app, struct db *db, struct jm_err *err) JM_WUR;
+/* Stores this node's DATA/theme templates in the database (newer edits
+ * replace older ones) and writes every stored one to DATA/theme-shared/,
+ * whose path goes to dir: the override directory for view_load. */
+enum jm_rc app_node_theme(struct app *app, char *dir, size_t dirlen, struct jm_err *err) JM_WUR;
 /* Starts the content listener thread of a serve node (never NULL). */
 struct app_node *app_node_start(struct app *app);
 /* Stops the listener and closes the cluster jobs' connections (releasing

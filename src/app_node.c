@@ -9,6 +9,10 @@
  *     end with one secret). DATA/secret stays as this node's copy of the
  *     database's secret (0600, rewritten when it differs) for the scripts
  *     that read it; the database is authoritative.
+ *   - One theme. Template overrides an owner puts in a node's DATA/theme/
+ *     are stored in the database at that node's start (newest edit wins),
+ *     and every node renders with the stored set, written out to its
+ *     DATA/theme-shared/ for view/ to load.
  *   - Fresh pages everywhere. A listener thread per serve node waits on
  *     SITE_CONTENT_CHANNEL on its own connection and polls the shared
  *     content generation between waits (engines without notifications,
@@ -30,6 +34,7 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/stat.h>
@@ -249,6 +254,136 @@ enum jm_rc app_node_secrets(struct app *app, struct db *db, struct jm_err *err)
 	enum jm_rc rc = load_signing_secret(app, db, err);
 	if (!rc)
 		import_dkim_keys(app, db);
+	return rc;
+}
+
+/* ---- theme overrides ---- */
+
+#define THEME_DEPTH 16
+
+/* Stores every template below root/rel (this node's DATA/theme) in the
+ * database; a file that cannot be read or stored is logged and skipped. */
+static void theme_store_dir(struct db *db, const char *root, const char *rel, int depth)
+{
+	char path[2048];
+	snprintf(path, sizeof(path), "%s%s%s", root, *rel ? "/" : "", rel);
+	DIR *d = opendir(path);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		char name[1024], fpath[2048];
+		struct stat st;
+		if (e->d_name[0] == '.' ||
+		    (size_t)snprintf(name, sizeof(name), "%s%s%s", rel, *rel ? "/" : "",
+		                     e->d_name) >= sizeof(name) ||
+		    (size_t)snprintf(fpath, sizeof(fpath), "%s/%s", root, name) >= sizeof(fpath) ||
+		    stat(fpath, &st) != 0)
+			continue;
+		if (S_ISDIR(st.st_mode) && depth < THEME_DEPTH) {
+			theme_store_dir(db, root, name, depth + 1);
+			continue;
+		}
+		if (!S_ISREG(st.st_mode) || !site_theme_name_ok(name))
+			continue;
+		struct buf b;
+		buf_init(&b, SITE_THEME_MAX);
+		struct jm_err err = {0};
+		enum jm_rc rc = jm_read_file(fpath, &b, &err);
+		if (!rc)
+			rc = site_theme_put(db, name, buf_cstr(&b), b.len, (int64_t)st.st_mtime);
+		if (rc)
+			log_at(LOG_WARN, "app", "theme file %s not shared: %s", fpath,
+			       err.msg[0] ? err.msg : jm_rc_name(rc));
+		buf_free(&b);
+	}
+	closedir(d);
+}
+
+static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(p) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+/* Makes the directories above path (below its first len bytes). */
+static bool make_parents(char *path, size_t len)
+{
+	for (char *p = path + len + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		bool ok = mkdir(path, 0700) == 0 || errno == EEXIST;
+		*p = '/';
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+static bool write_all(const char *path, const char *s, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return false;
+	bool ok = true;
+	while (ok && len) {
+		ssize_t w = write(fd, s, len);
+		ok = w > 0;
+		if (ok) {
+			s += w;
+			len -= (size_t)w;
+		}
+	}
+	return close(fd) == 0 && ok;
+}
+
+/* Writes the stored files below dir, emptied first: the directory view/
+ * loads overrides from, derived from the database at every start. */
+static enum jm_rc theme_write(const char *dir, const struct site_theme_file *f, size_t n,
+                              struct jm_err *err)
+{
+	if ((nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0 && errno != ENOENT) ||
+	    (mkdir(dir, 0700) != 0 && errno != EEXIST)) {
+		jm_err_set(err, "theme", "cannot empty %s: %s", dir, strerror(errno));
+		return JM_IO;
+	}
+	size_t dl = strlen(dir);
+	for (size_t i = 0; i < n; i++) {
+		char path[2048];
+		snprintf(path, sizeof(path), "%s/%s", dir, f[i].name);
+		if (!make_parents(path, dl) || !write_all(path, f[i].body, f[i].len)) {
+			jm_err_set(err, "theme", "cannot write %s: %s", path, strerror(errno));
+			return JM_IO;
+		}
+	}
+	return JM_OK;
+}
+
+enum jm_rc app_node_theme(struct app *app, char *dir, size_t dirlen, struct jm_err *err)
+{
+	struct db *db = NULL;
+	char own[1100], ver[256];
+	snprintf(own, sizeof(own), "%s/theme", app->cfg.data_dir);
+	snprintf(dir, dirlen, "%s", own);
+	enum jm_rc rc = db_open(app->cfg.db_url, &db, err);
+	if (rc)
+		return rc;
+	if (db_schema_version(db, ver, sizeof(ver)) == JM_OK && strcmp(ver, "0013") < 0)
+		goto out; /* no theme_files yet: this node's own directory, as before */
+	theme_store_dir(db, own, "", 0);
+	struct arena *a = arena_new(64 * 1024);
+	struct site_theme_file *f = NULL;
+	size_t n = 0;
+	rc = site_theme_list(db, a, &f, &n);
+	snprintf(dir, dirlen, "%s/theme-shared", app->cfg.data_dir);
+	if (rc)
+		jm_err_set(err, "theme", "cannot read the theme from the database");
+	else
+		rc = theme_write(dir, f, n, err);
+	arena_free(a);
+out:
+	db_close(db);
 	return rc;
 }
 

@@ -15,3 +15,9 @@ CREATE TABLE content_state (
 );
 INSERT INTO content_state(id, gen, published_through)
   VALUES (1, 1, CAST(extract(epoch FROM now()) AS BIGINT));
+
+CREATE TABLE theme_files (
+  name        TEXT PRIMARY KEY,
+  body        TEXT NOT NULL,
+  updated_at  BIGINT NOT NULL
+);

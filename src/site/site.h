@@ -35,6 +35,27 @@ enum jm_rc site_content_gen(struct db *db, int64_t *gen) JM_WUR;
  * bumps the generation so every node refreshes its lists. *n = how many. */
 enum jm_rc site_publish_due(struct db *db, int64_t now, int64_t *n) JM_WUR;
 
+/* ---- theme overrides shared by every node (theme.c) ----
+ * Templates that replace same-named ones of the share directory, named by
+ * their path below the theme directory ("site/layout.html"). */
+#define SITE_THEME_MAX (4u << 20) /* bytes of one file, as view/ reads */
+struct site_theme_file {
+	const char *name, *body;
+	size_t len;
+};
+/* True for a name the theme may hold: '/'-separated parts of letters,
+ * digits, '_', '-' and '.', none starting with '.', ending in .html, .xml
+ * or .txt, under 512 bytes. */
+bool site_theme_name_ok(const char *name);
+/* Stores body (len bytes) under name unless the stored copy is as new
+ * (edited at mtime or later). JM_INVALID for a bad name, JM_TOO_LARGE past
+ * SITE_THEME_MAX. */
+enum jm_rc site_theme_put(struct db *db, const char *name, const char *body, size_t len,
+                          int64_t mtime) JM_WUR;
+/* Every stored file, in the arena. */
+enum jm_rc site_theme_list(struct db *db, struct arena *a, struct site_theme_file **out,
+                           size_t *n) JM_WUR;
+
 /* ---- times the owner types (when.c): one rule each for admin, API, CLI ---- */
 struct site_settings;
 /* Parses "YYYY-MM-DDTHH:MM[:SS][Z|±HH:MM]" or "YYYY-MM-DD HH:MM"; a time

@@ -232,6 +232,39 @@ def test_a_stamp_signed_by_a_is_accepted_by_b(nodes):
     assert rows[0][0] == 1, "B refused the stamp A signed"
 
 
+def test_theme_override_on_a_is_served_by_b(nodes):
+    """A template override put in A's DATA/theme/ is stored in the database
+    at A's start; B, with no theme folder, renders with it too. A newer
+    edit on B's side replaces it at B's next start."""
+    robots = os.path.join(jm.ROOT, "templates", "site", "robots.txt")
+    with open(robots, encoding="utf-8") as f:
+        base = f.read()
+    theme = os.path.join(nodes.data("a"), "theme", "site")
+    os.makedirs(theme)
+    with open(os.path.join(theme, "robots.txt"), "w", encoding="utf-8") as f:
+        f.write("# theme: shared\n" + base)
+    old = time.time() - 3600
+    os.utime(os.path.join(theme, "robots.txt"), (old, old))
+    a = nodes.start("a")
+    b = nodes.start("b")
+    for s in (a, b):
+        r = s.client().get("/robots.txt")
+        assert r.status == 200 and r.text.startswith("# theme: shared"), s.port
+    assert not os.path.exists(os.path.join(b.data_dir, "theme"))
+    # B's owner edits the same template later: B's start stores it, and A
+    # picks it up at its next start.
+    theme_b = os.path.join(b.data_dir, "theme", "site")
+    os.makedirs(theme_b)
+    with open(os.path.join(theme_b, "robots.txt"), "w", encoding="utf-8") as f:
+        f.write("# theme: newer\n" + base)
+    b.stop_and_check()
+    b.start()
+    a.stop_and_check()
+    a.start()
+    for s in (a, b):
+        assert s.client().get("/robots.txt").text.startswith("# theme: newer"), s.port
+
+
 def test_old_data_secret_moves_into_the_database(tmp_path):
     """An installation from before 0013 kept its secret in DATA/secret: the
     first start puts that secret in the database, so links signed with it
