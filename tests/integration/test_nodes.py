@@ -160,15 +160,31 @@ def home_has(server, text):
 # ---- shared state ----
 
 def test_two_nodes_end_with_one_signing_secret(nodes):
-    """Nodes started at once on a fresh database each insert a candidate;
-    both keep the one that won, and each DATA/secret is that secret."""
-    a, b = nodes.start("a"), nodes.start("b")
+    """Nodes started at once on a database without a secret each insert a
+    candidate; all keep the one that won, and each DATA/secret is that
+    secret."""
+    import subprocess
+    nodes.db.exec("DELETE FROM node_secrets WHERE name = 'signing'")
+    os.unlink(os.path.join(nodes.data("a"), "secret"))
+    names = ["a", "b", "c", "d"]
+    procs = [subprocess.Popen([jm.jinmyaku_bin(), "token", "create", "--name", n, "--data",
+                               nodes.data(n), "--db", nodes.db.url],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              env=jm.sanitizer_env(), cwd=jm.ROOT)
+             for n in names]
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err.decode()
+        assert not jm.sanitizer_reports(err.decode())
     rows = nodes.db.rows("SELECT value FROM node_secrets WHERE name = 'signing'")
     assert len(rows) == 1 and re.fullmatch(r"[0-9a-f]{64}", rows[0][0])
-    for s in (a, b):
-        with open(os.path.join(s.data_dir, "secret"), "rb") as f:
-            assert f.read().hex() == rows[0][0]
-        assert os.stat(os.path.join(s.data_dir, "secret")).st_mode & 0o077 == 0
+    for n in names:
+        path = os.path.join(nodes.data(n), "secret")
+        with open(path, "rb") as f:
+            assert f.read().hex() == rows[0][0], n
+        assert os.stat(path).st_mode & 0o077 == 0
+    a, b = nodes.start("a"), nodes.start("b")
+    assert nodes.db.rows("SELECT value FROM node_secrets WHERE name = 'signing'") == rows
 
 
 def test_article_published_on_a_is_served_by_b(nodes):
