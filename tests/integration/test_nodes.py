@@ -101,6 +101,8 @@ def shared_db(request, tmp_path):
             pytest.skip("JM_TEST_PG_URL is not set")
         db = PgDb(url)
     else:
+        if jm.ENGINE != "sqlite":
+            pytest.skip("the SQLite run of the suite covers the SQLite variant")
         db = SqliteDb(tmp_path)
     db.engine = request.param
     yield db
@@ -281,6 +283,11 @@ def test_theme_override_on_a_is_served_by_b(nodes):
         assert s.client().get("/robots.txt").text.startswith("# theme: newer"), s.port
 
 
+sqlite_only = pytest.mark.skipif(jm.ENGINE != "sqlite",
+                                 reason="reads the SQLite file; the SQLite run covers it")
+
+
+@sqlite_only
 def test_old_data_secret_moves_into_the_database(tmp_path):
     """An installation from before 0013 kept its secret in DATA/secret: the
     first start puts that secret in the database, so links signed with it
@@ -322,6 +329,7 @@ def test_old_data_secret_moves_into_the_database(tmp_path):
     db.close()
 
 
+@sqlite_only
 def test_old_dkim_key_file_moves_into_the_database(tmp_path):
     """A DKIM key an older version wrote to DATA/dkim/SELECTOR.private is
     imported at start; keygen never replaces a selector's key."""
