@@ -283,24 +283,6 @@ static bool dns_name_ok(const char *s, bool dots, size_t max)
 	return true;
 }
 
-static enum jm_rc dkim_key_path(struct app *app, const char *selector, char *path, size_t size,
-                                struct jm_err *err)
-{
-	char dir[1100];
-	snprintf(dir, sizeof(dir), "%s/dkim", app->cfg.data_dir);
-	snprintf(path, size, "%s/%s.private", dir, selector);
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		jm_err_set(err, NULL, "cannot create %s: %s", dir, strerror(errno));
-		return JM_IO;
-	}
-	if (access(path, F_OK) == 0) {
-		jm_err_set(err, NULL,
-		           "%s exists: a published key must not change, pick a new selector", path);
-		return JM_CONFLICT;
-	}
-	return JM_OK;
-}
-
 static int cmd_dkim_keygen(struct app *app, struct cmd_args *a)
 {
 	if (!a->domain || !a->selector || a->npos)
@@ -313,13 +295,20 @@ static int cmd_dkim_keygen(struct app *app, struct cmd_args *a)
 	}
 	struct jm_err err = {0};
 	struct db *db = NULL;
-	struct buf txt = BUF_INIT;
-	char path[1300];
+	struct buf txt = BUF_INIT, pem;
+	buf_init(&pem, AUTH_SECRET_MAX);
+	char name[80];
+	snprintf(name, sizeof(name), "%s%s", AUTH_SECRET_DKIM, a->selector);
+	/* The key goes into the database, shared by every node (a key file an
+	 * older version wrote to DATA/dkim/ was imported by app_init). */
 	enum jm_rc rc = open_db(app, &db, &err);
 	if (!rc)
-		rc = dkim_key_path(app, a->selector, path, sizeof(path), &err);
-	if (!rc)
-		rc = mail_dkim_keygen(path, &txt, &err);
+		rc = mail_dkim_keygen(&pem, &txt, &err);
+	if (!rc && (rc = auth_secret_put(db, name, buf_cstr(&pem), jm_now())) == JM_CONFLICT)
+		jm_err_set(&err, NULL,
+		           "selector %s has a key already: a published key must not change, "
+		           "pick a new selector",
+		           a->selector);
 	if (!rc) {
 		const char *const keys[] = {"dkim_domain", "dkim_selector"};
 		const char *const vals[] = {a->domain, a->selector};
@@ -327,9 +316,12 @@ static int cmd_dkim_keygen(struct app *app, struct cmd_args *a)
 	}
 	db_close(db);
 	if (!rc)
-		printf("DKIM key written to %s\nPublish this DNS TXT record:\n"
-		       "  name:  %s._domainkey.%s\n  value: %s\n",
-		       path, a->selector, a->domain, buf_cstr(&txt));
+		printf("DKIM key for selector %s stored in the database\nPublish this DNS TXT "
+		       "record:\n  name:  %s._domainkey.%s\n  value: %s\n",
+		       a->selector, a->selector, a->domain, buf_cstr(&txt));
+	if (pem.ptr)
+		memset(pem.ptr, 0, pem.len);
+	buf_free(&pem);
 	buf_free(&txt);
 	return rc ? fail("dkim keygen", &err) : 0;
 }
