@@ -137,10 +137,11 @@ def api(server, owner):
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
-    """On a failure, shows the tail of every running server's stderr."""
+    """On a failure (or a fixture's), shows the tail of every running
+    server's stderr."""
     outcome = yield
     rep = outcome.get_result()
-    if rep.when == "call" and rep.failed:
+    if rep.when in ("setup", "call") and rep.failed:
         for s in list(jm.Server.live):
             tail = "\n".join(s.stderr().splitlines()[-40:])
             rep.sections.append(("jinmyaku stderr (port %d)" % s.port, tail))

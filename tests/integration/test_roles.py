@@ -99,8 +99,8 @@ def state(server, w):
             q(server, "SELECT count(*) FROM people WHERE id IN (?, ?)", *w.pids),
             q(server, "SELECT count(*) FROM subscriptions WHERE list_id = ? AND status = 'active'",
               w.lid),
-            q(server, "SELECT status || coalesce(scheduled_at, '') FROM broadcasts WHERE id = ?",
-              w.bid),
+            q(server, "SELECT status || coalesce(CAST(scheduled_at AS TEXT), '') FROM broadcasts "
+              "WHERE id = ?", w.bid),
             q(server, "SELECT count(*) FROM broadcasts"),
             q(server, "SELECT count(*) FROM api_tokens"),
             q(server, "SELECT value FROM settings WHERE key = 'title'"))

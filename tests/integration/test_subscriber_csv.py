@@ -15,8 +15,7 @@ def make_list(db, slug):
     (checkbox)."""
     lid = jm.nl_list(db, slug, "CSV list", fields=("company",))
     db.execute("INSERT INTO list_fields(list_id, key, label, type, options, position) "
-               "VALUES (?, 'interest', '興味', 'select', '出版' || char(10) || '採用', 1)",
-               (lid,))
+               "VALUES (?, 'interest', '興味', 'select', ?, 1)", (lid, "出版\n採用"))
     db.execute("INSERT INTO list_fields(list_id, key, label, type, position) "
                "VALUES (?, 'agree', '同意', 'checkbox', 2)", (lid,))
     return lid
