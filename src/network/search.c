@@ -343,12 +343,13 @@ enum jm_rc net_search_rebuild(struct db *db, int64_t now)
 	while (rc == JM_OK && done == BATCH)
 		rc = sync_batch(db, now, BATCH, &done);
 	/* SQLite: one b-tree per term instead of many segments, faster
-	 * queries. PostgreSQL: fresh statistics for the planner. */
+	 * queries. PostgreSQL: fresh statistics, and a visibility map so that
+	 * the term rows are read from search_terms_pkey alone (index-only). */
 	if (rc == JM_OK)
 		rc = db_exec(db,
 		             DB_SQL(db,
 		                    "INSERT INTO people_search(people_search) VALUES ('optimize')",
-		                    "ANALYZE search_terms, search_docs"));
+		                    "VACUUM ANALYZE search_terms, search_docs"));
 	return rc;
 }
 
