@@ -492,33 +492,6 @@ static enum jm_rc search_page(struct db *db, struct arena *a, const char *match,
 	return rc == JM_DONE ? JM_OK : rc;
 }
 
-/* PostgreSQL: the page ranked by search_pg.c, then each hit's person (a
- * person deleted since it was indexed drops out, as the join does above). */
-static enum jm_rc search_page_pg(struct db *db, struct arena *a, const struct words *ws,
-                                 const struct search_filter *f, int64_t limit, int64_t offset,
-                                 struct net_hit *out, size_t *n, int64_t *total)
-{
-	size_t got = 0, k = 0;
-	enum jm_rc rc = search_pg_query(db, a, ws, f, limit, offset, out, &got, total);
-	*n = 0;
-	for (; rc == JM_OK && k < got; k++) {
-		struct db_stmt *st = NULL;
-		rc = db_preparef(db, &st, "SELECT name, company, stage FROM people WHERE id = ?",
-		                 "i", out[k].person_id);
-		if (rc == JM_OK && (rc = db_step(st)) == JM_OK) {
-			struct net_hit *h = &out[(*n)++];
-			*h = out[k];
-			h->name = db_col_dup(st, 0, a);
-			h->company = db_col_dup(st, 1, a);
-			h->stage = db_col_dup(st, 2, a);
-			h->snippet = "";
-		}
-		db_finalize(st);
-		rc = rc == JM_DONE ? JM_OK : rc;
-	}
-	return rc;
-}
-
 /* ---- snippets: cut from the stored text around the first hit ---- */
 
 /* True when the character before f[o] is a non-CJK letter or digit. */
@@ -591,31 +564,78 @@ static const char *snippet_cut(struct arena *a, const char *s, size_t len, size_
 	return out;
 }
 
-/* Columns in order of weight: the snippet comes from the best one. */
+/* The snippet from the stored columns of the current row of st, from
+ * column col0 on (name, company, offer, tags, notes, messages: in order
+ * of weight, the snippet comes from the best one). */
+static void snippet_row(struct arena *a, const struct words *ws, struct db_stmt *st, int col0,
+                        struct net_hit *h)
+{
+	for (int c = 0; c < 6; c++) {
+		size_t len = 0;
+		const char *s = db_col_text(st, col0 + c, &len);
+		size_t at = s ? snippet_find(s, len, ws) : SIZE_MAX;
+		if (at != SIZE_MAX) {
+			h->snippet = snippet_cut(a, s, len, at);
+			break;
+		}
+	}
+}
+
 static enum jm_rc search_snippet(struct db *db, struct arena *a, const struct words *ws,
                                  struct net_hit *h)
 {
 	struct db_stmt *st = NULL;
-	/* The stored document: people_search (SQLite), search_docs (PostgreSQL). */
 	enum jm_rc rc = db_preparef(db, &st,
-	                            DB_SQL(db,
-	                                   "SELECT name, company, offer, tags, notes, messages "
-	                                   "FROM people_search WHERE rowid = ?",
-	                                   "SELECT name, company, offer, tags, notes, messages "
-	                                   "FROM search_docs WHERE person_id = ?"),
+	                            "SELECT name, company, offer, tags, notes, messages "
+	                            "FROM people_search WHERE rowid = ?",
 	                            "i", h->person_id);
-	if (rc == JM_OK && (rc = db_step(st)) == JM_OK) {
-		for (int c = 0; c < 6; c++) {
-			size_t len = 0;
-			const char *s = db_col_text(st, c, &len);
-			size_t at = s ? snippet_find(s, len, ws) : SIZE_MAX;
-			if (at != SIZE_MAX) {
-				h->snippet = snippet_cut(a, s, len, at);
-				break;
-			}
+	if (rc == JM_OK && (rc = db_step(st)) == JM_OK)
+		snippet_row(a, ws, st, 0, h);
+	db_finalize(st);
+	return rc == JM_DONE ? JM_OK : rc;
+}
+
+/* PostgreSQL: the page ranked by search_pg.c, then the hits' people and
+ * stored documents (for the snippets) in one query. A person deleted since
+ * it was indexed drops out, as the join in search_page does. */
+static enum jm_rc search_page_pg(struct db *db, struct arena *a, const struct words *ws,
+                                 const struct search_filter *f, int64_t limit, int64_t offset,
+                                 struct net_hit *out, size_t *n, int64_t *total)
+{
+	size_t got = 0;
+	enum jm_rc rc = search_pg_query(db, a, ws, f, limit, offset, out, &got, total);
+	struct buf ids = BUF_INIT;
+	bool *seen = arena_calloc(a, got + 1);
+	for (size_t k = 0; rc == JM_OK && k < got; k++)
+		rc = buf_appendf(&ids, "%s%" PRId64, k ? "," : "{", out[k].person_id);
+	rc = rc ? rc : buf_appendc(&ids, '}');
+	struct db_stmt *st = NULL;
+	if (rc == JM_OK && got)
+		rc = db_preparef(
+		        db, &st,
+		        "SELECT p.id, p.name, p.company, p.stage, d.name, d.company, d.offer, "
+		        "d.tags, d.notes, d.messages FROM people p JOIN search_docs d "
+		        "ON d.person_id = p.id WHERE p.id = ANY (CAST(? AS BIGINT[]))",
+		        "t", buf_cstr(&ids));
+	while (rc == JM_OK && got && (rc = db_step(st)) == JM_OK) {
+		for (size_t k = 0; k < got; k++) {
+			struct net_hit *h = &out[k];
+			if (h->person_id != db_col_int(st, 0))
+				continue;
+			h->name = db_col_dup(st, 1, a);
+			h->company = db_col_dup(st, 2, a);
+			h->stage = db_col_dup(st, 3, a);
+			h->snippet = "";
+			snippet_row(a, ws, st, 4, h);
+			seen[k] = true;
 		}
 	}
 	db_finalize(st);
+	*n = 0;
+	for (size_t k = 0; k < got; k++)
+		if (seen[k])
+			out[(*n)++] = out[k];
+	buf_free(&ids);
 	return rc == JM_DONE ? JM_OK : rc;
 }
 
@@ -647,7 +667,7 @@ enum jm_rc net_search(struct db *db, struct arena *a, const struct net_search_qu
 		if (rc == JM_OK && (*total > offset || *total == NET_SEARCH_TOTAL_MAX))
 			rc = search_page(db, a, buf_cstr(&m), per, offset, hits, n);
 	}
-	for (size_t k = 0; rc == JM_OK && k < *n; k++)
+	for (size_t k = 0; rc == JM_OK && k < *n && db_engine(db) == DB_SQLITE; k++)
 		rc = search_snippet(db, a, &ws, &hits[k]);
 	*out = hits;
 out:

@@ -190,7 +190,8 @@ def people_search(site, params):
     assert r.status == 200, r.text
     j = r.json()
     return {"hits": [(x["id"], x["rank"]) for x in j["items"]], "total": j["total"],
-            "keys": keys_of(site, [x["id"] for x in j["items"]])}
+            "keys": keys_of(site, [x["id"] for x in j["items"]]),
+            "snippets": [x["snippet"] for x in j["items"]]}
 
 
 def answers(site, fn):
@@ -238,6 +239,7 @@ def test_people_search_same_hits_same_order(sites):
         assert a["keys"] == b["keys"], (q, a["keys"], b["keys"])
         assert [r for _, r in a["hits"]] == [r for _, r in b["hits"]], (q, a, b)
         assert a["total"] == b["total"], (q, a["total"], b["total"])
+        assert a["snippets"] == b["snippets"], (q, a["snippets"], b["snippets"])
 
 
 @needs_pg
