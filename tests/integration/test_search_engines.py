@@ -71,6 +71,10 @@ QUERIES = [
     # 13 bigrams (read token by token), a 1-char run inside a word, two Latin words.
     {"q": "出版社の編集者を紹介できます"}, {"q": "見本本と本"}, {"q": "ken smith"},
     {"q": "本田"}, {"q": "日本出版協会"}, {"q": "Pythonista"},
+    # Filters on phrases, prefixes and several words.
+    {"q": "出版社", "stage": "network"}, {"q": "翻訳者", "tag": "python"},
+    {"q": "py", "tag": "python"}, {"q": "出版社の編集者を紹介できます", "stage": "network"},
+    {"q": "出版 翻訳", "include_flagged": "1"}, {"q": "本", "stage": "reader"},
 ]
 
 
