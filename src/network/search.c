@@ -293,11 +293,16 @@ static enum jm_rc sync_batch(struct db *db, int64_t now, size_t max, size_t *don
 	return rc;
 }
 
+/* Both questions below compare max(id) (one index probe on either
+ * engine) with indexed_to first: PostgreSQL plans "id > (subquery)" as a
+ * scan of every person. */
 static enum jm_rc pending(struct db *db, int64_t *left)
 {
 	return query_int(db,
-	                 "SELECT (SELECT count(*) FROM people WHERE id > (SELECT indexed_to "
-	                 "FROM search_state WHERE id = 1)) + (SELECT count(*) FROM search_dirty)",
+	                 "SELECT CASE WHEN (SELECT COALESCE(max(id), 0) FROM people) > (SELECT "
+	                 "indexed_to FROM search_state WHERE id = 1) THEN (SELECT count(*) FROM "
+	                 "people WHERE id > (SELECT indexed_to FROM search_state WHERE id = 1)) "
+	                 "ELSE 0 END + (SELECT count(*) FROM search_dirty)",
 	                 left);
 }
 
@@ -305,8 +310,8 @@ enum jm_rc net_search_sync(struct db *db, int64_t now, size_t max, int64_t *left
 {
 	int64_t busy = 0;
 	enum jm_rc rc = query_int(db,
-	                          "SELECT EXISTS (SELECT 1 FROM people WHERE id > (SELECT "
-	                          "indexed_to FROM search_state WHERE id = 1)) OR EXISTS (SELECT 1 "
+	                          "SELECT (SELECT COALESCE(max(id), 0) FROM people) > (SELECT "
+	                          "indexed_to FROM search_state WHERE id = 1) OR EXISTS (SELECT 1 "
 	                          "FROM search_dirty)",
 	                          &busy);
 	size_t done = 0;
