@@ -51,8 +51,8 @@ static void usage(FILE *out)
 	        "                                      write people to stdout\n"
 	        "  reindex                             rebuild the people search index\n"
 	        "  backup FILE                         copy the database to FILE\n"
-	        "  check                               load templates and catalog, apply any\n"
-	        "                                      pending migration, print the schema version\n"
+	        "  check                               load templates and catalog, migrate\n"
+	        "                                      the database, print its schema version\n"
 	        "  version                             print the version\n\n"
 	        "options (every command):\n");
 	config_print_help(out);

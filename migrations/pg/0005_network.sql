@@ -284,10 +284,16 @@ BEGIN
   END IF;
   RETURN NULL;
 END $$;
--- OLD.person_id (fields_d, tags_d, interactions_d).
+-- OLD.person_id (fields_d, tags_d, interactions_d), while that person
+-- exists. Deleting a person cascades to these rows; SQLite runs their
+-- triggers before search_dirty_people_del, which then drops the marks they
+-- made, but PostgreSQL fires the triggers of a cascade after the deleted
+-- row's own, so a mark made then would outlive the person.
 CREATE FUNCTION search_dirty_old() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO search_dirty(person_id) VALUES (OLD.person_id) ON CONFLICT DO NOTHING;
+  INSERT INTO search_dirty(person_id) SELECT OLD.person_id
+    WHERE EXISTS (SELECT 1 FROM people WHERE id = OLD.person_id)
+    ON CONFLICT DO NOTHING;
   RETURN NULL;
 END $$;
 -- NEW.person_id (subscriptions).

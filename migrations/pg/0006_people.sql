@@ -38,10 +38,12 @@ BEGIN
   END IF;
   RETURN NULL;
 END $$;
+-- (search_dirty_old keeps 0005's check that the person still exists.)
 CREATE OR REPLACE FUNCTION search_dirty_old() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   INSERT INTO search_dirty(person_id) SELECT OLD.person_id
     WHERE NOT EXISTS (SELECT 1 FROM search_dirty WHERE person_id = OLD.person_id)
+      AND EXISTS (SELECT 1 FROM people WHERE id = OLD.person_id)
     ON CONFLICT DO NOTHING;
   RETURN NULL;
 END $$;

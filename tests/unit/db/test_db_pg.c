@@ -97,6 +97,15 @@ static void test_placeholders_and_types(void **state)
 	assert_string_equal(db_col_name(st, 1), "n");
 	assert_int_equal(db_step(st), JM_DONE);
 	db_finalize(st);
+	/* only the parameters without a context get the bound value's type:
+	 * NULL reads as text, the others keep theirs (? = 0 stays a number) */
+	int64_t cnt = -1;
+	assert_int_equal(db_query_int(db, &cnt, -1,
+	                              "SELECT count(*) FROM t WHERE (? IS NULL OR name = ?) AND "
+	                              "(? = 0 OR n > ?)",
+	                              "nnii", (int64_t)1, (int64_t)4),
+	                 JM_OK);
+	assert_int_equal(cnt, 1);
 	int64_t b = 0;
 	assert_int_equal(db_query_int(db, &b, 0, "SELECT n > 3 FROM t WHERE id = ?", "i", id),
 	                 JM_OK);
