@@ -93,7 +93,8 @@ class Site:
         self.ids = {}
 
     def cli(self, *args, input=None):
-        extra = ["--db", self.db_url] if self.db_url else []
+        lite = "sqlite:" + os.path.join(self.server.data_dir, "jinmyaku.db")
+        extra = ["--db", self.db_url or lite]
         p = self.server.cli(*(list(args) + extra), input=input)
         assert p.returncode == 0, p.stderr
         return p
@@ -120,8 +121,10 @@ class Site:
 
 def start_site(tmp_path_factory, db_url, started):
     d = tmp_path_factory.mktemp("engines")
-    extra = ["--db", db_url] if db_url else []
-    server = jm.Server(str(d / "data"), extra).start()
+    # Each site names its engine: under JM_TEST_ENGINE=postgres the harness
+    # would otherwise put both on PostgreSQL.
+    lite = "sqlite:" + str(d / "data" / "jinmyaku.db")
+    server = jm.Server(str(d / "data"), ["--db", db_url or lite]).start()
     site = Site(server, db_url, d)
     started.append(site)
     site.cli("user", "add", "--email", "owner@example.com", "--role", "owner",
