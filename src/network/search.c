@@ -39,7 +39,14 @@
  * the index alone, people read for the page's rows only, the total counted
  * up to NET_SEARCH_TOTAL_MAX (a total equal to it means "that many or
  * more"), snippets cut from the page's stored text (not FTS5 snippet(),
- * which would re-run the query per row).
+ * which would re-run the query per row). Ties fall to the id.
+ *
+ * PostgreSQL has no FTS5: the same documents, built here by the same
+ * drain, go to the term table of search_pg.c (search_terms, search_docs;
+ * migrations/pg/0012), which tokenises them as jm_cjk does and ranks as
+ * jm_rank does, so both engines give the same hits in the same order with
+ * the same ranks and snippets (tests/integration/test_search_engines.py).
+ * The statements that differ per engine sit side by side (DB_SQL) below.
  */
 #include <inttypes.h>
 
