@@ -47,7 +47,9 @@ CREATE TABLE search_terms (
   pos        TEXT NOT NULL,
   PRIMARY KEY (term, person_id) INCLUDE (pos)
 );
-CREATE INDEX search_terms_score ON search_terms(term, score DESC, person_id);
+-- Best first, with the positions (network/search_pg.c: a phrase reads its
+-- first token's rows in score order until the page is certain).
+CREATE INDEX search_terms_score ON search_terms(term, score DESC, person_id) INCLUDE (pos);
 
 -- A document leaves with its terms (people deletion cascades to search_docs).
 CREATE FUNCTION search_docs_del() RETURNS trigger LANGUAGE plpgsql AS $$
