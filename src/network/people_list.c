@@ -36,7 +36,8 @@ enum {
 	F_AFTER = 128,
 	F_COUNT = 256,
 	F_SORT_SHIFT = 9, /* two bits of enum net_sort */
-	F_VARIANTS = 2048,
+	F_PG = 2048,      /* the PostgreSQL text of the same query */
+	F_VARIANTS = 4096,
 };
 
 static char *sql_variant[F_VARIANTS]; /* never freed: statement cache keys */
@@ -44,8 +45,9 @@ static char *sql_variant[F_VARIANTS]; /* never freed: statement cache keys */
 static const char *order_by(enum net_sort s)
 {
 	switch (s) {
-	case NET_SORT_NAME: return " ORDER BY p.furigana, p.name, p.id";
-	case NET_SORT_LAST_CONTACT: return " ORDER BY p.last_contact_at DESC, p.id DESC";
+	case NET_SORT_NAME: return " ORDER BY p.furigana_key, p.furigana, p.name, p.id";
+	/* NULLS LAST spelt out: SQLite's default for DESC, not PostgreSQL's */
+	case NET_SORT_LAST_CONTACT: return " ORDER BY p.last_contact_at DESC NULLS LAST, p.id DESC";
 	case NET_SORT_CREATED: return " ORDER BY p.id DESC";
 	case NET_SORT_ENGAGEMENT: break;
 	}
@@ -54,7 +56,7 @@ static const char *order_by(enum net_sort s)
 
 static void build_sql(unsigned mask, struct buf *b)
 {
-	if (mask == (F_TAG | F_COUNT)) {
+	if ((mask & ~(unsigned)F_PG) == (F_TAG | F_COUNT)) {
 		/* Every tag row has its person (foreign key): count the index. */
 		if (buf_appends(b, "SELECT count(*) FROM person_tags t WHERE t.tag = ?"))
 			abort();
@@ -64,11 +66,13 @@ static void build_sql(unsigned mask, struct buf *b)
 	        buf_appends(b, mask & F_COUNT ? "SELECT count(*)" : "SELECT " NET_PERSON_COLS_LIST);
 	/* A tag drives the query from its few rows of person_tags_tag (CROSS
 	 * JOIN fixes the order: otherwise SQLite may scan every person and
-	 * probe the tag list); the page is then sorted. */
+	 * probe the tag list); the page is then sorted. PostgreSQL has no
+	 * CROSS JOIN … ON and orders joins itself. */
 	if (mask & F_TAG)
-		rc |= buf_appends(b,
-		                  " FROM person_tags t CROSS JOIN people p ON p.id = t.person_id "
-		                  "WHERE t.tag = ?");
+		rc |= buf_appends(b, mask & F_PG ? " FROM person_tags t JOIN people p ON p.id = "
+		                                   "t.person_id WHERE t.tag = ?"
+		                                 : " FROM person_tags t CROSS JOIN people p ON "
+		                                   "p.id = t.person_id WHERE t.tag = ?");
 	else
 		rc |= buf_appends(b, " FROM people p WHERE 1 = 1");
 	if (mask & F_STAGE)
@@ -162,7 +166,7 @@ static enum jm_rc count_rows(struct db *db, const struct net_people_query *q, un
 {
 	struct db_stmt *st = NULL;
 	char hi[202];
-	enum jm_rc rc = db_prepare(db, sql_for((mask & 0xff) | F_COUNT), &st);
+	enum jm_rc rc = db_prepare(db, sql_for((mask & (0xff | F_PG)) | F_COUNT), &st);
 	if (rc)
 		return rc;
 	bind_filters(st, q, mask, hi);
@@ -180,6 +184,8 @@ enum jm_rc net_people_list(struct db *db, struct arena *a, const struct net_peop
 	*n = 0;
 	*total = 0;
 	enum jm_rc rc = plan(q, &mask);
+	if (db_engine(db) == DB_PG)
+		mask |= F_PG;
 	if (!rc)
 		rc = count_rows(db, q, mask, total);
 	if (rc)

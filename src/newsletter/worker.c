@@ -46,6 +46,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "auth/auth.h"
 #include "db/db.h"
 #include "mail/mail.h"
 #include "newsletter/delivery_int.h"
@@ -196,7 +197,8 @@ static bool selector_ok(const char *s)
 	return true;
 }
 
-/* (Re)loads the DKIM key when domain or selector changed. */
+/* (Re)loads the DKIM key when domain or selector changed. The key is in
+ * the database (auth/secret.c), shared by every node. */
 static void dkim_refresh(struct sender *s)
 {
 	const struct nl_mail_cfg *c = &s->cfg;
@@ -209,14 +211,23 @@ static void dkim_refresh(struct sender *s)
 	s->dkim = NULL;
 	if (!*c->dkim_domain || !selector_ok(c->dkim_selector))
 		return;
-	char path[1200];
-	snprintf(path, sizeof(path), "%s/dkim/%s.private", s->w->data_dir, c->dkim_selector);
-	struct stat sb;
+	char name[100];
+	snprintf(name, sizeof(name), "%s%s", AUTH_SECRET_DKIM, c->dkim_selector);
+	struct buf pem;
+	buf_init(&pem, AUTH_SECRET_MAX);
 	struct jm_err err = {0};
-	if (stat(path, &sb) != 0)
-		log_at(LOG_WARN, "worker", "dkim key %s missing: mail goes out unsigned", path);
-	else if (mail_dkim_load(path, c->dkim_domain, c->dkim_selector, &s->dkim, &err) != JM_OK)
-		log_at(LOG_ERROR, "worker", "dkim key %s: %s", path, err.msg);
+	enum jm_rc rc = auth_secret_get(s->db, name, &pem);
+	if (rc == JM_NOT_FOUND)
+		log_at(LOG_WARN, "worker", "no dkim key for selector %s: mail goes out unsigned",
+		       c->dkim_selector);
+	else if (rc)
+		s->dkim_key[0] = '\0'; /* a database error: try again next time */
+	else if (mail_dkim_load_pem(pem.ptr, pem.len, c->dkim_domain, c->dkim_selector, &s->dkim,
+	                            &err) != JM_OK)
+		log_at(LOG_ERROR, "worker", "dkim key %s: %s", c->dkim_selector, err.msg);
+	if (pem.ptr)
+		memset(pem.ptr, 0, pem.len);
+	buf_free(&pem);
 }
 
 static void smtp_refresh(struct sender *s)
