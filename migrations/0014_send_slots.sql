@@ -22,15 +22,17 @@ CREATE TABLE send_workers (
 
 -- The shared send schedule. 'rate': the per-second rate's slot grid (slot
 -- index, its start in microseconds, messages granted in it, the last
--- grant and the clock it was made at); 'domain:NAME': the last send
--- granted to a rate-limited domain (at_us); 'caps': the row claims lock
--- while hourly/daily caps are counted. Rows are made by the workers
--- (nl_throttle_init), so a copied installation carries no stale schedule.
+-- grant and the clock it was made at, the extra wait before the next slot
+-- after a restart); 'domain:NAME': the last send granted to a rate-limited
+-- domain (at_us); 'caps': the row claims lock while hourly/daily caps are
+-- counted. Rows are made by the workers (nl_throttle_init), so a copied
+-- installation carries no stale schedule.
 CREATE TABLE send_slots (
   scope    TEXT PRIMARY KEY,
   slot     INTEGER NOT NULL DEFAULT 0,
   at_us    INTEGER NOT NULL DEFAULT 0,
   used     INTEGER NOT NULL DEFAULT 0,
   granted  INTEGER NOT NULL DEFAULT 0,
-  seen_us  INTEGER NOT NULL DEFAULT 0
+  seen_us  INTEGER NOT NULL DEFAULT 0,
+  extra_us INTEGER NOT NULL DEFAULT 0
 );

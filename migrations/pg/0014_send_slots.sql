@@ -28,15 +28,17 @@ CREATE TABLE send_workers (
 
 -- The shared send schedule. 'rate': the per-second rate's slot grid (slot
 -- index, its start in microseconds, messages granted in it, the last
--- grant and the clock it was made at); 'domain:NAME': the last send
--- granted to a rate-limited domain (at_us); 'caps': the row claims lock
--- while hourly/daily caps are counted. Rows are made by the workers
--- (nl_throttle_init), so a copied installation carries no stale schedule.
+-- grant and the clock it was made at, the extra wait before the next slot
+-- after a restart); 'domain:NAME': the last send granted to a rate-limited
+-- domain (at_us); 'caps': the row claims lock while hourly/daily caps are
+-- counted. Rows are made by the workers (nl_throttle_init), so a copied
+-- installation carries no stale schedule.
 CREATE TABLE send_slots (
   scope    TEXT PRIMARY KEY,
   slot     BIGINT NOT NULL DEFAULT 0,
   at_us    BIGINT NOT NULL DEFAULT 0,
   used     BIGINT NOT NULL DEFAULT 0,
   granted  BIGINT NOT NULL DEFAULT 0,
-  seen_us  BIGINT NOT NULL DEFAULT 0
+  seen_us  BIGINT NOT NULL DEFAULT 0,
+  extra_us BIGINT NOT NULL DEFAULT 0
 );

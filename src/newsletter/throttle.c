@@ -47,6 +47,8 @@
 #define NAP_US      50000    /* the longest sleep between checks of *stop */
 #define HINT_US     200000   /* a domain free this soon is rendered (the send follows at once) */
 #define OFFSET_US   10000000 /* how long a measured clock offset is trusted */
+#define IDLE_US     1000000  /* a schedule idle this long restarts ... */
+#define FRESH_US    250000   /* ... with this much more before its second slot */
 
 struct dom_rate {
 	char name[64];
@@ -194,8 +196,13 @@ static int64_t slots_per_window(int rate)
  * as it was (on both engines), so each column is computed from the old
  * slot: SHARE — the current slot still lies ahead (or begins now) and has
  * room: take min(want, room) in it; else open the next slot a period after
- * it (or now, after a pause) and take min(want, its cap). ?1 want, ?2 N,
- * ?3 R, ?4 the period (us). The clock is read once (k.c); on PostgreSQL a
+ * it (or now, after a pause) and take min(want, its cap). After a pause of
+ * IDLE_US the first message needs a new SMTP connection (TCP, greeting,
+ * EHLO, perhaps TLS) and reaches the server late against its slot while
+ * the next ones are on time; so the slot after such a restart comes
+ * FRESH_US later (extra_us), or that lateness could let a receiver count
+ * one slot too many in a second. ?1 want, ?2 N, ?3 R, ?4 the period (us),
+ * ?5 FRESH_US, ?6 IDLE_US. The clock is read once (k.c); on PostgreSQL a
  * wait for the row lock can make it a little older than the grant, which
  * only delays the send behind the recorded time, never ahead of it. The
  * texts differ only in the clock expression. */
@@ -204,12 +211,15 @@ static int64_t slots_per_window(int rate)
 #define SHARE       "at_us >= k.c AND used < " CAP_OF("slot")
 #define TAKE_NOW    MIN_WANT("(" CAP_OF("slot") " - used)")
 #define TAKE_NEXT   MIN_WANT("(" CAP_OF("slot + 1") ")")
+#define NEXT_AT     "at_us + ?4 + extra_us"
 #define RESERVE_SQL(CLOCK)                                                                         \
 	"UPDATE send_slots SET "                                                                   \
 	"granted = CASE WHEN " SHARE " THEN " TAKE_NOW " ELSE " TAKE_NEXT " END, "                 \
 	"used = CASE WHEN " SHARE " THEN used + " TAKE_NOW " ELSE " TAKE_NEXT " END, "             \
-	"at_us = CASE WHEN " SHARE " THEN at_us WHEN at_us + ?4 > k.c THEN at_us + ?4 "            \
+	"at_us = CASE WHEN " SHARE " THEN at_us WHEN " NEXT_AT " > k.c THEN " NEXT_AT " "          \
 	"ELSE k.c END, "                                                                           \
+	"extra_us = CASE WHEN " SHARE " THEN extra_us WHEN " NEXT_AT " <= k.c "                    \
+	"AND k.c - at_us >= ?6 THEN ?5 ELSE 0 END, "                                               \
 	"slot = CASE WHEN " SHARE " THEN slot ELSE slot + 1 END, "                                 \
 	"seen_us = k.c "                                                                           \
 	"FROM (SELECT " CLOCK " AS c) AS k WHERE scope = 'rate' "                                  \
@@ -224,7 +234,8 @@ static enum jm_rc reserve(struct db *db, int rate, size_t want, int64_t *got, in
 	struct db_stmt *st = NULL;
 	enum jm_rc rc = db_preparef(
 	        db, &st, DB_SQL(db, RESERVE_SQL(NL_SQLITE_CLOCK_US), RESERVE_SQL(NL_PG_CLOCK_US)),
-	        "iiii", (int64_t)want, n, (int64_t)rate, (WINDOW_US + n - 1) / n);
+	        "iiiiii", (int64_t)want, n, (int64_t)rate, (WINDOW_US + n - 1) / n,
+	        (int64_t)FRESH_US, (int64_t)IDLE_US);
 	if (rc)
 		return rc;
 	rc = db_step(st);
@@ -239,14 +250,16 @@ static enum jm_rc reserve(struct db *db, int rate, size_t want, int64_t *got, in
 	return rc;
 }
 
-/* Sleeps us microseconds in naps, returning false when *stop is set. */
-static bool sleep_us(int64_t us, atomic_bool *stop)
+/* Sleeps until the database's clock reads at_us (offset: its lead over
+ * this machine's), in naps, each aimed at the deadline anew so their
+ * overshoots do not add up; false when *stop is set. */
+static bool sleep_until(int64_t at_us, int64_t offset, atomic_bool *stop)
 {
-	while (us > 0 && !atomic_load(stop)) {
-		int64_t d = us > NAP_US ? NAP_US : us;
+	int64_t left;
+	while (!atomic_load(stop) && (left = at_us - (wall_us() + offset)) > 0) {
+		int64_t d = left > NAP_US ? NAP_US : left;
 		struct timespec ts = {(time_t)(d / 1000000), (long)(d % 1000000) * 1000};
 		nanosleep(&ts, NULL);
-		us -= d;
 	}
 	return !atomic_load(stop);
 }
@@ -266,13 +279,13 @@ size_t nl_throttle_acquire(struct nl_throttle *t, struct db *db, size_t want, at
 		enum jm_rc rc = reserve(db, rate, want, &got, at_us, &now);
 		if (rc || got <= 0) {
 			log_at(LOG_WARN, "worker", "send schedule: %s", jm_rc_name(rc));
-			sleep_us(200000, stop);
+			sleep_until(wall_us() + offset + 200000, offset, stop);
 			continue;
 		}
 		/* Until the slot begins on the database's clock, however long the
 		 * statement waited for its lock or its commit. A slot abandoned on
 		 * stop is lost capacity, never an excess. */
-		if (!sleep_us(*at_us - (wall_us() + offset), stop))
+		if (!sleep_until(*at_us, offset, stop))
 			return 0;
 		return got > (int64_t)want ? want : (size_t)got;
 	}
