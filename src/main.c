@@ -51,7 +51,8 @@ static void usage(FILE *out)
 	        "                                      write people to stdout\n"
 	        "  reindex                             rebuild the people search index\n"
 	        "  backup FILE                         copy the database to FILE\n"
-	        "  check                               load templates and catalog, then exit\n"
+	        "  check                               load templates and catalog, migrate\n"
+	        "                                      the database, print its schema version\n"
 	        "  version                             print the version\n\n"
 	        "options (every command):\n");
 	config_print_help(out);
@@ -562,6 +563,28 @@ static int cmd_reindex(struct app *app, struct cmd_args *a)
 	return 0;
 }
 
+/* Opens the database (applying any migration not applied yet) and prints
+ * the newest applied migration and the engine, e.g.
+ * "schema: 0011_list_field_person (postgres)". */
+static enum jm_rc check_schema(struct app *app, struct jm_err *err)
+{
+	struct db *db = NULL;
+	char version[256];
+	enum jm_rc rc = open_db(app, &db, err);
+	if (!rc)
+		rc = db_schema_version(db, version, sizeof(version));
+	size_t len = rc ? 0 : strlen(version);
+	if (len > 4 && !strcmp(version + len - 4, ".sql"))
+		version[len - 4] = '\0'; /* migrations are recorded by file name */
+	if (!rc)
+		printf("schema: %s (%s)\n", version[0] ? version : "none",
+		       db_engine(db) == DB_PG ? "postgres" : "sqlite");
+	else if (db && !err->msg[0])
+		jm_err_set(err, "db", "cannot read the schema version: %s", db_errmsg(db));
+	db_close(db);
+	return rc;
+}
+
 static int cmd_check(struct app *app)
 {
 	struct jm_err err = {0};
@@ -578,6 +601,8 @@ static int cmd_check(struct app *app)
 	if (rc)
 		return fail("check", &err);
 	printf("templates and catalog OK\n");
+	if (check_schema(app, &err))
+		return fail("check", &err);
 	return 0;
 }
 

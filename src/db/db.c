@@ -131,8 +131,8 @@ enum jm_rc db_listen(struct db *db, const char *channel)
 {
 	return db->ops->listen ? db->ops->listen(db, channel) : JM_OK;
 }
-enum jm_rc db_wait_notify(struct db *db, int timeout_ms, char *channel, size_t chlen,
-                          char *payload, size_t plen)
+enum jm_rc db_wait_notify(struct db *db, int timeout_ms, char *channel, size_t chlen, char *payload,
+                          size_t plen)
 {
 	if (db->ops->wait_notify)
 		return db->ops->wait_notify(db, timeout_ms, channel, chlen, payload, plen);
@@ -326,10 +326,30 @@ enum jm_rc db_schema_version(struct db *db, char *out, size_t n)
 	return rc == JM_OK || rc == JM_DONE ? JM_OK : rc;
 }
 
+/* Several nodes may start at once on one new database: one migrates, the
+ * others wait for its lock, then find everything applied. */
+#define MIGRATE_LOCK 0x6a6d6d6967LL /* "jmmig" */
+
+static enum jm_rc migrate_locked(struct db *db, const char *dir, struct jm_err *err);
+
 enum jm_rc db_migrate(struct db *db, const char *base_dir, struct jm_err *err)
 {
 	char dir[4096];
 	snprintf(dir, sizeof(dir), "%s%s", base_dir, db_engine(db) == DB_PG ? "/pg" : "");
+	for (int waited = 0; !db_try_lock(db, MIGRATE_LOCK); waited += 100) {
+		if (waited >= 600000) {
+			jm_err_set(err, "db", "another node has been migrating for 10 minutes");
+			return JM_DB;
+		}
+		poll(NULL, 0, 100);
+	}
+	enum jm_rc rc = migrate_locked(db, dir, err);
+	db_unlock(db, MIGRATE_LOCK);
+	return rc;
+}
+
+static enum jm_rc migrate_locked(struct db *db, const char *dir, struct jm_err *err)
+{
 	enum jm_rc rc = db_exec(db, "CREATE TABLE IF NOT EXISTS schema_migrations ("
 	                            "name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)");
 	if (rc) {

@@ -31,8 +31,8 @@ enum db_engine db_engine(const struct db *db);
 #define DB_SQL(db, sqlite_text, pg_text) (db_engine(db) == DB_PG ? (pg_text) : (sqlite_text))
 
 /* Applies migrations/NNNN_*.sql files (SQLite) or migrations/pg/NNNN_*.sql
- * (PostgreSQL; the same names, so the schema version reads the same) not applied yet, each in its own
- * transaction, recording them in schema_migrations. */
+ * (PostgreSQL; the same names, so the schema version reads the same) not applied yet, each in its
+ * own transaction, recording them in schema_migrations. */
 enum jm_rc db_migrate(struct db *db, const char *migrations_dir, struct jm_err *err) JM_WUR;
 
 /* Runs one or more statements without parameters. */
@@ -120,8 +120,8 @@ enum jm_rc db_listen(struct db *db, const char *channel) JM_WUR;
 /* Waits up to timeout_ms for one notification on a listening connection:
  * JM_OK with channel and payload copied, JM_DONE on timeout, JM_DB when the
  * connection broke (reopen it). SQLite: sleeps timeout_ms, JM_DONE. */
-enum jm_rc db_wait_notify(struct db *db, int timeout_ms, char *channel, size_t chlen,
-                          char *payload, size_t plen) JM_WUR;
+enum jm_rc db_wait_notify(struct db *db, int timeout_ms, char *channel, size_t chlen, char *payload,
+                          size_t plen) JM_WUR;
 /* A cluster-wide lock on key, held by this connection until db_unlock or
  * until the connection closes — a node that dies releases it, so the work
  * it guards moves to another node. true when taken (or already held). */

@@ -87,10 +87,12 @@ static void pg_notice(void *arg, const char *msg)
  * on text would then differ from SQLite's (and between servers). */
 static void check_collation(PGconn *c)
 {
-	PGresult *r = PQexec(c, "SELECT datcollate FROM pg_database WHERE datname = current_database()");
+	PGresult *r =
+	        PQexec(c, "SELECT datcollate FROM pg_database WHERE datname = current_database()");
 	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
 		const char *coll = PQgetvalue(r, 0, 0);
-		if (strcmp(coll, "C") != 0 && strcmp(coll, "POSIX") != 0 && strcmp(coll, "C.UTF-8") != 0)
+		if (strcmp(coll, "C") != 0 && strcmp(coll, "POSIX") != 0 &&
+		    strcmp(coll, "C.UTF-8") != 0)
 			log_at(LOG_WARN, "db",
 			       "database collation is %s: text sorts differently than on SQLite; "
 			       "create the database with LC_COLLATE 'C' (see README)",
@@ -111,7 +113,10 @@ enum jm_rc db_pg_open(const char *url, struct db **out, struct jm_err *err)
 		return JM_DB;
 	}
 	PQsetNoticeProcessor(c, pg_notice, NULL);
-	PGresult *r = PQexec(c, "SET client_encoding = 'UTF8'; SET client_min_messages = warning");
+	/* A lock wait ends like SQLite's busy timeout (5 s) instead of never:
+	 * a connection left inside a failed transaction cannot hang the rest. */
+	PGresult *r = PQexec(c, "SET client_encoding = 'UTF8'; SET client_min_messages = warning; "
+	                        "SET lock_timeout = '5s'");
 	bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 	PQclear(r);
 	if (!ok) {
@@ -156,7 +161,8 @@ static enum jm_rc fail(struct pg_db *d, const PGresult *r, const char *what, con
 		return JM_CONFLICT;
 	if (state && strncmp(state, "23", 2) == 0)
 		return JM_INVALID;
-	if (state && strncmp(state, "22", 2) == 0) { /* data exception: a value of the wrong shape */
+	if (state &&
+	    strncmp(state, "22", 2) == 0) { /* data exception: a value of the wrong shape */
 		log_at(LOG_DEBUG, "db", "%s: %s sql=\"%.120s\"", what, d->err, sql ? sql : "");
 		return JM_INVALID;
 	}
@@ -184,7 +190,8 @@ static enum jm_rc pg_exec(struct db *db, const char *sql)
 		return fail(d, NULL, "connect", sql);
 	PGresult *r = PQexec(d->c, sql);
 	ExecStatusType s = PQresultStatus(r);
-	enum jm_rc rc = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK ? JM_OK : fail(d, r, "exec", sql);
+	enum jm_rc rc =
+	        s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK ? JM_OK : fail(d, r, "exec", sql);
 	PQclear(r);
 	return rc;
 }
@@ -355,35 +362,46 @@ static void pg_bind_null(struct db_stmt *st, int idx)
 
 /* ---- execution ---- */
 
-/* Prepares p on the server: untyped first, then, if PostgreSQL cannot
- * tell a parameter's type from its context, typed by the values bound. */
+/* The parameter number in "could not determine data type of parameter
+ * $N", or 0. */
+static int untyped_param(const PGresult *r)
+{
+	const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+	const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+	const char *dollar = msg ? strrchr(msg, '$') : NULL;
+	if (!state || strcmp(state, "42P18") != 0 || !dollar)
+		return 0;
+	return (int)strtol(dollar + 1, NULL, 10);
+}
+
+/* Prepares p on the server: untyped first; each parameter PostgreSQL
+ * cannot type from its context (`? IS NULL`) then gets the type of the
+ * value bound (int8, or text for text and NULL), one at a time, so the
+ * others keep the types their contexts give them. */
 static enum jm_rc server_prepare(struct pg_db *d, struct pg_stmt *s, const char *name)
 {
 	struct pg_prep *p = s->p;
-	PGresult *r = PQprepare(d->c, name, p->text, p->nparams, NULL);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-		if (!state || strcmp(state, "42P18") != 0) {
-			enum jm_rc rc = fail(d, r, "prepare", p->sql);
+	Oid *types = xcalloc((size_t)p->nparams + 1, sizeof(Oid));
+	enum jm_rc rc = JM_OK;
+	for (int tries = 0;; tries++) {
+		PGresult *r = PQprepare(d->c, name, p->text, p->nparams, types);
+		if (PQresultStatus(r) == PGRES_COMMAND_OK) {
 			PQclear(r);
-			return rc;
+			break;
+		}
+		int k = untyped_param(r);
+		if (k < 1 || k > p->nparams || types[k - 1] || tries > p->nparams) {
+			rc = fail(d, r, "prepare", p->sql);
+			PQclear(r);
+			break;
 		}
 		PQclear(r);
-		Oid *types = xcalloc((size_t)p->nparams + 1, sizeof(Oid));
-		for (int i = 0; i < p->nparams; i++)
-			types[i] = s->kinds[i] == 'i' ? OID_INT8 : s->kinds[i] == 't' ? OID_TEXT : 0;
-		r = PQprepare(d->c, name, p->text, p->nparams, types);
-		free(types);
-		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-			enum jm_rc rc = fail(d, r, "prepare", p->sql);
-			PQclear(r);
-			return rc;
-		}
+		types[k - 1] = s->kinds[k - 1] == 'i' ? OID_INT8 : OID_TEXT;
 	}
-	PQclear(r);
-	if (!s->own_prep)
+	free(types);
+	if (!rc && !s->own_prep)
 		p->prepared = true;
-	return JM_OK;
+	return rc;
 }
 
 static PGresult *run_prepared(struct pg_db *d, struct pg_stmt *s, const char *name)
@@ -395,7 +413,8 @@ static PGresult *run_prepared(struct pg_db *d, struct pg_stmt *s, const char *na
 static enum jm_rc savepoint(struct pg_db *d, const char *sql)
 {
 	PGresult *r = PQexec(d->c, sql);
-	enum jm_rc rc = PQresultStatus(r) == PGRES_COMMAND_OK ? JM_OK : fail(d, r, "savepoint", sql);
+	enum jm_rc rc =
+	        PQresultStatus(r) == PGRES_COMMAND_OK ? JM_OK : fail(d, r, "savepoint", sql);
 	PQclear(r);
 	return rc;
 }
@@ -419,7 +438,8 @@ static enum jm_rc execute(struct pg_db *d, struct pg_stmt *s)
 		rc = fail(d, s->res, "step", s->p->sql);
 		PQclear(s->res);
 		s->res = NULL;
-		if (guard && savepoint(d, "ROLLBACK TO SAVEPOINT jm_stmt; RELEASE SAVEPOINT jm_stmt"))
+		if (guard &&
+		    savepoint(d, "ROLLBACK TO SAVEPOINT jm_stmt; RELEASE SAVEPOINT jm_stmt"))
 			rc = JM_DB;
 		return rc;
 	}

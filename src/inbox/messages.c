@@ -80,7 +80,7 @@ static const char *like_pattern(struct arena *a, const char *q)
 
 static enum jm_rc build_where(struct arena *a, const struct inbox_query *q, struct where *w)
 {
-	enum jm_rc rc = buf_appends(&w->sql, " WHERE 1");
+	enum jm_rc rc = buf_appends(&w->sql, " WHERE 1 = 1");
 	if (!q->status)
 		rc = rc ? rc : buf_appends(&w->sql, " AND status IN ('new', 'replied')");
 	else if (strcmp(q->status, "all") != 0) {

@@ -107,7 +107,7 @@ static enum jm_rc load_refs(struct db *db, int64_t id, struct thread *t)
 	        db_preparef(db, &st,
 	                    "SELECT msgid FROM (SELECT msgid, created_at, id FROM "
 	                    "message_replies WHERE message_id = ? ORDER BY created_at DESC, "
-	                    "id DESC LIMIT ?) ORDER BY created_at, id",
+	                    "id DESC LIMIT ?) AS r ORDER BY created_at, id",
 	                    "ii", id, (int64_t)(REFS_KEEP - 1));
 	if (rc)
 		return rc;

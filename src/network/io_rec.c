@@ -456,6 +456,30 @@ static enum jm_rc export_row(struct db_stmt *st, net_io_each_fn fn, void *user, 
 	return fn(&r, user);
 }
 
+/* The export's one statement; a person's tags and links come back as one
+ * text each ("\x1e" between items, "\x1f" between a link's kind and URL):
+ * group_concat on SQLite, string_agg (with its own ORDER BY) on
+ * PostgreSQL, which has no group_concat. */
+#define EXPORT_TAGS_SQLITE                                                                         \
+	"(SELECT group_concat(tag, '\x1e') FROM (SELECT tag FROM person_tags "                     \
+	"WHERE person_id = p.id ORDER BY tag))"
+#define EXPORT_TAGS_PG                                                                             \
+	"(SELECT string_agg(tag, E'\\x1e' ORDER BY tag) FROM person_tags WHERE person_id = p.id)"
+#define EXPORT_LINKS_SQLITE                                                                        \
+	"(SELECT group_concat(kind || '\x1f' || url, '\x1e') FROM (SELECT kind, url "              \
+	"FROM person_links WHERE person_id = p.id ORDER BY position))"
+#define EXPORT_LINKS_PG                                                                            \
+	"(SELECT string_agg(kind || E'\\x1f' || url, E'\\x1e' ORDER BY position) "                 \
+	"FROM person_links WHERE person_id = p.id)"
+#define EXPORT_SQL(TAGS, LINKS)                                                                    \
+	"SELECT COALESCE(p.email, ''), p.name, p.furigana, p.company, p.title, p.stage, "          \
+	"p.can_offer, p.looking_for, p.notes_md, p.source, COALESCE(p.last_contact_at, 0), " TAGS  \
+	", " LINKS " FROM people p WHERE (? = '' OR p.stage = ?) AND (? = '' OR EXISTS (SELECT 1 " \
+	"FROM person_tags t WHERE t.person_id = p.id AND t.tag = ?)) AND (? = '' OR "              \
+	"(? = 'freeloader' AND p.freeloader != 0) OR (? = 'blocked' AND p.blocked != 0) "          \
+	"OR (? = 'none' AND p.freeloader = 0 AND p.blocked = 0)) AND (? = '' OR "                  \
+	"substr(p.source, 1, length(?)) = ?) ORDER BY p.id"
+
 enum jm_rc net_io_export_each(struct db *db, const struct net_people_query *q, net_io_each_fn fn,
                               void *user)
 {
@@ -464,20 +488,11 @@ enum jm_rc net_io_export_each(struct db *db, const struct net_people_query *q, n
 	struct db_stmt *st = NULL;
 	struct buf tmp;
 	buf_init(&tmp, 0);
-	enum jm_rc rc = db_preparef(
-	        db, &st,
-	        "SELECT COALESCE(p.email, ''), p.name, p.furigana, p.company, p.title, p.stage, "
-	        "p.can_offer, p.looking_for, p.notes_md, p.source, COALESCE(p.last_contact_at, 0), "
-	        "(SELECT group_concat(tag, char(30)) FROM (SELECT tag FROM person_tags "
-	        "WHERE person_id = p.id ORDER BY tag)), "
-	        "(SELECT group_concat(kind || char(31) || url, char(30)) FROM (SELECT kind, url "
-	        "FROM person_links WHERE person_id = p.id ORDER BY position, rowid)) "
-	        "FROM people p WHERE (? = '' OR p.stage = ?) AND (? = '' OR EXISTS (SELECT 1 "
-	        "FROM person_tags t WHERE t.person_id = p.id AND t.tag = ?)) AND (? = '' OR "
-	        "(? = 'freeloader' AND p.freeloader != 0) OR (? = 'blocked' AND p.blocked != 0) "
-	        "OR (? = 'none' AND p.freeloader = 0 AND p.blocked = 0)) AND (? = '' OR "
-	        "substr(p.source, 1, length(?)) = ?) ORDER BY p.id",
-	        "ttttttttttt", stage, stage, tag, tag, flag, flag, flag, flag, src, src, src);
+	enum jm_rc rc = db_preparef(db, &st,
+	                            DB_SQL(db, EXPORT_SQL(EXPORT_TAGS_SQLITE, EXPORT_LINKS_SQLITE),
+	                                   EXPORT_SQL(EXPORT_TAGS_PG, EXPORT_LINKS_PG)),
+	                            "ttttttttttt", stage, stage, tag, tag, flag, flag, flag, flag,
+	                            src, src, src);
 	while (!rc && (rc = db_step(st)) == JM_OK)
 		rc = export_row(st, fn, user, &tmp);
 	db_finalize(st);

@@ -339,7 +339,7 @@ static enum jm_rc load_links(struct db *db, struct arena *a, struct net_person *
 	size_t cap = 0;
 	enum jm_rc rc = db_preparef(db, &st,
 	                            "SELECT kind, url FROM person_links WHERE person_id = ? "
-	                            "ORDER BY position, rowid",
+	                            "ORDER BY position",
 	                            "i", p->id);
 	while (!rc && (rc = db_step(st)) == JM_OK) {
 		p->links = arena_grow(a, p->links, p->nlinks, &cap, sizeof(*p->links));
@@ -353,11 +353,13 @@ static enum jm_rc load_links(struct db *db, struct arena *a, struct net_person *
 static enum jm_rc load_give_take(struct db *db, struct net_person *p)
 {
 	struct db_stmt *st = NULL;
-	enum jm_rc rc = db_preparef(db, &st,
-	                            "SELECT COALESCE(sum(kind = 'help_given'), 0), "
-	                            "COALESCE(sum(kind IN ('help_received', 'referral')), 0) "
-	                            "FROM interactions WHERE person_id = ?",
-	                            "i", p->id);
+	enum jm_rc rc = db_preparef(
+	        db, &st,
+	        "SELECT COALESCE(sum(CASE WHEN kind = 'help_given' THEN 1 ELSE 0 END), 0), "
+	        "COALESCE(sum(CASE WHEN kind IN ('help_received', 'referral') "
+	        "THEN 1 ELSE 0 END), 0) "
+	        "FROM interactions WHERE person_id = ?",
+	        "i", p->id);
 	if (rc)
 		return rc;
 	rc = db_step(st);

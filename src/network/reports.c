@@ -435,6 +435,15 @@ static enum jm_rc rollup_zone(struct db *db, const char *sql, char out[64])
 	return rc == JM_OK || rc == JM_DONE ? JM_OK : rc;
 }
 
+/* The calendar year of a unix time shifted by ? minutes: strftime on
+ * SQLite; PostgreSQL has no strftime and reads it off a UTC timestamp. */
+#define YEAR_SQLITE "CAST(strftime('%Y', happened_at + 60 * ?, 'unixepoch') AS INTEGER)"
+#define YEAR_PG                                                                                    \
+	"CAST(EXTRACT(YEAR FROM to_timestamp(happened_at + 60 * ?) AT TIME ZONE 'UTC') AS BIGINT)"
+#define ROLLUP_SQL(YEAR)                                                                           \
+	"INSERT INTO circle_years(year, person_id, n) SELECT " YEAR ", person_id, count(*) "       \
+	"FROM interactions WHERE kind IN ('meeting', 'meal', 'call', 'deal') GROUP BY 1, 2"
+
 /* Rebuilds circle_years in zone (the site's, which changed): the year of
  * an interaction is read with the zone's offset at new year, as the
  * triggers of migration 0007 do. */
@@ -449,13 +458,8 @@ static enum jm_rc rollup_rebuild(struct db *db, const char *zone, int year)
 	if (!rc)
 		rc = db_exec(db, "DELETE FROM circle_years");
 	if (!rc)
-		rc = db_execf(db,
-		              "INSERT INTO circle_years(year, person_id, n) "
-		              "SELECT CAST(strftime('%Y', happened_at + 60 * ?, 'unixepoch') AS "
-		              "INTEGER), "
-		              "person_id, count(*) FROM interactions "
-		              "WHERE kind IN ('meeting', 'meal', 'call', 'deal') GROUP BY 1, 2",
-		              "i", (int64_t)off);
+		rc = db_execf(db, DB_SQL(db, ROLLUP_SQL(YEAR_SQLITE), ROLLUP_SQL(YEAR_PG)), "i",
+		              (int64_t)off);
 	if (!rc)
 		rc = db_commit(db);
 	if (rc)

@@ -22,7 +22,8 @@
  * person has no name): introducer, person, to (NULL = the owner), and their
  * ids (NULL = the owner). */
 static const char timeline_sql[] =
-        "SELECT kind, '', detail, created_at AS at, 0, 0, NULL, 1 AS src, id AS seq, "
+        "SELECT kind, '', detail, created_at AS at, 0, 0, CAST(NULL AS BIGINT), 1 AS src, id AS "
+        "seq, "
         "NULL, NULL, NULL, 0, 0, 0 FROM person_events WHERE person_id = ? "
         "AND kind NOT IN ('message', 'reply') " /* shown from messages/message_replies */
         "UNION ALL SELECT 'stage', CASE WHEN from_stage = '' THEN to_stage "

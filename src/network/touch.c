@@ -129,8 +129,8 @@ static enum jm_rc due_own(struct db *db, int64_t now, struct due_set *d)
 	        "SELECT " NET_PERSON_COLS_LIST ", COALESCE(p.last_contact_at, p.stage_at, "
 	        "p.created_at) AS since, p.touch_days FROM people p WHERE p.touch_days "
 	        "IS NOT NULL AND p.blocked = 0 AND COALESCE(p.last_contact_at, p.stage_at, "
-	        "p.created_at) + p.touch_days * ? < ? ORDER BY since + p.touch_days * ?, "
-	        "p.id LIMIT ?",
+	        "p.created_at) + p.touch_days * ? < ? ORDER BY COALESCE(p.last_contact_at, "
+	        "p.stage_at, p.created_at) + p.touch_days * ?, p.id LIMIT ?",
 	        "iiii", (int64_t)DAY, now, (int64_t)DAY, (int64_t)d->max);
 	return rc ? rc : collect(st, d);
 }

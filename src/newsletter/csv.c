@@ -139,11 +139,10 @@ static enum jm_rc stage_fields(struct imp *im)
 		if (!o->field_keys || !o->field_keys[i] || (int)i == o->col_email ||
 		    (int)i == o->col_name || im->pcol[i])
 			continue;
-		rc = db_execf(
-		        im->db,
-		        "INSERT INTO temp.nl_import_fields(line, key, value) VALUES (?, ?, ?)",
-		        "itt", im->row_line, o->field_keys[i],
-		        im->checked[i] ? im->val[i] : fld(im, i));
+		rc = db_execf(im->db,
+		              "INSERT INTO nl_import_fields(line, key, value) VALUES (?, ?, ?)",
+		              "itt", im->row_line, o->field_keys[i],
+		              im->checked[i] ? im->val[i] : fld(im, i));
 	}
 	return rc;
 }
@@ -258,7 +257,7 @@ static enum jm_rc stage_row(struct imp *im)
 		return JM_OK;
 	enum jm_rc rc =
 	        db_execf(im->db,
-	                 "INSERT INTO temp.nl_import(line, email, name, furigana, company, title) "
+	                 "INSERT INTO nl_import(line, email, name, furigana, company, title) "
 	                 "VALUES (?, ?, ?, ?, ?, ?)",
 	                 "ittttt", im->row_line, email,
 	                 o->col_name >= 0 ? fld(im, (size_t)o->col_name) : person_name(im),
@@ -291,14 +290,22 @@ static enum jm_rc move_people(struct imp *im)
 		if (fills(im, pcols[k]))
 			cols |= bits[k];
 	int64_t created = 0;
-	enum jm_rc rc =
-	        people_batch_ensure(im->db, "temp.nl_import", "import", im->now, cols, &created);
+	enum jm_rc rc = people_batch_ensure(im->db, "nl_import", "import", im->now, cols, &created);
 	if (rc)
 		return rc;
 	im->rep->imported += created;
 	im->rep->merged += im->staged - created;
 	return JM_OK;
 }
+
+/* Queues the confirmation mails of a batch's new pending subscriptions.
+ * The domain is the text after '@': instr on SQLite, strpos (its name on
+ * PostgreSQL) there. */
+#define CONFIRMS_SQL(POS)                                                                          \
+	"INSERT INTO deliveries(kind, subscription_id, person_id, to_addr, domain, state, "        \
+	"next_attempt_at, created_at) SELECT 'confirm', s.id, s.person_id, p.email, "              \
+	"substr(p.email, " POS "(p.email, '@') + 1), 'queued', ?, ? FROM subscriptions s "         \
+	"JOIN people p ON p.id = s.person_id WHERE s.id > ?"
 
 static enum jm_rc move_subscriptions(struct imp *im)
 {
@@ -310,7 +317,7 @@ static enum jm_rc move_subscriptions(struct imp *im)
 		              "INSERT INTO subscriptions(person_id, list_id, status, created_at, "
 		              "updated_at, confirmed_at, consent_at, consent_source, consent_text) "
 		              "SELECT pid, ?, ?, ?, ?, NULLIF(?, 0), NULLIF(?, 0), ?, ? FROM "
-		              "temp.nl_import WHERE true ORDER BY pid "
+		              "nl_import WHERE true ORDER BY pid "
 		              "ON CONFLICT(person_id, list_id) DO NOTHING",
 		              "itiiiitt", im->o->list_id, optin ? "pending" : "active", now, now,
 		              optin ? 0 : now, optin ? 0 : now,
@@ -319,12 +326,7 @@ static enum jm_rc move_subscriptions(struct imp *im)
 		rc = people_batch_event(im->db, "SELECT person_id FROM subscriptions WHERE id > ?",
 		                        first, "imported", im->slug, now);
 	if (!rc && optin)
-		rc = db_execf(im->db,
-		              "INSERT INTO deliveries(kind, subscription_id, person_id, to_addr, "
-		              "domain, state, next_attempt_at, created_at) SELECT 'confirm', s.id, "
-		              "s.person_id, p.email, substr(p.email, instr(p.email, '@') + 1), "
-		              "'queued', ?, ? FROM subscriptions s JOIN people p ON p.id = "
-		              "s.person_id WHERE s.id > ?",
+		rc = db_execf(im->db, DB_SQL(im->db, CONFIRMS_SQL("instr"), CONFIRMS_SQL("strpos")),
 		              "iii", now, now, first);
 	return rc;
 }
@@ -333,12 +335,11 @@ static enum jm_rc move_extras(struct imp *im)
 {
 	enum jm_rc rc = JM_OK;
 	if (im->o->tag && *im->o->tag)
-		rc = people_batch_tag(im->db, "temp.nl_import", im->o->tag);
+		rc = people_batch_tag(im->db, "nl_import", im->o->tag);
 	if (!rc)
-		rc = people_batch_fields(im->db, "temp.nl_import", "temp.nl_import_fields");
+		rc = people_batch_fields(im->db, "nl_import", "nl_import_fields");
 	if (!rc)
-		rc = db_exec(im->db,
-		             "DELETE FROM temp.nl_import; DELETE FROM temp.nl_import_fields;");
+		rc = db_exec(im->db, "DELETE FROM nl_import; DELETE FROM nl_import_fields;");
 	return rc;
 }
 
@@ -608,10 +609,10 @@ static enum jm_rc prepare_staging(struct db *db)
 	               "CREATE TEMP TABLE IF NOT EXISTS nl_import(line INTEGER PRIMARY KEY, "
 	               "email TEXT NOT NULL, name TEXT NOT NULL, furigana TEXT NOT NULL, "
 	               "company TEXT NOT NULL, title TEXT NOT NULL, pid INTEGER);"
-	               "CREATE INDEX IF NOT EXISTS temp.nl_import_email ON nl_import(email);"
+	               "CREATE INDEX IF NOT EXISTS nl_import_email ON nl_import(email);"
 	               "CREATE TEMP TABLE IF NOT EXISTS nl_import_fields(line INTEGER NOT NULL, "
 	               "key TEXT NOT NULL, value TEXT NOT NULL);"
-	               "DELETE FROM temp.nl_import; DELETE FROM temp.nl_import_fields;");
+	               "DELETE FROM nl_import; DELETE FROM nl_import_fields;");
 }
 
 static bool has_content(const char *p, size_t n)
@@ -810,6 +811,16 @@ static enum jm_rc out_row(struct out *w, struct db_stmt *st, const struct nl_lis
 	}
 	return rc ? rc : out_flush(w, CONV_CHUNK);
 }
+/* A subscriber's custom fields as one text ("key\x1fvalue" joined by
+ * "\x1e"): group_concat on SQLite, string_agg on PostgreSQL. */
+#define FIELDS_SQLITE "(SELECT group_concat(key || '\x1f' || value, '\x1e') "
+#define FIELDS_PG     "(SELECT string_agg(key || E'\\x1f' || value, E'\\x1e') "
+#define EXPORT_SQL(FIELDS)                                                                         \
+	"SELECT p.email, p.name, s.status, s.created_at, COALESCE(s.confirmed_at, 0), "            \
+	"COALESCE(s.consent_at, 0), s.consent_source, s.consent_ip, s.consent_text, " FIELDS       \
+	"FROM person_fields WHERE person_id = p.id), p.furigana, p.company, p.title "              \
+	"FROM subscriptions s JOIN people p ON p.id = s.person_id WHERE s.list_id = ? "            \
+	"ORDER BY s.id"
 
 enum jm_rc nl_export_csv(struct db *db, int64_t list_id, bool bom,
                          enum jm_rc (*write)(const char *p, size_t len, void *user), void *user)
@@ -826,17 +837,9 @@ enum jm_rc nl_export_csv(struct db *db, int64_t list_id, bool bom,
 	if (!rc)
 		rc = out_header(&w, &l);
 	if (!rc)
-		rc = db_preparef(
-		        db, &st,
-		        "SELECT p.email, p.name, s.status, s.created_at, "
-		        "COALESCE(s.confirmed_at, 0), COALESCE(s.consent_at, 0), "
-		        "s.consent_source, s.consent_ip, s.consent_text, "
-		        "(SELECT group_concat(key || char(31) || value, char(30)) "
-		        "FROM person_fields WHERE person_id = p.id), p.furigana, p.company, "
-		        "p.title FROM subscriptions s "
-		        "JOIN people p ON p.id = s.person_id WHERE s.list_id = ? "
-		        "ORDER BY s.id",
-		        "i", list_id);
+		rc = db_preparef(db, &st,
+		                 DB_SQL(db, EXPORT_SQL(FIELDS_SQLITE), EXPORT_SQL(FIELDS_PG)), "i",
+		                 list_id);
 	while (!rc && (rc = db_step(st)) == JM_OK)
 		rc = out_row(&w, st, &l);
 	db_finalize(st);

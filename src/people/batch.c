@@ -55,7 +55,14 @@ enum jm_rc people_batch_ensure(struct db *db, const char *t, const char *source,
 {
 	char sql[SQL_MAX];
 	int64_t first = 0, staged = 0;
-	enum jm_rc rc = db_query_int(db, &first, 0, "SELECT max(id) FROM people", "");
+	/* New people are found as the ids above the largest one before the
+	 * INSERT: SQLite's write lock already keeps other writers out; on
+	 * PostgreSQL a lock on people does (until the batch commits). */
+	enum jm_rc rc = db_engine(db) == DB_PG
+	                        ? db_exec(db, "LOCK TABLE people IN SHARE ROW EXCLUSIVE MODE")
+	                        : JM_OK;
+	if (!rc)
+		rc = db_query_int(db, &first, 0, "SELECT max(id) FROM people", "");
 	snprintf(sql, sizeof(sql),
 	         "INSERT INTO people(email, name, furigana, company, title, source, stage_at, "
 	         "created_at, updated_at) SELECT email, name, furigana, company, title, ?, ?, ?, "
@@ -99,14 +106,22 @@ enum jm_rc people_batch_tag(struct db *db, const char *t, const char *tag)
 	return db_execf(db, sql, "t", tag);
 }
 
+/* A person on several lines keeps the last line's value. SQLite lets one
+ * upsert touch a row twice (the last wins); PostgreSQL refuses, so there
+ * the last line's value is picked first with DISTINCT ON. */
+#define FIELDS_SQL(DISTINCT, ORDER)                                                                \
+	"INSERT INTO person_fields(person_id, key, value) SELECT " DISTINCT " i.pid, f.key, "      \
+	"f.value FROM %s f JOIN %s i ON i.line = f.line WHERE true ORDER BY i.pid, " ORDER         \
+	" ON CONFLICT(person_id, key) DO UPDATE SET value = excluded.value"
+
 enum jm_rc people_batch_fields(struct db *db, const char *t, const char *ft)
 {
 	char sql[SQL_MAX];
-	snprintf(sql, sizeof(sql),
-	         "INSERT INTO person_fields(person_id, key, value) SELECT i.pid, f.key, f.value "
-	         "FROM %s f JOIN %s i ON i.line = f.line WHERE true ORDER BY i.pid, f.rowid "
-	         "ON CONFLICT(person_id, key) DO UPDATE SET value = excluded.value",
-	         ft, t);
+	if (db_engine(db) == DB_PG)
+		snprintf(sql, sizeof(sql),
+		         FIELDS_SQL("DISTINCT ON (i.pid, f.key)", "f.key, f.line DESC"), ft, t);
+	else
+		snprintf(sql, sizeof(sql), FIELDS_SQL("", "f.line"), ft, t);
 	enum jm_rc rc = db_exec(db, sql);
 	if (rc)
 		return rc;
@@ -126,7 +141,7 @@ enum jm_rc people_batch_event(struct db *db, const char *select_ids, int64_t arg
 	char sql[SQL_MAX];
 	snprintf(sql, sizeof(sql),
 	         "INSERT INTO person_events(person_id, kind, detail, created_at) "
-	         "SELECT *, ?, ?, ? FROM (%s)",
+	         "SELECT s.*, ?, ?, ? FROM (%s) AS s",
 	         select_ids);
 	return db_execf(db, sql, "ttii", kind, detail ? detail : "", now, arg);
 }

@@ -82,10 +82,11 @@ def test_version(spelling):
     assert version.count(".") == 2 and all(x.isdigit() for x in version.split("."))
 
 
-def test_check_loads_templates_and_catalog():
-    p = cli("check")
+def test_check_loads_templates_and_catalog(data):
+    p = cli("check", data=data)
     assert p.returncode == 0, p.stderr
     assert "OK" in p.stdout
+    assert "schema: " in p.stdout and "(sqlite)" in p.stdout
 
 
 # ---- user add ----
