@@ -228,17 +228,19 @@ static enum jm_rc write_slots(struct db *db, struct slot *slots, bool refs)
 		char day[16];
 		snprintf(day, sizeof(day), "%.10s", k);
 		if (refs)
-			rc = db_execf(db,
-			              "INSERT INTO referrers(day, host, views) VALUES (?, ?, ?) "
-			              "ON CONFLICT(day, host) DO UPDATE SET views = referrers.views + "
-			              "excluded.views",
-			              "tti", day, k + 11, slots[i].count);
+			rc = db_execf(
+			        db,
+			        "INSERT INTO referrers(day, host, views) VALUES (?, ?, ?) "
+			        "ON CONFLICT(day, host) DO UPDATE SET views = referrers.views + "
+			        "excluded.views",
+			        "tti", day, k + 11, slots[i].count);
 		else
-			rc = db_execf(db,
-			              "INSERT INTO pageviews(day, path, views) VALUES (?, ?, ?) "
-			              "ON CONFLICT(day, path) DO UPDATE SET views = pageviews.views + "
-			              "excluded.views",
-			              "tti", day, k + 11, slots[i].count);
+			rc = db_execf(
+			        db,
+			        "INSERT INTO pageviews(day, path, views) VALUES (?, ?, ?) "
+			        "ON CONFLICT(day, path) DO UPDATE SET views = pageviews.views + "
+			        "excluded.views",
+			        "tti", day, k + 11, slots[i].count);
 	}
 	return rc;
 }
