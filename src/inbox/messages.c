@@ -9,7 +9,10 @@
  * over the rows the other filters leave (one status of one inbox), with
  * the pattern's wildcards escaped; it is bounded by INBOX_Q_MAX bytes.
  * The SQL text is assembled from fixed fragments only; every value is a
- * bound parameter.
+ * bound parameter. SQLite's LIKE ignores case for ASCII letters and
+ * PostgreSQL's does not: there both sides go through lower(), which under
+ * the C ctype the database runs with folds ASCII only, so both engines
+ * find the same messages.
  */
 #include "inbox/inbox.h"
 
@@ -78,7 +81,8 @@ static const char *like_pattern(struct arena *a, const char *q)
 	return out;
 }
 
-static enum jm_rc build_where(struct arena *a, const struct inbox_query *q, struct where *w)
+static enum jm_rc build_where(struct db *db, struct arena *a, const struct inbox_query *q,
+                              struct where *w)
 {
 	enum jm_rc rc = buf_appends(&w->sql, " WHERE 1 = 1");
 	if (!q->status)
@@ -97,10 +101,16 @@ static enum jm_rc build_where(struct arena *a, const struct inbox_query *q, stru
 		w->person_id = q->person_id;
 	}
 	if (q->q && *q->q) {
-		rc = rc ? rc
-		        : buf_appends(&w->sql,
-		                      " AND (subject LIKE ? ESCAPE '\\' OR body LIKE ? ESCAPE '\\'"
-		                      " OR name LIKE ? ESCAPE '\\' OR email LIKE ? ESCAPE '\\')");
+		/* ASCII case ignored on both engines (see the opening comment). */
+		const char *like = DB_SQL(
+		        db,
+		        " AND (subject LIKE ? ESCAPE '\\' OR body LIKE ? ESCAPE '\\'"
+		        " OR name LIKE ? ESCAPE '\\' OR email LIKE ? ESCAPE '\\')",
+		        " AND (lower(subject) LIKE lower(?) ESCAPE '\\' OR lower(body) LIKE "
+		        "lower(?) "
+		        "ESCAPE '\\' OR lower(name) LIKE lower(?) ESCAPE '\\' OR lower(email) LIKE "
+		        "lower(?) ESCAPE '\\')");
+		rc = rc ? rc : buf_appends(&w->sql, like);
 		w->like = like_pattern(a, q->q);
 	}
 	return rc;
@@ -168,7 +178,7 @@ enum jm_rc inbox_list(struct db *db, struct arena *a, const struct inbox_query *
 		return JM_INVALID;
 	struct where w = {0};
 	buf_init(&w.sql, 4096);
-	enum jm_rc rc = build_where(a, q, &w);
+	enum jm_rc rc = build_where(db, a, q, &w);
 	if (!rc)
 		rc = count_rows(db, a, &w, total);
 	if (!rc)

@@ -287,7 +287,7 @@ static enum jm_rc update_row(struct db *db, int64_t id, const struct net_person_
 enum jm_rc net_person_update(struct db *db, int64_t id, const struct net_person_input *in,
                              int64_t now, struct jm_err *err)
 {
-	char email[EMAIL_MAX + 66];
+	char email[EMAIL_MAX + 66] = ""; /* bound even when the patch has no email */
 	enum jm_rc rc = check_input(in, false, email, err);
 	if (rc)
 		return rc;

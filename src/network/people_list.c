@@ -44,7 +44,7 @@ static char *sql_variant[F_VARIANTS]; /* never freed: statement cache keys */
 static const char *order_by(enum net_sort s)
 {
 	switch (s) {
-	case NET_SORT_NAME: return " ORDER BY p.furigana, p.name, p.id";
+	case NET_SORT_NAME: return " ORDER BY p.furigana_key, p.furigana, p.name, p.id";
 	case NET_SORT_LAST_CONTACT: return " ORDER BY p.last_contact_at DESC, p.id DESC";
 	case NET_SORT_CREATED: return " ORDER BY p.id DESC";
 	case NET_SORT_ENGAGEMENT: break;

@@ -43,13 +43,11 @@
  */
 #include <inttypes.h>
 
-#include "network/network.h"
-
-#include "db/db.h"
+#include "network/search_int.h"
 #include "people/people.h"
 
-#define QUERY_MAX     200   /* bytes, as typed */
-#define WORDS_MAX     16    /* words of a query; more are ignored */
+#define QUERY_MAX     200 /* bytes, as typed */
+#define WORDS_MAX     SEARCH_WORDS
 #define MESSAGES_MAX  20000 /* bytes of message text per document */
 #define MESSAGES_ROWS 200   /* messages read per person */
 #define SNIPPET_CHARS 120
@@ -60,9 +58,8 @@
 
 /* ---- the document ---- */
 
-struct doc {
-	struct buf col[7]; /* name, company, offer, notes, tags, messages, meta */
-};
+/* col: name, company, offer, notes, tags, messages, meta */
+#define doc search_doc
 
 static void doc_free(struct doc *d)
 {
@@ -95,10 +92,11 @@ static enum jm_rc doc_person(struct db *db, int64_t id, struct doc *d, bool *fou
 		static const int colof[8] = {0, 0, 0, 1, 1, 2, 2, 3};
 		for (int k = 0; k < 8 && rc == JM_OK; k++)
 			rc = put(&d->col[colof[k]], db_col_text(st, k, NULL), "\n");
+		d->stage_rank = net_stage_rank(db_col_text(st, 8, NULL));
+		d->flagged = db_col_int(st, 9) || db_col_int(st, 10);
 		if (rc == JM_OK)
-			rc = buf_appendf(&d->col[6], "xs%d%s",
-			                 net_stage_rank(db_col_text(st, 8, NULL)),
-			                 db_col_int(st, 9) || db_col_int(st, 10) ? " xflag" : "");
+			rc = buf_appendf(&d->col[6], "xs%d%s", d->stage_rank,
+			                 d->flagged ? " xflag" : "");
 	} else if (rc == JM_DONE) {
 		rc = JM_OK;
 	}
@@ -170,19 +168,24 @@ static enum jm_rc doc_messages(struct db *db, int64_t id, struct doc *d)
 }
 
 /* (Re)writes the document of one person, or removes it when the person is
- * gone. */
+ * gone. PostgreSQL has no FTS5: search_pg.c writes its term table from the
+ * same document. */
 static enum jm_rc index_person(struct db *db, int64_t id)
 {
 	struct doc d = {0};
 	bool found = false;
-	enum jm_rc rc = db_execf(db, "DELETE FROM people_search WHERE rowid = ?", "i", id);
+	bool pg = db_engine(db) == DB_PG;
+	enum jm_rc rc =
+	        pg ? JM_OK : db_execf(db, "DELETE FROM people_search WHERE rowid = ?", "i", id);
 	if (rc == JM_OK)
 		rc = doc_person(db, id, &d, &found);
 	if (rc == JM_OK && found)
 		rc = doc_tags(db, id, &d);
 	if (rc == JM_OK && found)
 		rc = doc_messages(db, id, &d);
-	if (rc == JM_OK && found)
+	if (rc == JM_OK && pg)
+		rc = search_pg_index(db, id, found ? &d : NULL);
+	else if (rc == JM_OK && found)
 		rc = db_execf(db,
 		              "INSERT INTO people_search(rowid, name, company, offer, notes, tags, "
 		              "messages, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -262,7 +265,13 @@ static enum jm_rc sync_batch(struct db *db, int64_t now, size_t max, size_t *don
 	enum jm_rc rc = db_begin(db);
 	if (rc)
 		return rc;
-	rc = query_int(db, "SELECT indexed_to FROM search_state WHERE id = 1", &indexed_to);
+	/* One indexer at a time. SQLite's write lock (BEGIN IMMEDIATE) already
+	 * serialises them; on PostgreSQL several nodes (and a reindex) would
+	 * index the same person at once, so the state row is locked first. */
+	rc = query_int(db,
+	               DB_SQL(db, "SELECT indexed_to FROM search_state WHERE id = 1",
+	                      "SELECT indexed_to FROM search_state WHERE id = 1 FOR UPDATE"),
+	               &indexed_to);
 	if (rc == JM_OK)
 		rc = batch_ids(db, max, indexed_to, &s);
 	for (size_t k = 0; rc == JM_OK && k < s.n; k++) {
@@ -317,8 +326,13 @@ enum jm_rc net_search_rebuild(struct db *db, int64_t now)
 	enum jm_rc rc = db_begin(db);
 	if (rc)
 		return rc;
-	rc = db_exec(db, "DELETE FROM people_search; "
-	                 "UPDATE search_state SET indexed_to = 0 WHERE id = 1;");
+	/* The index is people_search (FTS5) on SQLite, the term table of
+	 * search_pg.c on PostgreSQL (TRUNCATE: no per-row trigger). */
+	rc = db_exec(db, DB_SQL(db,
+	                        "DELETE FROM people_search; "
+	                        "UPDATE search_state SET indexed_to = 0 WHERE id = 1;",
+	                        "TRUNCATE search_terms, search_docs; "
+	                        "UPDATE search_state SET indexed_to = 0 WHERE id = 1;"));
 	if (rc == JM_OK)
 		rc = people_search_clean_all(db);
 	if (rc == JM_OK)
@@ -328,9 +342,13 @@ enum jm_rc net_search_rebuild(struct db *db, int64_t now)
 	size_t done = BATCH;
 	while (rc == JM_OK && done == BATCH)
 		rc = sync_batch(db, now, BATCH, &done);
-	/* One b-tree per term instead of many segments: faster queries. */
+	/* SQLite: one b-tree per term instead of many segments, faster
+	 * queries. PostgreSQL: fresh statistics for the planner. */
 	if (rc == JM_OK)
-		rc = db_exec(db, "INSERT INTO people_search(people_search) VALUES ('optimize')");
+		rc = db_exec(db,
+		             DB_SQL(db,
+		                    "INSERT INTO people_search(people_search) VALUES ('optimize')",
+		                    "ANALYZE search_terms, search_docs"));
 	return rc;
 }
 
@@ -346,13 +364,9 @@ static enum jm_rc match_word(struct buf *m, const char *w, size_t len, bool pref
 	return rc;
 }
 
-/* The folded words of a query, kept for cutting snippets. */
-struct words {
-	const char *w[WORDS_MAX];
-	size_t len[WORDS_MAX];
-	bool latin[WORDS_MAX]; /* starts with a non-CJK letter: must start a token */
-	size_t n;
-};
+/* The folded words of a query (struct search_words), kept for cutting
+ * snippets and for the query on PostgreSQL. */
+#define words search_words
 
 /* The FTS5 expression for q in m, limited to the text columns (never meta);
  * ws->n = 0 when q has no word at all. */
@@ -378,6 +392,7 @@ static enum jm_rc build_match(struct arena *a, const char *q, struct buf *m, str
 			rc = match_word(m, f.ptr + start, i - start, cjk_tail <= 1);
 			ws->w[ws->n] = arena_strndup(a, f.ptr + start, i - start);
 			ws->len[ws->n] = i - start;
+			ws->prefix[ws->n] = cjk_tail <= 1;
 			ws->latin[ws->n++] = latin;
 			in = false;
 		}
@@ -412,14 +427,21 @@ static enum jm_rc check_query(const struct net_search_query *q, struct jm_err *e
 	return JM_OK;
 }
 
-/* The filters as meta tokens ANDed to the query (see doc_person/doc_tags). */
-static enum jm_rc build_filters(const struct net_search_query *q, struct buf *m)
+/* The filters as meta tokens ANDed to the query (see doc_person/doc_tags),
+ * and as values for PostgreSQL in f. */
+static enum jm_rc build_filters(struct arena *a, const struct net_search_query *q, struct buf *m,
+                                struct search_filter *f)
 {
 	enum jm_rc rc = JM_OK;
-	if (q->stage && *q->stage)
-		rc = buf_appendf(m, " AND {meta} : \"xs%d\"", net_stage_rank(q->stage));
-	if (rc == JM_OK && q->tag && *q->tag)
-		rc = buf_appendf(m, " AND {meta} : \"xt%016" PRIx64 "\"", tag_hash(q->tag));
+	*f = (struct search_filter){.stage_rank = -1, .flagged = q->include_flagged};
+	if (q->stage && *q->stage) {
+		f->stage_rank = net_stage_rank(q->stage);
+		rc = buf_appendf(m, " AND {meta} : \"xs%d\"", f->stage_rank);
+	}
+	if (rc == JM_OK && q->tag && *q->tag) {
+		f->tag_xt = arena_sprintf(a, "xt%016" PRIx64, tag_hash(q->tag));
+		rc = buf_appendf(m, " AND {meta} : \"%s\"", f->tag_xt);
+	}
 	/* NOT skips the few flagged rows; it never walks everyone. */
 	if (rc == JM_OK && !q->include_flagged)
 		rc = buf_appends(m, " NOT {meta} : \"xflag\"");
@@ -440,7 +462,9 @@ static enum jm_rc search_count(struct db *db, const char *match, int64_t *total)
 }
 
 /* Ranks in the index alone (jm_rank: name, company and offer weigh most,
- * messages least, meta nothing); people is read for the page's rows only. */
+ * messages least, meta nothing; the weights are SEARCH_WEIGHTS, which
+ * search_pg.c ranks with on PostgreSQL); people is read for the page's
+ * rows only. Ties fall to the id on both engines. */
 static enum jm_rc search_page(struct db *db, struct arena *a, const char *match, int64_t limit,
                               int64_t offset, struct net_hit *out, size_t *n)
 {
@@ -466,6 +490,34 @@ static enum jm_rc search_page(struct db *db, struct arena *a, const char *match,
 	db_finalize(st);
 	return rc == JM_DONE ? JM_OK : rc;
 }
+
+/* PostgreSQL: the page ranked by search_pg.c, then each hit's person (a
+ * person deleted since it was indexed drops out, as the join does above). */
+static enum jm_rc search_page_pg(struct db *db, struct arena *a, const struct words *ws,
+                                 const struct search_filter *f, int64_t limit, int64_t offset,
+                                 struct net_hit *out, size_t *n, int64_t *total)
+{
+	size_t got = 0, k = 0;
+	enum jm_rc rc = search_pg_query(db, a, ws, f, limit, offset, out, &got, total);
+	*n = 0;
+	for (; rc == JM_OK && k < got; k++) {
+		struct db_stmt *st = NULL;
+		rc = db_preparef(db, &st, "SELECT name, company, stage FROM people WHERE id = ?",
+		                 "i", out[k].person_id);
+		if (rc == JM_OK && (rc = db_step(st)) == JM_OK) {
+			struct net_hit *h = &out[(*n)++];
+			*h = out[k];
+			h->name = db_col_dup(st, 0, a);
+			h->company = db_col_dup(st, 1, a);
+			h->stage = db_col_dup(st, 2, a);
+			h->snippet = "";
+		}
+		db_finalize(st);
+		rc = rc == JM_DONE ? JM_OK : rc;
+	}
+	return rc;
+}
+
 /* ---- snippets: cut from the stored text around the first hit ---- */
 
 /* True when the character before f[o] is a non-CJK letter or digit. */
@@ -543,9 +595,13 @@ static enum jm_rc search_snippet(struct db *db, struct arena *a, const struct wo
                                  struct net_hit *h)
 {
 	struct db_stmt *st = NULL;
+	/* The stored document: people_search (SQLite), search_docs (PostgreSQL). */
 	enum jm_rc rc = db_preparef(db, &st,
-	                            "SELECT name, company, offer, tags, notes, messages "
-	                            "FROM people_search WHERE rowid = ?",
+	                            DB_SQL(db,
+	                                   "SELECT name, company, offer, tags, notes, messages "
+	                                   "FROM people_search WHERE rowid = ?",
+	                                   "SELECT name, company, offer, tags, notes, messages "
+	                                   "FROM search_docs WHERE person_id = ?"),
 	                            "i", h->person_id);
 	if (rc == JM_OK && (rc = db_step(st)) == JM_OK) {
 		for (int c = 0; c < 6; c++) {
@@ -571,9 +627,10 @@ enum jm_rc net_search(struct db *db, struct arena *a, const struct net_search_qu
 		return rc;
 	struct buf m = BUF_INIT;
 	struct words ws;
+	struct search_filter f;
 	rc = build_match(a, q->q, &m, &ws);
 	if (rc == JM_OK)
-		rc = build_filters(q, &m);
+		rc = build_filters(a, q, &m, &f);
 	if (rc || !ws.n)
 		goto out;
 	/* A failed catch-up (a busy writer) still lets the search answer. */
@@ -581,10 +638,14 @@ enum jm_rc net_search(struct db *db, struct arena *a, const struct net_search_qu
 		log_at(LOG_WARN, "network", "search index catch-up failed");
 	int per = q->per_page <= 0 ? 20 : q->per_page > PER_PAGE_MAX ? PER_PAGE_MAX : q->per_page;
 	int64_t offset = (int64_t)((q->page < 1 ? 1 : q->page) - 1) * per;
-	rc = search_count(db, buf_cstr(&m), total);
 	struct net_hit *hits = arena_calloc(a, (size_t)per * sizeof(*hits));
-	if (rc == JM_OK && (*total > offset || *total == NET_SEARCH_TOTAL_MAX))
-		rc = search_page(db, a, buf_cstr(&m), per, offset, hits, n);
+	if (db_engine(db) == DB_PG) {
+		rc = search_page_pg(db, a, &ws, &f, per, offset, hits, n, total);
+	} else {
+		rc = search_count(db, buf_cstr(&m), total);
+		if (rc == JM_OK && (*total > offset || *total == NET_SEARCH_TOTAL_MAX))
+			rc = search_page(db, a, buf_cstr(&m), per, offset, hits, n);
+	}
 	for (size_t k = 0; rc == JM_OK && k < *n; k++)
 		rc = search_snippet(db, a, &ws, &hits[k]);
 	*out = hits;

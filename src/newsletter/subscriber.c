@@ -14,6 +14,13 @@
  * The SQL of each filter combination is built once and kept for the life
  * of the process, because db_prepare caches statements by the address of
  * their text (so that text must never be freed or reused).
+ *
+ * PostgreSQL has no people_fts: the same LIKE decides alone (a scan of
+ * people; pg_trgm, the only contrib index for it, needs three characters
+ * and, under the C ctype the database runs with, sees no Japanese letter).
+ * SQLite's LIKE ignores case for ASCII only, PostgreSQL's not at all:
+ * lower() on both sides there, which under the C ctype also folds ASCII
+ * only, gives the same rows.
  */
 #include "auth/auth.h"
 #include "newsletter/nl_int.h"
@@ -35,7 +42,8 @@ enum {
 	Q_TAG = 16,
 	Q_FIELD = 32,
 	Q_COUNT = 64,
-	Q_VARIANTS = 128,
+	Q_PG = 128, /* the PostgreSQL text of the same query */
+	Q_VARIANTS = 256,
 };
 
 static char *sql_variant[Q_VARIANTS]; /* never freed: statement cache keys */
@@ -53,13 +61,16 @@ static void build_sql(unsigned mask, struct buf *b)
 	                   "s.created_at, COALESCE(s.confirmed_at, 0), s.consent_source, "
 	                   "s.consent_ip, s.consent_text, COALESCE(s.consent_at, 0) ");
 	/* CROSS JOIN fixes the join order: drive from the few search hits. */
-	if (mask & Q_FTS)
+	if ((mask & Q_FTS) && !(mask & Q_PG))
 		rc |= buf_appends(b,
 		                  "FROM people_fts CROSS JOIN people p ON p.id = people_fts.rowid "
 		                  "CROSS JOIN subscriptions s ON s.person_id = p.id ");
-	else if (mask & Q_PREFIX)
-		rc |= buf_appends(b, "FROM people p CROSS JOIN subscriptions s "
-		                     "ON s.person_id = p.id ");
+	else if (mask & (Q_PREFIX | Q_FTS))
+		/* PostgreSQL has no CROSS JOIN … ON (and plans joins itself). */
+		rc |= buf_appends(b, mask & Q_PG ? "FROM people p JOIN subscriptions s "
+		                                   "ON s.person_id = p.id "
+		                                 : "FROM people p CROSS JOIN subscriptions s "
+		                                   "ON s.person_id = p.id ");
 	else if (count)
 		rc |= buf_appends(b, "FROM subscriptions s ");
 	else
@@ -67,9 +78,13 @@ static void build_sql(unsigned mask, struct buf *b)
 	if (!(count && !search))
 		rc |= buf_appends(b, "JOIN lists l ON l.id = s.list_id ");
 	rc |= buf_appends(b, "WHERE 1 = 1");
-	if (mask & Q_FTS)
+	/* The same rows on both engines: see the opening comment. */
+	if ((mask & Q_FTS) && !(mask & Q_PG))
 		rc |= buf_appends(b, " AND people_fts MATCH ? AND (p.name LIKE ? ESCAPE '\\' "
 		                     "OR p.email LIKE ? ESCAPE '\\')");
+	else if (mask & Q_FTS)
+		rc |= buf_appends(b, " AND (lower(p.name) LIKE lower(?) ESCAPE '\\' "
+		                     "OR lower(p.email) LIKE lower(?) ESCAPE '\\')");
 	if (mask & Q_PREFIX)
 		rc |= buf_appends(b, " AND ((p.email >= ? AND p.email < ?) OR "
 		                     "(p.name >= ? AND p.name < ?))");
@@ -97,8 +112,8 @@ static const char *sql_for(unsigned mask)
 /* The bound values of one query, in SQL order. */
 struct qargs {
 	unsigned mask;
-	char fts[1024], like[420], lo[NL_EMAIL_MAX + 2], hi[NL_EMAIL_MAX + 3];
-	char name_lo[NL_EMAIL_MAX + 2], name_hi[NL_EMAIL_MAX + 3]; /* short names (鈴木) */
+	char fts[1024], like[420], lo[NL_EMAIL_MAX + 2], hi[NL_EMAIL_MAX + 6];
+	char name_lo[NL_EMAIL_MAX + 2], name_hi[NL_EMAIL_MAX + 6]; /* short names (鈴木) */
 };
 
 /* Appends the trigram s[from, to) as an FTS5 string. */
@@ -145,9 +160,10 @@ static enum jm_rc fts_query(const char *s, size_t n, struct qargs *qa)
 	return rc ? JM_INVALID : JM_OK;
 }
 
-static enum jm_rc plan_query(const struct nl_subscriber_query *q, struct qargs *qa)
+static enum jm_rc plan_query(struct db *db, const struct nl_subscriber_query *q, struct qargs *qa)
 {
 	memset(qa, 0, sizeof(*qa));
+	qa->mask = db_engine(db) == DB_PG ? Q_PG : 0;
 	const char *s = q->q ? q->q : "";
 	while (*s == ' ')
 		s++;
@@ -165,15 +181,16 @@ static enum jm_rc plan_query(const struct nl_subscriber_query *q, struct qargs *
 			qa->lo[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
 		qa->lo[n] = '\0';
 		memcpy(qa->hi, qa->lo, n);
-		qa->hi[n] = '\xff'; /* above every UTF-8 continuation of the prefix */
-		qa->hi[n + 1] = '\0';
+		/* Above every continuation of the prefix: U+10FFFF, the last
+		 * code point (valid UTF-8, which PostgreSQL insists on; a
+		 * noncharacter, never in a name or an address). */
+		memcpy(qa->hi + n, "\xf4\x8f\xbf\xbf", 5);
 		/* One or two characters are also a name prefix (a family name
 		 * such as 鈴木 comes first). */
 		memcpy(qa->name_lo, s, n);
 		qa->name_lo[n] = '\0';
 		memcpy(qa->name_hi, s, n);
-		qa->name_hi[n] = '\xff';
-		qa->name_hi[n + 1] = '\0';
+		memcpy(qa->name_hi + n, "\xf4\x8f\xbf\xbf", 5);
 		qa->mask |= Q_PREFIX;
 	}
 	qa->mask |= q->list_id ? Q_LIST : 0;
@@ -189,7 +206,8 @@ static int bind_filters(struct db_stmt *st, const struct nl_subscriber_query *q,
 {
 	int i = 1;
 	if (qa->mask & Q_FTS) {
-		db_bind_text(st, i++, qa->fts, SIZE_MAX);
+		if (!(qa->mask & Q_PG))
+			db_bind_text(st, i++, qa->fts, SIZE_MAX);
 		db_bind_text(st, i++, qa->like, SIZE_MAX);
 		db_bind_text(st, i++, qa->like, SIZE_MAX);
 	}
@@ -264,7 +282,7 @@ enum jm_rc nl_subscriber_list(struct db *db, struct arena *a, const struct nl_su
 	*out = NULL;
 	*n = 0;
 	*total = 0;
-	enum jm_rc rc = plan_query(q, &qa);
+	enum jm_rc rc = plan_query(db, q, &qa);
 	if (!rc)
 		rc = count_rows(db, q, &qa, total);
 	if (rc)
@@ -326,7 +344,8 @@ static enum jm_rc add_tx(struct db *db, int64_t list_id, const char *email, cons
 		        "updated_at = excluded.updated_at, confirmed_at = excluded.confirmed_at, "
 		        "unsubscribed_at = NULL, consent_at = excluded.consent_at, "
 		        "consent_source = 'admin', consent_ip = '', "
-		        "consent_text = excluded.consent_text WHERE status != 'active'",
+		        "consent_text = excluded.consent_text WHERE subscriptions.status != "
+		        "'active'",
 		        "iiiiiit", pid, list_id, now, now, now, now, text);
 	if (!rc && db_changes(db) == 0) {
 		jm_err_set(err, "email", "already subscribed to this list");

@@ -1,0 +1,682 @@
+/*
+ * search_pg.c — the people search on PostgreSQL, which has no FTS5: an
+ * inverted index of our own (search_terms and search_docs, migrations/pg/
+ * 0012) that gives the same hits in the same order as people_search with
+ * jm_rank gives on SQLite. Stock PostgreSQL, no extension (see the README,
+ * "Search on PostgreSQL").
+ *
+ * Tokens are those of the jm_cjk tokenizer (db/fts_cjk.c), cut here from
+ * the same folding (core/fold.c: NFKC + case folding, so ｶﾀｶﾅ is カタカナ
+ * and ＰＹＴＨＯＮ is python): a run of non-CJK letters/digits is one
+ * token (at most 200 bytes); a run of CJK letters gives its bigrams and,
+ * at the position of its last bigram, its last character (a one-character
+ * run is just that character). Positions count tokens per column as FTS5
+ * counts them. Each (term, person) row keeps the term's positions
+ * (column << 24 | position) and the jm_rank of the term alone.
+ * Invariant: a document and a query are cut here exactly as fts_cjk.c cuts
+ * them (tests/integration/test_search_engines.py compares both engines).
+ *
+ * A query word is what search.c hands FTS5 on SQLite: the phrase of its
+ * query-mode tokens (no trailing unigram), the last one a prefix when the
+ * word ends in Latin or in one CJK character. Matching:
+ *   - one word of one token, exact (a 2-character word such as 出版) or a
+ *     prefix that covers one term (python): the page is read off
+ *     search_terms_score in rank order and the total counted up to
+ *     NET_SEARCH_TOTAL_MAX, as on SQLite;
+ *   - otherwise, in C over the rows of the query's terms read in person
+ *     order: a prefix merges the positions of every term in its range (as
+ *     FTS5 merges a prefix's position lists, keeping a position that two
+ *     terms share twice); a phrase counts, per column,
+ *     the positions p with its token i at p + i; words are ANDed by person;
+ *     the rank is jm_rank's sum computed in the same order (column, then
+ *     phrase), so the same document gives the same double on both engines
+ *     and ties fall to the id.
+ * Filters (stage, tag, flags) apply to the first token's rows.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+
+#include "network/search_int.h"
+
+#define TOKEN_MAX 200   /* bytes of a Latin token, as db/fts_cjk.c */
+#define TF_MAX    60000 /* jm_rank stops counting there */
+#define COL_SHIFT 24
+
+static const double weights[SEARCH_COLS] = SEARCH_WEIGHTS;
+
+/* ---- tokens ---- */
+
+struct tok {
+	const char *s; /* folded bytes */
+	uint32_t len;
+	uint32_t pos; /* column << COL_SHIFT | position */
+};
+
+struct toks {
+	struct tok *v;
+	size_t n, size;
+};
+
+static void tok_add(struct toks *t, const char *s, size_t len, uint32_t pos)
+{
+	if (t->n == t->size) {
+		t->size = t->size * 2 + 64;
+		t->v = xrealloc(t->v, t->size * sizeof(*t->v));
+	}
+	t->v[t->n++] = (struct tok){s, (uint32_t)len, pos};
+}
+
+/* The CJK run at f[*i]: its bigrams, then (indexing) its last character at
+ * the last bigram's position; a one-character run is that character. */
+static void cjk_run(struct toks *t, const char *f, size_t flen, size_t *i, bool query, uint32_t *p,
+                    uint32_t col)
+{
+	size_t j = *i, prev = *i, n = 0;
+	while (j < flen) {
+		uint32_t cp = 0;
+		size_t next = jm_utf8_next(f, flen, j, &cp);
+		if (!jm_cp_is_cjk(cp))
+			break;
+		if (n++ > 0)
+			tok_add(t, f + prev, next - prev, col | (*p)++);
+		prev = j;
+		j = next;
+	}
+	if (n == 1)
+		tok_add(t, f + prev, j - prev, col | (*p)++);
+	else if (!query)
+		tok_add(t, f + prev, j - prev, col | (*p - 1));
+	*i = j;
+}
+
+/* A run of non-CJK word characters at f[*i]: one token, cut at TOKEN_MAX
+ * bytes on a character boundary. */
+static void word_run(struct toks *t, const char *f, size_t flen, size_t *i, uint32_t *p,
+                     uint32_t col)
+{
+	size_t a = *i, j = *i, cut = *i;
+	while (j < flen) {
+		uint32_t cp = 0;
+		size_t next = jm_utf8_next(f, flen, j, &cp);
+		if (!jm_cp_is_word(cp) || jm_cp_is_cjk(cp))
+			break;
+		if (next - a <= TOKEN_MAX)
+			cut = next;
+		j = next;
+	}
+	*i = j;
+	tok_add(t, f + a, cut - a, col | (*p)++);
+}
+
+/* Appends the tokens of folded text f[0..flen) as column col. */
+static void tokenize(struct toks *t, const char *f, size_t flen, bool query, int col)
+{
+	uint32_t p = 0, c = (uint32_t)col << COL_SHIFT;
+	size_t i = 0;
+	while (i < flen) {
+		uint32_t cp = 0;
+		size_t next = jm_utf8_next(f, flen, i, &cp);
+		if (jm_cp_is_cjk(cp))
+			cjk_run(t, f, flen, &i, query, &p, c);
+		else if (jm_cp_is_word(cp))
+			word_run(t, f, flen, &i, &p, c);
+		else
+			i = next;
+	}
+}
+
+/* ---- the index ---- */
+
+static int tok_cmp(const void *a, const void *b)
+{
+	const struct tok *x = a, *y = b;
+	int c = memcmp(x->s, y->s, x->len < y->len ? x->len : y->len);
+	if (c == 0)
+		c = (x->len > y->len) - (x->len < y->len);
+	return c ? c : (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+static bool same_term(const struct tok *x, const struct tok *y)
+{
+	return x->len == y->len && memcmp(x->s, y->s, x->len) == 0;
+}
+
+/* jm_rank of one phrase with tf[c] instances in column c. */
+static double rank_of(const unsigned tf[SEARCH_COLS])
+{
+	double score = 0;
+	for (int c = 0; c < SEARCH_COLS; c++) {
+		unsigned t = tf[c] < TF_MAX ? tf[c] : TF_MAX;
+		score += weights[c] * t / (t + 1.0);
+	}
+	return score;
+}
+
+/* One line "term \t score \t pos,pos,…" per term into rows, the terms
+ * space-separated into terms. v is sorted by term, then position. */
+static enum jm_rc term_rows(const struct toks *t, struct buf *rows, struct buf *terms)
+{
+	enum jm_rc rc = JM_OK;
+	for (size_t k = 0; k < t->n && rc == JM_OK;) {
+		size_t e = k;
+		unsigned tf[SEARCH_COLS] = {0};
+		while (e < t->n && same_term(&t->v[k], &t->v[e]))
+			tf[t->v[e++].pos >> COL_SHIFT]++;
+		if (rows->len)
+			rc = buf_appendc(rows, '\n');
+		if (rc == JM_OK && terms->len)
+			rc = buf_appendc(terms, ' ');
+		if (rc == JM_OK)
+			rc = buf_append(terms, t->v[k].s, t->v[k].len);
+		if (rc == JM_OK)
+			rc = buf_appendf(rows, "%.*s\t%.17g\t", (int)t->v[k].len, t->v[k].s,
+			                 rank_of(tf));
+		for (size_t j = k; j < e && rc == JM_OK; j++)
+			rc = buf_appendf(rows, j > k ? ",%" PRIu32 : "%" PRIu32, t->v[j].pos);
+		k = e;
+	}
+	return rc;
+}
+
+/* Folds and tokenises the six text columns of d into t; f holds the
+ * folded text the tokens point into. */
+static enum jm_rc doc_tokens(const struct search_doc *d, struct buf *f, struct toks *t)
+{
+	size_t at[SEARCH_COLS + 1];
+	enum jm_rc rc = JM_OK;
+	for (int c = 0; c < SEARCH_COLS && rc == JM_OK; c++) {
+		at[c] = f->len;
+		struct buf *src = (struct buf *)&d->col[c];
+		rc = jm_fold(buf_cstr(src), src->len, f);
+	}
+	if (rc)
+		return rc;
+	at[SEARCH_COLS] = f->len;
+	for (int c = 0; c < SEARCH_COLS; c++)
+		tokenize(t, f->ptr + at[c], at[c + 1] - at[c], false, c);
+	qsort(t->v, t->n, sizeof(*t->v), tok_cmp);
+	return JM_OK;
+}
+
+static enum jm_rc write_doc(struct db *db, int64_t id, struct search_doc *d, const char *rows,
+                            const char *terms)
+{
+	enum jm_rc rc = db_execf(
+	        db,
+	        "INSERT INTO search_terms(term, person_id, score, pos) "
+	        "SELECT split_part(l, chr(9), 1), CAST(?1 AS BIGINT), "
+	        "CAST(split_part(l, chr(9), 2) AS DOUBLE PRECISION), split_part(l, chr(9), 3) "
+	        "FROM unnest(string_to_array(CAST(?2 AS TEXT), chr(10))) AS l",
+	        "it", id, rows);
+	if (rc == JM_OK)
+		rc = db_execf(db,
+		              "INSERT INTO search_docs(person_id, stage_rank, flagged, meta, name, "
+		              "company, offer, notes, tags, messages, terms) "
+		              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (person_id) DO "
+		              "UPDATE SET stage_rank = excluded.stage_rank, flagged = "
+		              "excluded.flagged, meta = excluded.meta, name = excluded.name, "
+		              "company = excluded.company, offer = excluded.offer, notes = "
+		              "excluded.notes, tags = excluded.tags, messages = excluded.messages, "
+		              "terms = excluded.terms",
+		              "iiitttttttt", id, (int64_t)d->stage_rank, (int64_t)d->flagged,
+		              buf_cstr(&d->col[6]), buf_cstr(&d->col[0]), buf_cstr(&d->col[1]),
+		              buf_cstr(&d->col[2]), buf_cstr(&d->col[3]), buf_cstr(&d->col[4]),
+		              buf_cstr(&d->col[5]), terms);
+	return rc;
+}
+
+enum jm_rc search_pg_index(struct db *db, int64_t id, const struct search_doc *d)
+{
+	/* The old rows, found by primary key through the stored term list. */
+	enum jm_rc rc = db_execf(db,
+	                         "DELETE FROM search_terms WHERE term = ANY (string_to_array("
+	                         "(SELECT terms FROM search_docs WHERE person_id = ?1), ' ')) "
+	                         "AND person_id = ?1",
+	                         "i", id);
+	if (rc || !d)
+		return rc ? rc
+		          : db_execf(db, "DELETE FROM search_docs WHERE person_id = ?", "i", id);
+	struct buf f = BUF_INIT, rows = BUF_INIT, terms = BUF_INIT;
+	struct toks t = {0};
+	rc = doc_tokens(d, &f, &t);
+	if (rc == JM_OK)
+		rc = term_rows(&t, &rows, &terms);
+	if (rc == JM_OK)
+		rc = write_doc(db, id, (struct search_doc *)d, buf_cstr(&rows), buf_cstr(&terms));
+	free(t.v);
+	buf_free(&f);
+	buf_free(&rows);
+	buf_free(&terms);
+	return rc;
+}
+
+/* ---- reading a token's rows ---- */
+
+enum {
+	V_RANGE = 1,  /* term >= ? AND term < ? instead of term = ? */
+	V_STAGE = 2,  /* filters, in the order of their parameters */
+	V_TAG = 4,    /*   … */
+	V_NOFLAG = 8, /*   … */
+	V_PAGE = 16,  /* one term: the page in rank order */
+	V_COUNT = 32, /* one term: the total */
+	V_VARIANTS = 64,
+};
+
+static char *sql_variant[V_VARIANTS]; /* never freed: statement cache keys */
+
+static void build_sql(unsigned mask, struct buf *b)
+{
+	enum jm_rc rc = buf_appends(b, mask & V_PAGE    ? "SELECT person_id, score"
+	                               : mask & V_COUNT ? "SELECT count(*) FROM (SELECT 1"
+	                                                : "SELECT person_id, pos");
+	rc |= buf_appends(b, mask & V_RANGE ? " FROM search_terms WHERE term >= ? AND term < ?"
+	                                    : " FROM search_terms WHERE term = ?");
+	if (mask & V_STAGE)
+		rc |= buf_appends(b, " AND person_id IN (SELECT person_id FROM search_docs "
+		                     "WHERE stage_rank = ?)");
+	if (mask & V_TAG)
+		rc |= buf_appends(b, " AND person_id IN (SELECT person_id FROM search_docs "
+		                     "WHERE strpos(meta, ?) > 0)");
+	if (mask & V_NOFLAG)
+		rc |= buf_appends(b, " AND person_id NOT IN (SELECT person_id FROM search_docs "
+		                     "WHERE flagged = 1)");
+	rc |= buf_appends(b, mask & V_PAGE    ? " ORDER BY score DESC, person_id LIMIT ? OFFSET ?"
+	                     : mask & V_COUNT ? " LIMIT ?) x"
+	                                      : " ORDER BY person_id");
+	if (rc)
+		abort(); /* uncapped buffer: only OOM, which aborts anyway */
+}
+
+static unsigned filter_mask(const struct search_filter *f)
+{
+	return (f->stage_rank >= 0 ? V_STAGE : 0) | (f->tag_xt ? V_TAG : 0) |
+	       (f->flagged ? 0 : V_NOFLAG);
+}
+
+/* Prepares a variant and binds the term (or range) and the filters; the
+ * next free parameter index goes to *next. */
+static enum jm_rc prepare_term(struct db *db, unsigned mask, const char *lo, const char *hi,
+                               const struct search_filter *f, struct db_stmt **st, int *next)
+{
+	enum jm_rc rc =
+	        db_prepare(db, db_sql_variant(sql_variant, V_VARIANTS, mask, build_sql), st);
+	if (rc)
+		return rc;
+	int i = 1;
+	db_bind_text(*st, i++, lo, SIZE_MAX);
+	if (mask & V_RANGE)
+		db_bind_text(*st, i++, hi, SIZE_MAX);
+	if (mask & V_STAGE)
+		db_bind_int(*st, i++, f->stage_rank);
+	if (mask & V_TAG)
+		db_bind_text(*st, i++, f->tag_xt, SIZE_MAX);
+	*next = i;
+	return JM_OK;
+}
+
+/* The rows of one token, by person: positions of id[k] are
+ * pos[at[k] .. at[k + 1]), ascending. */
+struct post {
+	int64_t *id;
+	size_t *at;
+	uint32_t *pos;
+	size_t n, npos, size_id, size_pos;
+};
+
+static void post_free(struct post *p)
+{
+	free(p->id);
+	free(p->at);
+	free(p->pos);
+}
+
+static int u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Sorts the positions of the last person. A prefix merges several terms,
+ * and two of them can share a position (本本 at a run's end: the bigram
+ * 本本 and the unigram 本); FTS5 counts both, so duplicates stay. */
+static void post_close(struct post *p)
+{
+	if (!p->n)
+		return;
+	size_t a = p->at[p->n - 1];
+	qsort(p->pos + a, p->npos - a, sizeof(*p->pos), u32_cmp);
+}
+
+/* Appends one row (person id, "p,p,…"). */
+static void post_row(struct post *p, int64_t id, const char *s)
+{
+	if (!p->n || p->id[p->n - 1] != id) {
+		post_close(p);
+		if (p->n + 1 >= p->size_id) {
+			p->size_id = p->size_id * 2 + 256;
+			p->id = xrealloc(p->id, p->size_id * sizeof(*p->id));
+			p->at = xrealloc(p->at, (p->size_id + 1) * sizeof(*p->at));
+		}
+		p->id[p->n] = id;
+		p->at[p->n++] = p->npos;
+	}
+	while (s && *s) {
+		char *end = NULL;
+		unsigned long v = strtoul(s, &end, 10);
+		if (end == s)
+			break;
+		if (p->npos == p->size_pos) {
+			p->size_pos = p->size_pos * 2 + 1024;
+			p->pos = xrealloc(p->pos, p->size_pos * sizeof(*p->pos));
+		}
+		p->pos[p->npos++] = (uint32_t)v;
+		s = *end == ',' ? end + 1 : end;
+	}
+}
+
+/* The rows of a token (a prefix when hi is not NULL), filtered when f is
+ * not NULL. */
+static enum jm_rc post_read(struct db *db, const char *lo, const char *hi,
+                            const struct search_filter *f, struct post *p)
+{
+	unsigned mask = (hi ? V_RANGE : 0) | (f ? filter_mask(f) : 0);
+	static const struct search_filter none = {.stage_rank = -1, .flagged = true};
+	struct db_stmt *st = NULL;
+	int next = 0;
+	enum jm_rc rc = prepare_term(db, mask, lo, hi, f ? f : &none, &st, &next);
+	while (rc == JM_OK && (rc = db_step(st)) == JM_OK)
+		post_row(p, db_col_int(st, 0), db_col_text(st, 1, NULL));
+	db_finalize(st);
+	post_close(p);
+	if (p->at)
+		p->at[p->n] = p->npos;
+	return rc == JM_DONE ? JM_OK : rc;
+}
+
+/* ---- matching ---- */
+
+/* The people a word matches, ascending, with its instances per column. */
+struct wres {
+	int64_t *id;
+	uint16_t (*tf)[SEARCH_COLS];
+	size_t n;
+};
+
+static bool has_pos(const struct post *p, size_t k, uint32_t v)
+{
+	return bsearch(&v, p->pos + p->at[k], p->at[k + 1] - p->at[k], sizeof(v), u32_cmp) != NULL;
+}
+
+/* Index of id in p at or after *from (p->id ascending), or SIZE_MAX. */
+static size_t seek(const struct post *p, size_t *from, int64_t id)
+{
+	while (*from < p->n && p->id[*from] < id)
+		(*from)++;
+	return *from < p->n && p->id[*from] == id ? *from : SIZE_MAX;
+}
+
+/* Counts the phrase p[0] p[1] … p[k-1] per column for each person in all
+ * of them. */
+static void phrase_match(const struct post *p, size_t k, struct wres *r)
+{
+	size_t *cur = xcalloc(2 * k, sizeof(*cur)), *idx = cur + k;
+	r->id = xcalloc(p[0].n + 1, sizeof(*r->id));
+	r->tf = xcalloc(p[0].n + 1, sizeof(*r->tf));
+	for (size_t a = 0; a < p[0].n; a++) {
+		bool all = true;
+		idx[0] = a;
+		for (size_t i = 1; i < k && all; i++)
+			all = (idx[i] = seek(&p[i], &cur[i], p[0].id[a])) != SIZE_MAX;
+		if (!all)
+			continue;
+		uint16_t tf[SEARCH_COLS] = {0};
+		bool any = false;
+		for (size_t j = p[0].at[a]; j < p[0].at[a + 1]; j++) {
+			uint32_t v = p[0].pos[j];
+			bool ok = true;
+			for (size_t i = 1; i < k && ok; i++)
+				ok = has_pos(&p[i], idx[i], v + (uint32_t)i);
+			if (ok && tf[v >> COL_SHIFT] < TF_MAX)
+				tf[v >> COL_SHIFT]++, any = true;
+		}
+		if (any) {
+			r->id[r->n] = p[0].id[a];
+			memcpy(r->tf[r->n++], tf, sizeof(tf));
+		}
+	}
+	free(cur);
+}
+
+/* The upper end of a prefix range: the prefix with its last code point
+ * plus one (UTF-8 byte order is code point order, and the database sorts
+ * bytes). */
+static char *prefix_end(const char *s, size_t len)
+{
+	size_t b = len;
+	while (b > 0 && ((unsigned char)s[--b] & 0xC0) == 0x80)
+		;
+	uint32_t cp = 0;
+	(void)jm_utf8_next(s, len, b, &cp);
+	cp = cp == 0xD7FF ? 0xE000 : cp + 1;
+	char *out = xmalloc(b + 5), *o = out + b;
+	memcpy(out, s, b);
+	if (cp < 0x80) {
+		*o++ = (char)cp;
+	} else if (cp < 0x800) {
+		*o++ = (char)(0xC0 | (cp >> 6));
+		*o++ = (char)(0x80 | (cp & 0x3F));
+	} else if (cp < 0x10000) {
+		*o++ = (char)(0xE0 | (cp >> 12));
+		*o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+		*o++ = (char)(0x80 | (cp & 0x3F));
+	} else {
+		*o++ = (char)(0xF0 | (cp >> 18));
+		*o++ = (char)(0x80 | ((cp >> 12) & 0x3F));
+		*o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+		*o++ = (char)(0x80 | (cp & 0x3F));
+	}
+	*o = '\0';
+	return out;
+}
+
+/* The query-mode tokens of word w. */
+static void word_tokens(const char *w, size_t len, struct toks *t)
+{
+	tokenize(t, w, len, true, 0);
+}
+
+/* Matches one word: f filters its first token's rows (NULL: none). */
+static enum jm_rc word_match(struct db *db, const char *w, size_t len, bool prefix,
+                             const struct search_filter *f, struct wres *r)
+{
+	struct toks t = {0};
+	word_tokens(w, len, &t);
+	struct post *p = xcalloc(t.n + 1, sizeof(*p));
+	enum jm_rc rc = JM_OK;
+	for (size_t i = 0; i < t.n && rc == JM_OK; i++) {
+		char *lo = xstrndup(t.v[i].s, t.v[i].len);
+		char *hi = prefix && i + 1 == t.n ? prefix_end(lo, t.v[i].len) : NULL;
+		rc = post_read(db, lo, hi, i == 0 ? f : NULL, &p[i]);
+		free(lo);
+		free(hi);
+	}
+	if (rc == JM_OK && t.n)
+		phrase_match(p, t.n, r);
+	for (size_t i = 0; i < t.n; i++)
+		post_free(&p[i]);
+	free(p);
+	free(t.v);
+	return rc;
+}
+
+/* ---- ranking ---- */
+
+struct ranked {
+	double r; /* -score: lower is better, as jm_rank */
+	int64_t id;
+};
+
+static int ranked_cmp(const void *a, const void *b)
+{
+	const struct ranked *x = a, *y = b;
+	if (x->r != y->r)
+		return x->r < y->r ? -1 : 1;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+/* Keeps the people of c that are also in r, with r's counts as word w. */
+static void and_word(struct wres *c, uint16_t (**tf)[SEARCH_COLS], size_t nw, size_t w,
+                     const struct wres *r)
+{
+	size_t out = 0, j = 0;
+	for (size_t k = 0; k < c->n; k++) {
+		while (j < r->n && r->id[j] < c->id[k])
+			j++;
+		if (j == r->n || r->id[j] != c->id[k])
+			continue;
+		c->id[out] = c->id[k];
+		memmove((*tf)[out * nw], (*tf)[k * nw], nw * sizeof(**tf));
+		memcpy((*tf)[out * nw + w], r->tf[j], sizeof(**tf));
+		out++;
+	}
+	c->n = out;
+}
+
+/* jm_rank: for each column, for each phrase, w · tf / (tf + 1). */
+static double rank_all(uint16_t (*tf)[SEARCH_COLS], size_t nw)
+{
+	double score = 0;
+	for (int c = 0; c < SEARCH_COLS; c++)
+		for (size_t w = 0; w < nw; w++)
+			score += weights[c] * tf[w][c] / (tf[w][c] + 1.0);
+	return -score;
+}
+
+static void page_out(struct ranked *v, size_t n, int64_t per, int64_t offset, struct net_hit *out,
+                     size_t *nout, int64_t *total)
+{
+	qsort(v, n, sizeof(*v), ranked_cmp);
+	*total = n < NET_SEARCH_TOTAL_MAX ? (int64_t)n : NET_SEARCH_TOTAL_MAX;
+	*nout = 0;
+	for (int64_t k = offset; k < (int64_t)n && k < offset + per; k++) {
+		out[*nout].person_id = v[k].id;
+		out[(*nout)++].rank = (double)(int64_t)(v[k].r * 1e6) / 1e6;
+	}
+}
+
+/* Every word matched in C, ANDed, ranked. */
+static enum jm_rc slow_query(struct db *db, const struct search_words *ws,
+                             const struct search_filter *f, int64_t per, int64_t offset,
+                             struct net_hit *out, size_t *n, int64_t *total)
+{
+	struct wres c = {0};
+	uint16_t(*tf)[SEARCH_COLS] = NULL;
+	size_t nw = ws->n;
+	enum jm_rc rc = word_match(db, ws->w[0], ws->len[0], ws->prefix[0], f, &c);
+	if (rc == JM_OK) {
+		tf = xcalloc(c.n * nw + 1, sizeof(*tf));
+		for (size_t k = 0; k < c.n; k++)
+			memcpy(tf[k * nw], c.tf[k], sizeof(*tf));
+	}
+	for (size_t w = 1; rc == JM_OK && w < nw && c.n; w++) {
+		struct wres r = {0};
+		rc = word_match(db, ws->w[w], ws->len[w], ws->prefix[w], NULL, &r);
+		if (rc == JM_OK)
+			and_word(&c, &tf, nw, w, &r);
+		free(r.id);
+		free(r.tf);
+	}
+	struct ranked *v = rc == JM_OK ? xcalloc(c.n + 1, sizeof(*v)) : NULL;
+	for (size_t k = 0; v && k < c.n; k++)
+		v[k] = (struct ranked){rank_all(&tf[k * nw], nw), c.id[k]};
+	if (v)
+		page_out(v, c.n, per, offset, out, n, total);
+	free(v);
+	free(tf);
+	free(c.id);
+	free(c.tf);
+	return rc;
+}
+
+/* ---- one term: straight off the index ---- */
+
+/* The one term a prefix covers into *term (NULL when none or several). */
+static enum jm_rc prefix_single(struct db *db, const char *lo, const char *hi, char **term,
+                                bool *none)
+{
+	struct db_stmt *st = NULL;
+	enum jm_rc rc = db_preparef(db, &st,
+	                            "SELECT min(term), max(term) FROM search_terms "
+	                            "WHERE term >= ? AND term < ?",
+	                            "tt", lo, hi);
+	*term = NULL;
+	*none = false;
+	if (rc == JM_OK && (rc = db_step(st)) == JM_OK) {
+		const char *a = db_col_text(st, 0, NULL), *b = db_col_text(st, 1, NULL);
+		*none = !a;
+		if (a && b && !strcmp(a, b))
+			*term = xstrdup(a);
+	}
+	db_finalize(st);
+	return rc == JM_DONE ? JM_OK : rc;
+}
+
+static enum jm_rc fast_query(struct db *db, const char *term, const struct search_filter *f,
+                             int64_t per, int64_t offset, struct net_hit *out, size_t *n,
+                             int64_t *total)
+{
+	struct db_stmt *st = NULL;
+	int i = 0;
+	enum jm_rc rc = prepare_term(db, V_COUNT | filter_mask(f), term, NULL, f, &st, &i);
+	if (rc == JM_OK) {
+		db_bind_int(st, i, NET_SEARCH_TOTAL_MAX);
+		if ((rc = db_step(st)) == JM_OK)
+			*total = db_col_int(st, 0);
+	}
+	db_finalize(st);
+	if (rc == JM_OK || rc == JM_DONE)
+		rc = prepare_term(db, V_PAGE | filter_mask(f), term, NULL, f, &st, &i);
+	else
+		return rc;
+	if (rc)
+		return rc;
+	db_bind_int(st, i, per);
+	db_bind_int(st, i + 1, offset);
+	*n = 0;
+	while ((rc = db_step(st)) == JM_OK) {
+		double score = strtod(db_col_text(st, 1, NULL), NULL);
+		out[*n].person_id = db_col_int(st, 0);
+		out[(*n)++].rank = (double)(int64_t)(-score * 1e6) / 1e6;
+	}
+	db_finalize(st);
+	return rc == JM_DONE ? JM_OK : rc;
+}
+
+enum jm_rc search_pg_query(struct db *db, struct arena *a, const struct search_words *ws,
+                           const struct search_filter *f, int64_t per, int64_t offset,
+                           struct net_hit *out, size_t *n, int64_t *total)
+{
+	(void)a;
+	*n = 0, *total = 0;
+	if (!ws->n)
+		return JM_OK;
+	struct toks t = {0};
+	word_tokens(ws->w[0], ws->len[0], &t);
+	char *term = NULL;
+	bool none = false;
+	enum jm_rc rc = JM_OK;
+	if (ws->n == 1 && t.n == 1 && !ws->prefix[0]) {
+		term = xstrndup(t.v[0].s, t.v[0].len);
+	} else if (ws->n == 1 && t.n == 1) {
+		char *lo = xstrndup(t.v[0].s, t.v[0].len), *hi = prefix_end(lo, t.v[0].len);
+		rc = prefix_single(db, lo, hi, &term, &none);
+		free(lo);
+		free(hi);
+	}
+	free(t.v);
+	if (rc == JM_OK && !none)
+		rc = term ? fast_query(db, term, f, per, offset, out, n, total)
+		          : slow_query(db, ws, f, per, offset, out, n, total);
+	free(term);
+	return rc;
+}
