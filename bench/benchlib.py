@@ -74,13 +74,18 @@ def require_bin():
         sys.exit("bench: %s not found: run `make` first" % BIN)
 
 
+class Stopped(KeyboardInterrupt):
+    """A stop asked from outside: not a failure of one engine (SystemExit),
+    so nothing catches it but the cleanup on the way out."""
+
+
 def stop_on_sigterm():
     """SIGTERM/SIGHUP end the run like Ctrl-C does, so every `finally:` (the
     servers, the throwaway PostgreSQL cluster, the temp dirs) still runs."""
     import signal
 
     def _exit(signum, frame):
-        raise SystemExit("bench: stopped by signal %d" % signum)
+        raise Stopped("bench: stopped by signal %d" % signum)
     for s in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(s, _exit)
 
@@ -200,3 +205,34 @@ def run_measured(cmd, env=None, **kw):
         err.seek(0)
         return secs, ru.ru_maxrss, (p.returncode, out.read().decode(errors="replace"),
                                     err.read().decode(errors="replace"))
+
+
+def copy_table(sqlite_path, pg_url, table):
+    """Copies every row of table from a SQLite installation into the same table
+    of a PostgreSQL one (the columns both have, ids kept, COPY so the schema's
+    triggers run as the inserts' did), then moves the identity past the ids."""
+    import csv
+    import sqlite3
+    import psycopg2
+    src = sqlite3.connect(sqlite_path)
+    dst = psycopg2.connect(pg_url)
+    with dst.cursor() as cur:
+        cur.execute("SELECT column_name FROM information_schema.columns WHERE table_name = %s",
+                    (table,))
+        pg_cols = {r[0] for r in cur.fetchall()}
+    cols = [r[1] for r in src.execute("PRAGMA table_info(%s)" % table) if r[1] in pg_cols]
+    path = sqlite_path + ".copy.csv"
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        for row in src.execute("SELECT %s FROM %s" % (", ".join(cols), table)):
+            w.writerow(["\\N" if v is None else v for v in row])
+    with dst.cursor() as cur, open(path, encoding="utf-8") as f:
+        cur.copy_expert("COPY %s(%s) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
+                        % (table, ", ".join(cols)), f)
+        if "id" in cols:
+            cur.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), "
+                        "(SELECT coalesce(max(id), 1) FROM " + table + "))", (table,))
+    dst.commit()
+    dst.close()
+    src.close()
+    os.remove(path)
