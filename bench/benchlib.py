@@ -236,3 +236,9 @@ def copy_table(sqlite_path, pg_url, table):
     dst.close()
     src.close()
     os.remove(path)
+
+
+def short(e, keep=300):
+    """An error's text for a table line: one line, its start and its end."""
+    msg = " ".join(str(e).split())
+    return msg if len(msg) <= 2 * keep else msg[:keep] + " … " + msg[-keep:]
