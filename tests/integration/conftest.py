@@ -10,6 +10,10 @@ make_server  a factory for dedicated servers (extra flags, no users, ...)
 
 After every test the stderr of each running server is checked, so a
 sanitizer report fails the test that caused it.
+
+Engines: JM_TEST_ENGINE=postgres runs every test on PostgreSQL (one
+database per data dir, jm.db_url; dropped at session end). A test that is
+about SQLite itself carries @pytest.mark.sqlite_only and is skipped there.
 """
 import os
 import sys
@@ -33,6 +37,34 @@ def pytest_sessionstart(session):
     b = jm.jinmyaku_bin()
     if not os.access(b, os.X_OK):
         raise pytest.UsageError("jinmyaku binary not found at %s (set JINMYAKU_BIN or run make asan)" % b)
+    if jm.ENGINE == "postgres":
+        try:
+            jm._pg_admin()
+        except Exception as e:
+            raise pytest.UsageError("JM_TEST_ENGINE=postgres but no PostgreSQL at %s: %s"
+                                    % (jm.PG_URL, e))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Drops the per-data-dir databases (a long suite would fill the cluster)."""
+    if jm.ENGINE == "postgres":
+        for s in list(jm.Server.live):
+            s.kill()
+        jm.pg_drop_all()
+
+
+def pytest_report_header(config):
+    return "jinmyaku engine: %s%s" % (jm.ENGINE, " (%s)" % jm.PG_URL if jm.ENGINE == "postgres" else "")
+
+
+def pytest_collection_modifyitems(config, items):
+    if jm.ENGINE != "postgres":
+        return
+    for item in items:
+        m = item.get_closest_marker("sqlite_only")
+        if m is not None:
+            why = m.args[0] if m.args else "about the SQLite file itself"
+            item.add_marker(pytest.mark.skip(reason="sqlite_only: " + why))
 
 
 @pytest.fixture(autouse=True)

@@ -30,10 +30,11 @@ def jinmyaku_bin():
     return os.path.abspath(b)
 
 
-def sanitizer_env():
+def sanitizer_env(data_dir=None):
     """The environment every jinmyaku process runs with: sanitizer options
     that turn any report into a failure, and none of the caller's JINMYAKU_*
-    or proxy settings."""
+    or proxy settings. With data_dir, on PostgreSQL (JM_TEST_ENGINE), also
+    JINMYAKU_DB naming that data dir's own database (see db_url)."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("JINMYAKU_") and "proxy" not in k.lower()}
     env["ASAN_OPTIONS"] = "detect_leaks=1:abort_on_error=0:halt_on_error=1"
@@ -42,7 +43,105 @@ def sanitizer_env():
     if os.path.exists(supp):
         env["LSAN_OPTIONS"] = "suppressions=" + supp
     env["LC_ALL"] = "C.UTF-8"
+    if data_dir is not None and ENGINE == "postgres":
+        env["JINMYAKU_DB"] = db_url(data_dir)
     return env
+
+
+# ---- the database engine under test ----
+# JM_TEST_ENGINE=sqlite (default): each data dir holds its own jinmyaku.db.
+# JM_TEST_ENGINE=postgres: each data dir gets a database of its own in the
+# cluster at JM_TEST_PG_URL (postgres://USER@HOST:PORT/postgres), named
+# PREFIX_ + sha1(realpath of the data dir)[:16] (JM_TEST_PG_PREFIX, default
+# "jmt"), made on first use from PREFIX_tpl, a template migrated once per
+# session; pg_drop_all() drops them at session end (conftest.py).
+
+ENGINE = os.environ.get("JM_TEST_ENGINE", "sqlite")
+if ENGINE not in ("sqlite", "postgres"):
+    raise RuntimeError("JM_TEST_ENGINE must be sqlite or postgres, not %r" % ENGINE)
+PG_URL = os.environ.get("JM_TEST_PG_URL", "postgres://jm@127.0.0.1:55432/postgres")
+PG_PREFIX = os.environ.get("JM_TEST_PG_PREFIX", "jmt")
+_pg = {"admin": None, "template": None, "created": set()}  # created: names to drop
+
+
+def _pg_url(dbname):
+    u = urllib.parse.urlsplit(PG_URL)
+    return urllib.parse.urlunsplit((u.scheme, u.netloc, "/" + dbname, u.query, ""))
+
+
+def _pg_admin():
+    """An autocommit connection to the cluster's maintenance database."""
+    import psycopg2
+    if _pg["admin"] is None or _pg["admin"].closed:
+        c = psycopg2.connect(PG_URL, connect_timeout=30)
+        c.autocommit = True
+        _pg["admin"] = c
+    return _pg["admin"]
+
+
+def _pg_ddl(sql):
+    with _pg_admin().cursor() as cur:
+        cur.execute(sql)
+
+
+def _pg_template():
+    """PREFIX_tpl, migrated by the binary under test (once per session; a
+    failure is remembered and raised again for every later data dir)."""
+    t = _pg["template"]
+    if isinstance(t, Exception):
+        raise t
+    if t:
+        return t
+    import tempfile
+    name = PG_PREFIX + "_tpl"
+    _pg_ddl('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name)
+    _pg_ddl('CREATE DATABASE "%s"' % name)
+    _pg["created"].add(name)
+    with tempfile.TemporaryDirectory(prefix="jm-tpl-") as d:
+        env = _plain_sanitizer_env()
+        env["JINMYAKU_DB"] = _pg_url(name)
+        # any command that opens the database migrates it; this one writes nothing
+        p = subprocess.run([jinmyaku_bin(), "export", "people", "--data", os.path.join(d, "data")],
+                           capture_output=True, text=True, env=env, timeout=300, cwd=ROOT)
+    if p.returncode != 0 or sanitizer_reports(p.stderr):
+        _pg["template"] = AssertionError(
+            "migrating the PostgreSQL template database %s failed (exit %s):\n%s"
+            % (name, p.returncode, p.stderr[-6000:]))
+        raise _pg["template"]
+    _pg["template"] = name
+    return name
+
+
+def db_name(data_dir):
+    """The PostgreSQL database of data_dir (deterministic: the server and
+    every CLI run on the same data dir share it)."""
+    import hashlib
+    real = os.path.realpath(os.path.abspath(str(data_dir)))
+    return PG_PREFIX + "_" + hashlib.sha1(real.encode("utf-8")).hexdigest()[:16]
+
+
+def db_url(data_dir):
+    """JINMYAKU_DB for data_dir on PostgreSQL: its database, made fresh from
+    the template the first time this session asks for it."""
+    name = db_name(data_dir)
+    if name not in _pg["created"]:
+        tpl = _pg_template()
+        _pg_ddl('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name)
+        _pg_ddl('CREATE DATABASE "%s" TEMPLATE "%s"' % (name, tpl))
+        _pg["created"].add(name)
+    return _pg_url(name)
+
+
+def pg_drop_all():
+    """Drops every database this session made (and the template)."""
+    if _pg["admin"] is None:
+        return
+    for n in sorted(_pg["created"]):
+        _pg_ddl('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % n)
+    _pg["created"].clear()
+    _pg["template"] = None
+    _pg["admin"].close()
+    _pg["admin"] = None
 
 
 def sanitizer_reports(text):
@@ -63,7 +162,7 @@ def run_cli(args, data_dir=None, input=None, check_sanitizers=True, timeout=120)
     if data_dir is not None:
         cmd += ["--data", data_dir]
     p = subprocess.run(cmd, input=input, capture_output=True, text=True,
-                       env=sanitizer_env(), timeout=timeout, cwd=ROOT)
+                       env=sanitizer_env(data_dir), timeout=timeout, cwd=ROOT)
     if check_sanitizers:
         reports = sanitizer_reports(p.stderr)
         assert not reports, "sanitizer report from %s:\n%s" % (cmd, p.stderr)
@@ -102,7 +201,8 @@ class Server:
             self._err = open(self.stderr_path, "ab")
             self._out = open(self.stdout_path, "ab")
             self.proc = subprocess.Popen(cmd, stdout=self._out, stderr=self._err,
-                                         stdin=subprocess.DEVNULL, env=sanitizer_env(), cwd=ROOT)
+                                         stdin=subprocess.DEVNULL, env=sanitizer_env(self.data_dir),
+                                         cwd=ROOT)
             if self._wait_healthy():
                 Server.live.add(self)
                 return self
@@ -656,8 +756,8 @@ EXTRA_ENV = {}  # merged into sanitizer_env() while set (EnvServer.start)
 _plain_sanitizer_env = sanitizer_env
 
 
-def sanitizer_env():  # noqa: F811 — wraps the definition above
-    env = _plain_sanitizer_env()
+def sanitizer_env(data_dir=None):  # noqa: F811 — wraps the definition above
+    env = _plain_sanitizer_env(data_dir)
     env.update(EXTRA_ENV)
     return env
 
@@ -680,14 +780,146 @@ class EnvServer(Server):
             EXTRA_ENV.update(saved)
 
 
-# ---- mail magazine rows straight into the database (delivery tests) ----
+# ---- the database, read and written straight by tests ----
+
+def _placeholders(sql):
+    """sqlite3's ? placeholders as psycopg2's %s (outside quotes), every
+    literal % doubled."""
+    out, quote = [], None
+    for ch in sql:
+        if quote:
+            if ch == quote:
+                quote = None
+        elif ch in ("'", '"'):
+            quote = ch
+        elif ch == "?":
+            out.append("%s")
+            continue
+        out.append("%%" if ch == "%" else ch)
+    return "".join(out)
+
+
+class PgCursor:
+    """The parts of sqlite3.Cursor tests use, over a psycopg2 cursor: a
+    statement without a result set fetches None / []."""
+
+    def __init__(self, cur):
+        self._cur = cur
+
+    def fetchone(self):
+        return self._cur.fetchone() if self._cur.description else None
+
+    def fetchall(self):
+        return self._cur.fetchall() if self._cur.description else []
+
+    def __iter__(self):
+        return iter(self.fetchall())
+
+    @property
+    def rowcount(self):
+        return self._cur.rowcount
+
+    @property
+    def description(self):
+        return self._cur.description
+
+    @property
+    def lastrowid(self):
+        raise AttributeError("lastrowid does not work on PostgreSQL: end the INSERT with "
+                             "RETURNING id and fetch it (works on both engines)")
+
+    def close(self):
+        self._cur.close()
+
+
+def _numeric(v, cur):
+    if v is None:
+        return None
+    import decimal
+    d = decimal.Decimal(v)
+    return int(d) if d == d.to_integral_value() else float(d)
+
+
+class PgConnection:
+    """A psycopg2 connection that behaves like the sqlite3 one tests use:
+    execute(sql, params) with ? placeholders returns a cursor; autocommit,
+    so an explicit BEGIN ... COMMIT is a transaction and commit() commits
+    one left open; used as a context manager it commits (or rolls back)
+    without closing, like sqlite3."""
+
+    def __init__(self, url):
+        import psycopg2
+        import psycopg2.extensions as ext
+        self._conn = psycopg2.connect(url, connect_timeout=30)
+        self._conn.autocommit = True
+        # sum()/avg() give numeric: integral -> int, else float (as SQLite);
+        # bytea -> bytes
+        num = ext.new_type(ext.DECIMAL.values, "JM_NUMERIC", _numeric)
+        ext.register_type(num, self._conn)
+        byt = ext.new_type(psycopg2.BINARY.values, "JM_BYTES",
+                           lambda v, c: None if v is None else bytes(psycopg2.BINARY(v, c)))
+        ext.register_type(byt, self._conn)
+
+    @staticmethod
+    def _params(params):
+        return tuple(int(p) if isinstance(p, bool) else p for p in params)
+
+    def execute(self, sql, params=()):
+        cur = self._conn.cursor()
+        if params:
+            cur.execute(_placeholders(sql), self._params(params))
+        else:
+            cur.execute(sql)
+        return PgCursor(cur)
+
+    def executemany(self, sql, seq):
+        cur = self._conn.cursor()
+        cur.executemany(_placeholders(sql), [self._params(p) for p in seq])
+        return PgCursor(cur)
+
+    @property
+    def in_transaction(self):
+        import psycopg2.extensions as ext
+        return self._conn.info.transaction_status != ext.TRANSACTION_STATUS_IDLE
+
+    def commit(self):
+        if self.in_transaction:
+            self.execute("COMMIT")
+
+    def rollback(self):
+        if self.in_transaction:
+            self.execute("ROLLBACK")
+
+    def close(self):
+        self._conn.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.commit()
+        else:
+            self.rollback()
+        return False
+
+
+def db_connect(data_dir, timeout=30, isolation_level=""):
+    """A connection to data_dir's database on the engine under test: on
+    SQLite the sqlite3 connection to DATA/jinmyaku.db (timeout and
+    isolation_level as sqlite3.connect takes them; "" is its default), on
+    PostgreSQL a PgConnection to the data dir's database. Write SQL both
+    engines run (ON CONFLICT, RETURNING id; no PRAGMA, rowid, strftime)."""
+    if ENGINE == "postgres":
+        return PgConnection(db_url(data_dir))
+    import sqlite3
+    return sqlite3.connect(os.path.join(str(data_dir), "jinmyaku.db"), timeout=timeout,
+                           isolation_level=isolation_level)
+
 
 def nl_db(data_dir):
-    import sqlite3
-    c = sqlite3.connect(os.path.join(str(data_dir), "jinmyaku.db"), timeout=30,
-                        isolation_level=None)
-    c.execute("PRAGMA busy_timeout = 30000")
-    return c
+    """db_connect in autocommit mode (explicit BEGIN/COMMIT for transactions)."""
+    return db_connect(data_dir, isolation_level=None)
 
 
 def nl_settings(db, **kv):
@@ -698,9 +930,9 @@ def nl_settings(db, **kv):
 
 def nl_list(db, slug, name, charset="utf-8", fields=()):
     now = int(time.time())
-    cur = db.execute("INSERT INTO lists(slug, name, charset, created_at, updated_at) "
-                     "VALUES (?, ?, ?, ?, ?)", (slug, name, charset, now, now))
-    lid = cur.lastrowid
+    lid = db.execute("INSERT INTO lists(slug, name, charset, created_at, updated_at) "
+                     "VALUES (?, ?, ?, ?, ?) RETURNING id",
+                     (slug, name, charset, now, now)).fetchone()[0]
     for i, key in enumerate(fields):
         db.execute("INSERT INTO list_fields(list_id, key, label, type, position) "
                    "VALUES (?, ?, ?, 'text', ?)", (lid, key, key, i))
@@ -715,14 +947,15 @@ def nl_subscribers(db, list_id, rows, status="active"):
     db.execute("BEGIN")
     for email, name, fields, tags in rows:
         pid = db.execute("INSERT INTO people(email, name, created_at, updated_at) "
-                         "VALUES (?, ?, ?, ?) ON CONFLICT(email) DO UPDATE SET name = name "
+                         "VALUES (?, ?, ?, ?) ON CONFLICT(email) DO UPDATE SET name = people.name "
                          "RETURNING id", (email, name, now, now)).fetchone()[0]
         for k, v in (fields or {}).items():
-            db.execute("INSERT OR REPLACE INTO person_fields(person_id, key, value) "
-                       "VALUES (?, ?, ?)", (pid, k, v))
+            db.execute("INSERT INTO person_fields(person_id, key, value) VALUES (?, ?, ?) "
+                       "ON CONFLICT(person_id, key) DO UPDATE SET value = excluded.value",
+                       (pid, k, v))
         for t in tags or ():
-            db.execute("INSERT OR IGNORE INTO person_tags(person_id, tag) VALUES (?, ?)",
-                       (pid, t))
+            db.execute("INSERT INTO person_tags(person_id, tag) VALUES (?, ?) "
+                       "ON CONFLICT DO NOTHING", (pid, t))
         out[email] = db.execute(
             "INSERT INTO subscriptions(person_id, list_id, status, created_at, updated_at, "
             "consent_at, consent_source) VALUES (?, ?, ?, ?, ?, ?, 'test') RETURNING id",
@@ -731,15 +964,23 @@ def nl_subscribers(db, list_id, rows, status="active"):
     return out
 
 
-# ---- the database read straight with sqlite3, and uploads ----
+# ---- one value straight from the database, and uploads ----
 
 def q1(data_dir, sql, *args):
-    """First column of the first row of sql on DATA/jinmyaku.db (None: no row)."""
-    import sqlite3
-    c = sqlite3.connect(os.path.join(str(data_dir), "jinmyaku.db"))
+    """First column of the first row of sql on data_dir's database (None: no row)."""
+    c = db_connect(data_dir)
     try:
         row = c.execute(sql, args).fetchone()
         return row[0] if row else None
+    finally:
+        c.close()
+
+
+def qall(data_dir, sql, *args):
+    """Every row of sql on data_dir's database, as a list of tuples."""
+    c = db_connect(data_dir)
+    try:
+        return c.execute(sql, args).fetchall()
     finally:
         c.close()
 

@@ -2,8 +2,6 @@
 the article editor, settings, bad form input, the dashboard and the UI
 language."""
 import re
-import sqlite3
-import os
 
 import pytest
 
@@ -20,7 +18,7 @@ def error_text(html):
 
 
 def user_count(server):
-    db = sqlite3.connect(os.path.join(server.data_dir, "jinmyaku.db"))
+    db = jm.db_connect(server.data_dir)
     try:
         return db.execute("SELECT count(*) FROM users").fetchone()[0]
     finally:

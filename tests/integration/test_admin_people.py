@@ -8,9 +8,8 @@ introductions in three directions on both people's timelines, merging
 script/HTML payloads, the dashboard's keep-in-touch list, CSRF and sign-in."""
 import datetime
 import html
-import os
 import re
-import sqlite3
+import time
 from urllib.parse import quote
 
 import pytest
@@ -22,20 +21,11 @@ JST = datetime.timezone(datetime.timedelta(hours=9))
 
 
 def q1(server, sql, *args):
-    c = sqlite3.connect(os.path.join(server.data_dir, "jinmyaku.db"))
-    try:
-        row = c.execute(sql, args).fetchone()
-        return row[0] if row else None
-    finally:
-        c.close()
+    return jm.q1(server.data_dir, sql, *args)
 
 
 def qall(server, sql, *args):
-    c = sqlite3.connect(os.path.join(server.data_dir, "jinmyaku.db"))
-    try:
-        return c.execute(sql, args).fetchall()
-    finally:
-        c.close()
+    return jm.qall(server.data_dir, sql, *args)
 
 
 def day(days_ago):
@@ -507,12 +497,13 @@ def test_messages_on_the_timeline_are_escaped(server, admin):
     """What a stranger wrote through the contact form shows on their
     timeline, escaped, with a link to the inbox."""
     pid, _ = create(admin, name="問い合わせ主", email="writer@example.jp")
-    c = sqlite3.connect(os.path.join(server.data_dir, "jinmyaku.db"))
+    c = jm.db_connect(server.data_dir)
+    now = int(time.time())
     try:
         c.execute("INSERT INTO messages(person_id, category, subject, body, name, email, msgid, "
                   "created_at, updated_at) VALUES (?, '情報提供', ?, ?, 'x', 'writer@example.jp', "
-                  "'<m1@example.jp>', strftime('%s','now'), strftime('%s','now'))",
-                  (pid, PAYLOADS[0], PAYLOADS[1] + "\r\nBcc: evil@example.jp"))
+                  "'<m1@example.jp>', ?, ?)",
+                  (pid, PAYLOADS[0], PAYLOADS[1] + "\r\nBcc: evil@example.jp", now, now))
         c.commit()
         mid = c.execute("SELECT id FROM messages WHERE person_id = ?", (pid,)).fetchone()[0]
     finally:

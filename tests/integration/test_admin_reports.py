@@ -6,15 +6,15 @@ default year, bad years answered 400 with a message, the map page with its
 filters and map.svg (image/svg+xml, no-store, a link for every person,
 names escaped), and bad map filters.
 
-People and interactions go straight into the database (sqlite3): this file
+People and interactions go straight into the database (jm.db_connect): this file
 tests the reports, not the forms that record meetings."""
 import datetime
-import os
 import re
-import sqlite3
 import xml.etree.ElementTree as ET
 
 import pytest
+
+import jm
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 XLINK = "{http://www.w3.org/1999/xlink}href"
@@ -22,7 +22,7 @@ EVIL = '<script>alert("x")</script>&amp;'
 
 
 def db(server):
-    return sqlite3.connect(os.path.join(server.data_dir, "jinmyaku.db"), timeout=30)
+    return jm.db_connect(server.data_dir)
 
 
 def ts(y, mo, d, h=3):
@@ -30,9 +30,8 @@ def ts(y, mo, d, h=3):
 
 
 def add_person(c, name, stage, company=""):
-    cur = c.execute("INSERT INTO people(name, company, stage, created_at, updated_at) "
-                    "VALUES (?, ?, ?, 1, 1)", (name, company, stage))
-    return cur.lastrowid
+    return c.execute("INSERT INTO people(name, company, stage, created_at, updated_at) "
+                     "VALUES (?, ?, ?, 1, 1) RETURNING id", (name, company, stage)).fetchone()[0]
 
 
 def meet(c, pid, kind, at):

@@ -14,6 +14,8 @@ against the real ASan binary:
 
 Every refused request is checked to have stored nothing.
 """
+import time
+
 import pytest
 
 import jm
@@ -261,7 +263,7 @@ def test_admin_broadcast_past_schedule_refused(server, admin, db, list_id):
     assert 'id="form-error"' in r.text and "未来" in r.text
     assert count(db, "broadcasts") == n
     assert db.execute("SELECT count(*) FROM broadcasts WHERE status = 'scheduled'"
-                      " AND scheduled_at < strftime('%s','now')").fetchall()[0][0] == 0
+                      " AND scheduled_at < ?", (int(time.time()),)).fetchall()[0][0] == 0
 
 
 def test_admin_article_past_schedule_refused(server, admin, db):

@@ -6,7 +6,7 @@ reply captured by an SMTP capture server), /reports/funnel and
 /reports/circle on fixtures with known answers.
 
 Every refused request is checked to change nothing. Messages are put in
-the database directly (sqlite3, as a contact form would store them), or
+the database directly (jm.db_connect, as a contact form would store them), or
 sent through the public /contact form in one test.
 
 Years: the circle fixtures own 2021-2022 and 2017-2018; every other test
@@ -103,13 +103,12 @@ def insert_message(db, pid, subject, body, status="new", category="情報提供"
     """Stores a message as the contact form would (status, msgid, times)."""
     now = int(time.time())
     em = em or db.execute("SELECT email FROM people WHERE id=?", (pid,)).fetchone()[0]
-    cur = db.execute(
+    return db.execute(
         "INSERT INTO messages(person_id, form, category, subject, body, name, email, status, "
         "ip, page, msgid, created_at, updated_at) VALUES (?, 'contact', ?, ?, ?, ?, ?, ?, "
-        "'127.0.0.1', '/contact', ?, ?, ?)",
+        "'127.0.0.1', '/contact', ?, ?, ?) RETURNING id",
         (pid, category, subject, body, "送信者", em or "", status,
-         "<%s@people.example.test>" % jm.uniq("m"), now, now))
-    return cur.lastrowid
+         "<%s@people.example.test>" % jm.uniq("m"), now, now)).fetchone()[0]
 
 
 def search(api, q, **params):

@@ -16,6 +16,10 @@ import jm
 
 FILLER_MB = 48
 
+# backup copies the SQLite file with SQLite's online backup API; on
+# PostgreSQL the backup is pg_dump's job
+pytestmark = pytest.mark.sqlite_only("backup copies the SQLite database file")
+
 
 @pytest.fixture(scope="module")
 def big(server, api):

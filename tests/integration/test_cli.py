@@ -2,9 +2,9 @@
 token create, backup, check."""
 import os
 import signal
-import subprocess
 import sqlite3
 import stat
+import subprocess
 
 import pytest
 
@@ -86,7 +86,7 @@ def test_check_loads_templates_and_catalog(data):
     p = cli("check", data=data)
     assert p.returncode == 0, p.stderr
     assert "OK" in p.stdout
-    assert "schema: " in p.stdout and "(sqlite)" in p.stdout
+    assert "schema: " in p.stdout and "(%s)" % jm.ENGINE in p.stdout
 
 
 # ---- user add ----
@@ -96,7 +96,7 @@ def test_user_add_creates_user(data):
             data=data, input="a-long-password\n")
     assert p.returncode == 0, p.stderr
     assert "owner@example.com" in p.stdout.lower()
-    db = sqlite3.connect(os.path.join(data, "jinmyaku.db"))
+    db = jm.db_connect(data)
     try:
         emails = [r[0] for r in db.execute("SELECT email FROM users")]
     finally:
@@ -181,6 +181,7 @@ def test_secret_file_is_private(server):
 
 # ---- backup ----
 
+@pytest.mark.sqlite_only("backup copies the SQLite database file")
 def test_backup_of_a_live_server_is_a_valid_sqlite_file(server, owner, api, tmp_path):
     a = api.publish(title="バックアップ対象の記事", slug=jm.uniq("backup"))
     out = tmp_path / "backup.db"
@@ -214,10 +215,10 @@ def test_serve_on_a_port_in_use_fails(server, tmp_path):
     """A second server must not silently share the first one's port (with
     SO_REUSEPORT both would bind and split the traffic between two data
     dirs)."""
-    cmd = [jm.jinmyaku_bin(), "serve", "--data", str(tmp_path / "other"),
-           "--listen", "127.0.0.1:%d" % server.port]
+    other = str(tmp_path / "other")
+    cmd = [jm.jinmyaku_bin(), "serve", "--data", other, "--listen", "127.0.0.1:%d" % server.port]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         env=jm.sanitizer_env(), cwd=jm.ROOT)
+                         env=jm.sanitizer_env(other), cwd=jm.ROOT)
     try:
         out, err = p.communicate(timeout=15)
     except subprocess.TimeoutExpired:

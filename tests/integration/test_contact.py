@@ -1,6 +1,6 @@
 """The public contact form (/contact), black-box: the real ASan binary, a
 capturing SMTP server for the owner's notification, the database read with
-sqlite3.
+jm.db_connect.
 
 Form tokens are minted here as the server makes them (auth/stamp.c:
 "TIME.NONCE.MAC", jm.form_stamp), so most tests need not wait the minimum

@@ -5,6 +5,8 @@ and the admin people import map a Japanese-headed file the same way
 half-width folded)."""
 import re
 
+import pytest
+
 import jm
 
 HEADER = "メールアドレス,お名前,ﾌﾘｶﾞﾅ,会社名,役職,ＴＥＬ,メモ欄"
@@ -153,6 +155,7 @@ def test_signup_field_mapped_onto_company(server, admin, api):
     assert q1(server, "SELECT company FROM people WHERE id = ?", pid) == "株式会社マップ"
 
 
+@pytest.mark.sqlite_only("upgrades a SQLite database made by migrations before 0011")
 def test_migration_0011_moves_company_fields_onto_people(tmp_path):
     """A database from before 0011: a list field keyed company kept its
     values apart from the person's 会社. The migration maps the field and

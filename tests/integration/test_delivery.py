@@ -2,7 +2,7 @@
 capturing SMTP server (aiosmtpd) and each captured mail is checked with
 Python's email package and python3-dkim.
 
-Lists and subscribers go straight into the database (sqlite3); broadcasts
+Lists and subscribers go straight into the database (jm.nl_db); broadcasts
 are created and sent through the JSON API, like a client would.
 """
 import email.utils

@@ -1,5 +1,5 @@
 """Issue 8: the public forms' shared primitives and defects 14, 16, 17, 18,
-black-box against the real binary, state read with sqlite3.
+black-box against the real binary, state read with jm.db_connect.
 
 14  a contact-form stamp is single use (one stamp once sent 200 messages)
 16  the admin's and the API's reader search answer 200 or 422 for a q of
@@ -15,7 +15,6 @@ Also: the limiter and the stamp owner clean up their own tables.
 import os
 import re
 import socket
-import sqlite3
 import time
 import urllib.parse
 
@@ -40,10 +39,10 @@ def web(server):
 
 class Db:
     def __init__(self, server):
-        self.path = os.path.join(server.data_dir, "jinmyaku.db")
+        self.data_dir = server.data_dir
 
     def one(self, sql, *args):
-        c = sqlite3.connect(self.path, timeout=30)
+        c = jm.db_connect(self.data_dir)
         try:
             r = c.execute(sql, args).fetchone()
             return r[0] if r else None
@@ -51,7 +50,7 @@ class Db:
             c.close()
 
     def exec(self, sql, *args):
-        c = sqlite3.connect(self.path, timeout=30)
+        c = jm.db_connect(self.data_dir)
         try:
             c.execute(sql, args)
             c.commit()

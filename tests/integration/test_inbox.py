@@ -379,7 +379,7 @@ def test_reply_to_a_message_without_a_valid_address_is_refused(env):
     now = int(time.time())
     mid = db.execute("INSERT INTO messages(person_id, subject, body, name, email, msgid, "
                      "created_at, updated_at) VALUES (?, '古い取り込み', 'b', 'n', 'broken', "
-                     "'<old.1@x.test>', ?, ?)", (pid, now, now)).lastrowid
+                     "'<old.1@x.test>', ?, ?) RETURNING id", (pid, now, now)).fetchone()[0]
     before = db.execute("SELECT count(*) FROM deliveries").fetchone()[0]
     r = reply(env, mid, "Re: 古い取り込み", "本文")
     assert r.status == 422 and "返信できません" in r.text

@@ -4,7 +4,6 @@ refused at start-up with file:line, gzip from the compress filter, and
 multipart/form-data forms (parsed with GMime) in the admin."""
 import gzip
 import os
-import sqlite3
 import subprocess
 
 import jm
@@ -21,9 +20,12 @@ def test_sigterm_flushes_page_view_counters(make_server):
         assert s.client(headers=ua).get("/articles/before-stop").status == 200
     # Counters flush every ~10 s; stopping right away must not lose them.
     s.stop_and_check()
-    with sqlite3.connect(os.path.join(s.data_dir, "jinmyaku.db")) as db:
+    db = jm.db_connect(s.data_dir)
+    try:
         views = db.execute("SELECT coalesce(sum(views), 0) FROM pageviews WHERE path = ?",
                            ("/articles/" + art["slug"],)).fetchone()[0]
+    finally:
+        db.close()
     assert views == 3
 
 
@@ -52,7 +54,7 @@ def test_broken_theme_template_stops_start_with_file_and_line(tmp_path):
         encoding="utf-8")
     p = subprocess.run([jm.jinmyaku_bin(), "serve", "--data", str(data),
                         "--listen", "127.0.0.1:%d" % jm.free_port()],
-                       capture_output=True, text=True, env=jm.sanitizer_env(), timeout=120,
+                       capture_output=True, text=True, env=jm.sanitizer_env(str(data)), timeout=120,
                        stdin=subprocess.DEVNULL)
     assert p.returncode == 1
     lines = [l for l in p.stderr.splitlines() if l.startswith("jinmyaku:")]

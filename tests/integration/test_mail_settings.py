@@ -318,6 +318,7 @@ def test_settings_errors_name_the_field_in_japanese(env):
     assert not re.search(r"invalid value|[a-z]+_[a-z]+", banner), banner
 
 
+@pytest.mark.sqlite_only("upgrades a SQLite database made by migrations before 0006")
 def test_migration_0007_converts_old_settings(tmp_path):
     """A database from before 0006/0007: "+9" stored as tz_offset_min 9
     becomes Asia/Tokyo; the digest's last day moves out of settings (0006);

@@ -91,8 +91,8 @@ class LimitedServer(jm.Server):
         self._err = open(self.stderr_path, "ab")
         self._out = open(self.stdout_path, "ab")
         self.proc = subprocess.Popen(cmd, stdout=self._out, stderr=self._err,
-                                     stdin=subprocess.DEVNULL, env=jm.sanitizer_env(),
-                                     cwd=jm.ROOT)
+                                     stdin=subprocess.DEVNULL,
+                                     env=jm.sanitizer_env(self.data_dir), cwd=jm.ROOT)
         if not self._wait_healthy():
             self.kill()
             raise AssertionError("server did not start:\n" + self.stderr()[-4000:])
@@ -271,6 +271,7 @@ def test_login_flood_overflows_to_429_while_people_search_answers(make_server):
 
 # ---- 11: file modes ----
 
+@pytest.mark.sqlite_only("the modes of jinmyaku.db, its -wal/-shm files and the backup copy")
 def test_database_secret_and_backup_are_private(make_server, tmp_path):
     s = make_server()
     s.add_user("modes@example.com", PASSWORD)

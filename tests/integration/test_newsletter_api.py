@@ -5,8 +5,6 @@ and that a refused request changes nothing.
 
 No SMTP server is configured here, so deliveries stay queued and a
 broadcast that is sending stays 'sending' until it is paused or cancelled."""
-import os
-import sqlite3
 
 import pytest
 
@@ -29,7 +27,7 @@ def err_of(r, status, field=None):
 
 
 def sql(server, q, *args):
-    c = sqlite3.connect(os.path.join(server.data_dir, "jinmyaku.db"), timeout=30)
+    c = jm.db_connect(server.data_dir)
     try:
         rows = c.execute(q, args).fetchall()
         c.commit()
@@ -326,7 +324,8 @@ def sender(server):
         for k, v in (("mail_from_name", "人脈通信"), ("mail_from_addr", "news@example.jp"),
                      ("sender_postal_address", "東京都千代田区1-1"),
                      ("sender_contact", "contact@example.jp")):
-            sql(server, "INSERT OR REPLACE INTO settings(key, value) VALUES (?, ?)", k, v)
+            sql(server, "INSERT INTO settings(key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value", k, v)
     return fill
 
 

@@ -20,7 +20,7 @@ KILLS = 3
 
 
 def start_worker(data, smtp_url, log):
-    env = jm.sanitizer_env()
+    env = jm.sanitizer_env(data)
     env["JINMYAKU_SMTP_URL"] = smtp_url
     return subprocess.Popen([jm.jinmyaku_bin(), "worker", "--data", data],
                             stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=env,
@@ -40,7 +40,8 @@ def setup_broadcast(data):
     now = int(time.time())
     bid = db.execute("INSERT INTO broadcasts(list_id, subject, body_md, status, started_at, "
                      "created_at, updated_at) VALUES (?, '{{name|皆様}}へ', 'こんにちは "
-                     "{{name|皆様}}', 'sending', ?, ?, ?)", (lid, now, now, now)).lastrowid
+                     "{{name|皆様}}', 'sending', ?, ?, ?) RETURNING id",
+                     (lid, now, now, now)).fetchone()[0]
     return db, bid
 
 

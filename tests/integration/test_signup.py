@@ -4,12 +4,11 @@ neutral answer (no address probing), 422 form errors that store nothing,
 the confirmation link, the unsubscribe page and its RFC 8058 one-click
 POST, and the public back numbers (/newsletter, /newsletter/{slug}, Atom).
 
-State is checked in the server's SQLite database with the stdlib sqlite3
-module (read-mostly; a few rows are inserted to set up a situation)."""
+State is checked in the server's database with jm.db_connect (read-mostly;
+a few rows are inserted to set up a situation)."""
 import hashlib
 import os
 import re
-import sqlite3
 import time
 import urllib.parse
 
@@ -32,10 +31,10 @@ def web(server):
 
 class Db:
     def __init__(self, server):
-        self.path = os.path.join(server.data_dir, "jinmyaku.db")
+        self.data_dir = server.data_dir
 
     def rows(self, sql, *args):
-        c = sqlite3.connect(self.path, timeout=30)
+        c = jm.db_connect(self.data_dir)
         try:
             return c.execute(sql, args).fetchall()
         finally:
@@ -46,7 +45,7 @@ class Db:
         return r[0][0] if r else None
 
     def exec(self, sql, *args):
-        c = sqlite3.connect(self.path, timeout=30)
+        c = jm.db_connect(self.data_dir)
         try:
             c.execute(sql, args)
             c.commit()

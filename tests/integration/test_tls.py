@@ -62,7 +62,7 @@ def tls_server(cert, tmp_path_factory):
                                  "--listen", "127.0.0.1:%d" % port,
                                  "--tls-cert", cert[0], "--tls-key", cert[1]],
                                 stdout=subprocess.DEVNULL, stderr=err,
-                                stdin=subprocess.DEVNULL, env=jm.sanitizer_env(), cwd=jm.ROOT)
+                                stdin=subprocess.DEVNULL, env=jm.sanitizer_env(data), cwd=jm.ROOT)
     try:
         wait_tls(port, proc)
         yield port
@@ -110,10 +110,11 @@ def test_login_cookie_is_secure_over_https(tls_server):
 def test_bad_key_is_one_clear_error(cert, tmp_path):
     bogus = tmp_path / "bogus.pem"
     bogus.write_text("not a key\n")
-    p = subprocess.run([jm.jinmyaku_bin(), "serve", "--data", str(tmp_path / "d"),
+    data = str(tmp_path / "d")
+    p = subprocess.run([jm.jinmyaku_bin(), "serve", "--data", data,
                         "--listen", "127.0.0.1:%d" % jm.free_port(),
                         "--tls-cert", cert[0], "--tls-key", str(bogus)],
-                       capture_output=True, text=True, env=jm.sanitizer_env(), timeout=60,
+                       capture_output=True, text=True, env=jm.sanitizer_env(data), timeout=60,
                        stdin=subprocess.DEVNULL)
     assert p.returncode == 1
     last = [l for l in p.stderr.splitlines() if l.startswith("jinmyaku:")]
