@@ -54,7 +54,7 @@ static void build_sql(unsigned mask, struct buf *b)
 	/* Without a search, the page walks subscriptions newest first by
 	 * rowid ('+' keeps the planner off the list index, which would sort
 	 * the whole list), and the count needs no join at all. */
-	const char *plus = search || count ? "" : "+";
+	const char *plus = search || count || (mask & Q_PG) ? "" : "+"; /* unary + is SQLite's */
 	enum jm_rc rc = buf_appends(
 	        b, count ? "SELECT count(*) "
 	                 : "SELECT p.id, s.id, p.email, p.name, s.status, l.slug, "

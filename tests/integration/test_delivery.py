@@ -420,14 +420,16 @@ def test_cli_dkim_keygen_bad_input(tmp_path):
     assert not os.path.exists(os.path.join(data, "dkim"))
     p = jm.run_cli(["dkim", "keygen", "--domain", "example.com", "--selector", "s1"], data)
     assert p.returncode == 0, p.stderr
-    key = os.path.join(data, "dkim", "s1.private")
-    assert os.stat(key).st_mode & 0o077 == 0
-    with open(key, "rb") as f:
-        before = f.read()
+    # The key lives in the database, shared by every node (no key file).
+    assert not os.path.exists(os.path.join(data, "dkim"))
+    db = jm.nl_db(data)
+    q = "SELECT value FROM node_secrets WHERE name = 'dkim:s1'"
+    before = db.execute(q).fetchone()[0]
+    assert before.startswith("-----BEGIN PRIVATE KEY-----")
     p = jm.run_cli(["dkim", "keygen", "--domain", "example.com", "--selector", "s1"], data)
-    assert p.returncode == 1 and "exists" in p.stderr
-    with open(key, "rb") as f:
-        assert f.read() == before, "an existing key must never be replaced"
+    assert p.returncode == 1 and "has a key already" in p.stderr
+    assert db.execute(q).fetchone()[0] == before, "an existing key must never be replaced"
+    db.close()
 
 
 def test_cli_import_and_export_subscribers(tmp_path):

@@ -56,6 +56,7 @@ FTS_SHADOW = ("_data", "_idx", "_content", "_docsize", "_config")
 NOT_IDENTITY = {
     ("search_state", "id"), ("digest_state", "id"), ("settings_gen", "id"),
     ("circle_zone", "id"), ("search_dirty", "person_id"), ("subscription_aliases", "old_id"),
+    ("content_state", "id"),
 }
 TYPES = {"INTEGER": "bigint", "BIGINT": "bigint", "TEXT": "text", "REAL": "double precision"}
 ON_DELETE = {"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
