@@ -42,17 +42,12 @@ enum {
 
 static char *sql_variant[F_VARIANTS]; /* never freed: statement cache keys */
 
-/* The name sort is by 読み: furigana_key is the furigana with katakana as
- * hiragana (kept by triggers, migration 0012), so ひらがな and カタカナ
- * readings sort together on both engines. PostgreSQL puts NULLs first in a
- * descending sort, SQLite last: never contacted must come last on both. */
-static const char *order_by(enum net_sort s, bool pg)
+static const char *order_by(enum net_sort s)
 {
 	switch (s) {
 	case NET_SORT_NAME: return " ORDER BY p.furigana_key, p.furigana, p.name, p.id";
-	case NET_SORT_LAST_CONTACT:
-		return pg ? " ORDER BY p.last_contact_at DESC NULLS LAST, p.id DESC"
-		          : " ORDER BY p.last_contact_at DESC, p.id DESC";
+	/* NULLS LAST spelt out: SQLite's default for DESC, not PostgreSQL's */
+	case NET_SORT_LAST_CONTACT: return " ORDER BY p.last_contact_at DESC NULLS LAST, p.id DESC";
 	case NET_SORT_CREATED: return " ORDER BY p.id DESC";
 	case NET_SORT_ENGAGEMENT: break;
 	}
@@ -61,7 +56,7 @@ static const char *order_by(enum net_sort s, bool pg)
 
 static void build_sql(unsigned mask, struct buf *b)
 {
-	if ((mask & ~F_PG) == (F_TAG | F_COUNT)) {
+	if ((mask & ~(unsigned)F_PG) == (F_TAG | F_COUNT)) {
 		/* Every tag row has its person (foreign key): count the index. */
 		if (buf_appends(b, "SELECT count(*) FROM person_tags t WHERE t.tag = ?"))
 			abort();
@@ -71,13 +66,13 @@ static void build_sql(unsigned mask, struct buf *b)
 	        buf_appends(b, mask & F_COUNT ? "SELECT count(*)" : "SELECT " NET_PERSON_COLS_LIST);
 	/* A tag drives the query from its few rows of person_tags_tag (CROSS
 	 * JOIN fixes the order: otherwise SQLite may scan every person and
-	 * probe the tag list; PostgreSQL has no CROSS JOIN … ON and plans the
-	 * join itself); the page is then sorted. */
+	 * probe the tag list); the page is then sorted. PostgreSQL has no
+	 * CROSS JOIN … ON and orders joins itself. */
 	if (mask & F_TAG)
-		rc |= buf_appends(b, mask & F_PG ? " FROM person_tags t JOIN people p "
-		                                   "ON p.id = t.person_id WHERE t.tag = ?"
-		                                 : " FROM person_tags t CROSS JOIN people p "
-		                                   "ON p.id = t.person_id WHERE t.tag = ?");
+		rc |= buf_appends(b, mask & F_PG ? " FROM person_tags t JOIN people p ON p.id = "
+		                                   "t.person_id WHERE t.tag = ?"
+		                                 : " FROM person_tags t CROSS JOIN people p ON "
+		                                   "p.id = t.person_id WHERE t.tag = ?");
 	else
 		rc |= buf_appends(b, " FROM people p WHERE 1 = 1");
 	if (mask & F_STAGE)
@@ -95,8 +90,7 @@ static void build_sql(unsigned mask, struct buf *b)
 	if (mask & F_AFTER)
 		rc |= buf_appends(b, " AND p.last_contact_at >= ?");
 	if (!(mask & F_COUNT)) {
-		rc |= buf_appends(b, order_by((enum net_sort)((mask >> F_SORT_SHIFT) & 3),
-		                              (mask & F_PG) != 0));
+		rc |= buf_appends(b, order_by((enum net_sort)((mask >> F_SORT_SHIFT) & 3)));
 		rc |= buf_appends(b, " LIMIT ? OFFSET ?");
 	}
 	if (rc)
@@ -189,7 +183,8 @@ enum jm_rc net_people_list(struct db *db, struct arena *a, const struct net_peop
 	*n = 0;
 	*total = 0;
 	enum jm_rc rc = plan(q, &mask);
-	mask |= db_engine(db) == DB_PG ? F_PG : 0;
+	if (db_engine(db) == DB_PG)
+		mask |= F_PG;
 	if (!rc)
 		rc = count_rows(db, q, mask, total);
 	if (rc)
