@@ -192,6 +192,10 @@ static enum jm_rc pg_exec(struct db *db, const char *sql)
 	ExecStatusType s = PQresultStatus(r);
 	enum jm_rc rc =
 	        s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK ? JM_OK : fail(d, r, "exec", sql);
+	if (rc == JM_OK) { /* as sqlite3_changes: the rows the last statement touched */
+		const char *n = PQcmdTuples(r);
+		d->changes = n && *n ? strtoll(n, NULL, 10) : 0;
+	}
 	PQclear(r);
 	return rc;
 }
