@@ -1,9 +1,9 @@
 /*
- * app.c — wires the modules together: loads the secret, catalog and
- * templates, migrates the database, registers routes, and runs the
- * middleware every request passes (language, session, CSRF, API token).
+ * app.c — wires the modules together: migrates the database, reads the
+ * shared secret (app_node.c), loads catalog and templates, registers
+ * routes, and runs the middleware every request passes (language,
+ * session, CSRF, API token).
  */
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -39,47 +39,22 @@ void app_warn_data_dir(const struct app *app)
 		       app->cfg.data_dir, (unsigned)(st.st_mode & 0777));
 }
 
-/* DATA/secret: 32 random bytes, mode 0600, created on first start. */
-static enum jm_rc load_secret(struct app *app, struct jm_err *err)
-{
-	char path[1100];
-	snprintf(path, sizeof(path), "%s/secret", app->cfg.data_dir);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		ssize_t n = read(fd, app->secret, sizeof(app->secret));
-		close(fd);
-		if (n == (ssize_t)sizeof(app->secret))
-			return JM_OK;
-		jm_err_set(err, "secret", "%s is damaged (expected 32 bytes)", path);
-		return JM_IO;
-	}
-	jm_random_bytes(app->secret, sizeof(app->secret));
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, app->secret, sizeof(app->secret)) != (ssize_t)sizeof(app->secret) ||
-	    fsync(fd) != 0) {
-		jm_err_set(err, "secret", "cannot write %s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return JM_IO;
-	}
-	close(fd);
-	return JM_OK;
-}
-
 static enum jm_rc load_views(struct app *app, struct jm_err *err)
 {
-	char po[1100], tpl[1100], theme[1100];
+	char po[1100], tpl[1100], theme[1200];
 	snprintf(po, sizeof(po), "%s/po", app->cfg.share_dir);
 	snprintf(tpl, sizeof(tpl), "%s/templates", app->cfg.share_dir);
-	snprintf(theme, sizeof(theme), "%s/theme", app->cfg.data_dir);
-	enum jm_rc rc = i18n_load(po, &app->i18n, err);
+	enum jm_rc rc = app_node_theme(app, theme, sizeof(theme), err);
+	if (!rc)
+		rc = i18n_load(po, &app->i18n, err);
 	if (rc)
 		return rc;
 	return view_load(tpl, theme, app->i18n, &app->view, err);
 }
 
-/* Opens the DB once to apply migrations; serving threads open their own. */
-static enum jm_rc app_migrate(struct app *app, struct jm_err *err)
+/* Opens the DB once to apply migrations and read the shared secrets
+ * (app_node.c); serving threads open their own connections. */
+static enum jm_rc app_prepare_db(struct app *app, struct jm_err *err)
 {
 	struct db *db = NULL;
 	enum jm_rc rc = db_open(app->cfg.db_url, &db, err);
@@ -88,6 +63,8 @@ static enum jm_rc app_migrate(struct app *app, struct jm_err *err)
 	char dir[1100];
 	snprintf(dir, sizeof(dir), "%s/migrations", app->cfg.share_dir);
 	rc = db_migrate(db, dir, err);
+	if (!rc)
+		rc = app_node_secrets(app, db, err);
 	db_close(db);
 	return rc;
 }
@@ -105,14 +82,12 @@ enum jm_rc app_init(struct app *app, struct jm_err *err)
 		jm_err_set(err, NULL, "libsodium failed to initialise");
 		return rc;
 	}
-	if ((rc = ensure_dir(app->cfg.data_dir, err)) || (rc = load_secret(app, err)) ||
-	    (rc = app_migrate(app, err)))
+	if ((rc = ensure_dir(app->cfg.data_dir, err)) || (rc = app_prepare_db(app, err)))
 		return rc;
 	atomic_init(&app->content_gen, 1);
 	site_content_hook(content_hook, app);
 	app->stats = site_stats_new();
 	app->cache = web_cache_new();
-	app->login_limiter = auth_limiter_new();
 	return JM_OK;
 }
 
@@ -124,7 +99,6 @@ void app_free(struct app *app)
 	router_free(app->router);
 	site_stats_free(app->stats);
 	web_cache_free(app->cache);
-	auth_limiter_free(app->login_limiter);
 }
 
 /* ---- middleware ---- */
@@ -271,35 +245,46 @@ static void error_page(struct req *req, int status)
  * catch up with changes (a bounded amount per tick, so a big import is
  * indexed over a few minutes without holding the write lock long), every
  * score is recomputed once a day (months subscribed grow by themselves),
- * and the keep-in-touch digest is queued once a day when enabled. */
-static void network_tick(struct app *app, struct db *db)
+ * and the keep-in-touch digest is queued once a day when enabled. Runs on
+ * the node holding the cluster's network lock (app_node.c); *ok = false
+ * after a failure. */
+static void network_tick(struct app *app, struct db *db, bool *ok)
 {
 	int64_t now = jm_now();
-	if (net_search_sync(db, now, 2000, NULL) != JM_OK)
+	*ok = true;
+	if (net_search_sync(db, now, 2000, NULL) != JM_OK) {
 		log_at(LOG_WARN, "network", "search index sync failed; will retry");
+		*ok = false;
+	}
 	/* Engagement scores once a day (UTC), 500 people a tick. */
 	if (app->net_tick.score_day != now / 86400) {
 		enum jm_rc rc = net_score_refresh(db, now, &app->net_tick.score_cursor, 500);
 		if (rc == JM_DONE)
 			app->net_tick.score_day = now / 86400;
-		else if (rc != JM_OK)
+		else if (rc != JM_OK) {
 			log_at(LOG_WARN, "network", "score refresh failed; will retry");
+			*ok = false;
+		}
 	}
 	if (now - app->net_tick.last_digest < 60)
 		return;
 	app->net_tick.last_digest = now;
 	bool queued = false;
-	if (net_touch_digest(db, now, &queued) != JM_OK)
+	if (net_touch_digest(db, now, &queued) != JM_OK) {
 		log_at(LOG_WARN, "network", "keep-in-touch digest failed; will retry");
-	else if (queued)
+		*ok = false;
+	} else if (queued)
 		log_at(LOG_INFO, "network", "keep-in-touch digest queued");
 }
 
+/* This node's duties (page-view flush, its cache at a scheduled time) on
+ * the scheduler's connection, then the cluster's, each on the node that
+ * holds its lock. */
 static void tick(struct app *app, struct db *db)
 {
 	web_tick(app, db);
-	if (!http_stopping())
-		network_tick(app, db);
+	if (!http_stopping() && app->node)
+		app_node_tick(app->node, network_tick);
 }
 
 enum jm_rc app_worker_start(struct app *app, struct jm_err *err)
@@ -362,7 +347,10 @@ enum jm_rc app_serve(struct app *app, struct jm_err *err)
 	        .tick = tick,
 	        .ready = print_banner,
 	};
+	app->node = app_node_start(app);
 	rc = http_serve(app, app->router, &o, err);
+	app_node_stop(app->node);
+	app->node = NULL;
 	nl_worker_stop(app->worker);
 	app->worker = NULL;
 	return rc;

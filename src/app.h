@@ -16,8 +16,9 @@ struct view;
 struct router;
 struct site_stats;
 struct web_cache;
-struct auth_limiter;
 struct nl_worker;
+struct app_node;
+struct db;
 
 /* Route flags given to router_add, read by the app middleware. */
 enum {
@@ -38,12 +39,12 @@ struct app {
 	struct i18n *i18n;
 	struct view *view;
 	struct router *router;
-	unsigned char secret[32];         /* DATA/secret, 0600: keys CSRF and hashes */
+	unsigned char secret[32];         /* the site's, from the DB: keys CSRF and hashes */
 	atomic_uint_fast64_t content_gen; /* bumped when content or settings change */
 	struct web_cache *cache;          /* rendered public pages (web/) */
 	struct site_stats *stats;         /* page-view counters (site/) */
-	struct auth_limiter *login_limiter;
 	struct nl_worker *worker; /* the delivery worker (newsletter/), NULL when not running */
+	struct app_node *node;    /* listener and cluster jobs (app_node.c) while serving */
 	/* The scheduler's network duties (app.c network_tick; its thread only). */
 	struct {
 		int64_t last_digest, score_day, score_cursor;
@@ -62,8 +63,8 @@ struct req;
  * over TLS or the site's base URL is https. */
 unsigned app_cookie_flags(struct req *req);
 
-/* Starts the app: reads DATA/secret (creating it), loads catalog and
- * templates, opens the DB and migrates. */
+/* Starts the app: opens the DB, migrates, and reads the site's signing
+ * secret (app_node_secrets). */
 enum jm_rc app_init(struct app *app, struct jm_err *err) JM_WUR;
 /* Logs one warning when the data dir is wider than 0700 (serve, worker). */
 void app_warn_data_dir(const struct app *app);
@@ -77,5 +78,25 @@ enum jm_rc app_serve(struct app *app, struct jm_err *err) JM_WUR;
  * JINMYAKU_SMTP_URL overrides the smtp_url setting. Stop with
  * nl_worker_stop(app->worker). */
 enum jm_rc app_worker_start(struct app *app, struct jm_err *err) JM_WUR;
+
+/* ---- several nodes on one database (app_node.c) ---- */
+/* Reads the site's signing secret from the database into app->secret,
+ * moving in DATA/secret of an older installation (or creating one; two
+ * nodes starting at once end with the same), keeps DATA/secret as this
+ * node's copy, and imports DATA/dkim/SELECTOR.private key files. */
+enum jm_rc app_node_secrets(struct app *app, struct db *db, struct jm_err *err) JM_WUR;
+/* Stores this node's DATA/theme templates in the database (newer edits
+ * replace older ones) and writes every stored one to DATA/theme-shared/,
+ * whose path goes to dir: the override directory for view_load. */
+enum jm_rc app_node_theme(struct app *app, char *dir, size_t dirlen, struct jm_err *err) JM_WUR;
+/* Starts the content listener thread of a serve node (never NULL). */
+struct app_node *app_node_start(struct app *app);
+/* Stops the listener and closes the cluster jobs' connections (releasing
+ * their locks). NULL is a no-op. */
+void app_node_stop(struct app_node *n);
+/* On the tick thread: runs the cluster-wide jobs this node holds the lock
+ * of — scheduled publications, and network(app, db, &ok) on the network
+ * job's connection. */
+void app_node_tick(struct app_node *n, void (*network)(struct app *, struct db *, bool *));
 
 #endif

@@ -16,6 +16,7 @@
 
 #include "app.h"
 #include "auth/auth.h"
+#include "cli/cli.h"
 #include "db/db.h"
 #include "mail/mail.h"
 #include "network/network.h"
@@ -50,6 +51,11 @@ static void usage(FILE *out)
 	        "  export people [--format csv|vcard3|vcard4] [--stage S] [--tag T] [--bom]\n"
 	        "                                      write people to stdout\n"
 	        "  reindex                             rebuild the people search index\n"
+	        "  migrate --from sqlite:PATH --to postgres://... [--verify-only]\n"
+	        "                                      copy a whole installation into an empty\n"
+	        "                                      PostgreSQL database and verify every\n"
+	        "                                      table (rows and checksum); --verify-only\n"
+	        "                                      compares without copying\n"
 	        "  backup FILE                         copy the database to FILE\n"
 	        "  check                               load templates and catalog, migrate\n"
 	        "                                      the database, print its schema version\n"
@@ -84,7 +90,8 @@ struct cmd_args {
 	const char *email, *name, *role, *token_name;
 	const char *domain, *selector, *list, *encoding, *consent;
 	const char *format, *stage, *tag;
-	bool optin, bom;
+	const char *from, *to;
+	bool optin, bom, verify_only;
 	const char *pos[4];
 	int npos;
 };
@@ -92,7 +99,10 @@ struct cmd_args {
 /* Flags without a value. */
 static bool bool_flag(const char *f, struct cmd_args *a)
 {
-	bool *b = !strcmp(f, "--optin") ? &a->optin : !strcmp(f, "--bom") ? &a->bom : NULL;
+	bool *b = !strcmp(f, "--optin")         ? &a->optin
+	          : !strcmp(f, "--bom")         ? &a->bom
+	          : !strcmp(f, "--verify-only") ? &a->verify_only
+	                                        : NULL;
 	if (b)
 		*b = true;
 	return b != NULL;
@@ -123,6 +133,8 @@ static int parse_args(int argc, char **argv, int first, struct app_config *cfg, 
 		                     : !strcmp(f, "--stage")    ? &a->stage
 		                     : !strcmp(f, "--tag")      ? &a->tag
 		                     : !strcmp(f, "--consent")  ? &a->consent
+		                     : !strcmp(f, "--from")     ? &a->from
+		                     : !strcmp(f, "--to")       ? &a->to
 		                                                : NULL;
 		if (local) {
 			if (!v)
@@ -271,24 +283,6 @@ static bool dns_name_ok(const char *s, bool dots, size_t max)
 	return true;
 }
 
-static enum jm_rc dkim_key_path(struct app *app, const char *selector, char *path, size_t size,
-                                struct jm_err *err)
-{
-	char dir[1100];
-	snprintf(dir, sizeof(dir), "%s/dkim", app->cfg.data_dir);
-	snprintf(path, size, "%s/%s.private", dir, selector);
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		jm_err_set(err, NULL, "cannot create %s: %s", dir, strerror(errno));
-		return JM_IO;
-	}
-	if (access(path, F_OK) == 0) {
-		jm_err_set(err, NULL,
-		           "%s exists: a published key must not change, pick a new selector", path);
-		return JM_CONFLICT;
-	}
-	return JM_OK;
-}
-
 static int cmd_dkim_keygen(struct app *app, struct cmd_args *a)
 {
 	if (!a->domain || !a->selector || a->npos)
@@ -301,13 +295,20 @@ static int cmd_dkim_keygen(struct app *app, struct cmd_args *a)
 	}
 	struct jm_err err = {0};
 	struct db *db = NULL;
-	struct buf txt = BUF_INIT;
-	char path[1300];
+	struct buf txt = BUF_INIT, pem;
+	buf_init(&pem, AUTH_SECRET_MAX);
+	char name[80];
+	snprintf(name, sizeof(name), "%s%s", AUTH_SECRET_DKIM, a->selector);
+	/* The key goes into the database, shared by every node (a key file an
+	 * older version wrote to DATA/dkim/ was imported by app_init). */
 	enum jm_rc rc = open_db(app, &db, &err);
 	if (!rc)
-		rc = dkim_key_path(app, a->selector, path, sizeof(path), &err);
-	if (!rc)
-		rc = mail_dkim_keygen(path, &txt, &err);
+		rc = mail_dkim_keygen(&pem, &txt, &err);
+	if (!rc && (rc = auth_secret_put(db, name, buf_cstr(&pem), jm_now())) == JM_CONFLICT)
+		jm_err_set(&err, NULL,
+		           "selector %s has a key already: a published key must not change, "
+		           "pick a new selector",
+		           a->selector);
 	if (!rc) {
 		const char *const keys[] = {"dkim_domain", "dkim_selector"};
 		const char *const vals[] = {a->domain, a->selector};
@@ -315,9 +316,12 @@ static int cmd_dkim_keygen(struct app *app, struct cmd_args *a)
 	}
 	db_close(db);
 	if (!rc)
-		printf("DKIM key written to %s\nPublish this DNS TXT record:\n"
-		       "  name:  %s._domainkey.%s\n  value: %s\n",
-		       path, a->selector, a->domain, buf_cstr(&txt));
+		printf("DKIM key for selector %s stored in the database\nPublish this DNS TXT "
+		       "record:\n  name:  %s._domainkey.%s\n  value: %s\n",
+		       a->selector, a->selector, a->domain, buf_cstr(&txt));
+	if (pem.ptr)
+		memset(pem.ptr, 0, pem.len);
+	buf_free(&pem);
 	buf_free(&txt);
 	return rc ? fail("dkim keygen", &err) : 0;
 }
@@ -563,6 +567,43 @@ static int cmd_reindex(struct app *app, struct cmd_args *a)
 	return 0;
 }
 
+/* Exit 2 for a target that is not empty (as for a bad flag: nothing was
+ * done), 1 for any other failure, a failed verification included. */
+static int cmd_migrate(struct app *app, struct cmd_args *a)
+{
+	if (!a->from || !a->to || a->npos)
+		return die_usage(
+		        "migrate: --from sqlite:PATH and --to postgres://... are required");
+	if (strncmp(a->to, "postgres://", 11) && strncmp(a->to, "postgresql://", 13))
+		return die_usage("migrate: --to must be a postgres:// URL");
+	struct jm_err err = {0};
+	char dir[1100];
+	snprintf(dir, sizeof(dir), "%s/migrations", app->cfg.share_dir);
+	struct cli_migrate_opts o = {
+	        .from = a->from,
+	        .to = a->to,
+	        .migrations_dir = dir,
+	        .verify_only = a->verify_only,
+	        .out = stdout,
+	};
+	/* Every failure's one line carries the engine's own message. */
+	log_min_level = (enum log_level)(LOG_ERROR + 1);
+	enum jm_rc rc = jm_crypto_init();
+	if (rc == JM_OK)
+		rc = cli_migrate(&o, &err);
+	fflush(stdout);
+	if (rc == JM_CONFLICT) {
+		fprintf(stderr, "jinmyaku: migrate: %s\n", err.msg);
+		return EXIT_USAGE;
+	}
+	if (rc)
+		return fail("migrate", &err);
+	printf(o.verify_only ? "every table matches\n"
+	                     : "migrated and verified: start jinmyaku with --db pointing at the "
+	                       "target and the same --data directory (secret, uploads)\n");
+	return 0;
+}
+
 /* Opens the database (applying any migration not applied yet) and prints
  * the newest applied migration and the engine, e.g.
  * "schema: 0011_list_field_person (postgres)". */
@@ -647,6 +688,8 @@ static int run(struct app *app, int argc, char **argv)
 		return cmd_reindex(app, &a);
 	if (!strcmp(cmd, "check"))
 		return cmd_check(app);
+	if (!strcmp(cmd, "migrate"))
+		return cmd_migrate(app, &a);
 	char msg[160];
 	snprintf(msg, sizeof(msg), "unknown command: %s%s%s", cmd, first == 3 ? " " : "",
 	         first == 3 ? sub : "");

@@ -10,7 +10,8 @@
  *
  * Invariants: an unknown e-mail and a wrong password get the same answer
  * (401, same message, no cookie); an attempt is reserved in the
- * per-address limiter before its password is checked (a right password
+ * per-address limiter (in the database: every node counts together)
+ * before its password is checked (a right password
  * gives it back), so an address past its limit gets 429 and no hash, however
  * many requests it sends at once; setup
  * only exists while there are no users at all (404 afterwards).
@@ -207,7 +208,7 @@ static void login_done(struct req *req, void *data)
 {
 	struct login_job *j = data;
 	if (j->rc != JM_UNAUTHORIZED && j->rc != JM_NOT_FOUND)
-		auth_limiter_release(req->app->login_limiter, j->ip, j->stamp);
+		auth_login_release(req->db, j->ip, j->stamp);
 	if (j->rc == JM_OK) {
 		log_at(LOG_INFO, "admin", "event=login user=%lld", (long long)j->user_id);
 		admin_session_start(req, j->user_id, j->next[0] ? j->next : "/admin/");
@@ -228,9 +229,14 @@ void admin_login_post(struct req *req)
 	int64_t now = jm_now();
 	if (!admin_form(req, &f))
 		return;
-	if (!auth_limiter_reserve(req->app->login_limiter, ip, now)) {
+	enum jm_rc rc = auth_login_reserve(req->db, ip, now);
+	if (rc == JM_RATE_LIMITED) {
 		http_header(req, "retry-after", "60");
 		admin_error(req, 429, "admin.login.too_many");
+		return;
+	}
+	if (rc) {
+		admin_fail(req, "auth_login_reserve", rc);
 		return;
 	}
 	const char *email = form_get(&f, "email");
@@ -245,7 +251,7 @@ void admin_login_post(struct req *req)
 	j->ip = xstrdup(ip);
 	j->stamp = now;
 	if (!http_defer_hash(req, login_work, login_done, j, job_free)) {
-		auth_limiter_release(req->app->login_limiter, ip, now); /* never checked */
+		auth_login_release(req->db, ip, now); /* never checked */
 		job_free(j);
 		too_busy(req);
 	}

@@ -78,20 +78,41 @@ enum jm_rc auth_token_list(struct db *db, struct arena *a, struct api_token **ou
 enum jm_rc auth_token_revoke(struct db *db, int64_t id) JM_WUR;
 
 /* ---- sign-in limiter (limiter.c) ----
- * In memory, per client address (exact keys), sliding one-minute window.
- * Thread-safe. */
+ * In the database (shared by every node), per client address (exact
+ * keys), sliding one-minute window. */
 #define AUTH_MAX_FAILS_PER_MIN 10
-struct auth_limiter;
-struct auth_limiter *auth_limiter_new(void);
-void auth_limiter_free(struct auth_limiter *l);
 /* Reserves one sign-in attempt for ip at now, before the password is
- * checked. Returns false (nothing recorded; answer 429) when ip already
- * has AUTH_MAX_FAILS_PER_MIN attempts in the last minute, so no more than
- * that many passwords per address and minute ever reach the hash. */
-bool auth_limiter_reserve(struct auth_limiter *l, const char *ip, int64_t now);
+ * checked, in a transaction of its own. JM_RATE_LIMITED (nothing recorded;
+ * answer 429) when ip already has AUTH_MAX_FAILS_PER_MIN attempts in the
+ * last minute, so no more than that many passwords per address and minute
+ * ever reach the hash, across every node; JM_DB on a database error. */
+enum jm_rc auth_login_reserve(struct db *db, const char *ip, int64_t now) JM_WUR;
 /* Gives back the attempt reserved at stamp (the password was right, or it
  * was never checked): only failures stay counted. */
-void auth_limiter_release(struct auth_limiter *l, const char *ip, int64_t stamp);
+void auth_login_release(struct db *db, const char *ip, int64_t stamp);
+
+/* ---- secrets every node shares (secret.c) ----
+ * Named text values in the database ("signing": the signing key in hex;
+ * "dkim:SELECTOR": a DKIM private key in PEM), written once, never
+ * changed. Thread-safe as far as the connection is (one per thread). */
+#define AUTH_SECRET_MAX     (64 * 1024)
+#define AUTH_SECRET_SIGNING "signing"
+#define AUTH_SECRET_DKIM    "dkim:" /* + selector */
+/* out gets name's value. JM_NOT_FOUND when there is none. */
+enum jm_rc auth_secret_get(struct db *db, const char *name, struct buf *out) JM_WUR;
+/* Stores a new secret: JM_CONFLICT when name has one already (never
+ * replaced), JM_TOO_LARGE past AUTH_SECRET_MAX. */
+enum jm_rc auth_secret_put(struct db *db, const char *name, const char *value, int64_t now) JM_WUR;
+/* Stores candidate unless name has a value already, then reads back the
+ * value that holds (this candidate or an earlier one — another node's that
+ * started at the same time) into out. */
+enum jm_rc auth_secret_ensure(struct db *db, const char *name, const char *candidate, int64_t now,
+                              struct buf *out) JM_WUR;
+/* auth_secret_ensure with the contents of the file at path (an older
+ * installation's key file). JM_IO with err naming the path when it cannot
+ * be read. */
+enum jm_rc auth_secret_import_file(struct db *db, const char *name, const char *path, int64_t now,
+                                   struct buf *out, struct jm_err *err) JM_WUR;
 
 /* ---- roles (roles.c) ---- */
 /* True for a signed-in owner (NULL is no one). */

@@ -13,6 +13,10 @@
  *
  * Every function writes inside the caller's transaction (none begins or
  * commits), so a refused or rolled-back form leaves no hit behind.
+ * auth_rate_hit counts and adds under a lock on its key held to the end of
+ * that transaction, so concurrent hits on several nodes never pass the
+ * limit together: SQLite's write transaction is that lock already;
+ * PostgreSQL (READ COMMITTED) takes a transaction-scoped advisory lock.
  */
 #include "auth/auth.h"
 #include "db/db.h"
@@ -44,13 +48,32 @@ enum jm_rc auth_rate_add(struct db *db, const char *prefix, const char *value, i
 	return rc;
 }
 
+/* Serialises hits on one key until the caller's transaction ends. */
+static enum jm_rc key_lock(struct db *db, const char *prefix, const char *value)
+{
+	char h[65];
+	size_t pl = strlen(prefix), vl = value ? strlen(value) : 0;
+	char *k = xmalloc(pl + vl + 1);
+	memcpy(k, prefix, pl);
+	memcpy(k + pl, value ? value : "", vl + 1);
+	jm_hash_hex(NULL, 0, k, pl + vl, h);
+	free(k);
+	int64_t key = 0;
+	for (int i = 0; i < 15; i++) /* 60 bits of the hash */
+		key = key << 4 | (h[i] <= '9' ? h[i] - '0' : h[i] - 'a' + 10);
+	/* SQLite: the caller's write transaction serialises already. */
+	return db_execf(db, DB_SQL(db, "SELECT ?", "SELECT pg_advisory_xact_lock(?)"), "i", key);
+}
+
 enum jm_rc auth_rate_hit(struct db *db, const char *prefix, const char *value, int64_t max,
                          int64_t window, int64_t now)
 {
 	int64_t n = 0;
 	if (window > AUTH_RATE_KEEP)
 		window = AUTH_RATE_KEEP;
-	enum jm_rc rc = auth_rate_count(db, prefix, value, now - window, &n);
+	enum jm_rc rc = key_lock(db, prefix, value);
+	if (!rc)
+		rc = auth_rate_count(db, prefix, value, now - window, &n);
 	if (!rc && n >= max)
 		return JM_RATE_LIMITED;
 	return rc ? rc : auth_rate_add(db, prefix, value, now);

@@ -285,7 +285,11 @@ static bool migration_applied(struct db *db, const char *name)
 static enum jm_rc apply_one(struct db *db, const char *dir, const char *name, struct jm_err *err)
 {
 	char path[4096];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	/* Checked: the release build's -Wformat-truncation stops -Werror otherwise. */
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path)) {
+		jm_err_set(err, "migrate", "path too long: %s/%s", dir, name);
+		return JM_INVALID;
+	}
 	struct buf sql = BUF_INIT;
 	enum jm_rc rc = jm_read_file(path, &sql, err);
 	if (rc) {

@@ -1,8 +1,9 @@
 /*
  * dkim.c — DKIM signatures (RFC 6376) on outgoing messages with
  * libopendkim: rsa-sha256, relaxed/relaxed, over the headers in
- * sign_headers below. Keys are RSA 2048 made with OpenSSL 3 and stored as
- * PKCS#8 PEM (mode 0600); the DNS TXT record carries the
+ * sign_headers below. Keys are RSA 2048 made with OpenSSL 3 and handed
+ * over as PKCS#8 PEM text (the caller keeps it in the database, shared by
+ * every node: auth/secret.c); the DNS TXT record carries the
  * SubjectPublicKeyInfo in base64 (RFC 6376 section 3.6.1).
  *
  * Invariants: a struct mail_dkim is immutable after mail_dkim_load, so one
@@ -11,11 +12,6 @@
  * signature gets its own DKIM handle. The key is checked with OpenSSL when
  * loaded, so signing fails only on a malformed message.
  */
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <unistd.h>
-
 #include <opendkim/dkim.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -54,29 +50,20 @@ static const char *sign_headers[] = {"From",
 
 /* ---- keys ---- */
 
-static enum jm_rc write_key(const char *path, EVP_PKEY *pk, struct jm_err *err)
+/* The private key as PKCS#8 PEM into pem. */
+static enum jm_rc pem_of(EVP_PKEY *pk, struct buf *pem)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		enum jm_rc rc = errno == EEXIST ? JM_CONFLICT : JM_IO;
-		jm_err_set(err, "key_path", "%s: %s", path,
-		           rc == JM_CONFLICT ? "exists already (not overwritten)"
-		                             : strerror(errno));
-		return rc;
-	}
-	FILE *f = fdopen(fd, "w");
-	if (!f) {
-		close(fd);
-		goto fail;
-	}
-	bool ok = PEM_write_PrivateKey(f, pk, NULL, NULL, 0, NULL, NULL) == 1 && fflush(f) == 0 &&
-	          fsync(fd) == 0;
-	if (fclose(f) == 0 && ok)
-		return JM_OK;
-fail:
-	unlink(path);
-	jm_err_set(err, "key_path", "%s: cannot write the key", path);
-	return JM_IO;
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *p = NULL;
+	long n = 0;
+	enum jm_rc rc = JM_IO;
+	if (bio && PEM_write_bio_PrivateKey(bio, pk, NULL, NULL, 0, NULL, NULL) == 1 &&
+	    (n = BIO_get_mem_data(bio, &p)) > 0)
+		rc = buf_append(pem, p, (size_t)n);
+	if (p && n > 0) /* a secret: do not leave it in freed memory */
+		OPENSSL_cleanse(p, (size_t)n);
+	BIO_free(bio);
+	return rc;
 }
 
 /* "v=DKIM1; k=rsa; p=<base64 of the DER SubjectPublicKeyInfo>". */
@@ -95,16 +82,18 @@ static enum jm_rc txt_record(EVP_PKEY *pk, struct buf *out)
 	return rc;
 }
 
-enum jm_rc mail_dkim_keygen(const char *key_path, struct buf *dns_txt, struct jm_err *err)
+enum jm_rc mail_dkim_keygen(struct buf *pem, struct buf *dns_txt, struct jm_err *err)
 {
 	EVP_PKEY *pk = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
 	if (!pk) {
 		jm_err_set(err, NULL, "RSA key generation failed");
 		return JM_IO;
 	}
-	enum jm_rc rc = write_key(key_path, pk, err);
-	if (rc)
+	enum jm_rc rc = pem_of(pk, pem);
+	if (rc) {
+		jm_err_set(err, NULL, "cannot encode the private key");
 		goto out;
+	}
 	rc = txt_record(pk, dns_txt);
 	if (rc)
 		jm_err_set(err, NULL, "cannot encode the public key");
@@ -126,9 +115,9 @@ static bool dns_name_ok(const char *s)
 }
 
 /* Checks that pem holds an RSA private key of at least 1024 bits. */
-static bool rsa_key_ok(const struct buf *pem)
+static bool rsa_key_ok(const char *pem, size_t len)
 {
-	BIO *bio = BIO_new_mem_buf(pem->ptr, (int)pem->len);
+	BIO *bio = BIO_new_mem_buf(pem, (int)len);
 	EVP_PKEY *pk = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
 	bool ok = pk && EVP_PKEY_is_a(pk, "RSA") && EVP_PKEY_get_bits(pk) >= 1024;
 	EVP_PKEY_free(pk);
@@ -136,8 +125,8 @@ static bool rsa_key_ok(const struct buf *pem)
 	return ok;
 }
 
-enum jm_rc mail_dkim_load(const char *key_path, const char *domain, const char *selector,
-                          struct mail_dkim **out, struct jm_err *err)
+enum jm_rc mail_dkim_load_pem(const char *pem, size_t len, const char *domain, const char *selector,
+                              struct mail_dkim **out, struct jm_err *err)
 {
 	*out = NULL;
 	if (!domain || !dns_name_ok(domain)) {
@@ -148,15 +137,9 @@ enum jm_rc mail_dkim_load(const char *key_path, const char *domain, const char *
 		jm_err_set(err, "selector", "not a DKIM selector");
 		return JM_INVALID;
 	}
-	struct buf pem;
-	buf_init(&pem, DKIM_KEY_MAX);
-	enum jm_rc rc = jm_read_file(key_path, &pem, err);
-	if (rc)
-		goto out;
-	if (!rsa_key_ok(&pem)) {
-		jm_err_set(err, "key_path", "%s: not an RSA private key in PEM form", key_path);
-		rc = JM_INVALID;
-		goto out;
+	if (!pem || len == 0 || len > DKIM_KEY_MAX || !rsa_key_ok(pem, len)) {
+		jm_err_set(err, "key", "not an RSA private key in PEM form");
+		return JM_INVALID;
 	}
 	DKIM_LIB *lib = dkim_init(NULL, NULL);
 	if (!lib || dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_SIGNHDRS, (void *)sign_headers,
@@ -164,16 +147,30 @@ enum jm_rc mail_dkim_load(const char *key_path, const char *domain, const char *
 		if (lib)
 			dkim_close(lib);
 		jm_err_set(err, NULL, "cannot initialise libopendkim");
-		rc = JM_NOMEM;
-		goto out;
+		return JM_NOMEM;
 	}
 	struct mail_dkim *d = xcalloc(1, sizeof(*d));
 	d->lib = lib;
-	d->key = (unsigned char *)buf_take(&pem, NULL);
+	d->key = (unsigned char *)xstrndup(pem, len);
 	d->domain = xstrdup(domain);
 	d->selector = xstrdup(selector);
 	*out = d;
-out:
+	return JM_OK;
+}
+
+enum jm_rc mail_dkim_load(const char *key_path, const char *domain, const char *selector,
+                          struct mail_dkim **out, struct jm_err *err)
+{
+	*out = NULL;
+	struct buf pem;
+	buf_init(&pem, DKIM_KEY_MAX);
+	enum jm_rc rc = jm_read_file(key_path, &pem, err);
+	if (!rc)
+		rc = mail_dkim_load_pem(pem.ptr, pem.len, domain, selector, out, err);
+	if (rc == JM_INVALID && err && strcmp(err->field, "key") == 0)
+		jm_err_set(err, "key_path", "%s: not an RSA private key in PEM form", key_path);
+	if (pem.ptr)
+		memset(pem.ptr, 0, pem.len);
 	buf_free(&pem);
 	return rc;
 }

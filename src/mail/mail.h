@@ -88,15 +88,18 @@ bool mail_is_carrier_domain(const char *domain);
  * Reply-To, In-Reply-To, References, MIME-Version, Content-Type and
  * Content-Transfer-Encoding when present. */
 struct mail_dkim;
-/* Writes a new 2048-bit RSA key to key_path (PKCS#8 PEM, 0600) and appends
- * to dns_txt the TXT record value ("v=DKIM1; k=rsa; p=…") for
- * S._domainkey.D. JM_CONFLICT when key_path exists (never overwritten),
- * JM_IO when it cannot be written. */
-enum jm_rc mail_dkim_keygen(const char *key_path, struct buf *dns_txt, struct jm_err *err) JM_WUR;
-/* Reads and checks the key (RSA PEM, PKCS#1 or #8, ≥ 1024 bits). *out is
- * immutable and may be shared by every thread. JM_INVALID for a bad
- * domain/selector/key (err->field says which), JM_IO for an unreadable
- * file. */
+/* Makes a new 2048-bit RSA key: appends it to pem (PKCS#8 PEM; a secret:
+ * the caller stores it, wipes and frees the buffer) and to dns_txt the TXT
+ * record value ("v=DKIM1; k=rsa; p=…") for S._domainkey.D. JM_IO when
+ * OpenSSL fails. */
+enum jm_rc mail_dkim_keygen(struct buf *pem, struct buf *dns_txt, struct jm_err *err) JM_WUR;
+/* Checks the key in pem (len bytes; RSA PEM, PKCS#1 or #8, ≥ 1024 bits)
+ * and keeps a copy. *out is immutable and may be shared by every thread.
+ * JM_INVALID for a bad domain/selector/key (err->field says which). */
+enum jm_rc mail_dkim_load_pem(const char *pem, size_t len, const char *domain, const char *selector,
+                              struct mail_dkim **out, struct jm_err *err) JM_WUR;
+/* mail_dkim_load_pem with the key read from the file at key_path; JM_IO
+ * for an unreadable file. */
 enum jm_rc mail_dkim_load(const char *key_path, const char *domain, const char *selector,
                           struct mail_dkim **out, struct jm_err *err) JM_WUR;
 /* Prepends a DKIM-Signature header (CRLF, folded) to the message in msg.

@@ -42,12 +42,17 @@ enum {
 
 static char *sql_variant[F_VARIANTS]; /* never freed: statement cache keys */
 
-static const char *order_by(enum net_sort s)
+/* The name sort is by 読み: furigana_key is the furigana with katakana as
+ * hiragana (kept by triggers, migration 0012), so ひらがな and カタカナ
+ * readings sort together on both engines. PostgreSQL puts NULLs first in a
+ * descending sort, SQLite last: never contacted must come last on both. */
+static const char *order_by(enum net_sort s, bool pg)
 {
 	switch (s) {
 	case NET_SORT_NAME: return " ORDER BY p.furigana_key, p.furigana, p.name, p.id";
-	/* NULLS LAST spelt out: SQLite's default for DESC, not PostgreSQL's */
-	case NET_SORT_LAST_CONTACT: return " ORDER BY p.last_contact_at DESC NULLS LAST, p.id DESC";
+	case NET_SORT_LAST_CONTACT:
+		return pg ? " ORDER BY p.last_contact_at DESC NULLS LAST, p.id DESC"
+		          : " ORDER BY p.last_contact_at DESC, p.id DESC";
 	case NET_SORT_CREATED: return " ORDER BY p.id DESC";
 	case NET_SORT_ENGAGEMENT: break;
 	}
@@ -56,7 +61,7 @@ static const char *order_by(enum net_sort s)
 
 static void build_sql(unsigned mask, struct buf *b)
 {
-	if ((mask & ~(unsigned)F_PG) == (F_TAG | F_COUNT)) {
+	if ((mask & ~F_PG) == (F_TAG | F_COUNT)) {
 		/* Every tag row has its person (foreign key): count the index. */
 		if (buf_appends(b, "SELECT count(*) FROM person_tags t WHERE t.tag = ?"))
 			abort();
@@ -66,13 +71,13 @@ static void build_sql(unsigned mask, struct buf *b)
 	        buf_appends(b, mask & F_COUNT ? "SELECT count(*)" : "SELECT " NET_PERSON_COLS_LIST);
 	/* A tag drives the query from its few rows of person_tags_tag (CROSS
 	 * JOIN fixes the order: otherwise SQLite may scan every person and
-	 * probe the tag list); the page is then sorted. PostgreSQL has no
-	 * CROSS JOIN … ON and orders joins itself. */
+	 * probe the tag list; PostgreSQL has no CROSS JOIN … ON and plans the
+	 * join itself); the page is then sorted. */
 	if (mask & F_TAG)
-		rc |= buf_appends(b, mask & F_PG ? " FROM person_tags t JOIN people p ON p.id = "
-		                                   "t.person_id WHERE t.tag = ?"
-		                                 : " FROM person_tags t CROSS JOIN people p ON "
-		                                   "p.id = t.person_id WHERE t.tag = ?");
+		rc |= buf_appends(b, mask & F_PG ? " FROM person_tags t JOIN people p "
+		                                   "ON p.id = t.person_id WHERE t.tag = ?"
+		                                 : " FROM person_tags t CROSS JOIN people p "
+		                                   "ON p.id = t.person_id WHERE t.tag = ?");
 	else
 		rc |= buf_appends(b, " FROM people p WHERE 1 = 1");
 	if (mask & F_STAGE)
@@ -90,7 +95,8 @@ static void build_sql(unsigned mask, struct buf *b)
 	if (mask & F_AFTER)
 		rc |= buf_appends(b, " AND p.last_contact_at >= ?");
 	if (!(mask & F_COUNT)) {
-		rc |= buf_appends(b, order_by((enum net_sort)((mask >> F_SORT_SHIFT) & 3)));
+		rc |= buf_appends(b, order_by((enum net_sort)((mask >> F_SORT_SHIFT) & 3),
+		                              (mask & F_PG) != 0));
 		rc |= buf_appends(b, " LIMIT ? OFFSET ?");
 	}
 	if (rc)
@@ -136,10 +142,10 @@ static enum jm_rc plan(const struct net_people_query *q, unsigned *mask)
 }
 
 /* Binds the filters; returns the next free parameter index. hi holds the
- * source prefix's upper bound (the prefix followed by 0xff, above every
- * UTF-8 continuation). */
+ * source prefix's upper bound: the prefix followed by U+10FFFF, above every
+ * continuation (and valid UTF-8, which PostgreSQL insists on). */
 static int bind_filters(struct db_stmt *st, const struct net_people_query *q, unsigned mask,
-                        char hi[202])
+                        char hi[206])
 {
 	int i = 1;
 	if (mask & F_TAG)
@@ -149,10 +155,9 @@ static int bind_filters(struct db_stmt *st, const struct net_people_query *q, un
 	if (mask & F_SOURCE) {
 		size_t n = strlen(q->source);
 		memcpy(hi, q->source, n);
-		hi[n] = '\xff';
-		hi[n + 1] = '\0';
+		memcpy(hi + n, "\xf4\x8f\xbf\xbf", 5);
 		db_bind_text(st, i++, q->source, SIZE_MAX);
-		db_bind_text(st, i++, hi, n + 1);
+		db_bind_text(st, i++, hi, n + 4);
 	}
 	if (mask & F_BEFORE)
 		db_bind_int(st, i++, q->contact_before);
@@ -165,7 +170,7 @@ static enum jm_rc count_rows(struct db *db, const struct net_people_query *q, un
                              int64_t *total)
 {
 	struct db_stmt *st = NULL;
-	char hi[202];
+	char hi[206];
 	enum jm_rc rc = db_prepare(db, sql_for((mask & (0xff | F_PG)) | F_COUNT), &st);
 	if (rc)
 		return rc;
@@ -184,8 +189,7 @@ enum jm_rc net_people_list(struct db *db, struct arena *a, const struct net_peop
 	*n = 0;
 	*total = 0;
 	enum jm_rc rc = plan(q, &mask);
-	if (db_engine(db) == DB_PG)
-		mask |= F_PG;
+	mask |= db_engine(db) == DB_PG ? F_PG : 0;
 	if (!rc)
 		rc = count_rows(db, q, mask, total);
 	if (rc)
@@ -196,7 +200,7 @@ enum jm_rc net_people_list(struct db *db, struct arena *a, const struct net_peop
 	if ((page - 1) * per >= *total)
 		return JM_OK;
 	struct db_stmt *st = NULL;
-	char hi[202];
+	char hi[206];
 	if ((rc = db_prepare(db, sql_for(mask), &st)))
 		return rc;
 	int i = bind_filters(st, q, mask, hi);

@@ -39,7 +39,14 @@
  * the index alone, people read for the page's rows only, the total counted
  * up to NET_SEARCH_TOTAL_MAX (a total equal to it means "that many or
  * more"), snippets cut from the page's stored text (not FTS5 snippet(),
- * which would re-run the query per row).
+ * which would re-run the query per row). Ties fall to the id.
+ *
+ * PostgreSQL has no FTS5: the same documents, built here by the same
+ * drain, go to the term table of search_pg.c (search_terms, search_docs;
+ * migrations/pg/0012), which tokenises them as jm_cjk does and ranks as
+ * jm_rank does, so both engines give the same hits in the same order with
+ * the same ranks and snippets (tests/integration/test_search_engines.py).
+ * The statements that differ per engine sit side by side (DB_SQL) below.
  */
 #include <inttypes.h>
 
@@ -293,11 +300,16 @@ static enum jm_rc sync_batch(struct db *db, int64_t now, size_t max, size_t *don
 	return rc;
 }
 
+/* Both questions below compare max(id) (one index probe on either
+ * engine) with indexed_to first: PostgreSQL plans "id > (subquery)" as a
+ * scan of every person. */
 static enum jm_rc pending(struct db *db, int64_t *left)
 {
 	return query_int(db,
-	                 "SELECT (SELECT count(*) FROM people WHERE id > (SELECT indexed_to "
-	                 "FROM search_state WHERE id = 1)) + (SELECT count(*) FROM search_dirty)",
+	                 "SELECT CASE WHEN (SELECT COALESCE(max(id), 0) FROM people) > (SELECT "
+	                 "indexed_to FROM search_state WHERE id = 1) THEN (SELECT count(*) FROM "
+	                 "people WHERE id > (SELECT indexed_to FROM search_state WHERE id = 1)) "
+	                 "ELSE 0 END + (SELECT count(*) FROM search_dirty)",
 	                 left);
 }
 
@@ -305,8 +317,8 @@ enum jm_rc net_search_sync(struct db *db, int64_t now, size_t max, int64_t *left
 {
 	int64_t busy = 0;
 	enum jm_rc rc = query_int(db,
-	                          "SELECT EXISTS (SELECT 1 FROM people WHERE id > (SELECT "
-	                          "indexed_to FROM search_state WHERE id = 1)) OR EXISTS (SELECT 1 "
+	                          "SELECT (SELECT COALESCE(max(id), 0) FROM people) > (SELECT "
+	                          "indexed_to FROM search_state WHERE id = 1) OR EXISTS (SELECT 1 "
 	                          "FROM search_dirty)",
 	                          &busy);
 	size_t done = 0;
@@ -343,12 +355,13 @@ enum jm_rc net_search_rebuild(struct db *db, int64_t now)
 	while (rc == JM_OK && done == BATCH)
 		rc = sync_batch(db, now, BATCH, &done);
 	/* SQLite: one b-tree per term instead of many segments, faster
-	 * queries. PostgreSQL: fresh statistics for the planner. */
+	 * queries. PostgreSQL: fresh statistics, and a visibility map so that
+	 * the term rows are read from search_terms_pkey alone (index-only). */
 	if (rc == JM_OK)
 		rc = db_exec(db,
 		             DB_SQL(db,
 		                    "INSERT INTO people_search(people_search) VALUES ('optimize')",
-		                    "ANALYZE search_terms, search_docs"));
+		                    "VACUUM ANALYZE search_terms, search_docs"));
 	return rc;
 }
 
@@ -491,33 +504,6 @@ static enum jm_rc search_page(struct db *db, struct arena *a, const char *match,
 	return rc == JM_DONE ? JM_OK : rc;
 }
 
-/* PostgreSQL: the page ranked by search_pg.c, then each hit's person (a
- * person deleted since it was indexed drops out, as the join does above). */
-static enum jm_rc search_page_pg(struct db *db, struct arena *a, const struct words *ws,
-                                 const struct search_filter *f, int64_t limit, int64_t offset,
-                                 struct net_hit *out, size_t *n, int64_t *total)
-{
-	size_t got = 0, k = 0;
-	enum jm_rc rc = search_pg_query(db, a, ws, f, limit, offset, out, &got, total);
-	*n = 0;
-	for (; rc == JM_OK && k < got; k++) {
-		struct db_stmt *st = NULL;
-		rc = db_preparef(db, &st, "SELECT name, company, stage FROM people WHERE id = ?",
-		                 "i", out[k].person_id);
-		if (rc == JM_OK && (rc = db_step(st)) == JM_OK) {
-			struct net_hit *h = &out[(*n)++];
-			*h = out[k];
-			h->name = db_col_dup(st, 0, a);
-			h->company = db_col_dup(st, 1, a);
-			h->stage = db_col_dup(st, 2, a);
-			h->snippet = "";
-		}
-		db_finalize(st);
-		rc = rc == JM_DONE ? JM_OK : rc;
-	}
-	return rc;
-}
-
 /* ---- snippets: cut from the stored text around the first hit ---- */
 
 /* True when the character before f[o] is a non-CJK letter or digit. */
@@ -590,31 +576,78 @@ static const char *snippet_cut(struct arena *a, const char *s, size_t len, size_
 	return out;
 }
 
-/* Columns in order of weight: the snippet comes from the best one. */
+/* The snippet from the stored columns of the current row of st, from
+ * column col0 on (name, company, offer, tags, notes, messages: in order
+ * of weight, the snippet comes from the best one). */
+static void snippet_row(struct arena *a, const struct words *ws, struct db_stmt *st, int col0,
+                        struct net_hit *h)
+{
+	for (int c = 0; c < 6; c++) {
+		size_t len = 0;
+		const char *s = db_col_text(st, col0 + c, &len);
+		size_t at = s ? snippet_find(s, len, ws) : SIZE_MAX;
+		if (at != SIZE_MAX) {
+			h->snippet = snippet_cut(a, s, len, at);
+			break;
+		}
+	}
+}
+
 static enum jm_rc search_snippet(struct db *db, struct arena *a, const struct words *ws,
                                  struct net_hit *h)
 {
 	struct db_stmt *st = NULL;
-	/* The stored document: people_search (SQLite), search_docs (PostgreSQL). */
 	enum jm_rc rc = db_preparef(db, &st,
-	                            DB_SQL(db,
-	                                   "SELECT name, company, offer, tags, notes, messages "
-	                                   "FROM people_search WHERE rowid = ?",
-	                                   "SELECT name, company, offer, tags, notes, messages "
-	                                   "FROM search_docs WHERE person_id = ?"),
+	                            "SELECT name, company, offer, tags, notes, messages "
+	                            "FROM people_search WHERE rowid = ?",
 	                            "i", h->person_id);
-	if (rc == JM_OK && (rc = db_step(st)) == JM_OK) {
-		for (int c = 0; c < 6; c++) {
-			size_t len = 0;
-			const char *s = db_col_text(st, c, &len);
-			size_t at = s ? snippet_find(s, len, ws) : SIZE_MAX;
-			if (at != SIZE_MAX) {
-				h->snippet = snippet_cut(a, s, len, at);
-				break;
-			}
+	if (rc == JM_OK && (rc = db_step(st)) == JM_OK)
+		snippet_row(a, ws, st, 0, h);
+	db_finalize(st);
+	return rc == JM_DONE ? JM_OK : rc;
+}
+
+/* PostgreSQL: the page ranked by search_pg.c, then the hits' people and
+ * stored documents (for the snippets) in one query. A person deleted since
+ * it was indexed drops out, as the join in search_page does. */
+static enum jm_rc search_page_pg(struct db *db, struct arena *a, const struct words *ws,
+                                 const struct search_filter *f, int64_t limit, int64_t offset,
+                                 struct net_hit *out, size_t *n, int64_t *total)
+{
+	size_t got = 0;
+	enum jm_rc rc = search_pg_query(db, a, ws, f, limit, offset, out, &got, total);
+	struct buf ids = BUF_INIT;
+	bool *seen = arena_calloc(a, got + 1);
+	for (size_t k = 0; rc == JM_OK && k < got; k++)
+		rc = buf_appendf(&ids, "%s%" PRId64, k ? "," : "{", out[k].person_id);
+	rc = rc ? rc : buf_appendc(&ids, '}');
+	struct db_stmt *st = NULL;
+	if (rc == JM_OK && got)
+		rc = db_preparef(
+		        db, &st,
+		        "SELECT p.id, p.name, p.company, p.stage, d.name, d.company, d.offer, "
+		        "d.tags, d.notes, d.messages FROM people p JOIN search_docs d "
+		        "ON d.person_id = p.id WHERE p.id = ANY (CAST(? AS BIGINT[]))",
+		        "t", buf_cstr(&ids));
+	while (rc == JM_OK && got && (rc = db_step(st)) == JM_OK) {
+		for (size_t k = 0; k < got; k++) {
+			struct net_hit *h = &out[k];
+			if (h->person_id != db_col_int(st, 0))
+				continue;
+			h->name = db_col_dup(st, 1, a);
+			h->company = db_col_dup(st, 2, a);
+			h->stage = db_col_dup(st, 3, a);
+			h->snippet = "";
+			snippet_row(a, ws, st, 4, h);
+			seen[k] = true;
 		}
 	}
 	db_finalize(st);
+	*n = 0;
+	for (size_t k = 0; k < got; k++)
+		if (seen[k])
+			out[(*n)++] = out[k];
+	buf_free(&ids);
 	return rc == JM_DONE ? JM_OK : rc;
 }
 
@@ -646,7 +679,7 @@ enum jm_rc net_search(struct db *db, struct arena *a, const struct net_search_qu
 		if (rc == JM_OK && (*total > offset || *total == NET_SEARCH_TOTAL_MAX))
 			rc = search_page(db, a, buf_cstr(&m), per, offset, hits, n);
 	}
-	for (size_t k = 0; rc == JM_OK && k < *n; k++)
+	for (size_t k = 0; rc == JM_OK && k < *n && db_engine(db) == DB_SQLITE; k++)
 		rc = search_snippet(db, a, &ws, &hits[k]);
 	*out = hits;
 out:

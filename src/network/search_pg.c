@@ -23,15 +23,26 @@
  *     prefix that covers one term (python): the page is read off
  *     search_terms_score in rank order and the total counted up to
  *     NET_SEARCH_TOTAL_MAX, as on SQLite;
- *   - otherwise, in C over the rows of the query's terms read in person
- *     order: a prefix merges the positions of every term in its range (as
- *     FTS5 merges a prefix's position lists, keeping a position that two
- *     terms share twice); a phrase counts, per column,
- *     the positions p with its token i at p + i; words are ANDed by person;
- *     the rank is jm_rank's sum computed in the same order (column, then
- *     phrase), so the same document gives the same double on both engines
- *     and ties fall to the id.
+ *   - one word of several tokens (デザイン): best first, below — the first
+ *     token's rows in score order, checked against the other tokens' rows of
+ *     just those people, until the page and the total are certain;
+ *   - otherwise, in C over the rows of the query's terms, each token's read
+ *     in person order by one index-only scan of search_terms_pkey: a prefix
+ *     merges the positions of every term in its range (as FTS5 merges a
+ *     prefix's position lists, keeping a position that two terms share
+ *     twice); a phrase counts, per column, the positions p with its token i
+ *     at p + i; words are ANDed by person; the rank is jm_rank's sum
+ *     computed in the same order (column, then phrase), so the same
+ *     document gives the same double on both engines and ties fall to the
+ *     id.
  * Filters (stage, tag, flags) apply to the first token's rows.
+ *
+ * Cost: the third case reads every row of its tokens (for デザイン at
+ * 40,000 people that would be 3 × ~12,000 rows; best first reads ~1,200 of
+ * the first token's and probes the others for those). Joining the tokens
+ * in SQL instead was measured slower: PostgreSQL underestimates how often
+ * the bigrams of a word go together and plans nested loops, and even hash
+ * joins cost more than reading the lists and intersecting them here.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -259,28 +270,48 @@ enum {
 	V_NOFLAG = 8, /*   … */
 	V_PAGE = 16,  /* one term: the page in rank order */
 	V_COUNT = 32, /* one term: the total */
-	V_VARIANTS = 64,
+	V_IDS = 64,   /* only the people of a list ("{1,2,…}") */
+	V_BEST = 128, /* positions too, best jm_rank first, LIMIT … OFFSET … */
+	V_VARIANTS = 256,
 };
 
 static char *sql_variant[V_VARIANTS]; /* never freed: statement cache keys */
 
+/* The filters of mask on column col (person_id or t0.person_id). */
+static enum jm_rc append_filters(struct buf *b, unsigned mask, const char *col)
+{
+	enum jm_rc rc = JM_OK;
+	if (mask & V_STAGE)
+		rc |= buf_appendf(b,
+		                  " AND %s IN (SELECT person_id FROM search_docs "
+		                  "WHERE stage_rank = ?)",
+		                  col);
+	if (mask & V_TAG)
+		rc |= buf_appendf(b,
+		                  " AND %s IN (SELECT person_id FROM search_docs "
+		                  "WHERE strpos(meta, ?) > 0)",
+		                  col);
+	if (mask & V_NOFLAG)
+		rc |= buf_appendf(b,
+		                  " AND %s NOT IN (SELECT person_id FROM search_docs "
+		                  "WHERE flagged = 1)",
+		                  col);
+	return rc;
+}
+
 static void build_sql(unsigned mask, struct buf *b)
 {
-	enum jm_rc rc = buf_appends(b, mask & V_PAGE    ? "SELECT person_id, score"
+	enum jm_rc rc = buf_appends(b, mask & V_BEST    ? "SELECT person_id, pos, score"
+	                               : mask & V_PAGE  ? "SELECT person_id, score"
 	                               : mask & V_COUNT ? "SELECT count(*) FROM (SELECT 1"
 	                                                : "SELECT person_id, pos");
 	rc |= buf_appends(b, mask & V_RANGE ? " FROM search_terms WHERE term >= ? AND term < ?"
 	                                    : " FROM search_terms WHERE term = ?");
-	if (mask & V_STAGE)
-		rc |= buf_appends(b, " AND person_id IN (SELECT person_id FROM search_docs "
-		                     "WHERE stage_rank = ?)");
-	if (mask & V_TAG)
-		rc |= buf_appends(b, " AND person_id IN (SELECT person_id FROM search_docs "
-		                     "WHERE strpos(meta, ?) > 0)");
-	if (mask & V_NOFLAG)
-		rc |= buf_appends(b, " AND person_id NOT IN (SELECT person_id FROM search_docs "
-		                     "WHERE flagged = 1)");
-	rc |= buf_appends(b, mask & V_PAGE    ? " ORDER BY score DESC, person_id LIMIT ? OFFSET ?"
+	rc |= append_filters(b, mask, "person_id");
+	if (mask & V_IDS)
+		rc |= buf_appends(b, " AND person_id = ANY (CAST(? AS BIGINT[]))");
+	rc |= buf_appends(b, mask & (V_PAGE | V_BEST)
+	                             ? " ORDER BY score DESC, person_id LIMIT ? OFFSET ?"
 	                     : mask & V_COUNT ? " LIMIT ?) x"
 	                                      : " ORDER BY person_id");
 	if (rc)
@@ -377,13 +408,15 @@ static void post_row(struct post *p, int64_t id, const char *s)
 /* The rows of a token (a prefix when hi is not NULL), filtered when f is
  * not NULL. */
 static enum jm_rc post_read(struct db *db, const char *lo, const char *hi,
-                            const struct search_filter *f, struct post *p)
+                            const struct search_filter *f, const char *ids, struct post *p)
 {
-	unsigned mask = (hi ? V_RANGE : 0) | (f ? filter_mask(f) : 0);
+	unsigned mask = (hi ? V_RANGE : 0) | (f ? filter_mask(f) : 0) | (ids ? V_IDS : 0);
 	static const struct search_filter none = {.stage_rank = -1, .flagged = true};
 	struct db_stmt *st = NULL;
 	int next = 0;
 	enum jm_rc rc = prepare_term(db, mask, lo, hi, f ? f : &none, &st, &next);
+	if (rc == JM_OK && ids)
+		db_bind_text(st, next, ids, SIZE_MAX);
 	while (rc == JM_OK && (rc = db_step(st)) == JM_OK)
 		post_row(p, db_col_int(st, 0), db_col_text(st, 1, NULL));
 	db_finalize(st);
@@ -496,7 +529,7 @@ static enum jm_rc word_match(struct db *db, const char *w, size_t len, bool pref
 	for (size_t i = 0; i < t.n && rc == JM_OK; i++) {
 		char *lo = xstrndup(t.v[i].s, t.v[i].len);
 		char *hi = prefix && i + 1 == t.n ? prefix_end(lo, t.v[i].len) : NULL;
-		rc = post_read(db, lo, hi, i == 0 ? f : NULL, &p[i]);
+		rc = post_read(db, lo, hi, i == 0 ? f : NULL, NULL, &p[i]);
 		free(lo);
 		free(hi);
 	}
@@ -555,7 +588,8 @@ static double rank_all(uint16_t (*tf)[SEARCH_COLS], size_t nw)
 static void page_out(struct ranked *v, size_t n, int64_t per, int64_t offset, struct net_hit *out,
                      size_t *nout, int64_t *total)
 {
-	qsort(v, n, sizeof(*v), ranked_cmp);
+	if (n)
+		qsort(v, n, sizeof(*v), ranked_cmp);
 	*total = n < NET_SEARCH_TOTAL_MAX ? (int64_t)n : NET_SEARCH_TOTAL_MAX;
 	*nout = 0;
 	for (int64_t k = offset; k < (int64_t)n && k < offset + per; k++) {
@@ -652,6 +686,168 @@ static enum jm_rc fast_query(struct db *db, const char *term, const struct searc
 	return rc == JM_DONE ? JM_OK : rc;
 }
 
+/* ---- one phrase: best first ---- */
+
+/* A one-word query of several tokens (デザイン, 資金調達) need not read every
+ * row of its tokens. A phrase occurs at most as often as its first token
+ * (exact: only the last token can be a prefix), and jm_rank grows with
+ * each count, so the first token's own score (search_terms.score) bounds
+ * the phrase's. Its rows are read best first, in batches growing 8×; each
+ * batch's people are checked against the other tokens' rows for just
+ * those people; reading stops once NET_SEARCH_TOTAL_MAX hits are known (the
+ * total) and the page's last hit beats every score still unread (a tie
+ * could still come before it on id, so strictly). */
+#define BEST_FIRST  16 /* rows of the first batch; each next one 8× more */
+#define BEST_GROWTH 8
+
+struct best {
+	struct ranked *v;
+	size_t n, size;
+};
+
+struct id_row {
+	int64_t id;
+	size_t row;
+};
+
+static int id_row_cmp(const void *a, const void *b)
+{
+	const struct id_row *x = a, *y = b;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+/* Orders the rows of a batch (read in score order) by person. */
+static void post_sorted(const struct post *in, struct post *out)
+{
+	struct id_row *idx = xcalloc(in->n + 1, sizeof(*idx));
+	for (size_t k = 0; k < in->n; k++)
+		idx[k] = (struct id_row){in->id[k], k};
+	qsort(idx, in->n, sizeof(*idx), id_row_cmp);
+	for (size_t k = 0; k < in->n; k++) {
+		size_t r = idx[k].row;
+		post_row(out, in->id[r], NULL);
+		for (size_t j = in->at[r]; j < in->at[r + 1]; j++) {
+			if (out->npos == out->size_pos) {
+				out->size_pos = out->size_pos * 2 + 1024;
+				out->pos = xrealloc(out->pos, out->size_pos * sizeof(*out->pos));
+			}
+			out->pos[out->npos++] = in->pos[j];
+		}
+	}
+	if (out->at)
+		out->at[out->n] = out->npos;
+	free(idx);
+}
+
+/* One batch: rows [from, from + count) of the first token, best first.
+ * *last_ub = the score of the batch's last row; *got = rows read. */
+static enum jm_rc best_batch(struct db *db, const struct toks *t, bool prefix,
+                             const struct search_filter *f, int64_t from, int64_t count,
+                             struct best *b, double *last_ub, int64_t *got)
+{
+	struct post raw = {0}, *p = xcalloc(t->n, sizeof(*p));
+	struct buf ids = BUF_INIT;
+	char *term = xstrndup(t->v[0].s, t->v[0].len);
+	struct db_stmt *st = NULL;
+	int i = 0;
+	enum jm_rc rc = prepare_term(db, V_BEST | filter_mask(f), term, NULL, f, &st, &i);
+	*got = 0;
+	if (rc == JM_OK) {
+		db_bind_int(st, i, count);
+		db_bind_int(st, i + 1, from);
+	}
+	while (rc == JM_OK && (rc = db_step(st)) == JM_OK) {
+		int64_t id = db_col_int(st, 0);
+		post_row(&raw, id, db_col_text(st, 1, NULL));
+		*last_ub = strtod(db_col_text(st, 2, NULL), NULL);
+		rc = buf_appendf(&ids, "%s%" PRId64, (*got)++ ? "," : "{", id);
+	}
+	db_finalize(st);
+	free(term);
+	rc = rc == JM_DONE ? JM_OK : rc;
+	if (raw.at)
+		raw.at[raw.n] = raw.npos;
+	if (rc == JM_OK && *got) {
+		rc = buf_appendc(&ids, '}');
+		post_sorted(&raw, &p[0]);
+	}
+	for (size_t k = 1; rc == JM_OK && *got && k < t->n; k++) {
+		char *lo = xstrndup(t->v[k].s, t->v[k].len);
+		char *hi = prefix && k + 1 == t->n ? prefix_end(lo, t->v[k].len) : NULL;
+		rc = post_read(db, lo, hi, NULL, buf_cstr(&ids), &p[k]);
+		free(lo);
+		free(hi);
+	}
+	struct wres r = {0};
+	if (rc == JM_OK && *got)
+		phrase_match(p, t->n, &r);
+	for (size_t k = 0; k < r.n; k++) {
+		if (b->n == b->size) {
+			b->size = b->size * 2 + 64;
+			b->v = xrealloc(b->v, b->size * sizeof(*b->v));
+		}
+		b->v[b->n++] = (struct ranked){rank_all(&r.tf[k], 1), r.id[k]};
+	}
+	free(r.id);
+	free(r.tf);
+	for (size_t k = 0; k < t->n; k++)
+		post_free(&p[k]);
+	free(p);
+	post_free(&raw);
+	buf_free(&ids);
+	return rc;
+}
+
+/* false when a token after the first has no row at all (a phrase that
+ * cannot occur: answered without reading the first token's rows). */
+static enum jm_rc tokens_exist(struct db *db, const struct toks *t, bool prefix, bool *all)
+{
+	enum jm_rc rc = JM_OK;
+	*all = true;
+	for (size_t k = 1; rc == JM_OK && *all && k < t->n; k++) {
+		char *lo = xstrndup(t->v[k].s, t->v[k].len);
+		char *hi = prefix && k + 1 == t->n ? prefix_end(lo, t->v[k].len) : NULL;
+		int64_t one = 0;
+		rc = hi ? db_query_int(
+		                  db, &one, 0,
+		                  "SELECT 1 FROM search_terms WHERE term >= ? AND term < ? LIMIT 1",
+		                  "tt", lo, hi)
+		        : db_query_int(db, &one, 0,
+		                       "SELECT 1 FROM search_terms WHERE term = ? LIMIT 1", "t",
+		                       lo);
+		*all = one == 1;
+		free(lo);
+		free(hi);
+	}
+	return rc;
+}
+
+static enum jm_rc best_first(struct db *db, const struct toks *t, bool prefix,
+                             const struct search_filter *f, int64_t per, int64_t offset,
+                             struct net_hit *out, size_t *n, int64_t *total)
+{
+	struct best b = {0};
+	int64_t from = 0, count = BEST_FIRST, got = 0;
+	size_t need = (size_t)(offset + per);
+	double ub = 0;
+	bool all = false;
+	enum jm_rc rc = tokens_exist(db, t, prefix, &all);
+	for (; rc == JM_OK && all;) {
+		rc = best_batch(db, t, prefix, f, from, count, &b, &ub, &got);
+		if (rc || got < count)
+			break; /* an error, or every row read */
+		from += got, count *= BEST_GROWTH;
+		if (b.n)
+			qsort(b.v, b.n, sizeof(*b.v), ranked_cmp);
+		if (b.n >= NET_SEARCH_TOTAL_MAX && b.n >= need && -b.v[need - 1].r > ub)
+			break;
+	}
+	if (rc == JM_OK)
+		page_out(b.v, b.n, per, offset, out, n, total);
+	free(b.v);
+	return rc;
+}
+
 enum jm_rc search_pg_query(struct db *db, struct arena *a, const struct search_words *ws,
                            const struct search_filter *f, int64_t per, int64_t offset,
                            struct net_hit *out, size_t *n, int64_t *total)
@@ -673,10 +869,13 @@ enum jm_rc search_pg_query(struct db *db, struct arena *a, const struct search_w
 		free(lo);
 		free(hi);
 	}
+	if (rc == JM_OK && !none && term)
+		rc = fast_query(db, term, f, per, offset, out, n, total);
+	else if (rc == JM_OK && !none && ws->n == 1 && t.n >= 2)
+		rc = best_first(db, &t, ws->prefix[0], f, per, offset, out, n, total);
+	else if (rc == JM_OK && !none)
+		rc = slow_query(db, ws, f, per, offset, out, n, total);
 	free(t.v);
-	if (rc == JM_OK && !none)
-		rc = term ? fast_query(db, term, f, per, offset, out, n, total)
-		          : slow_query(db, ws, f, per, offset, out, n, total);
 	free(term);
 	return rc;
 }

@@ -288,7 +288,7 @@ enum jm_rc nl_broadcast_update(struct db *db, int64_t id, const struct nl_broadc
 		rc = db_commit(db);
 	if (rc)
 		db_rollback(db);
-	return site_content_written(slug_conflict(rc, err)); /* back numbers show it */
+	return site_content_written(db, slug_conflict(rc, err)); /* back numbers show it */
 }
 
 /* Fills counts and the rate of the last minute from deliveries. */

@@ -208,7 +208,7 @@ enum jm_rc nl_list_create(struct db *db, const struct nl_list_input *in, int64_t
 	if (rc == JM_OK && id)
 		*id = db_col_int(st, 0);
 	db_finalize(st);
-	return site_content_written(save_error(rc, err));
+	return site_content_written(db, save_error(rc, err));
 }
 
 enum jm_rc nl_list_update(struct db *db, int64_t id, const struct nl_list_input *in,
@@ -251,7 +251,7 @@ enum jm_rc nl_list_update(struct db *db, int64_t id, const struct nl_list_input 
 	rc = rc == JM_DONE ? JM_OK : rc;
 out:
 	arena_free(a);
-	return site_content_written(save_error(rc, err));
+	return site_content_written(db, save_error(rc, err));
 }
 
 enum jm_rc nl_list_delete(struct db *db, int64_t id)
@@ -261,7 +261,7 @@ enum jm_rc nl_list_delete(struct db *db, int64_t id)
 		return JM_CONFLICT;
 	if (rc)
 		return rc;
-	return site_content_written(db_changes(db) ? JM_OK : JM_NOT_FOUND);
+	return site_content_written(db, db_changes(db) ? JM_OK : JM_NOT_FOUND);
 }
 
 /* ---- reads ---- */
@@ -512,5 +512,5 @@ enum jm_rc nl_list_set_fields(struct db *db, int64_t list_id, const struct nl_fi
 		if (rc == JM_NOT_FOUND)
 			jm_err_set(err, NULL, "no such list");
 	}
-	return site_content_written(rc);
+	return site_content_written(db, rc);
 }

@@ -4,9 +4,15 @@
  * claiming and recording of results with retry backoff and bounces.
  *
  * Invariants:
- *  - a row is 'sending' only while one sender thread holds it; claiming
- *    is one BEGIN IMMEDIATE transaction, so two threads (or processes)
- *    never claim the same row;
+ *  - a row is 'sending' only while one sender thread holds it (claimed_by
+ *    names its worker process). SQLite claims in one BEGIN IMMEDIATE
+ *    transaction; PostgreSQL selects the rows FOR UPDATE SKIP LOCKED and
+ *    marks them in the same statement, so two threads or worker processes
+ *    never claim the same row and never wait for each other;
+ *  - a row goes back from 'sending' to 'queued' only when its worker's
+ *    lease has expired (or, on SQLite, when the one worker process
+ *    restarts), and a result is recorded only by the worker holding the
+ *    row: a live worker's in-flight rows are never taken over;
  *  - a broadcast's audience is inserted by one INSERT … SELECT (the
  *    database streams it; the worker never holds the audience in memory);
  *    ON CONFLICT DO NOTHING with UNIQUE(broadcast_id, person_id) makes a
@@ -22,38 +28,109 @@
 
 #define EXPAND_MAX 16 /* broadcasts expanded per scheduler pass */
 
-enum jm_rc nl_queue_reset_inflight(struct db *db)
+/* ---- worker leases (send_workers; times in ms on the database's clock) ---- */
+
+#define LEASE_ADD_SQL(CLOCK)                                                                       \
+	"INSERT INTO send_workers(host, pid, started_at, lease_until) "                            \
+	"VALUES (?1, ?2, " CLOCK " / 1000, " CLOCK " / 1000 + ?3) RETURNING id"
+#define LEASE_RENEW_SQL(CLOCK)                                                                     \
+	"UPDATE send_workers SET lease_until = " CLOCK " / 1000 + ?1 WHERE id = ?2"
+#define LEASE_READD_SQL(CLOCK)                                                                     \
+	"INSERT INTO send_workers(id, started_at, lease_until) "                                   \
+	"VALUES (?1, " CLOCK " / 1000, " CLOCK " / 1000 + ?2) ON CONFLICT(id) DO NOTHING"
+/* Rows held by no live lease (NULL: claimed before migration 0014). */
+#define EXPIRED_SQL(CLOCK)                                                                         \
+	"UPDATE deliveries SET state = 'queued', claimed_by = NULL WHERE state = 'sending' "       \
+	"AND (claimed_by IS NULL OR claimed_by NOT IN (SELECT id FROM send_workers "               \
+	"WHERE lease_until >= " CLOCK " / 1000))"
+#define GONE_SQL(CLOCK) "DELETE FROM send_workers WHERE lease_until < " CLOCK " / 1000 - 3600000"
+
+/* The texts of each pair differ only in the clock expression. */
+enum jm_rc nl_queue_worker_add(struct db *db, const char *host, int64_t pid, int64_t lease_ms,
+                               int64_t *id)
 {
-	enum jm_rc rc =
-	        db_exec(db, "UPDATE deliveries SET state = 'queued' WHERE state = 'sending'");
+	return db_query_int(
+	        db, id, 0,
+	        DB_SQL(db, LEASE_ADD_SQL(NL_SQLITE_CLOCK_US), LEASE_ADD_SQL(NL_PG_CLOCK_US)), "tii",
+	        host, pid, lease_ms);
+}
+
+enum jm_rc nl_queue_worker_renew(struct db *db, int64_t id, int64_t lease_ms)
+{
+	enum jm_rc rc = db_execf(
+	        db,
+	        DB_SQL(db, LEASE_RENEW_SQL(NL_SQLITE_CLOCK_US), LEASE_RENEW_SQL(NL_PG_CLOCK_US)),
+	        "ii", lease_ms, id);
+	if (rc || db_changes(db) > 0)
+		return rc;
+	/* Removed as gone (this process was stopped longer than an hour): its
+	 * rows went back to the queue; from now on it holds a lease again. */
+	log_at(LOG_WARN, "worker", "worker=%lld lease lost, renewed", (long long)id);
+	return db_execf(
+	        db,
+	        DB_SQL(db, LEASE_READD_SQL(NL_SQLITE_CLOCK_US), LEASE_READD_SQL(NL_PG_CLOCK_US)),
+	        "ii", id, lease_ms);
+}
+
+enum jm_rc nl_queue_worker_remove(struct db *db, int64_t id)
+{
+	return db_execf(db, "DELETE FROM send_workers WHERE id = ?", "i", id);
+}
+
+static enum jm_rc requeued(struct db *db, enum jm_rc rc, const char *why)
+{
 	int64_t n = rc ? 0 : db_changes(db);
 	if (n > 0)
-		log_at(LOG_WARN, "worker", "requeued=%lld in-flight deliveries of a stopped worker",
-		       (long long)n);
+		log_at(LOG_WARN, "worker", "requeued=%lld in-flight deliveries of %s", (long long)n,
+		       why);
 	return rc;
 }
 
-static const char *const EXPAND_SQL =
-        "INSERT INTO deliveries(kind, broadcast_id, subscription_id, person_id, to_addr, domain, "
-        "created_at) "
-        "SELECT 'broadcast', ?, s.id, p.id, p.email, "
-        "lower(substr(p.email, instr(p.email, '@') + 1)), ? "
-        "FROM subscriptions s JOIN people p ON p.id = s.person_id "
-        "WHERE s.list_id = ? AND s.status = 'active' AND p.email IS NOT NULL AND p.blocked = 0 "
-        "AND (NOT EXISTS (SELECT 1 FROM audience_terms a WHERE a.broadcast_id = ? "
-        "                 AND a.kind = 'tag_any') "
-        "  OR EXISTS (SELECT 1 FROM audience_terms a JOIN person_tags t ON t.tag = a.value "
-        "             WHERE a.broadcast_id = ? AND a.kind = 'tag_any' AND t.person_id = p.id)) "
-        "AND NOT EXISTS (SELECT 1 FROM audience_terms a JOIN person_tags t ON t.tag = a.value "
-        "                WHERE a.broadcast_id = ? AND a.kind = 'tag_none' "
-        "                AND t.person_id = p.id) "
-        "AND NOT EXISTS (SELECT 1 FROM audience_terms a WHERE a.broadcast_id = ? "
-        "                AND a.kind = 'field_eq' AND NOT EXISTS (SELECT 1 FROM person_fields f "
-        "                WHERE f.person_id = p.id AND f.key = a.key AND f.value = a.value)) "
-        "AND NOT EXISTS (SELECT 1 FROM audience_terms a JOIN person_fields f "
-        "                ON f.key = a.key AND f.value = a.value WHERE a.broadcast_id = ? "
-        "                AND a.kind = 'field_ne' AND f.person_id = p.id) "
-        "ON CONFLICT DO NOTHING";
+enum jm_rc nl_queue_reset_inflight(struct db *db)
+{
+	/* SQLite has one worker process per database, so at its start every
+	 * 'sending' row is a dead predecessor's; on PostgreSQL other workers
+	 * may be sending right now: only rows of expired leases. */
+	enum jm_rc rc = db_execf(db,
+	                         DB_SQL(db,
+	                                "UPDATE deliveries SET state = 'queued', claimed_by = NULL "
+	                                "WHERE state = 'sending'",
+	                                EXPIRED_SQL(NL_PG_CLOCK_US)),
+	                         "");
+	return requeued(db, rc, "a stopped worker");
+}
+
+enum jm_rc nl_queue_recover(struct db *db)
+{
+	enum jm_rc rc = db_execf(
+	        db, DB_SQL(db, EXPIRED_SQL(NL_SQLITE_CLOCK_US), EXPIRED_SQL(NL_PG_CLOCK_US)), "");
+	if ((rc = requeued(db, rc, "workers whose lease expired")))
+		return rc;
+	return db_execf(db, DB_SQL(db, GONE_SQL(NL_SQLITE_CLOCK_US), GONE_SQL(NL_PG_CLOCK_US)), "");
+}
+
+/* The recipient's domain: SQLite has instr(), PostgreSQL strpos(). */
+#define EXPAND_SQL(INSTR)                                                                          \
+	"INSERT INTO deliveries(kind, broadcast_id, subscription_id, person_id, to_addr, domain, " \
+	"created_at) "                                                                             \
+	"SELECT 'broadcast', ?, s.id, p.id, p.email, "                                             \
+	"lower(substr(p.email, " INSTR "(p.email, '@') + 1)), ? "                                  \
+	"FROM subscriptions s JOIN people p ON p.id = s.person_id "                                \
+	"WHERE s.list_id = ? AND s.status = 'active' AND p.email IS NOT NULL AND p.blocked = 0 "   \
+	"AND (NOT EXISTS (SELECT 1 FROM audience_terms a WHERE a.broadcast_id = ? "                \
+	"                 AND a.kind = 'tag_any') "                                                \
+	"  OR EXISTS (SELECT 1 FROM audience_terms a JOIN person_tags t ON t.tag = a.value "       \
+	"             WHERE a.broadcast_id = ? AND a.kind = 'tag_any' AND t.person_id = p.id)) "   \
+	"AND NOT EXISTS (SELECT 1 FROM audience_terms a JOIN person_tags t ON t.tag = a.value "    \
+	"                WHERE a.broadcast_id = ? AND a.kind = 'tag_none' "                        \
+	"                AND t.person_id = p.id) "                                                 \
+	"AND NOT EXISTS (SELECT 1 FROM audience_terms a WHERE a.broadcast_id = ? "                 \
+	"                AND a.kind = 'field_eq' AND NOT EXISTS (SELECT 1 FROM person_fields f "   \
+	"                WHERE f.person_id = p.id AND f.key = a.key AND f.value = a.value)) "      \
+	"AND NOT EXISTS (SELECT 1 FROM audience_terms a JOIN person_fields f "                     \
+	"                ON f.key = a.key AND f.value = a.value WHERE a.broadcast_id = ? "         \
+	"                AND a.kind = 'field_ne' AND f.person_id = p.id) "                         \
+	"ON CONFLICT DO NOTHING"
 
 /* Expands one broadcast in its own transaction (skipped when it is no
  * longer 'sending' or was expanded meanwhile). */
@@ -72,8 +149,8 @@ static enum jm_rc expand(struct db *db, int64_t id, int64_t now)
 		int64_t list = rc == JM_OK ? db_col_int(st, 0) : 0;
 		db_finalize(st);
 		if (rc == JM_OK)
-			rc = db_execf(db, EXPAND_SQL, "iiiiiiii", id, now, list, id, id, id, id,
-			              id);
+			rc = db_execf(db, DB_SQL(db, EXPAND_SQL("instr"), EXPAND_SQL("strpos")),
+			              "iiiiiiii", id, now, list, id, id, id, id, id);
 	}
 	if (!rc)
 		rc = db_execf(db,
@@ -123,33 +200,88 @@ enum jm_rc nl_queue_schedule(struct db *db, int64_t now)
 	                "i", now);
 }
 
-/* Appends due ids from st (already bound) to ids, up to max. */
-static enum jm_rc collect(struct db_stmt *st, int64_t *ids, size_t *n, size_t max)
+/* Claiming marks rows 'sending' and returns them in one statement per
+ * source, so a row is never read after another worker could have taken
+ * it. SQLite: the rows are chosen by a subquery naming its index (without
+ * statistics SQLite picks deliveries_due (state, next_attempt_at) and sorts
+ * every queued row of a large broadcast on each claim, which made a claim
+ * O(queue) and a broadcast O(n^2); deliveries_broadcast (broadcast_id,
+ * state) yields the rows in id order, the partial deliveries_tx_due holds
+ * only the few transactional rows), the whole claim being one BEGIN
+ * IMMEDIATE transaction. PostgreSQL: INDEXED BY does not exist there; the
+ * rows are chosen FOR UPDATE SKIP LOCKED, so concurrent workers skip each
+ * other's rows instead of waiting or claiming them twice (the planner takes
+ * deliveries_tx_due and deliveries_broadcast_queue by itself). ?1 is the
+ * claiming worker. */
+#define CLAIM_SET                                                                                  \
+	"UPDATE deliveries SET state = 'sending', attempts = attempts + 1, claimed_by = ?1 "
+#define CLAIM_RETURNING                                                                            \
+	" RETURNING id, kind, COALESCE(broadcast_id, 0), COALESCE(subscription_id, 0), "           \
+	"COALESCE(person_id, 0), to_addr, domain, payload, attempts"
+#define TX_DUE                                                                                     \
+	"WHERE state = 'queued' AND kind <> 'broadcast' AND next_attempt_at <= ?2 "                \
+	"ORDER BY kind = 'welcome', id LIMIT ?3"
+#define BROADCAST_DUE                                                                              \
+	"WHERE broadcast_id = ?2 AND state = 'queued' AND next_attempt_at <= ?3 "                  \
+	"ORDER BY id LIMIT ?4"
+
+static const char *const TX_CLAIM_SQLITE =
+        CLAIM_SET "WHERE id IN (SELECT id FROM deliveries INDEXED BY deliveries_tx_due " TX_DUE
+                  ")" CLAIM_RETURNING;
+static const char *const TX_CLAIM_PG =
+        "WITH c AS (SELECT id FROM deliveries " TX_DUE " FOR UPDATE SKIP LOCKED) " CLAIM_SET
+        "WHERE id IN (SELECT id FROM c)" CLAIM_RETURNING;
+static const char *const BROADCAST_CLAIM_SQLITE = CLAIM_SET
+        "WHERE id IN (SELECT id FROM deliveries INDEXED BY deliveries_broadcast " BROADCAST_DUE
+        ")" CLAIM_RETURNING;
+static const char *const BROADCAST_CLAIM_PG =
+        "WITH c AS (SELECT id FROM deliveries " BROADCAST_DUE " FOR UPDATE SKIP LOCKED) " CLAIM_SET
+        "WHERE id IN (SELECT id FROM c)" CLAIM_RETURNING;
+
+/* Transactional rows first, welcome mail after the rest; then by id. */
+static int job_cmp(const void *pa, const void *pb)
 {
+	const struct nl_job *a = pa, *b = pb;
+	int wa = !strcmp(a->kind, "welcome"), wb = !strcmp(b->kind, "welcome");
+	if (wa != wb)
+		return wa - wb;
+	return (a->id > b->id) - (a->id < b->id);
+}
+
+/* Reads the claimed rows st returns into jobs[*n…] (up to max), sorted
+ * (RETURNING keeps no order). */
+static enum jm_rc collect(struct db_stmt *st, struct arena *a, struct nl_job *jobs, size_t *n,
+                          size_t max)
+{
+	size_t first = *n;
 	enum jm_rc rc;
-	while (*n < max && (rc = db_step(st)) == JM_OK)
-		ids[(*n)++] = db_col_int(st, 0);
+	while (*n < max && (rc = db_step(st)) == JM_OK) {
+		struct nl_job *j = &jobs[(*n)++];
+		memset(j, 0, sizeof(*j));
+		j->id = db_col_int(st, 0);
+		j->kind = db_col_dup(st, 1, a);
+		j->broadcast_id = db_col_int(st, 2);
+		j->subscription_id = db_col_int(st, 3);
+		j->person_id = db_col_int(st, 4);
+		j->to_addr = db_col_dup(st, 5, a);
+		j->domain = db_col_dup(st, 6, a);
+		j->payload = db_col_dup(st, 7, a);
+		j->attempts = db_col_int(st, 8);
+	}
 	db_finalize(st);
+	qsort(jobs + first, *n - first, sizeof(*jobs), job_cmp);
 	return *n == max || rc == JM_DONE ? JM_OK : rc;
 }
 
-/* Both queries name their index: without statistics SQLite picks
- * deliveries_due (state, next_attempt_at) and sorts every queued row of a
- * large broadcast on each claim, which made a claim O(queue) and a
- * broadcast O(n^2). deliveries_broadcast (broadcast_id, state) yields the
- * rows in id order; the partial deliveries_tx_due holds only the few
- * transactional rows. */
-static enum jm_rc due_ids(struct db *db, const struct nl_claim_opts *o, int64_t *ids, size_t *n,
-                          size_t max)
+/* Claims due rows into jobs: transactional ones, then (window open) rows
+ * of sending broadcasts in broadcast order. */
+static enum jm_rc claim_due(struct db *db, struct arena *a, const struct nl_claim_opts *o,
+                            struct nl_job *jobs, size_t *n, size_t max)
 {
 	struct db_stmt *st = NULL;
-	enum jm_rc rc = db_preparef(db, &st,
-	                            "SELECT id FROM deliveries INDEXED BY deliveries_tx_due "
-	                            "WHERE state = 'queued' AND kind <> 'broadcast' "
-	                            "AND next_attempt_at <= ? "
-	                            "ORDER BY kind = 'welcome', id LIMIT ?",
-	                            "ii", o->now, (int64_t)max);
-	if (rc || (rc = collect(st, ids, n, max)) || !o->window_open || *n == max)
+	enum jm_rc rc = db_preparef(db, &st, DB_SQL(db, TX_CLAIM_SQLITE, TX_CLAIM_PG), "iii",
+	                            o->worker_id, o->now, (int64_t)max);
+	if (rc || (rc = collect(st, a, jobs, n, max)) || !o->window_open || *n == max)
 		return rc;
 	int64_t bids[EXPAND_MAX];
 	size_t nb = 0;
@@ -157,51 +289,20 @@ static enum jm_rc due_ids(struct db *db, const struct nl_claim_opts *o, int64_t 
 	                "SELECT id FROM broadcasts WHERE status = 'sending' AND expanded = 1 "
 	                "ORDER BY id LIMIT 16",
 	                &st);
-	if (rc || (rc = collect(st, bids, &nb, EXPAND_MAX)))
-		return rc;
-	for (size_t i = 0; i < nb && *n < max && !rc; i++) {
-		rc = db_preparef(
-		        db, &st,
-		        "SELECT id FROM deliveries INDEXED BY deliveries_broadcast "
-		        "WHERE broadcast_id = ? AND state = 'queued' AND next_attempt_at <= ? "
-		        "ORDER BY id LIMIT ?",
-		        "iii", bids[i], o->now, (int64_t)(max - *n));
-		if (!rc)
-			rc = collect(st, ids, n, max);
-	}
-	return rc;
-}
-
-/* Marks one row 'sending' and reads it into j. */
-static enum jm_rc take(struct db *db, struct arena *a, int64_t id, struct nl_job *j)
-{
-	enum jm_rc rc = db_execf(db,
-	                         "UPDATE deliveries SET state = 'sending', attempts = attempts + 1 "
-	                         "WHERE id = ?",
-	                         "i", id);
-	struct db_stmt *st = NULL;
-	if (!rc)
-		rc = db_preparef(db, &st,
-		                 "SELECT kind, COALESCE(broadcast_id, 0), "
-		                 "COALESCE(subscription_id, 0), COALESCE(person_id, 0), to_addr, "
-		                 "domain, payload, attempts FROM deliveries WHERE id = ?",
-		                 "i", id);
 	if (rc)
 		return rc;
-	rc = db_step(st);
-	if (rc == JM_OK) {
-		memset(j, 0, sizeof(*j));
-		j->id = id;
-		j->kind = db_col_dup(st, 0, a);
-		j->broadcast_id = db_col_int(st, 1);
-		j->subscription_id = db_col_int(st, 2);
-		j->person_id = db_col_int(st, 3);
-		j->to_addr = db_col_dup(st, 4, a);
-		j->domain = db_col_dup(st, 5, a);
-		j->payload = db_col_dup(st, 6, a);
-		j->attempts = db_col_int(st, 7);
-	}
+	while (nb < EXPAND_MAX && (rc = db_step(st)) == JM_OK)
+		bids[nb++] = db_col_int(st, 0);
 	db_finalize(st);
+	if (rc != JM_OK && rc != JM_DONE)
+		return rc;
+	rc = JM_OK;
+	for (size_t i = 0; i < nb && *n < max && !rc; i++) {
+		rc = db_preparef(db, &st, DB_SQL(db, BROADCAST_CLAIM_SQLITE, BROADCAST_CLAIM_PG),
+		                 "iiii", o->worker_id, bids[i], o->now, (int64_t)(max - *n));
+		if (!rc)
+			rc = collect(st, a, jobs, n, max);
+	}
 	return rc;
 }
 
@@ -215,13 +316,10 @@ enum jm_rc nl_queue_claim(struct db *db, struct arena *a, const struct nl_claim_
 		return rc;
 	int64_t room = nl_throttle_cap_room(db, o->cap_hour, o->cap_day, o->now);
 	size_t max = room < (int64_t)o->batch ? (size_t)room : o->batch;
-	int64_t *ids = arena_alloc(a, (max ? max : 1) * sizeof(*ids));
+	struct nl_job *jobs = arena_calloc(a, (max ? max : 1) * sizeof(*jobs));
 	size_t k = 0;
 	if (max)
-		rc = due_ids(db, o, ids, &k, max);
-	struct nl_job *jobs = arena_calloc(a, (k ? k : 1) * sizeof(*jobs));
-	for (size_t i = 0; i < k && !rc; i++)
-		rc = take(db, a, ids[i], &jobs[i]);
+		rc = claim_due(db, a, o, jobs, &k, max);
 	if (!rc)
 		rc = db_commit(db);
 	if (rc) {
@@ -267,52 +365,62 @@ static enum jm_rc bounce(struct db *db, const struct nl_job *j, int64_t now)
 	return nl_event_add(db, j->person_id, "bounced", j->reply, now);
 }
 
-static enum jm_rc record_one(struct db *db, struct nl_job *j, int64_t now, int64_t base_ms)
+/* Every statement touches the row only while this worker still holds it
+ * (claimed_by): a row taken back after an expired lease is another
+ * worker's now. */
+static enum jm_rc record_one(struct db *db, struct nl_job *j, int64_t now, int64_t base_ms,
+                             int64_t wid)
 {
 	enum jm_rc rc;
 	switch (j->result) {
-	case JM_OK:
-		return db_execf(db,
-		                "UPDATE deliveries SET state = 'sent', sent_at = ?, last_reply = ? "
-		                "WHERE id = ? AND state = 'sending'",
-		                "iti", now, j->reply, j->id);
+	case JM_OK: {
+		int64_t ms = j->sent_ms > 0 ? j->sent_ms : now * 1000;
+		return db_execf(
+		        db,
+		        "UPDATE deliveries SET state = 'sent', sent_at = ?, sent_ms = ?, "
+		        "last_reply = ? WHERE id = ? AND state = 'sending' AND claimed_by = ?",
+		        "iitii", ms / 1000, ms, j->reply, j->id, wid);
+	}
 	case JM_DONE:
 		return db_execf(db,
 		                "UPDATE deliveries SET state = 'queued', attempts = attempts - 1, "
-		                "next_attempt_at = ? WHERE id = ? AND state = 'sending'",
-		                "ii", j->retry_at, j->id);
+		                "next_attempt_at = ?, claimed_by = NULL "
+		                "WHERE id = ? AND state = 'sending' AND claimed_by = ?",
+		                "iii", j->retry_at, j->id, wid);
 	case JM_NOT_FOUND:
 		return db_execf(db,
 		                "UPDATE deliveries SET state = 'cancelled', last_reply = ? "
-		                "WHERE id = ? AND state = 'sending'",
-		                "ti", j->reply, j->id);
+		                "WHERE id = ? AND state = 'sending' AND claimed_by = ?",
+		                "tii", j->reply, j->id, wid);
 	case JM_SMTP_TEMP:
 		if (j->attempts < NL_MAX_ATTEMPTS)
 			return db_execf(db,
 			                "UPDATE deliveries SET state = 'queued', last_reply = ?, "
-			                "next_attempt_at = ? WHERE id = ? AND state = 'sending'",
-			                "tii", j->reply, now + backoff_s(j->attempts, base_ms),
-			                j->id);
+			                "next_attempt_at = ?, claimed_by = NULL "
+			                "WHERE id = ? AND state = 'sending' AND claimed_by = ?",
+			                "tiii", j->reply, now + backoff_s(j->attempts, base_ms),
+			                j->id, wid);
 		__attribute__((fallthrough)); /* out of attempts: fail */
 	default:
 		rc = db_execf(db,
 		              "UPDATE deliveries SET state = 'failed', last_reply = ? "
-		              "WHERE id = ? AND state = 'sending'",
-		              "ti", j->reply, j->id);
-		if (!rc && j->result == JM_SMTP_PERM && j->subscription_id && unknown_user(j))
+		              "WHERE id = ? AND state = 'sending' AND claimed_by = ?",
+		              "tii", j->reply, j->id, wid);
+		if (!rc && db_changes(db) > 0 && j->result == JM_SMTP_PERM && j->subscription_id &&
+		    unknown_user(j))
 			rc = bounce(db, j, now);
 		return rc;
 	}
 }
 
 enum jm_rc nl_queue_record(struct db *db, struct nl_job *jobs, size_t n, int64_t now,
-                           int64_t retry_base_ms)
+                           int64_t retry_base_ms, int64_t worker_id)
 {
 	if (!n)
 		return JM_OK;
 	enum jm_rc rc = db_begin(db);
 	for (size_t i = 0; i < n && !rc; i++)
-		rc = record_one(db, &jobs[i], now, retry_base_ms);
+		rc = record_one(db, &jobs[i], now, retry_base_ms, worker_id);
 	if (!rc)
 		rc = db_commit(db);
 	if (rc)

@@ -10,8 +10,10 @@
  * before each claim and again after it, so a batch claimed after a
  * settings save is always rendered with that save's settings; claim a batch
  * of due deliveries (queue.c) within the caps and the sending window; for
- * each, check the per-domain rate, render and sign (render.c); send in
- * slices the shared rate limiter allows (throttle.c); record the results.
+ * each, skip rendering when its domain is clearly busy, render and sign
+ * (render.c); send in slices the shared schedule grants (throttle.c),
+ * checking each message's domain rate at its slice's time; record the
+ * results with the granted send times.
  * Sending and recording run on the sender's transmitter thread (own
  * database connection) while the sender claims and renders the next batch,
  * so building and SMTP overlap; at most one batch per sender is on the
@@ -23,19 +25,28 @@
  * welcome/test mail is put back (render.c refuses it): the deliveries wait
  * and the broadcast says why (nl_broadcast.waiting).
  *
- * Start-up resets rows a killed worker left in 'sending'; stopping lets the
- * batch in hand finish (rows still waiting for the rate limiter are put
- * back, not counted as attempts). Run one worker per database: `serve`
- * runs it, `jinmyaku worker` runs it alone.
+ * Several workers may share one PostgreSQL database (claims skip each
+ * other's rows; the rate, caps and domain rates are held in the database
+ * over all of them). Each registers in send_workers and a heartbeat thread
+ * renews its lease; the scheduler duties (and taking back the rows of
+ * workers whose lease expired) run in one worker at a time, the one holding
+ * the cluster lock NL_SCHED_LOCK. On SQLite run one worker per database
+ * (`serve` runs it, `jinmyaku worker` runs it alone): its start resets rows
+ * a killed worker left in 'sending'. Stopping lets the batch in hand finish
+ * (rows still waiting for the schedule are put back, not counted as
+ * attempts).
  *
  * Hidden test knobs (environment): JINMYAKU_RETRY_BASE_MS scales the retry
  * backoff (default 30000: 30 s, 2 min, 10 min, 1 h …), JINMYAKU_WORKER_BATCH
- * sets the claim size (default 50).
+ * sets the claim size (default 50), JINMYAKU_LEASE_MS the lease (default
+ * 15000; renewed every fifth of it).
  */
 #include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "auth/auth.h"
 #include "db/db.h"
 #include "mail/mail.h"
 #include "newsletter/delivery_int.h"
@@ -48,6 +59,10 @@
 #define DEFAULT_BATCH 50
 #define DEFAULT_RETRY 30000
 #define THREADS_MAX   16
+#define DEFAULT_LEASE 15000
+#define RECOVER_MS    2000
+/* The cluster lock of the delivery scheduler ("jm" + family 0x10). */
+#define NL_SCHED_LOCK 0x6a6d000010LL
 
 struct nl_worker {
 	char *db_url, *base_url, *smtp_url, *data_dir, *listen;
@@ -58,10 +73,12 @@ struct nl_worker {
 	struct nl_throttle *throttle;
 	int nthreads, started; /* sender threads configured / running */
 	pthread_t tids[THREADS_MAX];
-	pthread_t sched;
-	bool sched_started;
+	pthread_t sched, beat;
+	bool sched_started, beat_started;
 	struct sender *senders;
-	int64_t retry_base_ms;
+	struct db *beat_db; /* the heartbeat thread's connection */
+	int64_t id;         /* send_workers.id: this process's lease */
+	int64_t retry_base_ms, lease_ms;
 	size_t batch;
 };
 
@@ -180,7 +197,8 @@ static bool selector_ok(const char *s)
 	return true;
 }
 
-/* (Re)loads the DKIM key when domain or selector changed. */
+/* (Re)loads the DKIM key when domain or selector changed. The key is in
+ * the database (auth/secret.c), shared by every node. */
 static void dkim_refresh(struct sender *s)
 {
 	const struct nl_mail_cfg *c = &s->cfg;
@@ -193,14 +211,23 @@ static void dkim_refresh(struct sender *s)
 	s->dkim = NULL;
 	if (!*c->dkim_domain || !selector_ok(c->dkim_selector))
 		return;
-	char path[1200];
-	snprintf(path, sizeof(path), "%s/dkim/%s.private", s->w->data_dir, c->dkim_selector);
-	struct stat sb;
+	char name[100];
+	snprintf(name, sizeof(name), "%s%s", AUTH_SECRET_DKIM, c->dkim_selector);
+	struct buf pem;
+	buf_init(&pem, AUTH_SECRET_MAX);
 	struct jm_err err = {0};
-	if (stat(path, &sb) != 0)
-		log_at(LOG_WARN, "worker", "dkim key %s missing: mail goes out unsigned", path);
-	else if (mail_dkim_load(path, c->dkim_domain, c->dkim_selector, &s->dkim, &err) != JM_OK)
-		log_at(LOG_ERROR, "worker", "dkim key %s: %s", path, err.msg);
+	enum jm_rc rc = auth_secret_get(s->db, name, &pem);
+	if (rc == JM_NOT_FOUND)
+		log_at(LOG_WARN, "worker", "no dkim key for selector %s: mail goes out unsigned",
+		       c->dkim_selector);
+	else if (rc)
+		s->dkim_key[0] = '\0'; /* a database error: try again next time */
+	else if (mail_dkim_load_pem(pem.ptr, pem.len, c->dkim_domain, c->dkim_selector, &s->dkim,
+	                            &err) != JM_OK)
+		log_at(LOG_ERROR, "worker", "dkim key %s: %s", c->dkim_selector, err.msg);
+	if (pem.ptr)
+		memset(pem.ptr, 0, pem.len);
+	buf_free(&pem);
 }
 
 static void smtp_refresh(struct sender *s)
@@ -272,7 +299,7 @@ static size_t prepare(struct sender *s, struct arena *a, struct nl_job *jobs, si
 	for (size_t i = 0; i < n; i++) {
 		struct nl_job *j = &jobs[i];
 		struct jm_err err = {0};
-		if (!nl_throttle_domain(s->w->throttle, j->domain, &j->retry_at)) {
+		if (!nl_throttle_domain_free(s->w->throttle, j->domain, &j->retry_at)) {
 			j->result = JM_DONE;
 			continue;
 		}
@@ -306,25 +333,55 @@ static void take_result(struct nl_job *j, const struct mail_send *it)
 	snprintf(j->reply, sizeof(j->reply), "%s", it->reply);
 }
 
-/* Sends the k prepared items in slices the rate limiter grants. */
-static void transmit(struct sender *s, struct nl_job *jobs, struct mail_send *items, size_t *map,
-                     size_t k)
+/* Keeps at the front of items[0..g) the messages whose domain rate allows
+ * a send at at_us (map moves with them); the others go back to the queue.
+ * Returns how many stay. */
+static size_t domain_filter(struct sender *s, struct db *db, struct nl_job *jobs,
+                            struct mail_send *items, size_t *map, size_t g, int64_t at_us)
 {
+	size_t m = 0;
+	for (size_t x = 0; x < g; x++) {
+		struct nl_job *j = &jobs[map[x]];
+		if (!nl_throttle_domain(s->w->throttle, db, j->domain, at_us, &j->retry_at)) {
+			j->result = JM_DONE;
+			continue;
+		}
+		struct mail_send it = items[m];
+		size_t mp = map[m];
+		items[m] = items[x];
+		map[m] = map[x];
+		items[x] = it;
+		map[x] = mp;
+		m++;
+	}
+	return m;
+}
+
+/* Sends the k prepared items in slices the shared schedule grants (on db,
+ * the caller's connection). */
+static void transmit(struct sender *s, struct db *db, struct nl_job *jobs, struct mail_send *items,
+                     size_t *map, size_t k)
+{
+	bool domains = nl_throttle_has_domains(s->w->throttle);
 	size_t i = 0;
 	while (i < k) {
-		size_t g = nl_throttle_acquire(s->w->throttle, k - i, &s->w->stop);
+		int64_t at_us = 0;
+		size_t g = nl_throttle_acquire(s->w->throttle, db, k - i, &s->w->stop, &at_us);
 		if (g == 0)
 			break;
-		if (mail_smtp_send(s->smtp, items + i, g) != JM_OK) {
-			for (size_t x = i; x < i + g; x++) {
+		size_t m = domains ? domain_filter(s, db, jobs, items + i, map + i, g, at_us) : g;
+		if (m && mail_smtp_send(s->smtp, items + i, m) != JM_OK) {
+			for (size_t x = i; x < i + m; x++) {
 				items[x].rc = JM_SMTP_TEMP;
 				if (!items[x].reply[0])
 					snprintf(items[x].reply, sizeof(items[x].reply),
 					         "no SMTP connection");
 			}
 		}
-		for (size_t x = i; x < i + g; x++)
+		for (size_t x = i; x < i + m; x++) {
 			take_result(&jobs[map[x]], &items[x]);
+			jobs[map[x]].sent_ms = at_us / 1000;
+		}
 		i += g;
 	}
 	for (; i < k; i++) { /* stopping: back to the queue, not an attempt */
@@ -352,7 +409,7 @@ static void record(struct sender *s, struct db *db, struct nl_job *jobs, size_t 
 	/* The database may be busy for a moment: the results must not be lost,
 	 * or the rows would wait for the next start in 'sending'. */
 	for (int tries = 0; tries < 20; tries++) {
-		if (nl_queue_record(db, jobs, n, jm_now(), s->w->retry_base_ms) == JM_OK)
+		if (nl_queue_record(db, jobs, n, jm_now(), s->w->retry_base_ms, s->w->id) == JM_OK)
 			return;
 		log_at(LOG_WARN, "worker", "recording results failed, retrying");
 		nap(s->w, 250);
@@ -363,7 +420,7 @@ static void record(struct sender *s, struct db *db, struct nl_job *jobs, size_t 
 /* Sends a batch, records its results on db and frees it. */
 static void finish_batch(struct sender *s, struct db *db, struct batch *b)
 {
-	transmit(s, b->jobs, b->items, b->map, b->k);
+	transmit(s, db, b->jobs, b->items, b->map, b->k);
 	for (size_t i = 0; i < b->k; i++)
 		buf_free(&b->msgs[i]);
 	record(s, db, b->jobs, b->n);
@@ -443,6 +500,7 @@ static bool round_once(struct sender *s)
 	                       nl_window_open(c->send_window, jm_tz_offset(c->zone, now), now),
 	        .cap_hour = c->cap_hour,
 	        .cap_day = c->cap_day,
+	        .worker_id = s->w->id,
 	};
 	struct arena *a = arena_new(65536);
 	struct nl_job *jobs = NULL;
@@ -479,14 +537,41 @@ static void *sender_main(void *arg)
 	return NULL;
 }
 
+/* The scheduler duties run in one worker of the cluster at a time: the
+ * one whose connection holds NL_SCHED_LOCK (a worker that dies releases
+ * it with its connection, and the next pass of another takes it). */
 static void *sched_main(void *arg)
 {
 	struct sender *s = arg; /* only its db is used */
+	int64_t last_recover = 0;
 	while (!atomic_load(&s->w->stop)) {
-		enum jm_rc rc = nl_queue_schedule(s->db, jm_now());
-		if (rc)
-			log_at(LOG_WARN, "worker", "scheduler: %s", jm_rc_name(rc));
+		if (db_try_lock(s->db, NL_SCHED_LOCK)) {
+			enum jm_rc rc = nl_queue_schedule(s->db, jm_now());
+			if (rc)
+				log_at(LOG_WARN, "worker", "scheduler: %s", jm_rc_name(rc));
+			if (jm_now_ms() - last_recover >= RECOVER_MS) {
+				last_recover = jm_now_ms();
+				if ((rc = nl_queue_recover(s->db)))
+					log_at(LOG_WARN, "worker", "recovery: %s", jm_rc_name(rc));
+			}
+		}
 		nap(s->w, SCHED_MS);
+	}
+	return NULL;
+}
+
+/* Renews this process's lease every fifth of it, on a connection of its
+ * own so a long scheduler pass or a slow send never lets it lapse. */
+static void *beat_main(void *arg)
+{
+	struct nl_worker *w = arg;
+	while (!atomic_load(&w->stop)) {
+		nap(w, (int)(w->lease_ms / 5));
+		if (atomic_load(&w->stop))
+			break;
+		if (nl_queue_worker_renew(w->beat_db, w->id, w->lease_ms) != JM_OK)
+			log_at(LOG_WARN, "worker", "worker=%lld lease not renewed",
+			       (long long)w->id);
 	}
 	return NULL;
 }
@@ -580,6 +665,7 @@ static void worker_free(struct nl_worker *w)
 		db_close(s->db);
 		db_close(s->pipe.db);
 	}
+	db_close(w->beat_db);
 	free(w->senders);
 	nl_throttle_free(w->throttle);
 	pthread_cond_destroy(&w->cv);
@@ -604,6 +690,7 @@ static struct nl_worker *worker_new(const struct nl_worker_opts *o)
 	w->nthreads = o->threads > 0 ? (o->threads > THREADS_MAX ? THREADS_MAX : o->threads) : 2;
 	w->retry_base_ms = env_int("JINMYAKU_RETRY_BASE_MS", DEFAULT_RETRY, 1, 3600000);
 	w->batch = (size_t)env_int("JINMYAKU_WORKER_BATCH", DEFAULT_BATCH, 1, 1000);
+	w->lease_ms = env_int("JINMYAKU_LEASE_MS", DEFAULT_LEASE, 1000, 3600000);
 	atomic_init(&w->stop, false);
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
@@ -629,7 +716,26 @@ static void spawn(struct nl_worker *w)
 	if (w->started == w->nthreads &&
 	    pthread_create(&w->sched, NULL, sched_main, &w->senders[w->nthreads]) == 0)
 		w->sched_started = true;
+	if (w->sched_started && pthread_create(&w->beat, NULL, beat_main, w) == 0)
+		w->beat_started = true;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* Takes a lease for this process, then puts back rows of workers gone. */
+static enum jm_rc register_worker(struct nl_worker *w)
+{
+	char host[256] = "";
+	if (gethostname(host, sizeof(host) - 1) != 0)
+		host[0] = '\0';
+	struct db *db = w->beat_db;
+	enum jm_rc rc = nl_throttle_init(db);
+	if (!rc)
+		rc = nl_queue_worker_add(db, host, (int64_t)getpid(), w->lease_ms, &w->id);
+	if (!rc && w->id <= 0)
+		rc = JM_DB;
+	if (!rc)
+		rc = nl_queue_reset_inflight(db);
+	return rc;
 }
 
 enum jm_rc nl_worker_start(const struct nl_worker_opts *o, struct nl_worker **out,
@@ -643,7 +749,9 @@ enum jm_rc nl_worker_start(const struct nl_worker_opts *o, struct nl_worker **ou
 	for (int i = 0; i < w->nthreads && !rc; i++)
 		rc = db_open(w->db_url, &w->senders[i].pipe.db, err);
 	if (!rc)
-		rc = nl_queue_reset_inflight(w->senders[w->nthreads].db);
+		rc = db_open(w->db_url, &w->beat_db, err);
+	if (!rc)
+		rc = register_worker(w);
 	if (rc) {
 		if (!err || !err->msg[0])
 			jm_err_set(err, "db", "the delivery worker cannot use the database");
@@ -651,12 +759,13 @@ enum jm_rc nl_worker_start(const struct nl_worker_opts *o, struct nl_worker **ou
 		return rc;
 	}
 	spawn(w);
-	if (!w->sched_started) {
+	if (!w->beat_started) {
 		nl_worker_stop(w);
 		jm_err_set(err, NULL, "cannot start the delivery worker threads");
 		return JM_NOMEM;
 	}
-	log_at(LOG_INFO, "worker", "started threads=%d batch=%zu", w->nthreads, w->batch);
+	log_at(LOG_INFO, "worker", "started worker=%lld threads=%d batch=%zu", (long long)w->id,
+	       w->nthreads, w->batch);
 	*out = w;
 	return JM_OK;
 }
@@ -673,6 +782,11 @@ void nl_worker_stop(struct nl_worker *w)
 		pthread_join(w->tids[i], NULL);
 	if (w->sched_started)
 		pthread_join(w->sched, NULL);
+	if (w->beat_started)
+		pthread_join(w->beat, NULL);
+	/* Every batch was recorded: nothing of this worker is in flight. */
+	if (w->id && nl_queue_worker_remove(w->beat_db, w->id) != JM_OK)
+		log_at(LOG_WARN, "worker", "worker=%lld not unregistered", (long long)w->id);
 	log_at(LOG_INFO, "worker", "stopped");
 	worker_free(w);
 }

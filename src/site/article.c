@@ -310,7 +310,7 @@ enum jm_rc site_article_create(struct db *db, const struct article_input *in0, i
 	}
 	if (id_out)
 		*id_out = id;
-	return site_content_written(JM_OK);
+	return site_content_written(db, JM_OK);
 }
 
 /* Overlays the fields the update sets onto the current article. */
@@ -400,7 +400,7 @@ out:
 	if (rc == JM_NOT_FOUND)
 		jm_err_set(err, NULL, "no such article");
 	arena_free(a);
-	return site_content_written(rc);
+	return site_content_written(db, rc);
 }
 
 enum jm_rc site_article_delete(struct db *db, int64_t id)
@@ -418,7 +418,7 @@ enum jm_rc site_article_delete(struct db *db, int64_t id)
 		rc = db_commit(db);
 	if (rc)
 		db_rollback(db);
-	return site_content_written(rc);
+	return site_content_written(db, rc);
 }
 
 /* ---- reads ---- */

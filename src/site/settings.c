@@ -369,7 +369,7 @@ enum jm_rc site_settings_save(struct db *db, const char *const *keys, const char
 out:
 	arena_free(a);
 	free(norm);
-	return site_content_written(rc);
+	return site_content_written(db, rc);
 }
 
 enum jm_rc site_settings_gen(struct db *db, int64_t *gen)

@@ -16,13 +16,45 @@ struct db;
 
 /* ---- the page-cache generation (content.c) ----
  * Every write function whose change a public page shows (articles, site
- * settings, lists, broadcasts) ends with `return site_content_written(rc)`:
- * when rc is JM_OK it calls the hook the app registered, which invalidates
- * cached pages. Handlers never do it themselves. */
+ * settings, lists, broadcasts) ends with `return site_content_written(db,
+ * rc)`: when rc is JM_OK it calls the hook the app registered, which
+ * invalidates this process's cached pages, and bumps the generation row
+ * and notifies SITE_CONTENT_CHANNEL so every other node invalidates its
+ * own. Handlers never do it themselves. */
+#define SITE_CONTENT_CHANNEL "jm_content"
 /* Registers fn(ctx) as the hook (NULL: none); call before threads start. */
 void site_content_hook(void (*fn)(void *ctx), void *ctx);
-/* Calls the hook when rc is JM_OK; returns rc. */
-enum jm_rc site_content_written(enum jm_rc rc);
+/* When rc is JM_OK: calls the hook, bumps and notifies (db may be NULL:
+ * this process only). Returns rc. */
+enum jm_rc site_content_written(struct db *db, enum jm_rc rc);
+/* The shared content generation (content_state), for nodes that poll it. */
+enum jm_rc site_content_gen(struct db *db, int64_t *gen) JM_WUR;
+/* Cluster job (run by one node at a time, under its lock): announces the
+ * articles whose scheduled publication time passed since the last run
+ * (logged as event=scheduled_published), once across the cluster, and
+ * bumps the generation so every node refreshes its lists. *n = how many. */
+enum jm_rc site_publish_due(struct db *db, int64_t now, int64_t *n) JM_WUR;
+
+/* ---- theme overrides shared by every node (theme.c) ----
+ * Templates that replace same-named ones of the share directory, named by
+ * their path below the theme directory ("site/layout.html"). */
+#define SITE_THEME_MAX (4u << 20) /* bytes of one file, as view/ reads */
+struct site_theme_file {
+	const char *name, *body;
+	size_t len;
+};
+/* True for a name the theme may hold: '/'-separated parts of letters,
+ * digits, '_', '-' and '.', none starting with '.', ending in .html, .xml
+ * or .txt, under 512 bytes. */
+bool site_theme_name_ok(const char *name);
+/* Stores body (len bytes) under name unless the stored copy is as new
+ * (edited at mtime or later). JM_INVALID for a bad name, JM_TOO_LARGE past
+ * SITE_THEME_MAX. */
+enum jm_rc site_theme_put(struct db *db, const char *name, const char *body, size_t len,
+                          int64_t mtime) JM_WUR;
+/* Every stored file, in the arena. */
+enum jm_rc site_theme_list(struct db *db, struct arena *a, struct site_theme_file **out,
+                           size_t *n) JM_WUR;
 
 /* ---- times the owner types (when.c): one rule each for admin, API, CLI ---- */
 struct site_settings;

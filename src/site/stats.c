@@ -8,6 +8,10 @@
  * once per thread), so two event loops never wait on each other's mutex;
  * the flush collects every shard.
  *
+ * Several nodes on one database each count in memory and flush their own
+ * counts additively (views = views + this node's count), so the totals are
+ * the sum over every node and no node's flush overwrites another's.
+ *
  * Invariants: no address, cookie or identifier is ever kept; each map holds
  * at most MAP_MAX keys (hits for new keys beyond that are dropped, so a
  * crawler inventing paths cannot grow memory); a failed flush puts its
@@ -218,13 +222,25 @@ static void map_restore(struct counter_map *m, struct slot *slots)
 	pthread_mutex_unlock(&m->mu);
 }
 
+static int slot_cmp(const void *a, const void *b)
+{
+	return strcmp((*(struct slot *const *)a)->key, (*(struct slot *const *)b)->key);
+}
+
+/* Adds each slot's count to its row. Rows are written in key order: every
+ * node's flush then locks them in one order, so flushes of several nodes
+ * (PostgreSQL) wait for each other but never deadlock. */
 static enum jm_rc write_slots(struct db *db, struct slot *slots, bool refs)
 {
+	struct slot **order = xmalloc(MAP_SLOTS * sizeof(*order));
+	size_t n = 0;
+	for (size_t i = 0; i < MAP_SLOTS; i++)
+		if (slots[i].key)
+			order[n++] = &slots[i];
+	qsort(order, n, sizeof(*order), slot_cmp);
 	enum jm_rc rc = JM_OK;
-	for (size_t i = 0; i < MAP_SLOTS && !rc; i++) {
-		if (!slots[i].key)
-			continue;
-		const char *k = slots[i].key;
+	for (size_t i = 0; i < n && !rc; i++) {
+		const char *k = order[i]->key;
 		char day[16];
 		snprintf(day, sizeof(day), "%.10s", k);
 		if (refs)
@@ -233,15 +249,16 @@ static enum jm_rc write_slots(struct db *db, struct slot *slots, bool refs)
 			        "INSERT INTO referrers(day, host, views) VALUES (?, ?, ?) "
 			        "ON CONFLICT(day, host) DO UPDATE SET views = referrers.views + "
 			        "excluded.views",
-			        "tti", day, k + 11, slots[i].count);
+			        "tti", day, k + 11, order[i]->count);
 		else
 			rc = db_execf(
 			        db,
 			        "INSERT INTO pageviews(day, path, views) VALUES (?, ?, ?) "
 			        "ON CONFLICT(day, path) DO UPDATE SET views = pageviews.views + "
 			        "excluded.views",
-			        "tti", day, k + 11, slots[i].count);
+			        "tti", day, k + 11, order[i]->count);
 	}
+	free(order);
 	return rc;
 }
 

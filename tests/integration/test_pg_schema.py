@@ -56,6 +56,7 @@ FTS_SHADOW = ("_data", "_idx", "_content", "_docsize", "_config")
 NOT_IDENTITY = {
     ("search_state", "id"), ("digest_state", "id"), ("settings_gen", "id"),
     ("circle_zone", "id"), ("search_dirty", "person_id"), ("subscription_aliases", "old_id"),
+    ("content_state", "id"),
 }
 TYPES = {"INTEGER": "bigint", "BIGINT": "bigint", "TEXT": "text", "REAL": "double precision"}
 ON_DELETE = {"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
@@ -331,10 +332,19 @@ def test_same_number_of_check_constraints(lite, pg):
         assert lite_check_count(lite, t) == pg_check_count(pg, t), t
 
 
+# Indexes on one engine only, each for a plan the other engine gets anyway.
+ONLY_PG_INDEXES = {
+    # a broadcast's queued rows in id order: SQLite's deliveries_broadcast
+    # yields them by rowid, a PostgreSQL B-tree does not (migration 0014)
+    "deliveries_broadcast_queue",
+}
+
+
 def test_same_indexes(lite, pg):
     tables = set(common_tables(lite, pg))
     li = {n: v for n, v in lite_indexes(lite).items() if v[0] in tables}
-    pi = {n: v for n, v in pg_indexes(pg).items() if v[0] in tables}
+    pi = {n: v for n, v in pg_indexes(pg).items() if v[0] in tables and n not in ONLY_PG_INDEXES}
+    assert ONLY_PG_INDEXES <= set(pg_indexes(pg))
     assert sorted(li) == sorted(pi)
     for name in li:
         assert li[name] == pi[name], name

@@ -452,7 +452,7 @@ static void plan_of(struct db *db, const struct net_people_query *q, bool count,
 	assert_int_equal(buf_appendf(&b, "EXPLAIN QUERY PLAN %s", sql_for(mask)), JM_OK);
 	struct db_stmt *st = NULL;
 	assert_int_equal(db_prepare(db, buf_cstr(&b), &st), JM_OK);
-	char hi[202];
+	char hi[206];
 	bind_filters(st, q, mask, hi);
 	while (db_step(st) == JM_OK)
 		assert_int_equal(buf_appendf(out, "%s\n", db_col_text(st, 3, NULL)), JM_OK);

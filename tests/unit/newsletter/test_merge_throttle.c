@@ -1,5 +1,7 @@
 /* Unit tests for src/newsletter/merge.c (merge fields with fallbacks) and
- * src/newsletter/throttle.c (sending window, domain rates, rate grants). */
+ * src/newsletter/throttle.c (sending window, domain rates, the shared send
+ * schedule on a migrated SQLite database). throttle.c is included to reach
+ * its statics (the schedule is checked without sleeping through it). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,7 +9,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "newsletter/delivery_int.h"
+#include "../../../src/newsletter/throttle.c"
+#include "../site/site_testdb.h"
 #include "newsletter/newsletter.h"
 
 static const char *lookup(const char *key, void *user)
@@ -65,26 +68,83 @@ static void test_window(void **state)
 
 static void test_domain_rate(void **state)
 {
-	(void)state;
+	struct db *db = *state;
 	struct nl_throttle *t = nl_throttle_new();
-	nl_throttle_configure(t, 0, "docomo.ne.jp=1");
-	int64_t retry = 0;
-	/* A newly configured domain waits one interval, as if it had just been
-	 * sent to (a restarted worker cannot know when it last was): the next
-	 * message to it must wait, whatever the case of the domain. */
-	assert_false(nl_throttle_domain(t, "DOCOMO.ne.jp", &retry));
-	assert_true(retry >= jm_now() && retry <= jm_now() + 2);
+	assert_int_equal(nl_throttle_init(db), JM_OK);
+	nl_throttle_configure(t, 0, "Docomo.ne.jp=1");
+	assert_true(nl_throttle_has_domains(t));
+	int64_t retry = 0, at = db_clock_us(db);
+	/* The last grant lives in the database, so a restarted worker (or
+	 * another one) knows it: a domain never sent to may go at once. */
+	assert_true(nl_throttle_domain(t, db, "DOCOMO.ne.jp", at, &retry));
+	assert_false(nl_throttle_domain(t, db, "docomo.ne.jp", at + 500000, &retry));
+	assert_int_equal(retry, (at + WINDOW_US + 999999) / 1000000);
+	/* The hint says so before rendering, without a query. */
+	assert_false(nl_throttle_domain_free(t, "docomo.ne.jp", &retry));
+	assert_true(nl_throttle_domain(t, db, "docomo.ne.jp", at + WINDOW_US, &retry));
+	/* An earlier time than the last grant is refused too. */
+	assert_false(nl_throttle_domain(t, db, "docomo.ne.jp", at, &retry));
 	/* Other domains are not limited. */
-	assert_true(nl_throttle_domain(t, "example.jp", &retry));
-	assert_true(nl_throttle_domain(t, "example.jp", &retry));
-	/* No rate: every grant at once. */
+	assert_true(nl_throttle_domain_free(t, "example.jp", &retry));
+	assert_true(nl_throttle_domain(t, db, "example.jp", at, &retry));
+	assert_true(nl_throttle_domain(t, db, "example.jp", at, &retry));
+	/* No rate: every grant at once, at the database's time. */
 	atomic_bool stop = false;
-	assert_int_equal(nl_throttle_acquire(t, 50, &stop), 50);
-	/* A rate caps one grant at what a second allows. */
+	int64_t when = 0;
+	assert_int_equal(nl_throttle_acquire(t, db, 50, &stop, &when), 50);
+	assert_true(when >= at && when <= wall_us() + 1000000);
+	/* Up to 20 a second, one message per slot. */
 	nl_throttle_configure(t, 5, "");
-	size_t got = nl_throttle_acquire(t, 50, &stop);
-	assert_true(got >= 1 && got <= 5);
+	assert_int_equal(nl_throttle_acquire(t, db, 50, &stop, &when), 1);
+	atomic_store(&stop, true);
+	assert_int_equal(nl_throttle_acquire(t, db, 50, &stop, &when), 0);
 	nl_throttle_free(t);
+}
+
+/* Reserves (without sleeping) until 3 * rate messages are granted, with
+ * wants of assorted sizes, and checks the recorded times: no window of one
+ * second (in microseconds and in the milliseconds deliveries.sent_ms keeps)
+ * holds more than rate. */
+static void check_schedule(struct db *db, int rate)
+{
+	assert_int_equal(nl_throttle_init(db), JM_OK);
+	exec_ok(db, "UPDATE send_slots SET slot = 0, at_us = 0, used = 0 WHERE scope = 'rate'");
+	static const size_t wants[] = {7, 50, 1, 13, 3, 50, 50};
+	enum { MAXG = 4000 };
+	static int64_t at[MAXG], got[MAXG];
+	size_t n = 0;
+	int64_t total = 0;
+	while (total < 3 * rate) {
+		assert_true(n < MAXG);
+		size_t want = wants[n % 7];
+		int64_t now = 0;
+		assert_int_equal(reserve(db, rate, want, &got[n], &at[n], &now), JM_OK);
+		assert_true(got[n] >= 1 && got[n] <= (int64_t)want);
+		assert_true(at[n] >= now - 1000);
+		if (n)
+			assert_true(at[n] >= at[n - 1]);
+		total += got[n++];
+	}
+	for (size_t i = 0; i < n; i++) {
+		int64_t in_us = 0, in_ms = 0;
+		for (size_t j = i; j < n && at[j] < at[i] + 1000000; j++)
+			in_us += got[j];
+		for (size_t j = 0; j < n; j++)
+			if (at[j] / 1000 >= at[i] / 1000 && at[j] / 1000 < at[i] / 1000 + 1000)
+				in_ms += got[j];
+		assert_true(in_us <= rate);
+		assert_true(in_ms <= rate);
+	}
+}
+
+static void test_schedule(void **state)
+{
+	struct db *db = *state;
+	check_schedule(db, 1);
+	check_schedule(db, 5);
+	check_schedule(db, 37);
+	check_schedule(db, 200);
+	check_schedule(db, 1000);
 }
 
 int main(void)
@@ -92,7 +152,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_merge),
 	        cmocka_unit_test(test_window),
-	        cmocka_unit_test(test_domain_rate),
+	        cmocka_unit_test_setup_teardown(test_domain_rate, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_schedule, site_testdb_setup,
+	                                        site_testdb_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

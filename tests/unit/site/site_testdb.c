@@ -44,6 +44,13 @@ void site_testdb_close(struct db *db)
 	rmdir(dir);
 }
 
+const char *site_testdb_path(void)
+{
+	static char path[128];
+	snprintf(path, sizeof(path), "%s/test.db", dir);
+	return path;
+}
+
 int site_testdb_setup(void **state)
 {
 	*state = site_testdb_open();

@@ -9,6 +9,8 @@
 struct db *site_testdb_open(void);
 /* Closes the database and removes the files. */
 void site_testdb_close(struct db *db);
+/* The open database's file, for a second connection (another node). */
+const char *site_testdb_path(void);
 /* cmocka setup and teardown: *state is the open database. */
 int site_testdb_setup(void **state);
 int site_testdb_teardown(void **state);
