@@ -36,6 +36,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -447,7 +448,16 @@ struct app_node *app_node_start(struct app *app)
 	atomic_init(&n->stop, false);
 	n->jobs[JOB_PUBLISH] = (struct cluster_job){.name = "publish", .key = LOCK_PUBLISH};
 	n->jobs[JOB_NETWORK] = (struct cluster_job){.name = "network", .key = LOCK_NETWORK};
+	/* The listener must not take SIGINT/SIGTERM (it would end the process
+	 * by default): they reach the thread that waits for them (http's main),
+	 * even when one arrives before that thread has blocked them. */
+	sigset_t set, old;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
 	n->listening = pthread_create(&n->listener, NULL, listen_main, n) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!n->listening)
 		log_at(LOG_ERROR, "node",
 		       "content listener not started: other nodes' changes "
