@@ -299,12 +299,11 @@ static enum jm_rc move_people(struct imp *im)
 }
 
 /* Queues the confirmation mails of a batch's new pending subscriptions.
- * The domain is the text after '@': instr on SQLite, strpos (its name on
- * PostgreSQL) there. */
-#define CONFIRMS_SQL(POS)                                                                          \
+ * The domain: NL_DOMAIN_SQLITE or NL_DOMAIN_PG (nl_int.h). */
+#define CONFIRMS_SQL(DOMAIN)                                                                       \
 	"INSERT INTO deliveries(kind, subscription_id, person_id, to_addr, domain, state, "        \
-	"next_attempt_at, created_at) SELECT 'confirm', s.id, s.person_id, p.email, "              \
-	"substr(p.email, " POS "(p.email, '@') + 1), 'queued', ?, ? FROM subscriptions s "         \
+	"next_attempt_at, created_at) SELECT 'confirm', s.id, s.person_id, p.email, " DOMAIN       \
+	", 'queued', ?, ? FROM subscriptions s "                                                   \
 	"JOIN people p ON p.id = s.person_id WHERE s.id > ?"
 
 static enum jm_rc move_subscriptions(struct imp *im)
@@ -326,8 +325,10 @@ static enum jm_rc move_subscriptions(struct imp *im)
 		rc = people_batch_event(im->db, "SELECT person_id FROM subscriptions WHERE id > ?",
 		                        first, "imported", im->slug, now);
 	if (!rc && optin)
-		rc = db_execf(im->db, DB_SQL(im->db, CONFIRMS_SQL("instr"), CONFIRMS_SQL("strpos")),
-		              "iii", now, now, first);
+		rc = db_execf(
+		        im->db,
+		        DB_SQL(im->db, CONFIRMS_SQL(NL_DOMAIN_SQLITE), CONFIRMS_SQL(NL_DOMAIN_PG)),
+		        "iii", now, now, first);
 	return rc;
 }
 

@@ -75,4 +75,11 @@ enum nl_value_check nl_field_check(const struct nl_field *f, const char *v, bool
 /* Fills l->fields (in position order) for the list l->id (list.c). */
 enum jm_rc nl_list_load_fields(struct db *db, struct arena *a, struct nl_list *l) JM_WUR;
 
+/* A recipient's domain (deliveries.domain) in SQL, from p.email: the text
+ * after '@', lower-cased. SQLite calls the search instr(), PostgreSQL
+ * strpos(); both delivery writers (queue expansion, import confirmations)
+ * use these two texts. */
+#define NL_DOMAIN_SQLITE "lower(substr(p.email, instr(p.email, '@') + 1))"
+#define NL_DOMAIN_PG     "lower(substr(p.email, strpos(p.email, '@') + 1))"
+
 #endif

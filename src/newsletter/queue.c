@@ -109,12 +109,11 @@ enum jm_rc nl_queue_recover(struct db *db)
 	return db_execf(db, DB_SQL(db, GONE_SQL(NL_SQLITE_CLOCK_US), GONE_SQL(NL_PG_CLOCK_US)), "");
 }
 
-/* The recipient's domain: SQLite has instr(), PostgreSQL strpos(). */
-#define EXPAND_SQL(INSTR)                                                                          \
+/* The recipient's domain: NL_DOMAIN_SQLITE or NL_DOMAIN_PG (nl_int.h). */
+#define EXPAND_SQL(DOMAIN)                                                                         \
 	"INSERT INTO deliveries(kind, broadcast_id, subscription_id, person_id, to_addr, domain, " \
 	"created_at) "                                                                             \
-	"SELECT 'broadcast', ?, s.id, p.id, p.email, "                                             \
-	"lower(substr(p.email, " INSTR "(p.email, '@') + 1)), ? "                                  \
+	"SELECT 'broadcast', ?, s.id, p.id, p.email, " DOMAIN ", ? "                               \
 	"FROM subscriptions s JOIN people p ON p.id = s.person_id "                                \
 	"WHERE s.list_id = ? AND s.status = 'active' AND p.email IS NOT NULL AND p.blocked = 0 "   \
 	"AND (NOT EXISTS (SELECT 1 FROM audience_terms a WHERE a.broadcast_id = ? "                \
@@ -149,8 +148,10 @@ static enum jm_rc expand(struct db *db, int64_t id, int64_t now)
 		int64_t list = rc == JM_OK ? db_col_int(st, 0) : 0;
 		db_finalize(st);
 		if (rc == JM_OK)
-			rc = db_execf(db, DB_SQL(db, EXPAND_SQL("instr"), EXPAND_SQL("strpos")),
-			              "iiiiiiii", id, now, list, id, id, id, id, id);
+			rc = db_execf(
+			        db,
+			        DB_SQL(db, EXPAND_SQL(NL_DOMAIN_SQLITE), EXPAND_SQL(NL_DOMAIN_PG)),
+			        "iiiiiiii", id, now, list, id, id, id, id, id);
 	}
 	if (!rc)
 		rc = db_execf(db,
