@@ -58,7 +58,8 @@ NOT_IDENTITY = {
     ("circle_zone", "id"), ("search_dirty", "person_id"), ("subscription_aliases", "old_id"),
     ("content_state", "id"),
 }
-TYPES = {"INTEGER": "bigint", "BIGINT": "bigint", "TEXT": "text", "REAL": "double precision"}
+TYPES = {"INTEGER": "bigint", "BIGINT": "bigint", "TEXT": "text", "REAL": "double precision",
+         "BLOB": "bytea"}
 ON_DELETE = {"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
 
 
