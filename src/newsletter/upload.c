@@ -30,7 +30,12 @@ enum jm_rc nl_upload_store(struct db *db, const char *id, const char *name, cons
 	if (rc)
 		return rc;
 	db_bind_text(st, 1, id, SIZE_MAX);
-	db_bind_text(st, 2, name, strnlen(name, 200));
+	/* The name is shown and recorded as text: whole characters of valid
+	 * UTF-8 only (PostgreSQL's text refuses anything else). */
+	size_t nlen = strlen(name);
+	if (!utf8_valid(name, nlen))
+		name = "upload.csv", nlen = strlen(name);
+	db_bind_text(st, 2, name, utf8_truncate(name, nlen, 200));
 	db_bind_blob(st, 3, p, len);
 	db_bind_int(st, 4, now);
 	db_bind_int(st, 5, now);
