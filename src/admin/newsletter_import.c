@@ -1,12 +1,14 @@
 /*
  * newsletter_import.c — CSV import of readers in the admin, in two steps:
  * upload (multipart/form-data; the file is kept in the database, table
- * import_uploads through newsletter/upload.c, under a random id), then the column mapping (the
- * first rows shown parsed, a select per column: email / name / the person's furigana, company or
- * title / custom field / skip, first guessed by the domain's header rule nl_csv_map, the one the
- * CLI uses), the mode (send the opt-in mail, the default; or the owner declares the consent held,
- * recorded as file, user and time on each subscription) and a tag. Starting runs nl_import_csv on
- * the worker pool (http_defer): the loop never waits.
+ * import_uploads through newsletter/upload.c, under a random id), then the
+ * column mapping (the first rows shown parsed, a select per column: email /
+ * name / the person's furigana, company or title / custom field / skip,
+ * first guessed by the domain's header rule nl_csv_map, the one the CLI
+ * uses), the mode (send the opt-in mail, the default; or the owner declares
+ * the consent held, recorded as file, user and time on each subscription)
+ * and a tag. Starting runs nl_import_csv on the worker pool (http_defer):
+ * the loop never waits.
  *
  * Progress and the report live in the same row (status, JSON), written by
  * the import thread and read by the status endpoint
