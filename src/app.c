@@ -266,6 +266,13 @@ static void network_tick(struct app *app, struct db *db, bool *ok)
 			*ok = false;
 		}
 	}
+	/* Pending and finished admin imports older than a day (an hourly sweep;
+	 * here because this runs on one node of the cluster at a time). */
+	if (app->net_tick.import_sweep_hour != now / 3600) {
+		app->net_tick.import_sweep_hour = now / 3600;
+		if (nl_upload_sweep(db, now) != JM_OK)
+			log_at(LOG_WARN, "admin", "sweeping old imports failed; will retry");
+	}
 	if (now - app->net_tick.last_digest < 60)
 		return;
 	app->net_tick.last_digest = now;

@@ -48,6 +48,7 @@ struct app {
 	/* The scheduler's network duties (app.c network_tick; its thread only). */
 	struct {
 		int64_t last_digest, score_day, score_cursor;
+		int64_t import_sweep_hour; /* nl_upload_sweep, once an hour */
 	} net_tick;
 };
 

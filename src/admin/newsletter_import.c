@@ -1,31 +1,35 @@
 /*
  * newsletter_import.c — CSV import of readers in the admin, in two steps:
- * upload (multipart/form-data; the file is kept as DATA/imports/<id>.csv,
- * 0600, under a random id), then the column mapping (the first rows shown
- * parsed, a select per column: email / name / the person's furigana,
- * company or title / custom field / skip, first guessed by the domain's
- * header rule nl_csv_map, the one the CLI uses), the mode (send the opt-in
- * mail, the default; or the owner declares the consent held, recorded as
- * file, user and time on each subscription) and a tag. Starting runs
- * nl_import_csv on the worker pool (http_defer): the loop never waits.
+ * upload (multipart/form-data; the file is kept in the database, table
+ * import_uploads through newsletter/upload.c, under a random id), then the
+ * column mapping (the first rows shown parsed, a select per column: email /
+ * name / the person's furigana, company or title / custom field / skip,
+ * first guessed by the domain's header rule nl_csv_map, the one the CLI
+ * uses), the mode (send the opt-in mail, the default; or the owner declares
+ * the consent held, recorded as file, user and time on each subscription)
+ * and a tag. Starting runs nl_import_csv on the worker pool (http_defer):
+ * the loop never waits.
  *
- * Progress and the report live in DATA/imports/<id>.json (replaced
- * atomically by rename), written by the import thread and read by the
- * status endpoint GET /admin/imports/{id}/status that admin.js polls to
- * draw the progress bar; the page of a finished import shows the report
+ * Progress and the report live in the same row (status, JSON), written by
+ * the import thread and read by the status endpoint
+ * GET /admin/imports/{id}/status that admin.js polls to draw the progress
+ * bar; the page of a finished import shows the report
  * (imported, merged, skipped, bad rows with line numbers), every message
  * in the UI's language from the reason codes the import records. Without
  * JavaScript the start request simply answers when the import is done.
  *
+ * Several nodes: every step reads the database, never this node's DATA, so
+ * a load balancer may send each request to any node; the import runs on
+ * the node that took the start request. Progress written inside one of the
+ * import's transactions shows when that batch commits (nl_import_csv
+ * commits every 50,000 rows).
+ *
  * Invariants: an id is [A-Za-z0-9_-]{22} (never a path from the client);
- * an import starts at most once (the status file is created with O_EXCL);
- * the uploaded file is removed once imported.
+ * an import starts at most once (the start claims the row: status from
+ * NULL, in one UPDATE); the uploaded bytes are dropped once imported; a
+ * row untouched for a day is swept by the scheduler (nl_upload_sweep).
  */
 #include <jansson.h>
-
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "admin/admin_int.h"
 
@@ -38,7 +42,7 @@
 #define IMP_MAX_COLS     64
 #define IMP_FILE_CAP     (256u << 20)
 
-/* ---- files ---- */
+/* ---- the import_uploads row ---- */
 
 static bool id_ok(const char *id)
 {
@@ -51,42 +55,22 @@ static bool id_ok(const char *id)
 	return true;
 }
 
-static char *imp_path(struct arena *a, const char *data_dir, const char *id, const char *ext)
+/* Replaces the status with the JSON j (takes j); last also drops the
+ * uploaded bytes, which the import no longer needs. */
+static void status_write(struct db *db, const char *id, json_t *j, bool last)
 {
-	return arena_sprintf(a, "%s/imports/%s%s", data_dir, id, ext);
-}
-
-/* Writes the whole of p to a new file (O_EXCL, 0600). */
-static enum jm_rc write_new(const char *path, const char *p, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return errno == EEXIST ? JM_CONFLICT : JM_IO;
-	enum jm_rc rc = JM_OK;
-	while (len && rc == JM_OK) {
-		ssize_t w = write(fd, p, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			rc = JM_IO;
-		else
-			p += w, len -= (size_t)w;
-	}
-	if (close(fd) != 0)
-		rc = JM_IO;
-	if (rc)
-		unlink(path);
-	return rc;
-}
-
-/* Replaces path with the JSON j (tmp file + rename); takes j. */
-static void status_write(const char *path, json_t *j)
-{
-	char tmp[1200];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if (json_dump_file(j, tmp, JSON_COMPACT) != 0 || rename(tmp, path) != 0)
-		log_at(LOG_WARN, "admin", "import status not written: %s", path);
+	char *t = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	if (!t || nl_upload_set_status(db, id, t, last) != JM_OK)
+		log_at(LOG_WARN, "admin", "import status not written: %s", id);
+	free(t);
 	json_decref(j);
+}
+
+/* The import's progress or report, or NULL before it started. */
+static json_t *status_read(struct req *req, const char *id)
+{
+	const char *t = nl_upload_status(req->db, req->arena, id);
+	return t ? json_loads(t, 0, NULL) : NULL;
 }
 
 /* ---- messages in the UI's language ---- */
@@ -151,7 +135,8 @@ void admin_err_email(struct req *req, struct jm_err *err, const char *value)
 
 struct imp_job {
 	struct arena *a;
-	char *csv_path, *status_path, *name_path;
+	char id[IMP_ID_LEN + 1];
+	struct db *db; /* the worker's connection, while imp_work runs */
 	unsigned char secret[32];
 	struct nl_import_opts o;
 	int64_t max_bytes;
@@ -162,9 +147,11 @@ static void on_progress(int64_t done, int64_t total, void *user)
 {
 	struct imp_job *j = user;
 	int64_t pct = total > 0 ? done * 100 / total : 0;
-	status_write(j->status_path, json_pack("{s:s, s:I, s:I, s:I}", "state", "running", "done",
-	                                       (json_int_t)done, "total", (json_int_t)total,
-	                                       "percent", (json_int_t)(pct > 99 ? 99 : pct)));
+	status_write(j->db, j->id,
+	             json_pack("{s:s, s:I, s:I, s:I}", "state", "running", "done", (json_int_t)done,
+	                       "total", (json_int_t)total, "percent",
+	                       (json_int_t)(pct > 99 ? 99 : pct)),
+	             false);
 }
 
 static const char *enc_name(enum nl_encoding e)
@@ -210,21 +197,22 @@ static void imp_work(struct db *db, void *data)
 	struct buf b;
 	memset(&rep, 0, sizeof(rep));
 	buf_init(&b, (size_t)j->max_bytes);
+	j->db = db;
 	on_progress(0, 1, j);
-	j->rc = jm_read_file(j->csv_path, &b, &err);
+	j->rc = nl_upload_bytes(db, j->id, &b);
 	if (!j->rc)
 		j->rc = nl_import_csv(db, j->secret, buf_cstr(&b), b.len, &j->o, on_progress, j,
 		                      &rep, &err);
 	buf_free(&b);
 	if (j->rc == JM_OK)
-		status_write(j->status_path, report_json(&rep));
+		status_write(db, j->id, report_json(&rep), true);
 	else
-		status_write(j->status_path, json_pack("{s:s, s:s, s:o}", "state", "failed",
-		                                       "message", err.msg[0] ? err.msg : "", "fail",
-		                                       row_err_json(&rep.fail, NULL)));
-	if (unlink(j->csv_path) != 0)
-		log_at(LOG_WARN, "admin", "could not remove %s", j->csv_path);
-	(void)unlink(j->name_path);
+		status_write(db, j->id,
+		             json_pack("{s:s, s:s, s:o}", "state", "failed", "message",
+		                       err.msg[0] ? err.msg : "", "fail",
+		                       row_err_json(&rep.fail, NULL)),
+		             true);
+	j->db = NULL;
 }
 
 static void imp_done(struct req *req, void *data)
@@ -310,19 +298,10 @@ static void imp_upload(struct req *req)
 		upload_form(req, 422, list_id, "admin.nl.err_empty_file");
 		return;
 	}
-	const char *dir = arena_sprintf(req->arena, "%s/imports", req->app->cfg.data_dir);
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		admin_fail(req, "mkdir imports", JM_IO);
-		return;
-	}
 	jm_random_token(id, 16);
-	enum jm_rc rc = write_new(imp_path(req->arena, req->app->cfg.data_dir, id, ".csv"),
-	                          file->data, file->len);
 	/* The file's name, for the consent record if the owner declares it. */
 	const char *fname = file->filename && *file->filename ? file->filename : "upload.csv";
-	if (!rc)
-		rc = write_new(imp_path(req->arena, req->app->cfg.data_dir, id, ".name"), fname,
-		               strnlen(fname, 200));
+	enum jm_rc rc = nl_upload_store(req->db, id, fname, file->data, file->len);
 	if (rc) {
 		admin_fail(req, "import upload", rc);
 		return;
@@ -407,8 +386,7 @@ static void map_page(struct req *req, int status, const char *id, const struct f
 	if (!map_params(req, f, &l, &enc))
 		return;
 	buf_init(&b, (size_t)req->app->cfg.max_body);
-	enum jm_rc rc =
-	        jm_read_file(imp_path(req->arena, req->app->cfg.data_dir, id, ".csv"), &b, &err);
+	enum jm_rc rc = nl_upload_bytes(req->db, id, &b);
 	if (rc) {
 		buf_free(&b);
 		admin_error(req, 404, "admin.err.not_found");
@@ -479,8 +457,7 @@ static void imp_get(struct req *req)
 		admin_error(req, 404, "admin.err.not_found");
 		return;
 	}
-	json_t *st =
-	        json_load_file(imp_path(req->arena, req->app->cfg.data_dir, id, ".json"), 0, NULL);
+	json_t *st = status_read(req, id);
 	if (st) {
 		report_page(req, id, st);
 		json_decref(st);
@@ -497,15 +474,14 @@ static void imp_status(struct req *req)
 {
 	const char *id = req_param(req, "id");
 	struct buf b;
-	struct jm_err err = {0};
 	if (!id_ok(id)) {
 		http_send_json_error(req, 404, "not_found", "no such import", NULL);
 		return;
 	}
 	buf_init(&b, 1u << 20);
-	if (jm_read_file(imp_path(req->arena, req->app->cfg.data_dir, id, ".json"), &b, &err))
-		if (buf_appends(&b, "{\"state\":\"new\",\"percent\":0}") != JM_OK)
-			buf_reset(&b);
+	const char *t = nl_upload_status(req->db, req->arena, id);
+	if (buf_appends(&b, t ? t : "{\"state\":\"new\",\"percent\":0}") != JM_OK)
+		buf_reset(&b);
 	http_header(req, "cache-control", "no-store");
 	http_send_buf(req, 200, "application/json; charset=utf-8", &b);
 	buf_free(&b);
@@ -546,11 +522,7 @@ static struct imp_job *job_new(struct req *req, const char *id)
 {
 	struct imp_job *j = xcalloc(1, sizeof(*j));
 	j->a = arena_new(4096);
-	j->csv_path = arena_strdup(j->a, imp_path(req->arena, req->app->cfg.data_dir, id, ".csv"));
-	j->status_path =
-	        arena_strdup(j->a, imp_path(req->arena, req->app->cfg.data_dir, id, ".json"));
-	j->name_path =
-	        arena_strdup(j->a, imp_path(req->arena, req->app->cfg.data_dir, id, ".name"));
+	snprintf(j->id, sizeof(j->id), "%s", id);
 	memcpy(j->secret, req->app->secret, sizeof(j->secret));
 	j->max_bytes = IMP_FILE_CAP;
 	return j;
@@ -558,16 +530,10 @@ static struct imp_job *job_new(struct req *req, const char *id)
 
 static const char *consent_source(struct req *req, const char *id, struct arena *a)
 {
-	struct buf b;
-	struct jm_err err = {0};
-	buf_init(&b, 4096);
-	if (jm_read_file(imp_path(req->arena, req->app->cfg.data_dir, id, ".name"), &b, &err))
-		buf_reset(&b);
+	const char *name = nl_upload_name(req->db, req->arena, id);
 	const struct auth_user *u = admin_user(req);
 	const char *who = arena_sprintf(req->arena, "user:%s", u && u->email ? u->email : "?");
-	const char *src = nl_import_consent_source(a, buf_cstr(&b), who, jm_now());
-	buf_free(&b);
-	return src;
+	return nl_import_consent_source(a, name ? name : "", who, jm_now());
 }
 
 static void imp_start(struct req *req)
@@ -582,8 +548,10 @@ static void imp_start(struct req *req)
 	}
 	if (!admin_form(req, &f) || !map_params(req, &f, &l, &enc))
 		return;
-	if (access(imp_path(req->arena, req->app->cfg.data_dir, id, ".json"), F_OK) == 0) {
+	json_t *started = status_read(req, id);
+	if (started) {
 		/* Started already: show its progress or report. */
+		json_decref(started);
 		http_redirect(req, 303, arena_sprintf(req->arena, "/admin/imports/%s", id));
 		return;
 	}
@@ -604,18 +572,14 @@ static void imp_start(struct req *req)
 	const char *mode = form_get(&f, "mode");
 	j->o.send_optin = !mode || strcmp(mode, "consented") != 0;
 	j->o.source = j->o.send_optin ? "import" : consent_source(req, id, j->a);
-	if (access(j->csv_path, R_OK) != 0) {
-		imp_free(j);
-		admin_error(req, 404, "admin.err.not_found");
-		return;
-	}
-	/* Claims the import: a second start finds the status file. */
-	static const char queued[] = "{\"state\":\"queued\",\"percent\":0}";
-	enum jm_rc rc = write_new(j->status_path, queued, sizeof(queued) - 1);
+	/* Claims the import: a second start (on any node) finds it started. */
+	enum jm_rc rc = nl_upload_claim(req->db, id);
 	if (rc) {
 		imp_free(j);
 		if (rc == JM_CONFLICT)
 			http_redirect(req, 303, arena_sprintf(req->arena, "/admin/imports/%s", id));
+		else if (rc == JM_NOT_FOUND)
+			admin_error(req, 404, "admin.err.not_found");
 		else
 			admin_fail(req, "import status", rc);
 		return;

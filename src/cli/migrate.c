@@ -18,6 +18,8 @@
  *      snapshot as the copy — and compares counts and checksums.
  *   5. The target's search index is rebuilt (its index tables are the
  *      engine's own, never copied).
+ * The admin's pending CSV uploads (import_uploads, transient) are not
+ * copied (db/copy.c).
  * Nothing is written to the source: it is only read, inside one read
  * transaction; a missing file is refused before SQLite could create it.
  */

@@ -75,6 +75,10 @@ void db_bind_null(struct db_stmt *st, int idx)
 {
 	st->db->ops->bind_null(st, idx);
 }
+void db_bind_blob(struct db_stmt *st, int idx, const void *p, size_t len)
+{
+	st->db->ops->bind_blob(st, idx, p ? p : "", len);
+}
 enum jm_rc db_step(struct db_stmt *st)
 {
 	return st->db->ops->step(st);
@@ -90,6 +94,10 @@ int64_t db_col_int(struct db_stmt *st, int col)
 bool db_col_null(struct db_stmt *st, int col)
 {
 	return st->db->ops->col_null(st, col);
+}
+enum jm_rc db_col_blob(struct db_stmt *st, int col, struct buf *out)
+{
+	return st->db->ops->col_blob(st, col, out);
 }
 void db_finalize(struct db_stmt *st)
 {

@@ -64,6 +64,10 @@ enum jm_rc db_execf(struct db *db, const char *sql, const char *types, ...) JM_W
 void db_bind_text(struct db_stmt *st, int idx, const char *s, size_t len);
 void db_bind_int(struct db_stmt *st, int idx, int64_t v);
 void db_bind_null(struct db_stmt *st, int idx);
+/* Binds len bytes of p (copied; any bytes, NUL too) as a BLOB on SQLite,
+ * as bytea on PostgreSQL (sent in binary: the parameter must be typed
+ * bytea by its context, e.g. a bytea column). */
+void db_bind_blob(struct db_stmt *st, int idx, const void *p, size_t len);
 
 /* JM_OK: a row is available; JM_DONE: finished; JM_CONFLICT: a UNIQUE or
  * PRIMARY KEY constraint failed; JM_INVALID: another constraint failed;
@@ -75,6 +79,9 @@ enum jm_rc db_step(struct db_stmt *st) JM_WUR;
 const char *db_col_text(struct db_stmt *st, int col, size_t *len);
 int64_t db_col_int(struct db_stmt *st, int col);
 bool db_col_null(struct db_stmt *st, int col);
+/* Appends the bytes of a BLOB / bytea column to out (nothing for NULL):
+ * JM_TOO_LARGE past out's cap, JM_DB when PostgreSQL sent no bytea. */
+enum jm_rc db_col_blob(struct db_stmt *st, int col, struct buf *out) JM_WUR;
 /* Copy of a text column into the arena ("" for NULL). */
 char *db_col_dup(struct db_stmt *st, int col, struct arena *a);
 

@@ -15,10 +15,12 @@ struct db_ops {
 	void (*bind_text)(struct db_stmt *st, int idx, const char *s, size_t len);
 	void (*bind_int)(struct db_stmt *st, int idx, int64_t v);
 	void (*bind_null)(struct db_stmt *st, int idx);
+	void (*bind_blob)(struct db_stmt *st, int idx, const void *p, size_t len);
 	enum jm_rc (*step)(struct db_stmt *st);
 	const char *(*col_text)(struct db_stmt *st, int col, size_t *len);
 	int64_t (*col_int)(struct db_stmt *st, int col);
 	bool (*col_null)(struct db_stmt *st, int col);
+	enum jm_rc (*col_blob)(struct db_stmt *st, int col, struct buf *out);
 	void (*finalize)(struct db_stmt *st);
 	int64_t (*changes)(struct db *db);
 	const char *(*errmsg)(struct db *db);

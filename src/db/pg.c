@@ -8,7 +8,8 @@
  * PostgreSQL types each from its context, as SQLite's loose typing lets
  * the shared SQL assume; where the context says nothing (`? IS NULL`) the
  * statement is prepared again with the types of the values bound (int8,
- * text). Results come back whole, as text; db_col_int parses them.
+ * text). A blob (db_bind_blob) goes in binary format as bytea. Results come
+ * back whole, as text; db_col_int parses them, db_col_blob decodes bytea's hex.
  *
  * Transactions: PostgreSQL aborts a whole transaction on any error, while
  * SQLite lets the statement fail alone. Domain code relies on the latter
@@ -34,6 +35,7 @@
 #define MAX_PARAMS   4096
 #define OID_INT8     20
 #define OID_TEXT     25
+#define OID_BYTEA    17
 
 struct pg_prep {
 	struct pg_prep *next;
@@ -61,7 +63,7 @@ struct pg_stmt {
 	bool own_prep; /* p is not in the cache: free it with the statement */
 	char **vals;
 	int *lens;
-	char *kinds; /* 'i', 't', 'n' per parameter */
+	char *kinds; /* 'i', 't', 'n', 'b' (bytea, sent in binary) per parameter */
 	PGresult *res;
 	int row, nrows;
 };
@@ -364,6 +366,24 @@ static void pg_bind_null(struct db_stmt *st, int idx)
 		s->kinds[idx - 1] = 'n';
 }
 
+/* Bytes go in binary format (bytea's is the bytes themselves); libpq
+ * takes an int length, so a larger value binds NULL and is logged. */
+static void pg_bind_blob(struct db_stmt *st, int idx, const void *p, size_t len)
+{
+	struct pg_stmt *s = PS(st);
+	if (!param_ok(s, idx))
+		return;
+	if (len > INT_MAX) {
+		log_at(LOG_ERROR, "db", "blob of %zu bytes too large for libpq", len);
+		s->kinds[idx - 1] = 'n';
+		return;
+	}
+	s->vals[idx - 1] = xmalloc(len ? len : 1);
+	memcpy(s->vals[idx - 1], p, len);
+	s->lens[idx - 1] = (int)len;
+	s->kinds[idx - 1] = 'b';
+}
+
 /* ---- execution ---- */
 
 /* The parameter number in "could not determine data type of parameter
@@ -400,7 +420,9 @@ static enum jm_rc server_prepare(struct pg_db *d, struct pg_stmt *s, const char 
 			break;
 		}
 		PQclear(r);
-		types[k - 1] = s->kinds[k - 1] == 'i' ? OID_INT8 : OID_TEXT;
+		types[k - 1] = s->kinds[k - 1] == 'i'   ? OID_INT8
+		               : s->kinds[k - 1] == 'b' ? OID_BYTEA
+		                                        : OID_TEXT;
 	}
 	free(types);
 	if (!rc && !s->own_prep)
@@ -408,10 +430,21 @@ static enum jm_rc server_prepare(struct pg_db *d, struct pg_stmt *s, const char 
 	return rc;
 }
 
+/* Every parameter is text but a blob's (binary: formats only then). */
 static PGresult *run_prepared(struct pg_db *d, struct pg_stmt *s, const char *name)
 {
-	return PQexecPrepared(d->c, name, s->p->nparams, (const char *const *)s->vals, s->lens,
-	                      NULL, 0);
+	int *fmts = NULL;
+	for (int i = 0; i < s->p->nparams; i++) {
+		if (s->kinds[i] != 'b')
+			continue;
+		if (!fmts)
+			fmts = xcalloc((size_t)s->p->nparams, sizeof(int));
+		fmts[i] = 1;
+	}
+	PGresult *r = PQexecPrepared(d->c, name, s->p->nparams, (const char *const *)s->vals,
+	                             s->lens, fmts, 0);
+	free(fmts);
+	return r;
 }
 
 static enum jm_rc savepoint(struct pg_db *d, const char *sql)
@@ -501,6 +534,42 @@ static bool pg_col_null(struct db_stmt *st, int col)
 {
 	struct pg_stmt *s = PS(st);
 	return !has_cell(s, col) || PQgetisnull(s->res, s->row, col);
+}
+
+static int hex_digit(char c)
+{
+	return c >= '0' && c <= '9'   ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
+	                              : -1;
+}
+
+/* bytea comes back as text in the hex format ("\\x" then two digits a
+ * byte, bytea_output's default); decoded straight into out. */
+static enum jm_rc pg_col_blob(struct db_stmt *st, int col, struct buf *out)
+{
+	size_t len = 0;
+	const char *v = pg_col_text(st, col, &len);
+	if (!v)
+		return JM_OK;
+	if (len < 2 || v[0] != '\\' || v[1] != 'x' || len % 2) {
+		log_at(LOG_ERROR, "db", "column %d is not bytea in hex format", col);
+		return JM_DB;
+	}
+	unsigned char chunk[4096];
+	size_t n = 0;
+	enum jm_rc rc = JM_OK;
+	for (size_t i = 2; i < len && !rc; i += 2) {
+		int hi = hex_digit(v[i]), lo = hex_digit(v[i + 1]);
+		if (hi < 0 || lo < 0)
+			return JM_DB;
+		chunk[n++] = (unsigned char)(hi << 4 | lo);
+		if (n == sizeof(chunk) || i + 2 >= len) {
+			rc = buf_append(out, chunk, n);
+			n = 0;
+		}
+	}
+	return rc;
 }
 
 static int pg_col_count(struct db_stmt *st)
@@ -621,10 +690,12 @@ static const struct db_ops pg_ops = {
         .bind_text = pg_bind_text,
         .bind_int = pg_bind_int,
         .bind_null = pg_bind_null,
+        .bind_blob = pg_bind_blob,
         .step = pg_step,
         .col_text = pg_col_text,
         .col_int = pg_col_int,
         .col_null = pg_col_null,
+        .col_blob = pg_col_blob,
         .finalize = pg_finalize,
         .changes = pg_changes,
         .errmsg = pg_errmsg,

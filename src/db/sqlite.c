@@ -157,6 +157,10 @@ static void sq_bind_null(struct db_stmt *st, int idx)
 {
 	sqlite3_bind_null(SS(st)->st, idx);
 }
+static void sq_bind_blob(struct db_stmt *st, int idx, const void *p, size_t len)
+{
+	sqlite3_bind_blob64(SS(st)->st, idx, p, len, SQLITE_TRANSIENT);
+}
 
 static enum jm_rc sq_step(struct db_stmt *st)
 {
@@ -188,6 +192,11 @@ static int64_t sq_col_int(struct db_stmt *st, int col)
 static bool sq_col_null(struct db_stmt *st, int col)
 {
 	return sqlite3_column_type(SS(st)->st, col) == SQLITE_NULL;
+}
+static enum jm_rc sq_col_blob(struct db_stmt *st, int col, struct buf *out)
+{
+	const void *p = sqlite3_column_blob(SS(st)->st, col);
+	return p ? buf_append(out, p, (size_t)sqlite3_column_bytes(SS(st)->st, col)) : JM_OK;
 }
 static int64_t sq_changes(struct db *db)
 {
@@ -297,12 +306,14 @@ static const struct db_ops sqlite_ops = {
         .exec = sq_exec,
         .prepare = sq_prepare,
         .bind_text = sq_bind_text,
+        .bind_blob = sq_bind_blob,
         .bind_int = sq_bind_int,
         .bind_null = sq_bind_null,
         .step = sq_step,
         .col_text = sq_col_text,
         .col_int = sq_col_int,
         .col_null = sq_col_null,
+        .col_blob = sq_col_blob,
         .finalize = sq_finalize,
         .changes = sq_changes,
         .errmsg = sq_errmsg,

@@ -256,6 +256,10 @@ def inst(tmp_path_factory):
         c = sqlite3.connect(src)
         c.executemany("INSERT INTO settings(key, value) VALUES (?, ?)",
                       [(k, str(v)) for k, v in SENDER.items()])
+        # A pending admin upload (Shift_JIS bytes): transient, not copied.
+        c.execute("INSERT INTO import_uploads(id, name, bytes, created_at, updated_at) "
+                  "VALUES ('pendingpendingpending0', 'a.csv', ?, 1, ?)",
+                  ("メール\n".encode("cp932"), int(time.time())))
         c.commit()
         c.close()
         srv.start()
@@ -308,6 +312,8 @@ def test_migrate_copies_and_verifies_every_table(inst):
         assert t in table and table[t][0] > 0, (t, p.stdout)
     assert all(ok == "ok" for _, ok in table.values()), p.stdout
     assert "people_search" not in table and "schema_migrations" not in table
+    assert "import_uploads" not in table
+    assert pg_exec(inst["name"], "SELECT count(*) FROM import_uploads")[0][0] == 0
     src = sqlite3.connect(inst["src"])
     for t, (rows, _) in table.items():
         assert src.execute('SELECT count(*) FROM "%s"' % t).fetchone()[0] == rows, t

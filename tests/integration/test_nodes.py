@@ -462,3 +462,63 @@ def test_listener_reconnects_after_losing_its_connection(nodes):
     second = jm.uniq("after-cut")
     api.publish(title=second, slug=second)
     jm.wait_until(lambda: home_has(b, second), what="B serving the article after the cut")
+
+
+# ---- the admin's CSV import across nodes ----
+
+def test_csv_import_uploaded_on_a_is_mapped_and_started_on_b(nodes):
+    """The upload lands on A, the mapping page and the start on B (as a
+    load balancer may send them): the file travels in the database
+    (import_uploads), the progress and report too, so A answers the status
+    of the import B ran. Shift_JIS bytes (not UTF-8 text) survive. An
+    upload left for over a day is swept by the scheduler."""
+    now = int(time.time())
+    nodes.db.exec("INSERT INTO import_uploads(id, name, created_at, updated_at) "
+                  "VALUES ('oldoldoldoldoldoldoldo', 'old.csv', ?, ?)", now - 90000, now - 90000)
+    a, b = nodes.start("a"), nodes.start("b")
+    tok = nodes.cli("a", "token", "create", "--name", "imp").stdout.strip().splitlines()[-1]
+    r = jm.Api(a.base, tok).post("/api/v1/lists", {"name": "ノード便り", "slug": "nodes-imp"})
+    assert r.status == 201, r.text
+    lid = r.json()["id"]
+    admin_a = a.client()
+    assert login(admin_a, OWNER_EMAIL, OWNER_PASSWORD).status == 200
+    data = ("メールアドレス,氏名\r\nnode-imp1@example.jp,高橋 健一\r\n"
+            "node-imp2@example.jp,渡辺 美咲\r\n").encode("cp932")
+    body, ctype = jm.multipart({"_csrf": jm.csrf_of(admin_a.get("/admin/imports/new").text),
+                                "list": str(lid), "encoding": "auto"},
+                               {"file": ("名簿.csv", data)}, "text/csv")
+    up = admin_a.post("/admin/imports", body=body, headers={"Content-Type": ctype}, follow=False)
+    assert up.status == 303, up.text[:2000]
+    loc = up.header("Location")
+    iid = re.search(r"/admin/imports/([A-Za-z0-9_-]{22})", loc).group(1)
+    # The same browser's next requests go to B.
+    cookie = "; ".join("%s=%s" % kv for kv in admin_a.cookies().items())
+    admin_b = jm.Client(b.base, headers={"Cookie": cookie})
+    page = admin_b.get(loc)
+    assert page.status == 200 and "高橋 健一" in page.text, page.text[:3000]
+    form = jm.find_form(page.text, action="/admin/imports/")
+    assert form is not None, page.text[:3000]
+    form.page = page.url
+    done = admin_b.submit(form, {"mode": "consented"})
+    assert 'id="import-report"' in done.text, done.text[-3000:]
+    st = admin_a.get("/admin/imports/%s/status" % iid)
+    assert st.status == 200 and st.json()["state"] == "done" and st.json()["imported"] == 2
+    assert "import-report" in admin_a.get("/admin/imports/" + iid).text
+    assert nodes.db.rows("SELECT name FROM people WHERE email = 'node-imp2@example.jp'") == \
+        [("渡辺 美咲",)]
+    src = nodes.db.rows("SELECT s.consent_source FROM subscriptions s JOIN people p "
+                        "ON p.id = s.person_id WHERE p.email = 'node-imp1@example.jp'")
+    assert src and src[0][0].startswith("import file=名簿.csv by=user:"), src
+    # Imported: the bytes are gone; a second start (on A) imports nothing more.
+    assert nodes.db.rows("SELECT bytes IS NULL FROM import_uploads WHERE id = ?", iid) \
+        in ([(1,)], [(True,)])
+    again = admin_a.post("/admin/imports/" + iid, form={
+        "_csrf": jm.csrf_of(admin_a.get("/admin/imports/new").text), "list": str(lid),
+        "encoding": "auto", "ncols": "2", "col0": "email"})
+    assert again.status == 200 and "import-report" in again.text
+    assert nodes.db.rows("SELECT count(*) FROM subscriptions WHERE list_id = ?", lid) == [(2,)]
+    for n in ("a", "b"):
+        assert not os.path.exists(os.path.join(nodes.data(n), "imports")), n
+    jm.wait_until(lambda: nodes.db.rows("SELECT count(*) FROM import_uploads WHERE id = "
+                                        "'oldoldoldoldoldoldoldo'") == [(0,)],
+                  what="the scheduler sweeping a day-old upload")

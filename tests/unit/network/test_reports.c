@@ -498,6 +498,39 @@ static void test_map_sizes(void **state)
 	buf_free(&out);
 }
 
+/* People reached only by introductions are read in batches (map.c's
+ * EXTRA_BATCH): more than two batches of them all show, in id order up to
+ * the cap. */
+static void test_map_extras(void **state)
+{
+	struct db *db = *state;
+	struct buf out;
+	struct jm_err err = {0};
+	buf_init(&out, 1 << 26);
+	int64_t net[10], readers[300];
+	assert_int_equal(db_begin(db), JM_OK);
+	for (int i = 0; i < 10; i++)
+		net[i] = person(db, "ネットワーク", "", "network");
+	for (int i = 0; i < 300; i++) {
+		readers[i] = person(db, "紹介者", "", "reader");
+		intro(db, readers[i], net[i % 10], 0);
+	}
+	assert_int_equal(db_commit(db), JM_OK);
+	struct net_map_query q = {0};
+	assert_int_equal(net_map_svg(db, &q, &out, &err), JM_OK);
+	for (int i = 0; i < 10; i++)
+		assert_true(has_link(buf_cstr(&out), "", net[i]));
+	for (int i = 0; i < 300; i++)
+		assert_true(has_link(buf_cstr(&out), "", readers[i]));
+	buf_reset(&out);
+	q = (struct net_map_query){.max_nodes = 150};
+	assert_int_equal(net_map_svg(db, &q, &out, &err), JM_OK);
+	assert_int_equal(count_of(buf_cstr(&out), "/admin/people/"), 150);
+	assert_true(has_link(buf_cstr(&out), "", readers[139]));
+	assert_false(has_link(buf_cstr(&out), "", readers[140]));
+	buf_free(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -514,6 +547,8 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_funnel_svg, site_testdb_setup,
 	                                        site_testdb_teardown),
 	        cmocka_unit_test_setup_teardown(test_map, site_testdb_setup, site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_map_extras, site_testdb_setup,
+	                                        site_testdb_teardown),
 	        cmocka_unit_test_setup_teardown(test_map_sizes, site_testdb_setup,
 	                                        site_testdb_teardown),
 	};

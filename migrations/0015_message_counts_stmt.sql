@@ -1,0 +1,8 @@
+-- 0015: nothing to do on SQLite. On PostgreSQL (migrations/pg/ has the
+-- same name) the per-row triggers that keep message_counts and
+-- circle_years become statement-level triggers over transition tables:
+-- within one transaction PostgreSQL keeps every version of a row that
+-- was updated, and each further update of it walks them, so a bulk insert
+-- that bumped the same four counters once per row was quadratic. SQLite
+-- updates its rows in place and keeps its per-row triggers (0005, 0007),
+-- which count the same.
