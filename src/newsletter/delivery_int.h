@@ -53,6 +53,11 @@ struct nl_job {
 	int64_t sent_ms;   /* JM_OK: when the send was granted (ms, the database's clock) */
 	int code;
 	char reply[200];
+	/* The subscription as the claim read it (PostgreSQL claims return it,
+	 * saving render.c a query per message): sub_found false = gone. */
+	bool sub_loaded, sub_found;
+	int64_t sub_list;
+	const char *sub_status, *sub_name, *sub_email;
 };
 
 /* The database's clock in microseconds since the epoch, for SQL text.
