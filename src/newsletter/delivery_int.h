@@ -102,7 +102,8 @@ enum jm_rc nl_queue_claim(struct db *db, struct arena *a, const struct nl_claim_
                           struct nl_job **out, size_t *n) JM_WUR;
 /* Records every job's result in one transaction (only rows worker_id still
  * holds); retry_base_ms scales the backoff table (30 s, 2 min, 10 min, 1 h,
- * … for the default 30000). */
+ * … for the default 30000). On PostgreSQL the sent rows take one statement
+ * (a batch of only those: no transaction), the others one each. */
 enum jm_rc nl_queue_record(struct db *db, struct nl_job *jobs, size_t n, int64_t now,
                            int64_t retry_base_ms, int64_t worker_id) JM_WUR;
 /* Attempts after which a 4xx is final. */

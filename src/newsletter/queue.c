@@ -238,8 +238,8 @@ static const char *const TX_CLAIM_SQLITE =
 	"WITH c AS (SELECT id FROM deliveries " DUE " FOR UPDATE SKIP LOCKED), "                   \
 	"u AS (" CLAIM_SET "WHERE id IN (SELECT id FROM c) RETURNING *) "                          \
 	"SELECT u.id, u.kind, COALESCE(u.broadcast_id, 0), COALESCE(u.subscription_id, 0), "       \
-	"COALESCE(u.person_id, 0), u.to_addr, u.domain, u.payload, u.attempts, "                    \
-	"s.id IS NOT NULL, s.list_id, s.status, p.name, p.email FROM u "                          \
+	"COALESCE(u.person_id, 0), u.to_addr, u.domain, u.payload, u.attempts, "                   \
+	"s.id IS NOT NULL, s.list_id, s.status, p.name, p.email FROM u "                           \
 	"LEFT JOIN subscriptions s ON s.id = u.subscription_id "                                   \
 	"LEFT JOIN people p ON p.id = s.person_id"
 static const char *const TX_CLAIM_PG = CLAIM_PG(TX_DUE);
@@ -478,8 +478,8 @@ static enum jm_rc record_sent_pg(struct db *db, const struct nl_job *jobs, size_
 	for (size_t i = 0; i < n && !rc; i++)
 		if (jobs[i].result == JM_OK && !array_job(&ids, &ms, &replies, k++, &jobs[i], now))
 			rc = JM_TOO_LARGE;
-	if (!rc && k && (buf_appendc(&ids, '}') || buf_appendc(&ms, '}') ||
-	                 buf_appendc(&replies, '}')))
+	if (!rc && k &&
+	    (buf_appendc(&ids, '}') || buf_appendc(&ms, '}') || buf_appendc(&replies, '}')))
 		rc = JM_TOO_LARGE;
 	if (!rc && k)
 		rc = db_execf(db, SENT_MANY_PG, "ttti", buf_cstr(&ids), buf_cstr(&ms),
