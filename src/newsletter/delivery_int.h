@@ -86,12 +86,20 @@ enum jm_rc nl_queue_recover(struct db *db) JM_WUR;
  * expanded (one INSERT … SELECT); finished ones become 'sent'. */
 enum jm_rc nl_queue_schedule(struct db *db, int64_t now) JM_WUR;
 
+/* Where a sender thread's broadcast claims resume on PostgreSQL (queue.c,
+ * BROADCAST_AFTER); zeroed at the start, then kept by nl_queue_claim. */
+struct nl_claim_cursor {
+	int64_t bid, after; /* broadcast; the highest id claimed in it */
+	int64_t full_at;    /* when the whole queue was last scanned (unix s) */
+};
+
 struct nl_claim_opts {
 	int64_t now;
 	size_t batch;
 	bool window_open; /* false: only transactional kinds are claimed */
 	int cap_hour, cap_day;
-	int64_t worker_id; /* send_workers.id, recorded in claimed_by */
+	int64_t worker_id;              /* send_workers.id, recorded in claimed_by */
+	struct nl_claim_cursor *cursor; /* the thread's own (may be NULL) */
 };
 /* Claims up to o->batch due rows atomically, kinds confirm/test/welcome
  * first: SQLite in one BEGIN IMMEDIATE transaction; PostgreSQL with
