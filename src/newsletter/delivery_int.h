@@ -53,6 +53,11 @@ struct nl_job {
 	int64_t sent_ms;   /* JM_OK: when the send was granted (ms, the database's clock) */
 	int code;
 	char reply[200];
+	/* The subscription as the claim read it (PostgreSQL claims return it,
+	 * saving render.c a query per message): sub_found false = gone. */
+	bool sub_loaded, sub_found;
+	int64_t sub_list;
+	const char *sub_status, *sub_name, *sub_email;
 };
 
 /* The database's clock in microseconds since the epoch, for SQL text.
@@ -81,12 +86,20 @@ enum jm_rc nl_queue_recover(struct db *db) JM_WUR;
  * expanded (one INSERT … SELECT); finished ones become 'sent'. */
 enum jm_rc nl_queue_schedule(struct db *db, int64_t now) JM_WUR;
 
+/* Where a sender thread's broadcast claims resume on PostgreSQL (queue.c,
+ * BROADCAST_AFTER); zeroed at the start, then kept by nl_queue_claim. */
+struct nl_claim_cursor {
+	int64_t bid, after; /* broadcast; the highest id claimed in it */
+	int64_t full_at;    /* when the whole queue was last scanned (unix s) */
+};
+
 struct nl_claim_opts {
 	int64_t now;
 	size_t batch;
 	bool window_open; /* false: only transactional kinds are claimed */
 	int cap_hour, cap_day;
-	int64_t worker_id; /* send_workers.id, recorded in claimed_by */
+	int64_t worker_id;              /* send_workers.id, recorded in claimed_by */
+	struct nl_claim_cursor *cursor; /* the thread's own (may be NULL) */
 };
 /* Claims up to o->batch due rows atomically, kinds confirm/test/welcome
  * first: SQLite in one BEGIN IMMEDIATE transaction; PostgreSQL with
@@ -97,7 +110,8 @@ enum jm_rc nl_queue_claim(struct db *db, struct arena *a, const struct nl_claim_
                           struct nl_job **out, size_t *n) JM_WUR;
 /* Records every job's result in one transaction (only rows worker_id still
  * holds); retry_base_ms scales the backoff table (30 s, 2 min, 10 min, 1 h,
- * … for the default 30000). */
+ * … for the default 30000). On PostgreSQL the sent rows take one statement
+ * (a batch of only those: no transaction), the others one each. */
 enum jm_rc nl_queue_record(struct db *db, struct nl_job *jobs, size_t n, int64_t now,
                            int64_t retry_base_ms, int64_t worker_id) JM_WUR;
 /* Attempts after which a 4xx is final. */

@@ -146,8 +146,14 @@ static enum jm_rc load_broadcast(struct nl_render_ctx *c, struct arena *a, int64
 	return load_list(c, a, k->blist);
 }
 
-static enum jm_rc load_sub(struct nl_render_ctx *c, struct arena *a, int64_t id, struct sub *s)
+static enum jm_rc load_sub(struct nl_render_ctx *c, struct arena *a, const struct nl_job *j,
+                           struct sub *s)
 {
+	if (j->sub_loaded) { /* read by the claim (PostgreSQL) */
+		*s = (struct sub){j->sub_list, j->sub_status, j->sub_name, j->sub_email};
+		return j->sub_found ? JM_OK : JM_NOT_FOUND;
+	}
+	int64_t id = j->subscription_id;
 	struct db_stmt *st = NULL;
 	enum jm_rc rc =
 	        db_preparef(c->db, &st,
@@ -373,7 +379,7 @@ static enum jm_rc render_kind(struct nl_render_ctx *c, struct arena *a, const st
 	if (!strcmp(j->kind, "notify") || !strcmp(j->kind, "reply"))
 		return nl_render_tx(c, a, j, m, err);
 	struct sub s;
-	enum jm_rc rc = load_sub(c, a, j->subscription_id, &s);
+	enum jm_rc rc = load_sub(c, a, j, &s);
 	if (!rc && !strcmp(j->kind, "broadcast"))
 		rc = load_broadcast(c, a, j->broadcast_id);
 	else if (!rc)

@@ -114,6 +114,7 @@ struct sender {
 	char smtp_key[1200];
 	struct mail_dkim *dkim;
 	char dkim_key[600];
+	struct nl_claim_cursor cursor; /* where its broadcast claims resume (PostgreSQL) */
 };
 
 /* Sleeps up to ms, waking at once when the worker stops. */
@@ -501,6 +502,7 @@ static bool round_once(struct sender *s)
 	        .cap_hour = c->cap_hour,
 	        .cap_day = c->cap_day,
 	        .worker_id = s->w->id,
+	        .cursor = &s->cursor,
 	};
 	struct arena *a = arena_new(65536);
 	struct nl_job *jobs = NULL;

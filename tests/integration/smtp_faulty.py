@@ -5,6 +5,8 @@
     temp451…   "451 4.3.0 temporary failure" at RCPT, the first 2 times
     unknown…   "550 5.1.1 user unknown" at RCPT, always
     drop…      the connection is dropped in DATA, the first time
+    quote…     accepted with a reply holding quotes, a backslash, braces and
+               a comma (QUOTE_REPLY: recorded verbatim, PostgreSQL arrays)
     anything else is accepted and captured like smtp_capture.Capture
 
 Faulty(folder, port).start() runs it in-process; attempts(addr) tells how
@@ -13,6 +15,8 @@ often an address was tried (RCPT commands seen).
 import threading
 
 import smtp_capture
+
+QUOTE_REPLY = '250 2.0.0 Ok: queued as "q\\1" {x,y}'
 
 
 class _FaultyHandler(smtp_capture._Handler):
@@ -43,7 +47,10 @@ class _FaultyHandler(smtp_capture._Handler):
                 if n <= 1:
                     server.transport.close()
                     return "421 4.4.2 connection dropped"
-        return await super().handle_DATA(server, session, envelope)
+        reply = await super().handle_DATA(server, session, envelope)
+        if any(r.split("@")[0].startswith("quote") for r in envelope.rcpt_tos):
+            return QUOTE_REPLY
+        return reply
 
 
 class Faulty(smtp_capture.Capture):

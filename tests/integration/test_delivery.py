@@ -378,7 +378,7 @@ def test_faults_retry_fail_bounce_and_server_down(tmp_path):
         api = jm.Api(srv.base, srv.create_token("faults"))
         lid = jm.nl_list(db, "faults", "Faults")
         rows = ["ok1@example.org", "temp421@example.org", "temp451@example.org",
-                "unknown@example.org", "drop@example.org", "ok2@example.org"]
+                "unknown@example.org", "drop@example.org", "ok2@example.org", "quote@example.org"]
         sub = jm.nl_subscribers(db, lid, [(a, "", {}, []) for a in rows])
         bid = create_broadcast(api, lid, "Faults", "body")
         send(api, bid)
@@ -401,6 +401,9 @@ def test_faults_retry_fail_bounce_and_server_down(tmp_path):
         reply = db.execute("SELECT last_reply FROM deliveries WHERE to_addr='unknown@example.org'"
                            ).fetchone()[0]
         assert "5.1.1" in reply
+        reply = db.execute("SELECT last_reply FROM deliveries WHERE to_addr='quote@example.org'"
+                           ).fetchone()[0]
+        assert smtp_faulty.QUOTE_REPLY[4:] in reply, reply
         ev = db.execute("SELECT count(*) FROM person_events e JOIN subscriptions s ON "
                         "s.person_id = e.person_id WHERE s.id=? AND e.kind='bounced'",
                         (sub["unknown@example.org"],)).fetchone()[0]
