@@ -5,13 +5,13 @@
  * jm_rank gives on SQLite. Stock PostgreSQL, no extension (see the README,
  * "Search on PostgreSQL").
  *
- * Tokens are those of the jm_cjk tokenizer (db/fts_cjk.c), cut here from
- * the same folding (core/fold.c: NFKC + case folding, so ｶﾀｶﾅ is カタカナ
- * and ＰＹＴＨＯＮ is python): a run of non-CJK letters/digits is one
- * token (at most 200 bytes); a run of CJK letters gives its bigrams and,
- * at the position of its last bigram, its last character (a one-character
- * run is just that character). Positions count tokens per column as FTS5
- * counts them. Each (term, person) row keeps the term's positions
+ * Tokens are those of the jm_cjk tokenizer of SQLite (db/fts_cjk.c), cut
+ * by the same code (core/cjk_tok.c) from the same folding (core/fold.c:
+ * NFKC + case folding, so ｶﾀｶﾅ is カタカナ and ＰＹＴＨＯＮ is python): a run
+ * of non-CJK letters/digits is one token; a run of CJK letters gives its
+ * bigrams and, at the position of its last bigram, its last character (a
+ * one-character run is just that character). Positions count tokens per
+ * column as FTS5 counts them. Each (term, person) row keeps the term's positions
  * (column << 24 | position) and the jm_rank of the term alone.
  * Invariant: a document and a query are cut here exactly as fts_cjk.c cuts
  * them (tests/integration/test_search_engines.py compares both engines).
@@ -49,7 +49,6 @@
 
 #include "network/search_int.h"
 
-#define TOKEN_MAX 200   /* bytes of a Latin token, as db/fts_cjk.c */
 #define TF_MAX    60000 /* jm_rank stops counting there */
 #define COL_SHIFT 24
 
@@ -77,63 +76,27 @@ static void tok_add(struct toks *t, const char *s, size_t len, uint32_t pos)
 	t->v[t->n++] = (struct tok){s, (uint32_t)len, pos};
 }
 
-/* The CJK run at f[*i]: its bigrams, then (indexing) its last character at
- * the last bigram's position; a one-character run is that character. */
-static void cjk_run(struct toks *t, const char *f, size_t flen, size_t *i, bool query, uint32_t *p,
-                    uint32_t col)
-{
-	size_t j = *i, prev = *i, n = 0;
-	while (j < flen) {
-		uint32_t cp = 0;
-		size_t next = jm_utf8_next(f, flen, j, &cp);
-		if (!jm_cp_is_cjk(cp))
-			break;
-		if (n++ > 0)
-			tok_add(t, f + prev, next - prev, col | (*p)++);
-		prev = j;
-		j = next;
-	}
-	if (n == 1)
-		tok_add(t, f + prev, j - prev, col | (*p)++);
-	else if (!query)
-		tok_add(t, f + prev, j - prev, col | (*p - 1));
-	*i = j;
-}
+struct tok_state {
+	struct toks *t;
+	uint32_t col; /* column << COL_SHIFT */
+	uint32_t p;   /* the next position */
+};
 
-/* A run of non-CJK word characters at f[*i]: one token, cut at TOKEN_MAX
- * bytes on a character boundary. */
-static void word_run(struct toks *t, const char *f, size_t flen, size_t *i, uint32_t *p,
-                     uint32_t col)
+/* One token of core/cjk_tok.c; a colocated one takes the position of the
+ * token before it, as in FTS5. */
+static int tok_one(void *user, const char *f, size_t a, size_t b, unsigned flags)
 {
-	size_t a = *i, j = *i, cut = *i;
-	while (j < flen) {
-		uint32_t cp = 0;
-		size_t next = jm_utf8_next(f, flen, j, &cp);
-		if (!jm_cp_is_word(cp) || jm_cp_is_cjk(cp))
-			break;
-		if (next - a <= TOKEN_MAX)
-			cut = next;
-		j = next;
-	}
-	*i = j;
-	tok_add(t, f + a, cut - a, col | (*p)++);
+	struct tok_state *s = user;
+	uint32_t pos = flags & JM_CJK_COLOCATED ? s->p - 1 : s->p++;
+	tok_add(s->t, f + a, b - a, s->col | pos);
+	return 0;
 }
 
 /* Appends the tokens of folded text f[0..flen) as column col. */
 static void tokenize(struct toks *t, const char *f, size_t flen, bool query, int col)
 {
-	uint32_t p = 0, c = (uint32_t)col << COL_SHIFT;
-	size_t i = 0;
-	while (i < flen) {
-		uint32_t cp = 0;
-		size_t next = jm_utf8_next(f, flen, i, &cp);
-		if (jm_cp_is_cjk(cp))
-			cjk_run(t, f, flen, &i, query, &p, c);
-		else if (jm_cp_is_word(cp))
-			word_run(t, f, flen, &i, &p, c);
-		else
-			i = next;
-	}
+	struct tok_state s = {t, (uint32_t)col << COL_SHIFT, 0};
+	(void)jm_cjk_tokens(f, flen, query, tok_one, &s);
 }
 
 /* ---- the index ---- */
