@@ -51,6 +51,7 @@
 
 #define TF_MAX    60000 /* jm_rank stops counting there */
 #define COL_SHIFT 24
+#define DOC_COLS  11 /* columns of search_docs */
 
 static const double weights[SEARCH_COLS] = SEARCH_WEIGHTS;
 
@@ -126,9 +127,21 @@ static double rank_of(const unsigned tf[SEARCH_COLS])
 	return score;
 }
 
-/* One line "term \t score \t pos,pos,…" per term into rows, the terms
- * space-separated into terms. v is sorted by term, then position. */
-static enum jm_rc term_rows(const struct toks *t, struct buf *rows, struct buf *terms)
+/* The writes of one drain batch, sent as a few statements at its end
+ * (search_pg_flush) rather than several per person. */
+struct search_pg_batch {
+	struct buf rows;         /* "term \t person \t score \t pos,pos,…" lines */
+	struct buf ids;          /* every person of the batch: "{1,2,…}" */
+	struct buf gone;         /* the people without a document */
+	struct buf doc[DOC_COLS]; /* array literals of search_docs' columns */
+	size_t ndocs;
+	bool fresh; /* the tables were emptied in this transaction: no old rows */
+};
+
+/* One line per term into rows, the terms space-separated into terms.
+ * v is sorted by term, then position. */
+static enum jm_rc term_rows(const struct toks *t, int64_t id, struct buf *rows,
+                            struct buf *terms)
 {
 	enum jm_rc rc = JM_OK;
 	for (size_t k = 0; k < t->n && rc == JM_OK;) {
@@ -136,17 +149,17 @@ static enum jm_rc term_rows(const struct toks *t, struct buf *rows, struct buf *
 		unsigned tf[SEARCH_COLS] = {0};
 		while (e < t->n && same_term(&t->v[k], &t->v[e]))
 			tf[t->v[e++].pos >> COL_SHIFT]++;
-		if (rows->len)
-			rc = buf_appendc(rows, '\n');
-		if (rc == JM_OK && terms->len)
+		if (terms->len)
 			rc = buf_appendc(terms, ' ');
 		if (rc == JM_OK)
 			rc = buf_append(terms, t->v[k].s, t->v[k].len);
 		if (rc == JM_OK)
-			rc = buf_appendf(rows, "%.*s\t%.17g\t", (int)t->v[k].len, t->v[k].s,
-			                 rank_of(tf));
+			rc = buf_appendf(rows, "%.*s\t%" PRId64 "\t%.17g\t", (int)t->v[k].len,
+			                 t->v[k].s, id, rank_of(tf));
 		for (size_t j = k; j < e && rc == JM_OK; j++)
 			rc = buf_appendf(rows, j > k ? ",%" PRIu32 : "%" PRIu32, t->v[j].pos);
+		if (rc == JM_OK)
+			rc = buf_appendc(rows, '\n');
 		k = e;
 	}
 	return rc;
@@ -172,56 +185,174 @@ static enum jm_rc doc_tokens(const struct search_doc *d, struct buf *f, struct t
 	return JM_OK;
 }
 
-static enum jm_rc write_doc(struct db *db, int64_t id, struct search_doc *d, const char *rows,
-                            const char *terms)
+/* Appends s as the next element of the array literal b ("{…}" once
+ * closed): quoted, with backslash and double quote escaped. */
+static enum jm_rc arr_add(struct buf *b, const char *s, size_t len)
 {
-	enum jm_rc rc = db_execf(
-	        db,
-	        "INSERT INTO search_terms(term, person_id, score, pos) "
-	        "SELECT split_part(l, chr(9), 1), CAST(?1 AS BIGINT), "
-	        "CAST(split_part(l, chr(9), 2) AS DOUBLE PRECISION), split_part(l, chr(9), 3) "
-	        "FROM unnest(string_to_array(CAST(?2 AS TEXT), chr(10))) AS l",
-	        "it", id, rows);
-	if (rc == JM_OK)
-		rc = db_execf(db,
-		              "INSERT INTO search_docs(person_id, stage_rank, flagged, meta, name, "
-		              "company, offer, notes, tags, messages, terms) "
-		              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (person_id) DO "
-		              "UPDATE SET stage_rank = excluded.stage_rank, flagged = "
-		              "excluded.flagged, meta = excluded.meta, name = excluded.name, "
-		              "company = excluded.company, offer = excluded.offer, notes = "
-		              "excluded.notes, tags = excluded.tags, messages = excluded.messages, "
-		              "terms = excluded.terms",
-		              "iiitttttttt", id, (int64_t)d->stage_rank, (int64_t)d->flagged,
-		              buf_cstr(&d->col[6]), buf_cstr(&d->col[0]), buf_cstr(&d->col[1]),
-		              buf_cstr(&d->col[2]), buf_cstr(&d->col[3]), buf_cstr(&d->col[4]),
-		              buf_cstr(&d->col[5]), terms);
+	enum jm_rc rc = buf_appends(b, b->len ? ",\"" : "{\"");
+	for (size_t i = 0; i < len && rc == JM_OK; i++) {
+		if (s[i] == '\\' || s[i] == '"')
+			rc = buf_appendc(b, '\\');
+		if (rc == JM_OK)
+			rc = buf_appendc(b, s[i]);
+	}
+	return rc ? rc : buf_appendc(b, '"');
+}
+
+static enum jm_rc arr_addi(struct buf *b, int64_t v)
+{
+	return buf_appendf(b, "%s%" PRId64, b->len ? "," : "{", v);
+}
+
+/* search_docs' columns in the order of DOC_SQL's arrays: person_id,
+ * stage_rank, flagged, then the document's text columns (meta first, then
+ * SEARCH_COLS), then terms. */
+static enum jm_rc doc_add(struct search_pg_batch *b, int64_t id, const struct search_doc *d,
+                          struct buf *terms)
+{
+	static const int text_col[8] = {6, 0, 1, 2, 3, 4, 5, -1};
+	enum jm_rc rc = arr_addi(&b->doc[0], id);
+	rc = rc ? rc : arr_addi(&b->doc[1], d->stage_rank);
+	rc = rc ? rc : arr_addi(&b->doc[2], d->flagged);
+	for (int k = 0; k < 8 && rc == JM_OK; k++) {
+		const struct buf *src = text_col[k] >= 0 ? &d->col[text_col[k]] : terms;
+		rc = arr_add(&b->doc[3 + k], src->ptr ? src->ptr : "", src->len);
+	}
+	b->ndocs++;
 	return rc;
 }
 
-enum jm_rc search_pg_index(struct db *db, int64_t id, const struct search_doc *d)
+struct search_pg_batch *search_pg_batch_new(bool fresh)
 {
-	/* The old rows, found by primary key through the stored term list. */
-	enum jm_rc rc = db_execf(db,
-	                         "DELETE FROM search_terms WHERE term = ANY (string_to_array("
-	                         "(SELECT terms FROM search_docs WHERE person_id = ?1), ' ')) "
-	                         "AND person_id = ?1",
-	                         "i", id);
+	struct search_pg_batch *b = xcalloc(1, sizeof(*b));
+	b->fresh = fresh;
+	return b;
+}
+
+void search_pg_batch_free(struct search_pg_batch *b)
+{
+	if (!b)
+		return;
+	buf_free(&b->rows);
+	buf_free(&b->ids);
+	buf_free(&b->gone);
+	for (int k = 0; k < DOC_COLS; k++)
+		buf_free(&b->doc[k]);
+	free(b);
+}
+
+enum jm_rc search_pg_index(struct search_pg_batch *b, int64_t id, const struct search_doc *d)
+{
+	enum jm_rc rc = arr_addi(&b->ids, id);
 	if (rc || !d)
-		return rc ? rc
-		          : db_execf(db, "DELETE FROM search_docs WHERE person_id = ?", "i", id);
-	struct buf f = BUF_INIT, rows = BUF_INIT, terms = BUF_INIT;
+		return rc ? rc : arr_addi(&b->gone, id);
+	struct buf f = BUF_INIT, terms = BUF_INIT;
 	struct toks t = {0};
 	rc = doc_tokens(d, &f, &t);
 	if (rc == JM_OK)
-		rc = term_rows(&t, &rows, &terms);
+		rc = term_rows(&t, id, &b->rows, &terms);
 	if (rc == JM_OK)
-		rc = write_doc(db, id, (struct search_doc *)d, buf_cstr(&rows), buf_cstr(&terms));
+		rc = doc_add(b, id, d, &terms);
 	free(t.v);
 	buf_free(&f);
-	buf_free(&rows);
 	buf_free(&terms);
 	return rc;
+}
+
+/* Closes the array literal b ("{}" when empty). */
+static const char *arr_end(struct buf *b)
+{
+	if (!b->len)
+		return buf_appends(b, "{}") ? "{}" : buf_cstr(b);
+	return buf_appendc(b, '}') ? NULL : buf_cstr(b);
+}
+
+/* The old term rows of the batch's people, found by primary key through
+ * their stored term lists; then the documents of the people who are gone
+ * (their trigger finds no term rows left). */
+static enum jm_rc flush_old(struct db *db, struct search_pg_batch *b)
+{
+	const char *ids = arr_end(&b->ids), *gone = arr_end(&b->gone);
+	if (!ids || !gone)
+		return JM_NOMEM;
+	enum jm_rc rc = db_execf(db,
+	                         "DELETE FROM search_terms t USING (SELECT d.person_id, "
+	                         "unnest(string_to_array(d.terms, ' ')) AS term FROM search_docs d "
+	                         "WHERE d.person_id = ANY (CAST(? AS BIGINT[]))) o "
+	                         "WHERE t.term = o.term AND t.person_id = o.person_id",
+	                         "t", ids);
+	if (rc == JM_OK && b->gone.len > 2)
+		rc = db_execf(db, "DELETE FROM search_docs WHERE person_id = ANY (CAST(? AS BIGINT[]))",
+		              "t", gone);
+	return rc;
+}
+
+/* The batch's documents, upserted from one array per column. */
+static enum jm_rc flush_docs(struct db *db, struct search_pg_batch *b)
+{
+	struct db_stmt *st = NULL;
+	enum jm_rc rc = db_prepare(
+	        db,
+	        "INSERT INTO search_docs(person_id, stage_rank, flagged, meta, name, company, "
+	        "offer, notes, tags, messages, terms) SELECT * FROM unnest(CAST(? AS BIGINT[]), "
+	        "CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), "
+	        "CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), "
+	        "CAST(? AS TEXT[]), CAST(? AS TEXT[])) ON CONFLICT (person_id) DO UPDATE SET "
+	        "stage_rank = excluded.stage_rank, flagged = excluded.flagged, meta = "
+	        "excluded.meta, name = excluded.name, company = excluded.company, offer = "
+	        "excluded.offer, notes = excluded.notes, tags = excluded.tags, messages = "
+	        "excluded.messages, terms = excluded.terms",
+	        &st);
+	for (int k = 0; rc == JM_OK && k < DOC_COLS; k++) {
+		const char *v = arr_end(&b->doc[k]);
+		if (!v)
+			rc = JM_NOMEM;
+		else
+			db_bind_text(st, k + 1, v, SIZE_MAX);
+	}
+	if (rc == JM_OK)
+		rc = db_step(st);
+	db_finalize(st);
+	return rc == JM_DONE ? JM_OK : rc;
+}
+
+enum jm_rc search_pg_flush(struct db *db, struct search_pg_batch *b)
+{
+	if (!b->ids.len)
+		return JM_OK;
+	enum jm_rc rc = b->fresh ? JM_OK : flush_old(db, b);
+	if (rc == JM_OK && b->rows.len)
+		rc = db_execf(db,
+		              "INSERT INTO search_terms(term, person_id, score, pos) "
+		              "SELECT split_part(l, chr(9), 1), CAST(split_part(l, chr(9), 2) AS "
+		              "BIGINT), CAST(split_part(l, chr(9), 3) AS DOUBLE PRECISION), "
+		              "split_part(l, chr(9), 4) FROM unnest(string_to_array(rtrim(CAST(? AS "
+		              "TEXT), chr(10)), chr(10))) AS l",
+		              "t", buf_cstr(&b->rows));
+	if (rc == JM_OK && b->ndocs)
+		rc = flush_docs(db, b);
+	bool fresh = b->fresh;
+	buf_free(&b->rows);
+	buf_free(&b->ids);
+	buf_free(&b->gone);
+	for (int k = 0; k < DOC_COLS; k++)
+		buf_free(&b->doc[k]);
+	memset(b, 0, sizeof(*b));
+	b->fresh = fresh;
+	return rc;
+}
+
+enum jm_rc search_pg_indexes(struct db *db, bool make)
+{
+	/* Keep in step with migrations/pg/0012_search_terms.sql. The sort of
+	 * an index build gets more memory than the default 64 MB. */
+	return db_exec(db, make ? "SET LOCAL maintenance_work_mem = '256MB'; "
+	                          "ALTER TABLE search_terms ADD CONSTRAINT search_terms_pkey "
+	                          "PRIMARY KEY (term, person_id) INCLUDE (pos); "
+	                          "CREATE INDEX search_terms_score ON search_terms(term, "
+	                          "score DESC, person_id) INCLUDE (pos);"
+	                        : "DROP INDEX search_terms_score; ALTER TABLE search_terms "
+	                          "DROP CONSTRAINT search_terms_pkey;");
 }
 
 /* ---- reading a token's rows ---- */
