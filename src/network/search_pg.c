@@ -364,9 +364,8 @@ enum {
 	V_NOFLAG = 8, /*   … */
 	V_PAGE = 16,  /* one term: the page in rank order */
 	V_COUNT = 32, /* one term: the total */
-	V_IDS = 64,   /* only the people of a list ("{1,2,…}") */
-	V_BEST = 128, /* positions too, best jm_rank first, LIMIT … OFFSET … */
-	V_VARIANTS = 256,
+	V_TERMS = 64, /* term = ANY (array) instead of term = ?, by term */
+	V_VARIANTS = 128,
 };
 
 static char *sql_variant[V_VARIANTS]; /* never freed: statement cache keys */
@@ -395,18 +394,17 @@ static enum jm_rc append_filters(struct buf *b, unsigned mask, const char *col)
 
 static void build_sql(unsigned mask, struct buf *b)
 {
-	enum jm_rc rc = buf_appends(b, mask & V_BEST    ? "SELECT person_id, pos, score"
-	                               : mask & V_PAGE  ? "SELECT person_id, score"
+	enum jm_rc rc = buf_appends(b, mask & V_PAGE    ? "SELECT person_id, score"
 	                               : mask & V_COUNT ? "SELECT count(*) FROM (SELECT 1"
-	                                                : "SELECT person_id, pos");
-	rc |= buf_appends(b, mask & V_RANGE ? " FROM search_terms WHERE term >= ? AND term < ?"
-	                                    : " FROM search_terms WHERE term = ?");
+	                                                : "SELECT term, person_id, pos");
+	rc |= buf_appends(b, mask & V_RANGE   ? " FROM search_terms WHERE term >= ? AND term < ?"
+	                     : mask & V_TERMS ? " FROM search_terms WHERE term = ANY (CAST(? AS "
+	                                        "TEXT[]))"
+	                                      : " FROM search_terms WHERE term = ?");
 	rc |= append_filters(b, mask, "person_id");
-	if (mask & V_IDS)
-		rc |= buf_appends(b, " AND person_id = ANY (CAST(? AS BIGINT[]))");
-	rc |= buf_appends(b, mask & (V_PAGE | V_BEST)
-	                             ? " ORDER BY score DESC, person_id LIMIT ? OFFSET ?"
+	rc |= buf_appends(b, mask & V_PAGE    ? " ORDER BY score DESC, person_id LIMIT ? OFFSET ?"
 	                     : mask & V_COUNT ? " LIMIT ?) x"
+	                     : mask & V_TERMS ? " ORDER BY term, person_id"
 	                                      : " ORDER BY person_id");
 	if (rc)
 		abort(); /* uncapped buffer: only OOM, which aborts anyway */
@@ -499,25 +497,106 @@ static void post_row(struct post *p, int64_t id, const char *s)
 	}
 }
 
-/* The rows of a token (a prefix when hi is not NULL), filtered when f is
- * not NULL. */
-static enum jm_rc post_read(struct db *db, const char *lo, const char *hi,
-                            const struct search_filter *f, const char *ids, struct post *p)
+/* The upper end of a prefix range: the prefix with its last code point
+ * plus one (UTF-8 byte order is code point order, and the database sorts
+ * bytes). */
+static char *prefix_end(const char *s, size_t len)
 {
-	unsigned mask = (hi ? V_RANGE : 0) | (f ? filter_mask(f) : 0) | (ids ? V_IDS : 0);
+	size_t b = len;
+	while (b > 0 && ((unsigned char)s[--b] & 0xC0) == 0x80)
+		;
+	uint32_t cp = 0;
+	(void)jm_utf8_next(s, len, b, &cp);
+	cp = cp == 0xD7FF ? 0xE000 : cp + 1;
+	char *out = xmalloc(b + 5), *o = out + b;
+	memcpy(out, s, b);
+	if (cp < 0x80) {
+		*o++ = (char)cp;
+	} else if (cp < 0x800) {
+		*o++ = (char)(0xC0 | (cp >> 6));
+		*o++ = (char)(0x80 | (cp & 0x3F));
+	} else if (cp < 0x10000) {
+		*o++ = (char)(0xE0 | (cp >> 12));
+		*o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+		*o++ = (char)(0x80 | (cp & 0x3F));
+	} else {
+		*o++ = (char)(0xF0 | (cp >> 18));
+		*o++ = (char)(0x80 | ((cp >> 12) & 0x3F));
+		*o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+		*o++ = (char)(0x80 | (cp & 0x3F));
+	}
+	*o = '\0';
+	return out;
+}
+
+/* The indexes i < n of the tokens of t that are term s. */
+static size_t same_tokens(const struct toks *t, size_t n, const char *s, size_t *idx)
+{
+	size_t k = 0, len = strlen(s);
+	for (size_t i = 0; i < n; i++)
+		if (t->v[i].len == len && memcmp(t->v[i].s, s, len) == 0)
+			idx[k++] = i;
+	return k;
+}
+
+/* Reads the rows of one variant: with V_TERMS the rows of the tokens
+ * t->v[0..n) (lo: their array literal), each into p[i] of its token;
+ * otherwise the rows of the term lo, or of the prefix range [lo, hi), into
+ * p[0]. f filters (NULL: none). */
+static enum jm_rc rows_read(struct db *db, unsigned mask, const char *lo, const char *hi,
+                            const struct search_filter *f, const struct toks *t, size_t n,
+                            struct post *p)
+{
 	static const struct search_filter none = {.stage_rank = -1, .flagged = true};
 	struct db_stmt *st = NULL;
 	int next = 0;
-	enum jm_rc rc = prepare_term(db, mask, lo, hi, f ? f : &none, &st, &next);
-	if (rc == JM_OK && ids)
-		db_bind_text(st, next, ids, SIZE_MAX);
-	while (rc == JM_OK && (rc = db_step(st)) == JM_OK)
-		post_row(p, db_col_int(st, 0), db_col_text(st, 1, NULL));
+	size_t *idx = xcalloc(n + 1, sizeof(*idx)), nidx = 1;
+	char *last = NULL;
+	enum jm_rc rc =
+	        prepare_term(db, mask | (f ? filter_mask(f) : 0), lo, hi, f ? f : &none, &st, &next);
+	while (rc == JM_OK && (rc = db_step(st)) == JM_OK) {
+		const char *term = db_col_text(st, 0, NULL);
+		if ((mask & V_TERMS) && (!last || strcmp(last, term))) {
+			free(last);
+			last = xstrdup(term);
+			nidx = same_tokens(t, n, term, idx);
+		}
+		for (size_t k = 0; k < nidx; k++)
+			post_row(&p[idx[k]], db_col_int(st, 1), db_col_text(st, 2, NULL));
+	}
 	db_finalize(st);
-	post_close(p);
-	if (p->at)
-		p->at[p->n] = p->npos;
+	free(last);
+	free(idx);
 	return rc == JM_DONE ? JM_OK : rc;
+}
+
+/* The rows of every token of a word into p[0..t->n), each by person: the
+ * exact tokens in one statement, a prefix (the last token when prefix)
+ * by its range, which merges the positions of every term in it. */
+static enum jm_rc word_read(struct db *db, const struct toks *t, bool prefix,
+                            const struct search_filter *f, struct post *p)
+{
+	size_t nx = prefix ? t->n - 1 : t->n;
+	struct buf arr = BUF_INIT;
+	enum jm_rc rc = JM_OK;
+	for (size_t i = 0; i < nx && rc == JM_OK; i++)
+		rc = arr_add(&arr, t->v[i].s, t->v[i].len);
+	const char *lit = rc == JM_OK && nx ? arr_end(&arr) : NULL;
+	if (rc == JM_OK && nx)
+		rc = lit ? rows_read(db, V_TERMS, lit, NULL, f, t, nx, p) : JM_NOMEM;
+	if (rc == JM_OK && prefix) {
+		char *lo = xstrndup(t->v[nx].s, t->v[nx].len), *hi = prefix_end(lo, t->v[nx].len);
+		rc = rows_read(db, V_RANGE, lo, hi, f, NULL, 0, &p[nx]);
+		free(lo);
+		free(hi);
+	}
+	for (size_t i = 0; i < t->n; i++) {
+		post_close(&p[i]);
+		if (p[i].at)
+			p[i].at[p[i].n] = p[i].npos;
+	}
+	buf_free(&arr);
+	return rc;
 }
 
 /* ---- matching ---- */
@@ -574,59 +653,20 @@ static void phrase_match(const struct post *p, size_t k, struct wres *r)
 	free(cur);
 }
 
-/* The upper end of a prefix range: the prefix with its last code point
- * plus one (UTF-8 byte order is code point order, and the database sorts
- * bytes). */
-static char *prefix_end(const char *s, size_t len)
-{
-	size_t b = len;
-	while (b > 0 && ((unsigned char)s[--b] & 0xC0) == 0x80)
-		;
-	uint32_t cp = 0;
-	(void)jm_utf8_next(s, len, b, &cp);
-	cp = cp == 0xD7FF ? 0xE000 : cp + 1;
-	char *out = xmalloc(b + 5), *o = out + b;
-	memcpy(out, s, b);
-	if (cp < 0x80) {
-		*o++ = (char)cp;
-	} else if (cp < 0x800) {
-		*o++ = (char)(0xC0 | (cp >> 6));
-		*o++ = (char)(0x80 | (cp & 0x3F));
-	} else if (cp < 0x10000) {
-		*o++ = (char)(0xE0 | (cp >> 12));
-		*o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
-		*o++ = (char)(0x80 | (cp & 0x3F));
-	} else {
-		*o++ = (char)(0xF0 | (cp >> 18));
-		*o++ = (char)(0x80 | ((cp >> 12) & 0x3F));
-		*o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
-		*o++ = (char)(0x80 | (cp & 0x3F));
-	}
-	*o = '\0';
-	return out;
-}
-
 /* The query-mode tokens of word w. */
 static void word_tokens(const char *w, size_t len, struct toks *t)
 {
 	tokenize(t, w, len, true, 0);
 }
 
-/* Matches one word: f filters its first token's rows (NULL: none). */
+/* Matches one word; f filters its people (NULL: none). */
 static enum jm_rc word_match(struct db *db, const char *w, size_t len, bool prefix,
                              const struct search_filter *f, struct wres *r)
 {
 	struct toks t = {0};
 	word_tokens(w, len, &t);
 	struct post *p = xcalloc(t.n + 1, sizeof(*p));
-	enum jm_rc rc = JM_OK;
-	for (size_t i = 0; i < t.n && rc == JM_OK; i++) {
-		char *lo = xstrndup(t.v[i].s, t.v[i].len);
-		char *hi = prefix && i + 1 == t.n ? prefix_end(lo, t.v[i].len) : NULL;
-		rc = post_read(db, lo, hi, i == 0 ? f : NULL, NULL, &p[i]);
-		free(lo);
-		free(hi);
-	}
+	enum jm_rc rc = t.n ? word_read(db, &t, prefix, f, p) : JM_OK;
 	if (rc == JM_OK && t.n)
 		phrase_match(p, t.n, r);
 	for (size_t i = 0; i < t.n; i++)
@@ -708,7 +748,7 @@ static enum jm_rc slow_query(struct db *db, const struct search_words *ws,
 	}
 	for (size_t w = 1; rc == JM_OK && w < nw && c.n; w++) {
 		struct wres r = {0};
-		rc = word_match(db, ws->w[w], ws->len[w], ws->prefix[w], NULL, &r);
+		rc = word_match(db, ws->w[w], ws->len[w], ws->prefix[w], f, &r);
 		if (rc == JM_OK)
 			and_word(&c, &tf, nw, w, &r);
 		free(r.id);
@@ -780,168 +820,6 @@ static enum jm_rc fast_query(struct db *db, const char *term, const struct searc
 	return rc == JM_DONE ? JM_OK : rc;
 }
 
-/* ---- one phrase: best first ---- */
-
-/* A one-word query of several tokens (デザイン, 資金調達) need not read every
- * row of its tokens. A phrase occurs at most as often as its first token
- * (exact: only the last token can be a prefix), and jm_rank grows with
- * each count, so the first token's own score (search_terms.score) bounds
- * the phrase's. Its rows are read best first, in batches growing 8×; each
- * batch's people are checked against the other tokens' rows for just
- * those people; reading stops once NET_SEARCH_TOTAL_MAX hits are known (the
- * total) and the page's last hit beats every score still unread (a tie
- * could still come before it on id, so strictly). */
-#define BEST_FIRST  16 /* rows of the first batch; each next one 8× more */
-#define BEST_GROWTH 8
-
-struct best {
-	struct ranked *v;
-	size_t n, size;
-};
-
-struct id_row {
-	int64_t id;
-	size_t row;
-};
-
-static int id_row_cmp(const void *a, const void *b)
-{
-	const struct id_row *x = a, *y = b;
-	return (x->id > y->id) - (x->id < y->id);
-}
-
-/* Orders the rows of a batch (read in score order) by person. */
-static void post_sorted(const struct post *in, struct post *out)
-{
-	struct id_row *idx = xcalloc(in->n + 1, sizeof(*idx));
-	for (size_t k = 0; k < in->n; k++)
-		idx[k] = (struct id_row){in->id[k], k};
-	qsort(idx, in->n, sizeof(*idx), id_row_cmp);
-	for (size_t k = 0; k < in->n; k++) {
-		size_t r = idx[k].row;
-		post_row(out, in->id[r], NULL);
-		for (size_t j = in->at[r]; j < in->at[r + 1]; j++) {
-			if (out->npos == out->size_pos) {
-				out->size_pos = out->size_pos * 2 + 1024;
-				out->pos = xrealloc(out->pos, out->size_pos * sizeof(*out->pos));
-			}
-			out->pos[out->npos++] = in->pos[j];
-		}
-	}
-	if (out->at)
-		out->at[out->n] = out->npos;
-	free(idx);
-}
-
-/* One batch: rows [from, from + count) of the first token, best first.
- * *last_ub = the score of the batch's last row; *got = rows read. */
-static enum jm_rc best_batch(struct db *db, const struct toks *t, bool prefix,
-                             const struct search_filter *f, int64_t from, int64_t count,
-                             struct best *b, double *last_ub, int64_t *got)
-{
-	struct post raw = {0}, *p = xcalloc(t->n, sizeof(*p));
-	struct buf ids = BUF_INIT;
-	char *term = xstrndup(t->v[0].s, t->v[0].len);
-	struct db_stmt *st = NULL;
-	int i = 0;
-	enum jm_rc rc = prepare_term(db, V_BEST | filter_mask(f), term, NULL, f, &st, &i);
-	*got = 0;
-	if (rc == JM_OK) {
-		db_bind_int(st, i, count);
-		db_bind_int(st, i + 1, from);
-	}
-	while (rc == JM_OK && (rc = db_step(st)) == JM_OK) {
-		int64_t id = db_col_int(st, 0);
-		post_row(&raw, id, db_col_text(st, 1, NULL));
-		*last_ub = strtod(db_col_text(st, 2, NULL), NULL);
-		rc = buf_appendf(&ids, "%s%" PRId64, (*got)++ ? "," : "{", id);
-	}
-	db_finalize(st);
-	free(term);
-	rc = rc == JM_DONE ? JM_OK : rc;
-	if (raw.at)
-		raw.at[raw.n] = raw.npos;
-	if (rc == JM_OK && *got) {
-		rc = buf_appendc(&ids, '}');
-		post_sorted(&raw, &p[0]);
-	}
-	for (size_t k = 1; rc == JM_OK && *got && k < t->n; k++) {
-		char *lo = xstrndup(t->v[k].s, t->v[k].len);
-		char *hi = prefix && k + 1 == t->n ? prefix_end(lo, t->v[k].len) : NULL;
-		rc = post_read(db, lo, hi, NULL, buf_cstr(&ids), &p[k]);
-		free(lo);
-		free(hi);
-	}
-	struct wres r = {0};
-	if (rc == JM_OK && *got)
-		phrase_match(p, t->n, &r);
-	for (size_t k = 0; k < r.n; k++) {
-		if (b->n == b->size) {
-			b->size = b->size * 2 + 64;
-			b->v = xrealloc(b->v, b->size * sizeof(*b->v));
-		}
-		b->v[b->n++] = (struct ranked){rank_all(&r.tf[k], 1), r.id[k]};
-	}
-	free(r.id);
-	free(r.tf);
-	for (size_t k = 0; k < t->n; k++)
-		post_free(&p[k]);
-	free(p);
-	post_free(&raw);
-	buf_free(&ids);
-	return rc;
-}
-
-/* false when a token after the first has no row at all (a phrase that
- * cannot occur: answered without reading the first token's rows). */
-static enum jm_rc tokens_exist(struct db *db, const struct toks *t, bool prefix, bool *all)
-{
-	enum jm_rc rc = JM_OK;
-	*all = true;
-	for (size_t k = 1; rc == JM_OK && *all && k < t->n; k++) {
-		char *lo = xstrndup(t->v[k].s, t->v[k].len);
-		char *hi = prefix && k + 1 == t->n ? prefix_end(lo, t->v[k].len) : NULL;
-		int64_t one = 0;
-		rc = hi ? db_query_int(
-		                  db, &one, 0,
-		                  "SELECT 1 FROM search_terms WHERE term >= ? AND term < ? LIMIT 1",
-		                  "tt", lo, hi)
-		        : db_query_int(db, &one, 0,
-		                       "SELECT 1 FROM search_terms WHERE term = ? LIMIT 1", "t",
-		                       lo);
-		*all = one == 1;
-		free(lo);
-		free(hi);
-	}
-	return rc;
-}
-
-static enum jm_rc best_first(struct db *db, const struct toks *t, bool prefix,
-                             const struct search_filter *f, int64_t per, int64_t offset,
-                             struct net_hit *out, size_t *n, int64_t *total)
-{
-	struct best b = {0};
-	int64_t from = 0, count = BEST_FIRST, got = 0;
-	size_t need = (size_t)(offset + per);
-	double ub = 0;
-	bool all = false;
-	enum jm_rc rc = tokens_exist(db, t, prefix, &all);
-	for (; rc == JM_OK && all;) {
-		rc = best_batch(db, t, prefix, f, from, count, &b, &ub, &got);
-		if (rc || got < count)
-			break; /* an error, or every row read */
-		from += got, count *= BEST_GROWTH;
-		if (b.n)
-			qsort(b.v, b.n, sizeof(*b.v), ranked_cmp);
-		if (b.n >= NET_SEARCH_TOTAL_MAX && b.n >= need && -b.v[need - 1].r > ub)
-			break;
-	}
-	if (rc == JM_OK)
-		page_out(b.v, b.n, per, offset, out, n, total);
-	free(b.v);
-	return rc;
-}
-
 enum jm_rc search_pg_query(struct db *db, struct arena *a, const struct search_words *ws,
                            const struct search_filter *f, int64_t per, int64_t offset,
                            struct net_hit *out, size_t *n, int64_t *total)
@@ -965,8 +843,6 @@ enum jm_rc search_pg_query(struct db *db, struct arena *a, const struct search_w
 	}
 	if (rc == JM_OK && !none && term)
 		rc = fast_query(db, term, f, per, offset, out, n, total);
-	else if (rc == JM_OK && !none && ws->n == 1 && t.n >= 2)
-		rc = best_first(db, &t, ws->prefix[0], f, per, offset, out, n, total);
 	else if (rc == JM_OK && !none)
 		rc = slow_query(db, ws, f, per, offset, out, n, total);
 	free(t.v);
