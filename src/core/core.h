@@ -188,8 +188,7 @@ size_t jm_utf8_next(const char *s, size_t len, size_t i, uint32_t *cp);
 #define JM_CJK_COLOCATED 1   /* token flag: at the position of the token before it */
 /* Called per token with its folded bytes f[start, end) and flags; a
  * non-zero return stops the walk and is returned by jm_cjk_tokens. */
-typedef int (*jm_cjk_token_fn)(void *user, const char *f, size_t start, size_t end,
-                               unsigned flags);
+typedef int (*jm_cjk_token_fn)(void *user, const char *f, size_t start, size_t end, unsigned flags);
 /* Cuts folded text f[0..flen) into the search's tokens, in order: a run of
  * non-CJK letters/digits is one token (cut at JM_CJK_TOKEN_MAX bytes); a run
  * of CJK letters gives its bigrams and, unless query, its last character

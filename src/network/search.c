@@ -275,8 +275,8 @@ static enum jm_rc query_int(struct db *db, const char *sql, int64_t *out)
  * row; *indexed_to moves past the new people it indexed, *done = how many
  * people it indexed. fresh (PostgreSQL): the index was emptied in this
  * transaction. */
-static enum jm_rc sync_body(struct db *db, int64_t now, size_t max, bool fresh,
-                            int64_t *indexed_to, size_t *done)
+static enum jm_rc sync_body(struct db *db, int64_t now, size_t max, bool fresh, int64_t *indexed_to,
+                            size_t *done)
 {
 	struct idset s = {0}, dirty = {0};
 	struct search_pg_batch *pgb = db_engine(db) == DB_PG ? search_pg_batch_new(fresh) : NULL;

@@ -11,10 +11,15 @@
  * of non-CJK letters/digits is one token; a run of CJK letters gives its
  * bigrams and, at the position of its last bigram, its last character (a
  * one-character run is just that character). Positions count tokens per
- * column as FTS5 counts them. Each (term, person) row keeps the term's positions
- * (column << 24 | position) and the jm_rank of the term alone.
+ * column as FTS5 counts them. Each (term, person) row keeps the term's
+ * positions (column << 24 | position) and the jm_rank of the term alone.
  * Invariant: a document and a query are cut here exactly as fts_cjk.c cuts
  * them (tests/integration/test_search_engines.py compares both engines).
+ *
+ * Writing: the drain (search.c) hands over a batch of people; their old
+ * rows go in one DELETE (found by primary key through each document's term
+ * list), the new ones in one INSERT, the documents in one upsert. A rebuild
+ * fills the emptied table without its indexes and builds them at the end.
  *
  * A query word is what search.c hands FTS5 on SQLite: the phrase of its
  * query-mode tokens (no trailing unigram), the last one a prefix when the
@@ -23,26 +28,24 @@
  *     prefix that covers one term (python): the page is read off
  *     search_terms_score in rank order and the total counted up to
  *     NET_SEARCH_TOTAL_MAX, as on SQLite;
- *   - one word of several tokens (デザイン): best first, below — the first
- *     token's rows in score order, checked against the other tokens' rows of
- *     just those people, until the page and the total are certain;
- *   - otherwise, in C over the rows of the query's terms, each token's read
- *     in person order by one index-only scan of search_terms_pkey: a prefix
- *     merges the positions of every term in its range (as FTS5 merges a
- *     prefix's position lists, keeping a position that two terms share
- *     twice); a phrase counts, per column, the positions p with its token i
- *     at p + i; words are ANDed by person; the rank is jm_rank's sum
- *     computed in the same order (column, then phrase), so the same
- *     document gives the same double on both engines and ties fall to the
- *     id.
- * Filters (stage, tag, flags) apply to the first token's rows.
+ *   - otherwise, in C over the rows of the query's terms: a word's exact
+ *     tokens in one index-only scan of search_terms_pkey (term = ANY, in
+ *     term then person order), a prefix token by its range, which merges
+ *     the positions of every term in it (as FTS5 merges a prefix's
+ *     position lists, keeping a position that two terms share twice); a
+ *     phrase counts, per column, the positions p with its token i at
+ *     p + i; words are ANDed by person; the rank is jm_rank's sum computed
+ *     in the same order (column, then phrase), so the same document gives
+ *     the same double on both engines and ties fall to the id.
+ * Filters (stage, tag, flags) apply to every row read.
  *
- * Cost: the third case reads every row of its tokens (for デザイン at
- * 40,000 people that would be 3 × ~12,000 rows; best first reads ~1,200 of
- * the first token's and probes the others for those). Joining the tokens
- * in SQL instead was measured slower: PostgreSQL underestimates how often
- * the bigrams of a word go together and plans nested loops, and even hash
- * joins cost more than reading the lists and intersecting them here.
+ * Cost: the second case reads every row of its tokens (デザイン at 20,000
+ * people: 3 × ~7,000 rows, a few ms in PostgreSQL; the rest is moving and
+ * parsing them here). Reading the first token best first and probing the
+ * others for just those people (term = ? AND person_id = ANY (ids)) was
+ * slower: each probe of thousands of ids cost tens of ms. Joining the
+ * tokens in SQL was slower too: PostgreSQL underestimates how often the
+ * bigrams of a word go together and plans nested loops.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -130,9 +133,9 @@ static double rank_of(const unsigned tf[SEARCH_COLS])
 /* The writes of one drain batch, sent as a few statements at its end
  * (search_pg_flush) rather than several per person. */
 struct search_pg_batch {
-	struct buf rows;         /* "term \t person \t score \t pos,pos,…" lines */
-	struct buf ids;          /* every person of the batch: "{1,2,…}" */
-	struct buf gone;         /* the people without a document */
+	struct buf rows;          /* "term \t person \t score \t pos,pos,…" lines */
+	struct buf ids;           /* every person of the batch: "{1,2,…}" */
+	struct buf gone;          /* the people without a document */
 	struct buf doc[DOC_COLS]; /* array literals of search_docs' columns */
 	size_t ndocs;
 	bool fresh; /* the tables were emptied in this transaction: no old rows */
@@ -140,8 +143,7 @@ struct search_pg_batch {
 
 /* One line per term into rows, the terms space-separated into terms.
  * v is sorted by term, then position. */
-static enum jm_rc term_rows(const struct toks *t, int64_t id, struct buf *rows,
-                            struct buf *terms)
+static enum jm_rc term_rows(const struct toks *t, int64_t id, struct buf *rows, struct buf *terms)
 {
 	enum jm_rc rc = JM_OK;
 	for (size_t k = 0; k < t->n && rc == JM_OK;) {
@@ -282,7 +284,8 @@ static enum jm_rc flush_old(struct db *db, struct search_pg_batch *b)
 	                         "WHERE t.term = o.term AND t.person_id = o.person_id",
 	                         "t", ids);
 	if (rc == JM_OK && b->gone.len > 2)
-		rc = db_execf(db, "DELETE FROM search_docs WHERE person_id = ANY (CAST(? AS BIGINT[]))",
+		rc = db_execf(db,
+		              "DELETE FROM search_docs WHERE person_id = ANY (CAST(? AS BIGINT[]))",
 		              "t", gone);
 	return rc;
 }
@@ -322,13 +325,14 @@ enum jm_rc search_pg_flush(struct db *db, struct search_pg_batch *b)
 		return JM_OK;
 	enum jm_rc rc = b->fresh ? JM_OK : flush_old(db, b);
 	if (rc == JM_OK && b->rows.len)
-		rc = db_execf(db,
-		              "INSERT INTO search_terms(term, person_id, score, pos) "
-		              "SELECT split_part(l, chr(9), 1), CAST(split_part(l, chr(9), 2) AS "
-		              "BIGINT), CAST(split_part(l, chr(9), 3) AS DOUBLE PRECISION), "
-		              "split_part(l, chr(9), 4) FROM unnest(string_to_array(rtrim(CAST(? AS "
-		              "TEXT), chr(10)), chr(10))) AS l",
-		              "t", buf_cstr(&b->rows));
+		rc = db_execf(
+		        db,
+		        "INSERT INTO search_terms(term, person_id, score, pos) "
+		        "SELECT split_part(l, chr(9), 1), CAST(split_part(l, chr(9), 2) AS "
+		        "BIGINT), CAST(split_part(l, chr(9), 3) AS DOUBLE PRECISION), "
+		        "split_part(l, chr(9), 4) FROM unnest(string_to_array(rtrim(CAST(? AS "
+		        "TEXT), chr(10)), chr(10))) AS l",
+		        "t", buf_cstr(&b->rows));
 	if (rc == JM_OK && b->ndocs)
 		rc = flush_docs(db, b);
 	bool fresh = b->fresh;
@@ -552,8 +556,8 @@ static enum jm_rc rows_read(struct db *db, unsigned mask, const char *lo, const 
 	int next = 0;
 	size_t *idx = xcalloc(n + 1, sizeof(*idx)), nidx = 1;
 	char *last = NULL;
-	enum jm_rc rc =
-	        prepare_term(db, mask | (f ? filter_mask(f) : 0), lo, hi, f ? f : &none, &st, &next);
+	enum jm_rc rc = prepare_term(db, mask | (f ? filter_mask(f) : 0), lo, hi, f ? f : &none,
+	                             &st, &next);
 	while (rc == JM_OK && (rc = db_step(st)) == JM_OK) {
 		const char *term = db_col_text(st, 0, NULL);
 		if ((mask & V_TERMS) && (!last || strcmp(last, term))) {

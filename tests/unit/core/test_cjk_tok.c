@@ -86,8 +86,8 @@ static void test_stop(void **state)
 	(void)state;
 	/* A non-zero callback result stops the walk and comes back. */
 	struct out o = {BUF_INIT, 2, 0};
-	assert_int_equal(jm_cjk_tokens("出版社の編集者", strlen("出版社の編集者"), false, print, &o),
-	                 7);
+	assert_int_equal(
+	        jm_cjk_tokens("出版社の編集者", strlen("出版社の編集者"), false, print, &o), 7);
 	assert_string_equal(buf_cstr(&o.b), "出版@0-6 版社@3-9");
 	buf_free(&o.b);
 }
