@@ -183,6 +183,19 @@ bool jm_cp_is_word(uint32_t cp);
  * and returns the index after it. i < len. */
 size_t jm_utf8_next(const char *s, size_t len, size_t i, uint32_t *cp);
 
+/* ---- search tokens (core/cjk_tok.c) ---- */
+#define JM_CJK_TOKEN_MAX 200 /* bytes of a non-CJK token; longer runs are cut */
+#define JM_CJK_COLOCATED 1   /* token flag: at the position of the token before it */
+/* Called per token with its folded bytes f[start, end) and flags; a
+ * non-zero return stops the walk and is returned by jm_cjk_tokens. */
+typedef int (*jm_cjk_token_fn)(void *user, const char *f, size_t start, size_t end, unsigned flags);
+/* Cuts folded text f[0..flen) into the search's tokens, in order: a run of
+ * non-CJK letters/digits is one token (cut at JM_CJK_TOKEN_MAX bytes); a run
+ * of CJK letters gives its bigrams and, unless query, its last character
+ * colocated with the last bigram (a one-character run is that character).
+ * Returns 0 or the first non-zero fn result. */
+int jm_cjk_tokens(const char *f, size_t flen, bool query, jm_cjk_token_fn fn, void *user);
+
 /* ---- input rules shared by admin, API and CLI ---- */
 /* The person field a CSV header names ("email", "name", "furigana",
  * "company", "title", "phone", "tags", "stage", "notes", "source",

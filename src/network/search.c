@@ -175,23 +175,22 @@ static enum jm_rc doc_messages(struct db *db, int64_t id, struct doc *d)
 }
 
 /* (Re)writes the document of one person, or removes it when the person is
- * gone. PostgreSQL has no FTS5: search_pg.c writes its term table from the
- * same document. */
-static enum jm_rc index_person(struct db *db, int64_t id)
+ * gone. PostgreSQL has no FTS5: search_pg.c queues the writes of its term
+ * table from the same document into pgb (NULL on SQLite). */
+static enum jm_rc index_person(struct db *db, struct search_pg_batch *pgb, int64_t id)
 {
 	struct doc d = {0};
 	bool found = false;
-	bool pg = db_engine(db) == DB_PG;
 	enum jm_rc rc =
-	        pg ? JM_OK : db_execf(db, "DELETE FROM people_search WHERE rowid = ?", "i", id);
+	        pgb ? JM_OK : db_execf(db, "DELETE FROM people_search WHERE rowid = ?", "i", id);
 	if (rc == JM_OK)
 		rc = doc_person(db, id, &d, &found);
 	if (rc == JM_OK && found)
 		rc = doc_tags(db, id, &d);
 	if (rc == JM_OK && found)
 		rc = doc_messages(db, id, &d);
-	if (rc == JM_OK && pg)
-		rc = search_pg_index(db, id, found ? &d : NULL);
+	if (rc == JM_OK && pgb)
+		rc = search_pg_index(pgb, id, found ? &d : NULL);
 	else if (rc == JM_OK && found)
 		rc = db_execf(db,
 		              "INSERT INTO people_search(rowid, name, company, offer, notes, tags, "
@@ -232,9 +231,10 @@ static int cmp_id(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* The ids of one batch: never-indexed people first, then dirty ones;
- * sorted, without duplicates. */
-static enum jm_rc batch_ids(struct db *db, size_t max, int64_t indexed_to, struct idset *s)
+/* The ids of one batch: never-indexed people first, then dirty ones (also
+ * kept in *dirty: only those are cleaned); sorted, without duplicates. */
+static enum jm_rc batch_ids(struct db *db, size_t max, int64_t indexed_to, struct idset *s,
+                            struct idset *dirty)
 {
 	enum jm_rc rc = collect(db, "SELECT id FROM people WHERE id > ? ORDER BY id LIMIT ?",
 	                        indexed_to, max, s);
@@ -242,7 +242,14 @@ static enum jm_rc batch_ids(struct db *db, size_t max, int64_t indexed_to, struc
 		s->max_new = s->v[s->n - 1];
 	if (rc == JM_OK && s->n < max)
 		rc = collect(db, "SELECT person_id FROM search_dirty WHERE person_id > ? LIMIT ?",
-		             0, max - s->n, s);
+		             0, max - s->n, dirty);
+	for (size_t k = 0; rc == JM_OK && k < dirty->n; k++) {
+		if (s->n == s->size) {
+			s->size = s->size * 2 + 64;
+			s->v = xrealloc(s->v, s->size * sizeof(*s->v));
+		}
+		s->v[s->n++] = dirty->v[k];
+	}
 	if (rc || !s->n)
 		return rc;
 	qsort(s->v, s->n, sizeof(*s->v), cmp_id);
@@ -264,12 +271,42 @@ static enum jm_rc query_int(struct db *db, const char *sql, int64_t *out)
 	return rc == JM_DONE ? JM_DB : rc;
 }
 
+/* One batch inside the caller's transaction, which holds search_state's
+ * row; *indexed_to moves past the new people it indexed, *done = how many
+ * people it indexed. fresh (PostgreSQL): the index was emptied in this
+ * transaction. */
+static enum jm_rc sync_body(struct db *db, int64_t now, size_t max, bool fresh, int64_t *indexed_to,
+                            size_t *done)
+{
+	struct idset s = {0}, dirty = {0};
+	struct search_pg_batch *pgb = db_engine(db) == DB_PG ? search_pg_batch_new(fresh) : NULL;
+	enum jm_rc rc = batch_ids(db, max, *indexed_to, &s, &dirty);
+	for (size_t k = 0; rc == JM_OK && k < s.n; k++)
+		rc = index_person(db, pgb, s.v[k]);
+	if (rc == JM_OK && pgb)
+		rc = search_pg_flush(db, pgb);
+	for (size_t k = 0; rc == JM_OK && k < dirty.n; k++)
+		rc = people_search_clean(db, dirty.v[k]);
+	if (rc == JM_OK && s.max_new)
+		rc = db_execf(db, "UPDATE search_state SET indexed_to = ? WHERE id = 1", "i",
+		              s.max_new);
+	if (rc == JM_OK && s.max_new)
+		*indexed_to = s.max_new;
+	if (rc == JM_OK && s.n)
+		rc = net_score_update(db, s.v, s.n, now);
+	*done = s.n;
+	search_pg_batch_free(pgb);
+	free(s.v);
+	free(dirty.v);
+	return rc;
+}
+
 /* One batch in one transaction; *done = how many people it indexed. */
 static enum jm_rc sync_batch(struct db *db, int64_t now, size_t max, size_t *done)
 {
-	struct idset s = {0};
 	int64_t indexed_to = 0;
 	enum jm_rc rc = db_begin(db);
+	*done = 0;
 	if (rc)
 		return rc;
 	/* One indexer at a time. SQLite's write lock (BEGIN IMMEDIATE) already
@@ -280,23 +317,11 @@ static enum jm_rc sync_batch(struct db *db, int64_t now, size_t max, size_t *don
 	                      "SELECT indexed_to FROM search_state WHERE id = 1 FOR UPDATE"),
 	               &indexed_to);
 	if (rc == JM_OK)
-		rc = batch_ids(db, max, indexed_to, &s);
-	for (size_t k = 0; rc == JM_OK && k < s.n; k++) {
-		rc = index_person(db, s.v[k]);
-		if (rc == JM_OK)
-			rc = people_search_clean(db, s.v[k]);
-	}
-	if (rc == JM_OK && s.max_new)
-		rc = db_execf(db, "UPDATE search_state SET indexed_to = ? WHERE id = 1", "i",
-		              s.max_new);
-	if (rc == JM_OK && s.n)
-		rc = net_score_update(db, s.v, s.n, now);
+		rc = sync_body(db, now, max, false, &indexed_to, done);
 	if (rc == JM_OK)
 		rc = db_commit(db);
 	else
 		db_rollback(db);
-	*done = s.n;
-	free(s.v);
 	return rc;
 }
 
@@ -333,18 +358,47 @@ enum jm_rc net_search_sync(struct db *db, int64_t now, size_t max, int64_t *left
 	return rc;
 }
 
-enum jm_rc net_search_rebuild(struct db *db, int64_t now)
+/* PostgreSQL: the whole rebuild in one transaction, the term table's
+ * indexes dropped while it fills and built once at the end (a sort instead
+ * of millions of random b-tree inserts). Searches and other nodes' drains
+ * wait for it (TRUNCATE's lock) and then see the new index whole; on
+ * failure the old one stays. */
+static enum jm_rc rebuild_pg(struct db *db, int64_t now)
 {
+	int64_t indexed_to = 0;
+	size_t done = BATCH;
 	enum jm_rc rc = db_begin(db);
 	if (rc)
 		return rc;
-	/* The index is people_search (FTS5) on SQLite, the term table of
-	 * search_pg.c on PostgreSQL (TRUNCATE: no per-row trigger). */
-	rc = db_exec(db, DB_SQL(db,
-	                        "DELETE FROM people_search; "
-	                        "UPDATE search_state SET indexed_to = 0 WHERE id = 1;",
-	                        "TRUNCATE search_terms, search_docs; "
-	                        "UPDATE search_state SET indexed_to = 0 WHERE id = 1;"));
+	rc = db_exec(db, "SELECT 1 FROM search_state WHERE id = 1 FOR UPDATE; "
+	                 "TRUNCATE search_terms, search_docs; "
+	                 "UPDATE search_state SET indexed_to = 0 WHERE id = 1;");
+	if (rc == JM_OK)
+		rc = people_search_clean_all(db);
+	if (rc == JM_OK)
+		rc = search_pg_indexes(db, false);
+	while (rc == JM_OK && done == BATCH)
+		rc = sync_body(db, now, BATCH, true, &indexed_to, &done);
+	if (rc == JM_OK)
+		rc = search_pg_indexes(db, true);
+	if (rc == JM_OK)
+		rc = db_commit(db);
+	else
+		db_rollback(db);
+	/* Fresh statistics, and a visibility map so that the term rows are
+	 * read from search_terms_pkey alone (index-only). */
+	return rc ? rc : db_exec(db, "VACUUM ANALYZE search_terms, search_docs");
+}
+
+enum jm_rc net_search_rebuild(struct db *db, int64_t now)
+{
+	if (db_engine(db) == DB_PG)
+		return rebuild_pg(db, now);
+	enum jm_rc rc = db_begin(db);
+	if (rc)
+		return rc;
+	rc = db_exec(db, "DELETE FROM people_search; "
+	                 "UPDATE search_state SET indexed_to = 0 WHERE id = 1;");
 	if (rc == JM_OK)
 		rc = people_search_clean_all(db);
 	if (rc == JM_OK)
@@ -354,14 +408,9 @@ enum jm_rc net_search_rebuild(struct db *db, int64_t now)
 	size_t done = BATCH;
 	while (rc == JM_OK && done == BATCH)
 		rc = sync_batch(db, now, BATCH, &done);
-	/* SQLite: one b-tree per term instead of many segments, faster
-	 * queries. PostgreSQL: fresh statistics, and a visibility map so that
-	 * the term rows are read from search_terms_pkey alone (index-only). */
+	/* One b-tree per term instead of many segments: faster queries. */
 	if (rc == JM_OK)
-		rc = db_exec(db,
-		             DB_SQL(db,
-		                    "INSERT INTO people_search(people_search) VALUES ('optimize')",
-		                    "VACUUM ANALYZE search_terms, search_docs"));
+		rc = db_exec(db, "INSERT INTO people_search(people_search) VALUES ('optimize')");
 	return rc;
 }
 

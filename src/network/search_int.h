@@ -45,10 +45,27 @@ struct search_filter {
 	bool flagged;       /* include freeloaders and the blocked */
 };
 
-/* PostgreSQL: replaces the person's terms and stored document with d, or
- * removes them when d is NULL (the person is gone). Inside the caller's
- * transaction. */
-enum jm_rc search_pg_index(struct db *db, int64_t id, const struct search_doc *d) JM_WUR;
+/* PostgreSQL: the index writes of one drain batch, collected per person
+ * and sent together by search_pg_flush. fresh: the index tables were
+ * emptied in this transaction (a rebuild), so there are no old rows to
+ * delete. search_pg_batch_free(NULL) is a no-op. */
+struct search_pg_batch;
+struct search_pg_batch *search_pg_batch_new(bool fresh);
+void search_pg_batch_free(struct search_pg_batch *b);
+
+/* PostgreSQL: queues the replacement of the person's terms and stored
+ * document with d, or their removal when d is NULL (the person is gone). */
+enum jm_rc search_pg_index(struct search_pg_batch *b, int64_t id,
+                           const struct search_doc *d) JM_WUR;
+
+/* PostgreSQL: writes what b holds, inside the caller's transaction, and
+ * empties b. */
+enum jm_rc search_pg_flush(struct db *db, struct search_pg_batch *b) JM_WUR;
+
+/* PostgreSQL, inside a rebuild's transaction: drops search_terms' indexes
+ * (make false) or builds them again (make true), as migrations/pg/0012
+ * defines them. */
+enum jm_rc search_pg_indexes(struct db *db, bool make) JM_WUR;
 
 /* PostgreSQL: the ranked page (person_id and rank only; *n ≤ per) and
  * the total up to NET_SEARCH_TOTAL_MAX, ordered as jm_rank orders on

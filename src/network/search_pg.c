@@ -5,16 +5,21 @@
  * jm_rank gives on SQLite. Stock PostgreSQL, no extension (see the README,
  * "Search on PostgreSQL").
  *
- * Tokens are those of the jm_cjk tokenizer (db/fts_cjk.c), cut here from
- * the same folding (core/fold.c: NFKC + case folding, so ｶﾀｶﾅ is カタカナ
- * and ＰＹＴＨＯＮ is python): a run of non-CJK letters/digits is one
- * token (at most 200 bytes); a run of CJK letters gives its bigrams and,
- * at the position of its last bigram, its last character (a one-character
- * run is just that character). Positions count tokens per column as FTS5
- * counts them. Each (term, person) row keeps the term's positions
- * (column << 24 | position) and the jm_rank of the term alone.
+ * Tokens are those of the jm_cjk tokenizer of SQLite (db/fts_cjk.c), cut
+ * by the same code (core/cjk_tok.c) from the same folding (core/fold.c:
+ * NFKC + case folding, so ｶﾀｶﾅ is カタカナ and ＰＹＴＨＯＮ is python): a run
+ * of non-CJK letters/digits is one token; a run of CJK letters gives its
+ * bigrams and, at the position of its last bigram, its last character (a
+ * one-character run is just that character). Positions count tokens per
+ * column as FTS5 counts them. Each (term, person) row keeps the term's
+ * positions (column << 24 | position) and the jm_rank of the term alone.
  * Invariant: a document and a query are cut here exactly as fts_cjk.c cuts
  * them (tests/integration/test_search_engines.py compares both engines).
+ *
+ * Writing: the drain (search.c) hands over a batch of people; their old
+ * rows go in one DELETE (found by primary key through each document's term
+ * list), the new ones in one INSERT, the documents in one upsert. A rebuild
+ * fills the emptied table without its indexes and builds them at the end.
  *
  * A query word is what search.c hands FTS5 on SQLite: the phrase of its
  * query-mode tokens (no trailing unigram), the last one a prefix when the
@@ -23,35 +28,33 @@
  *     prefix that covers one term (python): the page is read off
  *     search_terms_score in rank order and the total counted up to
  *     NET_SEARCH_TOTAL_MAX, as on SQLite;
- *   - one word of several tokens (デザイン): best first, below — the first
- *     token's rows in score order, checked against the other tokens' rows of
- *     just those people, until the page and the total are certain;
- *   - otherwise, in C over the rows of the query's terms, each token's read
- *     in person order by one index-only scan of search_terms_pkey: a prefix
- *     merges the positions of every term in its range (as FTS5 merges a
- *     prefix's position lists, keeping a position that two terms share
- *     twice); a phrase counts, per column, the positions p with its token i
- *     at p + i; words are ANDed by person; the rank is jm_rank's sum
- *     computed in the same order (column, then phrase), so the same
- *     document gives the same double on both engines and ties fall to the
- *     id.
- * Filters (stage, tag, flags) apply to the first token's rows.
+ *   - otherwise, in C over the rows of the query's terms: a word's exact
+ *     tokens in one index-only scan of search_terms_pkey (term = ANY, in
+ *     term then person order), a prefix token by its range, which merges
+ *     the positions of every term in it (as FTS5 merges a prefix's
+ *     position lists, keeping a position that two terms share twice); a
+ *     phrase counts, per column, the positions p with its token i at
+ *     p + i; words are ANDed by person; the rank is jm_rank's sum computed
+ *     in the same order (column, then phrase), so the same document gives
+ *     the same double on both engines and ties fall to the id.
+ * Filters (stage, tag, flags) apply to every row read.
  *
- * Cost: the third case reads every row of its tokens (for デザイン at
- * 40,000 people that would be 3 × ~12,000 rows; best first reads ~1,200 of
- * the first token's and probes the others for those). Joining the tokens
- * in SQL instead was measured slower: PostgreSQL underestimates how often
- * the bigrams of a word go together and plans nested loops, and even hash
- * joins cost more than reading the lists and intersecting them here.
+ * Cost: the second case reads every row of its tokens (デザイン at 20,000
+ * people: 3 × ~7,000 rows, a few ms in PostgreSQL; the rest is moving and
+ * parsing them here). Reading the first token best first and probing the
+ * others for just those people (term = ? AND person_id = ANY (ids)) was
+ * slower: each probe of thousands of ids cost tens of ms. Joining the
+ * tokens in SQL was slower too: PostgreSQL underestimates how often the
+ * bigrams of a word go together and plans nested loops.
  */
 #include <inttypes.h>
 #include <stdlib.h>
 
 #include "network/search_int.h"
 
-#define TOKEN_MAX 200   /* bytes of a Latin token, as db/fts_cjk.c */
 #define TF_MAX    60000 /* jm_rank stops counting there */
 #define COL_SHIFT 24
+#define DOC_COLS  11 /* columns of search_docs */
 
 static const double weights[SEARCH_COLS] = SEARCH_WEIGHTS;
 
@@ -77,63 +80,27 @@ static void tok_add(struct toks *t, const char *s, size_t len, uint32_t pos)
 	t->v[t->n++] = (struct tok){s, (uint32_t)len, pos};
 }
 
-/* The CJK run at f[*i]: its bigrams, then (indexing) its last character at
- * the last bigram's position; a one-character run is that character. */
-static void cjk_run(struct toks *t, const char *f, size_t flen, size_t *i, bool query, uint32_t *p,
-                    uint32_t col)
-{
-	size_t j = *i, prev = *i, n = 0;
-	while (j < flen) {
-		uint32_t cp = 0;
-		size_t next = jm_utf8_next(f, flen, j, &cp);
-		if (!jm_cp_is_cjk(cp))
-			break;
-		if (n++ > 0)
-			tok_add(t, f + prev, next - prev, col | (*p)++);
-		prev = j;
-		j = next;
-	}
-	if (n == 1)
-		tok_add(t, f + prev, j - prev, col | (*p)++);
-	else if (!query)
-		tok_add(t, f + prev, j - prev, col | (*p - 1));
-	*i = j;
-}
+struct tok_state {
+	struct toks *t;
+	uint32_t col; /* column << COL_SHIFT */
+	uint32_t p;   /* the next position */
+};
 
-/* A run of non-CJK word characters at f[*i]: one token, cut at TOKEN_MAX
- * bytes on a character boundary. */
-static void word_run(struct toks *t, const char *f, size_t flen, size_t *i, uint32_t *p,
-                     uint32_t col)
+/* One token of core/cjk_tok.c; a colocated one takes the position of the
+ * token before it, as in FTS5. */
+static int tok_one(void *user, const char *f, size_t a, size_t b, unsigned flags)
 {
-	size_t a = *i, j = *i, cut = *i;
-	while (j < flen) {
-		uint32_t cp = 0;
-		size_t next = jm_utf8_next(f, flen, j, &cp);
-		if (!jm_cp_is_word(cp) || jm_cp_is_cjk(cp))
-			break;
-		if (next - a <= TOKEN_MAX)
-			cut = next;
-		j = next;
-	}
-	*i = j;
-	tok_add(t, f + a, cut - a, col | (*p)++);
+	struct tok_state *s = user;
+	uint32_t pos = flags & JM_CJK_COLOCATED ? s->p - 1 : s->p++;
+	tok_add(s->t, f + a, b - a, s->col | pos);
+	return 0;
 }
 
 /* Appends the tokens of folded text f[0..flen) as column col. */
 static void tokenize(struct toks *t, const char *f, size_t flen, bool query, int col)
 {
-	uint32_t p = 0, c = (uint32_t)col << COL_SHIFT;
-	size_t i = 0;
-	while (i < flen) {
-		uint32_t cp = 0;
-		size_t next = jm_utf8_next(f, flen, i, &cp);
-		if (jm_cp_is_cjk(cp))
-			cjk_run(t, f, flen, &i, query, &p, c);
-		else if (jm_cp_is_word(cp))
-			word_run(t, f, flen, &i, &p, c);
-		else
-			i = next;
-	}
+	struct tok_state s = {t, (uint32_t)col << COL_SHIFT, 0};
+	(void)jm_cjk_tokens(f, flen, query, tok_one, &s);
 }
 
 /* ---- the index ---- */
@@ -163,9 +130,20 @@ static double rank_of(const unsigned tf[SEARCH_COLS])
 	return score;
 }
 
-/* One line "term \t score \t pos,pos,…" per term into rows, the terms
- * space-separated into terms. v is sorted by term, then position. */
-static enum jm_rc term_rows(const struct toks *t, struct buf *rows, struct buf *terms)
+/* The writes of one drain batch, sent as a few statements at its end
+ * (search_pg_flush) rather than several per person. */
+struct search_pg_batch {
+	struct buf rows;          /* "term \t person \t score \t pos,pos,…" lines */
+	struct buf ids;           /* every person of the batch: "{1,2,…}" */
+	struct buf gone;          /* the people without a document */
+	struct buf doc[DOC_COLS]; /* array literals of search_docs' columns */
+	size_t ndocs;
+	bool fresh; /* the tables were emptied in this transaction: no old rows */
+};
+
+/* One line per term into rows, the terms space-separated into terms.
+ * v is sorted by term, then position. */
+static enum jm_rc term_rows(const struct toks *t, int64_t id, struct buf *rows, struct buf *terms)
 {
 	enum jm_rc rc = JM_OK;
 	for (size_t k = 0; k < t->n && rc == JM_OK;) {
@@ -173,17 +151,17 @@ static enum jm_rc term_rows(const struct toks *t, struct buf *rows, struct buf *
 		unsigned tf[SEARCH_COLS] = {0};
 		while (e < t->n && same_term(&t->v[k], &t->v[e]))
 			tf[t->v[e++].pos >> COL_SHIFT]++;
-		if (rows->len)
-			rc = buf_appendc(rows, '\n');
-		if (rc == JM_OK && terms->len)
+		if (terms->len)
 			rc = buf_appendc(terms, ' ');
 		if (rc == JM_OK)
 			rc = buf_append(terms, t->v[k].s, t->v[k].len);
 		if (rc == JM_OK)
-			rc = buf_appendf(rows, "%.*s\t%.17g\t", (int)t->v[k].len, t->v[k].s,
-			                 rank_of(tf));
+			rc = buf_appendf(rows, "%.*s\t%" PRId64 "\t%.17g\t", (int)t->v[k].len,
+			                 t->v[k].s, id, rank_of(tf));
 		for (size_t j = k; j < e && rc == JM_OK; j++)
 			rc = buf_appendf(rows, j > k ? ",%" PRIu32 : "%" PRIu32, t->v[j].pos);
+		if (rc == JM_OK)
+			rc = buf_appendc(rows, '\n');
 		k = e;
 	}
 	return rc;
@@ -209,56 +187,176 @@ static enum jm_rc doc_tokens(const struct search_doc *d, struct buf *f, struct t
 	return JM_OK;
 }
 
-static enum jm_rc write_doc(struct db *db, int64_t id, struct search_doc *d, const char *rows,
-                            const char *terms)
+/* Appends s as the next element of the array literal b ("{…}" once
+ * closed): quoted, with backslash and double quote escaped. */
+static enum jm_rc arr_add(struct buf *b, const char *s, size_t len)
 {
-	enum jm_rc rc = db_execf(
-	        db,
-	        "INSERT INTO search_terms(term, person_id, score, pos) "
-	        "SELECT split_part(l, chr(9), 1), CAST(?1 AS BIGINT), "
-	        "CAST(split_part(l, chr(9), 2) AS DOUBLE PRECISION), split_part(l, chr(9), 3) "
-	        "FROM unnest(string_to_array(CAST(?2 AS TEXT), chr(10))) AS l",
-	        "it", id, rows);
-	if (rc == JM_OK)
-		rc = db_execf(db,
-		              "INSERT INTO search_docs(person_id, stage_rank, flagged, meta, name, "
-		              "company, offer, notes, tags, messages, terms) "
-		              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (person_id) DO "
-		              "UPDATE SET stage_rank = excluded.stage_rank, flagged = "
-		              "excluded.flagged, meta = excluded.meta, name = excluded.name, "
-		              "company = excluded.company, offer = excluded.offer, notes = "
-		              "excluded.notes, tags = excluded.tags, messages = excluded.messages, "
-		              "terms = excluded.terms",
-		              "iiitttttttt", id, (int64_t)d->stage_rank, (int64_t)d->flagged,
-		              buf_cstr(&d->col[6]), buf_cstr(&d->col[0]), buf_cstr(&d->col[1]),
-		              buf_cstr(&d->col[2]), buf_cstr(&d->col[3]), buf_cstr(&d->col[4]),
-		              buf_cstr(&d->col[5]), terms);
+	enum jm_rc rc = buf_appends(b, b->len ? ",\"" : "{\"");
+	for (size_t i = 0; i < len && rc == JM_OK; i++) {
+		if (s[i] == '\\' || s[i] == '"')
+			rc = buf_appendc(b, '\\');
+		if (rc == JM_OK)
+			rc = buf_appendc(b, s[i]);
+	}
+	return rc ? rc : buf_appendc(b, '"');
+}
+
+static enum jm_rc arr_addi(struct buf *b, int64_t v)
+{
+	return buf_appendf(b, "%s%" PRId64, b->len ? "," : "{", v);
+}
+
+/* search_docs' columns in the order of DOC_SQL's arrays: person_id,
+ * stage_rank, flagged, then the document's text columns (meta first, then
+ * SEARCH_COLS), then terms. */
+static enum jm_rc doc_add(struct search_pg_batch *b, int64_t id, const struct search_doc *d,
+                          struct buf *terms)
+{
+	static const int text_col[8] = {6, 0, 1, 2, 3, 4, 5, -1};
+	enum jm_rc rc = arr_addi(&b->doc[0], id);
+	rc = rc ? rc : arr_addi(&b->doc[1], d->stage_rank);
+	rc = rc ? rc : arr_addi(&b->doc[2], d->flagged);
+	for (int k = 0; k < 8 && rc == JM_OK; k++) {
+		const struct buf *src = text_col[k] >= 0 ? &d->col[text_col[k]] : terms;
+		rc = arr_add(&b->doc[3 + k], src->ptr ? src->ptr : "", src->len);
+	}
+	b->ndocs++;
 	return rc;
 }
 
-enum jm_rc search_pg_index(struct db *db, int64_t id, const struct search_doc *d)
+struct search_pg_batch *search_pg_batch_new(bool fresh)
 {
-	/* The old rows, found by primary key through the stored term list. */
-	enum jm_rc rc = db_execf(db,
-	                         "DELETE FROM search_terms WHERE term = ANY (string_to_array("
-	                         "(SELECT terms FROM search_docs WHERE person_id = ?1), ' ')) "
-	                         "AND person_id = ?1",
-	                         "i", id);
+	struct search_pg_batch *b = xcalloc(1, sizeof(*b));
+	b->fresh = fresh;
+	return b;
+}
+
+void search_pg_batch_free(struct search_pg_batch *b)
+{
+	if (!b)
+		return;
+	buf_free(&b->rows);
+	buf_free(&b->ids);
+	buf_free(&b->gone);
+	for (int k = 0; k < DOC_COLS; k++)
+		buf_free(&b->doc[k]);
+	free(b);
+}
+
+enum jm_rc search_pg_index(struct search_pg_batch *b, int64_t id, const struct search_doc *d)
+{
+	enum jm_rc rc = arr_addi(&b->ids, id);
 	if (rc || !d)
-		return rc ? rc
-		          : db_execf(db, "DELETE FROM search_docs WHERE person_id = ?", "i", id);
-	struct buf f = BUF_INIT, rows = BUF_INIT, terms = BUF_INIT;
+		return rc ? rc : arr_addi(&b->gone, id);
+	struct buf f = BUF_INIT, terms = BUF_INIT;
 	struct toks t = {0};
 	rc = doc_tokens(d, &f, &t);
 	if (rc == JM_OK)
-		rc = term_rows(&t, &rows, &terms);
+		rc = term_rows(&t, id, &b->rows, &terms);
 	if (rc == JM_OK)
-		rc = write_doc(db, id, (struct search_doc *)d, buf_cstr(&rows), buf_cstr(&terms));
+		rc = doc_add(b, id, d, &terms);
 	free(t.v);
 	buf_free(&f);
-	buf_free(&rows);
 	buf_free(&terms);
 	return rc;
+}
+
+/* Closes the array literal b ("{}" when empty). */
+static const char *arr_end(struct buf *b)
+{
+	if (!b->len)
+		return buf_appends(b, "{}") ? "{}" : buf_cstr(b);
+	return buf_appendc(b, '}') ? NULL : buf_cstr(b);
+}
+
+/* The old term rows of the batch's people, found by primary key through
+ * their stored term lists; then the documents of the people who are gone
+ * (their trigger finds no term rows left). */
+static enum jm_rc flush_old(struct db *db, struct search_pg_batch *b)
+{
+	const char *ids = arr_end(&b->ids), *gone = arr_end(&b->gone);
+	if (!ids || !gone)
+		return JM_NOMEM;
+	enum jm_rc rc = db_execf(db,
+	                         "DELETE FROM search_terms t USING (SELECT d.person_id, "
+	                         "unnest(string_to_array(d.terms, ' ')) AS term FROM search_docs d "
+	                         "WHERE d.person_id = ANY (CAST(? AS BIGINT[]))) o "
+	                         "WHERE t.term = o.term AND t.person_id = o.person_id",
+	                         "t", ids);
+	if (rc == JM_OK && b->gone.len > 2)
+		rc = db_execf(db,
+		              "DELETE FROM search_docs WHERE person_id = ANY (CAST(? AS BIGINT[]))",
+		              "t", gone);
+	return rc;
+}
+
+/* The batch's documents, upserted from one array per column. */
+static enum jm_rc flush_docs(struct db *db, struct search_pg_batch *b)
+{
+	struct db_stmt *st = NULL;
+	enum jm_rc rc = db_prepare(
+	        db,
+	        "INSERT INTO search_docs(person_id, stage_rank, flagged, meta, name, company, "
+	        "offer, notes, tags, messages, terms) SELECT * FROM unnest(CAST(? AS BIGINT[]), "
+	        "CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), "
+	        "CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), "
+	        "CAST(? AS TEXT[]), CAST(? AS TEXT[])) ON CONFLICT (person_id) DO UPDATE SET "
+	        "stage_rank = excluded.stage_rank, flagged = excluded.flagged, meta = "
+	        "excluded.meta, name = excluded.name, company = excluded.company, offer = "
+	        "excluded.offer, notes = excluded.notes, tags = excluded.tags, messages = "
+	        "excluded.messages, terms = excluded.terms",
+	        &st);
+	for (int k = 0; rc == JM_OK && k < DOC_COLS; k++) {
+		const char *v = arr_end(&b->doc[k]);
+		if (!v)
+			rc = JM_NOMEM;
+		else
+			db_bind_text(st, k + 1, v, SIZE_MAX);
+	}
+	if (rc == JM_OK)
+		rc = db_step(st);
+	db_finalize(st);
+	return rc == JM_DONE ? JM_OK : rc;
+}
+
+enum jm_rc search_pg_flush(struct db *db, struct search_pg_batch *b)
+{
+	if (!b->ids.len)
+		return JM_OK;
+	enum jm_rc rc = b->fresh ? JM_OK : flush_old(db, b);
+	if (rc == JM_OK && b->rows.len)
+		rc = db_execf(
+		        db,
+		        "INSERT INTO search_terms(term, person_id, score, pos) "
+		        "SELECT split_part(l, chr(9), 1), CAST(split_part(l, chr(9), 2) AS "
+		        "BIGINT), CAST(split_part(l, chr(9), 3) AS DOUBLE PRECISION), "
+		        "split_part(l, chr(9), 4) FROM unnest(string_to_array(rtrim(CAST(? AS "
+		        "TEXT), chr(10)), chr(10))) AS l",
+		        "t", buf_cstr(&b->rows));
+	if (rc == JM_OK && b->ndocs)
+		rc = flush_docs(db, b);
+	bool fresh = b->fresh;
+	buf_free(&b->rows);
+	buf_free(&b->ids);
+	buf_free(&b->gone);
+	for (int k = 0; k < DOC_COLS; k++)
+		buf_free(&b->doc[k]);
+	memset(b, 0, sizeof(*b));
+	b->fresh = fresh;
+	return rc;
+}
+
+enum jm_rc search_pg_indexes(struct db *db, bool make)
+{
+	/* Keep in step with migrations/pg/0012_search_terms.sql. The sort of
+	 * an index build gets more memory than the default 64 MB. */
+	return db_exec(db, make ? "SET LOCAL maintenance_work_mem = '256MB'; "
+	                          "ALTER TABLE search_terms ADD CONSTRAINT search_terms_pkey "
+	                          "PRIMARY KEY (term, person_id) INCLUDE (pos); "
+	                          "CREATE INDEX search_terms_score ON search_terms(term, "
+	                          "score DESC, person_id) INCLUDE (pos);"
+	                        : "DROP INDEX search_terms_score; ALTER TABLE search_terms "
+	                          "DROP CONSTRAINT search_terms_pkey;");
 }
 
 /* ---- reading a token's rows ---- */
@@ -270,9 +368,8 @@ enum {
 	V_NOFLAG = 8, /*   … */
 	V_PAGE = 16,  /* one term: the page in rank order */
 	V_COUNT = 32, /* one term: the total */
-	V_IDS = 64,   /* only the people of a list ("{1,2,…}") */
-	V_BEST = 128, /* positions too, best jm_rank first, LIMIT … OFFSET … */
-	V_VARIANTS = 256,
+	V_TERMS = 64, /* term = ANY (array) instead of term = ?, by term */
+	V_VARIANTS = 128,
 };
 
 static char *sql_variant[V_VARIANTS]; /* never freed: statement cache keys */
@@ -301,18 +398,17 @@ static enum jm_rc append_filters(struct buf *b, unsigned mask, const char *col)
 
 static void build_sql(unsigned mask, struct buf *b)
 {
-	enum jm_rc rc = buf_appends(b, mask & V_BEST    ? "SELECT person_id, pos, score"
-	                               : mask & V_PAGE  ? "SELECT person_id, score"
+	enum jm_rc rc = buf_appends(b, mask & V_PAGE    ? "SELECT person_id, score"
 	                               : mask & V_COUNT ? "SELECT count(*) FROM (SELECT 1"
-	                                                : "SELECT person_id, pos");
-	rc |= buf_appends(b, mask & V_RANGE ? " FROM search_terms WHERE term >= ? AND term < ?"
-	                                    : " FROM search_terms WHERE term = ?");
+	                                                : "SELECT term, person_id, pos");
+	rc |= buf_appends(b, mask & V_RANGE   ? " FROM search_terms WHERE term >= ? AND term < ?"
+	                     : mask & V_TERMS ? " FROM search_terms WHERE term = ANY (CAST(? AS "
+	                                        "TEXT[]))"
+	                                      : " FROM search_terms WHERE term = ?");
 	rc |= append_filters(b, mask, "person_id");
-	if (mask & V_IDS)
-		rc |= buf_appends(b, " AND person_id = ANY (CAST(? AS BIGINT[]))");
-	rc |= buf_appends(b, mask & (V_PAGE | V_BEST)
-	                             ? " ORDER BY score DESC, person_id LIMIT ? OFFSET ?"
+	rc |= buf_appends(b, mask & V_PAGE    ? " ORDER BY score DESC, person_id LIMIT ? OFFSET ?"
 	                     : mask & V_COUNT ? " LIMIT ?) x"
+	                     : mask & V_TERMS ? " ORDER BY term, person_id"
 	                                      : " ORDER BY person_id");
 	if (rc)
 		abort(); /* uncapped buffer: only OOM, which aborts anyway */
@@ -405,25 +501,106 @@ static void post_row(struct post *p, int64_t id, const char *s)
 	}
 }
 
-/* The rows of a token (a prefix when hi is not NULL), filtered when f is
- * not NULL. */
-static enum jm_rc post_read(struct db *db, const char *lo, const char *hi,
-                            const struct search_filter *f, const char *ids, struct post *p)
+/* The upper end of a prefix range: the prefix with its last code point
+ * plus one (UTF-8 byte order is code point order, and the database sorts
+ * bytes). */
+static char *prefix_end(const char *s, size_t len)
 {
-	unsigned mask = (hi ? V_RANGE : 0) | (f ? filter_mask(f) : 0) | (ids ? V_IDS : 0);
+	size_t b = len;
+	while (b > 0 && ((unsigned char)s[--b] & 0xC0) == 0x80)
+		;
+	uint32_t cp = 0;
+	(void)jm_utf8_next(s, len, b, &cp);
+	cp = cp == 0xD7FF ? 0xE000 : cp + 1;
+	char *out = xmalloc(b + 5), *o = out + b;
+	memcpy(out, s, b);
+	if (cp < 0x80) {
+		*o++ = (char)cp;
+	} else if (cp < 0x800) {
+		*o++ = (char)(0xC0 | (cp >> 6));
+		*o++ = (char)(0x80 | (cp & 0x3F));
+	} else if (cp < 0x10000) {
+		*o++ = (char)(0xE0 | (cp >> 12));
+		*o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+		*o++ = (char)(0x80 | (cp & 0x3F));
+	} else {
+		*o++ = (char)(0xF0 | (cp >> 18));
+		*o++ = (char)(0x80 | ((cp >> 12) & 0x3F));
+		*o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+		*o++ = (char)(0x80 | (cp & 0x3F));
+	}
+	*o = '\0';
+	return out;
+}
+
+/* The indexes i < n of the tokens of t that are term s. */
+static size_t same_tokens(const struct toks *t, size_t n, const char *s, size_t *idx)
+{
+	size_t k = 0, len = strlen(s);
+	for (size_t i = 0; i < n; i++)
+		if (t->v[i].len == len && memcmp(t->v[i].s, s, len) == 0)
+			idx[k++] = i;
+	return k;
+}
+
+/* Reads the rows of one variant: with V_TERMS the rows of the tokens
+ * t->v[0..n) (lo: their array literal), each into p[i] of its token;
+ * otherwise the rows of the term lo, or of the prefix range [lo, hi), into
+ * p[0]. f filters (NULL: none). */
+static enum jm_rc rows_read(struct db *db, unsigned mask, const char *lo, const char *hi,
+                            const struct search_filter *f, const struct toks *t, size_t n,
+                            struct post *p)
+{
 	static const struct search_filter none = {.stage_rank = -1, .flagged = true};
 	struct db_stmt *st = NULL;
 	int next = 0;
-	enum jm_rc rc = prepare_term(db, mask, lo, hi, f ? f : &none, &st, &next);
-	if (rc == JM_OK && ids)
-		db_bind_text(st, next, ids, SIZE_MAX);
-	while (rc == JM_OK && (rc = db_step(st)) == JM_OK)
-		post_row(p, db_col_int(st, 0), db_col_text(st, 1, NULL));
+	size_t *idx = xcalloc(n + 1, sizeof(*idx)), nidx = 1;
+	char *last = NULL;
+	enum jm_rc rc = prepare_term(db, mask | (f ? filter_mask(f) : 0), lo, hi, f ? f : &none,
+	                             &st, &next);
+	while (rc == JM_OK && (rc = db_step(st)) == JM_OK) {
+		const char *term = db_col_text(st, 0, NULL);
+		if ((mask & V_TERMS) && (!last || strcmp(last, term))) {
+			free(last);
+			last = xstrdup(term);
+			nidx = same_tokens(t, n, term, idx);
+		}
+		for (size_t k = 0; k < nidx; k++)
+			post_row(&p[idx[k]], db_col_int(st, 1), db_col_text(st, 2, NULL));
+	}
 	db_finalize(st);
-	post_close(p);
-	if (p->at)
-		p->at[p->n] = p->npos;
+	free(last);
+	free(idx);
 	return rc == JM_DONE ? JM_OK : rc;
+}
+
+/* The rows of every token of a word into p[0..t->n), each by person: the
+ * exact tokens in one statement, a prefix (the last token when prefix)
+ * by its range, which merges the positions of every term in it. */
+static enum jm_rc word_read(struct db *db, const struct toks *t, bool prefix,
+                            const struct search_filter *f, struct post *p)
+{
+	size_t nx = prefix ? t->n - 1 : t->n;
+	struct buf arr = BUF_INIT;
+	enum jm_rc rc = JM_OK;
+	for (size_t i = 0; i < nx && rc == JM_OK; i++)
+		rc = arr_add(&arr, t->v[i].s, t->v[i].len);
+	const char *lit = rc == JM_OK && nx ? arr_end(&arr) : NULL;
+	if (rc == JM_OK && nx)
+		rc = lit ? rows_read(db, V_TERMS, lit, NULL, f, t, nx, p) : JM_NOMEM;
+	if (rc == JM_OK && prefix) {
+		char *lo = xstrndup(t->v[nx].s, t->v[nx].len), *hi = prefix_end(lo, t->v[nx].len);
+		rc = rows_read(db, V_RANGE, lo, hi, f, NULL, 0, &p[nx]);
+		free(lo);
+		free(hi);
+	}
+	for (size_t i = 0; i < t->n; i++) {
+		post_close(&p[i]);
+		if (p[i].at)
+			p[i].at[p[i].n] = p[i].npos;
+	}
+	buf_free(&arr);
+	return rc;
 }
 
 /* ---- matching ---- */
@@ -480,59 +657,20 @@ static void phrase_match(const struct post *p, size_t k, struct wres *r)
 	free(cur);
 }
 
-/* The upper end of a prefix range: the prefix with its last code point
- * plus one (UTF-8 byte order is code point order, and the database sorts
- * bytes). */
-static char *prefix_end(const char *s, size_t len)
-{
-	size_t b = len;
-	while (b > 0 && ((unsigned char)s[--b] & 0xC0) == 0x80)
-		;
-	uint32_t cp = 0;
-	(void)jm_utf8_next(s, len, b, &cp);
-	cp = cp == 0xD7FF ? 0xE000 : cp + 1;
-	char *out = xmalloc(b + 5), *o = out + b;
-	memcpy(out, s, b);
-	if (cp < 0x80) {
-		*o++ = (char)cp;
-	} else if (cp < 0x800) {
-		*o++ = (char)(0xC0 | (cp >> 6));
-		*o++ = (char)(0x80 | (cp & 0x3F));
-	} else if (cp < 0x10000) {
-		*o++ = (char)(0xE0 | (cp >> 12));
-		*o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
-		*o++ = (char)(0x80 | (cp & 0x3F));
-	} else {
-		*o++ = (char)(0xF0 | (cp >> 18));
-		*o++ = (char)(0x80 | ((cp >> 12) & 0x3F));
-		*o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
-		*o++ = (char)(0x80 | (cp & 0x3F));
-	}
-	*o = '\0';
-	return out;
-}
-
 /* The query-mode tokens of word w. */
 static void word_tokens(const char *w, size_t len, struct toks *t)
 {
 	tokenize(t, w, len, true, 0);
 }
 
-/* Matches one word: f filters its first token's rows (NULL: none). */
+/* Matches one word; f filters its people (NULL: none). */
 static enum jm_rc word_match(struct db *db, const char *w, size_t len, bool prefix,
                              const struct search_filter *f, struct wres *r)
 {
 	struct toks t = {0};
 	word_tokens(w, len, &t);
 	struct post *p = xcalloc(t.n + 1, sizeof(*p));
-	enum jm_rc rc = JM_OK;
-	for (size_t i = 0; i < t.n && rc == JM_OK; i++) {
-		char *lo = xstrndup(t.v[i].s, t.v[i].len);
-		char *hi = prefix && i + 1 == t.n ? prefix_end(lo, t.v[i].len) : NULL;
-		rc = post_read(db, lo, hi, i == 0 ? f : NULL, NULL, &p[i]);
-		free(lo);
-		free(hi);
-	}
+	enum jm_rc rc = t.n ? word_read(db, &t, prefix, f, p) : JM_OK;
 	if (rc == JM_OK && t.n)
 		phrase_match(p, t.n, r);
 	for (size_t i = 0; i < t.n; i++)
@@ -614,7 +752,7 @@ static enum jm_rc slow_query(struct db *db, const struct search_words *ws,
 	}
 	for (size_t w = 1; rc == JM_OK && w < nw && c.n; w++) {
 		struct wres r = {0};
-		rc = word_match(db, ws->w[w], ws->len[w], ws->prefix[w], NULL, &r);
+		rc = word_match(db, ws->w[w], ws->len[w], ws->prefix[w], f, &r);
 		if (rc == JM_OK)
 			and_word(&c, &tf, nw, w, &r);
 		free(r.id);
@@ -686,168 +824,6 @@ static enum jm_rc fast_query(struct db *db, const char *term, const struct searc
 	return rc == JM_DONE ? JM_OK : rc;
 }
 
-/* ---- one phrase: best first ---- */
-
-/* A one-word query of several tokens (デザイン, 資金調達) need not read every
- * row of its tokens. A phrase occurs at most as often as its first token
- * (exact: only the last token can be a prefix), and jm_rank grows with
- * each count, so the first token's own score (search_terms.score) bounds
- * the phrase's. Its rows are read best first, in batches growing 8×; each
- * batch's people are checked against the other tokens' rows for just
- * those people; reading stops once NET_SEARCH_TOTAL_MAX hits are known (the
- * total) and the page's last hit beats every score still unread (a tie
- * could still come before it on id, so strictly). */
-#define BEST_FIRST  16 /* rows of the first batch; each next one 8× more */
-#define BEST_GROWTH 8
-
-struct best {
-	struct ranked *v;
-	size_t n, size;
-};
-
-struct id_row {
-	int64_t id;
-	size_t row;
-};
-
-static int id_row_cmp(const void *a, const void *b)
-{
-	const struct id_row *x = a, *y = b;
-	return (x->id > y->id) - (x->id < y->id);
-}
-
-/* Orders the rows of a batch (read in score order) by person. */
-static void post_sorted(const struct post *in, struct post *out)
-{
-	struct id_row *idx = xcalloc(in->n + 1, sizeof(*idx));
-	for (size_t k = 0; k < in->n; k++)
-		idx[k] = (struct id_row){in->id[k], k};
-	qsort(idx, in->n, sizeof(*idx), id_row_cmp);
-	for (size_t k = 0; k < in->n; k++) {
-		size_t r = idx[k].row;
-		post_row(out, in->id[r], NULL);
-		for (size_t j = in->at[r]; j < in->at[r + 1]; j++) {
-			if (out->npos == out->size_pos) {
-				out->size_pos = out->size_pos * 2 + 1024;
-				out->pos = xrealloc(out->pos, out->size_pos * sizeof(*out->pos));
-			}
-			out->pos[out->npos++] = in->pos[j];
-		}
-	}
-	if (out->at)
-		out->at[out->n] = out->npos;
-	free(idx);
-}
-
-/* One batch: rows [from, from + count) of the first token, best first.
- * *last_ub = the score of the batch's last row; *got = rows read. */
-static enum jm_rc best_batch(struct db *db, const struct toks *t, bool prefix,
-                             const struct search_filter *f, int64_t from, int64_t count,
-                             struct best *b, double *last_ub, int64_t *got)
-{
-	struct post raw = {0}, *p = xcalloc(t->n, sizeof(*p));
-	struct buf ids = BUF_INIT;
-	char *term = xstrndup(t->v[0].s, t->v[0].len);
-	struct db_stmt *st = NULL;
-	int i = 0;
-	enum jm_rc rc = prepare_term(db, V_BEST | filter_mask(f), term, NULL, f, &st, &i);
-	*got = 0;
-	if (rc == JM_OK) {
-		db_bind_int(st, i, count);
-		db_bind_int(st, i + 1, from);
-	}
-	while (rc == JM_OK && (rc = db_step(st)) == JM_OK) {
-		int64_t id = db_col_int(st, 0);
-		post_row(&raw, id, db_col_text(st, 1, NULL));
-		*last_ub = strtod(db_col_text(st, 2, NULL), NULL);
-		rc = buf_appendf(&ids, "%s%" PRId64, (*got)++ ? "," : "{", id);
-	}
-	db_finalize(st);
-	free(term);
-	rc = rc == JM_DONE ? JM_OK : rc;
-	if (raw.at)
-		raw.at[raw.n] = raw.npos;
-	if (rc == JM_OK && *got) {
-		rc = buf_appendc(&ids, '}');
-		post_sorted(&raw, &p[0]);
-	}
-	for (size_t k = 1; rc == JM_OK && *got && k < t->n; k++) {
-		char *lo = xstrndup(t->v[k].s, t->v[k].len);
-		char *hi = prefix && k + 1 == t->n ? prefix_end(lo, t->v[k].len) : NULL;
-		rc = post_read(db, lo, hi, NULL, buf_cstr(&ids), &p[k]);
-		free(lo);
-		free(hi);
-	}
-	struct wres r = {0};
-	if (rc == JM_OK && *got)
-		phrase_match(p, t->n, &r);
-	for (size_t k = 0; k < r.n; k++) {
-		if (b->n == b->size) {
-			b->size = b->size * 2 + 64;
-			b->v = xrealloc(b->v, b->size * sizeof(*b->v));
-		}
-		b->v[b->n++] = (struct ranked){rank_all(&r.tf[k], 1), r.id[k]};
-	}
-	free(r.id);
-	free(r.tf);
-	for (size_t k = 0; k < t->n; k++)
-		post_free(&p[k]);
-	free(p);
-	post_free(&raw);
-	buf_free(&ids);
-	return rc;
-}
-
-/* false when a token after the first has no row at all (a phrase that
- * cannot occur: answered without reading the first token's rows). */
-static enum jm_rc tokens_exist(struct db *db, const struct toks *t, bool prefix, bool *all)
-{
-	enum jm_rc rc = JM_OK;
-	*all = true;
-	for (size_t k = 1; rc == JM_OK && *all && k < t->n; k++) {
-		char *lo = xstrndup(t->v[k].s, t->v[k].len);
-		char *hi = prefix && k + 1 == t->n ? prefix_end(lo, t->v[k].len) : NULL;
-		int64_t one = 0;
-		rc = hi ? db_query_int(
-		                  db, &one, 0,
-		                  "SELECT 1 FROM search_terms WHERE term >= ? AND term < ? LIMIT 1",
-		                  "tt", lo, hi)
-		        : db_query_int(db, &one, 0,
-		                       "SELECT 1 FROM search_terms WHERE term = ? LIMIT 1", "t",
-		                       lo);
-		*all = one == 1;
-		free(lo);
-		free(hi);
-	}
-	return rc;
-}
-
-static enum jm_rc best_first(struct db *db, const struct toks *t, bool prefix,
-                             const struct search_filter *f, int64_t per, int64_t offset,
-                             struct net_hit *out, size_t *n, int64_t *total)
-{
-	struct best b = {0};
-	int64_t from = 0, count = BEST_FIRST, got = 0;
-	size_t need = (size_t)(offset + per);
-	double ub = 0;
-	bool all = false;
-	enum jm_rc rc = tokens_exist(db, t, prefix, &all);
-	for (; rc == JM_OK && all;) {
-		rc = best_batch(db, t, prefix, f, from, count, &b, &ub, &got);
-		if (rc || got < count)
-			break; /* an error, or every row read */
-		from += got, count *= BEST_GROWTH;
-		if (b.n)
-			qsort(b.v, b.n, sizeof(*b.v), ranked_cmp);
-		if (b.n >= NET_SEARCH_TOTAL_MAX && b.n >= need && -b.v[need - 1].r > ub)
-			break;
-	}
-	if (rc == JM_OK)
-		page_out(b.v, b.n, per, offset, out, n, total);
-	free(b.v);
-	return rc;
-}
-
 enum jm_rc search_pg_query(struct db *db, struct arena *a, const struct search_words *ws,
                            const struct search_filter *f, int64_t per, int64_t offset,
                            struct net_hit *out, size_t *n, int64_t *total)
@@ -871,8 +847,6 @@ enum jm_rc search_pg_query(struct db *db, struct arena *a, const struct search_w
 	}
 	if (rc == JM_OK && !none && term)
 		rc = fast_query(db, term, f, per, offset, out, n, total);
-	else if (rc == JM_OK && !none && ws->n == 1 && t.n >= 2)
-		rc = best_first(db, &t, ws->prefix[0], f, per, offset, out, n, total);
 	else if (rc == JM_OK && !none)
 		rc = slow_query(db, ws, f, per, offset, out, n, total);
 	free(t.v);
