@@ -622,13 +622,21 @@ static void pg_unlock(struct db *db, int64_t key)
 static enum jm_rc pg_copy_begin(struct db *db, const char *table, const char *cols)
 {
 	struct pg_db *d = PD(db);
-	char sql[1024];
-	snprintf(sql, sizeof(sql), "COPY %s(%s) FROM STDIN", table, cols);
-	if (!ensure_conn(d))
-		return fail(d, NULL, "connect", sql);
-	PGresult *r = PQexec(d->c, sql);
-	enum jm_rc rc = PQresultStatus(r) == PGRES_COPY_IN ? JM_OK : fail(d, r, "copy", sql);
-	PQclear(r);
+	struct buf sql = BUF_INIT;
+	if (buf_appendf(&sql, "COPY %s(%s) FROM STDIN", table, cols)) {
+		buf_free(&sql);
+		return JM_NOMEM;
+	}
+	enum jm_rc rc = JM_OK;
+	if (!ensure_conn(d)) {
+		rc = fail(d, NULL, "connect", buf_cstr(&sql));
+	} else {
+		PGresult *r = PQexec(d->c, buf_cstr(&sql));
+		if (PQresultStatus(r) != PGRES_COPY_IN)
+			rc = fail(d, r, "copy", buf_cstr(&sql));
+		PQclear(r);
+	}
+	buf_free(&sql);
 	buf_reset(&d->copy);
 	return rc;
 }
