@@ -148,6 +148,18 @@ enum jm_rc db_wait_notify(struct db *db, int timeout_ms, char *channel, size_t c
 		poll(NULL, 0, timeout_ms);
 	return JM_DONE;
 }
+enum jm_rc db_copy_begin(struct db *db, const char *table, const char *cols)
+{
+	return db->ops->copy_begin ? db->ops->copy_begin(db, table, cols) : JM_INVALID;
+}
+enum jm_rc db_copy_row(struct db *db, const char *const *vals, const size_t *lens, int n)
+{
+	return db->ops->copy_row ? db->ops->copy_row(db, vals, lens, n) : JM_INVALID;
+}
+enum jm_rc db_copy_end(struct db *db)
+{
+	return db->ops->copy_end ? db->ops->copy_end(db) : JM_INVALID;
+}
 bool db_try_lock(struct db *db, int64_t key)
 {
 	return db->ops->try_lock ? db->ops->try_lock(db, key) : true;

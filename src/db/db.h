@@ -107,6 +107,17 @@ enum jm_rc db_bulk_mode(struct db *db, bool on) JM_WUR;
  * a complete copy or is left as it was. */
 enum jm_rc db_backup(struct db *db, const char *path, struct jm_err *err) JM_WUR;
 
+/* Bulk load into one table (an import's staging table) on PostgreSQL:
+ * COPY table(cols) FROM STDIN, one db_copy_row per row (vals[i] NULL for
+ * NULL, else lens[i] bytes of text without NUL), and no statement may run
+ * on the connection until db_copy_end, which reports whether the server
+ * took every row. No savepoint guards it: load only rows that cannot fail
+ * (a failure aborts the caller's transaction). JM_INVALID on SQLite, whose
+ * statements cost too little per row to need it (use multi-row INSERTs). */
+enum jm_rc db_copy_begin(struct db *db, const char *table, const char *cols) JM_WUR;
+enum jm_rc db_copy_row(struct db *db, const char *const *vals, const size_t *lens, int n) JM_WUR;
+enum jm_rc db_copy_end(struct db *db) JM_WUR;
+
 /* Columns of a result (after the first db_step): count and name. */
 int db_col_count(struct db_stmt *st);
 const char *db_col_name(struct db_stmt *st, int col);

@@ -34,6 +34,10 @@ struct db_ops {
 	enum jm_rc (*wait_notify)(struct db *db, int timeout_ms, char *channel, size_t chlen,
 	                          char *payload, size_t plen);
 	bool (*try_lock)(struct db *db, int64_t key);
+	/* Optional (NULL on SQLite): db_copy_*. */
+	enum jm_rc (*copy_begin)(struct db *db, const char *table, const char *cols);
+	enum jm_rc (*copy_row)(struct db *db, const char *const *vals, const size_t *lens, int n);
+	enum jm_rc (*copy_end)(struct db *db);
 	void (*unlock)(struct db *db, int64_t key);
 	enum db_engine engine;
 	const char *begin_sql; /* "BEGIN IMMEDIATE" for sqlite, "BEGIN" for pg */

@@ -55,6 +55,7 @@ struct pg_db {
 	int nprep;
 	int64_t changes;
 	char err[512];
+	struct buf copy; /* COPY rows not sent yet (db_copy_row) */
 };
 
 struct pg_stmt {
@@ -146,6 +147,7 @@ static void pg_close(struct db *db)
 		}
 	}
 	PQfinish(d->c);
+	buf_free(&d->copy);
 	free(d);
 }
 
@@ -682,6 +684,88 @@ static void pg_unlock(struct db *db, int64_t key)
 		log_at(LOG_WARN, "db", "advisory unlock failed: %s", pg_errmsg(db));
 }
 
+/* ---- bulk load (COPY FROM STDIN, text format) ---- */
+
+#define COPY_CHUNK 65536
+
+static enum jm_rc pg_copy_begin(struct db *db, const char *table, const char *cols)
+{
+	struct pg_db *d = PD(db);
+	struct buf sql = BUF_INIT;
+	if (buf_appendf(&sql, "COPY %s(%s) FROM STDIN", table, cols)) {
+		buf_free(&sql);
+		return JM_NOMEM;
+	}
+	enum jm_rc rc = JM_OK;
+	if (!ensure_conn(d)) {
+		rc = fail(d, NULL, "connect", buf_cstr(&sql));
+	} else {
+		PGresult *r = PQexec(d->c, buf_cstr(&sql));
+		if (PQresultStatus(r) != PGRES_COPY_IN)
+			rc = fail(d, r, "copy", buf_cstr(&sql));
+		PQclear(r);
+	}
+	buf_free(&sql);
+	buf_reset(&d->copy);
+	return rc;
+}
+
+static enum jm_rc copy_send(struct pg_db *d)
+{
+	if (d->copy.len && PQputCopyData(d->c, d->copy.ptr, (int)d->copy.len) != 1)
+		return fail(d, NULL, "copy", NULL);
+	buf_reset(&d->copy);
+	return JM_OK;
+}
+
+/* One line of COPY's text format: tab-separated, \N for NULL, and
+ * backslash, tab, newline and carriage return escaped. */
+static enum jm_rc pg_copy_row(struct db *db, const char *const *vals, const size_t *lens, int n)
+{
+	struct pg_db *d = PD(db);
+	enum jm_rc rc = JM_OK;
+	for (int i = 0; i < n && !rc; i++) {
+		if (i)
+			rc = buf_appendc(&d->copy, '\t');
+		if (!vals[i]) {
+			rc = rc ? rc : buf_appends(&d->copy, "\\N");
+			continue;
+		}
+		size_t from = 0;
+		for (size_t k = 0; k < lens[i] && !rc; k++) {
+			char ch = vals[i][k];
+			const char *esc = ch == '\\'   ? "\\\\"
+			                  : ch == '\t' ? "\\t"
+			                  : ch == '\n' ? "\\n"
+			                  : ch == '\r' ? "\\r"
+			                               : NULL;
+			if (!esc)
+				continue;
+			rc = buf_append(&d->copy, vals[i] + from, k - from);
+			rc = rc ? rc : buf_appends(&d->copy, esc);
+			from = k + 1;
+		}
+		rc = rc ? rc : buf_append(&d->copy, vals[i] + from, lens[i] - from);
+	}
+	rc = rc ? rc : buf_appendc(&d->copy, '\n');
+	return rc || d->copy.len < COPY_CHUNK ? rc : copy_send(d);
+}
+
+static enum jm_rc pg_copy_end(struct db *db)
+{
+	struct pg_db *d = PD(db);
+	enum jm_rc rc = copy_send(d);
+	if (PQputCopyEnd(d->c, rc ? "client error" : NULL) != 1 && !rc)
+		rc = fail(d, NULL, "copy", NULL);
+	PGresult *r;
+	while ((r = PQgetResult(d->c))) {
+		if (!rc && PQresultStatus(r) != PGRES_COMMAND_OK)
+			rc = fail(d, r, "copy", NULL);
+		PQclear(r);
+	}
+	return rc;
+}
+
 static const struct db_ops pg_ops = {
         .name = "postgres",
         .close = pg_close,
@@ -708,6 +792,9 @@ static const struct db_ops pg_ops = {
         .wait_notify = pg_wait_notify,
         .try_lock = pg_try_lock,
         .unlock = pg_unlock,
+        .copy_begin = pg_copy_begin,
+        .copy_row = pg_copy_row,
+        .copy_end = pg_copy_end,
         .engine = DB_PG,
         .begin_sql = "BEGIN",
 };

@@ -6,13 +6,14 @@
  * Import runs two streaming passes over the file: the first only parses
  * (and converts), so a broken quote or a wrong encoding is found before
  * anything is written and the file imports nothing; the second stages
- * valid rows into a TEMP table and moves each batch of NL_IMPORT_BATCH rows
- * into people, subscriptions, tags, fields and events with a few set-based
- * statements in one transaction; each staged row's person id is resolved
- * once per batch (new people by their id range, not by probing the email
- * index again for subscriptions, fields and tags). Memory stays bounded by
- * a batch, never by the file: no per-row allocation, prepared statements
- * reused.
+ * valid rows into a TEMP table (csv_stage.c: one row per line, custom
+ * fields as columns, hundreds of rows per INSERT) and moves each batch of
+ * NL_IMPORT_BATCH rows into people, subscriptions, tags, fields and events
+ * with a few set-based statements in one transaction; each staged row's
+ * person id is resolved once per batch (new people by their id range, not
+ * by probing the email index again for subscriptions, fields and tags).
+ * Memory stays bounded by a batch, never by the file: no per-row
+ * allocation, prepared statements reused.
  * Bad rows (invalid email, wrong column count, bad value) are skipped and
  * reported by line number, in English for the CLI and as a reason code
  * with the column for the admin's message in the UI's language;
@@ -70,6 +71,12 @@ struct imp {
 	/* per column: the person column it fills (from person_cols or the
 	 * field's mapping), NULL for none */
 	const char *pcol[CSV_COLS_MAX];
+	/* per column: its staging column f<k> (0 for none), and the keys of
+	 * f1 … f<nfk> */
+	size_t fcol[CSV_COLS_MAX];
+	const char **fkeys;
+	size_t nfk;
+	struct nl_stage *stage;
 	bool has_checked; /* any such column: text-only files skip the check */
 	size_t nf, nf_total;
 	bool field_too_long, header_seen;
@@ -129,22 +136,6 @@ static const char *fld(struct imp *im, size_t i)
 static bool field_ok(struct imp *im, size_t i, size_t max)
 {
 	return memchr(fld(im, i), '\0', im->flen[i]) == NULL && nl_text_ok(fld(im, i), max);
-}
-
-static enum jm_rc stage_fields(struct imp *im)
-{
-	const struct nl_import_opts *o = im->o;
-	enum jm_rc rc = JM_OK;
-	for (size_t i = 0; i < o->ncols_mapped && i < im->nf && !rc; i++) {
-		if (!o->field_keys || !o->field_keys[i] || (int)i == o->col_email ||
-		    (int)i == o->col_name || im->pcol[i])
-			continue;
-		rc = db_execf(im->db,
-		              "INSERT INTO nl_import_fields(line, key, value) VALUES (?, ?, ?)",
-		              "itt", im->row_line, o->field_keys[i],
-		              im->checked[i] ? im->val[i] : fld(im, i));
-	}
-	return rc;
 }
 
 /* Checks the select and checkbox columns as the sign-up form does. */
@@ -255,15 +246,13 @@ static enum jm_rc stage_row(struct imp *im)
 	}
 	if (!cells_ok(im, email) || (im->has_checked && !choices_ok(im)))
 		return JM_OK;
-	enum jm_rc rc =
-	        db_execf(im->db,
-	                 "INSERT INTO nl_import(line, email, name, furigana, company, title) "
-	                 "VALUES (?, ?, ?, ?, ?, ?)",
-	                 "ittttt", im->row_line, email,
-	                 o->col_name >= 0 ? fld(im, (size_t)o->col_name) : person_name(im),
-	                 person_val(im, 0), person_val(im, 1), person_val(im, 2));
-	if (!rc)
-		rc = stage_fields(im);
+	const char *vals[5 + CSV_COLS_MAX] = {
+	        email, o->col_name >= 0 ? fld(im, (size_t)o->col_name) : person_name(im),
+	        person_val(im, 0), person_val(im, 1), person_val(im, 2)};
+	for (size_t i = 0; i < o->ncols_mapped && i < im->nf; i++)
+		if (im->fcol[i])
+			vals[4 + im->fcol[i]] = im->checked[i] ? im->val[i] : fld(im, i);
+	enum jm_rc rc = nl_stage_add(im->stage, im->row_line, vals);
 	if (!rc)
 		im->staged++;
 	return rc;
@@ -290,7 +279,8 @@ static enum jm_rc move_people(struct imp *im)
 		if (fills(im, pcols[k]))
 			cols |= bits[k];
 	int64_t created = 0;
-	enum jm_rc rc = people_batch_ensure(im->db, "nl_import", "import", im->now, cols, &created);
+	enum jm_rc rc = nl_stage_index(im->stage);
+	rc = rc ? rc : people_batch_ensure(im->db, "nl_import", "import", im->now, cols, &created);
 	if (rc)
 		return rc;
 	im->rep->imported += created;
@@ -338,9 +328,9 @@ static enum jm_rc move_extras(struct imp *im)
 	if (im->o->tag && *im->o->tag)
 		rc = people_batch_tag(im->db, "nl_import", im->o->tag);
 	if (!rc)
-		rc = people_batch_fields(im->db, "nl_import", "nl_import_fields");
+		rc = people_batch_fields(im->db, "nl_import", im->fkeys, im->nfk);
 	if (!rc)
-		rc = db_exec(im->db, "DELETE FROM nl_import; DELETE FROM nl_import_fields;");
+		rc = nl_stage_clear(im->stage);
 	return rc;
 }
 
@@ -604,16 +594,20 @@ static enum jm_rc detect_and_parse(struct imp *im)
 	return rc;
 }
 
-static enum jm_rc prepare_staging(struct db *db)
+/* The staging columns f1 … f<nfk>: every mapped custom-field column that
+ * is not the email, the name or a person column, in column order. */
+static enum jm_rc prepare_staging(struct imp *im)
 {
-	return db_exec(db,
-	               "CREATE TEMP TABLE IF NOT EXISTS nl_import(line INTEGER PRIMARY KEY, "
-	               "email TEXT NOT NULL, name TEXT NOT NULL, furigana TEXT NOT NULL, "
-	               "company TEXT NOT NULL, title TEXT NOT NULL, pid INTEGER);"
-	               "CREATE INDEX IF NOT EXISTS nl_import_email ON nl_import(email);"
-	               "CREATE TEMP TABLE IF NOT EXISTS nl_import_fields(line INTEGER NOT NULL, "
-	               "key TEXT NOT NULL, value TEXT NOT NULL);"
-	               "DELETE FROM nl_import; DELETE FROM nl_import_fields;");
+	const struct nl_import_opts *o = im->o;
+	im->fkeys = arena_calloc(im->a, (o->ncols_mapped + 1) * sizeof(*im->fkeys));
+	for (size_t i = 0; o->field_keys && i < o->ncols_mapped && i < CSV_COLS_MAX; i++) {
+		if (!o->field_keys[i] || (int)i == o->col_email || (int)i == o->col_name ||
+		    im->pcol[i])
+			continue;
+		im->fkeys[im->nfk++] = o->field_keys[i];
+		im->fcol[i] = im->nfk;
+	}
+	return nl_stage_open(im->db, im->nfk, &im->stage);
 }
 
 static bool has_content(const char *p, size_t n)
@@ -633,7 +627,7 @@ static enum jm_rc import_rows(struct imp *im)
 	/* The UNIQUE email index is probed and grown at random places: bulk
 	 * mode keeps more of it in memory while importing (restored below). */
 	enum jm_rc rc = db_bulk_mode(im->db, true);
-	rc = rc ? rc : prepare_staging(im->db);
+	rc = rc ? rc : prepare_staging(im);
 	if (!rc)
 		rc = db_begin(im->db);
 	if (rc)
@@ -684,6 +678,7 @@ enum jm_rc nl_import_csv(struct db *db, const unsigned char secret[32], const ch
 	if (!rc)
 		rc = import_rows(&im);
 out:
+	nl_stage_free(im.stage);
 	buf_free(&im.row);
 	arena_free(a);
 	return rc;

@@ -82,4 +82,21 @@ enum jm_rc nl_list_load_fields(struct db *db, struct arena *a, struct nl_list *l
 #define NL_DOMAIN_SQLITE "lower(substr(p.email, instr(p.email, '@') + 1))"
 #define NL_DOMAIN_PG     "lower(substr(p.email, strpos(p.email, '@') + 1))"
 
+/* ---- the import's staging table (csv_stage.c) ----
+ * nl_import(line, email, name, furigana, company, title, pid, f1 … fN):
+ * a TEMP table of the connection, (re)created by nl_stage_open with
+ * nfields custom-field columns. Rows are buffered and written hundreds per
+ * INSERT; nl_stage_index writes the rest and builds the email index the
+ * batch statements need; nl_stage_clear empties the table for the next
+ * batch. All inside the caller's transaction. */
+struct nl_stage;
+enum jm_rc nl_stage_open(struct db *db, size_t nfields, struct nl_stage **out) JM_WUR;
+/* vals: email, name, furigana, company, title, then the nfields values
+ * (NULL for none); copied. */
+enum jm_rc nl_stage_add(struct nl_stage *s, int64_t line, const char *const *vals) JM_WUR;
+enum jm_rc nl_stage_flush(struct nl_stage *s) JM_WUR;
+enum jm_rc nl_stage_index(struct nl_stage *s) JM_WUR;
+enum jm_rc nl_stage_clear(struct nl_stage *s) JM_WUR;
+void nl_stage_free(struct nl_stage *s);
+
 #endif

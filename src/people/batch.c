@@ -106,23 +106,30 @@ enum jm_rc people_batch_tag(struct db *db, const char *t, const char *tag)
 	return db_execf(db, sql, "t", tag);
 }
 
-/* A person on several lines keeps the last line's value. SQLite lets one
- * upsert touch a row twice (the last wins); PostgreSQL refuses, so there
- * the last line's value is picked first with DISTINCT ON. */
+/* Custom field k of the batch is staging column f<k> (NULL: the line has
+ * none). A person on several lines keeps the last line's value. SQLite
+ * lets one upsert touch a row twice (the last wins); PostgreSQL refuses,
+ * so there the last line's value is picked first with DISTINCT ON. */
 #define FIELDS_SQL(DISTINCT, ORDER)                                                                \
-	"INSERT INTO person_fields(person_id, key, value) SELECT " DISTINCT " i.pid, f.key, "      \
-	"f.value FROM %s f JOIN %s i ON i.line = f.line WHERE true ORDER BY i.pid, " ORDER         \
+	"INSERT INTO person_fields(person_id, key, value) SELECT " DISTINCT                        \
+	" pid, CAST(? AS TEXT), "                                                                  \
+	"f%zu FROM %s WHERE f%zu IS NOT NULL ORDER BY pid, " ORDER                                 \
 	" ON CONFLICT(person_id, key) DO UPDATE SET value = excluded.value"
 
-enum jm_rc people_batch_fields(struct db *db, const char *t, const char *ft)
+enum jm_rc people_batch_fields(struct db *db, const char *t, const char *const *keys, size_t n)
 {
 	char sql[SQL_MAX];
-	if (db_engine(db) == DB_PG)
-		snprintf(sql, sizeof(sql),
-		         FIELDS_SQL("DISTINCT ON (i.pid, f.key)", "f.key, f.line DESC"), ft, t);
-	else
-		snprintf(sql, sizeof(sql), FIELDS_SQL("", "f.line"), ft, t);
-	enum jm_rc rc = db_exec(db, sql);
+	enum jm_rc rc = JM_OK;
+	/* One statement per field, in column order: a later column with the
+	 * same key wins, as a later line does. */
+	for (size_t k = 1; k <= n && !rc; k++) {
+		if (db_engine(db) == DB_PG)
+			snprintf(sql, sizeof(sql), FIELDS_SQL("DISTINCT ON (pid)", "line DESC"), k,
+			         t, k);
+		else
+			snprintf(sql, sizeof(sql), FIELDS_SQL("", "line"), k, t, k);
+		rc = db_execf(db, sql, "t", keys[k - 1]);
+	}
 	if (rc)
 		return rc;
 	/* People indexed before this batch have new values now; tags are

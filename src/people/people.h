@@ -146,10 +146,11 @@ enum jm_rc people_batch_ensure(struct db *db, const char *staging, const char *s
                                unsigned cols, int64_t *created) JM_WUR;
 /* Tags every staged person. */
 enum jm_rc people_batch_tag(struct db *db, const char *staging, const char *tag) JM_WUR;
-/* fields_staging(line, key, value): sets each value on the person of the
- * staged line (later rows win), and marks the search. */
-enum jm_rc people_batch_fields(struct db *db, const char *staging,
-                               const char *fields_staging) JM_WUR;
+/* Sets custom field keys[k - 1] to staging column f<k> (k = 1 … n; NULL
+ * there: no value) on the person of each staged line (later lines win),
+ * and marks the search. */
+enum jm_rc people_batch_fields(struct db *db, const char *staging, const char *const *keys,
+                               size_t n) JM_WUR;
 /* One event per person_id that select_ids (a SELECT of one column with one
  * integer parameter, given arg) yields. */
 enum jm_rc people_batch_event(struct db *db, const char *select_ids, int64_t arg, const char *kind,

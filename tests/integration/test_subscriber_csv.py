@@ -91,3 +91,31 @@ def test_import_checks_select_and_checkbox(tmp_path):
     assert fields_of(db, "ok2@example.org") == {"interest": "", "agree": "1"}
     assert fields_of(db, "ok3@example.org") == {"interest": "採用", "agree": ""}
     db.close()
+
+
+def test_import_backslashes_and_repeated_lines(tmp_path):
+    """Values reach the staging table unchanged whatever they hold (on
+    PostgreSQL they travel by COPY, whose text format gives backslashes and
+    a bare \\N a meaning), and a person on several lines keeps the first
+    name and the last line's field value."""
+    data = str(tmp_path / "data")
+    assert jm.run_cli(["token", "create", "--name", "x"], data).returncode == 0
+    db = jm.nl_db(data)
+    make_list(db, "bs")
+    path = tmp_path / "subs.csv"
+    path.write_text("email,name,company\n"
+                    "bs@example.org,C:\\dir\\name,\\N\n"
+                    "null@example.org,\\N,a\\tb\\\\\n"
+                    "dup@example.org,一,旧社\n"
+                    "dup@example.org,二,新社\n",
+                    encoding="utf-8")
+    p = jm.run_cli(["import", "subscribers", "--list", "bs", str(path)], data)
+    assert p.returncode == 0, p.stderr
+    assert "imported 3" in p.stdout and "skipped 0" in p.stdout
+    names = dict(db.execute("SELECT email, name FROM people").fetchall())
+    assert names == {"bs@example.org": "C:\\dir\\name", "null@example.org": "\\N",
+                     "dup@example.org": "一"}
+    assert fields_of(db, "bs@example.org") == {"company": "\\N"}
+    assert fields_of(db, "null@example.org") == {"company": "a\\tb\\\\"}
+    assert fields_of(db, "dup@example.org") == {"company": "新社"}
+    db.close()
