@@ -47,7 +47,8 @@
 #include "db/db.h"
 #include "site/site.h"
 
-#define LISTEN_WAIT_MS 250            /* also the poll interval of the generation row */
+#define LISTEN_WAIT_MS 250            /* the generation poll where nothing notifies */
+#define NOTIFY_POLL_MS 5000           /* the same poll beside notifications (PostgreSQL) */
 #define RECONNECT_MS   1000           /* between attempts to reopen a broken connection */
 #define LOCK_PUBLISH   0x6a6d000001LL /* "jm" + family: scheduled publications */
 #define LOCK_NETWORK   0x6a6d000002LL /* search sync, scores, digest */
@@ -433,7 +434,7 @@ static void *listen_main(void *arg)
 {
 	struct app_node *n = arg;
 	struct db *db = n->listen_db;
-	int64_t seen = n->listen_gen, gen = 0;
+	int64_t seen = n->listen_gen, gen = seen, next_poll = 0;
 	while (!atomic_load(&n->stop)) {
 		if (!db) {
 			if (!(db = listen_open(n, &gen))) {
@@ -447,7 +448,15 @@ static void *listen_main(void *arg)
 		char ch[64], payload[256];
 		enum jm_rc rc = db_wait_notify(db, LISTEN_WAIT_MS, ch, sizeof(ch), payload,
 		                               sizeof(payload));
-		if ((rc != JM_OK && rc != JM_DONE) || site_content_gen(db, &gen) != JM_OK) {
+		/* Notifications come at once; the poll beside them only catches a
+		 * bump whose notification was lost (a connection broken between
+		 * the two), so there it need not query four times a second. */
+		int64_t now = jm_now_ms();
+		bool poll = db_engine(db) != DB_PG || rc == JM_OK || now >= next_poll;
+		if (poll)
+			next_poll = now + NOTIFY_POLL_MS;
+		if ((rc != JM_OK && rc != JM_DONE) ||
+		    (poll && site_content_gen(db, &gen) != JM_OK)) {
 			log_at(LOG_WARN, "node",
 			       "content listener lost its connection; reconnecting");
 			db_close(db);
