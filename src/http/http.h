@@ -147,10 +147,11 @@ void http_redirect(struct req *req, int status, const char *location);
 struct http_blob {
 	_Atomic int refs;
 	int status;
-	const char *ctype;      /* static string */
-	char etag[48];          /* "\"...\"" */
-	int64_t mtime;          /* Last-Modified (0 = none) */
-	char last_modified[40]; /* mtime as an HTTP-date, computed once */
+	const char *ctype;                             /* static string */
+	char etag[48];                                 /* "\"...\"" */
+	int64_t mtime;                                 /* Last-Modified (0 = none) */
+	char last_modified[40];                        /* mtime as an HTTP-date, computed once */
+	size_t ctype_len, etag_len, last_modified_len; /* measured once */
 	size_t len;
 	char data[];
 };

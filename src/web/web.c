@@ -291,10 +291,39 @@ bool web_cache_key(const struct req *req, int page, char key[WEB_KEY_MAX])
 	return true;
 }
 
+/* Whether word (lower case) starts at p, ASCII case ignored. */
+static bool word_at(const char *p, const char *word)
+{
+	for (; *word; p++, word++)
+		if ((*p | 0x20) != *word)
+			return false;
+	return true;
+}
+
+/* "bot", "spider" or "crawl" anywhere, ASCII case ignored: one pass over
+ * the header (it runs on every counted hit). */
 static bool looks_like_bot(const char *ua)
 {
-	return !ua || !*ua || strcasestr(ua, "bot") || strcasestr(ua, "spider") ||
-	       strcasestr(ua, "crawl");
+	if (!ua || !*ua)
+		return true;
+	for (const char *p = ua; *p; p++) {
+		switch (*p | 0x20) {
+		case 'b':
+			if (word_at(p, "bot"))
+				return true;
+			break;
+		case 's':
+			if (word_at(p, "spider"))
+				return true;
+			break;
+		case 'c':
+			if (word_at(p, "crawl"))
+				return true;
+			break;
+		default: break;
+		}
+	}
+	return false;
 }
 
 void web_count_view(struct req *req, const char *stat_path)
