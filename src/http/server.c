@@ -161,6 +161,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *hr)
 {
 	struct server *srv = ((struct jm_handler *)self)->srv;
 	struct req *req = req_new(srv, hr);
+	if (srv->opts.cached && srv->opts.cached(req))
+		return 0;
 	bool mismatch = false, bad = false;
 	http_handler_fn fn = router_match(srv->router, req->method, req->path, req->arena,
 	                                  &req->params, &req->route_flags, &mismatch, &bad);

@@ -118,25 +118,12 @@ void web_article(struct req *req)
 	 * request (raw UTF-8, %e3 or %E3): the key is the canonical path. Only
 	 * stored (so valid) slugs are ever cached, and the encoding is
 	 * one-to-one, so the full slug check (Unicode folding) waits for a
-	 * miss. A request already spelled canonically (the usual case: links
-	 * are written so) finds its entry under its own path, with nothing
-	 * encoded or formatted first. */
-	char stat[sizeof("/articles/") + ARTICLE_SLUG_MAX];
-	size_t slen = strlen(slug);
-	memcpy(stat, "/articles/", 10);
-	memcpy(stat + 10, slug, slen + 1);
-	char raw[WEB_KEY_MAX];
-	raw[0] = '\0';
-	if (req->path.len < sizeof(raw)) {
-		memcpy(raw, req->path.p, req->path.len);
-		raw[req->path.len] = '\0';
-		if (web_serve_cached(req, raw, stat))
-			return;
-	}
+	 * miss. */
 	const char *path = web_article_path(req->arena, slug);
+	const char *stat = arena_sprintf(req->arena, "/articles/%s", slug);
 	bool cacheable = strlen(path) < WEB_KEY_MAX;
 	const char *key = path;
-	if (cacheable && strcmp(key, raw) != 0 && web_serve_cached(req, key, stat))
+	if (cacheable && web_serve_cached(req, key, stat))
 		return;
 	if (!slug_ok(slug)) {
 		web_error_page(req, 404);
