@@ -349,6 +349,7 @@ enum jm_rc app_serve(struct app *app, struct jm_err *err)
 	        .trusted_proxies = app->cfg.trusted_proxies,
 	        .max_connections = (int)app->cfg.max_connections,
 	        .hash_queue = (int)app->cfg.login_queue,
+	        .cached = web_serve_fast,
 	        .before = before,
 	        .error_page = error_page,
 	        .tick = tick,

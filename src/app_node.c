@@ -47,7 +47,8 @@
 #include "db/db.h"
 #include "site/site.h"
 
-#define LISTEN_WAIT_MS 250            /* also the poll interval of the generation row */
+#define LISTEN_WAIT_MS 250            /* the generation poll where nothing notifies */
+#define NOTIFY_POLL_MS 5000           /* the same poll beside notifications (PostgreSQL) */
 #define RECONNECT_MS   1000           /* between attempts to reopen a broken connection */
 #define LOCK_PUBLISH   0x6a6d000001LL /* "jm" + family: scheduled publications */
 #define LOCK_NETWORK   0x6a6d000002LL /* search sync, scores, digest */
@@ -67,6 +68,9 @@ struct app_node {
 	struct app *app;
 	pthread_t listener;
 	bool listening;
+	struct db *listen_db; /* opened by app_node_start, then the listener's */
+	int64_t listen_gen;   /* the generation read on it before serving */
+	bool outage;          /* the listener's: a failed open was logged */
 	atomic_bool stop;
 	struct cluster_job jobs[JOB_COUNT]; /* the tick thread's */
 };
@@ -396,46 +400,72 @@ static void sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
-static struct db *listen_open(struct app_node *n)
+/* A listening connection and the generation it read after LISTEN (so a
+ * change after that read is either notified or seen by the next poll). */
+static struct db *listen_open(struct app_node *n, int64_t *gen)
 {
 	struct db *db = NULL;
 	struct jm_err err = {0};
 	if (db_open(n->app->cfg.db_url, &db, &err) != JM_OK)
 		return NULL;
-	if (db_listen(db, SITE_CONTENT_CHANNEL) != JM_OK) {
+	if (db_listen(db, SITE_CONTENT_CHANNEL) != JM_OK || site_content_gen(db, gen) != JM_OK) {
 		db_close(db);
 		return NULL;
 	}
 	return db;
 }
 
+/* Connecting failed: logged once per outage, retried after a pause. */
+static void listen_retry(struct app_node *n)
+{
+	if (!n->outage)
+		log_at(LOG_WARN, "node",
+		       "content listener cannot open its connection; retrying every %d ms",
+		       RECONNECT_MS);
+	n->outage = true;
+	sleep_ms(RECONNECT_MS);
+}
+
+/* Waits for notifications and polls the generation. Every (re)connection
+ * after the first (made in app_node_start, before any page was served)
+ * drops the cache: pages may have been cached from data a change this
+ * thread could not see meanwhile had already replaced. */
 static void *listen_main(void *arg)
 {
 	struct app_node *n = arg;
-	struct db *db = NULL;
-	int64_t seen = 0;
-	bool fresh = true; /* the first generation read only sets seen */
+	struct db *db = n->listen_db;
+	int64_t seen = n->listen_gen, gen = seen, next_poll = 0;
 	while (!atomic_load(&n->stop)) {
-		if (!db && !(db = listen_open(n))) {
-			sleep_ms(RECONNECT_MS);
-			continue;
+		if (!db) {
+			if (!(db = listen_open(n, &gen))) {
+				listen_retry(n);
+				continue;
+			}
+			n->outage = false;
+			seen = gen;
+			app_content_changed(n->app);
 		}
 		char ch[64], payload[256];
 		enum jm_rc rc = db_wait_notify(db, LISTEN_WAIT_MS, ch, sizeof(ch), payload,
 		                               sizeof(payload));
-		int64_t gen = 0;
-		if ((rc != JM_OK && rc != JM_DONE) || site_content_gen(db, &gen) != JM_OK) {
+		/* Notifications come at once; the poll beside them only catches a
+		 * bump whose notification was lost (a connection broken between
+		 * the two), so there it need not query four times a second. */
+		int64_t now = jm_now_ms();
+		bool poll = db_engine(db) != DB_PG || rc == JM_OK || now >= next_poll;
+		if (poll)
+			next_poll = now + NOTIFY_POLL_MS;
+		if ((rc != JM_OK && rc != JM_DONE) ||
+		    (poll && site_content_gen(db, &gen) != JM_OK)) {
 			log_at(LOG_WARN, "node",
 			       "content listener lost its connection; reconnecting");
 			db_close(db);
 			db = NULL;
-			app_content_changed(n->app); /* a notification may be lost meanwhile */
 			continue;
 		}
-		if (!fresh && (rc == JM_OK || gen != seen))
+		if (rc == JM_OK || gen != seen)
 			app_content_changed(n->app);
 		seen = gen;
-		fresh = false;
 	}
 	db_close(db);
 	return NULL;
@@ -448,6 +478,10 @@ struct app_node *app_node_start(struct app *app)
 	atomic_init(&n->stop, false);
 	n->jobs[JOB_PUBLISH] = (struct cluster_job){.name = "publish", .key = LOCK_PUBLISH};
 	n->jobs[JOB_NETWORK] = (struct cluster_job){.name = "network", .key = LOCK_NETWORK};
+	/* The first generation is read here, before any page is cached: read
+	 * later by the thread, a change made in between would count as the
+	 * starting point and pages cached before it would stay stale. */
+	n->listen_db = listen_open(n, &n->listen_gen);
 	/* The listener must not take SIGINT/SIGTERM (it would end the process
 	 * by default): they reach the thread that waits for them (http's main),
 	 * even when one arrives before that thread has blocked them. */

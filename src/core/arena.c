@@ -61,6 +61,28 @@ void arena_free(struct arena *a)
 	free(a);
 }
 
+void arena_reset(struct arena *a)
+{
+	while (a->defers) {
+		struct arena_defer *d = a->defers;
+		a->defers = d->next;
+		d->fn(d->p);
+	}
+	struct arena_block *keep = NULL, *b = a->head;
+	while (b) {
+		struct arena_block *n = b->next;
+		if (!keep && b->size == a->block_size) {
+			keep = b;
+			keep->used = 0;
+			keep->next = NULL;
+		} else {
+			free(b);
+		}
+		b = n;
+	}
+	a->head = keep;
+}
+
 void *arena_alloc(struct arena *a, size_t n)
 {
 	n = (n + 15) & ~(size_t)15;

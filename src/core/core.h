@@ -121,6 +121,9 @@ enum jm_rc jm_read_file(const char *path, struct buf *b, struct jm_err *err) JM_
 struct arena;
 struct arena *arena_new(size_t block_size);
 void arena_free(struct arena *a);
+/* As arena_free, but keeps a and one block of its block size for reuse
+ * (http/ recycles request arenas per event loop). */
+void arena_reset(struct arena *a);
 void *arena_alloc(struct arena *a, size_t n);  /* 16-aligned, aborts on OOM */
 void *arena_calloc(struct arena *a, size_t n); /* zeroed */
 char *arena_strdup(struct arena *a, const char *s);

@@ -147,10 +147,11 @@ void http_redirect(struct req *req, int status, const char *location);
 struct http_blob {
 	_Atomic int refs;
 	int status;
-	const char *ctype;      /* static string */
-	char etag[48];          /* "\"...\"" */
-	int64_t mtime;          /* Last-Modified (0 = none) */
-	char last_modified[40]; /* mtime as an HTTP-date, computed once */
+	const char *ctype;                             /* static string */
+	char etag[48];                                 /* "\"...\"" */
+	int64_t mtime;                                 /* Last-Modified (0 = none) */
+	char last_modified[40];                        /* mtime as an HTTP-date, computed once */
+	size_t ctype_len, etag_len, last_modified_len; /* measured once */
 	size_t len;
 	char data[];
 };
@@ -234,6 +235,9 @@ struct http_server_opts {
 	int hash_queue;              /* password hashes waiting or running (>= 1) */
 	/* Called for every request before routing (may answer and return false). */
 	bool (*before)(struct req *req);
+	/* Called first, before routing and before(): answers from a cache of
+	 * public pages and returns true, or returns false (may be NULL). */
+	bool (*cached)(struct req *req);
 	/* Called once every listener is bound, before serving (may be NULL). */
 	void (*ready)(struct app *app, struct db *db);
 	/* Renders an error page for 400/404/405 the router decides (may be NULL). */

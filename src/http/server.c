@@ -34,8 +34,21 @@
 #define MAX_LOOPS         64
 #define ACCEPT_BACKOFF_MS 250
 
+/* A content type's h2o attributes, remembered per loop (blob_mime_attr). */
+#define MIME_MEMO    8
+#define SPARE_ARENAS 8
+#define ARENA_BLOCK  8192
+struct mime_memo {
+	const char *ctype;
+	const void *map;
+	h2o_mime_attributes_t *attr;
+};
+
 struct loop_thread {
 	h2o_context_t ctx; /* first: req->conn->ctx casts back to us */
+	struct mime_memo mime[MIME_MEMO];
+	struct arena *spare[SPARE_ARENAS]; /* reset request arenas for reuse */
+	int nspare;
 	struct server *srv;
 	int index;
 	int listen_fd;
@@ -93,11 +106,19 @@ struct req_holder {
 	struct loop_thread *lt;
 };
 
+/* A request's arena goes back to its loop (reset: its cleanups run now,
+ * one block is kept), so the next request allocates nothing to start. */
 static void req_dispose(void *p)
 {
 	struct req_holder *h = p;
-	arena_free(h->req.arena);
-	h->lt->inflight--;
+	struct loop_thread *lt = h->lt;
+	if (lt->nspare < SPARE_ARENAS) {
+		arena_reset(h->req.arena);
+		lt->spare[lt->nspare++] = h->req.arena;
+	} else {
+		arena_free(h->req.arena);
+	}
+	lt->inflight--;
 }
 
 static struct req *req_new(struct server *srv, h2o_req_t *hr)
@@ -109,7 +130,7 @@ static struct req *req_new(struct server *srv, h2o_req_t *hr)
 	struct req *req = &h->req;
 	req->app = srv->app;
 	req->db = h->lt->db;
-	req->arena = arena_new(8192);
+	req->arena = h->lt->nspare ? h->lt->spare[--h->lt->nspare] : arena_new(ARENA_BLOCK);
 	req->priv = hr;
 	req->method = str_from(hr->method.base, hr->method.len);
 	req->path = str_from(hr->path_normalized.base, hr->path_normalized.len);
@@ -140,6 +161,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *hr)
 {
 	struct server *srv = ((struct jm_handler *)self)->srv;
 	struct req *req = req_new(srv, hr);
+	if (srv->opts.cached && srv->opts.cached(req))
+		return 0;
 	bool mismatch = false, bad = false;
 	http_handler_fn fn = router_match(srv->router, req->method, req->path, req->arena,
 	                                  &req->params, &req->route_flags, &mismatch, &bad);
@@ -313,6 +336,9 @@ struct http_blob *http_blob_new(int status, const char *ctype, const char *data,
 	char h[65];
 	jm_hash_hex(NULL, 0, data, len, h);
 	snprintf(b->etag, sizeof(b->etag), "\"%.32s\"", h);
+	b->ctype_len = ctype ? strlen(ctype) : 0;
+	b->etag_len = strlen(b->etag);
+	b->last_modified_len = strlen(b->last_modified);
 	return b;
 }
 
@@ -337,37 +363,62 @@ static bool not_modified(h2o_req_t *hr, const struct http_blob *b)
 	ssize_t i = h2o_find_header(&hr->headers, H2O_TOKEN_IF_NONE_MATCH, -1);
 	if (i >= 0) {
 		h2o_iovec_t v = hr->headers.entries[i].value;
-		return h2o_contains_token(v.base, v.len, b->etag, strlen(b->etag), ',');
+		return h2o_contains_token(v.base, v.len, b->etag, b->etag_len, ',');
 	}
 	i = h2o_find_header(&hr->headers, H2O_TOKEN_IF_MODIFIED_SINCE, -1);
 	if (i >= 0 && b->mtime > 0) {
 		h2o_iovec_t v = hr->headers.entries[i].value;
-		size_t n = strlen(b->last_modified);
+		size_t n = b->last_modified_len;
 		return v.len == n && memcmp(v.base, b->last_modified, n) == 0;
 	}
 	return false;
 }
 
+/* The content type's attributes (compressible or not) as h2o's own
+ * h2o_req_fill_mime_attributes would find them, looked up once per type
+ * and loop: blobs' types are static strings, so the pointer is the key. */
+static void blob_mime_attr(h2o_req_t *hr, const struct http_blob *b)
+{
+	struct loop_thread *lt = thread_of(hr);
+	struct mime_memo *m = lt->mime;
+	for (; m < lt->mime + MIME_MEMO && m->ctype; m++)
+		if (m->ctype == b->ctype && m->map == hr->pathconf->mimemap) {
+			hr->res.mime_attr = m->attr;
+			return;
+		}
+	h2o_req_fill_mime_attributes(hr);
+	if (m < lt->mime + MIME_MEMO)
+		*m = (struct mime_memo){b->ctype, hr->pathconf->mimemap, hr->res.mime_attr};
+}
+
 /* A blob is sent in one piece, so its generator never gets called back. */
 static h2o_generator_t blob_generator = {NULL, NULL};
 
+/* Every header value a blob answer carries is the blob's own or a static
+ * string: h2o gets pointers, nothing is formatted or copied. */
 void http_send_blob(struct req *req, struct http_blob *b, const char *cache_control)
 {
 	h2o_req_t *hr = req->priv;
-	h2o_add_header(&hr->pool, &hr->res.headers, H2O_TOKEN_ETAG, NULL, b->etag, strlen(b->etag));
+	h2o_headers_t *hs = &hr->res.headers;
+	h2o_add_header(&hr->pool, hs, H2O_TOKEN_ETAG, NULL, b->etag, b->etag_len);
 	if (b->mtime > 0)
-		h2o_add_header(&hr->pool, &hr->res.headers, H2O_TOKEN_LAST_MODIFIED, NULL,
-		               b->last_modified, strlen(b->last_modified));
+		h2o_add_header(&hr->pool, hs, H2O_TOKEN_LAST_MODIFIED, NULL, b->last_modified,
+		               b->last_modified_len);
 	if (cache_control)
-		h2o_add_header(&hr->pool, &hr->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
-		               cache_control, strlen(cache_control));
+		h2o_add_header(&hr->pool, hs, H2O_TOKEN_CACHE_CONTROL, NULL, cache_control,
+		               strlen(cache_control));
 	if (b->status == 200 && not_modified(hr, b)) {
 		hr->res.status = 304;
 		hr->res.reason = "Not Modified";
 		h2o_send_inline(hr, "", 0);
 		return;
 	}
-	start(hr, b->status, b->ctype);
+	hr->res.status = b->status;
+	hr->res.reason = b->status == 200 ? "OK" : "";
+	if (b->ctype) {
+		h2o_add_header(&hr->pool, hs, H2O_TOKEN_CONTENT_TYPE, NULL, b->ctype, b->ctype_len);
+		blob_mime_attr(hr, b);
+	}
 	hr->res.content_length = b->len;
 	struct http_blob **slot = h2o_mem_alloc_shared(&hr->pool, sizeof(*slot), blob_release);
 	http_blob_ref(b);
@@ -542,6 +593,8 @@ static void *loop_main(void *arg)
 	while (!http_stopping())
 		h2o_evloop_run(loop, 200);
 	loop_shutdown(lt);
+	while (lt->nspare > 0)
+		arena_free(lt->spare[--lt->nspare]);
 	h2o_timeout_dispose(loop, &lt->backoff);
 	return NULL;
 }

@@ -172,25 +172,43 @@ static bool same_host(const char *host, const char *own_host)
 	return strlen(host) == n && strncasecmp(host, own_host, n) == 0;
 }
 
+/* "YYYY-MM-DD " of now (UTC) into key: formatted once a day per thread,
+ * then copied (the hit path formats nothing). Returns its length, 11. */
+static size_t day_prefix(char *key)
+{
+	static _Thread_local int64_t day_no = -1;
+	static _Thread_local char day[16];
+	int64_t now = jm_now(), d = now / 86400;
+	if (d != day_no) {
+		jm_time_day(now, day);
+		day[10] = ' ';
+		day_no = d;
+	}
+	memcpy(key, day, 11);
+	return 11;
+}
+
 void site_stats_hit(struct site_stats *s, const char *path, const char *referer,
                     const char *own_host)
 {
 	char key[KEY_MAX + 1];
-	char day[16];
-	jm_time_day(jm_now(), day);
 	size_t plen = strlen(path);
 	if (!s || plen == 0 || plen > KEY_MAX - 11)
 		return;
 	if (my_shard < 0)
 		my_shard = (int)(atomic_fetch_add(&s->next_shard, 1) % SHARDS);
 	struct shard *sh = &s->shards[my_shard];
-	int n = snprintf(key, sizeof(key), "%s %s", day, path);
-	map_add(&sh->paths, key, (size_t)n, 1);
+	size_t n = day_prefix(key);
+	memcpy(key + n, path, plen + 1);
+	map_add(&sh->paths, key, n + plen, 1);
 	char host[256];
 	if (!referer || !referer_host(referer, host, sizeof(host)) || same_host(host, own_host))
 		return;
-	n = snprintf(key, sizeof(key), "%s %s", day, host);
-	map_add(&sh->refs, key, (size_t)n, 1);
+	size_t hlen = strlen(host);
+	if (hlen > KEY_MAX - n)
+		return;
+	memcpy(key + n, host, hlen + 1);
+	map_add(&sh->refs, key, n + hlen, 1);
 }
 
 /* Takes all slots out of m (swapping in an empty table). */

@@ -24,6 +24,7 @@ struct cache_ent {
 	uint32_t hash;
 	uint64_t gen;
 	struct http_blob *blob;
+	const char *stat; /* page-view path after the key, "" none, NULL untold */
 	char key[];
 };
 
@@ -124,7 +125,7 @@ static struct cache_ent **find_slot(struct web_cache *c, const char *key, uint32
 	return pp;
 }
 
-struct http_blob *web_cache_get(struct app *app, const char *key)
+struct http_blob *web_cache_get(struct app *app, const char *key, char stat[WEB_STAT_MAX])
 {
 	struct web_cache *c = app->cache;
 	uint64_t gen = atomic_load_explicit(&app->content_gen, memory_order_acquire);
@@ -132,9 +133,11 @@ struct http_blob *web_cache_get(struct app *app, const char *key)
 	struct http_blob *b = NULL;
 	pthread_rwlock_rdlock(&c->lock);
 	struct cache_ent *e = *find_slot(c, key, h);
-	if (e && e->gen == gen) {
+	if (e && e->gen == gen && (!stat || e->stat)) {
 		b = e->blob;
 		http_blob_ref(b);
+		if (stat)
+			memcpy(stat, e->stat, strlen(e->stat) + 1);
 	}
 	pthread_rwlock_unlock(&c->lock);
 	return b;
@@ -164,9 +167,11 @@ static bool has_room(const struct web_cache *c, size_t len)
 	return c->n < CACHE_MAX_ENTRIES && c->bytes + len <= CACHE_MAX_BYTES;
 }
 
-void web_cache_put(struct web_cache *c, const char *key, struct http_blob *b, uint64_t gen)
+void web_cache_put(struct web_cache *c, const char *key, const char *stat, struct http_blob *b,
+                   uint64_t gen)
 {
-	size_t klen = strlen(key);
+	size_t klen = strlen(key), slen = stat ? strlen(stat) : 0;
+	bool stat_ok = slen < WEB_STAT_MAX; /* else only the handlers find it */
 	if (klen >= WEB_KEY_MAX || b->len > CACHE_MAX_BYTES / 16)
 		return;
 	uint32_t h = key_hash(key);
@@ -182,8 +187,10 @@ void web_cache_put(struct web_cache *c, const char *key, struct http_blob *b, ui
 	if (!has_room(c, b->len))
 		purge_stale(c, gen);
 	if (has_room(c, b->len)) {
-		struct cache_ent *e = xmalloc(sizeof(*e) + klen + 1);
+		struct cache_ent *e = xmalloc(sizeof(*e) + klen + 1 + slen + 1);
 		memcpy(e->key, key, klen + 1);
+		memcpy(e->key + klen + 1, stat ? stat : "", slen + 1);
+		e->stat = stat_ok ? e->key + klen + 1 : NULL;
 		e->hash = h;
 		e->gen = gen;
 		e->blob = b;

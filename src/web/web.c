@@ -220,7 +220,7 @@ void web_page_send(struct web_page *pg, const char *tpl, const char *ctype, cons
 	struct http_blob *b = http_blob_new(200, ctype, out.ptr ? out.ptr : "", out.len, jm_now());
 	buf_free(&out);
 	if (key)
-		web_cache_put(req->app->cache, key, b, pg->gen);
+		web_cache_put(req->app->cache, key, stat_path, b, pg->gen);
 	if (stat_path)
 		web_count_view(req, stat_path);
 	http_send_blob(req, b, WEB_CACHE_CONTROL);
@@ -242,11 +242,35 @@ void web_page_send_nostore(struct web_page *pg, int status, const char *tpl, boo
 
 bool web_serve_cached(struct req *req, const char *key, const char *stat_path)
 {
-	struct http_blob *b = web_cache_get(req->app, key);
+	struct http_blob *b = web_cache_get(req->app, key, NULL);
 	if (!b)
 		return false;
 	if (stat_path)
 		web_count_view(req, stat_path);
+	http_send_blob(req, b, WEB_CACHE_CONTROL);
+	http_blob_unref(b);
+	return true;
+}
+
+bool web_serve_fast(struct req *req)
+{
+	if (!str_eq(req->method, "GET") && !str_eq(req->method, "HEAD"))
+		return false;
+	char key[WEB_KEY_MAX], stat[WEB_STAT_MAX];
+	size_t n = req->path.len, q = req->query.p ? req->query.len + 1 : 0;
+	if (n + q >= sizeof(key))
+		return false;
+	memcpy(key, req->path.p, n);
+	if (q) {
+		key[n] = '?';
+		memcpy(key + n + 1, req->query.p, q - 1);
+	}
+	key[n + q] = '\0';
+	struct http_blob *b = web_cache_get(req->app, key, stat);
+	if (!b)
+		return false;
+	if (*stat)
+		web_count_view(req, stat);
 	http_send_blob(req, b, WEB_CACHE_CONTROL);
 	http_blob_unref(b);
 	return true;
@@ -291,10 +315,39 @@ bool web_cache_key(const struct req *req, int page, char key[WEB_KEY_MAX])
 	return true;
 }
 
+/* Whether word (lower case) starts at p, ASCII case ignored. */
+static bool word_at(const char *p, const char *word)
+{
+	for (; *word; p++, word++)
+		if ((*p | 0x20) != *word)
+			return false;
+	return true;
+}
+
+/* "bot", "spider" or "crawl" anywhere, ASCII case ignored: one pass over
+ * the header (it runs on every counted hit). */
 static bool looks_like_bot(const char *ua)
 {
-	return !ua || !*ua || strcasestr(ua, "bot") || strcasestr(ua, "spider") ||
-	       strcasestr(ua, "crawl");
+	if (!ua || !*ua)
+		return true;
+	for (const char *p = ua; *p; p++) {
+		switch (*p | 0x20) {
+		case 'b':
+			if (word_at(p, "bot"))
+				return true;
+			break;
+		case 's':
+			if (word_at(p, "spider"))
+				return true;
+			break;
+		case 'c':
+			if (word_at(p, "crawl"))
+				return true;
+			break;
+		default: break;
+		}
+	}
+	return false;
 }
 
 void web_count_view(struct req *req, const char *stat_path)

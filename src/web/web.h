@@ -16,6 +16,11 @@ struct req;
 struct router;
 
 void web_routes(struct app *app, struct router *r);
+/* The page cache's fast path, before routing (http_server_opts.cached): a
+ * GET or HEAD whose path and query are exactly a current entry's key is
+ * answered from it — the same bytes, headers and page view as its
+ * handler's hit — with no routing; false otherwise. */
+bool web_serve_fast(struct req *req);
 /* Friendly HTML error page (404 etc.) in the site's layout. */
 void web_error_page(struct req *req, int status);
 /* About once a second on one loop thread: flush page-view counters every

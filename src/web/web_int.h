@@ -21,12 +21,17 @@
  * response stamped with the content generation it was rendered at. A hit
  * is one hash, one read lock and one reference count: no SQL, no template.
  * Thread-safe. */
+#define WEB_STAT_MAX 512 /* longest page-view path kept with an entry */
 /* The current response for key with a reference for the caller
- * (http_blob_unref it), or NULL on a miss. */
-struct http_blob *web_cache_get(struct app *app, const char *key);
+ * (http_blob_unref it), or NULL on a miss. With stat non-NULL, only an
+ * entry stored with its page-view path is found, and that path (or ""
+ * for a page not counted) is copied into stat. */
+struct http_blob *web_cache_get(struct app *app, const char *key, char stat[WEB_STAT_MAX]);
 /* Stores b for key (takes no reference from the caller; adds its own) if
- * it was rendered at generation gen and the cache has room. */
-void web_cache_put(struct web_cache *c, const char *key, struct http_blob *b, uint64_t gen);
+ * it was rendered at generation gen and the cache has room. stat is the
+ * page-view path a hit counts (NULL: none), kept for web_serve_fast. */
+void web_cache_put(struct web_cache *c, const char *key, const char *stat, struct http_blob *b,
+                   uint64_t gen);
 /* The host[:port] of the site's base URL ("" before the first render);
  * the string stays valid until web_cache_free. */
 const char *web_cache_host(struct web_cache *c);

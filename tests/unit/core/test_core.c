@@ -46,6 +46,27 @@ static void test_arena(void **state)
 	assert_int_equal(deferred, 1);
 }
 
+/* A reset arena ran its cleanups, kept one block and serves again. */
+static void test_arena_reset(void **state)
+{
+	(void)state;
+	struct arena *a = arena_new(256);
+	static int one = 1;
+	deferred = 0;
+	for (int round = 0; round < 3; round++) {
+		char *s = arena_sprintf(a, "round %d", round);
+		assert_string_equal(s, round == 0 ? "round 0" : round == 1 ? "round 1" : "round 2");
+		memset(arena_alloc(a, 10000), 2, 10000); /* a big block, freed at reset */
+		for (int i = 0; i < 40; i++)             /* several small blocks */
+			memset(arena_alloc(a, 32), 3, 32);
+		arena_defer(a, bump, &one);
+		arena_reset(a);
+		assert_int_equal(deferred, round + 1);
+	}
+	arena_free(a);
+	assert_int_equal(deferred, 3); /* nothing ran twice */
+}
+
 static void test_utf8(void **state)
 {
 	(void)state;
@@ -191,10 +212,10 @@ static void test_header_value(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_buf_cap),      cmocka_unit_test(test_arena),
-	        cmocka_unit_test(test_utf8),         cmocka_unit_test(test_time),
-	        cmocka_unit_test(test_crypto),       cmocka_unit_test(test_zones),
-	        cmocka_unit_test(test_header_value),
+	        cmocka_unit_test(test_buf_cap),     cmocka_unit_test(test_arena),
+	        cmocka_unit_test(test_arena_reset), cmocka_unit_test(test_utf8),
+	        cmocka_unit_test(test_time),        cmocka_unit_test(test_crypto),
+	        cmocka_unit_test(test_zones),       cmocka_unit_test(test_header_value),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
