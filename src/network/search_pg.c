@@ -23,29 +23,47 @@
  *
  * A query word is what search.c hands FTS5 on SQLite: the phrase of its
  * query-mode tokens (no trailing unigram), the last one a prefix when the
- * word ends in Latin or in one CJK character. Matching:
- *   - one word of one token, exact (a 2-character word such as 出版) or a
- *     prefix that covers one term (python): the page is read off
+ * word ends in Latin or in one CJK character. A prefix that covers one
+ * term is that term; one that covers none matches nobody. Then:
+ *   - one word of one token (出版, python): the page is read off
  *     search_terms_score in rank order and the total counted up to
- *     NET_SEARCH_TOTAL_MAX, as on SQLite;
- *   - otherwise, in C over the rows of the query's terms: a word's exact
- *     tokens in one index-only scan of search_terms_pkey (term = ANY, in
- *     term then person order), a prefix token by its range, which merges
- *     the positions of every term in it (as FTS5 merges a prefix's
- *     position lists, keeping a position that two terms share twice); a
- *     phrase counts, per column, the positions p with its token i at
- *     p + i; words are ANDed by person; the rank is jm_rank's sum computed
- *     in the same order (column, then phrase), so the same document gives
- *     the same double on both engines and ties fall to the id.
- * Filters (stage, tag, flags) apply to every row read.
+ *     NET_SEARCH_TOTAL_MAX, as on SQLite (fast_query);
+ *   - several tokens, all exact (デザイン, 資金 調達): driven by the
+ *     rarest token (rows counted up to STAT_CAP in one statement). The
+ *     total: the rows of every token in spans of person ids that hold
+ *     SPAN_ROWS rows of the rarest (index ranges read in order), matched
+ *     here, until NET_SEARCH_TOTAL_MAX hits or the last person; when the
+ *     spans reach the end, every hit is known and gives the page too. If
+ *     not, the page: the rarest token's people in score order, in chunks
+ *     (64, doubled up to 1024), the rows of all tokens for just those
+ *     people in one statement (term = ANY AND person_id = ANY on the
+ *     primary key: one index descent per token and person, ~3 µs each, so
+ *     chunks stay small), until the page's last hit ranks before what the
+ *     next candidate can score. The bound: a phrase has per column at most
+ *     as many instances as any of its tokens, and w · tf / (tf + 1) summed
+ *     in column order grows with every tf in floating point too, so a
+ *     word's score is at most the stored score of each of its tokens; the
+ *     other words add at most the least best score of their tokens (plus
+ *     1e-9 against rounding of the sum). A candidate at the bound ranks
+ *     after the last one read only by its larger id;
+ *   - a word whose prefix covers several terms (p, 本, acme出): the old
+ *     full read (slow_query): every row of every token, a prefix by its
+ *     range, which merges the positions of every term in it (as FTS5
+ *     merges a prefix's position lists, keeping a position that two terms
+ *     share twice).
+ * Matching, in C: a phrase counts, per column, the positions p with its
+ * token i at p + i; words are ANDed by person; the rank is jm_rank's sum
+ * computed in the same order (column, then phrase), so the same document
+ * gives the same double on both engines and ties fall to the id. Filters
+ * (stage, tag, flags) apply in SQL to every candidate read.
  *
- * Cost: the second case reads every row of its tokens (デザイン at 20,000
- * people: 3 × ~7,000 rows, a few ms in PostgreSQL; the rest is moving and
- * parsing them here). Reading the first token best first and probing the
- * others for just those people (term = ? AND person_id = ANY (ids)) was
- * slower: each probe of thousands of ids cost tens of ms. Joining the
- * tokens in SQL was slower too: PostgreSQL underestimates how often the
- * bigrams of a word go together and plans nested loops.
+ * Cost (50,000 people, 250,000 messages, the bench's 10 queries): p99 28
+ * ms against 109 ms for the full read of every token's rows (~11,000-
+ * 20,000 per token). What stays proportional to the corpus: a phrase that
+ * is rare while all its tokens are frequent reads all its tokens' rows (in
+ * spans), as the full read did; and the old path above. Joining the tokens
+ * in SQL was slower: PostgreSQL underestimates how often the bigrams of a
+ * word go together and plans nested loops.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -369,7 +387,9 @@ enum {
 	V_PAGE = 16,  /* one term: the page in rank order */
 	V_COUNT = 32, /* one term: the total */
 	V_TERMS = 64, /* term = ANY (array) instead of term = ?, by term */
-	V_VARIANTS = 128,
+	V_IDS = 128,  /* with V_TERMS: and person_id = ANY (array) */
+	V_SPAN = 256, /* with V_TERMS: and person_id in (span[0], span[1]] */
+	V_VARIANTS = 512,
 };
 
 static char *sql_variant[V_VARIANTS]; /* never freed: statement cache keys */
@@ -405,6 +425,10 @@ static void build_sql(unsigned mask, struct buf *b)
 	                     : mask & V_TERMS ? " FROM search_terms WHERE term = ANY (CAST(? AS "
 	                                        "TEXT[]))"
 	                                      : " FROM search_terms WHERE term = ?");
+	if (mask & V_IDS)
+		rc |= buf_appends(b, " AND person_id = ANY (CAST(? AS BIGINT[]))");
+	if (mask & V_SPAN)
+		rc |= buf_appends(b, " AND person_id > ? AND person_id <= ?");
 	rc |= append_filters(b, mask, "person_id");
 	rc |= buf_appends(b, mask & V_PAGE    ? " ORDER BY score DESC, person_id LIMIT ? OFFSET ?"
 	                     : mask & V_COUNT ? " LIMIT ?) x"
@@ -423,7 +447,8 @@ static unsigned filter_mask(const struct search_filter *f)
 /* Prepares a variant and binds the term (or range) and the filters; the
  * next free parameter index goes to *next. */
 static enum jm_rc prepare_term(struct db *db, unsigned mask, const char *lo, const char *hi,
-                               const struct search_filter *f, struct db_stmt **st, int *next)
+                               const int64_t *span, const struct search_filter *f,
+                               struct db_stmt **st, int *next)
 {
 	enum jm_rc rc =
 	        db_prepare(db, db_sql_variant(sql_variant, V_VARIANTS, mask, build_sql), st);
@@ -431,8 +456,10 @@ static enum jm_rc prepare_term(struct db *db, unsigned mask, const char *lo, con
 		return rc;
 	int i = 1;
 	db_bind_text(*st, i++, lo, SIZE_MAX);
-	if (mask & V_RANGE)
+	if (mask & (V_RANGE | V_IDS))
 		db_bind_text(*st, i++, hi, SIZE_MAX);
+	for (int k = 0; k < 2 && (mask & V_SPAN); k++)
+		db_bind_int(*st, i++, span[k]);
 	if (mask & V_STAGE)
 		db_bind_int(*st, i++, f->stage_rank);
 	if (mask & V_TAG)
@@ -544,20 +571,22 @@ static size_t same_tokens(const struct toks *t, size_t n, const char *s, size_t 
 }
 
 /* Reads the rows of one variant: with V_TERMS the rows of the tokens
- * t->v[0..n) (lo: their array literal), each into p[i] of its token;
- * otherwise the rows of the term lo, or of the prefix range [lo, hi), into
- * p[0]. f filters (NULL: none). */
+ * t->v[0..n) (lo: their array literal), each into p[i] of its token, and
+ * with V_IDS only those of the people in the array literal hi, with
+ * V_SPAN those of the people in (span[0], span[1]]; otherwise the rows of
+ * the term lo, or of the prefix range [lo, hi), into p[0]. f filters
+ * (NULL: none). */
 static enum jm_rc rows_read(struct db *db, unsigned mask, const char *lo, const char *hi,
-                            const struct search_filter *f, const struct toks *t, size_t n,
-                            struct post *p)
+                            const int64_t *span, const struct search_filter *f,
+                            const struct toks *t, size_t n, struct post *p)
 {
 	static const struct search_filter none = {.stage_rank = -1, .flagged = true};
 	struct db_stmt *st = NULL;
 	int next = 0;
 	size_t *idx = xcalloc(n + 1, sizeof(*idx)), nidx = 1;
 	char *last = NULL;
-	enum jm_rc rc = prepare_term(db, mask | (f ? filter_mask(f) : 0), lo, hi, f ? f : &none,
-	                             &st, &next);
+	enum jm_rc rc = prepare_term(db, mask | (f ? filter_mask(f) : 0), lo, hi, span,
+	                             f ? f : &none, &st, &next);
 	while (rc == JM_OK && (rc = db_step(st)) == JM_OK) {
 		const char *term = db_col_text(st, 0, NULL);
 		if ((mask & V_TERMS) && (!last || strcmp(last, term))) {
@@ -574,6 +603,16 @@ static enum jm_rc rows_read(struct db *db, unsigned mask, const char *lo, const 
 	return rc == JM_DONE ? JM_OK : rc;
 }
 
+/* Closes the posts p[0..n) after their last row. */
+static void posts_end(struct post *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		post_close(&p[i]);
+		if (p[i].at)
+			p[i].at[p[i].n] = p[i].npos;
+	}
+}
+
 /* The rows of every token of a word into p[0..t->n), each by person: the
  * exact tokens in one statement, a prefix (the last token when prefix)
  * by its range, which merges the positions of every term in it. */
@@ -587,18 +626,14 @@ static enum jm_rc word_read(struct db *db, const struct toks *t, bool prefix,
 		rc = arr_add(&arr, t->v[i].s, t->v[i].len);
 	const char *lit = rc == JM_OK && nx ? arr_end(&arr) : NULL;
 	if (rc == JM_OK && nx)
-		rc = lit ? rows_read(db, V_TERMS, lit, NULL, f, t, nx, p) : JM_NOMEM;
+		rc = lit ? rows_read(db, V_TERMS, lit, NULL, NULL, f, t, nx, p) : JM_NOMEM;
 	if (rc == JM_OK && prefix) {
 		char *lo = xstrndup(t->v[nx].s, t->v[nx].len), *hi = prefix_end(lo, t->v[nx].len);
-		rc = rows_read(db, V_RANGE, lo, hi, f, NULL, 0, &p[nx]);
+		rc = rows_read(db, V_RANGE, lo, hi, NULL, f, NULL, 0, &p[nx]);
 		free(lo);
 		free(hi);
 	}
-	for (size_t i = 0; i < t->n; i++) {
-		post_close(&p[i]);
-		if (p[i].at)
-			p[i].at[p[i].n] = p[i].npos;
-	}
+	posts_end(p, t->n);
 	buf_free(&arr);
 	return rc;
 }
@@ -799,7 +834,7 @@ static enum jm_rc fast_query(struct db *db, const char *term, const struct searc
 {
 	struct db_stmt *st = NULL;
 	int i = 0;
-	enum jm_rc rc = prepare_term(db, V_COUNT | filter_mask(f), term, NULL, f, &st, &i);
+	enum jm_rc rc = prepare_term(db, V_COUNT | filter_mask(f), term, NULL, NULL, f, &st, &i);
 	if (rc == JM_OK) {
 		db_bind_int(st, i, NET_SEARCH_TOTAL_MAX);
 		if ((rc = db_step(st)) == JM_OK)
@@ -807,7 +842,7 @@ static enum jm_rc fast_query(struct db *db, const char *term, const struct searc
 	}
 	db_finalize(st);
 	if (rc == JM_OK || rc == JM_DONE)
-		rc = prepare_term(db, V_PAGE | filter_mask(f), term, NULL, f, &st, &i);
+		rc = prepare_term(db, V_PAGE | filter_mask(f), term, NULL, NULL, f, &st, &i);
 	else
 		return rc;
 	if (rc)
@@ -824,6 +859,280 @@ static enum jm_rc fast_query(struct db *db, const char *term, const struct searc
 	return rc == JM_DONE ? JM_OK : rc;
 }
 
+/* ---- several tokens: the threshold read ---- */
+
+#define STAT_CAP    2000 /* rows counted per token to find the rarest */
+#define SPAN_ROWS   1024 /* rows of the rarest token per span (the total) */
+#define CHUNK_FIRST 64   /* candidates of the first chunk (the page); doubled up to … */
+#define CHUNK_MAX   1024
+
+/* A query resolved to exact terms: the tokens of every word in one list,
+ * word w's at t.v[at[w] .. at[w + 1]). */
+struct exact {
+	struct toks t;
+	size_t at[SEARCH_WORDS + 1];
+	size_t nw;
+	char *own[SEARCH_WORDS]; /* the terms prefixes resolved to */
+};
+
+static void exact_free(struct exact *e)
+{
+	free(e->t.v);
+	for (size_t w = 0; w < e->nw; w++)
+		free(e->own[w]);
+}
+
+/* Tokenises every word, a prefix token resolved to the one term it covers.
+ * *ok false: a prefix covers several terms (the full read serves it);
+ * *none: some word matches nobody. */
+static enum jm_rc exact_resolve(struct db *db, const struct search_words *ws, struct exact *e,
+                                bool *ok, bool *none)
+{
+	enum jm_rc rc = JM_OK;
+	*ok = true, *none = false;
+	e->nw = ws->n;
+	for (size_t w = 0; w < ws->n && rc == JM_OK && *ok && !*none; w++) {
+		e->at[w] = e->t.n;
+		word_tokens(ws->w[w], ws->len[w], &e->t);
+		*none = e->t.n == e->at[w];
+		if (*none || !ws->prefix[w])
+			continue;
+		struct tok *last = &e->t.v[e->t.n - 1];
+		char *lo = xstrndup(last->s, last->len), *hi = prefix_end(lo, last->len);
+		rc = prefix_single(db, lo, hi, &e->own[w], none);
+		*ok = *none || e->own[w];
+		if (e->own[w])
+			last->s = e->own[w], last->len = (uint32_t)strlen(e->own[w]);
+		free(lo);
+		free(hi);
+	}
+	e->at[e->nw] = e->t.n;
+	return rc;
+}
+
+/* Per token of e (lit: their array literal): its rows counted up to
+ * STAT_CAP, and its best score, which bounds the score of any phrase
+ * holding it (per column a phrase's instances are at most the token's and
+ * w · tf / (tf + 1) grows with tf, in floating point too). */
+static enum jm_rc exact_stats(struct db *db, const struct exact *e, const char *lit, int64_t *cnt,
+                              double *best)
+{
+	struct db_stmt *st = NULL;
+	size_t k = 0;
+	enum jm_rc rc = db_preparef(
+	        db, &st,
+	        "SELECT (SELECT count(*) FROM (SELECT 1 FROM search_terms s WHERE s.term = u.t "
+	        "LIMIT ?) x), coalesce((SELECT s.score FROM search_terms s WHERE s.term = u.t "
+	        "ORDER BY s.score DESC LIMIT 1), 0) FROM unnest(CAST(? AS TEXT[])) WITH "
+	        "ORDINALITY AS u(t, k) ORDER BY u.k",
+	        "it", (int64_t)STAT_CAP, lit);
+	while (rc == JM_OK && (rc = db_step(st)) == JM_OK && k < e->t.n) {
+		cnt[k] = db_col_int(st, 0);
+		best[k++] = strtod(db_col_text(st, 1, NULL), NULL);
+	}
+	db_finalize(st);
+	return rc == JM_DONE ? (k == e->t.n ? JM_OK : JM_DB) : rc;
+}
+
+/* The verified hits so far. */
+struct hits {
+	struct ranked *v;
+	size_t n, size;
+};
+
+/* Ranks the people of the posts p (e's tokens, for one chunk of
+ * candidates) that every word matches into h, as slow_query ranks. */
+static void chunk_match(const struct exact *e, struct post *p, struct hits *h)
+{
+	size_t nw = e->nw;
+	struct wres c = {0};
+	phrase_match(p, e->at[1], &c);
+	uint16_t(*tf)[SEARCH_COLS] = xcalloc(c.n * nw + 1, sizeof(*tf));
+	for (size_t k = 0; k < c.n; k++)
+		memcpy(tf[k * nw], c.tf[k], sizeof(*tf));
+	for (size_t w = 1; w < nw && c.n; w++) {
+		struct wres r = {0};
+		phrase_match(p + e->at[w], e->at[w + 1] - e->at[w], &r);
+		and_word(&c, &tf, nw, w, &r);
+		free(r.id);
+		free(r.tf);
+	}
+	if (h->n + c.n >= h->size) {
+		h->size = (h->n + c.n) * 2 + 64;
+		h->v = xrealloc(h->v, h->size * sizeof(*h->v));
+	}
+	for (size_t k = 0; k < c.n; k++)
+		h->v[h->n++] = (struct ranked){rank_all(&tf[k * nw], nw), c.id[k]};
+	free(tf);
+	free(c.id);
+	free(c.tf);
+}
+
+/* The next candidates: up to lim people of term in rank order from off,
+ * filtered, into ids (an array literal); *got of them, the last one's
+ * score and id in *last and *last_id. */
+static enum jm_rc cand_read(struct db *db, const char *term, const struct search_filter *f,
+                            int64_t lim, int64_t off, struct buf *ids, size_t *got, double *last,
+                            int64_t *last_id)
+{
+	struct db_stmt *st = NULL;
+	int i = 0;
+	enum jm_rc rc = prepare_term(db, V_PAGE | filter_mask(f), term, NULL, NULL, f, &st, &i);
+	if (rc)
+		return rc;
+	db_bind_int(st, i, lim);
+	db_bind_int(st, i + 1, off);
+	*got = 0;
+	while (rc == JM_OK && (rc = db_step(st)) == JM_OK) {
+		*last_id = db_col_int(st, 0);
+		*last = strtod(db_col_text(st, 1, NULL), NULL);
+		rc = arr_addi(ids, *last_id);
+		(*got)++;
+	}
+	db_finalize(st);
+	return rc == JM_DONE ? JM_OK : rc;
+}
+
+/* Whether the first need hits are certain: the need-th ranks before
+ * anything a later candidate can score (at most bound, and at bound only
+ * with an id after bound_id). */
+static bool settled(struct hits *h, size_t need, double bound, int64_t bound_id)
+{
+	if (h->n < need)
+		return false;
+	if (!need)
+		return true;
+	qsort(h->v, h->n, sizeof(*h->v), ranked_cmp);
+	const struct ranked *k = &h->v[need - 1];
+	return -k->r > bound || (-k->r == bound && k->id <= bound_id);
+}
+
+/* The page: reads the candidates of the token d of e in rank order, chunk
+ * by chunk, the rows of all tokens for each chunk's people in one
+ * statement (one index descent per token and person), until the first
+ * need hits are certain; extra bounds what the words other than d's add
+ * to a score. */
+static enum jm_rc rank_read(struct db *db, const struct exact *e, const char *lit, size_t d,
+                            double extra, const struct search_filter *f, size_t need,
+                            struct hits *h)
+{
+	char *term = xstrndup(e->t.v[d].s, e->t.v[d].len);
+	struct buf ids = BUF_INIT;
+	enum jm_rc rc = JM_OK;
+	int64_t off = 0, lim = CHUNK_FIRST, last_id = 0;
+	for (bool done = false; rc == JM_OK && !done;) {
+		size_t got = 0;
+		double last = 0;
+		buf_reset(&ids);
+		rc = cand_read(db, term, f, lim, off, &ids, &got, &last, &last_id);
+		const char *il = rc == JM_OK && got ? arr_end(&ids) : NULL;
+		struct post *p = xcalloc(e->t.n + 1, sizeof(*p));
+		if (rc == JM_OK && got)
+			rc = il ? rows_read(db, V_TERMS | V_IDS, lit, il, NULL, NULL, &e->t, e->t.n,
+			                    p)
+			        : JM_NOMEM;
+		posts_end(p, e->t.n);
+		if (rc == JM_OK)
+			chunk_match(e, p, h);
+		for (size_t i = 0; i < e->t.n; i++)
+			post_free(&p[i]);
+		free(p);
+		done = (int64_t)got < lim || settled(h, need, last + extra, last_id);
+		off += (int64_t)got;
+		lim = lim < CHUNK_MAX ? lim * 2 : lim;
+	}
+	buf_free(&ids);
+	free(term);
+	return rc;
+}
+
+/* The id after which the token term has its next n rows past id from
+ * (INT64_MAX when fewer are left). */
+static enum jm_rc span_end(struct db *db, const char *term, int64_t from, int64_t n, int64_t *to)
+{
+	struct db_stmt *st = NULL;
+	enum jm_rc rc = db_preparef(db, &st,
+	                            "SELECT person_id FROM search_terms WHERE term = ? AND "
+	                            "person_id > ? ORDER BY person_id LIMIT 1 OFFSET ?",
+	                            "tii", term, from, n - 1);
+	*to = INT64_MAX;
+	if (rc == JM_OK && (rc = db_step(st)) == JM_OK)
+		*to = db_col_int(st, 0);
+	db_finalize(st);
+	return rc == JM_DONE ? JM_OK : rc;
+}
+
+/* The total: every token's rows in spans of person ids (index ranges,
+ * read in order) that hold SPAN_ROWS rows of the token d each, matched,
+ * until NET_SEARCH_TOTAL_MAX hits or the last person; *all: every hit is
+ * in h. */
+static enum jm_rc span_read(struct db *db, const struct exact *e, const char *lit, size_t d,
+                            const struct search_filter *f, struct hits *h, bool *all)
+{
+	char *term = xstrndup(e->t.v[d].s, e->t.v[d].len);
+	enum jm_rc rc = JM_OK;
+	int64_t span[2] = {0, 0};
+	while (rc == JM_OK && span[1] < INT64_MAX && h->n < NET_SEARCH_TOTAL_MAX) {
+		span[0] = span[1];
+		rc = span_end(db, term, span[0], SPAN_ROWS, &span[1]);
+		struct post *p = xcalloc(e->t.n + 1, sizeof(*p));
+		if (rc == JM_OK)
+			rc = rows_read(db, V_TERMS | V_SPAN, lit, NULL, span, f, &e->t, e->t.n, p);
+		posts_end(p, e->t.n);
+		if (rc == JM_OK)
+			chunk_match(e, p, h);
+		for (size_t i = 0; i < e->t.n; i++)
+			post_free(&p[i]);
+		free(p);
+	}
+	*all = span[1] == INT64_MAX;
+	free(term);
+	return rc;
+}
+
+/* The query by the threshold read, driven by its rarest token. */
+static enum jm_rc bound_query(struct db *db, const struct exact *e, const struct search_filter *f,
+                              int64_t per, int64_t offset, struct net_hit *out, size_t *n,
+                              int64_t *total)
+{
+	struct buf arr = BUF_INIT;
+	enum jm_rc rc = JM_OK;
+	for (size_t i = 0; i < e->t.n && rc == JM_OK; i++)
+		rc = arr_add(&arr, e->t.v[i].s, e->t.v[i].len);
+	const char *lit = rc == JM_OK ? arr_end(&arr) : NULL;
+	int64_t *cnt = xcalloc(e->t.n, sizeof(*cnt));
+	double *best = xcalloc(e->t.n, sizeof(*best));
+	rc = lit ? exact_stats(db, e, lit, cnt, best) : JM_NOMEM;
+	size_t d = 0;
+	for (size_t i = 1; i < e->t.n; i++)
+		d = cnt[i] < cnt[d] ? i : d;
+	/* The other words: each at most its tokens' least best score; a
+	 * margin far above rounding keeps the sum a bound. */
+	double extra = e->nw > 1 ? 1e-9 : 0;
+	for (size_t w = 0; w < e->nw; w++) {
+		double m = best[e->at[w]];
+		for (size_t i = e->at[w]; i < e->at[w + 1]; i++)
+			m = best[i] < m ? best[i] : m;
+		extra += d >= e->at[w] && d < e->at[w + 1] ? 0 : m;
+	}
+	struct hits h = {0}, page = {0};
+	bool all = true;
+	if (rc == JM_OK && cnt[d])
+		rc = span_read(db, e, lit, d, f, &h, &all);
+	if (rc == JM_OK && !all)
+		rc = rank_read(db, e, lit, d, extra, f, (size_t)(offset + per), &page);
+	if (rc == JM_OK)
+		page_out(all ? h.v : page.v, all ? h.n : page.n, per, offset, out, n, total);
+	if (rc == JM_OK && !all)
+		*total = NET_SEARCH_TOTAL_MAX;
+	free(h.v);
+	free(page.v);
+	free(cnt);
+	free(best);
+	buf_free(&arr);
+	return rc;
+}
+
 enum jm_rc search_pg_query(struct db *db, struct arena *a, const struct search_words *ws,
                            const struct search_filter *f, int64_t per, int64_t offset,
                            struct net_hit *out, size_t *n, int64_t *total)
@@ -832,24 +1141,17 @@ enum jm_rc search_pg_query(struct db *db, struct arena *a, const struct search_w
 	*n = 0, *total = 0;
 	if (!ws->n)
 		return JM_OK;
-	struct toks t = {0};
-	word_tokens(ws->w[0], ws->len[0], &t);
-	char *term = NULL;
-	bool none = false;
-	enum jm_rc rc = JM_OK;
-	if (ws->n == 1 && t.n == 1 && !ws->prefix[0]) {
-		term = xstrndup(t.v[0].s, t.v[0].len);
-	} else if (ws->n == 1 && t.n == 1) {
-		char *lo = xstrndup(t.v[0].s, t.v[0].len), *hi = prefix_end(lo, t.v[0].len);
-		rc = prefix_single(db, lo, hi, &term, &none);
-		free(lo);
-		free(hi);
-	}
-	if (rc == JM_OK && !none && term)
+	struct exact e = {0};
+	bool ok = true, none = false;
+	enum jm_rc rc = exact_resolve(db, ws, &e, &ok, &none);
+	if (rc == JM_OK && !none && ok && e.t.n == 1) {
+		char *term = xstrndup(e.t.v[0].s, e.t.v[0].len);
 		rc = fast_query(db, term, f, per, offset, out, n, total);
+		free(term);
+	} else if (rc == JM_OK && !none && ok)
+		rc = bound_query(db, &e, f, per, offset, out, n, total);
 	else if (rc == JM_OK && !none)
 		rc = slow_query(db, ws, f, per, offset, out, n, total);
-	free(t.v);
-	free(term);
+	exact_free(&e);
 	return rc;
 }

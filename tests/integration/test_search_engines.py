@@ -123,6 +123,24 @@ class Site:
             finally:
                 conn.close()
 
+    def sql_many(self, statement, rows):
+        """Runs one statement for each of rows, in one transaction."""
+        if self.db_url:
+            import psycopg2
+            conn = psycopg2.connect(self.db_url)
+            try:
+                with conn, conn.cursor() as cur:
+                    cur.executemany(statement.replace("?", "%s"), rows)
+            finally:
+                conn.close()
+        else:
+            conn = sqlite3.connect(os.path.join(self.server.data_dir, "jinmyaku.db"), timeout=30)
+            try:
+                with conn:
+                    conn.executemany(statement, rows)
+            finally:
+                conn.close()
+
 
 def start_site(tmp_path_factory, db_url, started):
     d = tmp_path_factory.mktemp("engines")
@@ -402,3 +420,100 @@ def test_random_documents_same_answers(sites):
         a, b = people_search(sites[0], {"q": q}), people_search(sites[1], {"q": q})
         assert a["hits"] == b["hits"] and a["total"] == b["total"], (q, a, b)
         assert a["snippets"] == b["snippets"], (q, a["snippets"], b["snippets"])
+
+
+# ---- a crowd: phrases of frequent tokens, past the total's cap ----
+
+CROWD = 2600
+
+
+def crowd_row(i):
+    """Person i of the crowd: デザイン in most (more than NET_SEARCH_TOTAL_MAX
+    people, in several columns and counts, so scores vary and tie); the
+    tokens of ポッドキャスト in everyone but the phrase in a few; 資金 and
+    調達 as separate words in many."""
+    name = "デザイン 会員%d" % i if i % 97 == 0 else "会員%d" % i
+    company = "デザイン事務所" if i % 50 == 0 else "資金調達の会社" if i % 40 == 3 else "商会"
+    notes = "ポッド、本、ドキ、本、キャスト。"
+    if i % 10:
+        notes += "デザイン" * (i % 3 + 1) + "の仕事。"
+    if i % 300 == 7:
+        notes += "ポッドキャストの配信。"
+    if i % 4:
+        notes += "資金を集め、調達する。"
+    if i % 9 == 2:
+        notes += "データ分析と写真。"
+    stage = "network" if i % 5 == 0 else "reader"
+    return ("crowd%d@example.jp" % i, name, company, notes, stage, 1 if i % 11 == 0 else 0,
+            1700000000 + i, 1700000000 + i)
+
+
+CROWD_QUERIES = [
+    {"q": "デザイン"}, {"q": "ポッドキャスト"}, {"q": "ポッドキャストの配信"}, {"q": "資金 調達"},
+    {"q": "デザイン 資金"}, {"q": "デザイン ポッドキャスト"}, {"q": "資金調達"}, {"q": "データ分析"},
+    {"q": "デザイン", "stage": "network"}, {"q": "デザイン", "include_flagged": "1"},
+    {"q": "ポッドキャスト", "stage": "network"}, {"q": "デザイン", "page": "2"},
+    {"q": "デザイン", "per_page": "100", "page": "9"}, {"q": "デザイン", "page": "50"},
+    {"q": "デザイン 資金", "per_page": "50", "page": "3"}, {"q": "デザイン事務所"},
+    {"q": "ザイン"}, {"q": "キャスト"}, {"q": "会員1"}, {"q": "デザイン 資金", "page": "2"},
+    {"q": "デザイン 資金", "stage": "network"}, {"q": "デザインの仕事"},
+]
+
+
+@pytest.fixture(scope="module")
+def crowds(tmp_path_factory):
+    started = []
+    pg_name = None
+    try:
+        for url in (None, "pg") if PG_URL else (None,):
+            if url:
+                import psycopg2
+                pg_name = "search_%d_%s" % (os.getpid(), jm.uniq("c").split("-")[-1])
+                conn = psycopg2.connect(PG_URL)
+                conn.autocommit = True
+                conn.cursor().execute("CREATE DATABASE " + pg_name)
+                conn.close()
+                url = pg_db_url(pg_name)
+            d = tmp_path_factory.mktemp("crowd")
+            lite = "sqlite:" + str(d / "data" / "jinmyaku.db")
+            server = jm.Server(str(d / "data"), ["--db", url or lite]).start()
+            site = Site(server, url, d)
+            started.append(site)
+            site.cli("user", "add", "--email", "owner@example.com", "--role", "owner",
+                     input="correct horse battery staple\n")
+            tok = site.cli("token", "create", "--name", "crowd").stdout.strip().splitlines()[-1]
+            site.api = jm.Api(server.base, tok.strip())
+            site.sql_many("INSERT INTO people(email, name, company, notes_md, stage, freeloader, "
+                          "created_at, updated_at, source) VALUES (?,?,?,?,?,?,?,?,'test')",
+                          [crowd_row(i) for i in range(CROWD)])
+            site.cli("reindex")
+        yield started
+    finally:
+        errors = []
+        for s in started:
+            try:
+                s.server.stop_and_check()
+            except AssertionError as e:
+                errors.append(str(e))
+        if pg_name:
+            import psycopg2
+            conn = psycopg2.connect(PG_URL)
+            conn.autocommit = True
+            conn.cursor().execute("DROP DATABASE IF EXISTS %s WITH (FORCE)" % pg_name)
+            conn.close()
+        assert not errors, "\n".join(errors)
+
+
+@needs_pg
+def test_crowd_same_hits_same_order(crowds):
+    """More hits than the total counts, phrases whose tokens are everywhere
+    (network/search_pg.c reads such a query by a bound, not every row)."""
+    lite, pg = crowds
+    totals = {}
+    for q in CROWD_QUERIES:
+        a, b = people_search(lite, q), people_search(pg, q)
+        assert a["hits"] == b["hits"], (q, a["hits"], b["hits"])
+        assert a["total"] == b["total"], (q, a["total"], b["total"])
+        totals[q["q"] + str(sorted(q.items()))] = a["total"]
+    assert totals["デザイン" + str([("q", "デザイン")])] == 1000
+    assert 0 < totals["ポッドキャスト" + str([("q", "ポッドキャスト")])] < 10
