@@ -968,6 +968,23 @@ static void chunk_match(const struct exact *e, struct post *p, struct hits *h)
 	free(c.tf);
 }
 
+/* One chunk: e's tokens' rows for the people rows_read selects (mask,
+ * lo/hi, span, f), ranked into h by chunk_match. */
+static enum jm_rc chunk_read(struct db *db, unsigned mask, const char *lo, const char *hi,
+                             const int64_t *span, const struct search_filter *f,
+                             const struct exact *e, struct hits *h)
+{
+	struct post *p = xcalloc(e->t.n + 1, sizeof(*p));
+	enum jm_rc rc = rows_read(db, mask, lo, hi, span, f, &e->t, e->t.n, p);
+	posts_end(p, e->t.n);
+	if (rc == JM_OK)
+		chunk_match(e, p, h);
+	for (size_t i = 0; i < e->t.n; i++)
+		post_free(&p[i]);
+	free(p);
+	return rc;
+}
+
 /* The next candidates: up to lim people of term in rank order from off,
  * filtered, into ids (an array literal); *got of them, the last one's
  * score and id in *last and *last_id. */
@@ -1026,17 +1043,9 @@ static enum jm_rc rank_read(struct db *db, const struct exact *e, const char *li
 		buf_reset(&ids);
 		rc = cand_read(db, term, f, lim, off, &ids, &got, &last, &last_id);
 		const char *il = rc == JM_OK && got ? arr_end(&ids) : NULL;
-		struct post *p = xcalloc(e->t.n + 1, sizeof(*p));
 		if (rc == JM_OK && got)
-			rc = il ? rows_read(db, V_TERMS | V_IDS, lit, il, NULL, NULL, &e->t, e->t.n,
-			                    p)
+			rc = il ? chunk_read(db, V_TERMS | V_IDS, lit, il, NULL, NULL, e, h)
 			        : JM_NOMEM;
-		posts_end(p, e->t.n);
-		if (rc == JM_OK)
-			chunk_match(e, p, h);
-		for (size_t i = 0; i < e->t.n; i++)
-			post_free(&p[i]);
-		free(p);
 		done = (int64_t)got < lim || settled(h, need, last + extra, last_id);
 		off += (int64_t)got;
 		lim = lim < CHUNK_MAX ? lim * 2 : lim;
@@ -1075,15 +1084,8 @@ static enum jm_rc span_read(struct db *db, const struct exact *e, const char *li
 	while (rc == JM_OK && span[1] < INT64_MAX && h->n < NET_SEARCH_TOTAL_MAX) {
 		span[0] = span[1];
 		rc = span_end(db, term, span[0], SPAN_ROWS, &span[1]);
-		struct post *p = xcalloc(e->t.n + 1, sizeof(*p));
 		if (rc == JM_OK)
-			rc = rows_read(db, V_TERMS | V_SPAN, lit, NULL, span, f, &e->t, e->t.n, p);
-		posts_end(p, e->t.n);
-		if (rc == JM_OK)
-			chunk_match(e, p, h);
-		for (size_t i = 0; i < e->t.n; i++)
-			post_free(&p[i]);
-		free(p);
+			rc = chunk_read(db, V_TERMS | V_SPAN, lit, NULL, span, f, e, h);
 	}
 	*all = span[1] == INT64_MAX;
 	free(term);

@@ -107,21 +107,7 @@ class Site:
     def sql(self, statement, params=()):
         """Runs one statement on the site's database (messages are stored as
         the contact form stores them)."""
-        if self.db_url:
-            import psycopg2
-            conn = psycopg2.connect(self.db_url)
-            try:
-                with conn, conn.cursor() as cur:
-                    cur.execute(statement.replace("?", "%s"), params)
-            finally:
-                conn.close()
-        else:
-            conn = sqlite3.connect(os.path.join(self.server.data_dir, "jinmyaku.db"), timeout=30)
-            try:
-                with conn:
-                    conn.execute(statement, params)
-            finally:
-                conn.close()
+        self.sql_many(statement, [params])
 
     def sql_many(self, statement, rows):
         """Runs one statement for each of rows, in one transaction."""
