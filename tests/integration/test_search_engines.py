@@ -19,6 +19,7 @@ postgres://jm@127.0.0.1:55432/postgres): a database search_<pid>_<n> is
 created there and dropped afterwards. Without it only the SQLite answers
 are checked against what they must contain.
 """
+import contextlib
 import os
 import sqlite3
 import urllib.parse
@@ -168,20 +169,23 @@ def load(site):
         assert r.status == 201, r.text
 
 
-@pytest.fixture(scope="module")
-def sites(tmp_path_factory):
+@contextlib.contextmanager
+def on_both_engines(tag, start):
+    """start(db_url, started) once on SQLite (db_url None) and, with PG_URL,
+    once on a new PostgreSQL database; yields the started sites, then stops
+    each (checking its stderr) and drops the database."""
     started = []
     pg_name = None
     try:
-        start_site(tmp_path_factory, None, started)
+        start(None, started)
         if PG_URL:
             import psycopg2
-            pg_name = "search_%d_%s" % (os.getpid(), jm.uniq("e").split("-")[-1])
+            pg_name = "search_%d_%s" % (os.getpid(), jm.uniq(tag).split("-")[-1])
             conn = psycopg2.connect(PG_URL)
             conn.autocommit = True
             conn.cursor().execute("CREATE DATABASE " + pg_name)
             conn.close()
-            start_site(tmp_path_factory, pg_db_url(pg_name), started)
+            start(pg_db_url(pg_name), started)
         yield started
     finally:
         errors = []
@@ -197,6 +201,13 @@ def sites(tmp_path_factory):
             conn.cursor().execute("DROP DATABASE IF EXISTS %s WITH (FORCE)" % pg_name)
             conn.close()
         assert not errors, "\n".join(errors)
+
+
+@pytest.fixture(scope="module")
+def sites(tmp_path_factory):
+    with on_both_engines("e", lambda url, started: start_site(tmp_path_factory, url, started)) \
+            as started:
+        yield started
 
 
 def keys_of(site, ids):
@@ -448,46 +459,23 @@ CROWD_QUERIES = [
 
 @pytest.fixture(scope="module")
 def crowds(tmp_path_factory):
-    started = []
-    pg_name = None
-    try:
-        for url in (None, "pg") if PG_URL else (None,):
-            if url:
-                import psycopg2
-                pg_name = "search_%d_%s" % (os.getpid(), jm.uniq("c").split("-")[-1])
-                conn = psycopg2.connect(PG_URL)
-                conn.autocommit = True
-                conn.cursor().execute("CREATE DATABASE " + pg_name)
-                conn.close()
-                url = pg_db_url(pg_name)
-            d = tmp_path_factory.mktemp("crowd")
-            lite = "sqlite:" + str(d / "data" / "jinmyaku.db")
-            server = jm.Server(str(d / "data"), ["--db", url or lite]).start()
-            site = Site(server, url, d)
-            started.append(site)
-            site.cli("user", "add", "--email", "owner@example.com", "--role", "owner",
-                     input="correct horse battery staple\n")
-            tok = site.cli("token", "create", "--name", "crowd").stdout.strip().splitlines()[-1]
-            site.api = jm.Api(server.base, tok.strip())
-            site.sql_many("INSERT INTO people(email, name, company, notes_md, stage, freeloader, "
-                          "created_at, updated_at, source) VALUES (?,?,?,?,?,?,?,?,'test')",
-                          [crowd_row(i) for i in range(CROWD)])
-            site.cli("reindex")
+    def start(url, started):
+        d = tmp_path_factory.mktemp("crowd")
+        lite = "sqlite:" + str(d / "data" / "jinmyaku.db")
+        server = jm.Server(str(d / "data"), ["--db", url or lite]).start()
+        site = Site(server, url, d)
+        started.append(site)
+        site.cli("user", "add", "--email", "owner@example.com", "--role", "owner",
+                 input="correct horse battery staple\n")
+        tok = site.cli("token", "create", "--name", "crowd").stdout.strip().splitlines()[-1]
+        site.api = jm.Api(server.base, tok.strip())
+        site.sql_many("INSERT INTO people(email, name, company, notes_md, stage, freeloader, "
+                      "created_at, updated_at, source) VALUES (?,?,?,?,?,?,?,?,'test')",
+                      [crowd_row(i) for i in range(CROWD)])
+        site.cli("reindex")
+
+    with on_both_engines("c", start) as started:
         yield started
-    finally:
-        errors = []
-        for s in started:
-            try:
-                s.server.stop_and_check()
-            except AssertionError as e:
-                errors.append(str(e))
-        if pg_name:
-            import psycopg2
-            conn = psycopg2.connect(PG_URL)
-            conn.autocommit = True
-            conn.cursor().execute("DROP DATABASE IF EXISTS %s WITH (FORCE)" % pg_name)
-            conn.close()
-        assert not errors, "\n".join(errors)
 
 
 @needs_pg
