@@ -240,16 +240,22 @@ void web_page_send_nostore(struct web_page *pg, int status, const char *tpl, boo
 	buf_free(&out);
 }
 
-bool web_serve_cached(struct req *req, const char *key, const char *stat_path)
+/* Sends a cached answer b (when there is one) and counts its page view
+ * (when stat_path names one); whether it was sent. */
+static bool send_cached(struct req *req, struct http_blob *b, const char *stat_path)
 {
-	struct http_blob *b = web_cache_get(req->app, key, NULL);
 	if (!b)
 		return false;
-	if (stat_path)
+	if (stat_path && *stat_path)
 		web_count_view(req, stat_path);
 	http_send_blob(req, b, WEB_CACHE_CONTROL);
 	http_blob_unref(b);
 	return true;
+}
+
+bool web_serve_cached(struct req *req, const char *key, const char *stat_path)
+{
+	return send_cached(req, web_cache_get(req->app, key, NULL), stat_path);
 }
 
 bool web_serve_fast(struct req *req)
@@ -266,14 +272,7 @@ bool web_serve_fast(struct req *req)
 		memcpy(key + n + 1, req->query.p, q - 1);
 	}
 	key[n + q] = '\0';
-	struct http_blob *b = web_cache_get(req->app, key, stat);
-	if (!b)
-		return false;
-	if (*stat)
-		web_count_view(req, stat);
-	http_send_blob(req, b, WEB_CACHE_CONTROL);
-	http_blob_unref(b);
-	return true;
+	return send_cached(req, web_cache_get(req->app, key, stat), stat);
 }
 
 /* ---- request helpers ---- */
