@@ -114,6 +114,14 @@ struct view_val *admin_nl_list_options(struct req *req, int64_t selected, int64_
 /* The ?done= flash word after a redirect ([a-z_]+), or NULL. */
 const char *admin_nl_flash(struct req *req);
 
+/* ---- accounts (login.c, account.c, users.c) ---- */
+/* /admin/login/2fa: the sign-in's second step (login.c). */
+void admin_login_routes(struct router *r);
+/* /admin/account: the password, the sessions, two-factor (account.c). */
+void admin_account_routes(struct router *r);
+/* /admin/users (owner), /admin/forgot, /admin/reset, /admin/invite (users.c). */
+void admin_users_routes(struct router *r);
+
 /* ---- the inbox (inbox.c) ---- */
 /* Registers /admin/inbox, /admin/inbox/{id} and its reply/status posts. */
 void admin_inbox_routes(struct router *r);

@@ -165,9 +165,10 @@ void admin_setup_post(struct req *req)
 /* ---- login ---- */
 
 static void login_render(struct req *req, int status, const char *email, const char *next,
-                         const char *error_key)
+                         const char *error_key, const char *done)
 {
 	struct view_val *ctx = admin_ctx(req, NULL);
+	view_set_str(ctx, "done", done);
 	view_set_str(ctx, "email", email ? email : "");
 	view_set_str(ctx, "next", next && admin_safe_next(next) ? next : "");
 	if (error_key)
@@ -190,7 +191,7 @@ void admin_login_get(struct req *req)
 	}
 	if (http_req_query(req, &q, &qerr) == JM_OK)
 		next = form_get(&q, "next");
-	login_render(req, 200, NULL, next, NULL);
+	login_render(req, 200, NULL, next, NULL, admin_nl_flash(req));
 }
 
 static void login_work(struct db *db, void *data)
@@ -204,11 +205,120 @@ static void login_work(struct db *db, void *data)
 	arena_free(a);
 }
 
+/* ---- the second step: a TOTP or recovery code ----
+ * After the right password of an account with two-factor on, the browser
+ * gets a cookie "UID:STAMP" (a form stamp, stamp.c, signed for the purpose
+ * "2fa:UID", good for LOGIN_2FA_MAX_AGE) instead of a session, and the code
+ * page. Every code tried counts against the sign-in limiter like a
+ * password. */
+#define LOGIN_2FA_COOKIE  "jm_2fa"
+#define LOGIN_2FA_MAX_AGE 300
+
+static void second_step(struct req *req, int64_t uid, const char *next)
+{
+	char stamp[AUTH_STAMP_LEN], purpose[40];
+	snprintf(purpose, sizeof(purpose), "2fa:%lld", (long long)uid);
+	auth_stamp_make(req->app->secret, purpose, jm_now(), stamp);
+	http_set_cookie(req, LOGIN_2FA_COOKIE,
+	                arena_sprintf(req->arena, "%lld:%s", (long long)uid, stamp),
+	                LOGIN_2FA_MAX_AGE, app_cookie_flags(req));
+	http_header(req, "cache-control", "no-store");
+	struct buf loc;
+	buf_init(&loc, 4096);
+	enum jm_rc rc = buf_appends(&loc, "/admin/login/2fa");
+	if (!rc && next && *next && !(rc = buf_appends(&loc, "?next=")))
+		rc = http_url_encode(&loc, next, strlen(next));
+	http_redirect(req, 303, rc ? "/admin/login/2fa" : arena_strdup(req->arena, loc.ptr));
+	buf_free(&loc);
+}
+
+/* The user the second-step cookie names, 0 when it is missing, forged or
+ * too old. */
+static int64_t second_step_user(struct req *req)
+{
+	const char *c = http_req_cookie(req, LOGIN_2FA_COOKIE);
+	char *end = NULL, purpose[40];
+	long long uid = c ? strtoll(c, &end, 10) : 0;
+	if (uid <= 0 || !end || *end != ':')
+		return 0;
+	snprintf(purpose, sizeof(purpose), "2fa:%lld", uid);
+	return auth_stamp_check(req->app->secret, purpose, end + 1, jm_now(), 0, LOGIN_2FA_MAX_AGE,
+	                        NULL) == AUTH_STAMP_OK
+	               ? (int64_t)uid
+	               : 0;
+}
+
+static void code_render(struct req *req, int status, const char *next, const char *error_key)
+{
+	struct view_val *ctx = admin_ctx(req, NULL);
+	view_set_str(ctx, "next", next && admin_safe_next(next) ? next : "");
+	if (error_key)
+		view_set_str(ctx, "error", admin_t(req, error_key));
+	admin_render(req, status, "admin/login_2fa.html", ctx);
+}
+
+static void admin_login_2fa_get(struct req *req)
+{
+	struct form q;
+	struct jm_err qerr = {0};
+	if (!second_step_user(req)) {
+		http_redirect(req, 303, "/admin/login");
+		return;
+	}
+	code_render(req, 200, http_req_query(req, &q, &qerr) == JM_OK ? form_get(&q, "next") : NULL,
+	            NULL);
+}
+
+static void admin_login_2fa_post(struct req *req)
+{
+	struct form f;
+	const char *ip = http_req_ip(req);
+	int64_t now = jm_now(), uid = second_step_user(req);
+	if (!admin_form(req, &f))
+		return;
+	const char *next = form_get(&f, "next");
+	if (!uid) {
+		login_render(req, 401, NULL, next, "admin.login.code_expired", NULL);
+		return;
+	}
+	enum jm_rc rc = auth_login_reserve(req->db, ip, now);
+	if (rc == JM_RATE_LIMITED) {
+		http_header(req, "retry-after", "60");
+		admin_error(req, 429, "admin.login.too_many");
+		return;
+	}
+	if (!rc)
+		rc = auth_totp_verify(req->db, req->app->secret, uid, form_get(&f, "code"), now);
+	if (rc == JM_UNAUTHORIZED) {
+		log_at(LOG_INFO, "admin", "event=login_code_failed ip=%s", ip);
+		code_render(req, 401, next, "admin.login.code_failed");
+		return;
+	}
+	auth_login_release(req->db, ip, now);
+	if (rc) {
+		admin_fail(req, "auth_totp_verify", rc);
+		return;
+	}
+	log_at(LOG_INFO, "admin", "event=login user=%lld factor=2", (long long)uid);
+	http_set_cookie(req, LOGIN_2FA_COOKIE, "", 0, app_cookie_flags(req));
+	admin_session_start(req, uid, next && admin_safe_next(next) ? next : "/admin/");
+}
+
+void admin_login_routes(struct router *r)
+{
+	router_add(r, "GET", "/admin/login/2fa", admin_login_2fa_get, ROUTE_CSRF);
+	router_add(r, "POST", "/admin/login/2fa", admin_login_2fa_post, ROUTE_CSRF);
+}
+
 static void login_done(struct req *req, void *data)
 {
 	struct login_job *j = data;
 	if (j->rc != JM_UNAUTHORIZED && j->rc != JM_NOT_FOUND)
 		auth_login_release(req->db, j->ip, j->stamp);
+	if (j->rc == JM_OK && auth_totp_enabled(req->db, j->user_id)) {
+		second_step(req, j->user_id, j->next);
+		return;
+	}
 	if (j->rc == JM_OK) {
 		log_at(LOG_INFO, "admin", "event=login user=%lld", (long long)j->user_id);
 		admin_session_start(req, j->user_id, j->next[0] ? j->next : "/admin/");
@@ -219,7 +329,7 @@ static void login_done(struct req *req, void *data)
 		return;
 	}
 	log_at(LOG_INFO, "admin", "event=login_failed ip=%s", j->ip);
-	login_render(req, 401, j->email, j->next, "admin.login.failed");
+	login_render(req, 401, j->email, j->next, "admin.login.failed", NULL);
 }
 
 void admin_login_post(struct req *req)
@@ -243,7 +353,7 @@ void admin_login_post(struct req *req)
 	const char *pw = form_get(&f, "password");
 	const char *next = form_get(&f, "next");
 	if (!email || !*email || !pw || !*pw) {
-		login_render(req, 401, email, next, "admin.login.failed");
+		login_render(req, 401, email, next, "admin.login.failed", NULL);
 		return;
 	}
 	struct login_job *j = job_new(email, NULL, pw);

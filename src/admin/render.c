@@ -31,6 +31,9 @@ static const struct {
         {"GET", "/admin/tokens", ROUTE_OWNER},
         {"POST", "/admin/tokens", ROUTE_OWNER},
         {"POST", "/admin/tokens/{id}/revoke", ROUTE_OWNER},
+        {"GET", "/admin/users", ROUTE_OWNER},
+        {"POST", "/admin/users/invite", ROUTE_OWNER},
+        {"POST", "/admin/users/{id}/remove", ROUTE_OWNER},
         {"POST", "/admin/lists/{id}/delete", ROUTE_OWNER},
         {"GET", "/admin/lists/{id}/export.csv", ROUTE_OWNER},
         {"GET", "/admin/people/export.csv", ROUTE_OWNER},
@@ -116,6 +119,9 @@ void admin_routes(struct app *app, struct router *r)
 	admin_people_io_routes(r); /* before people: export.csv, import are not {id} */
 	admin_people_routes(r);
 	admin_inbox_routes(r);
+	admin_login_routes(r);
+	admin_account_routes(r);
+	admin_users_routes(r);
 	admin_reports_routes(r);
 	admin_roles_apply(r);
 }
@@ -290,7 +296,9 @@ bool admin_settings(struct req *req, struct site_settings *out)
 void admin_session_start(struct req *req, int64_t user_id, const char *location)
 {
 	char token[64];
-	enum jm_rc rc = auth_session_create(req->db, req->app->secret, user_id, token);
+	enum jm_rc rc =
+	        auth_session_create(req->db, req->app->secret, user_id,
+	                            http_req_header(req, "user-agent"), http_req_ip(req), token);
 	if (rc != JM_OK) {
 		admin_fail(req, "auth_session_create", rc);
 		return;

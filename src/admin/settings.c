@@ -49,7 +49,7 @@ static const char *type_name(enum setting_type t)
  * empty, and an empty value on save keeps the stored one. */
 static bool is_secret(const struct setting_def *d)
 {
-	return strstr(d->key, "password") != NULL;
+	return site_setting_is_secret(d->key);
 }
 
 static bool truthy(const char *v)
@@ -186,48 +186,20 @@ void admin_settings_get(struct req *req)
 	settings_render(req, 200, NULL, NULL, NULL, saved, NULL);
 }
 
-/* The reason, in the UI's language, why a value of d was refused. */
-static const char *reason_key(const struct setting_def *d, const char *val)
+static const char *admin_i18n_text(const void *c, const char *lang, const char *key)
 {
-	switch (d->type) {
-	case SET_URL: return "admin.settings.err_url";
-	case SET_INT: return "admin.settings.err_int";
-	case SET_ZONE: return "admin.settings.err_zone";
-	case SET_SMTP:
-		return val && strncmp(val, "smtp://", 7) && strncmp(val, "smtps://", 8)
-		               ? "admin.settings.err_smtp_scheme"
-		               : "admin.settings.err_smtp";
-	case SET_LANG: return "admin.settings.err_lang";
-	case SET_BOOL: return "admin.settings.err_value";
-	case SET_STR:
-	case SET_TEXT: break;
-	}
-	return !strcmp(d->group, "mail") && strstr(d->key, "addr") ? "admin.settings.err_addr"
-	                                                           : "admin.settings.err_value";
+	return i18n_get(c, lang, key);
 }
 
-/* Replaces the domain's message with one naming the field (its label) and
- * the reason; *banner gets the same with the label for the page's top. */
-static void localize(struct req *req, const struct setting_def *defs, size_t n,
-                     const struct form *f, struct jm_err *err, const char **banner)
+/* Replaces the domain's message with the reason in the UI's language;
+ * *banner gets it with the field's label (site_setting_refusal: the API and
+ * the CLI say the same). */
+static void localize(struct req *req, const struct form *f, struct jm_err *err, const char **banner)
 {
-	const char *label = NULL, *key = "admin.err.invalid";
-	for (size_t i = 0; i < n && err->field[0]; i++) {
-		if (strcmp(defs[i].key, err->field) != 0)
-			continue;
-		label = admin_t(req, defs[i].label_key);
-		key = reason_key(&defs[i], form_get(f, defs[i].key));
-		/* for an address, what is wrong with it (a full-width ＠ …) */
-		if (strcmp(key, "admin.settings.err_addr") == 0 && form_get(f, defs[i].key))
-			key = arena_sprintf(req->arena, "err.email.%s",
-			                    jm_email_problem(form_get(f, defs[i].key)));
-	}
-	const char *why = admin_t(req, key);
+	const char *why = NULL;
+	*banner = site_setting_refusal(admin_i18n_text, req->app->i18n, req->lang, req->arena, err,
+	                               err->field[0] ? form_get(f, err->field) : NULL, &why);
 	snprintf(err->msg, sizeof(err->msg), "%s", why);
-	bool ja = !req->lang || strcmp(req->lang, "en") != 0;
-	*banner = !label ? why
-	          : ja   ? arena_sprintf(req->arena, "「%s」: %s", label, why)
-	                 : arena_sprintf(req->arena, "%s: %s", label, why);
 }
 
 void admin_settings_post(struct req *req)
@@ -254,7 +226,7 @@ void admin_settings_post(struct req *req)
 	enum jm_rc rc = site_settings_save(req->db, keys, vals, k, &err);
 	if (rc == JM_INVALID || rc == JM_TOO_LARGE) {
 		const char *banner = NULL;
-		localize(req, defs, n, &f, &err, &banner);
+		localize(req, &f, &err, &banner);
 		settings_render(req, 422, &f, &err, banner, false, NULL);
 		return;
 	}

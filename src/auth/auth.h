@@ -47,13 +47,118 @@ enum jm_rc auth_login_check(struct db *db, struct arena *a, const char *email, c
 enum jm_rc auth_user_set_lang(struct db *db, int64_t user_id, const char *lang) JM_WUR;
 
 /* ---- sessions (session.c) ---- */
-/* New session for user; token_out gets the cookie value (44 bytes). */
+#define AUTH_UA_MAX     200 /* bytes of the User-Agent kept for the session list */
+#define AUTH_SEEN_EVERY 60  /* seconds between two last_seen_at writes */
+/* New session for user; token_out gets the cookie value (44 bytes).
+ * user_agent and ip (may be NULL) are kept for the session list. */
 enum jm_rc auth_session_create(struct db *db, const unsigned char secret[32], int64_t user_id,
-                               char token_out[64]) JM_WUR;
-/* JM_NOT_FOUND when unknown or expired. */
+                               const char *user_agent, const char *ip, char token_out[64]) JM_WUR;
+/* JM_NOT_FOUND when unknown or expired. Moves the session's last_seen_at
+ * forward (at most once every AUTH_SEEN_EVERY seconds). */
 enum jm_rc auth_session_lookup(struct db *db, struct arena *a, const unsigned char secret[32],
                                const char *token, struct auth_user *out) JM_WUR;
 void auth_session_delete(struct db *db, const unsigned char secret[32], const char *token);
+/* One live session of a user, for the session list (arena strings). id is
+ * the first 16 hex digits of its stored hash: it names the session without
+ * being its cookie. */
+struct auth_session {
+	const char *id, *user_agent, *ip;
+	int64_t created_at, last_seen_at;
+};
+/* The id (auth_session.id) of the session whose cookie is token. */
+void auth_session_id(const unsigned char secret[32], const char *token, char out[17]);
+/* The user's live sessions, most recently seen first (at most 200). */
+enum jm_rc auth_session_list(struct db *db, struct arena *a, int64_t user_id,
+                             struct auth_session **out, size_t *n) JM_WUR;
+/* Ends the user's session id. JM_NOT_FOUND when it has none such. */
+enum jm_rc auth_session_revoke(struct db *db, int64_t user_id, const char *id) JM_WUR;
+/* Ends every session of the user but keep_token's (NULL: all of them). */
+enum jm_rc auth_session_end_all(struct db *db, const unsigned char secret[32], int64_t user_id,
+                                const char *keep_token) JM_WUR;
+
+/* ---- the account (account.c) ----
+ * Links sent by mail ("tickets") hold a random token whose keyed hash is
+ * stored; each is used once. */
+#define AUTH_RESET_TTL  3600        /* a password-reset link: one hour */
+#define AUTH_INVITE_TTL (7 * 86400) /* an invitation: a week */
+struct auth_ticket {
+	int64_t user_id; /* reset: whose password; invite: 0 */
+	const char *email, *role;
+};
+/* Checks current against the stored hash (JM_UNAUTHORIZED with err field
+ * current_password when wrong), the new password's rule (JM_INVALID, field
+ * password), stores its hash and ends every other session of the user (all
+ * but keep_token's). Slow (argon2id twice): off the event loop. */
+enum jm_rc auth_password_change(struct db *db, const unsigned char secret[32], int64_t user_id,
+                                const char *current, const char *new_pw, const char *keep_token,
+                                struct jm_err *err) JM_WUR;
+/* A reset link for the account of email (normalised into email_out):
+ * token_out gets the link's token. JM_NOT_FOUND (token_out "") when no
+ * account has that address — after the same work, so that the caller can
+ * answer alike. */
+enum jm_rc auth_reset_issue(struct db *db, const unsigned char secret[32], const char *email,
+                            int64_t now, char token_out[64], char email_out[256]) JM_WUR;
+/* Uses the reset link token once: sets the new password (rule as above)
+ * and ends every session of the account; *user_id gets it. JM_NOT_FOUND
+ * when the link is unknown, used or expired. Slow (argon2id). */
+enum jm_rc auth_reset_complete(struct db *db, const unsigned char secret[32], const char *token,
+                               const char *new_pw, int64_t now, int64_t *user_id,
+                               struct jm_err *err) JM_WUR;
+/* An invitation for email with role: token_out gets the link's token.
+ * JM_INVALID (err names email or role), JM_CONFLICT when a user has the
+ * address already. */
+enum jm_rc auth_invite_issue(struct db *db, const unsigned char secret[32], const char *email,
+                             const char *role, int64_t now, char token_out[64], char email_out[256],
+                             struct jm_err *err) JM_WUR;
+/* The unused, unexpired ticket of kind ("reset", "invite") with token into
+ * out (arena strings), without using it. JM_NOT_FOUND otherwise. */
+enum jm_rc auth_ticket_peek(struct db *db, struct arena *a, const unsigned char secret[32],
+                            const char *kind, const char *token, int64_t now,
+                            struct auth_ticket *out) JM_WUR;
+/* Marks the ticket used: JM_OK for exactly one caller, JM_NOT_FOUND for
+ * every other (and for unknown or expired links). */
+enum jm_rc auth_ticket_spend(struct db *db, const unsigned char secret[32], const char *kind,
+                             const char *token, int64_t now) JM_WUR;
+/* A row of the users page. */
+struct auth_user_row {
+	int64_t id, created_at;
+	const char *email, *name, *role;
+	bool two_factor;
+};
+enum jm_rc auth_user_list(struct db *db, struct arena *a, struct auth_user_row **out,
+                          size_t *n) JM_WUR;
+/* Removes the account (its sessions and API tokens with it; its person
+ * stays in people). JM_CONFLICT (err) for the last owner, JM_NOT_FOUND. */
+enum jm_rc auth_user_remove(struct db *db, int64_t id, struct jm_err *err) JM_WUR;
+
+/* ---- two-factor sign-in (totp.c) ---- */
+#define AUTH_TOTP_B32       40 /* a base32 key and its NUL */
+#define AUTH_RECOVERY_CODES 10
+/* RFC 4226 HOTP value (0..999999) of key at step. */
+uint32_t auth_totp_code(const unsigned char *key, size_t keylen, int64_t step);
+bool auth_totp_enabled(struct db *db, int64_t user_id);
+/* Stores a new pending key for the user; secret_out gets it in base32. */
+enum jm_rc auth_totp_begin(struct db *db, int64_t user_id, char secret_out[AUTH_TOTP_B32]) JM_WUR;
+/* The pending key (arena), JM_NOT_FOUND when enrolment was not begun. */
+enum jm_rc auth_totp_pending(struct db *db, struct arena *a, int64_t user_id,
+                             const char **out) JM_WUR;
+/* Turns two-factor on when code matches the pending key (else
+ * JM_UNAUTHORIZED; JM_NOT_FOUND without one); codes gets the new recovery
+ * codes, shown once. */
+enum jm_rc auth_totp_confirm(struct db *db, const unsigned char secret[32], int64_t user_id,
+                             const char *code, int64_t now,
+                             char codes[AUTH_RECOVERY_CODES][16]) JM_WUR;
+enum jm_rc auth_totp_disable(struct db *db, int64_t user_id) JM_WUR;
+/* A sign-in's second step: a six-digit code (±1 step, later than the last
+ * accepted one) or an unused recovery code. JM_OK uses it up;
+ * JM_UNAUTHORIZED otherwise. */
+enum jm_rc auth_totp_verify(struct db *db, const unsigned char secret[32], int64_t user_id,
+                            const char *code, int64_t now) JM_WUR;
+/* The otpauth:// URI an authenticator app reads (arena). */
+enum jm_rc auth_totp_uri(struct arena *a, const char *issuer, const char *email,
+                         const char *secret_b32, const char **out) JM_WUR;
+/* Appends uri as a QR code in inline SVG (id "totp-qr") to out. */
+enum jm_rc auth_totp_qr_svg(const char *uri, struct buf *out) JM_WUR;
 
 /* ---- CSRF (session.c) ----
  * The token is a keyed hash of the session cookie (or of the pre-session

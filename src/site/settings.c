@@ -439,3 +439,52 @@ const char *site_base_url(struct arena *a, const struct site_settings *s, const 
 		n--;
 	return arena_strndup(a, b, n);
 }
+
+/* ---- the refusal, in words (shared by the admin page, the API, the CLI) ---- */
+
+bool site_setting_is_secret(const char *key)
+{
+	return key && strstr(key, "password") != NULL;
+}
+
+const struct setting_def *site_setting_def(const char *key)
+{
+	return key ? find_def(key) : NULL;
+}
+
+/* The catalog key of the reason a value of d was refused. */
+static const char *reason_key(struct arena *a, const struct setting_def *d, const char *val)
+{
+	switch (d->type) {
+	case SET_URL: return "admin.settings.err_url";
+	case SET_INT: return "admin.settings.err_int";
+	case SET_ZONE: return "admin.settings.err_zone";
+	case SET_SMTP:
+		return val && strncmp(val, "smtp://", 7) && strncmp(val, "smtps://", 8)
+		               ? "admin.settings.err_smtp_scheme"
+		               : "admin.settings.err_smtp";
+	case SET_LANG: return "admin.settings.err_lang";
+	case SET_BOOL: return "admin.settings.err_value";
+	case SET_STR:
+	case SET_TEXT: break;
+	}
+	if (!strcmp(d->group, "mail") && strstr(d->key, "addr"))
+		/* for an address, what is wrong with it (a full-width ＠ …) */
+		return val ? arena_sprintf(a, "err.email.%s", jm_email_problem(val))
+		           : "admin.settings.err_addr";
+	return "admin.settings.err_value";
+}
+
+const char *site_setting_refusal(site_text_fn t, const void *tctx, const char *lang,
+                                 struct arena *a, const struct jm_err *err, const char *val,
+                                 const char **why)
+{
+	const struct setting_def *d = err->field[0] ? find_def(err->field) : NULL;
+	*why = t(tctx, lang, d ? reason_key(a, d, val) : "admin.err.invalid");
+	if (!d)
+		return *why;
+	const char *label = t(tctx, lang, d->label_key);
+	bool ja = !lang || strcmp(lang, "en") != 0;
+	return ja ? arena_sprintf(a, "「%s」: %s", label, *why)
+	          : arena_sprintf(a, "%s: %s", label, *why);
+}

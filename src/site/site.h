@@ -89,6 +89,21 @@ struct setting_def {
 	const char *group;     /* "site", "profile", "sns", "advanced" */
 };
 const struct setting_def *site_setting_defs(size_t *n);
+/* The definition of key, NULL for no setting. */
+const struct setting_def *site_setting_def(const char *key);
+/* A secret (smtp_password): never shown back — the admin, the API and the
+ * CLI say only whether it is set — and never taken from a command line. */
+bool site_setting_is_secret(const char *key);
+/* A catalog lookup (view's i18n_get through its caller: site/ does not
+ * include view/): the text of key in lang. */
+typedef const char *(*site_text_fn)(const void *ctx, const char *lang, const char *key);
+/* Why site_settings_save refused (err from it; val the refused value, may
+ * be NULL), in lang's words (t with tctx): returns "「label」: reason" (en "label:
+ * reason"), *why the reason alone (for beside the field). One text for the
+ * settings page, the API and the CLI. Arena strings. */
+const char *site_setting_refusal(site_text_fn t, const void *tctx, const char *lang,
+                                 struct arena *a, const struct jm_err *err, const char *val,
+                                 const char **why);
 
 /* A snapshot of all settings (values in the arena). */
 struct site_settings {
