@@ -66,7 +66,8 @@ static void totp_ctx(struct req *req, struct view_val *ctx, const struct acct_vi
 		buf_init(&svg, 256 << 10);
 		if (auth_totp_uri(req->arena, "jinmyaku", u->email, v->tf_secret, &uri) == JM_OK &&
 		    auth_totp_qr_svg(uri, &svg) == JM_OK)
-			view_set_html(ctx, "totp_qr", svg.ptr, svg.len);
+			view_set_html(ctx, "totp_qr", arena_strndup(req->arena, svg.ptr, svg.len),
+			              svg.len); /* view keeps the pointer */
 		buf_free(&svg);
 		view_set_str(ctx, "totp_secret", v->tf_secret);
 		view_set_str(ctx, "totp_uri", uri ? uri : "");
