@@ -56,6 +56,11 @@ static void usage(FILE *out)
 	        "                                      PostgreSQL database and verify every\n"
 	        "                                      table (rows and checksum); --verify-only\n"
 	        "                                      compares without copying\n"
+	        "  settings get [KEY]                  print a setting (every one as KEY=VALUE);\n"
+	        "                                      a secret prints as set or unset\n"
+	        "  settings set KEY [VALUE]            change a setting (the settings page's\n"
+	        "                                      checks); without VALUE it is read from\n"
+	        "                                      stdin, which a secret must be\n"
 	        "  backup FILE                         copy the database to FILE\n"
 	        "  check                               load templates and catalog, migrate\n"
 	        "                                      the database, print its schema version\n"
@@ -240,6 +245,35 @@ static int cmd_backup(struct app *app, struct cmd_args *a)
 		return fail("backup", &err);
 	printf("backup written to %s\n", a->pos[0]);
 	return 0;
+}
+
+static int cmd_settings(struct app *app, const char *sub, struct cmd_args *a)
+{
+	bool set = !strcmp(sub, "set");
+	if ((!set && strcmp(sub, "get") != 0) || (set && (a->npos < 1 || a->npos > 2)) ||
+	    (!set && a->npos > 1))
+		return die_usage("settings: get [KEY] or set KEY [VALUE]");
+	const char *lang = getenv("LANG");
+	struct cli_settings_opts o = {
+	        .set = set,
+	        .key = a->npos ? a->pos[0] : NULL,
+	        .value = a->npos > 1 ? a->pos[1] : NULL,
+	        .lang = lang && !strncmp(lang, "en", 2) ? "en" : "ja",
+	        .out = stdout,
+	};
+	struct jm_err err = {0};
+	struct db *db = NULL;
+	struct i18n *cat = NULL;
+	char po[1100];
+	snprintf(po, sizeof(po), "%s/po", app->cfg.share_dir);
+	enum jm_rc rc = open_db(app, &db, &err);
+	if (!rc)
+		rc = i18n_load(po, &cat, &err);
+	o.catalog = cat;
+	int code = rc ? fail("settings", &err) : cli_settings(&o, db);
+	i18n_free(cat);
+	db_close(db);
+	return code;
 }
 
 static int cmd_serve(struct app *app)
@@ -664,7 +698,7 @@ static int run(struct app *app, int argc, char **argv)
 	int first = 2;
 	const char *sub = argc > 2 ? argv[2] : "";
 	if (!strcmp(cmd, "user") || !strcmp(cmd, "token") || !strcmp(cmd, "dkim") ||
-	    !strcmp(cmd, "import") || !strcmp(cmd, "export"))
+	    !strcmp(cmd, "import") || !strcmp(cmd, "export") || !strcmp(cmd, "settings"))
 		first = 3;
 	struct cmd_args a = {0};
 	int rc = parse_args(argc, argv, first, &app->cfg, &a);
@@ -685,6 +719,8 @@ static int run(struct app *app, int argc, char **argv)
 		return cmd_token_create(app, &a);
 	if (!strcmp(cmd, "backup"))
 		return cmd_backup(app, &a);
+	if (!strcmp(cmd, "settings"))
+		return cmd_settings(app, sub, &a);
 	if (!strcmp(cmd, "dkim") && !strcmp(sub, "keygen"))
 		return cmd_dkim_keygen(app, &a);
 	if (!strcmp(cmd, "import") && !strcmp(sub, "subscribers"))

@@ -178,6 +178,8 @@ static const struct {
 	unsigned flags;
 } api_roles[] = {
         {"DELETE", "/api/v1/people/{id}", ROUTE_OWNER},
+        {"GET", "/api/v1/settings", ROUTE_OWNER},
+        {"PATCH", "/api/v1/settings", ROUTE_OWNER},
         {"POST", "/api/v1/people/{id}/merge", ROUTE_OWNER},
         {"DELETE", "/api/v1/lists/{id}", ROUTE_OWNER},
         {"GET", "/api/v1/subscribers", ROUTE_OWNER},           /* everyone, consent IPs included */
@@ -233,6 +235,7 @@ void api_routes(struct app *app, struct router *r)
 	api_newsletter_routes(r);
 	api_people_routes(r);
 	api_network_routes(r);
+	api_settings_routes(r);
 	for (size_t i = 0; i < sizeof(api_roles) / sizeof(api_roles[0]); i++)
 		router_add_flags(r, api_roles[i].method, api_roles[i].pattern, api_roles[i].flags);
 }

@@ -106,6 +106,8 @@ void api_send_no_content(struct req *req); /* 204 */
  * /introductions, /messages, /reports (network.c). */
 void api_people_routes(struct router *r);
 void api_network_routes(struct router *r);
+/* GET/PATCH /api/v1/settings (settings.c). */
+void api_settings_routes(struct router *r);
 /* api_send_rc with "no such person" for NOT_FOUND and field "email" for
  * CONFLICT when the domain left them empty. */
 void api_send_person_rc(struct req *req, enum jm_rc rc, struct jm_err *err);

@@ -27,4 +27,20 @@ struct cli_migrate_opts {
  * JM_NOT_FOUND: no database at from. JM_DB / JM_IO: anything else, in err. */
 enum jm_rc cli_migrate(const struct cli_migrate_opts *o, struct jm_err *err) JM_WUR;
 
+/* ---- settings (settings.c) ---- */
+struct db;
+struct i18n;
+struct cli_settings_opts {
+	bool set;                   /* set (else get) */
+	const char *key;            /* get: NULL prints every setting as key=value */
+	const char *value;          /* set: from the command line; NULL reads stdin */
+	const struct i18n *catalog; /* for refusals in the settings page's words */
+	const char *lang;           /* "ja" or "en" */
+	FILE *out;
+};
+/* Runs `settings get|set` on db; returns the exit code: 0, 1 (refused
+ * value: one line on stderr in the page's words, nothing stored), 2 (an
+ * unknown key, or a secret given on the command line). */
+int cli_settings(const struct cli_settings_opts *o, struct db *db);
+
 #endif
