@@ -61,7 +61,10 @@ static void usage(FILE *out)
 	        "  settings set KEY [VALUE]            change a setting (the settings page's\n"
 	        "                                      checks); without VALUE it is read from\n"
 	        "                                      stdin, which a secret must be\n"
-	        "  backup FILE                         copy the database to FILE\n"
+	        "  backup FILE                         write one .tar.gz archive to FILE: the\n"
+	        "                                      database snapshot (SQLite; PostgreSQL:\n"
+	        "                                      pg_dump, see its README.txt), media,\n"
+	        "                                      keys and theme files\n"
 	        "  check                               load templates and catalog, migrate\n"
 	        "                                      the database, print its schema version\n"
 	        "  version                             print the version\n\n"
@@ -239,7 +242,7 @@ static int cmd_backup(struct app *app, struct cmd_args *a)
 	struct db *db = NULL;
 	enum jm_rc rc = open_db(app, &db, &err);
 	if (!rc)
-		rc = db_backup(db, a->pos[0], &err);
+		rc = site_backup_write(db, app->cfg.data_dir, a->pos[0], &err);
 	db_close(db);
 	if (rc)
 		return fail("backup", &err);

@@ -121,6 +121,8 @@ void admin_login_routes(struct router *r);
 void admin_account_routes(struct router *r);
 /* /admin/users (owner), /admin/forgot, /admin/reset, /admin/invite (users.c). */
 void admin_users_routes(struct router *r);
+/* /admin/backup.tar.gz: the backup archive as a download (backup.c). */
+void admin_backup_routes(struct router *r);
 
 /* ---- the inbox (inbox.c) ---- */
 /* Registers /admin/inbox, /admin/inbox/{id} and its reply/status posts. */

@@ -32,6 +32,7 @@ static const struct {
         {"POST", "/admin/tokens", ROUTE_OWNER},
         {"POST", "/admin/tokens/{id}/revoke", ROUTE_OWNER},
         {"GET", "/admin/users", ROUTE_OWNER},
+        {"GET", "/admin/backup.tar.gz", ROUTE_OWNER},
         {"POST", "/admin/users/invite", ROUTE_OWNER},
         {"POST", "/admin/users/{id}/remove", ROUTE_OWNER},
         {"POST", "/admin/lists/{id}/delete", ROUTE_OWNER},
@@ -122,6 +123,7 @@ void admin_routes(struct app *app, struct router *r)
 	admin_login_routes(r);
 	admin_account_routes(r);
 	admin_users_routes(r);
+	admin_backup_routes(r);
 	admin_reports_routes(r);
 	admin_roles_apply(r);
 }

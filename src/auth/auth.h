@@ -219,6 +219,13 @@ enum jm_rc auth_secret_ensure(struct db *db, const char *name, const char *candi
 enum jm_rc auth_secret_import_file(struct db *db, const char *name, const char *path, int64_t now,
                                    struct buf *out, struct jm_err *err) JM_WUR;
 
+/* Every stored secret (name, value), in the arena: for the backup archive. */
+struct auth_secret {
+	const char *name, *value;
+};
+enum jm_rc auth_secret_all(struct db *db, struct arena *a, struct auth_secret **out,
+                           size_t *n) JM_WUR;
+
 /* ---- roles (roles.c) ---- */
 /* True for a signed-in owner (NULL is no one). */
 bool auth_user_is_owner(const struct auth_user *u);

@@ -69,3 +69,19 @@ enum jm_rc auth_secret_import_file(struct db *db, const char *name, const char *
 	buf_free(&file);
 	return rc;
 }
+
+enum jm_rc auth_secret_all(struct db *db, struct arena *a, struct auth_secret **out, size_t *n)
+{
+	struct db_stmt *st = NULL;
+	size_t cap = 0;
+	*out = NULL;
+	*n = 0;
+	enum jm_rc rc = db_prepare(db, "SELECT name, value FROM node_secrets ORDER BY name", &st);
+	while (rc == JM_OK && (rc = db_step(st)) == JM_OK) {
+		*out = arena_grow(a, *out, *n, &cap, sizeof(**out));
+		(*out)[*n].name = db_col_dup(st, 0, a);
+		(*out)[(*n)++].value = db_col_dup(st, 1, a);
+	}
+	db_finalize(st);
+	return rc == JM_DONE ? JM_OK : rc;
+}

@@ -27,8 +27,8 @@ struct cli_migrate_opts {
  * JM_NOT_FOUND: no database at from. JM_DB / JM_IO: anything else, in err. */
 enum jm_rc cli_migrate(const struct cli_migrate_opts *o, struct jm_err *err) JM_WUR;
 
-/* ---- settings (settings.c) ---- */
 struct db;
+/* ---- settings (settings.c) ---- */
 struct i18n;
 struct cli_settings_opts {
 	bool set;                   /* set (else get) */

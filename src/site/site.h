@@ -56,6 +56,15 @@ enum jm_rc site_theme_put(struct db *db, const char *name, const char *body, siz
 enum jm_rc site_theme_list(struct db *db, struct arena *a, struct site_theme_file **out,
                            size_t *n) JM_WUR;
 
+/* ---- backup (backup.c) ----
+ * Writes the backup archive (tar.gz: the SQLite snapshot, DATA/media, the
+ * shared keys and theme files; on PostgreSQL all but the database, with
+ * the pg_dump step in its README.txt) to path, replacing it only when
+ * complete. JM_IO / JM_DB with err on failure (nothing at path then, or
+ * the old file). Runs as long as the copy takes: off any event loop. */
+enum jm_rc site_backup_write(struct db *db, const char *data_dir, const char *path,
+                             struct jm_err *err) JM_WUR;
+
 /* ---- times the owner types (when.c): one rule each for admin, API, CLI ---- */
 struct site_settings;
 /* Parses "YYYY-MM-DDTHH:MM[:SS][Z|±HH:MM]" or "YYYY-MM-DD HH:MM"; a time
