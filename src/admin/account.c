@@ -12,7 +12,8 @@
  * Two-factor enrolment: "begin" stores a pending key and shows it as a QR
  * code (inline SVG) and as text; "confirm" with a code from the app turns
  * it on and shows the ten recovery codes once. Turning it off needs a
- * current code (or a recovery code).
+ * current code (or a recovery code). Every code typed here counts against
+ * the sign-in limiter too.
  */
 #include "admin/admin_int.h"
 
@@ -260,11 +261,14 @@ static void totp_confirm_post(struct req *req)
 {
 	struct form f;
 	char codes[AUTH_RECOVERY_CODES][16];
-	if (!admin_form(req, &f))
+	int64_t now = jm_now();
+	if (!admin_form(req, &f) || !reserve_guess(req, now))
 		return;
 	const struct auth_user *u = admin_user(req);
 	enum jm_rc rc = auth_totp_confirm(req->db, req->app->secret, u->id, form_get(&f, "code"),
-	                                  jm_now(), codes);
+	                                  now, codes);
+	if (rc != JM_UNAUTHORIZED)
+		auth_login_release(req->db, http_req_ip(req), now);
 	struct acct_view v = {.status = 200};
 	if (rc == JM_OK) {
 		log_at(LOG_INFO, "admin", "event=totp_on user=%lld", (long long)u->id);
@@ -286,17 +290,19 @@ static void totp_confirm_post(struct req *req)
 static void totp_disable_post(struct req *req)
 {
 	struct form f;
-	if (!admin_form(req, &f))
-		return;
+	int64_t now = jm_now();
+	if (!admin_form(req, &f) || !reserve_guess(req, now))
+		return; /* a code is a guess like a password: the same limiter */
 	const struct auth_user *u = admin_user(req);
 	enum jm_rc rc =
-	        auth_totp_verify(req->db, req->app->secret, u->id, form_get(&f, "code"), jm_now());
+	        auth_totp_verify(req->db, req->app->secret, u->id, form_get(&f, "code"), now);
 	if (rc == JM_UNAUTHORIZED) {
 		struct acct_view v = {.status = 422,
 		                      .tf_error = admin_t(req, "admin.account.err_code")};
 		account_render(req, &v);
 		return;
 	}
+	auth_login_release(req->db, http_req_ip(req), now);
 	if (!rc)
 		rc = auth_totp_disable(req->db, u->id);
 	if (admin_check(req, rc, "auth_totp_disable"))

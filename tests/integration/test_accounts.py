@@ -83,7 +83,8 @@ def totp(secret_b32, step):
 ACTIONS = {"password-form": "/admin/account/password", "forgot-form": "/admin/forgot",
            "reset-form": "/admin/reset", "totp-begin-form": "/2fa/begin",
            "totp-confirm-form": "/2fa/confirm", "code-form": "/admin/login/2fa",
-           "signout-others-form": "signout-others", "invite-form": "/invite"}
+           "signout-others-form": "signout-others", "invite-form": "/invite",
+           "totp-disable-form": "/2fa/disable"}
 
 
 def submit(c, page, form_id, values):
@@ -217,6 +218,13 @@ def test_totp_sign_in_refuses_wrong_and_reused_codes_and_takes_recovery_codes_on
     c3 = second_step(env, email, pw)
     assert post_code(c3, codes[0]).status == 401, "a recovery code worked twice"
     assert not is_signed_in(c3)
+    # turning it off needs a valid code too
+    r = submit(c2, "/admin/account", "totp-disable-form", dict(code=codes[0]))
+    assert r.status == 422 and 'id="totp-error"' in r.text
+    assert 'id="totp-disable-form"' in c2.get("/admin/account").text
+    r = submit(c2, "/admin/account", "totp-disable-form", dict(code=codes[1]))
+    assert r.status == 303 and "done=totp_off" in r.header("Location")
+    assert login(env["srv"].client(), email, pw).url.endswith("/admin/"), "still asks for a code"
 
 
 def test_the_login_throttle_covers_the_code_step(env):
