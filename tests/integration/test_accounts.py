@@ -159,6 +159,8 @@ def test_an_expired_reset_link_is_refused(env):
     env["db"].execute("UPDATE account_tickets SET expires_at = created_at - 1 "
                       "WHERE email = ? AND kind = 'reset'", (email,))
     assert web.get(link).status == 410
+    forged = link.split("token=")[0] + "token=" + "A" * 43
+    assert web.get(forged).status == 410, "a made-up token was taken"
     assert login(env["srv"].client(), email, pw).url.endswith("/admin/")
 
 
@@ -261,6 +263,12 @@ def test_sessions_are_listed_and_signed_out_everywhere_else(env):
     assert r.status == 303
     assert is_signed_in(c1) and not is_signed_in(c2)
     assert "iPhone Safari" not in c1.get("/admin/account").text
+    c3 = signed_in(env, email, pw, "Old tablet")
+    sid = re.search(r'<tr data-id="([0-9a-f]{16})">\s*<td>Old tablet', c1.get("/admin/account").text)
+    assert sid, "the new session is not listed"
+    r, f = c1.get_form("/admin/account", action="/sessions/%s/end" % sid.group(1))
+    assert c1.submit(f, follow=False).status == 303
+    assert not is_signed_in(c3) and is_signed_in(c1)
 
 
 # ---- invitations and removal ----
