@@ -61,22 +61,6 @@ struct view_val *admin_people_stage_options(struct req *req, const char *selecte
 	return l;
 }
 
-bool admin_people_resolve(struct req *req, const char *s, const char *field, int64_t *id,
-                          struct jm_err *err)
-{
-	enum jm_rc rc = JM_INVALID;
-	if (s && *s && strspn(s, "0123456789") == strlen(s) && admin_nl_int(s, id) && *id > 0)
-		return true;
-	if (s && *s)
-		rc = net_person_find_email(req->db, s, id);
-	if (rc == JM_OK)
-		return true;
-	jm_err_set(err, field, "%s",
-	           admin_t(req, rc == JM_NOT_FOUND ? "admin.people.err_no_such_person"
-	                                           : "admin.people.err_person_ref"));
-	return false;
-}
-
 /* ---- the list and the search ---- */
 
 struct list_filters {
@@ -363,6 +347,10 @@ static void admin_people_bulk(struct req *req)
 		admin_error(req, 422, "admin.people.err_op");
 		return;
 	}
+	/* A stage change comes from the stage select; "arg" is the tag box
+	 * (and the stage in forms from before the select). */
+	if (op == NET_BULK_STAGE && nonempty(form_get(&f, "stage")))
+		arg = form_get(&f, "stage");
 	if (n == 0) {
 		admin_error(req, 422, "admin.people.err_none_selected");
 		return;
@@ -710,5 +698,6 @@ void admin_people_routes(struct router *r)
 	router_add(r, "GET", "/admin/people/new", admin_people_new, adm);
 	router_add(r, "POST", "/admin/people/bulk", admin_people_bulk, adm);
 	router_add(r, "GET", "/admin/people/duplicates", admin_people_duplicates, adm);
+	admin_picker_routes(r);
 	admin_person_routes(r);
 }

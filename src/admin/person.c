@@ -273,8 +273,12 @@ static void set_form_options(struct req *req, struct view_val *ctx, const struct
 
 /* The person page; which (may be NULL) names the form whose error err
  * holds, f what was typed into it. */
-static void person_page(struct req *req, int64_t id, int status, const char *which,
-                        const struct form *f, const struct jm_err *err)
+/* Renders the person page; after a form error, err's message beside that
+ * form (which) with what was typed, and cands (may be NULL): the people a
+ * name could mean, each a button that resubmits the form with its id. */
+static void person_page_with(struct req *req, int64_t id, int status, const char *which,
+                             const struct form *f, const struct jm_err *err,
+                             struct view_val *cands)
 {
 	struct net_person p;
 	struct site_settings s;
@@ -303,9 +307,17 @@ static void person_page(struct req *req, int64_t id, int status, const char *whi
 		for (size_t i = 0; f && i < f->n; i++)
 			view_set_str(fv, f->keys[i], f->vals[i]);
 		view_set(ctx, arena_sprintf(req->arena, "fv_%s", which), fv);
+		if (cands)
+			view_set(ctx, arena_sprintf(req->arena, "cands_%s", which), cands);
 	}
 	view_set_str(ctx, "flash", admin_nl_flash(req));
 	admin_render(req, status, "admin/person.html", ctx);
+}
+
+static void person_page(struct req *req, int64_t id, int status, const char *which,
+                        const struct form *f, const struct jm_err *err)
+{
+	person_page_with(req, id, status, which, f, err, NULL);
 }
 
 static void admin_person_get(struct req *req)
@@ -530,8 +542,9 @@ static void admin_person_intro_add(struct req *req)
 	if (!admin_param_id(req, &id) || !admin_form(req, &f) || !admin_settings(req, &s))
 		return;
 	const char *dir = form_get(&f, "direction");
-	if (!admin_people_resolve(req, form_get(&f, "other"), "other", &other, &err)) {
-		person_page(req, id, 422, "intro", &f, &err);
+	struct view_val *cands = NULL;
+	if (!admin_people_resolve(req, &f, "other", &other, &err, &cands)) {
+		person_page_with(req, id, 422, "intro", &f, &err, cands);
 		return;
 	}
 	if (dir && strcmp(dir, "introduced_by") == 0) {
@@ -577,8 +590,9 @@ static void admin_person_merge(struct req *req)
 	int64_t id, other = 0;
 	if (!admin_param_id(req, &id) || !admin_form(req, &f))
 		return;
-	if (!admin_people_resolve(req, form_get(&f, "other"), "other", &other, &err)) {
-		person_page(req, id, 422, "merge", &f, &err);
+	struct view_val *cands = NULL;
+	if (!admin_people_resolve(req, &f, "other", &other, &err, &cands)) {
+		person_page_with(req, id, 422, "merge", &f, &err, cands);
 		return;
 	}
 	if (other == id) {
