@@ -157,5 +157,9 @@ struct view_val *admin_person_event_val(struct req *req, const struct net_event 
 bool admin_people_resolve(struct req *req, const struct form *f, const char *field, int64_t *id,
                           struct jm_err *err, struct view_val **cands);
 void admin_picker_routes(struct router *r);
+/* The custom fields of list list_id (0 = of every list, each key once) as
+ * options {value, label "会社名（company）", selected}; a selected key no
+ * list defines is kept as an option of its own (picker.c). */
+struct view_val *admin_field_options(struct req *req, int64_t list_id, const char *selected);
 
 #endif

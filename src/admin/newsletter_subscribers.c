@@ -103,6 +103,7 @@ static void set_query_ctx(struct req *req, struct view_val *ctx,
 	view_set_str(m, "fkey", q->field_key ? q->field_key : "");
 	view_set_str(m, "fval", q->field_val ? q->field_val : "");
 	view_set(ctx, "f", m);
+	view_set(ctx, "field_opts", admin_field_options(req, q->list_id, q->field_key));
 }
 
 /* The reader list once the rows are known; add (may be NULL) holds what

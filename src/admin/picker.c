@@ -14,12 +14,16 @@
  * The suggestions search the whole index, so they run on the worker pool;
  * resolving a name on submit is one search of at most 100 hits, answered
  * on the loop like the form's other short queries.
+ *
+ * Also here: the custom fields of the lists as select options, for the
+ * audience conditions and the reader filter that used to take a raw key.
  */
 #include "admin/admin_int.h"
 
 #include "app.h"
 
 #include "network/network.h"
+#include "newsletter/newsletter.h"
 
 #include <jansson.h>
 
@@ -178,4 +182,50 @@ void admin_picker_routes(struct router *r)
 {
 	router_add(r, "GET", "/admin/people/suggest", admin_people_suggest,
 	           ROUTE_ADMIN | ROUTE_CSRF);
+}
+
+/* ---- custom fields as a select (audience conditions, the reader filter) ---- */
+
+static bool opt_has(const char *const *seen, size_t n, const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(seen[i], key) == 0)
+			return true;
+	return false;
+}
+
+struct view_val *admin_field_options(struct req *req, int64_t list_id, const char *selected)
+{
+	struct view_val *l = view_list(req->arena);
+	struct nl_list *lists = NULL;
+	size_t n = 0, ns = 0;
+	const char *seen[256];
+	if (nl_list_all_brief(req->db, req->arena, false, &lists, &n) != JM_OK)
+		n = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (list_id && lists[i].id != list_id)
+			continue;
+		for (size_t k = 0; k < lists[i].nfields && ns < 256; k++) {
+			const struct nl_field *fd = &lists[i].fields[k];
+			if (opt_has(seen, ns, fd->key))
+				continue;
+			seen[ns++] = fd->key;
+			struct view_val *m = view_map(req->arena);
+			view_set_str(m, "value", fd->key);
+			view_set_str(m, "label", *fd->label ? arena_sprintf(req->arena, "%s（%s）", fd->label,
+			                                                    fd->key)
+			                                    : fd->key);
+			view_set_bool(m, "selected", selected && strcmp(selected, fd->key) == 0);
+			view_push(l, m);
+		}
+	}
+	/* A key no list defines (any more) stays choosable as it was saved. */
+	if (selected && *selected && !opt_has(seen, ns, selected)) {
+		struct view_val *m = view_map(req->arena);
+		view_set_str(m, "value", selected);
+		view_set_str(m, "label", selected);
+		view_set_bool(m, "selected", true);
+		view_push(l, m);
+	}
+	return l;
 }
