@@ -403,3 +403,48 @@
     bulkBar();
   });
 })();
+
+/* Tabs over sections on one page (settings): a nav.tabs[data-tabs] whose
+ * links point at the panels. Without JavaScript the links jump to each
+ * section; with it one panel shows at a time (ARIA tabs, arrow keys), and
+ * the panel holding a field error opens first with that field focused. */
+(function () {
+  'use strict';
+
+  function tabs(nav) {
+    var links = Array.prototype.slice.call(nav.querySelectorAll('a[href^="#"]'));
+    var panels = links.map(function (a) { return document.getElementById(a.getAttribute('href').slice(1)); });
+    if (!links.length || panels.indexOf(null) >= 0) return;
+    nav.setAttribute('role', 'tablist');
+    function show(i, focus) {
+      links.forEach(function (a, k) {
+        a.setAttribute('aria-selected', k === i ? 'true' : 'false');
+        a.setAttribute('tabindex', k === i ? '0' : '-1');
+        a.classList.toggle('active', k === i);
+        panels[k].hidden = k !== i;
+      });
+      if (focus) links[i].focus();
+    }
+    links.forEach(function (a, i) {
+      a.setAttribute('role', 'tab');
+      a.setAttribute('aria-controls', panels[i].id);
+      panels[i].setAttribute('role', 'tabpanel');
+      a.addEventListener('click', function (ev) { ev.preventDefault(); show(i, false); });
+      a.addEventListener('keydown', function (ev) {
+        var k = ev.key === 'ArrowRight' ? 1 : ev.key === 'ArrowLeft' ? -1 : 0;
+        if (k) { ev.preventDefault(); show((i + k + links.length) % links.length, true); }
+      });
+    });
+    var bad = panels.findIndex(function (p) { return p.querySelector('.has-error'); });
+    var start = bad >= 0 ? bad : Math.max(0, panels.findIndex(function (p) { return '#' + p.id === location.hash; }));
+    show(start, false);
+    if (bad >= 0) {
+      var f = panels[bad].querySelector('.has-error input, .has-error select, .has-error textarea');
+      if (f) f.focus();
+    }
+  }
+
+  document.addEventListener('DOMContentLoaded', function () {
+    document.querySelectorAll('nav.tabs[data-tabs]').forEach(tabs);
+  });
+})();

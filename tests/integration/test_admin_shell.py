@@ -1,0 +1,98 @@
+"""The admin's daily-work fixes of issue 10 that live on the server: the
+inbox search covers every tab (a message answered a minute ago is found
+under 返信済み, not lost), a tab chosen after a search narrows it; a reply's
+mail quotes the original below the owner's text (the stored reply does
+not); the settings page groups its sections as tabs and puts each error
+beside its field (aria-invalid, aria-describedby), in Japanese and
+English; every admin page has a skip link and a labelled menu button."""
+import re
+from urllib.parse import quote
+
+import jm
+from conftest import login
+from test_inbox import env, ids_in_list, mails_to, reply, send_message  # noqa: F401 (fixture)
+
+
+def test_inbox_search_finds_messages_in_every_tab(env):
+    tag = jm.uniq("探す")
+    a, _ = send_message(env, subject="新着の相談 " + tag)
+    b, _ = send_message(env, subject="返信した相談 " + tag)
+    c, _ = send_message(env, subject="保管した相談 " + tag)
+    assert reply(env, b, "Re: 返信した相談", "お返事です。").status == 303
+    env["db"].execute("UPDATE messages SET status = 'archived' WHERE id = ?", (c,))
+    r = env["admin"].get("/admin/inbox?q=" + quote(tag))
+    assert r.status == 200
+    assert sorted(ids_in_list(r.text)) == sorted([a, b, c])
+    assert 'id="tab-all" href="/admin/inbox?status=all&amp;q=' in r.text.replace("&q=", "&amp;q=") or \
+        re.search(r'id="tab-all"[^>]*class="active"', r.text)
+    # The search form searches all tabs (no hidden status pins it).
+    form = r.text.split('id="inbox-search"')[1].split("</form>")[0]
+    assert 'name="status"' not in form
+    # A tab chosen after the search narrows it.
+    assert ids_in_list(env["admin"].get("/admin/inbox?status=replied&q=" + quote(tag)).text) == [b]
+    assert ids_in_list(env["admin"].get("/admin/inbox?status=new&q=" + quote(tag)).text) == [a]
+    # Without a search the default tab is still 新着.
+    assert re.search(r'id="tab-new"[^>]*class="active"', env["admin"].get("/admin/inbox").text)
+
+
+def test_reply_mail_quotes_the_original(env):
+    mid, addr = send_message(env, name="引用 花子", subject="引用のテスト",
+                             message="一行目です。\r\n\r\n三行目です。")
+    assert reply(env, mid, "Re: 引用のテスト", "ご連絡ありがとうございます。").status == 303
+    (_, m), = mails_to(env["cap"], addr, 1)
+    text = m.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert "ご連絡ありがとうございます。\n\n引用 花子 <%s>:\n> 一行目です。\n>\n> 三行目です。\n" % addr in text, text
+    stored = env["db"].execute("SELECT body FROM message_replies WHERE message_id = ?", (mid,)).fetchone()[0]
+    assert stored == "ご連絡ありがとうございます。"
+
+
+def test_settings_tabs_and_errors_beside_the_field(server, admin):
+    r = admin.get("/admin/settings")
+    assert r.status == 200
+    tabs = re.search(r'<nav class="tabs" id="settings-tabs" data-tabs[^>]*>(.*?)</nav>', r.text, re.S)
+    assert tabs, r.text[:3000]
+    links = re.findall(r'<a href="#(group-[\w-]+)" id="tab-[\w-]+">', tabs.group(1))
+    assert len(links) >= 3
+    for g in links:
+        assert 'id="%s" aria-labelledby="tab-' % g in r.text
+    _, form = admin.get_form("/admin/settings", field="base_url")
+    r = admin.submit(form, {"base_url": "ftp://nope", "mail_from_addr": "not-an-address"})
+    assert r.status == 422
+    # The error stands in the field's own block, tied to its input.
+    m = re.search(r'<div class="field has-error">(.*?)</div>', r.text, re.S)
+    assert m, r.text[:5000]
+    block = m.group(1)
+    fid = re.search(r'id="(set-[\w]+)" aria-invalid="true" aria-describedby="(set-[\w]+)-error"', block)
+    assert fid and fid.group(1) == fid.group(2), block
+    assert 'class="field-error" id="%s-error"' % fid.group(1) in block
+    err = re.search(r'class="field-error" id="[\w-]+">([^<]+)<', block).group(1)
+    assert re.search(r"[ぁ-んァ-ン一-龥]", err), err
+    # Nothing was saved.
+    assert "ftp://nope" not in (jm.q1(server.data_dir, "SELECT value FROM settings WHERE key = 'base_url'") or "")
+
+
+def test_settings_errors_in_english(server, admin):
+    tok = jm.csrf_of(admin.get("/admin/").text)
+    admin.post("/admin/lang", form={"_csrf": tok, "lang": "en", "next": "/admin/"})
+    try:
+        _, form = admin.get_form("/admin/settings", field="base_url")
+        r = admin.submit(form, {"base_url": "ftp://nope"})
+        assert r.status == 422
+        err = re.search(r'<p class="field-error" id="set-base_url-error">([^<]+)<', r.text)
+        assert err and not re.search(r"[ぁ-んァ-ン一-龥]", err.group(1)), r.text[:3000]
+    finally:
+        tok = jm.csrf_of(admin.get("/admin/").text)
+        admin.post("/admin/lang", form={"_csrf": tok, "lang": "ja", "next": "/admin/"})
+
+
+def test_shell_has_skip_link_and_menu_button(server, admin):
+    for page in ("/admin/", "/admin/people", "/admin/inbox", "/admin/settings"):
+        r = admin.get(page)
+        assert r.status == 200
+        assert '<a class="skip-link" href="#main" id="skip-link">本文へ移動</a>' in r.text
+        assert re.search(r'<a class="menu-btn" id="menu-btn" href="#nav-menu" role="button" '
+                         r'aria-controls="nav-menu" aria-expanded="false">', r.text)
+        assert 'id="nav-menu"' in r.text and 'id="main" tabindex="-1"' in r.text
+    anon = jm.Client(server.base)
+    r = anon.get("/admin/login")
+    assert 'class="skip-link"' in r.text and 'id="menu-btn"' not in r.text
