@@ -25,7 +25,7 @@ const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isM
 const LONG = 'とても長い件名ですが携帯電話の画面でも一文字ずつ縦に折り返されずに読めるべきです_' +
   'https://example.jp/a/very/long/url/without/any/spaces/that/could/widen/the/page/sideways';
 
-let browser, phone, token;
+let browser, phone, token, emptySignupVisible;
 const pages = new Set();
 const ids = {};
 const base = () => site.base;
@@ -79,8 +79,13 @@ async function seed() {
 
 before(async () => {
   await startSite(site, { name: 'phone', email: EMAIL, password: PASSWORD });
-  await seed();
   browser = await launchChromium();
+  // Before any public list exists the public pages show no empty sign-up box.
+  const fresh = await browser.newPage({ viewport: PHONE.viewport });
+  await fresh.goto(`${base()}/`);
+  emptySignupVisible = await fresh.locator('#newsletter-signup').isVisible();
+  await fresh.close();
+  await seed();
   const ctx = await browser.newContext(PHONE);
   ctx.setDefaultTimeout(30000);
   phone = await ctx.newPage();
@@ -120,6 +125,20 @@ async function visit(url) {
   assert.equal(resp.status(), 200, `${url}: ${resp.status()}`);
   assert.deepEqual(await problems(phone), [], url);
 }
+
+test('no empty sign-up box before a public list exists', () => {
+  assert.equal(emptySignupVisible, false);
+});
+
+test('the first dashboard lists the first steps; done ones are ticked', async () => {
+  await phone.goto(`${base()}/admin/`);
+  // seed() made a public list and published an article; the sender and DKIM are not set.
+  assert.equal(await phone.getAttribute('#start-list', 'data-done'), '1');
+  assert.equal(await phone.getAttribute('#start-article', 'data-done'), '1');
+  assert.equal(await phone.getAttribute('#start-signup', 'data-done'), '1');
+  assert.equal(await phone.getAttribute('#start-sender', 'data-done'), '0');
+  await phone.screenshot({ path: path.join(outDir, 'phone-onboarding.png'), fullPage: true });
+});
 
 test('the navigation is a menu that opens with a button', async () => {
   await phone.goto(`${base()}/admin/`);
