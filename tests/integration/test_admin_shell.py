@@ -96,3 +96,42 @@ def test_shell_has_skip_link_and_menu_button(server, admin):
     anon = jm.Client(server.base)
     r = anon.get("/admin/login")
     assert 'class="skip-link"' in r.text and 'id="menu-btn"' not in r.text
+
+
+def steps_done(r):
+    return dict((k, v == "1") for k, v in re.findall(r'id="start-(\w+)" data-done="([01])"', r.text))
+
+
+def test_onboarding_checklist_until_done(make_server):
+    srv = make_server()
+    srv.add_user("first@example.jp", "first-owner-password", role="owner", name="はじめ")
+    srv.add_user("editor@example.jp", "an-editor-password", role="editor", name="編集")
+    owner = srv.client()
+    assert login(owner, "first@example.jp", "first-owner-password").status == 200
+    r = owner.get("/admin/")
+    assert 'id="onboarding"' in r.text
+    assert steps_done(r) == {"sender": False, "list": False, "dkim": False, "article": False, "signup": False}
+    # Each undone step links to where it is done.
+    assert re.search(r'id="start-list"[^>]*>.*?href="/admin/lists/new"', r.text, re.S)
+    # An editor sees no checklist (the settings are the owner's).
+    ed = srv.client()
+    assert login(ed, "editor@example.jp", "an-editor-password").status == 200
+    assert 'id="onboarding"' not in ed.get("/admin/").text
+
+    api = jm.Api(srv.base, srv.create_token("onboarding"))
+    lst = api.post("/api/v1/lists", {"slug": "news", "name": "人脈通信", "public": False}).json()
+    api.publish(title="はじめての記事")
+    d = steps_done(owner.get("/admin/"))
+    assert d["list"] and d["article"] and not d["signup"] and not d["sender"]
+    assert api.patch("/api/v1/lists/%d" % lst["id"], {"public": True}).status == 200
+    _, form = owner.get_form("/admin/settings", field="base_url")
+    r = owner.submit(form, {"mail_from_name": "人脈通信", "mail_from_addr": "news@example.jp",
+                            "sender_postal_address": "東京都千代田区1-1", "sender_contact": "info@example.jp"})
+    assert r.status == 200, r.text[:2000]
+    r = owner.get("/admin/")
+    assert steps_done(r) == {"sender": True, "list": True, "dkim": False, "article": True, "signup": True}
+    assert 'id="onboarding-left">1<' in r.text
+    _, form = owner.get_form("/admin/settings", field="base_url")
+    assert owner.submit(form, {"dkim_domain": "example.jp", "dkim_selector": "jm1"}).status == 200
+    r = owner.get("/admin/")
+    assert r.status == 200 and 'id="onboarding"' not in r.text and 'id="start-' not in r.text
