@@ -161,5 +161,8 @@ void admin_picker_routes(struct router *r);
  * options {value, label "会社名（company）", selected}; a selected key no
  * list defines is kept as an option of its own (picker.c). */
 struct view_val *admin_field_options(struct req *req, int64_t list_id, const char *selected);
+/* A person's or a consent's source ("admin", "contact", "import file=…",
+ * a sign-up page path…) in the UI language; unknown values as they are. */
+const char *admin_source_label(struct req *req, const char *raw);
 
 #endif

@@ -377,7 +377,7 @@ static struct view_val *sub_map(struct req *req, const struct nl_subscriber *s,
 	view_set_str(m, "created_at", admin_time_fmt(req->arena, s->created_at, tz, ' '));
 	view_set_str(m, "confirmed_at", admin_time_fmt(req->arena, s->confirmed_at, tz, ' '));
 	view_set_str(m, "consent_at", admin_time_fmt(req->arena, s->consent_at, tz, ' '));
-	view_set_str(m, "consent_source", s->consent_source);
+	view_set_str(m, "consent_source", admin_source_label(req, s->consent_source));
 	view_set_str(m, "consent_ip", s->consent_ip);
 	view_set_str(m, "consent_text", s->consent_text);
 	return m;

@@ -58,7 +58,7 @@ static void set_basics(struct req *req, struct view_val *ctx, const struct net_p
 	view_set_str(ctx, "email", p->email);
 	view_set_str(ctx, "company", p->company);
 	view_set_str(ctx, "title", p->title);
-	view_set_str(ctx, "source", p->source);
+	view_set_str(ctx, "source", admin_source_label(req, p->source));
 	view_set_str(ctx, "stage", p->stage);
 	view_set_str(ctx, "stage_label", admin_people_stage_label(req, p->stage));
 	view_set_bool(ctx, "freeloader", p->freeloader);

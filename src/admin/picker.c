@@ -229,3 +229,27 @@ struct view_val *admin_field_options(struct req *req, int64_t list_id, const cha
 	}
 	return l;
 }
+
+/* ---- internal source values in words ---- */
+
+const char *admin_source_label(struct req *req, const char *raw)
+{
+	static const char *const words[] = {"admin", "contact", "newsletter", "staff", "manual",
+	                                    "import"};
+	if (!raw || !*raw)
+		return "";
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcmp(raw, words[i]) == 0)
+			return admin_t(req, arena_sprintf(req->arena, "admin.src.%s", words[i]));
+	const char *imp = admin_t(req, "admin.src.import");
+	if (strncmp(raw, "import file=", 12) == 0) { /* "import file=F by=W at=T" */
+		const char *end = strstr(raw + 12, " by=");
+		int n = end ? (int)(end - raw - 12) : (int)strlen(raw + 12);
+		return arena_sprintf(req->arena, "%s（%.*s）", imp, n, raw + 12);
+	}
+	if (strncmp(raw, "import:", 7) == 0)
+		return arena_sprintf(req->arena, "%s（%s）", imp, raw + 7);
+	if (raw[0] == '/' || strncmp(raw, "http://", 7) == 0 || strncmp(raw, "https://", 8) == 0)
+		return arena_sprintf(req->arena, "%s（%s）", admin_t(req, "admin.src.signup"), raw);
+	return raw;
+}

@@ -135,3 +135,40 @@ def test_onboarding_checklist_until_done(make_server):
     assert owner.submit(form, {"dkim_domain": "example.jp", "dkim_selector": "jm1"}).status == 200
     r = owner.get("/admin/")
     assert r.status == 200 and 'id="onboarding"' not in r.text and 'id="start-' not in r.text
+
+
+def test_the_owner_is_not_counted_as_a_person(make_server):
+    """The funnel counts the people the owner knows, not the owner; the
+    map's faint owner edges are explained in its legend."""
+    srv = make_server()
+    srv.add_user("me@example.jp", "owner-password-1234", role="owner", name="わたし自身")
+    c = srv.client()
+    assert login(c, "me@example.jp", "owner-password-1234").status == 200
+    owner_pid = jm.q1(srv.data_dir, "SELECT person_id FROM users WHERE email = 'me@example.jp'")
+    assert owner_pid, "the owner is a person row (for the map's centre)"
+    r = c.get("/admin/reports")
+    counts = {s: int(re.search(r'id="count-%s">(\d+)<' % s, r.text).group(1))
+              for s in ("reader", "fan", "acquaintance", "network")}
+    assert counts == {"reader": 0, "fan": 0, "acquaintance": 0, "network": 0}, counts
+    api = jm.Api(srv.base, srv.create_token("funnel"))
+    assert api.post("/api/v1/people", {"name": "人脈の人", "stage": "network"}).status == 201
+    r = c.get("/admin/reports")
+    assert re.search(r'id="count-network">1<', r.text)
+    months = re.search(r'<table class="table" id="funnel-months">.*?</table>', r.text, re.S).group(0)
+    assert sum(int(x) for x in re.findall(r'<td class="num">(\d+)</td>', months)) <= 1
+    r = c.get("/admin/map")
+    assert 'id="legend-direct"' in r.text and "直接知り合った" in r.text
+
+
+def test_internal_source_values_are_shown_in_words(server, admin, api):
+    lst = api.post("/api/v1/lists", {"slug": jm.uniq("src"), "name": "出典のリスト"}).json()
+    sub = api.post("/api/v1/subscribers", {"list_id": lst["id"], "email": jm.uniq("src") + "@example.jp",
+                                            "name": "出典 太郎"}).json()
+    r = admin.get("/admin/subscribers/%d" % sub["person_id"])
+    assert r.status == 200
+    consent = re.search(r'<div class="consent".*?</dl>', r.text, re.S) or re.search(r'id="subscriptions".*?</section>', r.text, re.S)
+    block = consent.group(0)
+    assert "管理画面・APIで追加" in block, block
+    assert "<dd>admin</dd>" not in block and "「admin」" not in block
+    r = admin.get("/admin/people/%d" % sub["person_id"])
+    assert "メールマガジンの登録" in r.text and "<td>newsletter</td>" not in r.text
