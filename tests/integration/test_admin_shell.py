@@ -6,6 +6,7 @@ not); the settings page groups its sections as tabs and puts each error
 beside its field (aria-invalid, aria-describedby), in Japanese and
 English; every admin page has a skip link and a labelled menu button."""
 import re
+import time
 from urllib.parse import quote
 
 import jm
@@ -172,3 +173,67 @@ def test_internal_source_values_are_shown_in_words(server, admin, api):
     assert "<dd>admin</dd>" not in block and "「admin」" not in block
     r = admin.get("/admin/people/%d" % sub["person_id"])
     assert "メールマガジンの登録" in r.text and "<td>newsletter</td>" not in r.text
+
+
+def set_settings(env, updates, drop=()):
+    _, form = env["admin"].get_form("/admin/settings", field="base_url")
+    r = env["admin"].submit(form, updates, drop=drop)
+    assert r.status == 200, r.text[:3000]
+
+
+def test_contact_autoreply_is_fixed_text_and_threads(env):
+    text = "お問い合わせありがとうございます。\n三営業日以内にお返事します。"
+    set_settings(env, {"contact_autoreply_subject": "受け付けました", "contact_autoreply_text": text})
+    try:
+        spam = "今すぐ http://spam.example/win を開いて"
+        mid, addr = send_message(env, name=spam, subject=spam, message=spam + "\n" + spam)
+        (_, m), = mails_to(env["cap"], addr, 1)
+        assert str(m["Subject"]) == "受け付けました"
+        body = m.get_body(("plain",)).get_content().replace("\r\n", "\n")
+        assert text in body
+        raw = m.as_string()
+        assert "spam.example" not in raw and "今すぐ" not in raw, "the auto-reply repeats nothing sent"
+        msgid = env["db"].execute("SELECT msgid FROM messages WHERE id = ?", (mid,)).fetchone()[0]
+        assert str(m["Message-ID"]).strip() == msgid
+        # The owner's reply threads under it in the sender's mail program.
+        assert reply(env, mid, "Re: ご連絡", "お返事です。").status == 303
+        _, r2 = mails_to(env["cap"], addr, 2)[1]
+        assert str(r2["In-Reply-To"]).strip() == msgid
+    finally:
+        set_settings(env, {"contact_autoreply_text": ""})
+    # Off again: nothing is queued for the sender (queued in the same
+    # transaction as the message, so there is nothing to wait for).
+    _, addr = send_message(env, subject="自動返信なし")
+    assert env["db"].execute("SELECT count(*) FROM deliveries WHERE to_addr = ?", (addr,)).fetchone()[0] == 0
+
+
+def test_contact_confirmation_step(env):
+    set_settings(env, {"contact_confirm": "1"})
+    try:
+        before = env["db"].execute("SELECT count(*) FROM messages").fetchone()[0]
+        f = dict(name="確認 <b>太郎</b>", email=jm.uniq("cf") + "@example.org", category="仕事のご依頼",
+                 subject="確認画面のテスト", message="一行目\n二行目 <script>x</script>", website="",
+                 form_token=jm.contact_token(env["secret"], int(time.time()) - 10))
+        r = env["web"].post("/contact", form=f, follow=False)
+        assert r.status == 200 and 'id="contact-confirm"' in r.text
+        assert "確認 &lt;b&gt;太郎&lt;/b&gt;" in r.text and "<script>x" not in r.text
+        assert env["db"].execute("SELECT count(*) FROM messages").fetchone()[0] == before
+        # 修正する: the filled form again.
+        r = env["web"].post("/contact", form=dict(f, edit="1"), follow=False)
+        assert r.status == 200 and 'id="contact-form"' in r.text and "確認画面のテスト" in r.text
+        # A field error shows on the form, not on the confirmation page.
+        r = env["web"].post("/contact", form=dict(f, email="not-an-address"), follow=False)
+        assert r.status == 422 and 'id="contact-confirm"' not in r.text
+        # 送信する: stored once (the stamp was not spent by the check).
+        r = env["web"].post("/contact", form=dict(f, confirmed="1"), follow=False)
+        assert r.status == 303, r.text[:2000]
+        assert env["db"].execute("SELECT count(*) FROM messages").fetchone()[0] == before + 1
+        row = env["db"].execute("SELECT body FROM messages WHERE email = ?", (f["email"],)).fetchone()
+        assert row[0].replace("\r\n", "\n") == "一行目\n二行目 <script>x</script>"
+    finally:
+        env["db"].execute("DELETE FROM signup_attempts WHERE key LIKE 'contact-%'")
+        set_settings(env, {}, drop=("contact_confirm",))
+    f2 = dict(name="確認なし", email=jm.uniq("cf") + "@example.org", category="仕事のご依頼",
+              subject="直接", message="本文", website="",
+              form_token=jm.contact_token(env["secret"], int(time.time()) - 10))
+    assert env["web"].post("/contact", form=f2, follow=False).status == 303
