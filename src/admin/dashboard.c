@@ -123,8 +123,7 @@ static void step(struct req *req, struct view_val *l, const char *id, const char
 	view_set_str(m, "id", id);
 	view_set_str(m, "href", href);
 	view_set_str(m, "label", admin_t(req, arena_sprintf(req->arena, "admin.start.%s", id)));
-	view_set_str(m, "hint",
-	             admin_t(req, arena_sprintf(req->arena, "admin.start.%s_hint", id)));
+	view_set_str(m, "hint", admin_t(req, arena_sprintf(req->arena, "admin.start.%s_hint", id)));
 	view_set_bool(m, "done", done);
 	view_push(l, m);
 	*left += !done;

@@ -277,8 +277,7 @@ static void set_form_options(struct req *req, struct view_val *ctx, const struct
  * form (which) with what was typed, and cands (may be NULL): the people a
  * name could mean, each a button that resubmits the form with its id. */
 static void person_page_with(struct req *req, int64_t id, int status, const char *which,
-                             const struct form *f, const struct jm_err *err,
-                             struct view_val *cands)
+                             const struct form *f, const struct jm_err *err, struct view_val *cands)
 {
 	struct net_person p;
 	struct site_settings s;

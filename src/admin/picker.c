@@ -65,9 +65,10 @@ static bool by_name(struct req *req, const char *s, const char *field, int64_t *
 	struct net_pick *p = NULL;
 	size_t n = 0;
 	bool exact = false;
-	enum jm_rc rc = strlen(s) > PICK_Q_MAX ? JM_INVALID
-	                                       : net_person_find_name(req->db, req->arena, s,
-	                                                              PICK_CANDIDATE, &p, &n, &exact);
+	enum jm_rc rc = strlen(s) > PICK_Q_MAX
+	                        ? JM_INVALID
+	                        : net_person_find_name(req->db, req->arena, s, PICK_CANDIDATE, &p,
+	                                               &n, &exact);
 	if (rc == JM_OK && exact && n == 1) {
 		*id = p[0].id;
 		return true;
@@ -131,11 +132,11 @@ static void suggest_send(struct req *req, const struct net_pick *p, size_t n)
 {
 	json_t *root = json_object(), *arr = json_array();
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(
-		        arr, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)p[i].id,
-		                       "name", p[i].name, "company", p[i].company, "email",
-		                       p[i].email, "stage", p[i].stage, "stage_label",
-		                       admin_people_stage_label(req, p[i].stage)));
+		json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s}", "id",
+		                                     (json_int_t)p[i].id, "name", p[i].name,
+		                                     "company", p[i].company, "email", p[i].email,
+		                                     "stage", p[i].stage, "stage_label",
+		                                     admin_people_stage_label(req, p[i].stage)));
 	json_object_set_new(root, "items", arr);
 	char *s = json_dumps(root, JSON_COMPACT);
 	json_decref(root);
@@ -212,9 +213,10 @@ struct view_val *admin_field_options(struct req *req, int64_t list_id, const cha
 			seen[ns++] = fd->key;
 			struct view_val *m = view_map(req->arena);
 			view_set_str(m, "value", fd->key);
-			view_set_str(m, "label", *fd->label ? arena_sprintf(req->arena, "%s（%s）", fd->label,
-			                                                    fd->key)
-			                                    : fd->key);
+			view_set_str(m, "label",
+			             *fd->label ? arena_sprintf(req->arena, "%s（%s）", fd->label,
+			                                        fd->key)
+			                        : fd->key);
 			view_set_bool(m, "selected", selected && strcmp(selected, fd->key) == 0);
 			view_push(l, m);
 		}
@@ -234,8 +236,8 @@ struct view_val *admin_field_options(struct req *req, int64_t list_id, const cha
 
 const char *admin_source_label(struct req *req, const char *raw)
 {
-	static const char *const words[] = {"admin", "contact", "newsletter", "staff", "manual",
-	                                    "import"};
+	static const char *const words[] = {"admin", "contact", "newsletter",
+	                                    "staff", "manual",  "import"};
 	if (!raw || !*raw)
 		return "";
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)

@@ -80,10 +80,11 @@ static enum jm_rc check_input(const char *subject, const char *body, struct jm_e
 static enum jm_rc load_message(struct db *db, struct arena *a, int64_t id, struct thread *t)
 {
 	struct db_stmt *st = NULL;
-	enum jm_rc rc = db_preparef(db, &st,
-	                            "SELECT person_id, subject, name, email, msgid, body FROM messages "
-	                            "WHERE id = ?",
-	                            "i", id);
+	enum jm_rc rc =
+	        db_preparef(db, &st,
+	                    "SELECT person_id, subject, name, email, msgid, body FROM messages "
+	                    "WHERE id = ?",
+	                    "i", id);
 	if (rc)
 		return rc;
 	rc = db_step(st);
@@ -156,9 +157,9 @@ static enum jm_rc queue_mail(struct db *db, struct thread *t, const char *subjec
 		buf_free(&text);
 		return rc;
 	}
-	json_t *p = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "subject", subject, "text", buf_cstr(&text),
-	                      "to_name", t->name, "message_id", msgid, "in_reply_to", t->msgid,
-	                      "references", buf_cstr(&t->refs));
+	json_t *p = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "subject", subject, "text",
+	                      buf_cstr(&text), "to_name", t->name, "message_id", msgid,
+	                      "in_reply_to", t->msgid, "references", buf_cstr(&t->refs));
 	char *js = p ? json_dumps(p, JSON_COMPACT) : NULL;
 	json_decref(p);
 	buf_free(&text);

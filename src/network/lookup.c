@@ -35,8 +35,8 @@ enum jm_rc net_person_find_email(struct db *db, const char *email, int64_t *id)
 }
 
 /* Fills picks from search hits, reading each email by primary key. */
-static enum jm_rc picks_from_hits(struct db *db, struct arena *a, const struct net_hit *h,
-                                  size_t n, struct net_pick *out)
+static enum jm_rc picks_from_hits(struct db *db, struct arena *a, const struct net_hit *h, size_t n,
+                                  struct net_pick *out)
 {
 	enum jm_rc rc = JM_OK;
 	for (size_t i = 0; rc == JM_OK && i < n; i++) {
@@ -44,8 +44,8 @@ static enum jm_rc picks_from_hits(struct db *db, struct arena *a, const struct n
 		out[i] = (struct net_pick){h[i].person_id, h[i].name ? h[i].name : "",
 		                           h[i].company ? h[i].company : "", "",
 		                           h[i].stage ? h[i].stage : ""};
-		rc = db_preparef(db, &st, "SELECT COALESCE(email, '') FROM people WHERE id = ?", "i",
-		                 h[i].person_id);
+		rc = db_preparef(db, &st, "SELECT COALESCE(email, '') FROM people WHERE id = ?",
+		                 "i", h[i].person_id);
 		if (rc)
 			break;
 		rc = db_step(st);
@@ -60,8 +60,8 @@ static enum jm_rc picks_from_hits(struct db *db, struct arena *a, const struct n
 static enum jm_rc search_hits(struct db *db, struct arena *a, const char *q, int per_page,
                               struct net_hit **hits, size_t *n)
 {
-	struct net_search_query sq = {.q = q, .include_flagged = true, .page = 1,
-	                              .per_page = per_page};
+	struct net_search_query sq = {
+	        .q = q, .include_flagged = true, .page = 1, .per_page = per_page};
 	struct jm_err err = {0};
 	int64_t total = 0;
 	return net_search(db, a, &sq, hits, n, &total, &err);

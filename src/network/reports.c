@@ -53,7 +53,8 @@ static enum jm_rc stage_counts(struct db *db, int64_t counts[4])
 	struct db_stmt *st = NULL;
 	/* The owner is "me", not a person at a stage of their own funnel. */
 	enum jm_rc rc = db_prepare(
-	        db, "SELECT stage, count(*) FROM people WHERE " NET_NOT_OWNER("id") " GROUP BY stage",
+	        db,
+	        "SELECT stage, count(*) FROM people WHERE " NET_NOT_OWNER("id") " GROUP BY stage",
 	        &st);
 	if (rc)
 		return rc;
