@@ -118,7 +118,7 @@ static enum jm_rc set_history(struct req *req, struct view_val *ctx, int64_t id,
 		                                     : "");
 		view_set_str(m, "to", h[i].to);
 		view_set_str(m, "to_label", admin_people_stage_label(req, h[i].to));
-		view_set_str(m, "reason", h[i].reason);
+		view_set_str(m, "reason", admin_source_label(req, h[i].reason));
 		view_set_str(m, "at", admin_time_fmt(req->arena, h[i].at, tz, ' '));
 		view_push(l, m);
 	}
@@ -220,7 +220,10 @@ struct view_val *admin_person_event_val(struct req *req, const struct net_event 
 	view_set_str(m, "title", event_title(req, e));
 	if (e->has_amount)
 		view_set_int(m, "amount", e->amount);
-	view_set_str(m, "detail", e->detail);
+	/* a stage change's reason may be an internal word ("created", a source) */
+	view_set_str(m, "detail",
+	             strcmp(e->kind, "stage") == 0 ? admin_source_label(req, e->detail)
+	                                           : e->detail);
 	view_set_str(m, "at", admin_time_fmt(req->arena, e->at, tz, ' '));
 	view_set_int(m, "ref_id", e->ref_id);
 	view_set_int(m, "other_id", e->other_id);

@@ -236,8 +236,8 @@ struct view_val *admin_field_options(struct req *req, int64_t list_id, const cha
 
 const char *admin_source_label(struct req *req, const char *raw)
 {
-	static const char *const words[] = {"admin", "contact", "newsletter",
-	                                    "staff", "manual",  "import"};
+	static const char *const words[] = {"admin",  "contact", "newsletter", "staff",
+	                                    "manual", "import",  "created",    "bulk"};
 	if (!raw || !*raw)
 		return "";
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)

@@ -226,12 +226,14 @@ test('tables keep every column reachable: they scroll in their card with the fir
   assert.equal(t.overflow, 'auto');
   assert.equal(t.sticky, 'sticky', 'the name stays in view');
   assert.ok(t.last.length > 0);
-  await phone.screenshot({ path: path.join(outDir, 'phone-people.png'), fullPage: true });
+  await phone.locator('#people-list').evaluate((e) => e.scrollIntoView({ block: 'start' }));
+  await phone.evaluate(() => window.scrollBy(0, -70));
+  await phone.screenshot({ path: path.join(outDir, 'phone-people.png') });
   // Inbox subjects read as lines, not one character per line.
   await phone.goto(`${base()}/admin/inbox?status=all`);
   const w = await phone.locator('.msg-subject').first().evaluate((e) => e.closest('td').getBoundingClientRect().width);
   assert.ok(w >= 120, `subject cell ${w}px wide`);
-  await phone.screenshot({ path: path.join(outDir, 'phone-inbox.png'), fullPage: true });
+  await phone.screenshot({ path: path.join(outDir, 'phone-inbox.png') });
   await phone.goto(`${base()}/admin/`);
   await phone.screenshot({ path: path.join(outDir, 'phone-dashboard.png'), fullPage: true });
 });
@@ -271,6 +273,7 @@ test('the person picker finds 佐藤 健 as one types and records the introducti
   await opt.waitFor();
   assert.equal(await box.getAttribute('aria-expanded'), 'true');
   assert.ok((await opt.textContent()).includes('青空出版'));
+  await box.evaluate((e) => e.scrollIntoView({ block: 'center' }));
   await phone.screenshot({ path: path.join(outDir, 'phone-picker.png') });
   // Keyboard: down to the option, Enter chooses it (and submits nothing).
   const n = await phone.locator(`#${await box.getAttribute('aria-controls')} [role=option]`).count();

@@ -173,6 +173,16 @@ def test_internal_source_values_are_shown_in_words(server, admin, api):
     assert "<dd>admin</dd>" not in block and "「admin」" not in block
     r = admin.get("/admin/people/%d" % sub["person_id"])
     assert "メールマガジンの登録" in r.text and "<td>newsletter</td>" not in r.text
+    # Stage-change reasons the system wrote read as words too.
+    hist = re.search(r'id="stage-history".*?</table>', r.text, re.S).group(0)
+    assert 'class="reason">メールマガジンの登録<' in hist, hist
+    tok = jm.csrf_of(admin.get("/admin/people").text)
+    assert admin.post("/admin/people/bulk", form={"_csrf": tok, "op": "stage", "stage": "fan",
+                                                  "id": str(sub["person_id"])}).status == 200
+    r = admin.get("/admin/people/%d" % sub["person_id"])
+    hist = re.search(r'id="stage-history".*?</table>', r.text, re.S).group(0)
+    assert 'class="reason">一括変更<' in hist, hist and 'class="reason">bulk<' not in r.text
+    assert ">bulk<" not in re.search(r'id="timeline".*?</section>', r.text, re.S).group(0)
 
 
 def set_settings(env, updates, drop=()):
