@@ -116,6 +116,27 @@ async function problems(page) {
       if (!named) out.push(`unlabelled ${el.tagName} name=${el.name} id=${el.id}`);
     }
     if (!document.querySelector('a.skip-link[href="#main"]')) out.push('no skip link');
+    // Hint and secondary text: WCAG AA contrast (4.5:1) against what is behind it.
+    const lum = (c) => {
+      const [r, g, b] = c.match(/[\d.]+/g).slice(0, 3).map((v) => {
+        const x = Number(v) / 255;
+        return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4;
+      });
+      return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    };
+    const bg = (el) => {
+      for (let e = el; e; e = e.parentElement) {
+        const c = getComputedStyle(e).backgroundColor;
+        if (c && !/rgba\(.*,\s*0\)$/.test(c) && c !== 'transparent') return c;
+      }
+      return 'rgb(255, 255, 255)';
+    };
+    for (const el of document.querySelectorAll('.hint, .muted, .note, .sub, .stat-label, .table th, .field-error')) {
+      if (!el.offsetParent || !el.textContent.trim()) continue;
+      const a = lum(getComputedStyle(el).color), b = lum(bg(el));
+      const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+      if (ratio < 4.5) out.push(`contrast ${ratio.toFixed(2)} for ${el.tagName}.${el.className}`);
+    }
     return out;
   });
 }
