@@ -309,3 +309,21 @@ test('the person picker finds 佐藤 健 as one types and records the introducti
   const intros = await api('GET', `/people/${ids.person}/timeline`);
   assert.ok(JSON.stringify(intros).includes('佐藤'), 'the introduction is on the timeline');
 });
+
+test('settings are tabs; an error reopens its tab with the field focused', async () => {
+  await phone.goto(`${base()}/admin/settings`);
+  assert.equal(await phone.getAttribute('#settings-tabs', 'role'), 'tablist');
+  assert.equal(await phone.locator('.tab-panel:visible').count(), 1, 'one section at a time');
+  await phone.click('#tab-mail');
+  await phone.locator('#group-mail').waitFor({ state: 'visible' });
+  assert.equal(await phone.locator('#group-site').isVisible(), false);
+  assert.equal(await phone.getAttribute('#tab-mail', 'aria-selected'), 'true');
+  await phone.fill('#set-mail_from_addr', 'not-an-address');
+  await phone.click('#tab-site');
+  await Promise.all([phone.waitForLoadState('load'), phone.click('#settings-save')]);
+  await phone.locator('#set-mail_from_addr-error').waitFor({ state: 'visible' });
+  assert.equal(await phone.locator('#group-site').isVisible(), false, 'the tab with the error is open');
+  assert.equal(await phone.evaluate(() => document.activeElement.id), 'set-mail_from_addr');
+  assert.equal(await phone.getAttribute('#set-mail_from_addr', 'aria-invalid'), 'true');
+  assert.deepEqual(await problems(phone), []);
+});
