@@ -141,10 +141,11 @@ static void read_filters(struct req *req, int tz, struct list_filters *lf)
 	}
 }
 
-static struct view_val *person_row(struct req *req, const struct net_person *p, int tz)
+static struct view_val *person_row(struct req *req, const struct net_person *p, int tz, int64_t me)
 {
 	struct view_val *m = view_map(req->arena);
 	view_set_int(m, "id", p->id);
+	view_set_bool(m, "me", p->id == me); /* the owner: わたし, not one more person */
 	view_set_str(m, "name", p->name);
 	view_set_str(m, "furigana", p->furigana);
 	view_set_str(m, "email", p->email);
@@ -261,11 +262,14 @@ static void people_done(struct req *req, void *data)
 	struct list_filters lf;
 	read_filters(req, j->tz, &lf);
 	struct view_val *ctx = page_ctx(req, &lf);
+	int64_t me = 0;
+	if (net_owner_person(req->db, &me) != JM_OK)
+		me = 0;
 	if (!j->job.rc) {
 		struct view_val *rows = view_list(req->arena);
 		for (size_t i = 0; i < j->n; i++)
 			view_push(rows, j->search ? hit_row(req, &j->hits[i])
-			                          : person_row(req, &j->items[i], j->tz));
+			                          : person_row(req, &j->items[i], j->tz, me));
 		view_set(ctx, j->search ? "hits" : "people", rows);
 	}
 	people_page(req, ctx, &lf, j->job.rc, j->total);

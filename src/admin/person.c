@@ -300,6 +300,8 @@ static void person_page_with(struct req *req, int64_t id, int status, const char
 		return;
 	}
 	set_subs(req, ctx, id);
+	int64_t me = 0;
+	view_set_bool(ctx, "is_me", net_owner_person(req->db, &me) == JM_OK && me == id);
 	set_form_options(req, ctx, f);
 	if (which && err && err->msg[0]) {
 		struct view_val *errors = view_map(req->arena);

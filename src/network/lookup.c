@@ -34,6 +34,14 @@ enum jm_rc net_person_find_email(struct db *db, const char *email, int64_t *id)
 	return rc == JM_DONE ? JM_NOT_FOUND : rc;
 }
 
+enum jm_rc net_owner_person(struct db *db, int64_t *id)
+{
+	return db_query_int(db, id, 0,
+	                    "SELECT person_id FROM users WHERE role = 'owner' AND person_id IS NOT "
+	                    "NULL ORDER BY id LIMIT 1",
+	                    "");
+}
+
 /* Fills picks from search hits, reading each email by primary key. */
 static enum jm_rc picks_from_hits(struct db *db, struct arena *a, const struct net_hit *h, size_t n,
                                   struct net_pick *out)

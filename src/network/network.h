@@ -90,6 +90,9 @@ enum jm_rc net_person_get(struct db *db, struct arena *a, int64_t id,
  * when nobody has it, JM_INVALID for something that is not an address
  * (lookup.c). */
 enum jm_rc net_person_find_email(struct db *db, const char *email, int64_t *id) JM_WUR;
+/* The person row of the (first) owner — "me" on the map and in the
+ * reports — or 0 when the owner has none (lookup.c). */
+enum jm_rc net_owner_person(struct db *db, int64_t *id) JM_WUR;
 /* Someone the owner named in a form or the admin's picker (lookup.c). */
 struct net_pick {
 	int64_t id;

@@ -159,6 +159,12 @@ def test_the_owner_is_not_counted_as_a_person(make_server):
     assert sum(int(x) for x in re.findall(r'<td class="num">(\d+)</td>', months)) <= 1
     r = c.get("/admin/map")
     assert 'id="legend-direct"' in r.text and "直接知り合った" in r.text
+    # Where the owner's own row is listed, it reads as わたし.
+    r = c.get("/admin/people")
+    row = re.search(r'<tr class="person-row" data-id="%d">.*?</tr>' % owner_pid, r.text, re.S).group(0)
+    assert 'id="me-badge">わたし（オーナー）<' in row
+    assert r.text.count('id="me-badge"') == 1
+    assert 'id="me-badge"' in c.get("/admin/people/%d" % owner_pid).text
 
 
 def test_internal_source_values_are_shown_in_words(server, admin, api):
