@@ -216,3 +216,235 @@
     if (running) pollImport(running, function () { window.location.reload(); });
   });
 })();
+
+/* The phone-ready shell (issue 10): the navigation menu's toggle (without
+ * JavaScript the button is a link that opens the menu by :target), the
+ * IME guard (the Enter that confirms a Japanese conversion, 変換確定, never
+ * submits a form or starts a search), the person picker (an ARIA 1.2
+ * combobox over /admin/people/suggest; the typed text still posts as
+ * "other", a chosen person adds "other_id") and the bulk bar's stage
+ * select shown only for a stage change. */
+(function () {
+  'use strict';
+
+  /* True for the keydown that confirms a conversion: Chrome and Firefox
+   * set isComposing; Safari sends keyCode 229 after compositionend. */
+  function imeEnter(ev) {
+    return ev.key === 'Enter' && (ev.isComposing || ev.keyCode === 229);
+  }
+  window.jmImeEnter = imeEnter;
+
+  function imeGuard() {
+    window.addEventListener('keydown', function (ev) {
+      var t = ev.target;
+      if (!imeEnter(ev) || !t || t.tagName !== 'INPUT') return;
+      ev.preventDefault();
+      ev.stopPropagation();
+    }, true);
+  }
+
+  function menu() {
+    var btn = document.getElementById('menu-btn');
+    var side = document.getElementById('sidebar');
+    if (!btn || !side) return;
+    function set(open) {
+      side.classList.toggle('open', open);
+      btn.setAttribute('aria-expanded', open ? 'true' : 'false');
+    }
+    btn.addEventListener('click', function (ev) {
+      ev.preventDefault();
+      var open = !side.classList.contains('open');
+      set(open);
+      var first = open && side.querySelector('.nav a');
+      if (first) first.focus();
+    });
+    btn.addEventListener('keydown', function (ev) {
+      if (ev.key === ' ') { ev.preventDefault(); btn.click(); }
+    });
+    document.addEventListener('keydown', function (ev) {
+      if (ev.key === 'Escape' && side.classList.contains('open')) { set(false); btn.focus(); }
+    });
+  }
+
+  var pickers = 0;
+
+  function picker(input) {
+    var n = ++pickers;
+    var url = input.getAttribute('data-person-picker');
+    var exclude = input.getAttribute('data-exclude') || '';
+    var list = document.createElement('ul');
+    var hidden = document.createElement('input');
+    var live = document.createElement('div');
+    var timer = null, seq = 0, items = [], active = -1;
+    list.id = 'picker-list-' + n;
+    list.className = 'picker-list';
+    list.setAttribute('role', 'listbox');
+    list.hidden = true;
+    hidden.type = 'hidden';
+    hidden.name = input.name + '_id';
+    live.className = 'visually-hidden';
+    live.setAttribute('role', 'status');
+    input.setAttribute('role', 'combobox');
+    input.setAttribute('aria-autocomplete', 'list');
+    input.setAttribute('aria-expanded', 'false');
+    input.setAttribute('aria-controls', list.id);
+    input.setAttribute('autocomplete', 'off');
+    input.parentNode.classList.add('picker');
+    input.parentNode.appendChild(list);
+    input.parentNode.appendChild(live);
+    input.form.appendChild(hidden);
+
+    function close() {
+      list.hidden = true;
+      input.setAttribute('aria-expanded', 'false');
+      input.removeAttribute('aria-activedescendant');
+      active = -1;
+    }
+    function mark(i) {
+      active = i;
+      Array.prototype.forEach.call(list.children, function (li, k) {
+        li.setAttribute('aria-selected', k === i ? 'true' : 'false');
+      });
+      if (i >= 0) input.setAttribute('aria-activedescendant', list.children[i].id);
+      else input.removeAttribute('aria-activedescendant');
+    }
+    function choose(i) {
+      var p = items[i];
+      if (!p) return;
+      input.value = p.name || p.email || ('#' + p.id);
+      hidden.value = String(p.id);
+      close();
+    }
+    function show(found) {
+      items = found.filter(function (p) { return String(p.id) !== exclude; });
+      list.textContent = '';
+      items.forEach(function (p, i) {
+        var li = document.createElement('li');
+        li.id = list.id + '-' + i;
+        li.setAttribute('role', 'option');
+        li.setAttribute('aria-selected', 'false');
+        li.setAttribute('data-id', String(p.id));
+        var b = document.createElement('span');
+        b.className = 'picker-name';
+        b.textContent = p.name || p.email || ('#' + p.id);
+        li.appendChild(b);
+        var extra = [p.company, p.email, p.stage_label].filter(Boolean).join(' · ');
+        if (extra) {
+          var s = document.createElement('span');
+          s.className = 'picker-sub';
+          s.textContent = extra;
+          li.appendChild(s);
+        }
+        li.addEventListener('mousedown', function (ev) { ev.preventDefault(); choose(i); });
+        list.appendChild(li);
+      });
+      list.hidden = items.length === 0;
+      input.setAttribute('aria-expanded', items.length ? 'true' : 'false');
+      live.textContent = items.length ? (input.getAttribute('data-found') || '').replace('{n}', items.length)
+                                      : (input.getAttribute('data-none') || '');
+      mark(-1);
+    }
+    function search() {
+      var q = input.value.trim();
+      var mine = ++seq;
+      if (!q) { close(); return; }
+      fetch(url + '?q=' + encodeURIComponent(q), { credentials: 'same-origin' })
+        .then(function (r) { return r.ok ? r.json() : { items: [] }; })
+        .then(function (j) { if (mine === seq) show(j.items || []); })
+        .catch(function () { if (mine === seq) close(); });
+    }
+    input.addEventListener('input', function (ev) {
+      hidden.value = '';
+      if (ev.isComposing) return; /* wait for the conversion to be confirmed */
+      clearTimeout(timer);
+      timer = setTimeout(search, 200);
+    });
+    input.addEventListener('compositionend', function () {
+      clearTimeout(timer);
+      timer = setTimeout(search, 200);
+    });
+    input.addEventListener('keydown', function (ev) {
+      if (imeEnter(ev)) return;
+      if (ev.key === 'ArrowDown' || ev.key === 'ArrowUp') {
+        if (list.hidden) { search(); return; }
+        ev.preventDefault();
+        var k = items.length;
+        mark(ev.key === 'ArrowDown' ? (active + 1) % k : (active - 1 + k) % k);
+      } else if (ev.key === 'Enter' && !list.hidden && active >= 0) {
+        ev.preventDefault();
+        choose(active);
+      } else if (ev.key === 'Escape' && !list.hidden) {
+        ev.preventDefault();
+        close();
+      }
+    });
+    input.addEventListener('blur', function () { setTimeout(close, 150); });
+  }
+
+  /* The bulk bar: a stage select for a stage change, the tag box otherwise. */
+  function bulkBar() {
+    var op = document.getElementById('bulk-op');
+    var tag = document.getElementById('bulk-tag-field');
+    var stage = document.getElementById('bulk-stage-field');
+    if (!op || !tag || !stage) return;
+    function sync() {
+      var st = op.value === 'stage';
+      tag.hidden = st;
+      stage.hidden = !st;
+    }
+    op.addEventListener('change', sync);
+    sync();
+  }
+
+  imeGuard();
+  document.addEventListener('DOMContentLoaded', function () {
+    menu();
+    document.querySelectorAll('input[data-person-picker]').forEach(picker);
+    bulkBar();
+  });
+})();
+
+/* Tabs over sections on one page (settings): a nav.tabs[data-tabs] whose
+ * links point at the panels. Without JavaScript the links jump to each
+ * section; with it one panel shows at a time (ARIA tabs, arrow keys), and
+ * the panel holding a field error opens first with that field focused. */
+(function () {
+  'use strict';
+
+  function tabs(nav) {
+    var links = Array.prototype.slice.call(nav.querySelectorAll('a[href^="#"]'));
+    var panels = links.map(function (a) { return document.getElementById(a.getAttribute('href').slice(1)); });
+    if (!links.length || panels.indexOf(null) >= 0) return;
+    nav.setAttribute('role', 'tablist');
+    function show(i, focus) {
+      links.forEach(function (a, k) {
+        a.setAttribute('aria-selected', k === i ? 'true' : 'false');
+        a.setAttribute('tabindex', k === i ? '0' : '-1');
+        a.classList.toggle('active', k === i);
+        panels[k].hidden = k !== i;
+      });
+      if (focus) links[i].focus();
+    }
+    links.forEach(function (a, i) {
+      a.setAttribute('role', 'tab');
+      a.setAttribute('aria-controls', panels[i].id);
+      panels[i].setAttribute('role', 'tabpanel');
+      a.addEventListener('click', function (ev) { ev.preventDefault(); show(i, false); });
+      a.addEventListener('keydown', function (ev) {
+        var k = ev.key === 'ArrowRight' ? 1 : ev.key === 'ArrowLeft' ? -1 : 0;
+        if (k) { ev.preventDefault(); show((i + k + links.length) % links.length, true); }
+      });
+    });
+    var bad = panels.findIndex(function (p) { return p.querySelector('.has-error'); });
+    var start = bad >= 0 ? bad : Math.max(0, panels.findIndex(function (p) { return '#' + p.id === location.hash; }));
+    show(start, false);
+    if (bad >= 0) {
+      var f = panels[bad].querySelector('.has-error input, .has-error select, .has-error textarea');
+      if (f) f.focus();
+    }
+  }
+
+  document.addEventListener('DOMContentLoaded', function () {
+    document.querySelectorAll('nav.tabs[data-tabs]').forEach(tabs);
+  });
+})();

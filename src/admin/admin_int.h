@@ -159,8 +159,20 @@ void admin_people_form_page(struct req *req, int status, int64_t id, const struc
  * amount, detail, at, ref_id, other_id} (person.c). */
 struct net_event;
 struct view_val *admin_person_event_val(struct req *req, const struct net_event *e, int tz);
-/* A decimal id or an email to a person id; false with err (field, UI text). */
-bool admin_people_resolve(struct req *req, const char *s, const char *field, int64_t *id,
-                          struct jm_err *err);
+/* The person a form names in `field` (picker.c): the picker's choice
+ * (`<field>_id`), else the typed text — an id ("42", "#42"), an email, or
+ * a name that exactly one person has. false with err (field, UI text) and,
+ * for an ambiguous or unknown name, *cands (view list of {id, label}, may
+ * be NULL) to choose from. */
+bool admin_people_resolve(struct req *req, const struct form *f, const char *field, int64_t *id,
+                          struct jm_err *err, struct view_val **cands);
+void admin_picker_routes(struct router *r);
+/* The custom fields of list list_id (0 = of every list, each key once) as
+ * options {value, label "会社名（company）", selected}; a selected key no
+ * list defines is kept as an option of its own (picker.c). */
+struct view_val *admin_field_options(struct req *req, int64_t list_id, const char *selected);
+/* A person's or a consent's source ("admin", "contact", "import file=…",
+ * a sign-up page path…) in the UI language; unknown values as they are. */
+const char *admin_source_label(struct req *req, const char *raw);
 
 #endif

@@ -3,7 +3,9 @@
  * inline SVG chart from chart.c), the ten most read paths and referrer hosts
  * over those days, how many articles are published and in draft, who is due
  * to keep in touch with (net_touch_due, the ten most overdue) and how many
- * inbox messages are new.
+ * inbox messages are new; and, until everything in it is done, the first
+ * steps of a new site (the sender settings, a list, DKIM, the first
+ * article, a public sign-up form), each linking to where it is done.
  *
  * All numbers come from the cookieless daily counters of site/stats.c; the
  * page says so. The queries are indexed and bounded (30 days), so they run
@@ -11,8 +13,10 @@
  */
 #include "admin/admin_int.h"
 
+#include "auth/auth.h"
 #include "inbox/inbox.h"
 #include "network/network.h"
+#include "newsletter/newsletter.h"
 #include "site/site.h"
 
 #define DASH_DAYS 30
@@ -106,6 +110,56 @@ static enum jm_rc add_network(struct req *req, struct view_val *ctx, int tz)
 	return rc;
 }
 
+static bool set(struct req *req, const char *key)
+{
+	const char *v = site_setting_get(req->db, req->arena, key);
+	return v && *v;
+}
+
+static void step(struct req *req, struct view_val *l, const char *id, const char *href, bool done,
+                 int *left)
+{
+	struct view_val *m = view_map(req->arena);
+	view_set_str(m, "id", id);
+	view_set_str(m, "href", href);
+	view_set_str(m, "label", admin_t(req, arena_sprintf(req->arena, "admin.start.%s", id)));
+	view_set_str(m, "hint", admin_t(req, arena_sprintf(req->arena, "admin.start.%s_hint", id)));
+	view_set_bool(m, "done", done);
+	view_push(l, m);
+	*left += !done;
+}
+
+/* The first steps, shown until every one is done (owner only: the
+ * settings are theirs). */
+static void add_onboarding(struct req *req, struct view_val *ctx, int64_t published)
+{
+	struct nl_list *lists = NULL;
+	size_t n = 0;
+	bool pub = false;
+	int left = 0;
+	const struct auth_user *u = admin_user(req);
+	if (!u || strcmp(u->role, "owner") != 0)
+		return;
+	if (nl_list_all_brief(req->db, req->arena, false, &lists, &n) != JM_OK)
+		n = 0;
+	for (size_t i = 0; i < n; i++)
+		pub = pub || lists[i].public_;
+	struct view_val *l = view_list(req->arena);
+	step(req, l, "sender", "/admin/settings#group-mail",
+	     set(req, "mail_from_name") && set(req, "mail_from_addr") &&
+	             set(req, "sender_postal_address") && set(req, "sender_contact"),
+	     &left);
+	step(req, l, "list", "/admin/lists/new", n > 0, &left);
+	step(req, l, "dkim", "/admin/settings#group-mail",
+	     set(req, "dkim_domain") && set(req, "dkim_selector"), &left);
+	step(req, l, "article", "/admin/articles/new", published > 0, &left);
+	step(req, l, "signup", n ? "/admin/lists" : "/admin/lists/new", pub, &left);
+	if (left) {
+		view_set(ctx, "start_steps", l);
+		view_set_int(ctx, "start_left", left);
+	}
+}
+
 void admin_dashboard_get(struct req *req)
 {
 	struct view_val *ctx = admin_ctx(req, "dashboard");
@@ -128,6 +182,7 @@ void admin_dashboard_get(struct req *req)
 	}
 	view_set_int(ctx, "published", published);
 	view_set_int(ctx, "drafts", drafts);
+	add_onboarding(req, ctx, published);
 	view_set_int(ctx, "days", DASH_DAYS);
 	admin_render(req, 200, "admin/dashboard.html", ctx);
 }

@@ -78,13 +78,17 @@ static void read_query(struct req *req, struct list_query *lq)
 	lq->qs = "";
 	if (http_req_query(req, &f, &err) != JM_OK)
 		return;
-	if (status_ok(form_get(&f, "status")))
-		lq->tab = form_get(&f, "status");
-	lq->q.status = lq->tab;
 	lq->q.category = nonempty(form_get(&f, "category"));
 	const char *q = nonempty(form_get(&f, "q"));
 	if (q && strlen(q) <= Q_MAX)
 		lq->q.q = q;
+	/* A search looks in every tab (a message answered a minute ago is
+	 * "replied", not gone); a tab chosen afterwards narrows it. */
+	if (status_ok(form_get(&f, "status")))
+		lq->tab = form_get(&f, "status");
+	else if (lq->q.q)
+		lq->tab = "all";
+	lq->q.status = lq->tab;
 	if (admin_nl_int(form_get(&f, "page"), &v) && v > 0 && v < 1000000)
 		lq->q.page = (int)v;
 	struct buf b;

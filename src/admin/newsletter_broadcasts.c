@@ -285,6 +285,21 @@ struct composer {
 	bool preview;
 };
 
+/* The field of condition i as typed (after an error) or as stored. */
+static const char *cond_key(struct req *req, const struct composer *c, int i)
+{
+	if (c->f)
+		return form_get(c->f, arena_sprintf(req->arena, "cond%d_key", i));
+	if (!c->cur || !c->cur->audience)
+		return NULL;
+	json_t *j = json_loads(c->cur->audience, 0, NULL);
+	const char *k = json_string_value(
+	        json_object_get(json_array_get(json_object_get(j, "fields"), (size_t)i), "key"));
+	const char *out = k ? arena_strdup(req->arena, k) : NULL;
+	json_decref(j);
+	return out;
+}
+
 static void composer_render(struct req *req, int status, const struct composer *c)
 {
 	struct site_settings s;
@@ -300,6 +315,9 @@ static void composer_render(struct req *req, int status, const struct composer *
 		list = 0;
 	view_set(ctx, "lists", admin_nl_list_options(req, list, &first));
 	view_set(ctx, "merge_fields", merge_help(req, list ? list : first));
+	for (int i = 0; i < BC_CONDS; i++) /* each condition's field as a select */
+		view_set(ctx, arena_sprintf(req->arena, "cf%d", i),
+		         admin_field_options(req, 0, cond_key(req, c, i)));
 	/* Written here: "{{" in a template would be a template tag. */
 	view_set_str(ctx, "mf_name", admin_t(req, "admin.nl.mf_name_example"));
 	view_set_str(ctx, "mf_email", "{{email}}");

@@ -103,6 +103,7 @@ static void set_query_ctx(struct req *req, struct view_val *ctx,
 	view_set_str(m, "fkey", q->field_key ? q->field_key : "");
 	view_set_str(m, "fval", q->field_val ? q->field_val : "");
 	view_set(ctx, "f", m);
+	view_set(ctx, "field_opts", admin_field_options(req, q->list_id, q->field_key));
 }
 
 /* The reader list once the rows are known; add (may be NULL) holds what
@@ -376,7 +377,7 @@ static struct view_val *sub_map(struct req *req, const struct nl_subscriber *s,
 	view_set_str(m, "created_at", admin_time_fmt(req->arena, s->created_at, tz, ' '));
 	view_set_str(m, "confirmed_at", admin_time_fmt(req->arena, s->confirmed_at, tz, ' '));
 	view_set_str(m, "consent_at", admin_time_fmt(req->arena, s->consent_at, tz, ' '));
-	view_set_str(m, "consent_source", s->consent_source);
+	view_set_str(m, "consent_source", admin_source_label(req, s->consent_source));
 	view_set_str(m, "consent_ip", s->consent_ip);
 	view_set_str(m, "consent_text", s->consent_text);
 	return m;

@@ -61,22 +61,6 @@ struct view_val *admin_people_stage_options(struct req *req, const char *selecte
 	return l;
 }
 
-bool admin_people_resolve(struct req *req, const char *s, const char *field, int64_t *id,
-                          struct jm_err *err)
-{
-	enum jm_rc rc = JM_INVALID;
-	if (s && *s && strspn(s, "0123456789") == strlen(s) && admin_nl_int(s, id) && *id > 0)
-		return true;
-	if (s && *s)
-		rc = net_person_find_email(req->db, s, id);
-	if (rc == JM_OK)
-		return true;
-	jm_err_set(err, field, "%s",
-	           admin_t(req, rc == JM_NOT_FOUND ? "admin.people.err_no_such_person"
-	                                           : "admin.people.err_person_ref"));
-	return false;
-}
-
 /* ---- the list and the search ---- */
 
 struct list_filters {
@@ -157,10 +141,11 @@ static void read_filters(struct req *req, int tz, struct list_filters *lf)
 	}
 }
 
-static struct view_val *person_row(struct req *req, const struct net_person *p, int tz)
+static struct view_val *person_row(struct req *req, const struct net_person *p, int tz, int64_t me)
 {
 	struct view_val *m = view_map(req->arena);
 	view_set_int(m, "id", p->id);
+	view_set_bool(m, "me", p->id == me); /* the owner: わたし, not one more person */
 	view_set_str(m, "name", p->name);
 	view_set_str(m, "furigana", p->furigana);
 	view_set_str(m, "email", p->email);
@@ -277,11 +262,14 @@ static void people_done(struct req *req, void *data)
 	struct list_filters lf;
 	read_filters(req, j->tz, &lf);
 	struct view_val *ctx = page_ctx(req, &lf);
+	int64_t me = 0;
+	if (net_owner_person(req->db, &me) != JM_OK)
+		me = 0;
 	if (!j->job.rc) {
 		struct view_val *rows = view_list(req->arena);
 		for (size_t i = 0; i < j->n; i++)
 			view_push(rows, j->search ? hit_row(req, &j->hits[i])
-			                          : person_row(req, &j->items[i], j->tz));
+			                          : person_row(req, &j->items[i], j->tz, me));
 		view_set(ctx, j->search ? "hits" : "people", rows);
 	}
 	people_page(req, ctx, &lf, j->job.rc, j->total);
@@ -363,6 +351,10 @@ static void admin_people_bulk(struct req *req)
 		admin_error(req, 422, "admin.people.err_op");
 		return;
 	}
+	/* A stage change comes from the stage select; "arg" is the tag box
+	 * (and the stage in forms from before the select). */
+	if (op == NET_BULK_STAGE && nonempty(form_get(&f, "stage")))
+		arg = form_get(&f, "stage");
 	if (n == 0) {
 		admin_error(req, 422, "admin.people.err_none_selected");
 		return;
@@ -710,5 +702,6 @@ void admin_people_routes(struct router *r)
 	router_add(r, "GET", "/admin/people/new", admin_people_new, adm);
 	router_add(r, "POST", "/admin/people/bulk", admin_people_bulk, adm);
 	router_add(r, "GET", "/admin/people/duplicates", admin_people_duplicates, adm);
+	admin_picker_routes(r);
 	admin_person_routes(r);
 }

@@ -58,7 +58,7 @@ static void set_basics(struct req *req, struct view_val *ctx, const struct net_p
 	view_set_str(ctx, "email", p->email);
 	view_set_str(ctx, "company", p->company);
 	view_set_str(ctx, "title", p->title);
-	view_set_str(ctx, "source", p->source);
+	view_set_str(ctx, "source", admin_source_label(req, p->source));
 	view_set_str(ctx, "stage", p->stage);
 	view_set_str(ctx, "stage_label", admin_people_stage_label(req, p->stage));
 	view_set_bool(ctx, "freeloader", p->freeloader);
@@ -118,7 +118,7 @@ static enum jm_rc set_history(struct req *req, struct view_val *ctx, int64_t id,
 		                                     : "");
 		view_set_str(m, "to", h[i].to);
 		view_set_str(m, "to_label", admin_people_stage_label(req, h[i].to));
-		view_set_str(m, "reason", h[i].reason);
+		view_set_str(m, "reason", admin_source_label(req, h[i].reason));
 		view_set_str(m, "at", admin_time_fmt(req->arena, h[i].at, tz, ' '));
 		view_push(l, m);
 	}
@@ -220,7 +220,10 @@ struct view_val *admin_person_event_val(struct req *req, const struct net_event 
 	view_set_str(m, "title", event_title(req, e));
 	if (e->has_amount)
 		view_set_int(m, "amount", e->amount);
-	view_set_str(m, "detail", e->detail);
+	/* a stage change's reason may be an internal word ("created", a source) */
+	view_set_str(m, "detail",
+	             strcmp(e->kind, "stage") == 0 ? admin_source_label(req, e->detail)
+	                                           : e->detail);
 	view_set_str(m, "at", admin_time_fmt(req->arena, e->at, tz, ' '));
 	view_set_int(m, "ref_id", e->ref_id);
 	view_set_int(m, "other_id", e->other_id);
@@ -273,8 +276,11 @@ static void set_form_options(struct req *req, struct view_val *ctx, const struct
 
 /* The person page; which (may be NULL) names the form whose error err
  * holds, f what was typed into it. */
-static void person_page(struct req *req, int64_t id, int status, const char *which,
-                        const struct form *f, const struct jm_err *err)
+/* Renders the person page; after a form error, err's message beside that
+ * form (which) with what was typed, and cands (may be NULL): the people a
+ * name could mean, each a button that resubmits the form with its id. */
+static void person_page_with(struct req *req, int64_t id, int status, const char *which,
+                             const struct form *f, const struct jm_err *err, struct view_val *cands)
 {
 	struct net_person p;
 	struct site_settings s;
@@ -294,6 +300,8 @@ static void person_page(struct req *req, int64_t id, int status, const char *whi
 		return;
 	}
 	set_subs(req, ctx, id);
+	int64_t me = 0;
+	view_set_bool(ctx, "is_me", net_owner_person(req->db, &me) == JM_OK && me == id);
 	set_form_options(req, ctx, f);
 	if (which && err && err->msg[0]) {
 		struct view_val *errors = view_map(req->arena);
@@ -303,9 +311,17 @@ static void person_page(struct req *req, int64_t id, int status, const char *whi
 		for (size_t i = 0; f && i < f->n; i++)
 			view_set_str(fv, f->keys[i], f->vals[i]);
 		view_set(ctx, arena_sprintf(req->arena, "fv_%s", which), fv);
+		if (cands)
+			view_set(ctx, arena_sprintf(req->arena, "cands_%s", which), cands);
 	}
 	view_set_str(ctx, "flash", admin_nl_flash(req));
 	admin_render(req, status, "admin/person.html", ctx);
+}
+
+static void person_page(struct req *req, int64_t id, int status, const char *which,
+                        const struct form *f, const struct jm_err *err)
+{
+	person_page_with(req, id, status, which, f, err, NULL);
 }
 
 static void admin_person_get(struct req *req)
@@ -530,8 +546,9 @@ static void admin_person_intro_add(struct req *req)
 	if (!admin_param_id(req, &id) || !admin_form(req, &f) || !admin_settings(req, &s))
 		return;
 	const char *dir = form_get(&f, "direction");
-	if (!admin_people_resolve(req, form_get(&f, "other"), "other", &other, &err)) {
-		person_page(req, id, 422, "intro", &f, &err);
+	struct view_val *cands = NULL;
+	if (!admin_people_resolve(req, &f, "other", &other, &err, &cands)) {
+		person_page_with(req, id, 422, "intro", &f, &err, cands);
 		return;
 	}
 	if (dir && strcmp(dir, "introduced_by") == 0) {
@@ -577,8 +594,9 @@ static void admin_person_merge(struct req *req)
 	int64_t id, other = 0;
 	if (!admin_param_id(req, &id) || !admin_form(req, &f))
 		return;
-	if (!admin_people_resolve(req, form_get(&f, "other"), "other", &other, &err)) {
-		person_page(req, id, 422, "merge", &f, &err);
+	struct view_val *cands = NULL;
+	if (!admin_people_resolve(req, &f, "other", &other, &err, &cands)) {
+		person_page_with(req, id, 422, "merge", &f, &err, cands);
 		return;
 	}
 	if (other == id) {

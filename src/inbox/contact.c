@@ -12,7 +12,8 @@
  * at stage "reader"), the message with its Message-ID
  * "<contact-ID.RANDOM@host>", a "message" entry on the person's timeline
  * and the owner's notification, a "notify" delivery
- * (newsletter/render_tx.c) whose Reply-To is the sender. Any error rolls
+ * (newsletter/render_tx.c) whose Reply-To is the sender, and when the owner
+ * set one, the fixed acknowledgement to the sender. Any error rolls
  * everything back: nothing is stored for a refused message.
  *
  * Name and subject end up in mail headers (To name, Subject): they are
@@ -171,7 +172,7 @@ static const char *url_host(struct arena *a, const char *url)
 struct submit {
 	const struct inbox_contact *in;
 	struct arena *a;
-	const char *email, *base, *host;
+	const char *email, *base, *host, *msgid;
 	int64_t now, person_id, id;
 };
 
@@ -199,6 +200,7 @@ static enum jm_rc insert_message(struct db *db, struct submit *s)
 	jm_random_token(tok, 12);
 	const char *msgid =
 	        arena_sprintf(s->a, "<contact-%lld.%s@%s>", (long long)s->id, tok, s->host);
+	s->msgid = msgid;
 	return db_execf(db, "UPDATE messages SET msgid = ? WHERE id = ?", "ti", msgid, s->id);
 }
 
@@ -247,6 +249,30 @@ static enum jm_rc queue_notify(struct db *db, struct submit *s)
 	return rc;
 }
 
+/* The optional acknowledgement to the sender: subject and text are the
+ * owner's fixed settings (nothing the visitor typed, not even their name,
+ * goes into it, so the form cannot be used to relay spam). It carries the
+ * message's own Message-ID, which the owner's replies point at
+ * (In-Reply-To), so they thread under it in the sender's mail program. */
+static enum jm_rc queue_autoreply(struct db *db, struct submit *s)
+{
+	const char *text = site_setting_get(db, s->a, "contact_autoreply_text");
+	const char *subj = site_setting_get(db, s->a, "contact_autoreply_subject");
+	if (!text || !text[strspn(text, " \t\r\n")])
+		return JM_OK;
+	json_t *p = json_pack("{s:s, s:s, s:s}", "subject",
+	                      subj && *subj ? subj : "お問い合わせを受け付けました", "text", text,
+	                      "message_id", s->msgid);
+	char *js = p ? json_dumps(p, JSON_COMPACT) : NULL;
+	json_decref(p);
+	if (!js)
+		return JM_NOMEM;
+	int64_t did = 0;
+	enum jm_rc rc = nl_queue_tx(db, "reply", s->person_id, s->email, js, s->now, &did);
+	free(js);
+	return rc;
+}
+
 static enum jm_rc store(struct db *db, struct submit *s, struct jm_err *err)
 {
 	const struct inbox_contact *in = s->in;
@@ -273,6 +299,8 @@ static enum jm_rc store(struct db *db, struct submit *s, struct jm_err *err)
 		                      s->now);
 	if (!rc)
 		rc = queue_notify(db, s);
+	if (!rc)
+		rc = queue_autoreply(db, s);
 	return rc;
 }
 
@@ -284,8 +312,10 @@ enum jm_rc inbox_contact_submit(struct db *db, const struct inbox_contact *in, i
 	enum jm_rc rc = check_form(in, now, err);
 	if (!rc)
 		rc = check_fields(db, in, norm, err);
-	if (rc)
+	if (rc || in->check_only) {
+		*message_id = 0;
 		return rc;
+	}
 	struct arena *a = arena_new(8192);
 	const char *base =
 	        in->base_url && *in->base_url ? in->base_url : site_setting_get(db, a, "base_url");

@@ -42,6 +42,8 @@ struct inbox_contact {
 	int64_t now;
 	const char *base_url; /* the site's base URL (site_base_url) for the Message-ID
 	                         host and the admin link; NULL = the base_url setting */
+	bool check_only;      /* the confirmation step (確認画面): run every check,
+	                         store nothing, spend no stamp; JM_OK, id 0 */
 };
 /* Validates (err->field names the field: "name" 1..INBOX_NAME_MAX, no
  * control characters; "email" a valid mailbox; "category" one of the

@@ -10,6 +10,10 @@
  * stored in message_replies is exactly the Message-ID header that goes out
  * and later replies can point at it.
  *
+ * The mail quotes the message below the owner's text ("> " before each
+ * line, at most QUOTE_MAX bytes, after a line naming the sender), as mail
+ * programs do; the stored reply keeps only what the owner wrote.
+ *
  * One transaction: the reply row, the delivery, the message marked
  * "replied", the person's last contact and a "reply" timeline entry. An
  * error stores nothing.
@@ -26,11 +30,12 @@
 #define REPLY_BODY_MAX    20000
 #define REFS_KEEP         20
 #define REFS_CAP          8192
+#define QUOTE_MAX         8000
 
 /* What a reply needs of its message. */
 struct thread {
 	int64_t person_id;
-	const char *subject, *name, *email, *msgid, *host;
+	const char *subject, *name, *email, *msgid, *host, *body;
 	struct buf refs; /* msgid + earlier replies' msgids */
 };
 
@@ -75,10 +80,11 @@ static enum jm_rc check_input(const char *subject, const char *body, struct jm_e
 static enum jm_rc load_message(struct db *db, struct arena *a, int64_t id, struct thread *t)
 {
 	struct db_stmt *st = NULL;
-	enum jm_rc rc = db_preparef(db, &st,
-	                            "SELECT person_id, subject, name, email, msgid FROM messages "
-	                            "WHERE id = ?",
-	                            "i", id);
+	enum jm_rc rc =
+	        db_preparef(db, &st,
+	                    "SELECT person_id, subject, name, email, msgid, body FROM messages "
+	                    "WHERE id = ?",
+	                    "i", id);
 	if (rc)
 		return rc;
 	rc = db_step(st);
@@ -88,6 +94,7 @@ static enum jm_rc load_message(struct db *db, struct arena *a, int64_t id, struc
 		t->name = db_col_dup(st, 2, a);
 		t->email = db_col_dup(st, 3, a);
 		t->msgid = db_col_dup(st, 4, a);
+		t->body = db_col_dup(st, 5, a);
 	}
 	db_finalize(st);
 	if (rc)
@@ -121,17 +128,44 @@ static enum jm_rc load_refs(struct db *db, int64_t id, struct thread *t)
 	return rc == JM_DONE ? JM_OK : rc;
 }
 
+/* body, a blank line, "NAME <EMAIL>:" and the message quoted line by line
+ * (cut on a character boundary past QUOTE_MAX bytes). */
+static enum jm_rc quoted(const struct thread *t, const char *body, struct buf *out)
+{
+	const char *q = t->body ? t->body : "";
+	size_t n = utf8_truncate(q, strlen(q), QUOTE_MAX);
+	enum jm_rc rc = buf_appendf(out, "%s\n\n%s <%s>:\n", body, t->name, t->email);
+	while (!rc && n > 0) {
+		const char *nl = memchr(q, '\n', n);
+		size_t len = nl ? (size_t)(nl - q) : n;
+		size_t cut = len && q[len - 1] == '\r' ? len - 1 : len;
+		rc = buf_appendf(out, ">%s%.*s\n", cut ? " " : "", (int)cut, q);
+		len += nl ? 1 : 0;
+		q += len;
+		n -= len;
+	}
+	return rc;
+}
+
 static enum jm_rc queue_mail(struct db *db, struct thread *t, const char *subject, const char *body,
                              const char *msgid, int64_t now, int64_t *did)
 {
-	json_t *p = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "subject", subject, "text", body,
-	                      "to_name", t->name, "message_id", msgid, "in_reply_to", t->msgid,
-	                      "references", buf_cstr(&t->refs));
+	struct buf text;
+	buf_init(&text, REPLY_BODY_MAX + QUOTE_MAX * 2 + 1024);
+	enum jm_rc rc = quoted(t, body, &text);
+	if (rc) {
+		buf_free(&text);
+		return rc;
+	}
+	json_t *p = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "subject", subject, "text",
+	                      buf_cstr(&text), "to_name", t->name, "message_id", msgid,
+	                      "in_reply_to", t->msgid, "references", buf_cstr(&t->refs));
 	char *js = p ? json_dumps(p, JSON_COMPACT) : NULL;
 	json_decref(p);
+	buf_free(&text);
 	if (!js)
 		return JM_NOMEM;
-	enum jm_rc rc = nl_queue_tx(db, "reply", t->person_id, t->email, js, now, did);
+	rc = nl_queue_tx(db, "reply", t->person_id, t->email, js, now, did);
 	free(js);
 	return rc;
 }

@@ -42,14 +42,14 @@
 #include <gvc.h>
 
 #include "network/network.h"
+#include "network/people_int.h"
 
 #include "db/db.h"
 
 #define MAP_DEFAULT_MAX 2000
 #define MAP_LABEL_MAX   120 /* bytes of a name or company shown in a node */
 /* The owner is the "me" node, not one of the people drawn. */
-#define NOT_OWNER                                                                                  \
-	"id NOT IN (SELECT person_id FROM users WHERE role = 'owner' AND person_id IS NOT NULL)"
+#define NOT_OWNER NET_NOT_OWNER("id")
 
 /* Fill colours per stage (net_stages order), as in the funnel chart. */
 static const char *const map_fill[4] = {"#cbd5e1", "#7dd3fc", "#fcd34d", "#6ee7b7"};

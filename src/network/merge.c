@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "network/network.h"
+#include "network/people_int.h"
 
 #include "auth/auth.h"
 #include "db/db.h"
@@ -131,8 +132,9 @@ static bool gmail_key(const char *email, char out[320])
 	return true;
 }
 
-/* Appends the folded s with spaces removed; false when nothing is left. */
-static enum jm_rc fold_compact(const char *s, struct buf *b, bool *empty)
+/* Appends the folded s with spaces removed; false when nothing is left.
+ * (people_int.h; lookup.c compares typed names with it too.) */
+enum jm_rc net_name_fold(const char *s, struct buf *b, bool *empty)
 {
 	size_t start = b->len;
 	enum jm_rc rc = jm_fold(s, strlen(s), b);
@@ -155,11 +157,11 @@ static enum jm_rc name_key(const char *name, const char *company, struct buf *b,
 {
 	bool e1 = true, e2 = true;
 	buf_reset(b);
-	enum jm_rc rc = fold_compact(name, b, &e1);
+	enum jm_rc rc = net_name_fold(name, b, &e1);
 	if (rc == JM_OK && !e1)
 		rc = buf_appendc(b, '\x1f');
 	if (rc == JM_OK && !e1)
-		rc = fold_compact(company, b, &e2);
+		rc = net_name_fold(company, b, &e2);
 	*ok = !e1 && !e2;
 	return rc == JM_TOO_LARGE ? JM_OK : rc; /* a giant name matches nothing */
 }

@@ -90,6 +90,27 @@ enum jm_rc net_person_get(struct db *db, struct arena *a, int64_t id,
  * when nobody has it, JM_INVALID for something that is not an address
  * (lookup.c). */
 enum jm_rc net_person_find_email(struct db *db, const char *email, int64_t *id) JM_WUR;
+/* The person row of the (first) owner — "me" on the map and in the
+ * reports — or 0 when the owner has none (lookup.c). */
+enum jm_rc net_owner_person(struct db *db, int64_t *id) JM_WUR;
+/* Someone the owner named in a form or the admin's picker (lookup.c). */
+struct net_pick {
+	int64_t id;
+	const char *name, *company, *email, *stage; /* "" when empty */
+};
+/* Up to max (1..50) people the search words q find (net_search with the
+ * flagged included), best first, with their email; for the picker.
+ * JM_INVALID for an empty or too long q. */
+enum jm_rc net_person_suggest(struct db *db, struct arena *a, const char *q, size_t max,
+                              struct net_pick **out, size_t *n) JM_WUR;
+/* The people whose name is `name`, compared folded with spaces dropped
+ * ("佐藤 健" = "佐藤　健" = "佐藤健"), among the search's matches for it:
+ * *exact true and out = those people (the caller accepts exactly one);
+ * *exact false when none has that name, and out = up to max other
+ * matches as candidates (maybe none). JM_INVALID for an empty or too long
+ * name. Strings in the arena. */
+enum jm_rc net_person_find_name(struct db *db, struct arena *a, const char *name, size_t max,
+                                struct net_pick **out, size_t *n, bool *exact) JM_WUR;
 
 /* Stage change with its reason (≤ 500 bytes), recorded in stage_changes;
  * same stage → JM_OK, nothing recorded. */

@@ -33,4 +33,14 @@ void net_person_row(struct db_stmt *st, int col, struct arena *a, struct net_per
 enum jm_rc net_stage_apply(struct db *db, int64_t id, const char *stage, const char *reason,
                            int64_t now) JM_WUR;
 
+/* SQL condition: the person in column col is not the owner (who is the
+ * "me" of the map and the reports, not one of the people counted). */
+#define NET_NOT_OWNER(col)                                                                         \
+	col " NOT IN (SELECT person_id FROM users WHERE role = 'owner' AND person_id IS NOT NULL)"
+
+/* Appends s folded (NFKC_Casefold) with every space removed to b; *empty
+ * when nothing was appended. "佐藤 健", "佐藤　健" and "佐藤健" fold alike.
+ * (merge.c) */
+enum jm_rc net_name_fold(const char *s, struct buf *b, bool *empty) JM_WUR;
+
 #endif

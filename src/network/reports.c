@@ -25,6 +25,7 @@
  * readers, and the whole chart a <title> summing up the counts.
  */
 #include "network/network.h"
+#include "network/people_int.h"
 
 #include "db/db.h"
 
@@ -50,7 +51,11 @@ static int64_t month_start(int64_t y, unsigned m, const char *zone)
 static enum jm_rc stage_counts(struct db *db, int64_t counts[4])
 {
 	struct db_stmt *st = NULL;
-	enum jm_rc rc = db_prepare(db, "SELECT stage, count(*) FROM people GROUP BY stage", &st);
+	/* The owner is "me", not a person at a stage of their own funnel. */
+	enum jm_rc rc = db_prepare(
+	        db,
+	        "SELECT stage, count(*) FROM people WHERE " NET_NOT_OWNER("id") " GROUP BY stage",
+	        &st);
 	if (rc)
 		return rc;
 	while ((rc = db_step(st)) == JM_OK) {
@@ -90,7 +95,8 @@ static enum jm_rc monthly_moves(struct db *db, const int64_t *bounds, struct net
 	enum jm_rc rc = db_preparef(db, &st,
 	                            "SELECT created_at, from_stage, to_stage FROM stage_changes "
 	                            "WHERE created_at >= ? AND created_at < ? "
-	                            "AND to_stage IN ('fan', 'acquaintance', 'network')",
+	                            "AND to_stage IN ('fan', 'acquaintance', 'network') "
+	                            "AND " NET_NOT_OWNER("person_id"),
 	                            "ii", bounds[0], bounds[FUNNEL_MONTHS]);
 	if (rc)
 		return rc;

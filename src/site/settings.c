@@ -64,6 +64,12 @@ static const struct setting_def defs[] = {
         {"contact_categories", SET_TEXT, "情報提供\n仕事のご依頼\n取材\nその他", 2000,
          "setting.contact_categories", "inbox"},
         {"contact_notify_to", SET_STR, "", 254, "setting.contact_notify_to", "inbox"},
+        /* Optional: a fixed acknowledgement to the sender (never what they
+         * sent, so the form cannot relay spam), and a confirmation step. */
+        {"contact_autoreply_subject", SET_STR, "お問い合わせを受け付けました", 200,
+         "setting.contact_autoreply_subject", "inbox"},
+        {"contact_autoreply_text", SET_TEXT, "", 2000, "setting.contact_autoreply_text", "inbox"},
+        {"contact_confirm", SET_BOOL, "0", 1, "setting.contact_confirm", "inbox"},
         /* Keep in touch (network/touch.c): days between contacts per stage, 0 = none. */
         {"touch_days_reader", SET_INT, "0", 3650, "setting.touch_days_reader", "network"},
         {"touch_days_fan", SET_INT, "0", 3650, "setting.touch_days_fan", "network"},

@@ -10,6 +10,10 @@
  *   answer is no-store.
  * - The public form carries no CSRF token (there is no session); the
  *   signed token plus the honeypot stand in for it.
+ * - With the setting contact_confirm, a first POST only checks (nothing is
+ *   stored, the stamp is not spent) and shows what will be sent with the
+ *   same values in hidden fields: 送信する posts them again with
+ *   confirmed=1, 修正する (edit=1) goes back to the filled form.
  * - A refused message re-renders the form with the visitor's values (the
  *   engine escapes them) and one clear message: 422 for a field or a bot
  *   check, 429 over a rate limit. Nothing is stored then.
@@ -76,6 +80,24 @@ static void form_page(struct req *req, int status, const struct form *f,
 	view_set(c, "errors", errs);
 	view_set(pg.ctx, "contact", c);
 	send_page(&pg, status, "site/contact.html", "site.contact.title");
+}
+
+/* The confirmation step: what will be sent, escaped, and the same form
+ * values in hidden fields. */
+static void confirm_page(struct req *req, const struct form *f)
+{
+	struct web_page pg;
+	if (web_page_init(&pg, req, "/contact") != JM_OK) {
+		web_error_page(req, 500);
+		return;
+	}
+	struct view_val *c = view_map(req->arena);
+	static const char *const keys[] = {"name",    "email",   "category",
+	                                   "subject", "message", "form_token"};
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		view_set_str(c, keys[i], val(f, keys[i]));
+	view_set(pg.ctx, "contact", c);
+	send_page(&pg, 200, "site/contact_confirm.html", "site.contact.confirm_title");
 }
 
 static void contact_get(struct req *req)
@@ -179,7 +201,17 @@ static void contact_post(struct req *req)
 	                site_base_url(req->arena, &s, req->app->cfg.base_url, req->app->cfg.listen),
 	};
 	int64_t id = 0;
+	if (form_get(&f, "edit")) { /* 修正する: back to the filled form */
+		form_page(req, 200, &f, NULL);
+		return;
+	}
+	const char *confirm = site_setting_get(req->db, req->arena, "contact_confirm");
+	in.check_only = confirm && strcmp(confirm, "1") == 0 && !form_get(&f, "confirmed");
 	rc = inbox_contact_submit(req->db, &in, &id, &err);
+	if (rc == JM_OK && in.check_only) {
+		confirm_page(req, &f);
+		return;
+	}
 	if (rc == JM_OK) {
 		http_header(req, "cache-control", NO_STORE);
 		http_redirect(req, 303, "/contact/thanks");

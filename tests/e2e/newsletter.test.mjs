@@ -57,7 +57,7 @@ test('the owner creates a list, fills the sender settings and publishes an artic
   await Promise.all([owner.waitForURL(/\/admin\/lists\/\d+\?done=saved/), owner.click('#list-save')]);
   assert.ok((await owner.inputValue('#embed-snippet')).includes('/subscribe/embed.js?list=jinmyaku-news'));
 
-  await owner.goto(`${base()}/admin/settings`);
+  await owner.goto(`${base()}/admin/settings#group-mail`); // the mail tab (settings are in tabs)
   await owner.fill('#set-mail_from_name', '人脈通信編集部');
   await owner.fill('#set-mail_from_addr', 'news@example.com');
   await owner.fill('#set-sender_postal_address', '東京都千代田区千代田1-1');

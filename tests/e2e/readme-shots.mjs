@@ -149,6 +149,22 @@ try {
   await page.waitForTimeout(1500);
   await page.screenshot({ path: path.join(out, 'admin-broadcast.png') });
   await peopleShots(page, token);
+  // Three admin pages at phone width (390×844): the menu open, the people
+  // list scrolling sideways inside its card, the inbox.
+  const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2,
+    isMobile: true, hasTouch: true, locale: 'ja-JP' });
+  await phone.goto(`${base}/admin/login`);
+  await phone.fill('input[name=email]', 'owner@example.jp');
+  await phone.fill('input[name=password]', 'demo-password-123');
+  await Promise.all([phone.waitForURL(`${base}/admin/`), phone.click('#login-submit')]);
+  await phone.click('#menu-btn');
+  await phone.screenshot({ path: path.join(out, 'phone-menu.png') });
+  await phone.goto(`${base}/admin/people`);
+  await phone.locator('#people-list').evaluate((e) => e.scrollIntoView({ block: 'start' }));
+  await phone.evaluate(() => window.scrollBy(0, -70));
+  await phone.screenshot({ path: path.join(out, 'phone-people.png') });
+  await phone.goto(`${base}/admin/inbox?status=all`);
+  await phone.screenshot({ path: path.join(out, 'phone-inbox.png') });
   await browser.close();
 } finally {
   server.kill('SIGTERM');
