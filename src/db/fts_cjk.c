@@ -88,6 +88,31 @@ static int cjk_tokenize(Fts5Tokenizer *t, void *ctx, int flags, const char *text
 #define RANK_COLS    16
 #define RANK_TF_MAX  60000
 
+/* The score of one phrase alone: its instances come column by column
+ * (FTS5 position lists are ordered), and a column without one adds +0.0,
+ * which leaves the sum as it is, so this is rank_score's sum for it. */
+static int rank_one(const Fts5ExtensionApi *api, Fts5Context *fts, int ncol, const double *w,
+                    double *out)
+{
+	Fts5PhraseIter it;
+	int col = 0, off = 0, cur = -1;
+	unsigned tf = 0;
+	double score = 0;
+	int rc = api->xPhraseFirst(fts, 0, &it, &col, &off);
+	for (; rc == SQLITE_OK && col >= 0; api->xPhraseNext(fts, &it, &col, &off)) {
+		if (col != cur) {
+			if (cur >= 0 && cur < ncol)
+				score += w[cur] * tf / (tf + 1.0);
+			cur = col, tf = 0;
+		}
+		tf += tf < RANK_TF_MAX;
+	}
+	if (cur >= 0 && cur < ncol)
+		score += w[cur] * tf / (tf + 1.0);
+	*out = score;
+	return rc;
+}
+
 /* The score (the negated rank) of the current row into *out. */
 static int rank_score(const Fts5ExtensionApi *api, Fts5Context *fts, int lim, int ncol,
                       const double *w, double *out)
@@ -97,6 +122,8 @@ static int rank_score(const Fts5ExtensionApi *api, Fts5Context *fts, int lim, in
 		nph = lim;
 	nph = nph < RANK_PHRASES ? nph : RANK_PHRASES;
 	ncol = ncol < RANK_COLS ? ncol : RANK_COLS;
+	if (nph == 1)
+		return rank_one(api, fts, ncol, w, out);
 	unsigned short tf[RANK_PHRASES][RANK_COLS];
 	for (int ph = 0; ph < nph; ph++) {
 		Fts5PhraseIter it;
