@@ -29,17 +29,25 @@
  * a letter or digit; each word becomes a quoted FTS5 string (so nothing a
  * user types is ever FTS5 syntax: quotes, *, AND, NEAR, parentheses are
  * separators or plain words), words are ANDed, limited to the text
- * columns. A word ending in Latin letters or digits, or in a single CJK
- * character, is a prefix query ("edit" finds "editor", "本" finds 本
- * anywhere, through the one-character prefix index); a CJK word of two or
- * more characters is the phrase of its bigrams ("出版社" = 出版 版社).
- * Stage, tag and flag filters are meta tokens in the same MATCH.
+ * columns (a column filter only on words holding an "x", the first
+ * letter of every meta token: see match_word). A word ending in Latin
+ * letters or digits, or in a single CJK character, is a prefix query
+ * ("edit" finds "editor", "本" finds 本 anywhere, through the one-character
+ * prefix index); a CJK word of two or more characters is the phrase of
+ * its bigrams ("出版社" = 出版 版社). Stage, tag and flag filters are meta
+ * tokens in the same MATCH.
  *
- * Cost (200,000 people, 1,000,000 messages: ~5–25 ms): one MATCH ranked in
- * the index alone, people read for the page's rows only, the total counted
- * up to NET_SEARCH_TOTAL_MAX (a total equal to it means "that many or
- * more"), snippets cut from the page's stored text (not FTS5 snippet(),
- * which would re-run the query per row). Ties fall to the id.
+ * Cost (200,000 people, 1,000,000 messages: ~5–25 ms): one read of the
+ * MATCH, every match ranked in the index alone by jm_top (db/fts_cjk.h),
+ * which keeps the page in C and counts the matches (the total stops at
+ * NET_SEARCH_TOTAL_MAX: a total equal to it means "that many or more");
+ * people read for the page's rows only; snippets cut from the page's
+ * stored text (not FTS5 snippet(), which would re-run the query per row).
+ * Ties fall to the id. What is left is FTS5's own walk of the words'
+ * position lists (tens of thousands of people for 出版, more for a phrase
+ * of six bigrams): a bound that skipped people who mention a word only in
+ * messages would need a second index, as FTS5 keeps one list per token
+ * for all columns.
  *
  * PostgreSQL has no FTS5: the same documents, built here by the same
  * drain, go to the term table of search_pg.c (search_terms, search_docs;
@@ -522,8 +530,8 @@ static enum jm_rc page_people(struct db *db, struct arena *a, const struct db_ft
 	*n = 0;
 	for (size_t k = (size_t)offset; rc == JM_OK && k < t->n; k++) {
 		struct db_stmt *st = NULL;
-		rc = db_preparef(db, &st, "SELECT name, company, stage FROM people WHERE id = ?", "i",
-		                 t->hit[k].id);
+		rc = db_preparef(db, &st, "SELECT name, company, stage FROM people WHERE id = ?",
+		                 "i", t->hit[k].id);
 		if (rc == JM_OK && (rc = db_step(st)) == JM_OK) {
 			struct net_hit *h = &out[(*n)++];
 			h->person_id = t->hit[k].id;
