@@ -29,17 +29,25 @@
  * a letter or digit; each word becomes a quoted FTS5 string (so nothing a
  * user types is ever FTS5 syntax: quotes, *, AND, NEAR, parentheses are
  * separators or plain words), words are ANDed, limited to the text
- * columns. A word ending in Latin letters or digits, or in a single CJK
- * character, is a prefix query ("edit" finds "editor", "本" finds 本
- * anywhere, through the one-character prefix index); a CJK word of two or
- * more characters is the phrase of its bigrams ("出版社" = 出版 版社).
- * Stage, tag and flag filters are meta tokens in the same MATCH.
+ * columns (a column filter only on words holding an "x", the first
+ * letter of every meta token: see match_word). A word ending in Latin
+ * letters or digits, or in a single CJK character, is a prefix query
+ * ("edit" finds "editor", "本" finds 本 anywhere, through the one-character
+ * prefix index); a CJK word of two or more characters is the phrase of
+ * its bigrams ("出版社" = 出版 版社). Stage, tag and flag filters are meta
+ * tokens in the same MATCH.
  *
- * Cost (200,000 people, 1,000,000 messages: ~5–25 ms): one MATCH ranked in
- * the index alone, people read for the page's rows only, the total counted
- * up to NET_SEARCH_TOTAL_MAX (a total equal to it means "that many or
- * more"), snippets cut from the page's stored text (not FTS5 snippet(),
- * which would re-run the query per row). Ties fall to the id.
+ * Cost (200,000 people, 1,000,000 messages: ~5–25 ms): one read of the
+ * MATCH, every match ranked in the index alone by jm_top (db/fts_cjk.h),
+ * which keeps the page in C and counts the matches (the total stops at
+ * NET_SEARCH_TOTAL_MAX: a total equal to it means "that many or more");
+ * people read for the page's rows only; snippets cut from the page's
+ * stored text (not FTS5 snippet(), which would re-run the query per row).
+ * Ties fall to the id. What is left is FTS5's own walk of the words'
+ * position lists (tens of thousands of people for 出版, more for a phrase
+ * of six bigrams): a bound that skipped people who mention a word only in
+ * messages would need a second index, as FTS5 keeps one list per token
+ * for all columns.
  *
  * PostgreSQL has no FTS5: the same documents, built here by the same
  * drain, go to the term table of search_pg.c (search_terms, search_docs;
@@ -50,6 +58,7 @@
  */
 #include <inttypes.h>
 
+#include "db/fts_cjk.h"
 #include "network/search_int.h"
 #include "people/people.h"
 
@@ -417,10 +426,16 @@ enum jm_rc net_search_rebuild(struct db *db, int64_t now)
 /* ---- the query ---- */
 
 /* Appends one folded word as a quoted FTS5 string (it holds only letters,
- * marks and digits, so no quote can occur), a prefix query when asked. */
+ * marks and digits, so no quote can occur), a prefix query when asked.
+ * Only the text columns are searched, never meta: every meta token starts
+ * with "x" (doc_person, doc_tags) and a phrase matches within one column,
+ * so only a word holding an "x" gets the column filter (which costs FTS5
+ * a pass over every position list it reads). */
 static enum jm_rc match_word(struct buf *m, const char *w, size_t len, bool prefix)
 {
-	enum jm_rc rc = m->ptr[m->len - 1] != '(' ? buf_appends(m, " AND ") : JM_OK;
+	enum jm_rc rc = m->len ? buf_appends(m, " AND ") : JM_OK;
+	if (rc == JM_OK && memchr(w, 'x', len))
+		rc = buf_appends(m, "{name company offer notes tags messages} : ");
 	if (rc == JM_OK)
 		rc = buf_appendf(m, "\"%.*s\"%s", (int)len, w, prefix ? "*" : "");
 	return rc;
@@ -430,15 +445,13 @@ static enum jm_rc match_word(struct buf *m, const char *w, size_t len, bool pref
  * snippets and for the query on PostgreSQL. */
 #define words search_words
 
-/* The FTS5 expression for q in m, limited to the text columns (never meta);
- * ws->n = 0 when q has no word at all. */
+/* The FTS5 expression for q in m: its words ANDed, in order (jm_rank
+ * counts the first ws->n phrases); ws->n = 0 when q has no word at all. */
 static enum jm_rc build_match(struct arena *a, const char *q, struct buf *m, struct words *ws)
 {
 	struct buf f;
 	buf_init(&f, 8 * QUERY_MAX);
 	enum jm_rc rc = jm_fold(q, strlen(q), &f);
-	if (rc == JM_OK)
-		rc = buf_appends(m, "{name company offer notes tags messages} : (");
 	size_t i = 0, start = 0, cjk_tail = 0;
 	bool in = false, latin = false;
 	ws->n = 0;
@@ -460,8 +473,6 @@ static enum jm_rc build_match(struct arena *a, const char *q, struct buf *m, str
 		}
 		i = next;
 	}
-	if (rc == JM_OK)
-		rc = buf_appendc(m, ')');
 	buf_free(&f);
 	return rc == JM_TOO_LARGE ? JM_INVALID : rc;
 }
@@ -510,47 +521,58 @@ static enum jm_rc build_filters(struct arena *a, const struct net_search_query *
 	return rc;
 }
 
-static enum jm_rc search_count(struct db *db, const char *match, int64_t *total)
-{
-	struct db_stmt *st = NULL;
-	enum jm_rc rc = db_preparef(db, &st,
-	                            "SELECT count(*) FROM (SELECT 1 FROM people_search "
-	                            "WHERE people_search MATCH ? LIMIT ?)",
-	                            "ti", match, (int64_t)NET_SEARCH_TOTAL_MAX);
-	if (rc == JM_OK && (rc = db_step(st)) == JM_OK)
-		*total = db_col_int(st, 0);
-	db_finalize(st);
-	return rc == JM_DONE ? JM_DB : rc;
-}
-
-/* Ranks in the index alone (jm_rank: name, company and offer weigh most,
- * messages least, meta nothing; the weights are SEARCH_WEIGHTS, which
- * search_pg.c ranks with on PostgreSQL); people is read for the page's
- * rows only. Ties fall to the id on both engines. */
-static enum jm_rc search_page(struct db *db, struct arena *a, const char *match, int64_t limit,
+/* The people of the page's hits, rank then id. A person deleted since it
+ * was indexed drops out (the deleting trigger takes the document too). */
+static enum jm_rc page_people(struct db *db, struct arena *a, const struct db_fts_top *t,
                               int64_t offset, struct net_hit *out, size_t *n)
 {
-	struct db_stmt *st = NULL;
-	enum jm_rc rc = db_preparef(
-	        db, &st,
-	        "SELECT s.id, p.name, p.company, p.stage, CAST(s.r * 1e6 AS INTEGER) FROM "
-	        "(SELECT rowid AS id, jm_rank(people_search, 10.0, 8.0, 6.0, 3.0, 5.0, 1.0) AS r "
-	        "FROM people_search WHERE people_search MATCH ? ORDER BY r, rowid LIMIT ? OFFSET "
-	        "?) s "
-	        "CROSS JOIN people p ON p.id = s.id ORDER BY s.r, s.id",
-	        "tii", match, limit, offset);
+	enum jm_rc rc = JM_OK;
 	*n = 0;
-	while (rc == JM_OK && (rc = db_step(st)) == JM_OK) {
-		struct net_hit *h = &out[(*n)++];
-		h->person_id = db_col_int(st, 0);
-		h->name = db_col_dup(st, 1, a);
-		h->company = db_col_dup(st, 2, a);
-		h->stage = db_col_dup(st, 3, a);
-		h->rank = (double)db_col_int(st, 4) / 1e6;
-		h->snippet = "";
+	for (size_t k = (size_t)offset; rc == JM_OK && k < t->n; k++) {
+		struct db_stmt *st = NULL;
+		rc = db_preparef(db, &st, "SELECT name, company, stage FROM people WHERE id = ?",
+		                 "i", t->hit[k].id);
+		if (rc == JM_OK && (rc = db_step(st)) == JM_OK) {
+			struct net_hit *h = &out[(*n)++];
+			h->person_id = t->hit[k].id;
+			h->name = db_col_dup(st, 0, a);
+			h->company = db_col_dup(st, 1, a);
+			h->stage = db_col_dup(st, 2, a);
+			/* As CAST(r * 1e6 AS INTEGER) / 1e6 did in SQL. */
+			h->rank = (double)(int64_t)(t->hit[k].rank * 1e6) / 1e6;
+			h->snippet = "";
+		}
+		db_finalize(st);
+		rc = rc == JM_DONE ? JM_OK : rc;
 	}
-	db_finalize(st);
-	return rc == JM_DONE ? JM_OK : rc;
+	return rc;
+}
+
+/* The page and the total in one read of the matches: jm_top (db/fts_cjk.h)
+ * ranks each as jm_rank does (name, company and offer weigh most, messages
+ * least, meta nothing; the weights are SEARCH_WEIGHTS, which search_pg.c
+ * ranks with on PostgreSQL; only the query's words count, not the filters)
+ * and keeps the best offset + limit; people is read for the page's rows
+ * only. Ties fall to the id on both engines. */
+static enum jm_rc search_page(struct db *db, struct arena *a, const char *match, size_t nwords,
+                              int64_t limit, int64_t offset, struct net_hit *out, size_t *n,
+                              int64_t *total)
+{
+	static const double weights[SEARCH_COLS] = SEARCH_WEIGHTS;
+	struct db_fts_top t = {.want = (size_t)(offset + limit),
+	                       .nphrase = (int)nwords,
+	                       .ncol = SEARCH_COLS,
+	                       .weights = weights};
+	enum jm_rc rc = db_fts_top(db,
+	                           "SELECT rowid FROM people_search WHERE people_search "
+	                           "MATCH ? AND jm_top(people_search) = 0",
+	                           match, &t);
+	*n = 0;
+	*total = t.rows < NET_SEARCH_TOTAL_MAX ? t.rows : NET_SEARCH_TOTAL_MAX;
+	if (rc == JM_OK)
+		rc = page_people(db, a, &t, offset, out, n);
+	db_fts_top_free(&t);
+	return rc;
 }
 
 /* ---- snippets: cut from the stored text around the first hit ---- */
@@ -724,9 +746,7 @@ enum jm_rc net_search(struct db *db, struct arena *a, const struct net_search_qu
 	if (db_engine(db) == DB_PG) {
 		rc = search_page_pg(db, a, &ws, &f, per, offset, hits, n, total);
 	} else {
-		rc = search_count(db, buf_cstr(&m), total);
-		if (rc == JM_OK && (*total > offset || *total == NET_SEARCH_TOTAL_MAX))
-			rc = search_page(db, a, buf_cstr(&m), per, offset, hits, n);
+		rc = search_page(db, a, buf_cstr(&m), ws.n, per, offset, hits, n, total);
 	}
 	for (size_t k = 0; rc == JM_OK && k < *n && db_engine(db) == DB_SQLITE; k++)
 		rc = search_snippet(db, a, &ws, &hits[k]);

@@ -52,6 +52,10 @@ PEOPLE = [
                "notes": "marketing と SEO、データ分析"}),
     ("many", {"name": "渡辺", "furigana": "ワタナベ",
               "notes": "出版、出版、出版。翻訳者の翻訳者。ああああ"}),
+    # Words that look like the meta column's filter tokens (xs<stage>,
+    # xflag, xt<tag hash>): only this text may match them, never the meta.
+    ("alex", {"name": "Alex Xu", "furigana": "あれっくす", "company": "Linux 出版",
+              "notes": "xs1 と xflag と xt0 の話"}),
 ]
 
 MESSAGES = [
@@ -81,6 +85,11 @@ QUERIES = [
     {"q": "ああああ"}, {"q": "翻訳者の翻訳者"}, {"q": "出版、出版"}, {"q": "acme出"},
     {"q": "編集 出版", "stage": "network"}, {"q": "python 講師", "tag": "python"},
     {"q": "出版 翻訳", "per_page": "1", "page": "2"}, {"q": "データ分析の資料"},
+    # Words with an x (the only ones searched with a column filter on
+    # SQLite), alone, before and after other words, with the filters.
+    {"q": "x"}, {"q": "xs"}, {"q": "xs1"}, {"q": "xflag"}, {"q": "xflag", "include_flagged": "1"},
+    {"q": "alex"}, {"q": "linux 出版"}, {"q": "出版 xu"}, {"q": "xu 出版 linux"},
+    {"q": "x", "stage": "reader"},
 ]
 
 
@@ -253,6 +262,36 @@ def test_sqlite_answers_hold_the_cases(sites):
     assert keys("出版", stage="network") == ["tanaka"]
     assert keys("講師", tag="python") == ["ken", "suzuki"] or \
         set(keys("講師", tag="python")) == {"ken", "suzuki"}
+
+
+def test_meta_tokens_are_never_searched(sites):
+    """Every person's meta column holds xs<stage> (and xflag, xt<hash>);
+    a query word is searched in the text columns only."""
+    for s in sites:
+        for q in ({"q": "x"}, {"q": "xs"}, {"q": "xs1"}, {"q": "xflag"},
+                  {"q": "xflag", "include_flagged": "1"}, {"q": "xt0"}):
+            got = people_search(s, q)
+            assert got["keys"] == ["alex"] and got["total"] == 1, (s.db_url, q, got)
+        assert people_search(s, {"q": "xs2"})["keys"] == []
+        assert people_search(s, {"q": "出版 xu"})["keys"] == ["alex"]
+
+
+def test_pages_cut_the_same_order(sites):
+    """Page after page, one or three at a time, gives the first page of 100
+    (ties across page boundaries fall to the id), the same total on every
+    page, and nothing past the end."""
+    for s in sites:
+        for q in ({"q": "出版"}, {"q": "出版 翻訳"}, {"q": "翻訳"},
+                  {"q": "出版", "include_flagged": "1"}):
+            whole = people_search(s, dict(q, per_page="100"))
+            assert len(whole["hits"]) == whole["total"] > 3, (q, whole)
+            for per in (1, 3):
+                hits = []
+                for page in range(1, whole["total"] // per + 3):
+                    got = people_search(s, dict(q, per_page=str(per), page=str(page)))
+                    assert got["total"] == whole["total"], (q, per, page, got)
+                    hits += got["hits"]
+                assert hits == whole["hits"], (s.db_url, q, per)
 
 
 # ---- both engines: the same answers ----
