@@ -19,7 +19,7 @@
  * pass places every category whose parent is placed (or absent), and
  * passes repeat while one places something. */
 static enum jm_rc categories_tx(struct db *db, const struct site_import_category *cats,
-                                size_t n, struct jm_err *err)
+                                size_t n, int64_t *created, struct jm_err *err)
 {
 	bool *done = xcalloc(n ? n : 1, sizeof(bool));
 	enum jm_rc rc = JM_OK;
@@ -39,9 +39,11 @@ static enum jm_rc categories_tx(struct db *db, const struct site_import_category
 				continue; /* the parent comes in a later pass */
 			rc = db_query_int(db, &have, 0, "SELECT 1 FROM categories WHERE slug = ?", "t",
 			                  cats[i].slug);
-			if (!rc && !have)
+			if (!rc && !have) {
 				rc = site_category_create_tx(db, cats[i].name, cats[i].slug, parent, NULL,
 				                             err);
+				++*created;
+			}
 			done[i] = progress = true;
 		}
 	}
@@ -52,8 +54,10 @@ static enum jm_rc categories_tx(struct db *db, const struct site_import_category
 			continue;
 		rc = db_query_int(db, &have, 0, "SELECT 1 FROM categories WHERE slug = ?", "t",
 		                  cats[i].slug);
-		if (!rc && !have)
+		if (!rc && !have) {
 			rc = site_category_create_tx(db, cats[i].name, cats[i].slug, 0, NULL, err);
+			++*created;
+		}
 	}
 	free(done);
 	return rc;
@@ -114,14 +118,16 @@ static enum jm_rc item_tx(struct db *db, struct arena *a, const char *source,
 
 enum jm_rc site_import(struct db *db, struct arena *a, const char *source,
                        const struct site_import_category *cats, size_t ncats,
-                       struct site_import_item *items, size_t n, struct jm_err *err)
+                       struct site_import_item *items, size_t n, int64_t *new_cats,
+                       struct jm_err *err)
 {
+	*new_cats = 0;
 	enum jm_rc rc = db_begin(db);
 	if (rc) {
 		jm_err_set(err, NULL, "database error: %s", db_errmsg(db));
 		return rc;
 	}
-	rc = categories_tx(db, cats, ncats, err);
+	rc = categories_tx(db, cats, ncats, new_cats, err);
 	for (size_t i = 0; i < n && !rc; i++)
 		rc = item_tx(db, a, source, &items[i]);
 	if (rc && !err->msg[0])

@@ -264,10 +264,11 @@ struct site_import_item {
 	const char *slug, *why; /* in the arena */
 };
 /* source: "wordpress", "hatena". Categories are created when their slug is
- * new (parents first); an existing slug is reused. */
+ * new (parents first; *new_cats counts them); an existing slug is reused. */
 enum jm_rc site_import(struct db *db, struct arena *a, const char *source,
                        const struct site_import_category *cats, size_t ncats,
-                       struct site_import_item *items, size_t n, struct jm_err *err) JM_WUR;
+                       struct site_import_item *items, size_t n, int64_t *new_cats,
+                       struct jm_err *err) JM_WUR;
 
 /* ---- Markdown (markdown.c, cmark) ----
  * Raw HTML is dropped (cmark safe mode) unless allow_raw is set. */
