@@ -134,7 +134,8 @@ static void report_items(struct imp_batch *b)
 			               "skipped: imported before");
 		} else {
 			b->rep->skipped++;
-			imp_report_add(b->rep, b->a, m->kind, m->title, true, "skipped: %s", it->why);
+			imp_report_add(b->rep, b->a, m->kind, m->title, true, "skipped: %s",
+			               it->why);
 		}
 	}
 }

@@ -51,14 +51,15 @@ static bool name_in(const xmlNode *n, const char *const *names)
 }
 
 static const char *const BLOCKS[] = {
-        "address", "article", "aside", "blockquote", "center", "dd", "details", "div", "dl",
-        "dt", "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header",
-        "hr", "li", "main", "nav", "ol", "p", "pre", "section", "summary", "table", "tbody",
-        "thead", "tfoot", "tr", "td", "th", "ul", "body", "html", "iframe", NULL};
+        "address", "article",    "aside",  "blockquote", "center", "dd",    "details", "div", "dl",
+        "dt",      "figcaption", "figure", "footer",     "h1",     "h2",    "h3",      "h4",  "h5",
+        "h6",      "header",     "hr",     "li",         "main",   "nav",   "ol",      "p",   "pre",
+        "section", "summary",    "table",  "tbody",      "thead",  "tfoot", "tr",      "td",  "th",
+        "ul",      "body",       "html",   "iframe",     NULL};
 static const char *const DROPPED[] = {
-        "script", "style", "noscript", "form", "button", "input", "select", "textarea",
-        "object", "embed", "svg", "template", "head", "title", "meta", "link", "video",
-        "audio", "canvas", "map", NULL};
+        "script",   "style",  "noscript", "form",  "button",   "input", "select",
+        "textarea", "object", "embed",    "svg",   "template", "head",  "title",
+        "meta",     "link",   "video",    "audio", "canvas",   "map",   NULL};
 
 static const char *attr(const xmlNode *n, const char *name)
 {
@@ -78,8 +79,8 @@ static enum jm_rc put(struct buf *b, const char *s)
  * 0 when s starts none. */
 static size_t shortcode_len(const char *s)
 {
-	static const char *const codes[] = {"caption", "gallery", "embed", "video", "audio",
-	                                    "playlist", "wp_caption", NULL};
+	static const char *const codes[] = {"caption", "gallery",  "embed",      "video",
+	                                    "audio",   "playlist", "wp_caption", NULL};
 	if (*s != '[')
 		return 0;
 	const char *p = s + 1 + (s[1] == '/');

@@ -117,7 +117,8 @@ const char *imp_images_find(struct imp_images *im, const char *url)
 		for (const char *p = url; p < url + end; p++)
 			slash = *p == '/' ? p : slash;
 		if (slash)
-			rel = http_url_decode(im->a, slash + 1, end - (size_t)(slash + 1 - url), false);
+			rel = http_url_decode(im->a, slash + 1, end - (size_t)(slash + 1 - url),
+			                      false);
 	}
 	if (!rel || !rel_ok(rel))
 		return NULL;
@@ -162,7 +163,8 @@ const char *imp_images_url(void *images, const char *url, bool image)
 		im->rep->images_found++;
 		im->rep->images_stored += stored != NULL;
 		imp_report_add(im->rep, im->a, "image", url, !stored, "%s%s",
-		               stored ? "stored as " : "found, not stored (no media library): left linked",
+		               stored ? "stored as "
+		                      : "found, not stored (no media library): left linked",
 		               stored ? stored : "");
 	}
 	im->seen = arena_grow(im->a, im->seen, im->nseen, &im->cap, sizeof(*im->seen));

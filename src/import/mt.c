@@ -38,9 +38,10 @@ struct mt {
 	int entries;
 };
 
-static const char *const KEYS[] = {"AUTHOR", "TITLE", "BASENAME", "STATUS", "ALLOW COMMENTS",
-                                   "CONVERT BREAKS", "ALLOW PINGS", "DATE", "CATEGORY",
-                                   "PRIMARY CATEGORY", "IMAGE", "TAGS", "NO ENTRY", NULL};
+static const char *const KEYS[] = {
+        "AUTHOR",         "TITLE",       "BASENAME", "STATUS",   "ALLOW COMMENTS",
+        "CONVERT BREAKS", "ALLOW PINGS", "DATE",     "CATEGORY", "PRIMARY CATEGORY",
+        "IMAGE",          "TAGS",        "NO ENTRY", NULL};
 
 /* The value of "KEY: value" when the line is a known header, else NULL. */
 static const char *header(const char *line, const char **key)
@@ -176,8 +177,8 @@ static enum jm_rc one_line(struct mt *m, const char *line, struct jm_err *err)
 	switch (m->state) {
 	case SECTION_NAME:
 		m->section = !strcmp(line, "BODY:") || !strcmp(line, "EXTENDED BODY:") ? &m->e.body
-		             : !strcmp(line, "EXCERPT:")                               ? &m->e.excerpt
-		                                                                       : NULL;
+		             : !strcmp(line, "EXCERPT:") ? &m->e.excerpt
+		                                         : NULL;
 		m->state = SECTION;
 		return JM_OK;
 	case SECTION:
@@ -254,7 +255,8 @@ enum jm_rc imp_hatena(struct db *db, struct arena *a, const char *data, size_t l
 	}
 	imp_init();
 	struct imp_batch b = {.a = a, .rep = rep};
-	struct mt m = {.b = &b, .tz = o->tz, .images = imp_images_new(a, db, o->uploads_dir, false, rep)};
+	struct mt m = {
+	        .b = &b, .tz = o->tz, .images = imp_images_new(a, db, o->uploads_dir, false, rep)};
 	entry_reset(&m);
 	enum jm_rc rc = read_lines(&m, data, len, err);
 	buf_free(&m.e.body);

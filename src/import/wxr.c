@@ -40,7 +40,8 @@ static enum ns ns_of(const xmlNode *n)
 
 static bool is(const xmlNode *n, enum ns ns, const char *name)
 {
-	return n->type == XML_ELEMENT_NODE && ns_of(n) == ns && !strcmp((const char *)n->name, name);
+	return n->type == XML_ELEMENT_NODE && ns_of(n) == ns &&
+	       !strcmp((const char *)n->name, name);
 }
 
 static xmlNode *child(const xmlNode *n, enum ns ns, const char *name)
@@ -97,8 +98,9 @@ static xmlDoc *parse(const char *data, size_t len, struct jm_err *err)
 		xmlFreeDoc(doc);
 		doc = NULL;
 	} else if (doc->intSubset || doc->extSubset) {
-		jm_err_set(err, "file", "refused: the XML declares a DOCTYPE (entities are not "
-		                        "expanded; a WordPress export has none)");
+		jm_err_set(err, "file",
+		           "refused: the XML declares a DOCTYPE (entities are not "
+		           "expanded; a WordPress export has none)");
 		xmlFreeDoc(doc);
 		doc = NULL;
 	}
@@ -118,8 +120,9 @@ static xmlNode *wxr_channel(xmlDoc *doc, struct jm_err *err)
 	for (xmlNode *it = ch ? ch->children : NULL; it && !wp; it = it->next)
 		wp = it->type == XML_ELEMENT_NODE && child(it, NS_WP, "post_type");
 	if (!wp)
-		jm_err_set(err, "file", "not a WordPress export (WXR): no <rss><channel> with "
-		                        "WordPress's wp: elements");
+		jm_err_set(err, "file",
+		           "not a WordPress export (WXR): no <rss><channel> with "
+		           "WordPress's wp: elements");
 	return wp ? ch : NULL;
 }
 
@@ -130,8 +133,8 @@ static void channel_categories(struct imp_batch *b, xmlNode *ch)
 	for (xmlNode *c = ch->children; c; c = c->next) {
 		if (!is(c, NS_WP, "category"))
 			continue;
-		const char *name = imp_one_line(b->a, ctext(b->a, c, NS_WP, "cat_name"),
-		                                CATEGORY_NAME_MAX);
+		const char *name =
+		        imp_one_line(b->a, ctext(b->a, c, NS_WP, "cat_name"), CATEGORY_NAME_MAX);
 		const char *slug = imp_slug(b->a, ctext(b->a, c, NS_WP, "category_nicename"));
 		const char *parent = imp_slug(b->a, ctext(b->a, c, NS_WP, "category_parent"));
 		if (!slug && *name)
@@ -156,7 +159,8 @@ static void item_terms(struct imp_batch *b, xmlNode *item, struct article_input 
 		if (!strcmp(domain, "post_tag") && in->ntags < ARTICLE_TAGS_MAX) {
 			in->tags = arena_grow(b->a, in->tags, in->ntags, &tcap, sizeof(char *));
 			in->tags[in->ntags++] = imp_one_line(b->a, name, TAG_NAME_MAX);
-		} else if (!strcmp(domain, "category") && in->ncategories < ARTICLE_CATEGORIES_MAX) {
+		} else if (!strcmp(domain, "category") &&
+		           in->ncategories < ARTICLE_CATEGORIES_MAX) {
 			const char *slug = imp_slug(b->a, nice ? nice : name);
 			if (!slug)
 				continue;
@@ -212,7 +216,8 @@ static int64_t item_time(struct wxr *w, xmlNode *item)
 	if (*g && strncmp(g, "0000", 4) && jm_time_parse(g, 0, &t) == JM_OK)
 		return t;
 	const char *l = ctext(w->b->a, item, NS_WP, "post_date");
-	if (*l && strncmp(l, "0000", 4) && jm_time_parse_zone(l, w->tz ? w->tz : "UTC", &t) == JM_OK)
+	if (*l && strncmp(l, "0000", 4) &&
+	    jm_time_parse_zone(l, w->tz ? w->tz : "UTC", &t) == JM_OK)
 		return t;
 	return 0;
 }
@@ -277,7 +282,8 @@ static void count_other(struct wxr *w, const char *type)
 static enum jm_rc one_item(struct wxr *w, xmlNode *item)
 {
 	struct arena *a = w->b->a;
-	const char *type = ctext(a, item, NS_WP, "post_type"), *status = ctext(a, item, NS_WP, "status");
+	const char *type = ctext(a, item, NS_WP, "post_type"),
+	           *status = ctext(a, item, NS_WP, "status");
 	const char *title = imp_one_line(a, ctext(a, item, NS_NONE, "title"), ARTICLE_TITLE_MAX);
 	const char *why = skip_reason(type, status);
 	if (why && !strcmp(why, "other")) {
@@ -363,7 +369,9 @@ enum jm_rc imp_wordpress(struct db *db, struct arena *a, const char *data, size_
 	size_t bl = base ? strlen(base) : 0;
 	while (bl && base[bl - 1] == '/')
 		bl--;
-	struct wxr w = {.b = &b, .tz = o->tz, .ch = ch,
+	struct wxr w = {.b = &b,
+	                .tz = o->tz,
+	                .ch = ch,
 	                .base_path = base ? arena_strndup(a, base, bl) : "",
 	                .images = imp_images_new(a, db, o->uploads_dir, true, rep)};
 	channel_categories(&b, ch);

@@ -233,8 +233,9 @@ static enum jm_rc choose_slug(struct db *db, const struct article_input *in, int
 	if (in->slug && *in->slug) {
 		snprintf(slug, ARTICLE_SLUG_MAX + 1, "%s", in->slug);
 		/* An import keeps the old slug when it is free, else suffixes it. */
-		return suffix && strlen(slug) <= ARTICLE_SLUG_MAX - 4 ? slug_make_unique(db, slug, self)
-		                                                     : JM_OK;
+		return suffix && strlen(slug) <= ARTICLE_SLUG_MAX - 4
+		               ? slug_make_unique(db, slug, self)
+		               : JM_OK;
 	}
 	slug_derive(in->title, slug);
 	return slug_make_unique(db, slug, self);
@@ -297,8 +298,8 @@ static enum jm_rc create_input(const struct article_input *in0, struct article_i
 	return rc;
 }
 
-enum jm_rc site_article_insert_tx(struct db *db, const struct article_input *in0,
-                                  int64_t author_id, bool suffix_slug, int64_t *id_out,
+enum jm_rc site_article_insert_tx(struct db *db, const struct article_input *in0, int64_t author_id,
+                                  bool suffix_slug, int64_t *id_out,
                                   char slug[ARTICLE_SLUG_MAX + 1], struct jm_err *err)
 {
 	struct article_input in;
@@ -530,19 +531,18 @@ enum jm_rc site_article_get_public(struct db *db, struct arena *a, const char *s
 #define LIST_WHERE                                                                                 \
 	" FROM articles a WHERE (? = 0 OR (a.status = 'published' AND a.published_at <= ?))"       \
 	" AND (? IS NULL OR a.status = ?) AND (? IS NULL OR EXISTS (SELECT 1 FROM article_tags x"  \
-	" JOIN tags t ON t.id = x.tag_id WHERE x.article_id = a.id AND t.name = ?))"          \
-	" AND (? = 0 OR EXISTS (SELECT 1 FROM article_categories y WHERE y.article_id = a.id"   \
-	" AND y.category_id IN (WITH RECURSIVE sub(id) AS (SELECT CAST(? AS BIGINT) UNION"      \
+	" JOIN tags t ON t.id = x.tag_id WHERE x.article_id = a.id AND t.name = ?))"               \
+	" AND (? = 0 OR EXISTS (SELECT 1 FROM article_categories y WHERE y.article_id = a.id"      \
+	" AND y.category_id IN (WITH RECURSIVE sub(id) AS (SELECT CAST(? AS BIGINT) UNION"         \
 	" SELECT c.id FROM categories c JOIN sub ON c.parent_id = sub.id) SELECT id FROM sub)))"
 
 static enum jm_rc list_count(struct db *db, const struct article_query *q, int64_t now,
                              int64_t *total)
 {
 	struct db_stmt *st = NULL;
-	enum jm_rc rc =
-	        db_preparef(db, &st, "SELECT COUNT(*)" LIST_WHERE, "iittttii",
-	                    (int64_t)q->public_only, now, q->status, q->status, q->tag, q->tag,
-	                    q->category_id, q->category_id);
+	enum jm_rc rc = db_preparef(db, &st, "SELECT COUNT(*)" LIST_WHERE, "iittttii",
+	                            (int64_t)q->public_only, now, q->status, q->status, q->tag,
+	                            q->tag, q->category_id, q->category_id);
 	if (rc)
 		return rc;
 	rc = db_step(st);

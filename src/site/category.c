@@ -33,8 +33,8 @@ static enum jm_rc slug_pick(struct db *db, const char *name, char out[ARTICLE_SL
 	snprintf(out, ARTICLE_SLUG_MAX + 1, "%s", base);
 	for (int i = 2; i < 1000; i++) {
 		int64_t taken = 0;
-		enum jm_rc rc = db_query_int(db, &taken, 0, "SELECT 1 FROM categories WHERE slug = ?",
-		                             "t", out);
+		enum jm_rc rc = db_query_int(db, &taken, 0,
+		                             "SELECT 1 FROM categories WHERE slug = ?", "t", out);
 		if (rc || !taken)
 			return rc;
 		snprintf(out, ARTICLE_SLUG_MAX + 1, "%.*s-%d", ARTICLE_SLUG_MAX - 4, base, i);
@@ -84,7 +84,8 @@ static enum jm_rc insert_tx(struct db *db, const char *name, const char *slug, i
 static enum jm_rc check_input(const char *name, const char *slug, struct jm_err *err)
 {
 	if (!name_ok(name) || strpbrk(name, "\r\n")) {
-		jm_err_set(err, "name", "invalid name (1 to %d bytes, one line)", CATEGORY_NAME_MAX);
+		jm_err_set(err, "name", "invalid name (1 to %d bytes, one line)",
+		           CATEGORY_NAME_MAX);
 		return JM_INVALID;
 	}
 	if (slug && *slug && !jm_slug_valid(slug, ARTICLE_SLUG_MAX)) {
@@ -193,7 +194,8 @@ enum jm_rc site_category_by_slug(struct db *db, struct arena *a, const char *slu
 {
 	struct db_stmt *st = NULL;
 	enum jm_rc rc = db_preparef(
-	        db, &st, "SELECT id, parent_id, name, slug FROM categories WHERE slug = ?", "t", slug);
+	        db, &st, "SELECT id, parent_id, name, slug FROM categories WHERE slug = ?", "t",
+	        slug);
 	if (rc)
 		return rc;
 	rc = db_step(st);
@@ -210,8 +212,8 @@ enum jm_rc site_categories_write(struct db *db, int64_t article_id, const char *
 		jm_err_set(err, "categories", "at most %d categories", ARTICLE_CATEGORIES_MAX);
 		return JM_INVALID;
 	}
-	enum jm_rc rc =
-	        db_execf(db, "DELETE FROM article_categories WHERE article_id = ?", "i", article_id);
+	enum jm_rc rc = db_execf(db, "DELETE FROM article_categories WHERE article_id = ?", "i",
+	                         article_id);
 	for (size_t i = 0; i < n && !rc; i++) {
 		int64_t cid = 0;
 		rc = db_query_int(db, &cid, 0, "SELECT id FROM categories WHERE slug = ?", "t",

@@ -18,8 +18,8 @@
 /* Creates the categories whose slug is new, each after its parent: a
  * pass places every category whose parent is placed (or absent), and
  * passes repeat while one places something. */
-static enum jm_rc categories_tx(struct db *db, const struct site_import_category *cats,
-                                size_t n, int64_t *created, struct jm_err *err)
+static enum jm_rc categories_tx(struct db *db, const struct site_import_category *cats, size_t n,
+                                int64_t *created, struct jm_err *err)
 {
 	bool *done = xcalloc(n ? n : 1, sizeof(bool));
 	enum jm_rc rc = JM_OK;
@@ -32,16 +32,17 @@ static enum jm_rc categories_tx(struct db *db, const struct site_import_category
 				continue;
 			if (ps && *ps)
 				rc = db_query_int(db, &parent, 0,
-				                  "SELECT id FROM categories WHERE slug = ?", "t", ps);
+				                  "SELECT id FROM categories WHERE slug = ?", "t",
+				                  ps);
 			if (rc)
 				break;
 			if (ps && *ps && !parent)
 				continue; /* the parent comes in a later pass */
-			rc = db_query_int(db, &have, 0, "SELECT 1 FROM categories WHERE slug = ?", "t",
-			                  cats[i].slug);
+			rc = db_query_int(db, &have, 0, "SELECT 1 FROM categories WHERE slug = ?",
+			                  "t", cats[i].slug);
 			if (!rc && !have) {
-				rc = site_category_create_tx(db, cats[i].name, cats[i].slug, parent, NULL,
-				                             err);
+				rc = site_category_create_tx(db, cats[i].name, cats[i].slug, parent,
+				                             NULL, err);
 				++*created;
 			}
 			done[i] = progress = true;

@@ -28,8 +28,8 @@ const char *site_redirect_key(struct arena *a, const char *path, size_t plen, co
 	size_t n = 0;
 	for (size_t i = 0; i < plen; i++) {
 		int hi, lo;
-		if (path[i] == '%' && i + 2 < plen &&
-		    (hi = hexval(path[i + 1])) >= 0 && (lo = hexval(path[i + 2])) >= 0) {
+		if (path[i] == '%' && i + 2 < plen && (hi = hexval(path[i + 1])) >= 0 &&
+		    (lo = hexval(path[i + 2])) >= 0) {
 			out[n++] = (char)(hi * 16 + lo);
 			i += 2;
 		} else {

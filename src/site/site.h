@@ -181,12 +181,12 @@ enum jm_rc site_article_get_public(struct db *db, struct arena *a, const char *s
                                    struct article *out) JM_WUR;
 
 struct article_query {
-	bool public_only;   /* published and published_at <= now */
-	const char *status; /* filter (admin/API), NULL = any */
-	const char *tag;    /* filter by tag name, NULL = any */
+	bool public_only;    /* published and published_at <= now */
+	const char *status;  /* filter (admin/API), NULL = any */
+	const char *tag;     /* filter by tag name, NULL = any */
 	int64_t category_id; /* filter: this category or any below it, 0 = any */
-	int page;           /* 1-based */
-	int per_page;       /* 1..100 */
+	int page;            /* 1-based */
+	int per_page;        /* 1..100 */
 };
 /* Newest first (published_at, then created_at). total = all matching rows. */
 enum jm_rc site_article_list(struct db *db, struct arena *a, const struct article_query *q,
@@ -203,8 +203,8 @@ enum jm_rc site_tag_list(struct db *db, struct arena *a, struct tag_count **item
                          size_t *n) JM_WUR;
 
 /* ---- categories (category.c): a tree beside the tags ---- */
-#define CATEGORY_NAME_MAX 60 /* bytes */
-#define ARTICLE_CATEGORIES_MAX    20 /* per article */
+#define CATEGORY_NAME_MAX      60 /* bytes */
+#define ARTICLE_CATEGORIES_MAX 20 /* per article */
 struct category {
 	int64_t id, parent_id; /* parent_id 0: top level */
 	const char *name, *slug;

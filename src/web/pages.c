@@ -246,8 +246,7 @@ void web_about(struct req *req)
 
 /* The path of a list page below prefix ("/tags/", "/category/") for the
  * name, percent-encoded as one segment; in the arena. */
-static const char *list_path(struct arena *a, const char *prefix, const char *name,
-                             enum jm_rc *rc)
+static const char *list_path(struct arena *a, const char *prefix, const char *name, enum jm_rc *rc)
 {
 	struct buf enc;
 	buf_init(&enc, 1024);
