@@ -106,6 +106,9 @@ void admin_routes(struct app *app, struct router *r)
 	router_add(r, "POST", "/admin/articles/{id}", admin_article_save, adm);
 	router_add(r, "POST", "/admin/articles/{id}/delete", admin_article_delete, adm);
 	router_add(r, "POST", "/admin/preview", admin_preview_post, adm);
+	router_add(r, "GET", "/admin/categories", admin_categories_get, adm);
+	router_add(r, "POST", "/admin/categories", admin_categories_post, adm);
+	router_add(r, "POST", "/admin/categories/{id}/delete", admin_category_delete, adm);
 	router_add(r, "GET", "/admin/settings", admin_settings_get, adm);
 	router_add(r, "POST", "/admin/settings", admin_settings_post, adm);
 	router_add(r, "POST", "/admin/settings/test-mail", admin_settings_test_mail, adm);

@@ -579,11 +579,13 @@ enum jm_rc site_article_list(struct db *db, struct arena *a, const struct articl
 	db_finalize(st);
 	if (rc != JM_OK && rc != JM_DONE)
 		return rc;
-	for (size_t i = 0; i < cnt; i++) {
+	for (size_t i = 0; i < cnt && !rc; i++) {
 		rc = tags_read(db, a, &arr[i]);
-		if (rc)
-			return rc;
+		if (!rc)
+			rc = site_categories_read(db, a, &arr[i]);
 	}
+	if (rc)
+		return rc;
 	*items = arr;
 	*n = cnt;
 	return JM_OK;

@@ -189,20 +189,31 @@ enum jm_rc site_category_list(struct db *db, struct arena *a, struct category **
 	return JM_OK;
 }
 
+/* Steps a one-row query into out: JM_NOT_FOUND when no row. */
+static enum jm_rc get_one(struct db_stmt *st, struct arena *a, struct category *out)
+{
+	enum jm_rc rc = db_step(st);
+	if (rc == JM_OK)
+		row_to_category(st, a, out);
+	db_finalize(st);
+	return rc == JM_OK ? JM_OK : rc == JM_DONE ? JM_NOT_FOUND : rc;
+}
+
 enum jm_rc site_category_by_slug(struct db *db, struct arena *a, const char *slug,
                                  struct category *out)
 {
 	struct db_stmt *st = NULL;
 	enum jm_rc rc = db_preparef(
-	        db, &st, "SELECT id, parent_id, name, slug FROM categories WHERE slug = ?", "t",
-	        slug);
-	if (rc)
-		return rc;
-	rc = db_step(st);
-	if (rc == JM_OK)
-		row_to_category(st, a, out);
-	db_finalize(st);
-	return rc == JM_OK ? JM_OK : rc == JM_DONE ? JM_NOT_FOUND : rc;
+	        db, &st, "SELECT id, parent_id, name, slug FROM categories WHERE slug = ?", "t", slug);
+	return rc ? rc : get_one(st, a, out);
+}
+
+enum jm_rc site_category_get(struct db *db, struct arena *a, int64_t id, struct category *out)
+{
+	struct db_stmt *st = NULL;
+	enum jm_rc rc = db_preparef(
+	        db, &st, "SELECT id, parent_id, name, slug FROM categories WHERE id = ?", "i", id);
+	return rc ? rc : get_one(st, a, out);
 }
 
 enum jm_rc site_categories_write(struct db *db, int64_t article_id, const char **slugs, size_t n,

@@ -143,7 +143,7 @@ struct article {
 	const char **tags;
 	size_t ntags;
 	bool html_trusted; /* body last written by an owner: raw HTML may render */
-	/* Its categories (site_article_get/_get_public only; NULL in lists). */
+	/* Its categories (by name). */
 	struct category *categories;
 	size_t ncategories;
 };
@@ -224,8 +224,11 @@ enum jm_rc site_category_delete(struct db *db, int64_t id) JM_WUR;
  * set; in the arena. */
 enum jm_rc site_category_list(struct db *db, struct arena *a, struct category **out,
                               size_t *n) JM_WUR;
+/* One category by slug or id: JM_NOT_FOUND when there is none. */
 enum jm_rc site_category_by_slug(struct db *db, struct arena *a, const char *slug,
                                  struct category *out) JM_WUR;
+enum jm_rc site_category_get(struct db *db, struct arena *a, int64_t id,
+                             struct category *out) JM_WUR;
 
 /* ---- old URLs (redirect.c) ----
  * The key of an old URL: path percent-decoded, a trailing '/' dropped
