@@ -579,6 +579,7 @@ enum jm_rc site_article_list(struct db *db, struct arena *a, const struct articl
 	db_finalize(st);
 	if (rc != JM_OK && rc != JM_DONE)
 		return rc;
+	rc = JM_OK;
 	for (size_t i = 0; i < cnt && !rc; i++) {
 		rc = tags_read(db, a, &arr[i]);
 		if (!rc)
