@@ -397,7 +397,8 @@ static bool input_from_form(struct req *req, const struct form *f, const struct 
 	/* The checkboxes: none checked clears them (the hidden marker says the
 	 * form had them). One past the maximum lets the domain refuse. */
 	if (form_get(f, "categories_shown")) {
-		in->categories = arena_alloc(req->arena, (ARTICLE_CATEGORIES_MAX + 1) * sizeof(char *));
+		in->categories =
+		        arena_alloc(req->arena, (ARTICLE_CATEGORIES_MAX + 1) * sizeof(char *));
 		in->ncategories =
 		        form_get_all(f, "categories", in->categories, ARTICLE_CATEGORIES_MAX + 1);
 		in->has_categories = true;

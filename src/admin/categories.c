@@ -59,8 +59,9 @@ void admin_categories_get(struct req *req)
 	const char *flash = NULL;
 	if (http_req_query(req, &q, &err) == JM_OK) {
 		const char *d = form_get(&q, "done");
-		flash = d && !strcmp(d, "created") ? "created" : d && !strcmp(d, "deleted") ? "deleted"
-		                                                                              : NULL;
+		flash = d && !strcmp(d, "created")   ? "created"
+		        : d && !strcmp(d, "deleted") ? "deleted"
+		                                     : NULL;
 	}
 	categories_render(req, 200, NULL, NULL, flash);
 }
@@ -86,7 +87,8 @@ void admin_categories_post(struct req *req)
 			jm_err_set(&err, "slug", "%s", admin_t(req, "admin.editor.err_slug_taken"));
 		else
 			jm_err_set(&err, err.field[0] ? err.field : "name", "%s",
-			           admin_t(req, !strcmp(err.field, "slug") ? "admin.categories.err_slug"
+			           admin_t(req, !strcmp(err.field, "slug")
+			                                ? "admin.categories.err_slug"
 			                        : !strcmp(err.field, "parent")
 			                                ? "admin.categories.err_parent"
 			                                : "admin.categories.err_name"));

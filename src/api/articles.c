@@ -7,9 +7,8 @@
  * "published_at" (ISO 8601 UTC or null),"created_at","updated_at",
  * "tags":[…],"categories":[slug…],"url"}. Input fields: title, slug, body,
  * excerpt, status, published_at (ISO 8601; without a zone it is read in the
- * site's tz_offset_min), tags, categories (slugs of existing categories). An unknown field (say "body_md") or a field
- * present with the wrong JSON type is a 422 naming it, and nothing
- * changes.
+ * site's tz_offset_min), tags, categories (slugs of existing categories). An unknown field (say
+ * "body_md") or a field present with the wrong JSON type is a 422 naming it, and nothing changes.
  *
  * Cached public pages are invalidated by the write functions themselves
  * (site_content_written), not here.

@@ -204,7 +204,8 @@ enum jm_rc site_category_by_slug(struct db *db, struct arena *a, const char *slu
 {
 	struct db_stmt *st = NULL;
 	enum jm_rc rc = db_preparef(
-	        db, &st, "SELECT id, parent_id, name, slug FROM categories WHERE slug = ?", "t", slug);
+	        db, &st, "SELECT id, parent_id, name, slug FROM categories WHERE slug = ?", "t",
+	        slug);
 	return rc ? rc : get_one(st, a, out);
 }
 

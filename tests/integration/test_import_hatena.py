@@ -113,3 +113,18 @@ def test_bad_file_refused_nothing_imported(make_server, tmp_path, kind):
     assert why in lines[0], lines[0]
     assert jm.q1(s.data_dir, "SELECT count(*) FROM articles") == 0
     assert jm.q1(s.data_dir, "SELECT count(*) FROM categories") == 0
+
+
+def test_admin_upload(make_server):
+    from conftest import login
+    s = make_server()
+    s.add_user("owner@example.com", "correct horse battery staple")
+    c = s.client()
+    assert login(c, "owner@example.com", "correct horse battery staple").status == 200
+    r = c.get("/admin/blog-import")
+    body, ctype = jm.multipart({"_csrf": jm.csrf_of(r.text), "source": "hatena"},
+                               {"file": ("hatena.export.txt", open(MT, "rb").read())})
+    r = c.post("/admin/blog-import", body=body, headers={"Content-Type": ctype})
+    assert r.status == 200 and 'id="import-done"' in r.text, r.text[-3000:]
+    assert "imported 3, already imported 0" in r.text
+    assert jm.q1(s.data_dir, "SELECT count(*) FROM articles") == 3

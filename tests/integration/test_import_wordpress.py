@@ -239,3 +239,34 @@ def test_cli_usage_errors(server, tmp_path):
     empty.write_bytes(b"")
     p = server.cli("import", "wordpress", str(empty))
     assert p.returncode == 1 and "is empty" in p.stderr
+
+
+def admin_upload(admin, source, name, data):
+    r = admin.get("/admin/blog-import")
+    assert r.status == 200, r.text[:2000]
+    body, ctype = jm.multipart({"_csrf": jm.csrf_of(r.text), "source": source},
+                               {"file": (name, data)})
+    return admin.post("/admin/blog-import", body=body, headers={"Content-Type": ctype})
+
+
+def test_admin_upload_shows_report(server, admin, imported):
+    r = admin_upload(admin, "wordpress", "wp_export.xml", open(WXR, "rb").read())
+    assert r.status == 200, r.text[:3000]
+    assert "/admin/blog-import/" in r.url
+    assert 'id="import-done"' in r.text
+    # the CLI imported this file already: the admin changes nothing either
+    assert "imported 0, already imported 5, skipped 1" in r.text
+    assert "ゴミ箱の記事" in r.text and "trashed" in r.text
+    # the report stays readable (from the database: any node can show it)
+    r2 = admin.get(r.url.replace(server.base, ""))
+    assert r2.status == 200 and 'id="import-done"' in r2.text
+
+
+def test_admin_upload_bad_file_nothing_imported(server, admin, imported):
+    n = articles(server.data_dir)
+    r = admin_upload(admin, "wordpress", "bad.xml", b"<rss><channel>")
+    assert r.status == 200 and 'id="import-failed"' in r.text
+    assert "not well-formed XML" in r.text
+    assert articles(server.data_dir) == n
+    r = admin_upload(admin, "nonsense", "x.xml", b"x")
+    assert r.status == 422
