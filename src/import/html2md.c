@@ -94,6 +94,17 @@ static size_t shortcode_len(const char *s)
 	return 0;
 }
 
+/* Whether s ("&…") reads as an HTML entity: &name; or &#digits;. */
+static bool entity_at(const char *s)
+{
+	size_t n = 1 + (s[1] == '#');
+	size_t start = n;
+	while (n < 34 && ((s[n] | 0x20) >= 'a' && (s[n] | 0x20) <= 'z' ? true
+	                  : s[n] >= '0' && s[n] <= '9'))
+		n++;
+	return n > start && s[n] == ';';
+}
+
 /* Appends text, escaped for Markdown, white space folded (classic: blank
  * lines → PARA, one newline → BRK). */
 static enum jm_rc put_text(struct h2m *h, struct buf *il, const char *s)
@@ -112,9 +123,8 @@ static enum jm_rc put_text(struct h2m *h, struct buf *il, const char *s)
 			rc = buf_appendc(il, !h->classic || !nl ? ' ' : nl == 1 ? BRK : PARA);
 			continue;
 		}
-		/* Markdown's punctuation; '&' only where it could start an entity. */
-		if (strchr("\\`*_[]<>#", *s) ||
-		    (*s == '&' && (s[1] == '#' || (s[1] | 0x20) >= 'a') && (s[1] | 0x20) <= 'z'))
+		/* Markdown's punctuation; '&' only where it starts an entity. */
+		if (strchr("\\`*_[]<>#", *s) || (*s == '&' && entity_at(s)))
 			rc = buf_appendc(il, '\\');
 		if (!rc)
 			rc = buf_appendc(il, *s++);
