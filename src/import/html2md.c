@@ -454,7 +454,7 @@ static enum jm_rc table_rows(struct h2m *h, xmlNode *n, struct buf *t)
 				if (!rc)
 					rc = one_line(h, d, t);
 			}
-		if (!rc && t->len == cells)
+		if (!rc && t->len == cells && cells != start) /* a row without cells */
 			t->len = start, t->ptr[start] = '\0';
 	}
 	return rc;
