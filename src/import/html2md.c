@@ -99,9 +99,11 @@ static bool entity_at(const char *s)
 {
 	size_t n = 1 + (s[1] == '#');
 	size_t start = n;
-	while (n < 34 && ((s[n] | 0x20) >= 'a' && (s[n] | 0x20) <= 'z' ? true
-	                  : s[n] >= '0' && s[n] <= '9'))
-		n++;
+	for (; n < 34; n++) {
+		char c = (char)(s[n] | 0x20);
+		if (!((c >= 'a' && c <= 'z') || (s[n] >= '0' && s[n] <= '9')))
+			break;
+	}
 	return n > start && s[n] == ';';
 }
 

@@ -109,9 +109,12 @@ static void test_cap(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_blocks),          cmocka_unit_test(test_classic_autop),
-	        cmocka_unit_test(test_escaping_and_dropping), cmocka_unit_test(test_links_and_images),
-	        cmocka_unit_test(test_deep_nesting),    cmocka_unit_test(test_cap),
+	        cmocka_unit_test(test_blocks),
+	        cmocka_unit_test(test_classic_autop),
+	        cmocka_unit_test(test_escaping_and_dropping),
+	        cmocka_unit_test(test_links_and_images),
+	        cmocka_unit_test(test_deep_nesting),
+	        cmocka_unit_test(test_cap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
