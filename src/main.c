@@ -18,6 +18,7 @@
 #include "auth/auth.h"
 #include "cli/cli.h"
 #include "db/db.h"
+#include "import/import.h"
 #include "mail/mail.h"
 #include "network/network.h"
 #include "newsletter/newsletter.h"
@@ -50,6 +51,13 @@ static void usage(FILE *out)
 	        "                                      (told apart by content)\n"
 	        "  export people [--format csv|vcard3|vcard4] [--stage S] [--tag T] [--bom]\n"
 	        "                                      write people to stdout\n"
+	        "  import wordpress FILE.xml [--uploads DIR]\n"
+	        "                                      import posts, pages, categories and tags\n"
+	        "                                      from a WordPress (or note) export; DIR is "
+	        "a\n"
+	        "                                      copy of wp-content/uploads for the images\n"
+	        "  import hatena FILE [--uploads DIR]  import a はてなブログ export (Movable Type\n"
+	        "                                      text); DIR: a folder of its images\n"
 	        "  reindex                             rebuild the people search index\n"
 	        "  migrate --from sqlite:PATH --to postgres://... [--verify-only]\n"
 	        "                                      copy a whole installation into an empty\n"
@@ -98,7 +106,7 @@ struct cmd_args {
 	const char *email, *name, *role, *token_name;
 	const char *domain, *selector, *list, *encoding, *consent;
 	const char *format, *stage, *tag;
-	const char *from, *to;
+	const char *from, *to, *uploads;
 	bool optin, bom, verify_only;
 	const char *pos[4];
 	int npos;
@@ -143,6 +151,7 @@ static int parse_args(int argc, char **argv, int first, struct app_config *cfg, 
 		                     : !strcmp(f, "--consent")  ? &a->consent
 		                     : !strcmp(f, "--from")     ? &a->from
 		                     : !strcmp(f, "--to")       ? &a->to
+		                     : !strcmp(f, "--uploads")  ? &a->uploads
 		                                                : NULL;
 		if (local) {
 			if (!v)
@@ -562,6 +571,55 @@ static int cmd_import_people(struct app *app, struct cmd_args *a)
 	return 0;
 }
 
+/* ---- moving in from another blog (import/) ---- */
+
+static enum jm_rc blog_import(struct app *app, bool wordpress, const struct mapped *data,
+                              const char *uploads, struct imp_report *rep, struct arena *ar,
+                              struct jm_err *err)
+{
+	struct db *db = NULL;
+	struct site_settings st;
+	enum jm_rc rc = open_db(app, &db, err);
+	if (!rc && (rc = site_settings_load(db, ar, &st)) != JM_OK)
+		jm_err_set(err, NULL, "could not read the site settings");
+	struct imp_opts o = {.uploads_dir = uploads, .tz = rc ? NULL : st.tz};
+	if (!rc)
+		rc = wordpress ? imp_wordpress(db, ar, data->p, data->len, &o, rep, err)
+		               : imp_hatena(db, ar, data->p, data->len, &o, rep, err);
+	db_close(db);
+	return rc;
+}
+
+static int cmd_import_blog(struct app *app, struct cmd_args *a, bool wordpress)
+{
+	const char *what = wordpress ? "import wordpress" : "import hatena";
+	if (a->npos != 1 || a->list || a->encoding || a->optin)
+		return die_usage(wordpress ? "import wordpress: give exactly one FILE.xml"
+		                           : "import hatena: give exactly one FILE");
+	struct stat st;
+	if (a->uploads && (stat(a->uploads, &st) != 0 || !S_ISDIR(st.st_mode))) {
+		fprintf(stderr, "jinmyaku: %s: --uploads %s is not a folder\n", what, a->uploads);
+		return EXIT_USAGE;
+	}
+	struct jm_err err = {0};
+	struct mapped data = {0};
+	struct arena *ar = arena_new(1 << 16);
+	struct imp_report rep = {0};
+	enum jm_rc rc = map_file(a->pos[0], &data, &err);
+	if (!rc && !data.len) {
+		jm_err_set(&err, "file", "%s is empty", a->pos[0]);
+		rc = JM_INVALID;
+	}
+	if (!rc)
+		rc = blog_import(app, wordpress, &data, a->uploads, &rep, ar, &err);
+	if (data.p)
+		munmap(data.p, data.len);
+	if (!rc)
+		imp_report_write(&rep, stdout);
+	arena_free(ar);
+	return rc ? fail(what, &err) : 0;
+}
+
 static int cmd_export_people(struct app *app, struct cmd_args *a)
 {
 	const char *f = a->format ? a->format : "csv";
@@ -734,6 +792,10 @@ static int run(struct app *app, int argc, char **argv)
 		return cmd_import_people(app, &a);
 	if (!strcmp(cmd, "export") && !strcmp(sub, "people"))
 		return cmd_export_people(app, &a);
+	if (!strcmp(cmd, "import") && !strcmp(sub, "wordpress"))
+		return cmd_import_blog(app, &a, true);
+	if (!strcmp(cmd, "import") && !strcmp(sub, "hatena"))
+		return cmd_import_blog(app, &a, false);
 	if (!strcmp(cmd, "reindex"))
 		return cmd_reindex(app, &a);
 	if (!strcmp(cmd, "check"))

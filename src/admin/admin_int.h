@@ -86,6 +86,13 @@ void admin_settings_get(struct req *req);
 void admin_settings_post(struct req *req);
 void admin_settings_test_mail(struct req *req);
 void admin_tokens_get(struct req *req);
+/* blog_import.c: /admin/blog-import (WordPress / はてな exports). */
+void admin_blog_import_routes(struct router *r);
+/* categories.c. The tree shown flat: "– " per level below the top. */
+const char *admin_category_indent(int depth);
+void admin_categories_get(struct req *req);
+void admin_categories_post(struct req *req);
+void admin_category_delete(struct req *req);
 void admin_tokens_post(struct req *req);
 void admin_token_revoke(struct req *req);
 

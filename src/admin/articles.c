@@ -192,10 +192,35 @@ static enum jm_rc add_preview(struct req *req, struct view_val *ctx, const char 
 	return rc;
 }
 
+/* ctx.categories: every category (indented by depth) as a checkbox,
+ * checked when its slug is in checked[0..n). */
+static void add_categories(struct req *req, struct view_val *ctx, const char **checked, size_t n)
+{
+	struct category *cs = NULL;
+	size_t nc = 0;
+	if (site_category_list(req->db, req->arena, &cs, &nc) != JM_OK)
+		nc = 0;
+	struct view_val *list = view_list(req->arena);
+	for (size_t i = 0; i < nc; i++) {
+		struct view_val *m = view_map(req->arena);
+		bool on = false;
+		for (size_t j = 0; j < n && !on; j++)
+			on = checked[j] && !strcmp(checked[j], cs[i].slug);
+		view_set_str(m, "slug", cs[i].slug);
+		view_set_str(m, "name", cs[i].name);
+		view_set_str(m, "indent", admin_category_indent(cs[i].depth));
+		view_set_bool(m, "checked", on);
+		view_push(list, m);
+	}
+	view_set(ctx, "categories", list);
+	view_set_bool(ctx, "has_categories", nc > 0);
+}
+
 void admin_article_new(struct req *req)
 {
 	struct view_val *ctx = editor_ctx(req, 0, "draft");
 	view_set(ctx, "v", view_map(req->arena));
+	add_categories(req, ctx, NULL, 0);
 	admin_render(req, 200, "admin/editor.html", ctx);
 }
 
@@ -228,6 +253,10 @@ void admin_article_edit(struct req *req)
 	struct view_val *ctx =
 	        editor_ctx(req, id, article_state(a.status, a.published_at, jm_now()));
 	view_set(ctx, "v", values_from_article(req, &a, s.tz_offset_min));
+	const char **slugs = arena_alloc(req->arena, (a.ncategories + 1) * sizeof(char *));
+	for (size_t i = 0; i < a.ncategories; i++)
+		slugs[i] = a.categories[i].slug;
+	add_categories(req, ctx, slugs, a.ncategories);
 	view_set_str(ctx, "public_path", arena_sprintf(req->arena, "/articles/%s", a.slug));
 	view_set_str(ctx, "flash", saved_flash(req));
 	/* The preview pane shows the stored text at once, JS or not. */
@@ -365,6 +394,15 @@ static bool input_from_form(struct req *req, const struct form *f, const struct 
 		jm_err_set(err, "tags", "%s", admin_t(req, "admin.editor.err_tags"));
 		return false;
 	}
+	/* The checkboxes: none checked clears them (the hidden marker says the
+	 * form had them). One past the maximum lets the domain refuse. */
+	if (form_get(f, "categories_shown")) {
+		in->categories =
+		        arena_alloc(req->arena, (ARTICLE_CATEGORIES_MAX + 1) * sizeof(char *));
+		in->ncategories =
+		        form_get_all(f, "categories", in->categories, ARTICLE_CATEGORIES_MAX + 1);
+		in->has_categories = true;
+	}
 	return apply_action(req, f, cur, st, in, err);
 }
 
@@ -375,6 +413,9 @@ static void editor_again(struct req *req, int status, int64_t id, const struct a
 	const char *state = cur ? article_state(cur->status, cur->published_at, jm_now()) : "draft";
 	struct view_val *ctx = editor_ctx(req, id, state);
 	view_set(ctx, "v", values_from_form(req, f));
+	const char *checked[ARTICLE_CATEGORIES_MAX + 1];
+	add_categories(req, ctx, checked,
+	               form_get_all(f, "categories", checked, ARTICLE_CATEGORIES_MAX + 1));
 	if (cur)
 		view_set_str(ctx, "public_path",
 		             arena_sprintf(req->arena, "/articles/%s", cur->slug));

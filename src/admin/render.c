@@ -47,6 +47,9 @@ static const struct {
         {"POST", "/admin/broadcasts/{id}", ROUTE_OWNER_OPS | ROUTE_OWNER_IF_SCHEDULED},
         {"POST", "/admin/broadcasts/{id}/resume", ROUTE_OWNER},
         {"POST", "/admin/broadcasts/{id}/cancel", ROUTE_OWNER},
+        {"GET", "/admin/blog-import", ROUTE_OWNER},
+        {"POST", "/admin/blog-import", ROUTE_OWNER},
+        {"GET", "/admin/blog-import/{id}", ROUTE_OWNER},
 };
 
 static void admin_roles_apply(struct router *r)
@@ -110,12 +113,16 @@ void admin_routes(struct app *app, struct router *r)
 	router_add(r, "POST", "/admin/articles/{id}", admin_article_save, adm);
 	router_add(r, "POST", "/admin/articles/{id}/delete", admin_article_delete, adm);
 	router_add(r, "POST", "/admin/preview", admin_preview_post, adm);
+	router_add(r, "GET", "/admin/categories", admin_categories_get, adm);
+	router_add(r, "POST", "/admin/categories", admin_categories_post, adm);
+	router_add(r, "POST", "/admin/categories/{id}/delete", admin_category_delete, adm);
 	router_add(r, "GET", "/admin/settings", admin_settings_get, adm);
 	router_add(r, "POST", "/admin/settings", admin_settings_post, adm);
 	router_add(r, "POST", "/admin/settings/test-mail", admin_settings_test_mail, adm);
 	router_add(r, "GET", "/admin/tokens", admin_tokens_get, adm);
 	router_add(r, "POST", "/admin/tokens", admin_tokens_post, adm);
 	router_add(r, "POST", "/admin/tokens/{id}/revoke", admin_token_revoke, adm);
+	admin_blog_import_routes(r);
 	admin_nl_routes(r);
 	admin_people_io_routes(r); /* before people: export.csv, import are not {id} */
 	admin_people_routes(r);

@@ -5,11 +5,10 @@
  *
  * Article JSON: {"id","slug","title","body" (Markdown),"excerpt","status",
  * "published_at" (ISO 8601 UTC or null),"created_at","updated_at",
- * "tags":[…],"url"}. Input fields: title, slug, body, excerpt, status,
- * published_at (ISO 8601; without a zone it is read in the site's
- * tz_offset_min), tags. An unknown field (say "body_md") or a field
- * present with the wrong JSON type is a 422 naming it, and nothing
- * changes.
+ * "tags":[…],"categories":[slug…],"url"}. Input fields: title, slug, body,
+ * excerpt, status, published_at (ISO 8601; without a zone it is read in the
+ * site's tz_offset_min), tags, categories (slugs of existing categories). An unknown field (say
+ * "body_md") or a field present with the wrong JSON type is a 422 naming it, and nothing changes.
  *
  * Cached public pages are invalidated by the write functions themselves
  * (site_content_written), not here.
@@ -48,40 +47,43 @@ static bool get_time(struct req *req, json_t *body, const struct site_settings *
 	return true;
 }
 
-/* tags: an array of strings (null clears them). */
-static bool get_tags(struct req *req, json_t *body, struct article_input *in)
+/* key: an array of at most max strings (null clears them): tags, the
+ * categories' slugs. */
+static bool get_strings(struct req *req, json_t *body, const char *key, size_t max,
+                        const char ***out, size_t *n_out, bool *has)
 {
-	json_t *v = json_object_get(body, "tags");
+	json_t *v = json_object_get(body, key);
 	if (!v)
 		return true;
-	in->has_tags = true;
+	*has = true;
 	if (json_is_null(v))
 		return true;
 	if (!json_is_array(v)) {
-		api_type_error(req, "tags", "an array of strings");
+		api_type_error(req, key, "an array of strings");
 		return false;
 	}
 	size_t n = json_array_size(v);
-	if (n > ARTICLE_TAGS_MAX) {
-		char *msg = arena_sprintf(req->arena, "at most %d tags", ARTICLE_TAGS_MAX);
-		api_send_error(req, 422, "invalid", msg, "tags");
+	if (n > max) {
+		char *msg = arena_sprintf(req->arena, "at most %zu %s", max, key);
+		api_send_error(req, 422, "invalid", msg, key);
 		return false;
 	}
-	in->tags = arena_alloc(req->arena, (n ? n : 1) * sizeof(*in->tags));
+	const char **arr = arena_alloc(req->arena, (n ? n : 1) * sizeof(*arr));
 	for (size_t i = 0; i < n; i++) {
 		json_t *t = json_array_get(v, i);
 		if (!json_is_string(t)) {
-			api_type_error(req, "tags", "an array of strings");
+			api_type_error(req, key, "an array of strings");
 			return false;
 		}
-		in->tags[i] = json_string_value(t);
+		arr[i] = json_string_value(t);
 	}
-	in->ntags = n;
+	*out = arr;
+	*n_out = n;
 	return true;
 }
 
-static const char *const article_keys[] = {"title",  "slug",         "body", "excerpt",
-                                           "status", "published_at", "tags", NULL};
+static const char *const article_keys[] = {
+        "title", "slug", "body", "excerpt", "status", "published_at", "tags", "categories", NULL};
 
 /* Fills in from the body; answers 422 and returns false on a wrong type. */
 static bool input_from_json(struct req *req, json_t *body, const struct site_settings *st,
@@ -93,7 +95,11 @@ static bool input_from_json(struct req *req, json_t *body, const struct site_set
 	       api_get_str(req, body, "body", true, &in->body_md, &in->has_body) &&
 	       api_get_str(req, body, "excerpt", true, &in->excerpt, &in->has_excerpt) &&
 	       api_get_str(req, body, "status", false, &in->status, &in->has_status) &&
-	       get_time(req, body, st, in) && get_tags(req, body, in);
+	       get_time(req, body, st, in) &&
+	       get_strings(req, body, "tags", ARTICLE_TAGS_MAX, &in->tags, &in->ntags,
+	                   &in->has_tags) &&
+	       get_strings(req, body, "categories", ARTICLE_CATEGORIES_MAX, &in->categories,
+	                   &in->ncategories, &in->has_categories);
 }
 
 /* Answers a site_article_* failure, naming fields as the API spells them
@@ -137,6 +143,10 @@ static json_t *article_json(struct req *req, const struct article *a, const char
 	json_object_set_new(o, "created_at", api_jtime(a->created_at));
 	json_object_set_new(o, "updated_at", api_jtime(a->updated_at));
 	json_object_set_new(o, "tags", tags);
+	json_t *cats = json_array();
+	for (size_t i = 0; i < a->ncategories; i++)
+		json_array_append_new(cats, api_jstr(a->categories[i].slug));
+	json_object_set_new(o, "categories", cats);
 	json_object_set_new(o, "url", api_jstr(article_url(req, base, a->slug ? a->slug : "")));
 	return o;
 }
@@ -278,8 +288,80 @@ static void article_list(struct req *req)
 	api_send_json(req, 200, api_page_json(arr, aq.page, aq.per_page, total));
 }
 
+/* ---- categories ---- */
+
+static json_t *category_json(const struct category *c, const char *parent_slug)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "id", json_integer(c->id));
+	json_object_set_new(o, "name", api_jstr(c->name));
+	json_object_set_new(o, "slug", api_jstr(c->slug));
+	json_object_set_new(o, "parent", parent_slug ? api_jstr(parent_slug) : json_null());
+	json_object_set_new(o, "depth", json_integer(c->depth));
+	return o;
+}
+
+/* GET /api/v1/categories → {"items":[{"id","name","slug","parent","depth"}]},
+ * the tree in order (each parent before its children). */
+static void category_list(struct req *req)
+{
+	struct category *cs = NULL;
+	size_t n = 0;
+	enum jm_rc rc = site_category_list(req->db, req->arena, &cs, &n);
+	if (rc != JM_OK) {
+		api_send_rc(req, rc, NULL);
+		return;
+	}
+	json_t *arr = json_array();
+	for (size_t i = 0; i < n; i++) {
+		const char *parent = NULL;
+		for (size_t j = 0; j < n && cs[i].parent_id; j++)
+			parent = cs[j].id == cs[i].parent_id ? cs[j].slug : parent;
+		json_array_append_new(arr, category_json(&cs[i], parent));
+	}
+	json_t *o = json_object();
+	json_object_set_new(o, "items", arr);
+	api_send_json(req, 200, o);
+}
+
+/* POST /api/v1/categories {"name","slug"?,"parent"? (a slug)} → 201. */
+static void category_create(struct req *req)
+{
+	static const char *const keys[] = {"name", "slug", "parent", NULL};
+	const char *name = NULL, *slug = NULL, *parent = NULL;
+	bool has = false;
+	struct jm_err err = {0};
+	struct category pc = {0};
+	int64_t id = 0;
+	json_t *body = api_body(req, keys);
+	if (!body || !api_get_str(req, body, "name", false, &name, &has) ||
+	    !api_get_str(req, body, "slug", true, &slug, &has) ||
+	    !api_get_str(req, body, "parent", true, &parent, &has))
+		return;
+	enum jm_rc rc = JM_OK;
+	if (parent && *parent && site_category_by_slug(req->db, req->arena, parent, &pc) != JM_OK) {
+		jm_err_set(&err, "parent", "no category with this slug");
+		rc = JM_INVALID;
+	}
+	if (!rc)
+		rc = site_category_create(req->db, name, slug, pc.id, &id, &err);
+	if (rc != JM_OK) {
+		api_send_rc(req, rc, &err);
+		return;
+	}
+	struct category c;
+	rc = site_category_get(req->db, req->arena, id, &c);
+	if (rc != JM_OK) {
+		api_send_rc(req, rc, NULL);
+		return;
+	}
+	api_send_json(req, 201, category_json(&c, pc.id ? pc.slug : NULL));
+}
+
 void api_articles_routes(struct router *r)
 {
+	router_add(r, "GET", "/api/v1/categories", category_list, ROUTE_API);
+	router_add(r, "POST", "/api/v1/categories", category_create, ROUTE_API);
 	router_add(r, "POST", "/api/v1/articles", article_create, ROUTE_API);
 	router_add(r, "GET", "/api/v1/articles", article_list, ROUTE_API);
 	router_add(r, "GET", "/api/v1/articles/{id}", article_show, ROUTE_API);

@@ -12,6 +12,7 @@
 #include "core/core.h"
 #include "db/db.h"
 #include "site/site.h"
+#include "site/site_int.h"
 
 #define EXCERPT_MAX 1000 /* bytes */
 
@@ -227,11 +228,14 @@ static void finish_input(struct article_input *in)
 
 /* Picks the slug to store: the given one, or a unique derived one. */
 static enum jm_rc choose_slug(struct db *db, const struct article_input *in, int64_t self,
-                              char slug[ARTICLE_SLUG_MAX + 1])
+                              bool suffix, char slug[ARTICLE_SLUG_MAX + 1])
 {
 	if (in->slug && *in->slug) {
 		snprintf(slug, ARTICLE_SLUG_MAX + 1, "%s", in->slug);
-		return JM_OK;
+		/* An import keeps the old slug when it is free, else suffixes it. */
+		return suffix && strlen(slug) <= ARTICLE_SLUG_MAX - 4
+		               ? slug_make_unique(db, slug, self)
+		               : JM_OK;
 	}
 	slug_derive(in->title, slug);
 	return slug_make_unique(db, slug, self);
@@ -274,42 +278,69 @@ static enum jm_rc insert_row(struct db *db, const struct article_input *in, cons
 	return rc;
 }
 
-enum jm_rc site_article_create(struct db *db, const struct article_input *in0, int64_t author_id,
-                               int64_t *id_out, struct jm_err *err)
+/* Normalises and validates a create input (defaults filled in). */
+static enum jm_rc create_input(const struct article_input *in0, struct article_input *in,
+                               struct tagset *ts, struct jm_err *err)
 {
-	struct article_input in = *in0;
-	if (!in.has_slug)
-		in.slug = NULL;
-	in.body_md = in.has_body && in.body_md ? in.body_md : "";
-	in.excerpt = in.has_excerpt && in.excerpt ? in.excerpt : "";
-	in.status = in.has_status && in.status ? in.status : "draft";
-	in.published_at = in.has_published_at ? in.published_at : 0;
-	struct tagset ts;
-	enum jm_rc rc =
-	        tags_normalise(in.has_tags ? in.tags : NULL, in.has_tags ? in.ntags : 0, &ts, err);
+	*in = *in0;
+	if (!in->has_slug)
+		in->slug = NULL;
+	in->body_md = in->has_body && in->body_md ? in->body_md : "";
+	in->excerpt = in->has_excerpt && in->excerpt ? in->excerpt : "";
+	in->status = in->has_status && in->status ? in->status : "draft";
+	in->published_at = in->has_published_at ? in->published_at : 0;
+	enum jm_rc rc = tags_normalise(in->has_tags ? in->tags : NULL, in->has_tags ? in->ntags : 0,
+	                               ts, err);
 	if (!rc)
-		rc = validate_article(&in, err);
+		rc = validate_article(in, err);
+	if (!rc)
+		finish_input(in);
+	return rc;
+}
+
+enum jm_rc site_article_insert_tx(struct db *db, const struct article_input *in0, int64_t author_id,
+                                  bool suffix_slug, int64_t *id_out,
+                                  char slug[ARTICLE_SLUG_MAX + 1], struct jm_err *err)
+{
+	struct article_input in;
+	struct tagset ts;
+	int64_t id = 0;
+	enum jm_rc rc = create_input(in0, &in, &ts, err);
 	if (rc)
 		return rc;
-	finish_input(&in);
-	char slug[ARTICLE_SLUG_MAX + 1];
-	int64_t id = 0;
-	rc = db_begin(db);
-	if (rc)
-		return conflict_or(rc, err);
-	rc = choose_slug(db, &in, 0, slug);
+	rc = choose_slug(db, &in, 0, suffix_slug, slug);
 	if (!rc)
 		rc = insert_row(db, &in, slug, author_id, &id);
 	if (!rc)
 		rc = tags_write(db, id, &ts);
+	if (!rc && in.has_categories)
+		rc = site_categories_write(db, id, in.categories, in.ncategories, err);
+	if (rc == JM_INVALID && err && err->field[0])
+		return rc;
+	if (!rc && id_out)
+		*id_out = id;
+	return conflict_or(rc, err);
+}
+
+enum jm_rc site_article_create(struct db *db, const struct article_input *in, int64_t author_id,
+                               int64_t *id_out, struct jm_err *err)
+{
+	char slug[ARTICLE_SLUG_MAX + 1];
+	struct article_input chk;
+	struct tagset ts;
+	enum jm_rc rc = create_input(in, &chk, &ts, err);
+	if (rc)
+		return rc;
+	rc = db_begin(db);
+	if (rc)
+		return conflict_or(rc, err);
+	rc = site_article_insert_tx(db, in, author_id, false, id_out, slug, err);
 	if (!rc)
 		rc = db_commit(db);
 	if (rc) {
 		db_rollback(db);
-		return conflict_or(rc, err);
+		return rc;
 	}
-	if (id_out)
-		*id_out = id;
 	return site_content_written(db, JM_OK);
 }
 
@@ -376,11 +407,15 @@ static enum jm_rc update_tx(struct db *db, struct arena *a, int64_t id,
 		return rc;
 	finish_input(&m);
 	char slug[ARTICLE_SLUG_MAX + 1];
-	rc = choose_slug(db, &m, id, slug);
+	rc = choose_slug(db, &m, id, false, slug);
 	if (!rc)
 		rc = update_row(db, id, &m, slug);
 	if (!rc && in->has_tags)
 		rc = tags_write(db, id, &ts);
+	if (!rc && in->has_categories)
+		rc = site_categories_write(db, id, in->categories, in->ncategories, err);
+	if (rc == JM_INVALID && err && err->field[0])
+		return rc;
 	return conflict_or(rc, err);
 }
 
@@ -470,7 +505,8 @@ static enum jm_rc get_one(struct db *db, struct arena *a, struct db_stmt *st, st
 		return JM_NOT_FOUND;
 	if (rc)
 		return rc;
-	return tags_read(db, a, out);
+	rc = tags_read(db, a, out);
+	return rc ? rc : site_categories_read(db, a, out);
 }
 
 enum jm_rc site_article_get(struct db *db, struct arena *a, int64_t id, struct article *out)
@@ -495,15 +531,18 @@ enum jm_rc site_article_get_public(struct db *db, struct arena *a, const char *s
 #define LIST_WHERE                                                                                 \
 	" FROM articles a WHERE (? = 0 OR (a.status = 'published' AND a.published_at <= ?))"       \
 	" AND (? IS NULL OR a.status = ?) AND (? IS NULL OR EXISTS (SELECT 1 FROM article_tags x"  \
-	" JOIN tags t ON t.id = x.tag_id WHERE x.article_id = a.id AND t.name = ?))"
+	" JOIN tags t ON t.id = x.tag_id WHERE x.article_id = a.id AND t.name = ?))"               \
+	" AND (? = 0 OR EXISTS (SELECT 1 FROM article_categories y WHERE y.article_id = a.id"      \
+	" AND y.category_id IN (WITH RECURSIVE sub(id) AS (SELECT CAST(? AS BIGINT) UNION"         \
+	" SELECT c.id FROM categories c JOIN sub ON c.parent_id = sub.id) SELECT id FROM sub)))"
 
 static enum jm_rc list_count(struct db *db, const struct article_query *q, int64_t now,
                              int64_t *total)
 {
 	struct db_stmt *st = NULL;
-	enum jm_rc rc =
-	        db_preparef(db, &st, "SELECT COUNT(*)" LIST_WHERE, "iitttt",
-	                    (int64_t)q->public_only, now, q->status, q->status, q->tag, q->tag);
+	enum jm_rc rc = db_preparef(db, &st, "SELECT COUNT(*)" LIST_WHERE, "iittttii",
+	                            (int64_t)q->public_only, now, q->status, q->status, q->tag,
+	                            q->tag, q->category_id, q->category_id);
 	if (rc)
 		return rc;
 	rc = db_step(st);
@@ -528,8 +567,9 @@ enum jm_rc site_article_list(struct db *db, struct arena *a, const struct articl
 	                 "SELECT " ART_COLS LIST_WHERE
 	                 " ORDER BY COALESCE(a.published_at, a.created_at) DESC, a.created_at DESC,"
 	                 " a.id DESC LIMIT ? OFFSET ?",
-	                 "iittttii", (int64_t)q->public_only, now, q->status, q->status, q->tag,
-	                 q->tag, (int64_t)per, (int64_t)(page - 1) * per);
+	                 "iittttiiii", (int64_t)q->public_only, now, q->status, q->status, q->tag,
+	                 q->tag, q->category_id, q->category_id, (int64_t)per,
+	                 (int64_t)(page - 1) * per);
 	if (rc)
 		return rc;
 	struct article *arr = arena_calloc(a, (size_t)per * sizeof(*arr));
@@ -539,11 +579,14 @@ enum jm_rc site_article_list(struct db *db, struct arena *a, const struct articl
 	db_finalize(st);
 	if (rc != JM_OK && rc != JM_DONE)
 		return rc;
-	for (size_t i = 0; i < cnt; i++) {
+	rc = JM_OK;
+	for (size_t i = 0; i < cnt && !rc; i++) {
 		rc = tags_read(db, a, &arr[i]);
-		if (rc)
-			return rc;
+		if (!rc)
+			rc = site_categories_read(db, a, &arr[i]);
 	}
+	if (rc)
+		return rc;
 	*items = arr;
 	*n = cnt;
 	return JM_OK;

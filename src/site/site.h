@@ -156,6 +156,8 @@ enum jm_rc site_settings_save(struct db *db, const char *const *keys, const char
 #define ARTICLE_TAGS_MAX  20
 #define TAG_NAME_MAX      60
 
+struct category;
+
 struct article {
 	int64_t id;
 	const char *slug, *title, *body_md, *excerpt;
@@ -165,6 +167,9 @@ struct article {
 	const char **tags;
 	size_t ntags;
 	bool html_trusted; /* body last written by an owner: raw HTML may render */
+	/* Its categories (by name). */
+	struct category *categories;
+	size_t ncategories;
 };
 
 /* Input for create/update. For update only fields with has_* set change. */
@@ -173,7 +178,10 @@ struct article_input {
 	int64_t published_at;
 	const char **tags;
 	size_t ntags;
-	bool has_title, has_slug, has_body, has_excerpt, has_status, has_published_at, has_tags;
+	const char **categories; /* slugs of existing categories */
+	size_t ncategories;
+	bool has_title, has_slug, has_body, has_excerpt, has_status, has_published_at, has_tags,
+	        has_categories;
 	/* The writer is an owner. Raw HTML (allow_raw_html) renders only in a
 	 * body an owner wrote; a new body from anyone else renders in safe
 	 * mode. Only read when the body is set. */
@@ -182,7 +190,8 @@ struct article_input {
 
 /* Validation: title required (1..ARTICLE_TITLE_MAX, no control chars),
  * slug of core/slug.c's rule in 1..120 bytes, Japanese kept (derived from
- * the title when absent), status draft|published, tags ≤ 20 each ≤ 60 bytes. Errors name the field:
+ * the title when absent), status draft|published, tags ≤ 20 each ≤ 60 bytes,
+ * categories ≤ 20 slugs of existing categories. Errors name the field:
  * JM_INVALID (422), JM_CONFLICT on a duplicate slug (409). Publishing
  * without published_at sets it to now. */
 enum jm_rc site_article_create(struct db *db, const struct article_input *in, int64_t author_id,
@@ -196,11 +205,12 @@ enum jm_rc site_article_get_public(struct db *db, struct arena *a, const char *s
                                    struct article *out) JM_WUR;
 
 struct article_query {
-	bool public_only;   /* published and published_at <= now */
-	const char *status; /* filter (admin/API), NULL = any */
-	const char *tag;    /* filter by tag name, NULL = any */
-	int page;           /* 1-based */
-	int per_page;       /* 1..100 */
+	bool public_only;    /* published and published_at <= now */
+	const char *status;  /* filter (admin/API), NULL = any */
+	const char *tag;     /* filter by tag name, NULL = any */
+	int64_t category_id; /* filter: this category or any below it, 0 = any */
+	int page;            /* 1-based */
+	int per_page;        /* 1..100 */
 };
 /* Newest first (published_at, then created_at). total = all matching rows. */
 enum jm_rc site_article_list(struct db *db, struct arena *a, const struct article_query *q,
@@ -215,6 +225,77 @@ struct tag_count {
 };
 enum jm_rc site_tag_list(struct db *db, struct arena *a, struct tag_count **items,
                          size_t *n) JM_WUR;
+
+/* ---- categories (category.c): a tree beside the tags ---- */
+#define CATEGORY_NAME_MAX      60 /* bytes */
+#define ARTICLE_CATEGORIES_MAX 20 /* per article */
+struct category {
+	int64_t id, parent_id; /* parent_id 0: top level */
+	const char *name, *slug;
+	int depth;     /* 0 for top level (site_category_list) */
+	int64_t count; /* public articles in it directly (site_category_list) */
+};
+/* Creates a category: name 1..CATEGORY_NAME_MAX bytes on one line; slug
+ * of core/slug.c's rule (NULL or "": derived from the name, suffixed when
+ * taken); parent_id 0 or an existing category. JM_INVALID naming the
+ * field, JM_CONFLICT for a taken explicit slug. */
+enum jm_rc site_category_create(struct db *db, const char *name, const char *slug,
+                                int64_t parent_id, int64_t *id_out, struct jm_err *err) JM_WUR;
+/* Deletes one; its children move to the top level, its articles keep
+ * their other categories. JM_NOT_FOUND when there is none. */
+enum jm_rc site_category_delete(struct db *db, int64_t id) JM_WUR;
+/* The whole tree, each parent followed by its children (by name), depth
+ * set; in the arena. */
+enum jm_rc site_category_list(struct db *db, struct arena *a, struct category **out,
+                              size_t *n) JM_WUR;
+/* One category by slug or id: JM_NOT_FOUND when there is none. */
+enum jm_rc site_category_by_slug(struct db *db, struct arena *a, const char *slug,
+                                 struct category *out) JM_WUR;
+enum jm_rc site_category_get(struct db *db, struct arena *a, int64_t id,
+                             struct category *out) JM_WUR;
+
+/* ---- old URLs (redirect.c) ----
+ * The key of an old URL: path percent-decoded, a trailing '/' dropped
+ * (except the root's), then "?" and the query as given when there is one.
+ * NULL when it is not valid UTF-8 or longer than SITE_REDIRECT_MAX. */
+#define SITE_REDIRECT_MAX 1000
+const char *site_redirect_key(struct arena *a, const char *path, size_t plen, const char *query,
+                              size_t qlen);
+/* The slug of the public article an old URL (a key as above) stands for:
+ * JM_NOT_FOUND when none (or the article is not public). */
+enum jm_rc site_redirect_find(struct db *db, struct arena *a, const char *key,
+                              const char **slug) JM_WUR;
+
+/* ---- imports from another blog (import.c) ----
+ * A parsed export (src/import/ reads the files) written in ONE
+ * transaction: a database error leaves nothing imported. Items already
+ * imported from the same source (by key) are left alone, so importing a
+ * file twice changes nothing. */
+struct site_import_category {
+	const char *slug, *name, *parent_slug; /* parent_slug NULL: top level */
+};
+enum site_import_result {
+	SITE_IMPORT_NEW,     /* imported now as article_id */
+	SITE_IMPORT_SEEN,    /* imported before: nothing changed */
+	SITE_IMPORT_INVALID, /* refused: why says which field */
+};
+struct site_import_item {
+	const char *key;         /* the source's key: guid, post id, BASENAME */
+	struct article_input in; /* categories: slugs of the file's categories;
+	                            a taken slug gets a -2, -3 suffix */
+	const char **old_paths;  /* old URLs, path[?query] as in the export */
+	size_t nold;
+	/* OUT */
+	enum site_import_result result;
+	int64_t article_id;
+	const char *slug, *why; /* in the arena */
+};
+/* source: "wordpress", "hatena". Categories are created when their slug is
+ * new (parents first; *new_cats counts them); an existing slug is reused. */
+enum jm_rc site_import(struct db *db, struct arena *a, const char *source,
+                       const struct site_import_category *cats, size_t ncats,
+                       struct site_import_item *items, size_t n, int64_t *new_cats,
+                       struct jm_err *err) JM_WUR;
 
 /* ---- Markdown (markdown.c, cmark) ----
  * Raw HTML is dropped (cmark safe mode) unless allow_raw is set. */

@@ -29,13 +29,17 @@ static void add_pagination(struct web_page *pg, const char *base_path, int page,
 	view_set(pg->ctx, "pagination", p);
 }
 
-/* Lists public articles (optionally of one tag) into ctx.articles. Returns
- * JM_NOT_FOUND for a page past the last one. */
-static enum jm_rc add_article_list(struct web_page *pg, const char *tag, int page,
-                                   const char *base_path, int64_t *total)
+/* Lists public articles (optionally of one tag or one category and those
+ * below it) into ctx.articles. Returns JM_NOT_FOUND for a page past the
+ * last one. */
+static enum jm_rc add_list(struct web_page *pg, const char *tag, int64_t category, int page,
+                           const char *base_path, int64_t *total)
 {
-	struct article_query q = {
-	        .public_only = true, .tag = tag, .page = page, .per_page = pg->s.per_page};
+	struct article_query q = {.public_only = true,
+	                          .tag = tag,
+	                          .category_id = category,
+	                          .page = page,
+	                          .per_page = pg->s.per_page};
 	struct article *items = NULL;
 	size_t n = 0;
 	enum jm_rc rc = site_article_list(pg->req->db, pg->req->arena, &q, &items, &n, total);
@@ -57,9 +61,19 @@ static void fail(struct req *req, enum jm_rc rc)
 	web_error_page(req, http_status_for(rc));
 }
 
+/* A query on "/" other than ?page=N: WordPress's /?p=123, /?page_id=5. */
+static bool other_query(const struct req *req)
+{
+	return req->query.p && req->query.len &&
+	       !(req->query.len > 5 && !memcmp(req->query.p, "page=", 5) &&
+	         !memchr(req->query.p, '&', req->query.len));
+}
+
 void web_home(struct req *req)
 {
 	int page;
+	if (other_query(req) && web_redirect_old(req))
+		return;
 	if (!web_query_page(req, &page)) {
 		web_error_page(req, 404);
 		return;
@@ -73,7 +87,7 @@ void web_home(struct req *req)
 	enum jm_rc rc = web_page_init(
 	        &pg, req, page > 1 ? arena_sprintf(req->arena, "/?page=%d", page) : "/");
 	if (!rc)
-		rc = add_article_list(&pg, NULL, page, "/", &total);
+		rc = add_list(&pg, NULL, 0, page, "/", &total);
 	if (rc) {
 		fail(req, rc);
 		return;
@@ -99,6 +113,15 @@ static enum jm_rc add_article(struct web_page *pg, const struct article *art)
 		return rc;
 	struct view_val *m = web_article_val(pg, art);
 	view_set_html(m, "html", html, len);
+	struct view_val *cats = view_list(pg->req->arena);
+	for (size_t i = 0; i < art->ncategories; i++) {
+		struct view_val *c = view_map(pg->req->arena);
+		view_set_str(c, "name", art->categories[i].name);
+		view_set_str(c, "slug", art->categories[i].slug);
+		view_push(cats, c);
+	}
+	view_set(m, "categories", cats);
+	view_set_bool(m, "has_categories", art->ncategories > 0);
 	view_set(pg->ctx, "article", m);
 	const char *ex = art->excerpt;
 	if (!ex || !*ex)
@@ -171,7 +194,7 @@ void web_tag(struct req *req)
 		        page > 1 ? arena_sprintf(req->arena, "%s?page=%d", base_path, page)
 		                 : base_path);
 	if (!rc)
-		rc = add_article_list(&pg, tag, page, base_path, &total);
+		rc = add_list(&pg, tag, 0, page, base_path, &total);
 	if (rc) {
 		fail(req, rc);
 		return;
@@ -219,4 +242,60 @@ void web_about(struct req *req)
 		return;
 	}
 	web_page_send(&pg, "site/about.html", HTML_CTYPE, cacheable ? key : NULL, "/about");
+}
+
+/* The path of a list page below prefix ("/tags/", "/category/") for the
+ * name, percent-encoded as one segment; in the arena. */
+static const char *list_path(struct arena *a, const char *prefix, const char *name, enum jm_rc *rc)
+{
+	struct buf enc;
+	buf_init(&enc, 1024);
+	*rc = buf_appends(&enc, prefix);
+	if (!*rc)
+		*rc = http_url_encode(&enc, name, strlen(name));
+	const char *out = arena_strdup(a, buf_cstr(&enc));
+	buf_free(&enc);
+	return out;
+}
+
+/* /category/{slug}: the category's public articles and those of the
+ * categories below it. */
+void web_category(struct req *req)
+{
+	const char *slug = req_param(req, "slug");
+	int page;
+	if (!slug || !*slug || strlen(slug) > ARTICLE_SLUG_MAX || !web_query_page(req, &page)) {
+		web_error_page(req, 404);
+		return;
+	}
+	char key[WEB_KEY_MAX];
+	bool cacheable = web_cache_key(req, page, key);
+	const char *stat = arena_sprintf(req->arena, "/category/%s", slug);
+	if (cacheable && web_serve_cached(req, key, stat))
+		return;
+	struct category cat;
+	struct web_page pg;
+	int64_t total = 0;
+	enum jm_rc rc = JM_OK;
+	const char *base_path = list_path(req->arena, "/category/", slug, &rc);
+	if (!rc)
+		rc = site_category_by_slug(req->db, req->arena, slug, &cat);
+	if (!rc)
+		rc = web_page_init(
+		        &pg, req,
+		        page > 1 ? arena_sprintf(req->arena, "%s?page=%d", base_path, page)
+		                 : base_path);
+	if (!rc)
+		rc = add_list(&pg, NULL, cat.id, page, base_path, &total);
+	if (!rc && total == 0)
+		rc = JM_NOT_FOUND; /* an empty category is no page (as an empty tag) */
+	if (rc) {
+		fail(req, rc);
+		return;
+	}
+	view_set_str(pg.ctx, "category", cat.name);
+	view_set_int(pg.ctx, "total", total);
+	const char *tl = i18n_get(req->app->i18n, pg.lang, "site.category");
+	web_page_meta(&pg, arena_sprintf(req->arena, "%s: %s", tl, cat.name), NULL, "website");
+	web_page_send(&pg, "site/category.html", HTML_CTYPE, cacheable ? key : NULL, stat);
 }

@@ -22,6 +22,7 @@ void web_routes(struct app *app, struct router *r)
 	router_add(r, "GET", "/", web_home, 0);
 	router_add(r, "GET", "/articles/{slug}", web_article, 0);
 	router_add(r, "GET", "/tags/{tag}", web_tag, 0);
+	router_add(r, "GET", "/category/{slug}", web_category, 0);
 	router_add(r, "GET", "/about", web_about, 0);
 	router_add(r, "GET", "/feed.xml", web_feed, 0);
 	router_add(r, "GET", "/sitemap.xml", web_sitemap, 0);
@@ -379,8 +380,26 @@ static const char *error_title_key(int status)
 	}
 }
 
+bool web_redirect_old(struct req *req)
+{
+	if (!str_eq(req->method, "GET") && !str_eq(req->method, "HEAD"))
+		return false;
+	const char *key = site_redirect_key(req->arena, req->path.p, req->path.len, req->query.p,
+	                                    req->query.p ? req->query.len : 0);
+	const char *slug = NULL;
+	if (!key || !req->db || site_redirect_find(req->db, req->arena, key, &slug) != JM_OK)
+		return false;
+	http_header(req, "cache-control", "public, max-age=3600");
+	http_redirect(req, 301, web_article_path(req->arena, slug));
+	return true;
+}
+
 void web_error_page(struct req *req, int status)
 {
+	/* An imported blog's old URL (/2024/01/slug/, /entry/…) matches no
+	 * route: its article's page, if it has one (redirect.c). */
+	if (status == 404 && web_redirect_old(req))
+		return;
 	struct web_page pg;
 	if (!req->app->view || web_page_init(&pg, req, NULL) != JM_OK) {
 		http_send_text(req, status, status == 404 ? "Not Found" : "Error");

@@ -84,6 +84,11 @@ struct view_val *web_article_val(struct web_page *pg, const struct article *a);
 /* The article's Markdown rendered to HTML in the request arena (honouring
  * the allow_raw_html setting). */
 enum jm_rc web_article_html(struct web_page *pg, const struct article *a, char **html, size_t *len);
+/* Answers 301 to the article an old URL of an imported blog stands for
+ * (GET/HEAD only); false when the URL is no such one. One indexed query:
+ * called on a 404 and for "/?…" queries other than ?page=N, never on the
+ * cached pages' path. */
+bool web_redirect_old(struct req *req);
 /* Parses ?page=N (absent = 1). False for a malformed or absurd value. */
 bool web_query_page(const struct req *req, int *page);
 /* Builds the cache key path[?page=N]; false if the path is too long. */
@@ -107,6 +112,7 @@ void web_contact_routes(struct router *r);
 void web_home(struct req *req);
 void web_article(struct req *req);
 void web_tag(struct req *req);
+void web_category(struct req *req);
 void web_about(struct req *req);
 void web_feed(struct req *req);
 void web_sitemap(struct req *req);

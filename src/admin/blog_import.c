@@ -1,0 +1,209 @@
+/*
+ * blog_import.c — moving in from the admin: the owner uploads a WordPress
+ * (or note) export or a はてなブログ export at /admin/blog-import, the
+ * import runs on the worker pool (http_defer: the loop never waits) and
+ * /admin/blog-import/{id} shows its progress, then its report — the same
+ * importers and report as `jinmyaku import wordpress|hatena` (import/).
+ *
+ * Several nodes: the upload and its status live in the database through
+ * the admin's pending-upload store (newsletter/upload.c, table
+ * import_uploads, which the CSV import uses the same way), so the upload,
+ * the progress page and the report may each reach another node behind a
+ * load balancer. The stored name carries the source ("wordpress:" or
+ * "hatena:" before the file's name). No folder of images can be uploaded
+ * here: images stay linked (the CLI's --uploads takes them in).
+ *
+ * Invariants: an id is [A-Za-z0-9_-]{22}; an upload is imported at most
+ * once (nl_upload_claim); its bytes are dropped when the import ends.
+ */
+#include <jansson.h>
+
+#include "admin/admin_int.h"
+
+#include "app.h"
+#include "import/import.h"
+#include "newsletter/newsletter.h"
+#include "site/site.h"
+
+#define BI_ID_LEN 22
+
+struct bi_job {
+	struct http_task t; /* first: http_task_free frees it */
+	char id[BI_ID_LEN + 1];
+	bool wordpress;
+};
+
+static bool id_ok(const char *id)
+{
+	if (!id || strlen(id) != BI_ID_LEN)
+		return false;
+	for (const char *p = id; *p; p++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_", *p))
+			return false;
+	return true;
+}
+
+static void status_put(struct db *db, const char *id, json_t *j, bool last)
+{
+	char *t = json_dumps(j, JSON_COMPACT);
+	if (!t || nl_upload_set_status(db, id, t, last) != JM_OK)
+		log_at(LOG_WARN, "admin", "blog import status not written: %s", id);
+	free(t);
+	json_decref(j);
+}
+
+static json_t *report_json(struct arena *a, const struct imp_report *rep)
+{
+	json_t *lines = json_array();
+	for (size_t i = 0; i < rep->nlines; i++)
+		json_array_append_new(
+		        lines, json_pack("{s:s, s:s, s:s, s:b}", "kind", rep->lines[i].kind,
+		                         "title", rep->lines[i].title, "outcome",
+		                         rep->lines[i].outcome, "skipped", rep->lines[i].skipped));
+	return json_pack("{s:s, s:i, s:s, s:I, s:I, s:I, s:o}", "state", "done", "percent", 100,
+	                 "summary", imp_report_summary(a, rep), "imported",
+	                 (json_int_t)rep->imported, "already", (json_int_t)rep->already, "skipped",
+	                 (json_int_t)rep->skipped, "lines", lines);
+}
+
+static void bi_work(struct db *db, void *data)
+{
+	struct bi_job *j = data;
+	struct imp_report rep = {0};
+	struct site_settings st;
+	struct buf b;
+	buf_init(&b, IMP_FILE_MAX);
+	status_put(db, j->id, json_pack("{s:s, s:i}", "state", "running", "percent", 10), false);
+	j->t.rc = nl_upload_bytes(db, j->id, &b);
+	if (!j->t.rc)
+		j->t.rc = site_settings_load(db, j->t.a, &st);
+	struct imp_opts o = {.tz = j->t.rc ? NULL : st.tz};
+	if (!j->t.rc)
+		j->t.rc = j->wordpress ? imp_wordpress(db, j->t.a, buf_cstr(&b), b.len, &o, &rep,
+		                                       &j->t.err)
+		                       : imp_hatena(db, j->t.a, buf_cstr(&b), b.len, &o, &rep,
+		                                    &j->t.err);
+	buf_free(&b);
+	if (!j->t.rc)
+		status_put(db, j->id, report_json(j->t.a, &rep), true);
+	else
+		status_put(db, j->id,
+		           json_pack("{s:s, s:s}", "state", "failed", "message",
+		                     j->t.err.msg[0] ? j->t.err.msg : jm_rc_name(j->t.rc)),
+		           true);
+}
+
+static void bi_done(struct req *req, void *data)
+{
+	struct bi_job *j = data;
+	http_redirect(req, 303, arena_sprintf(req->arena, "/admin/blog-import/%s", j->id));
+}
+
+static void form_page(struct req *req, int status, const char *err_key)
+{
+	struct view_val *ctx = admin_ctx(req, "articles");
+	if (err_key)
+		view_set_str(ctx, "error", admin_t(req, err_key));
+	admin_render(req, status, "admin/blog_import.html", ctx);
+}
+
+static void bi_new(struct req *req)
+{
+	form_page(req, 200, NULL);
+}
+
+static const struct form_file *find_file(const struct form *f)
+{
+	for (size_t i = 0; i < f->nfiles; i++)
+		if (!strcmp(f->files[i].field, "file"))
+			return &f->files[i];
+	return NULL;
+}
+
+/* POST /admin/blog-import: stores the upload, claims it and runs it. */
+static void bi_upload(struct req *req)
+{
+	struct form f;
+	if (!admin_form(req, &f))
+		return;
+	const char *src = form_get(&f, "source");
+	const struct form_file *file = find_file(&f);
+	if (!src || (strcmp(src, "wordpress") && strcmp(src, "hatena"))) {
+		form_page(req, 422, "admin.blog_import.err_source");
+		return;
+	}
+	if (!file || !file->len) {
+		form_page(req, 422, "admin.blog_import.err_file");
+		return;
+	}
+	struct bi_job *j = http_task_new(sizeof(*j));
+	j->wordpress = !strcmp(src, "wordpress");
+	jm_random_token(j->id, 16);
+	const char *name = arena_sprintf(req->arena, "%s:%s", src,
+	                                 file->filename && *file->filename ? file->filename : "");
+	enum jm_rc rc = nl_upload_store(req->db, j->id, name, file->data, file->len);
+	if (!rc)
+		rc = nl_upload_claim(req->db, j->id);
+	if (rc) {
+		http_task_free(j);
+		admin_fail(req, "blog import upload", rc);
+		return;
+	}
+	http_defer(req, bi_work, bi_done, j, http_task_free);
+}
+
+/* The report's lines for the template, the skipped ones marked. */
+static struct view_val *lines_val(struct req *req, json_t *lines)
+{
+	struct view_val *list = view_list(req->arena);
+	size_t i;
+	json_t *l;
+	json_array_foreach(lines, i, l)
+	{
+		struct view_val *m = view_map(req->arena);
+		static const char *const keys[] = {"kind", "title", "outcome"};
+		for (size_t k = 0; k < 3; k++) {
+			const char *v = json_string_value(json_object_get(l, keys[k]));
+			view_set_str(m, keys[k], arena_strdup(req->arena, v ? v : ""));
+		}
+		view_set_bool(m, "skipped", json_is_true(json_object_get(l, "skipped")));
+		view_push(list, m);
+	}
+	return list;
+}
+
+/* GET /admin/blog-import/{id}: progress (refreshing itself) or report. */
+static void bi_get(struct req *req)
+{
+	const char *id = req_param(req, "id");
+	const char *name = id_ok(id) ? nl_upload_name(req->db, req->arena, id) : NULL;
+	const char *t = name ? nl_upload_status(req->db, req->arena, id) : NULL;
+	json_t *st = t ? json_loads(t, 0, NULL) : NULL;
+	if (!name || (strncmp(name, "wordpress:", 10) && strncmp(name, "hatena:", 7))) {
+		json_decref(st);
+		admin_error(req, 404, "admin.err.not_found");
+		return;
+	}
+	struct view_val *ctx = admin_ctx(req, "articles");
+	const char *state = st ? json_string_value(json_object_get(st, "state")) : NULL;
+	view_set_str(ctx, "id", id);
+	view_set_str(ctx, "file", strchr(name, ':') + 1);
+	view_set_str(ctx, "state", arena_strdup(req->arena, state ? state : "queued"));
+	view_set_int(ctx, "percent", st ? json_integer_value(json_object_get(st, "percent")) : 0);
+	const char *s = st ? json_string_value(json_object_get(st, "summary")) : NULL;
+	const char *msg = st ? json_string_value(json_object_get(st, "message")) : NULL;
+	view_set_str(ctx, "summary", arena_strdup(req->arena, s ? s : ""));
+	view_set_str(ctx, "message", arena_strdup(req->arena, msg ? msg : ""));
+	view_set(ctx, "lines", lines_val(req, st ? json_object_get(st, "lines") : NULL));
+	json_decref(st);
+	http_header(req, "cache-control", "no-store");
+	admin_render(req, 200, "admin/blog_import_report.html", ctx);
+}
+
+void admin_blog_import_routes(struct router *r)
+{
+	const unsigned adm = ROUTE_ADMIN | ROUTE_CSRF;
+	router_add(r, "GET", "/admin/blog-import", bi_new, adm);
+	router_add(r, "POST", "/admin/blog-import", bi_upload, adm);
+	router_add(r, "GET", "/admin/blog-import/{id}", bi_get, adm);
+}
