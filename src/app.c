@@ -13,6 +13,7 @@
 #include "auth/auth.h"
 #include "db/db.h"
 #include "http/http.h"
+#include "media/media.h"
 #include "network/network.h"
 #include "newsletter/newsletter.h"
 #include "site/site.h"
@@ -202,8 +203,32 @@ static bool check_csrf(struct req *req)
 	return true;
 }
 
+/* The body limit of the route: h2o takes bodies up to the larger upload
+ * limit, every other route refuses past max_body here, before anything
+ * reads the body. Upload routes spool their file parts to DATA/tmp. */
+static bool check_body(struct req *req)
+{
+	const struct app_config *c = &req->app->cfg;
+	if (req->route_flags & ROUTE_UPLOAD) {
+		req->spool_dir = arena_sprintf(req->arena, "%s/tmp", c->data_dir);
+		return true;
+	}
+	if (req->body.len <= (size_t)c->max_body)
+		return true;
+	char msg[120];
+	snprintf(msg, sizeof(msg), "request body too large (at most %lld bytes)",
+	         (long long)c->max_body);
+	if (req->path.len >= 5 && memcmp(req->path.p, "/api/", 5) == 0)
+		http_send_json_error(req, 413, "too_large", msg, NULL);
+	else
+		http_send_text(req, 413, msg);
+	return false;
+}
+
 static bool before(struct req *req)
 {
+	if (!check_body(req))
+		return false;
 	/* Security headers come from http/ (headers.c) on every answer. */
 	if (req->route_flags & ROUTE_API)
 		return check_api(req);
@@ -334,14 +359,22 @@ enum jm_rc app_serve(struct app *app, struct jm_err *err)
 	if (rc)
 		return rc;
 	app_routes(app);
-	char static_dir[1100];
+	char static_dir[1100], media_dir[1100], spool_dir[1100];
 	snprintf(static_dir, sizeof(static_dir), "%s/static/", app->cfg.share_dir);
+	snprintf(media_dir, sizeof(media_dir), "%s/media", app->cfg.data_dir);
+	snprintf(spool_dir, sizeof(spool_dir), "%s/tmp", app->cfg.data_dir);
+	if ((rc = ensure_dir(media_dir, err)) || (rc = ensure_dir(spool_dir, err)))
+		return rc;
+	media_init();
 	struct http_server_opts o = {
 	        .listen = app->cfg.listen,
 	        .threads = (int)app->cfg.threads,
 	        .workers = 2,
-	        .max_body = (size_t)app->cfg.max_body,
+	        .max_body = (size_t)(app->cfg.max_upload > app->cfg.max_body ? app->cfg.max_upload
+	                                                                     : app->cfg.max_body),
 	        .static_dir = static_dir,
+	        .media_dir = media_dir,
+	        .spool_dir = spool_dir,
 	        .access_log = app->cfg.access_log[0] ? app->cfg.access_log : NULL,
 	        .tls_cert = app->cfg.tls_cert[0] ? app->cfg.tls_cert : NULL,
 	        .tls_key = app->cfg.tls_key[0] ? app->cfg.tls_key : NULL,

@@ -19,6 +19,7 @@
 #include "cli/cli.h"
 #include "db/db.h"
 #include "mail/mail.h"
+#include "media/media.h"
 #include "network/network.h"
 #include "newsletter/newsletter.h"
 #include "people/people.h"
@@ -729,5 +730,6 @@ int main(int argc, char **argv)
 		rc = run(app, argc, argv);
 	app_free(app);
 	free(app);
+	media_shutdown(); /* libvips' threads and caches, if it was started */
 	return rc;
 }

@@ -102,6 +102,8 @@ void web_signup_ctx(struct web_page *pg);
 
 /* The contact form: /contact, /contact/thanks (contact.c). */
 void web_contact_routes(struct router *r);
+/* GET /media/{name}: a file this node's cache lacks, from the database (media.c). */
+void web_media_routes(struct router *r);
 
 /* Handlers (pages.c, feeds.c). */
 void web_home(struct req *req);
