@@ -138,12 +138,13 @@ static enum jm_rc encode(VipsImage *img, const char *ext, struct arena *a, struc
 	return JM_OK;
 }
 
-/* A copy of img without any metadata: libvips 8.14's WebP saver writes
- * EXIF (GPS included) and XMP despite "strip", so they are removed from
- * the image itself before any save. */
+/* A copy of img in memory (the thumbnail is read sequentially, once: two
+ * savers need it twice; at most 1600 pixels wide it is small) without any
+ * metadata: libvips 8.14's WebP saver writes EXIF (GPS included) and XMP
+ * despite "strip", so they are removed from the image before any save. */
 static int strip_copy(VipsImage *img, VipsImage **out)
 {
-	if (vips_copy(img, out, NULL) != 0)
+	if (!(*out = vips_image_copy_memory(img)))
 		return -1;
 	static const char *const prefixes[] = {"exif-", "xmp-", "iptc-", "ipct-",      "icc-",
 	                                       "gif-",  "png-", "heif-", "orientation"};
