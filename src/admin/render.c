@@ -117,6 +117,7 @@ void admin_routes(struct app *app, struct router *r)
 	admin_people_routes(r);
 	admin_inbox_routes(r);
 	admin_reports_routes(r);
+	admin_media_routes(r);
 	admin_roles_apply(r);
 }
 

@@ -53,7 +53,8 @@ struct web_page {
 	uint64_t gen;         /* content generation at the start of the render */
 	/* page.* in the context, set when the page is sent */
 	const char *url, *title, *desc, *type;
-	const char *lang; /* render language: the site's */
+	const char *image; /* page.image (og:image): a /media/ URL, "" = the site's */
+	const char *lang;  /* render language: the site's */
 };
 /* Loads settings and fills the context shared by all pages (site, sns);
  * path (may be NULL) gives page.url, the canonical URL. JM_DB on a
