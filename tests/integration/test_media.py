@@ -286,3 +286,146 @@ def test_image_uploaded_on_a_is_served_by_b(tmp_path, shared_db):  # noqa: F811
                           what="B dropping the deleted image")
     finally:
         n.close()
+
+
+# ---- the admin ----
+
+def admin_upload(admin, data, filename="photo.jpg", ctype="image/jpeg", json_answer=True):
+    r = admin.get("/admin/media")
+    body, ct = multipart(fields=[("_csrf", jm.csrf_of(r.text))],
+                         files=[("file", filename, ctype, data)])
+    h = {"Content-Type": ct}
+    if json_answer:
+        h["Accept"] = "application/json"
+    return admin.post("/admin/media", body=body, headers=h, follow=not json_answer)
+
+
+def test_admin_upload_from_the_editor_gives_markdown(server, admin):
+    r = admin_upload(admin, jpeg_bytes(700, 500, color=(0, 90, 90)), filename="海の写真.jpg")
+    assert r.status == 201, r.text
+    m = r.json()
+    assert m["markdown"] == "![海の写真](%s)" % m["url"]
+    page = admin.get("/admin/media")
+    assert page.status == 200 and m["url"] in page.text and "海の写真.jpg" in page.text
+    assert 'id="copy-%d"' % m["id"] in page.text
+
+
+def test_admin_upload_needs_the_csrf_token(server, admin):
+    body, ct = multipart(files=[("file", "a.jpg", "image/jpeg", jpeg_bytes(50, 50))])
+    r = admin.post("/admin/media", body=body, headers={"Content-Type": ct,
+                                                        "Accept": "application/json"})
+    assert r.status == 403
+
+
+def test_admin_refusal_is_in_the_owners_language(server, admin):
+    r = admin_upload(admin, SVG, filename="logo.svg", ctype="image/svg+xml")
+    assert r.status == 422
+    assert r.json()["error"]["code"] == "type"
+    assert "SVG" in r.json()["error"]["message"] and "画像" in r.json()["error"]["message"]
+    # The plain form (no JavaScript) re-renders the page with the message.
+    r = admin_upload(admin, b"hello", filename="a.jpg", json_answer=False)
+    assert r.status == 422 and 'id="media-error"' in r.text and "画像ファイルではありません" in r.text
+
+
+def test_admin_form_upload_and_delete(server, admin):
+    r = admin_upload(admin, jpeg_bytes(600, 400, color=(120, 0, 120)), json_answer=False)
+    assert r.status == 200 and 'id="flash"' in r.text
+    ids = re.findall(r'action="/admin/media/(\d+)/delete"', r.text)
+    assert ids
+    r2, form = admin.get_form("/admin/media", action="/admin/media/%s/delete" % ids[0])
+    r3 = admin.submit(form)
+    assert r3.status == 200 and 'action="/admin/media/%s/delete"' % ids[0] not in r3.text
+
+
+# ---- articles, featured image, settings ----
+
+def test_article_image_renders_as_picture_with_srcset(server, api):
+    m = api_upload(api, jpeg_bytes(2000, 1000, color=(10, 10, 99))).json()
+    slug = jm.uniq("pic")
+    api.publish(title="写真の記事", slug=slug,
+                body="前の段落\n\n![夕焼け <海>](%s \"題\")\n\n![外部](https://example.com/x.jpg)"
+                % m["url"])
+    html = server.client().get("/articles/" + slug).text
+    pic = re.search(r"<picture>.*?</picture>", html, re.S)
+    assert pic, html
+    p = pic.group(0)
+    assert '<source type="image/webp" srcset="' in p
+    for v in m["variants"]:
+        assert "%s %dw" % (v["webp"], v["width"]) in p
+        assert "%s %dw" % (v["url"], v["width"]) in p
+    assert 'width="1600" height="800"' in p and 'loading="lazy"' in p
+    assert 'alt="夕焼け &lt;海&gt;"' in p and 'title="題"' in p
+    # An image from elsewhere renders as cmark renders it.
+    assert '<img src="https://example.com/x.jpg" alt="外部"' in html
+
+
+def test_picture_keeps_safe_mode(server, api):
+    m = api_upload(api, jpeg_bytes(640, 480, color=(33, 99, 33))).json()
+    slug = jm.uniq("safe")
+    body = '![x" onerror="alert(1)](%s)\n\n<script>alert(2)</script>\n\n[a](javascript:alert(3))' % m["url"]
+    r = api.post("/api/v1/articles", {"title": "安全", "slug": slug, "body": body,
+                                      "status": "published"})
+    assert r.status == 201
+    html = server.client().get("/articles/" + slug).text
+    assert 'onerror="' not in html and "<script>alert(2)" not in html
+    assert "javascript:alert(3)" not in html
+
+
+def test_featured_image_is_og_image(server, api):
+    m = api_upload(api, jpeg_bytes(1200, 630, color=(250, 200, 0))).json()
+    slug = jm.uniq("og")
+    a = api.publish(title="OGPの記事", slug=slug, featured_image=m["url"])
+    assert a["featured_image"] == m["url"]
+    html = server.client().get("/articles/" + slug).text
+    assert '<meta property="og:image" content="%s%s">' % (server.base, m["url"]) in html
+    assert '<meta name="twitter:card" content="summary_large_image">' in html
+    # Cleared again: no og:image (no site image set), twitter summary.
+    r = api.patch("/api/v1/articles/%d" % a["id"], {"featured_image": ""})
+    assert r.status == 200 and r.json()["featured_image"] == ""
+    html = server.client().get("/articles/" + slug).text
+    assert "og:image" not in html and '<meta name="twitter:card" content="summary">' in html
+
+
+@pytest.mark.parametrize("bad", ["https://evil.example/x.jpg", "/static/x.jpg",
+                                 "/media/../secret", "/media/abc.jpg", "javascript:alert(1)"])
+def test_featured_image_must_be_a_library_url(server, api, bad):
+    slug = jm.uniq("bad")
+    r = api.post("/api/v1/articles", {"title": "x", "slug": slug, "featured_image": bad})
+    assert r.status == 422 and r.json()["error"]["field"] == "featured_image"
+    assert api.get("/api/v1/articles?per_page=100").json()["items"] == [
+        i for i in api.get("/api/v1/articles?per_page=100").json()["items"] if i["slug"] != slug]
+
+
+def test_featured_image_in_the_editor(server, admin, api):
+    m = api_upload(api, jpeg_bytes(900, 500, color=(1, 150, 250))).json()
+    r, form = admin.get_form("/admin/articles/new", field="featured_image")
+    assert form.has("featured_image") and 'id="featured-file"' in r.text
+    slug = jm.uniq("ed")
+    r = admin.submit(form, {"title": "編集画面", "slug": slug, "featured_image": m["url"],
+                            "action": "publish"})
+    assert r.status == 200
+    art = [i for i in api.get("/api/v1/articles?per_page=100").json()["items"]
+           if i["slug"] == slug][0]
+    assert art["featured_image"] == m["url"]
+    r, form = admin.get_form("/admin/articles/%d" % art["id"], field="featured_image")
+    r = admin.submit(form, {"featured_image": "https://example.com/a.jpg"})
+    assert r.status == 422 and "メディアライブラリ" in r.text
+
+
+def test_site_image_logo_favicon_settings(server, admin, api):
+    m = api_upload(api, png_alpha_bytes(64, 64)).json()
+    r, form = admin.get_form("/admin/settings", field="site_image")
+    assert 'id="group-images"' in r.text
+    r = admin.submit(form, {"site_image": m["url"], "site_logo": m["url"],
+                            "site_favicon": m["url"]})
+    assert r.status == 200, r.text[:500]
+    html = server.client().get("/").text
+    assert '<meta property="og:image" content="%s%s">' % (server.base, m["url"]) in html
+    assert '<link rel="icon" href="%s">' % m["url"] in html
+    assert 'class="site-logo" src="%s"' % m["url"] in html
+    r, form = admin.get_form("/admin/settings", field="site_image")
+    r = admin.submit(form, {"site_logo": "https://example.com/logo.svg"})
+    assert r.status == 422 and 'id="set-site_logo-error"' in r.text
+    r, form = admin.get_form("/admin/settings", field="site_image")
+    r = admin.submit(form, {"site_image": "", "site_logo": "", "site_favicon": ""})
+    assert r.status == 200
