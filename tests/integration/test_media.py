@@ -23,6 +23,7 @@ from PIL import Image
 
 import jm
 from conftest import OWNER_EMAIL, OWNER_PASSWORD
+from test_delivery import env  # noqa: F401  (fixture: a server sending to a capture)
 from test_nodes import Nodes, shared_db  # noqa: F401  (fixture)
 
 GPS_TAG = 0x8825
@@ -429,3 +430,55 @@ def test_site_image_logo_favicon_settings(server, admin, api):
     r, form = admin.get_form("/admin/settings", field="site_image")
     r = admin.submit(form, {"site_image": "", "site_logo": "", "site_favicon": ""})
     assert r.status == 200
+
+
+# ---- mail ----
+
+def test_mail_uses_jpeg_or_png_at_absolute_urls(env):  # noqa: F811  (test_delivery's env)
+    from test_delivery import BASE, create_broadcast, mails_to, parts
+    api, db, cap = env["api"], env["db"], env["cap"]
+    m = api_upload(api, jpeg_bytes(2000, 1200, color=(200, 100, 0)))
+    assert m.status == 201, m.text
+    m = m.json()
+    lid = jm.nl_list(db, jm.uniq("img"), "画像の配信")
+    bid = create_broadcast(api, lid, "写真つき", "こんにちは\n\n![写真](%s)" % m["url"])
+    r = api.post("/api/v1/broadcasts/%d/test" % bid, {"email": "pics@example.net"})
+    assert r.status == 202, r.body
+    got = jm.wait_until(lambda: mails_to(cap, {"pics@example.net"}), 30, what="test mail")
+    text, html = parts(got["pics@example.net"][0][1])
+    assert ".webp" not in html and "<picture" not in html and "srcset" not in html
+    img = re.search(r'<img src="([^"]+)" width="(\d+)" height="(\d+)"', html)
+    assert img, html
+    assert img.group(1) == BASE + m["variants"][1]["url"]  # 960 wide, shown at 600
+    assert (img.group(2), img.group(3)) == ("600", "360")
+
+
+# ---- jinmyaku migrate ----
+
+@pytest.mark.sqlite_only("migrates a SQLite installation")
+def test_migrate_copies_the_library_as_bytes(tmp_path):
+    if not os.environ.get("JM_TEST_PG_URL"):
+        pytest.skip("JM_TEST_PG_URL is not set")
+    import test_migrate as tm
+    data = str(tmp_path / "data")
+    src = jm.Server(data).start()
+    try:
+        src.add_user(OWNER_EMAIL, OWNER_PASSWORD)
+        api = jm.Api(src.base, src.create_token("m"))
+        m = api_upload(api, jpeg_bytes(1000, 700, color=(7, 77, 177))).json()
+        before = fetch(src, m["variants"][0]["webp"]).body
+    finally:
+        src.stop_and_check()
+    url, name = tm.make_db()
+    try:
+        p = tm.migrate("--from", "sqlite:" + os.path.join(data, "jinmyaku.db"), "--to", url)
+        assert tm.migrated(p), p.stdout + p.stderr
+        # A node on the copy with an empty cache serves the same bytes.
+        dst = jm.Server(str(tmp_path / "pgnode" / "data"), ["--db", url]).start()
+        try:
+            r = fetch(dst, m["variants"][0]["webp"])
+            assert r.status == 200 and r.body == before
+        finally:
+            dst.stop_and_check()
+    finally:
+        tm.drop_dbs()
