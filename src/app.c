@@ -4,6 +4,7 @@
  * routes, and runs the middleware every request passes (language,
  * session, CSRF, API token).
  */
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -333,6 +334,25 @@ enum jm_rc app_worker_start(struct app *app, struct jm_err *err)
 	return nl_worker_start(&o, &app->worker, err);
 }
 
+/* Uploads a killed process left in DATA/tmp (upload.*, its spooled file
+ * parts): nothing refers to them once the process is gone. Run once the
+ * listeners are bound (a second `serve` refused for a busy port must not
+ * remove the running one's files). */
+static void spool_sweep(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, "upload.", 7) != 0)
+			continue;
+		char path[1400];
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	if (d)
+		closedir(d);
+}
+
 /* Printed once the listeners are bound, so the URL shown really answers.
  * The delivery worker starts here too: only a process that really serves
  * may take over the queue (a second `serve` refused for a busy port must
@@ -340,6 +360,9 @@ enum jm_rc app_worker_start(struct app *app, struct jm_err *err)
 static void print_banner(struct app *app, struct db *db)
 {
 	struct jm_err err = {0};
+	char spool[1100];
+	snprintf(spool, sizeof(spool), "%s/tmp", app->cfg.data_dir);
+	spool_sweep(spool);
 	if (app->cfg.worker_threads > 0 && app_worker_start(app, &err) != JM_OK)
 		log_at(LOG_ERROR, "worker", "not started: %s", err.msg);
 	bool https = app->cfg.tls_cert[0] != '\0';
