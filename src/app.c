@@ -363,6 +363,12 @@ static void print_banner(struct app *app, struct db *db)
 	char spool[1100];
 	snprintf(spool, sizeof(spool), "%s/tmp", app->cfg.data_dir);
 	spool_sweep(spool);
+	int64_t stale = 0;
+	snprintf(spool, sizeof(spool), "%s/media", app->cfg.data_dir);
+	if (media_cache_sweep(db, spool, &stale) != JM_OK)
+		log_at(LOG_WARN, "media", "cache sweep failed; deleted images may stay cached");
+	else if (stale)
+		log_at(LOG_INFO, "media", "event=cache_sweep removed=%lld", (long long)stale);
 	if (app->cfg.worker_threads > 0 && app_worker_start(app, &err) != JM_OK)
 		log_at(LOG_ERROR, "worker", "not started: %s", err.msg);
 	bool https = app->cfg.tls_cert[0] != '\0';

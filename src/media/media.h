@@ -130,5 +130,9 @@ enum jm_rc media_cache_put(const char *cache_dir, const char *name, const void *
                            size_t len) JM_WUR;
 /* Removes every cached file of key (another node deleted it). */
 void media_cache_drop(const char *cache_dir, const char *key);
+/* Removes the cached files whose image is no longer in the library (one
+ * deleted while this node was down or could not hear of it) and temporary
+ * files left behind; *removed = how many. Run by `serve` before serving. */
+enum jm_rc media_cache_sweep(struct db *db, const char *cache_dir, int64_t *removed) JM_WUR;
 
 #endif

@@ -10,6 +10,7 @@
  * image from its URL alone, without a query.
  */
 #include <dirent.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -332,4 +333,60 @@ void media_cache_drop(const char *cache_dir, const char *key)
 			unlink(path);
 		}
 	closedir(d);
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Every key of the library, sorted, in a. */
+static enum jm_rc load_keys(struct db *db, struct arena *a, char ***keys, size_t *n)
+{
+	struct db_stmt *st = NULL;
+	size_t cap = 0;
+	*keys = NULL;
+	*n = 0;
+	enum jm_rc rc = db_prepare(db, "SELECT name_key FROM media", &st);
+	while (rc == JM_OK && (rc = db_step(st)) == JM_OK) {
+		*keys = arena_grow(a, *keys, *n, &cap, sizeof(**keys));
+		(*keys)[(*n)++] = db_col_dup(st, 0, a);
+	}
+	db_finalize(st);
+	if (*n)
+		qsort(*keys, *n, sizeof(**keys), key_cmp);
+	return rc == JM_DONE ? JM_OK : rc;
+}
+
+enum jm_rc media_cache_sweep(struct db *db, const char *cache_dir, int64_t *removed)
+{
+	struct arena *a = arena_new(16384);
+	char **keys = NULL;
+	size_t n = 0;
+	*removed = 0;
+	enum jm_rc rc = load_keys(db, a, &keys, &n);
+	DIR *d = rc ? NULL : opendir(cache_dir);
+	struct dirent *e;
+	while (d && (e = readdir(d)) != NULL) {
+		char key[MEDIA_KEY_LEN + 1];
+		if (e->d_name[0] == '.' && strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+			/* a temporary name media_cache_put left behind */
+		} else if (!media_file_name_ok(e->d_name)) {
+			continue;
+		} else {
+			memcpy(key, e->d_name, MEDIA_KEY_LEN);
+			key[MEDIA_KEY_LEN] = '\0';
+			const char *k = key;
+			if (n && bsearch(&k, keys, n, sizeof(*keys), key_cmp))
+				continue;
+		}
+		char path[1200];
+		snprintf(path, sizeof(path), "%s/%s", cache_dir, e->d_name);
+		if (unlink(path) == 0)
+			++*removed;
+	}
+	if (d)
+		closedir(d);
+	arena_free(a);
+	return rc;
 }
