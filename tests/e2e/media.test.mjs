@@ -103,6 +103,16 @@ test('adds images in the editor by picker, drop and paste', async () => {
   await page.screenshot({ path: path.join(outDir, 'media-editor.png'), fullPage: true });
 });
 
+test('the broadcast editor takes images the same way', async () => {
+  const bc = await newPage(browser, { acceptDialogs: true });
+  await bc.context().addCookies(await page.context().cookies());
+  await bc.goto(`${site.base}/admin/broadcasts/new`);
+  await bc.fill('#body', 'メルマガの本文\n');
+  await bc.setInputFiles('#body-image', photoPath);
+  await bc.waitForFunction(() => /!\[夕焼けの海\]\(\/media\//.test(document.getElementById('body').value));
+  await bc.close();
+});
+
 test('a refused file says why, in Japanese', async () => {
   const txt = path.join(site.dataDir, '..', 'メモ.jpg');
   fs.writeFileSync(txt, 'これは画像ではありません\n');
