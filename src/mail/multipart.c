@@ -8,9 +8,16 @@
  * its parser warnings and refusing bodies it had to guess about (missing
  * boundary, no parts, truncated body, conflicting parameters).
  *
+ * The body is never copied: GMime reads it where it lies (the request's
+ * buffer, which h2o keeps in a file-backed mapping when it is large), and
+ * with a spool directory the file parts are decoded straight into files
+ * there (mail_multipart_parse_spool), so an upload of many megabytes never
+ * sits in one heap buffer.
+ *
  * Invariants: every GMime object is released before returning; everything
- * handed back lives in the caller's arena. Header values given to us must
- * not contain CR or LF, since they are spliced into a header block.
+ * handed back lives in the caller's arena (spooled files are removed by a
+ * cleanup on it). Header values given to us must not contain CR or LF,
+ * since they are spliced into a header block.
  */
 #include <fcntl.h>
 #include <gmime/gmime.h>
