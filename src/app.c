@@ -4,6 +4,7 @@
  * routes, and runs the middleware every request passes (language,
  * session, CSRF, API token).
  */
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include "auth/auth.h"
 #include "db/db.h"
 #include "http/http.h"
+#include "media/media.h"
 #include "network/network.h"
 #include "newsletter/newsletter.h"
 #include "site/site.h"
@@ -202,8 +204,32 @@ static bool check_csrf(struct req *req)
 	return true;
 }
 
+/* The body limit of the route: h2o takes bodies up to the larger upload
+ * limit, every other route refuses past max_body here, before anything
+ * reads the body. Upload routes spool their file parts to DATA/tmp. */
+static bool check_body(struct req *req)
+{
+	const struct app_config *c = &req->app->cfg;
+	if (req->route_flags & ROUTE_UPLOAD) {
+		req->spool_dir = arena_sprintf(req->arena, "%s/tmp", c->data_dir);
+		return true;
+	}
+	if (req->body.len <= (size_t)c->max_body)
+		return true;
+	char msg[120];
+	snprintf(msg, sizeof(msg), "request body too large (at most %lld bytes)",
+	         (long long)c->max_body);
+	if (req->path.len >= 5 && memcmp(req->path.p, "/api/", 5) == 0)
+		http_send_json_error(req, 413, "too_large", msg, NULL);
+	else
+		http_send_text(req, 413, msg);
+	return false;
+}
+
 static bool before(struct req *req)
 {
+	if (!check_body(req))
+		return false;
 	/* Security headers come from http/ (headers.c) on every answer. */
 	if (req->route_flags & ROUTE_API)
 		return check_api(req);
@@ -308,6 +334,25 @@ enum jm_rc app_worker_start(struct app *app, struct jm_err *err)
 	return nl_worker_start(&o, &app->worker, err);
 }
 
+/* Uploads a killed process left in DATA/tmp (upload.*, its spooled file
+ * parts): nothing refers to them once the process is gone. Run once the
+ * listeners are bound (a second `serve` refused for a busy port must not
+ * remove the running one's files). */
+static void spool_sweep(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, "upload.", 7) != 0)
+			continue;
+		char path[1400];
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	if (d)
+		closedir(d);
+}
+
 /* Printed once the listeners are bound, so the URL shown really answers.
  * The delivery worker starts here too: only a process that really serves
  * may take over the queue (a second `serve` refused for a busy port must
@@ -315,6 +360,15 @@ enum jm_rc app_worker_start(struct app *app, struct jm_err *err)
 static void print_banner(struct app *app, struct db *db)
 {
 	struct jm_err err = {0};
+	char spool[1100];
+	snprintf(spool, sizeof(spool), "%s/tmp", app->cfg.data_dir);
+	spool_sweep(spool);
+	int64_t stale = 0;
+	snprintf(spool, sizeof(spool), "%s/media", app->cfg.data_dir);
+	if (media_cache_sweep(db, spool, &stale) != JM_OK)
+		log_at(LOG_WARN, "media", "cache sweep failed; deleted images may stay cached");
+	else if (stale)
+		log_at(LOG_INFO, "media", "event=cache_sweep removed=%lld", (long long)stale);
 	if (app->cfg.worker_threads > 0 && app_worker_start(app, &err) != JM_OK)
 		log_at(LOG_ERROR, "worker", "not started: %s", err.msg);
 	bool https = app->cfg.tls_cert[0] != '\0';
@@ -334,14 +388,22 @@ enum jm_rc app_serve(struct app *app, struct jm_err *err)
 	if (rc)
 		return rc;
 	app_routes(app);
-	char static_dir[1100];
+	char static_dir[1100], media_dir[1100], spool_dir[1100];
 	snprintf(static_dir, sizeof(static_dir), "%s/static/", app->cfg.share_dir);
+	snprintf(media_dir, sizeof(media_dir), "%s/media", app->cfg.data_dir);
+	snprintf(spool_dir, sizeof(spool_dir), "%s/tmp", app->cfg.data_dir);
+	if ((rc = ensure_dir(media_dir, err)) || (rc = ensure_dir(spool_dir, err)))
+		return rc;
+	media_init();
 	struct http_server_opts o = {
 	        .listen = app->cfg.listen,
 	        .threads = (int)app->cfg.threads,
 	        .workers = 2,
-	        .max_body = (size_t)app->cfg.max_body,
+	        .max_body = (size_t)(app->cfg.max_upload > app->cfg.max_body ? app->cfg.max_upload
+	                                                                     : app->cfg.max_body),
 	        .static_dir = static_dir,
+	        .media_dir = media_dir,
+	        .spool_dir = spool_dir,
 	        .access_log = app->cfg.access_log[0] ? app->cfg.access_log : NULL,
 	        .tls_cert = app->cfg.tls_cert[0] ? app->cfg.tls_cert : NULL,
 	        .tls_key = app->cfg.tls_key[0] ? app->cfg.tls_key : NULL,

@@ -32,6 +32,10 @@ enum {
 	/* Owner only when the broadcast {id} is scheduled: editing its content
 	 * then changes mail that goes out to a list. */
 	ROUTE_OWNER_IF_SCHEDULED = 32,
+	/* An upload or import: the body may be as large as cfg.max_upload
+	 * (every other route: cfg.max_body), and multipart file parts are
+	 * spooled to files in DATA/tmp (form_file.path), never the heap. */
+	ROUTE_UPLOAD = 64,
 };
 
 struct app {

@@ -45,6 +45,7 @@
 #include "app.h"
 #include "auth/auth.h"
 #include "db/db.h"
+#include "media/media.h"
 #include "site/site.h"
 
 #define LISTEN_WAIT_MS 250            /* the generation poll where nothing notifies */
@@ -408,7 +409,8 @@ static struct db *listen_open(struct app_node *n, int64_t *gen)
 	struct jm_err err = {0};
 	if (db_open(n->app->cfg.db_url, &db, &err) != JM_OK)
 		return NULL;
-	if (db_listen(db, SITE_CONTENT_CHANNEL) != JM_OK || site_content_gen(db, gen) != JM_OK) {
+	if (db_listen(db, SITE_CONTENT_CHANNEL) != JM_OK || db_listen(db, MEDIA_CHANNEL) != JM_OK ||
+	    site_content_gen(db, gen) != JM_OK) {
 		db_close(db);
 		return NULL;
 	}
@@ -463,8 +465,14 @@ static void *listen_main(void *arg)
 			db = NULL;
 			continue;
 		}
-		if (rc == JM_OK || gen != seen)
+		if (rc == JM_OK && !strcmp(ch, MEDIA_CHANNEL)) {
+			/* An image deleted on another node: this node's copy goes. */
+			char dir[1100];
+			snprintf(dir, sizeof(dir), "%s/media", n->app->cfg.data_dir);
+			media_cache_drop(dir, payload);
+		} else if (rc == JM_OK || gen != seen) {
 			app_content_changed(n->app);
+		}
 		seen = gen;
 	}
 	db_close(db);

@@ -23,7 +23,8 @@ struct app_config {
 	char smtp_url[1024];    /* overrides the smtp_url setting when set */
 	int64_t worker_threads; /* sending threads; 0 = `serve` runs no worker */
 	int64_t threads;
-	int64_t max_body;
+	int64_t max_body;           /* every route but uploads (JSON, forms) */
+	int64_t max_upload;         /* upload and import routes (ROUTE_UPLOAD) */
 	char trusted_proxies[1024]; /* CIDR list, validated by http_cidrs_parse */
 	int64_t max_connections;    /* 0 = derived from the fd limit */
 	int64_t login_queue;        /* password hashes waiting or running */

@@ -20,6 +20,7 @@
 #include "db/db.h"
 #include "import/import.h"
 #include "mail/mail.h"
+#include "media/media.h"
 #include "network/network.h"
 #include "newsletter/newsletter.h"
 #include "people/people.h"
@@ -830,5 +831,6 @@ int main(int argc, char **argv)
 		rc = run(app, argc, argv);
 	app_free(app);
 	free(app);
+	media_shutdown(); /* libvips' threads and caches, if it was started */
 	return rc;
 }

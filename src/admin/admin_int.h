@@ -135,6 +135,12 @@ void admin_backup_routes(struct router *r);
 /* Registers /admin/inbox, /admin/inbox/{id} and its reply/status posts. */
 void admin_inbox_routes(struct router *r);
 
+/* The media library (media.c): /admin/media and the editors' uploads. */
+void admin_media_routes(struct router *r);
+/* The library page with status and an error message (NULL: none). */
+void admin_media_page(struct req *req, int status, const char *error);
+void admin_media_upload(struct req *req);
+
 /* ---- reports and the network map (reports.c) ---- */
 /* Registers /admin/reports, /admin/reports/circle, /admin/map and
  * /admin/map.svg. */

@@ -131,6 +131,7 @@ static struct view_val *values_from_article(struct req *req, const struct articl
 	view_set_str(v, "slug", a->slug);
 	view_set_str(v, "body", a->body_md);
 	view_set_str(v, "excerpt", a->excerpt);
+	view_set_str(v, "featured_image", a->featured_image);
 	view_set_str(v, "tags", arena_join(req->arena, a->tags, a->ntags, ", "));
 	view_set_str(v, "published_at", admin_time_fmt(req->arena, a->published_at, tz, 'T'));
 	return v;
@@ -139,8 +140,8 @@ static struct view_val *values_from_article(struct req *req, const struct articl
 /* The form values as typed. */
 static struct view_val *values_from_form(struct req *req, const struct form *f)
 {
-	static const char *const keys[] = {"title",   "slug", "body",
-	                                   "excerpt", "tags", "published_at"};
+	static const char *const keys[] = {"title", "slug",         "body",          "excerpt",
+	                                   "tags",  "published_at", "featured_image"};
 	struct view_val *v = view_map(req->arena);
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		view_set_str(v, keys[i], form_get(f, keys[i]) ? form_get(f, keys[i]) : "");
@@ -390,6 +391,8 @@ static bool input_from_form(struct req *req, const struct form *f, const struct 
 	in->has_body = in->body_md != NULL;
 	in->excerpt = form_get(f, "excerpt");
 	in->has_excerpt = in->excerpt != NULL;
+	in->featured_image = form_get(f, "featured_image");
+	in->has_featured_image = in->featured_image != NULL;
 	if (!split_tags(req->arena, form_get(f, "tags"), in)) {
 		jm_err_set(err, "tags", "%s", admin_t(req, "admin.editor.err_tags"));
 		return false;

@@ -26,8 +26,8 @@
 #include "newsletter/newsletter.h"
 #include "site/site.h"
 
-static const char *const group_order[] = {"site",  "profile", "sns",     "mail",
-                                          "inbox", "network", "advanced"};
+static const char *const group_order[] = {"site", "profile", "sns",     "images",
+                                          "mail", "inbox",   "network", "advanced"};
 #define NGROUPS (sizeof(group_order) / sizeof(group_order[0]))
 
 static const char *type_name(enum setting_type t)
@@ -40,6 +40,7 @@ static const char *type_name(enum setting_type t)
 	case SET_LANG: return "lang";
 	case SET_ZONE: return "zone";
 	case SET_SMTP: return "smtp";
+	case SET_MEDIA: return "media";
 	case SET_STR: break;
 	}
 	return "str";

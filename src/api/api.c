@@ -232,6 +232,7 @@ void api_routes(struct app *app, struct router *r)
 	router_add(r, "GET", "/api/v1", api_version, ROUTE_API);
 	router_add(r, "GET", "/api/v1/", api_version, ROUTE_API);
 	api_articles_routes(r);
+	api_media_routes(r);
 	api_newsletter_routes(r);
 	api_people_routes(r);
 	api_network_routes(r);

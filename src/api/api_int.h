@@ -70,6 +70,11 @@ bool api_load_settings(struct req *req, struct site_settings *out);
  * app config) first, else the site setting. Arena-owned. */
 const char *api_base_url(struct req *req, const struct site_settings *st);
 
+/* Registers /api/v1/media (media.c). */
+void api_media_routes(struct router *r);
+struct media;
+/* An image as the API shows it (media.c). */
+json_t *api_media_json(const struct media *m);
 /* Registers the /api/v1/articles routes (articles.c). */
 void api_articles_routes(struct router *r);
 /* Registers /api/v1/lists, /subscribers (newsletter.c) and /broadcasts

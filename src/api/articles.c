@@ -4,6 +4,7 @@
  * site_article_*, render with jansson.
  *
  * Article JSON: {"id","slug","title","body" (Markdown),"excerpt","status",
+ * "featured_image" (a /media/ URL of the library, "" for none),
  * "published_at" (ISO 8601 UTC or null),"created_at","updated_at",
  * "tags":[…],"categories":[slug…],"url"}. Input fields: title, slug, body,
  * excerpt, status, published_at (ISO 8601; without a zone it is read in the
@@ -82,8 +83,8 @@ static bool get_strings(struct req *req, json_t *body, const char *key, size_t m
 	return true;
 }
 
-static const char *const article_keys[] = {
-        "title", "slug", "body", "excerpt", "status", "published_at", "tags", "categories", NULL};
+static const char *const article_keys[] = {"title",  "slug",       "body",          "excerpt",
+                                           "status", "published_at", "tags", "categories", "featured_image", NULL};
 
 /* Fills in from the body; answers 422 and returns false on a wrong type. */
 static bool input_from_json(struct req *req, json_t *body, const struct site_settings *st,
@@ -95,6 +96,8 @@ static bool input_from_json(struct req *req, json_t *body, const struct site_set
 	       api_get_str(req, body, "body", true, &in->body_md, &in->has_body) &&
 	       api_get_str(req, body, "excerpt", true, &in->excerpt, &in->has_excerpt) &&
 	       api_get_str(req, body, "status", false, &in->status, &in->has_status) &&
+	       api_get_str(req, body, "featured_image", true, &in->featured_image,
+	                   &in->has_featured_image) &&
 	       get_time(req, body, st, in) &&
 	       get_strings(req, body, "tags", ARTICLE_TAGS_MAX, &in->tags, &in->ntags,
 	                   &in->has_tags) &&
@@ -138,6 +141,7 @@ static json_t *article_json(struct req *req, const struct article *a, const char
 	json_object_set_new(o, "title", api_jstr(a->title));
 	json_object_set_new(o, "body", api_jstr(a->body_md));
 	json_object_set_new(o, "excerpt", api_jstr(a->excerpt));
+	json_object_set_new(o, "featured_image", api_jstr(a->featured_image));
 	json_object_set_new(o, "status", api_jstr(a->status));
 	json_object_set_new(o, "published_at", api_jtime(a->published_at));
 	json_object_set_new(o, "created_at", api_jtime(a->created_at));

@@ -55,12 +55,18 @@ static bool text_affinity(const char *type)
 	       (strstr(up, "CHAR") || strstr(up, "CLOB") || strstr(up, "TEXT"));
 }
 
+/* A BLOB column (media_files.data): bytes, bytea on PostgreSQL. */
+static bool blob_affinity(const char *type)
+{
+	return !strcmp(type, "BLOB") || !strcmp(type, "blob");
+}
+
 /* Columns of t from pragma_table_info (hidden and generated columns are
  * not listed there, and need no copy). */
 static enum jm_rc load_columns(struct db *src, struct arena *a, struct db_table *t)
 {
 	struct db_stmt *st = NULL;
-	size_t cap = 0, kcap = 0;
+	size_t cap = 0, kcap = 0, bcap = 0;
 	int pk[64] = {0}; /* pk[i]: 1-based position of column i in the primary key */
 	enum jm_rc rc = db_preparef(src, &st,
 	                            "SELECT name, type, pk FROM pragma_table_info(?) ORDER BY cid",
@@ -73,7 +79,9 @@ static enum jm_rc load_columns(struct db *src, struct arena *a, struct db_table 
 		t->cols = arena_grow(a, t->cols, (size_t)t->ncols, &cap, sizeof(*t->cols));
 		t->text = arena_grow(a, t->text, (size_t)t->ncols, &kcap, sizeof(*t->text));
 		t->cols[t->ncols] = db_col_dup(st, 0, a);
+		t->blob = arena_grow(a, t->blob, (size_t)t->ncols, &bcap, sizeof(*t->blob));
 		t->text[t->ncols] = text_affinity(db_col_dup(st, 1, a));
+		t->blob[t->ncols] = blob_affinity(db_col_dup(st, 1, a));
 		pk[t->ncols++] = (int)db_col_int(st, 2);
 	}
 	db_finalize(st);
@@ -336,6 +344,8 @@ static enum jm_rc batch_flush(struct db *dst, const struct db_table *t, struct b
 	for (int k = 0; rc == JM_OK && k < bt->nrows * t->ncols; k++) {
 		if (bt->len[k] == SIZE_MAX)
 			db_bind_null(st, k + 1);
+		else if (t->blob && t->blob[k % t->ncols])
+			db_bind_blob(st, k + 1, bt->text.ptr + bt->off[k], bt->len[k]);
 		else
 			db_bind_text(st, k + 1, bt->text.ptr + bt->off[k], bt->len[k]);
 	}
@@ -485,12 +495,32 @@ static void sum_chunk(struct sum *s)
 	s->rows = 0;
 }
 
-/* Each value as "N" (NULL) or "T<length>:<text>". */
-static void sum_row(struct sum *s, struct db_stmt *st, int ncols)
+/* A BLOB's bytes as "B<length>:<bytes>" (PostgreSQL prints bytea as hex
+ * text: the bytes are what both engines agree on). */
+static enum jm_rc sum_blob(struct sum *s, struct db_stmt *st, int col)
+{
+	struct buf v = BUF_INIT;
+	enum jm_rc rc = db_col_blob(st, col, &v);
+	if (!rc)
+		rc = buf_appendf(&s->chunk, "B%zu:", v.len);
+	if (!rc)
+		rc = buf_append(&s->chunk, v.ptr ? v.ptr : "", v.len);
+	buf_free(&v);
+	return rc;
+}
+
+/* Each value as "N" (NULL), "B<length>:<bytes>" (BLOB) or
+ * "T<length>:<text>". */
+static void sum_row(struct sum *s, struct db_stmt *st, const struct db_table *t)
 {
 	enum jm_rc rc = JM_OK;
+	int ncols = t->ncols;
 	for (int i = 0; i < ncols; i++) {
 		size_t len = 0;
+		if (t->blob && t->blob[i] && !db_col_null(st, i)) {
+			rc |= sum_blob(s, st, i);
+			continue;
+		}
 		const char *v = db_col_null(st, i) ? NULL : db_col_text(st, i, &len);
 		if (!v) {
 			rc |= buf_appendc(&s->chunk, 'N');
@@ -516,7 +546,7 @@ enum jm_rc db_table_checksum(struct db *db, const struct db_table *t, int64_t *r
 	if (rc == JM_OK)
 		rc = rows_open(&r, db, buf_cstr(&sel));
 	while (rc == JM_OK && (rc = rows_next(&r)) == JM_OK) {
-		sum_row(&s, r.st, t->ncols);
+		sum_row(&s, r.st, t);
 		++*rows;
 	}
 	rows_close(&r);

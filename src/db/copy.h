@@ -18,6 +18,8 @@ struct db_table {
 	int ncols;
 	const char **cols; /* the source's column names, in its order */
 	bool *text;        /* the column is declared TEXT-like (compared byte-wise) */
+	bool *blob;        /* declared BLOB (bytea on PostgreSQL): copied and
+	                      compared as bytes, never as text */
 	int nkey;
 	int *key; /* the columns rows are ordered by: the primary key, else all */
 };

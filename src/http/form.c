@@ -185,8 +185,8 @@ static void form_from_parts(struct arena *a, const struct mail_part *parts, size
 	for (size_t i = 0; i < n; i++) {
 		const struct mail_part *p = &parts[i];
 		if (p->filename) {
-			files[out->nfiles++] =
-			        (struct form_file){p->name, p->filename, p->ctype, p->data, p->len};
+			files[out->nfiles++] = (struct form_file){p->name, p->filename, p->ctype,
+			                                          p->data, p->len,      p->path};
 		} else {
 			out->keys[out->n] = p->name;
 			out->vals[out->n] = p->data;
@@ -208,6 +208,13 @@ static bool media_type_is(const char *ct, const char *type)
 enum jm_rc form_parse_body(struct arena *a, const char *content_type, const char *body, size_t len,
                            size_t max_fields, struct form *out, struct jm_err *err)
 {
+	return form_parse_body_spool(a, content_type, body, len, max_fields, NULL, out, err);
+}
+
+enum jm_rc form_parse_body_spool(struct arena *a, const char *content_type, const char *body,
+                                 size_t len, size_t max_fields, const char *spool_dir,
+                                 struct form *out, struct jm_err *err)
+{
 	memset(out, 0, sizeof(*out));
 	if (!content_type || content_type[strspn(content_type, " \t")] == '\0' ||
 	    media_type_is(content_type, "application/x-www-form-urlencoded"))
@@ -218,8 +225,8 @@ enum jm_rc form_parse_body(struct arena *a, const char *content_type, const char
 	}
 	struct mail_part *parts = NULL;
 	size_t n = 0;
-	enum jm_rc rc =
-	        mail_multipart_parse(a, content_type, body, len, max_fields, &parts, &n, err);
+	enum jm_rc rc = mail_multipart_parse_spool(a, content_type, body, len, max_fields,
+	                                           spool_dir, &parts, &n, err);
 	if (rc)
 		return rc;
 	form_from_parts(a, parts, n, out);

@@ -74,9 +74,22 @@ static const struct hdr_policy policy_static = {
         .referrer = "strict-origin-when-cross-origin",
 };
 
+/* The media library's images (/media): never a document, so nothing may
+ * load or run from one opened directly. */
+static const struct hdr_policy policy_media = {
+        .csp = "default-src 'none'; frame-ancestors 'none'",
+        .xfo = "DENY",
+        .referrer = "strict-origin-when-cross-origin",
+};
+
+/* A media file's name holds its content's hash and size: it never
+ * changes, so browsers and proxies may keep it a year. */
+#define MEDIA_CACHE "public, max-age=31536000, immutable"
+
 static const struct hdr_policy *policy_for(enum http_hdr_set set)
 {
 	switch (set) {
+	case HTTP_HDRS_MEDIA: return &policy_media;
 	case HTTP_HDRS_ADMIN: return &policy_admin;
 	case HTTP_HDRS_API: return &policy_api;
 	case HTTP_HDRS_STATIC: return &policy_static;
@@ -102,5 +115,8 @@ void http_headers_register(struct st_h2o_pathconf_t *pc, enum http_hdr_set set, 
 	if (tls)
 		add_cmd(&cmds, H2O_HEADERS_CMD_SET, &H2O_TOKEN_STRICT_TRANSPORT_SECURITY->buf,
 		        HSTS);
+	if (set == HTTP_HDRS_MEDIA)
+		add_cmd(&cmds, H2O_HEADERS_CMD_SETIFEMPTY, &H2O_TOKEN_CACHE_CONTROL->buf,
+		        MEDIA_CACHE);
 	h2o_headers_register(pc, cmds);
 }

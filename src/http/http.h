@@ -35,13 +35,15 @@ struct req {
 	struct str query; /* raw query string without '?', may be empty */
 	struct str body;  /* request entity, may be empty */
 	struct route_params params;
-	unsigned route_flags; /* flags given to router_add for the matched route */
-	const char *lang;     /* "ja" or "en", chosen by the app middleware */
-	void *user;           /* the signed-in user (auth/), or NULL */
-	const char *csrf;     /* CSRF token for forms on this page (set by the app) */
-	struct form *form;    /* body form, parsed once by http_req_form */
-	const char *ip;       /* client address, resolved once by http_req_ip */
-	void *priv;           /* h2o_req_t; for http/ only */
+	unsigned route_flags;  /* flags given to router_add for the matched route */
+	const char *lang;      /* "ja" or "en", chosen by the app middleware */
+	void *user;            /* the signed-in user (auth/), or NULL */
+	const char *csrf;      /* CSRF token for forms on this page (set by the app) */
+	struct form *form;     /* body form, parsed once by http_req_form */
+	const char *ip;        /* client address, resolved once by http_req_ip */
+	const char *spool_dir; /* set by the app for upload routes: http_req_form
+	                          writes file parts to files there */
+	void *priv;            /* h2o_req_t; for http/ only */
 };
 
 /* ---- router (router.c) ----
@@ -75,8 +77,11 @@ struct form_file {
 	                         untrusted: never use it as a path */
 	const char *ctype;    /* lowercase media type, "application/octet-stream"
 	                         when the part had none */
-	const char *data;     /* the bytes, NUL-terminated for convenience */
+	const char *data;     /* the bytes, NUL-terminated for convenience;
+	                         NULL when the form was spooled (path) */
 	size_t len;
+	const char *path; /* spooled forms: the file holding the bytes,
+	                     removed with the request's arena */
 };
 struct form {
 	size_t n;
@@ -99,8 +104,14 @@ enum jm_rc form_parse_urlencoded(struct arena *a, const char *s, size_t len, siz
  * Everything lives in the arena. */
 enum jm_rc form_parse_body(struct arena *a, const char *content_type, const char *body, size_t len,
                            size_t max_fields, struct form *out, struct jm_err *err) JM_WUR;
+/* The same; when spool_dir is set, multipart file parts are written to
+ * files there (form_file.path) instead of the arena. */
+enum jm_rc form_parse_body_spool(struct arena *a, const char *content_type, const char *body,
+                                 size_t len, size_t max_fields, const char *spool_dir,
+                                 struct form *out, struct jm_err *err) JM_WUR;
 /* Decodes the request body according to its Content-Type (urlencoded or
- * multipart/form-data). Parsed once; later calls return the same form. */
+ * multipart/form-data). Parsed once; later calls return the same form.
+ * With req->spool_dir set (upload routes), file parts go to files. */
 enum jm_rc http_req_form(struct req *req, struct form *out, struct jm_err *err) JM_WUR;
 /* Parses the query string. */
 enum jm_rc http_req_query(struct req *req, struct form *out, struct jm_err *err) JM_WUR;
@@ -224,8 +235,14 @@ struct http_server_opts {
 	const char *listen;     /* "127.0.0.1:8080" */
 	int threads;            /* event loops; 0 = number of cores */
 	int workers;            /* worker threads for http_defer */
-	size_t max_body;        /* request-body limit (413 beyond) */
+	size_t max_body;        /* request-body limit (413 beyond): the largest
+	                           of every route's; the app checks its own
+	                           smaller limit per route */
+	const char *spool_dir;  /* bodies past a few MB are kept in files here
+	                           (h2o's file-backed buffers), not on the heap */
 	const char *static_dir; /* served at /static/ by h2o's file handler */
+	const char *media_dir;  /* served at /media/ the same way; a file not
+	                           there goes to the router (the app fills it) */
 	const char *access_log; /* path or NULL */
 	const char *tls_cert;   /* both set = HTTPS (HTTP/2 via ALPN) */
 	const char *tls_key;

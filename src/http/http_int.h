@@ -33,6 +33,7 @@ enum http_hdr_set {
 	HTTP_HDRS_ADMIN,  /* /admin: own scripts only, never framed */
 	HTTP_HDRS_API,    /* /api: JSON */
 	HTTP_HDRS_STATIC, /* /static: h2o's file handler */
+	HTTP_HDRS_MEDIA,  /* /media: images named by content, cached a year */
 };
 struct st_h2o_pathconf_t;
 /* Attaches the set's constant security headers to every answer under pc;

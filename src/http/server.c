@@ -33,6 +33,7 @@
 
 #define MAX_LOOPS         64
 #define ACCEPT_BACKOFF_MS 250
+#define SPOOL_THRESHOLD   (2u << 20) /* request bodies larger go to a file */
 
 /* A content type's h2o attributes, remembered per loop (blob_mime_attr). */
 #define MIME_MEMO    8
@@ -234,8 +235,8 @@ enum jm_rc http_req_form(struct req *req, struct form *out, struct jm_err *err)
 		return JM_OK;
 	}
 	const char *ct = http_req_header(req, "content-type");
-	enum jm_rc rc = form_parse_body(req->arena, ct, req->body.p, req->body.len,
-	                                HTTP_MAX_FORM_FIELDS, out, err);
+	enum jm_rc rc = form_parse_body_spool(req->arena, ct, req->body.p, req->body.len,
+	                                      HTTP_MAX_FORM_FIELDS, req->spool_dir, out, err);
 	if (rc == JM_OK) {
 		req->form = arena_alloc(req->arena, sizeof(*req->form));
 		*req->form = *out;
@@ -682,6 +683,32 @@ static void register_app_path(struct server *srv, h2o_hostconf_t *host, const ch
 		h2o_access_log_register(pc, alog);
 }
 
+/* /media: h2o's file handler on the node's cache directory (sendfile,
+ * ETag, ranges), and behind it, for a file this node has not cached yet,
+ * our router (the file handler passes a request on when the file does not
+ * exist): the app's handler fills the cache from the database. No gzip:
+ * images are compressed already. */
+static void register_media_path(struct server *srv, h2o_hostconf_t *host,
+                                h2o_access_log_filehandle_t *alog)
+{
+	h2o_pathconf_t *pc = h2o_config_register_path(host, "/media", 0);
+	if (alog)
+		http_log_client_register(pc, srv->trusted);
+	h2o_mimemap_t *mm = h2o_mimemap_create();
+	h2o_mimemap_set_default_type(mm, "application/octet-stream", NULL);
+	h2o_mimemap_define_mimetype(mm, "webp", "image/webp", NULL);
+	h2o_mimemap_define_mimetype(mm, "jpg", "image/jpeg", NULL);
+	h2o_mimemap_define_mimetype(mm, "png", "image/png", NULL);
+	h2o_file_register(pc, srv->opts.media_dir, NULL, mm, 0);
+	h2o_mem_release_shared(mm);
+	struct jm_handler *h = (struct jm_handler *)h2o_create_handler(pc, sizeof(*h));
+	h->super.on_req = on_req;
+	h->srv = srv;
+	http_headers_register(pc, HTTP_HDRS_MEDIA, srv->ssl_ctx != NULL);
+	if (alog)
+		h2o_access_log_register(pc, alog);
+}
+
 static void setup_paths(struct server *srv)
 {
 	const struct http_server_opts *o = &srv->opts;
@@ -706,6 +733,8 @@ static void setup_paths(struct server *srv)
 		if (alog)
 			h2o_access_log_register(pc, alog);
 	}
+	if (o->media_dir)
+		register_media_path(srv, host, alog);
 	register_app_path(srv, host, "/admin", HTTP_HDRS_ADMIN, alog);
 	register_app_path(srv, host, "/api", HTTP_HDRS_API, alog);
 	register_app_path(srv, host, "/", HTTP_HDRS_SITE, alog);
@@ -802,6 +831,15 @@ enum jm_rc http_serve(struct app *app, struct router *r, const struct http_serve
 	}
 	block_signals();
 	setup_paths(srv);
+	if (o->spool_dir) {
+		/* Request bodies past SPOOL_THRESHOLD grow in an unlinked file of
+		 * spool_dir (mapped) rather than on the heap: an upload of 20 MB
+		 * streams to disk as it arrives. */
+		h2o_socket_buffer_mmap_settings.threshold = SPOOL_THRESHOLD;
+		snprintf(h2o_socket_buffer_mmap_settings.fn_template,
+		         sizeof(h2o_socket_buffer_mmap_settings.fn_template), "%s/h2o.b.XXXXXX",
+		         o->spool_dir);
+	}
 	for (int i = 0; i < srv->nloops && !rc; i++)
 		rc = init_loop(srv, i, err);
 	if (rc)

@@ -20,8 +20,11 @@ struct mail_part {
 	const char *ctype;    /* lowercase "type/subtype" of the part; "text/plain"
 	                         when absent for a field, "application/octet-stream"
 	                         for a file */
-	const char *data;     /* decoded content (binary for files) */
-	size_t len;           /* byte length of data, without the NUL */
+	const char *data;     /* decoded content (binary for files); NULL for a
+	                         file written to path */
+	size_t len;           /* byte length of the content, without the NUL */
+	const char *path;     /* spool_dir given: the file part's content is in
+	                         this file (removed when the arena is freed) */
 };
 
 /* Parses a multipart/form-data body.
@@ -40,6 +43,15 @@ struct mail_part {
 enum jm_rc mail_multipart_parse(struct arena *a, const char *content_type, const char *body,
                                 size_t len, size_t max_parts, struct mail_part **parts,
                                 size_t *nparts, struct jm_err *err) JM_WUR;
+/* The same, but file parts (a filename given) are decoded straight into
+ * new files of spool_dir (mode 0600, removed by a cleanup on the arena)
+ * instead of the arena: an upload of many megabytes never sits in one heap
+ * buffer (the body itself is read where it lies, never copied). JM_IO when
+ * a file cannot be written. */
+enum jm_rc mail_multipart_parse_spool(struct arena *a, const char *content_type, const char *body,
+                                      size_t len, size_t max_parts, const char *spool_dir,
+                                      struct mail_part **parts, size_t *nparts,
+                                      struct jm_err *err) JM_WUR;
 
 /* ---- outgoing messages (build.c, GMime) ----
  * RFC 5322/2045/2047/8058. Every header value is checked: CR or LF in a

@@ -8,13 +8,23 @@
  * its parser warnings and refusing bodies it had to guess about (missing
  * boundary, no parts, truncated body, conflicting parameters).
  *
+ * The body is never copied: GMime reads it where it lies (the request's
+ * buffer, which h2o keeps in a file-backed mapping when it is large), and
+ * with a spool directory the file parts are decoded straight into files
+ * there (mail_multipart_parse_spool), so an upload of many megabytes never
+ * sits in one heap buffer.
+ *
  * Invariants: every GMime object is released before returning; everything
- * handed back lives in the caller's arena. Header values given to us must
- * not contain CR or LF, since they are spliced into a header block.
+ * handed back lives in the caller's arena (spooled files are removed by a
+ * cleanup on it). Header values given to us must not contain CR or LF,
+ * since they are spliced into a header block.
  */
+#include <fcntl.h>
 #include <gmime/gmime.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "mail/mail_int.h"
 
@@ -73,18 +83,26 @@ static bool content_type_ok(const char *ct)
 }
 
 /* Parses "Content-Type: ct" + blank line + body into a GMime object, or NULL
- * (malformed) when the parser complained. */
-static GMimeObject *parse_body(const char *ct, const char *body, size_t len)
+ * (malformed) when the parser complained. The body is read where it lies
+ * (a memory stream over it that does not own it, behind the header in a
+ * concatenated stream): a large upload is not copied, and the parser keeps
+ * parts as windows of that stream (persist_stream) until they are decoded. */
+static GMimeObject *parse_body(const char *ct, const char *body, size_t len, GByteArray **viewp)
 {
 	static const char hdr[] = "Content-Type: ";
-	GByteArray *bytes = g_byte_array_sized_new((guint)(sizeof(hdr) + strlen(ct) + 4 + len));
-	g_byte_array_append(bytes, (const guint8 *)hdr, sizeof(hdr) - 1);
-	g_byte_array_append(bytes, (const guint8 *)ct, (guint)strlen(ct));
-	g_byte_array_append(bytes, (const guint8 *)"\r\n\r\n", 4);
-	if (len)
-		g_byte_array_append(bytes, (const guint8 *)body, (guint)len);
-	GMimeStream *stream = g_mime_stream_mem_new_with_byte_array(bytes); /* owns bytes */
+	GByteArray *head = g_byte_array_sized_new((guint)(sizeof(hdr) + strlen(ct) + 4));
+	g_byte_array_append(head, (const guint8 *)hdr, sizeof(hdr) - 1);
+	g_byte_array_append(head, (const guint8 *)ct, (guint)strlen(ct));
+	g_byte_array_append(head, (const guint8 *)"\r\n\r\n", 4);
+	GMimeStream *hs = g_mime_stream_mem_new_with_byte_array(head); /* owns head */
+	GByteArray *view = g_byte_array_new_take(len ? (guint8 *)body : NULL, len);
+	GMimeStream *bs = g_mime_stream_mem_new_with_byte_array(view);
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(bs), FALSE);
+	GMimeStream *stream = g_mime_stream_cat_new();
+	g_mime_stream_cat_add_source(GMIME_STREAM_CAT(stream), hs);
+	g_mime_stream_cat_add_source(GMIME_STREAM_CAT(stream), bs);
 	GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+	g_mime_parser_set_persist_stream(parser, TRUE);
 	GMimeParserOptions *opts = g_mime_parser_options_new();
 	bool malformed = false;
 	g_mime_parser_options_set_warning_callback(opts, on_parser_warning, &malformed);
@@ -92,11 +110,22 @@ static GMimeObject *parse_body(const char *ct, const char *body, size_t len)
 	g_mime_parser_options_free(opts);
 	g_object_unref(parser);
 	g_object_unref(stream);
+	g_object_unref(hs);
 	if (obj && (malformed || !GMIME_IS_MULTIPART(obj))) {
 		g_object_unref(obj);
 		obj = NULL;
 	}
+	/* Parts still read from bs (persist_stream): the caller frees the
+	 * wrapper *viewp (view_free) only after dropping obj. */
+	g_object_unref(bs);
+	*viewp = view;
 	return obj;
+}
+
+/* Frees the array wrapper around the caller's body, never the body. */
+static void view_free(GByteArray *view)
+{
+	(void)g_byte_array_free(view, FALSE);
 }
 
 /* Copies the decoded content of part into the arena (NUL-terminated). */
@@ -119,6 +148,38 @@ static void part_content(struct arena *a, GMimePart *part, struct mail_part *out
 	g_object_unref(mem);
 }
 
+static void unlink_cb(void *p)
+{
+	unlink(p);
+}
+
+/* Decodes the content of a file part into a new file of dir (0600),
+ * removed when the arena is freed. */
+static enum jm_rc part_spool(struct arena *a, GMimePart *part, const char *dir,
+                             struct mail_part *out, struct jm_err *err)
+{
+	char *path = arena_sprintf(a, "%s/upload.XXXXXX", dir);
+	int fd = mkostemp(path, O_CLOEXEC);
+	if (fd < 0) {
+		jm_err_set(err, NULL, "cannot store the upload");
+		return JM_IO;
+	}
+	arena_defer(a, unlink_cb, path);
+	GMimeStream *fs = g_mime_stream_fs_new(fd); /* owns fd */
+	GMimeDataWrapper *w = g_mime_part_get_content(part);
+	gint64 n = w ? g_mime_data_wrapper_write_to_stream(w, fs) : 0;
+	bool ok = n >= 0 && g_mime_stream_flush(fs) == 0;
+	g_object_unref(fs);
+	if (!ok) {
+		jm_err_set(err, NULL, "cannot store the upload");
+		return JM_IO;
+	}
+	out->data = NULL;
+	out->len = (size_t)n;
+	out->path = path;
+	return JM_OK;
+}
+
 /* The part's media type, or the RFC 7578 default when it has none. */
 static const char *part_ctype(struct arena *a, GMimeObject *obj, bool is_file)
 {
@@ -134,8 +195,8 @@ static const char *part_ctype(struct arena *a, GMimeObject *obj, bool is_file)
 }
 
 /* Fills out from one child of the multipart. */
-static enum jm_rc part_convert(struct arena *a, GMimeObject *obj, struct mail_part *out,
-                               struct jm_err *err)
+static enum jm_rc part_convert(struct arena *a, GMimeObject *obj, const char *spool,
+                               struct mail_part *out, struct jm_err *err)
 {
 	if (!GMIME_IS_PART(obj)) {
 		jm_err_set(err, NULL, "nested multipart is not supported");
@@ -153,6 +214,8 @@ static enum jm_rc part_convert(struct arena *a, GMimeObject *obj, struct mail_pa
 	out->name = arena_strdup(a, name);
 	out->filename = fn ? arena_strdup(a, fn) : NULL;
 	out->ctype = part_ctype(a, obj, fn != NULL);
+	if (fn && spool)
+		return part_spool(a, GMIME_PART(obj), spool, out, err);
 	part_content(a, GMIME_PART(obj), out);
 	if (!fn && (!utf8_valid(out->data, out->len) || memchr(out->data, '\0', out->len))) {
 		jm_err_set(err, out->name, "invalid UTF-8");
@@ -162,7 +225,8 @@ static enum jm_rc part_convert(struct arena *a, GMimeObject *obj, struct mail_pa
 }
 
 static enum jm_rc convert_parts(struct arena *a, GMimeMultipart *mp, size_t max_parts,
-                                struct mail_part **parts, size_t *nparts, struct jm_err *err)
+                                const char *spool, struct mail_part **parts, size_t *nparts,
+                                struct jm_err *err)
 {
 	int count = g_mime_multipart_get_count(mp);
 	if (count <= 0) {
@@ -175,7 +239,8 @@ static enum jm_rc convert_parts(struct arena *a, GMimeMultipart *mp, size_t max_
 	}
 	struct mail_part *p = arena_calloc(a, (size_t)count * sizeof(*p));
 	for (int i = 0; i < count; i++) {
-		enum jm_rc rc = part_convert(a, g_mime_multipart_get_part(mp, i), &p[i], err);
+		enum jm_rc rc =
+		        part_convert(a, g_mime_multipart_get_part(mp, i), spool, &p[i], err);
 		if (rc)
 			return rc;
 	}
@@ -184,9 +249,9 @@ static enum jm_rc convert_parts(struct arena *a, GMimeMultipart *mp, size_t max_
 	return JM_OK;
 }
 
-enum jm_rc mail_multipart_parse(struct arena *a, const char *content_type, const char *body,
-                                size_t len, size_t max_parts, struct mail_part **parts,
-                                size_t *nparts, struct jm_err *err)
+enum jm_rc mail_multipart_parse_spool(struct arena *a, const char *content_type, const char *body,
+                                      size_t len, size_t max_parts, const char *spool_dir,
+                                      struct mail_part **parts, size_t *nparts, struct jm_err *err)
 {
 	*parts = NULL;
 	*nparts = 0;
@@ -199,16 +264,28 @@ enum jm_rc mail_multipart_parse(struct arena *a, const char *content_type, const
 		jm_err_set(err, NULL, "request body too large");
 		return JM_TOO_LARGE;
 	}
-	GMimeObject *obj = parse_body(content_type, body, len);
-	if (!obj) {
+	GByteArray *view = NULL;
+	GMimeObject *obj = parse_body(content_type, body, len, &view);
+	enum jm_rc rc = JM_INVALID;
+	if (!obj)
 		jm_err_set(err, NULL, "malformed multipart body");
-		return JM_INVALID;
-	}
-	enum jm_rc rc = convert_parts(a, GMIME_MULTIPART(obj), max_parts, parts, nparts, err);
-	g_object_unref(obj);
+	else
+		rc = convert_parts(a, GMIME_MULTIPART(obj), max_parts, spool_dir, parts, nparts,
+		                   err);
+	if (obj)
+		g_object_unref(obj);
+	view_free(view);
 	if (rc) {
 		*parts = NULL;
 		*nparts = 0;
 	}
 	return rc;
+}
+
+enum jm_rc mail_multipart_parse(struct arena *a, const char *content_type, const char *body,
+                                size_t len, size_t max_parts, struct mail_part **parts,
+                                size_t *nparts, struct jm_err *err)
+{
+	return mail_multipart_parse_spool(a, content_type, body, len, max_parts, NULL, parts,
+	                                  nparts, err);
 }

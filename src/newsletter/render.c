@@ -84,11 +84,14 @@ static const char *person_lookup(const char *key, void *user)
 	return v;
 }
 
-static char *md_html(struct arena *a, const char *md)
+/* Mail HTML of Markdown: library images as JPEG/PNG at absolute URLs
+ * (mail programs show no WebP and have no base URL). */
+static char *md_html(struct nl_render_ctx *c, struct arena *a, const char *md)
 {
 	struct buf b = BUF_INIT;
 	buf_init(&b, MSG_CAP);
-	char *out = site_markdown(md, strlen(md), false, &b) == JM_OK
+	struct site_md_opts o = {.mail = true, .base_url = c->cfg->base_url};
+	char *out = site_markdown_opts(md, strlen(md), &o, &b) == JM_OK
 	                    ? arena_strdup(a, buf_cstr(&b))
 	                    : arena_strdup(a, "");
 	buf_free(&b);
@@ -114,7 +117,7 @@ static enum jm_rc load_list(struct nl_render_ctx *c, struct arena *a, int64_t li
 		k->charset = db_col_dup(st, 2, a);
 		k->wsubject = db_col_dup(st, 3, a);
 		k->wmd = db_col_dup(st, 4, a);
-		k->whtml = md_html(a, k->wmd);
+		k->whtml = md_html(c, a, k->wmd);
 	}
 	db_finalize(st);
 	return rc == JM_DONE ? JM_NOT_FOUND : rc;
@@ -137,7 +140,7 @@ static enum jm_rc load_broadcast(struct nl_render_ctx *c, struct arena *a, int64
 		k->subject = db_col_dup(st, 0, a);
 		k->body_md = db_col_dup(st, 1, a);
 		k->bstatus = db_col_dup(st, 2, a);
-		k->body_html = md_html(a, k->body_md);
+		k->body_html = md_html(c, a, k->body_md);
 		k->blist = db_col_int(st, 3);
 	}
 	db_finalize(st);

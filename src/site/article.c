@@ -18,7 +18,7 @@
 
 #define ART_COLS                                                                                   \
 	"a.id, a.slug, a.title, a.body_md, a.excerpt, a.status, COALESCE(a.published_at, 0), "     \
-	"a.created_at, a.updated_at, a.html_trusted"
+	"a.created_at, a.updated_at, a.html_trusted, a.featured_image"
 
 /* Normalised, de-duplicated tag names (slices of the caller's strings). */
 struct tagset {
@@ -139,6 +139,8 @@ static enum jm_rc validate_article(const struct article_input *in, struct jm_err
 		field = "status";
 	else if (in->published_at < 0)
 		field = "published_at";
+	else if (!site_featured_image_ok(in->featured_image))
+		field = "featured_image";
 	if (field) {
 		jm_err_set(err, field, "invalid %s", field);
 		return JM_INVALID;
@@ -205,7 +207,7 @@ static enum jm_rc tags_write(struct db *db, int64_t id, const struct tagset *ts)
 	return rc;
 }
 
-/* Binds the article fields shared by INSERT and UPDATE as parameters 1..6. */
+/* Binds the article fields shared by INSERT and UPDATE as parameters 1..7. */
 static void bind_fields(struct db_stmt *st, const struct article_input *in, const char *slug)
 {
 	db_bind_text(st, 1, slug, SIZE_MAX);
@@ -217,6 +219,7 @@ static void bind_fields(struct db_stmt *st, const struct article_input *in, cons
 		db_bind_int(st, 6, in->published_at);
 	else
 		db_bind_null(st, 6);
+	db_bind_text(st, 7, in->featured_image ? in->featured_image : "", SIZE_MAX);
 }
 
 /* Fills the derived parts of a complete input: publishing sets the time. */
@@ -256,21 +259,21 @@ static enum jm_rc insert_row(struct db *db, const struct article_input *in, cons
 	struct db_stmt *st = NULL;
 	enum jm_rc rc = db_prepare(db,
 	                           "INSERT INTO articles(slug, title, body_md, excerpt, status, "
-	                           "published_at, author_id, created_at, updated_at, "
-	                           "html_trusted) "
-	                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+	                           "published_at, featured_image, author_id, created_at, "
+	                           "updated_at, html_trusted) "
+	                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
 	                           &st);
 	if (rc)
 		return rc;
 	int64_t now = jm_now();
 	bind_fields(st, in, slug);
 	if (author_id > 0)
-		db_bind_int(st, 7, author_id);
+		db_bind_int(st, 8, author_id);
 	else
-		db_bind_null(st, 7);
-	db_bind_int(st, 8, now);
+		db_bind_null(st, 8);
 	db_bind_int(st, 9, now);
-	db_bind_int(st, 10, in->html_trusted);
+	db_bind_int(st, 10, now);
+	db_bind_int(st, 11, in->html_trusted);
 	rc = db_step(st);
 	if (rc == JM_OK)
 		*id = db_col_int(st, 0);
@@ -289,6 +292,7 @@ static enum jm_rc create_input(const struct article_input *in0, struct article_i
 	in->excerpt = in->has_excerpt && in->excerpt ? in->excerpt : "";
 	in->status = in->has_status && in->status ? in->status : "draft";
 	in->published_at = in->has_published_at ? in->published_at : 0;
+	in->featured_image = in->has_featured_image && in->featured_image ? in->featured_image : "";
 	enum jm_rc rc = tags_normalise(in->has_tags ? in->tags : NULL, in->has_tags ? in->ntags : 0,
 	                               ts, err);
 	if (!rc)
@@ -357,6 +361,8 @@ static void merge_update(struct article_input *m, const struct article *cur,
 	m->excerpt = in->has_excerpt ? (in->excerpt ? in->excerpt : "") : cur->excerpt;
 	m->status = in->has_status ? (in->status ? in->status : "") : cur->status;
 	m->published_at = in->has_published_at ? in->published_at : cur->published_at;
+	m->featured_image = in->has_featured_image ? (in->featured_image ? in->featured_image : "")
+	                                           : cur->featured_image;
 	m->has_body = in->has_body;
 	m->html_trusted = in->html_trusted;
 }
@@ -368,7 +374,7 @@ static enum jm_rc update_row(struct db *db, int64_t id, const struct article_inp
 	enum jm_rc rc =
 	        db_prepare(db,
 	                   "UPDATE articles SET slug = ?, title = ?, body_md = ?, excerpt = ?, "
-	                   "status = ?, published_at = ?, updated_at = ?, "
+	                   "status = ?, published_at = ?, featured_image = ?, updated_at = ?, "
 	                   /* a new body takes its writer's trust; no new body
 	                    * keeps the trust of the body's writer */
 	                   "html_trusted = CASE WHEN ? THEN ? ELSE html_trusted END "
@@ -377,10 +383,10 @@ static enum jm_rc update_row(struct db *db, int64_t id, const struct article_inp
 	if (rc)
 		return rc;
 	bind_fields(st, m, slug);
-	db_bind_int(st, 7, jm_now());
-	db_bind_int(st, 8, m->has_body);
-	db_bind_int(st, 9, m->html_trusted);
-	db_bind_int(st, 10, id);
+	db_bind_int(st, 8, jm_now());
+	db_bind_int(st, 9, m->has_body);
+	db_bind_int(st, 10, m->html_trusted);
+	db_bind_int(st, 11, id);
 	rc = db_step(st);
 	db_finalize(st);
 	return rc == JM_DONE ? JM_OK : rc;
@@ -471,6 +477,7 @@ static void row_to_article(struct db_stmt *st, struct arena *a, struct article *
 	out->created_at = db_col_int(st, 7);
 	out->updated_at = db_col_int(st, 8);
 	out->html_trusted = db_col_int(st, 9) != 0;
+	out->featured_image = db_col_dup(st, 10, a);
 }
 
 static enum jm_rc tags_read(struct db *db, struct arena *a, struct article *art)

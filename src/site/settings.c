@@ -20,7 +20,17 @@
 
 #include "core/core.h"
 #include "db/db.h"
+#include "media/media.h"
 #include "site/site.h"
+
+bool site_featured_image_ok(const char *url)
+{
+	char key[MEDIA_KEY_LEN + 1];
+	int w, h;
+	const char *ext;
+	return !url || !*url ||
+	       (!strncmp(url, "/media/", 7) && media_url_parse(url, key, &w, &h, &ext));
+}
 
 static const struct setting_def defs[] = {
         {"title", SET_STR, "jinmyaku", 120, "setting.title", "site"},
@@ -36,6 +46,11 @@ static const struct setting_def defs[] = {
         {"sns_note", SET_URL, "", 300, "setting.sns_note", "sns"},
         {"sns_facebook", SET_URL, "", 300, "setting.sns_facebook", "sns"},
         {"sns_github", SET_URL, "", 300, "setting.sns_github", "sns"},
+        /* Pictures of the site (group "images"): the default og:image of
+         * pages without a featured image, the header logo, the favicon. */
+        {"site_image", SET_MEDIA, "", 200, "setting.site_image", "images"},
+        {"site_logo", SET_MEDIA, "", 200, "setting.site_logo", "images"},
+        {"site_favicon", SET_MEDIA, "", 200, "setting.site_favicon", "images"},
         {"allow_raw_html", SET_BOOL, "0", 1, "setting.allow_raw_html", "advanced"},
         {"per_page", SET_INT, "10", 100, "setting.per_page", "advanced"},
         {"timezone", SET_ZONE, "Asia/Tokyo", 64, "setting.timezone", "advanced"},
@@ -99,6 +114,9 @@ static const struct {
         {"sns_note", offsetof(struct site_settings, sns_note)},
         {"sns_facebook", offsetof(struct site_settings, sns_facebook)},
         {"sns_github", offsetof(struct site_settings, sns_github)},
+        {"site_image", offsetof(struct site_settings, site_image)},
+        {"site_logo", offsetof(struct site_settings, site_logo)},
+        {"site_favicon", offsetof(struct site_settings, site_favicon)},
 };
 
 const struct setting_def *site_setting_defs(size_t *n)
@@ -260,6 +278,7 @@ static enum jm_rc validate_one(const struct setting_def *d, const char *val, con
 		break;
 	case SET_TEXT: ok = len <= d->max_len && !utf8_has_controls(val, len); break;
 	case SET_URL: ok = len <= d->max_len && (len == 0 || valid_url(val)); break;
+	case SET_MEDIA: ok = len <= d->max_len && site_featured_image_ok(val); break;
 	case SET_LANG: ok = strcmp(val, "ja") == 0 || strcmp(val, "en") == 0; break;
 	case SET_ZONE: ok = jm_tz_valid(val); break;
 	case SET_SMTP:
@@ -471,6 +490,7 @@ static const char *reason_key(struct arena *a, const struct setting_def *d, cons
 		               : "admin.settings.err_smtp";
 	case SET_LANG: return "admin.settings.err_lang";
 	case SET_BOOL: return "admin.settings.err_value";
+	case SET_MEDIA: return "admin.settings.err_media";
 	case SET_STR:
 	case SET_TEXT: break;
 	}

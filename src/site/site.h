@@ -86,8 +86,9 @@ enum setting_type {
 	SET_BOOL,
 	SET_INT,
 	SET_LANG,
-	SET_ZONE, /* an IANA time zone name (core jm_tz_valid) */
-	SET_SMTP, /* smtp:// or smtps:// relay URL, maybe with user:password@ */
+	SET_ZONE,  /* an IANA time zone name (core jm_tz_valid) */
+	SET_SMTP,  /* smtp:// or smtps:// relay URL, maybe with user:password@ */
+	SET_MEDIA, /* an image of the media library by its URL, or "" (site_featured_image_ok) */
 };
 struct setting_def {
 	const char *key; /* also the form field name */
@@ -118,6 +119,7 @@ const char *site_setting_refusal(site_text_fn t, const void *tctx, const char *l
 struct site_settings {
 	const char *title, *description, *base_url, *lang, *owner_name, *profile_md, *topics;
 	const char *sns_x, *sns_youtube, *sns_instagram, *sns_note, *sns_facebook, *sns_github;
+	const char *site_image, *site_logo, *site_favicon; /* /media/ URLs or "" */
 	bool allow_raw_html;
 	int per_page;
 	const char *tz;    /* the site's IANA zone ("Asia/Tokyo"): read times typed
@@ -170,11 +172,13 @@ struct article {
 	/* Its categories (by name). */
 	struct category *categories;
 	size_t ncategories;
+	const char *featured_image; /* a /media/ URL (og:image), "" for none */
 };
 
 /* Input for create/update. For update only fields with has_* set change. */
 struct article_input {
 	const char *title, *slug, *body_md, *excerpt, *status;
+	const char *featured_image; /* "" clears it */
 	int64_t published_at;
 	const char **tags;
 	size_t ntags;
@@ -182,6 +186,7 @@ struct article_input {
 	size_t ncategories;
 	bool has_title, has_slug, has_body, has_excerpt, has_status, has_published_at, has_tags,
 	        has_categories;
+	bool has_featured_image;
 	/* The writer is an owner. Raw HTML (allow_raw_html) renders only in a
 	 * body an owner wrote; a new body from anyone else renders in safe
 	 * mode. Only read when the body is set. */
@@ -194,6 +199,9 @@ struct article_input {
  * categories ≤ 20 slugs of existing categories. Errors name the field:
  * JM_INVALID (422), JM_CONFLICT on a duplicate slug (409). Publishing
  * without published_at sets it to now. */
+/* The featured image rule (admin, API, CLI): empty, or an image of the
+ * media library by its URL ("/media/<key>-<w>x<h>.<jpg|png|webp>"). */
+bool site_featured_image_ok(const char *url);
 enum jm_rc site_article_create(struct db *db, const struct article_input *in, int64_t author_id,
                                int64_t *id_out, struct jm_err *err) JM_WUR;
 enum jm_rc site_article_update(struct db *db, int64_t id, const struct article_input *in,
@@ -298,8 +306,18 @@ enum jm_rc site_import(struct db *db, struct arena *a, const char *source,
                        struct jm_err *err) JM_WUR;
 
 /* ---- Markdown (markdown.c, cmark) ----
- * Raw HTML is dropped (cmark safe mode) unless allow_raw is set. */
+ * Raw HTML is dropped (cmark safe mode) unless allow_raw is set. Images of
+ * the media library render as <picture> with WebP and JPEG/PNG srcsets. */
 enum jm_rc site_markdown(const char *md, size_t len, bool allow_raw, struct buf *out) JM_WUR;
+struct site_md_opts {
+	bool allow_raw;
+	bool mail;            /* library images as one JPEG/PNG <img>, absolute */
+	const char *base_url; /* the site's, without a trailing slash: mail's
+	                         image URLs start with it (and library URLs
+	                         written absolute are recognised) */
+};
+enum jm_rc site_markdown_opts(const char *md, size_t len, const struct site_md_opts *o,
+                              struct buf *out) JM_WUR;
 /* Plain-text excerpt of at most max_chars characters from Markdown. */
 char *site_excerpt(struct arena *a, const char *md, size_t len, size_t max_chars);
 

@@ -127,6 +127,7 @@ static enum jm_rc add_article(struct web_page *pg, const struct article *art)
 	if (!ex || !*ex)
 		ex = site_excerpt(pg->req->arena, art->body_md, strlen(art->body_md), 120);
 	web_page_meta(pg, art->title, ex, "article");
+	pg->image = art->featured_image;
 	return JM_OK;
 }
 

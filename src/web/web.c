@@ -30,6 +30,7 @@ void web_routes(struct app *app, struct router *r)
 	router_add(r, "GET", "/healthz", web_healthz, 0);
 	web_newsletter_routes(r);
 	web_contact_routes(r);
+	web_media_routes(r);
 }
 
 /* ---- context ---- */
@@ -92,6 +93,10 @@ enum jm_rc web_page_init(struct web_page *pg, struct req *req, const char *path)
 	jm_time_day(jm_now(), day);
 	view_set_str(site, "year", arena_strndup(a, day, 4));
 	add_sns(pg, site);
+	if (*pg->s.site_logo)
+		view_set_str(site, "logo", pg->s.site_logo);
+	if (*pg->s.site_favicon)
+		view_set_str(site, "favicon", pg->s.site_favicon);
 	view_set(pg->ctx, "site", site);
 	pg->url = path ? arena_sprintf(a, "%s%s", pg->base, path) : NULL;
 	web_page_meta(pg, pg->s.title, pg->s.description, "website");
@@ -113,6 +118,11 @@ static void set_page_ctx(struct web_page *pg)
 	view_set_str(page, "title", pg->title);
 	view_set_str(page, "description", pg->desc);
 	view_set_str(page, "type", pg->type);
+	/* og:image must be absolute; without the page's own picture, the
+	 * site's default one (settings), else none (twitter:card summary). */
+	const char *img = pg->image && *pg->image ? pg->image : pg->s.site_image;
+	if (img && *img)
+		view_set_str(page, "image", arena_sprintf(pg->req->arena, "%s%s", pg->base, img));
 	view_set_bool(page, "is_site_title", pg->title == pg->s.title);
 	view_set(pg->ctx, "page", page);
 }

@@ -53,7 +53,8 @@ struct web_page {
 	uint64_t gen;         /* content generation at the start of the render */
 	/* page.* in the context, set when the page is sent */
 	const char *url, *title, *desc, *type;
-	const char *lang; /* render language: the site's */
+	const char *image; /* page.image (og:image): a /media/ URL, "" = the site's */
+	const char *lang;  /* render language: the site's */
 };
 /* Loads settings and fills the context shared by all pages (site, sns);
  * path (may be NULL) gives page.url, the canonical URL. JM_DB on a
@@ -107,6 +108,8 @@ void web_signup_ctx(struct web_page *pg);
 
 /* The contact form: /contact, /contact/thanks (contact.c). */
 void web_contact_routes(struct router *r);
+/* GET /media/{name}: a file this node's cache lacks, from the database (media.c). */
+void web_media_routes(struct router *r);
 
 /* Handlers (pages.c, feeds.c). */
 void web_home(struct req *req);
