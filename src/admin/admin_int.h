@@ -118,6 +118,9 @@ const char *admin_nl_flash(struct req *req);
 /* Registers /admin/inbox, /admin/inbox/{id} and its reply/status posts. */
 void admin_inbox_routes(struct router *r);
 
+/* ---- the trash and article revisions (trash.c) ---- */
+void admin_trash_routes(struct router *r);
+
 /* ---- reports and the network map (reports.c) ---- */
 /* Registers /admin/reports, /admin/reports/circle, /admin/map and
  * /admin/map.svg. */

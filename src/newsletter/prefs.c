@@ -22,7 +22,7 @@ enum jm_rc nl_list_all_brief(struct db *db, struct arena *a, bool public_only, s
 	*out = arena_calloc(a, LISTS_MAX * sizeof(**out));
 	enum jm_rc rc = db_preparef(db, &st,
 	                            "SELECT id, slug, name, description, consent_text, public, "
-	                            "double_optin FROM lists WHERE public = 1 OR ? = 0 "
+	                            "double_optin FROM lists WHERE trashed_at IS NULL AND (public = 1 OR ? = 0) "
 	                            "ORDER BY id LIMIT 200",
 	                            "i", (int64_t)public_only);
 	if (rc)

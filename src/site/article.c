@@ -303,6 +303,8 @@ enum jm_rc site_article_create(struct db *db, const struct article_input *in0, i
 	if (!rc)
 		rc = tags_write(db, id, &ts);
 	if (!rc)
+		rc = site_revision_add(db, id, author_id);
+	if (!rc)
 		rc = db_commit(db);
 	if (rc) {
 		db_rollback(db);
@@ -381,6 +383,8 @@ static enum jm_rc update_tx(struct db *db, struct arena *a, int64_t id,
 		rc = update_row(db, id, &m, slug);
 	if (!rc && in->has_tags)
 		rc = tags_write(db, id, &ts);
+	if (!rc)
+		rc = site_revision_add(db, id, in->editor_id);
 	return conflict_or(rc, err);
 }
 
@@ -400,24 +404,6 @@ out:
 	if (rc == JM_NOT_FOUND)
 		jm_err_set(err, NULL, "no such article");
 	arena_free(a);
-	return site_content_written(db, rc);
-}
-
-enum jm_rc site_article_delete(struct db *db, int64_t id)
-{
-	enum jm_rc rc = db_begin(db);
-	if (rc)
-		return rc;
-	rc = db_execf(db, "DELETE FROM articles WHERE id = ?", "i", id);
-	if (!rc && db_changes(db) == 0)
-		rc = JM_NOT_FOUND;
-	if (!rc)
-		rc = db_exec(db,
-		             "DELETE FROM tags WHERE id NOT IN (SELECT tag_id FROM article_tags)");
-	if (!rc)
-		rc = db_commit(db);
-	if (rc)
-		db_rollback(db);
 	return site_content_written(db, rc);
 }
 
@@ -477,7 +463,8 @@ enum jm_rc site_article_get(struct db *db, struct arena *a, int64_t id, struct a
 {
 	struct db_stmt *st = NULL;
 	enum jm_rc rc =
-	        db_preparef(db, &st, "SELECT " ART_COLS " FROM articles a WHERE a.id = ?", "i", id);
+	        db_preparef(db, &st, "SELECT " ART_COLS " FROM articles a WHERE a.id = ? "
+	                    "AND a.trashed_at IS NULL", "i", id);
 	return rc ? rc : get_one(db, a, st, out);
 }
 
@@ -493,7 +480,7 @@ enum jm_rc site_article_get_public(struct db *db, struct arena *a, const char *s
 }
 
 #define LIST_WHERE                                                                                 \
-	" FROM articles a WHERE (? = 0 OR (a.status = 'published' AND a.published_at <= ?))"       \
+	" FROM articles a WHERE a.trashed_at IS NULL AND (? = 0 OR (a.status = 'published' AND a.published_at <= ?))"       \
 	" AND (? IS NULL OR a.status = ?) AND (? IS NULL OR EXISTS (SELECT 1 FROM article_tags x"  \
 	" JOIN tags t ON t.id = x.tag_id WHERE x.article_id = a.id AND t.name = ?))"
 
