@@ -169,12 +169,13 @@ static void diff_middle(struct diff_out *d, const struct lines *o, const struct 
 		if (i < R && j < C && line_eq(o->v[o0 + i], w->v[n0 + j])) {
 			emit(d, ' ', o->v[o0 + i], (int64_t)(o0 + i) + 1, (int64_t)(n0 + j) + 1);
 			i++, j++;
-		} else if (j < C && (i == R || t[i * (C + 1) + j + 1] >= t[(i + 1) * (C + 1) + j])) {
-			emit(d, '+', w->v[n0 + j], 0, (int64_t)(n0 + j) + 1);
-			j++;
-		} else {
+		} else if (i < R && (j == C || t[(i + 1) * (C + 1) + j] >= t[i * (C + 1) + j + 1])) {
+			/* removals before additions, as diff(1) shows a change */
 			emit(d, '-', o->v[o0 + i], (int64_t)(o0 + i) + 1, 0);
 			i++;
+		} else {
+			emit(d, '+', w->v[n0 + j], 0, (int64_t)(n0 + j) + 1);
+			j++;
 		}
 	}
 	free(t);
