@@ -21,13 +21,13 @@
 #include "newsletter/newsletter.h"
 #include "site/site.h"
 
-static struct view_val *trash_row(struct req *req, const char *kind, int64_t id,
-                                  const char *title, const char *slug, int64_t at, int tz)
+static struct view_val *trash_row(struct req *req, const char *kind, int64_t id, const char *title,
+                                  const char *slug, int64_t at, int tz)
 {
 	struct view_val *m = view_map(req->arena);
 	view_set_str(m, "kind", kind);
-	view_set_str(m, "kind_label", admin_t(req, arena_sprintf(req->arena, "admin.trash.kind_%s",
-	                                                         kind)));
+	view_set_str(m, "kind_label",
+	             admin_t(req, arena_sprintf(req->arena, "admin.trash.kind_%s", kind)));
 	view_set_str(m, "path", arena_sprintf(req->arena, "%ss", kind));
 	view_set_int(m, "id", id);
 	view_set_str(m, "title", title);
@@ -61,10 +61,10 @@ static void trash_page(struct req *req, int status, const char *ckind, int64_t c
 		bool art = i < na;
 		const char *kind = art ? "article" : nl[i - na].kind;
 		int64_t id = art ? arts[i].id : nl[i - na].id;
-		struct view_val *m = trash_row(
-		        req, kind, id, art ? arts[i].title : nl[i - na].name,
-		        art ? arts[i].slug : nl[i - na].slug,
-		        art ? arts[i].trashed_at : nl[i - na].trashed_at, s.tz_offset_min);
+		struct view_val *m = trash_row(req, kind, id, art ? arts[i].title : nl[i - na].name,
+		                               art ? arts[i].slug : nl[i - na].slug,
+		                               art ? arts[i].trashed_at : nl[i - na].trashed_at,
+		                               s.tz_offset_min);
 		if (ckind && !strcmp(ckind, kind) && cid == id) {
 			view_set_str(m, "error", cerr);
 			view_set_str(m, "new_slug", cslug);
@@ -103,10 +103,10 @@ static void restore_post(struct req *req, const char *kind)
 	const char *slug = form_get(&f, "slug");
 	enum jm_rc rc = restore(req, kind, id, slug, &err);
 	if (rc == JM_CONFLICT || rc == JM_INVALID) {
-		const char *key = rc == JM_INVALID                ? "admin.trash.err_slug_invalid"
-		                  : !strcmp(err.field, "slug")    ? "admin.trash.err_slug_taken"
-		                  : !strcmp(kind, "broadcast")    ? "admin.trash.err_list_trashed"
-		                                                  : "admin.trash.err_conflict";
+		const char *key = rc == JM_INVALID             ? "admin.trash.err_slug_invalid"
+		                  : !strcmp(err.field, "slug") ? "admin.trash.err_slug_taken"
+		                  : !strcmp(kind, "broadcast") ? "admin.trash.err_list_trashed"
+		                                               : "admin.trash.err_conflict";
 		trash_page(req, rc == JM_INVALID ? 422 : 409, kind, id, admin_t(req, key),
 		           slug ? slug : "");
 		return;
@@ -192,7 +192,7 @@ static bool load_rev(struct req *req, struct article *a, struct site_revision *r
 		return false;
 	const char *s = req_param(req, "rev");
 	enum jm_rc rc = s && admin_nl_int(s, &rev) ? site_article_get(req->db, req->arena, id, a)
-	                                            : JM_NOT_FOUND;
+	                                           : JM_NOT_FOUND;
 	if (!rc)
 		rc = site_revision_get(req->db, req->arena, id, rev, r);
 	return admin_check(req, rc, "site_revision_get");
@@ -248,15 +248,15 @@ static void admin_revision_restore(struct req *req)
 	if (!admin_form(req, &f) || !load_rev(req, &a, &r))
 		return;
 	const struct auth_user *u = admin_user(req);
-	struct article_input in = {.title = r.title, .body_md = r.body_md, .has_title = true,
-	                           .has_body = true};
+	struct article_input in = {
+	        .title = r.title, .body_md = r.body_md, .has_title = true, .has_body = true};
 	in.html_trusted = auth_user_is_owner(u);
 	in.editor_id = u ? u->id : 0;
 	if (!admin_check(req, site_article_update(req->db, a.id, &in, &err), "site_article_update"))
 		return;
-	http_redirect(req, 303,
-	              arena_sprintf(req->arena, "/admin/articles/%lld?saved=restored",
-	                            (long long)a.id));
+	http_redirect(
+	        req, 303,
+	        arena_sprintf(req->arena, "/admin/articles/%lld?saved=restored", (long long)a.id));
 }
 
 void admin_trash_routes(struct router *r)

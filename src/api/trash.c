@@ -81,8 +81,9 @@ static void send_restored(struct req *req, enum jm_rc rc, struct jm_err *err, co
 		api_send_rc(req, rc, err);
 		return;
 	}
-	api_send_json(req, 200, json_pack("{s:I, s:s, s:b}", "id", (json_int_t)id, "kind", what,
-	                                  "restored", 1));
+	api_send_json(
+	        req, 200,
+	        json_pack("{s:I, s:s, s:b}", "id", (json_int_t)id, "kind", what, "restored", 1));
 }
 
 static void article_restore(struct req *req)
@@ -170,7 +171,7 @@ static bool load_revision(struct req *req, struct article *a, struct site_revisi
 		return false;
 	const char *s = req_param(req, "rev");
 	enum jm_rc rc = s && api_parse_id(s, &rev) ? site_article_get(req->db, req->arena, id, a)
-	                                            : JM_NOT_FOUND;
+	                                           : JM_NOT_FOUND;
 	if (!rc)
 		rc = site_revision_get(req->db, req->arena, id, rev, r);
 	if (rc)
@@ -207,8 +208,8 @@ static void revision_restore(struct req *req)
 	struct jm_err err = {0};
 	if (!load_revision(req, &a, &r))
 		return;
-	struct article_input in = {.title = r.title, .body_md = r.body_md, .has_title = true,
-	                           .has_body = true};
+	struct article_input in = {
+	        .title = r.title, .body_md = r.body_md, .has_title = true, .has_body = true};
 	in.html_trusted = auth_user_is_owner(req->user);
 	const struct auth_user *user = req->user;
 	in.editor_id = user ? user->id : 0;

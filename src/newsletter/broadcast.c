@@ -130,8 +130,8 @@ bad:
 static enum jm_rc list_exists(struct db *db, int64_t list_id)
 {
 	struct db_stmt *st = NULL;
-	enum jm_rc rc = db_preparef(db, &st, "SELECT 1 FROM lists WHERE id = ? AND trashed_at IS NULL",
-	                            "i", list_id);
+	enum jm_rc rc = db_preparef(
+	        db, &st, "SELECT 1 FROM lists WHERE id = ? AND trashed_at IS NULL", "i", list_id);
 	if (rc)
 		return rc;
 	rc = db_step(st);
@@ -219,8 +219,9 @@ enum jm_rc nl_broadcast_create(struct db *db, const struct nl_broadcast_input *i
 static enum jm_rc get_status(struct db *db, int64_t id, char out[16])
 {
 	struct db_stmt *st = NULL;
-	enum jm_rc rc = db_preparef(db, &st, "SELECT status FROM broadcasts WHERE id = ? AND trashed_at IS NULL",
-	                            "i", id);
+	enum jm_rc rc = db_preparef(
+	        db, &st, "SELECT status FROM broadcasts WHERE id = ? AND trashed_at IS NULL", "i",
+	        id);
 	if (rc)
 		return rc;
 	rc = db_step(st);
@@ -446,9 +447,11 @@ static enum jm_rc page_of(struct db *db, struct arena *a, const char *ids_sql,
 enum jm_rc nl_broadcast_list(struct db *db, struct arena *a, int page, int per_page,
                              struct nl_broadcast **out, size_t *n, int64_t *total)
 {
-	return page_of(db, a, "SELECT id FROM broadcasts WHERE trashed_at IS NULL ORDER BY id DESC "
+	return page_of(db, a,
+	               "SELECT id FROM broadcasts WHERE trashed_at IS NULL ORDER BY id DESC "
 	               "LIMIT ? OFFSET ?",
-	               "SELECT count(*) FROM broadcasts WHERE trashed_at IS NULL", page, per_page, out, n, total);
+	               "SELECT count(*) FROM broadcasts WHERE trashed_at IS NULL", page, per_page,
+	               out, n, total);
 }
 
 enum jm_rc nl_backnumbers(struct db *db, struct arena *a, int page, int per_page,

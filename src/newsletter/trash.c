@@ -38,9 +38,9 @@ static enum jm_rc fail(struct jm_err *err, enum jm_rc rc, const char *field, con
 static enum jm_rc list_trash_tx(struct db *db, int64_t id, int64_t now, struct jm_err *err)
 {
 	int64_t live = 0, bcs = 0;
-	enum jm_rc rc = db_query_int(db, &live, 0,
-	                             "SELECT count(*) FROM lists WHERE id = ? AND trashed_at IS NULL",
-	                             "i", id);
+	enum jm_rc rc = db_query_int(
+	        db, &live, 0, "SELECT count(*) FROM lists WHERE id = ? AND trashed_at IS NULL", "i",
+	        id);
 	if (!rc && !live)
 		return fail(err, JM_NOT_FOUND, NULL, "no such list");
 	if (!rc)
@@ -59,10 +59,11 @@ static enum jm_rc list_trash_tx(struct db *db, int64_t id, int64_t now, struct j
 		              "slug = '~trash~' || id WHERE id = ?",
 		              "ii", now, id);
 	if (!rc)
-		rc = db_execf(db,
-		              "UPDATE deliveries SET state = 'cancelled' WHERE state = 'queued' "
-		              "AND subscription_id IN (SELECT id FROM subscriptions WHERE list_id = ?)",
-		              "i", id);
+		rc = db_execf(
+		        db,
+		        "UPDATE deliveries SET state = 'cancelled' WHERE state = 'queued' "
+		        "AND subscription_id IN (SELECT id FROM subscriptions WHERE list_id = ?)",
+		        "i", id);
 	return rc;
 }
 
@@ -188,12 +189,13 @@ enum jm_rc nl_broadcast_restore(struct db *db, int64_t id, struct jm_err *err)
 		rc = fail(err, JM_CONFLICT, "list_id",
 		          "its list is in the trash: restore the list first");
 	if (!rc)
-		rc = db_execf(db,
-		              "UPDATE broadcasts SET status = CASE WHEN trashed_status = 'scheduled' "
-		              "AND COALESCE(scheduled_at, 0) <= ? THEN 'draft' "
-		              "ELSE COALESCE(trashed_status, 'draft') END, "
-		              "trashed_at = NULL, trashed_status = NULL, updated_at = ? WHERE id = ?",
-		              "iii", now, now, id);
+		rc = db_execf(
+		        db,
+		        "UPDATE broadcasts SET status = CASE WHEN trashed_status = 'scheduled' "
+		        "AND COALESCE(scheduled_at, 0) <= ? THEN 'draft' "
+		        "ELSE COALESCE(trashed_status, 'draft') END, "
+		        "trashed_at = NULL, trashed_status = NULL, updated_at = ? WHERE id = ?",
+		        "iii", now, now, id);
 	return db_end(db, rc);
 }
 
@@ -203,12 +205,13 @@ enum jm_rc nl_trash_items(struct db *db, struct arena *a, struct nl_trashed **ou
 	size_t cap = 0;
 	*out = NULL;
 	*n = 0;
-	enum jm_rc rc = db_prepare(db,
-	                           "SELECT 'list', id, name, trashed_slug, trashed_at FROM lists "
-	                           "WHERE trashed_at IS NOT NULL UNION ALL "
-	                           "SELECT 'broadcast', id, subject, '', trashed_at FROM broadcasts "
-	                           "WHERE trashed_at IS NOT NULL ORDER BY 5 DESC, 2 DESC",
-	                           &st);
+	enum jm_rc rc =
+	        db_prepare(db,
+	                   "SELECT 'list', id, name, trashed_slug, trashed_at FROM lists "
+	                   "WHERE trashed_at IS NOT NULL UNION ALL "
+	                   "SELECT 'broadcast', id, subject, '', trashed_at FROM broadcasts "
+	                   "WHERE trashed_at IS NOT NULL ORDER BY 5 DESC, 2 DESC",
+	                   &st);
 	if (rc)
 		return rc;
 	while ((rc = db_step(st)) == JM_OK) {

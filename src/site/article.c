@@ -462,9 +462,10 @@ static enum jm_rc get_one(struct db *db, struct arena *a, struct db_stmt *st, st
 enum jm_rc site_article_get(struct db *db, struct arena *a, int64_t id, struct article *out)
 {
 	struct db_stmt *st = NULL;
-	enum jm_rc rc =
-	        db_preparef(db, &st, "SELECT " ART_COLS " FROM articles a WHERE a.id = ? "
-	                    "AND a.trashed_at IS NULL", "i", id);
+	enum jm_rc rc = db_preparef(db, &st,
+	                            "SELECT " ART_COLS " FROM articles a WHERE a.id = ? "
+	                            "AND a.trashed_at IS NULL",
+	                            "i", id);
 	return rc ? rc : get_one(db, a, st, out);
 }
 
@@ -480,7 +481,8 @@ enum jm_rc site_article_get_public(struct db *db, struct arena *a, const char *s
 }
 
 #define LIST_WHERE                                                                                 \
-	" FROM articles a WHERE a.trashed_at IS NULL AND (? = 0 OR (a.status = 'published' AND a.published_at <= ?))"       \
+	" FROM articles a WHERE a.trashed_at IS NULL AND (? = 0 OR (a.status = 'published' AND "   \
+	"a.published_at <= ?))"                                                                    \
 	" AND (? IS NULL OR a.status = ?) AND (? IS NULL OR EXISTS (SELECT 1 FROM article_tags x"  \
 	" JOIN tags t ON t.id = x.tag_id WHERE x.article_id = a.id AND t.name = ?))"
 

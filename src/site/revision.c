@@ -73,9 +73,9 @@ enum jm_rc site_revision_list(struct db *db, struct arena *a, int64_t article_id
 	size_t cap = 0;
 	*out = NULL;
 	*n = 0;
-	enum jm_rc rc = db_preparef(db, &st,
-	                            "SELECT " REV_COLS "WHERE r.article_id = ? ORDER BY r.id DESC",
-	                            "i", article_id);
+	enum jm_rc rc =
+	        db_preparef(db, &st, "SELECT " REV_COLS "WHERE r.article_id = ? ORDER BY r.id DESC",
+	                    "i", article_id);
 	if (rc)
 		return rc;
 	while ((rc = db_step(st)) == JM_OK) {
@@ -90,9 +90,9 @@ enum jm_rc site_revision_get(struct db *db, struct arena *a, int64_t article_id,
                              struct site_revision *out)
 {
 	struct db_stmt *st = NULL;
-	enum jm_rc rc = db_preparef(db, &st,
-	                            "SELECT " REV_COLS "WHERE r.article_id = ? AND r.id = ?", "ii",
-	                            article_id, rev_id);
+	enum jm_rc rc =
+	        db_preparef(db, &st, "SELECT " REV_COLS "WHERE r.article_id = ? AND r.id = ?", "ii",
+	                    article_id, rev_id);
 	if (rc)
 		return rc;
 	rc = db_step(st);
@@ -142,8 +142,8 @@ static void emit(struct diff_out *d, char op, struct str s, int64_t old_no, int6
 }
 
 /* The middle old[o0..o1) against new[n0..n1): LCS when the table fits. */
-static void diff_middle(struct diff_out *d, const struct lines *o, const struct lines *w,
-                        size_t o0, size_t o1, size_t n0, size_t n1)
+static void diff_middle(struct diff_out *d, const struct lines *o, const struct lines *w, size_t o0,
+                        size_t o1, size_t n0, size_t n1)
 {
 	size_t R = o1 - o0, C = n1 - n0;
 	uint32_t *t = NULL;
@@ -169,7 +169,8 @@ static void diff_middle(struct diff_out *d, const struct lines *o, const struct 
 		if (i < R && j < C && line_eq(o->v[o0 + i], w->v[n0 + j])) {
 			emit(d, ' ', o->v[o0 + i], (int64_t)(o0 + i) + 1, (int64_t)(n0 + j) + 1);
 			i++, j++;
-		} else if (i < R && (j == C || t[(i + 1) * (C + 1) + j] >= t[i * (C + 1) + j + 1])) {
+		} else if (i < R &&
+		           (j == C || t[(i + 1) * (C + 1) + j] >= t[i * (C + 1) + j + 1])) {
 			/* removals before additions, as diff(1) shows a change */
 			emit(d, '-', o->v[o0 + i], (int64_t)(o0 + i) + 1, 0);
 			i++;
@@ -181,8 +182,8 @@ static void diff_middle(struct diff_out *d, const struct lines *o, const struct 
 	free(t);
 }
 
-void site_diff_lines(struct arena *a, const char *old, const char *new_, struct site_diff_line **out,
-                     size_t *n)
+void site_diff_lines(struct arena *a, const char *old, const char *new_,
+                     struct site_diff_line **out, size_t *n)
 {
 	struct lines o, w;
 	struct diff_out d = {.a = a};

@@ -74,8 +74,7 @@ static enum jm_rc restore_slug(struct db *db, struct arena *a, int64_t id, const
 	return rc;
 }
 
-enum jm_rc site_article_restore(struct db *db, int64_t id, const char *new_slug,
-                                struct jm_err *err)
+enum jm_rc site_article_restore(struct db *db, int64_t id, const char *new_slug, struct jm_err *err)
 {
 	struct arena *a = arena_new(1024);
 	const char *slug = NULL, *status = NULL;
@@ -83,12 +82,12 @@ enum jm_rc site_article_restore(struct db *db, int64_t id, const char *new_slug,
 	if (!rc) {
 		rc = restore_slug(db, a, id, new_slug, &slug, &status, err);
 		if (!rc)
-			rc = db_execf(db,
-			              "UPDATE articles SET slug = ?, status = ?, trashed_at = NULL, "
-			              "trashed_slug = NULL, trashed_status = NULL, updated_at = ? "
-			              "WHERE id = ?",
-			              "ttii", slug,
-			              *status ? status : "draft", jm_now(), id);
+			rc = db_execf(
+			        db,
+			        "UPDATE articles SET slug = ?, status = ?, trashed_at = NULL, "
+			        "trashed_slug = NULL, trashed_status = NULL, updated_at = ? "
+			        "WHERE id = ?",
+			        "ttii", slug, *status ? status : "draft", jm_now(), id);
 		rc = db_end(db, rc);
 	}
 	if (rc == JM_CONFLICT && !err->msg[0])
@@ -97,8 +96,7 @@ enum jm_rc site_article_restore(struct db *db, int64_t id, const char *new_slug,
 	return site_content_written(db, rc);
 }
 
-enum jm_rc site_trash_articles(struct db *db, struct arena *a, struct site_trashed **out,
-                               size_t *n)
+enum jm_rc site_trash_articles(struct db *db, struct arena *a, struct site_trashed **out, size_t *n)
 {
 	struct db_stmt *st = NULL;
 	size_t cap = 0;
