@@ -273,3 +273,24 @@ def test_people_are_still_erased_not_trashed(server, api):
     assert r.status == 204, r.text
     assert jm.q1(server.data_dir, "SELECT count(*) FROM people WHERE id = ?", s["person_id"]) == 0
     assert ("person", s["person_id"]) not in trash_items(api)
+
+
+# ---- several nodes ----
+
+from test_nodes import UA, nodes, shared_db  # noqa: E402,F401 — fixtures: one database, nodes A and B
+
+
+def test_trashed_article_drops_from_every_nodes_cache(nodes):  # noqa: F811
+    a, b = nodes.start("a"), nodes.start("b")
+    api_a = jm.Api(a.base, nodes.cli("a", "token", "create", "--name", "a")
+                   .stdout.strip().splitlines()[-1])
+    slug = jm.uniq("node-trash")
+    art = api_a.publish(title=slug, slug=slug)
+    web_b = b.client(headers=UA)
+    jm.wait_until(lambda: web_b.get("/articles/" + slug).status == 200,
+                  what="B serving the article")
+    assert web_b.get("/articles/" + slug).status == 200  # cached on B now
+    assert api_a.delete("%s/%d" % (ARTS, art["id"])).status == 204
+    jm.wait_until(lambda: web_b.get("/articles/" + slug).status == 404,
+                  what="B dropping the trashed article from its cache")
+    assert slug not in web_b.get("/").text
