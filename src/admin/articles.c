@@ -231,6 +231,7 @@ void admin_article_edit(struct req *req)
 	view_set(ctx, "v", values_from_article(req, &a, s.tz_offset_min));
 	view_set_str(ctx, "public_path", arena_sprintf(req->arena, "/articles/%s", a.slug));
 	view_set_str(ctx, "flash", saved_flash(req));
+	admin_editor_revisions(req, ctx, id, s.tz_offset_min);
 	/* The preview pane shows the stored text at once, JS or not. */
 	/* As the site shows it: raw HTML only in a body an owner wrote. */
 	bool raw = s.allow_raw_html && a.html_trusted;

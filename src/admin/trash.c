@@ -21,6 +21,8 @@
 #include "newsletter/newsletter.h"
 #include "site/site.h"
 
+#define EDITOR_REVISIONS 5 /* the newest ones the editor lists itself */
+
 static struct view_val *trash_row(struct req *req, const char *kind, int64_t id, const char *title,
                                   const char *slug, int64_t at, int tz)
 {
@@ -157,6 +159,19 @@ static struct view_val *rev_row(struct req *req, const struct site_revision *r, 
 	view_set_str(m, "author", *r->author ? r->author : admin_t(req, "admin.rev.unknown"));
 	view_set_str(m, "at", admin_time_fmt(req->arena, r->created_at, tz, ' '));
 	return m;
+}
+
+void admin_editor_revisions(struct req *req, struct view_val *ctx, int64_t id, int tz)
+{
+	struct site_revision *v = NULL;
+	size_t n = 0;
+	if (site_revision_list(req->db, req->arena, id, &v, &n) != JM_OK)
+		return; /* the editor works without its history */
+	struct view_val *list = view_list(req->arena);
+	for (size_t i = 0; i < n && i < EDITOR_REVISIONS; i++)
+		view_push(list, rev_row(req, &v[i], tz));
+	view_set(ctx, "revisions", list);
+	view_set_int(ctx, "revisions_count", (int64_t)n);
 }
 
 static void admin_revisions_get(struct req *req)

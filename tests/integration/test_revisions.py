@@ -89,6 +89,7 @@ def test_admin_revisions_diff_and_restore(server, admin, api):
     assert api.patch(path, {"body": "書き直した文\n同じ行\n"}).status == 200
     page = admin.get("/admin/articles/%d" % a["id"]).text
     assert 'href="/admin/articles/%d/revisions"' % a["id"] in page
+    assert 'id="editor-revisions"' in page and "変更履歴 (2)" in page
     r = admin.get("/admin/articles/%d/revisions" % a["id"])
     assert r.status == 200 and "最新50件" in r.text
     ids = [int(x) for x in re.findall(r'data-rev="(\d+)"', r.text)]
