@@ -267,6 +267,20 @@ static void error_page(struct req *req, int status)
 	web_error_page(req, status);
 }
 
+/* Items in the trash longer than 30 days go for good (an hourly job; here
+ * because this runs on one node of the cluster at a time). The first tick
+ * after a start runs it too. */
+static void trash_purge(struct app *app, struct db *db, int64_t now)
+{
+	int64_t arts = 0, nl = 0;
+	(void)app;
+	if (site_trash_purge(db, now, &arts) != JM_OK || nl_trash_purge(db, now, &nl) != JM_OK)
+		log_at(LOG_WARN, "site", "purging the trash failed; will retry");
+	else if (arts + nl)
+		log_at(LOG_INFO, "site", "event=trash_purged articles=%lld newsletter=%lld",
+		       (long long)arts, (long long)nl);
+}
+
 /* The network's background duties: the search index and engagement scores
  * catch up with changes (a bounded amount per tick, so a big import is
  * indexed over a few minutes without holding the write lock long), every
@@ -298,6 +312,10 @@ static void network_tick(struct app *app, struct db *db, bool *ok)
 		app->net_tick.import_sweep_hour = now / 3600;
 		if (nl_upload_sweep(db, now) != JM_OK)
 			log_at(LOG_WARN, "admin", "sweeping old imports failed; will retry");
+	}
+	if (app->net_tick.trash_purge_hour != now / 3600) {
+		app->net_tick.trash_purge_hour = now / 3600;
+		trash_purge(app, db, now);
 	}
 	if (now - app->net_tick.last_digest < 60)
 		return;

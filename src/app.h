@@ -53,6 +53,7 @@ struct app {
 	struct {
 		int64_t last_digest, score_day, score_cursor;
 		int64_t import_sweep_hour; /* nl_upload_sweep, once an hour */
+		int64_t trash_purge_hour;  /* the trash's purge, once an hour */
 	} net_tick;
 };
 

@@ -141,6 +141,12 @@ void admin_media_routes(struct router *r);
 void admin_media_page(struct req *req, int status, const char *error);
 void admin_media_upload(struct req *req);
 
+/* ---- the trash and article revisions (trash.c) ---- */
+void admin_trash_routes(struct router *r);
+/* Sets "revisions" (the newest few: id, at, author, title) and
+ * "revisions_count" in the editor's ctx; nothing when they cannot be read. */
+void admin_editor_revisions(struct req *req, struct view_val *ctx, int64_t id, int tz);
+
 /* ---- reports and the network map (reports.c) ---- */
 /* Registers /admin/reports, /admin/reports/circle, /admin/map and
  * /admin/map.svg. */

@@ -120,6 +120,7 @@ static struct view_val *editor_ctx(struct req *req, int64_t id, const char *stat
 	view_set_str(ctx, "state", state);
 	view_set_bool(ctx, "is_new", id == 0);
 	view_set_bool(ctx, "is_live", strcmp(state, "draft") != 0);
+	view_set_bool(ctx, "autosave", strcmp(state, "draft") == 0);
 	return ctx;
 }
 
@@ -233,8 +234,8 @@ static const char *saved_flash(struct req *req)
 	if (http_req_query(req, &f, &err) != JM_OK)
 		return NULL;
 	const char *s = form_get(&f, "saved");
-	static const char *const ok[] = {"draft",     "publish", "schedule",
-	                                 "unpublish", "created", "save"};
+	static const char *const ok[] = {"draft",   "publish", "schedule", "unpublish",
+	                                 "created", "save",    "restored"};
 	for (size_t i = 0; s && i < sizeof(ok) / sizeof(ok[0]); i++)
 		if (strcmp(s, ok[i]) == 0)
 			return ok[i];
@@ -260,6 +261,7 @@ void admin_article_edit(struct req *req)
 	add_categories(req, ctx, slugs, a.ncategories);
 	view_set_str(ctx, "public_path", arena_sprintf(req->arena, "/articles/%s", a.slug));
 	view_set_str(ctx, "flash", saved_flash(req));
+	admin_editor_revisions(req, ctx, id, s.tz_offset_min);
 	/* The preview pane shows the stored text at once, JS or not. */
 	/* As the site shows it: raw HTML only in a body an owner wrote. */
 	bool raw = s.allow_raw_html && a.html_trusted;
@@ -445,6 +447,42 @@ static void editor_again(struct req *req, int status, int64_t id, const struct a
 	admin_render(req, status, "admin/editor.html", ctx);
 }
 
+/* ---- autosave (static/editor.js) ----
+ * The editor posts the form with autosave=1 a few seconds after typing
+ * stops: the same endpoint and validation as a save, answered in JSON.
+ * It never publishes: no action is sent, so the status is kept (a new
+ * article is a draft), and an article that is live or scheduled is not
+ * autosaved at all (409): its edits would go public at once. */
+static bool is_autosave(const struct form *f)
+{
+	const char *v = form_get(f, "autosave");
+	return v && strcmp(v, "1") == 0;
+}
+
+static void autosave_error(struct req *req, int status, const struct jm_err *err)
+{
+	http_header(req, "cache-control", "no-store");
+	http_send_json_error(req, status, "autosave",
+	                     err && err->msg[0] ? err->msg : admin_t(req, "admin.err.invalid"),
+	                     err && err->field[0] ? err->field : NULL);
+}
+
+/* {"id","url","saved_at":"HH:MM"} in the site's zone. */
+static void autosave_ok(struct req *req, int64_t id)
+{
+	struct site_settings s;
+	if (!admin_settings(req, &s))
+		return;
+	const char *t = admin_time_fmt(req->arena, jm_now(), s.tz_offset_min, ' ');
+	size_t n = strlen(t);
+	const char *json = arena_sprintf(req->arena,
+	                                 "{\"id\":%lld,\"url\":\"/admin/articles/%lld\","
+	                                 "\"saved_at\":\"%s\"}",
+	                                 (long long)id, (long long)id, n >= 5 ? t + n - 5 : t);
+	http_header(req, "cache-control", "no-store");
+	http_send(req, 200, "application/json; charset=utf-8", json, strlen(json));
+}
+
 /* Stores the article (id 0 = create) and answers. */
 static void store(struct req *req, int64_t id, const struct article *cur, const struct form *f,
                   const struct article_input *in)
@@ -459,11 +497,18 @@ static void store(struct req *req, int64_t id, const struct article *cur, const 
 			jm_err_set(&err, "slug", "%s", admin_t(req, "admin.editor.err_slug_taken"));
 		else
 			admin_err_localize(req, &err, "admin.invalid.", "admin.err.invalid");
-		editor_again(req, http_status_for(rc), id, cur, f, &err);
+		if (is_autosave(f))
+			autosave_error(req, http_status_for(rc), &err);
+		else
+			editor_again(req, http_status_for(rc), id, cur, f, &err);
 		return;
 	}
 	if (!admin_check(req, rc, "site_article_save"))
 		return;
+	if (is_autosave(f)) {
+		autosave_ok(req, new_id);
+		return;
+	}
 	const char *act = form_get(f, "action");
 	const char *flash = !act ? "save" : act;
 	http_redirect(req, 303,
@@ -491,11 +536,23 @@ static void save(struct req *req, int64_t id)
 		editor_again(req, 200, id, curp, &f, NULL);
 		return;
 	}
+	bool autosave = is_autosave(&f);
+	if (autosave && (form_get(&f, "action") ||
+	                 (curp && strcmp(article_state(curp->status, curp->published_at, jm_now()),
+	                                 "draft") != 0))) {
+		jm_err_set(&err, "form", "%s", admin_t(req, "admin.editor.autosave_live"));
+		autosave_error(req, 409, &err);
+		return;
+	}
 	if (!input_from_form(req, &f, curp, &s, &in, &err)) {
-		editor_again(req, 422, id, curp, &f, &err);
+		if (autosave)
+			autosave_error(req, 422, &err);
+		else
+			editor_again(req, 422, id, curp, &f, &err);
 		return;
 	}
 	in.html_trusted = auth_user_is_owner(admin_user(req));
+	in.editor_id = admin_user(req) ? admin_user(req)->id : 0; /* names the revision */
 	store(req, id, curp, &f, &in);
 }
 

@@ -447,7 +447,8 @@ static void admin_nl_list_delete(struct req *req)
 	int64_t id;
 	if (!admin_param_id(req, &id))
 		return;
-	enum jm_rc rc = nl_list_delete(req->db, id);
+	struct jm_err err = {0};
+	enum jm_rc rc = nl_list_trash(req->db, id, &err); /* restorable for 30 days */
 	if (rc == JM_NOT_FOUND) {
 		admin_error(req, 404, "admin.err.not_found");
 		return;
@@ -457,7 +458,7 @@ static void admin_nl_list_delete(struct req *req)
 		return;
 	}
 	if (rc) {
-		admin_fail(req, "nl_list_delete", rc);
+		admin_fail(req, "nl_list_trash", rc);
 		return;
 	}
 	http_redirect(req, 303, "/admin/lists?done=deleted");

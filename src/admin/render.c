@@ -36,6 +36,8 @@ static const struct {
         {"POST", "/admin/users/invite", ROUTE_OWNER},
         {"POST", "/admin/users/{id}/remove", ROUTE_OWNER},
         {"POST", "/admin/lists/{id}/delete", ROUTE_OWNER},
+        {"POST", "/admin/trash/lists/{id}/restore", ROUTE_OWNER},
+        {"POST", "/admin/broadcasts/{id}/delete", ROUTE_OWNER_IF_SCHEDULED},
         {"GET", "/admin/lists/{id}/export.csv", ROUTE_OWNER},
         {"GET", "/admin/people/export.csv", ROUTE_OWNER},
         {"GET", "/admin/people/export.vcf", ROUTE_OWNER},
@@ -123,6 +125,7 @@ void admin_routes(struct app *app, struct router *r)
 	router_add(r, "POST", "/admin/tokens", admin_tokens_post, adm);
 	router_add(r, "POST", "/admin/tokens/{id}/revoke", admin_token_revoke, adm);
 	admin_blog_import_routes(r);
+	admin_trash_routes(r); /* before nl: /admin/broadcasts/{id}/delete */
 	admin_nl_routes(r);
 	admin_people_io_routes(r); /* before people: export.csv, import are not {id} */
 	admin_people_routes(r);

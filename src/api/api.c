@@ -182,6 +182,8 @@ static const struct {
         {"PATCH", "/api/v1/settings", ROUTE_OWNER},
         {"POST", "/api/v1/people/{id}/merge", ROUTE_OWNER},
         {"DELETE", "/api/v1/lists/{id}", ROUTE_OWNER},
+        {"POST", "/api/v1/lists/{id}/restore", ROUTE_OWNER},
+        {"DELETE", "/api/v1/broadcasts/{id}", ROUTE_OWNER_IF_SCHEDULED},
         {"GET", "/api/v1/subscribers", ROUTE_OWNER},           /* everyone, consent IPs included */
         {"POST", "/api/v1/subscribers/bulk", ROUTE_OWNER_OPS}, /* "op":"erase" */
         {"PATCH", "/api/v1/broadcasts/{id}", ROUTE_OWNER_IF_SCHEDULED},
@@ -233,6 +235,7 @@ void api_routes(struct app *app, struct router *r)
 	router_add(r, "GET", "/api/v1/", api_version, ROUTE_API);
 	api_articles_routes(r);
 	api_media_routes(r);
+	api_trash_routes(r);
 	api_newsletter_routes(r);
 	api_people_routes(r);
 	api_network_routes(r);

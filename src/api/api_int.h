@@ -105,6 +105,8 @@ bool api_query(struct req *req, struct form *q);
 /* {"items","page","per_page","total","total_pages"}; takes items. */
 json_t *api_page_json(json_t *items, int page, int per_page, int64_t total);
 void api_send_no_content(struct req *req); /* 204 */
+/* The trash and article revisions (trash.c). */
+void api_trash_routes(struct router *r);
 
 /* ---- people and the network (people.c, network.c) ---- */
 /* Registers /api/v1/people (people.c) and /people/{id}/interactions,

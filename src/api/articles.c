@@ -223,6 +223,8 @@ static void article_patch(struct req *req)
 	if (!input_from_json(req, body, &st, &in))
 		return;
 	in.html_trusted = auth_user_is_owner(req->user);
+	const struct auth_user *user = req->user;
+	in.editor_id = user ? user->id : 0; /* names the revision */
 	enum jm_rc rc = site_article_update(req->db, id, &in, &err);
 	if (rc != JM_OK) {
 		send_site_error(req, rc, &err);

@@ -313,9 +313,8 @@ static void lists_delete(struct req *req)
 	int64_t id;
 	if (!api_path_id(req, "list", &id))
 		return;
-	enum jm_rc rc = nl_list_delete(req->db, id);
-	if (rc == JM_CONFLICT)
-		jm_err_set(&err, "id", "broadcasts still refer to this list");
+	/* Moves it to the trash (restorable for NL_TRASH_DAYS). */
+	enum jm_rc rc = nl_list_trash(req->db, id, &err);
 	if (rc) {
 		api_send_nl_rc(req, rc, &err, "list");
 		return;

@@ -29,7 +29,7 @@
 static const char *const BC_COLS =
         "SELECT id, list_id, subject, body_md, audience, status, COALESCE(slug, ''), public, "
         "COALESCE(scheduled_at, 0), COALESCE(started_at, 0), COALESCE(finished_at, 0), "
-        "created_at, total FROM broadcasts WHERE id = ?";
+        "created_at, total FROM broadcasts WHERE id = ? AND trashed_at IS NULL";
 
 static bool slug_ok(const char *s)
 {
@@ -130,7 +130,8 @@ bad:
 static enum jm_rc list_exists(struct db *db, int64_t list_id)
 {
 	struct db_stmt *st = NULL;
-	enum jm_rc rc = db_preparef(db, &st, "SELECT 1 FROM lists WHERE id = ?", "i", list_id);
+	enum jm_rc rc = db_preparef(
+	        db, &st, "SELECT 1 FROM lists WHERE id = ? AND trashed_at IS NULL", "i", list_id);
 	if (rc)
 		return rc;
 	rc = db_step(st);
@@ -218,7 +219,9 @@ enum jm_rc nl_broadcast_create(struct db *db, const struct nl_broadcast_input *i
 static enum jm_rc get_status(struct db *db, int64_t id, char out[16])
 {
 	struct db_stmt *st = NULL;
-	enum jm_rc rc = db_preparef(db, &st, "SELECT status FROM broadcasts WHERE id = ?", "i", id);
+	enum jm_rc rc = db_preparef(
+	        db, &st, "SELECT status FROM broadcasts WHERE id = ? AND trashed_at IS NULL", "i",
+	        id);
 	if (rc)
 		return rc;
 	rc = db_step(st);
@@ -444,8 +447,11 @@ static enum jm_rc page_of(struct db *db, struct arena *a, const char *ids_sql,
 enum jm_rc nl_broadcast_list(struct db *db, struct arena *a, int page, int per_page,
                              struct nl_broadcast **out, size_t *n, int64_t *total)
 {
-	return page_of(db, a, "SELECT id FROM broadcasts ORDER BY id DESC LIMIT ? OFFSET ?",
-	               "SELECT count(*) FROM broadcasts", page, per_page, out, n, total);
+	return page_of(db, a,
+	               "SELECT id FROM broadcasts WHERE trashed_at IS NULL ORDER BY id DESC "
+	               "LIMIT ? OFFSET ?",
+	               "SELECT count(*) FROM broadcasts WHERE trashed_at IS NULL", page, per_page,
+	               out, n, total);
 }
 
 enum jm_rc nl_backnumbers(struct db *db, struct arena *a, int page, int per_page,
@@ -530,7 +536,7 @@ static enum jm_rc load_send_row(struct db *db, struct arena *a, int64_t id, cons
 	struct db_stmt *st = NULL;
 	enum jm_rc rc = db_preparef(db, &st,
 	                            "SELECT status, audience, COALESCE(scheduled_at, 0) "
-	                            "FROM broadcasts WHERE id = ?",
+	                            "FROM broadcasts WHERE id = ? AND trashed_at IS NULL",
 	                            "i", id);
 	if (rc)
 		return rc;
@@ -613,7 +619,8 @@ enum jm_rc nl_broadcast_cancel(struct db *db, int64_t id)
 		return rc;
 	rc = transition(db, id,
 	                "UPDATE broadcasts SET status = 'cancelled', finished_at = ? "
-	                "WHERE id = ? AND status IN ('draft', 'scheduled', 'sending', 'paused')");
+	                "WHERE id = ? AND status IN ('draft', 'scheduled', 'sending', 'paused') "
+	                "AND trashed_at IS NULL");
 	if (!rc)
 		rc = db_execf(db,
 		              "UPDATE deliveries SET state = 'cancelled' "

@@ -14,7 +14,7 @@
 #include "site/site.h"
 
 #define LIST_NAME_MAX     100
-#define LIST_SLUG_MAX     60
+#define LIST_SLUG_MAX     NL_LIST_SLUG_MAX
 #define LIST_DESC_MAX     2000
 #define LIST_CONSENT_MAX  5000
 #define LIST_SUBJECT_MAX  200
@@ -367,16 +367,18 @@ static enum jm_rc get_one(struct db *db, struct db_stmt *st, struct arena *a, st
 enum jm_rc nl_list_get(struct db *db, struct arena *a, int64_t id, struct nl_list *out)
 {
 	struct db_stmt *st = NULL;
-	enum jm_rc rc =
-	        db_preparef(db, &st, "SELECT " LIST_COLS " FROM lists WHERE id = ?", "i", id);
+	enum jm_rc rc = db_preparef(
+	        db, &st, "SELECT " LIST_COLS " FROM lists WHERE id = ? AND trashed_at IS NULL", "i",
+	        id);
 	return rc ? rc : get_one(db, st, a, out);
 }
 
 enum jm_rc nl_list_by_slug(struct db *db, struct arena *a, const char *slug, struct nl_list *out)
 {
 	struct db_stmt *st = NULL;
-	enum jm_rc rc =
-	        db_preparef(db, &st, "SELECT " LIST_COLS " FROM lists WHERE slug = ?", "t", slug);
+	enum jm_rc rc = db_preparef(
+	        db, &st, "SELECT " LIST_COLS " FROM lists WHERE slug = ? AND trashed_at IS NULL",
+	        "t", slug);
 	return rc ? rc : get_one(db, st, a, out);
 }
 
@@ -385,7 +387,8 @@ enum jm_rc nl_list_all(struct db *db, struct arena *a, struct nl_list **out, siz
 	struct db_stmt *st = NULL;
 	*out = NULL;
 	*n = 0;
-	enum jm_rc rc = db_prepare(db, "SELECT " LIST_COLS " FROM lists ORDER BY id", &st);
+	enum jm_rc rc = db_prepare(
+	        db, "SELECT " LIST_COLS " FROM lists WHERE trashed_at IS NULL ORDER BY id", &st);
 	if (rc)
 		return rc;
 	size_t cap = 8, k = 0;

@@ -59,6 +59,8 @@ enum jm_rc nl_list_create(struct db *db, const struct nl_list_input *in, int64_t
                           struct jm_err *err) JM_WUR;
 enum jm_rc nl_list_update(struct db *db, int64_t id, const struct nl_list_input *in,
                           struct jm_err *err) JM_WUR;
+/* Removes a list at once (undoing a create that failed half-way); deleting
+ * as the owner asks is nl_list_trash. */
 enum jm_rc nl_list_delete(struct db *db, int64_t id) JM_WUR;
 enum jm_rc nl_list_get(struct db *db, struct arena *a, int64_t id, struct nl_list *out) JM_WUR;
 enum jm_rc nl_list_by_slug(struct db *db, struct arena *a, const char *slug,
@@ -73,6 +75,38 @@ enum jm_rc nl_list_set_fields(struct db *db, int64_t list_id, const struct nl_fi
 /* True for "", "name", "furigana", "company" and "title" (NULL too): the
  * person columns a list field may map onto. */
 bool nl_person_field_ok(const char *p);
+
+/* ---- the trash (trash.c) ----
+ * Deleting a list or an unsent broadcast moves it to the trash for
+ * NL_TRASH_DAYS, restorable; a trashed list accepts no sign-up and sends
+ * nothing, and its subscriptions come back unchanged with it. */
+#define NL_TRASH_DAYS    30
+#define NL_LIST_SLUG_MAX 60
+/* JM_NOT_FOUND; JM_CONFLICT (err says why) while a broadcast outside the
+ * trash refers to the list. Cancels its queued confirmation mails. */
+enum jm_rc nl_list_trash(struct db *db, int64_t id, struct jm_err *err) JM_WUR;
+/* With its old slug, or new_slug when given; JM_CONFLICT (err names
+ * "slug") when another list took it meanwhile; JM_INVALID bad new_slug. */
+enum jm_rc nl_list_restore(struct db *db, int64_t id, const char *new_slug,
+                           struct jm_err *err) JM_WUR;
+/* Only a broadcast that sent nothing: JM_CONFLICT (err says why) for one
+ * sending, paused, sent, or cancelled after sending part. */
+enum jm_rc nl_broadcast_trash(struct db *db, int64_t id, struct jm_err *err) JM_WUR;
+/* JM_CONFLICT while its list is in the trash. A schedule whose time passed
+ * comes back as a draft. */
+enum jm_rc nl_broadcast_restore(struct db *db, int64_t id, struct jm_err *err) JM_WUR;
+struct nl_trashed {
+	const char *kind; /* "list" or "broadcast" */
+	int64_t id;
+	const char *name, *slug; /* list name or broadcast subject; a list's old slug */
+	int64_t trashed_at;
+};
+/* Every trashed list and broadcast, newest trashed first (in the arena). */
+enum jm_rc nl_trash_items(struct db *db, struct arena *a, struct nl_trashed **out,
+                          size_t *n) JM_WUR;
+/* Removes for good what was trashed NL_TRASH_DAYS days before now or
+ * earlier; *n = rows removed. For the hourly cluster job. */
+enum jm_rc nl_trash_purge(struct db *db, int64_t now, int64_t *n) JM_WUR;
 
 /* ---- sign-up, confirm, unsubscribe (subscribe.c) ---- */
 #define NL_CONFIRM_TTL (7 * 86400)

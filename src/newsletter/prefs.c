@@ -20,11 +20,12 @@ enum jm_rc nl_list_all_brief(struct db *db, struct arena *a, bool public_only, s
 	struct db_stmt *st = NULL;
 	*n = 0;
 	*out = arena_calloc(a, LISTS_MAX * sizeof(**out));
-	enum jm_rc rc = db_preparef(db, &st,
-	                            "SELECT id, slug, name, description, consent_text, public, "
-	                            "double_optin FROM lists WHERE public = 1 OR ? = 0 "
-	                            "ORDER BY id LIMIT 200",
-	                            "i", (int64_t)public_only);
+	enum jm_rc rc = db_preparef(
+	        db, &st,
+	        "SELECT id, slug, name, description, consent_text, public, "
+	        "double_optin FROM lists WHERE trashed_at IS NULL AND (public = 1 OR ? = 0) "
+	        "ORDER BY id LIMIT 200",
+	        "i", (int64_t)public_only);
 	if (rc)
 		return rc;
 	while (*n < LISTS_MAX && (rc = db_step(st)) == JM_OK) {

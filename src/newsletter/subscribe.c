@@ -501,7 +501,8 @@ static enum jm_rc confirm_tx(struct db *db, int64_t id, int64_t now, int64_t *li
 	                            "SELECT s.status, s.person_id, s.list_id, p.email, l.slug, "
 	                            "l.welcome_md != '' FROM subscriptions s "
 	                            "JOIN people p ON p.id = s.person_id "
-	                            "JOIN lists l ON l.id = s.list_id WHERE s.id = ?",
+	                            "JOIN lists l ON l.id = s.list_id WHERE s.id = ? "
+	                            "AND l.trashed_at IS NULL",
 	                            "i", id);
 	if (rc)
 		return rc;

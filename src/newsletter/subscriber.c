@@ -319,7 +319,9 @@ static enum jm_rc add_tx(struct db *db, int64_t list_id, const char *email, cons
 {
 	int64_t now = jm_now(), pid = 0;
 	struct db_stmt *st = NULL;
-	enum jm_rc rc = db_preparef(db, &st, "SELECT slug, consent_text FROM lists WHERE id = ?",
+	enum jm_rc rc = db_preparef(db, &st,
+	                            "SELECT slug, consent_text FROM lists WHERE id = ? "
+	                            "AND trashed_at IS NULL",
 	                            "i", list_id);
 	if (rc)
 		return rc;

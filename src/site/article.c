@@ -321,6 +321,8 @@ enum jm_rc site_article_insert_tx(struct db *db, const struct article_input *in0
 		rc = site_categories_write(db, id, in.categories, in.ncategories, err);
 	if (rc == JM_INVALID && err && err->field[0])
 		return rc;
+	if (!rc) /* the first revision (imports too) */
+		rc = site_revision_add(db, id, author_id);
 	if (!rc && id_out)
 		*id_out = id;
 	return conflict_or(rc, err);
@@ -422,6 +424,8 @@ static enum jm_rc update_tx(struct db *db, struct arena *a, int64_t id,
 		rc = site_categories_write(db, id, in->categories, in->ncategories, err);
 	if (rc == JM_INVALID && err && err->field[0])
 		return rc;
+	if (!rc)
+		rc = site_revision_add(db, id, in->editor_id);
 	return conflict_or(rc, err);
 }
 
@@ -441,24 +445,6 @@ out:
 	if (rc == JM_NOT_FOUND)
 		jm_err_set(err, NULL, "no such article");
 	arena_free(a);
-	return site_content_written(db, rc);
-}
-
-enum jm_rc site_article_delete(struct db *db, int64_t id)
-{
-	enum jm_rc rc = db_begin(db);
-	if (rc)
-		return rc;
-	rc = db_execf(db, "DELETE FROM articles WHERE id = ?", "i", id);
-	if (!rc && db_changes(db) == 0)
-		rc = JM_NOT_FOUND;
-	if (!rc)
-		rc = db_exec(db,
-		             "DELETE FROM tags WHERE id NOT IN (SELECT tag_id FROM article_tags)");
-	if (!rc)
-		rc = db_commit(db);
-	if (rc)
-		db_rollback(db);
 	return site_content_written(db, rc);
 }
 
@@ -519,8 +505,10 @@ static enum jm_rc get_one(struct db *db, struct arena *a, struct db_stmt *st, st
 enum jm_rc site_article_get(struct db *db, struct arena *a, int64_t id, struct article *out)
 {
 	struct db_stmt *st = NULL;
-	enum jm_rc rc =
-	        db_preparef(db, &st, "SELECT " ART_COLS " FROM articles a WHERE a.id = ?", "i", id);
+	enum jm_rc rc = db_preparef(db, &st,
+	                            "SELECT " ART_COLS " FROM articles a WHERE a.id = ? "
+	                            "AND a.trashed_at IS NULL",
+	                            "i", id);
 	return rc ? rc : get_one(db, a, st, out);
 }
 
@@ -536,7 +524,8 @@ enum jm_rc site_article_get_public(struct db *db, struct arena *a, const char *s
 }
 
 #define LIST_WHERE                                                                                 \
-	" FROM articles a WHERE (? = 0 OR (a.status = 'published' AND a.published_at <= ?))"       \
+	" FROM articles a WHERE a.trashed_at IS NULL AND (? = 0 OR (a.status = 'published' AND "   \
+	"a.published_at <= ?))"                                                                    \
 	" AND (? IS NULL OR a.status = ?) AND (? IS NULL OR EXISTS (SELECT 1 FROM article_tags x"  \
 	" JOIN tags t ON t.id = x.tag_id WHERE x.article_id = a.id AND t.name = ?))"               \
 	" AND (? = 0 OR EXISTS (SELECT 1 FROM article_categories y WHERE y.article_id = a.id"      \

@@ -191,6 +191,9 @@ struct article_input {
 	 * body an owner wrote; a new body from anyone else renders in safe
 	 * mode. Only read when the body is set. */
 	bool html_trusted;
+	/* Who saves (users.id, 0: unknown): the update's revision names them
+	 * (create records author_id). */
+	int64_t editor_id;
 };
 
 /* Validation: title required (1..ARTICLE_TITLE_MAX, no control chars),
@@ -206,7 +209,6 @@ enum jm_rc site_article_create(struct db *db, const struct article_input *in, in
                                int64_t *id_out, struct jm_err *err) JM_WUR;
 enum jm_rc site_article_update(struct db *db, int64_t id, const struct article_input *in,
                                struct jm_err *err) JM_WUR;
-enum jm_rc site_article_delete(struct db *db, int64_t id) JM_WUR;
 enum jm_rc site_article_get(struct db *db, struct arena *a, int64_t id, struct article *out) JM_WUR;
 /* Only articles visible to readers (published, published_at <= now). */
 enum jm_rc site_article_get_public(struct db *db, struct arena *a, const char *slug,
@@ -304,6 +306,63 @@ enum jm_rc site_import(struct db *db, struct arena *a, const char *source,
                        const struct site_import_category *cats, size_t ncats,
                        struct site_import_item *items, size_t n, int64_t *new_cats,
                        struct jm_err *err) JM_WUR;
+
+/* ---- the trash (trash.c) ----
+ * Deleting an article moves it to the trash for SITE_TRASH_DAYS: it is no
+ * longer served, listed or editable (site_article_get answers
+ * JM_NOT_FOUND), its slug is free for others, and it can be restored. */
+#define SITE_TRASH_DAYS 30
+/* Moves the article to the trash. JM_NOT_FOUND: no such article (or it is
+ * already in the trash). */
+enum jm_rc site_article_delete(struct db *db, int64_t id) JM_WUR;
+/* Takes the article out of the trash with its old slug, or new_slug when
+ * given (NULL or "": the old one). JM_CONFLICT (err names "slug", says to
+ * choose a new one) when another article holds that slug meanwhile;
+ * JM_INVALID for a bad new_slug; JM_NOT_FOUND when not in the trash. */
+enum jm_rc site_article_restore(struct db *db, int64_t id, const char *new_slug,
+                                struct jm_err *err) JM_WUR;
+struct site_trashed {
+	int64_t id;
+	const char *title, *slug; /* slug: the one it had */
+	int64_t trashed_at;
+};
+/* Trashed articles, newest trashed first (in the arena). */
+enum jm_rc site_trash_articles(struct db *db, struct arena *a, struct site_trashed **out,
+                               size_t *n) JM_WUR;
+/* Removes for good the articles trashed at now - SITE_TRASH_DAYS days or
+ * earlier (with their tags and revisions); *n = how many. For the hourly
+ * cluster job. */
+enum jm_rc site_trash_purge(struct db *db, int64_t now, int64_t *n) JM_WUR;
+
+/* ---- revisions (revision.c) ----
+ * Every save of an article keeps a revision; the newest
+ * SITE_REVISIONS_KEPT per article are kept. */
+#define SITE_REVISIONS_KEPT 50
+struct site_revision {
+	int64_t id, article_id, created_at;
+	const char *title, *body_md;
+	const char *author; /* name or email; "" when unknown (API, deleted user) */
+};
+/* Adds a revision holding the article's stored title and body, inside the
+ * caller's transaction, and drops the oldest past SITE_REVISIONS_KEPT.
+ * author_id 0: unknown. Called by article.c's writes only. */
+enum jm_rc site_revision_add(struct db *db, int64_t article_id, int64_t author_id) JM_WUR;
+/* The article's revisions, newest first (in the arena). */
+enum jm_rc site_revision_list(struct db *db, struct arena *a, int64_t article_id,
+                              struct site_revision **out, size_t *n) JM_WUR;
+/* One revision of that article; JM_NOT_FOUND otherwise. */
+enum jm_rc site_revision_get(struct db *db, struct arena *a, int64_t article_id, int64_t rev_id,
+                             struct site_revision *out) JM_WUR;
+/* A line diff from old to new_ (arena): op ' ' same, '-' only in old,
+ * '+' only in new; line numbers 1-based, 0 where the line is absent. */
+struct site_diff_line {
+	char op;
+	const char *text;
+	size_t len;
+	int64_t old_no, new_no;
+};
+void site_diff_lines(struct arena *a, const char *old, const char *new_,
+                     struct site_diff_line **out, size_t *n);
 
 /* ---- Markdown (markdown.c, cmark) ----
  * Raw HTML is dropped (cmark safe mode) unless allow_raw is set. Images of

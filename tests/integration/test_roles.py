@@ -199,7 +199,8 @@ def test_owner_changes_really_happen(server, admin):
     w.lid = bare_list(server)  # a list with broadcasts cannot be deleted (409)
     assert admin_call(admin, "POST", "/admin/lists/{lid}/delete", {"confirm": "1"},
                       w).status == 303
-    assert q(server, "SELECT count(*) FROM lists WHERE id = ?", w.lid) == 0
+    # deleting moves the list to the trash (issue 10)
+    assert q(server, "SELECT count(*) FROM lists WHERE id = ? AND trashed_at IS NULL", w.lid) == 0
     assert admin_call(admin, "POST", "/admin/people/{pid0}/delete", {"confirm": "1"},
                       w).status == 303
     assert q(server, "SELECT count(*) FROM people WHERE id = ?", w.pids[0]) == 0
