@@ -6,16 +6,16 @@
 -- people_batch_fields): now one. The triggers of 0006 go with the old
 -- table and are created again unchanged.
 
-CREATE TABLE person_fields_new (
+ALTER TABLE person_fields RENAME TO person_fields_0020;
+CREATE TABLE person_fields (
   person_id  INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
   key        TEXT NOT NULL,
   value      TEXT NOT NULL,
   PRIMARY KEY (person_id, key)
 ) WITHOUT ROWID;
-INSERT INTO person_fields_new(person_id, key, value)
-  SELECT person_id, key, value FROM person_fields ORDER BY person_id, key;
-DROP TABLE person_fields;
-ALTER TABLE person_fields_new RENAME TO person_fields;
+INSERT INTO person_fields(person_id, key, value)
+  SELECT person_id, key, value FROM person_fields_0020 ORDER BY person_id, key;
+DROP TABLE person_fields_0020;
 
 -- As 0006: values changed for people already in the search index.
 CREATE TRIGGER search_dirty_fields_u AFTER UPDATE ON person_fields
