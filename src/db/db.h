@@ -98,7 +98,10 @@ int64_t db_changes(struct db *db);
 const char *db_errmsg(struct db *db);
 
 /* Bulk mode for long imports: a larger page cache while on (commits stay
- * as durable as ever). No-op where it means nothing. */
+ * as durable as ever) and, on SQLite, no foreign-key checks: while on, the
+ * caller writes only rows whose parents it has written or checked in the
+ * same transaction. Turn it on outside a transaction. No-op where it means
+ * nothing. */
 enum jm_rc db_bulk_mode(struct db *db, bool on) JM_WUR;
 
 /* Online copy of the whole database to path (sqlite backup API, all pages

@@ -301,10 +301,29 @@ static enum jm_rc sq_bulk_mode(struct db *db, bool on)
 	 * after each commit copied them into the database file every time,
 	 * after every 256 MiB of WAL only once per few batches (a fifth less
 	 * written for a million rows). The rest is checkpointed when bulk mode
-	 * ends, not by the next small commit of another connection. */
-	return sq_exec(db, on ? "PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 65536"
-	                      : "PRAGMA cache_size = -2000; PRAGMA wal_autocheckpoint = 1000; "
-	                        "PRAGMA wal_checkpoint(PASSIVE)");
+	 * ends, not by the next small commit of another connection.
+	 * Foreign keys are off meanwhile: the bulk writer only inserts rows
+	 * whose parents it has just written or checked in the same
+	 * transaction (db.h); their lookups were a tenth of an import. The
+	 * pragma is a no-op inside a transaction, so leaving bulk mode first
+	 * ends one left open, then checks that the keys are on again. */
+	struct sq_db *d = SQ(db);
+	if (on)
+		return sq_exec(db, "PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 65536; "
+		                   "PRAGMA foreign_keys = OFF");
+	if (!sqlite3_get_autocommit(d->h)) {
+		log_at(LOG_WARN, "db", "bulk mode left inside a transaction: rolled back");
+		(void)sq_exec(db, "ROLLBACK");
+	}
+	enum jm_rc rc = sq_exec(db, "PRAGMA foreign_keys = ON; PRAGMA cache_size = -2000; "
+	                            "PRAGMA wal_autocheckpoint = 1000; "
+	                            "PRAGMA wal_checkpoint(PASSIVE)");
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(d->h, "PRAGMA foreign_keys", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int(st, 0) != 1)
+		rc = JM_DB;
+	sqlite3_finalize(st);
+	return rc;
 }
 
 static const struct db_ops sqlite_ops = {

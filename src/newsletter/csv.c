@@ -298,9 +298,18 @@ static enum jm_rc move_people(struct imp *im)
 
 static enum jm_rc move_subscriptions(struct imp *im)
 {
-	int64_t first = 0, now = im->now;
+	int64_t first = 0, now = im->now, list = 0;
 	bool optin = im->o->send_optin;
-	enum jm_rc rc = db_query_int(im->db, &first, 0, "SELECT max(id) FROM subscriptions", "");
+	/* Bulk mode checks no foreign keys (db_bulk_mode): the list, checked
+	 * before the first batch, is checked again in each batch's
+	 * transaction (another writer may have deleted it in between); the
+	 * people were resolved in this transaction. */
+	enum jm_rc rc = db_query_int(im->db, &list, 0, "SELECT count(*) FROM lists WHERE id = ?",
+	                             "i", im->o->list_id);
+	if (!rc && list != 1)
+		rc = JM_INVALID;
+	if (!rc)
+		rc = db_query_int(im->db, &first, 0, "SELECT max(id) FROM subscriptions", "");
 	if (!rc)
 		rc = db_execf(im->db,
 		              "INSERT INTO subscriptions(person_id, list_id, status, created_at, "
