@@ -36,6 +36,15 @@ struct site_import_item *imp_batch_item(struct imp_batch *b, const char *kind, c
 	return it;
 }
 
+void imp_batch_featured(struct imp_batch *b, size_t i, const char *stored)
+{
+	if (!stored)
+		return; /* not in the library: the article has none (the report says why) */
+	b->meta[i].featured = stored;
+	b->items[i].in.featured_image = stored;
+	b->items[i].in.has_featured_image = true;
+}
+
 void imp_batch_category(struct imp_batch *b, const char *slug, const char *name,
                         const char *parent_slug)
 {

@@ -16,6 +16,7 @@
 
 #include "http/http.h"
 #include "import/import_int.h"
+#include "media/media.h"
 
 struct seen {
 	const char *url, *new_url; /* new_url NULL: keep the URL */
@@ -39,19 +40,20 @@ struct imp_images *imp_images_new(struct arena *a, struct db *db, const char *di
 	return im;
 }
 
-/* THE SEAM to the media library (src/media/, written in parallel): store
- * the local file at path, named name as uploaded, and return the stored
- * copy's URL (in a), or NULL: "not stored". The media library's "add a
- * local file + original name → media row with id and url, idempotent by
- * content hash" goes here once it is merged; until then every image found
- * is reported as "found, not stored" and keeps its old URL. */
-static const char *media_store(struct db *db, struct arena *a, const char *path, const char *name)
+/* Adds the local file at path (named name as uploaded) to the media
+ * library — sniffed, stripped and resized like an upload, the same bytes
+ * always the same row, so a second import stores nothing new — and returns
+ * the library's URL (in a), or NULL with *why saying why it was refused. */
+static const char *media_store(struct db *db, struct arena *a, const char *path, const char *name,
+                               const char **why)
 {
-	(void)db;
-	(void)a;
-	(void)path;
-	(void)name;
-	return NULL;
+	struct media m;
+	struct jm_err err = {0};
+	if (media_add_file(db, a, path, name, NULL, &m, NULL, &err) != JM_OK) {
+		*why = arena_strdup(a, err.msg[0] ? err.msg : "the media library refused it");
+		return NULL;
+	}
+	return m.url;
 }
 
 static bool is_file(const char *path)
@@ -154,7 +156,8 @@ const char *imp_images_url(void *images, const char *url, bool image)
 			return im->seen[i].new_url;
 	const char *path = imp_images_find(im, url);
 	const char *name = path ? strrchr(path, '/') + 1 : url;
-	const char *stored = path ? media_store(im->db, im->a, path, name) : NULL;
+	const char *why = "";
+	const char *stored = path ? media_store(im->db, im->a, path, name, &why) : NULL;
 	if (!path) {
 		im->rep->images_missing++;
 		imp_report_add(im->rep, im->a, "image", url, true, "not found in %s: left linked",
@@ -162,10 +165,11 @@ const char *imp_images_url(void *images, const char *url, bool image)
 	} else {
 		im->rep->images_found++;
 		im->rep->images_stored += stored != NULL;
-		imp_report_add(im->rep, im->a, "image", url, !stored, "%s%s",
-		               stored ? "stored as "
-		                      : "found, not stored (no media library): left linked",
-		               stored ? stored : "");
+		if (stored)
+			imp_report_add(im->rep, im->a, "image", url, false, "stored as %s", stored);
+		else
+			imp_report_add(im->rep, im->a, "image", url, true,
+			               "found, not stored (%s): left linked", why);
 	}
 	im->seen = arena_grow(im->a, im->seen, im->nseen, &im->cap, sizeof(*im->seen));
 	im->seen[im->nseen++] = (struct seen){arena_strdup(im->a, url), stored};

@@ -35,6 +35,9 @@ struct imp_batch {
 };
 /* A new item (zeroed) and its meta, appended. */
 struct site_import_item *imp_batch_item(struct imp_batch *b, const char *kind, const char *title);
+/* Item i's featured image: stored is its media library URL (the item gets
+ * it as featured_image), NULL when it was not stored (nothing changes). */
+void imp_batch_featured(struct imp_batch *b, size_t i, const char *stored);
 /* Adds a category unless its slug is there already. */
 void imp_batch_category(struct imp_batch *b, const char *slug, const char *name,
                         const char *parent_slug);

@@ -332,9 +332,7 @@ static void featured_images(struct wxr *w)
 		if (!url)
 			continue;
 		const char *stored = imp_images_url(w->images, url, true);
-		/* TODO(lead): when articles gain featured_image (media, 0018),
-		 * set it from `stored` in the item before site_import. */
-		w->b->meta[i].featured = stored ? stored : url;
+		imp_batch_featured(w->b, i, stored);
 	}
 }
 

@@ -84,8 +84,9 @@ def test_images_from_a_folder(make_server, tmp_path):
     Image.new("RGB", (4, 4)).save(str(tmp_path / "20240115120000.jpg"))
     p = s.cli("import", "hatena", MT, "--uploads", str(tmp_path))
     assert p.returncode == 0, p.stderr
-    assert "image\t%s\tfound, not stored" % IMG in p.stdout
-    assert "images found 1, stored 0, missing 0" in p.stdout
+    assert "image\t%s\tstored as /media/" % IMG in p.stdout
+    assert "images found 1, stored 1, missing 0" in p.stdout
+    assert jm.q1(s.data_dir, "SELECT count(*) FROM media") == 1
 
 
 BAD = {

@@ -146,14 +146,24 @@ def test_unpublished_old_urls_do_not_redirect(server, imported):
     assert server.raw("GET", "/2099/01/nothing/").status == 404
 
 
-def test_images_found_in_uploads(imported, uploads):
+def test_images_found_in_uploads(server, imported, uploads):
     out = imported.stdout
-    # the -300x200 size falls back to the original; the featured image too
+    # the -300x200 size falls back to the original, which goes into the
+    # media library; the featured image is the same file, so the same row
     assert ("image\thttps://old.example.jp/wp-content/uploads/2024/01/inu-300x200.jpg\t"
-            "found, not stored") in out
+            "stored as /media/") in out
     assert ("image\thttps://old.example.jp/wp-content/uploads/2024/01/nai.png\t"
             "not found in %s: left linked" % uploads) in out
-    assert "images found 2, stored 0, missing 1" in out
+    assert "images found 2, stored 2, missing 1" in out
+    d = server.data_dir
+    assert jm.q1(d, "SELECT count(*) FROM media") == 1
+    url = jm.q1(d, "SELECT featured_image FROM articles WHERE featured_image <> ''")
+    assert url.startswith("/media/") and url.endswith(".jpg")
+    # the content links the library copy, never the old site
+    body = jm.q1(d, "SELECT body_md FROM articles WHERE body_md LIKE '%/media/%'")
+    assert "old.example.jp/wp-content/uploads/2024/01/inu" not in body
+    r = server.client().get(url)
+    assert r.status == 200 and r.header("content-type") == "image/jpeg"
 
 
 def test_second_import_changes_nothing(server, imported, uploads):
@@ -171,6 +181,7 @@ def test_second_import_changes_nothing(server, imported, uploads):
                       "ORDER BY id") == before
     assert jm.qall(d, "SELECT id, slug, parent_id FROM categories ORDER BY id") == cats
     assert jm.q1(d, "SELECT count(*) FROM redirects") == redirects
+    assert jm.q1(d, "SELECT count(*) FROM media") == 1  # the same bytes: the same row
 
 
 def test_taken_slug_is_suffixed(make_server, tmp_path):
