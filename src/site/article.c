@@ -12,6 +12,7 @@
 #include "core/core.h"
 #include "db/db.h"
 #include "site/site.h"
+#include "site/site_int.h"
 
 #define EXCERPT_MAX 1000 /* bytes */
 
@@ -303,6 +304,8 @@ enum jm_rc site_article_create(struct db *db, const struct article_input *in0, i
 	if (!rc)
 		rc = tags_write(db, id, &ts);
 	if (!rc)
+		rc = site_search_index(db, id);
+	if (!rc)
 		rc = db_commit(db);
 	if (rc) {
 		db_rollback(db);
@@ -381,6 +384,8 @@ static enum jm_rc update_tx(struct db *db, struct arena *a, int64_t id,
 		rc = update_row(db, id, &m, slug);
 	if (!rc && in->has_tags)
 		rc = tags_write(db, id, &ts);
+	if (!rc)
+		rc = site_search_index(db, id);
 	return conflict_or(rc, err);
 }
 
@@ -408,7 +413,9 @@ enum jm_rc site_article_delete(struct db *db, int64_t id)
 	enum jm_rc rc = db_begin(db);
 	if (rc)
 		return rc;
-	rc = db_execf(db, "DELETE FROM articles WHERE id = ?", "i", id);
+	rc = site_search_unindex(db, id);
+	if (!rc)
+		rc = db_execf(db, "DELETE FROM articles WHERE id = ?", "i", id);
 	if (!rc && db_changes(db) == 0)
 		rc = JM_NOT_FOUND;
 	if (!rc)

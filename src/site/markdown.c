@@ -80,6 +80,26 @@ static void collect_text(cmark_node *doc, struct buf *b, size_t max_bytes)
 	cmark_iter_free(it);
 }
 
+enum jm_rc site_plain_text(const char *md, size_t len, struct buf *out)
+{
+	if (!md || !len)
+		return JM_OK;
+	if (len > ARTICLE_BODY_MAX)
+		return JM_TOO_LARGE;
+	cmark_node *doc = cmark_parse_document(md, len, CMARK_OPT_VALIDATE_UTF8);
+	if (!doc)
+		return JM_NOMEM;
+	collect_text(doc, out, out->cap ? out->cap : SIZE_MAX);
+	cmark_node_free(doc);
+	while (out->len && out->ptr[out->len - 1] == ' ')
+		out->len--;
+	while (out->len && !utf8_valid(out->ptr, out->len)) /* the cap may split a character */
+		out->len--;
+	if (out->ptr)
+		out->ptr[out->len] = '\0';
+	return JM_OK;
+}
+
 char *site_excerpt(struct arena *a, const char *md, size_t len, size_t max_chars)
 {
 	if (!md || !len || !max_chars)

@@ -198,6 +198,41 @@ enum jm_rc site_markdown(const char *md, size_t len, bool allow_raw, struct buf 
 /* Plain-text excerpt of at most max_chars characters from Markdown. */
 char *site_excerpt(struct arena *a, const char *md, size_t len, size_t max_chars);
 
+/* The readable text of Markdown (what site_excerpt cuts), appended to out
+ * up to its cap (silently cut there, on a character boundary). */
+enum jm_rc site_plain_text(const char *md, size_t len, struct buf *out) JM_WUR;
+
+/* ---- the public site search (search.c, search_query.c) ----
+ * Published, public articles found by words with the people search's
+ * Japanese quality (2-character words, 全角/半角 and case folding), the same
+ * hits in the same order on both engines. The index follows every article
+ * write (article.c calls it inside its transactions). */
+#define SITE_SEARCH_Q_MAX   400 /* bytes of a query */
+#define SITE_SEARCH_Q_CHARS 100 /* characters of a query */
+#define SITE_SEARCH_WORDS   8   /* words of a query; more are ignored */
+struct site_search_hit {
+	struct article art;
+	const char *snippet_html; /* escaped text, the query's words in <mark> */
+};
+struct site_search_result {
+	struct site_search_hit *hits;
+	size_t n;      /* hits on this page */
+	int64_t total; /* every hit */
+	size_t nwords; /* searchable words in the query (0: nothing to search) */
+};
+/* Page `page` (1-based, per 1..100) of the hits for q, in a. A query over
+ * SITE_SEARCH_Q_CHARS characters or SITE_SEARCH_Q_MAX bytes: JM_TOO_LARGE;
+ * invalid UTF-8 or control characters: JM_INVALID (err names "q"). A
+ * query without words answers JM_OK with nwords 0. */
+enum jm_rc site_search(struct db *db, struct arena *a, const char *q, int page, int per,
+                       struct site_search_result *out, struct jm_err *err) JM_WUR;
+/* Empties the index and indexes every published article again, in one
+ * transaction; *n (may be NULL) = how many. `jinmyaku reindex`. */
+enum jm_rc site_search_rebuild(struct db *db, int64_t *n) JM_WUR;
+/* At start-up: builds the index when it is empty while published articles
+ * exist (the first start after migration 0021). */
+enum jm_rc site_search_ensure(struct db *db) JM_WUR;
+
 /* ---- page-view statistics (stats.c) ----
  * Counted in memory per (day, path) and (day, referrer host), flushed to
  * the database in batches; no cookies, no addresses, no identifiers. */

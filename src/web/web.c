@@ -23,6 +23,7 @@ void web_routes(struct app *app, struct router *r)
 	router_add(r, "GET", "/articles/{slug}", web_article, 0);
 	router_add(r, "GET", "/tags/{tag}", web_tag, 0);
 	router_add(r, "GET", "/about", web_about, 0);
+	router_add(r, "GET", "/search", web_search, 0);
 	router_add(r, "GET", "/feed.xml", web_feed, 0);
 	router_add(r, "GET", "/sitemap.xml", web_sitemap, 0);
 	router_add(r, "GET", "/robots.txt", web_robots, 0);
