@@ -192,9 +192,27 @@ struct tag_count {
 enum jm_rc site_tag_list(struct db *db, struct arena *a, struct tag_count **items,
                          size_t *n) JM_WUR;
 
+/* ---- after an article (related.c) ---- */
+/* The public article just older (*prev) and just newer (*next) than art
+ * (published_at, then id), in a; NULL when there is none. */
+enum jm_rc site_article_neighbours(struct db *db, struct arena *a, const struct article *art,
+                                   struct article **prev, struct article **next) JM_WUR;
+/* Up to max public articles other than art: most tags shared first (then
+ * the newest), filled up with the newest ones. *out in a. */
+enum jm_rc site_article_related(struct db *db, struct arena *a, const struct article *art,
+                                size_t max, struct article **out, size_t *n) JM_WUR;
+
 /* ---- Markdown (markdown.c, cmark) ----
  * Raw HTML is dropped (cmark safe mode) unless allow_raw is set. */
 enum jm_rc site_markdown(const char *md, size_t len, bool allow_raw, struct buf *out) JM_WUR;
+/* As site_markdown, for an article page: a YouTube, X or Instagram URL
+ * alone in a paragraph becomes a click-to-play facade or a link card
+ * (embed.c), no third-party script. */
+enum jm_rc site_markdown_embeds(const char *md, size_t len, bool allow_raw,
+                                struct buf *out) JM_WUR;
+/* The embed markup for url (len bytes) appended to out, *done = true; or
+ * nothing (*done = false) when url is none of those. */
+enum jm_rc site_embed_html(const char *url, size_t len, struct buf *out, bool *done) JM_WUR;
 /* Plain-text excerpt of at most max_chars characters from Markdown. */
 char *site_excerpt(struct arena *a, const char *md, size_t len, size_t max_chars);
 

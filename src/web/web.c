@@ -143,7 +143,7 @@ enum jm_rc web_article_html(struct web_page *pg, const struct article *art, char
 	buf_init(&b, WEB_RENDER_CAP);
 	/* Raw HTML only in a body an owner wrote (issue 8, defect 8). */
 	bool raw = pg->s.allow_raw_html && art->html_trusted;
-	enum jm_rc rc = site_markdown(art->body_md, strlen(art->body_md), raw, &b);
+	enum jm_rc rc = site_markdown_embeds(art->body_md, strlen(art->body_md), raw, &b);
 	if (!rc) {
 		*html = arena_strndup(pg->req->arena, buf_cstr(&b), b.len);
 		*len = b.len;
