@@ -124,6 +124,9 @@ static enum jm_rc add_article(struct web_page *pg, const struct article *art)
 		return rc;
 	struct view_val *m = web_article_val(pg, art);
 	view_set_html(m, "html", html, len);
+	/* The facade's loader only where there is a facade (site/embed.c): a
+	 * page without video runs no script at all. */
+	view_set_bool(m, "has_video", strstr(html, "<div class=\"embed embed-youtube\"") != NULL);
 	view_set(pg->ctx, "article", m);
 	rc = add_read_on(pg, art);
 	if (rc)

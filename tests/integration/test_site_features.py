@@ -104,6 +104,9 @@ def test_youtube_facade_and_cards(api, web):
     assert 'class="embed embed-card embed-x"><a href="https://x.com/jack"' not in t
     # The click loader is the site's own script, loading the privacy-enhanced player.
     assert {"src": "/static/embed.js", "defer": None} in p.scripts
+    plain = api.publish(title="動画のない記事", slug="no-video", body="https://x.com/jack/status/20")
+    assert parse(web.get("/articles/" + plain["slug"]).text).scripts == [] or \
+        all(x.get("type") == "application/ld+json" for x in parse(web.get("/articles/no-video").text).scripts)
     js = web.get("/static/embed.js")
     assert js.status == 200 and "https://www.youtube-nocookie.com/embed/" in js.text
 
