@@ -42,7 +42,7 @@ static size_t id_run(const char *s, size_t len, size_t max)
  * after it, or NULL. */
 static const char *after_host(const char *u, size_t len, const char *const *hosts, size_t *rest)
 {
-	size_t skip = len >= 8 && !memcmp(u, "https://", 8) ? 8
+	size_t skip = len >= 8 && !memcmp(u, "https://", 8)  ? 8
 	              : len >= 7 && !memcmp(u, "http://", 7) ? 7
 	                                                     : 0;
 	if (!skip)
@@ -60,7 +60,8 @@ static const char *after_host(const char *u, size_t len, const char *const *host
 /* Whether s[n..len) is the end of the URL: nothing, '/', '?' or '#' then anything. */
 static bool url_end(const char *s, size_t n, size_t len)
 {
-	return n == len || s[n] == '?' || s[n] == '#' || (s[n] == '/' && (n + 1 == len || s[n + 1] == '?'));
+	return n == len || s[n] == '?' || s[n] == '#' ||
+	       (s[n] == '/' && (n + 1 == len || s[n + 1] == '?'));
 }
 
 /* The 11-character video id of a YouTube URL into id[12]. */
@@ -76,13 +77,15 @@ static bool youtube_id(const char *u, size_t len, char id[12])
 		} else if (rest > 6 && !memcmp(p, "watch?", 6)) {
 			const char *v = p + 5; /* at '?'; find "v=" after '?' or '&' */
 			const char *end = p + rest;
-			while (v && v < end && !((*v == '?' || *v == '&') && end - v > 2 && v[1] == 'v' &&
-			                         v[2] == '='))
+			while (v && v < end &&
+			       !((*v == '?' || *v == '&') && end - v > 2 && v[1] == 'v' &&
+			         v[2] == '='))
 				v = memchr(v + 1, '&', (size_t)(end - v - 1));
 			if (!v || v >= end)
 				return false;
 			n = id_run(v + 3, (size_t)(end - v - 3), 11);
-			bool ok = n == 11 && (v + 3 + n == end || v[3 + n] == '&' || v[3 + n] == '#');
+			bool ok =
+			        n == 11 && (v + 3 + n == end || v[3 + n] == '&' || v[3 + n] == '#');
 			if (ok)
 				memcpy(id, v + 3, 11), id[11] = '\0';
 			return ok;
@@ -115,7 +118,7 @@ static enum jm_rc youtube_html(const char *id, struct buf *out)
 /* X / Twitter: USER/status/N. */
 static enum jm_rc x_card(const char *u, size_t len, struct buf *out, bool *done)
 {
-	static const char *const hosts[] = {"x.com",         "www.x.com",          "twitter.com",
+	static const char *const hosts[] = {"x.com",           "www.x.com",          "twitter.com",
 	                                    "www.twitter.com", "mobile.twitter.com", NULL};
 	size_t rest = 0;
 	const char *p = after_host(u, len, hosts, &rest);
@@ -129,12 +132,13 @@ static enum jm_rc x_card(const char *u, size_t len, struct buf *out, bool *done)
 	if (!dn || !url_end(d, dn, dmax))
 		return JM_OK;
 	*done = true;
-	return buf_appendf(out,
-	                   "<div class=\"embed embed-card embed-x\"><a href=\"https://x.com/%.*s/"
-	                   "status/%.*s\" target=\"_blank\" rel=\"noopener noreferrer\">"
-	                   "<span class=\"embed-site\">X</span><span class=\"embed-title\">@%.*s"
-	                   "</span><span class=\"embed-url\">x.com/%.*s/status/%.*s</span></a></div>\n",
-	                   (int)un, p, (int)dn, d, (int)un, p, (int)un, p, (int)dn, d);
+	return buf_appendf(
+	        out,
+	        "<div class=\"embed embed-card embed-x\"><a href=\"https://x.com/%.*s/"
+	        "status/%.*s\" target=\"_blank\" rel=\"noopener noreferrer\">"
+	        "<span class=\"embed-site\">X</span><span class=\"embed-title\">@%.*s"
+	        "</span><span class=\"embed-url\">x.com/%.*s/status/%.*s</span></a></div>\n",
+	        (int)un, p, (int)dn, d, (int)un, p, (int)un, p, (int)dn, d);
 }
 
 /* Instagram: p/CODE or reel/CODE. */
@@ -153,12 +157,13 @@ static enum jm_rc instagram_card(const char *u, size_t len, struct buf *out, boo
 	if (!cn || !url_end(p + k, cn, rest - k))
 		return JM_OK;
 	*done = true;
-	return buf_appendf(out,
-	                   "<div class=\"embed embed-card embed-instagram\"><a href=\"https://www."
-	                   "instagram.com/%.*s%.*s/\" target=\"_blank\" rel=\"noopener noreferrer\">"
-	                   "<span class=\"embed-site\">Instagram</span><span class=\"embed-url\">"
-	                   "instagram.com/%.*s%.*s/</span></a></div>\n",
-	                   (int)k, p, (int)cn, p + k, (int)k, p, (int)cn, p + k);
+	return buf_appendf(
+	        out,
+	        "<div class=\"embed embed-card embed-instagram\"><a href=\"https://www."
+	        "instagram.com/%.*s%.*s/\" target=\"_blank\" rel=\"noopener noreferrer\">"
+	        "<span class=\"embed-site\">Instagram</span><span class=\"embed-url\">"
+	        "instagram.com/%.*s%.*s/</span></a></div>\n",
+	        (int)k, p, (int)cn, p + k, (int)k, p, (int)cn, p + k);
 }
 
 enum jm_rc site_embed_html(const char *url, size_t len, struct buf *out, bool *done)

@@ -99,11 +99,12 @@ enum jm_rc site_article_related(struct db *db, struct arena *a, const struct art
 	if (!rc)
 		rc = collect(st, art->id, ids, &k, max);
 	if (!rc && k < max)
-		rc = db_preparef(db, &st,
-		                 "SELECT id FROM articles WHERE status = 'published' AND "
-		                 "published_at <= ? AND id <> ? ORDER BY published_at DESC, id DESC "
-		                 "LIMIT ?",
-		                 "iii", now, art->id, (int64_t)(2 * max + 1));
+		rc = db_preparef(
+		        db, &st,
+		        "SELECT id FROM articles WHERE status = 'published' AND "
+		        "published_at <= ? AND id <> ? ORDER BY published_at DESC, id DESC "
+		        "LIMIT ?",
+		        "iii", now, art->id, (int64_t)(2 * max + 1));
 	if (!rc && k < max)
 		rc = collect(st, art->id, ids, &k, max);
 	for (size_t i = 0; i < k && !rc; i++) {

@@ -72,7 +72,7 @@ static void words_add(struct site_search_words *ws, const char *s, size_t len)
 }
 
 enum jm_rc site_search_words_parse(struct arena *a, const char *q, struct site_search_words *ws,
-                              struct jm_err *err)
+                                   struct jm_err *err)
 {
 	memset(ws, 0, sizeof(*ws));
 	ws->a = a;
@@ -193,7 +193,8 @@ static enum jm_rc term_lines(const struct itoks *t, struct buf *terms, struct bu
 
 static enum jm_rc index_pg(struct db *db, int64_t id, const struct sdoc *d)
 {
-	struct buf f[SEARCH_COLS] = {BUF_INIT, BUF_INIT, BUF_INIT}, terms = BUF_INIT, pos = BUF_INIT;
+	struct buf f[SEARCH_COLS] = {BUF_INIT, BUF_INIT, BUF_INIT}, terms = BUF_INIT,
+	           pos = BUF_INIT;
 	struct itoks t = {0};
 	enum jm_rc rc = JM_OK;
 	for (int c = 0; c < SEARCH_COLS && !rc; c++)
@@ -208,11 +209,12 @@ static enum jm_rc index_pg(struct db *db, int64_t id, const struct sdoc *d)
 		rc = term_lines(&t, &terms, &pos);
 	}
 	if (!rc && t.n)
-		rc = db_execf(db,
-		              "INSERT INTO site_search_terms(term, article_id, pos) "
-		              "SELECT u.t, ?::bigint, u.p FROM unnest(string_to_array(?::text, E'\\n'), "
-		              "string_to_array(?::text, E'\\n')) AS u(t, p)",
-		              "itt", id, buf_cstr(&terms), buf_cstr(&pos));
+		rc = db_execf(
+		        db,
+		        "INSERT INTO site_search_terms(term, article_id, pos) "
+		        "SELECT u.t, ?::bigint, u.p FROM unnest(string_to_array(?::text, E'\\n'), "
+		        "string_to_array(?::text, E'\\n')) AS u(t, p)",
+		        "itt", id, buf_cstr(&terms), buf_cstr(&pos));
 	for (int c = 0; c < SEARCH_COLS; c++)
 		buf_free(&f[c]);
 	buf_free(&terms);
@@ -255,8 +257,8 @@ static enum jm_rc published_ids(struct db *db, int64_t **ids, size_t *n)
 	size_t cap = 0;
 	*ids = NULL;
 	*n = 0;
-	enum jm_rc rc = db_prepare(db, "SELECT id FROM articles WHERE status = 'published' ORDER BY id",
-	                           &st);
+	enum jm_rc rc = db_prepare(
+	        db, "SELECT id FROM articles WHERE status = 'published' ORDER BY id", &st);
 	if (rc)
 		return rc;
 	while ((rc = db_step(st)) == JM_OK) {

@@ -53,7 +53,7 @@ static enum jm_rc match_expr(const struct site_search_words *ws, struct buf *b)
 }
 
 #define SQ_FROM                                                                                    \
-	" FROM site_search JOIN articles a ON a.id = site_search.rowid WHERE site_search MATCH ?" \
+	" FROM site_search JOIN articles a ON a.id = site_search.rowid WHERE site_search MATCH ?"  \
 	" AND a.status = 'published' AND a.published_at <= ?"
 
 static enum jm_rc query_sqlite(struct db *db, const struct site_search_words *ws, int64_t per,
@@ -67,7 +67,8 @@ static enum jm_rc query_sqlite(struct db *db, const struct site_search_words *ws
 		rc = db_query_int(db, total, 0, "SELECT COUNT(*)" SQ_FROM, "ti", buf_cstr(&m), now);
 	if (!rc)
 		rc = db_preparef(db, &st,
-		                 "SELECT a.id" SQ_FROM " ORDER BY jm_rank(site_search, 10.0, 1.0, 5.0),"
+		                 "SELECT a.id" SQ_FROM
+		                 " ORDER BY jm_rank(site_search, 10.0, 1.0, 5.0),"
 		                 " a.published_at DESC, a.id DESC LIMIT ? OFFSET ?",
 		                 "tiii", buf_cstr(&m), now, per, off);
 	while (!rc && (rc = db_step(st)) == JM_OK && *n < (size_t)per)
@@ -120,19 +121,21 @@ static enum jm_rc token_rows(struct db *db, struct arena *a, const struct qtok *
 	const char *term = arena_strndup(a, t->s, t->len);
 	int64_t now = jm_now();
 	enum jm_rc rc =
-	        open ? db_preparef(db, &st,
-	                           "SELECT t.article_id, a.published_at, t.pos, t.term "
-	                           "FROM site_search_terms t JOIN articles a ON a.id = t.article_id "
-	                           "WHERE t.term >= ?::text AND t.term < ?::text || chr(1114111) "
-	                           "AND a.status = 'published' AND a.published_at <= ? "
-	                           "ORDER BY t.article_id, t.term",
-	                           "tti", term, term, now)
-	             : db_preparef(db, &st,
-	                           "SELECT t.article_id, a.published_at, t.pos, t.term "
-	                           "FROM site_search_terms t JOIN articles a ON a.id = t.article_id "
-	                           "WHERE t.term = ? AND a.status = 'published' "
-	                           "AND a.published_at <= ? ORDER BY t.article_id",
-	                           "ti", term, now);
+	        open ? db_preparef(
+	                       db, &st,
+	                       "SELECT t.article_id, a.published_at, t.pos, t.term "
+	                       "FROM site_search_terms t JOIN articles a ON a.id = t.article_id "
+	                       "WHERE t.term >= ?::text AND t.term < ?::text || chr(1114111) "
+	                       "AND a.status = 'published' AND a.published_at <= ? "
+	                       "ORDER BY t.article_id, t.term",
+	                       "tti", term, term, now)
+	             : db_preparef(
+	                       db, &st,
+	                       "SELECT t.article_id, a.published_at, t.pos, t.term "
+	                       "FROM site_search_terms t JOIN articles a ON a.id = t.article_id "
+	                       "WHERE t.term = ? AND a.status = 'published' "
+	                       "AND a.published_at <= ? ORDER BY t.article_id",
+	                       "ti", term, now);
 	while (!rc && (rc = db_step(st)) == JM_OK) {
 		size_t tl = 0;
 		const char *tt = db_col_text(st, 3, &tl);
@@ -298,7 +301,8 @@ static bool tok_matches(const struct site_search_words *ws, const char *t, size_
 		for (size_t k = 0; k < w->ntok; k++) {
 			const struct qtok *q = &w->tok[k];
 			bool open = w->prefix && k + 1 == w->ntok;
-			if ((len == q->len || (open && len > q->len)) && memcmp(t, q->s, q->len) == 0)
+			if ((len == q->len || (open && len > q->len)) &&
+			    memcmp(t, q->s, q->len) == 0)
 				return true;
 		}
 	}

@@ -208,8 +208,7 @@ enum jm_rc site_markdown(const char *md, size_t len, bool allow_raw, struct buf 
 /* As site_markdown, for an article page: a YouTube, X or Instagram URL
  * alone in a paragraph becomes a click-to-play facade or a link card
  * (embed.c), no third-party script. */
-enum jm_rc site_markdown_embeds(const char *md, size_t len, bool allow_raw,
-                                struct buf *out) JM_WUR;
+enum jm_rc site_markdown_embeds(const char *md, size_t len, bool allow_raw, struct buf *out) JM_WUR;
 /* The embed markup for url (len bytes) appended to out, *done = true; or
  * nothing (*done = false) when url is none of those. */
 enum jm_rc site_embed_html(const char *url, size_t len, struct buf *out, bool *done) JM_WUR;

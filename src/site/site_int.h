@@ -11,8 +11,8 @@
 
 struct db;
 
-#define SEARCH_COLS      3  /* title, body, tags */
-#define SEARCH_COL_SHIFT 24 /* a position is column << 24 | position */
+#define SEARCH_COLS      3     /* title, body, tags */
+#define SEARCH_COL_SHIFT 24    /* a position is column << 24 | position */
 #define SEARCH_TF_MAX    60000 /* jm_rank stops counting there */
 
 /* jm_rank's weights in column order (title 10, body 1, tags 5); the SQL
