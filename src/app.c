@@ -67,6 +67,9 @@ static enum jm_rc app_prepare_db(struct app *app, struct jm_err *err)
 	rc = db_migrate(db, dir, err);
 	if (!rc)
 		rc = app_node_secrets(app, db, err);
+	/* Not fatal: the site search then finds nothing until `reindex`. */
+	if (!rc && site_search_ensure(db) != JM_OK)
+		log_at(LOG_WARN, "site", "building the site search index failed");
 	db_close(db);
 	return rc;
 }

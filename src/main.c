@@ -59,7 +59,7 @@ static void usage(FILE *out)
 	        "                                      copy of wp-content/uploads for the images\n"
 	        "  import hatena FILE [--uploads DIR]  import a はてなブログ export (Movable Type\n"
 	        "                                      text); DIR: a folder of its images\n"
-	        "  reindex                             rebuild the people search index\n"
+	        "  reindex                             rebuild the people and site search indexes\n"
 	        "  migrate --from sqlite:PATH --to postgres://... [--verify-only]\n"
 	        "                                      copy a whole installation into an empty\n"
 	        "                                      PostgreSQL database and verify every\n"
@@ -660,8 +660,11 @@ static int cmd_reindex(struct app *app, struct cmd_args *a)
 	size_t n = 0;
 	int64_t total = 0;
 	enum jm_rc rc = open_db(app, &db, &err);
+	int64_t articles = 0;
 	if (!rc)
 		rc = net_search_rebuild(db, jm_now());
+	if (!rc)
+		rc = site_search_rebuild(db, &articles);
 	if (!rc)
 		rc = net_people_list(db, ar, &q, &p, &n, &total);
 	db_close(db);
@@ -670,7 +673,8 @@ static int cmd_reindex(struct app *app, struct cmd_args *a)
 		jm_err_set(&err, NULL, "reindex failed (%s)", jm_rc_name(rc));
 	if (rc)
 		return fail("reindex", &err);
-	printf("indexed %lld people\n", (long long)total);
+	printf("indexed %lld people\nindexed %lld articles\n", (long long)total,
+	       (long long)articles);
 	return 0;
 }
 

@@ -36,12 +36,15 @@ struct hdr_policy {
 	const char *csp, *xfo, *referrer;
 };
 
-/* The public site: no script at all (it has none), images from anywhere
- * over https (articles link pictures), inline styles allowed for the
- * owner's raw-HTML articles, framed by itself only. */
+/* The public site: its own scripts only (the YouTube facade's player
+ * loader, signup.js), images from anywhere over https (articles link
+ * pictures), inline styles allowed for the owner's raw-HTML articles; the
+ * one frame source is the privacy-enhanced YouTube player loaded after a
+ * click (site/embed.c); framed by itself only. */
 static const struct hdr_policy policy_site = {
         .csp = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-               "img-src 'self' data: https:; media-src 'self' https:; frame-src https:; "
+               "img-src 'self' data: https:; media-src 'self' https:; "
+               "frame-src https://www.youtube-nocookie.com; "
                "object-src 'none'; base-uri 'self'; form-action 'self'; "
                "frame-ancestors 'self'",
         .xfo = "SAMEORIGIN",

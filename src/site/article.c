@@ -321,8 +321,10 @@ enum jm_rc site_article_insert_tx(struct db *db, const struct article_input *in0
 		rc = site_categories_write(db, id, in.categories, in.ncategories, err);
 	if (rc == JM_INVALID && err && err->field[0])
 		return rc;
-	if (!rc) /* the first revision (imports too) */
+	if (!rc) /* the first revision and the site search (imports too) */
 		rc = site_revision_add(db, id, author_id);
+	if (!rc)
+		rc = site_search_index(db, id);
 	if (!rc && id_out)
 		*id_out = id;
 	return conflict_or(rc, err);
@@ -426,6 +428,8 @@ static enum jm_rc update_tx(struct db *db, struct arena *a, int64_t id,
 		return rc;
 	if (!rc)
 		rc = site_revision_add(db, id, in->editor_id);
+	if (!rc)
+		rc = site_search_index(db, id);
 	return conflict_or(rc, err);
 }
 

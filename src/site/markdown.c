@@ -19,6 +19,7 @@
 #include "core/core.h"
 #include "media/media.h"
 #include "site/site.h"
+#include "site/site_int.h"
 
 /* Appends s HTML-escaped (text and attribute values). */
 static void put_esc(struct buf *b, const char *s)
@@ -187,12 +188,15 @@ enum jm_rc site_markdown_opts(const char *md, size_t len, const struct site_md_o
 	if (!doc)
 		return JM_NOMEM;
 	rewrite_images(doc, o);
-	char *html = cmark_render_html(doc, opts);
+	enum jm_rc rc = o->embeds ? site_embed_pass(doc) : JM_OK;
+	char *html = rc ? NULL : cmark_render_html(doc, opts);
 	cmark_node_free(doc);
-	if (!html)
-		return JM_NOMEM;
-	enum jm_rc rc = buf_appends(out, html);
-	cmark_get_default_mem_allocator()->free(html);
+	if (!rc && !html)
+		rc = JM_NOMEM;
+	if (!rc)
+		rc = buf_appends(out, html);
+	if (html)
+		cmark_get_default_mem_allocator()->free(html);
 	return rc;
 }
 
@@ -252,6 +256,26 @@ static void collect_text(cmark_node *doc, struct buf *b, size_t max_bytes)
 		}
 	}
 	cmark_iter_free(it);
+}
+
+enum jm_rc site_plain_text(const char *md, size_t len, struct buf *out)
+{
+	if (!md || !len)
+		return JM_OK;
+	if (len > ARTICLE_BODY_MAX)
+		return JM_TOO_LARGE;
+	cmark_node *doc = cmark_parse_document(md, len, CMARK_OPT_VALIDATE_UTF8);
+	if (!doc)
+		return JM_NOMEM;
+	collect_text(doc, out, out->cap ? out->cap : SIZE_MAX);
+	cmark_node_free(doc);
+	while (out->len && out->ptr[out->len - 1] == ' ')
+		out->len--;
+	while (out->len && !utf8_valid(out->ptr, out->len)) /* the cap may split a character */
+		out->len--;
+	if (out->ptr)
+		out->ptr[out->len] = '\0';
+	return JM_OK;
 }
 
 char *site_excerpt(struct arena *a, const char *md, size_t len, size_t max_chars)

@@ -364,6 +364,16 @@ struct site_diff_line {
 void site_diff_lines(struct arena *a, const char *old, const char *new_,
                      struct site_diff_line **out, size_t *n);
 
+/* ---- after an article (related.c) ---- */
+/* The public article just older (*prev) and just newer (*next) than art
+ * (published_at, then id), in a; NULL when there is none. */
+enum jm_rc site_article_neighbours(struct db *db, struct arena *a, const struct article *art,
+                                   struct article **prev, struct article **next) JM_WUR;
+/* Up to max public articles other than art: most tags shared first (then
+ * the newest), filled up with the newest ones. *out in a. */
+enum jm_rc site_article_related(struct db *db, struct arena *a, const struct article *art,
+                                size_t max, struct article **out, size_t *n) JM_WUR;
+
 /* ---- Markdown (markdown.c, cmark) ----
  * Raw HTML is dropped (cmark safe mode) unless allow_raw is set. Images of
  * the media library render as <picture> with WebP and JPEG/PNG srcsets. */
@@ -374,11 +384,56 @@ struct site_md_opts {
 	const char *base_url; /* the site's, without a trailing slash: mail's
 	                         image URLs start with it (and library URLs
 	                         written absolute are recognised) */
+	bool embeds;          /* article pages: YouTube/X/Instagram URLs alone
+	                         on a line become a facade or a card (embed.c) */
 };
 enum jm_rc site_markdown_opts(const char *md, size_t len, const struct site_md_opts *o,
                               struct buf *out) JM_WUR;
+
+/* As site_markdown, for an article page: a YouTube, X or Instagram URL
+ * alone in a paragraph becomes a click-to-play facade or a link card
+ * (embed.c), no third-party script. */
+enum jm_rc site_markdown_embeds(const char *md, size_t len, bool allow_raw, struct buf *out) JM_WUR;
+/* The embed markup for url (len bytes) appended to out, *done = true; or
+ * nothing (*done = false) when url is none of those. */
+enum jm_rc site_embed_html(const char *url, size_t len, struct buf *out, bool *done) JM_WUR;
 /* Plain-text excerpt of at most max_chars characters from Markdown. */
 char *site_excerpt(struct arena *a, const char *md, size_t len, size_t max_chars);
+
+/* The readable text of Markdown (what site_excerpt cuts), appended to out
+ * up to its cap (silently cut there, on a character boundary). */
+enum jm_rc site_plain_text(const char *md, size_t len, struct buf *out) JM_WUR;
+
+/* ---- the public site search (search.c, search_query.c) ----
+ * Published, public articles found by words with the people search's
+ * Japanese quality (2-character words, 全角/半角 and case folding), the same
+ * hits in the same order on both engines. The index follows every article
+ * write (article.c calls it inside its transactions). */
+#define SITE_SEARCH_Q_MAX   400 /* bytes of a query */
+#define SITE_SEARCH_Q_CHARS 100 /* characters of a query */
+#define SITE_SEARCH_WORDS   8   /* words of a query; more are ignored */
+struct site_search_hit {
+	struct article art;
+	const char *snippet_html; /* escaped text, the query's words in <mark> */
+};
+struct site_search_result {
+	struct site_search_hit *hits;
+	size_t n;      /* hits on this page */
+	int64_t total; /* every hit */
+	size_t nwords; /* searchable words in the query (0: nothing to search) */
+};
+/* Page `page` (1-based, per 1..100) of the hits for q, in a. A query over
+ * SITE_SEARCH_Q_CHARS characters or SITE_SEARCH_Q_MAX bytes: JM_TOO_LARGE;
+ * invalid UTF-8 or control characters: JM_INVALID (err names "q"). A
+ * query without words answers JM_OK with nwords 0. */
+enum jm_rc site_search(struct db *db, struct arena *a, const char *q, int page, int per,
+                       struct site_search_result *out, struct jm_err *err) JM_WUR;
+/* Empties the index and indexes every published article again, in one
+ * transaction; *n (may be NULL) = how many. `jinmyaku reindex`. */
+enum jm_rc site_search_rebuild(struct db *db, int64_t *n) JM_WUR;
+/* At start-up: builds the index when it is empty while published articles
+ * exist (the first start after migration 0021). */
+enum jm_rc site_search_ensure(struct db *db) JM_WUR;
 
 /* ---- page-view statistics (stats.c) ----
  * Counted in memory per (day, path) and (day, referrer host), flushed to

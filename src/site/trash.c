@@ -17,6 +17,7 @@
 #include "core/core.h"
 #include "db/db.h"
 #include "site/site.h"
+#include "site/site_int.h"
 
 enum jm_rc site_article_delete(struct db *db, int64_t id)
 {
@@ -30,6 +31,8 @@ enum jm_rc site_article_delete(struct db *db, int64_t id)
 	              "ii", jm_now(), id);
 	if (!rc && db_changes(db) == 0)
 		rc = JM_NOT_FOUND;
+	if (!rc)
+		rc = site_search_unindex(db, id);
 	return site_content_written(db, db_end(db, rc));
 }
 
@@ -88,6 +91,8 @@ enum jm_rc site_article_restore(struct db *db, int64_t id, const char *new_slug,
 			        "trashed_slug = NULL, trashed_status = NULL, updated_at = ? "
 			        "WHERE id = ?",
 			        "ttii", slug, *status ? status : "draft", jm_now(), id);
+		if (!rc)
+			rc = site_search_index(db, id);
 		rc = db_end(db, rc);
 	}
 	if (rc == JM_CONFLICT && !err->msg[0])

@@ -103,6 +103,31 @@ static bool slug_ok(const char *s)
 	return jm_slug_valid(s, ARTICLE_SLUG_MAX);
 }
 
+#define RELATED_MAX 4
+
+/* ctx.prev, ctx.next and ctx.related: where to read on. */
+static enum jm_rc add_read_on(struct web_page *pg, const struct article *art)
+{
+	struct article *prev = NULL, *next = NULL, *rel = NULL;
+	size_t n = 0;
+	enum jm_rc rc = site_article_neighbours(pg->req->db, pg->req->arena, art, &prev, &next);
+	if (!rc)
+		rc = site_article_related(pg->req->db, pg->req->arena, art, RELATED_MAX, &rel, &n);
+	if (rc)
+		return rc;
+	if (prev)
+		view_set(pg->ctx, "prev", web_article_val(pg, prev));
+	if (next)
+		view_set(pg->ctx, "next", web_article_val(pg, next));
+	view_set_bool(pg->ctx, "has_neighbours", prev || next);
+	struct view_val *list = view_list(pg->req->arena);
+	for (size_t i = 0; i < n; i++)
+		view_push(list, web_article_val(pg, &rel[i]));
+	view_set(pg->ctx, "related", list);
+	view_set_bool(pg->ctx, "has_related", n > 0);
+	return JM_OK;
+}
+
 /* Fills ctx.article with the rendered body and its metadata. */
 static enum jm_rc add_article(struct web_page *pg, const struct article *art)
 {
@@ -122,7 +147,13 @@ static enum jm_rc add_article(struct web_page *pg, const struct article *art)
 	}
 	view_set(m, "categories", cats);
 	view_set_bool(m, "has_categories", art->ncategories > 0);
+	/* The facade's loader only where there is a facade (site/embed.c): a
+	 * page without video runs no script at all. */
+	view_set_bool(m, "has_video", strstr(html, "<div class=\"embed embed-youtube\"") != NULL);
 	view_set(pg->ctx, "article", m);
+	rc = add_read_on(pg, art);
+	if (rc)
+		return rc;
 	const char *ex = art->excerpt;
 	if (!ex || !*ex)
 		ex = site_excerpt(pg->req->arena, art->body_md, strlen(art->body_md), 120);

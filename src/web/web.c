@@ -24,6 +24,7 @@ void web_routes(struct app *app, struct router *r)
 	router_add(r, "GET", "/tags/{tag}", web_tag, 0);
 	router_add(r, "GET", "/category/{slug}", web_category, 0);
 	router_add(r, "GET", "/about", web_about, 0);
+	router_add(r, "GET", "/search", web_search, 0);
 	router_add(r, "GET", "/feed.xml", web_feed, 0);
 	router_add(r, "GET", "/sitemap.xml", web_sitemap, 0);
 	router_add(r, "GET", "/robots.txt", web_robots, 0);
@@ -153,7 +154,7 @@ enum jm_rc web_article_html(struct web_page *pg, const struct article *art, char
 	buf_init(&b, WEB_RENDER_CAP);
 	/* Raw HTML only in a body an owner wrote (issue 8, defect 8). */
 	bool raw = pg->s.allow_raw_html && art->html_trusted;
-	enum jm_rc rc = site_markdown(art->body_md, strlen(art->body_md), raw, &b);
+	enum jm_rc rc = site_markdown_embeds(art->body_md, strlen(art->body_md), raw, &b);
 	if (!rc) {
 		*html = arena_strndup(pg->req->arena, buf_cstr(&b), b.len);
 		*len = b.len;

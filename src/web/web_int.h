@@ -121,5 +121,6 @@ void web_feed(struct req *req);
 void web_sitemap(struct req *req);
 void web_robots(struct req *req);
 void web_healthz(struct req *req);
+void web_search(struct req *req); /* search.c */
 
 #endif

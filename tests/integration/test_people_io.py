@@ -299,6 +299,6 @@ def test_cli_errors_and_reindex(server, tmp_path):
     assert "import people FILE" in p.stdout and "reindex" in p.stdout
     p = server.cli("reindex")
     assert p.returncode == 0, p.stderr
-    m = re.fullmatch(r"indexed (\d+) people\n", p.stdout)
+    m = re.fullmatch(r"indexed (\d+) people\nindexed \d+ articles\n", p.stdout)
     assert m, p.stdout
     assert int(m.group(1)) == people(server.data_dir)

@@ -1,0 +1,15 @@
+-- 0023: the public site search (/search, site/search.c; issue 10).
+--
+-- SQLite: an FTS5 table with the jm_cjk tokenizer of the people search
+-- (db/fts_cjk.c: NFKC + case folding, CJK bigrams, Latin words), ranked by
+-- jm_rank. rowid = articles.id; columns: the title, the body as plain text
+-- (Markdown rendered to its readable text) and the tags, space-separated.
+-- Only published articles have a row; site/article.c's write functions keep
+-- it in the same transaction, and the query still checks that the article
+-- is public (a scheduled one waits for its time). PostgreSQL has no FTS5:
+-- migrations/pg/0023_site_search.sql makes the term table instead.
+--
+-- Existing articles are indexed by the first start after this migration
+-- (site_search_ensure: the index is empty while published articles exist)
+-- or by `jinmyaku reindex`.
+CREATE VIRTUAL TABLE site_search USING fts5(title, body, tags, tokenize = 'jm_cjk');
