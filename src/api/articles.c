@@ -83,8 +83,9 @@ static bool get_strings(struct req *req, json_t *body, const char *key, size_t m
 	return true;
 }
 
-static const char *const article_keys[] = {"title",  "slug",       "body",          "excerpt",
-                                           "status", "published_at", "tags", "categories", "featured_image", NULL};
+static const char *const article_keys[] = {
+        "title",        "slug", "body",       "excerpt",        "status",
+        "published_at", "tags", "categories", "featured_image", NULL};
 
 /* Fills in from the body; answers 422 and returns false on a wrong type. */
 static bool input_from_json(struct req *req, json_t *body, const struct site_settings *st,

@@ -263,7 +263,8 @@ enum jm_rc imp_hatena(struct db *db, struct arena *a, const char *data, size_t l
 	buf_free(&m.e.excerpt);
 	for (size_t i = 0; i < b.nitems && !rc; i++)
 		if (b.meta[i].featured)
-			imp_batch_featured(&b, i, imp_images_url(m.images, b.meta[i].featured, true));
+			imp_batch_featured(&b, i,
+			                   imp_images_url(m.images, b.meta[i].featured, true));
 	if (!rc)
 		rc = imp_batch_store(db, "hatena", &b, err);
 	return rc;
