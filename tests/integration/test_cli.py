@@ -5,6 +5,7 @@ import signal
 import sqlite3
 import stat
 import subprocess
+import tarfile
 
 import pytest
 
@@ -199,10 +200,16 @@ def test_secret_file_is_private(server):
 
 @pytest.mark.sqlite_only("backup copies the SQLite database file")
 def test_backup_of_a_live_server_is_a_valid_sqlite_file(server, owner, api, tmp_path):
+    """The archive (a tar.gz, issue 10) holds jinmyaku.db, a valid SQLite
+    snapshot with what was written before the backup."""
     a = api.publish(title="バックアップ対象の記事", slug=jm.uniq("backup"))
-    out = tmp_path / "backup.db"
-    p = server.cli("backup", str(out))
+    archive = tmp_path / "backup.tar.gz"
+    p = server.cli("backup", str(archive))
     assert p.returncode == 0, p.stderr
+    out = tmp_path / "backup.db"
+    with tarfile.open(str(archive), "r:gz") as t:
+        with t.extractfile("jinmyaku.db") as src, open(out, "wb") as dst:
+            dst.write(src.read())
     with open(out, "rb") as f:
         assert f.read(16) == b"SQLite format 3\x00"
     db = sqlite3.connect(str(out))
