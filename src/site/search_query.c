@@ -71,7 +71,7 @@ static enum jm_rc query_sqlite(struct db *db, const struct site_search_words *ws
 	if (!rc)
 		rc = db_preparef(db, &st,
 		                 "SELECT a.id" SQ_FROM
-		                 " ORDER BY jm_rank(site_search, 10.0, 1.0, 5.0),"
+		                 " ORDER BY jm_rank(site_search, 0, 10.0, 1.0, 5.0),"
 		                 " a.published_at DESC, a.id DESC LIMIT ? OFFSET ?",
 		                 "tiii", buf_cstr(&m), now, per, off);
 	while (!rc && (rc = db_step(st)) == JM_OK && *n < (size_t)per)

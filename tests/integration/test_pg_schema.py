@@ -37,6 +37,7 @@ ONLY_SQLITE = {}
 ONLY_PG = {
     "search_docs": "0012: the documents of PostgreSQL's people search (FTS5 people_search on SQLite)",
     "search_terms": "0012: the bigram term table of PostgreSQL's people search",
+    "site_search_terms": "0023: the term table of PostgreSQL's site search (FTS5 site_search on SQLite)",
 }
 ONLY_SQLITE_TRIGGERS = {
     "people_fts_ai": "0003: feeds the FTS5 table people_fts",
