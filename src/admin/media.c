@@ -19,38 +19,15 @@
  * (admin.media.err.<code>).
  */
 #include <jansson.h>
-#include <unistd.h>
 
 #include "admin/admin_int.h"
 
 #include "app.h"
 #include "media/media.h"
 #include "site/site.h"
+#include "web/web.h"
 
 #define MEDIA_PAGE 60
-
-struct upload_job {
-	struct http_task job;
-	const char *path, *name;
-	bool json;
-	struct media m;
-	bool created;
-};
-
-static void upload_free(void *data)
-{
-	struct upload_job *j = data;
-	if (j->path)
-		unlink(j->path);
-	http_task_free(j);
-}
-
-static void upload_work(struct db *db, void *data)
-{
-	struct upload_job *j = data;
-	j->job.rc = media_add_file(db, j->job.a, j->path, j->name, NULL, &j->m, &j->created,
-	                           &j->job.err);
-}
 
 /* The refusal in the owner's language (reason code from media_add_file). */
 static const char *upload_msg(struct req *req, enum jm_rc rc, const struct jm_err *err)
@@ -88,7 +65,7 @@ static const char *image_markdown(struct req *req, const struct media *m)
 
 static void upload_done(struct req *req, void *data)
 {
-	struct upload_job *j = data;
+	struct web_media_upload *j = data;
 	enum jm_rc rc = j->job.rc;
 	if (rc == JM_OK && !j->json) {
 		http_redirect(req, 303, "/admin/media?added=1");
@@ -130,17 +107,8 @@ void admin_media_upload(struct req *req)
 			admin_media_page(req, 400, msg);
 		return;
 	}
-	struct upload_job *j = http_task_new(sizeof(*j));
-	j->name = http_task_str(&j->job, f.files[0].filename);
-	j->json = json;
-	char *path = arena_sprintf(j->job.a, "%s.job", f.files[0].path);
-	if (link(f.files[0].path, path) != 0) {
-		http_task_free(j);
+	if (!web_media_upload(req, &f.files[0], json, upload_done))
 		admin_fail(req, "media upload", JM_IO);
-		return;
-	}
-	j->path = path;
-	http_defer(req, upload_work, upload_done, j, upload_free);
 }
 
 /* One image of the library as the page shows it. */

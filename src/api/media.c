@@ -19,12 +19,12 @@
  * corrupt.
  */
 #include <jansson.h>
-#include <unistd.h>
 
 #include "api/api_int.h"
 #include "app.h"
 #include "http/http.h"
 #include "media/media.h"
+#include "web/web.h"
 
 json_t *api_media_json(const struct media *m)
 {
@@ -41,33 +41,9 @@ json_t *api_media_json(const struct media *m)
 	                 api_jtime(m->created_at), "variants", vs);
 }
 
-/* The upload's work off the loop: the spooled file (a link of its own, so
- * the request may end meanwhile) into the library. */
-struct upload_job {
-	struct http_task job;
-	const char *path, *name;
-	struct media m;
-	bool created;
-};
-
-static void upload_free(void *data)
-{
-	struct upload_job *j = data;
-	if (j->path)
-		unlink(j->path);
-	http_task_free(j);
-}
-
-static void upload_work(struct db *db, void *data)
-{
-	struct upload_job *j = data;
-	j->job.rc = media_add_file(db, j->job.a, j->path, j->name, NULL, &j->m, &j->created,
-	                           &j->job.err);
-}
-
 static void upload_done(struct req *req, void *data)
 {
-	struct upload_job *j = data;
+	struct web_media_upload *j = data;
 	if (j->job.rc == JM_OK) {
 		api_send_json(req, j->created ? 201 : 200, api_media_json(&j->m));
 		return;
@@ -103,18 +79,8 @@ static const struct form_file *upload_file(struct req *req)
 static void media_create(struct req *req)
 {
 	const struct form_file *file = upload_file(req);
-	if (!file)
-		return;
-	struct upload_job *j = http_task_new(sizeof(*j));
-	j->name = http_task_str(&j->job, file->filename);
-	char *path = arena_sprintf(j->job.a, "%s.job", file->path);
-	if (link(file->path, path) != 0) {
-		http_task_free(j);
+	if (file && !web_media_upload(req, file, true, upload_done))
 		api_send_rc(req, JM_IO, NULL);
-		return;
-	}
-	j->path = path;
-	http_defer(req, upload_work, upload_done, j, upload_free);
 }
 
 static void media_list_h(struct req *req)

@@ -9,9 +9,12 @@
  * /media path's headers; a miss answers no-store so a name that appears
  * later is not remembered as missing.
  */
+#include <unistd.h>
+
 #include "app.h"
 #include "http/http.h"
 #include "media/media.h"
+#include "web/web.h"
 #include "web/web_int.h"
 
 #define MEDIA_FILE_CAP (64u << 20) /* far above any variant we make */
@@ -48,4 +51,36 @@ static void media_serve(struct req *req)
 void web_media_routes(struct router *r)
 {
 	router_add(r, "GET", "/media/{name}", media_serve, 0);
+}
+
+/* ---- the upload step of the admin and the API (web.h) ---- */
+
+static void upload_free(void *data)
+{
+	struct web_media_upload *j = data;
+	if (j->path)
+		unlink(j->path);
+	http_task_free(j);
+}
+
+static void upload_work(struct db *db, void *data)
+{
+	struct web_media_upload *j = data;
+	j->job.rc = media_add_file(db, j->job.a, j->path, j->name, NULL, &j->m, &j->created,
+	                           &j->job.err);
+}
+
+bool web_media_upload(struct req *req, const struct form_file *file, bool json, http_done_fn done)
+{
+	struct web_media_upload *j = http_task_new(sizeof(*j));
+	j->name = http_task_str(&j->job, file->filename);
+	j->json = json;
+	char *path = arena_sprintf(j->job.a, "%s.job", file->path);
+	if (link(file->path, path) != 0) {
+		http_task_free(j);
+		return false;
+	}
+	j->path = path;
+	http_defer(req, upload_work, done, j, upload_free);
+	return true;
 }

@@ -8,6 +8,8 @@
 #define JM_WEB_H
 
 #include "core/core.h"
+#include "http/http.h"
+#include "media/media.h"
 
 struct app;
 struct arena;
@@ -30,6 +32,22 @@ void web_tick(struct app *app, struct db *db);
  * (a <script> that writes the form with a fresh signed time); base is the
  * site's base URL. Arena-owned; "" if too long. */
 const char *web_signup_snippet(struct arena *a, const char *base, const char *list_slug);
+/* The media upload step the admin and the API share (web/media.c): the
+ * request's spooled file part is linked under a name of the job's own (the
+ * request may end meanwhile), media_add_file runs on a worker thread, and
+ * done(req, job) answers: job->job.rc/err say how it went, job->m and
+ * job->created what was stored; the link is removed after. json is the
+ * caller's own flag, kept for done. False (nothing deferred) when the file
+ * could not be linked: the caller answers JM_IO. */
+struct web_media_upload {
+	struct http_task job;
+	const char *path, *name;
+	bool json;
+	struct media m;
+	bool created;
+};
+bool web_media_upload(struct req *req, const struct form_file *file, bool json,
+                      http_done_fn done) JM_WUR;
 struct web_cache *web_cache_new(void);
 void web_cache_free(struct web_cache *c);
 
