@@ -189,7 +189,7 @@ static void password_post(struct req *req)
 	const char *cur = form_get(&f, "current_password"), *pw = form_get(&f, "password");
 	const char *pw2 = form_get(&f, "password_confirm");
 	struct acct_view v = {.status = 422, .pw_field = "password"};
-	if (!pw || strlen(pw) < AUTH_PASSWORD_MIN || strlen(pw) > AUTH_PASSWORD_MAX)
+	if (auth_password_rule(pw, NULL) != JM_OK)
 		v.pw_error = admin_t(req, "admin.err.password_length");
 	else if (!pw2 || strcmp(pw, pw2) != 0)
 		v.pw_error = admin_t(req, "admin.err.password_mismatch"),

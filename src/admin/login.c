@@ -145,7 +145,7 @@ void admin_setup_post(struct req *req)
 	const char *email = form_get(&f, "email");
 	if (!email || !*email) {
 		jm_err_set(&err, "email", "%s", admin_t(req, "admin.err.email_required"));
-	} else if (!pw || strlen(pw) < AUTH_PASSWORD_MIN || strlen(pw) > AUTH_PASSWORD_MAX) {
+	} else if (auth_password_rule(pw, NULL) != JM_OK) {
 		jm_err_set(&err, "password", "%s", admin_t(req, "admin.err.password_length"));
 	} else if (!pw2 || strcmp(pw, pw2) != 0) {
 		jm_err_set(&err, "password_confirm", "%s",

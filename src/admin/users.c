@@ -169,10 +169,9 @@ static bool link_passwords(struct req *req, const struct form *f, const char *tp
                            const struct auth_ticket *t)
 {
 	const char *pw = form_get(f, "password"), *pw2 = form_get(f, "password_confirm");
-	const char *key = !pw || strlen(pw) < AUTH_PASSWORD_MIN || strlen(pw) > AUTH_PASSWORD_MAX
-	                          ? "admin.err.password_length"
-	                  : !pw2 || strcmp(pw, pw2) ? "admin.err.password_mismatch"
-	                                            : NULL;
+	const char *key = auth_password_rule(pw, NULL) != JM_OK ? "admin.err.password_length"
+	                  : !pw2 || strcmp(pw, pw2)             ? "admin.err.password_mismatch"
+	                                                        : NULL;
 	if (key)
 		link_render(req, 422, tpl, form_get(f, "token"), t, key);
 	return key == NULL;

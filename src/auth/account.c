@@ -26,17 +26,6 @@ static void ticket_hash(const unsigned char secret[32], const char *token, char 
 	jm_hash_hex(secret, 32, msg, strlen(msg), out);
 }
 
-static enum jm_rc password_rule(const char *pw, struct jm_err *err)
-{
-	size_t pl = pw ? strlen(pw) : 0;
-	if (pl < AUTH_PASSWORD_MIN || pl > AUTH_PASSWORD_MAX || !utf8_valid(pw, pl)) {
-		jm_err_set(err, "password", "password must be %d to %d characters",
-		           AUTH_PASSWORD_MIN, AUTH_PASSWORD_MAX);
-		return JM_INVALID;
-	}
-	return JM_OK;
-}
-
 enum jm_rc auth_password_change(struct db *db, const unsigned char secret[32], int64_t user_id,
                                 const char *current, const char *new_pw, const char *keep_token,
                                 struct jm_err *err)
@@ -58,7 +47,7 @@ enum jm_rc auth_password_change(struct db *db, const unsigned char secret[32], i
 		jm_err_set(err, "current_password", "the current password is wrong");
 		return JM_UNAUTHORIZED;
 	}
-	if ((rc = password_rule(new_pw, err)) || (rc = jm_password_hash(new_pw, hash)))
+	if ((rc = auth_password_rule(new_pw, err)) || (rc = jm_password_hash(new_pw, hash)))
 		return rc;
 	if ((rc = db_begin(db)))
 		return rc;
@@ -157,7 +146,7 @@ enum jm_rc auth_reset_complete(struct db *db, const unsigned char secret[32], co
 	struct auth_ticket t = {0};
 	enum jm_rc rc = auth_ticket_peek(db, a, secret, "reset", token, now, &t);
 	if (!rc)
-		rc = password_rule(new_pw, err);
+		rc = auth_password_rule(new_pw, err);
 	if (!rc)
 		rc = jm_password_hash(new_pw, hash);
 	if (!rc)

@@ -36,6 +36,10 @@ enum jm_rc auth_user_insert(struct db *db, int64_t person_id, const char *email,
 enum jm_rc auth_user_person_move(struct db *db, int64_t into, int64_t from) JM_WUR;
 /* The checks of a new user that need no database (email normalised in
  * place). */
+/* The one password rule (sign-up, change, reset, invitation, CLI):
+ * AUTH_PASSWORD_MIN..AUTH_PASSWORD_MAX bytes of UTF-8. JM_INVALID naming
+ * "password" otherwise (err may be NULL). */
+enum jm_rc auth_password_rule(const char *pw, struct jm_err *err) JM_WUR;
 enum jm_rc auth_user_validate(char *email, const char *role, const char *password,
                               struct jm_err *err) JM_WUR;
 int64_t auth_user_count(struct db *db);

@@ -47,10 +47,16 @@ enum jm_rc auth_user_validate(char *email, const char *role, const char *passwor
 		jm_err_set(err, "role", "role must be owner or editor");
 		return JM_INVALID;
 	}
-	size_t pl = strlen(password);
-	if (pl < AUTH_PASSWORD_MIN || pl > AUTH_PASSWORD_MAX || !utf8_valid(password, pl)) {
-		jm_err_set(err, "password", "password must be %d to %d characters",
-		           AUTH_PASSWORD_MIN, AUTH_PASSWORD_MAX);
+	return auth_password_rule(password, err);
+}
+
+enum jm_rc auth_password_rule(const char *pw, struct jm_err *err)
+{
+	size_t pl = pw ? strlen(pw) : 0;
+	if (pl < AUTH_PASSWORD_MIN || pl > AUTH_PASSWORD_MAX || !utf8_valid(pw, pl)) {
+		if (err)
+			jm_err_set(err, "password", "password must be %d to %d characters",
+			           AUTH_PASSWORD_MIN, AUTH_PASSWORD_MAX);
 		return JM_INVALID;
 	}
 	return JM_OK;
