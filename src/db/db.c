@@ -238,6 +238,22 @@ enum jm_rc db_query_int(struct db *db, int64_t *out, int64_t dflt, const char *s
 	return rc == JM_OK || rc == JM_DONE ? JM_OK : rc;
 }
 
+enum jm_rc db_slug_free(struct db *db, const char *taken_sql, int64_t self, char *slug, size_t max)
+{
+	char base[DB_SLUG_MAX + 1];
+	if (max > DB_SLUG_MAX || max < 5)
+		return JM_INVALID;
+	snprintf(base, sizeof(base), "%s", slug);
+	for (int i = 2; i < 1000; i++) {
+		int64_t taken = 0;
+		enum jm_rc rc = db_query_int(db, &taken, 0, taken_sql, "ti", slug, self);
+		if (rc || !taken)
+			return rc;
+		snprintf(slug, max + 1, "%.*s-%d", (int)(max - 4), base, i);
+	}
+	return JM_CONFLICT;
+}
+
 enum jm_rc db_begin(struct db *db)
 {
 	return db_exec(db, db->ops->begin_sql);

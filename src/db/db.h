@@ -57,6 +57,15 @@ enum jm_rc db_preparef(struct db *db, struct db_stmt **out, const char *sql, con
  * dflt when there is no row or it is NULL. */
 enum jm_rc db_query_int(struct db *db, int64_t *out, int64_t dflt, const char *sql,
                         const char *types, ...) JM_WUR;
+/* Makes slug (a NUL-terminated base of at most max - 4 bytes, in a buffer
+ * of max + 1) free: the base itself, else base-2, base-3… while taken_sql
+ * (two parameters: the slug and self, e.g. "SELECT 1 FROM t WHERE slug = ?
+ * AND id <> ?"; self 0 for a new row) finds a row. JM_CONFLICT after 999
+ * tries. Inside the caller's transaction; a racing writer still gets
+ * JM_CONFLICT from the unique index at INSERT. */
+#define DB_SLUG_MAX 255
+enum jm_rc db_slug_free(struct db *db, const char *taken_sql, int64_t self, char *slug,
+                        size_t max) JM_WUR;
 /* Prepare + bind + step to completion + finalize (INSERT/UPDATE/DELETE). */
 enum jm_rc db_execf(struct db *db, const char *sql, const char *types, ...) JM_WUR;
 

@@ -36,35 +36,15 @@ static bool slug_ok(const char *s)
 	return jm_slug_valid(s, LIST_SLUG_MAX);
 }
 
-static bool slug_taken(struct db *db, const char *slug, enum jm_rc *rc)
-{
-	struct db_stmt *st = NULL;
-	*rc = db_preparef(db, &st, "SELECT 1 FROM lists WHERE slug = ?", "t", slug);
-	if (*rc)
-		return false;
-	*rc = db_step(st);
-	db_finalize(st);
-	bool taken = *rc == JM_OK;
-	*rc = *rc == JM_OK || *rc == JM_DONE ? JM_OK : *rc;
-	return taken;
-}
-
 /* A free slug for a new list called name: the name's slug (core/slug.c),
  * "list" when the name has no word character, then "-2", "-3"… while
  * taken. A writer racing for the same slug gets JM_CONFLICT at INSERT. */
 static enum jm_rc slug_derive(struct db *db, const char *name, char out[LIST_SLUG_MAX + 1])
 {
-	char base[LIST_SLUG_MAX + 1];
-	if (!jm_slug_make(name, strlen(name), base, LIST_SLUG_MAX - 4))
-		snprintf(base, sizeof(base), "list");
-	snprintf(out, LIST_SLUG_MAX + 1, "%s", base);
-	enum jm_rc rc = JM_OK;
-	for (int i = 2; i < 1000; i++) {
-		if (!slug_taken(db, out, &rc) || rc)
-			return rc;
-		snprintf(out, LIST_SLUG_MAX + 1, "%.*s-%d", LIST_SLUG_MAX - 4, base, i);
-	}
-	return JM_CONFLICT;
+	if (!jm_slug_make(name, strlen(name), out, LIST_SLUG_MAX - 4))
+		snprintf(out, LIST_SLUG_MAX + 1, "list");
+	return db_slug_free(db, "SELECT 1 FROM lists WHERE slug = ? AND id <> ?", 0, out,
+	                    LIST_SLUG_MAX);
 }
 
 static bool key_ok(const char *s)

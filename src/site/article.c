@@ -154,24 +154,8 @@ static enum jm_rc validate_article(const struct article_input *in, struct jm_err
  * transaction, so no other writer can take it meanwhile). */
 static enum jm_rc slug_make_unique(struct db *db, char slug[ARTICLE_SLUG_MAX + 1], int64_t self)
 {
-	char base[ARTICLE_SLUG_MAX + 1];
-	snprintf(base, sizeof(base), "%s", slug);
-	for (int i = 2; i < 1000; i++) {
-		struct db_stmt *st = NULL;
-		enum jm_rc rc =
-		        db_preparef(db, &st, "SELECT 1 FROM articles WHERE slug = ? AND id != ?",
-		                    "ti", slug, self);
-		if (rc)
-			return rc;
-		rc = db_step(st);
-		db_finalize(st);
-		if (rc == JM_DONE)
-			return JM_OK;
-		if (rc != JM_OK)
-			return rc;
-		snprintf(slug, ARTICLE_SLUG_MAX + 1, "%.*s-%d", ARTICLE_SLUG_MAX - 4, base, i);
-	}
-	return JM_CONFLICT;
+	return db_slug_free(db, "SELECT 1 FROM articles WHERE slug = ? AND id <> ?", self, slug,
+	                    ARTICLE_SLUG_MAX);
 }
 
 static enum jm_rc tags_write(struct db *db, int64_t id, const struct tagset *ts)

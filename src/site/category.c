@@ -27,19 +27,10 @@ static bool name_ok(const char *s)
 /* A derived slug made unique with -2, -3… inside the transaction. */
 static enum jm_rc slug_pick(struct db *db, const char *name, char out[ARTICLE_SLUG_MAX + 1])
 {
-	char base[ARTICLE_SLUG_MAX + 1];
-	if (!jm_slug_make(name, strlen(name), base, ARTICLE_SLUG_MAX - 4))
-		snprintf(base, sizeof(base), "category");
-	snprintf(out, ARTICLE_SLUG_MAX + 1, "%s", base);
-	for (int i = 2; i < 1000; i++) {
-		int64_t taken = 0;
-		enum jm_rc rc = db_query_int(db, &taken, 0,
-		                             "SELECT 1 FROM categories WHERE slug = ?", "t", out);
-		if (rc || !taken)
-			return rc;
-		snprintf(out, ARTICLE_SLUG_MAX + 1, "%.*s-%d", ARTICLE_SLUG_MAX - 4, base, i);
-	}
-	return JM_CONFLICT;
+	if (!jm_slug_make(name, strlen(name), out, ARTICLE_SLUG_MAX - 4))
+		snprintf(out, ARTICLE_SLUG_MAX + 1, "category");
+	return db_slug_free(db, "SELECT 1 FROM categories WHERE slug = ? AND id <> ?", 0, out,
+	                    ARTICLE_SLUG_MAX);
 }
 
 static enum jm_rc insert_tx(struct db *db, const char *name, const char *slug, int64_t parent_id,
