@@ -291,6 +291,16 @@ void http_send(struct req *req, int status, const char *ctype, const char *body,
 	h2o_send_inline(hr, body, len);
 }
 
+/* h2o's file sender streams the file from its descriptor (opened here, so
+ * the caller may unlink the path as soon as this returns). */
+bool http_send_file(struct req *req, int status, const char *ctype, const char *path)
+{
+	h2o_req_t *hr = req->priv;
+	h2o_iovec_t mime = h2o_strdup(&hr->pool, ctype, SIZE_MAX);
+	return h2o_file_send(hr, status, status == 200 ? "OK" : "", path, mime,
+	                     H2O_FILE_FLAG_NO_ETAG) == 0;
+}
+
 void http_send_buf(struct req *req, int status, const char *ctype, struct buf *b)
 {
 	http_send(req, status, ctype, buf_cstr(b), b->len);
