@@ -42,10 +42,10 @@
 #include "upload/upload.h"
 #include "web/web.h"
 
-#define IMP_ID_LEN       22
-#define IMP_PREVIEW_ROWS 5
-#define IMP_MAX_COLS     64
-#define IMP_FILE_CAP     (1024u << 20) /* above --max-upload's bound */
+#define IMP_ID_LEN        22
+#define IMP_PREVIEW_ROWS  5
+#define IMP_MAX_COLS      64
+#define IMP_FILE_CAP      (1024u << 20) /* above --max-upload's bound */
 #define IMP_PREVIEW_BYTES (1u << 20)
 
 /* ---- the import_uploads row ---- */
@@ -342,8 +342,8 @@ static void imp_upload(struct req *req)
 	j->list_id = list_id;
 	j->encoding = enc_name(enc);
 	/* The file's name, for the consent record if the owner declares it. */
-	j->name = http_task_str(&j->t, file->filename && *file->filename ? file->filename
-	                                                                  : "upload.csv");
+	j->name = http_task_str(&j->t,
+	                        file->filename && *file->filename ? file->filename : "upload.csv");
 	j->path = web_upload_keep(file, j->t.a);
 	if (!j->path) {
 		http_task_free(j);

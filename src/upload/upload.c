@@ -34,10 +34,11 @@ static enum jm_rc insert(struct db *db, const char *id, const char *kind, const 
 {
 	struct db_stmt *st = NULL;
 	int64_t now = jm_now();
-	enum jm_rc rc = db_prepare(db,
-	                           "INSERT INTO import_uploads(id, name, bytes, status, created_at, "
-	                           "updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-	                           &st);
+	enum jm_rc rc =
+	        db_prepare(db,
+	                   "INSERT INTO import_uploads(id, name, bytes, status, created_at, "
+	                   "updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+	                   &st);
 	if (rc)
 		return rc;
 	/* The name is shown and recorded as text: whole characters of valid

@@ -19,8 +19,7 @@
 #include "upload/upload.h"
 
 /* Stores len bytes of p as upload id through a temporary file. */
-static enum jm_rc store(struct db *db, const char *id, const char *name, const void *p,
-                        size_t len)
+static enum jm_rc store(struct db *db, const char *id, const char *name, const void *p, size_t len)
 {
 	char path[] = "/tmp/jm-upload-test-XXXXXX";
 	int fd = mkstemp(path);
@@ -46,9 +45,8 @@ static void test_upload_steps(void **state)
 	struct db *db = *state;
 	struct arena *a = arena_new(4096);
 	static const char data[] = "\x83\x81\x81[\x83\x8b,\x00name\r\n\xff"; /* Shift_JIS, a NUL */
-	assert_int_equal(
-	        store(db, "AAAAAAAAAAAAAAAAAAAAAA", "名簿.csv", data, sizeof(data) - 1),
-	        JM_OK);
+	assert_int_equal(store(db, "AAAAAAAAAAAAAAAAAAAAAA", "名簿.csv", data, sizeof(data) - 1),
+	                 JM_OK);
 	struct buf b;
 	buf_init(&b, 64);
 	assert_int_equal(upload_bytes(db, "AAAAAAAAAAAAAAAAAAAAAA", &b), JM_OK);
@@ -70,8 +68,7 @@ static void test_upload_steps(void **state)
 	assert_int_equal(
 	        upload_set_status(db, "AAAAAAAAAAAAAAAAAAAAAA", "{\"state\":\"done\"}", true),
 	        JM_OK);
-	assert_string_equal(upload_status(db, a, "AAAAAAAAAAAAAAAAAAAAAA"),
-	                    "{\"state\":\"done\"}");
+	assert_string_equal(upload_status(db, a, "AAAAAAAAAAAAAAAAAAAAAA"), "{\"state\":\"done\"}");
 	assert_int_equal(upload_bytes(db, "AAAAAAAAAAAAAAAAAAAAAA", &b), JM_NOT_FOUND);
 	/* The day-old sweep keeps what was touched within the day. */
 	assert_int_equal(upload_sweep(db, jm_now() + 3600), JM_OK);
@@ -87,9 +84,8 @@ static void test_upload_names(void **state)
 {
 	struct db *db = *state;
 	struct arena *a = arena_new(4096);
-	assert_int_equal(
-	        store(db, "CCCCCCCCCCCCCCCCCCCCCC", "\x96\xbc\x95\xeb.csv", "x", 1),
-	        JM_OK);
+	assert_int_equal(store(db, "CCCCCCCCCCCCCCCCCCCCCC", "\x96\xbc\x95\xeb.csv", "x", 1),
+	                 JM_OK);
 	assert_string_equal(name_of(db, a, "CCCCCCCCCCCCCCCCCCCCCC"), "upload");
 	char longname[400] = "";
 	for (int i = 0; i < 100; i++)
@@ -97,8 +93,7 @@ static void test_upload_names(void **state)
 	assert_int_equal(store(db, "DDDDDDDDDDDDDDDDDDDDDD", longname, "x", 1), JM_OK);
 	const char *n = name_of(db, a, "DDDDDDDDDDDDDDDDDDDDDD");
 	assert_int_equal(strlen(n), 198); /* 66 whole characters */
-	assert_int_equal(store(db, "DDDDDDDDDDDDDDDDDDDDDD", "again", "x", 1),
-	                 JM_CONFLICT);
+	assert_int_equal(store(db, "DDDDDDDDDDDDDDDDDDDDDD", "again", "x", 1), JM_CONFLICT);
 	arena_free(a);
 }
 
