@@ -236,10 +236,10 @@ enum jm_rc http_req_form(struct req *req, struct form *out, struct jm_err *err)
 	}
 	const char *ct = http_req_header(req, "content-type");
 	/* Upload routes take a folder of files: more parts than a form has. */
-	enum jm_rc rc = form_parse_body_spool(
-	        req->arena, ct, req->body.p, req->body.len,
-	        req->spool_dir ? HTTP_MAX_UPLOAD_PARTS : HTTP_MAX_FORM_FIELDS, req->spool_dir, out,
-	        err);
+	enum jm_rc rc =
+	        form_parse_body_spool(req->arena, ct, req->body.p, req->body.len,
+	                              req->spool_dir ? HTTP_MAX_UPLOAD_PARTS : HTTP_MAX_FORM_FIELDS,
+	                              req->spool_dir, out, err);
 	if (rc == JM_OK) {
 		req->form = arena_alloc(req->arena, sizeof(*req->form));
 		*req->form = *out;
