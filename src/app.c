@@ -419,7 +419,6 @@ enum jm_rc app_serve(struct app *app, struct jm_err *err)
 	snprintf(spool_dir, sizeof(spool_dir), "%s/tmp", app->cfg.data_dir);
 	if ((rc = ensure_dir(media_dir, err)) || (rc = ensure_dir(spool_dir, err)))
 		return rc;
-	media_init();
 	struct http_server_opts o = {
 	        .listen = app->cfg.listen,
 	        .threads = (int)app->cfg.threads,
