@@ -5,6 +5,7 @@
  * session, CSRF, API token).
  */
 #include <dirent.h>
+#include <errno.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include "network/network.h"
 #include "newsletter/newsletter.h"
 #include "site/site.h"
+#include "upload/upload.h"
 #include "view/view.h"
 #include "web/web.h"
 
@@ -313,7 +315,7 @@ static void network_tick(struct app *app, struct db *db, bool *ok)
 	 * here because this runs on one node of the cluster at a time). */
 	if (app->net_tick.import_sweep_hour != now / 3600) {
 		app->net_tick.import_sweep_hour = now / 3600;
-		if (nl_upload_sweep(db, now) != JM_OK)
+		if (upload_sweep(db, now) != JM_OK)
 			log_at(LOG_WARN, "admin", "sweeping old imports failed; will retry");
 	}
 	if (app->net_tick.trash_purge_hour != now / 3600) {
@@ -355,8 +357,9 @@ enum jm_rc app_worker_start(struct app *app, struct jm_err *err)
 	return nl_worker_start(&o, &app->worker, err);
 }
 
-/* Uploads a killed process left in DATA/tmp (upload.*, its spooled file
- * parts): nothing refers to them once the process is gone. Run once the
+/* Uploads a killed process left in DATA/tmp (upload.*: its spooled file
+ * parts, folders of images, backup downloads): nothing refers to them once
+ * the process is gone. Run once the
  * listeners are bound (a second `serve` refused for a busy port must not
  * remove the running one's files). */
 static void spool_sweep(const char *dir)
@@ -368,7 +371,8 @@ static void spool_sweep(const char *dir)
 			continue;
 		char path[1400];
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
+		if (unlink(path) != 0 && errno == EISDIR)
+			web_upload_tree_remove(path);
 	}
 	if (d)
 		closedir(d);

@@ -52,7 +52,7 @@ struct app {
 	/* The scheduler's network duties (app.c network_tick; its thread only). */
 	struct {
 		int64_t last_digest, score_day, score_cursor;
-		int64_t import_sweep_hour; /* nl_upload_sweep, once an hour */
+		int64_t import_sweep_hour; /* upload_sweep, once an hour */
 		int64_t trash_purge_hour;  /* the trash's purge, once an hour */
 	} net_tick;
 };

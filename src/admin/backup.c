@@ -1,12 +1,13 @@
 /*
  * backup.c — GET /admin/backup.tar.gz (owner only): the backup archive of
  * `jinmyaku backup` (site_backup_write) as a download. The archive is
- * written on the worker pool (its own database connection) under DATA/
- * and read back there, then sent and removed; the loop thread only sends.
- * An archive larger than ADMIN_BACKUP_MAX is not sent (the page says to
- * use `jinmyaku backup` on the server): the answer is held in memory.
+ * written on the worker pool (its own database connection) to a file in
+ * DATA/tmp, then streamed from that file by the loop (http_send_file: the
+ * archive is never held in memory, so its size has no cap but the disk)
+ * and unlinked as soon as the sender has it open. The file's name starts
+ * with "upload." so that a killed process's leftover is swept at the next
+ * start like the spooled uploads (app.c spool_sweep).
  */
-#include <fcntl.h>
 #include <unistd.h>
 
 #include "admin/admin_int.h"
@@ -15,55 +16,32 @@
 #include "auth/auth.h"
 #include "site/site.h"
 
-#define ADMIN_BACKUP_MAX (256u << 20)
-
 struct backup_job {
 	struct http_task job;
 	const char *data_dir;
-	struct buf out;
+	char path[1200];
 };
 
 static void backup_job_free(void *p)
 {
 	struct backup_job *j = p;
-	buf_free(&j->out);
+	if (j->path[0])
+		unlink(j->path);
 	http_task_free(j);
-}
-
-/* Reads path into out (capped); JM_TOO_LARGE past the cap. */
-static enum jm_rc read_all(const char *path, struct buf *out)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return JM_IO;
-	char chunk[64 * 1024];
-	ssize_t got;
-	enum jm_rc rc = JM_OK;
-	while (!rc && (got = read(fd, chunk, sizeof(chunk))) > 0)
-		rc = buf_append(out, chunk, (size_t)got);
-	close(fd);
-	return rc;
 }
 
 static void backup_work(struct db *db, void *data)
 {
 	struct backup_job *j = data;
-	char path[1200], rnd[32];
+	char rnd[32];
 	jm_random_token(rnd, 12);
-	snprintf(path, sizeof(path), "%s/.backup-download-%s.tar.gz", j->data_dir, rnd);
-	j->job.rc = site_backup_write(db, j->data_dir, path, &j->job.err);
-	if (!j->job.rc)
-		j->job.rc = read_all(path, &j->out);
-	unlink(path);
+	snprintf(j->path, sizeof(j->path), "%s/tmp/upload.backup-%s.tar.gz", j->data_dir, rnd);
+	j->job.rc = site_backup_write(db, j->data_dir, j->path, &j->job.err);
 }
 
 static void backup_done(struct req *req, void *data)
 {
 	struct backup_job *j = data;
-	if (j->job.rc == JM_TOO_LARGE) {
-		admin_error(req, 413, "admin.backup.too_large");
-		return;
-	}
 	if (j->job.rc) {
 		admin_fail(req, j->job.err.msg[0] ? j->job.err.msg : "backup", j->job.rc);
 		return;
@@ -77,16 +55,16 @@ static void backup_done(struct req *req, void *data)
 	            arena_sprintf(req->arena, "attachment; filename=\"jinmyaku-backup-%s.tar.gz\"",
 	                          day));
 	http_header(req, "cache-control", "no-store");
-	log_at(LOG_INFO, "admin", "event=backup_download user=%lld bytes=%zu",
-	       (long long)admin_user(req)->id, j->out.len);
-	http_send(req, 200, "application/gzip", j->out.ptr, j->out.len);
+	log_at(LOG_INFO, "admin", "event=backup_download user=%lld",
+	       (long long)admin_user(req)->id);
+	if (!http_send_file(req, 200, "application/gzip", j->path))
+		admin_fail(req, "backup", JM_IO);
 }
 
 static void backup_get(struct req *req)
 {
 	struct backup_job *j = http_task_new(sizeof(*j));
 	j->data_dir = http_task_str(&j->job, req->app->cfg.data_dir);
-	buf_init(&j->out, ADMIN_BACKUP_MAX);
 	http_defer(req, backup_work, backup_done, j, backup_job_free);
 }
 

@@ -5,24 +5,32 @@
  * /admin/blog-import/{id} shows its progress, then its report — the same
  * importers and report as `jinmyaku import wordpress|hatena` (import/).
  *
- * Several nodes: the upload and its status live in the database through
- * the admin's pending-upload store (newsletter/upload.c, table
- * import_uploads, which the CSV import uses the same way), so the upload,
- * the progress page and the report may each reach another node behind a
- * load balancer. The stored name carries the source ("wordpress:" or
- * "hatena:" before the file's name). No folder of images can be uploaded
- * here: images stay linked (the CLI's --uploads takes them in).
+ * The upload route has the upload body limit (--max-upload, ROUTE_UPLOAD):
+ * the export and the images are spooled to DATA/tmp by the http layer,
+ * never held in memory by the loop. The owner may add the folder of the
+ * old site's images (<input type=file webkitdirectory>: WordPress's
+ * wp-content/uploads, はてな's image files): web_upload_tree rebuilds it in
+ * DATA/tmp (refusing names that would leave it) and the importer takes
+ * its images into the media library from there, as the CLI's --uploads
+ * does; without it images stay linked.
  *
- * Invariants: an id is [A-Za-z0-9_-]{22}; an upload is imported at most
- * once (nl_upload_claim); its bytes are dropped when the import ends.
+ * Several nodes: the import runs at once on the node that took the upload,
+ * from its spooled files; its status lives in the database (upload/, table
+ * import_uploads, kind "wordpress" or "hatena"), so the progress page and
+ * the report may each reach another node behind a load balancer.
+ *
+ * Invariants: an id is [A-Za-z0-9_-]{22}; an upload is imported once (its
+ * row is made claimed, upload_begin); the spooled files go when it ends.
  */
 #include <jansson.h>
+#include <unistd.h>
 
 #include "admin/admin_int.h"
 
 #include "app.h"
 #include "import/import.h"
-#include "newsletter/newsletter.h"
+#include "upload/upload.h"
+#include "web/web.h"
 #include "site/site.h"
 
 #define BI_ID_LEN 22
@@ -31,7 +39,18 @@ struct bi_job {
 	struct http_task t; /* first: http_task_free frees it */
 	char id[BI_ID_LEN + 1];
 	bool wordpress;
+	const char *path;   /* the export, linked from the spool (the job's) */
+	const char *images; /* the folder of images in DATA/tmp, or NULL */
 };
+
+static void bi_free(void *data)
+{
+	struct bi_job *j = data;
+	if (j->path)
+		unlink(j->path);
+	web_upload_tree_remove(j->images);
+	http_task_free(j);
+}
 
 static bool id_ok(const char *id)
 {
@@ -46,7 +65,7 @@ static bool id_ok(const char *id)
 static void status_put(struct db *db, const char *id, json_t *j, bool last)
 {
 	char *t = json_dumps(j, JSON_COMPACT);
-	if (!t || nl_upload_set_status(db, id, t, last) != JM_OK)
+	if (!t || upload_set_status(db, id, t, last) != JM_OK)
 		log_at(LOG_WARN, "admin", "blog import status not written: %s", id);
 	free(t);
 	json_decref(j);
@@ -74,10 +93,12 @@ static void bi_work(struct db *db, void *data)
 	struct buf b;
 	buf_init(&b, IMP_FILE_MAX);
 	status_put(db, j->id, json_pack("{s:s, s:i}", "state", "running", "percent", 10), false);
-	j->t.rc = nl_upload_bytes(db, j->id, &b);
+	j->t.rc = jm_read_file(j->path, &b, &j->t.err);
+	if (j->t.rc == JM_TOO_LARGE)
+		jm_err_set(&j->t.err, "file", "the file is larger than %zu MB", IMP_FILE_MAX >> 20);
 	if (!j->t.rc)
 		j->t.rc = site_settings_load(db, j->t.a, &st);
-	struct imp_opts o = {.tz = j->t.rc ? NULL : st.tz};
+	struct imp_opts o = {.tz = j->t.rc ? NULL : st.tz, .uploads_dir = j->images};
 	if (!j->t.rc)
 		j->t.rc = j->wordpress ? imp_wordpress(db, j->t.a, buf_cstr(&b), b.len, &o, &rep,
 		                                       &j->t.err)
@@ -120,7 +141,24 @@ static const struct form_file *find_file(const struct form *f)
 	return NULL;
 }
 
-/* POST /admin/blog-import: stores the upload, claims it and runs it. */
+/* Rebuilds the folder of images, if the owner gave one, in the job. */
+static enum jm_rc take_images(struct req *req, const struct form *f, struct bi_job *j)
+{
+	size_t n = 0;
+	struct jm_err err = {0};
+	/* はてな's images are looked up by file name alone: a flat folder. */
+	enum jm_rc rc = web_upload_tree(f, "images", req->spool_dir, !j->wordpress, j->t.a,
+	                                &j->images, &n, &err);
+	if (!rc && n == 0) {
+		web_upload_tree_remove(j->images);
+		j->images = NULL;
+	}
+	if (rc == JM_INVALID)
+		log_at(LOG_WARN, "admin", "blog import: refused image name: %s", err.msg);
+	return rc;
+}
+
+/* POST /admin/blog-import: records the upload and runs it. */
 static void bi_upload(struct req *req)
 {
 	struct form f;
@@ -139,17 +177,21 @@ static void bi_upload(struct req *req)
 	struct bi_job *j = http_task_new(sizeof(*j));
 	j->wordpress = !strcmp(src, "wordpress");
 	jm_random_token(j->id, 16);
-	const char *name = arena_sprintf(req->arena, "%s:%s", src,
-	                                 file->filename && *file->filename ? file->filename : "");
-	enum jm_rc rc = nl_upload_store(req->db, j->id, name, file->data, file->len);
+	j->path = web_upload_keep(file, j->t.a);
+	enum jm_rc rc = j->path ? take_images(req, &f, j) : JM_IO;
+	if (rc == JM_INVALID) {
+		bi_free(j);
+		form_page(req, 422, "admin.blog_import.err_images");
+		return;
+	}
 	if (!rc)
-		rc = nl_upload_claim(req->db, j->id);
+		rc = upload_begin(req->db, j->id, src, file->filename ? file->filename : "");
 	if (rc) {
-		http_task_free(j);
+		bi_free(j);
 		admin_fail(req, "blog import upload", rc);
 		return;
 	}
-	http_defer(req, bi_work, bi_done, j, http_task_free);
+	http_defer(req, bi_work, bi_done, j, bi_free);
 }
 
 /* The report's lines for the template, the skipped ones marked. */
@@ -176,10 +218,11 @@ static struct view_val *lines_val(struct req *req, json_t *lines)
 static void bi_get(struct req *req)
 {
 	const char *id = req_param(req, "id");
-	const char *name = id_ok(id) ? nl_upload_name(req->db, req->arena, id) : NULL;
-	const char *t = name ? nl_upload_status(req->db, req->arena, id) : NULL;
+	const char *kind = NULL, *name = NULL;
+	bool found = id_ok(id) && upload_info(req->db, req->arena, id, &kind, &name);
+	const char *t = found ? upload_status(req->db, req->arena, id) : NULL;
 	json_t *st = t ? json_loads(t, 0, NULL) : NULL;
-	if (!name || (strncmp(name, "wordpress:", 10) && strncmp(name, "hatena:", 7))) {
+	if (!found || (strcmp(kind, "wordpress") && strcmp(kind, "hatena"))) {
 		json_decref(st);
 		admin_error(req, 404, "admin.err.not_found");
 		return;
@@ -187,7 +230,7 @@ static void bi_get(struct req *req)
 	struct view_val *ctx = admin_ctx(req, "articles");
 	const char *state = st ? json_string_value(json_object_get(st, "state")) : NULL;
 	view_set_str(ctx, "id", id);
-	view_set_str(ctx, "file", strchr(name, ':') + 1);
+	view_set_str(ctx, "file", name);
 	view_set_str(ctx, "state", arena_strdup(req->arena, state ? state : "queued"));
 	view_set_int(ctx, "percent", st ? json_integer_value(json_object_get(st, "percent")) : 0);
 	const char *s = st ? json_string_value(json_object_get(st, "summary")) : NULL;
@@ -204,6 +247,6 @@ void admin_blog_import_routes(struct router *r)
 {
 	const unsigned adm = ROUTE_ADMIN | ROUTE_CSRF;
 	router_add(r, "GET", "/admin/blog-import", bi_new, adm);
-	router_add(r, "POST", "/admin/blog-import", bi_upload, adm);
+	router_add(r, "POST", "/admin/blog-import", bi_upload, adm | ROUTE_UPLOAD);
 	router_add(r, "GET", "/admin/blog-import/{id}", bi_get, adm);
 }

@@ -1,7 +1,9 @@
 /*
  * newsletter_import.c — CSV import of readers in the admin, in two steps:
- * upload (multipart/form-data; the file is kept in the database, table
- * import_uploads through newsletter/upload.c, under a random id), then the
+ * upload (multipart/form-data, spooled to DATA/tmp by the http layer like
+ * every upload route, with the upload body limit --max-upload; then kept in
+ * the database, table import_uploads through upload/, under a random id,
+ * stored on the worker pool), then the
  * column mapping (the first rows shown parsed, a select per column: email /
  * name / the person's furigana, company or title / custom field / skip,
  * first guessed by the domain's header rule nl_csv_map, the one the CLI
@@ -27,20 +29,24 @@
  * Invariants: an id is [A-Za-z0-9_-]{22} (never a path from the client);
  * an import starts at most once (the start claims the row: status from
  * NULL, in one UPDATE); the uploaded bytes are dropped once imported; a
- * row untouched for a day is swept by the scheduler (nl_upload_sweep).
+ * row untouched for a day is swept by the scheduler (upload_sweep).
  */
 #include <jansson.h>
+#include <unistd.h>
 
 #include "admin/admin_int.h"
 
 #include "app.h"
 #include "auth/auth.h"
 #include "newsletter/newsletter.h"
+#include "upload/upload.h"
+#include "web/web.h"
 
-#define IMP_ID_LEN       22
-#define IMP_PREVIEW_ROWS 5
-#define IMP_MAX_COLS     64
-#define IMP_FILE_CAP     (256u << 20)
+#define IMP_ID_LEN        22
+#define IMP_PREVIEW_ROWS  5
+#define IMP_MAX_COLS      64
+#define IMP_FILE_CAP      (1024u << 20) /* above --max-upload's bound */
+#define IMP_PREVIEW_BYTES (1u << 20)
 
 /* ---- the import_uploads row ---- */
 
@@ -60,7 +66,7 @@ static bool id_ok(const char *id)
 static void status_write(struct db *db, const char *id, json_t *j, bool last)
 {
 	char *t = j ? json_dumps(j, JSON_COMPACT) : NULL;
-	if (!t || nl_upload_set_status(db, id, t, last) != JM_OK)
+	if (!t || upload_set_status(db, id, t, last) != JM_OK)
 		log_at(LOG_WARN, "admin", "import status not written: %s", id);
 	free(t);
 	json_decref(j);
@@ -69,7 +75,7 @@ static void status_write(struct db *db, const char *id, json_t *j, bool last)
 /* The import's progress or report, or NULL before it started. */
 static json_t *status_read(struct req *req, const char *id)
 {
-	const char *t = nl_upload_status(req->db, req->arena, id);
+	const char *t = upload_status(req->db, req->arena, id);
 	return t ? json_loads(t, 0, NULL) : NULL;
 }
 
@@ -199,7 +205,7 @@ static void imp_work(struct db *db, void *data)
 	buf_init(&b, (size_t)j->max_bytes);
 	j->db = db;
 	on_progress(0, 1, j);
-	j->rc = nl_upload_bytes(db, j->id, &b);
+	j->rc = upload_bytes(db, j->id, &b);
 	if (!j->rc)
 		j->rc = nl_import_csv(db, j->secret, buf_cstr(&b), b.len, &j->o, on_progress, j,
 		                      &rep, &err);
@@ -275,13 +281,46 @@ static bool enc_parse(const char *s, enum nl_encoding *out)
 	return true;
 }
 
+/* Storing the upload (any size up to --max-upload) on the worker pool. */
+struct store_job {
+	struct http_task t; /* first: http_task_free frees it */
+	char id[IMP_ID_LEN + 1];
+	const char *path, *name, *encoding;
+	int64_t list_id;
+};
+
+static void store_free(void *data)
+{
+	struct store_job *j = data;
+	if (j->path)
+		unlink(j->path);
+	http_task_free(j);
+}
+
+static void store_work(struct db *db, void *data)
+{
+	struct store_job *j = data;
+	j->t.rc = upload_store_file(db, j->id, "csv", j->name, j->path);
+}
+
+static void store_done(struct req *req, void *data)
+{
+	struct store_job *j = data;
+	if (j->t.rc) {
+		admin_fail(req, "import upload", j->t.rc);
+		return;
+	}
+	http_redirect(req, 303,
+	              arena_sprintf(req->arena, "/admin/imports/%s?list=%lld&encoding=%s", j->id,
+	                            (long long)j->list_id, j->encoding));
+}
+
 static void imp_upload(struct req *req)
 {
 	struct form f;
 	struct nl_list l;
 	enum nl_encoding enc;
 	int64_t list_id = 0;
-	char id[40];
 	if (!admin_form(req, &f))
 		return;
 	const struct form_file *file = find_file(&f);
@@ -298,18 +337,20 @@ static void imp_upload(struct req *req)
 		upload_form(req, 422, list_id, "admin.nl.err_empty_file");
 		return;
 	}
-	jm_random_token(id, 16);
+	struct store_job *j = http_task_new(sizeof(*j));
+	jm_random_token(j->id, 16);
+	j->list_id = list_id;
+	j->encoding = enc_name(enc);
 	/* The file's name, for the consent record if the owner declares it. */
-	const char *fname = file->filename && *file->filename ? file->filename : "upload.csv";
-	enum jm_rc rc = nl_upload_store(req->db, id, fname, file->data, file->len);
-	if (rc) {
-		admin_fail(req, "import upload", rc);
+	j->name = http_task_str(&j->t,
+	                        file->filename && *file->filename ? file->filename : "upload.csv");
+	j->path = web_upload_keep(file, j->t.a);
+	if (!j->path) {
+		http_task_free(j);
+		admin_fail(req, "import upload", JM_IO);
 		return;
 	}
-	http_redirect(req, 303,
-	              arena_sprintf(req->arena, "/admin/imports/%s?list=%lld&encoding=%s", id,
-	                            (long long)list_id,
-	                            form_get(&f, "encoding") ? form_get(&f, "encoding") : "auto"));
+	http_defer(req, store_work, store_done, j, store_free);
 }
 
 /* ---- step 2: mapping ---- */
@@ -375,6 +416,23 @@ static bool map_params(struct req *req, const struct form *f, struct nl_list *l,
 	return true;
 }
 
+/* The first IMP_PREVIEW_BYTES of the upload (b initialised here), cut
+ * after its last line feed when the file is longer, so the preview never
+ * sees half a character (0x0A is never part of a UTF-8 or Shift_JIS
+ * character). The whole file may be as large as --max-upload. */
+static enum jm_rc preview_head(struct req *req, const char *id, struct buf *b)
+{
+	buf_init(b, IMP_PREVIEW_BYTES + 1);
+	enum jm_rc rc = upload_head(req->db, id, IMP_PREVIEW_BYTES, b);
+	if (!rc && b->len == IMP_PREVIEW_BYTES) {
+		const char *nl = memrchr(b->ptr, '\n', b->len);
+		if (nl)
+			b->len = (size_t)(nl - b->ptr) + 1;
+		b->ptr[b->len] = '\0';
+	}
+	return rc;
+}
+
 static void map_page(struct req *req, int status, const char *id, const struct form *f,
                      const char *err_text)
 {
@@ -385,8 +443,7 @@ static void map_page(struct req *req, int status, const char *id, const struct f
 	struct buf b;
 	if (!map_params(req, f, &l, &enc))
 		return;
-	buf_init(&b, (size_t)req->app->cfg.max_body);
-	enum jm_rc rc = nl_upload_bytes(req->db, id, &b);
+	enum jm_rc rc = preview_head(req, id, &b);
 	if (rc) {
 		buf_free(&b);
 		admin_error(req, 404, "admin.err.not_found");
@@ -479,7 +536,7 @@ static void imp_status(struct req *req)
 		return;
 	}
 	buf_init(&b, 1u << 20);
-	const char *t = nl_upload_status(req->db, req->arena, id);
+	const char *t = upload_status(req->db, req->arena, id);
 	if (buf_appends(&b, t ? t : "{\"state\":\"new\",\"percent\":0}") != JM_OK)
 		buf_reset(&b);
 	http_header(req, "cache-control", "no-store");
@@ -530,7 +587,9 @@ static struct imp_job *job_new(struct req *req, const char *id)
 
 static const char *consent_source(struct req *req, const char *id, struct arena *a)
 {
-	const char *name = nl_upload_name(req->db, req->arena, id);
+	const char *kind = NULL, *name = NULL;
+	if (!upload_info(req->db, req->arena, id, &kind, &name))
+		name = NULL;
 	const struct auth_user *u = admin_user(req);
 	const char *who = arena_sprintf(req->arena, "user:%s", u && u->email ? u->email : "?");
 	return nl_import_consent_source(a, name ? name : "", who, jm_now());
@@ -573,7 +632,7 @@ static void imp_start(struct req *req)
 	j->o.send_optin = !mode || strcmp(mode, "consented") != 0;
 	j->o.source = j->o.send_optin ? "import" : consent_source(req, id, j->a);
 	/* Claims the import: a second start (on any node) finds it started. */
-	enum jm_rc rc = nl_upload_claim(req->db, id);
+	enum jm_rc rc = upload_claim(req->db, id);
 	if (rc) {
 		imp_free(j);
 		if (rc == JM_CONFLICT)
@@ -591,7 +650,7 @@ void admin_nl_import_routes(struct router *r)
 {
 	const unsigned adm = ROUTE_ADMIN | ROUTE_CSRF;
 	router_add(r, "GET", "/admin/imports/new", imp_new, adm);
-	router_add(r, "POST", "/admin/imports", imp_upload, adm);
+	router_add(r, "POST", "/admin/imports", imp_upload, adm | ROUTE_UPLOAD);
 	router_add(r, "GET", "/admin/imports/{id}", imp_get, adm);
 	router_add(r, "POST", "/admin/imports/{id}", imp_start, adm);
 	router_add(r, "GET", "/admin/imports/{id}/status", imp_status, adm);

@@ -152,6 +152,10 @@ void http_set_cookie(struct req *req, const char *name, const char *value, int m
 /* Sends body (copied) with status and content type. */
 void http_send(struct req *req, int status, const char *ctype, const char *body, size_t len);
 void http_send_buf(struct req *req, int status, const char *ctype, struct buf *b);
+/* Sends the file at path (streamed from its descriptor, never read into
+ * memory whole). The file is opened before this returns: the caller may
+ * unlink it then. False (nothing sent) when it cannot be opened. */
+bool http_send_file(struct req *req, int status, const char *ctype, const char *path) JM_WUR;
 void http_redirect(struct req *req, int status, const char *location);
 
 /* An immutable, reference-counted body (the page cache holds them). */

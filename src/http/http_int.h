@@ -8,7 +8,8 @@
 #include "db/db.h"
 #include "http/http.h"
 
-#define HTTP_MAX_FORM_FIELDS 256
+#define HTTP_MAX_FORM_FIELDS  256
+#define HTTP_MAX_UPLOAD_PARTS 4096 /* upload routes: a folder of images */
 
 /* ---- worker pool for http_defer (defer.c) ---- */
 struct http_pool;

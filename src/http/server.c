@@ -235,8 +235,11 @@ enum jm_rc http_req_form(struct req *req, struct form *out, struct jm_err *err)
 		return JM_OK;
 	}
 	const char *ct = http_req_header(req, "content-type");
-	enum jm_rc rc = form_parse_body_spool(req->arena, ct, req->body.p, req->body.len,
-	                                      HTTP_MAX_FORM_FIELDS, req->spool_dir, out, err);
+	/* Upload routes take a folder of files: more parts than a form has. */
+	enum jm_rc rc =
+	        form_parse_body_spool(req->arena, ct, req->body.p, req->body.len,
+	                              req->spool_dir ? HTTP_MAX_UPLOAD_PARTS : HTTP_MAX_FORM_FIELDS,
+	                              req->spool_dir, out, err);
 	if (rc == JM_OK) {
 		req->form = arena_alloc(req->arena, sizeof(*req->form));
 		*req->form = *out;
@@ -289,6 +292,16 @@ void http_send(struct req *req, int status, const char *ctype, const char *body,
 	h2o_req_t *hr = req->priv;
 	start(hr, status, ctype);
 	h2o_send_inline(hr, body, len);
+}
+
+/* h2o's file sender streams the file from its descriptor (opened here, so
+ * the caller may unlink the path as soon as this returns). */
+bool http_send_file(struct req *req, int status, const char *ctype, const char *path)
+{
+	h2o_req_t *hr = req->priv;
+	h2o_iovec_t mime = h2o_strdup(&hr->pool, ctype, SIZE_MAX);
+	return h2o_file_send(hr, status, status == 200 ? "OK" : "", path, mime,
+	                     H2O_FILE_FLAG_NO_ETAG) == 0;
 }
 
 void http_send_buf(struct req *req, int status, const char *ctype, struct buf *b)

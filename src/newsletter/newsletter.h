@@ -278,28 +278,6 @@ typedef void (*nl_progress_fn)(int64_t done, int64_t total, void *user);
 enum jm_rc nl_import_csv(struct db *db, const unsigned char secret[32], const char *data,
                          size_t len, const struct nl_import_opts *o, nl_progress_fn progress,
                          void *user, struct nl_import_report *rep, struct jm_err *err) JM_WUR;
-/* ---- the admin's pending imports (upload.c, table import_uploads) ----
- * Between the admin's upload, its column mapping and the import, the file,
- * then the progress and report (JSON text, the admin's), wait in the
- * database under a random id, so every step may run on another node. */
-/* Stores a new upload: the file's bytes (any encoding) and its name. */
-enum jm_rc nl_upload_store(struct db *db, const char *id, const char *name, const void *p,
-                           size_t len) JM_WUR;
-/* Appends the uploaded bytes to out (capped: JM_TOO_LARGE); JM_NOT_FOUND
- * when there is no such upload or it was imported already. */
-enum jm_rc nl_upload_bytes(struct db *db, const char *id, struct buf *out) JM_WUR;
-/* The file's name / the status JSON, in a; NULL when there is no such
- * upload (status: or it has not started). */
-char *nl_upload_name(struct db *db, struct arena *a, const char *id);
-char *nl_upload_status(struct db *db, struct arena *a, const char *id);
-/* Replaces the status; last also drops the bytes (the import is over). */
-enum jm_rc nl_upload_set_status(struct db *db, const char *id, const char *json, bool last) JM_WUR;
-/* Claims the upload for one import, setting its status to queued: JM_OK
- * for the one caller that did, JM_CONFLICT when it had started already,
- * JM_NOT_FOUND when there is no such upload. */
-enum jm_rc nl_upload_claim(struct db *db, const char *id) JM_WUR;
-/* Removes the uploads nobody touched for a day (pending or reported). */
-enum jm_rc nl_upload_sweep(struct db *db, int64_t now) JM_WUR;
 
 /* The first max_rows rows of a CSV file, decoded as nl_import_csv would
  * (for the admin's column-mapping step). Cells live in the arena; a short

@@ -1,7 +1,7 @@
 /*
  * backup.c — `jinmyaku backup FILE` and the admin's backup download: one
- * gzip-compressed tar archive (POSIX ustar, written here on zlib: a plain,
- * well-known format every system can open with `tar xzf`) holding
+ * gzip-compressed tar archive (GNU tar format, written with libarchive: a
+ * plain, well-known format every system opens with `tar xzf`) holding
  *
  *   jinmyaku.db      a consistent snapshot of the SQLite database (its
  *                    online backup API, db_backup: the server keeps writing)
@@ -13,147 +13,117 @@
  *   README.txt       what is inside and how to restore it; on PostgreSQL
  *                    the pg_dump step, since the database is not inside
  *
+ * Streaming: every file goes into the archive in 64 KiB chunks straight
+ * from its descriptor, so neither the archive nor a file is ever held in
+ * memory whole; the archive's size has no cap but the disk. The snapshot
+ * is written once, to a temporary file beside FILE, copied into the
+ * archive and removed.
+ *
  * Invariants: the archive is written under FILE.partial-XXXXXX and renamed
  * to FILE only when complete and fsync'ed, so FILE is either the previous
  * file or a whole new archive, never a part (a killed backup leaves only a
  * .partial file). Every temporary file is removed on every return. Names
- * longer than ustar holds (100 bytes, or 155 + 100 split at a '/') are
- * left out with a warning, never truncated. Symbolic links are not
- * followed.
+ * of any length go in as the bytes they are on disk (UTF-8 here; the GNU
+ * format needs no charset conversion, which libarchive cannot do in the
+ * process's C locale — pax would). Symbolic links are not followed.
  */
+#include <archive.h>
+#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "auth/auth.h"
 #include "db/db.h"
 #include "site/site.h"
 
-#define TAR_BLOCK  512
 #define WALK_DEPTH 16
+#define CHUNK      (64 * 1024)
 
-struct tar {
-	gzFile gz;
-	bool failed;
+struct bk {
+	struct archive *ar;
 	int64_t mtime;
+	struct jm_err *err;
 };
 
-static void octal(char *field, size_t size, uint64_t v)
+/* Records libarchive's message for a failed write; always JM_IO. */
+static enum jm_rc ar_fail(struct bk *b, const char *what)
 {
-	snprintf(field, size, "%0*llo", (int)size - 1, (unsigned long long)v);
+	const char *m = archive_error_string(b->ar);
+	jm_err_set(b->err, "file", "cannot write the archive (%s): %s", what, m ? m : "disk full?");
+	return JM_IO;
 }
 
-/* Splits name into ustar's prefix and name fields; false when it does not
- * fit. */
-static bool split_name(const char *name, char hdr[TAR_BLOCK])
+/* One entry header: a regular file of size bytes, or a directory. */
+static enum jm_rc ar_header(struct bk *b, const char *name, int64_t size, bool dir)
 {
-	size_t n = strlen(name);
-	if (n < 100) {
-		memcpy(hdr, name, n);
-		return true;
-	}
-	for (size_t i = n < 156 ? n - 1 : 155; i > 0; i--) {
-		if (name[i] == '/' && n - i - 1 < 100 && n - i - 1 > 0) {
-			memcpy(hdr + 345, name, i);
-			memcpy(hdr, name + i + 1, n - i - 1);
-			return true;
-		}
-	}
-	return false;
+	struct archive_entry *e = archive_entry_new();
+	archive_entry_copy_pathname(e, name);
+	archive_entry_set_filetype(e, dir ? AE_IFDIR : AE_IFREG);
+	archive_entry_set_perm(e, dir ? 0700 : 0600);
+	archive_entry_set_size(e, dir ? 0 : size);
+	archive_entry_set_mtime(e, (time_t)b->mtime, 0);
+	int r = archive_write_header(b->ar, e);
+	archive_entry_free(e);
+	return r == ARCHIVE_OK ? JM_OK : ar_fail(b, name);
 }
 
-static void tar_write(struct tar *t, const void *p, size_t len)
+static enum jm_rc ar_data(struct bk *b, const char *name, const void *p, size_t len)
 {
-	if (!t->failed && len && gzwrite(t->gz, p, (unsigned)len) != (int)len)
-		t->failed = true;
+	return len == 0 || archive_write_data(b->ar, p, len) == (la_ssize_t)len ? JM_OK
+	                                                                        : ar_fail(b, name);
 }
 
-/* One entry header: a file of size bytes (type '0') or a directory ('5'). */
-static bool tar_header(struct tar *t, const char *name, uint64_t size, char type)
+static enum jm_rc ar_mem(struct bk *b, const char *name, const char *p, size_t len)
 {
-	char h[TAR_BLOCK];
-	memset(h, 0, sizeof(h));
-	if (!split_name(name, h)) {
-		log_at(LOG_WARN, "backup", "left out (name too long for tar): %s", name);
-		return false;
-	}
-	octal(h + 100, 8, type == '5' ? 0700 : 0600);
-	octal(h + 108, 8, 0);
-	octal(h + 116, 8, 0);
-	octal(h + 124, 12, size);
-	octal(h + 136, 12, (uint64_t)t->mtime);
-	memset(h + 148, ' ', 8);
-	h[156] = type;
-	memcpy(h + 257, "ustar", 6);
-	memcpy(h + 263, "00", 2);
-	unsigned sum = 0;
-	for (size_t i = 0; i < sizeof(h); i++)
-		sum += (unsigned char)h[i];
-	snprintf(h + 148, 8, "%06o", sum);
-	tar_write(t, h, sizeof(h));
-	return true;
+	enum jm_rc rc = ar_header(b, name, (int64_t)len, false);
+	return rc ? rc : ar_data(b, name, p, len);
 }
 
-static void tar_pad(struct tar *t, uint64_t size)
-{
-	static const char zero[TAR_BLOCK];
-	if (size % TAR_BLOCK)
-		tar_write(t, zero, TAR_BLOCK - size % TAR_BLOCK);
-}
-
-static void tar_mem(struct tar *t, const char *name, const char *p, size_t len)
-{
-	if (tar_header(t, name, len, '0')) {
-		tar_write(t, p, len);
-		tar_pad(t, len);
-	}
-}
-
-/* Adds the regular file at path as name; JM_IO (err) when it cannot be
- * read whole. */
-static enum jm_rc tar_file(struct tar *t, const char *name, const char *path, struct jm_err *err)
+/* Adds the regular file at path as name, in chunks; JM_IO (err) when it
+ * cannot be read whole. */
+static enum jm_rc ar_file(struct bk *b, const char *name, const char *path)
 {
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) != 0) {
-		jm_err_set(err, "file", "cannot read %s: %s", path, strerror(errno));
+		jm_err_set(b->err, "file", "cannot read %s: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return JM_IO;
 	}
 	uint64_t left = (uint64_t)st.st_size;
-	if (tar_header(t, name, left, '0')) {
-		char chunk[64 * 1024];
-		while (left > 0 && !t->failed) {
-			ssize_t got = read(fd, chunk, left < sizeof(chunk) ? left : sizeof(chunk));
-			if (got <= 0)
-				break;
-			tar_write(t, chunk, (size_t)got);
-			left -= (uint64_t)got;
-		}
-		tar_pad(t, (uint64_t)st.st_size);
+	enum jm_rc rc = ar_header(b, name, st.st_size, false);
+	char *chunk = xmalloc(CHUNK);
+	while (!rc && left > 0) {
+		ssize_t got = read(fd, chunk, left < CHUNK ? left : CHUNK);
+		if (got <= 0)
+			break;
+		rc = ar_data(b, name, chunk, (size_t)got);
+		left -= (uint64_t)got;
 	}
+	free(chunk);
 	close(fd);
-	if (left > 0) { /* shrank while read: the archive would be corrupt */
-		jm_err_set(err, "file", "%s changed while it was read", path);
-		return JM_IO;
+	if (!rc && left > 0) { /* shrank while read: the archive would be corrupt */
+		jm_err_set(b->err, "file", "%s changed while it was read", path);
+		rc = JM_IO;
 	}
-	return JM_OK;
+	return rc;
 }
 
-/* Adds the tree at dir as prefix/…, sorted by readdir's order. */
-static enum jm_rc tar_tree(struct tar *t, const char *prefix, const char *dir, int depth,
-                           struct jm_err *err)
+/* Adds the tree at dir as prefix/…, in readdir's order. */
+static enum jm_rc ar_tree(struct bk *b, const char *prefix, const char *dir, int depth)
 {
 	DIR *d = opendir(dir);
-	if (!d)
-		return errno == ENOENT ? JM_OK
-		                       : (jm_err_set(err, "file", "cannot read %s", dir), JM_IO);
-	enum jm_rc rc = JM_OK;
-	(void)tar_header(t, prefix, 0, '5');
+	if (!d) {
+		if (errno == ENOENT)
+			return JM_OK;
+		jm_err_set(b->err, "file", "cannot read %s", dir);
+		return JM_IO;
+	}
+	enum jm_rc rc = ar_header(b, prefix, 0, true);
 	struct dirent *e;
 	while (rc == JM_OK && (e = readdir(d))) {
 		if (e->d_name[0] == '.')
@@ -165,9 +135,9 @@ static enum jm_rc tar_tree(struct tar *t, const char *prefix, const char *dir, i
 		if (lstat(path, &st) != 0)
 			continue; /* removed meanwhile */
 		if (S_ISREG(st.st_mode))
-			rc = tar_file(t, name, path, err);
+			rc = ar_file(b, name, path);
 		else if (S_ISDIR(st.st_mode) && depth < WALK_DEPTH)
-			rc = tar_tree(t, name, path, depth + 1, err);
+			rc = ar_tree(b, name, path, depth + 1);
 	}
 	closedir(d);
 	return rc;
@@ -191,7 +161,7 @@ static const char readme_pg[] =
         "theme/       theme overrides (also in the database)\n";
 
 /* The entries that come from the database's tables. */
-static enum jm_rc tar_db_rows(struct tar *t, struct db *db, struct jm_err *err)
+static enum jm_rc ar_db_rows(struct bk *b, struct db *db)
 {
 	struct arena *a = arena_new(16384);
 	struct auth_secret *s = NULL;
@@ -200,44 +170,47 @@ static enum jm_rc tar_db_rows(struct tar *t, struct db *db, struct jm_err *err)
 	enum jm_rc rc = auth_secret_all(db, a, &s, &ns);
 	if (!rc)
 		rc = site_theme_list(db, a, &f, &nf);
-	for (size_t i = 0; !rc && i < ns; i++)
-		tar_mem(t, arena_sprintf(a, "keys/%s", s[i].name), s[i].value, strlen(s[i].value));
-	for (size_t i = 0; !rc && i < nf; i++)
-		tar_mem(t, arena_sprintf(a, "theme/%s", f[i].name), f[i].body, f[i].len);
 	if (rc)
-		jm_err_set(err, NULL, "cannot read the keys and theme: %s", jm_rc_name(rc));
+		jm_err_set(b->err, NULL, "cannot read the keys and theme: %s", jm_rc_name(rc));
+	for (size_t i = 0; !rc && i < ns; i++)
+		rc = ar_mem(b, arena_sprintf(a, "keys/%s", s[i].name), s[i].value,
+		            strlen(s[i].value));
+	for (size_t i = 0; !rc && i < nf; i++)
+		rc = ar_mem(b, arena_sprintf(a, "theme/%s", f[i].name), f[i].body, f[i].len);
 	arena_free(a);
 	return rc;
 }
 
-/* Writes the archive's entries to fd (closed here). */
+/* Writes the archive's entries to fd (closed here); snap is the SQLite
+ * snapshot's file, NULL on PostgreSQL. */
 static enum jm_rc write_archive(int fd, struct db *db, const char *data_dir, const char *snap,
                                 struct jm_err *err)
 {
-	struct tar t = {.gz = gzdopen(fd, "wb6"), .mtime = jm_now()};
-	if (!t.gz) {
-		close(fd);
-		jm_err_set(err, "file", "cannot start the archive");
-		return JM_NOMEM;
-	}
-	bool pg = db_engine(db) == DB_PG;
-	const char *readme = pg ? readme_pg : readme_sqlite;
+	struct bk b = {.ar = archive_write_new(), .mtime = jm_now(), .err = err};
 	enum jm_rc rc = JM_OK;
-	tar_mem(&t, "README.txt", readme, strlen(readme));
-	if (!pg)
-		rc = tar_file(&t, "jinmyaku.db", snap, err);
+	if (!b.ar || archive_write_set_format_gnutar(b.ar) != ARCHIVE_OK ||
+	    archive_write_add_filter_gzip(b.ar) != ARCHIVE_OK ||
+	    archive_write_set_filter_option(b.ar, "gzip", "compression-level", "6") != ARCHIVE_OK ||
+	    archive_write_open_fd(b.ar, fd) != ARCHIVE_OK) {
+		rc = b.ar ? ar_fail(&b, "start") : JM_NOMEM;
+		goto out;
+	}
+	const char *readme = snap ? readme_sqlite : readme_pg;
+	rc = ar_mem(&b, "README.txt", readme, strlen(readme));
+	if (!rc && snap)
+		rc = ar_file(&b, "jinmyaku.db", snap);
 	char media[1100];
 	snprintf(media, sizeof(media), "%s/media", data_dir);
 	if (!rc)
-		rc = tar_tree(&t, "media", media, 0, err);
+		rc = ar_tree(&b, "media", media, 0);
 	if (!rc)
-		rc = tar_db_rows(&t, db, err);
-	static const char end[2 * TAR_BLOCK];
-	tar_write(&t, end, sizeof(end));
-	if (gzclose(t.gz) != Z_OK || (t.failed && !rc)) {
-		jm_err_set(err, "file", "cannot write the archive (disk full?)");
-		rc = rc ? rc : JM_IO;
-	}
+		rc = ar_db_rows(&b, db);
+	if (!rc && archive_write_close(b.ar) != ARCHIVE_OK)
+		rc = ar_fail(&b, "end");
+out:
+	if (b.ar)
+		archive_write_free(b.ar);
+	close(fd);
 	return rc;
 }
 
@@ -263,12 +236,13 @@ enum jm_rc site_backup_write(struct db *db, const char *data_dir, const char *pa
 		jm_err_set(err, "file", "cannot create %s: %s", tmp, strerror(errno));
 		return JM_IO;
 	}
+	bool pg = db_engine(db) == DB_PG;
 	snprintf(snap, sizeof(snap), "%s.db", tmp);
-	enum jm_rc rc = db_engine(db) == DB_PG ? JM_OK : db_backup(db, snap, err);
+	enum jm_rc rc = pg ? JM_OK : db_backup(db, snap, err);
 	if (rc)
 		close(fd);
 	else
-		rc = write_archive(fd, db, data_dir, snap, err);
+		rc = write_archive(fd, db, data_dir, pg ? NULL : snap, err);
 	unlink(snap);
 	snprintf(dir, sizeof(dir), "%s", path);
 	char *slash = strrchr(dir, '/');

@@ -75,12 +75,11 @@ bool web_media_upload(struct req *req, const struct form_file *file, bool json, 
 	struct web_media_upload *j = http_task_new(sizeof(*j));
 	j->name = http_task_str(&j->job, file->filename);
 	j->json = json;
-	char *path = arena_sprintf(j->job.a, "%s.job", file->path);
-	if (link(file->path, path) != 0) {
+	j->path = web_upload_keep(file, j->job.a);
+	if (!j->path) {
 		http_task_free(j);
 		return false;
 	}
-	j->path = path;
 	http_defer(req, upload_work, done, j, upload_free);
 	return true;
 }

@@ -32,6 +32,23 @@ void web_tick(struct app *app, struct db *db);
  * (a <script> that writes the form with a fresh signed time); base is the
  * site's base URL. Arena-owned; "" if too long. */
 const char *web_signup_snippet(struct arena *a, const char *base, const char *list_slug);
+/* ---- the spool step of every upload (web/upload.c) ----
+ * The spooled file part (removed with the request) hard-linked under a
+ * name of its own, in a, for a job that may outlive the request; the job
+ * unlinks it. NULL when the part was not spooled or cannot be linked. */
+const char *web_upload_keep(const struct form_file *file, struct arena *a);
+/* Rebuilds the folder sent as the file parts of field (names relative to
+ * the folder the owner picked, its own name first) as a new tree in
+ * spool_dir: each file at its path without that first part, or by file
+ * name only when flat. *out (in a) is the tree, *nfiles how many files it
+ * holds; the caller removes it with web_upload_tree_remove. JM_INVALID
+ * (err->msg: the name) when a name would leave the tree (".." and the
+ * like): nothing is made then; JM_IO when the disk refuses. */
+enum jm_rc web_upload_tree(const struct form *f, const char *field, const char *spool_dir,
+                           bool flat, struct arena *a, const char **out, size_t *nfiles,
+                           struct jm_err *err) JM_WUR;
+/* Removes a tree web_upload_tree made (NULL: nothing). */
+void web_upload_tree_remove(const char *dir);
 /* The media upload step the admin and the API share (web/media.c): the
  * request's spooled file part is linked under a name of the job's own (the
  * request may end meanwhile), media_add_file runs on a worker thread, and

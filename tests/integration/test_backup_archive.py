@@ -2,8 +2,10 @@
 download at /admin/backup.tar.gz write one .tar.gz with the database
 snapshot (SQLite; on PostgreSQL the README names the pg_dump step), DATA/
 media, the shared keys and the theme files. Both engines."""
+import hashlib
 import io
 import os
+import shutil
 import sqlite3
 import tarfile
 import time
@@ -90,3 +92,50 @@ def test_owner_downloads_the_archive_and_editors_get_403(site, admin):
     login(ed, EDITOR, EDITOR_PW)
     assert ed.get("/admin/backup.tar.gz", follow=False).status == 403
     assert ed.get("/admin/users", follow=False).status == 403
+
+
+def test_archive_streams_large_media_files_with_long_names(site, admin, tmp_path):
+    """Media files far beyond what the old in-memory download held
+    comfortably (3 × 40 MB of random bytes, so gzip cannot shrink them), and
+    a name longer than ustar's 100 bytes: the CLI archive and the download
+    both hold them byte for byte, and the download leaves nothing in
+    DATA/tmp."""
+    media = os.path.join(site.data_dir, "media", "big")
+    os.makedirs(media, exist_ok=True)
+    names = ["big-%d.bin" % i for i in range(3)] + ["長い名前" * 12 + ".jpg"]
+    sums = {}
+    for n in names:
+        data = os.urandom(40 << 20) if n.startswith("big-") else b"long name"
+        with open(os.path.join(media, n), "wb") as f:
+            f.write(data)
+        sums["media/big/" + n] = (len(data), hashlib.sha256(data).hexdigest())
+    try:
+        out = tmp_path / "large.tar.gz"
+        p = site.cli("backup", str(out))
+        assert p.returncode == 0, p.stderr
+        assert out.stat().st_size > 120 << 20
+        check_sums(out.open("rb"), sums)
+        path = tmp_path / "download.tar.gz"
+        r = admin.get("/admin/backup.tar.gz")
+        assert r.status == 200, r.status
+        path.write_bytes(r.body)
+        check_sums(path.open("rb"), sums)
+        assert not os.listdir(os.path.join(site.data_dir, "tmp"))
+    finally:
+        shutil.rmtree(media)
+
+
+def check_sums(f, sums):
+    seen = {}
+    with tarfile.open(fileobj=f, mode="r|gz") as t:
+        for m in t:
+            if m.name in sums:
+                h = hashlib.sha256()
+                src = t.extractfile(m)
+                for chunk in iter(lambda: src.read(1 << 20), b""):
+                    h.update(chunk)
+                seen[m.name] = (m.size, h.hexdigest())
+            if m.name in ("README.txt", "media"):
+                assert m.isfile() or m.isdir()
+    f.close()
+    assert seen == sums
