@@ -53,3 +53,16 @@ def test_the_owner_is_never_due_nor_suggested_nor_drawn(make_server):
     page = c.get("/admin/people").text
     row = re.search(r'<tr class="person-row" data-id="%d">.*?</tr>' % me, page, re.S).group(0)
     assert 'id="me-badge">わたし（オーナー）<' in row
+
+
+def test_subscriber_history_reads_in_words(server, admin, api):
+    """「同意の記録は「admin」」-style internal values: the subscriber page's
+    history shows what happened in words, not the stored event kind."""
+    lst = api.post("/api/v1/lists", {"slug": jm.uniq("ev"), "name": "履歴のリスト"}).json()
+    sub = api.post("/api/v1/subscribers", {"list_id": lst["id"], "email": jm.uniq("ev") + "@example.jp",
+                                            "name": "履歴 花子"}).json()
+    r = admin.get("/admin/subscribers/%d" % sub["person_id"])
+    assert r.status == 200
+    assert re.search(r'<span class="badge" data-kind="subscribed">購読</span>', r.text), r.text[-3000:]
+    assert '<span class="badge">subscribed</span>' not in r.text
+    assert "<dd>admin</dd>" not in r.text
