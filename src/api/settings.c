@@ -59,6 +59,10 @@ static const char *value_text(struct req *req, json_t *v)
 	return NULL;
 }
 
+/* A value of a JSON type no setting takes: its refusal's message, set here
+ * and kept as it is (every other refusal is in the settings page's words). */
+static const char wrong_type[] = "a setting is a string, number or boolean";
+
 static const char *api_i18n_text(const void *c, const char *lang, const char *key)
 {
 	return i18n_get(c, lang, key);
@@ -71,15 +75,13 @@ static void refuse_all(struct req *req, const char *const *keys, const char *con
 {
 	json_t *list = json_array();
 	for (size_t i = 0; i < nbad; i++) {
-		const char *why = NULL, *bad = NULL, *msg = errs[i].msg;
+		const char *why = NULL, *bad = NULL, *msg = wrong_type;
 		for (size_t j = 0; j < k; j++)
 			if (!strcmp(keys[j], errs[i].field))
 				bad = vals[j];
-		if (strcmp(errs[i].msg, "type") != 0)
+		if (strcmp(errs[i].msg, wrong_type) != 0)
 			msg = site_setting_refusal(api_i18n_text, req->app->i18n, req->lang,
 			                           req->arena, &errs[i], bad, &why);
-		else
-			msg = "a setting is a string, number or boolean";
 		json_t *e = json_pack("{s:s}", "message", msg);
 		if (errs[i].field[0])
 			json_object_set_new(e, "field", json_string(errs[i].field));
@@ -108,7 +110,7 @@ static void settings_patch(struct req *req)
 	{
 		const char *text = value_text(req, v);
 		if (!text) /* a wrong type: refused with the others below */
-			jm_err_set(&types[ntype++], key, "type");
+			jm_err_set(&types[ntype++], key, "%s", wrong_type);
 		else
 			keys[k] = key, vals[k++] = text;
 	}
