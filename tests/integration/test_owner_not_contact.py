@@ -5,6 +5,7 @@ as a node of the map, not as someone due for a call, not as a suggestion —
 and where it is shown (the people list) it reads わたし."""
 import re
 import time
+import urllib.parse
 
 import jm
 from conftest import login
@@ -53,6 +54,13 @@ def test_the_owner_is_never_due_nor_suggested_nor_drawn(make_server):
     page = c.get("/admin/people").text
     row = re.search(r'<tr class="person-row" data-id="%d">.*?</tr>' % me, page, re.S).group(0)
     assert 'id="me-badge">わたし（オーナー）<' in row
+    assert 'class="badge stage-' not in row, "the owner has no stage of their own funnel"
+    # So does a search that finds the owner.
+    page = c.get("/admin/people?q=" + urllib.parse.quote("わたし自身")).text
+    hit = re.search(r'<tr class="hit" data-id="%d">.*?</tr>' % me, page, re.S)
+    assert hit, page[-3000:]
+    assert 'id="me-badge">わたし（オーナー）<' in hit.group(0)
+    assert 'class="badge stage-' not in hit.group(0)
 
 
 def test_subscriber_history_reads_in_words(server, admin, api):
