@@ -407,7 +407,9 @@
 /* Tabs over sections on one page (settings): a nav.tabs[data-tabs] whose
  * links point at the panels. Without JavaScript the links jump to each
  * section; with it one panel shows at a time (ARIA tabs, arrow keys), and
- * the panel holding a field error opens first with that field focused. */
+ * the panel holding a field error opens first with that field focused.
+ * Every tab holding an error is marked (.tab-error), and a link to a field
+ * (the banner's list of errors) opens that field's tab and focuses it. */
 (function () {
   'use strict';
 
@@ -434,6 +436,15 @@
         var k = ev.key === 'ArrowRight' ? 1 : ev.key === 'ArrowLeft' ? -1 : 0;
         if (k) { ev.preventDefault(); show((i + k + links.length) % links.length, true); }
       });
+    });
+    panels.forEach(function (p, i) {
+      links[i].classList.toggle('tab-error', !!p.querySelector('.has-error'));
+    });
+    document.querySelectorAll('a[href^="#set-"]').forEach(function (a) {
+      var f = document.getElementById(a.getAttribute('href').slice(1));
+      var i = f ? panels.findIndex(function (p) { return p.contains(f); }) : -1;
+      if (i < 0) return;
+      a.addEventListener('click', function (ev) { ev.preventDefault(); show(i, false); f.focus(); });
     });
     var bad = panels.findIndex(function (p) { return p.querySelector('.has-error'); });
     var start = bad >= 0 ? bad : Math.max(0, panels.findIndex(function (p) { return '#' + p.id === location.hash; }));

@@ -1,11 +1,12 @@
 /* editor.js — the article and broadcast editors' safety nets and Markdown
  * toolbar (progressive enhancement: without it the forms still save).
  *
- *  - Autosave: a draft article (form[data-autosave]) is posted with
- *    autosave=1 to its own URL 3 s after typing stops, through the same
- *    validation as a save; no action is sent, so it never publishes. The
- *    answer's time shows as 「保存しました HH:MM」. A new article becomes
- *    /admin/articles/{id} after its first autosave.
+ *  - Autosave: a draft article or broadcast (form[data-autosave]) is posted
+ *    with autosave=1 to its own URL 3 s after typing stops, through the same
+ *    validation as a save; no action is sent, so it never publishes or
+ *    sends. Nothing is saved while the field named by data-autosave-needs
+ *    (default title) is empty. The answer's time shows as 「保存しました
+ *    HH:MM」. A new item becomes its answer's url after its first autosave.
  *  - Leaving with unsaved changes asks first (beforeunload), except after
  *    they were saved (autosave, or the form's own submit).
  *  - The Markdown toolbar (#md-toolbar, templates/admin/md_toolbar.html):
@@ -56,7 +57,7 @@
       if (busy) { again = true; return; }
       var snap = snapshot(form);
       if (snap === state.saved || state.submitting) return;
-      var title = form.querySelector('[name=title]');
+      var title = form.querySelector('[name=' + (form.getAttribute('data-autosave-needs') || 'title') + ']');
       if (title && !title.value.trim()) return; /* nothing to name it by yet */
       var data = new FormData(form);
       data.set('autosave', '1');

@@ -59,6 +59,13 @@ bool admin_settings(struct req *req, struct site_settings *out);
 void admin_session_start(struct req *req, int64_t user_id, const char *location);
 /* Answers 500 after logging what failed. */
 void admin_fail(struct req *req, const char *what, enum jm_rc rc);
+/* Autosave (static/editor.js posts the editor's form with autosave=1): true
+ * when f asks for it; the answers are JSON, {"error":{…}} with status, or
+ * {"id","url","saved_at":"HH:MM" in the site's zone} where url is the
+ * stored item's editor (the form's next action). */
+bool admin_autosave_asked(const struct form *f);
+void admin_autosave_error(struct req *req, int status, const struct jm_err *err);
+void admin_autosave_ok(struct req *req, const char *url, int64_t id);
 
 /* ---- chart.c ---- */
 struct day_count;

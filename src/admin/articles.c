@@ -447,41 +447,10 @@ static void editor_again(struct req *req, int status, int64_t id, const struct a
 	admin_render(req, status, "admin/editor.html", ctx);
 }
 
-/* ---- autosave (static/editor.js) ----
- * The editor posts the form with autosave=1 a few seconds after typing
- * stops: the same endpoint and validation as a save, answered in JSON.
+/* ---- autosave (static/editor.js; admin_autosave_* in render.c) ----
  * It never publishes: no action is sent, so the status is kept (a new
  * article is a draft), and an article that is live or scheduled is not
  * autosaved at all (409): its edits would go public at once. */
-static bool is_autosave(const struct form *f)
-{
-	const char *v = form_get(f, "autosave");
-	return v && strcmp(v, "1") == 0;
-}
-
-static void autosave_error(struct req *req, int status, const struct jm_err *err)
-{
-	http_header(req, "cache-control", "no-store");
-	http_send_json_error(req, status, "autosave",
-	                     err && err->msg[0] ? err->msg : admin_t(req, "admin.err.invalid"),
-	                     err && err->field[0] ? err->field : NULL);
-}
-
-/* {"id","url","saved_at":"HH:MM"} in the site's zone. */
-static void autosave_ok(struct req *req, int64_t id)
-{
-	struct site_settings s;
-	if (!admin_settings(req, &s))
-		return;
-	const char *t = admin_time_fmt(req->arena, jm_now(), s.tz_offset_min, ' ');
-	size_t n = strlen(t);
-	const char *json = arena_sprintf(req->arena,
-	                                 "{\"id\":%lld,\"url\":\"/admin/articles/%lld\","
-	                                 "\"saved_at\":\"%s\"}",
-	                                 (long long)id, (long long)id, n >= 5 ? t + n - 5 : t);
-	http_header(req, "cache-control", "no-store");
-	http_send(req, 200, "application/json; charset=utf-8", json, strlen(json));
-}
 
 /* Stores the article (id 0 = create) and answers. */
 static void store(struct req *req, int64_t id, const struct article *cur, const struct form *f,
@@ -497,16 +466,18 @@ static void store(struct req *req, int64_t id, const struct article *cur, const 
 			jm_err_set(&err, "slug", "%s", admin_t(req, "admin.editor.err_slug_taken"));
 		else
 			admin_err_localize(req, &err, "admin.invalid.", "admin.err.invalid");
-		if (is_autosave(f))
-			autosave_error(req, http_status_for(rc), &err);
+		if (admin_autosave_asked(f))
+			admin_autosave_error(req, http_status_for(rc), &err);
 		else
 			editor_again(req, http_status_for(rc), id, cur, f, &err);
 		return;
 	}
 	if (!admin_check(req, rc, "site_article_save"))
 		return;
-	if (is_autosave(f)) {
-		autosave_ok(req, new_id);
+	if (admin_autosave_asked(f)) {
+		admin_autosave_ok(
+		        req, arena_sprintf(req->arena, "/admin/articles/%lld", (long long)new_id),
+		        new_id);
 		return;
 	}
 	const char *act = form_get(f, "action");
@@ -536,17 +507,17 @@ static void save(struct req *req, int64_t id)
 		editor_again(req, 200, id, curp, &f, NULL);
 		return;
 	}
-	bool autosave = is_autosave(&f);
+	bool autosave = admin_autosave_asked(&f);
 	if (autosave && (form_get(&f, "action") ||
 	                 (curp && strcmp(article_state(curp->status, curp->published_at, jm_now()),
 	                                 "draft") != 0))) {
 		jm_err_set(&err, "form", "%s", admin_t(req, "admin.editor.autosave_live"));
-		autosave_error(req, 409, &err);
+		admin_autosave_error(req, 409, &err);
 		return;
 	}
 	if (!input_from_form(req, &f, curp, &s, &in, &err)) {
 		if (autosave)
-			autosave_error(req, 422, &err);
+			admin_autosave_error(req, 422, &err);
 		else
 			editor_again(req, 422, id, curp, &f, &err);
 		return;

@@ -75,14 +75,22 @@ static json_t *report_json(struct arena *a, const struct imp_report *rep)
 {
 	json_t *lines = json_array();
 	for (size_t i = 0; i < rep->nlines; i++)
-		json_array_append_new(
-		        lines, json_pack("{s:s, s:s, s:s, s:b}", "kind", rep->lines[i].kind,
-		                         "title", rep->lines[i].title, "outcome",
-		                         rep->lines[i].outcome, "skipped", rep->lines[i].skipped));
-	return json_pack("{s:s, s:i, s:s, s:I, s:I, s:I, s:o}", "state", "done", "percent", 100,
-	                 "summary", imp_report_summary(a, rep), "imported",
+		json_array_append_new(lines,
+		                      json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "kind",
+		                                rep->lines[i].kind, "title", rep->lines[i].title,
+		                                "outcome", rep->lines[i].outcome, "code",
+		                                rep->lines[i].code, "arg", rep->lines[i].arg,
+		                                "skipped", rep->lines[i].skipped));
+	json_t *counts = json_pack(
+	        "{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "imported", (json_int_t)rep->imported,
+	        "already", (json_int_t)rep->already, "skipped", (json_int_t)rep->skipped,
+	        "categories", (json_int_t)rep->categories, "found", (json_int_t)rep->images_found,
+	        "stored", (json_int_t)rep->images_stored, "missing",
+	        (json_int_t)rep->images_missing);
+	return json_pack("{s:s, s:i, s:s, s:I, s:I, s:I, s:o, s:o}", "state", "done", "percent",
+	                 100, "summary", imp_report_summary(a, rep), "imported",
 	                 (json_int_t)rep->imported, "already", (json_int_t)rep->already, "skipped",
-	                 (json_int_t)rep->skipped, "lines", lines);
+	                 (json_int_t)rep->skipped, "counts", counts, "lines", lines);
 }
 
 static void bi_work(struct db *db, void *data)
@@ -194,6 +202,59 @@ static void bi_upload(struct req *req)
 	http_defer(req, bi_work, bi_done, j, bi_free);
 }
 
+/* ---- the report in the UI's language ---- */
+
+/* text with each "{name}" of names[] replaced by vals[] (the catalog's
+ * placeholders), in the request's arena. */
+static const char *fill(struct req *req, const char *text, const char *const *names,
+                        const char *const *vals, size_t n)
+{
+	struct buf b = BUF_INIT;
+	for (const char *p = text; *p;) {
+		size_t i = 0, len = 0;
+		while (*p == '{' && i < n && strncmp(p + 1, names[i], len = strlen(names[i])))
+			i++;
+		if (*p == '{' && i < n && p[len + 1] == '}') {
+			(void)!buf_appends(&b, vals[i]);
+			p += len + 2;
+		} else
+			(void)!buf_append(&b, p++, 1);
+	}
+	const char *out = arena_strdup(req->arena, b.len ? b.ptr : "");
+	buf_free(&b);
+	return out;
+}
+
+static const char *str_of(json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+	return v ? v : "";
+}
+
+/* A catalog text, or dflt when the catalog has no key (it answers the key). */
+static const char *t_or(struct req *req, const char *key, const char *dflt)
+{
+	const char *t = admin_t(req, key);
+	return strcmp(t, key) ? t : dflt;
+}
+
+/* A line's outcome from its code (the CLI's English for a status written
+ * before codes were stored), and its kind ("post", "page"…) in words. */
+static void line_words(struct req *req, json_t *l, struct view_val *m)
+{
+	const char *code = str_of(l, "code"), *arg = str_of(l, "arg"), *kind = str_of(l, "kind");
+	const char *names[] = {"arg"}, *vals[] = {arg};
+	const char *t =
+	        *code ? t_or(req, arena_sprintf(req->arena, "import.line.%s", code), NULL) : NULL;
+	view_set_str(m, "outcome",
+	             t ? fill(req, t, names, vals, 1)
+	               : arena_strdup(req->arena, str_of(l, "outcome")));
+	view_set_str(m, "kind",
+	             t_or(req, arena_sprintf(req->arena, "import.kind.%s", kind),
+	                  arena_strdup(req->arena, kind)));
+	view_set_str(m, "title", arena_strdup(req->arena, str_of(l, "title")));
+}
+
 /* The report's lines for the template, the skipped ones marked. */
 static struct view_val *lines_val(struct req *req, json_t *lines)
 {
@@ -203,15 +264,27 @@ static struct view_val *lines_val(struct req *req, json_t *lines)
 	json_array_foreach(lines, i, l)
 	{
 		struct view_val *m = view_map(req->arena);
-		static const char *const keys[] = {"kind", "title", "outcome"};
-		for (size_t k = 0; k < 3; k++) {
-			const char *v = json_string_value(json_object_get(l, keys[k]));
-			view_set_str(m, keys[k], arena_strdup(req->arena, v ? v : ""));
-		}
+		line_words(req, l, m);
 		view_set_bool(m, "skipped", json_is_true(json_object_get(l, "skipped")));
 		view_push(list, m);
 	}
 	return list;
+}
+
+/* The summary from the counts (import.summary's placeholders). */
+static const char *summary_words(struct req *req, json_t *st)
+{
+	static const char *const names[] = {"imported", "already", "skipped", "categories",
+	                                    "found",    "stored",  "missing"};
+	json_t *c = json_object_get(st, "counts");
+	if (!c)
+		return arena_strdup(req->arena, str_of(st, "summary"));
+	const char *vals[7];
+	for (size_t i = 0; i < 7; i++)
+		vals[i] =
+		        arena_sprintf(req->arena, "%lld",
+		                      (long long)json_integer_value(json_object_get(c, names[i])));
+	return fill(req, admin_t(req, "import.summary"), names, vals, 7);
 }
 
 /* GET /admin/blog-import/{id}: progress (refreshing itself) or report. */
@@ -233,9 +306,8 @@ static void bi_get(struct req *req)
 	view_set_str(ctx, "file", name);
 	view_set_str(ctx, "state", arena_strdup(req->arena, state ? state : "queued"));
 	view_set_int(ctx, "percent", st ? json_integer_value(json_object_get(st, "percent")) : 0);
-	const char *s = st ? json_string_value(json_object_get(st, "summary")) : NULL;
 	const char *msg = st ? json_string_value(json_object_get(st, "message")) : NULL;
-	view_set_str(ctx, "summary", arena_strdup(req->arena, s ? s : ""));
+	view_set_str(ctx, "summary", st ? summary_words(req, st) : "");
 	view_set_str(ctx, "message", arena_strdup(req->arena, msg ? msg : ""));
 	view_set(ctx, "lines", lines_val(req, st ? json_object_get(st, "lines") : NULL));
 	json_decref(st);

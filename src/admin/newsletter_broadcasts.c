@@ -12,7 +12,9 @@
  * refused by the domain while the sender settings (特定電子メール法: name,
  * postal address, contact) are empty; the page then says so with a link to
  * the settings. A draft is stored before it is tested or sent, so what was
- * typed is never lost.
+ * typed is never lost; a draft is also autosaved while it is typed, and
+ * leaving with unsaved changes warns (static/editor.js, the article
+ * editor's mechanism: the form posted with autosave=1, answered in JSON).
  */
 #include <jansson.h>
 
@@ -528,6 +530,30 @@ static void after_store(struct req *req, struct composer *c, const char *act)
 	                            done));
 }
 
+/* A refusal of the form: in JSON to an autosave, else the composer again. */
+static void bc_refuse(struct req *req, int status, struct composer *c, const struct form *f)
+{
+	if (admin_autosave_asked(f))
+		admin_autosave_error(req, status, c->err);
+	else
+		composer_render(req, status, c);
+}
+
+/* Autosave (static/editor.js, as the article editor) only keeps a draft:
+ * a scheduled broadcast's edits would go out, and an action is never
+ * autosaved. False after answering 409. */
+static bool bc_autosave_allowed(struct req *req, const struct form *f,
+                                const struct nl_broadcast *cur)
+{
+	if (!admin_autosave_asked(f) ||
+	    (!form_get(f, "action") && (!cur || strcmp(cur->status, "draft") == 0)))
+		return true;
+	struct jm_err err = {0};
+	jm_err_set(&err, "form", "%s", admin_t(req, "admin.nl.autosave_not_draft"));
+	admin_autosave_error(req, 409, &err);
+	return false;
+}
+
 static void bc_save(struct req *req, int64_t id)
 {
 	struct form f;
@@ -547,22 +573,29 @@ static void bc_save(struct req *req, int64_t id)
 		composer_render(req, 200, &c);
 		return;
 	}
+	if (!bc_autosave_allowed(req, &f, c.cur))
+		return;
 	if (!input_from_form(req, &f, &s, &in, &err)) {
-		composer_render(req, 422, &c);
+		bc_refuse(req, 422, &c, &f);
 		return;
 	}
 	enum jm_rc rc = id ? nl_broadcast_update(req->db, id, &in, &err)
 	                   : nl_broadcast_create(req->db, &in, &c.id, &err);
 	if (rc == JM_INVALID || rc == JM_CONFLICT || rc == JM_TOO_LARGE) {
 		admin_err_localize(req, &err, "admin.nl.invalid.", "admin.err.invalid");
-		composer_render(req, http_status_for(rc), &c);
+		bc_refuse(req, http_status_for(rc), &c, &f);
 		return;
 	}
 	if (rc) {
 		admin_fail(req, "nl_broadcast_save", rc);
 		return;
 	}
-	after_store(req, &c, act);
+	if (admin_autosave_asked(&f))
+		admin_autosave_ok(
+		        req, arena_sprintf(req->arena, "/admin/broadcasts/%lld", (long long)c.id),
+		        c.id);
+	else
+		after_store(req, &c, act);
 }
 
 static void bc_create(struct req *req)

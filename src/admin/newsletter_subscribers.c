@@ -435,7 +435,11 @@ static void admin_nl_subscriber_get(struct req *req)
 	struct view_val *hist = view_list(req->arena);
 	for (size_t i = 0; i < nev; i++) {
 		struct view_val *m = view_map(req->arena);
+		/* In words ("subscribed" is 登録), as on the person's timeline. */
+		const char *key = arena_sprintf(req->arena, "admin.people.ev.%s", ev[i].kind);
+		const char *label = admin_t(req, key);
 		view_set_str(m, "kind", ev[i].kind);
+		view_set_str(m, "kind_label", strcmp(label, key) ? label : ev[i].kind);
 		view_set_str(m, "detail", ev[i].detail);
 		view_set_str(m, "at", admin_time_fmt(req->arena, ev[i].at, s.tz_offset_min, ' '));
 		view_push(hist, m);

@@ -161,10 +161,11 @@ static struct view_val *person_row(struct req *req, const struct net_person *p, 
 	return m;
 }
 
-static struct view_val *hit_row(struct req *req, const struct net_hit *h)
+static struct view_val *hit_row(struct req *req, const struct net_hit *h, int64_t me)
 {
 	struct view_val *m = view_map(req->arena);
 	view_set_int(m, "id", h->person_id);
+	view_set_bool(m, "me", h->person_id == me); /* わたし, with no stage of its own */
 	view_set_str(m, "name", h->name);
 	view_set_str(m, "company", h->company);
 	view_set_str(m, "stage", h->stage);
@@ -268,7 +269,7 @@ static void people_done(struct req *req, void *data)
 	if (!j->job.rc) {
 		struct view_val *rows = view_list(req->arena);
 		for (size_t i = 0; i < j->n; i++)
-			view_push(rows, j->search ? hit_row(req, &j->hits[i])
+			view_push(rows, j->search ? hit_row(req, &j->hits[i], me)
 			                          : person_row(req, &j->items[i], j->tz, me));
 		view_set(ctx, j->search ? "hits" : "people", rows);
 	}

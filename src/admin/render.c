@@ -2,12 +2,15 @@
  * render.c — the admin UI's route table and the helpers every admin page
  * shares: the page renderer (layout context, no-store caching), error pages,
  * form parsing with the right 400/413 answers, safe redirect targets, time
- * formatting in the site's zone and starting a session after login/setup.
+ * formatting in the site's zone, starting a session after login/setup, and
+ * the JSON answers of an editor's autosave (static/editor.js).
  *
  * Invariants: every page goes through admin_render, so every page gets the
  * CSRF token and the no-store header; nothing here writes to the database
  * except admin_session_start.
  */
+#include <jansson.h>
+
 #include "admin/admin_int.h"
 
 #include "app.h"
@@ -319,4 +322,41 @@ void admin_session_start(struct req *req, int64_t user_id, const char *location)
 	http_set_cookie(req, AUTH_SESSION_COOKIE, token, AUTH_SESSION_TTL, app_cookie_flags(req));
 	http_header(req, "cache-control", "no-store");
 	http_redirect(req, 303, location);
+}
+
+/* ---- autosave (static/editor.js: the article and broadcast editors) ----
+ * The editor posts its form with autosave=1 a few seconds after typing
+ * stops: the same endpoint and validation as a save, answered in JSON. */
+
+bool admin_autosave_asked(const struct form *f)
+{
+	const char *v = form_get(f, "autosave");
+	return v && strcmp(v, "1") == 0;
+}
+
+void admin_autosave_error(struct req *req, int status, const struct jm_err *err)
+{
+	http_header(req, "cache-control", "no-store");
+	http_send_json_error(req, status, "autosave",
+	                     err && err->msg[0] ? err->msg : admin_t(req, "admin.err.invalid"),
+	                     err && err->field[0] ? err->field : NULL);
+}
+
+void admin_autosave_ok(struct req *req, const char *url, int64_t id)
+{
+	struct site_settings s;
+	if (!admin_settings(req, &s))
+		return;
+	const char *t = admin_time_fmt(req->arena, jm_now(), s.tz_offset_min, ' ');
+	size_t n = strlen(t);
+	json_t *j = json_pack("{s:I, s:s, s:s}", "id", (json_int_t)id, "url", url, "saved_at",
+	                      n >= 5 ? t + n - 5 : t);
+	char *body = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	http_header(req, "cache-control", "no-store");
+	if (body)
+		http_send(req, 200, "application/json; charset=utf-8", body, strlen(body));
+	else
+		admin_fail(req, "autosave", JM_NOMEM);
+	free(body);
 }

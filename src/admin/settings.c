@@ -11,9 +11,10 @@
  * relay URL is shown without its password (site_smtp_url_public) and saving
  * it unchanged keeps the password; the page says whether one is set.
  *
- * The time zone is a select of IANA names (jm_tz_names). An error names
- * the field and the reason in the UI's language, in the banner and beside
- * the field.
+ * The time zone is a select of IANA names (jm_tz_names). Every field is
+ * checked (site_settings_check) and every refusal shown beside its field in
+ * the UI's language, with what was typed kept; the banner names the one
+ * refused field, or lists them all with links when there are several.
  *
  * POST /admin/settings/test-mail sends one mail to the signed-in owner
  * through the saved relay settings (nl_relay_test, on the worker pool) and
@@ -99,8 +100,22 @@ static struct view_val *zone_options(struct req *req, const char *value)
 	return list;
 }
 
+/* The refusals of one save, already in the UI's language. */
+struct refusals {
+	struct jm_err *errs;
+	size_t n;
+};
+
+static const char *refusal_for(const struct refusals *r, const char *key)
+{
+	for (size_t i = 0; r && i < r->n; i++)
+		if (strcmp(r->errs[i].field, key) == 0)
+			return r->errs[i].msg;
+	return NULL;
+}
+
 static struct view_val *field(struct req *req, const struct setting_def *d, const char *value,
-                              const struct jm_err *err, bool pw_set)
+                              const struct refusals *bad, bool pw_set)
 {
 	struct view_val *m = view_map(req->arena);
 	view_set_str(m, "key", d->key);
@@ -118,8 +133,9 @@ static struct view_val *field(struct req *req, const struct setting_def *d, cons
 	view_set_bool(m, "checked", truthy(value));
 	view_set_int(m, "max", (int64_t)d->max_len);
 	view_set_str(m, "id", arena_sprintf(req->arena, "set-%s", d->key));
-	if (err && err->msg[0] && strcmp(err->field, d->key) == 0)
-		view_set_str(m, "error", arena_strdup(req->arena, err->msg));
+	const char *why = refusal_for(bad, d->key);
+	if (why)
+		view_set_str(m, "error", arena_strdup(req->arena, why));
 	return m;
 }
 
@@ -139,7 +155,7 @@ struct test_result {
 /* Renders the form; values come from f when given (after an error), else
  * from the database. */
 static void settings_render(struct req *req, int status, const struct form *f,
-                            const struct jm_err *err, const char *banner, bool saved,
+                            const struct refusals *bad, struct view_val *banner, bool saved,
                             const struct test_result *tr)
 {
 	bool pw_set = relay_password_set(req);
@@ -155,7 +171,7 @@ static void settings_render(struct req *req, int status, const struct form *f,
 		        f ? form_get(f, d->key) : site_setting_get(req->db, req->arena, d->key);
 		if (f && d->type == SET_BOOL)
 			v = v ? "1" : "0";
-		view_push(fields[group_index(d->group)], field(req, d, v, err, pw_set));
+		view_push(fields[group_index(d->group)], field(req, d, v, bad, pw_set));
 	}
 	for (size_t g = 0; g < NGROUPS; g++) {
 		struct view_val *m = view_map(req->arena);
@@ -170,7 +186,7 @@ static void settings_render(struct req *req, int status, const struct form *f,
 	view_set(ctx, "groups", groups);
 	view_set_bool(ctx, "saved", saved);
 	if (banner)
-		view_set_str(ctx, "error", banner);
+		view_set(ctx, "error", banner);
 	if (tr) {
 		view_set_bool(ctx, "test_sent", true);
 		view_set_bool(ctx, "test_ok", tr->ok);
@@ -192,43 +208,75 @@ static const char *admin_i18n_text(const void *c, const char *lang, const char *
 	return i18n_get(c, lang, key);
 }
 
-/* Replaces the domain's message with the reason in the UI's language;
- * *banner gets it with the field's label (site_setting_refusal: the API and
- * the CLI say the same). */
-static void localize(struct req *req, const struct form *f, struct jm_err *err, const char **banner)
+/* Replaces each domain message in bad with the reason in the UI's language
+ * (beside the field) and answers the banner: {"one": "「label」: reason"}
+ * for one refusal, {"items": [{id, text}]} for several
+ * (site_setting_refusal: the API and the CLI say the same). */
+static struct view_val *localize(struct req *req, const struct form *f, struct refusals *bad)
 {
-	const char *why = NULL;
-	*banner = site_setting_refusal(admin_i18n_text, req->app->i18n, req->lang, req->arena, err,
-	                               err->field[0] ? form_get(f, err->field) : NULL, &why);
-	snprintf(err->msg, sizeof(err->msg), "%s", why);
+	struct view_val *banner = view_map(req->arena), *items = view_list(req->arena);
+	for (size_t i = 0; i < bad->n; i++) {
+		struct jm_err *e = &bad->errs[i];
+		const char *why = NULL;
+		const char *text =
+		        site_setting_refusal(admin_i18n_text, req->app->i18n, req->lang, req->arena,
+		                             e, e->field[0] ? form_get(f, e->field) : NULL, &why);
+		snprintf(e->msg, sizeof(e->msg), "%s", why);
+		struct view_val *it = view_map(req->arena);
+		view_set_str(it, "id", arena_sprintf(req->arena, "set-%s", e->field));
+		view_set_str(it, "text", text);
+		view_push(items, it);
+		if (bad->n == 1)
+			view_set_str(banner, "one", text);
+	}
+	if (bad->n > 1) {
+		view_set(banner, "items", items);
+		view_set_int(banner, "count", (int64_t)bad->n);
+	}
+	return banner;
 }
 
-void admin_settings_post(struct req *req)
+/* The pairs the form sends: every setting but an untouched secret; an
+ * unticked check box is "off". Returns their count. */
+static size_t form_pairs(const struct form *f, const char **keys, const char **vals)
 {
-	struct form f;
-	struct jm_err err = {0};
 	size_t n = 0, k = 0;
-	if (!admin_form(req, &f))
-		return;
 	const struct setting_def *defs = site_setting_defs(&n);
-	const char **keys = arena_alloc(req->arena, (n + 1) * sizeof(char *));
-	const char **vals = arena_alloc(req->arena, (n + 1) * sizeof(char *));
 	for (size_t i = 0; i < n; i++) {
-		const char *v = form_get(&f, defs[i].key);
+		const char *v = form_get(f, defs[i].key);
 		if (defs[i].type == SET_BOOL)
 			v = bool_text(&defs[i], v != NULL);
-		else if (is_secret(&defs[i]) && form_get(&f, "smtp_password_clear"))
+		else if (is_secret(&defs[i]) && form_get(f, "smtp_password_clear"))
 			v = ""; /* "remove the stored password" ticked */
 		else if (!v || (is_secret(&defs[i]) && !*v))
 			continue;
 		keys[k] = defs[i].key;
 		vals[k++] = v;
 	}
-	enum jm_rc rc = site_settings_save(req->db, keys, vals, k, &err);
+	return k;
+}
+
+void admin_settings_post(struct req *req)
+{
+	struct form f;
+	struct jm_err err = {0};
+	size_t n = 0;
+	if (!admin_form(req, &f))
+		return;
+	site_setting_defs(&n);
+	const char **keys = arena_alloc(req->arena, (n + 1) * sizeof(char *));
+	const char **vals = arena_alloc(req->arena, (n + 1) * sizeof(char *));
+	size_t k = form_pairs(&f, keys, vals);
+	struct refusals bad = {arena_alloc(req->arena, (k + 1) * sizeof(struct jm_err)), 0};
+	memset(bad.errs, 0, (k + 1) * sizeof(struct jm_err));
+	/* Every field first, so each error stands beside its own field. */
+	enum jm_rc rc = site_settings_check(keys, vals, k, bad.errs, &bad.n);
+	if (!rc)
+		rc = site_settings_save(req->db, keys, vals, k, &err);
 	if (rc == JM_INVALID || rc == JM_TOO_LARGE) {
-		const char *banner = NULL;
-		localize(req, &f, &err, &banner);
-		settings_render(req, 422, &f, &err, banner, false, NULL);
+		if (!bad.n)
+			bad.errs[bad.n++] = err;
+		settings_render(req, 422, &f, &bad, localize(req, &f, &bad), false, NULL);
 		return;
 	}
 	if (rc) {

@@ -133,15 +133,25 @@ static void link_job_free(void *p)
 	http_task_free(j);
 }
 
-static void link_render(struct req *req, int status, const char *tpl, const char *token,
+/* The page a mailed link opens (templates/admin/link_password.html): kind
+ * "invite" (name and password) or "reset" (password); its words are the
+ * catalog's admin.<kind>.title, .lead and .submit. */
+static void link_render(struct req *req, int status, const char *kind, const char *token,
                         const struct auth_ticket *t, const char *error_key)
 {
 	struct view_val *ctx = admin_ctx(req, NULL);
+	view_set_str(ctx, "kind", kind);
+	view_set_bool(ctx, "ask_name", strcmp(kind, "invite") == 0);
+	static const char *const words[] = {"title", "lead", "submit"};
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		view_set_str(
+		        ctx, words[i],
+		        admin_t(req, arena_sprintf(req->arena, "admin.%s.%s", kind, words[i])));
 	view_set_str(ctx, "token", token ? token : "");
 	view_set_str(ctx, "email", t ? t->email : "");
 	if (error_key)
 		view_set_str(ctx, "error", admin_t(req, error_key));
-	admin_render(req, status, tpl, ctx);
+	admin_render(req, status, "admin/link_password.html", ctx);
 }
 
 /* The ticket of kind named by ?token=; answers 410 and returns false when
@@ -165,7 +175,7 @@ static const char *query_token(struct req *req)
 }
 
 /* The password pair of a link's form: false after answering 422. */
-static bool link_passwords(struct req *req, const struct form *f, const char *tpl,
+static bool link_passwords(struct req *req, const struct form *f, const char *kind,
                            const struct auth_ticket *t)
 {
 	const char *pw = form_get(f, "password"), *pw2 = form_get(f, "password_confirm");
@@ -173,7 +183,7 @@ static bool link_passwords(struct req *req, const struct form *f, const char *tp
 	                  : !pw2 || strcmp(pw, pw2)             ? "admin.err.password_mismatch"
 	                                                        : NULL;
 	if (key)
-		link_render(req, 422, tpl, form_get(f, "token"), t, key);
+		link_render(req, 422, kind, form_get(f, "token"), t, key);
 	return key == NULL;
 }
 
@@ -182,7 +192,7 @@ static void reset_get(struct req *req)
 	struct auth_ticket t;
 	const char *token = query_token(req);
 	if (link_ticket(req, "reset", token, &t))
-		link_render(req, 200, "admin/reset.html", token, &t, NULL);
+		link_render(req, 200, "reset", token, &t, NULL);
 }
 
 static void reset_work(struct db *db, void *data)
@@ -226,7 +236,7 @@ static void reset_post(struct req *req)
 	struct auth_ticket t;
 	if (!admin_form(req, &f) || !link_ticket(req, "reset", form_get(&f, "token"), &t))
 		return;
-	if (link_passwords(req, &f, "admin/reset.html", &t))
+	if (link_passwords(req, &f, "reset", &t))
 		link_defer(req, &f, reset_work, reset_done);
 }
 
@@ -235,7 +245,7 @@ static void invite_get(struct req *req)
 	struct auth_ticket t;
 	const char *token = query_token(req);
 	if (link_ticket(req, "invite", token, &t))
-		link_render(req, 200, "admin/invite.html", token, &t, NULL);
+		link_render(req, 200, "invite", token, &t, NULL);
 }
 
 static void invite_work(struct db *db, void *data)
@@ -262,7 +272,7 @@ static void invite_done(struct req *req, void *data)
 		return;
 	}
 	if (j->job.rc == JM_INVALID) {
-		link_render(req, 422, "admin/invite.html", j->token, NULL, "admin.invite.err_name");
+		link_render(req, 422, "invite", j->token, NULL, "admin.invite.err_name");
 		return;
 	}
 	if (!admin_check(req, j->job.rc, "invite"))
@@ -277,7 +287,7 @@ static void invite_post(struct req *req)
 	struct auth_ticket t;
 	if (!admin_form(req, &f) || !link_ticket(req, "invite", form_get(&f, "token"), &t))
 		return;
-	if (link_passwords(req, &f, "admin/invite.html", &t))
+	if (link_passwords(req, &f, "invite", &t))
 		link_defer(req, &f, invite_work, invite_done);
 }
 

@@ -8,7 +8,10 @@
  * its value, and the relay URL without its password. PATCH takes an object
  * of key: string|number|boolean and stores all of it or nothing through
  * site_settings_save — the validation of the settings page — and a refusal
- * is 400 with the page's words (site_setting_refusal) naming the field.
+ * is 400 with the page's words (site_setting_refusal) naming every refused
+ * field: {"error": {"code", "field", "message", "errors": [{field,
+ * message}…]}}, the first refusal in "field"/"message" as in every other
+ * API error.
  * A secret is written like any other value ("" removes it) and answered
  * like GET.
  */
@@ -56,9 +59,38 @@ static const char *value_text(struct req *req, json_t *v)
 	return NULL;
 }
 
+/* A value of a JSON type no setting takes: its refusal's message, set here
+ * and kept as it is (every other refusal is in the settings page's words). */
+static const char wrong_type[] = "a setting is a string, number or boolean";
+
 static const char *api_i18n_text(const void *c, const char *lang, const char *key)
 {
 	return i18n_get(c, lang, key);
+}
+
+/* Answers 400 naming every refused field: "field" and "message" are the
+ * first's (as every API error), "errors" lists them all [{field, message}]. */
+static void refuse_all(struct req *req, const char *const *keys, const char *const *vals, size_t k,
+                       const struct jm_err *errs, size_t nbad)
+{
+	json_t *list = json_array();
+	for (size_t i = 0; i < nbad; i++) {
+		const char *why = NULL, *bad = NULL, *msg = wrong_type;
+		for (size_t j = 0; j < k; j++)
+			if (!strcmp(keys[j], errs[i].field))
+				bad = vals[j];
+		if (strcmp(errs[i].msg, wrong_type) != 0)
+			msg = site_setting_refusal(api_i18n_text, req->app->i18n, req->lang,
+			                           req->arena, &errs[i], bad, &why);
+		json_t *e = json_pack("{s:s}", "message", msg);
+		if (errs[i].field[0])
+			json_object_set_new(e, "field", json_string(errs[i].field));
+		json_array_append_new(list, e);
+	}
+	json_t *first = json_deep_copy(json_array_get(list, 0));
+	json_object_set_new(first, "code", json_string("invalid"));
+	json_object_set_new(first, "errors", list);
+	api_send_json(req, 400, json_pack("{s:o}", "error", first));
 }
 
 static void settings_patch(struct req *req)
@@ -66,34 +98,35 @@ static void settings_patch(struct req *req)
 	json_t *b = api_body_object(req);
 	if (!b)
 		return;
-	size_t n = json_object_size(b), k = 0;
+	size_t n = json_object_size(b), k = 0, nbad = 0, ntype = 0;
 	const char **keys = arena_alloc(req->arena, (n + 1) * sizeof(char *));
 	const char **vals = arena_alloc(req->arena, (n + 1) * sizeof(char *));
+	struct jm_err *types = arena_alloc(req->arena, (n + 1) * sizeof(struct jm_err));
+	struct jm_err *errs = arena_alloc(req->arena, (2 * n + 2) * sizeof(struct jm_err));
 	struct jm_err err = {0};
 	const char *key;
 	json_t *v;
 	json_object_foreach(b, key, v)
 	{
-		keys[k] = key;
-		if (!(vals[k++] = value_text(req, v))) {
-			api_send_error(req, 400, "invalid",
-			               "a setting is a string, number or boolean", key);
+		const char *text = value_text(req, v);
+		if (!text) /* a wrong type: refused with the others below */
+			jm_err_set(&types[ntype++], key, "%s", wrong_type);
+		else
+			keys[k] = key, vals[k++] = text;
+	}
+	if (site_settings_check(keys, vals, k, errs, &nbad) == JM_OK && !ntype) {
+		enum jm_rc rc = site_settings_save(req->db, keys, vals, k, &err);
+		if (rc == JM_INVALID || rc == JM_TOO_LARGE)
+			errs[nbad++] = err;
+		else if (rc) {
+			api_send_rc(req, rc, &err);
 			return;
 		}
 	}
-	enum jm_rc rc = site_settings_save(req->db, keys, vals, k, &err);
-	if (rc == JM_INVALID || rc == JM_TOO_LARGE) {
-		const char *why = NULL, *bad = NULL;
-		for (size_t i = 0; i < k; i++)
-			if (!strcmp(keys[i], err.field))
-				bad = vals[i];
-		const char *msg = site_setting_refusal(api_i18n_text, req->app->i18n, req->lang,
-		                                       req->arena, &err, bad, &why);
-		api_send_error(req, 400, "invalid", msg, err.field[0] ? err.field : NULL);
-		return;
-	}
-	if (rc) {
-		api_send_rc(req, rc, &err);
+	for (size_t i = 0; i < ntype; i++)
+		errs[nbad++] = types[i];
+	if (nbad) {
+		refuse_all(req, keys, vals, k, errs, nbad);
 		return;
 	}
 	settings_get(req);

@@ -5,7 +5,6 @@
  */
 #include <libxml/parser.h>
 #include <pthread.h>
-#include <stdarg.h>
 
 #include "http/http.h"
 #include "import/import_int.h"
@@ -58,20 +57,45 @@ void imp_batch_category(struct imp_batch *b, const char *slug, const char *name,
 	b->cats[b->ncats++] = (struct site_import_category){slug, name, parent_slug};
 }
 
+/* The outcomes of a report line: code (the admin's catalog key
+ * "import.line.<code>") and the CLI's English, "%s" the line's arg. */
+static const struct {
+	const char *code, *en;
+} outcomes[] = {
+        {"imported", "imported as %s"},
+        {"imported_unpublished", "imported as %s (unpublished)"},
+        {"seen", "skipped: imported before"},
+        {"invalid", "skipped: %s"},
+        {"trashed", "skipped: trashed"},
+        {"auto_draft", "skipped: an automatic draft"},
+        {"revision", "skipped: a revision"},
+        {"too_long", "skipped: its content is longer than %s bytes"},
+        {"attachments", "%s attachments: images are taken from the folder where the content or "
+                        "a featured image uses them"},
+        {"other_type", "%s skipped: not a post or page"},
+        {"image_missing", "not found in %s: left linked"},
+        {"image_stored", "stored as %s"},
+        {"image_refused", "found, not stored (%s): left linked"},
+};
+
 void imp_report_add(struct imp_report *rep, struct arena *a, const char *kind, const char *title,
-                    bool skipped, const char *fmt, ...)
+                    bool skipped, const char *code, const char *arg)
 {
-	va_list ap;
-	va_start(ap, fmt);
-	struct buf b;
-	buf_init(&b, 2048);
-	(void)!buf_vappendf(&b, fmt, ap);
-	va_end(ap);
+	const char *en = code;
+	for (size_t i = 0; i < sizeof(outcomes) / sizeof(outcomes[0]); i++)
+		if (!strcmp(outcomes[i].code, code))
+			en = outcomes[i].en;
+	arg = arg ? arena_strdup(a, arg) : "";
+	const char *pct = strstr(en, "%s");
+	const char *outcome =
+	        pct ? arena_sprintf(a, "%.*s%s%s", (int)(pct - en), en, arg, pct + 2) : en;
 	rep->lines = arena_grow(a, rep->lines, rep->nlines, &rep->cap, sizeof(*rep->lines));
-	rep->lines[rep->nlines++] =
-	        (struct imp_line){arena_strdup(a, kind), arena_strdup(a, title ? title : ""),
-	                          arena_strdup(a, buf_cstr(&b)), skipped};
-	buf_free(&b);
+	rep->lines[rep->nlines++] = (struct imp_line){arena_strdup(a, kind),
+	                                              arena_strdup(a, title ? title : ""),
+	                                              outcome,
+	                                              code,
+	                                              arg,
+	                                              skipped};
 }
 
 const char *imp_one_line(struct arena *a, const char *s, size_t max)
@@ -130,21 +154,18 @@ static void report_items(struct imp_batch *b)
 	for (size_t i = 0; i < b->nitems; i++) {
 		struct site_import_item *it = &b->items[i];
 		const struct imp_meta *m = &b->meta[i];
-		const char *state = it->in.status && !strcmp(it->in.status, "published")
-		                            ? ""
-		                            : " (unpublished)";
+		bool live = it->in.status && !strcmp(it->in.status, "published");
 		if (it->result == SITE_IMPORT_NEW) {
 			b->rep->imported++;
 			imp_report_add(b->rep, b->a, m->kind, m->title, false,
-			               "imported as /articles/%s%s", it->slug, state);
+			               live ? "imported" : "imported_unpublished",
+			               arena_sprintf(b->a, "/articles/%s", it->slug));
 		} else if (it->result == SITE_IMPORT_SEEN) {
 			b->rep->already++;
-			imp_report_add(b->rep, b->a, m->kind, m->title, true,
-			               "skipped: imported before");
+			imp_report_add(b->rep, b->a, m->kind, m->title, true, "seen", NULL);
 		} else {
 			b->rep->skipped++;
-			imp_report_add(b->rep, b->a, m->kind, m->title, true, "skipped: %s",
-			               it->why);
+			imp_report_add(b->rep, b->a, m->kind, m->title, true, "invalid", it->why);
 		}
 	}
 }

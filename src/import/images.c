@@ -160,16 +160,14 @@ const char *imp_images_url(void *images, const char *url, bool image)
 	const char *stored = path ? media_store(im->db, im->a, path, name, &why) : NULL;
 	if (!path) {
 		im->rep->images_missing++;
-		imp_report_add(im->rep, im->a, "image", url, true, "not found in %s: left linked",
-		               im->dir);
+		imp_report_add(im->rep, im->a, "image", url, true, "image_missing", im->dir);
 	} else {
 		im->rep->images_found++;
 		im->rep->images_stored += stored != NULL;
 		if (stored)
-			imp_report_add(im->rep, im->a, "image", url, false, "stored as %s", stored);
+			imp_report_add(im->rep, im->a, "image", url, false, "image_stored", stored);
 		else
-			imp_report_add(im->rep, im->a, "image", url, true,
-			               "found, not stored (%s): left linked", why);
+			imp_report_add(im->rep, im->a, "image", url, true, "image_refused", why);
 	}
 	im->seen = arena_grow(im->a, im->seen, im->nseen, &im->cap, sizeof(*im->seen));
 	im->seen[im->nseen++] = (struct seen){arena_strdup(im->a, url), stored};

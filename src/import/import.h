@@ -28,11 +28,15 @@ struct imp_opts {
 	const char *tz; /* the site's zone, for times the file gives without one */
 };
 
-/* One line of the report: an item and what became of it. */
+/* One line of the report: an item and what became of it. The outcome is
+ * the CLI's English; code and arg say the same for a translation (the
+ * admin's catalog keys "import.line.<code>", arg in place of {arg}). */
 struct imp_line {
 	const char *kind;    /* "post", "page", "image", "category", a post type… */
 	const char *title;   /* the item's title or file name */
 	const char *outcome; /* "imported as /articles/…", "skipped: trashed"… */
+	const char *code;    /* "imported", "trashed", "image_stored"… (batch.c) */
+	const char *arg;     /* the detail in the outcome (a path, a count…) or "" */
 	bool skipped;
 };
 struct imp_report {

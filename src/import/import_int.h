@@ -41,9 +41,10 @@ void imp_batch_featured(struct imp_batch *b, size_t i, const char *stored);
 /* Adds a category unless its slug is there already. */
 void imp_batch_category(struct imp_batch *b, const char *slug, const char *name,
                         const char *parent_slug);
-/* Adds a line to the report. */
+/* Adds a line to the report: code is one of batch.c's outcomes (its
+ * English is the line's outcome), arg its detail (may be NULL). */
 void imp_report_add(struct imp_report *rep, struct arena *a, const char *kind, const char *title,
-                    bool skipped, const char *fmt, ...) JM_FMT(6, 7);
+                    bool skipped, const char *code, const char *arg);
 /* Stores the batch (site_import) and reports each item. */
 enum jm_rc imp_batch_store(struct db *db, const char *source, struct imp_batch *b,
                            struct jm_err *err) JM_WUR;

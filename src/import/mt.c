@@ -138,8 +138,8 @@ static enum jm_rc entry_end(struct mt *m, struct jm_err *err)
 	if (rc == JM_TOO_LARGE) {
 		m->b->nitems--;
 		m->b->rep->skipped++;
-		imp_report_add(m->b->rep, a, "post", title, true,
-		               "skipped: its content is longer than %d bytes", ARTICLE_BODY_MAX);
+		imp_report_add(m->b->rep, a, "post", title, true, "too_long",
+		               arena_sprintf(a, "%d", ARTICLE_BODY_MAX));
 		rc = JM_OK;
 	}
 	m->entries++;

@@ -253,7 +253,8 @@ static void item_paths(struct wxr *w, xmlNode *item, struct site_import_item *it
 		        arena_sprintf(a, "%s/?%s=%s", w->base_path, page ? "page_id" : "p", id);
 }
 
-/* Why an item is not imported, or NULL to import it. */
+/* Why an item is not imported (a report line's code; "other": counted by
+ * its type), or NULL to import it. */
 static const char *skip_reason(const char *type, const char *status)
 {
 	if (strcmp(type, "post") && strcmp(type, "page"))
@@ -261,9 +262,9 @@ static const char *skip_reason(const char *type, const char *status)
 	if (!strcmp(status, "trash"))
 		return "trashed";
 	if (!strcmp(status, "auto-draft"))
-		return "an automatic draft";
+		return "auto_draft";
 	if (!strcmp(status, "inherit"))
-		return "a revision";
+		return "revision";
 	return NULL;
 }
 
@@ -292,7 +293,7 @@ static enum jm_rc one_item(struct wxr *w, xmlNode *item)
 	}
 	if (why) {
 		w->b->rep->skipped++;
-		imp_report_add(w->b->rep, a, type, title, true, "skipped: %s", why);
+		imp_report_add(w->b->rep, a, type, title, true, why, NULL);
 		return JM_OK;
 	}
 	const char *id = ctext(a, item, NS_WP, "post_id");
@@ -317,8 +318,8 @@ static enum jm_rc one_item(struct wxr *w, xmlNode *item)
 	if (rc == JM_TOO_LARGE) { /* never stored cut short */
 		w->b->nitems--;
 		w->b->rep->skipped++;
-		imp_report_add(w->b->rep, a, type, title, true,
-		               "skipped: its content is longer than %d bytes", ARTICLE_BODY_MAX);
+		imp_report_add(w->b->rep, a, type, title, true, "too_long",
+		               arena_sprintf(a, "%d", ARTICLE_BODY_MAX));
 		rc = JM_OK;
 	}
 	return rc;
@@ -341,10 +342,8 @@ static void report_others(struct wxr *w)
 	for (int i = 0; i < 8 && w->other_names[i]; i++) {
 		bool att = !strcmp(w->other_names[i], "attachment");
 		imp_report_add(w->b->rep, w->b->a, w->other_names[i], "", true,
-		               att ? "%lld attachments: images are taken from the folder where "
-		                     "the content or a featured image uses them"
-		                   : "%lld skipped: not a post or page",
-		               (long long)w->other_types[i]);
+		               att ? "attachments" : "other_type",
+		               arena_sprintf(w->b->a, "%lld", (long long)w->other_types[i]));
 	}
 }
 

@@ -28,6 +28,7 @@
  * partial index (people_asks) instead of totals over every message.
  */
 #include "network/network.h"
+#include "network/people_int.h"
 
 #include "db/db.h"
 #include "people/people.h"
@@ -220,9 +221,10 @@ static enum jm_rc suggest_freeloaders(struct db *db, struct arena *a, bool flagg
 	enum jm_rc rc =
 	        db_preparef(db, &st,
 	                    "SELECT id, name, COALESCE(email, ''), stage, asks, gave "
-	                    "FROM people WHERE gave = 0 AND asks >= ? "
-	                    "AND (? OR (freeloader = 0 AND blocked = 0)) "
-	                    "ORDER BY asks DESC, id LIMIT ?",
+	                    "FROM people WHERE gave = 0 AND asks >= ? AND " NET_NOT_OWNER(
+	                            "id") " "
+	                                  "AND (? OR (freeloader = 0 AND blocked = 0)) "
+	                                  "ORDER BY asks DESC, id LIMIT ?",
 	                    "iii", (int64_t)FREELOADER_ASKS, (int64_t)flagged, (int64_t)max);
 	return rc ? rc : suggest_rows(db, a, st, "freeloader", out, n, *n + max);
 }
@@ -233,9 +235,10 @@ static enum jm_rc suggest_fans(struct db *db, struct arena *a, bool flagged,
 	struct db_stmt *st = NULL;
 	enum jm_rc rc = db_preparef(db, &st,
 	                            "SELECT id, name, COALESCE(email, ''), stage, 0, 0 FROM people "
-	                            "WHERE stage = 'reader' AND engagement >= ? "
-	                            "AND (? OR (freeloader = 0 AND blocked = 0)) "
-	                            "ORDER BY engagement DESC, id LIMIT ?",
+	                            "WHERE stage = 'reader' AND engagement >= ? AND " NET_NOT_OWNER(
+	                                    "id") " "
+	                                          "AND (? OR (freeloader = 0 AND blocked = 0)) "
+	                                          "ORDER BY engagement DESC, id LIMIT ?",
 	                            "iii", (int64_t)FAN_MIN, (int64_t)flagged, (int64_t)max);
 	return rc ? rc : suggest_rows(db, a, st, "fan", out, n, *n + max);
 }

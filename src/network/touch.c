@@ -5,7 +5,9 @@
  * A person is due when their interval is set and their last contact (or,
  * never contacted, the day they reached their stage, or were created) is
  * older than it. The interval is the person's own touch_days, else the
- * stage's setting touch_days_<stage>; blocked people are never due.
+ * stage's setting touch_days_<stage>; blocked people are never due, and
+ * neither is the owner's own person row (the "me" of the network, not a
+ * contact to keep in touch with).
  *
  * Indexed at any size: for each stage with an interval, the contacted
  * people are one range of people_stage_contact walked oldest first and
@@ -26,6 +28,8 @@
 #include "auth/auth.h"
 #include "newsletter/newsletter.h"
 #include "site/site.h"
+
+#define NOT_OWNER NET_NOT_OWNER("p.id")
 
 #define DAY         86400
 #define DIGEST_MAX  50 /* people listed in one digest */
@@ -91,16 +95,18 @@ static enum jm_rc due_stage(struct db *db, const char *stage, int64_t days, int6
 	enum jm_rc rc = db_preparef(
 	        db, &st,
 	        "SELECT (SELECT count(*) FROM people p WHERE p.stage = ? AND p.last_contact_at < ? "
-	        "AND p.touch_days IS NULL AND p.blocked = 0) + (SELECT count(*) FROM people p "
+	        "AND p.touch_days IS NULL AND p.blocked = 0 AND " NOT_OWNER
+	        ") + (SELECT count(*) FROM people p "
 	        "WHERE p.stage = ? AND p.last_contact_at IS NULL AND COALESCE(p.stage_at, "
-	        "p.created_at) < ? AND p.touch_days IS NULL AND p.blocked = 0)",
+	        "p.created_at) < ? AND p.touch_days IS NULL AND p.blocked = 0 AND " NOT_OWNER ")",
 	        "titi", stage, cutoff, stage, cutoff);
 	if (rc || (rc = count_into(st, &d->total)) || max == 0)
 		return rc;
 	rc = db_preparef(db, &st,
 	                 "SELECT " NET_PERSON_COLS_LIST ", p.last_contact_at, ? FROM people p "
 	                 "WHERE p.stage = ? AND p.last_contact_at < ? AND p.touch_days IS NULL "
-	                 "AND p.blocked = 0 ORDER BY p.last_contact_at, p.id LIMIT ?",
+	                 "AND p.blocked = 0 AND " NOT_OWNER
+	                 " ORDER BY p.last_contact_at, p.id LIMIT ?",
 	                 "itii", days, stage, cutoff, max);
 	if (rc || (rc = collect(st, d)))
 		return rc;
@@ -108,7 +114,7 @@ static enum jm_rc due_stage(struct db *db, const char *stage, int64_t days, int6
 	                 "SELECT " NET_PERSON_COLS_LIST ", COALESCE(p.stage_at, p.created_at) AS "
 	                 "since, ? FROM people p WHERE p.stage = ? AND p.last_contact_at IS NULL "
 	                 "AND COALESCE(p.stage_at, p.created_at) < ? AND p.touch_days IS NULL "
-	                 "AND p.blocked = 0 ORDER BY since, p.id LIMIT ?",
+	                 "AND p.blocked = 0 AND " NOT_OWNER " ORDER BY since, p.id LIMIT ?",
 	                 "itii", days, stage, cutoff, max);
 	return rc ? rc : collect(st, d);
 }
@@ -120,6 +126,7 @@ static enum jm_rc due_own(struct db *db, int64_t now, struct due_set *d)
 	enum jm_rc rc = db_preparef(
 	        db, &st,
 	        "SELECT count(*) FROM people p WHERE p.touch_days IS NOT NULL AND p.blocked = 0 "
+	        "AND " NOT_OWNER " "
 	        "AND COALESCE(p.last_contact_at, p.stage_at, p.created_at) + p.touch_days * ? < ?",
 	        "ii", (int64_t)DAY, now);
 	if (rc || (rc = count_into(st, &d->total)) || d->max == 0)
@@ -128,7 +135,8 @@ static enum jm_rc due_own(struct db *db, int64_t now, struct due_set *d)
 	        db, &st,
 	        "SELECT " NET_PERSON_COLS_LIST ", COALESCE(p.last_contact_at, p.stage_at, "
 	        "p.created_at) AS since, p.touch_days FROM people p WHERE p.touch_days "
-	        "IS NOT NULL AND p.blocked = 0 AND COALESCE(p.last_contact_at, p.stage_at, "
+	        "IS NOT NULL AND p.blocked = 0 AND " NOT_OWNER
+	        " AND COALESCE(p.last_contact_at, p.stage_at, "
 	        "p.created_at) + p.touch_days * ? < ? ORDER BY COALESCE(p.last_contact_at, "
 	        "p.stage_at, p.created_at) + p.touch_days * ?, p.id LIMIT ?",
 	        "iiii", (int64_t)DAY, now, (int64_t)DAY, (int64_t)d->max);

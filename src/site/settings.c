@@ -354,27 +354,43 @@ static void keep_smtp_password(struct db *db, struct arena *a, const char **v)
 		*v = old;
 }
 
+enum jm_rc site_settings_check(const char *const *keys, const char *const *vals, size_t n,
+                               struct jm_err *errs, size_t *nbad)
+{
+	*nbad = 0;
+	if (n > NDEFS * 4) {
+		jm_err_set(&errs[(*nbad)++], NULL, "too many settings");
+		return JM_INVALID;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct setting_def *d = find_def(keys[i]);
+		const char *norm;
+		if (!d)
+			jm_err_set(&errs[(*nbad)++], keys[i], "unknown setting");
+		else if (validate_one(d, vals[i] ? vals[i] : "", &norm, &errs[*nbad]))
+			(*nbad)++;
+	}
+	return *nbad ? JM_INVALID : JM_OK;
+}
+
 enum jm_rc site_settings_save(struct db *db, const char *const *keys, const char *const *vals,
                               size_t n, struct jm_err *err)
 {
-	if (n > NDEFS * 4) {
-		jm_err_set(err, NULL, "too many settings");
-		return JM_INVALID;
-	}
+	struct jm_err *errs = xcalloc(n ? n : 1, sizeof(*errs));
+	size_t nbad = 0;
+	enum jm_rc rc = site_settings_check(keys, vals, n, errs, &nbad);
+	if (rc && err)
+		*err = errs[0];
+	free(errs);
+	if (rc)
+		return rc;
 	const char **norm = xcalloc(n ? n : 1, sizeof(*norm));
 	struct arena *a = arena_new(1024);
-	enum jm_rc rc = JM_OK;
 	for (size_t i = 0; i < n; i++) {
-		const struct setting_def *d = find_def(keys[i]);
-		if (!d) {
-			jm_err_set(err, keys[i], "unknown setting");
-			rc = JM_INVALID;
+		rc = validate_one(find_def(keys[i]), vals[i] ? vals[i] : "", &norm[i], err);
+		if (rc) /* checked above: cannot happen */
 			goto out;
-		}
-		rc = validate_one(d, vals[i] ? vals[i] : "", &norm[i], err);
-		if (rc)
-			goto out;
-		if (d->type == SET_SMTP)
+		if (find_def(keys[i])->type == SET_SMTP)
 			keep_smtp_password(db, a, &norm[i]);
 	}
 	rc = db_begin(db);

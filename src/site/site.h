@@ -144,6 +144,13 @@ bool site_smtp_url_has_password(const char *url);
  * transaction (triggers of migration 0007, whoever writes).
  * A reader that saw gen g and sees it unchanged holds current settings. */
 enum jm_rc site_settings_gen(struct db *db, int64_t *gen) JM_WUR;
+/* Validates the key/value pairs as site_settings_save does, every one of
+ * them: errs (caller's, at least max(n, 1) entries) gets one jm_err per
+ * refused pair (field = its key), in the order given, and *nbad their
+ * count. JM_OK when all pass, else JM_INVALID. Reads and stores nothing,
+ * so a form can show every error beside its field. */
+enum jm_rc site_settings_check(const char *const *keys, const char *const *vals, size_t n,
+                               struct jm_err *errs, size_t *nbad) JM_WUR;
 /* Validates and stores the given key/value pairs in one transaction. Unknown
  * keys, over-long values, invalid URLs or UTF-8 → JM_INVALID naming the key;
  * nothing is stored then. An smtp_url equal to the stored one without its

@@ -184,3 +184,32 @@ test('the broadcast editor has the toolbar too', async () => {
   assert.equal(await body(p), '**お知らせ**');
   await closeAsks(p);
 });
+
+test('a broadcast draft autosaves and leaving with unsaved changes warns', async () => {
+  const l = await api('POST', '/lists', { name: '自動保存便', slug: 'autosave-list' });
+  assert.equal(l.status, 201);
+  let p = await signedIn();
+  await p.goto(`${site.base}/admin/broadcasts/new`);
+  await p.selectOption('#list', String(l.json.id));
+  await p.click('#subject');
+  await p.keyboard.type('自動保存の配信');
+  await p.click('#body');
+  await p.keyboard.type('書きかけのお知らせ');
+  await until(async () => /保存しました \d\d:\d\d/.test(await p.locator('#autosave-status').textContent()),
+    'the broadcast autosave', 20000);
+  const m = p.url().match(/\/admin\/broadcasts\/(\d+)$/);
+  assert.ok(m, `the new broadcast has its URL now: ${p.url()}`);
+  const b = await api('GET', `/broadcasts/${m[1]}`);
+  assert.equal(b.json.status, 'draft');
+  assert.equal(b.json.subject, '自動保存の配信');
+  assert.equal(b.json.body, '書きかけのお知らせ');
+  assert.equal(await closeAsks(p), false, 'nothing unsaved after an autosave');
+
+  // Unsaved changes (no autosave runs: the subject it needs is cleared) ask.
+  p = await signedIn();
+  await p.goto(`${site.base}/admin/broadcasts/${m[1]}`);
+  await p.fill('#subject', '');
+  await p.click('#body');
+  await p.keyboard.type('、まだ保存していない続き');
+  assert.equal(await closeAsks(p), true, 'unsaved changes must ask before leaving');
+});

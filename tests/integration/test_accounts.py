@@ -129,9 +129,12 @@ def test_reset_answers_alike_for_unknown_addresses_and_its_link_works_once(env):
     assert not mails_to(env, "nobody@example.com")
     r = web.get(link)
     assert r.status == 200 and email in r.text
+    # The one link page (link_password.html) as the reset: no name asked.
+    assert 'id="reset-form"' in r.text and 'action="/admin/reset"' in r.text
+    assert 'id="name"' not in r.text and "<h1>新しいパスワード</h1>" in r.text
     new_pw = "reset password 5678"
     r = submit(web, link, "reset-form", dict(password="short", password_confirm="short"))
-    assert r.status == 422
+    assert r.status == 422 and 'id="reset-error"' in r.text
     r = submit(web, link, "reset-form", dict(password=new_pw, password_confirm=new_pw))
     assert r.status == 303 and "done=reset" in r.header("Location")
     assert not is_signed_in(old_session), "a reset must sign the account out everywhere"
@@ -282,7 +285,9 @@ def test_owner_invites_an_editor_who_sets_name_and_password_then_removes_them(en
     assert r.status == 303
     link = link_in(env, addr, "/admin/invite")
     new = env["srv"].client(headers={"User-Agent": "invitee-browser"})
-    assert addr in new.get(link).text
+    page = new.get(link).text
+    assert addr in page and 'id="invite-email"' in page
+    assert 'id="name" name="name"' in page and 'action="/admin/invite"' in page
     r = submit(new, link, "invite-form", dict(name="新しい 編集者", password="editor pass 1",
                                               password_confirm="editor pass 1"))
     assert r.status == 303 and is_signed_in(new)

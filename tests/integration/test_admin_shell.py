@@ -253,3 +253,35 @@ def test_contact_confirmation_step(env):
               subject="直接", message="本文", website="",
               form_token=jm.contact_token(env["secret"], int(time.time()) - 10))
     assert env["web"].post("/contact", form=f2, follow=False).status == 303
+
+
+def test_settings_every_error_beside_its_field_and_typed_values_kept(server, admin):
+    """Every refused field is shown beside itself (not only the first), the
+    banner lists them, and what the owner typed stays in the form."""
+    _, form = admin.get_form("/admin/settings", field="base_url")
+    r = admin.submit(form, {"base_url": "ftp://nope", "mail_from_addr": "not-an-address",
+                            "per_page": "0", "title": "打ったままのタイトル"})
+    assert r.status == 422
+    bad = set(re.findall(r'<p class="field-error" id="set-(\w+)-error">[^<]+<', r.text))
+    assert bad == {"base_url", "mail_from_addr", "per_page"}, bad
+    for key in bad:
+        assert 'id="set-%s" aria-invalid="true" aria-describedby="set-%s-error"' % (key, key) in r.text
+    items = re.search(r'<ul id="form-errors">(.*?)</ul>', r.text, re.S).group(1)
+    assert sorted(re.findall(r'<a href="#set-(\w+)">', items)) == sorted(bad)
+    assert 'value="ftp://nope"' in r.text and 'value="打ったままのタイトル"' in r.text
+    assert 'value="not-an-address"' in r.text
+    assert jm.q1(server.data_dir, "SELECT value FROM settings WHERE key = 'title'") != "打ったままのタイトル"
+
+
+def test_settings_api_reports_every_refused_field(api, server):
+    before = jm.q1(server.data_dir, "SELECT value FROM settings WHERE key = 'title'")
+    r = api.patch("/api/v1/settings", {"title": "保存されない", "base_url": "ftp://x",
+                                       "per_page": 0, "timezone": "Mars/Olympus",
+                                       "sns_x": ["a"]})
+    assert r.status == 400, r.body[:300]
+    e = r.json()["error"]
+    fields = [x["field"] for x in e["errors"]]
+    assert sorted(fields) == ["base_url", "per_page", "sns_x", "timezone"], e
+    assert e["field"] == e["errors"][0]["field"] and e["message"] == e["errors"][0]["message"]
+    assert all(x["message"] for x in e["errors"])
+    assert jm.q1(server.data_dir, "SELECT value FROM settings WHERE key = 'title'") == before

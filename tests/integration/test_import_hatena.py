@@ -127,5 +127,6 @@ def test_admin_upload(make_server):
                                {"file": ("hatena.export.txt", open(MT, "rb").read())})
     r = c.post("/admin/blog-import", body=body, headers={"Content-Type": ctype})
     assert r.status == 200 and 'id="import-done"' in r.text, r.text[-3000:]
-    assert "imported 3, already imported 0" in r.text
+    assert "取り込み 3件・取り込み済み 0件" in r.text
+    assert "/articles/" in r.text and "として取り込みました" in r.text
     assert jm.q1(s.data_dir, "SELECT count(*) FROM articles") == 3

@@ -9,6 +9,7 @@ categories have pages, a second import changes nothing, and bad files
 (not XML, truncated, XXE, billion laughs, another format) are refused with
 one stderr line and nothing imported."""
 import os
+import re
 import urllib.parse
 
 import pytest
@@ -266,11 +267,26 @@ def test_admin_upload_shows_report(server, admin, imported):
     assert "/admin/blog-import/" in r.url
     assert 'id="import-done"' in r.text
     # the CLI imported this file already: the admin changes nothing either
-    assert "imported 0, already imported 5, skipped 1" in r.text
-    assert "ゴミ箱の記事" in r.text and "trashed" in r.text
+    # in the admin's language (Japanese by default), from the catalog
+    assert "取り込み 0件・取り込み済み 5件・スキップ 1件" in r.text
+    table = re.search(r'<table class="table" id="import-lines">.*?</table>', r.text, re.S).group(0)
+    assert re.search(r"<td>投稿</td><td>ゴミ箱の記事</td><td>スキップ：ゴミ箱の項目です</td>", table), table
+    assert "前に取り込み済みです" in table
+    assert not re.search(r"skipped:|imported as|imported before|attachments:", table), table
     # the report stays readable (from the database: any node can show it)
-    r2 = admin.get(r.url.replace(server.base, ""))
+    path = r.url.replace(server.base, "")
+    r2 = admin.get(path)
     assert r2.status == 200 and 'id="import-done"' in r2.text
+    # and in English for an owner who chose it
+    tok = jm.csrf_of(admin.get("/admin/").text)
+    admin.post("/admin/lang", form={"_csrf": tok, "lang": "en", "next": "/admin/"})
+    try:
+        r3 = admin.get(path).text
+        assert "imported 0, already imported 5, skipped 1" in r3
+        assert "skipped: trashed" in r3 and "ゴミ箱の項目" not in r3
+    finally:
+        tok = jm.csrf_of(admin.get("/admin/").text)
+        admin.post("/admin/lang", form={"_csrf": tok, "lang": "ja", "next": "/admin/"})
 
 
 def test_admin_upload_bad_file_nothing_imported(server, admin, imported):

@@ -152,6 +152,30 @@ static void test_smtp_url_secret(void **state)
 	arena_free(a);
 }
 
+/* site_settings_check names every refused pair, in order, and stores
+ * nothing; the save then refuses naming the first of them. */
+static void test_check_every_field(void **state)
+{
+	struct db *db = *state;
+	const char *keys[] = {"base_url", "title", "per_page", "no_such", "timezone"};
+	const char *vals[] = {"ftp://x", "fine", "0", "x", "Mars/Olympus"};
+	struct jm_err errs[5] = {0}, err = {0};
+	size_t nbad = 9;
+	assert_int_equal(site_settings_check(keys, vals, 5, errs, &nbad), JM_INVALID);
+	assert_int_equal(nbad, 4);
+	assert_string_equal(errs[0].field, "base_url");
+	assert_string_equal(errs[1].field, "per_page");
+	assert_string_equal(errs[2].field, "no_such");
+	assert_string_equal(errs[3].field, "timezone");
+	assert_int_equal(site_settings_check(keys + 1, vals + 1, 1, errs, &nbad), JM_OK);
+	assert_int_equal(nbad, 0);
+	assert_int_equal(site_settings_save(db, keys, vals, 5, &err), JM_INVALID);
+	assert_string_equal(err.field, "base_url");
+	struct arena *a = arena_new(256);
+	assert_string_equal(site_setting_get(db, a, "title"), "jinmyaku");
+	arena_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -162,6 +186,8 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_validation, site_testdb_setup,
 	                                        site_testdb_teardown),
 	        cmocka_unit_test_setup_teardown(test_smtp_url_secret, site_testdb_setup,
+	                                        site_testdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_check_every_field, site_testdb_setup,
 	                                        site_testdb_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
