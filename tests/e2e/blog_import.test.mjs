@@ -50,7 +50,7 @@ test('the owner imports a WordPress export with its uploads folder', async () =>
                      page.click('#blog-import-start')]);
   await page.waitForSelector('#import-done', { timeout: 120000 });
   const report = await page.textContent('body');
-  assert.match(report, /images found 2, stored 2, missing 1/);
+  assert.match(report, /画像：見つかった 2件・保存 2件・見つからない 1件/);
   const pub = await browser.newPage();
   await pub.goto(`${site.base}/articles/${encodeURIComponent('サーバー')}`);
   const srcs = await pub.$$eval('article img, article source',

@@ -83,7 +83,7 @@ def test_wordpress_folder_images_go_to_the_library_and_links_point_there(server,
               ("uploads/2023/12/unused.jpg", jpeg((0, 0, 0)))]
     r = blog_import(admin, "wordpress", WXR, images)
     assert r.status == 200 and 'id="import-done"' in r.text, r.text[-3000:]
-    assert "images found 2, stored 2, missing 1" in r.text
+    assert "画像：見つかった 2件・保存 2件・見つからない 1件" in r.text
     d = server.data_dir
     url = jm.q1(d, "SELECT featured_image FROM articles WHERE featured_image <> ''")
     assert url.startswith("/media/") and url.endswith(".jpg")
@@ -101,7 +101,7 @@ def test_hatena_folder_is_looked_up_by_file_name(make_server):
     assert login(c, OWNER_EMAIL, OWNER_PASSWORD).status == 200
     r = blog_import(c, "hatena", MT, [("fotolife/2024/20240115120000.jpg", jpeg((9, 9, 9)))])
     assert r.status == 200 and 'id="import-done"' in r.text, r.text[-3000:]
-    assert "images found 1, stored 1, missing 0" in r.text
+    assert "画像：見つかった 1件・保存 1件・見つからない 0件" in r.text
     body = "\n".join(row[0] for row in jm.qall(s.data_dir, "SELECT body_md FROM articles"))
     assert HATENA_IMG not in body and "/media/" in body
     assert tmp_empty(s)
