@@ -67,20 +67,31 @@ static bool read_query(struct req *req, const char **q, int *page)
 	return true;
 }
 
-void web_search(struct req *req)
-{
+/* The search runs on the worker pool (http_defer): ranking a page of hits
+ * reads the index for every word — milliseconds, not for the loop that
+ * serves the cached pages. Its results live in the job's arena. */
+struct search_job {
+	struct http_task job;
 	const char *q;
 	int page;
-	bool ok = read_query(req, &q, &page);
+	struct site_search_result r;
+};
+
+static void search_work(struct db *db, void *data)
+{
+	struct search_job *j = data;
+	j->job.rc = site_search(db, j->job.a, j->q, j->page, SEARCH_PER_PAGE, &j->r, &j->job.err);
+}
+
+/* The page for rc (JM_INVALID/JM_TOO_LARGE: 400 with the reason) and r. */
+static void search_page(struct req *req, enum jm_rc rc, bool ok, const char *q, int page,
+                        const struct site_search_result *r)
+{
 	struct web_page pg;
 	if (web_page_init(&pg, req, "/search") != JM_OK) {
 		web_error_page(req, 500);
 		return;
 	}
-	struct site_search_result r;
-	struct jm_err err = {0};
-	enum jm_rc rc = ok ? site_search(req->db, req->arena, q, page, SEARCH_PER_PAGE, &r, &err)
-	                   : JM_INVALID;
 	int status = 200;
 	if (rc == JM_TOO_LARGE || rc == JM_INVALID) {
 		status = 400;
@@ -90,13 +101,33 @@ void web_search(struct req *req)
 		web_error_page(req, http_status_for(rc));
 		return;
 	} else {
-		view_set_bool(pg.ctx, "has_query", r.nwords > 0);
-		add_hits(&pg, &r);
-		add_pages(&pg, q, page, r.total);
+		view_set_bool(pg.ctx, "has_query", r->nwords > 0);
+		add_hits(&pg, r);
+		add_pages(&pg, q, page, r->total);
 	}
 	view_set_str(pg.ctx, "q", ok && status == 200 ? q : "");
 	const char *tl = i18n_get(req->app->i18n, pg.lang, "site.search");
 	web_page_meta(&pg, *q && status == 200 ? arena_sprintf(req->arena, "%s: %s", tl, q) : tl,
 	              NULL, "website");
 	web_page_send_nostore(&pg, status, "site/search.html", true);
+}
+
+static void search_done(struct req *req, void *data)
+{
+	struct search_job *j = data;
+	search_page(req, j->job.rc, true, j->q, j->page, &j->r);
+}
+
+void web_search(struct req *req)
+{
+	const char *q;
+	int page = 1;
+	if (!read_query(req, &q, &page)) {
+		search_page(req, JM_INVALID, false, q, page, NULL);
+		return;
+	}
+	struct search_job *j = http_task_new(sizeof(*j));
+	j->q = http_task_str(&j->job, q);
+	j->page = page;
+	http_defer(req, search_work, search_done, j, http_task_free);
 }
