@@ -599,8 +599,8 @@ static void loop_init_h2o(struct loop_thread *lt)
 	lt->accept_ctx.ssl_ctx = srv->ssl_ctx;
 	lt->queue = h2o_multithread_create_queue(lt->ctx.loop);
 	h2o_multithread_register_receiver(lt->queue, &lt->done_receiver, on_done_messages);
-	lt->listener = h2o_evloop_socket_create(lt->ctx.loop, lt->listen_fd,
-	                                        H2O_SOCKET_FLAG_DONT_READ);
+	lt->listener =
+	        h2o_evloop_socket_create(lt->ctx.loop, lt->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
 	lt->listener->data = lt;
 }
 
