@@ -14,6 +14,7 @@
  * score is the same double as on SQLite.
  */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "core/core.h"
@@ -21,9 +22,10 @@
 #include "site/site.h"
 #include "site/site_int.h"
 
-#define SNIP_BEFORE 30  /* characters of context before the first hit */
-#define SNIP_CHARS  120 /* characters of a snippet */
-#define SNIP_MARKS  256 /* marked tokens looked at */
+#define SNIP_BEFORE 30   /* characters of context before the first hit */
+#define SNIP_CHARS  120  /* characters of a snippet */
+#define SNIP_MARKS  256  /* marked tokens looked at */
+#define SNIP_WINDOW 1024 /* bytes of text folded and cut at a time */
 #define TEXT_CAP    (2u << 20)
 
 static const double weights[SEARCH_COLS] = SEARCH_WEIGHTS;
@@ -157,17 +159,22 @@ static enum jm_rc token_rows(struct db *db, struct arena *a, const struct qtok *
 	return rc == JM_DONE ? JM_OK : rc;
 }
 
-static const struct plist *plist_find(const struct tlist *l, int64_t aid)
+/* The element of v[0..n) (each size bytes, sorted by the int64_t aid it
+ * starts with: struct plist and struct whit) whose aid is aid, or NULL. */
+static const void *find_aid(const void *v, size_t n, size_t size, int64_t aid)
 {
-	size_t lo = 0, hi = l->n;
+	const char *base = v;
+	size_t lo = 0, hi = n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (l->v[mid].aid < aid)
+		if (*(const int64_t *)(const void *)(base + mid * size) < aid)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo < l->n && l->v[lo].aid == aid ? &l->v[lo] : NULL;
+	return lo < n && *(const int64_t *)(const void *)(base + lo * size) == aid
+	               ? base + lo * size
+	               : NULL;
 }
 
 static bool has_pos(const struct plist *p, uint32_t pos)
@@ -185,6 +192,8 @@ struct wlist {
 	struct whit *v;
 	size_t n, cap;
 };
+_Static_assert(offsetof(struct plist, aid) == 0 && offsetof(struct whit, aid) == 0,
+               "find_aid reads the aid at the start of each element");
 
 /* The phrase's instances in one article whose tokens are p[0..k). */
 static bool phrase_count(const struct plist *const *p, size_t k, unsigned tf[SEARCH_COLS])
@@ -216,7 +225,7 @@ static enum jm_rc word_hits(struct db *db, struct arena *a, const struct qword *
 		p[0] = &l[0].v[j];
 		bool all = true;
 		for (size_t i = 1; i < w->ntok && all; i++)
-			all = (p[i] = plist_find(&l[i], p[0]->aid)) != NULL;
+			all = (p[i] = find_aid(l[i].v, l[i].n, sizeof(*l[i].v), p[0]->aid)) != NULL;
 		struct whit h = {.aid = p[0]->aid, .pub = p[0]->pub};
 		if (!all || !phrase_count(p, w->ntok, h.tf))
 			continue;
@@ -224,19 +233,6 @@ static enum jm_rc word_hits(struct db *db, struct arena *a, const struct qword *
 		out->v[out->n++] = h;
 	}
 	return rc;
-}
-
-static const struct whit *whit_find(const struct wlist *l, int64_t aid)
-{
-	size_t lo = 0, hi = l->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (l->v[mid].aid < aid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < l->n && l->v[lo].aid == aid ? &l->v[lo] : NULL;
 }
 
 /* Best first: score, then the newest, then the highest id (SQLite's ORDER
@@ -277,7 +273,8 @@ static enum jm_rc query_pg(struct db *db, struct arena *a, const struct site_sea
 		h[0] = &wl[0].v[j];
 		bool all = true;
 		for (size_t i = 1; i < ws->n && all; i++)
-			all = (h[i] = whit_find(&wl[i], h[0]->aid)) != NULL;
+			all = (h[i] = find_aid(wl[i].v, wl[i].n, sizeof(*wl[i].v), h[0]->aid)) !=
+			      NULL;
 		if (all)
 			r[nr++] = (struct ranked){h[0]->aid, h[0]->pub, score_of(h, ws->n)};
 	}
@@ -292,7 +289,8 @@ static enum jm_rc query_pg(struct db *db, struct arena *a, const struct site_sea
 
 struct marks {
 	const struct site_search_words *ws;
-	const uint32_t *map; /* folded byte → source [start, end) */
+	const uint32_t *map; /* folded byte → window [start, end) */
+	size_t base;         /* the window's offset in the text */
 	size_t s[SNIP_MARKS], e[SNIP_MARKS];
 	size_t n;
 };
@@ -318,8 +316,8 @@ static int mark_tok(void *user, const char *f, size_t a, size_t b, unsigned flag
 	(void)flags;
 	if (!tok_matches(m->ws, f + a, b - a))
 		return 0;
-	m->s[m->n] = m->map[2 * a];
-	m->e[m->n] = m->map[2 * (b - 1) + 1];
+	m->s[m->n] = m->base + m->map[2 * a];
+	m->e[m->n] = m->base + m->map[2 * (b - 1) + 1];
 	return ++m->n == SNIP_MARKS;
 }
 
@@ -382,26 +380,65 @@ static enum jm_rc emit_marked(struct buf *o, const char *s, size_t from, size_t 
 	return rc;
 }
 
+/* The end of the window of text starting at i: past the first space at
+ * or after i + SNIP_WINDOW, or len. Plain text has a space between
+ * paragraphs, and neither folding (a space is a normalisation boundary)
+ * nor the tokenizer (Latin words and CJK runs end at a space) joins
+ * anything across one, so windows give the marks the whole text gives. */
+static size_t window_end(const char *s, size_t len, size_t i)
+{
+	if (len - i <= SNIP_WINDOW)
+		return len;
+	const char *sp = memchr(s + i + SNIP_WINDOW, ' ', len - i - SNIP_WINDOW);
+	return sp ? (size_t)(sp - s) + 1 : len;
+}
+
+/* Marks the query's tokens in s[0..len) window by window, only as far as
+ * the snippet reaches: the first mark and SNIP_CHARS characters around
+ * it (a long body is folded and cut up to its first hit, not entirely). */
+static enum jm_rc mark_text(struct marks *m, const char *s, size_t len, size_t *from, size_t *to)
+{
+	enum jm_rc rc = JM_OK;
+	struct buf f = BUF_INIT;
+	*from = 0;
+	*to = chars_move(s, len, 0, SNIP_CHARS);
+	for (size_t at = 0, end; at < len && !rc; at = end) {
+		uint32_t *map = NULL;
+		end = window_end(s, len, at);
+		f.len = 0;
+		rc = jm_fold_map(s + at, end - at, &f, &map);
+		if (!rc) {
+			m->map = map;
+			m->base = at;
+			(void)jm_cjk_tokens(buf_cstr(&f), f.len, false, mark_tok, m);
+		}
+		free(map);
+		m->map = NULL;
+		if (m->n) {
+			*from = chars_move(s, len, m->s[0], -SNIP_BEFORE);
+			*to = chars_move(s, len, *from, SNIP_CHARS);
+		}
+		if (m->n == SNIP_MARKS || (m->n && *to <= end))
+			break;
+	}
+	buf_free(&f);
+	return rc;
+}
+
 /* The snippet of a body as HTML (in a): the text around the first token
  * of the query, every query token in it marked; the start of the text
  * when none is in the body (the hit was in the title or tags). */
 static const char *snippet(struct arena *a, const struct site_search_words *ws, const char *md)
 {
-	struct buf text, f = BUF_INIT, o = BUF_INIT;
-	uint32_t *map = NULL;
+	struct buf text, o = BUF_INIT;
 	struct marks *m = arena_calloc(a, sizeof(*m));
+	size_t from = 0, to = 0;
+	m->ws = ws;
 	buf_init(&text, TEXT_CAP);
 	enum jm_rc rc = site_plain_text(md, strlen(md), &text);
-	if (!rc)
-		rc = jm_fold_map(text.ptr ? text.ptr : "", text.len, &f, &map);
-	if (!rc) {
-		m->ws = ws;
-		m->map = map;
-		(void)jm_cjk_tokens(buf_cstr(&f), f.len, false, mark_tok, m);
-	}
 	const char *s = buf_cstr(&text);
-	size_t from = m->n ? chars_move(s, text.len, m->s[0], -SNIP_BEFORE) : 0;
-	size_t to = chars_move(s, text.len, from, SNIP_CHARS);
+	if (!rc)
+		rc = mark_text(m, s, text.len, &from, &to);
 	if (!rc && from > 0)
 		rc = buf_appends(&o, "…");
 	if (!rc)
@@ -409,8 +446,6 @@ static const char *snippet(struct arena *a, const struct site_search_words *ws, 
 	if (!rc && to < text.len)
 		rc = buf_appends(&o, "…");
 	const char *out = rc ? "" : arena_strndup(a, buf_cstr(&o), o.len);
-	free(map);
-	buf_free(&f);
 	buf_free(&o);
 	buf_free(&text);
 	return out;
