@@ -22,11 +22,12 @@
 #include "site/site.h"
 #include "site/site_int.h"
 
-#define SNIP_BEFORE 30   /* characters of context before the first hit */
-#define SNIP_CHARS  120  /* characters of a snippet */
-#define SNIP_MARKS  256  /* marked tokens looked at */
-#define SNIP_WINDOW 1024 /* bytes of text folded and cut at a time */
-#define TEXT_CAP    (2u << 20)
+#define SNIP_BEFORE  30   /* characters of context before the first hit */
+#define SNIP_CHARS   120  /* characters of a snippet */
+#define SNIP_MARKS   256  /* marked tokens looked at */
+#define SNIP_WINDOW  1024 /* bytes of text folded and cut at a time */
+#define SNIP_MD_PART 2048 /* bytes of Markdown parsed first for a snippet */
+#define TEXT_CAP     (2u << 20)
 
 static const double weights[SEARCH_COLS] = SEARCH_WEIGHTS;
 
@@ -425,29 +426,59 @@ static enum jm_rc mark_text(struct marks *m, const char *s, size_t len, size_t *
 	return rc;
 }
 
-/* The snippet of a body as HTML (in a): the text around the first token
- * of the query, every query token in it marked; the start of the text
- * when none is in the body (the hit was in the title or tags). */
-static const char *snippet(struct arena *a, const struct site_search_words *ws, const char *md)
+/* Where the first part of a body's Markdown ends: at a blank line past
+ * SNIP_MD_PART bytes; 0 when the whole must be parsed (short, no blank
+ * line there, or a link reference definition anywhere, which could change
+ * the text before the cut). Blocks and inlines never continue across a
+ * blank line (a fence or an HTML block left open holds no text either
+ * way), so the first part's plain text is the start of the whole's. */
+static size_t md_part(const char *md, size_t len)
+{
+	if (len <= SNIP_MD_PART || memmem(md, len, "]:", 2))
+		return 0;
+	const char *cut = memmem(md + SNIP_MD_PART, len - SNIP_MD_PART, "\n\n", 2);
+	return cut ? (size_t)(cut - md) + 1 : 0;
+}
+
+/* The snippet of md[0..len) into *out (in a). With part, only when the
+ * snippet ends before that text does (then it is the whole body's
+ * snippet, "…" included); else false and nothing is set. */
+static bool snippet_of(struct arena *a, const struct site_search_words *ws, const char *md,
+                       size_t len, bool part, const char **out)
 {
 	struct buf text, o = BUF_INIT;
 	struct marks *m = arena_calloc(a, sizeof(*m));
 	size_t from = 0, to = 0;
 	m->ws = ws;
 	buf_init(&text, TEXT_CAP);
-	enum jm_rc rc = site_plain_text(md, strlen(md), &text);
+	enum jm_rc rc = site_plain_text(md, len, &text);
 	const char *s = buf_cstr(&text);
 	if (!rc)
 		rc = mark_text(m, s, text.len, &from, &to);
-	if (!rc && from > 0)
+	bool ok = !part || (!rc && m->n && to < text.len);
+	if (ok && !rc && from > 0)
 		rc = buf_appends(&o, "…");
-	if (!rc)
+	if (ok && !rc)
 		rc = emit_marked(&o, s, from, to, m);
-	if (!rc && to < text.len)
+	if (ok && !rc && to < text.len)
 		rc = buf_appends(&o, "…");
-	const char *out = rc ? "" : arena_strndup(a, buf_cstr(&o), o.len);
+	if (ok)
+		*out = rc ? "" : arena_strndup(a, buf_cstr(&o), o.len);
 	buf_free(&o);
 	buf_free(&text);
+	return ok;
+}
+
+/* The snippet of a body as HTML (in a): the text around the first token
+ * of the query, every query token in it marked; the start of the text
+ * when none is in the body (the hit was in the title or tags). A long
+ * body's first part is tried first: most hits are near the start. */
+static const char *snippet(struct arena *a, const struct site_search_words *ws, const char *md)
+{
+	const char *out = "";
+	size_t len = strlen(md), part = md_part(md, len);
+	if (!part || !snippet_of(a, ws, md, part, true, &out))
+		(void)snippet_of(a, ws, md, len, false, &out);
 	return out;
 }
 
