@@ -29,6 +29,24 @@ def get(client, q, page=None):
     return r
 
 
+def until_hit(client, q, page=None):
+    """The first answer from the cache. (A node also hears its own writes
+    back from the database a poll later and retires its entries once
+    more, so "the next request is a hit" is only true eventually.)"""
+    def hit():
+        r = get(client, q, page)
+        return r if r.header("x-search-cache") == "hit" else None
+    return jm.wait_until(hit, what="a cached answer for %r page %s" % (q, page))
+
+
+def typings(word):
+    """Every upper/lower-case spelling of word, then its full-width form."""
+    out = [""]
+    for ch in word:
+        out = [o + c for o in out for c in (ch, ch.upper())]
+    return out[1:] + [word.upper().translate({c: c + 0xFEE0 for c in range(0x21, 0x7F)})]
+
+
 def slugs(r):
     return [urllib.parse.unquote(s) for s in HIT.findall(r.text)]
 
@@ -53,8 +71,7 @@ def test_repeated_query_is_a_hit_with_the_same_page(site):
     s, api, c, _ = site
     first = get(c, "図書館")
     assert first.header("x-search-cache") == "miss"
-    again = get(c, "図書館")
-    assert again.header("x-search-cache") == "hit"
+    again = until_hit(c, "図書館")
     assert again.text == first.text and len(slugs(again)) == 10
     assert again.header("cache-control") == "no-store"
     assert again.header("x-robots-tag") == "noindex"
@@ -63,12 +80,18 @@ def test_repeated_query_is_a_hit_with_the_same_page(site):
 def test_same_folded_words_share_an_entry_and_show_what_was_typed(site):
     s, api, c, _ = site
     assert get(c, "python").header("x-search-cache") == "miss"
-    for typed in ("ＰＹＴＨＯＮ", "Python", "  python  "):
+    # A spelling never asked before is a hit right after "python" is: one
+    # entry for all (a few tries, each with a new spelling, as an entry
+    # may just have been retired by the node's own write heard back).
+    shared = 0
+    for typed in (typings("python") + ["  python  "])[::-1][:12]:
+        until_hit(c, "python")
         r = get(c, typed)
-        assert r.header("x-search-cache") == "hit", typed
+        shared += r.header("x-search-cache") == "hit"
         assert slugs(r) == ["py"]
         assert VALUE.search(r.text).group(1) == typed
         assert "<title>検索: %s |" % typed in r.text
+    assert shared >= 10
     # What a visitor typed is escaped in the box, the title and the links.
     r = get(c, '図書館 "<i>x')
     assert r.header("x-search-cache") == "miss"
@@ -82,23 +105,21 @@ def test_queries_and_pages_do_not_mix(site):
     assert len(slugs(p1)) == 10 and len(slugs(p2)) == 2
     assert not set(slugs(p1)) & set(slugs(p2))
     assert 'href="/search?q=%E5%9B%B3%E6%9B%B8%E9%A4%A8&amp;page=2"' in p1.text
-    assert slugs(get(c, "図書館", page=2)) == slugs(p2)
-    assert slugs(get(c, "図書館")) == slugs(p1)
-    assert slugs(get(c, "図鑑")) == ["py"]
-    assert slugs(get(c, "図")) != slugs(get(c, "図鑑"))  # a prefix is another query
-    r = get(c, "図書館", page=2)
-    assert r.header("x-search-cache") == "hit" and slugs(r) == slugs(p2)
+    assert slugs(until_hit(c, "図書館", page=2)) == slugs(p2)
+    assert slugs(until_hit(c, "図書館")) == slugs(p1)
+    assert slugs(until_hit(c, "図鑑")) == ["py"]
+    assert slugs(until_hit(c, "図")) != slugs(until_hit(c, "図鑑"))  # a prefix: another query
+    assert slugs(until_hit(c, "図書館", page=2)) == slugs(p2)
 
 
 def test_publish_unpublish_and_trash_retire_cached_pages(site):
     s, api, c, ids = site
-    assert "lib-new" not in slugs(get(c, "図書館"))
-    assert get(c, "図書館").header("x-search-cache") == "hit"
+    assert "lib-new" not in slugs(until_hit(c, "図書館"))
     new = api.publish(title="図書館の新しい記事", slug="lib-new", body="新しい図書館。",
                       published_at="2026-03-01T00:00:00Z")
-    r = get(c, "図書館")
+    r = get(c, "図書館")  # the write retired it before the API answered
     assert r.header("x-search-cache") == "miss" and slugs(r)[0] == "lib-new"
-    assert get(c, "図書館").header("x-search-cache") == "hit"
+    assert slugs(until_hit(c, "図書館"))[0] == "lib-new"
     # Back to draft: gone from the cached query at once.
     r = api.patch("/api/v1/articles/%d" % new["id"], {"status": "draft"})
     assert r.status == 200, r.text
@@ -130,8 +151,7 @@ def test_cache_stays_bounded(site):
     hits = sum(get(c, q).header("x-search-cache") == "hit" for q in queries)
     assert 0 < hits <= BOUND
     # New questions still get in when the cache is full.
-    get(c, "図書館")
-    assert get(c, "図書館").header("x-search-cache") == "hit"
+    assert len(slugs(until_hit(c, "図書館"))) == 10
 
 
 def test_publish_on_a_retires_cached_pages_on_b(nodes):  # noqa: F811
@@ -141,7 +161,7 @@ def test_publish_on_a_retires_cached_pages_on_b(nodes):  # noqa: F811
     api_a.publish(title="分散の記録", slug="dist-1", body="分散した図書館の話。")
     cb = b.client()
     jm.wait_until(lambda: slugs(get(cb, "分散")) == ["dist-1"], what="B finding A's article")
-    assert get(cb, "分散").header("x-search-cache") == "hit"
+    assert slugs(until_hit(cb, "分散")) == ["dist-1"]
     api_a.publish(title="分散の続き", slug="dist-2", body="もう一つの分散の話。")
     jm.wait_until(lambda: sorted(slugs(get(cb, "分散"))) == ["dist-1", "dist-2"],
                   what="B's cached result page following A's publish")
