@@ -26,7 +26,7 @@
 #define SNIP_CHARS   120  /* characters of a snippet */
 #define SNIP_MARKS   256  /* marked tokens looked at */
 #define SNIP_WINDOW  1024 /* bytes of text folded and cut at a time */
-#define SNIP_MD_PART 2048 /* bytes of Markdown parsed first for a snippet */
+#define SNIP_MD_PART 512  /* bytes of Markdown parsed past a likely first hit */
 #define TEXT_CAP     (2u << 20)
 
 static const double weights[SEARCH_COLS] = SEARCH_WEIGHTS;
@@ -427,17 +427,34 @@ static enum jm_rc mark_text(struct marks *m, const char *s, size_t len, size_t *
 }
 
 /* Where the first part of a body's Markdown ends: at a blank line past
- * SNIP_MD_PART bytes; 0 when the whole must be parsed (short, no blank
- * line there, or a link reference definition anywhere, which could change
- * the text before the cut). Blocks and inlines never continue across a
- * blank line (a fence or an HTML block left open holds no text either
- * way), so the first part's plain text is the start of the whole's. */
-static size_t md_part(const char *md, size_t len)
+ * from + SNIP_MD_PART bytes; 0 when the whole must be parsed (the part
+ * would be most of it, no blank line there, or a link reference
+ * definition anywhere, which could change the text before the cut).
+ * Blocks and inlines never continue across a blank line (a fence or an
+ * HTML block left open holds no text either way), so the first part's
+ * plain text is the start of the whole's. */
+static size_t md_part(const char *md, size_t len, size_t from)
 {
-	if (len <= SNIP_MD_PART || memmem(md, len, "]:", 2))
+	size_t at = from + SNIP_MD_PART;
+	if (at >= len / 4 * 3 || memmem(md, len, "]:", 2))
 		return 0;
-	const char *cut = memmem(md + SNIP_MD_PART, len - SNIP_MD_PART, "\n\n", 2);
+	const char *cut = memmem(md + at, len - at, "\n\n", 2);
 	return cut ? (size_t)(cut - md) + 1 : 0;
+}
+
+/* The earliest offset in md of a word's first token as it is (most text
+ * is written the way it folds: Japanese, lower-case words), else 0: where
+ * the first hit likely is, so the first part reaches past it. */
+static size_t raw_hint(const char *md, size_t len, const struct site_search_words *ws)
+{
+	size_t best = len;
+	for (size_t i = 0; i < ws->n; i++) {
+		const struct qtok *t = &ws->w[i].tok[0];
+		const char *at = memmem(md, best, t->s, t->len);
+		if (at)
+			best = (size_t)(at - md);
+	}
+	return best == len ? 0 : best;
 }
 
 /* The snippet of md[0..len) into *out (in a). With part, only when the
@@ -472,11 +489,12 @@ static bool snippet_of(struct arena *a, const struct site_search_words *ws, cons
 /* The snippet of a body as HTML (in a): the text around the first token
  * of the query, every query token in it marked; the start of the text
  * when none is in the body (the hit was in the title or tags). A long
- * body's first part is tried first: most hits are near the start. */
+ * body's first part, to a little past where a query word first appears
+ * as typed, is tried first. */
 static const char *snippet(struct arena *a, const struct site_search_words *ws, const char *md)
 {
 	const char *out = "";
-	size_t len = strlen(md), part = md_part(md, len);
+	size_t len = strlen(md), part = md_part(md, len, raw_hint(md, len, ws));
 	if (!part || !snippet_of(a, ws, md, part, true, &out))
 		(void)snippet_of(a, ws, md, len, false, &out);
 	return out;
