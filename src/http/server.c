@@ -595,12 +595,33 @@ static void loop_shutdown(struct loop_thread *lt)
 		h2o_evloop_run(lt->ctx.loop, 50);
 }
 
+/* A loop's h2o objects are made on the loop's own thread, never on the
+ * thread that starts the server: libh2o keeps per-thread allocators (a
+ * socket's input buffer comes from and goes back to the creating thread's
+ * __thread h2o_socket_buffer_prototype, a recycling free list with no
+ * lock). The done queue's pipe socket, made on the main thread, had every
+ * loop taking and returning its read buffer through the main thread's
+ * list at once: two loops popped the same chunk, and under many deferred
+ * answers the heap was corrupted (http_pool_finish, then any malloc). */
+static void loop_init_h2o(struct loop_thread *lt)
+{
+	struct server *srv = lt->srv;
+	h2o_context_init(&lt->ctx, h2o_evloop_create(), &srv->config);
+	lt->accept_ctx.ctx = &lt->ctx;
+	lt->accept_ctx.hosts = srv->config.hosts;
+	lt->accept_ctx.ssl_ctx = srv->ssl_ctx;
+	lt->queue = h2o_multithread_create_queue(lt->ctx.loop);
+	h2o_multithread_register_receiver(lt->queue, &lt->done_receiver, on_done_messages);
+	lt->listener =
+	        h2o_evloop_socket_create(lt->ctx.loop, lt->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
+	lt->listener->data = lt;
+}
+
 static void *loop_main(void *arg)
 {
 	struct loop_thread *lt = arg;
+	loop_init_h2o(lt);
 	h2o_evloop_t *loop = lt->ctx.loop;
-	lt->listener = h2o_evloop_socket_create(loop, lt->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
-	lt->listener->data = lt;
 	h2o_timeout_init(loop, &lt->backoff, ACCEPT_BACKOFF_MS);
 	lt->backoff_entry.cb = on_backoff_end;
 	listener_set(lt, true);
@@ -764,16 +785,7 @@ static enum jm_rc init_loop(struct server *srv, int i, struct jm_err *err)
 		           strerror(errno));
 		return JM_IO;
 	}
-	enum jm_rc rc = db_open(srv->opts.db_url, &lt->db, err);
-	if (rc)
-		return rc;
-	h2o_context_init(&lt->ctx, h2o_evloop_create(), &srv->config);
-	lt->accept_ctx.ctx = &lt->ctx;
-	lt->accept_ctx.hosts = srv->config.hosts;
-	lt->accept_ctx.ssl_ctx = srv->ssl_ctx;
-	lt->queue = h2o_multithread_create_queue(lt->ctx.loop);
-	h2o_multithread_register_receiver(lt->queue, &lt->done_receiver, on_done_messages);
-	return JM_OK;
+	return db_open(srv->opts.db_url, &lt->db, err);
 }
 
 static void wait_for_signal(void)

@@ -102,6 +102,24 @@ enum jm_rc site_search_words_parse(struct arena *a, const char *q, struct site_s
 	return rc;
 }
 
+enum jm_rc site_search_key(struct arena *a, const char *q, const char **key, size_t *nwords,
+                           struct jm_err *err)
+{
+	struct site_search_words *ws = arena_calloc(a, sizeof(*ws));
+	struct buf b = BUF_INIT;
+	enum jm_rc rc = site_search_words_parse(a, q ? q : "", ws, err);
+	for (size_t i = 0; i < ws->n && !rc; i++) {
+		if (i)
+			rc = buf_appendc(&b, ' ');
+		if (!rc)
+			rc = buf_append(&b, ws->w[i].s, ws->w[i].len);
+	}
+	*key = rc ? "" : arena_strndup(a, buf_cstr(&b), b.len);
+	*nwords = rc ? 0 : ws->n;
+	buf_free(&b);
+	return rc;
+}
+
 /* ---- the index ---- */
 
 /* The document of one article: title, plain-text body, tags. */
@@ -284,7 +302,9 @@ enum jm_rc site_search_rebuild(struct db *db, int64_t *n_out)
 		rc = published_ids(db, &ids, &n);
 	for (size_t i = 0; i < n && !rc; i++)
 		rc = site_search_index(db, ids[i]);
-	rc = db_end(db, rc);
+	/* The search's result pages are cached (web/search.c): every node
+	 * drops them, as after any content write. */
+	rc = site_content_written(db, db_end(db, rc));
 	free(ids);
 	if (!rc && n_out)
 		*n_out = (int64_t)n;

@@ -14,6 +14,7 @@
  * score is the same double as on SQLite.
  */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "core/core.h"
@@ -21,10 +22,12 @@
 #include "site/site.h"
 #include "site/site_int.h"
 
-#define SNIP_BEFORE 30  /* characters of context before the first hit */
-#define SNIP_CHARS  120 /* characters of a snippet */
-#define SNIP_MARKS  256 /* marked tokens looked at */
-#define TEXT_CAP    (2u << 20)
+#define SNIP_BEFORE  30   /* characters of context before the first hit */
+#define SNIP_CHARS   120  /* characters of a snippet */
+#define SNIP_MARKS   256  /* marked tokens looked at */
+#define SNIP_WINDOW  1024 /* bytes of text folded and cut at a time */
+#define SNIP_MD_PART 512  /* bytes of Markdown parsed past a likely first hit */
+#define TEXT_CAP     (2u << 20)
 
 static const double weights[SEARCH_COLS] = SEARCH_WEIGHTS;
 
@@ -157,17 +160,22 @@ static enum jm_rc token_rows(struct db *db, struct arena *a, const struct qtok *
 	return rc == JM_DONE ? JM_OK : rc;
 }
 
-static const struct plist *plist_find(const struct tlist *l, int64_t aid)
+/* The element of v[0..n) (each size bytes, sorted by the int64_t aid it
+ * starts with: struct plist and struct whit) whose aid is aid, or NULL. */
+static const void *find_aid(const void *v, size_t n, size_t size, int64_t aid)
 {
-	size_t lo = 0, hi = l->n;
+	const char *base = v;
+	size_t lo = 0, hi = n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (l->v[mid].aid < aid)
+		if (*(const int64_t *)(const void *)(base + mid * size) < aid)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo < l->n && l->v[lo].aid == aid ? &l->v[lo] : NULL;
+	return lo < n && *(const int64_t *)(const void *)(base + lo * size) == aid
+	               ? base + lo * size
+	               : NULL;
 }
 
 static bool has_pos(const struct plist *p, uint32_t pos)
@@ -185,6 +193,8 @@ struct wlist {
 	struct whit *v;
 	size_t n, cap;
 };
+_Static_assert(offsetof(struct plist, aid) == 0 && offsetof(struct whit, aid) == 0,
+               "find_aid reads the aid at the start of each element");
 
 /* The phrase's instances in one article whose tokens are p[0..k). */
 static bool phrase_count(const struct plist *const *p, size_t k, unsigned tf[SEARCH_COLS])
@@ -216,7 +226,7 @@ static enum jm_rc word_hits(struct db *db, struct arena *a, const struct qword *
 		p[0] = &l[0].v[j];
 		bool all = true;
 		for (size_t i = 1; i < w->ntok && all; i++)
-			all = (p[i] = plist_find(&l[i], p[0]->aid)) != NULL;
+			all = (p[i] = find_aid(l[i].v, l[i].n, sizeof(*l[i].v), p[0]->aid)) != NULL;
 		struct whit h = {.aid = p[0]->aid, .pub = p[0]->pub};
 		if (!all || !phrase_count(p, w->ntok, h.tf))
 			continue;
@@ -224,19 +234,6 @@ static enum jm_rc word_hits(struct db *db, struct arena *a, const struct qword *
 		out->v[out->n++] = h;
 	}
 	return rc;
-}
-
-static const struct whit *whit_find(const struct wlist *l, int64_t aid)
-{
-	size_t lo = 0, hi = l->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (l->v[mid].aid < aid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < l->n && l->v[lo].aid == aid ? &l->v[lo] : NULL;
 }
 
 /* Best first: score, then the newest, then the highest id (SQLite's ORDER
@@ -277,7 +274,8 @@ static enum jm_rc query_pg(struct db *db, struct arena *a, const struct site_sea
 		h[0] = &wl[0].v[j];
 		bool all = true;
 		for (size_t i = 1; i < ws->n && all; i++)
-			all = (h[i] = whit_find(&wl[i], h[0]->aid)) != NULL;
+			all = (h[i] = find_aid(wl[i].v, wl[i].n, sizeof(*wl[i].v), h[0]->aid)) !=
+			      NULL;
 		if (all)
 			r[nr++] = (struct ranked){h[0]->aid, h[0]->pub, score_of(h, ws->n)};
 	}
@@ -292,7 +290,8 @@ static enum jm_rc query_pg(struct db *db, struct arena *a, const struct site_sea
 
 struct marks {
 	const struct site_search_words *ws;
-	const uint32_t *map; /* folded byte → source [start, end) */
+	const uint32_t *map; /* folded byte → window [start, end) */
+	size_t base;         /* the window's offset in the text */
 	size_t s[SNIP_MARKS], e[SNIP_MARKS];
 	size_t n;
 };
@@ -318,8 +317,8 @@ static int mark_tok(void *user, const char *f, size_t a, size_t b, unsigned flag
 	(void)flags;
 	if (!tok_matches(m->ws, f + a, b - a))
 		return 0;
-	m->s[m->n] = m->map[2 * a];
-	m->e[m->n] = m->map[2 * (b - 1) + 1];
+	m->s[m->n] = m->base + m->map[2 * a];
+	m->e[m->n] = m->base + m->map[2 * (b - 1) + 1];
 	return ++m->n == SNIP_MARKS;
 }
 
@@ -382,37 +381,122 @@ static enum jm_rc emit_marked(struct buf *o, const char *s, size_t from, size_t 
 	return rc;
 }
 
-/* The snippet of a body as HTML (in a): the text around the first token
- * of the query, every query token in it marked; the start of the text
- * when none is in the body (the hit was in the title or tags). */
-static const char *snippet(struct arena *a, const struct site_search_words *ws, const char *md)
+/* The end of the window of text starting at i: past the first space at
+ * or after i + SNIP_WINDOW, or len. Plain text has a space between
+ * paragraphs, and neither folding (a space is a normalisation boundary)
+ * nor the tokenizer (Latin words and CJK runs end at a space) joins
+ * anything across one, so windows give the marks the whole text gives. */
+static size_t window_end(const char *s, size_t len, size_t i)
 {
-	struct buf text, f = BUF_INIT, o = BUF_INIT;
-	uint32_t *map = NULL;
-	struct marks *m = arena_calloc(a, sizeof(*m));
-	buf_init(&text, TEXT_CAP);
-	enum jm_rc rc = site_plain_text(md, strlen(md), &text);
-	if (!rc)
-		rc = jm_fold_map(text.ptr ? text.ptr : "", text.len, &f, &map);
-	if (!rc) {
-		m->ws = ws;
-		m->map = map;
-		(void)jm_cjk_tokens(buf_cstr(&f), f.len, false, mark_tok, m);
+	if (len - i <= SNIP_WINDOW)
+		return len;
+	const char *sp = memchr(s + i + SNIP_WINDOW, ' ', len - i - SNIP_WINDOW);
+	return sp ? (size_t)(sp - s) + 1 : len;
+}
+
+/* Marks the query's tokens in s[0..len) window by window, only as far as
+ * the snippet reaches: the first mark and SNIP_CHARS characters around
+ * it (a long body is folded and cut up to its first hit, not entirely). */
+static enum jm_rc mark_text(struct marks *m, const char *s, size_t len, size_t *from, size_t *to)
+{
+	enum jm_rc rc = JM_OK;
+	struct buf f = BUF_INIT;
+	*from = 0;
+	*to = chars_move(s, len, 0, SNIP_CHARS);
+	for (size_t at = 0, end; at < len && !rc; at = end) {
+		uint32_t *map = NULL;
+		end = window_end(s, len, at);
+		f.len = 0;
+		rc = jm_fold_map(s + at, end - at, &f, &map);
+		if (!rc) {
+			m->map = map;
+			m->base = at;
+			(void)jm_cjk_tokens(buf_cstr(&f), f.len, false, mark_tok, m);
+		}
+		free(map);
+		m->map = NULL;
+		if (m->n) {
+			*from = chars_move(s, len, m->s[0], -SNIP_BEFORE);
+			*to = chars_move(s, len, *from, SNIP_CHARS);
+		}
+		if (m->n == SNIP_MARKS || (m->n && *to <= end))
+			break;
 	}
-	const char *s = buf_cstr(&text);
-	size_t from = m->n ? chars_move(s, text.len, m->s[0], -SNIP_BEFORE) : 0;
-	size_t to = chars_move(s, text.len, from, SNIP_CHARS);
-	if (!rc && from > 0)
-		rc = buf_appends(&o, "…");
-	if (!rc)
-		rc = emit_marked(&o, s, from, to, m);
-	if (!rc && to < text.len)
-		rc = buf_appends(&o, "…");
-	const char *out = rc ? "" : arena_strndup(a, buf_cstr(&o), o.len);
-	free(map);
 	buf_free(&f);
+	return rc;
+}
+
+/* Where the first part of a body's Markdown ends: at a blank line past
+ * from + SNIP_MD_PART bytes; 0 when the whole must be parsed (the part
+ * would be most of it, no blank line there, or a link reference
+ * definition anywhere, which could change the text before the cut).
+ * Blocks and inlines never continue across a blank line (a fence or an
+ * HTML block left open holds no text either way), so the first part's
+ * plain text is the start of the whole's. */
+static size_t md_part(const char *md, size_t len, size_t from)
+{
+	size_t at = from + SNIP_MD_PART;
+	if (at >= len / 4 * 3 || memmem(md, len, "]:", 2))
+		return 0;
+	const char *cut = memmem(md + at, len - at, "\n\n", 2);
+	return cut ? (size_t)(cut - md) + 1 : 0;
+}
+
+/* The earliest offset in md of a word's first token as it is (most text
+ * is written the way it folds: Japanese, lower-case words), else 0: where
+ * the first hit likely is, so the first part reaches past it. */
+static size_t raw_hint(const char *md, size_t len, const struct site_search_words *ws)
+{
+	size_t best = len;
+	for (size_t i = 0; i < ws->n; i++) {
+		const struct qtok *t = &ws->w[i].tok[0];
+		const char *at = memmem(md, best, t->s, t->len);
+		if (at)
+			best = (size_t)(at - md);
+	}
+	return best == len ? 0 : best;
+}
+
+/* The snippet of md[0..len) into *out (in a). With part, only when the
+ * snippet ends before that text does (then it is the whole body's
+ * snippet, "…" included); else false and nothing is set. */
+static bool snippet_of(struct arena *a, const struct site_search_words *ws, const char *md,
+                       size_t len, bool part, const char **out)
+{
+	struct buf text, o = BUF_INIT;
+	struct marks *m = arena_calloc(a, sizeof(*m));
+	size_t from = 0, to = 0;
+	m->ws = ws;
+	buf_init(&text, TEXT_CAP);
+	enum jm_rc rc = site_plain_text(md, len, &text);
+	const char *s = buf_cstr(&text);
+	if (!rc)
+		rc = mark_text(m, s, text.len, &from, &to);
+	bool ok = !part || (!rc && m->n && to < text.len);
+	if (ok && !rc && from > 0)
+		rc = buf_appends(&o, "…");
+	if (ok && !rc)
+		rc = emit_marked(&o, s, from, to, m);
+	if (ok && !rc && to < text.len)
+		rc = buf_appends(&o, "…");
+	if (ok)
+		*out = rc ? "" : arena_strndup(a, buf_cstr(&o), o.len);
 	buf_free(&o);
 	buf_free(&text);
+	return ok;
+}
+
+/* The snippet of a body as HTML (in a): the text around the first token
+ * of the query, every query token in it marked; the start of the text
+ * when none is in the body (the hit was in the title or tags). A long
+ * body's first part, to a little past where a query word first appears
+ * as typed, is tried first. */
+static const char *snippet(struct arena *a, const struct site_search_words *ws, const char *md)
+{
+	const char *out = "";
+	size_t len = strlen(md), part = md_part(md, len, raw_hint(md, len, ws));
+	if (!part || !snippet_of(a, ws, md, part, true, &out))
+		(void)snippet_of(a, ws, md, len, false, &out);
 	return out;
 }
 

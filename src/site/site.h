@@ -435,6 +435,12 @@ struct site_search_result {
  * query without words answers JM_OK with nwords 0. */
 enum jm_rc site_search(struct db *db, struct arena *a, const char *q, int page, int per,
                        struct site_search_result *out, struct jm_err *err) JM_WUR;
+/* The query as the search sees it, for caching result pages: its words
+ * folded and joined by one space, in a ("" when it has none: *nwords 0);
+ * the same errors as site_search. Two queries with the same key find the
+ * same hits. */
+enum jm_rc site_search_key(struct arena *a, const char *q, const char **key, size_t *nwords,
+                           struct jm_err *err) JM_WUR;
 /* Empties the index and indexes every published article again, in one
  * transaction; *n (may be NULL) = how many. `jinmyaku reindex`. */
 enum jm_rc site_search_rebuild(struct db *db, int64_t *n) JM_WUR;

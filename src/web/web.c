@@ -206,9 +206,7 @@ struct view_val *web_article_val(struct web_page *pg, const struct article *art)
 
 /* ---- rendering and sending ---- */
 
-/* Renders tpl with pg's context (page.* set first) into out; on failure
- * logs, answers 500 and returns false (out then holds nothing). */
-static bool render_page(struct web_page *pg, const char *tpl, struct buf *out)
+bool web_page_render(struct web_page *pg, const char *tpl, struct buf *out)
 {
 	struct req *req = pg->req;
 	buf_init(out, WEB_RENDER_CAP);
@@ -218,7 +216,15 @@ static bool render_page(struct web_page *pg, const char *tpl, struct buf *out)
 		return true;
 	log_at(LOG_ERROR, "web", "render %s failed rc=%s", tpl, jm_rc_name(rc));
 	buf_free(out);
-	web_error_page(req, 500);
+	return false;
+}
+
+/* web_page_render, answering 500 when it fails. */
+static bool render_page(struct web_page *pg, const char *tpl, struct buf *out)
+{
+	if (web_page_render(pg, tpl, out))
+		return true;
+	web_error_page(pg->req, 500);
 	return false;
 }
 

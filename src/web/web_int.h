@@ -32,6 +32,14 @@ struct http_blob *web_cache_get(struct app *app, const char *key, char stat[WEB_
  * page-view path a hit counts (NULL: none), kept for web_serve_fast. */
 void web_cache_put(struct web_cache *c, const char *key, const char *stat, struct http_blob *b,
                    uint64_t gen);
+/* The site search's result pages (web/search.c) in a table of their own,
+ * with the same generation rule: key "page\nfolded words" (the words as
+ * site_search_words_parse cuts them). Full, it evicts rather than refuses:
+ * every query string is a key, and search keys never crowd out pages. */
+#define WEB_SEARCH_CACHE_ENTRIES 512
+#define WEB_SEARCH_CACHE_BYTES   ((size_t)16 << 20)
+struct http_blob *web_cache_search_get(struct app *app, const char *key);
+void web_cache_search_put(struct web_cache *c, const char *key, struct http_blob *b, uint64_t gen);
 /* The host[:port] of the site's base URL ("" before the first render);
  * the string stays valid until web_cache_free. */
 const char *web_cache_host(struct web_cache *c);
@@ -72,6 +80,9 @@ void web_page_send(struct web_page *pg, const char *tpl, const char *ctype, cons
  * pages that carry a form token or what a visitor typed. Sends an error
  * page itself on failure. */
 void web_page_send_nostore(struct web_page *pg, int status, const char *tpl, bool noindex);
+/* Renders tpl with pg's context (page.* set first) into out (buf_free it);
+ * on failure logs and returns false, out then holding nothing. */
+bool web_page_render(struct web_page *pg, const char *tpl, struct buf *out);
 /* Answers from the cache if key has a current response (counting a view
  * of stat_path if not NULL); false on a miss. */
 bool web_serve_cached(struct req *req, const char *key, const char *stat_path);

@@ -19,7 +19,8 @@ import urllib.request
 from html.parser import HTMLParser
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                   "WARNING: ThreadSanitizer")
 START_DEADLINE = 60.0   # seconds to wait for /healthz after start
 STOP_DEADLINE = 30.0    # seconds to wait for exit after SIGTERM
 HTTP_TIMEOUT = 60.0     # socket timeout per request (a hang fails, never blocks)
