@@ -67,6 +67,15 @@ void db_bind_text(struct db_stmt *st, int idx, const char *s, size_t len)
 	}
 	st->db->ops->bind_text(st, idx, s, len == SIZE_MAX ? strlen(s) : len);
 }
+void db_bind_text_static(struct db_stmt *st, int idx, const char *s, size_t len)
+{
+	const struct db_ops *ops = st->db->ops;
+	if (!s || !ops->bind_text_static) {
+		db_bind_text(st, idx, s, len);
+		return;
+	}
+	ops->bind_text_static(st, idx, s, len == SIZE_MAX ? strlen(s) : len);
+}
 void db_bind_int(struct db_stmt *st, int idx, int64_t v)
 {
 	st->db->ops->bind_int(st, idx, v);

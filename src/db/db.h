@@ -71,6 +71,9 @@ enum jm_rc db_execf(struct db *db, const char *sql, const char *types, ...) JM_W
 
 /* idx is 1-based as in SQL. len == SIZE_MAX means strlen(s). */
 void db_bind_text(struct db_stmt *st, int idx, const char *s, size_t len);
+/* The same, without a copy on SQLite: s must stay unchanged until the
+ * statement is finalized (a bulk insert's buffered rows). */
+void db_bind_text_static(struct db_stmt *st, int idx, const char *s, size_t len);
 void db_bind_int(struct db_stmt *st, int idx, int64_t v);
 void db_bind_null(struct db_stmt *st, int idx);
 /* Binds len bytes of p (copied; any bytes, NUL too) as a BLOB on SQLite,
@@ -107,10 +110,11 @@ int64_t db_changes(struct db *db);
 const char *db_errmsg(struct db *db);
 
 /* Bulk mode for long imports: a larger page cache while on (commits stay
- * as durable as ever) and, on SQLite, no foreign-key checks: while on, the
- * caller writes only rows whose parents it has written or checked in the
- * same transaction. Turn it on outside a transaction. No-op where it means
- * nothing. */
+ * as durable as ever) and, on SQLite, no foreign-key and no CHECK
+ * constraint checks: while on, the caller writes only rows whose parents
+ * it has written or checked in the same transaction, and only constants
+ * its own code chose into CHECKed columns (a stage, a status). Turn it on
+ * outside a transaction. No-op where it means nothing. */
 enum jm_rc db_bulk_mode(struct db *db, bool on) JM_WUR;
 
 /* Online copy of the whole database to path (sqlite backup API, all pages

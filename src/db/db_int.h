@@ -13,6 +13,8 @@ struct db_ops {
 	enum jm_rc (*exec)(struct db *db, const char *sql);
 	enum jm_rc (*prepare)(struct db *db, const char *sql, struct db_stmt **out);
 	void (*bind_text)(struct db_stmt *st, int idx, const char *s, size_t len);
+	/* optional: bind_text without a copy */
+	void (*bind_text_static)(struct db_stmt *st, int idx, const char *s, size_t len);
 	void (*bind_int)(struct db_stmt *st, int idx, int64_t v);
 	void (*bind_null)(struct db_stmt *st, int idx);
 	void (*bind_blob)(struct db_stmt *st, int idx, const void *p, size_t len);

@@ -9,6 +9,8 @@
  * NL_STAGE_PARAMS parameters: hundreds of rows per statement. A remainder
  * smaller than a full statement goes in power-of-two chunks, so an import
  * prepares at most NL_STAGE_TEXTS distinct texts whatever its row count.
+ * The values are bound without a copy (db_bind_text_static): the buffer
+ * stays as it is until the statement is finalized.
  *
  * Columns: line (the file's line), email (normalised), name, furigana,
  * company, title, pid (set by people_batch_ensure), then f1 … fN: the
@@ -145,7 +147,7 @@ static enum jm_rc write_rows(struct nl_stage *s, size_t slot, size_t from, size_
 			if (s->off[v] == SIZE_MAX)
 				db_bind_null(st, idx);
 			else
-				db_bind_text(st, idx, s->text.ptr + s->off[v], s->len[v]);
+				db_bind_text_static(st, idx, s->text.ptr + s->off[v], s->len[v]);
 		}
 	}
 	rc = db_step(st);
