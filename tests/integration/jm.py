@@ -55,7 +55,9 @@ def sanitizer_env(data_dir=None):
 # cluster at JM_TEST_PG_URL (postgres://USER@HOST:PORT/postgres), named
 # PREFIX_ + sha1(realpath of the data dir)[:16] (JM_TEST_PG_PREFIX, default
 # "jmt"), made on first use from PREFIX_tpl, a template migrated once per
-# session; pg_drop_all() drops them at session end (conftest.py).
+# session (PREFIX_tpl_gwN per pytest-xdist worker; the data dirs of workers
+# differ, so their databases do too); pg_drop_all() drops them at session
+# end (conftest.py).
 
 ENGINE = os.environ.get("JM_TEST_ENGINE", "sqlite")
 if ENGINE not in ("sqlite", "postgres"):
@@ -94,7 +96,10 @@ def _pg_template():
     if t:
         return t
     import tempfile
-    name = PG_PREFIX + "_tpl"
+    # one template per pytest-xdist worker (gw0, gw1, ...): a template in
+    # use by one worker's CREATE DATABASE cannot be dropped by another's
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    name = PG_PREFIX + "_tpl" + ("_" + worker if worker else "")
     _pg_ddl('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name)
     _pg_ddl('CREATE DATABASE "%s"' % name)
     _pg["created"].add(name)
