@@ -86,6 +86,11 @@ struct server {
 	struct http_cidrs *trusted;
 	pthread_t sched_tid;
 	struct db *sched_db;
+	/* Every loop has made its h2o objects (pipes, epoll) before any loop
+	 * accepts: one loop's accepted connections could otherwise take the
+	 * last descriptors another loop still needs, and h2o aborts when it
+	 * cannot make its queue's pipe. */
+	pthread_barrier_t loops_ready;
 };
 
 static atomic_bool g_stopping;
@@ -621,6 +626,7 @@ static void *loop_main(void *arg)
 {
 	struct loop_thread *lt = arg;
 	loop_init_h2o(lt);
+	pthread_barrier_wait(&lt->srv->loops_ready);
 	h2o_evloop_t *loop = lt->ctx.loop;
 	h2o_timeout_init(loop, &lt->backoff, ACCEPT_BACKOFF_MS);
 	lt->backoff_entry.cb = on_backoff_end;
@@ -875,8 +881,10 @@ enum jm_rc http_serve(struct app *app, struct router *r, const struct http_serve
 		o->ready(app, srv->loops[0].db);
 	srv->pool = http_pool_new(o->db_url, o->workers > 0 ? o->workers : 2, 0);
 	srv->hash_pool = http_pool_new(o->db_url, 1, o->hash_queue > 0 ? o->hash_queue : 16);
+	pthread_barrier_init(&srv->loops_ready, NULL, (unsigned)srv->nloops + 1);
 	for (int i = 0; i < srv->nloops; i++)
 		pthread_create(&srv->loops[i].tid, NULL, loop_main, &srv->loops[i]);
+	pthread_barrier_wait(&srv->loops_ready);
 	if (o->tick)
 		pthread_create(&srv->sched_tid, NULL, scheduler_main, srv);
 	log_at(LOG_INFO, "http", "listening=%s%s loops=%d", srv->ssl_ctx ? "https://" : "http://",
@@ -885,6 +893,7 @@ enum jm_rc http_serve(struct app *app, struct router *r, const struct http_serve
 	wait_for_signal();
 	for (int i = 0; i < srv->nloops; i++)
 		pthread_join(srv->loops[i].tid, NULL);
+	pthread_barrier_destroy(&srv->loops_ready);
 	http_pool_free(srv->pool);
 	http_pool_free(srv->hash_pool);
 	if (o->tick) {
