@@ -664,7 +664,7 @@ static int cmd_reindex(struct app *app, struct cmd_args *a)
 	if (!rc)
 		rc = net_search_rebuild(db, jm_now());
 	if (!rc)
-		rc = site_search_rebuild(db, &articles);
+		rc = site_search_rebuild(db, true, &articles);
 	if (!rc)
 		rc = net_people_list(db, ar, &q, &p, &n, &total);
 	db_close(db);

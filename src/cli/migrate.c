@@ -248,7 +248,7 @@ static enum jm_rc copy_and_index(struct migration *m, struct jm_err *err)
 	if (rc == JM_OK)
 		rc = verify_all(m, err);
 	if (rc == JM_OK && (net_search_rebuild(m->dst, jm_now()) != JM_OK ||
-	                    site_search_rebuild(m->dst, NULL) != JM_OK)) {
+	                    site_search_rebuild(m->dst, false, NULL) != JM_OK)) {
 		jm_err_set(err, "to",
 		           "copied and verified, but building the search index failed (%s): "
 		           "run `jinmyaku reindex --db URL`",

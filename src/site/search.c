@@ -290,7 +290,7 @@ static enum jm_rc published_ids(struct db *db, int64_t **ids, size_t *n)
 	return rc == JM_DONE ? JM_OK : rc;
 }
 
-enum jm_rc site_search_rebuild(struct db *db, int64_t *n_out)
+enum jm_rc site_search_rebuild(struct db *db, bool retire, int64_t *n_out)
 {
 	int64_t *ids = NULL;
 	size_t n = 0;
@@ -304,7 +304,9 @@ enum jm_rc site_search_rebuild(struct db *db, int64_t *n_out)
 		rc = site_search_index(db, ids[i]);
 	/* The search's result pages are cached (web/search.c): every node
 	 * drops them, as after any content write. */
-	rc = site_content_written(db, db_end(db, rc));
+	rc = db_end(db, rc);
+	if (retire)
+		rc = site_content_written(db, rc);
 	free(ids);
 	if (!rc && n_out)
 		*n_out = (int64_t)n;
@@ -325,5 +327,5 @@ enum jm_rc site_search_ensure(struct db *db)
 	if (rc || indexed || !published)
 		return rc;
 	log_at(LOG_INFO, "site", "event=search_index_build articles=%" PRId64, published);
-	return site_search_rebuild(db, NULL);
+	return site_search_rebuild(db, true, NULL);
 }

@@ -442,8 +442,11 @@ enum jm_rc site_search(struct db *db, struct arena *a, const char *q, int page, 
 enum jm_rc site_search_key(struct arena *a, const char *q, const char **key, size_t *nwords,
                            struct jm_err *err) JM_WUR;
 /* Empties the index and indexes every published article again, in one
- * transaction; *n (may be NULL) = how many. `jinmyaku reindex`. */
-enum jm_rc site_search_rebuild(struct db *db, int64_t *n) JM_WUR;
+ * transaction; *n (may be NULL) = how many. `jinmyaku reindex`: retire
+ * true, every node drops its cached result pages. `jinmyaku migrate`
+ * passes false: it indexes a copy no node serves yet, whose content_state
+ * must stay the source's (--verify-only compares it). */
+enum jm_rc site_search_rebuild(struct db *db, bool retire, int64_t *n) JM_WUR;
 /* At start-up: builds the index when it is empty while published articles
  * exist (the first start after migration 0021). */
 enum jm_rc site_search_ensure(struct db *db) JM_WUR;
