@@ -14,19 +14,10 @@ import pytest
 
 import jm
 from test_nodes import nodes, shared_db  # noqa: F401 (fixtures)
-from test_site_search import HIT
+from test_site_search import HIT, search as get
 
 BOUND = 512  # WEB_SEARCH_CACHE_ENTRIES in src/web/web_int.h
 VALUE = re.compile(r'<input id="search-q" type="search" name="q" value="([^"]*)"')
-
-
-def get(client, q, page=None):
-    qs = {"q": q}
-    if page:
-        qs["page"] = str(page)
-    r = client.get("/search?" + urllib.parse.urlencode(qs))
-    assert r.status == 200, (q, r.status, r.text[:300])
-    return r
 
 
 def until_hit(client, q, page=None):
