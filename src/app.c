@@ -94,7 +94,7 @@ enum jm_rc app_init(struct app *app, struct jm_err *err)
 	atomic_init(&app->content_gen, 1);
 	site_content_hook(content_hook, app);
 	app->stats = site_stats_new();
-	app->cache = web_cache_new();
+	app->cache = web_cache_new(app->secret, sizeof(app->secret));
 	return JM_OK;
 }
 

@@ -58,6 +58,7 @@ struct web_cache {
 	_Atomic(char *) own_host;   /* host of the base URL, for referrer counting */
 	struct retired *retired;    /* guarded by pages.lock */
 	struct web_tick_state tick; /* only touched by web_tick's thread */
+	struct web_qtokens qt;      /* set once in web_cache_new */
 };
 
 static void table_init(struct table *t, size_t nbuckets, size_t max_n, size_t max_bytes, bool evict)
@@ -70,9 +71,10 @@ static void table_init(struct table *t, size_t nbuckets, size_t max_n, size_t ma
 	t->evict = evict;
 }
 
-struct web_cache *web_cache_new(void)
+struct web_cache *web_cache_new(const unsigned char *secret, size_t len)
 {
 	struct web_cache *c = xcalloc(1, sizeof(*c));
+	web_search_qtokens(secret, len, &c->qt);
 	table_init(&c->pages, CACHE_BUCKETS, CACHE_MAX_ENTRIES, CACHE_MAX_BYTES, false);
 	table_init(&c->search, SEARCH_BUCKETS, WEB_SEARCH_CACHE_ENTRIES, WEB_SEARCH_CACHE_BYTES,
 	           true);
@@ -136,6 +138,11 @@ void web_cache_set_host(struct web_cache *c, const char *base)
 	r->next = c->retired;
 	c->retired = r;
 	pthread_rwlock_unlock(&c->pages.lock);
+}
+
+const struct web_qtokens *web_cache_qtokens(const struct web_cache *c)
+{
+	return &c->qt;
 }
 
 struct web_tick_state *web_cache_tick_state(struct web_cache *c)

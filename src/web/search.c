@@ -85,43 +85,47 @@ static bool read_query(struct req *req, const char **q, int *page)
  * sees what they typed. Entries carry the content generation read before
  * the search ran (web/cache.c), so a publish, an unpublish or a settings
  * change on any node retires them. */
-#define TOKEN_LEN 24
-
-struct qtokens {
-	char html[TOKEN_LEN + 1], url[TOKEN_LEN + 1];
-};
-
-static void qtokens(const struct app *app, struct qtokens *t)
+void web_search_qtokens(const unsigned char *secret, size_t len, struct web_qtokens *t)
 {
 	char h[65];
-	jm_hash_hex(app->secret, sizeof(app->secret), "site-search-q-html", 18, h);
-	snprintf(t->html, sizeof(t->html), "jmq%.*s", TOKEN_LEN - 3, h);
-	jm_hash_hex(app->secret, sizeof(app->secret), "site-search-q-url", 17, h);
-	snprintf(t->url, sizeof(t->url), "jmq%.*s", TOKEN_LEN - 3, h);
+	jm_hash_hex(secret, len, "site-search-q-html", 18, h);
+	snprintf(t->html, sizeof(t->html), "jmq%.*s", WEB_QTOKEN_LEN - 3, h);
+	jm_hash_hex(secret, len, "site-search-q-url", 17, h);
+	snprintf(t->url, sizeof(t->url), "jmq%.*s", WEB_QTOKEN_LEN - 3, h);
+}
+
+/* The next place of token tok in [p, end), or NULL. */
+static const char *next_token(const char *p, const char *end, const char *tok)
+{
+	return memmem(p, (size_t)(end - p), tok, WEB_QTOKEN_LEN);
 }
 
 /* The cached page b with each token replaced by q (escaped for its place)
- * into out. */
-static enum jm_rc fill_q(const struct http_blob *b, const struct qtokens *t, const char *q,
+ * into out. Each token's next place is looked up once: after a
+ * replacement only the token just used is searched for again. */
+static enum jm_rc fill_q(const struct http_blob *b, const struct web_qtokens *t, const char *q,
                          struct buf *out)
 {
 	const char *p = b->data, *end = b->data + b->len;
+	const char *h = next_token(p, end, t->html), *u = next_token(p, end, t->url);
 	enum jm_rc rc = JM_OK;
 	while (!rc && p < end) {
-		const char *h = memmem(p, (size_t)(end - p), t->html, TOKEN_LEN);
-		const char *u = memmem(p, (size_t)(end - p), t->url, TOKEN_LEN);
 		const char *at = !h ? u : !u ? h : h < u ? h : u;
 		rc = buf_append(out, p, at ? (size_t)(at - p) : (size_t)(end - p));
-		if (!rc && at)
-			rc = at == h ? view_escape(out, q, strlen(q))
-			             : http_url_encode(out, q, strlen(q));
-		p = at ? at + TOKEN_LEN : end;
+		if (!rc && at == h && h) {
+			rc = view_escape(out, q, strlen(q));
+			h = next_token(h + WEB_QTOKEN_LEN, end, t->html);
+		} else if (!rc && at) {
+			rc = http_url_encode(out, q, strlen(q));
+			u = next_token(u + WEB_QTOKEN_LEN, end, t->url);
+		}
+		p = at ? at + WEB_QTOKEN_LEN : end;
 	}
 	return rc;
 }
 
 /* Answers from a cached page: the same headers as a fresh one. */
-static void send_filled(struct req *req, const struct http_blob *b, const struct qtokens *t,
+static void send_filled(struct req *req, const struct http_blob *b, const struct web_qtokens *t,
                         const char *q, const char *state)
 {
 	struct buf out;
@@ -163,7 +167,7 @@ static void search_work(struct db *db, void *data)
 
 /* The result page of r with the tokens in place of q, as a blob. */
 static struct http_blob *render_hits(struct req *req, const struct search_job *j,
-                                     const struct qtokens *t)
+                                     const struct web_qtokens *t)
 {
 	struct web_page pg;
 	struct buf out;
@@ -190,15 +194,14 @@ static void search_done(struct req *req, void *data)
 		web_error_page(req, http_status_for(j->job.rc));
 		return;
 	}
-	struct qtokens t;
-	qtokens(req->app, &t);
-	struct http_blob *b = render_hits(req, j, &t);
+	const struct web_qtokens *t = web_cache_qtokens(req->app->cache);
+	struct http_blob *b = render_hits(req, j, t);
 	if (!b) {
 		web_error_page(req, 500);
 		return;
 	}
 	web_cache_search_put(req->app->cache, j->key, b, j->gen);
-	send_filled(req, b, &t, j->q, "miss");
+	send_filled(req, b, t, j->q, "miss");
 	http_blob_unref(b);
 }
 
@@ -239,9 +242,7 @@ void web_search(struct req *req)
 	const char *key = cache_key(req, page, words);
 	struct http_blob *b = web_cache_search_get(req->app, key);
 	if (b) {
-		struct qtokens t;
-		qtokens(req->app, &t);
-		send_filled(req, b, &t, q, "hit");
+		send_filled(req, b, web_cache_qtokens(req->app->cache), q, "hit");
 		http_blob_unref(b);
 		return;
 	}

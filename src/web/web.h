@@ -65,7 +65,7 @@ struct web_media_upload {
 };
 bool web_media_upload(struct req *req, const struct form_file *file, bool json,
                       http_done_fn done) JM_WUR;
-struct web_cache *web_cache_new(void);
+struct web_cache *web_cache_new(const unsigned char *secret, size_t len);
 void web_cache_free(struct web_cache *c);
 
 #endif

@@ -39,6 +39,15 @@ void web_cache_put(struct web_cache *c, const char *key, const char *stat, struc
 #define WEB_SEARCH_CACHE_ENTRIES 512
 #define WEB_SEARCH_CACHE_BYTES   ((size_t)16 << 20)
 struct http_blob *web_cache_search_get(struct app *app, const char *key);
+/* The two placeholders a cached result page holds where the visitor's q
+ * goes (web/search.c): derived from the site's secret, so no article can
+ * contain them; made once in web_cache_new. */
+#define WEB_QTOKEN_LEN 24
+struct web_qtokens {
+	char html[WEB_QTOKEN_LEN + 1], url[WEB_QTOKEN_LEN + 1];
+};
+void web_search_qtokens(const unsigned char *secret, size_t len, struct web_qtokens *t);
+const struct web_qtokens *web_cache_qtokens(const struct web_cache *c);
 void web_cache_search_put(struct web_cache *c, const char *key, struct http_blob *b, uint64_t gen);
 /* The host[:port] of the site's base URL ("" before the first render);
  * the string stays valid until web_cache_free. */
