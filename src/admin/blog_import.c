@@ -204,27 +204,6 @@ static void bi_upload(struct req *req)
 
 /* ---- the report in the UI's language ---- */
 
-/* text with each "{name}" of names[] replaced by vals[] (the catalog's
- * placeholders), in the request's arena. */
-static const char *fill(struct req *req, const char *text, const char *const *names,
-                        const char *const *vals, size_t n)
-{
-	struct buf b = BUF_INIT;
-	for (const char *p = text; *p;) {
-		size_t i = 0, len = 0;
-		while (*p == '{' && i < n && strncmp(p + 1, names[i], len = strlen(names[i])))
-			i++;
-		if (*p == '{' && i < n && p[len + 1] == '}') {
-			(void)!buf_appends(&b, vals[i]);
-			p += len + 2;
-		} else
-			(void)!buf_append(&b, p++, 1);
-	}
-	const char *out = arena_strdup(req->arena, b.len ? b.ptr : "");
-	buf_free(&b);
-	return out;
-}
-
 static const char *str_of(json_t *o, const char *key)
 {
 	const char *v = json_string_value(json_object_get(o, key));
@@ -247,7 +226,7 @@ static void line_words(struct req *req, json_t *l, struct view_val *m)
 	const char *t =
 	        *code ? t_or(req, arena_sprintf(req->arena, "import.line.%s", code), NULL) : NULL;
 	view_set_str(m, "outcome",
-	             t ? fill(req, t, names, vals, 1)
+	             t ? i18n_fill(req->arena, t, names, vals, 1)
 	               : arena_strdup(req->arena, str_of(l, "outcome")));
 	view_set_str(m, "kind",
 	             t_or(req, arena_sprintf(req->arena, "import.kind.%s", kind),
@@ -284,7 +263,7 @@ static const char *summary_words(struct req *req, json_t *st)
 		vals[i] =
 		        arena_sprintf(req->arena, "%lld",
 		                      (long long)json_integer_value(json_object_get(c, names[i])));
-	return fill(req, admin_t(req, "import.summary"), names, vals, 7);
+	return i18n_fill(req->arena, admin_t(req, "import.summary"), names, vals, 7);
 }
 
 /* GET /admin/blog-import/{id}: progress (refreshing itself) or report. */

@@ -86,23 +86,10 @@ static json_t *status_read(struct req *req, const char *id)
 static enum jm_rc put_text(struct req *req, struct buf *b, const char *key,
                            const struct jm_row_err *w)
 {
-	const char *t = admin_t(req, key);
-	enum jm_rc rc = JM_OK;
-	while (*t && !rc) {
-		const char *v = NULL;
-		size_t skip = 0;
-		char line[24];
-		snprintf(line, sizeof(line), "%lld", (long long)w->line);
-		if (!strncmp(t, "{line}", 6))
-			v = line, skip = 6;
-		else if (!strncmp(t, "{field}", 7))
-			v = w->field, skip = 7;
-		else if (!strncmp(t, "{detail}", 8))
-			v = w->detail, skip = 8;
-		rc = v ? buf_appends(b, v) : buf_appendc(b, *t);
-		t += v ? skip : 1;
-	}
-	return rc;
+	const char *line = arena_sprintf(req->arena, "%lld", (long long)w->line);
+	const char *const names[] = {"line", "field", "detail"};
+	const char *const vals[] = {line, w->field, w->detail};
+	return buf_appends(b, i18n_fill(req->arena, admin_t(req, key), names, vals, 3));
 }
 
 const char *admin_import_msg(struct req *req, const struct jm_row_err *w, bool fail)

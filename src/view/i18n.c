@@ -393,3 +393,26 @@ const char *i18n_pick_lang(const char *al, size_t len, const char *fallback)
 		return best;
 	return fallback && !strcmp(fallback, "en") ? "en" : "ja";
 }
+
+const char *i18n_fill(struct arena *a, const char *text, const char *const *names,
+                      const char *const *vals, size_t n)
+{
+	struct buf b = BUF_INIT;
+	enum jm_rc rc = JM_OK;
+	for (const char *p = text; *p && !rc;) {
+		size_t i = 0, len = 0;
+		/* the name whose whole "{name}" is here ("{line}" is no "{lines}") */
+		while (*p == '{' && i < n &&
+		       (strncmp(p + 1, names[i], len = strlen(names[i])) || p[len + 1] != '}'))
+			i++;
+		if (*p == '{' && i < n) {
+			rc = buf_appends(&b, vals[i] ? vals[i] : "");
+			p += len + 2;
+		} else {
+			rc = buf_appendc(&b, *p++);
+		}
+	}
+	const char *out = arena_strdup(a, !rc && b.len ? buf_cstr(&b) : "");
+	buf_free(&b);
+	return out;
+}

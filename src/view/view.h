@@ -75,6 +75,11 @@ void i18n_free(struct i18n *c);
 /* Text of key in lang ("ja", "en"; anything else falls back to "ja").
  * Returns the key itself if unknown (never NULL). */
 const char *i18n_get(const struct i18n *c, const char *lang, const char *key);
+/* text (a catalog text) with each "{names[i]}" replaced by vals[i], as
+ * plain text (the template escapes the result), in a; an unknown "{x}"
+ * stays as it is. */
+const char *i18n_fill(struct arena *a, const char *text, const char *const *names,
+                      const char *const *vals, size_t n);
 /* JM_OK when every key has a non-empty text in both languages; otherwise
  * JM_INVALID with err naming the first incomplete key and the file lacking it. */
 enum jm_rc i18n_check(const struct i18n *c, struct jm_err *err) JM_WUR;

@@ -1,5 +1,6 @@
 /* Unit tests for src/view/i18n.c: the .po reader, completeness check,
- * lookups, the project's own catalog and Accept-Language picking. */
+ * lookups, the project's own catalog, Accept-Language picking and
+ * placeholder filling. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -161,12 +162,28 @@ static void test_pick_lang(void **state)
 	assert_string_equal(i18n_pick_lang("ja,en", 1, "en"), "en"); /* "j" is no language */
 }
 
+/* Placeholders: each named one replaced, unknown ones and a lone brace
+ * kept, a name that is a prefix of another told apart. */
+static void test_fill(void **state)
+{
+	(void)state;
+	struct arena *a = arena_new(1024);
+	const char *const names[] = {"line", "field", "lines"};
+	const char *const vals[] = {"3", "メール", "9"};
+	assert_string_equal(i18n_fill(a, "{line}行目の「{field}」: {lines}件", names, vals, 3),
+	                    "3行目の「メール」: 9件");
+	assert_string_equal(i18n_fill(a, "{other} {line", names, vals, 3), "{other} {line");
+	assert_string_equal(i18n_fill(a, "", names, vals, 3), "");
+	assert_string_equal(i18n_fill(a, "{line}", names, vals, 0), "{line}");
+	arena_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_parse),         cmocka_unit_test(test_incomplete),
 	        cmocka_unit_test(test_syntax_errors), cmocka_unit_test(test_project_catalog),
-	        cmocka_unit_test(test_pick_lang),
+	        cmocka_unit_test(test_pick_lang),     cmocka_unit_test(test_fill),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
