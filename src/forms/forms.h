@@ -1,0 +1,77 @@
+/*
+ * forms.h — asks (読者への問いかけ), job posts (採用) and events
+ * (セミナー・読者交流会): kinds of one form engine. The one module that
+ * writes forms, form_fields, answers, answer_values, answer_files and
+ * answer_notes (migration 0024).
+ *
+ * Files (issue 11; each part has one owner while it is being built):
+ *   form.c      forms and their fields: create, get, update, delete, list,
+ *               the rules of a form's definition (core/field.c's field
+ *               engine, shared with the lists' sign-up fields)
+ *   answer.c    answering: values checked against the fields, a person
+ *               found or made through people/, verified or held for the
+ *               mail confirmation, edited by its own reader until the form
+ *               closes; per-recipient tokens ({{form:SLUG}})
+ *   results.c   answers listed and filtered by any value, bulk actions
+ *               (tag, untag, field, interaction, stage), CSV export
+ *   event.c     seats and waitlist (taken in the order received, the race
+ *               for the last seat), holds, cancellation and promotion,
+ *               reminders, check-in, iCalendar (libical) and the 受付票 QR
+ *   job.c       the pipeline (applied → … → hired | declined), notes and
+ *               dates, the applicant's reader history
+ *
+ * No HTTP here: api/forms.c, admin/forms*.c and web/forms.c call these.
+ * Functions run on the caller's connection; a function that needs a
+ * transaction says so.
+ */
+#ifndef JM_FORMS_H
+#define JM_FORMS_H
+
+#include "core/core.h"
+
+struct db;
+struct arena;
+
+enum forms_kind { FORMS_ASK, FORMS_JOB, FORMS_EVENT };
+
+struct forms_field {
+	const char *key, *label, *type; /* core/field.c's types */
+	const char **options;           /* select, multi */
+	size_t noptions;
+	bool required;
+};
+
+/* The working conditions a job post must state (職業安定法). Every one is
+ * required on a job post. */
+struct forms_job {
+	const char *duties, *contract_period, *workplace, *working_hours, *holidays, *wage,
+	        *social_insurance, *smoking_measures;
+};
+
+struct forms_event {
+	int64_t starts_at, ends_at; /* 0 = none */
+	const char *venue, *online_url, *fee, *party_title;
+	int64_t capacity, party_capacity, reminder_hours;
+	bool waitlist;
+};
+
+struct forms_form {
+	int64_t id;
+	enum forms_kind kind;
+	const char *slug, *title, *description, *thanks, *consent_text, *status;
+	int64_t opens_at, closes_at;    /* 0 = no bound */
+	int64_t max_answers_per_person; /* 0 = any number */
+	int64_t list_id;                /* 0 = none */
+	bool include_freeloaders;
+	struct forms_event event;
+	struct forms_job job;
+	struct forms_field *fields;
+	size_t nfields;
+	int64_t created_at, updated_at;
+	int64_t answers; /* count, in lists and gets */
+};
+
+const char *forms_kind_name(enum forms_kind k);
+bool forms_kind_parse(const char *s, enum forms_kind *out);
+
+#endif
