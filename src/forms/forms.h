@@ -74,4 +74,36 @@ struct forms_form {
 const char *forms_kind_name(enum forms_kind k);
 bool forms_kind_parse(const char *s, enum forms_kind *out);
 
+/* ---- events: seats, waitlist, holds (event.c; helper "event") ---- */
+#define FORMS_EVENT_HOLD      (24 * 3600) /* a stranger's seat waits this long for the mail click */
+#define FORMS_EVENT_PARTY_KEY "party"     /* the checkbox field asking for the 懇親会 */
+
+/* Locks the form's row for the rest of the caller's transaction
+ * (PostgreSQL: SELECT … FOR UPDATE; SQLite: the write transaction is the
+ * lock already). Call it FIRST in a registration's transaction, before the
+ * answer row is inserted, so answers.id order is the order received.
+ * JM_NOT_FOUND when the form is gone. */
+enum jm_rc forms_event_lock(struct db *db, int64_t form_id) JM_WUR;
+/* Places registration answer_id (a row of f, inserted by the caller with
+ * status '' — or any status that is not an event's — in the same
+ * transaction) and sets its status; *status (static) gets it:
+ *   "confirmed"  a seat is free and nobody waits: taken now; when
+ *                !verified it is held until now + FORMS_EVENT_HOLD
+ *                (held_until), then released (forms_event_tick);
+ *   "waitlisted" no seat: on the waitlist in the order received;
+ *   "full"       no seat and f->event.waitlist is off: returns
+ *                JM_CONFLICT, nothing changed — the caller rolls back and
+ *                answers 409 with the catalog's forms.event.full ("満席").
+ * Called again (forms_answer_verify) for the same answer it keeps its
+ * place: a held seat becomes a confirmed one (held_until NULL), a seat
+ * whose hold ran out is placed anew. Capacity 0 = no limit. Seats are
+ * counted over confirmed answers whose hold has not run out. When the form
+ * has a 懇親会 (party_title) and the answer's FORMS_EVENT_PARTY_KEY value
+ * says yes, answers.party is placed against party_capacity the same way
+ * (waitlisted when full). When verified, the confirmation (iCalendar
+ * invitation + 受付票 QR) or the waitlist mail is queued. Runs inside the
+ * caller's write transaction (it locks the form itself too). */
+enum jm_rc forms_event_place(struct db *db, const struct forms_form *f, int64_t answer_id,
+                             bool verified, int64_t now, const char **status) JM_WUR;
+
 #endif
