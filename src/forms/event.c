@@ -41,8 +41,8 @@ enum jm_rc forms_event_lock(struct db *db, int64_t form_id)
 }
 
 /* Seats taken apart from answer `self`; party: the 懇親会 seats. */
-static enum jm_rc seats_taken(struct db *db, int64_t form_id, int64_t self, bool party,
-                              int64_t now, int64_t *out)
+static enum jm_rc seats_taken(struct db *db, int64_t form_id, int64_t self, bool party, int64_t now,
+                              int64_t *out)
 {
 	return db_query_int(db, out, 0,
 	                    party ? "SELECT count(*) FROM answers WHERE form_id = ? AND id <> ? "
@@ -66,10 +66,11 @@ static enum jm_rc waiting_before(struct db *db, int64_t form_id, int64_t id, int
 enum jm_rc event_answer_load(struct db *db, int64_t answer_id, struct event_answer *out)
 {
 	struct db_stmt *st = NULL;
-	enum jm_rc rc = db_preparef(db, &st,
-	                            "SELECT form_id, person_id, status, verified, held_until, party "
-	                            "FROM answers WHERE id = ?",
-	                            "i", answer_id);
+	enum jm_rc rc =
+	        db_preparef(db, &st,
+	                    "SELECT form_id, person_id, status, verified, held_until, party "
+	                    "FROM answers WHERE id = ?",
+	                    "i", answer_id);
 	if (rc)
 		return rc;
 	rc = db_step(st);
@@ -103,11 +104,12 @@ enum jm_rc event_set_status(struct db *db, int64_t answer_id, const char *status
 static enum jm_rc party_wanted(struct db *db, int64_t answer_id, bool *out)
 {
 	int64_t n = 0;
-	enum jm_rc rc = db_query_int(db, &n, 0,
-	                             "SELECT count(*) FROM answer_values WHERE answer_id = ? "
-	                             "AND key = '" FORMS_EVENT_PARTY_KEY "' AND value <> '' "
-	                             "AND lower(value) NOT IN ('0', 'no', 'false', 'off', 'いいえ')",
-	                             "i", answer_id);
+	enum jm_rc rc =
+	        db_query_int(db, &n, 0,
+	                     "SELECT count(*) FROM answer_values WHERE answer_id = ? "
+	                     "AND key = '" FORMS_EVENT_PARTY_KEY "' AND value <> '' "
+	                     "AND lower(value) NOT IN ('0', 'no', 'false', 'off', 'いいえ')",
+	                     "i", answer_id);
 	*out = n > 0;
 	return rc;
 }
