@@ -224,3 +224,175 @@ enum jm_rc forms_event_place(struct db *db, const struct forms_form *f, int64_t 
 		rc = event_mail_placed(db, f, answer_id, *status, now);
 	return rc;
 }
+
+/* ---- promotion, cancellation, expiry ---- */
+
+/* The waitlist's head, 0 when nobody waits. */
+static enum jm_rc waitlist_head(struct db *db, int64_t form_id, int64_t *id)
+{
+	return db_query_int(db, id, 0,
+	                    "SELECT id FROM answers WHERE form_id = ? AND status = 'waitlisted' "
+	                    "ORDER BY id LIMIT 1",
+	                    "i", form_id);
+}
+
+/* Gives every free seat to the waitlist's head, one by one; each promoted
+ * registrant is told by mail (a stranger's promoted seat is held like a
+ * new one). Under the form's lock. *n (may be NULL) counts promotions. */
+static enum jm_rc promote(struct db *db, const struct forms_form *f, int64_t now, int64_t *n)
+{
+	for (;;) {
+		int64_t taken = 0, head = 0;
+		struct event_answer a;
+		enum jm_rc rc = seats_taken(db, f->id, 0, false, now, &taken);
+		if (!rc && f->event.capacity > 0 && taken >= f->event.capacity)
+			return JM_OK;
+		if (!rc)
+			rc = waitlist_head(db, f->id, &head);
+		if (rc || !head)
+			return rc;
+		if ((rc = event_answer_load(db, head, &a)))
+			return rc;
+		rc = event_set_status(db, head, "confirmed",
+		                      a.verified ? 0 : now + FORMS_EVENT_HOLD, now);
+		if (!rc && !strcmp(a.party, "waitlisted"))
+			rc = db_execf(db, "UPDATE answers SET party = '' WHERE id = ?", "i", head);
+		if (!rc)
+			rc = event_party_place(db, f, head, "confirmed", now);
+		if (!rc && a.verified)
+			rc = event_mail_placed(db, f, head, "promoted", now);
+		if (rc)
+			return rc;
+		if (n)
+			(*n)++;
+	}
+}
+
+/* Gives free 懇親会 seats to confirmed registrants waiting for one. */
+static enum jm_rc promote_party(struct db *db, const struct forms_form *f, int64_t now)
+{
+	if (!f->event.party_title || !*f->event.party_title)
+		return JM_OK;
+	for (;;) {
+		int64_t taken = 0, head = 0;
+		enum jm_rc rc = seats_taken(db, f->id, 0, true, now, &taken);
+		if (rc || (f->event.party_capacity > 0 && taken >= f->event.party_capacity))
+			return rc;
+		rc = db_query_int(
+		        db, &head, 0,
+		        "SELECT id FROM answers WHERE form_id = ? AND status = 'confirmed' "
+		        "AND party = 'waitlisted' ORDER BY id LIMIT 1",
+		        "i", f->id);
+		if (rc || !head)
+			return rc;
+		rc = db_execf(db, "UPDATE answers SET party = 'confirmed' WHERE id = ?", "i", head);
+		if (rc)
+			return rc;
+	}
+}
+
+enum jm_rc forms_event_cancel(struct db *db, int64_t answer_id, int64_t now, struct jm_err *err)
+{
+	struct arena *ar = arena_new(4096);
+	struct forms_form f;
+	struct event_answer a;
+	enum jm_rc rc = event_answer_load(db, answer_id, &a);
+	if (!rc)
+		rc = event_form_load(db, ar, a.form_id, &f);
+	if (rc) {
+		jm_err_set(err, "answer", "no such registration");
+		goto out;
+	}
+	if ((rc = db_begin(db)))
+		goto out;
+	rc = forms_event_lock(db, f.id);
+	if (!rc)
+		rc = event_answer_load(db, answer_id, &a);
+	if (!rc && !strcmp(a.status, "cancelled"))
+		rc = JM_DONE; /* cancelled before: nothing changes */
+	if (!rc)
+		rc = event_set_status(db, answer_id, "cancelled", 0, now);
+	if (!rc)
+		rc = db_execf(db,
+		              "UPDATE answers SET party = CASE WHEN party = '' THEN '' "
+		              "ELSE 'cancelled' END WHERE id = ?",
+		              "i", answer_id);
+	if (!rc)
+		rc = promote(db, &f, now, NULL);
+	if (!rc)
+		rc = promote_party(db, &f, now);
+	rc = db_end(db, rc == JM_DONE ? JM_OK : rc);
+out:
+	arena_free(ar);
+	return rc;
+}
+
+/* Releases the holds of one form that ran out, then fills the seats. */
+static enum jm_rc expire_form(struct db *db, int64_t form_id, int64_t now, int64_t *n)
+{
+	struct arena *ar = arena_new(4096);
+	struct forms_form f;
+	enum jm_rc rc = event_form_load(db, ar, form_id, &f);
+	if (rc)
+		goto out;
+	if ((rc = db_begin(db)))
+		goto out;
+	rc = forms_event_lock(db, form_id);
+	if (!rc)
+		rc = db_execf(
+		        db,
+		        "UPDATE answers SET status = 'expired', status_at = ?, updated_at = ?, "
+		        "party = CASE WHEN party = '' THEN '' ELSE 'cancelled' END "
+		        "WHERE form_id = ? AND status = 'confirmed' AND verified = 0 "
+		        "AND held_until IS NOT NULL AND held_until <= ?",
+		        "iiii", now, now, form_id, now);
+	if (!rc)
+		*n += db_changes(db);
+	if (!rc)
+		rc = promote(db, &f, now, NULL);
+	if (!rc)
+		rc = promote_party(db, &f, now);
+	rc = db_end(db, rc);
+out:
+	arena_free(ar);
+	return rc;
+}
+
+/* The ids of event forms with a hold that ran out (at most max). */
+static enum jm_rc forms_with(struct db *db, const char *sql, int64_t now, int64_t *ids, size_t max,
+                             size_t *n)
+{
+	struct db_stmt *st = NULL;
+	*n = 0;
+	enum jm_rc rc = db_preparef(db, &st, sql, "ii", now, (int64_t)max);
+	while (!rc && (rc = db_step(st)) == JM_OK)
+		ids[(*n)++] = db_col_int(st, 0);
+	db_finalize(st);
+	return rc == JM_DONE ? JM_OK : rc;
+}
+
+enum jm_rc forms_event_tick(struct db *db, int64_t now, int64_t *expired, int64_t *reminded)
+{
+	int64_t ids[32];
+	size_t n = 0;
+	*expired = *reminded = 0;
+	enum jm_rc rc = forms_with(db,
+	                           "SELECT DISTINCT a.form_id FROM answers a "
+	                           "JOIN forms f ON f.id = a.form_id AND f.kind = 'event' "
+	                           "WHERE a.status = 'confirmed' AND a.verified = 0 "
+	                           "AND a.held_until IS NOT NULL AND a.held_until <= ? "
+	                           "ORDER BY a.form_id LIMIT ?",
+	                           now, ids, 32, &n);
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = expire_form(db, ids[i], now, expired);
+	if (!rc)
+		rc = forms_with(db,
+		                "SELECT id FROM forms WHERE kind = 'event' AND reminder_hours > 0 "
+		                "AND reminded_at IS NULL AND starts_at IS NOT NULL "
+		                "AND starts_at - reminder_hours * 3600 <= ?1 AND starts_at > ?1 "
+		                "ORDER BY id LIMIT ?2",
+		                now, ids, 32, &n);
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = event_remind_form(db, ids[i], now, reminded);
+	return rc;
+}
