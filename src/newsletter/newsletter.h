@@ -441,11 +441,15 @@ enum jm_rc nl_relay_test(const struct nl_worker_opts *o, const char *to, char re
 
 /* ---- transactional mails to one address (render_tx.c) ----
  * kind "notify": to the owner (a new contact message, the daily digest);
- * kind "reply": the owner's reply to a message. payload is a JSON object:
+ * kind "reply": the owner's reply to a message; kind "event": an event
+ * registration's mail (forms/). payload is a JSON object:
  *   {"subject": "...", "text": "...",            required, UTF-8
  *    "to_name": "...", "reply_to": "addr",       optional
  *    "message_id": "<id@host>",                  optional fixed Message-ID
- *    "in_reply_to": "<…>", "references": "<…> <…>"}  optional threading
+ *    "in_reply_to": "<…>", "references": "<…> <…>",  optional threading
+ *    "parts": [{"ctype", "b64", "filename", "cid",     optional extra parts
+ *               "alternative": bool, "inline": bool}]}  (struct mail_extra)
+ * "{base_url}" in an event mail's text becomes the site's base URL.
  * Sent from the site's sender (mail_from_name/addr), without List-Id or
  * List-Unsubscribe, text only. Queues one deliveries row due now. */
 enum jm_rc nl_queue_tx(struct db *db, const char *kind, int64_t person_id, const char *to_addr,

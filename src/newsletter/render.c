@@ -411,7 +411,7 @@ static enum jm_rc render_kind(struct nl_render_ctx *c, struct arena *a, const st
 {
 	if (!strcmp(j->kind, "test"))
 		return render_test(c, a, j, m, err);
-	if (!strcmp(j->kind, "notify") || !strcmp(j->kind, "reply"))
+	if (!strcmp(j->kind, "notify") || !strcmp(j->kind, "reply") || !strcmp(j->kind, "event"))
 		return nl_render_tx(c, a, j, m, err);
 	struct sub s;
 	enum jm_rc rc = load_sub(c, a, j, &s);
