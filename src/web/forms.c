@@ -463,17 +463,20 @@ static void forms_post_h(struct req *req)
 	struct fpage p = {.req = req};
 	struct form fm;
 	struct jm_err err = {0};
+	if (!(p.f = load_form(req)))
+		return;
+	/* Only a form with a file field takes more than --max-body. */
+	if (!has_file_field(p.f) && req->body.len > (size_t)req->app->cfg.max_body) {
+		web_error_page(req, 413);
+		return;
+	}
 	enum jm_rc rc = http_req_form(req, &fm, &err);
 	if (rc) {
 		web_error_page(req, rc == JM_TOO_LARGE ? 413 : rc == JM_IO ? 500 : 400);
 		return;
 	}
-	if (!(p.f = load_form(req)) || !reader_of(req, &p, form_get(&fm, "t")))
+	if (!reader_of(req, &p, form_get(&fm, "t")))
 		return;
-	if (!has_file_field(p.f) && req->body.len > (size_t)req->app->cfg.max_body) {
-		web_error_page(req, 413);
-		return;
-	}
 	struct forms_answer_in in = {.person_id = p.person_id};
 	answer_in(req, &fm, p.f, &in);
 	p.typed = &fm;

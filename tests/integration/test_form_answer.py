@@ -393,6 +393,16 @@ def test_bad_values_are_refused_beside_the_field_and_kept(env, why, kw, field, m
     assert snapshot(env, fid) == before
 
 
+def test_a_body_past_max_body_is_413_unless_the_form_takes_files(env):
+    slug = jm.uniq("body")
+    fid = make_form(env, slug, fields=ASK_FIELDS)
+    before = snapshot(env, fid)
+    r = post(env, slug, fields(env, jm.uniq("b") + "@example.org", f_publisher="はい",
+                               f_note="x" * (3 << 20)))
+    assert r.status == 413
+    assert snapshot(env, fid) == before
+
+
 def test_name_email_and_consent_are_checked(env):
     slug = jm.uniq("who")
     fid = make_form(env, slug, fields=ASK_FIELDS, consent_text="個人情報は適切に扱います")
@@ -554,14 +564,15 @@ def test_file_upload_sniffed_limited_and_downloaded_by_staff_only(env):
     r = post(env, slug, fields(env, email))
     assert r.status == 422 and "入力してください" in r.text
     assert snapshot(env, fid) == before
-    r = post(env, slug, fields(env, email), files={"f_cv": ("履歴書 <山田>.pdf", PDF)})
+    big = PDF + b"0" * (3 << 20)  # past --max-body (2 MB), within the 10 MB of a file
+    r = post(env, slug, fields(env, email), files={"f_cv": ("履歴書 <山田>.pdf", big)})
     assert r.status == 200, r.text[:2000]
     aid, status = env["db"].execute("SELECT id, status FROM answers WHERE form_id = ?",
                                     (fid,)).fetchone()
     assert status == "applied"
     fid_, name, ctype, size = env["db"].execute(
         "SELECT id, name, ctype, bytes FROM answer_files WHERE answer_id = ?", (aid,)).fetchone()
-    assert (name, ctype, size) == ("履歴書 <山田>.pdf", "application/pdf", len(PDF))
+    assert (name, ctype, size) == ("履歴書 <山田>.pdf", "application/pdf", len(big))
     assert values_of(env, aid) == [("cv", str(fid_))]
     anon = env["srv"].client()
     r = anon.get("/admin/forms/files/%d" % fid_, follow=False)
@@ -570,7 +581,7 @@ def test_file_upload_sniffed_limited_and_downloaded_by_staff_only(env):
     from conftest import login
     assert login(admin, OWNER, PASSWORD).status == 200
     r = admin.get("/admin/forms/files/%d" % fid_)
-    assert r.status == 200 and r.body == PDF
+    assert r.status == 200 and r.body == big
     assert r.header("Content-Type").startswith("application/pdf")
     assert r.header("Content-Disposition").startswith("attachment")
     assert admin.get("/admin/forms/files/%d" % (fid_ + 1000)).status == 404
