@@ -133,6 +133,7 @@ void admin_routes(struct app *app, struct router *r)
 	router_add(r, "GET", "/admin/forms/{id}/checkin/scan", admin_checkin_scan, adm);
 	router_add(r, "GET", "/admin/forms/{id}/checkin/fans", admin_checkin_fans_get, adm);
 	router_add(r, "POST", "/admin/forms/{id}/checkin/fans", admin_checkin_fans_post, adm);
+	admin_form_files_routes(r); /* forms: a file sent with an answer */
 	admin_blog_import_routes(r);
 	admin_trash_routes(r); /* before nl: /admin/broadcasts/{id}/delete */
 	admin_nl_routes(r);

@@ -71,8 +71,189 @@ struct forms_form {
 	int64_t answers; /* count, in lists and gets */
 };
 
+/* ---- answering (answer.c; answer) ----
+ * A reader answers a form on its public page (web/forms.c). Two ways in:
+ *   - from a mail link: {{form:SLUG}} in a broadcast is that reader's own
+ *     URL /forms/SLUG?t=TOKEN (forms_token_make); the answer is theirs,
+ *     verified at once, and they may see and edit it until the form closes;
+ *   - anyone else gives a name and an email: the person is found or made
+ *     (people_ensure, never renaming anyone), the answer is stored
+ *     unverified — not on their timeline, not counted, changing nothing on
+ *     the person — and a link to confirm it is mailed to the address
+ *     (forms_answer_verify), as a sign-up is confirmed.
+ * A verified answer is a "form_answer" event on the person's timeline and
+ * counts in the engagement score (network/score.c). */
+#define FORMS_FILE_MAX      (10 << 20)  /* bytes of one uploaded file */
+#define FORMS_VALUES_MAX    1000        /* values of one answer (a multi's options each) */
+#define FORMS_NAME_MAX      100         /* bytes of a stranger's name */
+#define FORMS_TOKEN_MAX     160         /* a token with its NUL */
+#define FORMS_CONFIRM_TTL   (7 * 86400) /* the mailed confirmation link */
+#define FORMS_MIN_FILL      3           /* seconds: a form sent faster is a bot */
+#define FORMS_STAMP_MAX     86400       /* a page older than a day must be reloaded */
+#define FORMS_STAMP_PURPOSE "forms"     /* of the page's auth stamp */
+#define FORMS_PER_IP_HOUR   30          /* answers per IP per hour (setting forms_per_ip_hour) */
+#define FORMS_PER_EMAIL_DAY 10          /* answers per address per day (forms_per_email_day) */
+
+/* The per-recipient token of form slug for person_id (never expires; a
+ * token of one form never passes another's check). */
+void forms_token_make(const unsigned char secret[32], const char *slug, int64_t person_id,
+                      char out[FORMS_TOKEN_MAX]);
+/* *person_id of token for slug: JM_INVALID when it is malformed, altered,
+ * or made for another form. Says nothing of whether the person exists. */
+enum jm_rc forms_token_parse(const unsigned char secret[32], const char *slug, const char *token,
+                             int64_t *person_id) JM_WUR;
+
+/* One value as given: a multi field gives one per chosen option. */
+struct forms_value {
+	const char *key, *value;
+};
+/* One uploaded file of a file field. */
+struct forms_upload {
+	const char *key;  /* the field */
+	const char *name; /* as sent (untrusted: kept as the download's name only) */
+	const char *data; /* the bytes, or NULL with path (a spooled upload) */
+	size_t len;
+	const char *path;
+};
+struct forms_answer_in {
+	/* A reader from their token (forms_token_parse): verified at once. 0:
+	 * a stranger, who gives name and email. */
+	int64_t person_id;
+	int64_t answer_id; /* with person_id: edit this answer of theirs; 0 = a new one */
+	const char *name, *email;
+	const struct forms_value *values;
+	size_t nvalues;
+	const struct forms_upload *files;
+	size_t nfiles;
+	bool consent; /* the consent box (required when the form has consent_text) */
+	/* The public page's defences (web/forms.c): the hidden honeypot must be
+	 * empty, the page's signed stamp (purpose FORMS_STAMP_PURPOSE) at
+	 * least FORMS_MIN_FILL seconds and at most a day old and single use,
+	 * and the per-IP and per-address limits (auth/ratelimit.c keys
+	 * "form-ip:", "form-email:"). Off for trusted callers. */
+	bool public_form;
+	const char *honeypot, *stamp, *ip;
+	const unsigned char *secret; /* signs stamps and links (required) */
+	const char *base_url;        /* of the confirmation link; NULL = setting base_url */
+};
+/* One refusal of an answer's input, for the page to show beside its
+ * field: key is the field's key or "name", "email", "consent", "form";
+ * code is core/field.c's (jm_field_value_code) or "unknown_field",
+ * "file_type", "file_large"; msg English. */
+struct forms_answer_error {
+	const char *key, *code, *msg;
+};
+/* Every refusal of in's values, name, email and consent against form f,
+ * without the database: *errs (arena) gets them, *n how many (0 = fine). */
+void forms_answer_check(struct arena *a, const struct forms_form *f,
+                        const struct forms_answer_in *in, struct forms_answer_error **errs,
+                        size_t *n);
+/* Stores an answer of in to form f (as forms_get* loaded it) in one
+ * transaction, *answer_id = its id. Refusals (nothing stored, err names
+ * the key as forms_answer_check does): JM_INVALID for input and the bot
+ * checks ("honeypot", "stamp", "stamp_fast", "stamp_old", "stamp_used");
+ * JM_TOO_LARGE for a file past FORMS_FILE_MAX; JM_CONFLICT "form" when
+ * the form is closed or not open yet, "answer" when the person has
+ * max_answers_per_person answers already (decided under a lock on the
+ * form's row, so two at once never both pass), "full" for an event full
+ * without a waitlist; JM_FORBIDDEN "answer" to edit an answer that is
+ * not the person's; JM_RATE_LIMITED "ip" or "email". Status by kind: ask
+ * 'received', job 'applied', event as forms_event_place places it (in
+ * the same transaction). An edit replaces the values (a file field left
+ * empty keeps its file) and verifies an unverified answer. */
+enum jm_rc forms_answer_submit(struct db *db, const struct forms_form *f,
+                               const struct forms_answer_in *in, int64_t now, int64_t *answer_id,
+                               struct jm_err *err) JM_WUR;
+/* The link mailed to confirm answer_id: a token for forms_answer_verify. */
+void forms_confirm_token(const unsigned char secret[32], int64_t answer_id, int64_t now,
+                         char out[FORMS_TOKEN_MAX]);
+/* Confirms the answer of a mailed link: verified, on the timeline, in the
+ * score; an event's registration is placed again (a held seat becomes a
+ * seat). *answer_id gets it. JM_OK also when it was confirmed before;
+ * JM_INVALID for a link that is not ours, JM_NOT_FOUND when it expired
+ * or the answer is gone, JM_CONFLICT "full" as forms_answer_submit. */
+enum jm_rc forms_answer_verify(struct db *db, const unsigned char secret[32], const char *token,
+                               int64_t now, int64_t *answer_id, struct jm_err *err) JM_WUR;
+/* One answer with its values (in field order, as stored). */
+struct forms_answer {
+	int64_t id, form_id, person_id;
+	const char *status;
+	bool verified;
+	int64_t created_at, updated_at;
+	struct forms_value *values;
+	size_t nvalues;
+};
+/* Answer id in arena a: JM_NOT_FOUND when there is none. */
+enum jm_rc forms_answer_get(struct db *db, struct arena *a, int64_t id,
+                            struct forms_answer **out) JM_WUR;
+/* The person's newest answer to form_id that is not cancelled or expired
+ * (*out NULL when none), and *count how many such they have. */
+enum jm_rc forms_answer_mine(struct db *db, struct arena *a, int64_t form_id, int64_t person_id,
+                             struct forms_answer **out, int64_t *count) JM_WUR;
+/* The name and email of person_id (arena): JM_NOT_FOUND when gone. */
+enum jm_rc forms_answer_person(struct db *db, struct arena *a, int64_t person_id, const char **name,
+                               const char **email) JM_WUR;
+/* A file of an answer, for staff (admin/forms/files/{id}): name, type,
+ * bytes into out (cap FORMS_FILE_MAX). JM_NOT_FOUND. */
+enum jm_rc forms_answer_file(struct db *db, struct arena *a, int64_t id, const char **name,
+                             const char **ctype, struct buf *out) JM_WUR;
+
 const char *forms_kind_name(enum forms_kind k);
 bool forms_kind_parse(const char *s, enum forms_kind *out);
+
+/* ---- forms and their fields (form.c; formcore) ----
+ * The definition rules, checked by forms_create and forms_update alike
+ * (admin, API and CLI refuse the same forms), each failure JM_INVALID with
+ * err naming the field (the 0024 column name, "fields" for the fields):
+ *   kind ask|job|event; slug core/slug.c's rule, 1..FORMS_SLUG_MAX bytes
+ *   (derived from the title when empty on create; JM_CONFLICT "slug" when
+ *   taken); title 1..200 bytes on one line; description, thanks,
+ *   consent_text bounded Markdown; status open|closed; opens_at < closes_at
+ *   when both are set; max_answers_per_person >= 0; list_id 0 or an
+ *   existing list; fields: core/field.h's definitions, at most
+ *   FORMS_FIELDS_MAX, no key twice.
+ *   event: starts_at required, ends_at 0 or >= starts_at, capacity,
+ *   party_capacity, reminder_hours >= 0, online_url "" or http(s);
+ *   other kinds: no event values.
+ *   job: all eight working conditions required; other kinds: none.
+ * Changing the kind of a form that has answers: JM_CONFLICT "kind". */
+#define FORMS_SLUG_MAX   100
+#define FORMS_FIELDS_MAX 100
+#define FORMS_TITLE_MAX  200
+
+/* Creates the form in (in->id, created_at, updated_at, answers ignored;
+ * NULL strings read as ""; status NULL = "open") and its fields in one
+ * transaction: *id = the new form's id. Nothing is stored on failure. */
+enum jm_rc forms_create(struct db *db, const struct forms_form *in, int64_t now, int64_t *id,
+                        struct jm_err *err) JM_WUR;
+/* The form with its fields (in position order) and answer count, in
+ * arena a: JM_NOT_FOUND when there is none. */
+enum jm_rc forms_get(struct db *db, struct arena *a, int64_t id, struct forms_form **out) JM_WUR;
+enum jm_rc forms_get_slug(struct db *db, struct arena *a, const char *slug,
+                          struct forms_form **out) JM_WUR;
+/* Replaces the whole definition of form id with in (fields included: a
+ * PATCH reads the form, overlays what it was given and calls this), under
+ * the same rules as forms_create. Answers keep their values (they are
+ * keyed by field key). JM_NOT_FOUND, JM_INVALID, JM_CONFLICT. */
+enum jm_rc forms_update(struct db *db, int64_t id, const struct forms_form *in, int64_t now,
+                        struct jm_err *err) JM_WUR;
+/* Deletes the form with its fields and answers (ON DELETE CASCADE):
+ * JM_NOT_FOUND when there is none. */
+enum jm_rc forms_delete(struct db *db, int64_t id) JM_WUR;
+
+/* forms_list's filter: kind NULL = every kind, status NULL = both. */
+struct forms_list_q {
+	const char *kind, *status;
+	int page, per_page; /* 1-based; per_page <= 100 */
+};
+/* Newest first (created_at, id), without their fields (nfields 0) but
+ * with answer counts; *total = matching forms. Arena-owned. */
+enum jm_rc forms_list(struct db *db, struct arena *a, const struct forms_list_q *q,
+                      struct forms_form **items, size_t *n, int64_t *total) JM_WUR;
+/* The form's fields as the field engine sees them (one struct jm_field
+ * per forms_field, same order), for checking values: arena-owned. */
+struct jm_field;
+struct jm_field *forms_fields_engine(struct arena *a, const struct forms_form *f);
 
 /* ---- events: seats, waitlist, holds (event.c; helper "event") ---- */
 #define FORMS_EVENT_HOLD      (24 * 3600) /* a stranger's seat waits this long for the mail click */

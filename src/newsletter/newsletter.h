@@ -15,13 +15,19 @@
 #define JM_NEWSLETTER_H
 
 #include "core/core.h"
+#include "core/field.h"
 
 struct db;
 
 /* ---- lists and fields (list.c) ---- */
+/* The field types a list's sign-up fields take: the field engine's
+ * (core/field.h) text, select and checkbox, with its names and rules. */
+#define NL_FIELD_TYPES                                                                             \
+	(JM_FIELD_BIT(JM_FIELD_TEXT) | JM_FIELD_BIT(JM_FIELD_SELECT) |                             \
+	 JM_FIELD_BIT(JM_FIELD_CHECKBOX))
 struct nl_field {
 	int64_t id;
-	const char *key, *label, *type; /* type: "text", "select", "checkbox" */
+	const char *key, *label, *type; /* NL_FIELD_TYPES: "text", "select", "checkbox" */
 	const char **options;           /* select options */
 	size_t noptions;
 	bool required;
@@ -147,6 +153,23 @@ void nl_token_unsubscribe(const unsigned char secret[32], int64_t subscription_i
 /* JM_OK with the subscription id; JM_INVALID tampered; JM_NOT_FOUND expired. */
 enum jm_rc nl_token_check(const unsigned char secret[32], const char *kind, const char *token,
                           int64_t now, int64_t *subscription_id) JM_WUR;
+
+/* A form's link tokens ("f."): id and issued signed for ctx — a form's
+ * slug for the per-recipient link of the {{form:SLUG}} merge field
+ * (issued 0), "/confirm" for an answer's confirmation link; the forms
+ * module (forms_token_make) reads and makes them. ctx <= 200 bytes.
+ * out >= 128 bytes. check: JM_INVALID when malformed or not signed for
+ * ctx. */
+void nl_token_form(const unsigned char secret[32], const char *ctx, int64_t id, int64_t issued,
+                   char *out);
+enum jm_rc nl_token_form_check(const unsigned char secret[32], const char *ctx, const char *token,
+                               int64_t *id, int64_t *issued) JM_WUR;
+
+/* base_url + "/forms/" + slug (percent-encoded as one path segment) +
+ * suffix (copied as is), in a: the URL of a form's page (render.c).
+ * NULL when too long. */
+const char *nl_form_url(struct arena *a, const char *base_url, const char *slug,
+                        const char *suffix);
 
 /* Confirms (idempotent); queues the welcome mail once if the list has one. */
 enum jm_rc nl_confirm(struct db *db, int64_t subscription_id, int64_t now, struct nl_list *list_out,

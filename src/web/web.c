@@ -32,6 +32,7 @@ void web_routes(struct app *app, struct router *r)
 	web_newsletter_routes(r);
 	web_contact_routes(r);
 	web_event_routes(r);
+	web_forms_routes(r);
 	web_media_routes(r);
 }
 

@@ -136,6 +136,8 @@ void web_event_routes(struct router *r);
  * fee, party_title, capacity, left (-1 = no limit), full, waitlist,
  * waiting, party_left. templates/site/event_block.html renders it. */
 struct view_val *web_event_ctx(struct web_page *pg, const struct forms_form *f);
+/* A form's public page: /forms/{slug}, its answer and confirmation (forms.c). */
+void web_forms_routes(struct router *r);
 /* GET /media/{name}: a file this node's cache lacks, from the database (media.c). */
 void web_media_routes(struct router *r);
 
