@@ -96,7 +96,7 @@ enum jm_rc event_set_status(struct db *db, int64_t answer_id, const char *status
 	                "UPDATE answers SET status = ?, held_until = NULLIF(?, 0), "
 	                "status_at = CASE WHEN status = ? THEN status_at ELSE ? END, "
 	                "updated_at = ? WHERE id = ?",
-	                "tititi", status, held_until, status, now, now, answer_id);
+	                "titiii", status, held_until, status, now, now, answer_id);
 }
 
 /* Whether the registrant asked for the 懇親会: the form's checkbox field

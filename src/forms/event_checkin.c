@@ -195,7 +195,7 @@ enum jm_rc forms_event_attendees(struct db *db, struct arena *a, int64_t form_id
 	        "ORDER BY a.attended_at IS NOT NULL, p.name, a.id LIMIT 1000",
 	        "itt", form_id, like, like);
 	while (!rc && (rc = db_step(st)) == JM_OK) {
-		*out = arena_grow(a, *out, *n + 1, &cap, sizeof(**out));
+		*out = arena_grow(a, *out, *n, &cap, sizeof(**out));
 		struct forms_attendee *x = &(*out)[(*n)++];
 		x->answer_id = db_col_int(st, 0);
 		x->person_id = db_col_int(st, 1);

@@ -274,7 +274,7 @@ enum jm_rc forms_event_lock(struct db *db, int64_t form_id) JM_WUR;
  *   "waitlisted" no seat: on the waitlist in the order received;
  *   "full"       no seat and f->event.waitlist is off: returns
  *                JM_CONFLICT, nothing changed — the caller rolls back and
- *                answers 409 with the catalog's forms.event.full_error ("満席…").
+ *                answers 409 "満席" (forms.answer.err_full).
  * Called again (forms_answer_verify) for the same answer it keeps its
  * place: a held seat becomes a confirmed one (held_until NULL), a seat
  * whose hold ran out is placed anew. Capacity 0 = no limit. Seats are
