@@ -404,6 +404,9 @@ static void answer_in(struct req *req, const struct form *fm, const struct forms
 	in->stamp = form_get(fm, "form_token");
 	in->ip = http_req_ip(req);
 	in->secret = req->app->secret;
+	struct site_settings s;
+	if (site_settings_load(req->db, a, &s) == JM_OK)
+		in->base_url = site_base_url(a, &s, req->app->cfg.base_url, req->app->cfg.listen);
 }
 
 /* The catalog key of a refusal the domain returned (err->field). */
