@@ -298,7 +298,7 @@ enum jm_rc forms_event_cancel(struct db *db, int64_t answer_id, int64_t now, str
 	struct event_answer a;
 	enum jm_rc rc = event_answer_load(db, answer_id, &a);
 	if (!rc)
-		rc = event_form_load(db, ar, a.form_id, &f);
+		rc = forms_event_get(db, ar, a.form_id, &f);
 	if (rc) {
 		jm_err_set(err, "answer", "no such registration");
 		goto out;
@@ -332,7 +332,7 @@ static enum jm_rc expire_form(struct db *db, int64_t form_id, int64_t now, int64
 {
 	struct arena *ar = arena_new(4096);
 	struct forms_form f;
-	enum jm_rc rc = event_form_load(db, ar, form_id, &f);
+	enum jm_rc rc = forms_event_get(db, ar, form_id, &f);
 	if (rc)
 		goto out;
 	if ((rc = db_begin(db)))

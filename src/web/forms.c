@@ -146,8 +146,10 @@ static struct view_val *form_val(struct web_page *pg, const struct forms_form *f
 	view_set_str(m, "closes", when(pg, f->closes_at));
 	if (f->kind == FORMS_JOB)
 		view_set(m, "job", job_rows(pg, &f->job));
-	if (f->kind == FORMS_EVENT)
+	if (f->kind == FORMS_EVENT) {
 		view_set(m, "event", event_val(pg, &f->event));
+		web_event_ctx(pg, f); /* seats left, waitlist (web/event.c) */
+	}
 	return m;
 }
 
