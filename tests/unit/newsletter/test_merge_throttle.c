@@ -56,6 +56,17 @@ static void test_merge(void **state)
 	assert_string_equal(merged("{{form:A B}}", false, &b), "{{form:A B}}");
 	assert_string_equal(merged("{{form:}}", false, &b), "{{form:}}");
 	assert_string_equal(merged("{{form:a/b}}", false, &b), "{{form:a/b}}");
+	/* As a Markdown link's address, percent-encoded by the renderer. */
+	assert_string_equal(merged("<a href=\"%7B%7Bform:ask-1%7D%7D\">x</a>", true, &b),
+	                    "<a href=\"https://x.test/forms/ask-1?t=f.a&amp;b\">x</a>");
+	assert_string_equal(merged("<a href=\"%7B%7Bform:%E8%AA%AD%7D%7D\">x</a>", true, &b),
+	                    "<a href=\"/f\">x</a>");
+	assert_string_equal(merged("<a href=\"%7B%7Bname%7D%7D\">x</a>", true, &b),
+	                    "<a href=\"%7B%7Bname%7D%7D\">x</a>");
+	assert_string_equal(merged("<a href=\"%7B%7Bform:x%ZZ%7D%7D\">", true, &b),
+	                    "<a href=\"%7B%7Bform:x%ZZ%7D%7D\">");
+	assert_string_equal(merged("href=\"%7B%7Bform:ask-1%7D%7D\"", false, &b),
+	                    "href=\"%7B%7Bform:ask-1%7D%7D\"");
 	buf_free(&b);
 }
 
