@@ -604,3 +604,31 @@ def test_everything_typed_is_escaped_on_the_thanks_page_and_in_the_admin(env):
     assert login(admin, OWNER, PASSWORD).status == 200
     r = admin.get("/admin/people/%d" % pid)
     assert r.status == 200 and evil not in r.text
+
+
+def test_reader_keeps_or_replaces_the_file_of_their_answer(env):
+    slug = jm.uniq("cv-edit")
+    fid = make_form(env, slug, fields=[("cv", "履歴書", "file", [], True),
+                                       ("note", "ひとこと", "text", [], False)])
+    email = jm.uniq("cve") + "@example.net"
+    jm.nl_subscribers(env["db"], jm.nl_list(env["db"], jm.uniq("l"), "L"), [(email, "E", {}, [])])
+    t = form_token(env["secret"], slug, person(env, email)[0])
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    r = post(env, slug, [("form_token", stamp(env)), ("t", t), ("f_note", "一回目")],
+             files={"f_cv": ("cv.png", png)})
+    assert r.status == 200, r.text[:2000]
+    aid = q(env, "SELECT id FROM answers WHERE form_id = ?", fid)
+    first = q(env, "SELECT id FROM answer_files WHERE answer_id = ?", aid)
+    # edited without a file: the file stays (required is met by it)
+    r = post(env, slug, [("form_token", stamp(env)), ("t", t), ("answer", str(aid)),
+                         ("f_note", "二回目")], files={"f_cv": ("", b"")})
+    assert r.status == 200, r.text[:2000]
+    assert values_of(env, aid) == [("cv", str(first)), ("note", "二回目")]
+    # edited with a new file: it replaces the old one, whose bytes go
+    r = post(env, slug, [("form_token", stamp(env)), ("t", t), ("answer", str(aid)),
+                         ("f_note", "三回目")], files={"f_cv": ("cv.pdf", PDF)})
+    assert r.status == 200, r.text[:2000]
+    rows = env["db"].execute("SELECT id, ctype, name FROM answer_files WHERE answer_id = ?",
+                             (aid,)).fetchall()
+    assert len(rows) == 1 and rows[0][1:] == ("application/pdf", "cv.pdf")
+    assert values_of(env, aid) == [("cv", str(rows[0][0])), ("note", "三回目")]
