@@ -43,7 +43,9 @@ static struct view_val *attendee_val(struct req *req, const struct forms_attende
 	view_set_str(m, "party", x->party);
 	view_set_str(m, "stage", x->stage);
 	view_set_bool(m, "held", !x->verified);
-	view_set_str(m, "attended_at", admin_time_fmt(req->arena, x->attended_at, tz, ' '));
+	const char *at = admin_time_fmt(req->arena, x->attended_at, tz, ' ');
+	view_set_str(m, "attended_at", at);
+	view_set_str(m, "attended_hm", *at ? at + strlen(at) - 5 : ""); /* HH:MM */
 	return m;
 }
 

@@ -158,8 +158,11 @@ static enum jm_rc place_new(struct db *db, const struct forms_form *f, int64_t a
 		*status = "full";
 		return JM_CONFLICT;
 	}
+	/* A stranger's place on the waitlist is marked unconfirmed the same
+	 * way (held_until), so their mail click is news worth a mail. */
 	*status = "waitlisted";
-	return event_set_status(db, answer_id, "waitlisted", 0, now);
+	return event_set_status(db, answer_id, "waitlisted", verified ? 0 : now + FORMS_EVENT_HOLD,
+	                        now);
 }
 
 /* What a registration's current state means for a new call of place:
@@ -179,7 +182,8 @@ static enum jm_rc place_keep(struct db *db, const struct forms_form *f,
 	if (!strcmp(a->status, "waitlisted")) {
 		*status = "waitlisted";
 		*keep = true;
-		return JM_OK;
+		return verified && a->held_until ? event_set_status(db, a->id, "waitlisted", 0, now)
+		                                 : JM_OK;
 	}
 	if (strcmp(a->status, "confirmed") != 0)
 		return JM_OK;
@@ -218,8 +222,7 @@ enum jm_rc forms_event_place(struct db *db, const struct forms_form *f, int64_t 
 	/* A verified registrant hears of their place once: the confirmation
 	 * (with the invitation) or the waitlist number — when the place is
 	 * new, or when their mail confirmation turns a hold into a seat. */
-	bool news = strcmp(a.status, *status) != 0 || !a.verified ||
-	            (a.held_until && !strcmp(*status, "confirmed"));
+	bool news = strcmp(a.status, *status) != 0 || !a.verified || a.held_until;
 	if (!rc && verified && news && strcmp(*status, "cancelled") != 0)
 		rc = event_mail_placed(db, f, answer_id, *status, now);
 	return rc;

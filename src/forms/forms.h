@@ -271,7 +271,9 @@ enum jm_rc forms_event_lock(struct db *db, int64_t form_id) JM_WUR;
  *   "confirmed"  a seat is free and nobody waits: taken now; when
  *                !verified it is held until now + FORMS_EVENT_HOLD
  *                (held_until), then released (forms_event_tick);
- *   "waitlisted" no seat: on the waitlist in the order received;
+ *   "waitlisted" no seat: on the waitlist in the order received (a
+ *                stranger's place is marked unconfirmed with held_until
+ *                too; it does not expire, and the mail click clears it);
  *   "full"       no seat and f->event.waitlist is off: returns
  *                JM_CONFLICT, nothing changed — the caller rolls back and
  *                answers 409 "満席" (forms.answer.err_full).

@@ -323,3 +323,38 @@ def test_fans_move_to_acquaintance_only_on_the_reviewed_submit(env):
     r = apost(env, "/admin/forms/%d/checkin/fans" % fid, [("person", str(pa)), ("person", str(pc))])
     assert r.status == 200 and "知り合いに移しました: 1" in r.text
     assert stages() == ["acquaintance", "fan", "fan"]  # c did not come: left as is
+
+
+def test_party_seats_have_their_own_capacity(env):
+    fid = make_form(env, "party", kind="event", capacity=5, party_title="懇親会（居酒屋）",
+                    party_capacity=1,
+                    fields=[("party", "懇親会に参加する", "checkbox", [], False)])
+    (a, pa), (b, pb), (c, pc) = readers(env, 3, "party")
+    for pid in (pa, pb):
+        r = post(env, "party", [("form_token", stamp(env)),
+                                ("t", form_token(env["secret"], "party", pid)), ("f_party", "1")])
+        assert r.status == 200, r.text[:1000]
+    assert register(env, "party", pc).status == 200  # the seminar only
+    party = lambda: [q(env, "SELECT party FROM answers WHERE form_id = ? AND person_id = ?",
+                       fid, p) for p in (pa, pb, pc)]
+    assert [answer_of(env, fid, p)[1] for p in (pa, pb, pc)] == ["confirmed"] * 3
+    assert party() == ["confirmed", "waitlisted", ""]
+    assert "懇親会: 懇親会（居酒屋） (キャンセル待ち)" in text_of(mail_to(env, b, "参加確定"))
+    r = env["web"].post(own_link(text_of(mail_to(env, a, "参加確定"))), form=[], follow=False)
+    assert r.status == 200
+    assert party() == ["cancelled", "confirmed", ""]
+
+
+def test_a_waitlisted_stranger_hears_their_number_after_the_mail_click(env):
+    fid = make_form(env, "wclick", kind="event", capacity=1, title="満席セミナー")
+    ((email, pid),) = readers(env, 1, "wclick")
+    assert register(env, "wclick", pid).status == 200
+    stranger = jm.uniq("late") + "@example.org"
+    assert register_stranger(env, "wclick", stranger).status == 200
+    aid, status, verified, held = answer_of(env, fid, person(env, stranger)[0])
+    assert (status, verified) == ("waitlisted", 0)
+    text = text_of(mail_to(env, stranger, "回答の確認"))
+    link = re.search(r"http://events\.example\.test(/forms/wclick/confirm\?token=\S+)", text).group(1)
+    assert env["web"].get(link).status == 200
+    assert answer_of(env, fid, person(env, stranger)[0])[1:] == ("waitlisted", 1, None)
+    assert "キャンセル待ち 1 番" in str(mail_to(env, stranger, "キャンセル待ち")["Subject"])
