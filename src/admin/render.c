@@ -56,7 +56,7 @@ static const struct {
         {"POST", "/admin/blog-import", ROUTE_OWNER},
         {"GET", "/admin/blog-import/{id}", ROUTE_OWNER},
         {"POST", "/admin/forms/{id}/checkin/fans", ROUTE_OWNER}, /* stages: the owner's call */
-        {"POST", "/admin/forms/{id}/delete", ROUTE_OWNER}, /* its answers go with it */
+        {"POST", "/admin/forms/{id}/delete", ROUTE_OWNER},       /* its answers go with it */
 };
 
 static void admin_roles_apply(struct router *r)
