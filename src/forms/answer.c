@@ -667,6 +667,11 @@ enum jm_rc forms_answer_submit(struct db *db, const struct forms_form *f,
 	struct submit s = {.f = f, .in = in, .c = &c, .a = a, .now = now};
 	enum jm_rc rc = JM_OK;
 	*answer_id = 0;
+	if (!in->secret) { /* signs the confirmation link */
+		jm_err_set(err, "secret", "no signing secret");
+		rc = JM_INVALID;
+		goto out;
+	}
 	if (in->public_form && (rc = check_bot(in, now, err)))
 		goto out;
 	check_all(&c, f);
