@@ -101,6 +101,35 @@ static void test_breakdown(void **state)
 	assert_true(s.total > 0);
 }
 
+/* Answers to forms (forms/answer.c) count in the forms term once verified;
+ * an unverified or cancelled one does not. */
+static void test_form_answers(void **state)
+{
+	struct db *db = *state;
+	int64_t p = t_person(db, &(struct t_person){.name = "回答者"});
+	assert_int_equal(
+	        db_execf(db,
+	                 "INSERT INTO forms(id, kind, slug, title, created_at, updated_at) "
+	                 "VALUES (1, 'ask', 'ask', 'Ask', 1, 1)",
+	                 ""),
+	        JM_OK);
+	static const struct {
+		const char *status;
+		int verified;
+	} rows[] = {{"received", 1}, {"received", 0}, {"applied", 1}, {"cancelled", 1}};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		assert_int_equal(
+		        db_execf(db,
+		                 "INSERT INTO answers(form_id, person_id, status, verified, "
+		                 "status_at, created_at, updated_at) VALUES (1, ?, ?, ?, 1, 1, 1)",
+		                 "iti", p, rows[i].status, (int64_t)rows[i].verified),
+		        JM_OK);
+	struct net_score s;
+	assert_int_equal(net_score_get(db, p, T_NOW, &s), JM_OK);
+	assert_int_equal(s.forms, 2 * 3);
+	assert_int_equal(s.asks, 0); /* answering gives, it does not take */
+}
+
 /* The daily pass: months subscribed grow with no event at all; the
  * refresh walks everyone in batches and stores the new totals. */
 static void test_daily_refresh(void **state)
@@ -234,6 +263,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown(test_breakdown, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_form_answers, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_caps_and_edges, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_daily_refresh, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_suggestions, setup, teardown),
