@@ -1,15 +1,15 @@
 /*
  * ratelimit.c — the database-backed rate limiter of the public forms
- * (sign-up, contact): hits per key over a sliding window, kept in table
- * signup_attempts (named for its first user; owned here, written nowhere
- * else). Stored hits survive restarts and are shared by every process on
+ * (sign-up, contact, /forms/{slug}): hits per key over a sliding window,
+ * kept in table signup_attempts (named for its first user; owned here,
+ * written nowhere else). Stored hits survive restarts and are shared by every process on
  * the database.
  *
- * A key is prefix || value ("ip:1.2.3.4", "email:a@b.c",
- * "contact-ip:…", "contact-email:…"), compared exactly. No window is longer
- * than AUTH_RATE_KEEP; every hit added drops the hits older than that (an
- * indexed range delete), so the table holds at most one day of hits and no
- * caller has to remember a cleanup.
+ * A key is prefix || value ("ip:1.2.3.4", "email:a@b.c", "contact-ip:…",
+ * "contact-email:…", "form-ip:…", "form-email:…"), compared exactly. No
+ * window is longer than AUTH_RATE_KEEP; every hit added drops the hits
+ * older than that (an indexed range delete), so the table holds at most one
+ * day of hits and no caller has to remember a cleanup.
  *
  * Every function writes inside the caller's transaction (none begins or
  * commits), so a refused or rolled-back form leaves no hit behind.
@@ -84,6 +84,7 @@ enum jm_rc auth_rate_forget_person(struct db *db, int64_t person_id)
 	return db_execf(db,
 	                "DELETE FROM signup_attempts WHERE key IN "
 	                "(SELECT 'email:' || email FROM people WHERE id = ?1 UNION ALL "
-	                "SELECT 'contact-email:' || email FROM people WHERE id = ?1)",
+	                "SELECT 'contact-email:' || email FROM people WHERE id = ?1 UNION ALL "
+	                "SELECT 'form-email:' || email FROM people WHERE id = ?1)",
 	                "i", person_id);
 }

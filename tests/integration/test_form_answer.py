@@ -646,3 +646,16 @@ def test_reader_keeps_or_replaces_the_file_of_their_answer(env):
                              (aid,)).fetchall()
     assert len(rows) == 1 and rows[0][1:] == ("application/pdf", "cv.pdf")
     assert values_of(env, aid) == [("cv", str(rows[0][0])), ("note", "三回目")]
+
+
+def test_erasing_a_person_takes_their_answers_and_rate_limit_hits(env):
+    slug = jm.uniq("erase")
+    fid = make_form(env, slug, fields=ASK_FIELDS)
+    email = jm.uniq("gone") + "@example.org"
+    assert post(env, slug, fields(env, email, f_publisher="はい")).status == 200
+    pid = person(env, email)[0]
+    assert q(env, "SELECT count(*) FROM signup_attempts WHERE key = ?", "form-email:" + email) == 1
+    r = env["api"].post("/api/v1/subscribers/bulk", {"op": "erase", "person_ids": [pid]})
+    assert r.status == 200, r.body[:500]
+    assert q(env, "SELECT count(*) FROM signup_attempts WHERE key = ?", "form-email:" + email) == 0
+    assert q(env, "SELECT count(*) FROM answers WHERE form_id = ?", fid) == 0
