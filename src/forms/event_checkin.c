@@ -177,12 +177,28 @@ enum jm_rc forms_event_registration(struct db *db, struct arena *a, int64_t answ
 
 /* ---- the attendee list ---- */
 
+/* "%q%" with q's own %, _ and \ taken literally (ESCAPE '\'). */
+static const char *like_pattern(struct arena *a, const char *q)
+{
+	size_t n = strlen(q);
+	char *out = arena_alloc(a, 2 * n + 3), *o = out;
+	*o++ = '%';
+	for (; *q; q++) {
+		if (*q == '%' || *q == '_' || *q == '\\')
+			*o++ = '\\';
+		*o++ = *q;
+	}
+	*o++ = '%';
+	*o = '\0';
+	return out;
+}
+
 enum jm_rc forms_event_attendees(struct db *db, struct arena *a, int64_t form_id, const char *q,
                                  struct forms_attendee **out, size_t *n)
 {
 	struct db_stmt *st = NULL;
 	size_t cap = 0;
-	const char *like = arena_sprintf(a, "%%%s%%", q ? q : "");
+	const char *like = like_pattern(a, q ? q : "");
 	*out = NULL;
 	*n = 0;
 	enum jm_rc rc = db_preparef(
@@ -191,7 +207,8 @@ enum jm_rc forms_event_attendees(struct db *db, struct arena *a, int64_t form_id
 	        "coalesce(a.attended_at, 0), a.verified, p.stage FROM answers a "
 	        "JOIN people p ON p.id = a.person_id "
 	        "WHERE a.form_id = ? AND a.status = 'confirmed' AND (lower(coalesce(p.name, '')) "
-	        "LIKE lower(?) OR lower(coalesce(p.email, '')) LIKE lower(?)) "
+	        "LIKE lower(?) ESCAPE '\\' OR lower(coalesce(p.email, '')) LIKE lower(?) ESCAPE "
+	        "'\\') "
 	        "ORDER BY a.attended_at IS NOT NULL, p.name, a.id LIMIT 1000",
 	        "itt", form_id, like, like);
 	while (!rc && (rc = db_step(st)) == JM_OK) {

@@ -282,6 +282,8 @@ def test_checkin_logs_one_interaction_and_a_second_changes_nothing(env):
     r = env["admin"].get("/admin/forms/%d/checkin?q=%s" % (fid, urllib.parse.quote(a)))
     assert r.status == 200 and ('id="checkin-%d"' % aid) in r.text
     assert ('id="checkin-%d"' % answer_of(env, fid, pb)[0]) not in r.text  # the search
+    r = env["admin"].get("/admin/forms/%d/checkin?q=%%25" % fid)  # a typed % is no wildcard
+    assert r.status == 200 and not re.search(r'id="checkin-[0-9]', r.text)
     before = q(env, "SELECT count(*) FROM interactions WHERE person_id = ?", pa)
     r = apost(env, "/admin/forms/%d/checkin" % fid, [("answer", str(aid))])
     assert r.status == 303

@@ -219,6 +219,67 @@ static void test_text_only_and_threading(void **state)
 	buf_free(&b2);
 }
 
+/* Extra parts: an alternative text/calendar beside the text, attachments
+ * in multipart/mixed (base64 input decoded), and a line break in a part's
+ * content type or file name refused. */
+static void test_extra_parts(void **state)
+{
+	(void)state;
+	struct mail_msg m = sample();
+	m.html = NULL;
+	static const char ics[] = "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n";
+	struct mail_extra parts[] = {
+	        {.ctype = "text/calendar; method=REQUEST; charset=UTF-8",
+	         .data = ics,
+	         .len = sizeof(ics) - 1,
+	         .alternative = true},
+	        {.ctype = "image/png",
+	         .filename = "受付票.png",
+	         .content_id = "qr-1@example.jp",
+	         .data = "iVBORw0KGgo=",
+	         .len = 12,
+	         .base64 = true,
+	         .inline_disp = true},
+	};
+	m.parts = parts;
+	m.nparts = 2;
+	struct buf b = BUF_INIT;
+	assert_int_equal(mail_build(&m, &b, NULL), JM_OK);
+	assert_crlf(&b, 998);
+	GMimeMessage *msg = parse(&b);
+	GMimeObject *top = g_mime_message_get_mime_part(msg);
+	assert_true(GMIME_IS_MULTIPART(top));
+	assert_string_equal(
+	        g_mime_content_type_get_media_subtype(g_mime_object_get_content_type(top)),
+	        "mixed");
+	GMimeMultipart *mixed = GMIME_MULTIPART(top);
+	assert_int_equal(g_mime_multipart_get_count(mixed), 2);
+	GMimeObject *alt = g_mime_multipart_get_part(mixed, 0);
+	assert_true(GMIME_IS_MULTIPART(alt));
+	GMimeObject *cal = g_mime_multipart_get_part(GMIME_MULTIPART(alt), 1);
+	assert_string_equal(g_mime_object_get_content_type_parameter(cal, "method"), "REQUEST");
+	GMimeObject *png = g_mime_multipart_get_part(mixed, 1);
+	assert_string_equal(g_mime_part_get_filename(GMIME_PART(png)), "受付票.png");
+	assert_string_equal(g_mime_object_get_disposition(png), "inline");
+	GMimeStream *out = g_mime_stream_mem_new();
+	g_mime_data_wrapper_write_to_stream(g_mime_part_get_content(GMIME_PART(png)), out);
+	GByteArray *bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(out));
+	assert_int_equal(bytes->len, 8);
+	assert_memory_equal(bytes->data, "\x89PNG\r\n\x1a\n", 8);
+	g_object_unref(out);
+	g_object_unref(msg);
+	buf_free(&b);
+	struct jm_err err = {0};
+	parts[1].filename = "a\r\nBcc: x@example.com";
+	assert_int_equal(mail_build(&m, &b, &err), JM_INVALID);
+	assert_string_equal(err.field, "parts");
+	assert_int_equal(b.len, 0);
+	parts[1].filename = NULL;
+	parts[0].ctype = "text/calendar\r\nX: y";
+	assert_int_equal(mail_build(&m, &b, &err), JM_INVALID);
+	buf_free(&b);
+}
+
 /* Every header input refuses CR, LF and control characters, naming the
  * field, and leaves the output untouched. */
 static void test_header_injection(void **state)
@@ -499,6 +560,7 @@ int main(void)
 	        cmocka_unit_test(test_utf8_alternative),
 	        cmocka_unit_test(test_text_only_and_threading),
 	        cmocka_unit_test(test_header_injection),
+	        cmocka_unit_test(test_extra_parts),
 	        cmocka_unit_test(test_fixed_message_id),
 	        cmocka_unit_test(test_iso2022jp),
 	        cmocka_unit_test(test_iso2022jp_unmappable),
