@@ -330,10 +330,10 @@ struct submit {
 	bool newly_verified;
 };
 
-/* Locks form id's row until the transaction ends and reads its state.
+/* Locks form id's row until the transaction ends and reads into *cur
+ * (a copy of the form) its state as committed now: status and bounds.
  * SQLite has no FOR UPDATE: its write transaction is the lock. */
-static enum jm_rc lock_form(struct db *db, int64_t id, bool *closed, int64_t *opens,
-                            int64_t *closes)
+static enum jm_rc lock_form(struct db *db, int64_t id, struct forms_form *cur)
 {
 	struct db_stmt *st = NULL;
 	enum jm_rc rc = db_preparef(
@@ -348,31 +348,28 @@ static enum jm_rc lock_form(struct db *db, int64_t id, bool *closed, int64_t *op
 		return rc;
 	rc = db_step(st);
 	if (rc == JM_OK) {
-		*closed = strcmp(db_col_text(st, 0, NULL), "open") != 0;
-		*opens = db_col_int(st, 1);
-		*closes = db_col_int(st, 2);
+		cur->status = strcmp(db_col_text(st, 0, NULL), "open") ? "closed" : "open";
+		cur->opens_at = db_col_int(st, 1);
+		cur->closes_at = db_col_int(st, 2);
 	}
 	db_finalize(st);
 	return rc == JM_OK ? JM_OK : rc == JM_DONE ? JM_NOT_FOUND : rc;
 }
 
-/* Locks the form and refuses it closed, or not open yet. */
+/* Locks the form and refuses it unless it takes answers now
+ * (forms_open_at: the one rule, shared with the page). */
 static enum jm_rc form_open(struct db *db, struct submit *s, struct jm_err *err)
 {
-	bool closed = false;
-	int64_t opens = 0, closes = 0;
-	enum jm_rc rc = lock_form(db, s->f->id, &closed, &opens, &closes);
+	struct forms_form cur = *s->f;
+	enum jm_rc rc = lock_form(db, s->f->id, &cur);
 	if (rc)
 		return rc;
-	if (closed || (closes && s->now >= closes)) {
-		jm_err_set(err, "form", "this form is closed");
-		return JM_CONFLICT;
+	switch (forms_open_at(&cur, s->now)) {
+	case FORMS_OPEN: return JM_OK;
+	case FORMS_NOT_YET: jm_err_set(err, "form", "this form is not open yet"); break;
+	default: jm_err_set(err, "form", "this form is closed");
 	}
-	if (opens && s->now < opens) {
-		jm_err_set(err, "form", "this form is not open yet");
-		return JM_CONFLICT;
-	}
-	return JM_OK;
+	return JM_CONFLICT;
 }
 
 /* A limit from the settings (forms_per_ip_hour, …), else dflt. */
@@ -700,15 +697,15 @@ static enum jm_rc verify_in(struct db *db, struct arena *a, int64_t id, int64_t 
 {
 	struct forms_answer *ans = NULL;
 	struct forms_form *f = NULL;
-	bool closed = false;
-	int64_t form_id = 0, opens = 0, closes = 0;
+	struct forms_form cur = {0};
+	int64_t form_id = 0;
 	enum jm_rc rc =
 	        db_query_int(db, &form_id, 0, "SELECT form_id FROM answers WHERE id = ?", "i", id);
 	if (!rc && !form_id)
 		rc = JM_NOT_FOUND;
 	/* Under the form's lock, so that two clicks verify once. */
 	if (!rc)
-		rc = lock_form(db, form_id, &closed, &opens, &closes);
+		rc = lock_form(db, form_id, &cur);
 	if (!rc)
 		rc = forms_answer_get(db, a, id, &ans);
 	if (!rc)

@@ -138,10 +138,9 @@ static struct view_val *form_val(struct web_page *pg, const struct forms_form *f
 	set_md(pg, m, "description_html", f->description);
 	set_md(pg, m, "consent_html", f->consent_text);
 	view_set_bool(m, "has_consent", f->consent_text && *f->consent_text);
-	bool closed = strcmp(f->status ? f->status : "open", "open") != 0 ||
-	              (f->closes_at && now >= f->closes_at);
-	view_set_bool(m, "closed", closed);
-	view_set_bool(m, "not_yet", !closed && f->opens_at && now < f->opens_at);
+	enum forms_open open = forms_open_at(f, now);
+	view_set_bool(m, "closed", open == FORMS_CLOSED || open == FORMS_ENDED);
+	view_set_bool(m, "not_yet", open == FORMS_NOT_YET);
 	view_set_str(m, "opens", when(pg, f->opens_at));
 	view_set_str(m, "closes", when(pg, f->closes_at));
 	if (f->kind == FORMS_JOB)
