@@ -1,0 +1,344 @@
+/*
+ * results.c — what the owner does with the answers (forms.h, "results"):
+ * an ask's responders listed with their person (stage, engagement,
+ * subscribed since, give/take) and their values, filtered by any value,
+ * a page at a time; bulk actions over the responders; the funnel's row of
+ * people who answered an ask. The CSV export is results_csv.c.
+ *
+ * Invariants:
+ * - A filter key=K&value=V is a walk of answer_values_filter (form_id,
+ *   key, value, answer_id) backwards from the cursor: no sort, no count,
+ *   so a page costs the same on the first and the thousandth page.
+ * - Pages are keyset pages over answers.id (newest first): a cursor is
+ *   the smallest id shown, the next page has the ids below it.
+ * - Bulk actions never write people/ or network/ tables here: the answer
+ *   ids are checked and turned into person ids (read-only), then ONE
+ *   network/ call applies the action to every person in one transaction,
+ *   so a bad id or a bad argument changes nothing.
+ */
+#include "forms/forms.h"
+
+#include "db/db.h"
+#include "network/network.h"
+
+#define KEY_MAX   40   /* form_fields.key: [a-z0-9_]{1,40} */
+#define VALUE_MAX 2000 /* a filter value longer than this matches nothing anyway */
+
+/* ---- the form's fields ---- */
+
+/* Splits the one-option-per-line text into the arena. */
+static void split_options(struct arena *a, const char *s, struct forms_field *f)
+{
+	size_t cap = 0;
+	f->options = NULL;
+	f->noptions = 0;
+	while (s && *s) {
+		const char *e = strchr(s, '\n');
+		size_t len = e ? (size_t)(e - s) : strlen(s);
+		size_t l = len && s[len - 1] == '\r' ? len - 1 : len;
+		if (l) {
+			f->options = arena_grow(a, f->options, f->noptions, &cap, sizeof(char *));
+			f->options[f->noptions++] = arena_strndup(a, s, l);
+		}
+		s = e ? e + 1 : NULL;
+	}
+}
+
+enum jm_rc forms_results_fields(struct db *db, struct arena *a, int64_t form_id,
+                                struct forms_field **out, size_t *n)
+{
+	struct db_stmt *st = NULL;
+	size_t cap = 0;
+	int64_t exists = 0;
+	*out = NULL;
+	*n = 0;
+	enum jm_rc rc = db_query_int(db, &exists, 0, "SELECT 1 FROM forms WHERE id = ?", "i", form_id);
+	if (!rc && !exists)
+		return JM_NOT_FOUND;
+	rc = rc ? rc
+	        : db_preparef(db, &st,
+	                      "SELECT key, label, type, options, required FROM form_fields "
+	                      "WHERE form_id = ? ORDER BY position, id",
+	                      "i", form_id);
+	while (!rc && (rc = db_step(st)) == JM_OK) {
+		*out = arena_grow(a, *out, *n, &cap, sizeof(**out));
+		struct forms_field *f = &(*out)[(*n)++];
+		f->key = db_col_dup(st, 0, a);
+		f->label = db_col_dup(st, 1, a);
+		f->type = db_col_dup(st, 2, a);
+		split_options(a, db_col_text(st, 3, NULL), f);
+		f->required = db_col_int(st, 4) != 0;
+	}
+	db_finalize(st);
+	return rc == JM_DONE ? JM_OK : rc;
+}
+
+/* ---- the list ---- */
+
+/* The answer and its person; the subscription subquery walks the
+ * subscriptions' (person_id, list_id) key. */
+#define RESULT_COLS                                                                                \
+	"a.id, a.status, a.verified, a.created_at, p.id, COALESCE(p.name, ''), "                   \
+	"COALESCE(p.email, ''), p.stage, p.engagement, p.gave, p.asks, p.freeloader, "            \
+	"(SELECT min(COALESCE(s.confirmed_at, s.created_at)) FROM subscriptions s "                \
+	"WHERE s.person_id = p.id AND s.status = 'active') "
+
+static const char SQL_FILTERED[] =
+        "SELECT " RESULT_COLS
+        "FROM answer_values v JOIN answers a ON a.id = v.answer_id "
+        "JOIN people p ON p.id = a.person_id "
+        "WHERE v.form_id = ? AND v.key = ? AND v.value = ? AND v.answer_id < ? "
+        "AND (a.verified = 1 OR ? = 1) ORDER BY v.answer_id DESC LIMIT ?";
+static const char SQL_ALL[] = "SELECT " RESULT_COLS
+                              "FROM answers a JOIN people p ON p.id = a.person_id "
+                              "WHERE a.form_id = ? AND a.id < ? "
+                              "AND (a.verified = 1 OR ? = 1) ORDER BY a.id DESC LIMIT ?";
+
+static void read_row(struct db_stmt *st, struct arena *a, struct forms_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = db_col_int(st, 0);
+	r->status = db_col_dup(st, 1, a);
+	r->verified = db_col_int(st, 2) != 0;
+	r->created_at = db_col_int(st, 3);
+	r->person.id = db_col_int(st, 4);
+	r->person.name = db_col_dup(st, 5, a);
+	r->person.email = db_col_dup(st, 6, a);
+	r->person.stage = db_col_dup(st, 7, a);
+	r->person.engagement = db_col_int(st, 8);
+	r->person.give = db_col_int(st, 9);
+	r->person.take = db_col_int(st, 10);
+	r->person.freeloader = db_col_int(st, 11) != 0;
+	r->person.subscribed_since = db_col_null(st, 12) ? 0 : db_col_int(st, 12);
+}
+
+static enum jm_rc query_rows(struct db *db, struct arena *a, int64_t form_id, const char *key,
+                             const char *value, int64_t cursor, size_t limit, bool unverified,
+                             struct forms_results *out)
+{
+	struct db_stmt *st = NULL;
+	size_t cap = 0;
+	int64_t below = cursor > 0 ? cursor : INT64_MAX;
+	/* One more row than asked tells whether a next page exists. */
+	enum jm_rc rc = key ? db_preparef(db, &st, SQL_FILTERED, "ittiii", form_id, key, value,
+	                                  below, (int64_t)unverified, (int64_t)limit + 1)
+	                    : db_preparef(db, &st, SQL_ALL, "iiii", form_id, below,
+	                                  (int64_t)unverified, (int64_t)limit + 1);
+	while (!rc && (rc = db_step(st)) == JM_OK) {
+		if (out->n == limit) {
+			out->next = out->rows[out->n - 1].id;
+			break;
+		}
+		out->rows = arena_grow(a, out->rows, out->n, &cap, sizeof(*out->rows));
+		read_row(st, a, &out->rows[out->n++]);
+	}
+	db_finalize(st);
+	return rc == JM_DONE ? JM_OK : rc;
+}
+
+/* The ids of the page as a literal both engines read as a list: a JSON
+ * array for SQLite's json_each, an array literal for PostgreSQL. */
+static const char *id_list(struct db *db, struct arena *a, const struct forms_results *r)
+{
+	bool pg = db_engine(db) == DB_PG;
+	char *s = arena_alloc(a, r->n * 21 + 3), *p = s;
+	*p++ = pg ? '{' : '[';
+	for (size_t i = 0; i < r->n; i++)
+		p += snprintf(p, 22, "%s%lld", i ? "," : "", (long long)r->rows[i].id);
+	*p++ = pg ? '}' : ']';
+	*p = '\0';
+	return s;
+}
+
+/* Values of the page's answers through the primary key (answer_id, key,
+ * value), in the order of the rows (ids descending) then of the fields. */
+static enum jm_rc load_values(struct db *db, struct arena *a, struct forms_results *r)
+{
+	struct db_stmt *st = NULL;
+	size_t i = 0, cap = 0;
+	if (r->n == 0)
+		return JM_OK;
+	/* SQLite has no arrays: the page's ids come as JSON (json_each). */
+	enum jm_rc rc = db_preparef(
+	        db, &st,
+	        DB_SQL(db,
+	               "SELECT v.answer_id, v.key, v.value FROM answer_values v "
+	               "LEFT JOIN form_fields f ON f.form_id = v.form_id AND f.key = v.key "
+	               "WHERE v.answer_id IN (SELECT value FROM json_each(?)) "
+	               "ORDER BY v.answer_id DESC, f.position, f.id, v.value",
+	               "SELECT v.answer_id, v.key, v.value FROM answer_values v "
+	               "LEFT JOIN form_fields f ON f.form_id = v.form_id AND f.key = v.key "
+	               "WHERE v.answer_id = ANY(CAST(? AS BIGINT[])) "
+	               "ORDER BY v.answer_id DESC, f.position, f.id, v.value"),
+	        "t", id_list(db, a, r));
+	while (!rc && (rc = db_step(st)) == JM_OK) {
+		int64_t aid = db_col_int(st, 0);
+		while (i < r->n && r->rows[i].id > aid)
+			i++, cap = 0;
+		if (i == r->n)
+			break;
+		struct forms_result *row = &r->rows[i];
+		size_t c2 = cap;
+		row->keys = arena_grow(a, row->keys, row->nvals, &cap, sizeof(char *));
+		row->vals = arena_grow(a, row->vals, row->nvals, &c2, sizeof(char *));
+		row->keys[row->nvals] = db_col_dup(st, 1, a);
+		row->vals[row->nvals++] = db_col_dup(st, 2, a);
+	}
+	db_finalize(st);
+	return rc == JM_DONE ? JM_OK : rc;
+}
+
+static bool has_key(const struct forms_results *r, const char *key)
+{
+	for (size_t i = 0; i < r->nfields; i++)
+		if (strcmp(r->fields[i].key, key) == 0)
+			return true;
+	return false;
+}
+
+static enum jm_rc check_filter(const struct forms_results *r, const char *key, const char *value,
+                               struct jm_err *err)
+{
+	if (!key && !value)
+		return JM_OK;
+	if (!key || !value) {
+		jm_err_set(err, key ? "value" : "key", "a filter needs both key and value");
+		return JM_INVALID;
+	}
+	if (strlen(key) > KEY_MAX || !has_key(r, key)) {
+		jm_err_set(err, "key", "the form has no field with this key");
+		return JM_INVALID;
+	}
+	if (strlen(value) > VALUE_MAX || !utf8_valid(value, strlen(value))) {
+		jm_err_set(err, "value", "at most %d bytes of UTF-8", VALUE_MAX);
+		return JM_INVALID;
+	}
+	return JM_OK;
+}
+
+enum jm_rc forms_answers_list(struct db *db, struct arena *a, int64_t form_id, const char *key,
+                              const char *value, int64_t cursor, size_t limit, unsigned flags,
+                              struct forms_results *out, struct jm_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (limit < 1 || limit > FORMS_RESULTS_MAX) {
+		jm_err_set(err, "limit", "from 1 to %d", FORMS_RESULTS_MAX);
+		return JM_INVALID;
+	}
+	if (cursor < 0) {
+		jm_err_set(err, "cursor", "not a cursor of this list");
+		return JM_INVALID;
+	}
+	enum jm_rc rc = forms_results_fields(db, a, form_id, &out->fields, &out->nfields);
+	rc = rc ? rc : check_filter(out, key, value, err);
+	rc = rc ? rc
+	        : query_rows(db, a, form_id, key, value, cursor, limit,
+	                     (flags & FORMS_LIST_UNVERIFIED) != 0, out);
+	return rc ? rc : load_values(db, a, out);
+}
+
+/* ---- bulk actions ---- */
+
+/* The distinct people behind the answer ids, every id checked to be one of
+ * form_id's answers. */
+static enum jm_rc answer_people(struct db *db, int64_t form_id, const struct forms_bulk *b,
+                                int64_t *people, size_t *n, struct jm_err *err)
+{
+	enum jm_rc rc = JM_OK;
+	*n = 0;
+	for (size_t i = 0; i < b->n && !rc; i++) {
+		int64_t pid = 0;
+		rc = b->answer_ids[i] > 0
+		             ? db_query_int(db, &pid, 0,
+		                            "SELECT person_id FROM answers WHERE id = ? AND form_id = ?",
+		                            "ii", b->answer_ids[i], form_id)
+		             : JM_OK;
+		if (!rc && pid == 0) {
+			jm_err_set(err, "answer_ids", "answer %lld is not an answer of this form",
+			           (long long)b->answer_ids[i]);
+			return JM_INVALID;
+		}
+		bool seen = false;
+		for (size_t k = 0; k < *n && !seen; k++)
+			seen = people[k] == pid;
+		if (!rc && !seen)
+			people[(*n)++] = pid;
+	}
+	return rc;
+}
+
+/* Names the bulk's own argument in err the way the API spells it. */
+static enum jm_rc rename_field(enum jm_rc rc, const struct forms_bulk *b, struct jm_err *err)
+{
+	if (rc == JM_INVALID && err && strcmp(err->field, "arg") == 0)
+		snprintf(err->field, sizeof(err->field), "%s",
+		         b->op == FORMS_BULK_STAGE ? "stage" : "tag");
+	if (rc == JM_NOT_FOUND) /* a person erased meanwhile: still bad input */
+		rc = JM_INVALID;
+	return rc;
+}
+
+static enum jm_rc apply(struct db *db, const struct forms_bulk *b, const int64_t *ids, size_t n,
+                        int64_t now, struct jm_err *err)
+{
+	switch (b->op) {
+	case FORMS_BULK_TAG:
+		return net_people_bulk(db, NET_BULK_TAG, ids, n, b->arg, now, err);
+	case FORMS_BULK_UNTAG:
+		return net_people_bulk(db, NET_BULK_UNTAG, ids, n, b->arg, now, err);
+	case FORMS_BULK_STAGE:
+		return net_people_bulk(db, NET_BULK_STAGE, ids, n, b->arg, now, err);
+	case FORMS_BULK_FIELD:
+		return net_people_bulk_field(db, ids, n, b->key, b->value, now, err);
+	case FORMS_BULK_INTERACTION: {
+		struct net_interaction in = {
+		        .kind = b->kind ? b->kind : "", .note = b->note, .happened_at = now};
+		return net_interactions_add_many(db, &in, ids, n, now, err);
+	}
+	}
+	jm_err_set(err, "op", "unknown operation");
+	return JM_INVALID;
+}
+
+enum jm_rc forms_answers_bulk(struct db *db, int64_t form_id, const struct forms_bulk *b,
+                              int64_t now, int64_t *people, struct jm_err *err)
+{
+	*people = 0;
+	if (b->n == 0 || b->n > FORMS_BULK_MAX) {
+		jm_err_set(err, "answer_ids", "from 1 to %d answers", FORMS_BULK_MAX);
+		return JM_INVALID;
+	}
+	int64_t exists = 0;
+	enum jm_rc rc = db_query_int(db, &exists, 0, "SELECT 1 FROM forms WHERE id = ?", "i", form_id);
+	if (!rc && !exists)
+		return JM_NOT_FOUND;
+	int64_t *ids = xmalloc(b->n * sizeof(*ids));
+	size_t n = 0;
+	rc = rc ? rc : answer_people(db, form_id, b, ids, &n, err);
+	rc = rc ? rc : rename_field(apply(db, b, ids, n, now, err), b, err);
+	if (!rc)
+		*people = (int64_t)n;
+	free(ids);
+	return rc;
+}
+
+/* ---- the funnel's row ---- */
+
+enum jm_rc forms_ask_responders(struct db *db, int64_t from, int64_t to, int64_t counts[4])
+{
+	struct db_stmt *st = NULL;
+	memset(counts, 0, 4 * sizeof(counts[0]));
+	enum jm_rc rc = db_preparef(
+	        db, &st,
+	        "SELECT p.stage, count(*) FROM people p WHERE p.id IN (SELECT a.person_id FROM "
+	        "answers a JOIN forms f ON f.id = a.form_id WHERE f.kind = 'ask' AND "
+	        "a.verified = 1 AND a.created_at >= ? AND a.created_at < ?) GROUP BY p.stage",
+	        "ii", from, to);
+	while (!rc && (rc = db_step(st)) == JM_OK) {
+		int k = net_stage_rank(db_col_text(st, 0, NULL));
+		if (k >= 0)
+			counts[k] = db_col_int(st, 1);
+	}
+	db_finalize(st);
+	return rc == JM_DONE ? JM_OK : rc;
+}
