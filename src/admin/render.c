@@ -138,6 +138,7 @@ void admin_routes(struct app *app, struct router *r)
 	admin_users_routes(r);
 	admin_backup_routes(r);
 	admin_reports_routes(r);
+	admin_form_results_routes(r);
 	admin_media_routes(r);
 	admin_roles_apply(r);
 }

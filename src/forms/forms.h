@@ -102,6 +102,7 @@ struct forms_result {
 /* A page of results with the form's fields (the columns, the filter's
  * choices), all in the caller's arena. */
 struct forms_results {
+	const char *title, *slug, *kind; /* the form's */
 	struct forms_field *fields;
 	size_t nfields;
 	struct forms_result *rows;

@@ -188,6 +188,22 @@ static enum jm_rc load_values(struct db *db, struct arena *a, struct forms_resul
 	return rc == JM_DONE ? JM_OK : rc;
 }
 
+static enum jm_rc load_head(struct db *db, struct arena *a, int64_t form_id,
+                            struct forms_results *out)
+{
+	struct db_stmt *st = NULL;
+	enum jm_rc rc = db_preparef(db, &st, "SELECT title, slug, kind FROM forms WHERE id = ?", "i",
+	                            form_id);
+	rc = rc ? rc : db_step(st);
+	if (rc == JM_OK) {
+		out->title = db_col_dup(st, 0, a);
+		out->slug = db_col_dup(st, 1, a);
+		out->kind = db_col_dup(st, 2, a);
+	}
+	db_finalize(st);
+	return rc == JM_DONE ? JM_NOT_FOUND : rc;
+}
+
 static bool has_key(const struct forms_results *r, const char *key)
 {
 	for (size_t i = 0; i < r->nfields; i++)
@@ -229,7 +245,8 @@ enum jm_rc forms_answers_list(struct db *db, struct arena *a, int64_t form_id, c
 		jm_err_set(err, "cursor", "not a cursor of this list");
 		return JM_INVALID;
 	}
-	enum jm_rc rc = forms_results_fields(db, a, form_id, &out->fields, &out->nfields);
+	enum jm_rc rc = load_head(db, a, form_id, out);
+	rc = rc ? rc : forms_results_fields(db, a, form_id, &out->fields, &out->nfields);
 	rc = rc ? rc : check_filter(out, key, value, err);
 	rc = rc ? rc
 	        : query_rows(db, a, form_id, key, value, cursor, limit,

@@ -272,3 +272,74 @@ def test_csv_shift_jis(api, ask):
 def test_csv_bad_enc(api, ask):
     r = api.get("/api/v1/forms/%d/answers/export?enc=latin1" % ask["id"])
     assert r.status == 400 and r.json()["error"]["field"] == "enc"
+
+
+# ---- the admin results page ----
+
+def page_ids(html):
+    import re
+    return [int(x) for x in re.findall(r'<tr class="answer-row" data-id="(\d+)"', html)]
+
+
+def test_admin_page_filter_and_escaping(server, admin, ask):
+    a = ask["answers"]
+    r = admin.get("/admin/forms/%d/answers" % ask["id"])
+    assert r.status == 200, r.text[:2000]
+    assert "出版社とのつながり" in r.text
+    assert page_ids(r.text) == [a["ito"], a["tanaka"], a["suzuki"], a["sato"]]
+    # the filter select offers every choice of the select and multi fields
+    assert ('<option value="editor:%s">%s</option>' % (YES, YES)) in r.text
+    assert '<option value="genres:ビジネス">ビジネス</option>' in r.text
+    r = admin.get("/admin/forms/%d/answers?filter=%s" % (ask["id"], quote("editor:" + YES)))
+    assert page_ids(r.text) == [a["ito"], a["tanaka"], a["sato"]]
+    assert 'selected>%s</option>' % YES in r.text
+    assert 'href="/admin/forms/%d/answers.csv?enc=sjis&amp;filter=' % ask["id"] in r.text
+    # a stale filter shows everything and says so
+    r = admin.get("/admin/forms/%d/answers?filter=gone:x" % ask["id"])
+    assert r.status == 200 and 'id="form-error"' in r.text
+    assert admin.get("/admin/forms/999999/answers").status == 404
+
+
+def test_admin_text_is_escaped(server, admin):
+    fid = make_ask(server, jm.uniq("xss"))
+    pid = person(server, jm.uniq("x") + "@example.jp", "<b>名前</b>")
+    answer(server, fid, pid, {"editor": YES, "comment": "<script>alert(1)</script>"})
+    r = admin.get("/admin/forms/%d/answers" % fid)
+    assert "<script>alert(1)</script>" not in r.text and "<b>名前</b>" not in r.text
+    assert "&lt;script&gt;" in r.text
+
+
+def test_admin_bulk_tag_the_yes_answers(server, admin, ask):
+    a, p = ask["answers"], ask["people"]
+    r = admin.get("/admin/forms/%d/answers?filter=%s" % (ask["id"], quote("editor:" + YES)))
+    csrf = jm.csrf_of(r.text)
+    form = [("_csrf", csrf), ("op", "tag"), ("tag", "出版つながり"),
+            ("back", "/admin/forms/%d/answers?x=1" % ask["id"])]
+    form += [("id", str(x)) for x in page_ids(r.text)]
+    r = admin.post("/admin/forms/%d/answers/bulk" % ask["id"], form=form)
+    assert r.status == 200 and 'id="flash"' in r.text, r.text[:2000]
+    for k in ("sato", "tanaka", "ito"):
+        assert "出版つながり" in tags_of(server, p[k])
+    assert "出版つながり" not in tags_of(server, p["suzuki"])
+    # nothing ticked: 422, nothing changed
+    r = admin.post("/admin/forms/%d/answers/bulk" % ask["id"],
+                   form=[("_csrf", csrf), ("op", "tag"), ("tag", "空")])
+    assert r.status == 422
+    r = admin.post("/admin/forms/%d/answers/bulk" % ask["id"],
+                   form=[("_csrf", csrf), ("op", "stage"), ("stage", "boss"),
+                         ("id", str(a["suzuki"]))])
+    assert r.status == 422
+    assert one(server, "SELECT stage FROM people WHERE id = ?", p["suzuki"]) == "reader"
+
+
+def test_admin_csv_both_encodings(admin, ask):
+    r = admin.get("/admin/forms/%d/answers.csv?enc=utf8&filter=%s" % (ask["id"],
+                                                                  quote("genres:ビジネス")))
+    assert r.status == 200 and r.body.startswith(b"\xef\xbb\xbf")
+    rows = read_csv(r.body.decode("utf-8-sig"))
+    assert [int(x[0]) for x in rows[1:]] == [ask["answers"]["sato"], ask["answers"]["ito"]]
+    r = admin.get("/admin/forms/%d/answers.csv?enc=sjis" % ask["id"])
+    assert r.status == 200
+    rows = read_csv(r.body.decode("cp932"))
+    assert rows[0][10] == "編集者をご存じですか" and len(rows) == 5
+    assert admin.get("/admin/forms/%d/answers.csv?enc=euc" % ask["id"]).status == 422
