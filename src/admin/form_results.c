@@ -28,8 +28,7 @@
 #define EXPORT_CAP (512u << 20)
 
 /* ?filter=KEY:VALUE (the select) or ?key=&value= (links): key and value. */
-static void read_filter(struct req *req, const struct form *q, const char **key,
-                        const char **value)
+static void read_filter(struct req *req, const struct form *q, const char **key, const char **value)
 {
 	const char *f = form_get(q, "filter");
 	*key = form_get(q, "key");
@@ -63,12 +62,15 @@ static struct view_val *filter_groups(struct req *req, const struct forms_result
 		view_set_str(g, "label", f->label);
 		for (size_t k = 0; k < nopts; k++) {
 			struct view_val *o = view_map(req->arena);
-			view_set_str(o, "value", arena_sprintf(req->arena, "%s:%s", f->key, opts[k]));
-			view_set_str(o, "label",
-			             box ? admin_t(req, k ? "forms.results.no" : "forms.results.yes")
-			                 : opts[k]);
-			view_set_bool(o, "selected", key && value && !strcmp(key, f->key) &&
-			                                     !strcmp(value, opts[k]));
+			view_set_str(o, "value",
+			             arena_sprintf(req->arena, "%s:%s", f->key, opts[k]));
+			view_set_str(
+			        o, "label",
+			        box ? admin_t(req, k ? "forms.results.no" : "forms.results.yes")
+			            : opts[k]);
+			view_set_bool(o, "selected",
+			              key && value && !strcmp(key, f->key) &&
+			                      !strcmp(value, opts[k]));
 			view_push(os, o);
 		}
 		view_set(g, "options", os);

@@ -96,8 +96,8 @@ static bool query_num(struct req *req, const struct form *q, const char *name, i
 		return true;
 	if (!api_parse_id(s, out) || *out > max) {
 		api_send_error(req, 400, "invalid_parameter",
-		               arena_sprintf(req->arena, "%s must be an integer from 1 to %lld", name,
-		                             (long long)max),
+		               arena_sprintf(req->arena, "%s must be an integer from 1 to %lld",
+		                             name, (long long)max),
 		               name);
 		return false;
 	}
@@ -163,8 +163,8 @@ static bool bulk_ids(struct req *req, json_t *b, struct forms_bulk *in)
 	for (size_t i = 0; i < n; i++) {
 		json_t *e = json_array_get(ids, i);
 		if (!json_is_integer(e) || json_integer_value(e) < 1) {
-			api_send_error(req, 400, "invalid", "answer_ids must hold positive integers",
-			               "answer_ids");
+			api_send_error(req, 400, "invalid",
+			               "answer_ids must hold positive integers", "answer_ids");
 			return false;
 		}
 		v[i] = json_integer_value(e);
@@ -193,7 +193,7 @@ static bool bulk_args(struct req *req, json_t *b, struct forms_bulk *in)
 
 static void answers_bulk(struct req *req)
 {
-	static const char *const keys[] = {"op",   "answer_ids", "tag",  "key",  "value",
+	static const char *const keys[] = {"op",   "answer_ids", "tag",   "key", "value",
 	                                   "kind", "note",       "stage", NULL};
 	struct forms_bulk in = {0};
 	struct jm_err err = {0};

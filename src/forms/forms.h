@@ -96,7 +96,7 @@ struct forms_result {
 	size_t nvals;
 };
 
-#define FORMS_RESULTS_MAX 500           /* rows of one page */
+#define FORMS_RESULTS_MAX     500       /* rows of one page */
 #define FORMS_LIST_UNVERIFIED (1u << 0) /* unverified answers too */
 
 /* A page of results with the form's fields (the columns, the filter's
@@ -161,8 +161,8 @@ enum jm_rc forms_answers_bulk(struct db *db, int64_t form_id, const struct forms
  * the worker pool. */
 enum jm_rc forms_results_csv(struct db *db, int64_t form_id, const char *key, const char *value,
                              unsigned flags, bool sjis,
-                             enum jm_rc (*write)(const char *p, size_t len, void *user),
-                             void *user, size_t *substituted, struct jm_err *err) JM_WUR;
+                             enum jm_rc (*write)(const char *p, size_t len, void *user), void *user,
+                             size_t *substituted, struct jm_err *err) JM_WUR;
 
 /* The funnel report's row (network/reports.c calls it through admin):
  * the people who answered an ask (verified) in [from, to), counted by

@@ -52,7 +52,8 @@ enum jm_rc forms_results_fields(struct db *db, struct arena *a, int64_t form_id,
 	int64_t exists = 0;
 	*out = NULL;
 	*n = 0;
-	enum jm_rc rc = db_query_int(db, &exists, 0, "SELECT 1 FROM forms WHERE id = ?", "i", form_id);
+	enum jm_rc rc =
+	        db_query_int(db, &exists, 0, "SELECT 1 FROM forms WHERE id = ?", "i", form_id);
 	if (!rc && !exists)
 		return JM_NOT_FOUND;
 	rc = rc ? rc
@@ -79,20 +80,19 @@ enum jm_rc forms_results_fields(struct db *db, struct arena *a, int64_t form_id,
  * subscriptions' (person_id, list_id) key. */
 #define RESULT_COLS                                                                                \
 	"a.id, a.status, a.verified, a.created_at, p.id, COALESCE(p.name, ''), "                   \
-	"COALESCE(p.email, ''), p.stage, p.engagement, p.gave, p.asks, p.freeloader, "            \
+	"COALESCE(p.email, ''), p.stage, p.engagement, p.gave, p.asks, p.freeloader, "             \
 	"(SELECT min(COALESCE(s.confirmed_at, s.created_at)) FROM subscriptions s "                \
 	"WHERE s.person_id = p.id AND s.status = 'active') "
 
 static const char SQL_FILTERED[] =
-        "SELECT " RESULT_COLS
-        "FROM answer_values v JOIN answers a ON a.id = v.answer_id "
+        "SELECT " RESULT_COLS "FROM answer_values v JOIN answers a ON a.id = v.answer_id "
         "JOIN people p ON p.id = a.person_id "
         "WHERE v.form_id = ? AND v.key = ? AND v.value = ? AND v.answer_id < ? "
         "AND (a.verified = 1 OR ? = 1) ORDER BY v.answer_id DESC LIMIT ?";
-static const char SQL_ALL[] = "SELECT " RESULT_COLS
-                              "FROM answers a JOIN people p ON p.id = a.person_id "
-                              "WHERE a.form_id = ? AND a.id < ? "
-                              "AND (a.verified = 1 OR ? = 1) ORDER BY a.id DESC LIMIT ?";
+static const char SQL_ALL[] =
+        "SELECT " RESULT_COLS "FROM answers a JOIN people p ON p.id = a.person_id "
+        "WHERE a.form_id = ? AND a.id < ? "
+        "AND (a.verified = 1 OR ? = 1) ORDER BY a.id DESC LIMIT ?";
 
 static void read_row(struct db_stmt *st, struct arena *a, struct forms_result *r)
 {
@@ -192,8 +192,8 @@ static enum jm_rc load_head(struct db *db, struct arena *a, int64_t form_id,
                             struct forms_results *out)
 {
 	struct db_stmt *st = NULL;
-	enum jm_rc rc = db_preparef(db, &st, "SELECT title, slug, kind FROM forms WHERE id = ?", "i",
-	                            form_id);
+	enum jm_rc rc = db_preparef(db, &st, "SELECT title, slug, kind FROM forms WHERE id = ?",
+	                            "i", form_id);
 	rc = rc ? rc : db_step(st);
 	if (rc == JM_OK) {
 		out->title = db_col_dup(st, 0, a);
@@ -266,9 +266,10 @@ static enum jm_rc answer_people(struct db *db, int64_t form_id, const struct for
 	for (size_t i = 0; i < b->n && !rc; i++) {
 		int64_t pid = 0;
 		rc = b->answer_ids[i] > 0
-		             ? db_query_int(db, &pid, 0,
-		                            "SELECT person_id FROM answers WHERE id = ? AND form_id = ?",
-		                            "ii", b->answer_ids[i], form_id)
+		             ? db_query_int(
+		                       db, &pid, 0,
+		                       "SELECT person_id FROM answers WHERE id = ? AND form_id = ?",
+		                       "ii", b->answer_ids[i], form_id)
 		             : JM_OK;
 		if (!rc && pid == 0) {
 			jm_err_set(err, "answer_ids", "answer %lld is not an answer of this form",
@@ -299,14 +300,10 @@ static enum jm_rc apply(struct db *db, const struct forms_bulk *b, const int64_t
                         int64_t now, struct jm_err *err)
 {
 	switch (b->op) {
-	case FORMS_BULK_TAG:
-		return net_people_bulk(db, NET_BULK_TAG, ids, n, b->arg, now, err);
-	case FORMS_BULK_UNTAG:
-		return net_people_bulk(db, NET_BULK_UNTAG, ids, n, b->arg, now, err);
-	case FORMS_BULK_STAGE:
-		return net_people_bulk(db, NET_BULK_STAGE, ids, n, b->arg, now, err);
-	case FORMS_BULK_FIELD:
-		return net_people_bulk_field(db, ids, n, b->key, b->value, now, err);
+	case FORMS_BULK_TAG: return net_people_bulk(db, NET_BULK_TAG, ids, n, b->arg, now, err);
+	case FORMS_BULK_UNTAG: return net_people_bulk(db, NET_BULK_UNTAG, ids, n, b->arg, now, err);
+	case FORMS_BULK_STAGE: return net_people_bulk(db, NET_BULK_STAGE, ids, n, b->arg, now, err);
+	case FORMS_BULK_FIELD: return net_people_bulk_field(db, ids, n, b->key, b->value, now, err);
 	case FORMS_BULK_INTERACTION: {
 		struct net_interaction in = {
 		        .kind = b->kind ? b->kind : "", .note = b->note, .happened_at = now};
@@ -326,7 +323,8 @@ enum jm_rc forms_answers_bulk(struct db *db, int64_t form_id, const struct forms
 		return JM_INVALID;
 	}
 	int64_t exists = 0;
-	enum jm_rc rc = db_query_int(db, &exists, 0, "SELECT 1 FROM forms WHERE id = ?", "i", form_id);
+	enum jm_rc rc =
+	        db_query_int(db, &exists, 0, "SELECT 1 FROM forms WHERE id = ?", "i", form_id);
 	if (!rc && !exists)
 		return JM_NOT_FOUND;
 	int64_t *ids = xmalloc(b->n * sizeof(*ids));

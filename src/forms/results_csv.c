@@ -17,9 +17,9 @@
 
 #define CHUNK (64u << 10)
 
-static const char *const fixed_cols[] = {"id",    "created_at",       "status", "email",
-                                         "name",  "stage",            "engagement",
-                                         "subscribed_since", "give", "take"};
+static const char *const fixed_cols[] = {"id",   "created_at", "status",     "email",
+                                         "name", "stage",      "engagement", "subscribed_since",
+                                         "give", "take"};
 #define NFIXED (sizeof(fixed_cols) / sizeof(fixed_cols[0]))
 
 /* The values of one answer as "k\x1fv\x1e…" (group_concat/string_agg). */
@@ -32,7 +32,8 @@ static const char *const fixed_cols[] = {"id",    "created_at",       "status", 
 #define CSV_COLS(values)                                                                           \
 	"SELECT a.id, a.created_at, a.status, COALESCE(p.email, ''), COALESCE(p.name, ''), "       \
 	"p.stage, p.engagement, (SELECT min(COALESCE(s.confirmed_at, s.created_at)) FROM "         \
-	"subscriptions s WHERE s.person_id = p.id AND s.status = 'active'), p.gave, p.asks, " values
+	"subscriptions s WHERE s.person_id = p.id AND s.status = 'active'), p.gave, "              \
+	"p.asks, " values
 #define FROM_ALL                                                                                   \
 	" FROM answers a JOIN people p ON p.id = a.person_id WHERE a.form_id = ? "                 \
 	"AND (a.verified = 1 OR ? = 1) ORDER BY a.id"
@@ -69,7 +70,8 @@ static enum jm_rc header(struct csv_out *w, const struct forms_field *f, size_t 
 {
 	enum jm_rc rc = w->sjis ? JM_OK : buf_appends(&w->b, "\xEF\xBB\xBF");
 	for (size_t i = 0; i < NFIXED && !rc; i++)
-		rc = nl_csv_cell(&w->b, fixed_cols[i], strlen(fixed_cols[i]), i + 1 == NFIXED && !nf);
+		rc = nl_csv_cell(&w->b, fixed_cols[i], strlen(fixed_cols[i]),
+		                 i + 1 == NFIXED && !nf);
 	for (size_t i = 0; i < nf && !rc; i++)
 		rc = nl_csv_cell(&w->b, f[i].label, strlen(f[i].label), i + 1 == nf);
 	return rc;
@@ -101,8 +103,7 @@ static enum jm_rc time_cell(struct csv_out *w, int64_t t)
 	return nl_csv_cell(&w->b, iso, strlen(iso), false);
 }
 
-static enum jm_rc row(struct csv_out *w, struct db_stmt *st, const struct forms_field *f,
-                      size_t nf)
+static enum jm_rc row(struct csv_out *w, struct db_stmt *st, const struct forms_field *f, size_t nf)
 {
 	char num[24];
 	enum jm_rc rc = JM_OK;
@@ -126,20 +127,18 @@ static enum jm_rc row(struct csv_out *w, struct db_stmt *st, const struct forms_
 }
 
 static enum jm_rc rows(struct db *db, struct csv_out *w, int64_t form_id, const char *key,
-                       const char *value, bool unverified, const struct forms_field *f,
-                       size_t nf)
+                       const char *value, bool unverified, const struct forms_field *f, size_t nf)
 {
 	struct db_stmt *st = NULL;
 	/* group_concat is SQLite's, string_agg PostgreSQL's (with its order). */
-	enum jm_rc rc =
-	        key ? db_preparef(db, &st,
-	                          DB_SQL(db, CSV_COLS(VALUES_SQLITE) FROM_FILTER,
-	                                 CSV_COLS(VALUES_PG) FROM_FILTER),
-	                          "itti", form_id, key, value, (int64_t)unverified)
-	            : db_preparef(db, &st,
-	                          DB_SQL(db, CSV_COLS(VALUES_SQLITE) FROM_ALL,
-	                                 CSV_COLS(VALUES_PG) FROM_ALL),
-	                          "ii", form_id, (int64_t)unverified);
+	enum jm_rc rc = key ? db_preparef(db, &st,
+	                                  DB_SQL(db, CSV_COLS(VALUES_SQLITE) FROM_FILTER,
+	                                         CSV_COLS(VALUES_PG) FROM_FILTER),
+	                                  "itti", form_id, key, value, (int64_t)unverified)
+	                    : db_preparef(db, &st,
+	                                  DB_SQL(db, CSV_COLS(VALUES_SQLITE) FROM_ALL,
+	                                         CSV_COLS(VALUES_PG) FROM_ALL),
+	                                  "ii", form_id, (int64_t)unverified);
 	while (!rc && (rc = db_step(st)) == JM_OK)
 		rc = row(w, st, f, nf);
 	db_finalize(st);
@@ -148,8 +147,8 @@ static enum jm_rc rows(struct db *db, struct csv_out *w, int64_t form_id, const 
 
 enum jm_rc forms_results_csv(struct db *db, int64_t form_id, const char *key, const char *value,
                              unsigned flags, bool sjis,
-                             enum jm_rc (*write)(const char *p, size_t len, void *user),
-                             void *user, size_t *substituted, struct jm_err *err)
+                             enum jm_rc (*write)(const char *p, size_t len, void *user), void *user,
+                             size_t *substituted, struct jm_err *err)
 {
 	struct arena *a = arena_new(4096);
 	struct forms_results head;

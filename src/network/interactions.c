@@ -99,8 +99,7 @@ enum jm_rc net_interaction_add(struct db *db, const struct net_interaction *in, 
 }
 
 enum jm_rc net_interactions_add_many(struct db *db, const struct net_interaction *in,
-                                     const int64_t *ids, size_t n, int64_t now,
-                                     struct jm_err *err)
+                                     const int64_t *ids, size_t n, int64_t now, struct jm_err *err)
 {
 	struct net_interaction one = *in;
 	one.person_id = n ? ids[0] : 0;

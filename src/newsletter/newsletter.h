@@ -314,8 +314,7 @@ enum jm_rc nl_cp932_to_utf8(struct arena *a, const char *data, size_t len, bool 
 /* Appends UTF-8 s[0..len) to out as CP932 for Excel; each character
  * CP932 lacks becomes "?" and adds one to *substituted. JM_IO when iconv
  * has no CP932; out's cap applies. (encoding.c) */
-enum jm_rc nl_utf8_to_cp932(const char *s, size_t len, struct buf *out,
-                            size_t *substituted) JM_WUR;
+enum jm_rc nl_utf8_to_cp932(const char *s, size_t len, struct buf *out, size_t *substituted) JM_WUR;
 /* Appends one CSV cell to out: guarded (nl_csv_needs_guard), quoted by
  * libcsv, then "," or, after the last cell of a row, CRLF. The one CSV
  * writer for exports outside this module. (csv.c) */
