@@ -168,5 +168,10 @@ enum jm_rc forms_results_csv(struct db *db, int64_t form_id, const char *key, co
  * the people who answered an ask (verified) in [from, to), counted by
  * their stage now (net_stages order). */
 enum jm_rc forms_ask_responders(struct db *db, int64_t from, int64_t to, int64_t counts[4]) JM_WUR;
+struct net_funnel;
+/* The same over the funnel report's period: from the start of f's first
+ * month (in zone) to now. */
+enum jm_rc forms_funnel_askers(struct db *db, const struct net_funnel *f, const char *zone,
+                               int64_t now, int64_t counts[4]) JM_WUR;
 
 #endif

@@ -357,3 +357,14 @@ enum jm_rc forms_ask_responders(struct db *db, int64_t from, int64_t to, int64_t
 	db_finalize(st);
 	return rc == JM_DONE ? JM_OK : rc;
 }
+
+enum jm_rc forms_funnel_askers(struct db *db, const struct net_funnel *f, const char *zone,
+                               int64_t now, int64_t counts[4])
+{
+	int y = 0, m = 0;
+	memset(counts, 0, 4 * sizeof(counts[0]));
+	if (f->nmonths == 0 || sscanf(f->months[0].month, "%4d-%2d", &y, &m) != 2)
+		return JM_INVALID;
+	int64_t from = jm_tz_local_to_utc(zone, jm_time_civil(y, m, 1));
+	return forms_ask_responders(db, from, now + 1, counts);
+}

@@ -343,3 +343,28 @@ def test_admin_csv_both_encodings(admin, ask):
     rows = read_csv(r.body.decode("cp932"))
     assert rows[0][10] == "編集者をご存じですか" and len(rows) == 5
     assert admin.get("/admin/forms/%d/answers.csv?enc=euc" % ask["id"]).status == 422
+
+
+def test_funnel_row_counts_ask_responders_by_stage(server, api, admin, ask):
+    # an answer older than the funnel's twelve months, and a job application, do not count
+    old = person(server, jm.uniq("old") + "@example.jp", "昔の人", "network")
+    answer(server, ask["id"], old, {"editor": NO}, at=NOW - 400 * 86400)
+    job = one(server, "INSERT INTO forms(kind, slug, title, created_at, updated_at) "
+              "VALUES ('job', ?, '編集者募集', ?, ?) RETURNING id", jm.uniq("job"), NOW, NOW)
+    applicant = person(server, jm.uniq("ap") + "@example.jp", "応募者", "network")
+    one(server, "INSERT INTO answers(form_id, person_id, status, verified, status_at, created_at, "
+        "updated_at) VALUES (?, ?, 'applied', 1, ?, ?, ?) RETURNING id", job, applicant, NOW, NOW,
+        NOW)
+    want = {s: 0 for s in ("reader", "fan", "acquaintance", "network")}
+    for (stage,) in sql(server, "SELECT p.stage FROM people p WHERE p.id IN (SELECT a.person_id "
+                        "FROM answers a JOIN forms f ON f.id = a.form_id WHERE f.kind = 'ask' "
+                        "AND a.verified = 1 AND a.created_at > ?)", NOW - 300 * 86400):
+        want[stage] += 1
+    assert want["network"] == 0 and sum(want.values()) >= 4  # kato is unverified
+    r = api.get("/api/v1/reports/funnel")
+    assert r.status == 200, r.text
+    assert r.json()["ask_responders"] == want
+    r = admin.get("/admin/reports")
+    assert r.status == 200
+    for stage, n in want.items():
+        assert '<td class="num" id="askers-%s">%d</td>' % (stage, n) in r.text
