@@ -44,23 +44,17 @@ static void split_options(struct arena *a, const char *s, struct forms_field *f)
 	}
 }
 
-enum jm_rc forms_results_fields(struct db *db, struct arena *a, int64_t form_id,
-                                struct forms_field **out, size_t *n)
+static enum jm_rc load_fields(struct db *db, struct arena *a, int64_t form_id,
+                              struct forms_field **out, size_t *n)
 {
 	struct db_stmt *st = NULL;
 	size_t cap = 0;
-	int64_t exists = 0;
 	*out = NULL;
 	*n = 0;
-	enum jm_rc rc =
-	        db_query_int(db, &exists, 0, "SELECT 1 FROM forms WHERE id = ?", "i", form_id);
-	if (!rc && !exists)
-		return JM_NOT_FOUND;
-	rc = rc ? rc
-	        : db_preparef(db, &st,
-	                      "SELECT key, label, type, options, required FROM form_fields "
-	                      "WHERE form_id = ? ORDER BY position, id",
-	                      "i", form_id);
+	enum jm_rc rc = db_preparef(db, &st,
+	                            "SELECT key, label, type, options, required FROM form_fields "
+	                            "WHERE form_id = ? ORDER BY position, id",
+	                            "i", form_id);
 	while (!rc && (rc = db_step(st)) == JM_OK) {
 		*out = arena_grow(a, *out, *n, &cap, sizeof(**out));
 		struct forms_field *f = &(*out)[(*n)++];
@@ -74,25 +68,72 @@ enum jm_rc forms_results_fields(struct db *db, struct arena *a, int64_t form_id,
 	return rc == JM_DONE ? JM_OK : rc;
 }
 
+enum jm_rc forms_results_fields(struct db *db, struct arena *a, int64_t form_id,
+                                struct forms_field **out, size_t *n)
+{
+	int64_t exists = 0;
+	*out = NULL;
+	*n = 0;
+	enum jm_rc rc =
+	        db_query_int(db, &exists, 0, "SELECT 1 FROM forms WHERE id = ?", "i", form_id);
+	if (!rc && !exists)
+		return JM_NOT_FOUND;
+	return rc ? rc : load_fields(db, a, form_id, out, n);
+}
+
 /* ---- the list ---- */
 
-/* The answer and its person; the subscription subquery walks the
- * subscriptions' (person_id, list_id) key. */
-#define RESULT_COLS                                                                                \
+/* The answer, its person and its values ("key\x1fvalue\x1e…" through the
+ * primary key of answer_values); the subscription subquery walks the
+ * subscriptions' (person_id, list_id) key. group_concat is SQLite's,
+ * string_agg PostgreSQL's. */
+#define RESULT_COLS(values)                                                                        \
 	"a.id, a.status, a.verified, a.created_at, p.id, COALESCE(p.name, ''), "                   \
 	"COALESCE(p.email, ''), p.stage, p.engagement, p.gave, p.asks, p.freeloader, "             \
 	"(SELECT min(COALESCE(s.confirmed_at, s.created_at)) FROM subscriptions s "                \
-	"WHERE s.person_id = p.id AND s.status = 'active') "
+	"WHERE s.person_id = p.id AND s.status = 'active'), " values " "
+#define VALUES_SQLITE                                                                              \
+	"(SELECT group_concat(x.key || char(31) || x.value, char(30)) FROM answer_values x "       \
+	"WHERE x.answer_id = a.id)"
+#define VALUES_PG                                                                                  \
+	"(SELECT string_agg(x.key || chr(31) || x.value, chr(30) ORDER BY x.key, x.value) "        \
+	"FROM answer_values x WHERE x.answer_id = a.id)"
+#define FROM_FILTERED                                                                              \
+	"FROM answer_values v JOIN answers a ON a.id = v.answer_id "                               \
+	"JOIN people p ON p.id = a.person_id "                                                     \
+	"WHERE v.form_id = ? AND v.key = ? AND v.value = ? AND v.answer_id < ? "                   \
+	"AND (a.verified = 1 OR ? = 1) ORDER BY v.answer_id DESC LIMIT ?"
+#define FROM_ALL                                                                                   \
+	"FROM answers a JOIN people p ON p.id = a.person_id "                                      \
+	"WHERE a.form_id = ? AND a.id < ? "                                                        \
+	"AND (a.verified = 1 OR ? = 1) ORDER BY a.id DESC LIMIT ?"
 
-static const char SQL_FILTERED[] =
-        "SELECT " RESULT_COLS "FROM answer_values v JOIN answers a ON a.id = v.answer_id "
-        "JOIN people p ON p.id = a.person_id "
-        "WHERE v.form_id = ? AND v.key = ? AND v.value = ? AND v.answer_id < ? "
-        "AND (a.verified = 1 OR ? = 1) ORDER BY v.answer_id DESC LIMIT ?";
-static const char SQL_ALL[] =
-        "SELECT " RESULT_COLS "FROM answers a JOIN people p ON p.id = a.person_id "
-        "WHERE a.form_id = ? AND a.id < ? "
-        "AND (a.verified = 1 OR ? = 1) ORDER BY a.id DESC LIMIT ?";
+/* Splits the values into keys/vals in the order of the fields (a value
+ * of a key the form no longer has is left out). */
+static void split_values(struct arena *a, const char *all, const struct forms_results *r,
+                         struct forms_result *row)
+{
+	size_t cap = 0, c2 = 0;
+	for (size_t i = 0; all && i < r->nfields; i++) {
+		const char *key = r->fields[i].key;
+		size_t kl = strlen(key);
+		for (const char *p = all; *p;) {
+			const char *end = strchr(p, '\x1e');
+			size_t n = end ? (size_t)(end - p) : strlen(p);
+			if (n > kl && memcmp(p, key, kl) == 0 && p[kl] == '\x1f') {
+				row->keys =
+				        arena_grow(a, row->keys, row->nvals, &cap, sizeof(char *));
+				row->vals =
+				        arena_grow(a, row->vals, row->nvals, &c2, sizeof(char *));
+				row->keys[row->nvals] = key;
+				row->vals[row->nvals++] = arena_strndup(a, p + kl + 1, n - kl - 1);
+			}
+			if (!end)
+				break;
+			p = end + 1;
+		}
+	}
+}
 
 static void read_row(struct db_stmt *st, struct arena *a, struct forms_result *r)
 {
@@ -120,69 +161,24 @@ static enum jm_rc query_rows(struct db *db, struct arena *a, int64_t form_id, co
 	size_t cap = 0;
 	int64_t below = cursor > 0 ? cursor : INT64_MAX;
 	/* One more row than asked tells whether a next page exists. */
-	enum jm_rc rc = key ? db_preparef(db, &st, SQL_FILTERED, "ittiii", form_id, key, value,
-	                                  below, (int64_t)unverified, (int64_t)limit + 1)
-	                    : db_preparef(db, &st, SQL_ALL, "iiii", form_id, below,
-	                                  (int64_t)unverified, (int64_t)limit + 1);
+	enum jm_rc rc =
+	        key ? db_preparef(db, &st,
+	                          DB_SQL(db, "SELECT " RESULT_COLS(VALUES_SQLITE) FROM_FILTERED,
+	                                 "SELECT " RESULT_COLS(VALUES_PG) FROM_FILTERED),
+	                          "ittiii", form_id, key, value, below, (int64_t)unverified,
+	                          (int64_t)limit + 1)
+	            : db_preparef(db, &st,
+	                          DB_SQL(db, "SELECT " RESULT_COLS(VALUES_SQLITE) FROM_ALL,
+	                                 "SELECT " RESULT_COLS(VALUES_PG) FROM_ALL),
+	                          "iiii", form_id, below, (int64_t)unverified, (int64_t)limit + 1);
 	while (!rc && (rc = db_step(st)) == JM_OK) {
 		if (out->n == limit) {
 			out->next = out->rows[out->n - 1].id;
 			break;
 		}
 		out->rows = arena_grow(a, out->rows, out->n, &cap, sizeof(*out->rows));
-		read_row(st, a, &out->rows[out->n++]);
-	}
-	db_finalize(st);
-	return rc == JM_DONE ? JM_OK : rc;
-}
-
-/* The ids of the page as a literal both engines read as a list: a JSON
- * array for SQLite's json_each, an array literal for PostgreSQL. */
-static const char *id_list(struct db *db, struct arena *a, const struct forms_results *r)
-{
-	bool pg = db_engine(db) == DB_PG;
-	char *s = arena_alloc(a, r->n * 21 + 3), *p = s;
-	*p++ = pg ? '{' : '[';
-	for (size_t i = 0; i < r->n; i++)
-		p += snprintf(p, 22, "%s%lld", i ? "," : "", (long long)r->rows[i].id);
-	*p++ = pg ? '}' : ']';
-	*p = '\0';
-	return s;
-}
-
-/* Values of the page's answers through the primary key (answer_id, key,
- * value), in the order of the rows (ids descending) then of the fields. */
-static enum jm_rc load_values(struct db *db, struct arena *a, struct forms_results *r)
-{
-	struct db_stmt *st = NULL;
-	size_t i = 0, cap = 0;
-	if (r->n == 0)
-		return JM_OK;
-	/* SQLite has no arrays: the page's ids come as JSON (json_each). */
-	enum jm_rc rc = db_preparef(
-	        db, &st,
-	        DB_SQL(db,
-	               "SELECT v.answer_id, v.key, v.value FROM answer_values v "
-	               "LEFT JOIN form_fields f ON f.form_id = v.form_id AND f.key = v.key "
-	               "WHERE v.answer_id IN (SELECT value FROM json_each(?)) "
-	               "ORDER BY v.answer_id DESC, f.position, f.id, v.value",
-	               "SELECT v.answer_id, v.key, v.value FROM answer_values v "
-	               "LEFT JOIN form_fields f ON f.form_id = v.form_id AND f.key = v.key "
-	               "WHERE v.answer_id = ANY(CAST(? AS BIGINT[])) "
-	               "ORDER BY v.answer_id DESC, f.position, f.id, v.value"),
-	        "t", id_list(db, a, r));
-	while (!rc && (rc = db_step(st)) == JM_OK) {
-		int64_t aid = db_col_int(st, 0);
-		while (i < r->n && r->rows[i].id > aid)
-			i++, cap = 0;
-		if (i == r->n)
-			break;
-		struct forms_result *row = &r->rows[i];
-		size_t c2 = cap;
-		row->keys = arena_grow(a, row->keys, row->nvals, &cap, sizeof(char *));
-		row->vals = arena_grow(a, row->vals, row->nvals, &c2, sizeof(char *));
-		row->keys[row->nvals] = db_col_dup(st, 1, a);
-		row->vals[row->nvals++] = db_col_dup(st, 2, a);
+		read_row(st, a, &out->rows[out->n]);
+		split_values(a, db_col_text(st, 13, NULL), out, &out->rows[out->n++]);
 	}
 	db_finalize(st);
 	return rc == JM_DONE ? JM_OK : rc;
@@ -246,12 +242,12 @@ enum jm_rc forms_answers_list(struct db *db, struct arena *a, int64_t form_id, c
 		return JM_INVALID;
 	}
 	enum jm_rc rc = load_head(db, a, form_id, out);
-	rc = rc ? rc : forms_results_fields(db, a, form_id, &out->fields, &out->nfields);
+	rc = rc ? rc : load_fields(db, a, form_id, &out->fields, &out->nfields);
 	rc = rc ? rc : check_filter(out, key, value, err);
 	rc = rc ? rc
 	        : query_rows(db, a, form_id, key, value, cursor, limit,
 	                     (flags & FORMS_LIST_UNVERIFIED) != 0, out);
-	return rc ? rc : load_values(db, a, out);
+	return rc;
 }
 
 /* ---- bulk actions ---- */
