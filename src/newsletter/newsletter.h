@@ -15,13 +15,19 @@
 #define JM_NEWSLETTER_H
 
 #include "core/core.h"
+#include "core/field.h"
 
 struct db;
 
 /* ---- lists and fields (list.c) ---- */
+/* The field types a list's sign-up fields take: the field engine's
+ * (core/field.h) text, select and checkbox, with its names and rules. */
+#define NL_FIELD_TYPES                                                                             \
+	(JM_FIELD_BIT(JM_FIELD_TEXT) | JM_FIELD_BIT(JM_FIELD_SELECT) |                             \
+	 JM_FIELD_BIT(JM_FIELD_CHECKBOX))
 struct nl_field {
 	int64_t id;
-	const char *key, *label, *type; /* type: "text", "select", "checkbox" */
+	const char *key, *label, *type; /* NL_FIELD_TYPES: "text", "select", "checkbox" */
 	const char **options;           /* select options */
 	size_t noptions;
 	bool required;
