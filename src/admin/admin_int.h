@@ -93,6 +93,8 @@ void admin_settings_get(struct req *req);
 void admin_settings_post(struct req *req);
 void admin_settings_test_mail(struct req *req);
 void admin_tokens_get(struct req *req);
+/* form_files.c: /admin/forms/files/{id}, a file sent with an answer. */
+void admin_form_files_routes(struct router *r);
 /* blog_import.c: /admin/blog-import (WordPress / はてな exports). */
 void admin_blog_import_routes(struct router *r);
 /* categories.c. The tree shown flat: "– " per level below the top. */

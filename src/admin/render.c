@@ -128,6 +128,7 @@ void admin_routes(struct app *app, struct router *r)
 	router_add(r, "GET", "/admin/tokens", admin_tokens_get, adm);
 	router_add(r, "POST", "/admin/tokens", admin_tokens_post, adm);
 	router_add(r, "POST", "/admin/tokens/{id}/revoke", admin_token_revoke, adm);
+	admin_form_files_routes(r); /* forms: a file sent with an answer */
 	admin_blog_import_routes(r);
 	admin_trash_routes(r); /* before nl: /admin/broadcasts/{id}/delete */
 	admin_nl_routes(r);

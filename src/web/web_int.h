@@ -128,6 +128,8 @@ void web_signup_ctx(struct web_page *pg);
 
 /* The contact form: /contact, /contact/thanks (contact.c). */
 void web_contact_routes(struct router *r);
+/* A form's public page: /forms/{slug}, its answer and confirmation (forms.c). */
+void web_forms_routes(struct router *r);
 /* GET /media/{name}: a file this node's cache lacks, from the database (media.c). */
 void web_media_routes(struct router *r);
 
