@@ -50,12 +50,12 @@ static struct view_val *filter_groups(struct req *req, const struct forms_result
                                       const char *key, const char *value)
 {
 	struct view_val *groups = view_list(req->arena);
-	static const char *const yes_no[] = {"1", "0"};
+	static const char *const checked[] = {"1"}; /* the field engine's ticked box */
 	for (size_t i = 0; i < r->nfields; i++) {
 		const struct forms_field *f = &r->fields[i];
 		bool box = strcmp(f->type, "checkbox") == 0;
-		const char *const *opts = box ? yes_no : f->options;
-		size_t nopts = box ? 2 : f->noptions;
+		const char *const *opts = box ? checked : f->options;
+		size_t nopts = box ? 1 : f->noptions;
 		if (!box && strcmp(f->type, "select") != 0 && strcmp(f->type, "multi") != 0)
 			continue;
 		struct view_val *g = view_map(req->arena), *os = view_list(req->arena);
@@ -64,10 +64,7 @@ static struct view_val *filter_groups(struct req *req, const struct forms_result
 			struct view_val *o = view_map(req->arena);
 			view_set_str(o, "value",
 			             arena_sprintf(req->arena, "%s:%s", f->key, opts[k]));
-			view_set_str(
-			        o, "label",
-			        box ? admin_t(req, k ? "forms.results.no" : "forms.results.yes")
-			            : opts[k]);
+			view_set_str(o, "label", box ? admin_t(req, "forms.results.yes") : opts[k]);
 			view_set_bool(o, "selected",
 			              key && value && !strcmp(key, f->key) &&
 			                      !strcmp(value, opts[k]));
