@@ -201,7 +201,7 @@
     });
     var all = document.getElementById('check-all');
     if (all) all.addEventListener('change', function () {
-      document.querySelectorAll('#sub-list input[name=ids]').forEach(function (c) { c.checked = all.checked; });
+      document.querySelectorAll('#sub-list input[name=ids], #results input[name=id]').forEach(function (c) { c.checked = all.checked; });
     });
     /* Progress bars carry their width as data-pct (the CSP allows no
      * style attribute). */
