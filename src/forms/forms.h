@@ -407,8 +407,8 @@ enum forms_bulk_op {
 	FORMS_BULK_TAG,         /* arg: the tag */
 	FORMS_BULK_UNTAG,       /* arg: the tag */
 	FORMS_BULK_FIELD,       /* key = value (a custom field) */
-	FORMS_BULK_INTERACTION, /* kind, note, now */
-	FORMS_BULK_STAGE,       /* arg: the stage, reason "form:<slug>" */
+	FORMS_BULK_INTERACTION, /* kind, note; happened now */
+	FORMS_BULK_STAGE,       /* arg: the stage (reason "bulk", as the people list) */
 };
 struct forms_bulk {
 	enum forms_bulk_op op;
