@@ -55,7 +55,8 @@ static const struct {
         {"GET", "/admin/blog-import", ROUTE_OWNER},
         {"POST", "/admin/blog-import", ROUTE_OWNER},
         {"GET", "/admin/blog-import/{id}", ROUTE_OWNER},
-        {"POST", "/admin/forms/{id}/delete", ROUTE_OWNER}, /* its answers go with it */
+        {"POST", "/admin/forms/{id}/delete", ROUTE_OWNER},     /* its answers go with it */
+        {"GET", "/admin/forms/{id}/answers.csv", ROUTE_OWNER}, /* every responder's address */
 };
 
 static void admin_roles_apply(struct router *r)

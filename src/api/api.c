@@ -190,7 +190,8 @@ static const struct {
         {"POST", "/api/v1/broadcasts/{id}/send", ROUTE_OWNER},
         {"POST", "/api/v1/broadcasts/{id}/resume", ROUTE_OWNER},
         {"POST", "/api/v1/broadcasts/{id}/cancel", ROUTE_OWNER},
-        {"DELETE", "/api/v1/forms/{id}", ROUTE_OWNER}, /* a form's answers go with it */
+        {"DELETE", "/api/v1/forms/{id}", ROUTE_OWNER},             /* a form's answers go with it */
+        {"GET", "/api/v1/forms/{id}/answers/export", ROUTE_OWNER}, /* every responder's address */
 };
 
 /* Whether the JSON body's "op" is an owner verb (a body that does not

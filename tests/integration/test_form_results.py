@@ -368,3 +368,23 @@ def test_funnel_row_counts_ask_responders_by_stage(server, api, admin, ask):
     assert r.status == 200
     for stage, n in want.items():
         assert '<td class="num" id="askers-%s">%d</td>' % (stage, n) in r.text
+
+
+def test_editor_works_the_results_but_only_the_owner_exports(server, owner, ask):
+    """The export holds every responder's address: the owner's, as the people
+    export; the list and the bulk actions are every signed-in user's."""
+    import test_roles
+    server.add_user("results-editor@example.com", "editor password 123", role="editor")
+    ed = jm.Api(server.base, test_roles.token_for(server, "results-editor@example.com"))
+    assert ed.get("/api/v1/forms/%d/answers" % ask["id"]).status == 200
+    r = ed.get("/api/v1/forms/%d/answers/export" % ask["id"])
+    assert r.status == 403, r.text
+    r = ed.post("/api/v1/forms/%d/answers/bulk" % ask["id"],
+                {"op": "tag", "answer_ids": [ask["answers"]["suzuki"]], "tag": "編集者から"})
+    assert r.status == 200, r.text
+    c = server.client()
+    from conftest import login
+    assert login(c, "results-editor@example.com", "editor password 123").status == 200
+    page = c.get("/admin/forms/%d/answers" % ask["id"])
+    assert page.status == 200 and 'id="csv-sjis"' not in page.text
+    assert c.get("/admin/forms/%d/answers.csv?enc=utf8" % ask["id"], follow=False).status == 403
