@@ -76,8 +76,9 @@ static struct view_val *filter_groups(struct req *req, const struct forms_result
 	return groups;
 }
 
-/* One row's answer cells, in the order of the fields ("; "-joined for a
- * multi field). */
+/* One row's answer cells, in the order of the fields: {text, file} where
+ * text is the values ("; "-joined for a multi field) and file, for a file
+ * field, the answer_files id behind the staff-only download. */
 static struct view_val *row_cells(struct req *req, const struct forms_results *r,
                                   const struct forms_result *row)
 {
@@ -90,7 +91,12 @@ static struct view_val *row_cells(struct req *req, const struct forms_results *r
 			if (strcmp(row->keys[k], r->fields[i].key) == 0 &&
 			    buf_appendf(&b, "%s%s", b.len ? "; " : "", row->vals[k]) != JM_OK)
 				break;
-		view_push(cells, view_str(req->arena, arena_strdup(req->arena, buf_cstr(&b))));
+		struct view_val *c = view_map(req->arena);
+		const char *text = arena_strdup(req->arena, buf_cstr(&b));
+		bool file = strcmp(r->fields[i].type, "file") == 0 && *text;
+		view_set_str(c, "text", file ? admin_t(req, "forms.results.file") : text);
+		view_set_str(c, "file", file ? text : "");
+		view_push(cells, c);
 	}
 	buf_free(&b);
 	return cells;

@@ -388,3 +388,19 @@ def test_editor_works_the_results_but_only_the_owner_exports(server, owner, ask)
     page = c.get("/admin/forms/%d/answers" % ask["id"])
     assert page.status == 200 and 'id="csv-sjis"' not in page.text
     assert c.get("/admin/forms/%d/answers.csv?enc=utf8" % ask["id"], follow=False).status == 403
+
+
+def test_admin_file_answer_links_to_the_staff_download(server, admin):
+    fid = one(server, "INSERT INTO forms(kind, slug, title, created_at, updated_at) VALUES "
+              "('job', ?, '編集者募集', ?, ?) RETURNING id", jm.uniq("job"), NOW, NOW)
+    sql(server, "INSERT INTO form_fields(form_id, key, label, type, position) VALUES "
+        "(?, 'cv', '履歴書', 'file', 0)", fid)
+    pid = person(server, jm.uniq("cv") + "@example.jp", "応募 太郎")
+    aid = answer(server, fid, pid, {})
+    file_id = one(server, "INSERT INTO answer_files(answer_id, name, ctype, bytes, data, "
+                  "created_at) VALUES (?, 'cv.pdf', 'application/pdf', 4, ?, ?) RETURNING id",
+                  aid, b"%PDF", NOW)
+    sql(server, "INSERT INTO answer_values(answer_id, form_id, key, value) VALUES (?, ?, 'cv', ?)",
+        aid, fid, str(file_id))
+    r = admin.get("/admin/forms/%d/answers" % fid)
+    assert '<a href="/admin/forms/files/%d">' % file_id in r.text
