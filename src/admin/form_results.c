@@ -201,6 +201,8 @@ static void results_get(struct req *req)
 	view_set(ctx, "stages", admin_people_stage_options(req, NULL));
 	view_set(ctx, "kinds", kind_options(req));
 	view_set_bool(ctx, "filtered", key != NULL);
+	view_set_str(ctx, "filter_key", key ? key : "");
+	view_set_str(ctx, "filter_value", value ? value : "");
 	view_set_bool(ctx, "unverified", unverified);
 	view_set_int(ctx, "next", r.next);
 	view_set_bool(ctx, "paged", cursor > 0);
@@ -241,7 +243,10 @@ static size_t read_ids(struct req *req, const struct form *f, int64_t **ids)
 static void bulk_refused(struct req *req, const struct jm_err *err)
 {
 	char key[96];
-	snprintf(key, sizeof(key), "forms.results.err_%s", err->field[0] ? err->field : "op");
+	snprintf(key, sizeof(key), "forms.results.err_%s",
+	         !strcmp(err->field, "filter") ? "filter_bulk"
+	         : err->field[0]               ? err->field
+	                                       : "op");
 	const char *t = admin_t(req, key);
 	admin_error(req, 422, strcmp(t, key) == 0 ? "forms.results.err_op" : key);
 }
@@ -261,6 +266,14 @@ static void results_bulk(struct req *req)
 	}
 	b.n = read_ids(req, &f, &ids);
 	b.answer_ids = ids;
+	/* "every answer of this filter", beyond the page shown */
+	const char *all = form_get(&f, "all");
+	b.all = all && strcmp(all, "1") == 0;
+	b.filter_key = form_get(&f, "filter_key");
+	if (b.filter_key && !*b.filter_key)
+		b.filter_key = NULL;
+	b.filter_value = b.filter_key ? form_get(&f, "filter_value") : NULL;
+	b.flags = form_get(&f, "unverified") ? FORMS_LIST_UNVERIFIED : 0;
 	b.arg = form_get(&f, b.op == FORMS_BULK_STAGE ? "stage" : "tag");
 	b.key = form_get(&f, "key");
 	b.value = form_get(&f, "value");

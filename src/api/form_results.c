@@ -9,7 +9,9 @@
  *        UTC as /api/v1/broadcasts; the next page is ?cursor=next_cursor.
  *   POST /api/v1/forms/{id}/answers/bulk {"op":"tag"|"untag"|"field"|
  *        "interaction"|"stage","answer_ids":[…], "tag" | "key","value" |
- *        "kind","note" | "stage"} → {"op","answers","people"}
+ *        "kind","note" | "stage"} → {"op","answers","people"}; instead of
+ *        answer_ids, "all":true with "filter":{"key","value"} (and
+ *        "unverified":true) acts on every answer of the filter
  *   GET  /api/v1/forms/{id}/answers/export?enc=utf8|sjis&key=&value= → CSV
  * Bad input answers 400 with the field named and changes nothing (the
  * bulk runs in one transaction, forms/results.c); an unknown form 404.
@@ -149,10 +151,34 @@ static bool bulk_op(const char *s, enum forms_bulk_op *op)
 	return false;
 }
 
+/* "all": true with an optional "filter":{"key","value"} and
+ * "unverified": every answer of the filter instead of answer_ids. */
+static bool bulk_all(struct req *req, json_t *b, struct forms_bulk *in)
+{
+	bool has = false, unverified = false;
+	json_t *f = json_object_get(b, "filter");
+	static const char *const fkeys[] = {"key", "value", NULL};
+	if (!api_get_bool(req, b, "all", &in->all, &has) ||
+	    !api_get_bool(req, b, "unverified", &unverified, &has))
+		return false;
+	in->flags = unverified ? FORMS_LIST_UNVERIFIED : 0;
+	if (!f || json_is_null(f))
+		return true;
+	if (!json_is_object(f) || !api_nested_keys(req, f, fkeys, "filter")) {
+		if (!json_is_object(f))
+			api_type_error(req, "filter", "an object {\"key\",\"value\"}");
+		return false;
+	}
+	return api_get_str(req, f, "key", false, &in->filter_key, &has) &&
+	       api_get_str(req, f, "value", false, &in->filter_value, &has);
+}
+
 /* "answer_ids": an array of positive integers (1..FORMS_BULK_MAX). */
 static bool bulk_ids(struct req *req, json_t *b, struct forms_bulk *in)
 {
 	json_t *ids = json_object_get(b, "answer_ids");
+	if (in->all && !ids)
+		return true;
 	size_t n = json_is_array(ids) ? json_array_size(ids) : 0;
 	if (n == 0 || n > FORMS_BULK_MAX) {
 		api_send_error(req, 400, "invalid", "answer_ids must be an array of 1 to 10000 ids",
@@ -193,8 +219,9 @@ static bool bulk_args(struct req *req, json_t *b, struct forms_bulk *in)
 
 static void answers_bulk(struct req *req)
 {
-	static const char *const keys[] = {"op",   "answer_ids", "tag",   "key", "value",
-	                                   "kind", "note",       "stage", NULL};
+	static const char *const keys[] = {"op",    "answer_ids", "tag",        "key",
+	                                   "value", "kind",       "note",       "stage",
+	                                   "all",   "filter",     "unverified", NULL};
 	struct forms_bulk in = {0};
 	struct jm_err err = {0};
 	const char *op = NULL;
@@ -210,7 +237,7 @@ static void answers_bulk(struct req *req)
 		               "op must be one of tag, untag, field, interaction, stage", "op");
 		return;
 	}
-	if (!bulk_ids(req, b, &in) || !bulk_args(req, b, &in))
+	if (!bulk_all(req, b, &in) || !bulk_ids(req, b, &in) || !bulk_args(req, b, &in))
 		return;
 	enum jm_rc rc = forms_answers_bulk(req->db, id, &in, jm_now(), &people, &err);
 	if (rc) {
@@ -218,7 +245,8 @@ static void answers_bulk(struct req *req)
 		return;
 	}
 	api_send_json(req, 200,
-	              json_pack("{s:s, s:I, s:I}", "op", op, "answers", (json_int_t)in.n, "people",
+	              json_pack("{s:s, s:I, s:I}", "op", op, "answers",
+	                        (json_int_t)(in.all ? people : (int64_t)in.n), "people",
 	                        (json_int_t)people));
 }
 

@@ -415,13 +415,21 @@ struct forms_bulk {
 	const char *arg, *key, *value, *kind, *note;
 	const int64_t *answer_ids;
 	size_t n; /* 1..FORMS_BULK_MAX */
+	/* all: every answer of the filter (as forms_answers_list reads
+	 * filter_key, filter_value and flags) instead of answer_ids — the
+	 * answers beyond the page the owner sees. */
+	bool all;
+	const char *filter_key, *filter_value;
+	unsigned flags;
 };
-#define FORMS_BULK_MAX 10000
+#define FORMS_BULK_MAX     10000  /* answer ids */
+#define FORMS_BULK_ALL_MAX 100000 /* people of an "all" action */
 /* Applies b to the people who gave the answers of form_id: all or
  * nothing, in one transaction (opened here). JM_INVALID (err names the
- * field: "answer_ids", "tag", "key", "value", "kind", "note", "stage")
- * for bad input or an answer id that is not one of form_id's; nothing is
- * changed then. *people = how many people it applied to. */
+ * field: "answer_ids", "tag", "key", "value", "kind", "note", "stage",
+ * "filter") for bad input, an answer id that is not one of form_id's or a
+ * filter no answer matches; nothing is changed then. *people = how many
+ * people it applied to. */
 enum jm_rc forms_answers_bulk(struct db *db, int64_t form_id, const struct forms_bulk *b,
                               int64_t now, int64_t *people, struct jm_err *err) JM_WUR;
 

@@ -281,6 +281,54 @@ static enum jm_rc answer_people(struct db *db, int64_t form_id, const struct for
 	return rc;
 }
 
+/* The distinct people of every answer of b's filter (an "all" action). */
+static enum jm_rc filter_people(struct db *db, int64_t form_id, const struct forms_bulk *b,
+                                int64_t **people, size_t *n, struct jm_err *err)
+{
+	struct arena *a = arena_new(4096);
+	struct forms_results head;
+	struct db_stmt *st = NULL;
+	size_t cap = 0;
+	int64_t unv = (b->flags & FORMS_LIST_UNVERIFIED) != 0;
+	/* A one-row page checks the form and the filter as the list does. */
+	enum jm_rc rc = forms_answers_list(db, a, form_id, b->filter_key, b->filter_value, 0, 1,
+	                                   b->flags, &head, err);
+	if (rc == JM_INVALID)
+		snprintf(err->field, sizeof(err->field), "filter");
+	rc = rc ? rc
+	     : b->filter_key
+	             ? db_preparef(
+	                       db, &st,
+	                       "SELECT DISTINCT a.person_id FROM answer_values v JOIN answers a "
+	                       "ON a.id = v.answer_id WHERE v.form_id = ? AND v.key = ? AND "
+	                       "v.value = ? AND (a.verified = 1 OR ? = 1) ORDER BY 1",
+	                       "itti", form_id, b->filter_key, b->filter_value, unv)
+	             : db_preparef(db, &st,
+	                           "SELECT DISTINCT person_id FROM answers WHERE form_id = ? AND "
+	                           "(verified = 1 OR ? = 1) ORDER BY 1",
+	                           "ii", form_id, unv);
+	while (!rc && (rc = db_step(st)) == JM_OK) {
+		if (*n == FORMS_BULK_ALL_MAX) {
+			jm_err_set(err, "filter", "more than %d people: narrow the filter",
+			           FORMS_BULK_ALL_MAX);
+			rc = JM_INVALID;
+			break;
+		}
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 256;
+			*people = xrealloc(*people, cap * sizeof(**people));
+		}
+		(*people)[(*n)++] = db_col_int(st, 0);
+	}
+	db_finalize(st);
+	arena_free(a);
+	if (rc == JM_DONE && *n == 0) {
+		jm_err_set(err, "filter", "no answer matches the filter");
+		return JM_INVALID;
+	}
+	return rc == JM_DONE ? JM_OK : rc;
+}
+
 /* Names the bulk's own argument in err the way the API spells it. */
 static enum jm_rc rename_field(enum jm_rc rc, const struct forms_bulk *b, struct jm_err *err)
 {
@@ -314,7 +362,7 @@ enum jm_rc forms_answers_bulk(struct db *db, int64_t form_id, const struct forms
                               int64_t now, int64_t *people, struct jm_err *err)
 {
 	*people = 0;
-	if (b->n == 0 || b->n > FORMS_BULK_MAX) {
+	if (!b->all && (b->n == 0 || b->n > FORMS_BULK_MAX)) {
 		jm_err_set(err, "answer_ids", "from 1 to %d answers", FORMS_BULK_MAX);
 		return JM_INVALID;
 	}
@@ -323,9 +371,11 @@ enum jm_rc forms_answers_bulk(struct db *db, int64_t form_id, const struct forms
 	        db_query_int(db, &exists, 0, "SELECT 1 FROM forms WHERE id = ?", "i", form_id);
 	if (!rc && !exists)
 		return JM_NOT_FOUND;
-	int64_t *ids = xmalloc(b->n * sizeof(*ids));
+	int64_t *ids = b->all ? NULL : xmalloc(b->n * sizeof(*ids));
 	size_t n = 0;
-	rc = rc ? rc : answer_people(db, form_id, b, ids, &n, err);
+	if (!rc)
+		rc = b->all ? filter_people(db, form_id, b, &ids, &n, err)
+		            : answer_people(db, form_id, b, ids, &n, err);
 	rc = rc ? rc : rename_field(apply(db, b, ids, n, now, err), b, err);
 	if (!rc)
 		*people = (int64_t)n;

@@ -404,3 +404,37 @@ def test_admin_file_answer_links_to_the_staff_download(server, admin):
         aid, fid, str(file_id))
     r = admin.get("/admin/forms/%d/answers" % fid)
     assert '<a href="/admin/forms/files/%d">' % file_id in r.text
+
+
+def test_bulk_every_answer_of_a_filter(server, api, admin):
+    """"all": the action reaches every answer of the filter, beyond one page."""
+    fid = make_ask(server, jm.uniq("many"))
+    yes = []
+    for i in range(60):
+        pid = person(server, jm.uniq("m%d" % i) + "@example.jp", "読者%d" % i)
+        answer(server, fid, pid, {"editor": YES if i % 2 == 0 else NO})
+        if i % 2 == 0:
+            yes.append(pid)
+    url = "/api/v1/forms/%d/answers/bulk" % fid
+    r = api.post(url, {"op": "tag", "all": True, "filter": {"key": "editor", "value": YES},
+                       "tag": "全員タグ"})
+    assert r.status == 200, r.text
+    assert r.json()["people"] == 30
+    tagged = sorted(x[0] for x in sql(server, "SELECT person_id FROM person_tags WHERE tag = ?",
+                                      "全員タグ"))
+    assert tagged == sorted(yes)
+    r = api.post(url, {"op": "tag", "all": True, "filter": {"key": "editor", "value": "なし"},
+                       "tag": "x"})
+    assert r.status == 400 and r.json()["error"]["field"] == "filter"
+    r = api.post(url, {"op": "tag", "all": True, "filter": {"key": "nope", "value": "x"},
+                       "tag": "x"})
+    assert r.status == 400 and r.json()["error"]["field"] == "filter"
+    # the admin's "everyone matching this filter" box, on a page of 50
+    page = admin.get("/admin/forms/%d/answers" % fid)
+    assert len(page_ids(page.text)) == 50
+    r = admin.post("/admin/forms/%d/answers/bulk" % fid,
+                   form=[("_csrf", jm.csrf_of(page.text)), ("op", "stage"), ("stage", "fan"),
+                         ("all", "1"), ("filter_key", ""), ("filter_value", "")])
+    assert r.status == 200 and "(60)" in r.text, r.text[:2000]
+    assert one(server, "SELECT count(*) FROM people p JOIN answers a ON a.person_id = p.id "
+               "WHERE a.form_id = ? AND p.stage = 'fan'", fid) == 60
