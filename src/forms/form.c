@@ -571,3 +571,14 @@ struct jm_field *forms_fields_engine(struct arena *a, const struct forms_form *f
 		field_get(i, f->fields, &v[i]);
 	return v;
 }
+
+enum forms_open forms_open_at(const struct forms_form *f, int64_t now)
+{
+	if (!f->status || strcmp(f->status, "open") != 0)
+		return FORMS_CLOSED;
+	if (f->opens_at && now < f->opens_at)
+		return FORMS_NOT_YET;
+	if (f->closes_at && now >= f->closes_at)
+		return FORMS_ENDED;
+	return FORMS_OPEN;
+}

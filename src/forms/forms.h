@@ -250,6 +250,12 @@ struct forms_list_q {
  * with answer counts; *total = matching forms. Arena-owned. */
 enum jm_rc forms_list(struct db *db, struct arena *a, const struct forms_list_q *q,
                       struct forms_form **items, size_t *n, int64_t *total) JM_WUR;
+/* Whether form f takes answers at now: FORMS_OPEN when its status is
+ * "open" and opens_at <= now < closes_at (an unset bound is no bound);
+ * else why not — the one rule for the public page, answering, and editing
+ * one's answer "until the form closes". */
+enum forms_open { FORMS_OPEN, FORMS_CLOSED, FORMS_NOT_YET, FORMS_ENDED };
+enum forms_open forms_open_at(const struct forms_form *f, int64_t now);
 /* The form's fields as the field engine sees them (one struct jm_field
  * per forms_field, same order), for checking values: arena-owned. */
 struct jm_field;

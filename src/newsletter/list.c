@@ -416,9 +416,13 @@ static enum jm_rc validate_field(const struct nl_field *f, size_t i, const struc
 	                      .noptions = sel ? f->noptions : 0};
 	enum jm_field_type t;
 	const char *why = jm_field_def_problem(&jf, NL_FIELD_TYPES);
-	if (!why && (!jm_field_type_parse(f->type, &t) || !(NL_FIELD_TYPES & JM_FIELD_BIT(t))))
-		why = "type must be text, select or checkbox";
-	else if (!why && !nl_person_field_ok(f->person))
+	char types[160];
+	if (!why && (!jm_field_type_parse(f->type, &t) || !(NL_FIELD_TYPES & JM_FIELD_BIT(t)))) {
+		jm_field_types_list(NL_FIELD_TYPES, types, sizeof(types));
+		jm_err_set(err, "fields", "field %zu (%s): type must be one of %s", i + 1,
+		           f->key ? f->key : "", types);
+		return JM_INVALID;
+	} else if (!why && !nl_person_field_ok(f->person))
 		why = "person field must be none, name, furigana, company or title";
 	for (size_t j = 0; !why && j < i; j++)
 		if (strcmp(all[j].key, f->key) == 0)

@@ -151,7 +151,8 @@ enum nl_value_check nl_field_check(const struct nl_field *f, const char *v, bool
 	case JM_FV_REQUIRED: return NL_VALUE_REQUIRED;
 	case JM_FV_NOT_OPTION: return NL_VALUE_NOT_OPTION;
 	case JM_FV_NOT_CHECKBOX: return NL_VALUE_NOT_CHECKBOX;
-	default: return NL_VALUE_TOO_LONG; /* a list's types have no other refusal */
+	case JM_FV_TOO_LONG: return NL_VALUE_TOO_LONG;
+	default: return NL_VALUE_BAD;
 	}
 }
 
@@ -169,6 +170,7 @@ static enum jm_rc check_field(const struct nl_field *f, const char *v, const cha
 		jm_err_set(err, f->key, "%s: choose one of the options", f->label);
 		break;
 	case NL_VALUE_REQUIRED: jm_err_set(err, f->key, "%s is required", f->label); break;
+	case NL_VALUE_BAD: jm_err_set(err, f->key, "%s: not a valid %s", f->label, f->type); break;
 	}
 	return JM_INVALID;
 }

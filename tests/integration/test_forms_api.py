@@ -93,6 +93,10 @@ def test_patch_changes_only_named_keys(server, api):
     g = r.json()
     assert g["title"] == "新しい題" and g["status"] == "closed"
     assert g["fields"] == f["fields"] and g["description"] == f["description"]
+    r = api.patch("/api/v1/forms/%d" % f["id"], {"closes_at": 1893456000})
+    assert r.json()["closes_at"] == "2030-01-01T00:00:00Z"
+    r = api.patch("/api/v1/forms/%d" % f["id"], {"closes_at": ""})
+    assert r.status == 200 and r.json()["closes_at"] is None, "an emptied time is none"
     r = api.patch("/api/v1/forms/%d" % f["id"], {"fields": [FIELDS[0]]})
     assert [x["key"] for x in r.json()["fields"]] == ["name"]
     # ask -> event: the event section is given, the old kind's own goes
@@ -228,3 +232,28 @@ def test_roles_editor_manages_owner_deletes(server, api, editor_api):
     assert count(server, f["slug"]) == 1
     assert api.delete("/api/v1/forms/%d" % f["id"]).status == 204
     assert api.get("/api/v1/forms", token=None).status == 401
+
+
+@pytest.mark.parametrize("key,cap,kind", [
+    ("title", 200, "ask"), ("description", 20000, "ask"), ("thanks", 5000, "ask"),
+    ("consent_text", 5000, "ask"), ("wage", 5000, "job"), ("venue", 500, "event"),
+])
+def test_text_caps_at_the_cap_and_one_past(server, api, key, cap, kind):
+    base = {"kind": kind, "title": "上限"}
+    if kind == "job":
+        base.update(JOB)
+    if kind == "event":
+        base["starts_at"] = 1893456000
+    ok = api.post("/api/v1/forms", dict(base, slug=jm.uniq("cap"), **{key: "x" * cap}))
+    assert ok.status == 201, (key, ok.text[:300])
+    assert ok.json()[key] == "x" * cap
+    before = count(server)
+    r = api.post("/api/v1/forms", dict(base, slug=jm.uniq("cap"), **{key: "x" * (cap + 1)}))
+    assert r.status == 422 and r.json()["error"]["field"] == key, r.text[:300]
+    assert count(server) == before
+
+
+def test_hundred_fields_fit(server, api):
+    fields = [{"key": "k%d" % i, "label": "項目%d" % i} for i in range(100)]
+    f = create(api, ask(jm.uniq("many"), fields=fields))
+    assert len(f["fields"]) == 100 and f["fields"][99]["key"] == "k99"
