@@ -158,8 +158,11 @@ static enum jm_rc place_new(struct db *db, const struct forms_form *f, int64_t a
 		*status = "full";
 		return JM_CONFLICT;
 	}
+	/* A stranger's place on the waitlist is marked unconfirmed the same
+	 * way (held_until), so their mail click is news worth a mail. */
 	*status = "waitlisted";
-	return event_set_status(db, answer_id, "waitlisted", 0, now);
+	return event_set_status(db, answer_id, "waitlisted", verified ? 0 : now + FORMS_EVENT_HOLD,
+	                        now);
 }
 
 /* What a registration's current state means for a new call of place:
@@ -179,7 +182,8 @@ static enum jm_rc place_keep(struct db *db, const struct forms_form *f,
 	if (!strcmp(a->status, "waitlisted")) {
 		*status = "waitlisted";
 		*keep = true;
-		return JM_OK;
+		return verified && a->held_until ? event_set_status(db, a->id, "waitlisted", 0, now)
+		                                 : JM_OK;
 	}
 	if (strcmp(a->status, "confirmed") != 0)
 		return JM_OK;
@@ -218,8 +222,7 @@ enum jm_rc forms_event_place(struct db *db, const struct forms_form *f, int64_t 
 	/* A verified registrant hears of their place once: the confirmation
 	 * (with the invitation) or the waitlist number — when the place is
 	 * new, or when their mail confirmation turns a hold into a seat. */
-	bool news = strcmp(a.status, *status) != 0 || !a.verified ||
-	            (a.held_until && !strcmp(*status, "confirmed"));
+	bool news = strcmp(a.status, *status) != 0 || !a.verified || a.held_until;
 	if (!rc && verified && news && strcmp(*status, "cancelled") != 0)
 		rc = event_mail_placed(db, f, answer_id, *status, now);
 	return rc;
@@ -298,7 +301,7 @@ enum jm_rc forms_event_cancel(struct db *db, int64_t answer_id, int64_t now, str
 	struct event_answer a;
 	enum jm_rc rc = event_answer_load(db, answer_id, &a);
 	if (!rc)
-		rc = event_form_load(db, ar, a.form_id, &f);
+		rc = forms_event_get(db, ar, a.form_id, &f);
 	if (rc) {
 		jm_err_set(err, "answer", "no such registration");
 		goto out;
@@ -332,7 +335,7 @@ static enum jm_rc expire_form(struct db *db, int64_t form_id, int64_t now, int64
 {
 	struct arena *ar = arena_new(4096);
 	struct forms_form f;
-	enum jm_rc rc = event_form_load(db, ar, form_id, &f);
+	enum jm_rc rc = forms_event_get(db, ar, form_id, &f);
 	if (rc)
 		goto out;
 	if ((rc = db_begin(db)))

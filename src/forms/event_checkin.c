@@ -85,7 +85,7 @@ bool forms_event_code_parse(const unsigned char secret[32], const char *code, in
 	return parse_signed(secret, c, "JM-", '-', true, answer_id);
 }
 
-enum jm_rc event_form_load(struct db *db, struct arena *a, int64_t id, struct forms_form *f)
+enum jm_rc forms_event_get(struct db *db, struct arena *a, int64_t id, struct forms_form *f)
 {
 	struct db_stmt *st = NULL;
 	enum jm_rc rc =
@@ -149,6 +149,32 @@ enum jm_rc forms_event_seats(struct db *db, const struct forms_form *f, int64_t 
 	return rc;
 }
 
+enum jm_rc forms_event_registration(struct db *db, struct arena *a, int64_t answer_id,
+                                    struct forms_registration *out)
+{
+	struct db_stmt *st = NULL;
+	int64_t form_id = 0;
+	memset(out, 0, sizeof(*out));
+	enum jm_rc rc = db_preparef(db, &st,
+	                            "SELECT a.form_id, a.person_id, a.status, a.party, "
+	                            "coalesce(p.name, ''), coalesce(p.email, '') FROM answers a "
+	                            "JOIN people p ON p.id = a.person_id WHERE a.id = ?",
+	                            "i", answer_id);
+	if (!rc && (rc = db_step(st)) == JM_OK) {
+		form_id = db_col_int(st, 0);
+		out->answer_id = answer_id;
+		out->person_id = db_col_int(st, 1);
+		out->status = db_col_dup(st, 2, a);
+		out->party = db_col_dup(st, 3, a);
+		out->name = db_col_dup(st, 4, a);
+		out->email = db_col_dup(st, 5, a);
+	}
+	db_finalize(st);
+	if (rc)
+		return rc == JM_DONE ? JM_NOT_FOUND : rc;
+	return forms_event_get(db, a, form_id, &out->form);
+}
+
 /* ---- the attendee list ---- */
 
 enum jm_rc forms_event_attendees(struct db *db, struct arena *a, int64_t form_id, const char *q,
@@ -169,7 +195,7 @@ enum jm_rc forms_event_attendees(struct db *db, struct arena *a, int64_t form_id
 	        "ORDER BY a.attended_at IS NOT NULL, p.name, a.id LIMIT 1000",
 	        "itt", form_id, like, like);
 	while (!rc && (rc = db_step(st)) == JM_OK) {
-		*out = arena_grow(a, *out, *n + 1, &cap, sizeof(**out));
+		*out = arena_grow(a, *out, *n, &cap, sizeof(**out));
 		struct forms_attendee *x = &(*out)[(*n)++];
 		x->answer_id = db_col_int(st, 0);
 		x->person_id = db_col_int(st, 1);
@@ -209,7 +235,7 @@ enum jm_rc forms_event_checkin(struct db *db, int64_t form_id, int64_t answer_id
 	struct forms_form f;
 	struct event_answer x;
 	*already = false;
-	enum jm_rc rc = event_form_load(db, a, form_id, &f);
+	enum jm_rc rc = forms_event_get(db, a, form_id, &f);
 	if (!rc)
 		rc = event_answer_load(db, answer_id, &x);
 	if (!rc && (x.form_id != form_id || strcmp(x.status, "confirmed") != 0))

@@ -27,9 +27,6 @@ enum jm_rc event_party_place(struct db *db, const struct forms_form *f, int64_t 
 
 #define FORMS_EVENT_BATCH 200 /* reminders per event per tick */
 
-/* The event columns of form id (no fields): JM_NOT_FOUND unless an event. */
-enum jm_rc event_form_load(struct db *db, struct arena *a, int64_t id, struct forms_form *f) JM_WUR;
-
 /* ---- event_mail.c: the mails, queued in the caller's transaction ----
  * status "confirmed": the confirmation with the invitation (.ics) and the
  * 受付票 QR; "waitlisted": the waitlist number; "promoted": a seat came

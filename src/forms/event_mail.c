@@ -305,7 +305,7 @@ enum jm_rc event_remind_form(struct db *db, int64_t form_id, int64_t now, int64_
 	int64_t ids[FORMS_EVENT_BATCH];
 	size_t k = 0;
 	struct db_stmt *st = NULL;
-	enum jm_rc rc = event_form_load(db, a, form_id, &f);
+	enum jm_rc rc = forms_event_get(db, a, form_id, &f);
 	if (rc || (rc = db_begin(db)))
 		goto out;
 	rc = forms_event_lock(db, form_id);

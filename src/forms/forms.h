@@ -277,10 +277,12 @@ enum jm_rc forms_event_lock(struct db *db, int64_t form_id) JM_WUR;
  *   "confirmed"  a seat is free and nobody waits: taken now; when
  *                !verified it is held until now + FORMS_EVENT_HOLD
  *                (held_until), then released (forms_event_tick);
- *   "waitlisted" no seat: on the waitlist in the order received;
+ *   "waitlisted" no seat: on the waitlist in the order received (a
+ *                stranger's place is marked unconfirmed with held_until
+ *                too; it does not expire, and the mail click clears it);
  *   "full"       no seat and f->event.waitlist is off: returns
  *                JM_CONFLICT, nothing changed — the caller rolls back and
- *                answers 409 with the catalog's forms.event.full ("満席").
+ *                answers 409 "満席" (forms.answer.err_full).
  * Called again (forms_answer_verify) for the same answer it keeps its
  * place: a held seat becomes a confirmed one (held_until NULL), a seat
  * whose hold ran out is placed anew. Capacity 0 = no limit. Seats are
@@ -328,6 +330,20 @@ enum jm_rc forms_event_seats(struct db *db, const struct forms_form *f, int64_t 
                              struct forms_event_seats *out) JM_WUR;
 /* "2026年12月20日 14:00〜16:00 (Asia/Tokyo)" in zone tz (en: ISO-like), in a. */
 const char *forms_event_when(struct arena *a, const struct forms_form *f, const char *tz, bool en);
+
+/* The event columns of form id (no fields; strings in a): JM_NOT_FOUND
+ * unless it is an event. */
+enum jm_rc forms_event_get(struct db *db, struct arena *a, int64_t id, struct forms_form *f) JM_WUR;
+
+/* One registration with its event, for the registrant's own page. */
+struct forms_registration {
+	struct forms_form form; /* the event columns only (no fields) */
+	int64_t answer_id, person_id;
+	const char *status, *party, *name, *email; /* in the arena */
+};
+/* JM_NOT_FOUND when answer_id is not a registration of an event. */
+enum jm_rc forms_event_registration(struct db *db, struct arena *a, int64_t answer_id,
+                                    struct forms_registration *out) JM_WUR;
 
 /* A confirmed registrant, for the check-in list. Strings in the arena. */
 struct forms_attendee {

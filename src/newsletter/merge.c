@@ -7,7 +7,9 @@
  *
  * In HTML mode the template is HTML (a body already rendered from
  * Markdown): looked-up values are HTML-escaped, while the fallback is part
- * of the template and copied as written. Text that merely looks like a tag
+ * of the template and copied as written. A form's tag stands alone as a
+ * link, or as the address of a Markdown link ([回答する]({{form:SLUG}}),
+ * which the renderer percent-encodes: found and decoded there). Text that merely looks like a tag
  * ("{{ not a key }}", an unclosed "{{") is copied unchanged.
  */
 #include "newsletter/newsletter.h"
@@ -16,6 +18,7 @@
 #define FORM_TAG "form:"
 #define SLUG_MAX 200
 #define TAG_MAX  (sizeof(FORM_TAG) - 1 + SLUG_MAX) /* the longest key of a tag */
+#define ENC_MAX  1024                              /* bytes of a decoded tag in a link's address */
 
 static bool key_char(char c)
 {
@@ -88,30 +91,82 @@ static enum jm_rc merge_one(const char *key, struct str fallback, nl_lookup_fn l
 	return buf_append(out, fallback.p, fallback.len);
 }
 
+/* The next tag's opening at or after p: "{{", or in HTML the start of a
+ * link's address holding one percent-encoded, as the Markdown renderer
+ * writes [回答する]({{form:ask}}): href="%7B%7Bform:ask%7D%7D" (*enc). */
+static const char *next_open(const char *p, const char *end, bool html, bool *enc)
+{
+	const char *a = memmem(p, (size_t)(end - p), "{{", 2);
+	const char *b = html ? memmem(p, (size_t)(end - p), "href=\"%7B%7B", 12) : NULL;
+	*enc = b && (!a || b < a);
+	return *enc ? b + 6 : a;
+}
+
+static int hex_val(char c)
+{
+	return c >= '0' && c <= '9'   ? c - '0'
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	                              : -1;
+}
+
+/* Percent-decodes s[0..n) into out (ENC_MAX + 1 bytes); false when too
+ * long or malformed. */
+static bool pct_decode(const char *s, size_t n, char *out, size_t *len)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (o >= ENC_MAX)
+			return false;
+		if (s[i] != '%') {
+			out[o++] = s[i];
+			continue;
+		}
+		if (i + 2 >= n || hex_val(s[i + 1]) < 0 || hex_val(s[i + 2]) < 0)
+			return false;
+		out[o++] = (char)(hex_val(s[i + 1]) * 16 + hex_val(s[i + 2]));
+		i += 2;
+	}
+	out[o] = '\0';
+	*len = o;
+	return true;
+}
+
 enum jm_rc nl_merge(const char *tpl, size_t len, nl_lookup_fn lookup, void *user, bool html_escape,
                     struct buf *out)
 {
 	const char *p = tpl, *end = tpl + len;
 	enum jm_rc rc = JM_OK;
 	while (p < end && !rc) {
-		const char *open = memmem(p, (size_t)(end - p), "{{", 2);
-		if (!open)
-			break;
-		const char *close = memmem(open + 2, (size_t)(end - open - 2), "}}", 2);
+		bool enc = false;
+		const char *open = next_open(p, end, html_escape, &enc);
+		size_t ol = enc ? 6 : 2;
+		const char *close = open ? memmem(open + ol, (size_t)(end - open - ol),
+		                                  enc ? "%7D%7D" : "}}", ol)
+		                         : NULL;
 		if (!close)
 			break;
 		char key[TAG_MAX + 1];
 		struct str fb;
-		if (!parse_tag(open + 2, (size_t)(close - open - 2), key, &fb)) {
-			/* Not a tag: keep "{{" and look again after it. */
-			rc = buf_append(out, p, (size_t)(open + 2 - p));
-			p = open + 2;
+		char dec[ENC_MAX + 1];
+		size_t dl = 0;
+		bool tag = enc ? pct_decode(open + ol, (size_t)(close - open - ol), dec, &dl) &&
+		                           parse_tag(dec, dl, key, &fb) &&
+		                           !strncmp(key, FORM_TAG, sizeof(FORM_TAG) - 1)
+		               : parse_tag(open + 2, (size_t)(close - open - 2), key, &fb);
+		if (!tag) {
+			/* Not a tag: keep the opening and look again after it. */
+			rc = buf_append(out, p, (size_t)(open + ol - p));
+			p = open + ol;
 			continue;
 		}
 		rc = buf_append(out, p, (size_t)(open - p));
-		if (!rc)
+		if (!rc && enc) {
+			const char *v = lookup ? lookup(key, user) : NULL;
+			rc = v && *v ? append_escaped(out, v) : buf_append(out, fb.p, fb.len);
+		} else if (!rc)
 			rc = merge_one(key, fb, lookup, user, html_escape, out);
-		p = close + 2;
+		p = close + ol;
 	}
 	if (!rc && p < end)
 		rc = buf_append(out, p, (size_t)(end - p));

@@ -146,8 +146,10 @@ static struct view_val *form_val(struct web_page *pg, const struct forms_form *f
 	view_set_str(m, "closes", when(pg, f->closes_at));
 	if (f->kind == FORMS_JOB)
 		view_set(m, "job", job_rows(pg, &f->job));
-	if (f->kind == FORMS_EVENT)
+	if (f->kind == FORMS_EVENT) {
 		view_set(m, "event", event_val(pg, &f->event));
+		web_event_ctx(pg, f); /* seats left, waitlist (web/event.c) */
+	}
 	return m;
 }
 
@@ -463,17 +465,20 @@ static void forms_post_h(struct req *req)
 	struct fpage p = {.req = req};
 	struct form fm;
 	struct jm_err err = {0};
+	if (!(p.f = load_form(req)))
+		return;
+	/* Only a form with a file field takes more than --max-body. */
+	if (!has_file_field(p.f) && req->body.len > (size_t)req->app->cfg.max_body) {
+		web_error_page(req, 413);
+		return;
+	}
 	enum jm_rc rc = http_req_form(req, &fm, &err);
 	if (rc) {
 		web_error_page(req, rc == JM_TOO_LARGE ? 413 : rc == JM_IO ? 500 : 400);
 		return;
 	}
-	if (!(p.f = load_form(req)) || !reader_of(req, &p, form_get(&fm, "t")))
+	if (!reader_of(req, &p, form_get(&fm, "t")))
 		return;
-	if (!has_file_field(p.f) && req->body.len > (size_t)req->app->cfg.max_body) {
-		web_error_page(req, 413);
-		return;
-	}
 	struct forms_answer_in in = {.person_id = p.person_id};
 	answer_in(req, &fm, p.f, &in);
 	p.typed = &fm;

@@ -254,7 +254,8 @@ def broadcast_links(env, slug, readers):
     jm.nl_subscribers(db, lid, [(e, n, {}, []) for e, n in readers])
     api = env["api"]
     r = api.post("/api/v1/broadcasts", dict(list_id=lid, subject="お願い",
-                                            body="ご回答はこちら: {{form:%s}}\n" % slug))
+                                            body="ご回答はこちら: {{form:%s}}\n\n"
+                                                 "[回答する]({{form:%s}})\n" % (slug, slug)))
     assert r.status == 201, r.body[:500]
     bid = r.json()["id"]
     assert api.post("/api/v1/broadcasts/%d/send" % bid, {}).status in (200, 202)
@@ -264,7 +265,7 @@ def broadcast_links(env, slug, readers):
         m = re.search(r"(http://forms\.example\.test/forms/\S+)", text_of(msg))
         out[e] = m.group(1)
         html = msg.get_body(("html",)).get_content()
-        assert 'href="%s"' % out[e].replace("&", "&amp;") in html
+        assert html.count('href="%s"' % out[e].replace("&", "&amp;")) == 2  # both links
     return out
 
 
@@ -390,6 +391,16 @@ def test_bad_values_are_refused_beside_the_field_and_kept(env, why, kw, field, m
     row = r.text.split('id="row-%s"' % field[2:])[1].split("</div>")[0]
     assert msg in row
     assert "&lt;b&gt;名前&lt;/b&gt;" in r.text  # kept, escaped
+    assert snapshot(env, fid) == before
+
+
+def test_a_body_past_max_body_is_413_unless_the_form_takes_files(env):
+    slug = jm.uniq("body")
+    fid = make_form(env, slug, fields=ASK_FIELDS)
+    before = snapshot(env, fid)
+    r = post(env, slug, fields(env, jm.uniq("b") + "@example.org", f_publisher="はい",
+                               f_note="x" * (3 << 20)))
+    assert r.status == 413
     assert snapshot(env, fid) == before
 
 
@@ -554,14 +565,15 @@ def test_file_upload_sniffed_limited_and_downloaded_by_staff_only(env):
     r = post(env, slug, fields(env, email))
     assert r.status == 422 and "入力してください" in r.text
     assert snapshot(env, fid) == before
-    r = post(env, slug, fields(env, email), files={"f_cv": ("履歴書 <山田>.pdf", PDF)})
+    big = PDF + b"0" * (3 << 20)  # past --max-body (2 MB), within the 10 MB of a file
+    r = post(env, slug, fields(env, email), files={"f_cv": ("履歴書 <山田>.pdf", big)})
     assert r.status == 200, r.text[:2000]
     aid, status = env["db"].execute("SELECT id, status FROM answers WHERE form_id = ?",
                                     (fid,)).fetchone()
     assert status == "applied"
     fid_, name, ctype, size = env["db"].execute(
         "SELECT id, name, ctype, bytes FROM answer_files WHERE answer_id = ?", (aid,)).fetchone()
-    assert (name, ctype, size) == ("履歴書 <山田>.pdf", "application/pdf", len(PDF))
+    assert (name, ctype, size) == ("履歴書 <山田>.pdf", "application/pdf", len(big))
     assert values_of(env, aid) == [("cv", str(fid_))]
     anon = env["srv"].client()
     r = anon.get("/admin/forms/files/%d" % fid_, follow=False)
@@ -570,7 +582,7 @@ def test_file_upload_sniffed_limited_and_downloaded_by_staff_only(env):
     from conftest import login
     assert login(admin, OWNER, PASSWORD).status == 200
     r = admin.get("/admin/forms/files/%d" % fid_)
-    assert r.status == 200 and r.body == PDF
+    assert r.status == 200 and r.body == big
     assert r.header("Content-Type").startswith("application/pdf")
     assert r.header("Content-Disposition").startswith("attachment")
     assert admin.get("/admin/forms/files/%d" % (fid_ + 1000)).status == 404
@@ -592,3 +604,31 @@ def test_everything_typed_is_escaped_on_the_thanks_page_and_in_the_admin(env):
     assert login(admin, OWNER, PASSWORD).status == 200
     r = admin.get("/admin/people/%d" % pid)
     assert r.status == 200 and evil not in r.text
+
+
+def test_reader_keeps_or_replaces_the_file_of_their_answer(env):
+    slug = jm.uniq("cv-edit")
+    fid = make_form(env, slug, fields=[("cv", "履歴書", "file", [], True),
+                                       ("note", "ひとこと", "text", [], False)])
+    email = jm.uniq("cve") + "@example.net"
+    jm.nl_subscribers(env["db"], jm.nl_list(env["db"], jm.uniq("l"), "L"), [(email, "E", {}, [])])
+    t = form_token(env["secret"], slug, person(env, email)[0])
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    r = post(env, slug, [("form_token", stamp(env)), ("t", t), ("f_note", "一回目")],
+             files={"f_cv": ("cv.png", png)})
+    assert r.status == 200, r.text[:2000]
+    aid = q(env, "SELECT id FROM answers WHERE form_id = ?", fid)
+    first = q(env, "SELECT id FROM answer_files WHERE answer_id = ?", aid)
+    # edited without a file: the file stays (required is met by it)
+    r = post(env, slug, [("form_token", stamp(env)), ("t", t), ("answer", str(aid)),
+                         ("f_note", "二回目")], files={"f_cv": ("", b"")})
+    assert r.status == 200, r.text[:2000]
+    assert values_of(env, aid) == [("cv", str(first)), ("note", "二回目")]
+    # edited with a new file: it replaces the old one, whose bytes go
+    r = post(env, slug, [("form_token", stamp(env)), ("t", t), ("answer", str(aid)),
+                         ("f_note", "三回目")], files={"f_cv": ("cv.pdf", PDF)})
+    assert r.status == 200, r.text[:2000]
+    rows = env["db"].execute("SELECT id, ctype, name FROM answer_files WHERE answer_id = ?",
+                             (aid,)).fetchall()
+    assert len(rows) == 1 and rows[0][1:] == ("application/pdf", "cv.pdf")
+    assert values_of(env, aid) == [("cv", str(rows[0][0])), ("note", "三回目")]
