@@ -51,6 +51,7 @@ bench: deps all
 	bench/import/run
 	bench/send/run
 	bench/people/run
+	bench/forms/run
 
 style:
 	scripts/check-style

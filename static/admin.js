@@ -201,7 +201,7 @@
     });
     var all = document.getElementById('check-all');
     if (all) all.addEventListener('change', function () {
-      document.querySelectorAll('#sub-list input[name=ids]').forEach(function (c) { c.checked = all.checked; });
+      document.querySelectorAll('#sub-list input[name=ids], #results input[name=id]').forEach(function (c) { c.checked = all.checked; });
     });
     /* Progress bars carry their width as data-pct (the CSP allows no
      * style attribute). */
@@ -396,11 +396,25 @@
     sync();
   }
 
+  /* A bulk bar whose argument boxes name their ops (data-op="tag untag"):
+   * only the chosen op's boxes show (an ask's results page). */
+  function bulkArgs() {
+    var op = document.getElementById('bulk-op');
+    var args = document.querySelectorAll('.bulk-arg[data-op]');
+    if (!op || !args.length) return;
+    function sync() {
+      args.forEach(function (a) { a.hidden = a.dataset.op.split(' ').indexOf(op.value) < 0; });
+    }
+    op.addEventListener('change', sync);
+    sync();
+  }
+
   imeGuard();
   document.addEventListener('DOMContentLoaded', function () {
     menu();
     document.querySelectorAll('input[data-person-picker]').forEach(picker);
     bulkBar();
+    bulkArgs();
   });
 })();
 

@@ -170,6 +170,10 @@ void admin_editor_revisions(struct req *req, struct view_val *ctx, int64_t id, i
  * /admin/map.svg. */
 void admin_reports_routes(struct router *r);
 
+/* ---- forms: an ask's results (form_results.c) ---- */
+/* /admin/forms/{id}/answers, …/answers/bulk, …/answers.csv */
+void admin_form_results_routes(struct router *r);
+
 /* ---- people and the network (people.c, person.c) ---- */
 struct net_person;
 struct net_person_input;

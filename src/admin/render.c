@@ -57,6 +57,7 @@ static const struct {
         {"GET", "/admin/blog-import/{id}", ROUTE_OWNER},
         {"POST", "/admin/forms/{id}/checkin/fans", ROUTE_OWNER}, /* stages: the owner's call */
         {"POST", "/admin/forms/{id}/delete", ROUTE_OWNER},       /* its answers go with it */
+        {"GET", "/admin/forms/{id}/answers.csv", ROUTE_OWNER},   /* every responder's address */
 };
 
 static void admin_roles_apply(struct router *r)
@@ -146,6 +147,7 @@ void admin_routes(struct app *app, struct router *r)
 	admin_users_routes(r);
 	admin_backup_routes(r);
 	admin_reports_routes(r);
+	admin_form_results_routes(r);
 	admin_media_routes(r);
 	admin_forms_routes(r);
 	admin_roles_apply(r);

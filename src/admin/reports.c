@@ -16,6 +16,7 @@
 #include "admin/admin_int.h"
 
 #include "app.h"
+#include "forms/forms.h"
 #include "network/network.h"
 #include "site/site.h"
 
@@ -55,6 +56,7 @@ struct funnel_job {
 	const char *labels[4]; /* catalog strings: live as long as the app */
 	const char *what;
 	struct net_funnel funnel;
+	int64_t askers[4]; /* people who answered an ask in the period, by stage */
 	struct buf svg;
 	struct net_suggestion *sugg;
 	size_t nsugg;
@@ -68,6 +70,10 @@ static void funnel_work(struct db *db, void *data)
 	struct funnel_job *j = data;
 	j->what = "net_report_funnel";
 	j->job.rc = net_report_funnel(db, j->job.a, j->now, j->zone, &j->funnel);
+	if (!j->job.rc) {
+		j->what = "forms_funnel_askers";
+		j->job.rc = forms_funnel_askers(db, &j->funnel, j->zone, j->now, j->askers);
+	}
 	if (!j->job.rc) {
 		j->what = "net_funnel_svg";
 		j->job.rc = net_funnel_svg(&j->funnel, j->labels, &j->svg);
@@ -100,6 +106,7 @@ static struct view_val *funnel_ctx(struct req *req, const struct funnel_job *j)
 		view_set_str(m, "stage", net_stages[i]);
 		view_set_str(m, "label", j->labels[i]);
 		view_set_int(m, "count", j->funnel.counts[i]);
+		view_set_int(m, "askers", j->askers[i]);
 		view_push(stages, m);
 	}
 	for (size_t i = 0; i < j->funnel.nmonths; i++) {

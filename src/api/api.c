@@ -190,7 +190,8 @@ static const struct {
         {"POST", "/api/v1/broadcasts/{id}/send", ROUTE_OWNER},
         {"POST", "/api/v1/broadcasts/{id}/resume", ROUTE_OWNER},
         {"POST", "/api/v1/broadcasts/{id}/cancel", ROUTE_OWNER},
-        {"DELETE", "/api/v1/forms/{id}", ROUTE_OWNER}, /* a form's answers go with it */
+        {"DELETE", "/api/v1/forms/{id}", ROUTE_OWNER},             /* a form's answers go with it */
+        {"GET", "/api/v1/forms/{id}/answers/export", ROUTE_OWNER}, /* every responder's address */
 };
 
 /* Whether the JSON body's "op" is an owner verb (a body that does not
@@ -242,6 +243,7 @@ void api_routes(struct app *app, struct router *r)
 	api_network_routes(r);
 	api_settings_routes(r);
 	api_forms_routes(r);
+	api_form_results_routes(r);
 	for (size_t i = 0; i < sizeof(api_roles) / sizeof(api_roles[0]); i++)
 		router_add_flags(r, api_roles[i].method, api_roles[i].pattern, api_roles[i].flags);
 }

@@ -115,6 +115,8 @@ void api_people_routes(struct router *r);
 void api_network_routes(struct router *r);
 /* /api/v1/forms: form CRUD (forms.c). */
 void api_forms_routes(struct router *r);
+/* /api/v1/forms/{id}/answers: list, bulk, export (form_results.c). */
+void api_form_results_routes(struct router *r);
 /* GET/PATCH /api/v1/settings (settings.c). */
 void api_settings_routes(struct router *r);
 /* api_send_rc with "no such person" for NOT_FOUND and field "email" for

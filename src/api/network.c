@@ -32,6 +32,7 @@
 
 #include "api/api_int.h"
 #include "app.h"
+#include "forms/forms.h"
 #include "auth/auth.h"
 #include "http/http.h"
 #include "inbox/inbox.h"
@@ -559,12 +560,15 @@ struct funnel_job {
 	int tz;
 	char zone[64];
 	struct net_funnel f;
+	int64_t askers[4];
 };
 
 static void funnel_work(struct db *db, void *data)
 {
 	struct funnel_job *j = data;
 	j->job.rc = net_report_funnel(db, j->job.a, j->now, j->zone, &j->f);
+	if (!j->job.rc)
+		j->job.rc = forms_funnel_askers(db, &j->f, j->zone, j->now, j->askers);
 }
 
 static void funnel_done(struct req *req, void *data)
@@ -575,16 +579,20 @@ static void funnel_done(struct req *req, void *data)
 		api_send_rc(req, j->job.rc, NULL);
 		return;
 	}
-	json_t *counts = json_object(), *months = json_array();
-	for (size_t i = 0; i < 4; i++)
+	json_t *counts = json_object(), *months = json_array(), *askers = json_object();
+	for (size_t i = 0; i < 4; i++) {
 		json_object_set_new(counts, net_stages[i], json_integer(f->counts[i]));
+		json_object_set_new(askers, net_stages[i], json_integer(j->askers[i]));
+	}
 	for (size_t i = 0; i < f->nmonths; i++)
 		json_array_append_new(
 		        months, json_pack("{s:s, s:I, s:I, s:I}", "month", f->months[i].month,
 		                          "fan", (json_int_t)f->months[i].to_fan, "acquaintance",
 		                          (json_int_t)f->months[i].to_acquaintance, "network",
 		                          (json_int_t)f->months[i].to_network));
-	api_send_json(req, 200, json_pack("{s:o, s:o}", "counts", counts, "months", months));
+	api_send_json(req, 200,
+	              json_pack("{s:o, s:o, s:o}", "counts", counts, "months", months,
+	                        "ask_responders", askers));
 }
 
 static void reports_funnel(struct req *req)

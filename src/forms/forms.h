@@ -370,5 +370,112 @@ enum jm_rc forms_event_fans(struct db *db, struct arena *a, int64_t form_id,
  * called but on the owner's reviewed submit. */
 enum jm_rc forms_event_fans_apply(struct db *db, int64_t form_id, const int64_t *person_ids,
                                   size_t n, int64_t now, int64_t *moved, struct jm_err *err) JM_WUR;
+/* ---- results (results.c): what the owner does with the answers ---- */
+
+/* One answer with its person, as the results page and the API show it. */
+struct forms_result {
+	int64_t id, created_at;
+	const char *status;
+	bool verified;
+	struct {
+		int64_t id;
+		const char *name, *email, *stage; /* "" when empty */
+		int64_t engagement;
+		int64_t subscribed_since; /* earliest active subscription (confirmed, else
+		                             created); 0 = not subscribed */
+		int64_t give, take;       /* people.gave / people.asks (network/score.c) */
+		bool freeloader;
+	} person;
+	/* The values, one pair per stored row (a 'multi' field: one per chosen
+	 * option), in the order of the form's fields. */
+	const char **keys, **vals;
+	size_t nvals;
+};
+
+#define FORMS_RESULTS_MAX     500       /* rows of one page */
+#define FORMS_LIST_UNVERIFIED (1u << 0) /* unverified answers too */
+
+/* A page of results with the form's fields (the columns, the filter's
+ * choices), all in the caller's arena. */
+struct forms_results {
+	const char *title, *slug, *kind; /* the form's */
+	struct forms_field *fields;
+	size_t nfields;
+	struct forms_result *rows;
+	size_t n;
+	int64_t next; /* the cursor of the following page; 0 at the end */
+};
+
+/* A page of form_id's answers, newest first: those with id < cursor (0 =
+ * from the newest), at most limit (1..FORMS_RESULTS_MAX); with key and
+ * value (both or neither) only the answers holding that value (for a
+ * 'multi' field: that option among others) — a walk of
+ * answer_values_filter. Verified answers only unless flags has
+ * FORMS_LIST_UNVERIFIED. JM_INVALID (err names "key", "value", "cursor" or
+ * "limit") for a half filter, a key the form does not have, a bad cursor
+ * or limit; JM_NOT_FOUND for an unknown form. Read-only and indexed:
+ * fine on the event loop. */
+enum jm_rc forms_answers_list(struct db *db, struct arena *a, int64_t form_id, const char *key,
+                              const char *value, int64_t cursor, size_t limit, unsigned flags,
+                              struct forms_results *out, struct jm_err *err) JM_WUR;
+
+/* The fields of form_id in their order; JM_NOT_FOUND for an unknown form. */
+enum jm_rc forms_results_fields(struct db *db, struct arena *a, int64_t form_id,
+                                struct forms_field **out, size_t *n) JM_WUR;
+
+/* A bulk action over answers: on each answer's person (once per person),
+ * through people/ and network/. */
+enum forms_bulk_op {
+	FORMS_BULK_TAG,         /* arg: the tag */
+	FORMS_BULK_UNTAG,       /* arg: the tag */
+	FORMS_BULK_FIELD,       /* key = value (a custom field) */
+	FORMS_BULK_INTERACTION, /* kind, note; happened now */
+	FORMS_BULK_STAGE,       /* arg: the stage (reason "bulk", as the people list) */
+};
+struct forms_bulk {
+	enum forms_bulk_op op;
+	const char *arg, *key, *value, *kind, *note;
+	const int64_t *answer_ids;
+	size_t n; /* 1..FORMS_BULK_MAX */
+	/* all: every answer of the filter (as forms_answers_list reads
+	 * filter_key, filter_value and flags) instead of answer_ids — the
+	 * answers beyond the page the owner sees. */
+	bool all;
+	const char *filter_key, *filter_value;
+	unsigned flags;
+};
+#define FORMS_BULK_MAX     10000  /* answer ids */
+#define FORMS_BULK_ALL_MAX 100000 /* people of an "all" action */
+/* Applies b to the people who gave the answers of form_id: all or
+ * nothing, in one transaction (opened here). JM_INVALID (err names the
+ * field: "answer_ids", "tag", "key", "value", "kind", "note", "stage",
+ * "filter") for bad input, an answer id that is not one of form_id's or a
+ * filter no answer matches; nothing is changed then. *people = how many
+ * people it applied to. */
+enum jm_rc forms_answers_bulk(struct db *db, int64_t form_id, const struct forms_bulk *b,
+                              int64_t now, int64_t *people, struct jm_err *err) JM_WUR;
+
+/* The results as CSV for Excel: a header (id, created_at, status, email,
+ * name, stage, engagement, subscribed_since, give, take, then each field's
+ * label), one row per answer oldest first (a 'multi' field's options
+ * joined with "; "), filtered as forms_answers_list. sjis: CP932 (a
+ * character CP932 lacks becomes "?", counted in *substituted), else UTF-8
+ * with a BOM. Cells are quoted by libcsv and guarded against formulas
+ * (newsletter's CSV rules). write gets chunks. Reads everything: run it on
+ * the worker pool. */
+enum jm_rc forms_results_csv(struct db *db, int64_t form_id, const char *key, const char *value,
+                             unsigned flags, bool sjis,
+                             enum jm_rc (*write)(const char *p, size_t len, void *user), void *user,
+                             size_t *substituted, struct jm_err *err) JM_WUR;
+
+/* The funnel report's row (network/reports.c calls it through admin):
+ * the people who answered an ask (verified) in [from, to), counted by
+ * their stage now (net_stages order). */
+enum jm_rc forms_ask_responders(struct db *db, int64_t from, int64_t to, int64_t counts[4]) JM_WUR;
+struct net_funnel;
+/* The same over the funnel report's period: from the start of f's first
+ * month (in zone) to now. */
+enum jm_rc forms_funnel_askers(struct db *db, const struct net_funnel *f, const char *zone,
+                               int64_t now, int64_t counts[4]) JM_WUR;
 
 #endif

@@ -98,6 +98,26 @@ enum jm_rc net_interaction_add(struct db *db, const struct net_interaction *in, 
 	return db_end(db, rc);
 }
 
+enum jm_rc net_interactions_add_many(struct db *db, const struct net_interaction *in,
+                                     const int64_t *ids, size_t n, int64_t now, struct jm_err *err)
+{
+	struct net_interaction one = *in;
+	one.person_id = n ? ids[0] : 0;
+	enum jm_rc rc = check_input(&one, now, err);
+	if (rc)
+		return rc;
+	rc = db_begin(db);
+	for (size_t i = 0; i < n && !rc; i++) {
+		one.person_id = ids[i];
+		rc = people_contact_at(db, one.person_id, one.happened_at);
+		rc = rc ? rc : insert_row(db, &one, now, NULL);
+	}
+	rc = db_end(db, rc);
+	if (rc == JM_NOT_FOUND)
+		jm_err_set(err, "ids", "no such person");
+	return rc;
+}
+
 enum jm_rc net_interaction_delete(struct db *db, int64_t person_id, int64_t id)
 {
 	enum jm_rc rc = db_begin(db);

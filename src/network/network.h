@@ -154,6 +154,11 @@ enum net_bulk_op { NET_BULK_TAG, NET_BULK_UNTAG, NET_BULK_STAGE };
 enum jm_rc net_people_bulk(struct db *db, enum net_bulk_op op, const int64_t *ids, size_t n,
                            const char *arg, int64_t now, struct jm_err *err) JM_WUR;
 
+/* Sets custom field key (1..60 bytes, one line) to value (≤ 2000 bytes)
+ * on every person of ids. All or nothing, one transaction. (people.c) */
+enum jm_rc net_people_bulk_field(struct db *db, const int64_t *ids, size_t n, const char *key,
+                                 const char *value, int64_t now, struct jm_err *err) JM_WUR;
+
 /* ---- timeline (timeline.c) ---- */
 struct net_event {
 	const char *kind;   /* "subscribed", "unsubscribed", … (person_events kinds),
@@ -195,6 +200,11 @@ struct net_interaction {
  * (max of happened_at) — every kind counts as contact. */
 enum jm_rc net_interaction_add(struct db *db, const struct net_interaction *in, int64_t now,
                                int64_t *id, struct jm_err *err) JM_WUR;
+/* The interaction in (its person_id ignored) once for each person of ids
+ * (n ≥ 1): the same checks, all or nothing in one transaction. */
+enum jm_rc net_interactions_add_many(struct db *db, const struct net_interaction *in,
+                                     const int64_t *ids, size_t n, int64_t now,
+                                     struct jm_err *err) JM_WUR;
 enum jm_rc net_interaction_delete(struct db *db, int64_t person_id, int64_t id) JM_WUR;
 /* Newest first. */
 enum jm_rc net_interaction_list(struct db *db, struct arena *a, int64_t person_id, int page,

@@ -487,6 +487,28 @@ static enum jm_rc bulk_tx(struct db *db, enum net_bulk_op op, const int64_t *ids
 	return rc;
 }
 
+enum jm_rc net_people_bulk_field(struct db *db, const int64_t *ids, size_t n, const char *key,
+                                 const char *value, int64_t now, struct jm_err *err)
+{
+	(void)now;
+	if (n == 0)
+		return bad(err, "ids", "select at least one person");
+	if (!key || !*key || !text_ok(key, FIELD_KEY_MAX, true))
+		return bad(err, "key", "a field name must be one line of 1 to 60 bytes");
+	if (!text_ok(value, FIELD_VAL_MAX, false))
+		return bad(err, "value", "a field value must be at most 2000 bytes of text");
+	const char *v = value ? value : "";
+	enum jm_rc rc = db_begin(db);
+	for (size_t i = 0; i < n && !rc; i++) {
+		rc = people_exists(db, ids[i]);
+		rc = rc ? rc : people_fields_set(db, ids[i], &key, &v, 1);
+	}
+	rc = db_end(db, rc);
+	if (rc == JM_NOT_FOUND)
+		jm_err_set(err, "ids", "no such person");
+	return rc;
+}
+
 enum jm_rc net_people_bulk(struct db *db, enum net_bulk_op op, const int64_t *ids, size_t n,
                            const char *arg, int64_t now, struct jm_err *err)
 {

@@ -709,6 +709,20 @@ bool nl_csv_needs_guard(const char *s, size_t n)
 	return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r';
 }
 
+enum jm_rc nl_csv_cell(struct buf *out, const char *s, size_t n, bool last)
+{
+	char stack[1024];
+	size_t g = nl_csv_needs_guard(s, n) ? 1 : 0, in_n = n + g, need = 2 * in_n + 2;
+	char *tmp = need + in_n <= sizeof(stack) ? stack : xmalloc(need + in_n), *in = tmp + need;
+	in[0] = '\'';
+	if (n)
+		memcpy(in + g, s, n);
+	enum jm_rc rc = buf_append(out, tmp, csv_write(tmp, need, in, in_n));
+	if (tmp != stack)
+		free(tmp);
+	return rc ? rc : buf_appends(out, last ? "\r\n" : ",");
+}
+
 size_t nl_csv_guard_len(const char *s, size_t n)
 {
 	return n && s[0] == '\'' && nl_csv_needs_guard(s + 1, n - 1) ? 1 : 0;

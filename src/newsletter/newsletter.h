@@ -338,6 +338,14 @@ void nl_csv_map(struct arena *a, const struct nl_list *l, const char *const *cel
  * JM_IO when iconv has no CP932. (encoding.c) */
 enum jm_rc nl_cp932_to_utf8(struct arena *a, const char *data, size_t len, bool partial,
                             const char **out, size_t *outlen) JM_WUR;
+/* Appends UTF-8 s[0..len) to out as CP932 for Excel; each character
+ * CP932 lacks becomes "?" and adds one to *substituted. JM_IO when iconv
+ * has no CP932; out's cap applies. (encoding.c) */
+enum jm_rc nl_utf8_to_cp932(const char *s, size_t len, struct buf *out, size_t *substituted) JM_WUR;
+/* Appends one CSV cell to out: guarded (nl_csv_needs_guard), quoted by
+ * libcsv, then "," or, after the last cell of a row, CRLF. The one CSV
+ * writer for exports outside this module. (csv.c) */
+enum jm_rc nl_csv_cell(struct buf *out, const char *s, size_t n, bool last) JM_WUR;
 /* Writes email,name,status,subscribed_at,consent_*,fields… (UTF-8, optional BOM). */
 enum jm_rc nl_export_csv(struct db *db, int64_t list_id, bool bom,
                          enum jm_rc (*write)(const char *p, size_t len, void *user),

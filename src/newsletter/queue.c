@@ -116,6 +116,7 @@ enum jm_rc nl_queue_recover(struct db *db)
 	"SELECT 'broadcast', ?, s.id, p.id, p.email, " DOMAIN ", ? "                               \
 	"FROM subscriptions s JOIN people p ON p.id = s.person_id "                                \
 	"WHERE s.list_id = ? AND s.status = 'active' AND p.email IS NOT NULL AND p.blocked = 0 "   \
+	"AND (p.freeloader = 0 OR ? = 0) "                                                         \
 	"AND (NOT EXISTS (SELECT 1 FROM audience_terms a WHERE a.broadcast_id = ? "                \
 	"                 AND a.kind = 'tag_any') "                                                \
 	"  OR EXISTS (SELECT 1 FROM audience_terms a JOIN person_tags t ON t.tag = a.value "       \
@@ -131,6 +132,21 @@ enum jm_rc nl_queue_recover(struct db *db)
 	"                AND a.kind = 'field_ne' AND f.person_id = p.id) "                         \
 	"ON CONFLICT DO NOTHING"
 
+/* An ask's audience leaves freeloaders (クレクレ) out by default (issue
+ * 11): 1 when the broadcast carries {{form:SLUG}} (spaces and a fallback
+ * allowed) of an ask whose include_freeloaders is 0. The forms table is
+ * only read here. */
+static enum jm_rc ask_without_freeloaders(struct db *db, int64_t id, int64_t *out)
+{
+	return db_query_int(db, out, 0,
+	                    "SELECT 1 FROM broadcasts b JOIN forms f ON f.kind = 'ask' AND "
+	                    "f.include_freeloaders = 0 WHERE b.id = ? AND ("
+	                    "(b.subject || b.body_md) LIKE ('%form:' || f.slug || '}}%') OR "
+	                    "(b.subject || b.body_md) LIKE ('%form:' || f.slug || '|%') OR "
+	                    "(b.subject || b.body_md) LIKE ('%form:' || f.slug || ' %')) LIMIT 1",
+	                    "i", id);
+}
+
 /* Expands one broadcast in its own transaction (skipped when it is no
  * longer 'sending' or was expanded meanwhile). */
 static enum jm_rc expand(struct db *db, int64_t id, int64_t now)
@@ -145,13 +161,15 @@ static enum jm_rc expand(struct db *db, int64_t id, int64_t now)
 	                 "i", id);
 	if (!rc) {
 		rc = db_step(st);
-		int64_t list = rc == JM_OK ? db_col_int(st, 0) : 0;
+		int64_t list = rc == JM_OK ? db_col_int(st, 0) : 0, no_free = 0;
 		db_finalize(st);
+		if (rc == JM_OK)
+			rc = ask_without_freeloaders(db, id, &no_free);
 		if (rc == JM_OK)
 			rc = db_execf(
 			        db,
 			        DB_SQL(db, EXPAND_SQL(NL_DOMAIN_SQLITE), EXPAND_SQL(NL_DOMAIN_PG)),
-			        "iiiiiiii", id, now, list, id, id, id, id, id);
+			        "iiiiiiiii", id, now, list, no_free, id, id, id, id, id);
 	}
 	if (!rc)
 		rc = db_execf(db,

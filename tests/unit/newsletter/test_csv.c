@@ -426,6 +426,26 @@ static void test_choices_checked(void **state)
 	assert_int_equal(field_count(db, "h@example.jp", "interest", "採用"), 1);
 }
 
+/* nl_csv_cell: libcsv's quoting, the guard, the separator, a cell past the
+ * stack scratch. */
+static void test_csv_cell(void **state)
+{
+	(void)state;
+	struct buf b;
+	buf_init(&b, 0);
+	assert_int_equal(nl_csv_cell(&b, "a,b", 3, false), JM_OK);
+	assert_int_equal(nl_csv_cell(&b, "say \"hi\"", 8, false), JM_OK);
+	assert_int_equal(nl_csv_cell(&b, NULL, 0, false), JM_OK);
+	assert_int_equal(nl_csv_cell(&b, "=1+1", 4, true), JM_OK);
+	assert_string_equal(buf_cstr(&b), "\"a,b\",\"say \"\"hi\"\"\",\"\",\"'=1+1\"\r\n");
+	buf_reset(&b);
+	char big[3000];
+	memset(big, '"', sizeof(big));
+	assert_int_equal(nl_csv_cell(&b, big, sizeof(big), true), JM_OK);
+	assert_int_equal(b.len, 2 * sizeof(big) + 2 + 2);
+	buf_free(&b);
+}
+
 static void test_formula_guard(void **state)
 {
 	(void)state;
@@ -530,6 +550,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_choices_checked, site_testdb_setup,
 	                                        site_testdb_teardown),
 	        cmocka_unit_test(test_formula_guard),
+	        cmocka_unit_test(test_csv_cell),
 	        cmocka_unit_test_setup_teardown(test_export_guard_round_trip, site_testdb_setup,
 	                                        site_testdb_teardown),
 	};
