@@ -203,4 +203,9 @@ enum jm_rc forms_job_mail(struct db *db, int64_t form_id, int64_t answer_id, int
                           const char *subject, const char *body, int64_t now, int64_t *reply_id,
                           struct jm_err *err) JM_WUR;
 
+/* Closes the job post form_id: status "closed", so it takes no new
+ * application (the public page says so). JM_NOT_FOUND when it is no job
+ * post. */
+enum jm_rc forms_job_close(struct db *db, int64_t form_id, int64_t now, struct jm_err *err) JM_WUR;
+
 #endif

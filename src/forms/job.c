@@ -246,3 +246,16 @@ enum jm_rc forms_job_announce(struct db *db, const struct forms_form *f, int64_t
 		       (long long)*broadcast_id);
 	return rc;
 }
+
+enum jm_rc forms_job_close(struct db *db, int64_t form_id, int64_t now, struct jm_err *err)
+{
+	enum jm_rc rc = db_execf(db,
+	                         "UPDATE forms SET status = 'closed', updated_at = ? "
+	                         "WHERE id = ? AND kind = 'job'",
+	                         "ii", now ? now : jm_now(), form_id);
+	if (!rc && db_changes(db) == 0) {
+		jm_err_set(err, "form", "no such job post");
+		rc = JM_NOT_FOUND;
+	}
+	return rc;
+}
