@@ -190,6 +190,7 @@ static const struct {
         {"POST", "/api/v1/broadcasts/{id}/send", ROUTE_OWNER},
         {"POST", "/api/v1/broadcasts/{id}/resume", ROUTE_OWNER},
         {"POST", "/api/v1/broadcasts/{id}/cancel", ROUTE_OWNER},
+        {"DELETE", "/api/v1/forms/{id}", ROUTE_OWNER}, /* a form's answers go with it */
 };
 
 /* Whether the JSON body's "op" is an owner verb (a body that does not
@@ -240,6 +241,7 @@ void api_routes(struct app *app, struct router *r)
 	api_people_routes(r);
 	api_network_routes(r);
 	api_settings_routes(r);
+	api_forms_routes(r);
 	api_form_jobs_routes(r);
 	for (size_t i = 0; i < sizeof(api_roles) / sizeof(api_roles[0]); i++)
 		router_add_flags(r, api_roles[i].method, api_roles[i].pattern, api_roles[i].flags);

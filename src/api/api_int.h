@@ -113,6 +113,8 @@ void api_trash_routes(struct router *r);
  * /introductions, /messages, /reports (network.c). */
 void api_people_routes(struct router *r);
 void api_network_routes(struct router *r);
+/* /api/v1/forms: form CRUD (forms.c). */
+void api_forms_routes(struct router *r);
 /* GET/PATCH /api/v1/settings (settings.c). */
 void api_settings_routes(struct router *r);
 /* api_send_rc with "no such person" for NOT_FOUND and field "email" for

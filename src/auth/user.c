@@ -8,32 +8,14 @@
 
 #include "auth/auth.h"
 #include "auth/auth_int.h"
+#include "core/field.h"
 #include "db/db.h"
 
+/* The address rule lives in the field engine (core/field.c), so the
+ * forms' email fields and the accounts refuse the same addresses. */
 bool auth_email_normalize(char *email)
 {
-	size_t len = strlen(email);
-	while (len && isspace((unsigned char)email[len - 1]))
-		email[--len] = '\0';
-	size_t start = 0;
-	while (email[start] && isspace((unsigned char)email[start]))
-		start++;
-	memmove(email, email + start, len - start + 1);
-	len -= start;
-	if (len < 3 || len > 254)
-		return false;
-	const char *at = strchr(email, '@');
-	if (!at || at == email || strchr(at + 1, '@') || !strchr(at + 1, '.') || at[1] == '.' ||
-	    email[len - 1] == '.')
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)email[i];
-		if (c <= ' ' || c == 0x7F || c == '<' || c == '>' || c == '"' || c == ',' ||
-		    c == ';')
-			return false;
-		email[i] = (char)tolower(c);
-	}
-	return true;
+	return jm_email_normalize(email);
 }
 
 enum jm_rc auth_user_validate(char *email, const char *role, const char *password,

@@ -74,6 +74,59 @@ struct forms_form {
 const char *forms_kind_name(enum forms_kind k);
 bool forms_kind_parse(const char *s, enum forms_kind *out);
 
+/* ---- forms and their fields (form.c; formcore) ----
+ * The definition rules, checked by forms_create and forms_update alike
+ * (admin, API and CLI refuse the same forms), each failure JM_INVALID with
+ * err naming the field (the 0024 column name, "fields" for the fields):
+ *   kind ask|job|event; slug core/slug.c's rule, 1..FORMS_SLUG_MAX bytes
+ *   (derived from the title when empty on create; JM_CONFLICT "slug" when
+ *   taken); title 1..200 bytes on one line; description, thanks,
+ *   consent_text bounded Markdown; status open|closed; opens_at < closes_at
+ *   when both are set; max_answers_per_person >= 0; list_id 0 or an
+ *   existing list; fields: core/field.h's definitions, at most
+ *   FORMS_FIELDS_MAX, no key twice.
+ *   event: starts_at required, ends_at 0 or >= starts_at, capacity,
+ *   party_capacity, reminder_hours >= 0, online_url "" or http(s);
+ *   other kinds: no event values.
+ *   job: all eight working conditions required; other kinds: none.
+ * Changing the kind of a form that has answers: JM_CONFLICT "kind". */
+#define FORMS_SLUG_MAX   100
+#define FORMS_FIELDS_MAX 100
+#define FORMS_TITLE_MAX  200
+
+/* Creates the form in (in->id, created_at, updated_at, answers ignored;
+ * NULL strings read as ""; status NULL = "open") and its fields in one
+ * transaction: *id = the new form's id. Nothing is stored on failure. */
+enum jm_rc forms_create(struct db *db, const struct forms_form *in, int64_t now, int64_t *id,
+                        struct jm_err *err) JM_WUR;
+/* The form with its fields (in position order) and answer count, in
+ * arena a: JM_NOT_FOUND when there is none. */
+enum jm_rc forms_get(struct db *db, struct arena *a, int64_t id, struct forms_form **out) JM_WUR;
+enum jm_rc forms_get_slug(struct db *db, struct arena *a, const char *slug,
+                          struct forms_form **out) JM_WUR;
+/* Replaces the whole definition of form id with in (fields included: a
+ * PATCH reads the form, overlays what it was given and calls this), under
+ * the same rules as forms_create. Answers keep their values (they are
+ * keyed by field key). JM_NOT_FOUND, JM_INVALID, JM_CONFLICT. */
+enum jm_rc forms_update(struct db *db, int64_t id, const struct forms_form *in, int64_t now,
+                        struct jm_err *err) JM_WUR;
+/* Deletes the form with its fields and answers (ON DELETE CASCADE):
+ * JM_NOT_FOUND when there is none. */
+enum jm_rc forms_delete(struct db *db, int64_t id) JM_WUR;
+
+/* forms_list's filter: kind NULL = every kind, status NULL = both. */
+struct forms_list_q {
+	const char *kind, *status;
+	int page, per_page; /* 1-based; per_page <= 100 */
+};
+/* Newest first (created_at, id), without their fields (nfields 0) but
+ * with answer counts; *total = matching forms. Arena-owned. */
+enum jm_rc forms_list(struct db *db, struct arena *a, const struct forms_list_q *q,
+                      struct forms_form **items, size_t *n, int64_t *total) JM_WUR;
+/* The form's fields as the field engine sees them (one struct jm_field
+ * per forms_field, same order), for checking values: arena-owned. */
+struct jm_field;
+struct jm_field *forms_fields_engine(struct arena *a, const struct forms_form *f);
 /* ---- job posts (job.c; helper "job") ----
  * The pipeline of an application: applied → screening → interview →
  * offer → hired | declined. A move goes forward any number of steps
