@@ -401,8 +401,12 @@ static void mail_post(struct req *req)
 	if (!admin_param_id(req, &id) || !param_id(req, "aid", &aid) || !admin_form(req, &f))
 		return;
 	const struct auth_user *u = admin_user(req);
+	struct site_settings s;
+	if (!admin_settings(req, &s))
+		return;
+	const char *base = site_base_url(req->arena, &s, req->app->cfg.base_url, req->app->cfg.listen);
 	enum jm_rc rc = forms_job_mail(req->db, id, aid, u ? u->id : 0, form_get(&f, "subject"),
-	                               form_get(&f, "body"), jm_now(), &reply_id, &err);
+	                               form_get(&f, "body"), base, jm_now(), &reply_id, &err);
 	if (rc == JM_INVALID) {
 		admin_err_localize(req, &err, "forms.job.err_", "admin.err.invalid");
 		struct card_form cf = {&f, &err};

@@ -249,12 +249,13 @@ enum jm_rc forms_job_history(struct db *db, struct arena *a, int64_t person_id,
  * makes the application a thread in the inbox (inbox_thread_start, subject
  * the form's title, body the application's values), every mail goes out
  * through inbox_reply_send (In-Reply-To and References, the delivery
- * queue, the timeline, last contact). subject "" = "Re: " + the title.
+ * queue, the timeline, last contact). subject "" = "Re: " + the title;
+ * base_url (NULL = the setting) names the Message-IDs' host.
  * JM_NOT_FOUND: no such answer of form_id; JM_INVALID as inbox_reply_send
  * (field "subject" or "body"). */
 enum jm_rc forms_job_mail(struct db *db, int64_t form_id, int64_t answer_id, int64_t user_id,
-                          const char *subject, const char *body, int64_t now, int64_t *reply_id,
-                          struct jm_err *err) JM_WUR;
+                          const char *subject, const char *body, const char *base_url,
+                          int64_t now, int64_t *reply_id, struct jm_err *err) JM_WUR;
 
 /* Closes the job post form_id: status "closed", so it takes no new
  * application (the public page says so). JM_NOT_FOUND when it is no job

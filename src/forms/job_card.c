@@ -313,7 +313,7 @@ static const char *thread_body(struct arena *a, const struct forms_applicant *ap
 /* The application's thread: the one it has, else a new one (in a
  * transaction of its own, so two mails at once make one thread). */
 static enum jm_rc thread_of(struct db *db, struct arena *a, const struct forms_applicant *ap,
-                            int64_t now, int64_t *mid)
+                            const char *base_url, int64_t now, int64_t *mid)
 {
 	int64_t title_form = ap->form_id;
 	const char *title = "";
@@ -331,7 +331,7 @@ static enum jm_rc thread_of(struct db *db, struct arena *a, const struct forms_a
 		rc = rc == JM_OK ? JM_OK : rc == JM_DONE ? JM_NOT_FOUND : rc;
 		if (!rc)
 			rc = inbox_thread_start(db, ap->person_id, "job", title, thread_body(a, ap),
-			                        now, mid);
+			                        base_url, now, mid);
 		if (!rc)
 			rc = db_execf(db, "UPDATE answers SET message_id = ? WHERE id = ?", "ii", *mid,
 			              ap->id);
@@ -340,8 +340,8 @@ static enum jm_rc thread_of(struct db *db, struct arena *a, const struct forms_a
 }
 
 enum jm_rc forms_job_mail(struct db *db, int64_t form_id, int64_t answer_id, int64_t user_id,
-                          const char *subject, const char *body, int64_t now, int64_t *reply_id,
-                          struct jm_err *err)
+                          const char *subject, const char *body, const char *base_url,
+                          int64_t now, int64_t *reply_id, struct jm_err *err)
 {
 	struct arena *a = arena_new(8192);
 	struct forms_applicant ap;
@@ -360,7 +360,7 @@ enum jm_rc forms_job_mail(struct db *db, int64_t form_id, int64_t answer_id, int
 		rc = JM_INVALID;
 	}
 	if (!rc)
-		rc = thread_of(db, a, &ap, now, &mid);
+		rc = thread_of(db, a, &ap, base_url, now, &mid);
 	if (!rc)
 		rc = inbox_reply_send(db, mid, user_id, subject ? subject : "", body, now, reply_id,
 		                      err);

@@ -227,8 +227,8 @@ static enum jm_rc person_addr(struct db *db, struct arena *a, int64_t person_id,
 }
 
 enum jm_rc inbox_thread_start(struct db *db, int64_t person_id, const char *form,
-                              const char *subject, const char *body, int64_t now,
-                              int64_t *message_id)
+                              const char *subject, const char *body, const char *base_url,
+                              int64_t now, int64_t *message_id)
 {
 	struct arena *a = arena_new(4096);
 	const char *name = "", *email = "";
@@ -250,7 +250,9 @@ enum jm_rc inbox_thread_start(struct db *db, int64_t person_id, const char *form
 	if (!rc) {
 		char tok[32];
 		jm_random_token(tok, 12);
-		const char *host = url_host(a, site_setting_get(db, a, "base_url"));
+		const char *host = url_host(a, base_url && *base_url
+		                                        ? base_url
+		                                        : site_setting_get(db, a, "base_url"));
 		const char *msgid = arena_sprintf(a, "<%s-%lld.%s@%s>", form,
 		                                  (long long)*message_id, tok, host);
 		rc = db_execf(db, "UPDATE messages SET msgid = ? WHERE id = ?", "ti", msgid,

@@ -111,7 +111,7 @@ def test_a_job_post_without_its_conditions_is_refused(env):
         r = env["api"].post("/api/v1/forms", body)
         assert r.status == 422, (key, r.status, r.text)
         assert r.json()["error"]["field"] == key, r.text
-        body[key] = "   " if key == "wage" else ""
+        body[key] = ""
         assert env["api"].post("/api/v1/forms", body).status == 422
     assert env["db"].execute("SELECT count(*) FROM forms").fetchone()[0] == before
 
@@ -284,10 +284,13 @@ def test_mail_to_the_applicant_is_threaded_and_on_the_timeline(env):
     first, second = got[0][1], got[1][1]
     root = env["db"].execute("SELECT m.msgid FROM answers a JOIN messages m ON m.id = a.message_id "
                              "WHERE a.id = ?", (aid,)).fetchone()[0]
-    assert root.startswith("<job-") and root.endswith(">")
+    # The inbox's threading: every mail answers the thread's root and
+    # References lists the root and every earlier mail, oldest first.
+    assert re.fullmatch(r"<job-\d+\.[A-Za-z0-9_-]+@jobs\.example\.test>", root), root
     assert first["In-Reply-To"] == root and first["References"].split() == [root]
-    assert second["In-Reply-To"] == first["Message-ID"]
+    assert second["In-Reply-To"] == root
     assert second["References"].split() == [root, first["Message-ID"]]
+    assert first["Message-ID"] != second["Message-ID"]
     assert "面接の詳細です。" in second.get_payload(decode=True).decode("utf-8")
     # Sent through the queue (deliveries of kind reply), logged on the timeline.
     pid = env["db"].execute("SELECT person_id FROM answers WHERE id = ?", (aid,)).fetchone()[0]
