@@ -29,8 +29,8 @@
 #include "inbox/inbox.h"
 #include "site/site.h"
 
-#define SUMMARY_VALUES 3   /* values shown on a board card */
-#define SUMMARY_CHARS  60  /* characters of each */
+#define SUMMARY_VALUES 3  /* values shown on a board card */
+#define SUMMARY_CHARS  60 /* characters of each */
 #define FILE_MAX       (32u << 20)
 
 /* ---- small helpers ---- */
@@ -214,7 +214,8 @@ static struct view_val *answers_val(struct req *req, const struct forms_form *f,
 		view_set_str(m, "value", file ? file->name : v->value);
 		if (file) {
 			view_set_str(m, "file_url",
-			             arena_sprintf(req->arena, "/admin/forms/%lld/answers/%lld/files/%lld",
+			             arena_sprintf(req->arena,
+			                           "/admin/forms/%lld/answers/%lld/files/%lld",
 			                           (long long)f->id, (long long)ap->id,
 			                           (long long)file->id));
 			view_set_int(m, "bytes", file->bytes);
@@ -269,8 +270,10 @@ static struct view_val *history_val(struct req *req, int64_t person_id, int tz)
 		return NULL;
 	}
 	struct view_val *m = view_map(req->arena);
-	view_set_str(m, "subscribed_since", admin_time_fmt(req->arena, h.subscribed_since, tz, ' '));
-	view_set(m, "broadcasts", items_val(req, h.broadcasts, h.nbroadcasts, h.broadcasts_total, tz));
+	view_set_str(m, "subscribed_since",
+	             admin_time_fmt(req->arena, h.subscribed_since, tz, ' '));
+	view_set(m, "broadcasts",
+	         items_val(req, h.broadcasts, h.nbroadcasts, h.broadcasts_total, tz));
 	view_set(m, "messages", items_val(req, h.messages, h.nmessages, h.messages_total, tz));
 	view_set(m, "replies", items_val(req, h.replies, h.nreplies, h.replies_total, tz));
 	view_set(m, "asks", items_val(req, h.asks, h.nasks, h.asks_total, tz));
@@ -326,7 +329,8 @@ static void card_page(struct req *req, int status, const struct card_form *in)
 	if (h)
 		view_set(ctx, "history", h);
 	const char *subj = in && in->f ? form_get(in->f, "subject") : NULL;
-	view_set_str(ctx, "mail_subject", subj ? subj : arena_sprintf(req->arena, "Re: %s", f->title));
+	view_set_str(ctx, "mail_subject",
+	             subj ? subj : arena_sprintf(req->arena, "Re: %s", f->title));
 	view_set_str(ctx, "mail_body", in && in->f ? form_get(in->f, "body") : "");
 	view_set_str(ctx, "note_body", in && in->f ? form_get(in->f, "note") : "");
 	if (in && in->err && in->err->msg[0]) {
@@ -375,12 +379,13 @@ static void status_post(struct req *req)
 	if (!admin_param_id(req, &id) || !param_id(req, "aid", &aid) || !admin_form(req, &f) ||
 	    !read_at(req, &f, &at, &err))
 		return;
-	enum jm_rc rc = err.msg[0] ? JM_INVALID
-	                           : forms_job_applicant(req->db, req->arena, id, aid, &ap);
+	enum jm_rc rc =
+	        err.msg[0] ? JM_INVALID : forms_job_applicant(req->db, req->arena, id, aid, &ap);
 	const struct auth_user *u = admin_user(req);
 	if (!rc)
 		rc = forms_answer_set_status(req->db, aid, form_get(&f, "status"),
-		                             form_get(&f, "note"), at, u ? u->id : 0, jm_now(), &err);
+		                             form_get(&f, "note"), at, u ? u->id : 0, jm_now(),
+		                             &err);
 	if (rc == JM_INVALID || rc == JM_CONFLICT) {
 		admin_err_localize(req, &err, "forms.job.err_", "admin.err.invalid");
 		struct card_form cf = {&f, &err};
@@ -404,7 +409,8 @@ static void mail_post(struct req *req)
 	struct site_settings s;
 	if (!admin_settings(req, &s))
 		return;
-	const char *base = site_base_url(req->arena, &s, req->app->cfg.base_url, req->app->cfg.listen);
+	const char *base =
+	        site_base_url(req->arena, &s, req->app->cfg.base_url, req->app->cfg.listen);
 	enum jm_rc rc = forms_job_mail(req->db, id, aid, u ? u->id : 0, form_get(&f, "subject"),
 	                               form_get(&f, "body"), base, jm_now(), &reply_id, &err);
 	if (rc == JM_INVALID) {

@@ -58,7 +58,8 @@ static json_t *notes_json(const struct forms_applicant *ap)
 		json_object_set_new(o, "status", api_jstr(n->status));
 		json_object_set_new(o, "note", api_jstr(n->body));
 		json_object_set_new(o, "at", api_jtime(n->at));
-		json_object_set_new(o, "user_id", n->user_id ? json_integer(n->user_id) : json_null());
+		json_object_set_new(o, "user_id",
+		                    n->user_id ? json_integer(n->user_id) : json_null());
 		json_object_set_new(o, "created_at", api_jtime(n->created_at));
 		json_array_append_new(arr, o);
 	}
@@ -97,9 +98,10 @@ static bool get_at(struct req *req, json_t *b, int64_t *at)
 	if (json_is_string(v) && !api_load_settings(req, &st))
 		return false;
 	if (!json_is_string(v) || site_time_parse(&st, json_string_value(v), at)) {
-		api_send_error(req, 422, "invalid",
-		               "at must be Unix seconds or an ISO 8601 time like 2026-12-10T14:00:00",
-		               "at");
+		api_send_error(
+		        req, 422, "invalid",
+		        "at must be Unix seconds or an ISO 8601 time like 2026-12-10T14:00:00",
+		        "at");
 		return false;
 	}
 	return true;
@@ -131,8 +133,8 @@ static void answer_patch(struct req *req)
 	}
 	const struct auth_user *u = req->user;
 	if (!rc)
-		rc = forms_answer_set_status(req->db, aid, status, note, at, u ? u->id : 0, jm_now(),
-		                             &err);
+		rc = forms_answer_set_status(req->db, aid, status, note, at, u ? u->id : 0,
+		                             jm_now(), &err);
 	if (rc == JM_INVALID && !strcmp(err.field, "status")) {
 		api_send_error(req, 400, "invalid_status", err.msg, "status");
 		return;

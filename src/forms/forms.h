@@ -254,8 +254,8 @@ enum jm_rc forms_job_history(struct db *db, struct arena *a, int64_t person_id,
  * JM_NOT_FOUND: no such answer of form_id; JM_INVALID as inbox_reply_send
  * (field "subject" or "body"). */
 enum jm_rc forms_job_mail(struct db *db, int64_t form_id, int64_t answer_id, int64_t user_id,
-                          const char *subject, const char *body, const char *base_url,
-                          int64_t now, int64_t *reply_id, struct jm_err *err) JM_WUR;
+                          const char *subject, const char *body, const char *base_url, int64_t now,
+                          int64_t *reply_id, struct jm_err *err) JM_WUR;
 
 /* Closes the job post form_id: status "closed", so it takes no new
  * application (the public page says so). JM_NOT_FOUND when it is no job

@@ -20,8 +20,8 @@
 #include "newsletter/newsletter.h"
 #include "site/site.h"
 
-const char *const forms_job_statuses[FORMS_JOB_STATUSES] = {
-        "applied", "screening", "interview", "offer", "hired", "declined"};
+const char *const forms_job_statuses[FORMS_JOB_STATUSES] = {"applied", "screening", "interview",
+                                                            "offer",   "hired",     "declined"};
 
 /* The pipeline position of s (declined = 5), -1 when unknown. */
 static int status_pos(const char *s)
@@ -74,7 +74,8 @@ static enum jm_rc load_target(struct db *db, int64_t answer_id, struct target *t
 static enum jm_rc check_note(const char *note, int64_t at, struct jm_err *err)
 {
 	size_t len = note ? strlen(note) : 0;
-	if (len > FORMS_NOTE_MAX || (len && (!utf8_valid(note, len) || utf8_has_controls(note, len)))) {
+	if (len > FORMS_NOTE_MAX ||
+	    (len && (!utf8_valid(note, len) || utf8_has_controls(note, len)))) {
 		jm_err_set(err, "note", "at most %d bytes of text", FORMS_NOTE_MAX);
 		return JM_INVALID;
 	}
@@ -93,7 +94,8 @@ static enum jm_rc check_move(const struct target *t, const char *status, const c
 	if (!status || !*status || strcmp(status, t->status) == 0)
 		return JM_OK;
 	if (strcmp(t->kind, "job") != 0) {
-		jm_err_set(err, "status", "only a job post's applications move through the pipeline");
+		jm_err_set(err, "status",
+		           "only a job post's applications move through the pipeline");
 		return JM_INVALID;
 	}
 	if (!forms_job_status_ok(status)) {

@@ -61,17 +61,17 @@ static void *grow(struct arena *a, void *p, size_t n, size_t *cap, size_t sz)
 
 /* The values of the answers in apps (sorted by id descending), attached
  * to each: one query over the form's values, in field order. */
-static enum jm_rc load_values(struct db *db, struct arena *a, int64_t form_id,
-                              int64_t only_answer, struct forms_applicant *apps, size_t n)
+static enum jm_rc load_values(struct db *db, struct arena *a, int64_t form_id, int64_t only_answer,
+                              struct forms_applicant *apps, size_t n)
 {
 	struct db_stmt *st = NULL;
-	enum jm_rc rc = db_preparef(
-	        db, &st,
-	        "SELECT v.answer_id, v.key, v.value FROM answer_values v "
-	        "LEFT JOIN form_fields f ON f.form_id = v.form_id AND f.key = v.key "
-	        "WHERE v.form_id = ? AND (? = 0 OR v.answer_id = ?) "
-	        "ORDER BY v.answer_id DESC, COALESCE(f.position, 0), v.key, v.value",
-	        "iii", form_id, only_answer, only_answer);
+	enum jm_rc rc =
+	        db_preparef(db, &st,
+	                    "SELECT v.answer_id, v.key, v.value FROM answer_values v "
+	                    "LEFT JOIN form_fields f ON f.form_id = v.form_id AND f.key = v.key "
+	                    "WHERE v.form_id = ? AND (? = 0 OR v.answer_id = ?) "
+	                    "ORDER BY v.answer_id DESC, COALESCE(f.position, 0), v.key, v.value",
+	                    "iii", form_id, only_answer, only_answer);
 	if (rc)
 		return rc;
 	size_t i = 0, cap = 0;
@@ -285,12 +285,12 @@ enum jm_rc forms_job_history(struct db *db, struct arena *a, int64_t person_id,
 	        {ASKS_SQL, ASKS_N, &out->asks, &out->nasks, &out->asks_total},
 	        {EVENTS_SQL, EVENTS_N, &out->events, &out->nevents, &out->events_total},
 	};
-	enum jm_rc rc =
-	        db_query_int(db, &out->subscribed_since, 0, SUBSCRIBED_SQL, "i", person_id);
+	enum jm_rc rc = db_query_int(db, &out->subscribed_since, 0, SUBSCRIBED_SQL, "i", person_id);
 	for (size_t i = 0; !rc && i < sizeof(parts) / sizeof(parts[0]); i++) {
 		rc = history_items(db, a, parts[i].list_sql, person_id, parts[i].items, parts[i].n);
 		if (!rc)
-			rc = db_query_int(db, parts[i].total, 0, parts[i].count_sql, "i", person_id);
+			rc = db_query_int(db, parts[i].total, 0, parts[i].count_sql, "i",
+			                  person_id);
 	}
 	return rc;
 }
@@ -323,8 +323,8 @@ static enum jm_rc thread_of(struct db *db, struct arena *a, const struct forms_a
 		return rc;
 	rc = db_query_int(db, mid, 0, "SELECT COALESCE(message_id, 0) FROM answers WHERE id = ?",
 	                  "i", ap->id);
-	if (!rc && !*mid && !(rc = db_preparef(db, &st, "SELECT title FROM forms WHERE id = ?",
-	                                        "i", title_form))) {
+	if (!rc && !*mid &&
+	    !(rc = db_preparef(db, &st, "SELECT title FROM forms WHERE id = ?", "i", title_form))) {
 		if ((rc = db_step(st)) == JM_OK)
 			title = db_col_dup(st, 0, a);
 		db_finalize(st);
@@ -333,15 +333,15 @@ static enum jm_rc thread_of(struct db *db, struct arena *a, const struct forms_a
 			rc = inbox_thread_start(db, ap->person_id, "job", title, thread_body(a, ap),
 			                        base_url, now, mid);
 		if (!rc)
-			rc = db_execf(db, "UPDATE answers SET message_id = ? WHERE id = ?", "ii", *mid,
-			              ap->id);
+			rc = db_execf(db, "UPDATE answers SET message_id = ? WHERE id = ?", "ii",
+			              *mid, ap->id);
 	}
 	return db_end(db, rc);
 }
 
 enum jm_rc forms_job_mail(struct db *db, int64_t form_id, int64_t answer_id, int64_t user_id,
-                          const char *subject, const char *body, const char *base_url,
-                          int64_t now, int64_t *reply_id, struct jm_err *err)
+                          const char *subject, const char *body, const char *base_url, int64_t now,
+                          int64_t *reply_id, struct jm_err *err)
 {
 	struct arena *a = arena_new(8192);
 	struct forms_applicant ap;

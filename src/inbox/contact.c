@@ -211,8 +211,8 @@ static enum jm_rc person_addr(struct db *db, struct arena *a, int64_t person_id,
                               const char **email)
 {
 	struct db_stmt *st = NULL;
-	enum jm_rc rc = db_preparef(db, &st, "SELECT name, email FROM people WHERE id = ?", "i",
-	                            person_id);
+	enum jm_rc rc =
+	        db_preparef(db, &st, "SELECT name, email FROM people WHERE id = ?", "i", person_id);
 	if (rc)
 		return rc;
 	rc = db_step(st);
@@ -235,11 +235,12 @@ enum jm_rc inbox_thread_start(struct db *db, int64_t person_id, const char *form
 	struct db_stmt *st = NULL;
 	enum jm_rc rc = person_addr(db, a, person_id, &name, &email);
 	if (!rc)
-		rc = db_preparef(db, &st,
-		                 "INSERT INTO messages(person_id, form, subject, body, name, email, "
-		                 "status, msgid, created_at, updated_at) "
-		                 "VALUES (?, ?, ?, ?, ?, ?, 'archived', '', ?, ?) RETURNING id",
-		                 "itttttii", person_id, form, subject, body, name, email, now, now);
+		rc = db_preparef(
+		        db, &st,
+		        "INSERT INTO messages(person_id, form, subject, body, name, email, "
+		        "status, msgid, created_at, updated_at) "
+		        "VALUES (?, ?, ?, ?, ?, ?, 'archived', '', ?, ?) RETURNING id",
+		        "itttttii", person_id, form, subject, body, name, email, now, now);
 	if (!rc) {
 		rc = db_step(st);
 		if (rc == JM_OK)
@@ -250,9 +251,8 @@ enum jm_rc inbox_thread_start(struct db *db, int64_t person_id, const char *form
 	if (!rc) {
 		char tok[32];
 		jm_random_token(tok, 12);
-		const char *host = url_host(a, base_url && *base_url
-		                                        ? base_url
-		                                        : site_setting_get(db, a, "base_url"));
+		const char *host = url_host(
+		        a, base_url && *base_url ? base_url : site_setting_get(db, a, "base_url"));
 		const char *msgid = arena_sprintf(a, "<%s-%lld.%s@%s>", form,
 		                                  (long long)*message_id, tok, host);
 		rc = db_execf(db, "UPDATE messages SET msgid = ? WHERE id = ?", "ti", msgid,
