@@ -55,9 +55,16 @@ struct target {
 static enum jm_rc load_target(struct db *db, int64_t answer_id, struct target *t)
 {
 	struct db_stmt *st = NULL;
+	/* PostgreSQL (READ COMMITTED) locks the row so two moves at once are
+	 * checked one after the other; SQLite's BEGIN IMMEDIATE already holds
+	 * the writer lock. */
 	enum jm_rc rc = db_preparef(db, &st,
-	                            "SELECT f.kind, a.status, a.person_id FROM answers a "
-	                            "JOIN forms f ON f.id = a.form_id WHERE a.id = ?",
+	                            DB_SQL(db,
+	                                   "SELECT f.kind, a.status, a.person_id FROM answers a "
+	                                   "JOIN forms f ON f.id = a.form_id WHERE a.id = ?",
+	                                   "SELECT f.kind, a.status, a.person_id FROM answers a "
+	                                   "JOIN forms f ON f.id = a.form_id WHERE a.id = ? "
+	                                   "FOR UPDATE OF a"),
 	                            "i", answer_id);
 	if (rc)
 		return rc;

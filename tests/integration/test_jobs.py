@@ -199,6 +199,21 @@ def test_bad_statuses_and_answers_are_refused(env):
     assert patch(env, job, aid, {"status": "offer"}).status == 409
 
 
+def test_two_final_moves_at_once_one_wins(env):
+    import concurrent.futures
+    job = create_job(env)
+    aid, _, _ = apply(env, job)
+    moves = ["hired", "declined"] * 5
+    with concurrent.futures.ThreadPoolExecutor(len(moves)) as ex:
+        codes = list(ex.map(lambda st: patch(env, job, aid, {"status": st}).status, moves))
+    rows = env["db"].execute("SELECT status FROM answer_notes WHERE answer_id = ?", (aid,)).fetchall()
+    final = env["db"].execute("SELECT status FROM answers WHERE id = ?", (aid,)).fetchone()[0]
+    # One move took effect (logged once); the same status again is no
+    # change (200), the other final status a conflict.
+    assert [r[0] for r in rows] == [final] and final in ("hired", "declined")
+    assert codes == [200 if m == final else 409 for m in moves], codes
+
+
 def board_card(text, aid):
     m = re.search(r'<article class="job-card" data-id="%d" data-status="([a-z]+)">(.*?)</article>'
                   % aid, text, re.S)
