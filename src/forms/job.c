@@ -20,31 +20,6 @@
 #include "newsletter/newsletter.h"
 #include "site/site.h"
 
-const char *const forms_job_statuses[FORMS_JOB_STATUSES] = {"applied", "screening", "interview",
-                                                            "offer",   "hired",     "declined"};
-
-/* The pipeline position of s (declined = 5), -1 when unknown. */
-static int status_pos(const char *s)
-{
-	for (int i = 0; s && i < FORMS_JOB_STATUSES; i++)
-		if (strcmp(s, forms_job_statuses[i]) == 0)
-			return i;
-	return -1;
-}
-
-bool forms_job_status_ok(const char *s)
-{
-	return status_pos(s) >= 0;
-}
-
-bool forms_job_move_ok(const char *from, const char *to)
-{
-	int f = status_pos(from), t = status_pos(to);
-	if (f < 0 || t < 0 || f >= 4) /* hired and declined are final */
-		return false;
-	return t == 5 || t > f;
-}
-
 /* ---- status and notes ---- */
 
 struct target {
@@ -166,26 +141,6 @@ enum jm_rc forms_answer_set_status(struct db *db, int64_t answer_id, const char 
 }
 
 /* ---- the conditions ---- */
-
-void forms_job_rows(const struct forms_form *f, struct forms_job_row out[FORMS_JOB_CONDITIONS])
-{
-	const struct forms_job *j = &f->job;
-	const struct forms_job_row rows[FORMS_JOB_CONDITIONS] = {
-	        {"duties", j->duties},
-	        {"contract_period", j->contract_period},
-	        {"workplace", j->workplace},
-	        {"working_hours", j->working_hours},
-	        {"holidays", j->holidays},
-	        {"wage", j->wage},
-	        {"social_insurance", j->social_insurance},
-	        {"smoking_measures", j->smoking_measures},
-	};
-	for (size_t i = 0; i < FORMS_JOB_CONDITIONS; i++) {
-		out[i] = rows[i];
-		if (!out[i].value)
-			out[i].value = "";
-	}
-}
 
 enum jm_rc forms_job_conditions_html(const struct forms_form *f, forms_label_fn label, void *user,
                                      struct buf *out)
