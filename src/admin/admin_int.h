@@ -142,6 +142,9 @@ void admin_backup_routes(struct router *r);
 /* Registers /admin/inbox, /admin/inbox/{id} and its reply/status posts. */
 void admin_inbox_routes(struct router *r);
 
+/* フォーム (forms.c): /admin/forms, the builder and delete. */
+void admin_forms_routes(struct router *r);
+
 /* The media library (media.c): /admin/media and the editors' uploads. */
 void admin_media_routes(struct router *r);
 /* The library page with status and an error message (NULL: none). */

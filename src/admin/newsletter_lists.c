@@ -249,17 +249,6 @@ static void admin_nl_list_edit(struct req *req)
 
 /* ---- saving ---- */
 
-static bool key_ok(const char *k)
-{
-	size_t n = strlen(k);
-	if (n == 0 || n > 40)
-		return false;
-	for (const char *p = k; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
-			return false;
-	return true;
-}
-
 /* Splits a textarea into trimmed non-empty lines. */
 static void split_lines(struct arena *a, const char *s, struct nl_field *f)
 {
@@ -307,12 +296,12 @@ static bool field_ok(struct req *req, const struct nl_field *rows, size_t i, str
 {
 	const struct nl_field *x = &rows[i];
 	const char *bad = NULL;
-	if (!key_ok(x->key))
+	enum jm_field_type t;
+	if (!jm_field_key_ok(x->key)) /* the field engine's rules (core/field.h) */
 		bad = "admin.nl.err_field_key";
-	else if (strlen(x->label) > 100)
+	else if (strlen(x->label) > JM_FIELD_LABEL_MAX)
 		bad = "admin.nl.err_field_label";
-	else if (strcmp(x->type, "text") && strcmp(x->type, "select") &&
-	         strcmp(x->type, "checkbox"))
+	else if (!jm_field_type_parse(x->type, &t) || !(NL_FIELD_TYPES & JM_FIELD_BIT(t)))
 		bad = "admin.nl.err_field_type";
 	else if (strcmp(x->type, "select") == 0 && x->noptions == 0)
 		bad = "admin.nl.err_field_options";

@@ -55,6 +55,7 @@ static const struct {
         {"GET", "/admin/blog-import", ROUTE_OWNER},
         {"POST", "/admin/blog-import", ROUTE_OWNER},
         {"GET", "/admin/blog-import/{id}", ROUTE_OWNER},
+        {"POST", "/admin/forms/{id}/delete", ROUTE_OWNER}, /* its answers go with it */
 };
 
 static void admin_roles_apply(struct router *r)
@@ -140,6 +141,7 @@ void admin_routes(struct app *app, struct router *r)
 	admin_backup_routes(r);
 	admin_reports_routes(r);
 	admin_media_routes(r);
+	admin_forms_routes(r);
 	admin_roles_apply(r);
 }
 

@@ -159,15 +159,16 @@ static void send_form(struct req *req, int status, int64_t id)
 
 /* ---- input ---- */
 
-/* A time: ISO 8601 (site zone when it has none), Unix seconds, or null. */
+/* A time: ISO 8601 (site zone when it has none), Unix seconds, or null
+ * ("" too: an emptied input). */
 static bool get_time(struct req *req, json_t *b, const char *key, int64_t *out)
 {
 	json_t *v = json_object_get(b, key);
 	struct site_settings st;
 	if (!v)
 		return true;
-	if (json_is_null(v)) {
-		*out = 0;
+	if (json_is_null(v) || (json_is_string(v) && !*json_string_value(v))) {
+		*out = 0; /* none */
 		return true;
 	}
 	if (json_is_integer(v) && json_integer_value(v) >= 0) {

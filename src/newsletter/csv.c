@@ -138,14 +138,16 @@ static bool field_ok(struct imp *im, size_t i, size_t max)
 	return memchr(fld(im, i), '\0', im->flen[i]) == NULL && nl_text_ok(fld(im, i), max);
 }
 
-/* Checks the select and checkbox columns as the sign-up form does. */
+/* Checks the columns of typed fields (select, checkbox, email, url, number,
+ * date, tel) as the sign-up form does. */
 static bool choices_ok(struct imp *im)
 {
 	static const char *const why[] = {
 	        [NL_VALUE_TOO_LONG] = "too long or not on one line",
 	        [NL_VALUE_NOT_OPTION] = "not one of the options",
 	        [NL_VALUE_NOT_CHECKBOX] = "not a checkbox value (1/0, yes/no, はい/いいえ, ✓)",
-	        [NL_VALUE_REQUIRED] = "required"};
+	        [NL_VALUE_REQUIRED] = "required",
+	        [NL_VALUE_BAD] = "not a value of its type"};
 	for (size_t i = 0; i < im->o->ncols_mapped && i < im->nf; i++) {
 		const struct nl_field *f = im->checked[i];
 		if ((int)i == im->o->col_email || (int)i == im->o->col_name)
@@ -155,7 +157,8 @@ static bool choices_ok(struct imp *im)
 		static const char *const code[] = {[NL_VALUE_TOO_LONG] = "value_too_long",
 		                                   [NL_VALUE_NOT_OPTION] = "not_option",
 		                                   [NL_VALUE_NOT_CHECKBOX] = "not_checkbox",
-		                                   [NL_VALUE_REQUIRED] = "required"};
+		                                   [NL_VALUE_REQUIRED] = "required",
+		                                   [NL_VALUE_BAD] = "bad_value"};
 		if (c != NL_VALUE_OK) {
 			char msg[120];
 			snprintf(msg, sizeof(msg), "field %s: %s", f->key, why[c]);

@@ -11,18 +11,16 @@
  * fields of a list never map onto the same one.
  */
 #include "newsletter/nl_int.h"
+#include "core/field.h"
 #include "site/site.h"
 
-#define LIST_NAME_MAX     100
-#define LIST_SLUG_MAX     NL_LIST_SLUG_MAX
-#define LIST_DESC_MAX     2000
-#define LIST_CONSENT_MAX  5000
-#define LIST_SUBJECT_MAX  200
-#define LIST_WELCOME_MAX  100000
-#define FIELD_KEY_MAX     40
-#define FIELD_LABEL_MAX   100
-#define FIELDS_MAX        50
-#define FIELD_OPTIONS_MAX 100
+#define LIST_NAME_MAX    100
+#define LIST_SLUG_MAX    NL_LIST_SLUG_MAX
+#define LIST_DESC_MAX    2000
+#define LIST_CONSENT_MAX 5000
+#define LIST_SUBJECT_MAX 200
+#define LIST_WELCOME_MAX 100000
+#define FIELDS_MAX       50
 
 #define LIST_COLS                                                                                  \
 	"id, slug, name, description, charset, consent_text, welcome_subject, welcome_md, "        \
@@ -45,17 +43,6 @@ static enum jm_rc slug_derive(struct db *db, const char *name, char out[LIST_SLU
 		snprintf(out, LIST_SLUG_MAX + 1, "list");
 	return db_slug_free(db, "SELECT 1 FROM lists WHERE slug = ? AND id <> ?", 0, out,
 	                    LIST_SLUG_MAX);
-}
-
-static bool key_ok(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > FIELD_KEY_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
-			return false;
-	return true;
 }
 
 /* Valid UTF-8 of at most max bytes; multi-line text may hold newlines. */
@@ -414,30 +401,34 @@ static bool same_person(const struct nl_field *a, const struct nl_field *b)
 	return a->person && b->person && *a->person && strcmp(a->person, b->person) == 0;
 }
 
+/* The field engine's definition rules (core/field.h) for the types a list
+ * takes (NL_FIELD_TYPES), then the list's own: the person mapping. */
 static enum jm_rc validate_field(const struct nl_field *f, size_t i, const struct nl_field *all,
                                  struct jm_err *err)
 {
-	const char *why = NULL;
-	if (!f->key || !key_ok(f->key))
-		why = "key must be 1 to 40 of a-z, 0-9 and _";
-	else if (!f->label || !line_ok(f->label, 1, FIELD_LABEL_MAX))
-		why = "label must be 1 to 100 bytes on one line";
-	else if (!f->type || (strcmp(f->type, "text") != 0 && strcmp(f->type, "select") != 0 &&
-	                      strcmp(f->type, "checkbox") != 0))
-		why = "type must be text, select or checkbox";
-	else if (strcmp(f->type, "select") == 0 &&
-	         (f->noptions == 0 || f->noptions > FIELD_OPTIONS_MAX))
-		why = "a select needs 1 to 100 options";
-	else if (!nl_person_field_ok(f->person))
+	/* A list has always kept (and ignored) options typed for a text or
+	 * checkbox field: they are not judged. */
+	bool sel = f->type && strcmp(f->type, "select") == 0;
+	struct jm_field jf = {.key = f->key,
+	                      .label = f->label,
+	                      .type = f->type,
+	                      .options = (const char *const *)f->options,
+	                      .noptions = sel ? f->noptions : 0};
+	enum jm_field_type t;
+	const char *why = jm_field_def_problem(&jf, NL_FIELD_TYPES);
+	char types[160];
+	if (!why && (!jm_field_type_parse(f->type, &t) || !(NL_FIELD_TYPES & JM_FIELD_BIT(t)))) {
+		jm_field_types_list(NL_FIELD_TYPES, types, sizeof(types));
+		jm_err_set(err, "fields", "field %zu (%s): type must be one of %s", i + 1,
+		           f->key ? f->key : "", types);
+		return JM_INVALID;
+	} else if (!why && !nl_person_field_ok(f->person))
 		why = "person field must be none, name, furigana, company or title";
 	for (size_t j = 0; !why && j < i; j++)
 		if (strcmp(all[j].key, f->key) == 0)
 			why = "duplicate key";
 		else if (same_person(&all[j], f))
 			why = "two fields map to the same person field";
-	for (size_t j = 0; !why && j < f->noptions; j++)
-		if (!f->options[j] || !line_ok(f->options[j], 1, FIELD_LABEL_MAX))
-			why = "options must be 1 to 100 bytes on one line";
 	if (why) {
 		jm_err_set(err, "fields", "field %zu (%s): %s", i + 1, f->key ? f->key : "", why);
 		return JM_INVALID;

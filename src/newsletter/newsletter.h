@@ -15,13 +15,23 @@
 #define JM_NEWSLETTER_H
 
 #include "core/core.h"
+#include "core/field.h"
 
 struct db;
 
 /* ---- lists and fields (list.c) ---- */
+/* The field types a list's sign-up fields take, with the field engine's
+ * (core/field.h) names and rules: its one-line types (migration 0025).
+ * Not textarea (a list field is a merge field, which may reach a subject
+ * line), multi (a person keeps one value per key) or file. */
+#define NL_FIELD_TYPES                                                                             \
+	(JM_FIELD_BIT(JM_FIELD_TEXT) | JM_FIELD_BIT(JM_FIELD_SELECT) |                             \
+	 JM_FIELD_BIT(JM_FIELD_CHECKBOX) | JM_FIELD_BIT(JM_FIELD_EMAIL) |                          \
+	 JM_FIELD_BIT(JM_FIELD_URL) | JM_FIELD_BIT(JM_FIELD_NUMBER) |                              \
+	 JM_FIELD_BIT(JM_FIELD_DATE) | JM_FIELD_BIT(JM_FIELD_TEL))
 struct nl_field {
 	int64_t id;
-	const char *key, *label, *type; /* type: "text", "select", "checkbox" */
+	const char *key, *label, *type; /* one of NL_FIELD_TYPES' names */
 	const char **options;           /* select options */
 	size_t noptions;
 	bool required;

@@ -61,13 +61,15 @@ const char *nl_checkbox_value(const char *v);
  * from_form: a checkbox spelling nl_checkbox_value does not know counts as
  * ticked (a form sends a ticked box's value attribute, whatever it is);
  * otherwise it is NL_VALUE_NOT_CHECKBOX. On NL_VALUE_OK *out is the value
- * to store (v itself, or "1"/"" for a checkbox). (subscribe.c) */
+ * to store (v itself, or "1"/"" for a checkbox). The rules are the field
+ * engine's (core/field.h). (subscribe.c) */
 enum nl_value_check {
 	NL_VALUE_OK,
 	NL_VALUE_TOO_LONG,
 	NL_VALUE_NOT_OPTION,
 	NL_VALUE_NOT_CHECKBOX,
-	NL_VALUE_REQUIRED
+	NL_VALUE_REQUIRED,
+	NL_VALUE_BAD /* not the shape of its type (email, url, number, date, tel) */
 };
 enum nl_value_check nl_field_check(const struct nl_field *f, const char *v, bool from_form,
                                    const char **out);

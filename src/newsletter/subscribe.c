@@ -128,52 +128,32 @@ static const char *input_value(const struct nl_signup *in, const char *key)
 	return "";
 }
 
-static bool is_option(const struct nl_field *f, const char *v)
-{
-	for (size_t i = 0; i < f->noptions; i++)
-		if (strcmp(f->options[i], v) == 0)
-			return true;
-	return false;
-}
-
-/* ---- custom-field values (nl_int.h; the sign-up form and the CSV import) ---- */
-
-static bool spelled(const char *v, const char *const *words)
-{
-	for (size_t i = 0; words[i]; i++)
-		if (strcasecmp(v, words[i]) == 0)
-			return true;
-	return false;
-}
+/* ---- custom-field values (nl_int.h; the sign-up form and the CSV import) ----
+ * The value rules are the field engine's (core/field.c), so a list field
+ * and a form field of the same type accept the same values. */
 
 const char *nl_checkbox_value(const char *v)
 {
-	static const char *const yes[] = {"1", "true", "yes", "y", "on", "checked", "はい",
-	                                  "✓", "✔",    "☑",   "○", "〇", "１",      NULL};
-	static const char *const no[] = {"",       "0", "false", "no", "n",  "off",
-	                                 "いいえ", "×", "✗",     "☐",  "０", NULL};
-	if (spelled(v, yes))
-		return "1";
-	return spelled(v, no) ? "" : NULL;
+	return jm_field_checkbox_value(v);
 }
 
 enum nl_value_check nl_field_check(const struct nl_field *f, const char *v, bool from_form,
                                    const char **out)
 {
-	if (strcmp(f->type, "checkbox") == 0) {
-		const char *b = nl_checkbox_value(v);
-		if (!b && !from_form)
-			return NL_VALUE_NOT_CHECKBOX;
-		v = b ? b : "1"; /* a form sends a ticked box's value, whatever it is */
+	struct jm_field jf = {.key = f->key,
+	                      .label = f->label,
+	                      .type = f->type,
+	                      .options = (const char *const *)f->options,
+	                      .noptions = f->noptions,
+	                      .required = f->required};
+	switch (jm_field_value_check(&jf, v, from_form, out)) {
+	case JM_FV_OK: return NL_VALUE_OK;
+	case JM_FV_REQUIRED: return NL_VALUE_REQUIRED;
+	case JM_FV_NOT_OPTION: return NL_VALUE_NOT_OPTION;
+	case JM_FV_NOT_CHECKBOX: return NL_VALUE_NOT_CHECKBOX;
+	case JM_FV_TOO_LONG: return NL_VALUE_TOO_LONG;
+	default: return NL_VALUE_BAD;
 	}
-	if (!nl_text_ok(v, NL_VALUE_MAX))
-		return NL_VALUE_TOO_LONG;
-	if (*v && strcmp(f->type, "select") == 0 && !is_option(f, v))
-		return NL_VALUE_NOT_OPTION;
-	if (f->required && !*v)
-		return NL_VALUE_REQUIRED;
-	*out = v;
-	return NL_VALUE_OK;
 }
 
 static enum jm_rc check_field(const struct nl_field *f, const char *v, const char **out,
@@ -190,6 +170,7 @@ static enum jm_rc check_field(const struct nl_field *f, const char *v, const cha
 		jm_err_set(err, f->key, "%s: choose one of the options", f->label);
 		break;
 	case NL_VALUE_REQUIRED: jm_err_set(err, f->key, "%s is required", f->label); break;
+	case NL_VALUE_BAD: jm_err_set(err, f->key, "%s: not a valid %s", f->label, f->type); break;
 	}
 	return JM_INVALID;
 }

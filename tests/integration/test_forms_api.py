@@ -93,6 +93,10 @@ def test_patch_changes_only_named_keys(server, api):
     g = r.json()
     assert g["title"] == "新しい題" and g["status"] == "closed"
     assert g["fields"] == f["fields"] and g["description"] == f["description"]
+    r = api.patch("/api/v1/forms/%d" % f["id"], {"closes_at": 1893456000})
+    assert r.json()["closes_at"] == "2030-01-01T00:00:00Z"
+    r = api.patch("/api/v1/forms/%d" % f["id"], {"closes_at": ""})
+    assert r.status == 200 and r.json()["closes_at"] is None, "an emptied time is none"
     r = api.patch("/api/v1/forms/%d" % f["id"], {"fields": [FIELDS[0]]})
     assert [x["key"] for x in r.json()["fields"]] == ["name"]
     # ask -> event: the event section is given, the old kind's own goes
