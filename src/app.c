@@ -14,6 +14,7 @@
 #include "app.h"
 #include "auth/auth.h"
 #include "db/db.h"
+#include "forms/forms.h"
 #include "http/http.h"
 #include "media/media.h"
 #include "network/network.h"
@@ -286,6 +287,19 @@ static void trash_purge(struct app *app, struct db *db, int64_t now)
 		       (long long)arts, (long long)nl);
 }
 
+/* Events (forms/event.c): unconfirmed holds past their 24 hours go back
+ * to the waitlist, reminders go out reminder_hours before the start. */
+static void event_tick(struct db *db, int64_t now, bool *ok)
+{
+	int64_t expired = 0, reminded = 0;
+	if (forms_event_tick(db, now, &expired, &reminded) != JM_OK) {
+		log_at(LOG_WARN, "forms", "event holds and reminders failed; will retry");
+		*ok = false;
+	} else if (expired + reminded)
+		log_at(LOG_INFO, "forms", "event=event_tick expired=%lld reminded=%lld",
+		       (long long)expired, (long long)reminded);
+}
+
 /* The network's background duties: the search index and engagement scores
  * catch up with changes (a bounded amount per tick, so a big import is
  * indexed over a few minutes without holding the write lock long), every
@@ -322,6 +336,7 @@ static void network_tick(struct app *app, struct db *db, bool *ok)
 		app->net_tick.trash_purge_hour = now / 3600;
 		trash_purge(app, db, now);
 	}
+	event_tick(db, now, ok);
 	if (now - app->net_tick.last_digest < 60)
 		return;
 	app->net_tick.last_digest = now;

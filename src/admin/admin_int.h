@@ -93,6 +93,14 @@ void admin_settings_get(struct req *req);
 void admin_settings_post(struct req *req);
 void admin_settings_test_mail(struct req *req);
 void admin_tokens_get(struct req *req);
+/* checkin.c: an event's check-in list, scan page and fans → 知り合い */
+void admin_checkin_get(struct req *req);
+void admin_checkin_post(struct req *req);
+void admin_checkin_scan(struct req *req);
+void admin_checkin_fans_get(struct req *req);
+void admin_checkin_fans_post(struct req *req);
+/* form_files.c: /admin/forms/files/{id}, a file sent with an answer. */
+void admin_form_files_routes(struct router *r);
 /* blog_import.c: /admin/blog-import (WordPress / はてな exports). */
 void admin_blog_import_routes(struct router *r);
 /* categories.c. The tree shown flat: "– " per level below the top. */

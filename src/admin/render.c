@@ -56,6 +56,7 @@ static const struct {
         {"POST", "/admin/blog-import", ROUTE_OWNER},
         {"GET", "/admin/blog-import/{id}", ROUTE_OWNER},
         {"POST", "/admin/forms/{id}/delete", ROUTE_OWNER}, /* its answers go with it */
+        {"POST", "/admin/forms/{id}/checkin/fans", ROUTE_OWNER}, /* stages: the owner's call */
 };
 
 static void admin_roles_apply(struct router *r)
@@ -128,6 +129,12 @@ void admin_routes(struct app *app, struct router *r)
 	router_add(r, "GET", "/admin/tokens", admin_tokens_get, adm);
 	router_add(r, "POST", "/admin/tokens", admin_tokens_post, adm);
 	router_add(r, "POST", "/admin/tokens/{id}/revoke", admin_token_revoke, adm);
+	router_add(r, "GET", "/admin/forms/{id}/checkin", admin_checkin_get, adm);
+	router_add(r, "POST", "/admin/forms/{id}/checkin", admin_checkin_post, adm);
+	router_add(r, "GET", "/admin/forms/{id}/checkin/scan", admin_checkin_scan, adm);
+	router_add(r, "GET", "/admin/forms/{id}/checkin/fans", admin_checkin_fans_get, adm);
+	router_add(r, "POST", "/admin/forms/{id}/checkin/fans", admin_checkin_fans_post, adm);
+	admin_form_files_routes(r); /* forms: a file sent with an answer */
 	admin_blog_import_routes(r);
 	admin_trash_routes(r); /* before nl: /admin/broadcasts/{id}/delete */
 	admin_nl_routes(r);

@@ -71,6 +71,133 @@ struct forms_form {
 	int64_t answers; /* count, in lists and gets */
 };
 
+/* ---- answering (answer.c; answer) ----
+ * A reader answers a form on its public page (web/forms.c). Two ways in:
+ *   - from a mail link: {{form:SLUG}} in a broadcast is that reader's own
+ *     URL /forms/SLUG?t=TOKEN (forms_token_make); the answer is theirs,
+ *     verified at once, and they may see and edit it until the form closes;
+ *   - anyone else gives a name and an email: the person is found or made
+ *     (people_ensure, never renaming anyone), the answer is stored
+ *     unverified — not on their timeline, not counted, changing nothing on
+ *     the person — and a link to confirm it is mailed to the address
+ *     (forms_answer_verify), as a sign-up is confirmed.
+ * A verified answer is a "form_answer" event on the person's timeline and
+ * counts in the engagement score (network/score.c). */
+#define FORMS_FILE_MAX      (10 << 20)  /* bytes of one uploaded file */
+#define FORMS_VALUES_MAX    1000        /* values of one answer (a multi's options each) */
+#define FORMS_NAME_MAX      100         /* bytes of a stranger's name */
+#define FORMS_TOKEN_MAX     160         /* a token with its NUL */
+#define FORMS_CONFIRM_TTL   (7 * 86400) /* the mailed confirmation link */
+#define FORMS_MIN_FILL      3           /* seconds: a form sent faster is a bot */
+#define FORMS_STAMP_MAX     86400       /* a page older than a day must be reloaded */
+#define FORMS_STAMP_PURPOSE "forms"     /* of the page's auth stamp */
+#define FORMS_PER_IP_HOUR   30          /* answers per IP per hour (setting forms_per_ip_hour) */
+#define FORMS_PER_EMAIL_DAY 10          /* answers per address per day (forms_per_email_day) */
+
+/* The per-recipient token of form slug for person_id (never expires; a
+ * token of one form never passes another's check). */
+void forms_token_make(const unsigned char secret[32], const char *slug, int64_t person_id,
+                      char out[FORMS_TOKEN_MAX]);
+/* *person_id of token for slug: JM_INVALID when it is malformed, altered,
+ * or made for another form. Says nothing of whether the person exists. */
+enum jm_rc forms_token_parse(const unsigned char secret[32], const char *slug, const char *token,
+                             int64_t *person_id) JM_WUR;
+
+/* One value as given: a multi field gives one per chosen option. */
+struct forms_value {
+	const char *key, *value;
+};
+/* One uploaded file of a file field. */
+struct forms_upload {
+	const char *key;  /* the field */
+	const char *name; /* as sent (untrusted: kept as the download's name only) */
+	const char *data; /* the bytes, or NULL with path (a spooled upload) */
+	size_t len;
+	const char *path;
+};
+struct forms_answer_in {
+	/* A reader from their token (forms_token_parse): verified at once. 0:
+	 * a stranger, who gives name and email. */
+	int64_t person_id;
+	int64_t answer_id; /* with person_id: edit this answer of theirs; 0 = a new one */
+	const char *name, *email;
+	const struct forms_value *values;
+	size_t nvalues;
+	const struct forms_upload *files;
+	size_t nfiles;
+	bool consent; /* the consent box (required when the form has consent_text) */
+	/* The public page's defences (web/forms.c): the hidden honeypot must be
+	 * empty, the page's signed stamp (purpose FORMS_STAMP_PURPOSE) at
+	 * least FORMS_MIN_FILL seconds and at most a day old and single use,
+	 * and the per-IP and per-address limits (auth/ratelimit.c keys
+	 * "form-ip:", "form-email:"). Off for trusted callers. */
+	bool public_form;
+	const char *honeypot, *stamp, *ip;
+	const unsigned char *secret; /* signs stamps and links (required) */
+	const char *base_url;        /* of the confirmation link; NULL = setting base_url */
+};
+/* One refusal of an answer's input, for the page to show beside its
+ * field: key is the field's key or "name", "email", "consent", "form";
+ * code is core/field.c's (jm_field_value_code) or "unknown_field",
+ * "file_type", "file_large"; msg English. */
+struct forms_answer_error {
+	const char *key, *code, *msg;
+};
+/* Every refusal of in's values, name, email and consent against form f,
+ * without the database: *errs (arena) gets them, *n how many (0 = fine). */
+void forms_answer_check(struct arena *a, const struct forms_form *f,
+                        const struct forms_answer_in *in, struct forms_answer_error **errs,
+                        size_t *n);
+/* Stores an answer of in to form f (as forms_get* loaded it) in one
+ * transaction, *answer_id = its id. Refusals (nothing stored, err names
+ * the key as forms_answer_check does): JM_INVALID for input and the bot
+ * checks ("honeypot", "stamp", "stamp_fast", "stamp_old", "stamp_used");
+ * JM_TOO_LARGE for a file past FORMS_FILE_MAX; JM_CONFLICT "form" when
+ * the form is closed or not open yet, "answer" when the person has
+ * max_answers_per_person answers already (decided under a lock on the
+ * form's row, so two at once never both pass), "full" for an event full
+ * without a waitlist; JM_FORBIDDEN "answer" to edit an answer that is
+ * not the person's; JM_RATE_LIMITED "ip" or "email". Status by kind: ask
+ * 'received', job 'applied', event as forms_event_place places it (in
+ * the same transaction). An edit replaces the values (a file field left
+ * empty keeps its file) and verifies an unverified answer. */
+enum jm_rc forms_answer_submit(struct db *db, const struct forms_form *f,
+                               const struct forms_answer_in *in, int64_t now, int64_t *answer_id,
+                               struct jm_err *err) JM_WUR;
+/* The link mailed to confirm answer_id: a token for forms_answer_verify. */
+void forms_confirm_token(const unsigned char secret[32], int64_t answer_id, int64_t now,
+                         char out[FORMS_TOKEN_MAX]);
+/* Confirms the answer of a mailed link: verified, on the timeline, in the
+ * score; an event's registration is placed again (a held seat becomes a
+ * seat). *answer_id gets it. JM_OK also when it was confirmed before;
+ * JM_INVALID for a link that is not ours, JM_NOT_FOUND when it expired
+ * or the answer is gone, JM_CONFLICT "full" as forms_answer_submit. */
+enum jm_rc forms_answer_verify(struct db *db, const unsigned char secret[32], const char *token,
+                               int64_t now, int64_t *answer_id, struct jm_err *err) JM_WUR;
+/* One answer with its values (in field order, as stored). */
+struct forms_answer {
+	int64_t id, form_id, person_id;
+	const char *status;
+	bool verified;
+	int64_t created_at, updated_at;
+	struct forms_value *values;
+	size_t nvalues;
+};
+/* Answer id in arena a: JM_NOT_FOUND when there is none. */
+enum jm_rc forms_answer_get(struct db *db, struct arena *a, int64_t id,
+                            struct forms_answer **out) JM_WUR;
+/* The person's newest answer to form_id that is not cancelled or expired
+ * (*out NULL when none), and *count how many such they have. */
+enum jm_rc forms_answer_mine(struct db *db, struct arena *a, int64_t form_id, int64_t person_id,
+                             struct forms_answer **out, int64_t *count) JM_WUR;
+/* The name and email of person_id (arena): JM_NOT_FOUND when gone. */
+enum jm_rc forms_answer_person(struct db *db, struct arena *a, int64_t person_id, const char **name,
+                               const char **email) JM_WUR;
+/* A file of an answer, for staff (admin/forms/files/{id}): name, type,
+ * bytes into out (cap FORMS_FILE_MAX). JM_NOT_FOUND. */
+enum jm_rc forms_answer_file(struct db *db, struct arena *a, int64_t id, const char **name,
+                             const char **ctype, struct buf *out) JM_WUR;
+
 const char *forms_kind_name(enum forms_kind k);
 bool forms_kind_parse(const char *s, enum forms_kind *out);
 
@@ -261,5 +388,113 @@ enum jm_rc forms_job_mail(struct db *db, int64_t form_id, int64_t answer_id, int
  * application (the public page says so). JM_NOT_FOUND when it is no job
  * post. */
 enum jm_rc forms_job_close(struct db *db, int64_t form_id, int64_t now, struct jm_err *err) JM_WUR;
+
+/* ---- events: seats, waitlist, holds (event.c; helper "event") ---- */
+#define FORMS_EVENT_HOLD      (24 * 3600) /* a stranger's seat waits this long for the mail click */
+#define FORMS_EVENT_PARTY_KEY "party"     /* the checkbox field asking for the 懇親会 */
+
+/* Locks the form's row for the rest of the caller's transaction
+ * (PostgreSQL: SELECT … FOR UPDATE; SQLite: the write transaction is the
+ * lock already). Call it FIRST in a registration's transaction, before the
+ * answer row is inserted, so answers.id order is the order received.
+ * JM_NOT_FOUND when the form is gone. */
+enum jm_rc forms_event_lock(struct db *db, int64_t form_id) JM_WUR;
+/* Places registration answer_id (a row of f, inserted by the caller with
+ * status '' — or any status that is not an event's — in the same
+ * transaction) and sets its status; *status (static) gets it:
+ *   "confirmed"  a seat is free and nobody waits: taken now; when
+ *                !verified it is held until now + FORMS_EVENT_HOLD
+ *                (held_until), then released (forms_event_tick);
+ *   "waitlisted" no seat: on the waitlist in the order received;
+ *   "full"       no seat and f->event.waitlist is off: returns
+ *                JM_CONFLICT, nothing changed — the caller rolls back and
+ *                answers 409 "満席" (forms.answer.err_full).
+ * Called again (forms_answer_verify) for the same answer it keeps its
+ * place: a held seat becomes a confirmed one (held_until NULL), a seat
+ * whose hold ran out is placed anew. Capacity 0 = no limit. Seats are
+ * counted over confirmed answers whose hold has not run out. When the form
+ * has a 懇親会 (party_title) and the answer's FORMS_EVENT_PARTY_KEY value
+ * says yes, answers.party is placed against party_capacity the same way
+ * (waitlisted when full). When verified, the confirmation (iCalendar
+ * invitation + 受付票 QR) or the waitlist mail is queued. Runs inside the
+ * caller's write transaction (it locks the form itself too). */
+enum jm_rc forms_event_place(struct db *db, const struct forms_form *f, int64_t answer_id,
+                             bool verified, int64_t now, const char **status) JM_WUR;
+
+/* Cancels registration answer_id (the registrant's own link): status
+ * 'cancelled', its 懇親会 seat too, and the freed seats go to the head of
+ * the waitlist, who is told by mail. A second cancel changes nothing
+ * (JM_OK). JM_NOT_FOUND for an unknown answer. Own transaction. */
+enum jm_rc forms_event_cancel(struct db *db, int64_t answer_id, int64_t now,
+                              struct jm_err *err) JM_WUR;
+/* The scheduler's duty (once across the cluster): holds past held_until
+ * become 'expired' and their seats go to the waitlist (promoted people are
+ * mailed); events within reminder_hours of starts_at mail their confirmed
+ * attendees once (answers.reminded_at, then forms.reminded_at). Bounded
+ * work per call; counts in *expired, *reminded. Own transactions. */
+enum jm_rc forms_event_tick(struct db *db, int64_t now, int64_t *expired, int64_t *reminded) JM_WUR;
+
+/* The registrant's own link token ("ID.SIG", /event/cancel?t=) and the
+ * 受付票's check-in code ("JM-ID-SIG", in the QR code): HMACs of the
+ * answer id with the signing secret. parse: true and *answer_id when the
+ * signature holds (the code also typed by hand: blanks, lower case). */
+#define FORMS_EVENT_TOKEN_LEN 56
+#define FORMS_EVENT_CODE_LEN  40
+void forms_event_token(const unsigned char secret[32], int64_t answer_id,
+                       char out[FORMS_EVENT_TOKEN_LEN]);
+bool forms_event_token_parse(const unsigned char secret[32], const char *token, int64_t *answer_id);
+void forms_event_code(const unsigned char secret[32], int64_t answer_id,
+                      char out[FORMS_EVENT_CODE_LEN]);
+bool forms_event_code_parse(const unsigned char secret[32], const char *code, int64_t *answer_id);
+
+/* Seats of an event: taken (confirmed, holds not run out), left (-1: no
+ * limit), waiting (waitlisted), the 懇親会's taken. */
+struct forms_event_seats {
+	int64_t taken, left, waiting, party_taken;
+};
+enum jm_rc forms_event_seats(struct db *db, const struct forms_form *f, int64_t now,
+                             struct forms_event_seats *out) JM_WUR;
+/* "2026年12月20日 14:00〜16:00 (Asia/Tokyo)" in zone tz (en: ISO-like), in a. */
+const char *forms_event_when(struct arena *a, const struct forms_form *f, const char *tz, bool en);
+
+/* The event columns of form id (no fields; strings in a): JM_NOT_FOUND
+ * unless it is an event. */
+enum jm_rc forms_event_get(struct db *db, struct arena *a, int64_t id, struct forms_form *f) JM_WUR;
+
+/* One registration with its event, for the registrant's own page. */
+struct forms_registration {
+	struct forms_form form; /* the event columns only (no fields) */
+	int64_t answer_id, person_id;
+	const char *status, *party, *name, *email; /* in the arena */
+};
+/* JM_NOT_FOUND when answer_id is not a registration of an event. */
+enum jm_rc forms_event_registration(struct db *db, struct arena *a, int64_t answer_id,
+                                    struct forms_registration *out) JM_WUR;
+
+/* A confirmed registrant, for the check-in list. Strings in the arena. */
+struct forms_attendee {
+	int64_t answer_id, person_id, attended_at; /* attended_at 0 = not yet */
+	const char *name, *email, *party, *stage;
+	bool verified;
+};
+/* The confirmed registrants whose name or email contains q ("" = all),
+ * not yet checked in first, at most 1000. */
+enum jm_rc forms_event_attendees(struct db *db, struct arena *a, int64_t form_id, const char *q,
+                                 struct forms_attendee **out, size_t *n) JM_WUR;
+/* Checks answer_id in at form_id: attended_at = now and one interaction
+ * "met at EVENT" (network/) on the person; *already when it was checked in
+ * before (nothing changes). JM_NOT_FOUND (err) when it is not a confirmed
+ * registration of this event. */
+enum jm_rc forms_event_checkin(struct db *db, int64_t form_id, int64_t answer_id, int64_t now,
+                               int64_t *person_id, bool *already, struct jm_err *err) JM_WUR;
+/* The attendees who came and are at stage fan: the candidates the owner
+ * reviews for 知り合い (acquaintance). */
+enum jm_rc forms_event_fans(struct db *db, struct arena *a, int64_t form_id,
+                            struct forms_attendee **out, size_t *n) JM_WUR;
+/* Moves the ticked person_ids that are still candidates to acquaintance
+ * (one all-or-nothing bulk change, network/); *moved counts them. Never
+ * called but on the owner's reviewed submit. */
+enum jm_rc forms_event_fans_apply(struct db *db, int64_t form_id, const int64_t *person_ids,
+                                  size_t n, int64_t now, int64_t *moved, struct jm_err *err) JM_WUR;
 
 #endif

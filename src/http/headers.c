@@ -114,7 +114,8 @@ void http_headers_register(struct st_h2o_pathconf_t *pc, enum http_hdr_set set, 
 	add_cmd(&cmds, H2O_HEADERS_CMD_SETIFEMPTY, &hdr_xfo, p->xfo);
 	add_cmd(&cmds, H2O_HEADERS_CMD_SETIFEMPTY, &hdr_referrer, p->referrer);
 	add_cmd(&cmds, H2O_HEADERS_CMD_SET, &hdr_nosniff, "nosniff");
-	add_cmd(&cmds, H2O_HEADERS_CMD_SET, &hdr_permissions, PERMISSIONS);
+	/* SETIFEMPTY: the check-in scan page allows its own camera. */
+	add_cmd(&cmds, H2O_HEADERS_CMD_SETIFEMPTY, &hdr_permissions, PERMISSIONS);
 	if (tls)
 		add_cmd(&cmds, H2O_HEADERS_CMD_SET, &H2O_TOKEN_STRICT_TRANSPORT_SECURITY->buf,
 		        HSTS);

@@ -112,6 +112,8 @@ static bool url_ok(const char *u)
 	       header_ascii_ok(u, false) && !strpbrk(u, "<>\"");
 }
 
+static bool extra_ok(const struct mail_extra *p);
+
 static enum jm_rc check_msg(const struct mail_msg *m, struct jm_err *err)
 {
 	enum jm_rc rc = check_addrs(m, err);
@@ -137,6 +139,11 @@ static enum jm_rc check_msg(const struct mail_msg *m, struct jm_err *err)
 		return bad(err, "message_id", "not <local@domain>");
 	if (m->charset != MAIL_UTF8 && m->charset != MAIL_ISO2022JP)
 		return bad(err, "charset", "unknown charset");
+	if (m->nparts && (m->charset != MAIL_UTF8 || !m->parts))
+		return bad(err, "parts", "extra parts need a UTF-8 mail");
+	for (size_t i = 0; i < m->nparts; i++)
+		if (!extra_ok(&m->parts[i]))
+			return bad(err, "parts", "bad content type, file name or content id");
 	return JM_OK;
 }
 
@@ -384,27 +391,102 @@ static enum jm_rc body_part(const char *subtype, const char *text, bool jis, GMi
 	return rc;
 }
 
-/* text/plain alone, or multipart/alternative of text/plain and text/html. */
+/* One extra part (struct mail_extra) from its bytes. */
+static GMimeObject *extra_part(const struct mail_extra *p)
+{
+	GMimeContentType *ct = g_mime_content_type_parse(NULL, p->ctype);
+	GMimePart *part = g_mime_part_new_with_type(g_mime_content_type_get_media_type(ct),
+	                                            g_mime_content_type_get_media_subtype(ct));
+	GMimeParamList *params = g_mime_content_type_get_parameters(ct);
+	for (int i = 0; params && i < g_mime_param_list_length(params); i++) {
+		GMimeParam *pm = g_mime_param_list_get_parameter_at(params, i);
+		g_mime_object_set_content_type_parameter(
+		        GMIME_OBJECT(part), g_mime_param_get_name(pm), g_mime_param_get_value(pm));
+	}
+	g_object_unref(ct);
+	GByteArray *ba = g_byte_array_new();
+	if (p->base64) {
+		gsize n = 0;
+		char *txt = g_strndup(p->data, p->len);
+		guchar *raw = g_base64_decode(txt, &n);
+		g_byte_array_append(ba, raw, (guint)n);
+		g_free(raw);
+		g_free(txt);
+	} else
+		g_byte_array_append(ba, p->data, (guint)p->len);
+	GMimeStream *s = g_mime_stream_mem_new_with_byte_array(ba);
+	GMimeDataWrapper *w =
+	        g_mime_data_wrapper_new_with_stream(s, GMIME_CONTENT_ENCODING_DEFAULT);
+	g_mime_part_set_content(part, w);
+	g_object_unref(w);
+	g_object_unref(s);
+	g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_BASE64);
+	if (!p->alternative) {
+		g_mime_object_set_disposition(GMIME_OBJECT(part),
+		                              p->inline_disp ? "inline" : "attachment");
+		if (p->filename)
+			g_mime_part_set_filename(part, p->filename);
+	}
+	if (p->content_id)
+		g_mime_part_set_content_id(part, p->content_id);
+	return GMIME_OBJECT(part);
+}
+
+static bool extra_ok(const struct mail_extra *p)
+{
+	return p->ctype && header_text_ok(p->ctype) && strchr(p->ctype, '/') && p->data &&
+	       (!p->filename || header_text_ok(p->filename)) &&
+	       (!p->content_id || header_ascii_ok(p->content_id, false));
+}
+
+/* text/plain alone, or multipart/alternative of text/plain, text/html and
+ * the alternative extra parts; then multipart/mixed with the attachments. */
 static enum jm_rc make_body(const struct mail_msg *m, GMimeObject **out)
 {
 	bool jis = m->charset == MAIL_ISO2022JP;
 	GMimeObject *text = NULL, *html = NULL;
+	size_t nalt = 0;
+	for (size_t i = 0; i < m->nparts; i++)
+		nalt += m->parts[i].alternative;
 	enum jm_rc rc = body_part("plain", m->text, jis, &text);
-	if (rc || !m->html) {
+	if (rc || (!m->html && !m->nparts)) {
 		*out = text;
 		return rc;
 	}
-	rc = body_part("html", m->html, jis, &html);
-	if (rc) {
+	if (m->html && (rc = body_part("html", m->html, jis, &html))) {
 		g_object_unref(text);
 		return rc;
 	}
-	GMimeMultipart *alt = g_mime_multipart_new_with_subtype("alternative");
-	g_mime_multipart_add(alt, text);
-	g_mime_multipart_add(alt, html);
-	g_object_unref(text);
-	g_object_unref(html);
-	*out = GMIME_OBJECT(alt);
+	GMimeObject *body = text;
+	if (html || nalt) {
+		GMimeMultipart *alt = g_mime_multipart_new_with_subtype("alternative");
+		g_mime_multipart_add(alt, text);
+		g_object_unref(text);
+		if (html) {
+			g_mime_multipart_add(alt, html);
+			g_object_unref(html);
+		}
+		for (size_t i = 0; i < m->nparts; i++)
+			if (m->parts[i].alternative) {
+				GMimeObject *p = extra_part(&m->parts[i]);
+				g_mime_multipart_add(alt, p);
+				g_object_unref(p);
+			}
+		body = GMIME_OBJECT(alt);
+	}
+	if (nalt < m->nparts) {
+		GMimeMultipart *mixed = g_mime_multipart_new_with_subtype("mixed");
+		g_mime_multipart_add(mixed, body);
+		g_object_unref(body);
+		for (size_t i = 0; i < m->nparts; i++)
+			if (!m->parts[i].alternative) {
+				GMimeObject *p = extra_part(&m->parts[i]);
+				g_mime_multipart_add(mixed, p);
+				g_object_unref(p);
+			}
+		body = GMIME_OBJECT(mixed);
+	}
+	*out = body;
 	return JM_OK;
 }
 

@@ -58,6 +58,20 @@ enum jm_rc mail_multipart_parse_spool(struct arena *a, const char *content_type,
  * name, subject or address gives JM_INVALID (STYLE.md 12). */
 enum mail_charset { MAIL_UTF8, MAIL_ISO2022JP };
 
+/* A part beside the text: an alternative of the body (an iCalendar
+ * invitation, text/calendar; method=REQUEST) or an attachment (inline: an
+ * image shown in place, e.g. a QR code). ctype is "type/subtype" with
+ * optional "; name=value" parameters; filename and content_id may be
+ * NULL. Sent base64 (alternatives: as GMime sees best). */
+struct mail_extra {
+	const char *ctype, *filename, *content_id;
+	const void *data;
+	size_t len;
+	bool alternative; /* true: in the multipart/alternative beside the text */
+	bool inline_disp; /* attachments: Content-Disposition inline, else attachment */
+	bool base64;      /* data is the bytes in base64 text (len of it), decoded here */
+};
+
 struct mail_msg {
 	const char *from_name, *from_addr;    /* From */
 	const char *reply_to;                 /* may be NULL */
@@ -72,9 +86,12 @@ struct mail_msg {
 	const char *message_id;               /* "<id@host>" to send, or NULL = random */
 	enum mail_charset charset;            /* ISO-2022-JP: 7bit, wrapped lines */
 	int64_t date;                         /* Date header (unix seconds) */
+	const struct mail_extra *parts;       /* NULL or nparts extra parts (UTF-8 mails only) */
+	size_t nparts;
 };
 /* Appends the whole message (CRLF line ends) to out: multipart/alternative
- * when html is set, else a single text/plain part. UTF-8 bodies are
+ * when html is set (or an alternative part is given), else a single
+ * text/plain part; inside multipart/mixed when attachments are given. UTF-8 bodies are
  * quoted-printable or base64 (GMime's choice); ISO-2022-JP bodies are 7bit
  * with lines of at most 76 bytes (URLs are not broken), Subject/names/List-Id
  * as "B" encoded words, and characters JIS lacks become their JIS twin

@@ -11,7 +11,8 @@
  *   replies       5 per other message that answers us: its subject starts
  *                 with Re: or 返信 (after folding, so ＲＥ： counts), or it
  *                 came after the owner's first reply to them; at most 20
- *   forms         3 per other message (spam never counts), at most 20
+ *   forms         3 per other message (spam never counts) or verified
+ *                 answer to a form (forms/answer.c), at most 20
  *   interactions  per interaction, at most 20 of each kind:
  *                 help_received 15, referral 15 (what they gave), deal 10,
  *                 meeting 6, meal 6, call 4, email 2, message 2,
@@ -129,7 +130,15 @@ static enum jm_rc score_messages(struct db *db, int64_t id, struct net_score *s)
 			forms++;
 	}
 	db_finalize(st);
+	int64_t answers = 0; /* a stranger's answer counts once confirmed */
+	if (rc == JM_DONE &&
+	    (rc = db_query_int(db, &answers, 0,
+	                       "SELECT count(*) FROM answers WHERE person_id = ? AND verified = 1 "
+	                       "AND status NOT IN ('cancelled', 'expired')",
+	                       "i", id)) == JM_OK)
+		rc = JM_DONE;
 	s->asks += replies + forms;
+	forms += answers;
 	s->gave += tips;
 	s->tips = capped(tips, 10);
 	s->replies = capped(replies, 5);

@@ -1,7 +1,9 @@
 /*
  * merge.c — merge fields in broadcast subjects and bodies: {{key}} and
  * {{key|fallback}}, where key is "name", "email" or a custom field key
- * ([a-z0-9_]{1,40}). An unknown or empty value gives the fallback, or "".
+ * ([a-z0-9_]{1,40}), or "form:SLUG" (a form's slug, core/slug.c: the
+ * reader's own link to that form, forms/answer.c). An unknown or empty
+ * value gives the fallback, or "".
  *
  * In HTML mode the template is HTML (a body already rendered from
  * Markdown): looked-up values are HTML-escaped, while the fallback is part
@@ -10,7 +12,10 @@
  */
 #include "newsletter/newsletter.h"
 
-#define KEY_MAX 40
+#define KEY_MAX  40
+#define FORM_TAG "form:"
+#define SLUG_MAX 200
+#define TAG_MAX  (sizeof(FORM_TAG) - 1 + SLUG_MAX) /* the longest key of a tag */
 
 static bool key_char(char c)
 {
@@ -46,17 +51,21 @@ static enum jm_rc append_escaped(struct buf *out, const char *s)
 
 /* inner is what lies between "{{" and "}}". Returns false when it is not a
  * merge tag (the caller copies it literally). */
-static bool parse_tag(const char *inner, size_t len, char key[KEY_MAX + 1], struct str *fallback)
+static bool parse_tag(const char *inner, size_t len, char key[TAG_MAX + 1], struct str *fallback)
 {
 	const char *bar = memchr(inner, '|', len);
 	struct str k = trim(inner, bar ? (size_t)(bar - inner) : len);
-	if (k.len == 0 || k.len > KEY_MAX)
+	size_t fl = sizeof(FORM_TAG) - 1;
+	bool form = k.len > fl && !memcmp(k.p, FORM_TAG, fl);
+	if (k.len == 0 || k.len > (form ? TAG_MAX : KEY_MAX))
 		return false;
-	for (size_t i = 0; i < k.len; i++)
+	for (size_t i = 0; !form && i < k.len; i++)
 		if (!key_char(k.p[i]))
 			return false;
 	memcpy(key, k.p, k.len);
 	key[k.len] = '\0';
+	if (form && !jm_slug_valid(key + fl, SLUG_MAX))
+		return false;
 	*fallback = bar ? trim(bar + 1, len - (size_t)(bar + 1 - inner)) : str_from("", 0);
 	return true;
 }
@@ -65,6 +74,15 @@ static enum jm_rc merge_one(const char *key, struct str fallback, nl_lookup_fn l
                             bool html, struct buf *out)
 {
 	const char *v = lookup ? lookup(key, user) : NULL;
+	enum jm_rc rc = JM_OK;
+	if (v && *v && html && !strncmp(key, FORM_TAG, sizeof(FORM_TAG) - 1)) {
+		/* A form's link is clickable in the HTML part. */
+		rc = buf_appends(out, "<a href=\"");
+		rc = rc ? rc : append_escaped(out, v);
+		rc = rc ? rc : buf_appends(out, "\">");
+		rc = rc ? rc : append_escaped(out, v);
+		return rc ? rc : buf_appends(out, "</a>");
+	}
 	if (v && *v)
 		return html ? append_escaped(out, v) : buf_appends(out, v);
 	return buf_append(out, fallback.p, fallback.len);
@@ -82,7 +100,7 @@ enum jm_rc nl_merge(const char *tpl, size_t len, nl_lookup_fn lookup, void *user
 		const char *close = memmem(open + 2, (size_t)(end - open - 2), "}}", 2);
 		if (!close)
 			break;
-		char key[KEY_MAX + 1];
+		char key[TAG_MAX + 1];
 		struct str fb;
 		if (!parse_tag(open + 2, (size_t)(close - open - 2), key, &fb)) {
 			/* Not a tag: keep "{{" and look again after it. */

@@ -158,6 +158,23 @@ void nl_token_unsubscribe(const unsigned char secret[32], int64_t subscription_i
 enum jm_rc nl_token_check(const unsigned char secret[32], const char *kind, const char *token,
                           int64_t now, int64_t *subscription_id) JM_WUR;
 
+/* A form's link tokens ("f."): id and issued signed for ctx — a form's
+ * slug for the per-recipient link of the {{form:SLUG}} merge field
+ * (issued 0), "/confirm" for an answer's confirmation link; the forms
+ * module (forms_token_make) reads and makes them. ctx <= 200 bytes.
+ * out >= 128 bytes. check: JM_INVALID when malformed or not signed for
+ * ctx. */
+void nl_token_form(const unsigned char secret[32], const char *ctx, int64_t id, int64_t issued,
+                   char *out);
+enum jm_rc nl_token_form_check(const unsigned char secret[32], const char *ctx, const char *token,
+                               int64_t *id, int64_t *issued) JM_WUR;
+
+/* base_url + "/forms/" + slug (percent-encoded as one path segment) +
+ * suffix (copied as is), in a: the URL of a form's page (render.c).
+ * NULL when too long. */
+const char *nl_form_url(struct arena *a, const char *base_url, const char *slug,
+                        const char *suffix);
+
 /* Confirms (idempotent); queues the welcome mail once if the list has one. */
 enum jm_rc nl_confirm(struct db *db, int64_t subscription_id, int64_t now, struct nl_list *list_out,
                       struct arena *a) JM_WUR;
@@ -428,11 +445,15 @@ enum jm_rc nl_relay_test(const struct nl_worker_opts *o, const char *to, char re
 
 /* ---- transactional mails to one address (render_tx.c) ----
  * kind "notify": to the owner (a new contact message, the daily digest);
- * kind "reply": the owner's reply to a message. payload is a JSON object:
+ * kind "reply": the owner's reply to a message; kind "event": an event
+ * registration's mail (forms/). payload is a JSON object:
  *   {"subject": "...", "text": "...",            required, UTF-8
  *    "to_name": "...", "reply_to": "addr",       optional
  *    "message_id": "<id@host>",                  optional fixed Message-ID
- *    "in_reply_to": "<…>", "references": "<…> <…>"}  optional threading
+ *    "in_reply_to": "<…>", "references": "<…> <…>",  optional threading
+ *    "parts": [{"ctype", "b64", "filename", "cid",     optional extra parts
+ *               "alternative": bool, "inline": bool}]}  (struct mail_extra)
+ * "{base_url}" in an event mail's text becomes the site's base URL.
  * Sent from the site's sender (mail_from_name/addr), without List-Id or
  * List-Unsubscribe, text only. Queues one deliveries row due now. */
 enum jm_rc nl_queue_tx(struct db *db, const char *kind, int64_t person_id, const char *to_addr,

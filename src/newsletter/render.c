@@ -49,6 +49,8 @@ struct lookup {
 	struct arena *a;
 	int64_t person_id;
 	const char *name, *email;
+	const unsigned char *secret; /* {{form:SLUG}}: the reader's signed link */
+	const char *base_url;
 };
 
 const char *nl_envelope_from(const struct nl_mail_cfg *cfg)
@@ -56,9 +58,38 @@ const char *nl_envelope_from(const struct nl_mail_cfg *cfg)
 	return *cfg->return_path ? cfg->return_path : cfg->from_addr;
 }
 
+const char *nl_form_url(struct arena *a, const char *base_url, const char *slug, const char *suffix)
+{
+	struct buf b = BUF_INIT;
+	buf_init(&b, 4096);
+	enum jm_rc rc = buf_appendf(&b, "%s/forms/", base_url ? base_url : "");
+	for (const unsigned char *p = (const unsigned char *)slug; *p && !rc; p++)
+		rc = *p < 0x80 && strchr("abcdefghijklmnopqrstuvwxyz0123456789-._~", *p)
+		             ? buf_appendc(&b, (char)*p)
+		             : buf_appendf(&b, "%%%02X", *p);
+	rc = rc ? rc : buf_appends(&b, suffix ? suffix : "");
+	const char *out = rc ? NULL : arena_strdup(a, buf_cstr(&b));
+	buf_free(&b);
+	return out;
+}
+
+/* {{form:SLUG}}: the form's page with the reader's own token (none in a
+ * test mail, which has no reader). */
+static const char *form_link(struct lookup *l, const char *slug)
+{
+	char tok[160], q[170] = "";
+	if (l->person_id && l->secret) {
+		nl_token_form(l->secret, slug, l->person_id, 0, tok);
+		snprintf(q, sizeof(q), "?t=%s", tok);
+	}
+	return nl_form_url(l->a, l->base_url, slug, q);
+}
+
 static const char *person_lookup(const char *key, void *user)
 {
 	struct lookup *l = user;
+	if (!strncmp(key, "form:", 5))
+		return form_link(l, key + 5);
 	if (!strcmp(key, "name"))
 		return l->name;
 	if (!strcmp(key, "email"))
@@ -340,7 +371,7 @@ static enum jm_rc render_personal(struct nl_render_ctx *c, struct arena *a, cons
 	struct cache *k = c->cache;
 	if (strcmp(s->status, "active") != 0)
 		return JM_NOT_FOUND; /* unsubscribed or bounced: takes effect at once */
-	struct lookup l = {c->db, a, j->person_id, s->name, s->email};
+	struct lookup l = {c->db, a, j->person_id, s->name, s->email, c->secret, c->cfg->base_url};
 	bool welcome = !strcmp(j->kind, "welcome");
 	if (!welcome && !strcmp(k->bstatus, "cancelled"))
 		return JM_NOT_FOUND;
@@ -368,7 +399,8 @@ static enum jm_rc render_test(struct nl_render_ctx *c, struct arena *a, const st
 	/* A test has no subscription: the link shows the unsubscribe page's
 	 * "invalid link" answer, and no List-Unsubscribe header is sent. */
 	const char *url = arena_sprintf(a, "%s/unsubscribe?token=test", c->cfg->base_url);
-	rc = fill_body(c, a, m, k->subject, k->body_md, k->body_html, NULL, url, err);
+	struct lookup l = {c->db, a, 0, NULL, NULL, NULL, c->cfg->base_url}; /* no reader */
+	rc = fill_body(c, a, m, k->subject, k->body_md, k->body_html, &l, url, err);
 	if (!rc)
 		m->subject = arena_sprintf(a, "[TEST] %s", m->subject);
 	return rc;
@@ -379,7 +411,7 @@ static enum jm_rc render_kind(struct nl_render_ctx *c, struct arena *a, const st
 {
 	if (!strcmp(j->kind, "test"))
 		return render_test(c, a, j, m, err);
-	if (!strcmp(j->kind, "notify") || !strcmp(j->kind, "reply"))
+	if (!strcmp(j->kind, "notify") || !strcmp(j->kind, "reply") || !strcmp(j->kind, "event"))
 		return nl_render_tx(c, a, j, m, err);
 	struct sub s;
 	enum jm_rc rc = load_sub(c, a, j, &s);

@@ -8,6 +8,11 @@
  * app secret) over "nl:" KIND "." PAYLOAD, so a token of one kind never
  * passes as the other. Unsubscribe tokens carry ISSUED_AT 0 and never
  * expire; confirm tokens expire NL_CONFIRM_TTL after they were issued.
+ *
+ * A form's tokens (kind "f", forms/answer.c) sign the same payload over
+ * "nl:f:" CTX "." PAYLOAD, CTX naming the form (its slug) or the purpose,
+ * so a token made for one form never passes as another's; the reader
+ * decides about expiry.
  */
 #include <inttypes.h>
 
@@ -146,5 +151,48 @@ enum jm_rc nl_token_check(const unsigned char secret[32], const char *kind, cons
 			return JM_NOT_FOUND;
 	}
 	*subscription_id = id;
+	return JM_OK;
+}
+
+#define CTX_MAX 200
+
+/* The MAC of a form token: over "nl:f:" ctx "." payload. */
+static void mac_form(const unsigned char secret[32], const char *ctx, const char *payload,
+                     size_t len, char out[MAC_HEX + 1])
+{
+	char msg[CTX_MAX + PAYLOAD_MAX + 16], hex[65];
+	int n = snprintf(msg, sizeof(msg), "nl:f:%.*s.%.*s", CTX_MAX, ctx, (int)len, payload);
+	jm_hash_hex(secret, 32, msg, n > 0 ? (size_t)n : 0, hex);
+	memcpy(out, hex, MAC_HEX);
+	out[MAC_HEX] = '\0';
+}
+
+void nl_token_form(const unsigned char secret[32], const char *ctx, int64_t id, int64_t issued,
+                   char *out)
+{
+	char raw[48], b64[PAYLOAD_MAX + 1], mac[MAC_HEX + 1];
+	int n = snprintf(raw, sizeof(raw), "%" PRId64 ":%" PRId64, id, issued);
+	size_t bl = b64url_encode((const unsigned char *)raw, (size_t)n, b64);
+	mac_form(secret, ctx, b64, bl, mac);
+	snprintf(out, 128, "f.%s.%s", b64, mac);
+}
+
+enum jm_rc nl_token_form_check(const unsigned char secret[32], const char *ctx, const char *token,
+                               int64_t *id, int64_t *issued)
+{
+	size_t len = token ? strlen(token) : 0;
+	if (!ctx || strlen(ctx) > CTX_MAX || len < 5 || len > TOKEN_MAX || token[0] != 'f' ||
+	    token[1] != '.')
+		return JM_INVALID;
+	const char *payload = token + 2;
+	const char *dot = strchr(payload, '.');
+	if (!dot || (size_t)(dot - payload) > PAYLOAD_MAX || strlen(dot + 1) != MAC_HEX)
+		return JM_INVALID;
+	char mac[MAC_HEX + 1], raw[PAYLOAD_MAX];
+	mac_form(secret, ctx, payload, (size_t)(dot - payload), mac);
+	if (!jm_secure_eq(mac, dot + 1) ||
+	    !b64url_decode(payload, (size_t)(dot - payload), raw, sizeof(raw)) ||
+	    !parse_payload(raw, id, issued))
+		return JM_INVALID;
 	return JM_OK;
 }

@@ -31,6 +31,8 @@ void web_routes(struct app *app, struct router *r)
 	router_add(r, "GET", "/healthz", web_healthz, 0);
 	web_newsletter_routes(r);
 	web_contact_routes(r);
+	web_event_routes(r);
+	web_forms_routes(r);
 	web_media_routes(r);
 }
 

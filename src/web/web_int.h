@@ -128,6 +128,16 @@ void web_signup_ctx(struct web_page *pg);
 
 /* The contact form: /contact, /contact/thanks (contact.c). */
 void web_contact_routes(struct router *r);
+/* ---- event.c: an event's public block and the registrant's own page ---- */
+struct forms_form;
+void web_event_routes(struct router *r);
+/* Sets "event" in pg's context (and returns it) for an event form f:
+ * when (site zone), venue, online (bool only: the URL is never public),
+ * fee, party_title, capacity, left (-1 = no limit), full, waitlist,
+ * waiting, party_left. templates/site/event_block.html renders it. */
+struct view_val *web_event_ctx(struct web_page *pg, const struct forms_form *f);
+/* A form's public page: /forms/{slug}, its answer and confirmation (forms.c). */
+void web_forms_routes(struct router *r);
 /* GET /media/{name}: a file this node's cache lacks, from the database (media.c). */
 void web_media_routes(struct router *r);
 

@@ -19,7 +19,9 @@ static const char *lookup(const char *key, void *user)
 	if (strcmp(key, "name") == 0)
 		return "山田 <花子>";
 	if (strcmp(key, "company") == 0)
-		return ""; /* empty counts as missing */
+		return "";                 /* empty counts as missing */
+	if (strncmp(key, "form:", 5) == 0) /* the reader's link to that form */
+		return strcmp(key, "form:ask-1") == 0 ? "https://x.test/forms/ask-1?t=f.a&b" : "/f";
 	return NULL;
 }
 
@@ -43,6 +45,17 @@ static void test_merge(void **state)
 	/* A fallback is the owner's own text, like the rest of the template:
 	 * only values that come from subscribers are escaped. */
 	assert_string_equal(merged("{{unknown|<b>}}", true, &b), "<b>");
+	/* {{form:SLUG}}: a link in HTML, the URL in text; a slug as core/slug.c
+	 * makes them (Japanese too), nothing else. */
+	assert_string_equal(merged("{{form:ask-1}}", false, &b),
+	                    "https://x.test/forms/ask-1?t=f.a&b");
+	assert_string_equal(merged("{{ form:ask-1 }}", true, &b),
+	                    "<a href=\"https://x.test/forms/ask-1?t=f.a&amp;b\">"
+	                    "https://x.test/forms/ask-1?t=f.a&amp;b</a>");
+	assert_string_equal(merged("{{form:読者アンケート}}", false, &b), "/f");
+	assert_string_equal(merged("{{form:A B}}", false, &b), "{{form:A B}}");
+	assert_string_equal(merged("{{form:}}", false, &b), "{{form:}}");
+	assert_string_equal(merged("{{form:a/b}}", false, &b), "{{form:a/b}}");
 	buf_free(&b);
 }
 

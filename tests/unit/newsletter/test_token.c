@@ -1,5 +1,6 @@
 /* Unit tests for src/newsletter/token.c: signed confirm and unsubscribe
- * tokens — valid, tampered, wrong kind, wrong secret, expired. */
+ * tokens — valid, tampered, wrong kind, wrong secret, expired — and the
+ * forms' tokens, signed for one context (a form's slug). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -82,15 +83,40 @@ static void test_unsubscribe(void **state)
 	assert_string_not_equal(tok, other);
 }
 
+static void test_form(void **state)
+{
+	(void)state;
+	char tok[128], conf[128], un[128];
+	int64_t id = 0, issued = -1;
+	nl_token_form(SECRET, "ask-1", 7, 0, tok);
+	assert_true(strncmp(tok, "f.", 2) == 0);
+	assert_null(strpbrk(tok, "+/= &?"));
+	assert_int_equal(nl_token_form_check(SECRET, "ask-1", tok, &id, &issued), JM_OK);
+	assert_int_equal(id, 7);
+	assert_int_equal(issued, 0);
+	/* another form, another secret, another kind, a changed byte */
+	assert_int_equal(nl_token_form_check(SECRET, "ask-2", tok, &id, &issued), JM_INVALID);
+	assert_int_equal(nl_token_form_check(OTHER, "ask-1", tok, &id, &issued), JM_INVALID);
+	nl_token_unsubscribe(SECRET, 7, un);
+	assert_int_equal(nl_token_form_check(SECRET, "ask-1", un, &id, &issued), JM_INVALID);
+	nl_token_form(SECRET, "/confirm", 7, 1800000000, conf);
+	assert_int_equal(nl_token_form_check(SECRET, "ask-1", conf, &id, &issued), JM_INVALID);
+	assert_int_equal(nl_token_form_check(SECRET, "/confirm", conf, &id, &issued), JM_OK);
+	assert_int_equal(issued, 1800000000);
+	tok[3] = tok[3] == 'A' ? 'B' : 'A';
+	assert_int_equal(nl_token_form_check(SECRET, "ask-1", tok, &id, &issued), JM_INVALID);
+	assert_int_equal(nl_token_form_check(SECRET, "ask-1", NULL, &id, &issued), JM_INVALID);
+	assert_int_equal(nl_token_form_check(SECRET, "ask-1", "f..", &id, &issued), JM_INVALID);
+}
+
 int main(void)
 {
 	if (jm_crypto_init() != JM_OK)
 		return 1;
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_confirm_valid),
-	        cmocka_unit_test(test_confirm_expired),
-	        cmocka_unit_test(test_tampered),
-	        cmocka_unit_test(test_unsubscribe),
+	        cmocka_unit_test(test_confirm_valid), cmocka_unit_test(test_confirm_expired),
+	        cmocka_unit_test(test_tampered),      cmocka_unit_test(test_unsubscribe),
+	        cmocka_unit_test(test_form),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
