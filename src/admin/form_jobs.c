@@ -44,7 +44,10 @@ static const char *status_label(struct req *req, const char *st)
 static const char *cond_label(const char *key, void *user)
 {
 	struct req *req = user;
-	return admin_t(req, arena_sprintf(req->arena, "forms.job.cond.%s", key));
+	/* The public page's labels (web/forms.c), so the mail says the same. */
+	if (!strcmp(key, "apply"))
+		return admin_t(req, "forms.job.apply");
+	return admin_t(req, arena_sprintf(req->arena, "forms.answer.job.%s", key));
 }
 
 /* The {aid} (or other) route parameter as a positive id; 404 when bad. */

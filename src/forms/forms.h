@@ -292,15 +292,10 @@ struct forms_job_row {
 };
 /* The eight conditions of f in the order the law lists them. */
 void forms_job_rows(const struct forms_form *f, struct forms_job_row out[FORMS_JOB_CONDITIONS]);
-/* The label of a condition in the reader's language ("業務内容"): the
- * caller's catalog (forms.job.cond.<key>), so this module needs no view. */
+/* The label of a condition in the reader's language ("業務内容") for a key
+ * of forms_job_row, or "apply" (the line before the link): the caller's
+ * catalog, so this module needs no view. */
 typedef const char *(*forms_label_fn)(const char *key, void *user);
-/* The public page's conditions table: <table class="job-conditions">, a
- * row per condition, the label as <th scope="row">, the value as the
- * owner's Markdown rendered safe (site_markdown, raw HTML off). Appends to
- * out (capped: JM_TOO_LARGE). Conditions left empty are shown as "—". */
-enum jm_rc forms_job_conditions_html(const struct forms_form *f, forms_label_fn label, void *user,
-                                     struct buf *out) JM_WUR;
 /* The announcement of a job post to a list: a draft broadcast (the mail
  * magazine's nl_broadcast_create) to list_id (0 = the form's list_id) with
  * the title as subject and a body of the description, the conditions

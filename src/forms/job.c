@@ -4,8 +4,9 @@
  * dates, the public page's table of the working conditions a Japanese job
  * ad must show (職業安定法 第5条の3: 業務内容, 契約期間, 就業場所, 就業時間,
  * 休日, 賃金, 社会保険, 受動喫煙対策), the announcement to a list as a draft
- * broadcast, the board and applicant card's reads, the applicant's history
- * as a reader, and mail to the applicant threaded through the inbox.
+ * broadcast. The pipeline's rules and the conditions' order are
+ * job_rules.c's; the board and card's reads and mail to the applicant
+ * are job_card.c's.
  *
  * Invariants: answers.status of a job application only changes here, and
  * every change writes an answer_notes row in the same transaction (the
@@ -18,7 +19,6 @@
 #include "db/db.h"
 #include "inbox/inbox.h"
 #include "newsletter/newsletter.h"
-#include "site/site.h"
 
 /* ---- status and notes ---- */
 
@@ -140,28 +140,7 @@ enum jm_rc forms_answer_set_status(struct db *db, int64_t answer_id, const char 
 	return rc;
 }
 
-/* ---- the conditions ---- */
-
-enum jm_rc forms_job_conditions_html(const struct forms_form *f, forms_label_fn label, void *user,
-                                     struct buf *out)
-{
-	struct forms_job_row rows[FORMS_JOB_CONDITIONS];
-	forms_job_rows(f, rows);
-	enum jm_rc rc = buf_appends(out, "<table class=\"job-conditions\" id=\"job-conditions\">"
-	                                 "<tbody>\n");
-	for (size_t i = 0; !rc && i < FORMS_JOB_CONDITIONS; i++) {
-		/* Labels come from our own catalog: trusted text. */
-		rc = buf_appendf(out, "<tr data-key=\"%s\"><th scope=\"row\">%s</th><td>",
-		                 rows[i].key, label(rows[i].key, user));
-		if (!rc && *rows[i].value)
-			rc = site_markdown(rows[i].value, strlen(rows[i].value), false, out);
-		else if (!rc)
-			rc = buf_appends(out, "—");
-		if (!rc)
-			rc = buf_appends(out, "</td></tr>\n");
-	}
-	return rc ? rc : buf_appends(out, "</tbody></table>\n");
-}
+/* ---- the announcement ---- */
 
 /* The broadcast's Markdown: description, the conditions, the link. */
 static enum jm_rc announce_body(const struct forms_form *f, forms_label_fn label, void *user,
