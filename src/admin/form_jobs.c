@@ -5,15 +5,14 @@
  *   POST /admin/forms/{id}/answers/{aid}/status       move / note (board, card)
  *   GET  /admin/forms/{id}/answers/{aid}              the applicant card
  *   POST /admin/forms/{id}/answers/{aid}/mail         mail the applicant
- *   GET  /admin/forms/{id}/answers/{aid}/files/{fid}  a file they sent
  *   POST /admin/forms/{id}/announce                   a draft broadcast to the list
  *   POST /admin/forms/{id}/close                      no new applications
  *
  * The board has a column per status (applied … hired, declined); each
  * card carries a select of the moves the pipeline allows and a button, so
  * it works without JavaScript; on a phone the columns stack (admin.css).
- * The card shows every answer (files downloadable by staff only, as an
- * attachment so nothing a stranger sent renders in the admin's origin),
+ * The card shows every answer (files link to form_files.c's download:
+ * staff only, always an attachment),
  * the notes and status changes with their dates, the mail thread and the
  * applicant's history as a reader.
  *
@@ -31,7 +30,6 @@
 
 #define SUMMARY_VALUES 3  /* values shown on a board card */
 #define SUMMARY_CHARS  60 /* characters of each */
-#define FILE_MAX       (32u << 20)
 
 /* ---- small helpers ---- */
 
@@ -216,10 +214,9 @@ static struct view_val *answers_val(struct req *req, const struct forms_form *f,
 		view_set_str(m, "label", fd ? fd->label : v->key);
 		view_set_str(m, "value", file ? file->name : v->value);
 		if (file) {
+			/* The download is form_files.c's (staff only, an attachment). */
 			view_set_str(m, "file_url",
-			             arena_sprintf(req->arena,
-			                           "/admin/forms/%lld/answers/%lld/files/%lld",
-			                           (long long)f->id, (long long)ap->id,
+			             arena_sprintf(req->arena, "/admin/forms/files/%lld",
 			                           (long long)file->id));
 			view_set_int(m, "bytes", file->bytes);
 		}
@@ -426,31 +423,6 @@ static void mail_post(struct req *req)
 		http_redirect(req, 303, card_url(req, id, aid, "mailed"));
 }
 
-static void file_get(struct req *req)
-{
-	int64_t id = 0, aid = 0, fid = 0;
-	struct forms_applicant ap;
-	struct forms_job_file file;
-	struct buf data;
-	if (!admin_param_id(req, &id) || !param_id(req, "aid", &aid) || !param_id(req, "fid", &fid))
-		return;
-	if (!admin_check(req, forms_job_applicant(req->db, req->arena, id, aid, &ap),
-	                 "forms_job_applicant"))
-		return;
-	buf_init(&data, FILE_MAX);
-	enum jm_rc rc = forms_job_file(req->db, req->arena, aid, fid, &data, &file);
-	if (admin_check(req, rc, "forms_job_file")) {
-		/* The name is the sender's: only the file's number goes in the
-		 * header; the type is never one a browser would run here. */
-		http_header(req, "Content-Disposition",
-		            arena_sprintf(req->arena, "attachment; filename=\"answer-%lld-%lld\"",
-		                          (long long)aid, (long long)fid));
-		http_header(req, "X-Content-Type-Options", "nosniff");
-		http_send_buf(req, 200, "application/octet-stream", &data);
-	}
-	buf_free(&data);
-}
-
 static void announce_post(struct req *req)
 {
 	struct form fm;
@@ -496,5 +468,4 @@ void admin_form_jobs_routes(struct router *r)
 	router_add(r, "GET", "/admin/forms/{id}/answers/{aid}", card_get, adm);
 	router_add(r, "POST", "/admin/forms/{id}/answers/{aid}/status", status_post, adm);
 	router_add(r, "POST", "/admin/forms/{id}/answers/{aid}/mail", mail_post, adm);
-	router_add(r, "GET", "/admin/forms/{id}/answers/{aid}/files/{fid}", file_get, adm);
 }

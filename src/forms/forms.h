@@ -341,12 +341,6 @@ enum jm_rc forms_job_board(struct db *db, struct arena *a, int64_t form_id,
  * when answer_id is not an answer of form_id. */
 enum jm_rc forms_job_applicant(struct db *db, struct arena *a, int64_t form_id, int64_t answer_id,
                                struct forms_applicant *out) JM_WUR;
-/* A file sent with answer_id: its bytes appended to data (cap: the
- * buffer's), its name and type. JM_NOT_FOUND when it is not that
- * answer's. */
-enum jm_rc forms_job_file(struct db *db, struct arena *a, int64_t answer_id, int64_t file_id,
-                          struct buf *data, struct forms_job_file *out) JM_WUR;
-
 /* A person's history as a reader, for the applicant card: newest first,
  * at most FORMS_HISTORY_MAX of each; the counts are of all. */
 #define FORMS_HISTORY_MAX 20

@@ -1,8 +1,8 @@
 /*
  * job_card.c — what the admin's pipeline board and applicant card read
  * (forms.h, "job posts"): the applications of a job post with their values,
- * one application with its files and notes, a file's bytes, the
- * applicant's history as a reader, and mail to the applicant.
+ * one application with its files and notes, the applicant's history as a
+ * reader, and mail to the applicant.
  *
  * The history reads other modules' tables and writes none of them: every
  * branch is a range of a per-person index (subscriptions' UNIQUE
@@ -181,28 +181,6 @@ enum jm_rc forms_job_applicant(struct db *db, struct arena *a, int64_t form_id, 
 	if (!rc)
 		rc = load_files(db, a, out);
 	return rc ? rc : load_notes(db, a, out);
-}
-
-enum jm_rc forms_job_file(struct db *db, struct arena *a, int64_t answer_id, int64_t file_id,
-                          struct buf *data, struct forms_job_file *out)
-{
-	struct db_stmt *st = NULL;
-	enum jm_rc rc = db_preparef(db, &st,
-	                            "SELECT id, name, ctype, bytes, data FROM answer_files "
-	                            "WHERE id = ? AND answer_id = ?",
-	                            "ii", file_id, answer_id);
-	if (rc)
-		return rc;
-	rc = db_step(st);
-	if (rc == JM_OK) {
-		out->id = db_col_int(st, 0);
-		out->name = db_col_dup(st, 1, a);
-		out->ctype = db_col_dup(st, 2, a);
-		out->bytes = db_col_int(st, 3);
-		rc = db_col_blob(st, 4, data);
-	}
-	db_finalize(st);
-	return rc == JM_DONE ? JM_NOT_FOUND : rc;
 }
 
 /* ---- the reader history ---- */

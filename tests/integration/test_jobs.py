@@ -294,8 +294,11 @@ def test_mail_to_the_applicant_is_threaded_and_on_the_timeline(env):
         assert form.get("subject") == "Re: ライター募集"
         r = env["admin"].submit(form, {"body": body})
         assert r.status == 200 and "done=mailed" in r.url, r.text[:2000]
-    got = mails_to(env["cap"], email, 2)
-    got = [(e, m) for e, m in got if str(m["Subject"]) == "Re: ライター募集"]
+    def threaded():
+        m = [(e, msg) for e, msg in env["cap"].messages()
+             if email in e["rcpt_tos"] and str(msg["Subject"]) == "Re: ライター募集"]
+        return m if len(m) >= 2 else None
+    got = jm.wait_until(threaded, 60, what="two mails to the applicant")
     assert len(got) == 2
     first, second = got[0][1], got[1][1]
     root = env["db"].execute("SELECT m.msgid FROM answers a JOIN messages m ON m.id = a.message_id "
@@ -378,6 +381,32 @@ def test_the_applicant_card_shows_the_reader_history(env):
     # Another form's answer id under this form: 404.
     other = create_job(env)
     assert env["admin"].get("/admin/forms/%d/answers/%d" % (other["id"], aid)).status == 404
+
+
+def test_the_card_links_the_files_an_applicant_sent(env):
+    job = create_job(env, fields=FIELDS + [{"key": "cv", "label": "履歴書", "type": "file"}])
+    email = jm.uniq("cv") + "@example.org"
+    pdf = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+    fields = {"name": "履歴書 添付", "email": email, "website": "",
+              "form_token": jm.form_stamp(env["secret"], "forms", int(time.time()) - 10),
+              "f_motivation": "PDFを添付します。", "f_years": "3年以上"}
+    body, ctype = jm.multipart(fields, {"f_cv": ("履歴書 <山田>.pdf", pdf)})
+    r = env["web"].post("/forms/%s" % job["slug"], body=body, headers={"Content-Type": ctype},
+                        follow=False)
+    assert r.status == 200, r.text[:2000]
+    aid = env["db"].execute("SELECT max(id) FROM answers WHERE form_id = ?", (job["id"],)).fetchone()[0]
+    r = env["admin"].get("/admin/forms/%d/answers/%d" % (job["id"], aid))
+    m = re.search(r'<tr data-key="cv">.*?</tr>', r.text, re.S)
+    assert m, re.search(r'id="answers".*?</section>', r.text, re.S).group(0)
+    row = m.group(0)
+    assert "履歴書 &lt;山田&gt;.pdf" in row and "<山田>" not in row
+    m = re.search(r'href="(/admin/forms/files/\d+)"', row)
+    assert m, row
+    href = m.group(1)
+    d = env["admin"].get(href)
+    assert d.status == 200 and d.body == pdf
+    assert d.header("Content-Disposition").startswith("attachment")
+    assert env["srv"].client().get(href, follow=False).status in (302, 303, 401, 403)
 
 
 # ---- announcing and closing ----
