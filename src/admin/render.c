@@ -55,7 +55,7 @@ static const struct {
         {"GET", "/admin/blog-import", ROUTE_OWNER},
         {"POST", "/admin/blog-import", ROUTE_OWNER},
         {"GET", "/admin/blog-import/{id}", ROUTE_OWNER},
-        {"POST", "/admin/forms/{id}/delete", ROUTE_OWNER}, /* its answers go with it */
+        {"POST", "/admin/forms/{id}/delete", ROUTE_OWNER},       /* its answers go with it */
         {"POST", "/admin/forms/{id}/checkin/fans", ROUTE_OWNER}, /* stages: the owner's call */
 };
 
