@@ -108,7 +108,17 @@ static struct view_val *moves_val(struct req *req, const char *from)
 
 /* ---- the board ---- */
 
-static struct view_val *card_val(struct req *req, const struct forms_applicant *ap, int tz)
+/* The field of f with key, or NULL. */
+static const struct forms_field *field_of(const struct forms_form *f, const char *key)
+{
+	for (size_t i = 0; i < f->nfields; i++)
+		if (!strcmp(f->fields[i].key, key))
+			return &f->fields[i];
+	return NULL;
+}
+
+static struct view_val *card_val(struct req *req, const struct forms_form *f,
+                                 const struct forms_applicant *ap, int tz)
 {
 	struct view_val *c = view_map(req->arena);
 	view_set_int(c, "id", ap->id);
@@ -120,7 +130,8 @@ static struct view_val *card_val(struct req *req, const struct forms_applicant *
 	struct view_val *vals = view_list(req->arena);
 	for (size_t i = 0; i < ap->nvalues && i < SUMMARY_VALUES; i++) {
 		struct view_val *v = view_map(req->arena);
-		view_set_str(v, "key", ap->values[i].key);
+		const struct forms_field *fd = field_of(f, ap->values[i].key);
+		view_set_str(v, "key", fd ? fd->label : ap->values[i].key);
 		view_set_str(v, "value", cut(req->arena, ap->values[i].value));
 		view_push(vals, v);
 	}
@@ -129,8 +140,8 @@ static struct view_val *card_val(struct req *req, const struct forms_applicant *
 	return c;
 }
 
-static struct view_val *columns_val(struct req *req, const struct forms_applicant *apps, size_t n,
-                                    int tz)
+static struct view_val *columns_val(struct req *req, const struct forms_form *f,
+                                    const struct forms_applicant *apps, size_t n, int tz)
 {
 	struct view_val *cols = view_list(req->arena);
 	for (size_t s = 0; s < FORMS_JOB_STATUSES; s++) {
@@ -139,7 +150,7 @@ static struct view_val *columns_val(struct req *req, const struct forms_applican
 		int64_t count = 0;
 		for (size_t i = n; i-- > 0;) /* oldest application first in its column */
 			if (!strcmp(apps[i].status, st)) {
-				view_push(cards, card_val(req, &apps[i], tz));
+				view_push(cards, card_val(req, f, &apps[i], tz));
 				count++;
 			}
 		view_set_str(col, "status", st);
@@ -165,7 +176,7 @@ static void board_page(struct req *req, int status, const char *error)
 		return;
 	struct view_val *ctx = admin_ctx(req, "forms");
 	view_set(ctx, "form", form_val(req, f));
-	view_set(ctx, "columns", columns_val(req, apps, n, s.tz_offset_min));
+	view_set(ctx, "columns", columns_val(req, f, apps, n, s.tz_offset_min));
 	view_set_int(ctx, "total", (int64_t)n);
 	view_set(ctx, "lists", admin_nl_list_options(req, f->list_id, NULL));
 	if (error)
@@ -180,15 +191,6 @@ static void board_get(struct req *req)
 }
 
 /* ---- the applicant card ---- */
-
-/* The field of f with key, or NULL. */
-static const struct forms_field *field_of(const struct forms_form *f, const char *key)
-{
-	for (size_t i = 0; i < f->nfields; i++)
-		if (!strcmp(f->fields[i].key, key))
-			return &f->fields[i];
-	return NULL;
-}
 
 /* The file of ap whose id is the value s, or NULL. */
 static const struct forms_job_file *file_of(const struct forms_applicant *ap, const char *s)
@@ -317,7 +319,7 @@ static void card_page(struct req *req, int status, const struct card_form *in)
 	                 "forms_job_applicant"))
 		return;
 	int tz = s.tz_offset_min;
-	struct view_val *ctx = admin_ctx(req, "forms"), *a = card_val(req, &ap, tz);
+	struct view_val *ctx = admin_ctx(req, "forms"), *a = card_val(req, f, &ap, tz);
 	view_set_int(a, "person_id", ap.person_id);
 	view_set_str(a, "status_label", status_label(req, ap.status));
 	view_set(ctx, "form", form_val(req, f));

@@ -38,7 +38,8 @@ async function api(method, p, body) {
 before(async () => {
   await startSite(site, { name: 'job', email: EMAIL, password: PASSWORD });
   token = runCli(site.dataDir, ['token', 'create', '--name', 'job']).trim().split(/\s+/).pop();
-  job = await api('POST', '/forms', { ...CONDITIONS, kind: 'job', slug: 'editor-assistant', title: '編集アシスタント募集',
+  const list = await api('POST', '/lists', { slug: 'jinmyaku-news', name: '人脈通信' });
+  job = await api('POST', '/forms', { ...CONDITIONS, list_id: list.id, kind: 'job', slug: 'editor-assistant', title: '編集アシスタント募集',
     description: '読者の皆さんから**一緒に本をつくる仲間**を募集します。',
     fields: [{ key: 'motivation', label: '志望動機', type: 'textarea', required: true },
       { key: 'years', label: '編集の経験', type: 'select', options: ['なし', '1〜3年', '3年以上'], required: true }] });

@@ -233,7 +233,8 @@ def test_the_board_moves_an_application_without_javascript(env):
     status, card = board_card(r.text, aid)
     assert status == "applied"
     assert "&lt;b&gt;ボード&lt;/b&gt; 花子" in card and "<b>ボード</b>" not in r.text
-    assert "1〜3年" in card                                     # the values summary
+    # The values summary, under the fields' labels.
+    assert "<dt>経験年数</dt><dd>1〜3年</dd>" in card and "<dt>志望動機</dt>" in card
     col = re.search(r'id="col-applied".*?</section>', r.text, re.S).group(0)
     assert 'data-id="%d"' % aid in col
     # Every select has a label; the move is a plain form post.
