@@ -60,8 +60,9 @@ static void *grow(struct arena *a, void *p, size_t n, size_t *cap, size_t sz)
 }
 
 /* The values of the answers in apps (sorted by id descending), attached
- * to each: one query over the form's values, in field order. */
-static enum jm_rc load_values(struct db *db, struct arena *a, int64_t form_id, int64_t only_answer,
+ * to each: one range of answer_values' primary key (answer ids from the
+ * oldest in apps to the newest), in field order. */
+static enum jm_rc load_values(struct db *db, struct arena *a, int64_t form_id,
                               struct forms_applicant *apps, size_t n)
 {
 	struct db_stmt *st = NULL;
@@ -69,9 +70,9 @@ static enum jm_rc load_values(struct db *db, struct arena *a, int64_t form_id, i
 	        db_preparef(db, &st,
 	                    "SELECT v.answer_id, v.key, v.value FROM answer_values v "
 	                    "LEFT JOIN form_fields f ON f.form_id = v.form_id AND f.key = v.key "
-	                    "WHERE v.form_id = ? AND (? = 0 OR v.answer_id = ?) "
+	                    "WHERE v.answer_id BETWEEN ? AND ? AND v.form_id = ? "
 	                    "ORDER BY v.answer_id DESC, COALESCE(f.position, 0), v.key, v.value",
-	                    "iii", form_id, only_answer, only_answer);
+	                    "iii", apps[n - 1].id, apps[0].id, form_id);
 	if (rc)
 		return rc;
 	size_t i = 0, cap = 0;
@@ -111,7 +112,7 @@ enum jm_rc forms_job_board(struct db *db, struct arena *a, int64_t form_id,
 	db_finalize(st);
 	if (rc != JM_DONE)
 		return rc;
-	return *n ? load_values(db, a, form_id, 0, *out, *n) : JM_OK;
+	return *n ? load_values(db, a, form_id, *out, *n) : JM_OK;
 }
 
 static enum jm_rc load_files(struct db *db, struct arena *a, struct forms_applicant *o)
@@ -177,7 +178,7 @@ enum jm_rc forms_job_applicant(struct db *db, struct arena *a, int64_t form_id, 
 	db_finalize(st);
 	if (rc)
 		return rc == JM_DONE ? JM_NOT_FOUND : rc;
-	rc = load_values(db, a, form_id, answer_id, out, 1);
+	rc = load_values(db, a, form_id, out, 1);
 	if (!rc)
 		rc = load_files(db, a, out);
 	return rc ? rc : load_notes(db, a, out);

@@ -449,3 +449,10 @@ def test_closing_the_post_stops_applications(env):
                              (job["id"],)).fetchone()[0] == n
     # The pipeline of the applications it has still works.
     assert patch(env, job, aid, {"status": "screening"}).status == 200
+    # The API closes it the same way: PATCH {"status": "closed"}.
+    job2 = create_job(env)
+    r = env["api"].patch("/api/v1/forms/%d" % job2["id"], {"status": "closed"})
+    assert r.status == 200 and r.json()["status"] == "closed", r.text
+    late, _, r = apply(env, job2, expect=409)
+    assert late is None
+    assert 'id="btn-close"' not in env["admin"].get("/admin/forms/%d/board" % job2["id"]).text
