@@ -137,6 +137,7 @@ test('the owner moves the application through the pipeline on a phone', async ()
   assert.equal(await phone.getAttribute('#applicant-status', 'data-status'), 'interview');
   const notes = await phone.textContent('#notes');
   assert.ok(notes.includes('2026-12-10 14:00') && notes.includes('一次面接：オンライン'), notes);
+  await phone.screenshot({ path: path.join(outDir, 'phone-job-applicant.png'), fullPage: true });
   // Back on the board, through offer to hired.
   for (const st of ['offer', 'hired']) {
     await phone.goto(board);
