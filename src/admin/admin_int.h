@@ -216,4 +216,8 @@ struct view_val *admin_field_options(struct req *req, int64_t list_id, const cha
  * a sign-up page path…) in the UI language; unknown values as they are. */
 const char *admin_source_label(struct req *req, const char *raw);
 
+/* ---- job posts (form_jobs.c): the pipeline board, the applicant card,
+ * mail to applicants, announcing and closing a post. ---- */
+void admin_form_jobs_routes(struct router *r);
+
 #endif

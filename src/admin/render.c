@@ -142,6 +142,7 @@ void admin_routes(struct app *app, struct router *r)
 	admin_people_io_routes(r); /* before people: export.csv, import are not {id} */
 	admin_people_routes(r);
 	admin_inbox_routes(r);
+	admin_form_jobs_routes(r);
 	admin_login_routes(r);
 	admin_account_routes(r);
 	admin_users_routes(r);

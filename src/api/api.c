@@ -244,6 +244,7 @@ void api_routes(struct app *app, struct router *r)
 	api_settings_routes(r);
 	api_forms_routes(r);
 	api_form_results_routes(r);
+	api_form_jobs_routes(r);
 	for (size_t i = 0; i < sizeof(api_roles) / sizeof(api_roles[0]); i++)
 		router_add_flags(r, api_roles[i].method, api_roles[i].pattern, api_roles[i].flags);
 }

@@ -126,4 +126,7 @@ void api_send_person_rc(struct req *req, enum jm_rc rc, struct jm_err *err);
  * UTC); false when s is not such a date. */
 bool api_parse_day(const char *s, int tz_offset_min, int64_t *out);
 
+/* PATCH /api/v1/forms/{id}/answers/{aid}: the job pipeline (form_jobs.c). */
+void api_form_jobs_routes(struct router *r);
+
 #endif

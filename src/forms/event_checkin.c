@@ -11,6 +11,7 @@
  * forms_event_fans_apply moves only the people the owner ticked.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "db/db.h"
 #include "forms/event_int.h"
@@ -24,7 +25,10 @@ static void sign(const unsigned char secret[32], const char *purpose, int64_t id
 	char msg[64], hex[65];
 	snprintf(msg, sizeof(msg), "%s:%lld", purpose, (long long)id);
 	jm_hash_hex(secret, 32, msg, strlen(msg), hex);
-	snprintf(out, n + 1, "%s", hex);
+	if (n > 64)
+		n = 64;
+	memcpy(out, hex, n);
+	out[n] = '\0';
 }
 
 void forms_event_token(const unsigned char secret[32], int64_t answer_id,

@@ -260,6 +260,129 @@ enum forms_open forms_open_at(const struct forms_form *f, int64_t now);
  * per forms_field, same order), for checking values: arena-owned. */
 struct jm_field;
 struct jm_field *forms_fields_engine(struct arena *a, const struct forms_form *f);
+/* ---- job posts (job.c; helper "job") ----
+ * The pipeline of an application: applied → screening → interview →
+ * offer → hired | declined. A move goes forward any number of steps
+ * (applied → interview skips screening), "declined" is reachable from every
+ * status but the two final ones, and hired and declined are final: no move
+ * leaves them (an application declined by mistake is reopened by hand in
+ * the data, not by the API). Every status change and every note is an
+ * answer_notes row, newest last. */
+#define FORMS_JOB_STATUSES   6
+#define FORMS_JOB_CONDITIONS 8
+#define FORMS_NOTE_MAX       10000 /* bytes of one note */
+
+/* The statuses in pipeline order (applied … hired, declined). */
+extern const char *const forms_job_statuses[FORMS_JOB_STATUSES];
+bool forms_job_status_ok(const char *s);
+/* True when an application may move from → to under the rules above. */
+bool forms_job_move_ok(const char *from, const char *to);
+
+/* Sets the status of answer_id (a job post's application) and/or adds a
+ * note: status NULL or "" = the status stays; note NULL or "" = no text; at
+ * (Unix seconds, 0 = none) the date the note is about (an interview on
+ * 12/10 14:00); user_id the staff member (0 = none). One answer_notes row
+ * records it (status set only when it changed). The same status again is
+ * no change, not an error. Its own transaction.
+ * JM_NOT_FOUND: no such answer. JM_INVALID (err names "status", "note" or
+ * "at"): an unknown status, a status on an answer that is not a job
+ * application, a note over FORMS_NOTE_MAX or not UTF-8, nothing at all to
+ * do. JM_CONFLICT (field "status"): a move the pipeline does not allow. */
+enum jm_rc forms_answer_set_status(struct db *db, int64_t answer_id, const char *status,
+                                   const char *note, int64_t at, int64_t user_id, int64_t now,
+                                   struct jm_err *err) JM_WUR;
+
+/* One condition of a job post: the column's name (duties, …) and value. */
+struct forms_job_row {
+	const char *key, *value;
+};
+/* The eight conditions of f in the order the law lists them. */
+void forms_job_rows(const struct forms_form *f, struct forms_job_row out[FORMS_JOB_CONDITIONS]);
+/* The label of a condition in the reader's language ("業務内容") for a key
+ * of forms_job_row, or "apply" (the line before the link): the caller's
+ * catalog, so this module needs no view. */
+typedef const char *(*forms_label_fn)(const char *key, void *user);
+/* The announcement of a job post to a list: a draft broadcast (the mail
+ * magazine's nl_broadcast_create) to list_id (0 = the form's list_id) with
+ * the title as subject and a body of the description, the conditions
+ * ("**label**: value", labels from label) and the reader's personal link
+ * ({{form:SLUG}}). The owner reviews and sends it from the broadcasts.
+ * JM_INVALID (field "list_id") when there is no list; the broadcast's own
+ * errors as nl_broadcast_create gives them. */
+enum jm_rc forms_job_announce(struct db *db, const struct forms_form *f, int64_t list_id,
+                              forms_label_fn label, void *user, int64_t *broadcast_id,
+                              struct jm_err *err) JM_WUR;
+
+struct forms_job_value {
+	const char *key, *value; /* a multi field: one per chosen option */
+};
+struct forms_job_file {
+	int64_t id, bytes;
+	const char *name, *ctype;
+};
+struct forms_job_note {
+	int64_t id, user_id, at, created_at; /* at: 0 = none */
+	const char *user_name, *status, *body;
+};
+/* An application as the board and the applicant card show it. */
+struct forms_applicant {
+	int64_t id, form_id, person_id, message_id; /* message_id: the mail thread, 0 = none */
+	const char *name, *email, *status;
+	bool verified;
+	int64_t created_at, status_at;
+	struct forms_job_value *values; /* by field position, then value */
+	size_t nvalues;
+	/* forms_job_applicant only: */
+	struct forms_job_file *files;
+	size_t nfiles;
+	struct forms_job_note *notes; /* oldest first */
+	size_t nnotes;
+};
+/* Every application of form_id (at most FORMS_BOARD_MAX, newest first)
+ * with its values, into arena arrays. */
+#define FORMS_BOARD_MAX 500
+enum jm_rc forms_job_board(struct db *db, struct arena *a, int64_t form_id,
+                           struct forms_applicant **out, size_t *n) JM_WUR;
+/* One application of form_id with values, files and notes. JM_NOT_FOUND
+ * when answer_id is not an answer of form_id. */
+enum jm_rc forms_job_applicant(struct db *db, struct arena *a, int64_t form_id, int64_t answer_id,
+                               struct forms_applicant *out) JM_WUR;
+/* A person's history as a reader, for the applicant card: newest first,
+ * at most FORMS_HISTORY_MAX of each; the counts are of all. */
+#define FORMS_HISTORY_MAX 20
+struct forms_history_item {
+	int64_t id, at;
+	const char *title;
+};
+struct forms_history {
+	int64_t subscribed_since; /* the first active subscription's start, 0 = none */
+	struct forms_history_item *broadcasts, *messages, *replies, *asks, *events;
+	size_t nbroadcasts, nmessages, nreplies, nasks, nevents;
+	int64_t broadcasts_total, messages_total, replies_total, asks_total, events_total;
+};
+/* broadcasts: deliveries of a broadcast sent to them; messages: what they
+ * wrote in (threads the owner started are not theirs); replies: the
+ * owner's mails to them; asks: their verified answers to asks; events:
+ * events they attended (checked in). */
+enum jm_rc forms_job_history(struct db *db, struct arena *a, int64_t person_id,
+                             struct forms_history *out) JM_WUR;
+
+/* Mails the applicant answer_id from the owner, threaded: the first mail
+ * makes the application a thread in the inbox (inbox_thread_start, subject
+ * the form's title, body the application's values), every mail goes out
+ * through inbox_reply_send (In-Reply-To and References, the delivery
+ * queue, the timeline, last contact). subject "" = "Re: " + the title;
+ * base_url (NULL = the setting) names the Message-IDs' host.
+ * JM_NOT_FOUND: no such answer of form_id; JM_INVALID as inbox_reply_send
+ * (field "subject" or "body"). */
+enum jm_rc forms_job_mail(struct db *db, int64_t form_id, int64_t answer_id, int64_t user_id,
+                          const char *subject, const char *body, const char *base_url, int64_t now,
+                          int64_t *reply_id, struct jm_err *err) JM_WUR;
+
+/* Closes the job post form_id: status "closed", so it takes no new
+ * application (the public page says so). JM_NOT_FOUND when it is no job
+ * post. */
+enum jm_rc forms_job_close(struct db *db, int64_t form_id, int64_t now, struct jm_err *err) JM_WUR;
 
 /* ---- events: seats, waitlist, holds (event.c; helper "event") ---- */
 #define FORMS_EVENT_HOLD      (24 * 3600) /* a stranger's seat waits this long for the mail click */

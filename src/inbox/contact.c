@@ -204,6 +204,64 @@ static enum jm_rc insert_message(struct db *db, struct submit *s)
 	return db_execf(db, "UPDATE messages SET msgid = ? WHERE id = ?", "ti", msgid, s->id);
 }
 
+/* ---- threads the owner starts (inbox_thread_start) ---- */
+
+/* The person's name and address as a message row keeps them. */
+static enum jm_rc person_addr(struct db *db, struct arena *a, int64_t person_id, const char **name,
+                              const char **email)
+{
+	struct db_stmt *st = NULL;
+	enum jm_rc rc =
+	        db_preparef(db, &st, "SELECT name, email FROM people WHERE id = ?", "i", person_id);
+	if (rc)
+		return rc;
+	rc = db_step(st);
+	if (rc == JM_OK) {
+		*name = db_col_dup(st, 0, a);
+		*email = db_col_dup(st, 1, a);
+	}
+	db_finalize(st);
+	if (rc)
+		return rc == JM_DONE ? JM_NOT_FOUND : rc;
+	return **email ? JM_OK : JM_INVALID;
+}
+
+enum jm_rc inbox_thread_start(struct db *db, int64_t person_id, const char *form,
+                              const char *subject, const char *body, const char *base_url,
+                              int64_t now, int64_t *message_id)
+{
+	struct arena *a = arena_new(4096);
+	const char *name = "", *email = "";
+	struct db_stmt *st = NULL;
+	enum jm_rc rc = person_addr(db, a, person_id, &name, &email);
+	if (!rc)
+		rc = db_preparef(
+		        db, &st,
+		        "INSERT INTO messages(person_id, form, subject, body, name, email, "
+		        "status, msgid, created_at, updated_at) "
+		        "VALUES (?, ?, ?, ?, ?, ?, 'archived', '', ?, ?) RETURNING id",
+		        "itttttii", person_id, form, subject, body, name, email, now, now);
+	if (!rc) {
+		rc = db_step(st);
+		if (rc == JM_OK)
+			*message_id = db_col_int(st, 0);
+		db_finalize(st);
+		rc = rc == JM_OK ? JM_OK : rc == JM_DONE ? JM_DB : rc;
+	}
+	if (!rc) {
+		char tok[32];
+		jm_random_token(tok, 12);
+		const char *host = url_host(
+		        a, base_url && *base_url ? base_url : site_setting_get(db, a, "base_url"));
+		const char *msgid = arena_sprintf(a, "<%s-%lld.%s@%s>", form,
+		                                  (long long)*message_id, tok, host);
+		rc = db_execf(db, "UPDATE messages SET msgid = ? WHERE id = ?", "ti", msgid,
+		              *message_id);
+	}
+	arena_free(a);
+	return rc;
+}
+
 /* The owner's address: setting contact_notify_to, else the first owner's. */
 static const char *notify_to(struct db *db, struct arena *a)
 {

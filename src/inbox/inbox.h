@@ -104,6 +104,20 @@ enum jm_rc inbox_reply_send(struct db *db, int64_t message_id, int64_t user_id, 
                             const char *body, int64_t now, int64_t *reply_id,
                             struct jm_err *err) JM_WUR;
 
+/* A thread the owner starts with a person about something they did not
+ * write by mail (a job application: forms/job.c): a message row with form
+ * (a short [a-z]+ word, also the Message-ID's prefix), subject and body as
+ * given, the person's name and address, status "archived" (it is no
+ * stranger's mail waiting in the inbox) and a Message-ID of its own (on
+ * base_url's host; NULL = the base_url setting's), so
+ * inbox_reply_send can mail the person on it, threaded. The caller keeps
+ * *message_id to continue the thread. JM_NOT_FOUND for an unknown person,
+ * JM_INVALID for one without an address. Runs on the caller's connection,
+ * inside the caller's transaction if any. */
+enum jm_rc inbox_thread_start(struct db *db, int64_t person_id, const char *form,
+                              const char *subject, const char *body, const char *base_url,
+                              int64_t now, int64_t *message_id) JM_WUR;
+
 /* Merge (people_merge's owner for messages): from's messages become
  * into's. Inside the caller's transaction. (merge.c) */
 enum jm_rc inbox_person_merge_move(struct db *db, int64_t into, int64_t from) JM_WUR;

@@ -87,29 +87,20 @@ static const char *when(struct web_page *pg, int64_t t)
 	return arena_strdup(pg->req->arena, out);
 }
 
-/* The job post's working conditions (職業安定法), those that are set. */
-static struct view_val *job_rows(struct web_page *pg, const struct forms_job *j)
+/* The job post's working conditions (職業安定法), those that are set, in
+ * the law's order (forms_job_rows). */
+static struct view_val *job_rows(struct web_page *pg, const struct forms_form *f)
 {
-	const struct {
-		const char *key, *v;
-	} rows[] = {
-	        {"duties", j->duties},
-	        {"contract_period", j->contract_period},
-	        {"workplace", j->workplace},
-	        {"working_hours", j->working_hours},
-	        {"holidays", j->holidays},
-	        {"wage", j->wage},
-	        {"social_insurance", j->social_insurance},
-	        {"smoking_measures", j->smoking_measures},
-	};
+	struct forms_job_row rows[FORMS_JOB_CONDITIONS];
+	forms_job_rows(f, rows);
 	struct view_val *l = view_list(pg->req->arena);
-	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		if (!rows[i].v || !*rows[i].v)
+	for (size_t i = 0; i < FORMS_JOB_CONDITIONS; i++) {
+		if (!*rows[i].value)
 			continue;
 		struct view_val *m = view_map(pg->req->arena);
 		const char *k = arena_sprintf(pg->req->arena, "forms.answer.job.%s", rows[i].key);
 		view_set_str(m, "label", t_(pg->req, pg->lang, k));
-		view_set_str(m, "value", rows[i].v);
+		view_set_str(m, "value", rows[i].value);
 		view_push(l, m);
 	}
 	return l;
@@ -144,7 +135,7 @@ static struct view_val *form_val(struct web_page *pg, const struct forms_form *f
 	view_set_str(m, "opens", when(pg, f->opens_at));
 	view_set_str(m, "closes", when(pg, f->closes_at));
 	if (f->kind == FORMS_JOB)
-		view_set(m, "job", job_rows(pg, &f->job));
+		view_set(m, "job", job_rows(pg, f));
 	if (f->kind == FORMS_EVENT) {
 		view_set(m, "event", event_val(pg, &f->event));
 		web_event_ctx(pg, f); /* seats left, waitlist (web/event.c) */
