@@ -158,6 +158,9 @@ size_t utf8_count(const char *p, size_t len);
 size_t utf8_truncate(const char *p, size_t len, size_t max_bytes);
 /* True if the string has control characters other than \t \n \r. */
 bool utf8_has_controls(const char *p, size_t len);
+/* True for NULL, "" and text of only spaces, tabs, line breaks and 全角 spaces
+ * (U+3000): what a required field must not be. */
+bool jm_blank(const char *s);
 
 /* ---- mail header values (core/header.c) ----
  * The one input rule for every value that may reach a mail header (names,

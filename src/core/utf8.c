@@ -5,6 +5,8 @@
  */
 #include "core.h"
 
+#include <string.h>
+
 /* Length of the sequence starting at p (1..4) or 0 if it is malformed. */
 static size_t seq_len(const unsigned char *p, size_t avail)
 {
@@ -68,6 +70,19 @@ size_t utf8_truncate(const char *s, size_t len, size_t max_bytes)
 	while (i > 0 && ((unsigned char)s[i] & 0xC0) == 0x80)
 		i--;
 	return i;
+}
+
+bool jm_blank(const char *s)
+{
+	while (s && *s) {
+		if (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+			s++;
+		else if (strncmp(s, "\xe3\x80\x80", 3) == 0)
+			s += 3;
+		else
+			return false;
+	}
+	return true;
 }
 
 bool utf8_has_controls(const char *s, size_t len)

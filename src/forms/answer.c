@@ -232,26 +232,21 @@ static void check_field(struct checker *c, const struct jm_field *f)
 		keep_value(c, f->key, out);
 }
 
-static bool blank(const char *s)
-{
-	return !s || !s[strspn(s, " \t\r\n")];
-}
-
 /* A stranger's name and email, and the consent box. */
 static void check_person(struct checker *c, const struct forms_form *f)
 {
 	const struct forms_answer_in *in = c->in;
-	if (f->consent_text && !blank(f->consent_text) && !in->consent)
+	if (f->consent_text && !jm_blank(f->consent_text) && !in->consent)
 		refuse(c, "consent", "consent", "please agree to the handling of your information");
 	if (in->person_id)
 		return;
 	size_t len = in->name ? strlen(in->name) : 0;
-	if (blank(in->name))
+	if (jm_blank(in->name))
 		refuse(c, "name", "required", "your name is required");
 	else if (len > FORMS_NAME_MAX || !jm_header_value_ok(in->name, len))
 		refuse(c, "name", "too_long", "one line of at most 100 bytes");
 	char *norm = arena_strdup(c->a, in->email ? in->email : "");
-	if (blank(in->email))
+	if (jm_blank(in->email))
 		refuse(c, "email", "required", "your email address is required");
 	else if (!auth_email_normalize(norm))
 		refuse(c, "email", "email", "not an email address");

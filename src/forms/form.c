@@ -126,7 +126,7 @@ static enum jm_rc check_job(const struct forms_form *f, struct jm_err *err)
 			jm_err_set(err, JOB_COLS[i], "%s is only for job posts", JOB_COLS[i]);
 			return JM_INVALID;
 		}
-		if (f->kind == FORMS_JOB && (!*nz(v[i]) || !long_ok(v[i], JOB_MAX))) {
+		if (f->kind == FORMS_JOB && (jm_blank(v[i]) || !long_ok(v[i], JOB_MAX))) {
 			jm_err_set(err, JOB_COLS[i],
 			           "%s is required for a job post (at most %d bytes)", JOB_COLS[i],
 			           JOB_MAX);
@@ -415,7 +415,7 @@ enum jm_rc forms_delete(struct db *db, int64_t id)
 
 #define FORM_COLS                                                                                  \
 	"f.id, " FORM_SET_COLS ", f.created_at, f.updated_at, "                                    \
-	"(SELECT count(*) FROM answers a WHERE a.form_id = f.id)"
+	"(SELECT count(*) FROM answers a WHERE a.form_id = f.id AND a.verified = 1)"
 
 static char *col(struct db_stmt *st, int c, struct arena *a)
 {

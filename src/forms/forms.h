@@ -68,7 +68,7 @@ struct forms_form {
 	struct forms_field *fields;
 	size_t nfields;
 	int64_t created_at, updated_at;
-	int64_t answers; /* count, in lists and gets */
+	int64_t answers; /* verified answers only (a stranger's once confirmed) */
 };
 
 /* ---- answering (answer.c; answer) ----

@@ -66,11 +66,6 @@ enum jm_rc inbox_categories(struct db *db, struct arena *a, const char ***out, s
 
 /* ---- validation ---- */
 
-static bool blank(const char *s)
-{
-	return !s || !s[strspn(s, " \t\r\n")];
-}
-
 static enum jm_rc bad(struct jm_err *err, const char *field, const char *why)
 {
 	jm_err_set(err, field, "%s", why);
@@ -112,7 +107,7 @@ static enum jm_rc check_fields(struct db *db, const struct inbox_contact *in, ch
                                struct jm_err *err)
 {
 	size_t len = in->name ? strlen(in->name) : 0;
-	if (blank(in->name) || len > INBOX_NAME_MAX || !jm_header_value_ok(in->name, len))
+	if (jm_blank(in->name) || len > INBOX_NAME_MAX || !jm_header_value_ok(in->name, len))
 		return bad(err, "name", "required, one line, at most 100 bytes");
 	len = in->email ? strlen(in->email) : 0;
 	if (len == 0 || len > 254)
@@ -126,7 +121,7 @@ static enum jm_rc check_fields(struct db *db, const struct inbox_contact *in, ch
 	if (len > INBOX_SUBJECT_MAX || !jm_header_value_ok(in->subject ? in->subject : "", len))
 		return bad(err, "subject", "one line, at most 200 bytes");
 	len = in->body ? strlen(in->body) : 0;
-	if (blank(in->body) || len > INBOX_BODY_MAX || !utf8_valid(in->body, len) ||
+	if (jm_blank(in->body) || len > INBOX_BODY_MAX || !utf8_valid(in->body, len) ||
 	    utf8_has_controls(in->body, len))
 		return bad(err, "body", "required, at most 10000 bytes, no control characters");
 	return JM_OK;

@@ -112,19 +112,11 @@ static bool single_line_text(const char *s, size_t max)
 	return n <= max && utf8_valid(s, n) && !utf8_has_controls(s, n) && !strpbrk(s, "\r\n");
 }
 
-static bool blank(const char *s)
-{
-	for (; *s; s++)
-		if (*s != ' ' && *s != '\t')
-			return false;
-	return true;
-}
-
 /* Checks a complete input (every field set); slug may be "" (derive). */
 static enum jm_rc validate_article(const struct article_input *in, struct jm_err *err)
 {
 	const char *field = NULL;
-	if (!in->title || blank(in->title) || !single_line_text(in->title, ARTICLE_TITLE_MAX))
+	if (!in->title || jm_blank(in->title) || !single_line_text(in->title, ARTICLE_TITLE_MAX))
 		field = "title";
 	else if (in->slug && *in->slug && !slug_valid(in->slug))
 		field = "slug";

@@ -129,11 +129,6 @@ static const char *form_error_key(const char *field)
 	return "site.contact.err_token";
 }
 
-static bool blank(const char *s)
-{
-	return !s || !s[strspn(s, " \t\r\n")];
-}
-
 /* The refusal for the domain's err: the form field and the message. */
 static struct contact_error refusal(const struct inbox_contact *in, enum jm_rc rc,
                                     const struct jm_err *err)
@@ -144,10 +139,11 @@ static struct contact_error refusal(const struct inbox_contact *in, enum jm_rc r
 		               ? (struct contact_error){"email", "site.contact.err_rate_email"}
 		               : (struct contact_error){"form", "site.contact.err_rate_ip"};
 	if (strcmp(fld, "name") == 0)
-		return (struct contact_error){"name", blank(in->name) ? "site.contact.err_required"
-		                                                      : "site.contact.err_name"};
+		return (struct contact_error){"name", jm_blank(in->name)
+		                                              ? "site.contact.err_required"
+		                                              : "site.contact.err_name"};
 	if (strcmp(fld, "email") == 0)
-		return (struct contact_error){"email", blank(in->email)
+		return (struct contact_error){"email", jm_blank(in->email)
 		                                               ? "site.contact.err_required"
 		                                               : "site.contact.err_email"};
 	if (strcmp(fld, "category") == 0)
@@ -155,7 +151,7 @@ static struct contact_error refusal(const struct inbox_contact *in, enum jm_rc r
 	if (strcmp(fld, "subject") == 0)
 		return (struct contact_error){"subject", "site.contact.err_subject"};
 	if (strcmp(fld, "body") == 0)
-		return (struct contact_error){"message", blank(in->body)
+		return (struct contact_error){"message", jm_blank(in->body)
 		                                                 ? "site.contact.err_required"
 		                                                 : "site.contact.err_message"};
 	return (struct contact_error){"form", form_error_key(fld)};

@@ -189,6 +189,7 @@ def test_stranger_answer_is_held_until_the_mailed_link_is_clicked(env):
     assert person(env, email) == (pid, "山田 花子")
     assert q(env, "SELECT count(*) FROM person_events WHERE person_id = ? AND kind = "
                   "'form_answer'", pid) == 0
+    assert env["api"].get("/api/v1/forms/%d" % fid).json()["answers_count"] == 0
     msg = mail_to(env, email, "回答の確認")
     text = text_of(msg)
     assert "山田" not in text and "編集者を一人知っています" not in text  # nothing typed is relayed
@@ -199,6 +200,7 @@ def test_stranger_answer_is_held_until_the_mailed_link_is_clicked(env):
     assert r.status == 200 and "回答を確定しました" in r.text
     assert "ご協力に<strong>感謝</strong>します" in r.text
     assert q(env, "SELECT verified FROM answers WHERE id = ?", aid) == 1
+    assert env["api"].get("/api/v1/forms/%d" % fid).json()["answers_count"] == 1
     assert q(env, "SELECT count(*) FROM person_events WHERE person_id = ? AND kind = "
                   "'form_answer'", pid) == 1
     assert q(env, "SELECT engagement FROM people WHERE id = ?", pid) >= 3

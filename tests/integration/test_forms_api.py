@@ -158,6 +158,8 @@ BAD = [
      422, "online_url"),
     ({"kind": "event", "title": "x", "starts_at": 2000, "waitlist": 1}, 422, "waitlist"),
     (dict({k: v for k, v in JOB.items() if k != "wage"}, kind="job", title="x"), 422, "wage"),
+    # only spaces, 全角 ones included, is not a condition stated
+    (dict(JOB, kind="job", title="x", holidays=" \u3000 "), 422, "holidays"),
     (dict(JOB, kind="job", title="x", smoking_measures=""), 422, "smoking_measures"),
 ]
 

@@ -79,6 +79,11 @@ static void test_utf8(void **state)
 	assert_int_equal(utf8_truncate("日本", 6, 4), 3);
 	assert_true(utf8_has_controls("a\x01", 2));
 	assert_false(utf8_has_controls("a\tb\r\n", 5));
+	assert_true(jm_blank(NULL) && jm_blank("") && jm_blank(" \t\r\n"));
+	assert_true(jm_blank("\xe3\x80\x80 \xe3\x80\x80")); /* 全角 spaces */
+	assert_false(jm_blank(" \xe3\x80\x80x"));
+	assert_false(jm_blank("\xe3\x80\x81")); /* 、 is not a space */
+	assert_false(jm_blank("\xe3\x80"));     /* a cut sequence is not blank */
 }
 
 static void test_time(void **state)
