@@ -23,9 +23,9 @@
 #include "forms/forms.h"
 #include "network/network.h"
 #include "site/site.h"
+#include "web/web.h"
 
-#define PER_PAGE   50
-#define EXPORT_CAP (512u << 20)
+#define PER_PAGE 50
 
 /* ?filter=KEY:VALUE (the select) or ?key=&value= (links): key and value. */
 static void read_filter(struct req *req, const struct form *q, const char **key, const char **value)
@@ -298,53 +298,12 @@ static void results_bulk(struct req *req)
 
 /* ---- CSV ---- */
 
-struct exp_job {
-	struct http_task job;
-	int64_t form_id;
-	const char *key, *value;
-	unsigned flags;
-	bool sjis;
-	size_t substituted;
-	struct buf out;
-};
-
-static enum jm_rc to_buf(const char *p, size_t len, void *user)
+static void csv_refuse(struct req *req, enum jm_rc rc, const struct jm_err *err)
 {
-	return buf_append(user, p, len);
-}
-
-static void exp_work(struct db *db, void *data)
-{
-	struct exp_job *j = data;
-	j->job.rc = forms_results_csv(db, j->form_id, j->key, j->value, j->flags, j->sjis, to_buf,
-	                              &j->out, &j->substituted, &j->job.err);
-}
-
-static void exp_done(struct req *req, void *data)
-{
-	struct exp_job *j = data;
-	if (j->job.rc == JM_INVALID) {
+	if (rc == JM_INVALID)
 		admin_error(req, 422, "forms.results.err_filter");
-		return;
-	}
-	if (!admin_check(req, j->job.rc, "forms_results_csv"))
-		return;
-	char n[24];
-	snprintf(n, sizeof(n), "%zu", j->substituted);
-	http_header(req, "cache-control", "no-store");
-	http_header(req, "x-substituted", arena_strdup(req->arena, n));
-	http_header(req, "content-disposition",
-	            arena_sprintf(req->arena, "attachment; filename=\"form-%lld-answers%s.csv\"",
-	                          (long long)j->form_id, j->sjis ? "-sjis" : ""));
-	http_send_buf(req, 200, j->sjis ? "text/csv; charset=Shift_JIS" : "text/csv; charset=utf-8",
-	              &j->out);
-}
-
-static void exp_free(void *data)
-{
-	struct exp_job *j = data;
-	buf_free(&j->out);
-	http_task_free(j);
+	else
+		admin_check(req, rc, "forms_results_csv");
 }
 
 static void results_csv(struct req *req)
@@ -365,14 +324,8 @@ static void results_csv(struct req *req)
 		return;
 	}
 	read_filter(req, &q, &key, &value);
-	struct exp_job *j = http_task_new(sizeof(*j));
-	j->form_id = id;
-	j->key = http_task_str(&j->job, key);
-	j->value = http_task_str(&j->job, value);
-	j->flags = form_get(&q, "unverified") ? FORMS_LIST_UNVERIFIED : 0;
-	j->sjis = enc && strcmp(enc, "sjis") == 0;
-	buf_init(&j->out, EXPORT_CAP);
-	http_defer(req, exp_work, exp_done, j, exp_free);
+	web_form_csv(req, id, key, value, form_get(&q, "unverified") ? FORMS_LIST_UNVERIFIED : 0,
+	             enc && strcmp(enc, "sjis") == 0, csv_refuse);
 }
 
 void admin_form_results_routes(struct router *r)

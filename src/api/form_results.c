@@ -22,9 +22,9 @@
 #include "app.h"
 #include "forms/forms.h"
 #include "http/http.h"
+#include "web/web.h"
 
 #define LIMIT_DEFAULT 50
-#define EXPORT_CAP    (512u << 20)
 
 static void send_bad(struct req *req, enum jm_rc rc, const struct jm_err *err, const char *what)
 {
@@ -252,51 +252,9 @@ static void answers_bulk(struct req *req)
 
 /* ---- export ---- */
 
-struct exp_job {
-	struct http_task job;
-	int64_t form_id;
-	const char *key, *value;
-	unsigned flags;
-	bool sjis;
-	size_t substituted;
-	struct buf out;
-};
-
-static enum jm_rc to_buf(const char *p, size_t len, void *user)
+static void csv_refuse(struct req *req, enum jm_rc rc, const struct jm_err *err)
 {
-	return buf_append(user, p, len);
-}
-
-static void exp_work(struct db *db, void *data)
-{
-	struct exp_job *j = data;
-	j->job.rc = forms_results_csv(db, j->form_id, j->key, j->value, j->flags, j->sjis, to_buf,
-	                              &j->out, &j->substituted, &j->job.err);
-}
-
-static void exp_done(struct req *req, void *data)
-{
-	struct exp_job *j = data;
-	if (j->job.rc) {
-		send_bad(req, j->job.rc, &j->job.err, "no such form");
-		return;
-	}
-	char n[24];
-	snprintf(n, sizeof(n), "%zu", j->substituted);
-	http_header(req, "cache-control", "no-store");
-	http_header(req, "x-substituted", arena_strdup(req->arena, n));
-	http_header(req, "content-disposition",
-	            arena_sprintf(req->arena, "attachment; filename=\"form-%lld-answers.csv\"",
-	                          (long long)j->form_id));
-	http_send_buf(req, 200, j->sjis ? "text/csv; charset=Shift_JIS" : "text/csv; charset=utf-8",
-	              &j->out);
-}
-
-static void exp_free(void *data)
-{
-	struct exp_job *j = data;
-	buf_free(&j->out);
-	http_task_free(j);
+	send_bad(req, rc, err, "no such form");
 }
 
 static void answers_export(struct req *req)
@@ -310,14 +268,8 @@ static void answers_export(struct req *req)
 		api_send_error(req, 400, "invalid_parameter", "enc must be utf8 or sjis", "enc");
 		return;
 	}
-	struct exp_job *j = http_task_new(sizeof(*j));
-	j->form_id = id;
-	j->key = http_task_str(&j->job, form_get(&q, "key"));
-	j->value = http_task_str(&j->job, form_get(&q, "value"));
-	j->flags = list_flags(&q);
-	j->sjis = enc && strcmp(enc, "sjis") == 0;
-	buf_init(&j->out, EXPORT_CAP);
-	http_defer(req, exp_work, exp_done, j, exp_free);
+	web_form_csv(req, id, form_get(&q, "key"), form_get(&q, "value"), list_flags(&q),
+	             enc && strcmp(enc, "sjis") == 0, csv_refuse);
 }
 
 void api_form_results_routes(struct router *r)

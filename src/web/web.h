@@ -32,6 +32,14 @@ void web_tick(struct app *app, struct db *db);
  * (a <script> that writes the form with a fresh signed time); base is the
  * site's base URL. Arena-owned; "" if too long. */
 const char *web_signup_snippet(struct arena *a, const char *base, const char *list_slug);
+/* ---- an ask's results as CSV (web/form_csv.c) ----
+ * Answers the CSV of form_id's answers (forms_results_csv: filter key/
+ * value, flags, Shift_JIS or UTF-8 with BOM) as a download, made on the
+ * worker pool; refuse answers a failure (JM_INVALID: a bad filter,
+ * JM_NOT_FOUND: no such form) in the caller's words. */
+typedef void (*web_form_csv_refuse)(struct req *req, enum jm_rc rc, const struct jm_err *err);
+void web_form_csv(struct req *req, int64_t form_id, const char *key, const char *value,
+                  unsigned flags, bool sjis, web_form_csv_refuse refuse);
 /* ---- the spool step of every upload (web/upload.c) ----
  * The spooled file part (removed with the request) hard-linked under a
  * name of its own, in a, for a job that may outlive the request; the job

@@ -274,6 +274,19 @@ def test_csv_bad_enc(api, ask):
     assert r.status == 400 and r.json()["error"]["field"] == "enc"
 
 
+def test_csv_refusals_in_each_surfaces_words(api, admin, ask):
+    """The admin and the API share one export task; each refuses in its own
+    words: no such form, a filter on a field the form does not have."""
+    r = api.get("/api/v1/forms/999999/answers/export")
+    assert r.status == 404 and r.json()["error"]["code"] == "not_found", r.text
+    r = api.get("/api/v1/forms/%d/answers/export?key=nosuch&value=x" % ask["id"])
+    assert r.status == 400 and r.header("content-disposition") is None, r.text
+    r = admin.get("/admin/forms/%d/answers.csv?key=nosuch&value=x" % ask["id"])
+    assert r.status == 422 and "text/html" in r.header("content-type"), r.text[:500]
+    r = admin.get("/admin/forms/999999/answers.csv")
+    assert r.status == 404, r.text[:500]
+
+
 # ---- the admin results page ----
 
 def page_ids(html):
