@@ -10,28 +10,20 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { launchChromium, mailsTo, outDir, runCli, sleep, startSite, stopSite, until }
-  from './lib.mjs';
+import {
+  apiClient, launchChromium, mailsTo, outDir, PHONE, runCli, sleep, startSite, stopSite, until,
+} from './lib.mjs';
 
 const site = {};
 const EMAIL = 'owner@example.com';
 const PASSWORD = 'e2e-password-回答';
-const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true,
-  hasTouch: true, locale: 'ja-JP' };
 const READER = 'yamada@example.net';
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n');
 
 let browser, token;
 const base = () => site.base;
 
-async function api(method, p, body) {
-  const r = await fetch(`${base()}/api/v1${p}`, { method, body: body && JSON.stringify(body),
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' } })
-    .catch((e) => { throw new Error(`${method} ${p}: ${e.cause}`); });
-  const text = await r.text();
-  assert.ok(r.ok, `${method} ${p}: ${r.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
+const api = apiClient(base, () => token);
 
 before(async () => {
   await startSite(site, { name: 'answer', mail: true, email: EMAIL, password: PASSWORD });

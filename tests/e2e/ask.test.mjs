@@ -13,7 +13,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { launchChromium, mailsTo as mailsIn, newPage, outDir, root, sleep, startSite, stopSite, until } from './lib.mjs';
+import {
+  apiClient, launchChromium, mailsTo as mailsIn, newPage, outDir, PHONE, root, sleep, startSite, stopSite, until,
+} from './lib.mjs';
 
 const site = {};
 const mailsTo = (addr) => mailsIn(site.mailDir, addr);
@@ -25,19 +27,11 @@ const SLUG = 'publisher-ties';
 const SUBJECT = '読者のみなさんへの問いかけ';
 const READERS = [['hanako@example.jp', '佐藤 花子', YES], ['ichiro@example.jp', '鈴木 一郎', NO]];
 const TAG = '編集者つながり';
-const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true,
-  locale: 'ja-JP' };
 
 let browser, owner, token, formId;
 const base = () => site.base;
 
-async function api(method, p, body) {
-  const r = await fetch(`${base()}/api/v1${p}`, { method, body: body && JSON.stringify(body),
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' } });
-  const text = await r.text();
-  assert.ok(r.ok, `${method} ${p}: ${r.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
+const api = apiClient(base, () => token);
 
 before(async () => {
   await startSite(site, { name: 'ask', mail: true, email: EMAIL, password: PASSWORD });

@@ -12,14 +12,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { launchChromium, mailsTo, newPage, outDir, root, runCli, sleep, startSite, stopSite, until }
-  from './lib.mjs';
+import {
+  apiClient, launchChromium, mailsTo, newPage, outDir, PHONE, root, runCli, sleep, startSite, stopSite, until,
+} from './lib.mjs';
 
 const site = {};
 const EMAIL = 'owner@example.com';
 const PASSWORD = 'e2e-password-交流会';
-const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true,
-  hasTouch: true, locale: 'ja-JP' };
 const READERS = [['佐藤 一郎', 'ichiro@example.net'], ['鈴木 花子', 'hanako@example.net'],
   ['高橋 健', 'ken@example.net']];
 const TITLE = '出版を考える読者交流会';
@@ -27,13 +26,7 @@ const TITLE = '出版を考える読者交流会';
 let browser, owner, token, formId;
 const base = () => site.base;
 
-async function api(method, p, body) {
-  const r = await fetch(`${base()}/api/v1${p}`, { method, body: body && JSON.stringify(body),
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' } });
-  const text = await r.text();
-  assert.ok(r.ok, `${method} ${p}: ${r.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
+const api = apiClient(base, () => token);
 
 // The newest mail to addr whose subject holds part (waits for it).
 const mail = (addr, part) => until(() => mailsTo(site.mailDir, addr).reverse()

@@ -9,13 +9,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { launchChromium, outDir, runCli, startSite, stopSite } from './lib.mjs';
+import { apiClient, launchChromium, outDir, PHONE, runCli, startSite, stopSite } from './lib.mjs';
 
 const site = {};
 const EMAIL = 'owner@example.com';
 const PASSWORD = 'e2e-password-フォーム';
-const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true,
-  locale: 'ja-JP' };
 const LONG = '出版社の編集者とつながりのある読者の方を探しています_' +
   'https://example.jp/a/very/long/url/without/any/spaces/that/could/widen/the/page';
 const JOB = { duties: '編集アシスタント（原稿整理、著者との連絡）', contract_period: '期間の定めなし（試用期間3か月）',
@@ -26,13 +24,7 @@ let browser, token;
 const ids = {};
 const base = () => site.base;
 
-async function api(method, p, body) {
-  const r = await fetch(`${base()}/api/v1${p}`, { method, body: body && JSON.stringify(body),
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' } });
-  const text = await r.text();
-  assert.ok(r.ok, `${method} ${p}: ${r.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
+const api = apiClient(base, () => token);
 
 async function login(ctx) {
   const p = await ctx.newPage();

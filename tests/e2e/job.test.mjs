@@ -11,13 +11,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { launchChromium, outDir, root, runCli, sleep, startSite, stopSite } from './lib.mjs';
+import {
+  apiClient, launchChromium, outDir, PHONE, root, runCli, sleep, startSite, stopSite,
+} from './lib.mjs';
 
 const site = {};
 const EMAIL = 'owner@example.com';
 const PASSWORD = 'e2e-password-採用';
-const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true,
-  locale: 'ja-JP' };
 const CONDITIONS = {
   duties: '編集アシスタント（原稿整理・校正・著者とのやりとり）', contract_period: '期間の定めなし（試用期間3か月）',
   workplace: '東京都千代田区（週2日在宅可）', working_hours: '10:00〜18:00（休憩1時間）', holidays: '土日祝、年末年始',
@@ -27,13 +27,7 @@ const CONDITIONS = {
 let browser, phone, token, job;
 const base = () => site.base;
 
-async function api(method, p, body) {
-  const r = await fetch(`${base()}/api/v1${p}`, { method, body: body && JSON.stringify(body),
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' } });
-  const text = await r.text();
-  assert.ok(r.ok, `${method} ${p}: ${r.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
+const api = apiClient(base, () => token);
 
 before(async () => {
   await startSite(site, { name: 'job', email: EMAIL, password: PASSWORD });
@@ -109,8 +103,12 @@ test('a reader applies on the public page, which states the conditions', async (
   await sleep(3500); // the page refuses answers sent faster than a person types
   await Promise.all([p.waitForLoadState('load'), p.click('#form-submit')]);
   await ctx.close();
-  const answers = await api('GET', `/forms/${job.id}`);
-  assert.equal(answers.answers_count, 1, JSON.stringify(answers));
+  // A stranger's application waits for their mail click: on the board (marked
+  // unverified) and in the answers asked for with unverified=1, not yet counted.
+  const held = await api('GET', `/forms/${job.id}/answers?unverified=1`);
+  assert.equal(held.items.length, 1, JSON.stringify(held));
+  assert.equal(held.items[0].verified, false, JSON.stringify(held));
+  assert.equal((await api('GET', `/forms/${job.id}`)).answers_count, 0);
 });
 
 test('the owner moves the application through the pipeline on a phone', async () => {

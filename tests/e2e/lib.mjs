@@ -189,3 +189,21 @@ export async function newPage(browser, { acceptDialogs = false } = {}) {
   if (acceptDialogs) page.on('dialog', (d) => d.accept());
   return page;
 }
+
+// A phone: what the phone-width tests and their screenshots use.
+export const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true,
+  hasTouch: true, locale: 'ja-JP' };
+
+// api(method, path, body) against /api/v1 of base() with the bearer token
+// token(): the parsed JSON answer (null when empty); anything but 2xx fails
+// the test with the status and the body.
+export function apiClient(base, token) {
+  return async (method, p, body) => {
+    const r = await fetch(`${base()}/api/v1${p}`, { method, body: body && JSON.stringify(body),
+      headers: { Authorization: `Bearer ${token()}`, 'Content-Type': 'application/json' } })
+      .catch((e) => { throw new Error(`${method} ${p}: ${e.cause}`); });
+    const text = await r.text();
+    assert.ok(r.ok, `${method} ${p}: ${r.status} ${text}`);
+    return text ? JSON.parse(text) : null;
+  };
+}

@@ -15,13 +15,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { launchChromium, outDir, runCli, sleep, startSite, stopSite, until } from './lib.mjs';
+import {
+  apiClient, launchChromium, outDir, PHONE, runCli, sleep, startSite, stopSite, until,
+} from './lib.mjs';
 
 const site = {};
 const EMAIL = 'owner@example.com';
 const PASSWORD = 'e2e-password-スマホ';
-const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true,
-  locale: 'ja-JP' };
 const LONG = 'とても長い件名ですが携帯電話の画面でも一文字ずつ縦に折り返されずに読めるべきです_' +
   'https://example.jp/a/very/long/url/without/any/spaces/that/could/widen/the/page/sideways';
 
@@ -30,13 +30,7 @@ const pages = new Set();
 const ids = {};
 const base = () => site.base;
 
-async function api(method, p, body) {
-  const r = await fetch(`${base()}/api/v1${p}`, { method, body: body && JSON.stringify(body),
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' } });
-  const text = await r.text();
-  assert.ok(r.ok, `${method} ${p}: ${r.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
+const api = apiClient(base, () => token);
 
 // Two messages through the public contact form, as a stranger sends them.
 async function contactMessages() {
