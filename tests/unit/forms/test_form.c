@@ -164,12 +164,17 @@ static void test_job_and_event(void **state)
 	/* A form with answers keeps its kind. */
 	exec_ok(db, "INSERT INTO people(email, name, created_at, updated_at) "
 	            "VALUES ('a@example.jp', 'A', 1, 1)");
-	char sql[200];
-	snprintf(sql, sizeof(sql),
-	         "INSERT INTO answers(form_id, person_id, status, status_at, created_at, "
-	         "updated_at) VALUES (%lld, (SELECT id FROM people), 'confirmed', 1, 1, 1)",
-	         (long long)id);
-	exec_ok(db, sql);
+	char sql[240];
+	/* a confirmed answer and a stranger's still unverified one: only the
+	 * first counts (and either blocks a change of kind) */
+	for (int verified = 1; verified >= 0; verified--) {
+		snprintf(sql, sizeof(sql),
+		         "INSERT INTO answers(form_id, person_id, status, verified, status_at, "
+		         "created_at, updated_at) VALUES (%lld, (SELECT id FROM people), "
+		         "'confirmed', %d, 1, 1, 1)",
+		         (long long)id, verified);
+		exec_ok(db, sql);
+	}
 	f->kind = FORMS_ASK;
 	f->event = (struct forms_event){.waitlist = true};
 	assert_int_equal(forms_update(db, id, f, 2000, &err), JM_CONFLICT);
