@@ -54,11 +54,13 @@ static enum jm_rc seats_taken(struct db *db, int64_t form_id, int64_t self, bool
 	                    "iii", form_id, self, now);
 }
 
-/* How many wait before answer id (0 when nobody). */
+/* How many wait before answer id (0 when nobody), which is being placed
+ * anew: everyone waiting is before it (a new answer is the newest; one
+ * placed again after its hold ran out joins the back). */
 static enum jm_rc waiting_before(struct db *db, int64_t form_id, int64_t id, int64_t *out)
 {
 	return db_query_int(db, out, 0,
-	                    "SELECT count(*) FROM answers WHERE form_id = ? AND id < ? "
+	                    "SELECT count(*) FROM answers WHERE form_id = ? AND id <> ? "
 	                    "AND status = 'waitlisted'",
 	                    "ii", form_id, id);
 }
@@ -92,11 +94,17 @@ enum jm_rc event_answer_load(struct db *db, int64_t answer_id, struct event_answ
 enum jm_rc event_set_status(struct db *db, int64_t answer_id, const char *status,
                             int64_t held_until, int64_t now)
 {
+	/* Joining the waitlist takes the form's next place (0030); the caller
+	 * holds the form's lock. */
 	return db_execf(db,
 	                "UPDATE answers SET status = ?, held_until = NULLIF(?, 0), "
 	                "status_at = CASE WHEN status = ? THEN status_at ELSE ? END, "
+	                "queue_pos = CASE WHEN status <> 'waitlisted' AND ? = 1 THEN "
+	                "(SELECT COALESCE(max(q.queue_pos), 0) + 1 FROM answers q "
+	                "WHERE q.form_id = answers.form_id) ELSE queue_pos END, "
 	                "updated_at = ? WHERE id = ?",
-	                "titiii", status, held_until, status, now, now, answer_id);
+	                "titiiii", status, held_until, status, now,
+	                (int64_t)(strcmp(status, "waitlisted") == 0), now, answer_id);
 }
 
 /* Whether the registrant asked for the 懇親会: the form's checkbox field
@@ -235,7 +243,7 @@ static enum jm_rc waitlist_head(struct db *db, int64_t form_id, int64_t *id)
 {
 	return db_query_int(db, id, 0,
 	                    "SELECT id FROM answers WHERE form_id = ? AND status = 'waitlisted' "
-	                    "ORDER BY id LIMIT 1",
+	                    "ORDER BY queue_pos, id LIMIT 1",
 	                    "i", form_id);
 }
 

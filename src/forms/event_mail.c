@@ -258,7 +258,7 @@ static enum jm_rc waitlist_number(struct db *db, const struct mail_ctx *c, int64
 	return db_query_int(
 	        db, n, 1,
 	        "SELECT count(*) FROM answers WHERE form_id = ? AND status = 'waitlisted' "
-	        "AND id <= ?",
+	        "AND queue_pos <= (SELECT queue_pos FROM answers WHERE id = ?)",
 	        "ii", c->f->id, c->answer_id);
 }
 

@@ -360,3 +360,31 @@ def test_a_waitlisted_stranger_hears_their_number_after_the_mail_click(env):
     assert env["web"].get(link).status == 200
     assert answer_of(env, fid, person(env, stranger)[0])[1:] == ("waitlisted", 1, None)
     assert "キャンセル待ち 1 番" in str(mail_to(env, stranger, "キャンセル待ち")["Subject"])
+
+
+def test_a_run_out_hold_confirmed_later_joins_the_back_of_the_waitlist(env):
+    """In the order received: a stranger whose held seat ran out and who
+    clicks the mailed link later waits behind everyone who registered in the
+    meantime (by answer id they would have been first)."""
+    fid = make_form(env, "late", kind="event", capacity=1, title="遅れた確認のセミナー")
+    stranger = jm.uniq("slow") + "@example.org"
+    assert register_stranger(env, "late", stranger).status == 200
+    aid = answer_of(env, fid, person(env, stranger)[0])[0]
+    (b, pb), (c, pc) = readers(env, 2, "late")
+    assert register(env, "late", pb).status == 200
+    baid = answer_of(env, fid, pb)[0]
+    env["db"].execute("UPDATE answers SET held_until = ? WHERE id = ?", (int(time.time()) - 1, aid))
+    wait_status(env, baid, "confirmed")
+    assert q(env, "SELECT status FROM answers WHERE id = ?", aid) == "expired"
+    assert register(env, "late", pc).status == 200
+    assert answer_of(env, fid, pc)[1] == "waitlisted"
+    text = text_of(mail_to(env, stranger, "回答の確認"))
+    link = re.search(r"http://events\.example\.test(/forms/late/confirm\?token=\S+)", text).group(1)
+    assert env["web"].get(link).status == 200
+    assert answer_of(env, fid, person(env, stranger)[0])[1:3] == ("waitlisted", 1)
+    assert "キャンセル待ち 2 番" in str(mail_to(env, stranger, "キャンセル待ち")["Subject"])
+    # the seat frees up: the reader who waited first gets it
+    r = env["web"].post(own_link(text_of(mail_to(env, b, "繰り上げ"))), form=[], follow=False)
+    assert r.status == 200
+    assert answer_of(env, fid, pc)[1] == "confirmed"
+    assert q(env, "SELECT status FROM answers WHERE id = ?", aid) == "waitlisted"
