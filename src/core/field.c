@@ -408,3 +408,21 @@ bool jm_email_normalize(char *email)
 	}
 	return true;
 }
+
+size_t jm_field_options_split(struct arena *a, const char *s, const char ***out)
+{
+	size_t n = 1, k = 0;
+	s = s ? s : "";
+	for (const char *p = s; *p; p++)
+		n += *p == '\n';
+	const char **opts = arena_calloc(a, (n + 1) * sizeof(char *));
+	while (*s) {
+		const char *e = strchr(s, '\n');
+		size_t len = e ? (size_t)(e - s) : strlen(s);
+		if (len)
+			opts[k++] = arena_strndup(a, s, len);
+		s += len + (e ? 1 : 0);
+	}
+	*out = opts;
+	return k;
+}

@@ -138,4 +138,9 @@ const char *jm_field_checkbox_value(const char *v);
  * (auth_email_normalize is this). */
 bool jm_email_normalize(char *email);
 
+/* The options stored one per line (list_fields.options, form_fields.options)
+ * as an arena array in *out (NULL-terminated; empty lines skipped); returns
+ * how many. s NULL counts as "". */
+size_t jm_field_options_split(struct arena *a, const char *s, const char ***out);
+
 #endif

@@ -455,22 +455,6 @@ static void read_form(struct db_stmt *st, struct arena *a, struct forms_form *f)
 	f->answers = db_col_int(st, 33);
 }
 
-static void split_options(struct arena *a, const char *s, struct forms_field *f)
-{
-	size_t n = *s ? 1 : 0;
-	for (const char *p = s; *p; p++)
-		n += *p == '\n';
-	f->options = arena_calloc(a, (n + 1) * sizeof(char *));
-	f->noptions = 0;
-	while (*s) {
-		const char *e = strchr(s, '\n');
-		size_t len = e ? (size_t)(e - s) : strlen(s);
-		if (len)
-			f->options[f->noptions++] = arena_strndup(a, s, len);
-		s += len + (e ? 1 : 0);
-	}
-}
-
 static enum jm_rc load_fields(struct db *db, struct arena *a, struct forms_form *f)
 {
 	struct db_stmt *st = NULL;
@@ -487,7 +471,7 @@ static enum jm_rc load_fields(struct db *db, struct arena *a, struct forms_form 
 		f->fields = arena_grow(a, f->fields, f->nfields, &cap, sizeof(*f->fields));
 		struct forms_field *x = &f->fields[f->nfields++];
 		x->key = col(st, 0, a), x->label = col(st, 1, a), x->type = col(st, 2, a);
-		split_options(a, col(st, 3, a), x);
+		x->noptions = jm_field_options_split(a, col(st, 3, a), &x->options);
 		x->required = db_col_int(st, 4) != 0;
 	}
 	db_finalize(st);

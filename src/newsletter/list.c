@@ -233,22 +233,6 @@ enum jm_rc nl_list_delete(struct db *db, int64_t id)
 
 /* ---- reads ---- */
 
-static void split_options(struct arena *a, const char *s, struct nl_field *f)
-{
-	size_t n = *s ? 1 : 0;
-	for (const char *p = s; *p; p++)
-		n += *p == '\n';
-	f->options = arena_calloc(a, (n + 1) * sizeof(char *));
-	f->noptions = 0;
-	while (*s) {
-		const char *e = strchr(s, '\n');
-		size_t len = e ? (size_t)(e - s) : strlen(s);
-		if (len)
-			f->options[f->noptions++] = arena_strndup(a, s, len);
-		s += len + (e ? 1 : 0);
-	}
-}
-
 enum jm_rc nl_list_load_fields(struct db *db, struct arena *a, struct nl_list *l)
 {
 	struct db_stmt *st = NULL;
@@ -267,7 +251,7 @@ enum jm_rc nl_list_load_fields(struct db *db, struct arena *a, struct nl_list *l
 		f->key = db_col_dup(st, 1, a);
 		f->label = db_col_dup(st, 2, a);
 		f->type = db_col_dup(st, 3, a);
-		split_options(a, db_col_dup(st, 4, a), f);
+		f->noptions = jm_field_options_split(a, db_col_dup(st, 4, a), &f->options);
 		f->required = db_col_int(st, 5) != 0;
 		f->person = db_col_dup(st, 6, a);
 	}
